@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pair classification walks hwloc's tree: the deepest object two PUs
+ * have in common says what they share. NUMA nodes hang off the tree as
+ * memory children in hwloc 2, so "different NUMA nodes" is read from the
+ * PUs' nodesets and reported beside the cache relation, not instead of it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "affinity.h"
+
+int ik_topo_load(struct ik_topo *tp, const char *xml)
+{
+	hwloc_bitmap_t mine = NULL;
+	int ret = -EINVAL;
+
+	memset(tp, 0, sizeof(*tp));
+	if (hwloc_topology_init(&tp->t) < 0)
+		return -ENOMEM;
+	hwloc_topology_set_flags(tp->t, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
+	if (xml && hwloc_topology_set_xml(tp->t, xml) < 0)
+		goto fail;
+	if (hwloc_topology_load(tp->t) < 0)
+		goto fail;
+	tp->this_system = hwloc_topology_is_thissystem(tp->t);
+	tp->allowed =
+		hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(tp->t));
+	if (!tp->allowed) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	/* only online PUs are in the topology's own cpuset */
+	hwloc_bitmap_and(tp->allowed, tp->allowed,
+			 hwloc_topology_get_topology_cpuset(tp->t));
+	if (tp->this_system) {
+		/* and taskset's mask, which hwloc's allowed set ignores */
+		mine = hwloc_bitmap_alloc();
+		if (mine &&
+		    hwloc_get_cpubind(tp->t, mine, HWLOC_CPUBIND_PROCESS) == 0)
+			hwloc_bitmap_and(tp->allowed, tp->allowed, mine);
+		hwloc_bitmap_free(mine);
+	}
+	return 0;
+fail:
+	hwloc_topology_destroy(tp->t);
+	memset(tp, 0, sizeof(*tp));
+	return ret;
+}
+
+void ik_topo_free(struct ik_topo *tp)
+{
+	if (!tp->t)
+		return;
+	hwloc_bitmap_free(tp->allowed);
+	hwloc_topology_destroy(tp->t);
+	memset(tp, 0, sizeof(*tp));
+}
+
+int ik_topo_check_cpu(const struct ik_topo *tp, int cpu)
+{
+	if (cpu < 0 ||
+	    !hwloc_bitmap_isset(hwloc_topology_get_complete_cpuset(tp->t),
+				(unsigned)cpu))
+		return -ENOENT;
+	if (!hwloc_bitmap_isset(hwloc_topology_get_topology_cpuset(tp->t),
+				(unsigned)cpu))
+		return -ENODEV;
+	if (!hwloc_bitmap_isset(tp->allowed, (unsigned)cpu))
+		return -EPERM;
+	return 0;
+}
+
+void ik_topo_allowed_str(const struct ik_topo *tp, char *buf, size_t len)
+{
+	hwloc_bitmap_list_snprintf(buf, len, tp->allowed);
+}
+
+static hwloc_obj_t pu_of(const struct ik_topo *tp, int cpu)
+{
+	return cpu < 0 ? NULL
+		       : hwloc_get_pu_obj_by_os_index(tp->t, (unsigned)cpu);
+}
+
+static int numa_of(const struct ik_topo *tp, hwloc_obj_t pu)
+{
+	hwloc_obj_t n = hwloc_get_next_obj_covering_cpuset_by_type(
+		tp->t, pu->cpuset, HWLOC_OBJ_NUMANODE, NULL);
+
+	if (!n) { /* no NUMA node covers it: take the first in its nodeset */
+		int i = hwloc_bitmap_first(pu->nodeset);
+
+		return i;
+	}
+	return (int)n->os_index;
+}
+
+int ik_topo_classify(const struct ik_topo *tp, int a, int b,
+		     struct ik_pair *out)
+{
+	hwloc_obj_t pa = pu_of(tp, a), pb = pu_of(tp, b), anc, pkg_a, pkg_b;
+
+	if (!pa || !pb)
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->pinned = true;
+	out->cpu[0] = a;
+	out->cpu[1] = b;
+	out->numa[0] = numa_of(tp, pa);
+	out->numa[1] = numa_of(tp, pb);
+	out->cross_numa = !hwloc_bitmap_intersects(pa->nodeset, pb->nodeset);
+	if (pa == pb) {
+		out->rel = IK_REL_SAME_PU;
+		return 0;
+	}
+	/* a Group or Die in common says nothing of caches: packages decide */
+	anc = hwloc_get_common_ancestor_obj(tp->t, pa, pb);
+	if (anc->type == HWLOC_OBJ_CORE) {
+		out->rel = IK_REL_SMT;
+	} else if (hwloc_obj_type_is_cache(anc->type)) {
+		out->rel = anc->attr->cache.depth <= 2 ? IK_REL_SHARED_L2
+						       : IK_REL_SHARED_L3;
+	} else {
+		pkg_a = hwloc_get_ancestor_obj_by_type(tp->t, HWLOC_OBJ_PACKAGE,
+						       pa);
+		pkg_b = hwloc_get_ancestor_obj_by_type(tp->t, HWLOC_OBJ_PACKAGE,
+						       pb);
+		out->rel = pkg_a == pkg_b ? IK_REL_SAME_PACKAGE
+					  : IK_REL_CROSS_PACKAGE;
+	}
+	return 0;
+}
+
+int ik_topo_default_pair(const struct ik_topo *tp, int out[2])
+{
+	enum ik_relation want[] = {IK_REL_SHARED_L2, IK_REL_SHARED_L3,
+				   IK_REL_SAME_PACKAGE, IK_REL_CROSS_PACKAGE,
+				   IK_REL_SMT};
+	int first = hwloc_bitmap_first(tp->allowed);
+	struct ik_pair p;
+	unsigned w;
+	int b;
+
+	if (first < 0)
+		return -ENOENT;
+	/* the first allowed CPU and the closest other core's first PU */
+	for (w = 0; w < sizeof(want) / sizeof(want[0]); w++)
+		hwloc_bitmap_foreach_begin(b, tp->allowed)
+		{
+			if (b != first &&
+			    ik_topo_classify(tp, first, b, &p) == 0 &&
+			    p.rel == want[w]) {
+				out[0] = first;
+				out[1] = b;
+				return 0;
+			}
+		}
+	hwloc_bitmap_foreach_end();
+	out[0] = out[1] = first;
+	return 0;
+}
+
+int ik_bind_self(const struct ik_topo *tp, int cpu)
+{
+	hwloc_bitmap_t set;
+	int ret = 0, on;
+
+	if (!tp->this_system)
+		return -EOPNOTSUPP; /* a synthetic or foreign topology */
+	set = hwloc_bitmap_alloc();
+	if (!set)
+		return -ENOMEM;
+	hwloc_bitmap_only(set, (unsigned)cpu);
+	if (hwloc_set_cpubind(tp->t, set,
+			      HWLOC_CPUBIND_THREAD | HWLOC_CPUBIND_STRICT) < 0)
+		ret = -errno;
+	hwloc_bitmap_free(set);
+	if (ret)
+		return ret;
+	/* the kernel migrates us before sched_setaffinity returns */
+	on = sched_getcpu();
+	return on == cpu ? 0 : -EXDEV;
+}
+
+static const char *const rel_names[] = {
+	[IK_REL_SAME_PU] = "same PU (both peers on one CPU)",
+	[IK_REL_SMT] = "SMT siblings of one core",
+	[IK_REL_SHARED_L2] = "different cores sharing L2",
+	[IK_REL_SHARED_L3] = "different cores sharing L3",
+	[IK_REL_SAME_PACKAGE] = "different cores, same package, no shared "
+				"cache",
+	[IK_REL_CROSS_PACKAGE] = "different packages",
+	[IK_REL_UNPINNED] = "unpinned (the scheduler places the peers)",
+};
+
+static const char *const rel_keys[] = {
+	[IK_REL_SAME_PU] = "same-pu",
+	[IK_REL_SMT] = "smt",
+	[IK_REL_SHARED_L2] = "shared-l2",
+	[IK_REL_SHARED_L3] = "shared-l3",
+	[IK_REL_SAME_PACKAGE] = "same-package",
+	[IK_REL_CROSS_PACKAGE] = "cross-package",
+	[IK_REL_UNPINNED] = "unpinned",
+};
+
+const char *ik_relation_name(enum ik_relation r)
+{
+	return rel_names[r];
+}
+
+const char *ik_relation_key(enum ik_relation r)
+{
+	return rel_keys[r];
+}

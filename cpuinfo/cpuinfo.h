@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What machine this is and how we read time on it. The timer is chosen
+ * once per process: the TSC when the CPU says it is invariant (constant
+ * rate, runs through idle states), calibrated against CLOCK_MONOTONIC_RAW;
+ * otherwise clock_gettime(CLOCK_MONOTONIC_RAW) itself. Its read cost is
+ * measured, since it sits inside every timed iteration.
+ */
+#ifndef IK_CPUINFO_H
+#define IK_CPUINFO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "../ik.h"
+
+enum ik_clock { IK_CLOCK_TSC = 0, IK_CLOCK_MONO_RAW = 1 };
+
+struct ik_timer {
+	enum ik_clock kind;
+	double ns_per_tick;  /* 1.0 for clock_gettime */
+	double tsc_mhz;	     /* measured TSC rate; 0 if not used */
+	double read_cost_ns; /* one timestamp, measured back to back */
+	bool tsc_invariant;  /* CPUID 0x80000007 EDX bit 8 */
+	char why[96];	     /* why this clock was chosen */
+};
+
+/* Choose and calibrate (about 40 ms). 0 or -errno. */
+int ik_timer_init(struct ik_timer *t);
+const char *ik_clock_name(enum ik_clock c);
+
+static inline uint64_t ik_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * A plain rdtsc, no fences: in a round-trip loop the read follows the
+ * receive's final load through the loop-exit branch (the spin predicts
+ * "again", so the exit path runs only once that load resolved), and the
+ * next send's stores retire after it. Fencing (rdtscp; lfence) would
+ * cost 2.5x as much here (30 vs 12 ns measured on the dev VM), inside
+ * every timed trip, for no accuracy a round trip needs.
+ */
+static inline uint64_t ik_tsc(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi)::"memory");
+	return ((uint64_t)hi << 32) | lo;
+#else
+	return ik_clock_ns();
+#endif
+}
+
+/* Timer ticks to ns. */
+static inline uint64_t ik_ticks_to_ns(const struct ik_timer *t, uint64_t ticks)
+{
+	return (uint64_t)((double)ticks * t->ns_per_tick + 0.5);
+}
+
+struct ik_machine {
+	char vendor[32]; /* "unknown" when not exposed */
+	char model[128];
+	int family, cpu_model, stepping; /* -1 when unknown */
+	int online_cpus;
+	char kernel[160]; /* uname -srm */
+	char hostname[64];
+	char clocksource[32];
+	bool hypervisor; /* CPU flag "hypervisor" */
+};
+
+/*
+ * Read what the machine exposes under root ("" for the real /proc and
+ * /sys; tests point it at sample trees). Missing fields say "unknown".
+ */
+int ik_machine_read(struct ik_machine *m, const char *root);
+
+#endif

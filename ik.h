@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ipckern: the few definitions every folder shares. Each folder has one
+ * header of its own for its surface; this one only holds units, the cache
+ * line size and the peer naming that all of them speak.
+ */
+#ifndef IK_H
+#define IK_H
+
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IK_VERSION     "0.1.0"
+#define IK_CACHELINE   64
+#define IK_NS_PER_SEC  1000000000ULL
+#define IK_NS_PER_USEC 1000ULL
+
+#define ik_likely(x)	 __builtin_expect(!!(x), 1)
+#define ik_unlikely(x)	 __builtin_expect(!!(x), 0)
+#define IK_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * The two peers of a channel. Side A starts each round trip and owns the
+ * clock; side B answers. A stream kernel makes A the sender.
+ */
+enum ik_side { IK_SIDE_A = 0, IK_SIDE_B = 1 };
+
+/* Two threads of one process, or two processes forked after setup. */
+enum ik_mode { IK_MODE_THREAD = 0, IK_MODE_PROCESS = 1 };
+
+/* How a waiting peer waits where the transport lets us choose (spsc). */
+enum ik_wait { IK_WAIT_SPIN = 0, IK_WAIT_FUTEX = 1, IK_WAIT_HYBRID = 2 };
+
+const char *ik_mode_name(enum ik_mode m);
+const char *ik_wait_name(enum ik_wait w);
+
+#endif

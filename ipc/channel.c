@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What all transports share: the channel's shared block and mailboxes,
+ * whole-message fd I/O, futex wrappers. Shared memory is anonymous and
+ * MAP_SHARED, made before the split, so nothing ever lands in /dev/shm.
+ */
+#define _GNU_SOURCE
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ipc.h"
+
+#define SPIN_CHECK 4096 /* abort check every ~10-50 us of spinning */
+
+void *ik_shm_alloc(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void ik_shm_free(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
+static size_t round_up(size_t v, size_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+size_t ik_transport_max_size(const struct ik_transport_ops *ops,
+			     const struct ik_chan_params *p)
+{
+	size_t m = ops->max_size ? ops->max_size(p) : IK_SIZE_MAX;
+
+	return m < IK_SIZE_MAX ? m : IK_SIZE_MAX;
+}
+
+int ik_channel_init(struct ik_channel *ch, const struct ik_transport_ops *ops,
+		    const struct ik_chan_params *p)
+{
+	int ret;
+
+	memset(ch, 0, sizeof(*ch));
+	if (p->size == 0 || p->size > ik_transport_max_size(ops, p))
+		return -EINVAL;
+	ch->ops = ops;
+	ch->p = *p;
+	ch->send = ops->send;
+	ch->recv = ops->recv;
+	ch->spin_check = p->same_pu ? 1 : SPIN_CHECK;
+	ch->mb_stride =
+		round_up(sizeof(struct ik_mailbox) + p->size, IK_CACHELINE);
+	ch->sh_len = round_up(sizeof(struct ik_chan_shared) + 2 * ch->mb_stride,
+			      (size_t)sysconf(_SC_PAGESIZE));
+	ch->sh = ik_shm_alloc(ch->sh_len);
+	if (!ch->sh)
+		return -ENOMEM;
+	ret = ops->setup ? ops->setup(ch) : 0;
+	if (ret) {
+		ik_shm_free(ch->sh, ch->sh_len);
+		memset(ch, 0, sizeof(*ch));
+	}
+	return ret;
+}
+
+int ik_channel_open_side(struct ik_channel *ch, enum ik_side side)
+{
+	return ch->ops->open_side ? ch->ops->open_side(ch, side) : 0;
+}
+
+void ik_channel_destroy(struct ik_channel *ch)
+{
+	if (!ch->ops)
+		return;
+	if (ch->ops->teardown)
+		ch->ops->teardown(ch);
+	ik_shm_free(ch->sh, ch->sh_len);
+	memset(ch, 0, sizeof(*ch));
+}
+
+void ik_channel_abort(struct ik_channel *ch)
+{
+	atomic_store(&ch->sh->abort, 1);
+	if (ch->ops->wake_all)
+		ch->ops->wake_all(ch);
+}
+
+static struct ik_mailbox *mailbox(struct ik_channel *ch, enum ik_side s)
+{
+	return (struct ik_mailbox *)(ch->sh->mb + (size_t)s * ch->mb_stride);
+}
+
+int ik_mailbox_put(struct ik_channel *ch, enum ik_side to, const void *buf,
+		   size_t len)
+{
+	struct ik_mailbox *mb = mailbox(ch, to);
+	uint64_t s = atomic_load_explicit(&mb->seq, memory_order_relaxed);
+
+	/* acquire pairs with the reader's release of ack: its copy is done */
+	if (ik_unlikely(atomic_load_explicit(&mb->ack, memory_order_acquire) !=
+			s))
+		return -EPROTO;
+	memcpy(mb->data, buf, len);
+	atomic_store_explicit(&mb->seq, s + 1, memory_order_release);
+	return 0;
+}
+
+int ik_mailbox_get(struct ik_channel *ch, enum ik_side side, void *buf,
+		   size_t len)
+{
+	struct ik_mailbox *mb = mailbox(ch, side);
+	uint64_t a = atomic_load_explicit(&mb->ack, memory_order_relaxed);
+
+	/* acquire pairs with the writer's release of seq: the bytes are in */
+	if (ik_unlikely(atomic_load_explicit(&mb->seq, memory_order_acquire) !=
+			a + 1))
+		return -EPROTO;
+	memcpy(buf, mb->data, len);
+	atomic_store_explicit(&mb->ack, a + 1, memory_order_release);
+	return 0;
+}
+
+int ik_write_full(struct ik_channel *ch, int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (ik_likely(n > 0)) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR && !ik_channel_aborted(ch))
+			continue;
+		if (n < 0 && errno == EINTR)
+			return -ECANCELED;
+		return n < 0 ? -errno : -EIO;
+	}
+	return 0;
+}
+
+int ik_read_full(struct ik_channel *ch, int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (ik_likely(n > 0)) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return -EPIPE; /* the peer closed: it is gone */
+		if (errno == EINTR && !ik_channel_aborted(ch))
+			continue;
+		return errno == EINTR ? -ECANCELED : -errno;
+	}
+	return 0;
+}
+
+void ik_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int ik_futex_wait(_Atomic uint32_t *addr, uint32_t val, bool shared)
+{
+	int op = FUTEX_WAIT | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+
+	if (syscall(SYS_futex, addr, op, val, NULL, NULL, 0) == 0)
+		return 0;
+	/* EAGAIN: the word changed before we slept, which is a wake-up */
+	return errno == EAGAIN ? 0 : -errno;
+}
+
+int ik_futex_wake(_Atomic uint32_t *addr, int n, bool shared)
+{
+	int op = FUTEX_WAKE | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+	long r = syscall(SYS_futex, addr, op, n, NULL, NULL, 0);
+
+	return r < 0 ? -errno : (int)r;
+}
+
+struct ik_fds *ik_fds_new(void)
+{
+	struct ik_fds *f = malloc(sizeof(*f));
+
+	if (f)
+		f->rd[0] = f->rd[1] = f->wr[0] = f->wr[1] = -1;
+	return f;
+}
+
+int ik_fds_open_side(struct ik_channel *ch, enum ik_side side)
+{
+	struct ik_fds *f = ch->priv;
+	int rd = f->rd[!side], wr = f->wr[!side];
+
+	if (ch->p.mode != IK_MODE_PROCESS)
+		return 0; /* threads share one fd table */
+	if (rd != f->rd[side] && rd != f->wr[side])
+		ik_close(&f->rd[!side]);
+	if (wr != rd && wr != f->rd[side] && wr != f->wr[side])
+		ik_close(&f->wr[!side]);
+	return 0;
+}
+
+void ik_fds_teardown(struct ik_channel *ch)
+{
+	struct ik_fds *f = ch->priv;
+	int *all[4], i, j;
+
+	if (!f)
+		return;
+	all[0] = &f->rd[0], all[1] = &f->rd[1];
+	all[2] = &f->wr[0], all[3] = &f->wr[1];
+	for (i = 0; i < 4; i++) {
+		for (j = i + 1; j < 4; j++)
+			if (*all[j] == *all[i])
+				*all[j] = -1; /* socket: one fd, both roles */
+		ik_close(all[i]);
+	}
+	free(f);
+	ch->priv = NULL;
+}
+
+int ik_fds_send(struct ik_channel *ch, enum ik_side side, const void *buf,
+		size_t len)
+{
+	struct ik_fds *f = ch->priv;
+
+	return ik_write_full(ch, f->wr[side], buf, len);
+}
+
+int ik_fds_recv(struct ik_channel *ch, enum ik_side side, void *buf, size_t len)
+{
+	struct ik_fds *f = ch->priv;
+
+	return ik_read_full(ch, f->rd[side], buf, len);
+}
+
+/* Apply --buffer to fd and describe what the kernel granted. */
+int ik_sock_buffers(struct ik_channel *ch, int fd)
+{
+	int snd = 0, rcv = 0, v = (int)ch->p.buffer;
+	socklen_t l = sizeof(int);
+
+	if (ch->p.buffer &&
+	    (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) < 0 ||
+	     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) < 0))
+		return -errno;
+	getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, &l);
+	l = sizeof(int);
+	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &l);
+	snprintf(ch->granted, sizeof(ch->granted),
+		 "SO_SNDBUF %d B, SO_RCVBUF %d B", snd, rcv);
+	return 0;
+}
+
+const char *ik_mode_name(enum ik_mode m)
+{
+	return m == IK_MODE_PROCESS ? "process" : "thread";
+}
+
+const char *ik_wait_name(enum ik_wait w)
+{
+	static const char *const names[] = {"spin", "futex", "hybrid"};
+
+	return names[w];
+}

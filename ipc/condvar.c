@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * condvar: the classic locked hand-off. A pthread mutex guards a one-slot
+ * mailbox per direction and a condition variable announces it is full;
+ * both are process-shared in process mode. This is what a thread pool's
+ * work queue costs before any of its own logic.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "ipc.h"
+
+struct cv_dir {
+	alignas(IK_CACHELINE) pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool full; /* the slot holds a message for this direction's reader */
+};
+
+struct cv_state {
+	struct cv_dir d[2]; /* d[s]: read by side s */
+};
+
+static int cv_setup(struct ik_channel *ch)
+{
+	struct cv_state *st = ik_shm_alloc(sizeof(*st));
+	int pshared = ch->p.mode == IK_MODE_PROCESS ? PTHREAD_PROCESS_SHARED
+						    : PTHREAD_PROCESS_PRIVATE;
+	pthread_mutexattr_t ma;
+	pthread_condattr_t ca;
+	int s;
+
+	if (!st)
+		return -ENOMEM;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, pshared);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setpshared(&ca, pshared);
+	for (s = 0; s < 2; s++) {
+		pthread_mutex_init(&st->d[s].lock, &ma);
+		pthread_cond_init(&st->d[s].cond, &ca);
+	}
+	pthread_mutexattr_destroy(&ma);
+	pthread_condattr_destroy(&ca);
+	ch->priv = st;
+	return 0;
+}
+
+static int cv_send(struct ik_channel *ch, enum ik_side side, const void *buf,
+		   size_t len)
+{
+	struct cv_dir *d = &((struct cv_state *)ch->priv)->d[!side];
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	/* the slot is ours to fill under the lock; the reader emptied it */
+	ret = d->full ? -EPROTO : ik_mailbox_put(ch, !side, buf, len);
+	d->full = true;
+	pthread_cond_signal(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static int cv_recv(struct ik_channel *ch, enum ik_side side, void *buf,
+		   size_t len)
+{
+	struct cv_dir *d = &((struct cv_state *)ch->priv)->d[side];
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	while (!d->full && !ik_channel_aborted(ch))
+		pthread_cond_wait(&d->cond, &d->lock);
+	ret = d->full ? ik_mailbox_get(ch, side, buf, len) : -ECANCELED;
+	d->full = false;
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static void cv_wake_all(struct ik_channel *ch)
+{
+	struct cv_state *st = ch->priv;
+	int s;
+
+	for (s = 0; s < 2; s++) {
+		pthread_mutex_lock(&st->d[s].lock);
+		pthread_cond_broadcast(&st->d[s].cond);
+		pthread_mutex_unlock(&st->d[s].lock);
+	}
+}
+
+/*
+ * No pthread_cond_destroy: glibc's waits for every waiter to leave, and
+ * a waiter SIGKILLed after a failed run never does. Neither object holds
+ * anything outside this mapping, so unmapping it frees them.
+ */
+static void cv_teardown(struct ik_channel *ch)
+{
+	ik_shm_free(ch->priv, sizeof(struct cv_state));
+}
+
+const struct ik_transport_ops ik_condvar_ops = {
+	.name = "condvar",
+	.summary = "pthread mutex + condition variable, one-slot mailbox",
+	.flags = IK_T_SIGNAL,
+	.setup = cv_setup,
+	.send = cv_send,
+	.recv = cv_recv,
+	.wake_all = cv_wake_all,
+	.teardown = cv_teardown,
+};

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The transport interface. Every IPC method is one file in ipc/ that fills
+ * one struct ik_transport_ops and is listed once in ipc/registry.c; kernels
+ * only ever see a struct ik_channel and never know which method it carries.
+ *
+ * Lifecycle, in this order:
+ *   ik_channel_init()  - in the parent, before threads start or fork():
+ *                        shared memory, fds, rings (ops->setup)
+ *   ops->open_side()   - in each peer, after the split: drop the other
+ *                        side's fds (process mode) so a dead peer shows as
+ *                        EOF or EPIPE rather than a hang
+ *   ch->send/ch->recv  - one whole message of exactly len bytes, blocking;
+ *                        short transfers, EINTR and EAGAIN are absorbed
+ *   ik_channel_destroy() - in the parent, after both peers are gone
+ *
+ * Every function returns 0 (or a count) on success and a negative errno on
+ * failure; nothing leaves meaning in errno.
+ */
+#ifndef IK_IPC_H
+#define IK_IPC_H
+
+#include <errno.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../ik.h"
+
+/* The largest message any method accepts; methods may state less. */
+#define IK_SIZE_MAX (64u << 20)
+
+struct ik_chan_params {
+	size_t size;	   /* payload bytes of each message, each direction */
+	size_t buffer;	   /* transport buffer to ask for; 0: its default */
+	enum ik_mode mode; /* threads share fds; processes close the peer's */
+	enum ik_wait wait; /* spsc only: spin, futex or spin-then-futex */
+	bool same_pu;	   /* pinned to one CPU: a spinner yields at once */
+	bool unpinned;	   /* may share a CPU: a spinner yields now and then */
+};
+
+/* Transport flags, shown by --list and used by kernels to plan framing. */
+#define IK_T_SIGNAL   (1u << 0) /* carries no bytes: payload via mailbox */
+#define IK_T_SPIN     (1u << 1) /* waits by busy-polling (by default) */
+#define IK_T_DATAGRAM (1u << 2) /* one message per send, size-limited */
+
+/*
+ * State every channel has, in one MAP_SHARED mapping so that process mode
+ * sees the same bytes: the abort flag, and one mailbox per direction for
+ * methods that only signal. Mailbox s is read by side s; each starts on a
+ * line of its own (mb_stride is a multiple of the line).
+ */
+struct ik_mailbox {
+	_Atomic uint64_t seq; /* writer: messages put */
+	_Atomic uint64_t ack; /* reader: messages got */
+	unsigned char data[]; /* follows in the same line */
+};
+
+struct ik_chan_shared {
+	alignas(IK_CACHELINE) _Atomic int abort; /* set once, read by waiters */
+	alignas(IK_CACHELINE) char mb[];	 /* two mailboxes, mb_stride */
+};
+
+struct ik_channel;
+typedef int (*ik_send_fn)(struct ik_channel *ch, enum ik_side side,
+			  const void *buf, size_t len);
+typedef int (*ik_recv_fn)(struct ik_channel *ch, enum ik_side side, void *buf,
+			  size_t len);
+
+struct ik_transport_ops {
+	const char *name;    /* as typed after --method */
+	const char *summary; /* one line for --list */
+	unsigned flags;	     /* IK_T_* */
+	/* Largest message this method carries under p; at most IK_SIZE_MAX. */
+	size_t (*max_size)(const struct ik_chan_params *p);
+	/* Before the split. May replace ch->send/ch->recv with variants. */
+	int (*setup)(struct ik_channel *ch);
+	/* In each peer after the split; may be NULL. */
+	int (*open_side)(struct ik_channel *ch, enum ik_side side);
+	ik_send_fn send;
+	ik_recv_fn recv;
+	/*
+	 * Wake every waiter that no signal can interrupt (a condition
+	 * variable); may be NULL. Called by ik_channel_abort().
+	 */
+	void (*wake_all)(struct ik_channel *ch);
+	/* In the parent after both peers ended; frees what setup made. */
+	void (*teardown)(struct ik_channel *ch);
+};
+
+struct ik_channel {
+	const struct ik_transport_ops *ops;
+	struct ik_chan_params p;
+	/* What kernels call; setup may specialise them (spsc by --wait). */
+	ik_send_fn send;
+	ik_recv_fn recv;
+	void *priv; /* the transport's state; shared memory if it must be */
+	struct ik_chan_shared *sh;
+	size_t sh_len;
+	size_t mb_stride;
+	/* spin checks for abort (and yields on one PU) every spin_check */
+	unsigned spin_check;
+	char granted[96]; /* what the kernel granted, for the report */
+};
+
+/* The registry: NULL-terminated, in --list order. */
+extern const struct ik_transport_ops *const ik_transports[];
+
+/* The method called name, or NULL. */
+const struct ik_transport_ops *ik_transport_find(const char *name);
+
+/* Largest size ops carries under p (never above IK_SIZE_MAX). */
+size_t ik_transport_max_size(const struct ik_transport_ops *ops,
+			     const struct ik_chan_params *p);
+
+/*
+ * Set up a channel for ops with p: shared block, mailboxes, then
+ * ops->setup. Returns 0, -EINVAL for a size the method refuses, or the
+ * setup's -errno (the channel is then left clean).
+ */
+int ik_channel_init(struct ik_channel *ch, const struct ik_transport_ops *ops,
+		    const struct ik_chan_params *p);
+
+/* Per-peer open after the split. */
+int ik_channel_open_side(struct ik_channel *ch, enum ik_side side);
+
+/* Free everything ik_channel_init made; safe on a zeroed channel. */
+void ik_channel_destroy(struct ik_channel *ch);
+
+/* Ask every waiter in the channel to give up with -ECANCELED. */
+void ik_channel_abort(struct ik_channel *ch);
+
+static inline bool ik_channel_aborted(const struct ik_channel *ch)
+{
+	return atomic_load_explicit(&ch->sh->abort, memory_order_relaxed);
+}
+
+/*
+ * Signal-only methods: copy the payload into the mailbox side `to` reads,
+ * before the wake-up; the reader copies it out after. The seq/ack pair
+ * gives the hand-off a release/acquire edge of its own (so TSan sees it
+ * even when the wake-up is a syscall it cannot model) and catches a
+ * message put before the previous one was taken (-EPROTO).
+ */
+int ik_mailbox_put(struct ik_channel *ch, enum ik_side to, const void *buf,
+		   size_t len);
+int ik_mailbox_get(struct ik_channel *ch, enum ik_side side, void *buf,
+		   size_t len);
+
+/* Anonymous MAP_SHARED memory, zeroed; NULL on failure. */
+void *ik_shm_alloc(size_t len);
+void ik_shm_free(void *p, size_t len);
+
+/* Whole-buffer fd I/O: retries EINTR (unless aborted) and short counts. */
+int ik_write_full(struct ik_channel *ch, int fd, const void *buf, size_t len);
+int ik_read_full(struct ik_channel *ch, int fd, void *buf, size_t len);
+
+/* Close *fd if open and mark it closed. */
+void ik_close(int *fd);
+
+/*
+ * The fd-per-direction methods (pipe, uds, tcp, eventfd, mq) share one
+ * state shape: side s reads rd[s] and writes wr[s] (the same fd for a
+ * socket). In process mode each peer closes the fds it does not use.
+ */
+struct ik_fds {
+	int rd[2];
+	int wr[2];
+};
+
+/* A malloc'd ik_fds with every fd -1, or NULL. */
+struct ik_fds *ik_fds_new(void);
+int ik_fds_open_side(struct ik_channel *ch, enum ik_side side);
+void ik_fds_teardown(struct ik_channel *ch);
+/* Byte-stream send/recv over wr[side]/rd[side]. */
+int ik_fds_send(struct ik_channel *ch, enum ik_side side, const void *buf,
+		size_t len);
+int ik_fds_recv(struct ik_channel *ch, enum ik_side side, void *buf,
+		size_t len);
+
+/* Apply --buffer as SO_SNDBUF/SO_RCVBUF to fd; note what was granted. */
+int ik_sock_buffers(struct ik_channel *ch, int fd);
+
+/* FUTEX_WAIT/FUTEX_WAKE; shared for process mode. 0 or -errno. */
+int ik_futex_wait(_Atomic uint32_t *addr, uint32_t val, bool shared);
+int ik_futex_wake(_Atomic uint32_t *addr, int n, bool shared);
+
+static inline void ik_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/*
+ * One step of a busy wait. Every ch->spin_check steps it looks at the
+ * abort flag, and when the peers share (or may share) one CPU it yields
+ * there, since spinning would only burn the peer's time slice; pinned to
+ * one CPU, spin_check is 1.
+ * Returns 0 to keep spinning, -ECANCELED to give up.
+ */
+static inline int ik_spin_step(struct ik_channel *ch, unsigned *n)
+{
+	ik_cpu_relax();
+	if (ik_unlikely(++*n >= ch->spin_check)) {
+		*n = 0;
+		if (ik_channel_aborted(ch))
+			return -ECANCELED;
+		if (ch->p.same_pu || ch->p.unpinned)
+			sched_yield();
+	}
+	return 0;
+}
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * line: the physical floor. Both peers bounce one cache line holding a
+ * turn counter and, right behind it, the payload, with no kernel in the
+ * path. Every other method's median is read as a multiple of this one.
+ * The line alternates between the peers, so it is a ping-pong method only.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ipc.h"
+
+/* Page-aligned by ik_shm_alloc; the payload shares seq's line. */
+struct line_state {
+	/* seq is even when it is side A's turn to write, odd for side B */
+	_Atomic uint64_t seq;
+	unsigned char data[];
+};
+
+static size_t line_len(const struct ik_channel *ch)
+{
+	return (sizeof(struct line_state) + ch->p.size + IK_CACHELINE - 1) /
+	       IK_CACHELINE * IK_CACHELINE;
+}
+
+static int line_setup(struct ik_channel *ch)
+{
+	ch->priv = ik_shm_alloc(line_len(ch));
+	if (!ch->priv)
+		return -ENOMEM;
+	snprintf(ch->granted, sizeof(ch->granted), "%zu cache line(s)",
+		 line_len(ch) / IK_CACHELINE);
+	return 0;
+}
+
+/* Wait until the turn is side's; returns the seq seen or a -errno. */
+static int64_t wait_turn(struct ik_channel *ch, struct line_state *st,
+			 enum ik_side side)
+{
+	unsigned n = 0;
+	uint64_t s;
+
+	/* acquire pairs with the peer's release below: its bytes are in */
+	while (((s = atomic_load_explicit(&st->seq, memory_order_acquire)) &
+		1) != (uint64_t)side)
+		if (ik_spin_step(ch, &n))
+			return -ECANCELED;
+	return (int64_t)s;
+}
+
+static int line_send(struct ik_channel *ch, enum ik_side side, const void *buf,
+		     size_t len)
+{
+	struct line_state *st = ch->priv;
+	int64_t s = wait_turn(ch, st, side);
+
+	if (s < 0)
+		return (int)s;
+	memcpy(st->data, buf, len);
+	atomic_store_explicit(&st->seq, (uint64_t)s + 1, memory_order_release);
+	return 0;
+}
+
+static int line_recv(struct ik_channel *ch, enum ik_side side, void *buf,
+		     size_t len)
+{
+	struct line_state *st = ch->priv;
+	int64_t s = wait_turn(ch, st, side);
+
+	if (s < 0)
+		return (int)s;
+	memcpy(buf, st->data, len);
+	return 0;
+}
+
+static void line_teardown(struct ik_channel *ch)
+{
+	ik_shm_free(ch->priv, line_len(ch));
+}
+
+const struct ik_transport_ops ik_line_ops = {
+	.name = "line",
+	.summary = "one shared cache line bounced by busy-polling: the floor",
+	.flags = IK_T_SPIN,
+	.setup = line_setup,
+	.send = line_send,
+	.recv = line_recv,
+	.teardown = line_teardown,
+};

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spsc: a single-producer/single-consumer ring in shared memory, one per
+ * direction. Each slot carries its own sequence number beside the payload,
+ * so a hand-off moves the slot's line and nothing else: the consumer polls
+ * the slot, not a head index on a line of its own (that layout moves head,
+ * tail and slot, three lines a hop). The consumer still publishes its tail
+ * on its own line, but the producer caches it and rereads it only when the
+ * ring looks full.
+ *
+ * --wait spin busy-polls; futex sleeps on a wake word when the slot is
+ * empty; hybrid spins for a bounded time, then sleeps. The producer only
+ * pays for a wake-up check when the consumer may sleep: setup picks the
+ * send/recv pair once, so the hot path has no mode branch.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ipc.h"
+
+#define SLOTS_DEFAULT  64
+#define RING_BYTES_MAX (16u << 20) /* per direction, before the 2-slot floor   \
+				    */
+#define HYBRID_SPIN_NS 20000	   /* hybrid: spin this long, then sleep */
+
+struct spsc_slot {
+	_Atomic uint64_t seq; /* position + 1 once the payload is in */
+	unsigned char data[];
+};
+
+/* Written by the producer only. */
+struct spsc_prod {
+	alignas(IK_CACHELINE) uint64_t head; /* next position to fill */
+	uint64_t tail_seen;		     /* last tail read from consumer */
+	_Atomic uint32_t wake;		     /* futex word, bumped to wake */
+};
+
+/* Written by the consumer only. */
+struct spsc_cons {
+	alignas(IK_CACHELINE) _Atomic uint64_t tail; /* next position to read */
+	_Atomic uint32_t sleeping;		     /* may be in futex_wait */
+};
+
+struct spsc_ring {
+	struct spsc_prod prod;
+	struct spsc_cons cons;
+	alignas(IK_CACHELINE) unsigned char slots[];
+};
+_Static_assert(offsetof(struct spsc_ring, cons) == IK_CACHELINE,
+	       "producer and consumer state must own separate cache lines");
+_Static_assert(offsetof(struct spsc_ring, slots) == 2 * IK_CACHELINE,
+	       "slots start on a line of their own");
+
+struct spsc_state {
+	struct spsc_ring *ring[2]; /* ring[s] is read by side s */
+	uint64_t cap, mask;
+	size_t stride, ring_len;
+	bool shared; /* futexes across processes */
+};
+
+static size_t slot_stride(size_t size)
+{
+	return (sizeof(struct spsc_slot) + size + IK_CACHELINE - 1) /
+	       IK_CACHELINE * IK_CACHELINE;
+}
+
+/* Slots: --buffer bytes' worth if given, else 64, a power of two >= 2. */
+static uint64_t ring_slots(const struct ik_chan_params *p, size_t stride)
+{
+	uint64_t want = p->buffer ? p->buffer / stride : SLOTS_DEFAULT;
+	uint64_t cap = 2;
+
+	if (!p->buffer && want * stride > RING_BYTES_MAX)
+		want = RING_BYTES_MAX / stride;
+	while (cap * 2 <= want)
+		cap *= 2;
+	return cap;
+}
+
+static inline struct spsc_slot *slot_at(const struct spsc_state *st,
+					struct spsc_ring *r, uint64_t pos)
+{
+	return (struct spsc_slot *)(r->slots + (pos & st->mask) * st->stride);
+}
+
+/* Wait for room at r->prod.head; the consumer frees slots in order. */
+static int wait_room(struct ik_channel *ch, struct spsc_state *st,
+		     struct spsc_ring *r)
+{
+	uint64_t h = r->prod.head;
+	unsigned n = 0;
+
+	while (h - r->prod.tail_seen >= st->cap) {
+		/* acquire: the consumer's copy out of the slot is finished */
+		r->prod.tail_seen = atomic_load_explicit(&r->cons.tail,
+							 memory_order_acquire);
+		if (h - r->prod.tail_seen < st->cap)
+			break;
+		if (ik_spin_step(ch, &n))
+			return -ECANCELED;
+		if (ch->p.wait != IK_WAIT_SPIN && n == 0)
+			sched_yield(); /* full ring in a sleeping mode */
+	}
+	return 0;
+}
+
+static inline int put(struct ik_channel *ch, struct spsc_ring *r,
+		      const void *buf, size_t len)
+{
+	struct spsc_state *st = ch->priv;
+	uint64_t h = r->prod.head;
+	struct spsc_slot *s;
+
+	if (ik_unlikely(h - r->prod.tail_seen >= st->cap)) {
+		int ret = wait_room(ch, st, r);
+
+		if (ret)
+			return ret;
+	}
+	s = slot_at(st, r, h);
+	memcpy(s->data, buf, len);
+	/* release pairs with the consumer's acquire of seq */
+	atomic_store_explicit(&s->seq, h + 1, memory_order_release);
+	r->prod.head = h + 1;
+	return 0;
+}
+
+static int spsc_send_spin(struct ik_channel *ch, enum ik_side side,
+			  const void *buf, size_t len)
+{
+	struct spsc_state *st = ch->priv;
+
+	return put(ch, st->ring[!side], buf, len);
+}
+
+static int spsc_send_notify(struct ik_channel *ch, enum ik_side side,
+			    const void *buf, size_t len)
+{
+	struct spsc_state *st = ch->priv;
+	struct spsc_ring *r = st->ring[!side];
+	int ret = put(ch, r, buf, len);
+
+	if (ret)
+		return ret;
+	/*
+	 * Dekker pair with the consumer's store of sleeping then load of
+	 * seq: with a full fence on both sides, at least one of us sees the
+	 * other, so a consumer about to sleep is always woken.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&r->cons.sleeping, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&r->prod.wake, 1,
+					  memory_order_relaxed);
+		ret = ik_futex_wake(&r->prod.wake, 1, st->shared);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static inline int take(struct spsc_state *st, struct spsc_ring *r, uint64_t t,
+		       void *buf, size_t len)
+{
+	memcpy(buf, slot_at(st, r, t)->data, len);
+	/* release: the producer may refill the slot once it sees this */
+	atomic_store_explicit(&r->cons.tail, t + 1, memory_order_release);
+	return 0;
+}
+
+static inline bool ready(const struct spsc_slot *s, uint64_t t)
+{
+	return atomic_load_explicit(&s->seq, memory_order_acquire) == t + 1;
+}
+
+static int spsc_recv_spin(struct ik_channel *ch, enum ik_side side, void *buf,
+			  size_t len)
+{
+	struct spsc_state *st = ch->priv;
+	struct spsc_ring *r = st->ring[side];
+	uint64_t t = atomic_load_explicit(&r->cons.tail, memory_order_relaxed);
+	struct spsc_slot *s = slot_at(st, r, t);
+	unsigned n = 0;
+
+	while (!ready(s, t))
+		if (ik_spin_step(ch, &n))
+			return -ECANCELED;
+	return take(st, r, t, buf, len);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* Sleep until the slot at t is filled (see spsc_send_notify). */
+static int sleep_until_ready(struct ik_channel *ch, struct spsc_state *st,
+			     struct spsc_ring *r, struct spsc_slot *s,
+			     uint64_t t)
+{
+	int ret = 0;
+
+	for (;;) {
+		uint32_t w = atomic_load_explicit(&r->prod.wake,
+						  memory_order_acquire);
+
+		atomic_store(&r->cons.sleeping, 1);
+		atomic_thread_fence(memory_order_seq_cst);
+		if (ready(s, t))
+			break;
+		ret = ik_futex_wait(&r->prod.wake, w, st->shared);
+		if (ret == -EINTR && !ik_channel_aborted(ch))
+			ret = 0;
+		if (ret)
+			break;
+	}
+	atomic_store_explicit(&r->cons.sleeping, 0, memory_order_relaxed);
+	return ret == -EINTR ? -ECANCELED : ret;
+}
+
+static int spsc_recv_sleep(struct ik_channel *ch, enum ik_side side, void *buf,
+			   size_t len)
+{
+	struct spsc_state *st = ch->priv;
+	struct spsc_ring *r = st->ring[side];
+	uint64_t t = atomic_load_explicit(&r->cons.tail, memory_order_relaxed);
+	struct spsc_slot *s = slot_at(st, r, t);
+	int ret;
+
+	if (ch->p.wait == IK_WAIT_HYBRID && !ready(s, t)) {
+		uint64_t end = now_ns() + HYBRID_SPIN_NS;
+		unsigned n = 0;
+
+		while (!ready(s, t)) {
+			if (ik_spin_step(ch, &n))
+				return -ECANCELED;
+			if ((n & 63) == 0 && now_ns() > end)
+				break;
+		}
+	}
+	if (!ready(s, t)) {
+		ret = sleep_until_ready(ch, st, r, s, t);
+		if (ret)
+			return ret;
+	}
+	return take(st, r, t, buf, len);
+}
+
+static int spsc_setup(struct ik_channel *ch)
+{
+	struct spsc_state *st = ik_shm_alloc(sizeof(*st));
+	int s;
+
+	if (!st)
+		return -ENOMEM;
+	st->stride = slot_stride(ch->p.size);
+	st->cap = ring_slots(&ch->p, st->stride);
+	st->mask = st->cap - 1;
+	st->ring_len = sizeof(struct spsc_ring) + st->cap * st->stride;
+	st->shared = ch->p.mode == IK_MODE_PROCESS;
+	for (s = 0; s < 2; s++) {
+		st->ring[s] = ik_shm_alloc(st->ring_len);
+		if (!st->ring[s]) {
+			ik_shm_free(st->ring[0], st->ring_len);
+			ik_shm_free(st, sizeof(*st));
+			return -ENOMEM;
+		}
+	}
+	ch->priv = st;
+	if (ch->p.wait == IK_WAIT_SPIN) {
+		ch->send = spsc_send_spin;
+		ch->recv = spsc_recv_spin;
+	} else {
+		ch->send = spsc_send_notify;
+		ch->recv = spsc_recv_sleep;
+	}
+	snprintf(ch->granted, sizeof(ch->granted),
+		 "ring of %llu slots x %zu B per direction, wait %s",
+		 (unsigned long long)st->cap, st->stride,
+		 ik_wait_name(ch->p.wait));
+	return 0;
+}
+
+static void spsc_teardown(struct ik_channel *ch)
+{
+	struct spsc_state *st = ch->priv;
+
+	if (!st)
+		return;
+	ik_shm_free(st->ring[0], st->ring_len);
+	ik_shm_free(st->ring[1], st->ring_len);
+	ik_shm_free(st, sizeof(*st));
+}
+
+const struct ik_transport_ops ik_spsc_ops = {
+	.name = "spsc",
+	.summary = "shared-memory SPSC ring per direction, seq in each slot",
+	.flags = IK_T_SPIN,
+	.setup = spsc_setup,
+	.send = spsc_send_spin,
+	.recv = spsc_recv_spin,
+	.teardown = spsc_teardown,
+};

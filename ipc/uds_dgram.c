@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uds-dgram: an AF_UNIX datagram socketpair; one message is one datagram,
+ * so the size is limited (stated in --list) and a short datagram is an
+ * error, not something to reassemble.
+ */
+#define _GNU_SOURCE
+#include <sys/socket.h>
+
+#include "ipc.h"
+
+#define DGRAM_MAX 65536u /* fits the default SO_SNDBUF with room to spare */
+
+static size_t dgram_max(const struct ik_chan_params *p)
+{
+	(void)p;
+	return DGRAM_MAX;
+}
+
+static int dgram_setup(struct ik_channel *ch)
+{
+	struct ik_fds *f = ik_fds_new();
+	int sv[2], ret, s;
+
+	if (!f)
+		return -ENOMEM;
+	ch->priv = f;
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	for (s = 0; s < 2; s++)
+		f->rd[s] = f->wr[s] = sv[s];
+	for (s = 0; s < 2; s++)
+		if ((ret = ik_sock_buffers(ch, sv[s])))
+			goto fail;
+	return 0;
+fail:
+	ik_fds_teardown(ch);
+	return ret;
+}
+
+static int dgram_send(struct ik_channel *ch, enum ik_side side, const void *buf,
+		      size_t len)
+{
+	struct ik_fds *f = ch->priv;
+	ssize_t n;
+
+	do
+		n = send(f->wr[side], buf, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR && !ik_channel_aborted(ch));
+	if (n < 0)
+		return errno == EINTR ? -ECANCELED : -errno;
+	return (size_t)n == len ? 0 : -EMSGSIZE;
+}
+
+static int dgram_recv(struct ik_channel *ch, enum ik_side side, void *buf,
+		      size_t len)
+{
+	struct ik_fds *f = ch->priv;
+	ssize_t n;
+
+	do
+		n = recv(f->rd[side], buf, len, MSG_TRUNC);
+	while (n < 0 && errno == EINTR && !ik_channel_aborted(ch));
+	if (n < 0)
+		return errno == EINTR ? -ECANCELED : -errno;
+	if (n == 0)
+		return -EPIPE; /* the peer closed */
+	return (size_t)n == len ? 0 : -EMSGSIZE;
+}
+
+const struct ik_transport_ops ik_uds_dgram_ops = {
+	.name = "uds-dgram",
+	.summary = "AF_UNIX datagram socketpair, one datagram a message "
+		   "(<= 64 KiB)",
+	.flags = IK_T_DATAGRAM,
+	.max_size = dgram_max,
+	.setup = dgram_setup,
+	.open_side = ik_fds_open_side,
+	.send = dgram_send,
+	.recv = dgram_recv,
+	.teardown = ik_fds_teardown,
+};

@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ipckern's command line: the only place that knows about argv and the
+ * only place that exits. It parses and validates everything into one
+ * struct ik_config before anything runs, so a bad value costs nothing and
+ * leaves no file behind. Exit codes: 0 ok, 2 bad usage or input, 3 a
+ * failure at run time (1 is kept for failed CI gates).
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "affinity/affinity.h"
+#include "cpuinfo/cpuinfo.h"
+#include "ipc/ipc.h"
+#include "kernels/kernels.h"
+#include "reports/reports.h"
+
+#define EXIT_USAGE   2
+#define EXIT_RUNTIME 3
+
+#define ITERS_MAX	  100000000ULL /* 8-byte sample each: 800 MB */
+#define DEFAULT_ITERS	  20000
+#define DEFAULT_WARMUP	  2000
+#define DEFAULT_TIMEOUT_S 60
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ipckern: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_USAGE);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ipckern [options]\n"
+		"Pinned IPC round-trip latency: two peers ping-pong messages "
+		"over one\n"
+		"Linux IPC method; every round trip is timed and "
+		"histogrammed.\n"
+		"\n"
+		"  --method LIST    methods to run, comma-separated, or 'all' "
+		"(default\n"
+		"                   spsc); --list shows them\n"
+		"  --mode LIST      thread (default), process, or both: two "
+		"threads of\n"
+		"                   one process, or two processes forked after "
+		"setup\n"
+		"  --pin A,B        OS CPU numbers of the two peers (as "
+		"taskset takes\n"
+		"                   them); A,A puts both on one CPU; 'auto' "
+		"picks two\n"
+		"                   cores sharing the most cache. Default: "
+		"unpinned\n"
+		"  --wait MODE      spsc waiting: spin (default), futex, "
+		"hybrid\n"
+		"  --size BYTES     payload each way per message, suffix k or "
+		"m (binary);\n"
+		"                   default 8\n"
+		"  --iters N        timed round trips (default %d)\n"
+		"  --warmup N       untimed round trips first (default %d)\n"
+		"  --duration SEC   run for this long instead (--iters caps "
+		"the samples;\n"
+		"                   default cap %u)\n"
+		"  --timeout SEC    give up on one measurement after this "
+		"(default %d)\n"
+		"  --format FMT     table (default), json, csv\n"
+		"  --output FILE    write the report to FILE (atomically), not "
+		"stdout\n"
+		"  --raw FILE       also write every round trip in ns, one per "
+		"line\n"
+		"                   (one method and one mode only)\n"
+		"  --kernel NAME    pingpong (the only kernel so far)\n"
+		"  --list           list the methods and exit\n"
+		"  --version, --help\n"
+		"\n"
+		"Latency is the round trip; the one-way estimate is half of "
+		"it.\n"
+		"Exit: 0 ok, 2 bad usage or input, 3 failure at run time.\n",
+		DEFAULT_ITERS, DEFAULT_WARMUP, IK_DURATION_SAMPLE_CAP,
+		DEFAULT_TIMEOUT_S);
+}
+
+static void list_methods(void)
+{
+	struct ik_chan_params p = {.size = 1};
+	const struct ik_transport_ops *const *t;
+
+	for (t = ik_transports; *t; t++) {
+		size_t max = ik_transport_max_size(*t, &p);
+
+		printf("%-10s %s (max %zu B)\n", (*t)->name, (*t)->summary,
+		       max);
+	}
+}
+
+/* A non-negative integer that fits; else a usage error naming opt. */
+static unsigned long long parse_count(const char *opt, const char *s,
+				      unsigned long long min,
+				      unsigned long long max)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		usage_error(
+			"%s '%s': expected a whole number from %llu to %llu",
+			opt, s, min, max);
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE || *end || v < min || v > max)
+		usage_error(
+			"%s '%s': expected a whole number from %llu to %llu",
+			opt, s, min, max);
+	return v;
+}
+
+static size_t parse_size(const char *opt, const char *s)
+{
+	unsigned long long v, mult = 1;
+	char *end;
+
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		goto bad;
+	if (*end == 'k' || *end == 'K')
+		mult = 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		mult = 1024 * 1024, end++;
+	if (*end || v == 0 || v > IK_SIZE_MAX / mult)
+		goto bad;
+	return (size_t)(v * mult);
+bad:
+	usage_error("%s '%s': expected a size from 1 to %u bytes (suffix k or "
+		    "m for KiB, MiB)",
+		    opt, s, IK_SIZE_MAX);
+	return 0;
+}
+
+/* Seconds as a decimal, > 0, converted to ns. */
+static uint64_t parse_seconds(const char *opt, const char *s, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > max)
+		usage_error(
+			"%s '%s': expected seconds, more than 0 and at most "
+			"%.0f",
+			opt, s, max);
+	return (uint64_t)(v * 1e9);
+}
+
+static void add_method(struct ik_config *c, const struct ik_transport_ops *m)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nmethods; i++)
+		if (c->methods[i] == m)
+			return;
+	c->methods[c->nmethods++] = m;
+}
+
+static void parse_methods(struct ik_config *c, const char *arg)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+	char names[512] = "";
+	const struct ik_transport_ops *const *t;
+
+	for (t = ik_transports; *t; t++) {
+		strcat(names, (*t)->name);
+		strcat(names, ", ");
+	}
+	strcat(names, "all");
+	c->nmethods = 0;
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		const struct ik_transport_ops *m = ik_transport_find(tok);
+
+		if (!strcmp(tok, "all")) {
+			for (t = ik_transports; *t; t++)
+				add_method(c, *t);
+			continue;
+		}
+		if (!m)
+			usage_error(
+				"--method '%s': unknown method; allowed: %s",
+				tok, names);
+		add_method(c, m);
+	}
+	free(copy);
+	if (!c->nmethods)
+		usage_error("--method '%s': name at least one method; allowed: "
+			    "%s",
+			    arg, names);
+}
+
+static void parse_modes(struct ik_config *c, const char *arg)
+{
+	if (!strcmp(arg, "thread")) {
+		c->modes[0] = IK_MODE_THREAD, c->nmodes = 1;
+	} else if (!strcmp(arg, "process")) {
+		c->modes[0] = IK_MODE_PROCESS, c->nmodes = 1;
+	} else if (!strcmp(arg, "both") || !strcmp(arg, "thread,process")) {
+		c->modes[0] = IK_MODE_THREAD, c->modes[1] = IK_MODE_PROCESS;
+		c->nmodes = 2;
+	} else if (!strcmp(arg, "process,thread")) {
+		c->modes[0] = IK_MODE_PROCESS, c->modes[1] = IK_MODE_THREAD;
+		c->nmodes = 2;
+	} else {
+		usage_error("--mode '%s': allowed: thread, process, both", arg);
+	}
+}
+
+static enum ik_wait parse_wait(const char *arg)
+{
+	if (!strcmp(arg, "spin"))
+		return IK_WAIT_SPIN;
+	if (!strcmp(arg, "futex"))
+		return IK_WAIT_FUTEX;
+	if (!strcmp(arg, "hybrid"))
+		return IK_WAIT_HYBRID;
+	usage_error("--wait '%s': allowed: spin, futex, hybrid", arg);
+	return IK_WAIT_SPIN;
+}
+
+static enum ik_format parse_format(const char *arg)
+{
+	if (!strcmp(arg, "table"))
+		return IK_FMT_TABLE;
+	if (!strcmp(arg, "json"))
+		return IK_FMT_JSON;
+	if (!strcmp(arg, "csv"))
+		return IK_FMT_CSV;
+	usage_error("--format '%s': allowed: table, json, csv", arg);
+	return IK_FMT_TABLE;
+}
+
+/* "A,B": two non-negative CPU numbers, nothing else. */
+static void parse_pin(struct ik_config *c, const char *arg, bool *pin_auto)
+{
+	const char *p = arg;
+	long v[2];
+	int i;
+
+	if (!strcmp(arg, "auto")) {
+		*pin_auto = true;
+		c->pinned = true;
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		char *end;
+
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		errno = 0;
+		v[i] = strtol(p, &end, 10);
+		if (errno || v[i] > INT_MAX)
+			goto bad;
+		p = end;
+		if (i == 0 && *p++ != ',')
+			goto bad;
+	}
+	if (*p)
+		goto bad;
+	c->pin[0] = (int)v[0];
+	c->pin[1] = (int)v[1];
+	c->pinned = true;
+	return;
+bad:
+	usage_error("--pin '%s': expected two CPU numbers A,B as taskset "
+		    "takes them (e.g. --pin 0,1), or auto",
+		    arg);
+}
+
+static void check_pin_cpus(const struct ik_config *c, const struct ik_topo *tp)
+{
+	char allowed[256];
+	int i;
+
+	ik_topo_allowed_str(tp, allowed, sizeof(allowed));
+	for (i = 0; i < 2; i++) {
+		int ret = ik_topo_check_cpu(tp, c->pin[i]);
+
+		if (ret == -ENOENT)
+			usage_error(
+				"--pin %d,%d: CPU %d does not exist on this "
+				"machine; usable CPUs: %s",
+				c->pin[0], c->pin[1], c->pin[i], allowed);
+		if (ret == -ENODEV)
+			usage_error("--pin %d,%d: CPU %d is offline; usable "
+				    "CPUs: %s",
+				    c->pin[0], c->pin[1], c->pin[i], allowed);
+		if (ret == -EPERM)
+			usage_error("--pin %d,%d: CPU %d is outside this "
+				    "process's allowed set; usable CPUs: %s",
+				    c->pin[0], c->pin[1], c->pin[i], allowed);
+	}
+}
+
+static void check_sizes(const struct ik_config *c)
+{
+	unsigned i, m;
+
+	for (i = 0; i < c->nmethods; i++)
+		for (m = 0; m < c->nmodes; m++) {
+			struct ik_chan_params p = {.size = c->size,
+						   .mode = c->modes[m]};
+			size_t max = ik_transport_max_size(c->methods[i], &p);
+
+			if (c->size > max)
+				usage_error("--size %zu: method %s carries at "
+					    "most %zu bytes per message",
+					    c->size, c->methods[i]->name, max);
+		}
+}
+
+enum {
+	OPT_METHOD = 256,
+	OPT_MODE,
+	OPT_PIN,
+	OPT_WAIT,
+	OPT_SIZE,
+	OPT_ITERS,
+	OPT_WARMUP,
+	OPT_DURATION,
+	OPT_TIMEOUT,
+	OPT_FORMAT,
+	OPT_OUTPUT,
+	OPT_RAW,
+	OPT_KERNEL,
+	OPT_LIST,
+	OPT_VERSION,
+	OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{"method", required_argument, NULL, OPT_METHOD},
+	{"mode", required_argument, NULL, OPT_MODE},
+	{"pin", required_argument, NULL, OPT_PIN},
+	{"wait", required_argument, NULL, OPT_WAIT},
+	{"size", required_argument, NULL, OPT_SIZE},
+	{"iters", required_argument, NULL, OPT_ITERS},
+	{"warmup", required_argument, NULL, OPT_WARMUP},
+	{"duration", required_argument, NULL, OPT_DURATION},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output", required_argument, NULL, OPT_OUTPUT},
+	{"raw", required_argument, NULL, OPT_RAW},
+	{"kernel", required_argument, NULL, OPT_KERNEL},
+	{"list", no_argument, NULL, OPT_LIST},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+static void parse_args(int argc, char **argv, struct ik_config *c,
+		       bool *pin_auto)
+{
+	bool iters_given = false;
+	int o;
+
+	memset(c, 0, sizeof(*c));
+	c->methods[0] = ik_transport_find("spsc");
+	c->nmethods = 1;
+	c->modes[0] = IK_MODE_THREAD;
+	c->nmodes = 1;
+	c->size = 8;
+	c->iters = DEFAULT_ITERS;
+	c->warmup = DEFAULT_WARMUP;
+	c->timeout_ns = DEFAULT_TIMEOUT_S * IK_NS_PER_SEC;
+	c->interrupted = &interrupted;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		switch (o) {
+		case OPT_METHOD:
+			parse_methods(c, optarg);
+			break;
+		case OPT_MODE:
+			parse_modes(c, optarg);
+			break;
+		case OPT_PIN:
+			parse_pin(c, optarg, pin_auto);
+			break;
+		case OPT_WAIT:
+			c->wait = parse_wait(optarg);
+			break;
+		case OPT_SIZE:
+			c->size = parse_size("--size", optarg);
+			break;
+		case OPT_ITERS:
+			c->iters = parse_count("--iters", optarg, 1, ITERS_MAX);
+			iters_given = true;
+			break;
+		case OPT_WARMUP:
+			c->warmup =
+				parse_count("--warmup", optarg, 0, ITERS_MAX);
+			break;
+		case OPT_DURATION:
+			c->duration_ns =
+				parse_seconds("--duration", optarg, 86400);
+			break;
+		case OPT_TIMEOUT:
+			c->timeout_ns =
+				parse_seconds("--timeout", optarg, 86400);
+			break;
+		case OPT_FORMAT:
+			c->format = parse_format(optarg);
+			break;
+		case OPT_OUTPUT:
+			c->output = optarg;
+			break;
+		case OPT_RAW:
+			c->raw = optarg;
+			break;
+		case OPT_KERNEL:
+			if (strcmp(optarg, "pingpong"))
+				usage_error("--kernel '%s': allowed: pingpong",
+					    optarg);
+			break;
+		case OPT_LIST:
+			list_methods();
+			exit(0);
+		case OPT_VERSION:
+			printf("ipckern %s\n", IK_VERSION);
+			exit(0);
+		case OPT_HELP:
+			usage(stdout);
+			exit(0);
+		case ':':
+			usage_error("%s needs a value (see --help)",
+				    argv[optind - 1]);
+			break;
+		default:
+			usage_error("unknown option '%s' (see --help)",
+				    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s' (see --help)",
+			    argv[optind]);
+	if (c->duration_ns && !iters_given)
+		c->iters = IK_DURATION_SAMPLE_CAP;
+	if (c->duration_ns && c->duration_ns >= c->timeout_ns)
+		usage_error("--duration %.1f: must be shorter than --timeout "
+			    "%.1f",
+			    c->duration_ns / 1e9, c->timeout_ns / 1e9);
+	if (c->raw && (c->nmethods != 1 || c->nmodes != 1))
+		usage_error("--raw %s: needs exactly one method and one mode",
+			    c->raw);
+	check_sizes(c);
+}
+
+int main(int argc, char **argv)
+{
+	struct ik_config cfg;
+	struct ik_topo topo;
+	struct ik_timer timer;
+	struct ik_machine machine;
+	struct ik_result *results;
+	struct ik_report rep = {0};
+	bool pin_auto = false, failed = false;
+	unsigned i, m, n = 0;
+	char note[3][200];
+	int ret;
+
+	parse_args(argc, argv, &cfg, &pin_auto);
+	ret = ik_topo_load(&topo, NULL);
+	if (ret) {
+		fprintf(stderr,
+			"ipckern: cannot read the CPU topology (hwloc): "
+			"%s\n",
+			strerror(-ret));
+		return EXIT_RUNTIME;
+	}
+	if (pin_auto && ik_topo_default_pair(&topo, cfg.pin)) {
+		fprintf(stderr, "ipckern: --pin auto: no usable CPU found\n");
+		ik_topo_free(&topo);
+		return EXIT_RUNTIME;
+	}
+	if (cfg.pinned)
+		check_pin_cpus(&cfg, &topo);
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	ik_timer_init(&timer);
+	ik_machine_read(&machine, "");
+	results = calloc(cfg.nmethods * cfg.nmodes, sizeof(*results));
+	if (!results) {
+		fprintf(stderr, "ipckern: out of memory\n");
+		return EXIT_RUNTIME;
+	}
+	if (!cfg.pinned) {
+		snprintf(note[rep.nnotes], sizeof(note[0]),
+			 "unpinned: the scheduler places the peers and may "
+			 "move them; use --pin A,B for a stated pair");
+		rep.notes[rep.nnotes] = note[rep.nnotes];
+		rep.nnotes++;
+	} else if (cfg.pin[0] == cfg.pin[1]) {
+		snprintf(note[rep.nnotes], sizeof(note[0]),
+			 "both peers on CPU %d: this measures the scheduler "
+			 "hand-off; spinning methods yield on every poll",
+			 cfg.pin[0]);
+		rep.notes[rep.nnotes] = note[rep.nnotes];
+		rep.nnotes++;
+	}
+	if (machine.hypervisor) {
+		snprintf(
+			note[rep.nnotes], sizeof(note[0]),
+			"running under a hypervisor: blocking wake-ups include "
+			"the host's vCPU scheduling, and tails are noisier");
+		rep.notes[rep.nnotes] = note[rep.nnotes];
+		rep.nnotes++;
+	}
+	for (i = 0; i < cfg.nmethods && !interrupted; i++)
+		for (m = 0; m < cfg.nmodes && !interrupted; m++) {
+			struct ik_result *res = &results[n++];
+
+			ret = ik_pingpong(&cfg, cfg.methods[i], cfg.modes[m],
+					  &topo, &timer, res);
+			if (ret) {
+				failed = true;
+				fprintf(stderr, "ipckern: %s (%s): %s\n",
+					cfg.methods[i]->name,
+					ik_mode_name(cfg.modes[m]),
+					res->errmsg);
+			}
+			if (ret == -EINTR ||
+			    (ret && res->err && cfg.interrupted && interrupted))
+				break;
+		}
+	rep.cfg = &cfg;
+	rep.machine = &machine;
+	rep.timer = &timer;
+	rep.results = results;
+	rep.nresults = n;
+	if (interrupted) {
+		fprintf(stderr, "ipckern: interrupted; nothing written\n");
+		return EXIT_RUNTIME;
+	}
+	ret = cfg.output ? ik_report_write_file(&rep, cfg.output)
+			 : ik_report_write(&rep, stdout);
+	if (ret) {
+		fprintf(stderr, "ipckern: writing %s: %s\n",
+			cfg.output ? cfg.output : "the report", strerror(-ret));
+		failed = true;
+	}
+	if (cfg.raw && n == 1 && !results[0].err) {
+		ret = ik_raw_write_file(&results[0], cfg.raw);
+		if (ret) {
+			fprintf(stderr, "ipckern: --raw %s: %s\n", cfg.raw,
+				strerror(-ret));
+			failed = true;
+		}
+	}
+	for (i = 0; i < n; i++)
+		ik_result_free(&results[i]);
+	free(results);
+	ik_topo_free(&topo);
+	return failed ? EXIT_RUNTIME : 0;
+}

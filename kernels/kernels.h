@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The timed loops and the machinery around them: two peers (threads or
+ * processes) pinned, parked at a start gate, run, watched by a controller
+ * that ends the run on a peer's failure, a timeout or Ctrl-C, and leaves
+ * nothing behind. Kernels never print: they fill a struct ik_result.
+ */
+#ifndef IK_KERNELS_H
+#define IK_KERNELS_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../affinity/affinity.h"
+#include "../cpuinfo/cpuinfo.h"
+#include "../ipc/ipc.h"
+#include "../reports/reports.h"
+
+#define IK_MAX_METHODS	       32
+#define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
+
+enum ik_kernel { IK_KERNEL_PINGPONG = 0 };
+enum ik_format { IK_FMT_TABLE = 0, IK_FMT_JSON, IK_FMT_CSV };
+
+/* Everything one invocation asked for; built and validated by the CLI. */
+struct ik_config {
+	enum ik_kernel kernel;
+	const struct ik_transport_ops *methods[IK_MAX_METHODS];
+	unsigned nmethods;
+	enum ik_mode modes[2];
+	unsigned nmodes;
+	enum ik_wait wait;
+	size_t size;	      /* payload bytes per message per direction */
+	uint64_t iters;	      /* timed round trips (a cap with duration) */
+	uint64_t warmup;      /* untimed round trips before them */
+	uint64_t duration_ns; /* 0: run for iters */
+	uint64_t timeout_ns;  /* one measurement's wall-clock limit */
+	bool pinned;
+	int pin[2]; /* OS CPU numbers when pinned */
+	enum ik_format format;
+	const char *output; /* NULL: stdout */
+	const char *raw;    /* NULL: no raw samples */
+	/* set asynchronously (SIGINT/SIGTERM) to end the run */
+	volatile sig_atomic_t *interrupted;
+};
+
+/*
+ * CPU a peer used from the start gate to its end. cpu_ns is exact
+ * (CLOCK_THREAD_CPUTIME_ID); the user/sys split comes from getrusage,
+ * which the kernel may sample at the tick, so it is coarse on short runs.
+ */
+struct ik_cpu_usage {
+	uint64_t cpu_ns;
+	uint64_t user_ns, sys_ns;
+	long vol_cs, invol_cs; /* voluntary / involuntary context switches */
+};
+
+/* One measurement: one method, one mode, one pair. */
+struct ik_result {
+	const struct ik_transport_ops *ops;
+	enum ik_mode mode;
+	size_t size;
+	char granted[96]; /* what the kernel granted the transport */
+	struct ik_pair pair;
+	int cpu_seen[2]; /* where each peer ran at the start gate */
+	uint64_t count;	 /* timed round trips completed */
+	uint64_t warmup;
+	bool hit_cap;		/* --duration ran into the sample cap */
+	uint64_t wall_ns;	/* the timed loop, read once each side */
+	double untimed_mean_ns; /* warm-up's 2nd half, no per-trip clock */
+	struct ik_hist hist;	/* round-trip ns */
+	uint64_t *raw_ns;	/* every round trip, if asked; malloc'd */
+	struct ik_cpu_usage cpu[2];
+	int err; /* 0, or the -errno that ended the run */
+	char errmsg[200];
+};
+
+/*
+ * Run one ping-pong measurement of ops in mode. Fills *res (free it with
+ * ik_result_free). Returns 0, or a -errno with res->errmsg saying what
+ * failed: -EINVAL for a size ops refuses, -ETIMEDOUT, -EINTR when
+ * interrupted, or the transport's error. It ignores SIGPIPE (a dead peer
+ * shows as EPIPE) and installs a do-nothing SIGUSR1 handler used to
+ * interrupt blocked peers.
+ */
+int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
+		enum ik_mode mode, const struct ik_topo *topo,
+		const struct ik_timer *timer, struct ik_result *res);
+
+void ik_result_free(struct ik_result *res);
+
+/*
+ * Two peers around one channel. A kernel fills the first block and calls
+ * ik_peers_run; each peer pins itself, opens its side, waits at the start
+ * gate, runs body(side), and records its CPU use. The controller waits
+ * for both, and on a failure, timeout or interrupt aborts the channel and
+ * reaps everyone (SIGKILL for processes).
+ */
+struct ik_peers {
+	struct ik_channel *ch;
+	enum ik_mode mode;
+	const struct ik_topo *topo;
+	bool pinned;
+	int cpu[2];
+	uint64_t timeout_ns;
+	volatile sig_atomic_t *interrupted;
+	/* before the gate (fault in buffers), then the measured part */
+	int (*prepare)(struct ik_peers *g, enum ik_side side);
+	int (*body)(struct ik_peers *g, enum ik_side side);
+	void *arg;
+	/* filled by ik_peers_run */
+	struct ik_peer_ctl *ctl; /* shared */
+	int cpu_seen[2];
+	struct ik_cpu_usage cpu_use[2];
+	bool stuck; /* a thread would not stop: do not free the channel */
+	char errmsg[200];
+};
+
+/* 0, or -errno with g->errmsg set. */
+int ik_peers_run(struct ik_peers *g);
+
+/*
+ * Test hooks for the failure paths: IPCKERN_FAULT=kill-b makes side B
+ * SIGKILL itself after its first message (a thread returns -EIO instead);
+ * stall-b makes it stop answering, so the run must end by --timeout.
+ */
+#define IK_FAULT_ENV "IPCKERN_FAULT"
+
+#endif

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ping-pong: side A sends a message and waits for it to come back; side B
+ * echoes what it got. Each round trip is timed with one timestamp: the
+ * end of one trip is the start of the next, so the loop holds the two
+ * IPC calls, one clock read, one store into a pre-faulted sample array
+ * and a check of the echoed sequence byte, and nothing else. Samples
+ * become nanoseconds and enter the histogram after the loop.
+ *
+ * Warm-up runs without a per-trip clock; its second half is timed as a
+ * whole, which gives the untimed mean: the gap between it and the timed
+ * loop's whole-run mean is what reading the clock every trip costs.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kernels.h"
+
+/* Shared between the peers and the controller (process mode too). */
+struct pp_shared {
+	alignas(IK_CACHELINE) _Atomic int stop; /* A: the next is the last */
+	alignas(IK_CACHELINE) uint64_t count;	/* written by A at the end */
+	uint64_t wall_ns;
+	uint64_t untimed_ns, untimed_n;
+	bool hit_cap;
+};
+
+struct pp {
+	const struct ik_config *cfg;
+	const struct ik_timer *timer;
+	struct pp_shared *sh;
+	uint64_t *samples; /* shared, cfg->iters entries of ticks */
+	size_t samples_len;
+	struct pp_bufs {
+		unsigned char *out, *in; /* each peer's own, from prepare */
+	} buf[2];
+	enum ik_mode mode;
+	enum { FAULT_NONE, FAULT_KILL_B, FAULT_STALL_B } fault;
+};
+
+static inline uint64_t now(bool tsc)
+{
+	return tsc ? ik_tsc() : ik_clock_ns();
+}
+
+/*
+ * The timed loop. tsc is a constant in each caller below, so the
+ * compiler builds one loop per clock with no branch on it inside.
+ */
+static inline int timed_loop(struct ik_channel *ch, unsigned char *out,
+			     unsigned char *in, size_t len, uint64_t *s,
+			     uint64_t n, uint64_t deadline, bool tsc,
+			     uint64_t *done)
+{
+	ik_send_fn send = ch->send;
+	ik_recv_fn recv = ch->recv;
+	uint64_t t0 = now(tsc), t1, i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		out[0] = (unsigned char)i;
+		if (ik_unlikely(ret = send(ch, IK_SIDE_A, out, len)))
+			break;
+		if (ik_unlikely(ret = recv(ch, IK_SIDE_A, in, len)))
+			break;
+		t1 = now(tsc);
+		s[i] = t1 - t0;
+		t0 = t1;
+		if (ik_unlikely(in[0] != out[0])) {
+			ret = -EBADMSG;
+			break;
+		}
+		if (ik_unlikely(t1 >= deadline)) {
+			i++;
+			break;
+		}
+	}
+	*done = i;
+	return ret;
+}
+
+static __attribute__((noinline)) int loop_tsc(struct ik_channel *ch,
+					      struct pp *pp, uint64_t n,
+					      uint64_t deadline, uint64_t *done)
+{
+	return timed_loop(ch, pp->buf[0].out, pp->buf[0].in, pp->cfg->size,
+			  pp->samples, n, deadline, true, done);
+}
+
+static __attribute__((noinline)) int loop_clock(struct ik_channel *ch,
+						struct pp *pp, uint64_t n,
+						uint64_t deadline,
+						uint64_t *done)
+{
+	return timed_loop(ch, pp->buf[0].out, pp->buf[0].in, pp->cfg->size,
+			  pp->samples, n, deadline, false, done);
+}
+
+static int untimed_loop(struct ik_channel *ch, struct pp *pp, uint64_t n)
+{
+	ik_send_fn send = ch->send;
+	ik_recv_fn recv = ch->recv;
+	unsigned char *out = pp->buf[0].out, *in = pp->buf[0].in;
+	size_t len = pp->cfg->size;
+	uint64_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		out[0] = (unsigned char)i;
+		if ((ret = send(ch, IK_SIDE_A, out, len)) ||
+		    (ret = recv(ch, IK_SIDE_A, in, len)))
+			return ret;
+		if (in[0] != out[0])
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+static int side_a(struct ik_channel *ch, struct pp *pp)
+{
+	const struct ik_config *cfg = pp->cfg;
+	bool tsc = pp->timer->kind == IK_CLOCK_TSC;
+	uint64_t half = cfg->warmup / 2, t0, deadline = UINT64_MAX, n = 0;
+	int ret;
+
+	if ((ret = untimed_loop(ch, pp, half)))
+		return ret;
+	t0 = ik_clock_ns();
+	if ((ret = untimed_loop(ch, pp, cfg->warmup - half)))
+		return ret;
+	pp->sh->untimed_ns = ik_clock_ns() - t0;
+	pp->sh->untimed_n = cfg->warmup - half;
+
+	if (cfg->duration_ns)
+		deadline = now(tsc) + (uint64_t)((double)cfg->duration_ns /
+						 pp->timer->ns_per_tick);
+	t0 = ik_clock_ns();
+	ret = tsc ? loop_tsc(ch, pp, cfg->iters, deadline, &n)
+		  : loop_clock(ch, pp, cfg->iters, deadline, &n);
+	pp->sh->wall_ns = ik_clock_ns() - t0;
+	pp->sh->count = n;
+	pp->sh->hit_cap = cfg->duration_ns && n == cfg->iters;
+	if (ret)
+		return ret;
+	/* B echoes verbatim: the last message must be intact, every byte */
+	if (memcmp(pp->buf[0].in, pp->buf[0].out, cfg->size))
+		return -EBADMSG;
+	/* release: B reads stop after receiving the message that follows */
+	atomic_store_explicit(&pp->sh->stop, 1, memory_order_release);
+	return ch->send(ch, IK_SIDE_A, pp->buf[0].out, cfg->size);
+}
+
+static int side_b(struct ik_channel *ch, struct pp *pp)
+{
+	ik_send_fn send = ch->send;
+	ik_recv_fn recv = ch->recv;
+	unsigned char *in = pp->buf[1].in;
+	size_t len = pp->cfg->size;
+	int ret;
+
+	if (pp->fault != FAULT_NONE) { /* test hooks, see IK_FAULT_ENV */
+		if ((ret = recv(ch, IK_SIDE_B, in, len)))
+			return ret;
+		if (pp->fault == FAULT_KILL_B && pp->mode == IK_MODE_PROCESS)
+			raise(SIGKILL);
+		if (pp->fault == FAULT_KILL_B)
+			return -EIO; /* a thread cannot die alone */
+		while (!ik_channel_aborted(ch))
+			pause(); /* stall until the controller gives up */
+		return -ECANCELED;
+	}
+	for (;;) {
+		if ((ret = recv(ch, IK_SIDE_B, in, len)))
+			return ret;
+		if (atomic_load_explicit(&pp->sh->stop, memory_order_acquire))
+			return 0;
+		if ((ret = send(ch, IK_SIDE_B, in, len)))
+			return ret;
+	}
+}
+
+static int pp_prepare(struct ik_peers *g, enum ik_side side)
+{
+	struct pp *pp = g->arg;
+	struct pp_bufs *b = &pp->buf[side];
+	size_t i;
+
+	b->out = malloc(pp->cfg->size);
+	b->in = calloc(1, pp->cfg->size);
+	if (!b->out || !b->in)
+		return -ENOMEM; /* freed in pp_body's caller path below */
+	for (i = 0; i < pp->cfg->size; i++)
+		b->out[i] = (unsigned char)(i * 131 + 7);
+	/* fault in every sample page now, not inside the loop */
+	if (side == IK_SIDE_A)
+		memset(pp->samples, 0, pp->samples_len);
+	return 0;
+}
+
+static int pp_body(struct ik_peers *g, enum ik_side side)
+{
+	struct pp *pp = g->arg;
+
+	return side == IK_SIDE_A ? side_a(g->ch, pp) : side_b(g->ch, pp);
+}
+
+static void fill_result(struct ik_result *res, const struct pp *pp,
+			const struct ik_timer *timer, bool keep_raw)
+{
+	uint64_t i;
+
+	res->count = pp->sh->count;
+	res->wall_ns = pp->sh->wall_ns;
+	res->hit_cap = pp->sh->hit_cap;
+	res->untimed_mean_ns =
+		pp->sh->untimed_n
+			? (double)pp->sh->untimed_ns / (double)pp->sh->untimed_n
+			: 0;
+	if (keep_raw)
+		res->raw_ns = malloc((res->count ? res->count : 1) *
+				     sizeof(uint64_t));
+	for (i = 0; i < res->count; i++) {
+		uint64_t ns = ik_ticks_to_ns(timer, pp->samples[i]);
+
+		ik_hist_record(&res->hist, ns);
+		if (res->raw_ns)
+			res->raw_ns[i] = ns;
+	}
+}
+
+int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
+		enum ik_mode mode, const struct ik_topo *topo,
+		const struct ik_timer *timer, struct ik_result *res)
+{
+	struct ik_chan_params p = {
+		.size = cfg->size,
+		.mode = mode,
+		.wait = cfg->wait,
+		.same_pu = cfg->pinned && cfg->pin[0] == cfg->pin[1],
+		.unpinned = !cfg->pinned,
+	};
+	const char *fault = getenv(IK_FAULT_ENV);
+	struct ik_channel ch;
+	struct pp pp = {.cfg = cfg, .timer = timer, .mode = mode};
+	struct ik_peers g = {
+		.ch = &ch,
+		.mode = mode,
+		.topo = topo,
+		.pinned = cfg->pinned,
+		.cpu = {cfg->pin[0], cfg->pin[1]},
+		.timeout_ns = cfg->timeout_ns,
+		.interrupted = cfg->interrupted,
+		.prepare = pp_prepare,
+		.body = pp_body,
+		.arg = &pp,
+	};
+	int ret, s;
+
+	memset(res, 0, sizeof(*res));
+	res->ops = ops;
+	res->mode = mode;
+	res->size = cfg->size;
+	res->warmup = cfg->warmup;
+	if (cfg->pinned)
+		ik_topo_classify(topo, cfg->pin[0], cfg->pin[1], &res->pair);
+	else
+		res->pair = (struct ik_pair){.rel = IK_REL_UNPINNED,
+					     .cpu = {-1, -1},
+					     .numa = {-1, -1}};
+	if (fault && !strcmp(fault, "kill-b"))
+		pp.fault = FAULT_KILL_B;
+	else if (fault && !strcmp(fault, "stall-b"))
+		pp.fault = FAULT_STALL_B;
+	ret = ik_hist_init(&res->hist, IK_HIST_MAX_NS);
+	if (ret)
+		goto out_msg;
+	pp.samples_len = cfg->iters * sizeof(uint64_t);
+	pp.samples = ik_shm_alloc(pp.samples_len);
+	pp.sh = ik_shm_alloc(sizeof(*pp.sh));
+	if (!pp.samples || !pp.sh) {
+		ret = -ENOMEM;
+		goto out_msg;
+	}
+	ret = ik_channel_init(&ch, ops, &p);
+	if (ret) {
+		snprintf(res->errmsg, sizeof(res->errmsg), "%s setup: %s",
+			 ops->name, strerror(-ret));
+		goto out;
+	}
+	snprintf(res->granted, sizeof(res->granted), "%s", ch.granted);
+	ret = ik_peers_run(&g);
+	for (s = 0; s < 2; s++) {
+		res->cpu_seen[s] = g.cpu_seen[s];
+		res->cpu[s] = g.cpu_use[s];
+	}
+	if (g.stuck) {
+		/* a peer thread is still inside the channel: leave it be */
+		snprintf(res->errmsg, sizeof(res->errmsg), "%s", g.errmsg);
+		res->err = ret;
+		return ret;
+	}
+	for (s = 0; s < 2; s++) {
+		free(pp.buf[s].out);
+		free(pp.buf[s].in);
+	}
+	ik_channel_destroy(&ch);
+	if (ret) {
+		snprintf(res->errmsg, sizeof(res->errmsg), "%s", g.errmsg);
+		goto out;
+	}
+	fill_result(res, &pp, timer, cfg->raw != NULL);
+	goto out;
+out_msg:
+	snprintf(res->errmsg, sizeof(res->errmsg), "%s", strerror(-ret));
+out:
+	ik_shm_free(pp.samples, pp.samples_len);
+	ik_shm_free(pp.sh, sizeof(*pp.sh));
+	res->err = ret;
+	return ret;
+}
+
+void ik_result_free(struct ik_result *res)
+{
+	ik_hist_free(&res->hist);
+	free(res->raw_ns);
+	res->raw_ns = NULL;
+}

@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The writers: a table for people, JSON (through jansson, one versioned
+ * schema for every kernel) and CSV for programs. They only read the
+ * report. Latency is always the round trip; the one-way figure is half of
+ * it and labelled as an estimate, since no clock is read on the far side.
+ */
+#define _GNU_SOURCE
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../kernels/kernels.h"
+#include "reports.h"
+
+struct stats {
+	uint64_t p50, p90, p99, p999, p9999;
+	double mean, sd, rps, wall_mean, untimed, vs_line;
+};
+
+static const struct ik_result *line_for(const struct ik_report *r,
+					const struct ik_result *res)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nresults; i++)
+		if (!strcmp(r->results[i].ops->name, "line") &&
+		    r->results[i].mode == res->mode && !r->results[i].err)
+			return &r->results[i];
+	return NULL;
+}
+
+static void stats_of(const struct ik_report *r, const struct ik_result *res,
+		     struct stats *st)
+{
+	const struct ik_hist *h = &res->hist;
+	const struct ik_result *line = line_for(r, res);
+
+	st->p50 = ik_hist_percentile(h, 50);
+	st->p90 = ik_hist_percentile(h, 90);
+	st->p99 = ik_hist_percentile(h, 99);
+	st->p999 = ik_hist_percentile(h, 99.9);
+	st->p9999 = ik_hist_percentile(h, 99.99);
+	st->mean = ik_hist_mean(h);
+	st->sd = ik_hist_stddev(h);
+	st->wall_mean = res->count ? (double)res->wall_ns / res->count : 0;
+	st->rps = res->wall_ns ? res->count * 1e9 / res->wall_ns : 0;
+	st->untimed = res->untimed_mean_ns;
+	st->vs_line = 0;
+	if (line && ik_hist_percentile(&line->hist, 50))
+		st->vs_line = (double)st->p50 /
+			      (double)ik_hist_percentile(&line->hist, 50);
+}
+
+static const char *fmt_ns(char *b, size_t n, double v)
+{
+	if (v < 1e4)
+		snprintf(b, n, "%.0f", v);
+	else if (v < 1e7)
+		snprintf(b, n, "%.1fu", v / 1e3);
+	else
+		snprintf(b, n, "%.1fm", v / 1e6);
+	return b;
+}
+
+static void describe_pair(const struct ik_result *res, char *b, size_t n)
+{
+	const struct ik_pair *p = &res->pair;
+
+	if (!p->pinned)
+		snprintf(b, n, "unpinned (peers started on CPUs %d,%d)",
+			 res->cpu_seen[0], res->cpu_seen[1]);
+	else
+		snprintf(b, n, "CPUs %d,%d: %s%s", p->cpu[0], p->cpu[1],
+			 ik_relation_name(p->rel),
+			 p->cross_numa ? ", different NUMA nodes"
+				       : ", same NUMA node");
+}
+
+int ik_report_table(const struct ik_report *r, FILE *f)
+{
+	const struct ik_config *c = r->cfg;
+	const struct ik_machine *m = r->machine;
+	const struct ik_timer *t = r->timer;
+	char pair[160], a[8][16];
+	bool any_line = false;
+	unsigned i;
+
+	fprintf(f,
+		"ipckern %s: ping-pong, %zu B each way, %llu timed round "
+		"trips after %llu warm-up%s\n",
+		IK_VERSION, c->size, (unsigned long long)c->iters,
+		(unsigned long long)c->warmup,
+		c->duration_ns ? " (or --duration)" : "");
+	fprintf(f, "machine: %s, %s, %d CPUs online%s\n", m->model, m->kernel,
+		m->online_cpus, m->hypervisor ? ", under a hypervisor" : "");
+	fprintf(f, "timer:   %s", ik_clock_name(t->kind));
+	if (t->kind == IK_CLOCK_TSC)
+		fprintf(f, " at %.1f MHz", t->tsc_mhz);
+	fprintf(f, ", %.1f ns per read (%s)\n", t->read_cost_ns, t->why);
+	if (r->nresults) {
+		describe_pair(&r->results[0], pair, sizeof(pair));
+		fprintf(f, "pair:    %s\n", pair);
+	}
+	for (i = 0; i < r->nnotes; i++)
+		fprintf(f, "note:    %s\n", r->notes[i]);
+	fprintf(f, "latency: round trip in ns (u = us, m = ms); one-way "
+		   "estimate = RTT/2\n\n");
+	fprintf(f, "%-10s %-7s %7s %7s %7s %7s %7s %7s %7s %7s %9s %7s\n",
+		"method", "mode", "min", "p50", "p90", "p99", "p99.9", "max",
+		"mean", "stddev", "trips/s", "x line");
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		struct stats st;
+
+		if (res->err) {
+			fprintf(f, "%-10s %-7s FAILED: %s\n", res->ops->name,
+				ik_mode_name(res->mode), res->errmsg);
+			continue;
+		}
+		stats_of(r, res, &st);
+		any_line |= st.vs_line > 0;
+		fprintf(f, "%-10s %-7s %7s %7s %7s %7s %7s %7s %7s %7s %9.0f ",
+			res->ops->name, ik_mode_name(res->mode),
+			fmt_ns(a[0], 16, (double)res->hist.min),
+			fmt_ns(a[1], 16, (double)st.p50),
+			fmt_ns(a[2], 16, (double)st.p90),
+			fmt_ns(a[3], 16, (double)st.p99),
+			fmt_ns(a[4], 16, (double)st.p999),
+			fmt_ns(a[5], 16, (double)res->hist.max),
+			fmt_ns(a[6], 16, st.mean), fmt_ns(a[7], 16, st.sd),
+			st.rps);
+		if (st.vs_line > 0)
+			fprintf(f, "%7.2f\n", st.vs_line);
+		else
+			fprintf(f, "%7s\n", "-");
+	}
+	fprintf(f, "\n%-10s %-7s %10s %10s %10s %9s %9s %s\n", "method", "mode",
+		"whole-run", "untimed", "observer", "cpu A/rt", "cpu B/rt",
+		"granted");
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		struct stats st;
+		/* CPU is read at the gate and the end: warm-up trips count */
+		double n = res->count + res->warmup
+				   ? (double)(res->count + res->warmup)
+				   : 1;
+
+		if (res->err)
+			continue;
+		stats_of(r, res, &st);
+		fprintf(f, "%-10s %-7s %10.1f %10.1f %10.1f %9.0f %9.0f %s\n",
+			res->ops->name, ik_mode_name(res->mode), st.wall_mean,
+			st.untimed, st.wall_mean - st.untimed,
+			res->cpu[0].cpu_ns / n, res->cpu[1].cpu_ns / n,
+			res->granted[0] ? res->granted : "-");
+	}
+	fprintf(f, "\nwhole-run: timed loop wall time / round trips; untimed: "
+		   "the same without a clock read per trip (warm-up); "
+		   "observer: the difference. cpu/rt: each peer's CPU ns per "
+		   "round trip (CLOCK_THREAD_CPUTIME_ID, warm-up and timed "
+		   "trips).\n");
+	if (any_line)
+		fprintf(f, "x line: p50 over line's p50 on the same pair and "
+			   "mode: the cost above bouncing one cache line.\n");
+	return ferror(f) ? -EIO : 0;
+}
+
+/* ---- JSON ---- */
+
+static json_t *machine_json(const struct ik_machine *m)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "vendor", json_string(m->vendor));
+	json_object_set_new(o, "model_name", json_string(m->model));
+	json_object_set_new(o, "family", json_integer(m->family));
+	json_object_set_new(o, "model", json_integer(m->cpu_model));
+	json_object_set_new(o, "stepping", json_integer(m->stepping));
+	json_object_set_new(o, "online_cpus", json_integer(m->online_cpus));
+	json_object_set_new(o, "kernel", json_string(m->kernel));
+	json_object_set_new(o, "hostname", json_string(m->hostname));
+	json_object_set_new(o, "clocksource", json_string(m->clocksource));
+	json_object_set_new(o, "hypervisor", json_boolean(m->hypervisor));
+	return o;
+}
+
+static json_t *timer_json(const struct ik_timer *t)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "clock", json_string(ik_clock_name(t->kind)));
+	json_object_set_new(o, "tsc_invariant", json_boolean(t->tsc_invariant));
+	json_object_set_new(o, "tsc_mhz", json_real(t->tsc_mhz));
+	json_object_set_new(o, "read_cost_ns", json_real(t->read_cost_ns));
+	json_object_set_new(o, "why", json_string(t->why));
+	return o;
+}
+
+static json_t *config_json(const struct ik_config *c)
+{
+	json_t *o = json_object(), *ms = json_array(), *mo = json_array();
+	unsigned i;
+
+	for (i = 0; i < c->nmethods; i++)
+		json_array_append_new(ms, json_string(c->methods[i]->name));
+	for (i = 0; i < c->nmodes; i++)
+		json_array_append_new(mo,
+				      json_string(ik_mode_name(c->modes[i])));
+	json_object_set_new(o, "kernel", json_string("pingpong"));
+	json_object_set_new(o, "methods", ms);
+	json_object_set_new(o, "modes", mo);
+	json_object_set_new(o, "wait", json_string(ik_wait_name(c->wait)));
+	json_object_set_new(o, "size", json_integer((json_int_t)c->size));
+	json_object_set_new(o, "iters", json_integer((json_int_t)c->iters));
+	json_object_set_new(o, "warmup", json_integer((json_int_t)c->warmup));
+	json_object_set_new(o, "duration_ns",
+			    json_integer((json_int_t)c->duration_ns));
+	json_object_set_new(o, "timeout_ns",
+			    json_integer((json_int_t)c->timeout_ns));
+	if (c->pinned)
+		json_object_set_new(o, "pin",
+				    json_pack("[ii]", c->pin[0], c->pin[1]));
+	else
+		json_object_set_new(o, "pin", json_null());
+	return o;
+}
+
+static json_t *cpu_json(const struct ik_cpu_usage *u, uint64_t n)
+{
+	return json_pack(
+		"{s:I,s:I,s:I,s:I,s:I,s:f}", "cpu_ns", (json_int_t)u->cpu_ns,
+		"user_ns", (json_int_t)u->user_ns, "sys_ns",
+		(json_int_t)u->sys_ns, "voluntary_cs", (json_int_t)u->vol_cs,
+		"involuntary_cs", (json_int_t)u->invol_cs, "per_round_trip_ns",
+		n ? (double)u->cpu_ns / (double)n : 0.0);
+}
+
+static json_t *hist_json(const struct ik_hist *h)
+{
+	json_t *a = json_array();
+	struct ik_hist_iter it;
+
+	ik_hist_iter_init(&it, h);
+	while (ik_hist_iter_next(&it))
+		json_array_append_new(a, json_pack("[III]", (json_int_t)it.lo,
+						   (json_int_t)it.width,
+						   (json_int_t)it.count));
+	return a;
+}
+
+static json_t *result_json(const struct ik_report *r,
+			   const struct ik_result *res)
+{
+	const struct ik_pair *p = &res->pair;
+	json_t *o = json_object(), *pair, *lat;
+	struct stats st;
+
+	json_object_set_new(o, "method", json_string(res->ops->name));
+	json_object_set_new(o, "mode", json_string(ik_mode_name(res->mode)));
+	json_object_set_new(o, "size", json_integer((json_int_t)res->size));
+	json_object_set_new(o, "granted", json_string(res->granted));
+	pair = json_object();
+	json_object_set_new(pair, "pinned", json_boolean(p->pinned));
+	json_object_set_new(pair, "cpus",
+			    p->pinned ? json_pack("[ii]", p->cpu[0], p->cpu[1])
+				      : json_null());
+	json_object_set_new(
+		pair, "cpus_seen",
+		json_pack("[ii]", res->cpu_seen[0], res->cpu_seen[1]));
+	json_object_set_new(pair, "relation",
+			    json_string(ik_relation_key(p->rel)));
+	json_object_set_new(pair, "relation_text",
+			    json_string(ik_relation_name(p->rel)));
+	json_object_set_new(pair, "cross_numa", json_boolean(p->cross_numa));
+	json_object_set_new(o, "pair", pair);
+	json_object_set_new(o, "status",
+			    json_string(res->err ? "error" : "ok"));
+	if (res->err) {
+		json_object_set_new(o, "error", json_string(res->errmsg));
+		return o;
+	}
+	stats_of(r, res, &st);
+	lat = json_pack(
+		"{s:s,s:s,s:I,s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+		"s:f}",
+		"kind", "round_trip", "unit", "ns", "count",
+		(json_int_t)res->hist.total, "min", (json_int_t)res->hist.min,
+		"mean", st.mean, "stddev", st.sd, "p50", (json_int_t)st.p50,
+		"p90", (json_int_t)st.p90, "p99", (json_int_t)st.p99, "p99_9",
+		(json_int_t)st.p999, "p99_99", (json_int_t)st.p9999, "max",
+		(json_int_t)res->hist.max, "dropped",
+		(json_int_t)res->hist.dropped, "max_relative_error", 0.01);
+	json_object_set_new(lat, "histogram", hist_json(&res->hist));
+	json_object_set_new(o, "latency", lat);
+	json_object_set_new(o, "one_way_estimate",
+			    json_pack("{s:s,s:f,s:f,s:f}", "how",
+				      "round_trip/2", "p50", st.p50 / 2.0,
+				      "p99", st.p99 / 2.0, "mean",
+				      st.mean / 2.0));
+	json_object_set_new(o, "round_trips_per_sec", json_real(st.rps));
+	json_object_set_new(
+		o, "wall",
+		json_pack("{s:I,s:f,s:f,s:f,s:b}", "timed_ns",
+			  (json_int_t)res->wall_ns, "whole_run_mean_ns",
+			  st.wall_mean, "untimed_mean_ns", st.untimed,
+			  "observer_effect_ns", st.wall_mean - st.untimed,
+			  "hit_sample_cap", res->hit_cap));
+	json_object_set_new(o, "vs_line",
+			    st.vs_line > 0 ? json_real(st.vs_line)
+					   : json_null());
+	json_object_set_new(
+		o, "cpu",
+		json_pack("{s:o,s:o}", "a",
+			  cpu_json(&res->cpu[0], res->count + res->warmup), "b",
+			  cpu_json(&res->cpu[1], res->count + res->warmup)));
+	return o;
+}
+
+int ik_report_json(const struct ik_report *r, FILE *f)
+{
+	json_t *root = json_object(), *res = json_array(),
+	       *notes = json_array();
+	char when[32];
+	time_t now = time(NULL);
+	unsigned i;
+	int ret;
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	json_object_set_new(root, "schema", json_string(IK_SCHEMA));
+	json_object_set_new(root, "tool",
+			    json_pack("{s:s,s:s}", "name", "ipckern", "version",
+				      IK_VERSION));
+	json_object_set_new(root, "created", json_string(when));
+	json_object_set_new(root, "machine", machine_json(r->machine));
+	json_object_set_new(root, "timer", timer_json(r->timer));
+	json_object_set_new(
+		root, "topology_source",
+		json_string(r->topology ? r->topology : "this machine"));
+	json_object_set_new(root, "config", config_json(r->cfg));
+	for (i = 0; i < r->nnotes; i++)
+		json_array_append_new(notes, json_string(r->notes[i]));
+	json_object_set_new(root, "notes", notes);
+	for (i = 0; i < r->nresults; i++)
+		json_array_append_new(res, result_json(r, &r->results[i]));
+	json_object_set_new(root, "results", res);
+	ret = json_dumpf(root, f, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+	json_decref(root);
+	fputc('\n', f);
+	return ret || ferror(f) ? -EIO : 0;
+}
+
+/* ---- CSV ---- */
+
+int ik_report_csv(const struct ik_report *r, FILE *f)
+{
+	unsigned i;
+
+	fprintf(f, "method,mode,size,wait,cpu_a,cpu_b,relation,cross_numa,"
+		   "count,min_ns,mean_ns,stddev_ns,p50_ns,p90_ns,p99_ns,"
+		   "p99_9_ns,p99_99_ns,max_ns,round_trips_per_s,"
+		   "whole_run_mean_ns,untimed_mean_ns,vs_line,cpu_a_ns,"
+		   "cpu_b_ns,status,error\n");
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		struct stats st = {0};
+
+		if (!res->err)
+			stats_of(r, res, &st);
+		fprintf(f,
+			"%s,%s,%zu,%s,%d,%d,%s,%d,%llu,%llu,%.1f,%.1f,%llu,"
+			"%llu,%llu,%llu,%llu,%llu,%.1f,%.1f,%.1f,%.3f,%llu,"
+			"%llu,%s,\"%s\"\n",
+			res->ops->name, ik_mode_name(res->mode), res->size,
+			ik_wait_name(r->cfg->wait), res->pair.cpu[0],
+			res->pair.cpu[1], ik_relation_key(res->pair.rel),
+			res->pair.cross_numa, (unsigned long long)res->count,
+			(unsigned long long)(res->hist.total ? res->hist.min
+							     : 0),
+			st.mean, st.sd, (unsigned long long)st.p50,
+			(unsigned long long)st.p90, (unsigned long long)st.p99,
+			(unsigned long long)st.p999,
+			(unsigned long long)st.p9999,
+			(unsigned long long)res->hist.max, st.rps, st.wall_mean,
+			st.untimed, st.vs_line,
+			(unsigned long long)res->cpu[0].cpu_ns,
+			(unsigned long long)res->cpu[1].cpu_ns,
+			res->err ? "error" : "ok", res->err ? res->errmsg : "");
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int ik_report_write(const struct ik_report *r, FILE *f)
+{
+	switch (r->cfg->format) {
+	case IK_FMT_JSON:
+		return ik_report_json(r, f);
+	case IK_FMT_CSV:
+		return ik_report_csv(r, f);
+	default:
+		return ik_report_table(r, f);
+	}
+}
+
+/* Write through fn to a temp file beside path, then rename over it. */
+static int write_atomic(const char *path, int (*fn)(const void *arg, FILE *f),
+			const void *arg)
+{
+	size_t n = strlen(path) + 16;
+	char *tmp = malloc(n);
+	FILE *f = NULL;
+	int fd, ret;
+
+	if (!tmp)
+		return -ENOMEM;
+	snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		ret = -errno;
+		free(tmp);
+		return ret;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		ret = -errno;
+		close(fd);
+		goto fail;
+	}
+	ret = fn(arg, f);
+	if (fflush(f) || fsync(fileno(f)))
+		ret = ret ? ret : -errno;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path) < 0)
+		ret = -errno;
+	if (!ret) {
+		free(tmp);
+		return 0;
+	}
+fail:
+	unlink(tmp);
+	free(tmp);
+	return ret;
+}
+
+static int report_fn(const void *arg, FILE *f)
+{
+	return ik_report_write(arg, f);
+}
+
+int ik_report_write_file(const struct ik_report *r, const char *path)
+{
+	return write_atomic(path, report_fn, r);
+}
+
+static int raw_fn(const void *arg, FILE *f)
+{
+	const struct ik_result *res = arg;
+	uint64_t i;
+
+	for (i = 0; i < res->count; i++)
+		fprintf(f, "%llu\n", (unsigned long long)res->raw_ns[i]);
+	return ferror(f) ? -EIO : 0;
+}
+
+int ik_raw_write_file(const struct ik_result *res, const char *path)
+{
+	if (!res->raw_ns)
+		return -EINVAL;
+	return write_atomic(path, raw_fn, res);
+}
