@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared test plumbing (t_ prefix): run two peers over a method with a
+ * body of the test's choosing, through the same ik_peers machinery the
+ * kernels use, so threads and processes are both covered.
+ */
+#ifndef IK_TEST_HELPERS_H
+#define IK_TEST_HELPERS_H
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+
+/* The byte a message k carries at offset i, and what the echo makes of it */
+static inline unsigned char t_pattern(uint64_t k, size_t i)
+{
+	return (unsigned char)(k * 7 + i * 13 + (i >> 8) + 1);
+}
+
+static inline unsigned char t_echoed(unsigned char x)
+{
+	return x ^ 0x5A;
+}
+
+/* -errno a method's setup gives when the kernel lacks the feature */
+static inline bool t_unsupported(int ret)
+{
+	return ret == -EPERM || ret == -ENOSYS || ret == -EOPNOTSUPP ||
+	       ret == -EACCES;
+}
+
+struct t_run {
+	const char *method;
+	enum ik_mode mode;
+	enum ik_wait wait;
+	size_t size;
+	uint64_t count;
+	int (*body)(struct ik_peers *g, enum ik_side side);
+	char errmsg[256];
+};
+
+/*
+ * Set up the channel, run body on both sides (g->arg is the t_run), tear
+ * down. Skips the test when the method is not supported here. Returns
+ * ik_peers_run's result; errmsg says what failed.
+ */
+static inline int t_run_peers(struct t_run *t)
+{
+	const struct ik_transport_ops *ops = ik_transport_find(t->method);
+	struct ik_chan_params p = {.size = t->size,
+				   .mode = t->mode,
+				   .wait = t->wait,
+				   .unpinned = true};
+	struct ik_channel ch;
+	struct ik_peers g = {.ch = &ch,
+			     .mode = t->mode,
+			     .timeout_ns = 120 * IK_NS_PER_SEC,
+			     .body = t->body,
+			     .arg = t};
+	int ret;
+
+	cr_assert_not_null(ops, "no method %s", t->method);
+	ret = ik_channel_init(&ch, ops, &p);
+	if (t_unsupported(ret))
+		cr_skip_test("%s not supported here: %s", t->method,
+			     strerror(-ret));
+	cr_assert_eq(ret, 0, "%s setup: %s", t->method, strerror(-ret));
+	ret = ik_peers_run(&g);
+	snprintf(t->errmsg, sizeof(t->errmsg), "%s", g.errmsg);
+	if (!g.stuck)
+		ik_channel_destroy(&ch);
+	return ret;
+}
+
+#endif

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command line as a user meets it: every bad value gets exit 2 and
+ * one line on stderr naming it, and writes no output file; a good run
+ * writes what it says; a failing peer ends the run with exit 3 and
+ * leaves no process behind.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef IK_BIN
+#error "IK_BIN: path of the ipckern binary, set by tests/CMakeLists.txt"
+#endif
+
+struct out {
+	int code;
+	char err[4096];
+	char *stdout_text;
+};
+
+/* Run ipckern with argv (NULL-terminated), env extra "K=V" or NULL. */
+static struct out run_env(const char *env, const char *const *args,
+			  int only_cpu)
+{
+	int ep[2], op[2];
+	struct out o = {0};
+	size_t cap = 1 << 16, len = 0;
+	ssize_t n;
+	int st;
+	pid_t pid;
+
+	cr_assert_eq(pipe(ep), 0);
+	cr_assert_eq(pipe(op), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		const char *argv[64] = {IK_BIN};
+		int i;
+
+		for (i = 0; args[i]; i++)
+			argv[i + 1] = args[i];
+		argv[i + 1] = NULL;
+		dup2(ep[1], 2);
+		dup2(op[1], 1);
+		if (env)
+			putenv((char *)env);
+		if (only_cpu >= 0) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(only_cpu, &set);
+			sched_setaffinity(0, sizeof(set), &set);
+		}
+		execv(IK_BIN, (char *const *)argv);
+		_exit(127);
+	}
+	close(ep[1]);
+	close(op[1]);
+	o.stdout_text = malloc(cap);
+	while ((n = read(op[0], o.stdout_text + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 4096)
+			o.stdout_text = realloc(o.stdout_text, cap *= 2);
+	}
+	o.stdout_text[len] = 0;
+	len = 0;
+	while ((n = read(ep[0], o.err + len, sizeof(o.err) - len - 1)) > 0)
+		len += (size_t)n;
+	o.err[len] = 0;
+	close(ep[0]);
+	close(op[0]);
+	waitpid(pid, &st, 0);
+	o.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return o;
+}
+
+static struct out run(const char *const *args)
+{
+	return run_env(NULL, args, -1);
+}
+
+static int lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* exit 2, one line on stderr that names the bad value */
+static void expect_usage_error(const char *const *args, const char *names)
+{
+	struct out o = run(args);
+
+	cr_expect_eq(o.code, 2, "%s: exit %d, stderr: %s", args[1], o.code,
+		     o.err);
+	cr_expect_eq(lines(o.err), 1, "one line on stderr, got: %s", o.err);
+	cr_expect(strstr(o.err, names) != NULL, "stderr should name '%s': %s",
+		  names, o.err);
+	free(o.stdout_text);
+}
+
+#define BAD(names, ...)                                                        \
+	expect_usage_error((const char *const[]){__VA_ARGS__, NULL}, names)
+
+Test(cli, unknown_method_is_named_with_the_allowed_ones)
+{
+	BAD("nope", "--method", "nope");
+	BAD("allowed: line, spsc", "--method", "nope");
+	BAD("x", "--method", "spsc,x");
+}
+
+Test(cli, malformed_pins_are_refused)
+{
+	BAD("'0,'", "--pin", "0,");
+	BAD("'a,b'", "--pin", "a,b");
+	BAD("'-1,2'", "--pin", "-1,2");
+	BAD("'0,1,2'", "--pin", "0,1,2");
+	BAD("','", "--pin", ",");
+	BAD("'1'", "--pin", "1");
+}
+
+Test(cli, a_cpu_that_does_not_exist_is_refused)
+{
+	BAD("CPU 4096 does not exist", "--pin", "0,4096");
+	BAD("CPU 99999 does not exist", "--pin", "99999,0");
+}
+
+Test(cli, a_cpu_outside_the_allowed_set_is_refused)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	struct out o;
+
+	if (n < 2)
+		cr_skip_test("needs two CPUs");
+	/* like taskset -c 0 ipckern --pin 0,1 */
+	o = run_env(NULL, (const char *const[]){"--pin", "0,1", NULL}, 0);
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "CPU 1 is outside") != NULL, "%s", o.err);
+	free(o.stdout_text);
+}
+
+Test(cli, bad_counts_are_refused)
+{
+	BAD("'0'", "--iters", "0");
+	BAD("'-5'", "--iters", "-5");
+	BAD("'99999999999999999999999'", "--iters", "99999999999999999999999");
+	BAD("'12x'", "--iters", "12x");
+	BAD("'-1'", "--warmup", "-1");
+	BAD("'0'", "--duration", "0");
+	BAD("'-1'", "--timeout", "-1");
+	BAD("'nan'", "--timeout", "nan");
+}
+
+Test(cli, bad_sizes_are_refused)
+{
+	BAD("'0'", "--size", "0");
+	BAD("'65m'", "--size", "65m");
+	BAD("'1x'", "--size", "1x");
+	BAD("'-8'", "--size", "-8");
+	BAD("mq carries at most", "--method", "mq", "--size", "1m");
+	BAD("uds-dgram carries at most", "--method", "uds-dgram", "--size",
+	    "65537");
+}
+
+Test(cli, unknown_choices_are_refused)
+{
+	BAD("'sleepy'", "--wait", "sleepy");
+	BAD("'fiber'", "--mode", "fiber");
+	BAD("'xml'", "--format", "xml");
+	BAD("'stream2'", "--kernel", "stream2");
+	BAD("--bogus", "--bogus");
+	BAD("--raw", "--method", "pipe,uds", "--raw", "/tmp/x");
+}
+
+Test(cli, a_refused_run_writes_no_output_file)
+{
+	char path[] = "/tmp/ipckern-cli-XXXXXX";
+	int fd = mkstemp(path);
+	struct stat sb;
+
+	close(fd);
+	unlink(path);
+	BAD("nope", "--method", "nope", "--output", path);
+	cr_expect_neq(stat(path, &sb), 0, "%s must not exist", path);
+}
+
+static json_t *json_run(const char *const *args, struct out *o)
+{
+	json_error_t e;
+	json_t *root;
+
+	*o = run(args);
+	cr_assert_eq(o->code, 0, "exit %d: %s", o->code, o->err);
+	root = json_loads(o->stdout_text, 0, &e);
+	cr_assert_not_null(root, "not JSON: %s", e.text);
+	return root;
+}
+
+Test(cli, json_report_holds_config_machine_timer_and_results, .timeout = 60)
+{
+	struct out o;
+	json_t *r = json_run((const char *const[]){"--method", "pipe,line",
+						   "--mode", "both", "--iters",
+						   "300", "--warmup", "20",
+						   "--format", "json", NULL},
+			     &o);
+	json_t *res = json_object_get(r, "results"), *x;
+
+	cr_expect_str_eq(json_string_value(json_object_get(r, "schema")),
+			 "ipckern/1");
+	cr_expect_not_null(
+		json_object_get(json_object_get(r, "machine"), "model_name"));
+	cr_expect(json_real_value(json_object_get(json_object_get(r, "timer"),
+						  "read_cost_ns")) > 0);
+	cr_assert_eq(json_array_size(res), 4);
+	x = json_array_get(res, 0);
+	cr_expect_str_eq(json_string_value(json_object_get(x, "method")),
+			 "pipe");
+	cr_expect_eq(json_integer_value(json_object_get(
+			     json_object_get(x, "latency"), "count")),
+		     300);
+	cr_expect_str_eq(json_string_value(json_object_get(
+				 json_object_get(x, "latency"), "kind")),
+			 "round_trip");
+	cr_expect_str_eq(json_string_value(json_object_get(
+				 json_object_get(x, "pair"), "relation")),
+			 "unpinned");
+	cr_expect(json_is_real(json_object_get(x, "vs_line")));
+	json_decref(r);
+	free(o.stdout_text);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+Test(cli, raw_samples_agree_with_the_reported_percentiles, .timeout = 60)
+{
+	char raw[] = "/tmp/ipckern-raw-XXXXXX",
+	     out[] = "/tmp/ipckern-out-XXXXXX";
+	static const char *const keys[] = {"p50", "p90", "p99"};
+	static const double pcts[] = {50, 90, 99};
+	uint64_t v[2000];
+	size_t n = 0, i;
+	json_error_t e;
+	json_t *r, *lat;
+	struct out o;
+	FILE *f;
+
+	close(mkstemp(raw));
+	close(mkstemp(out));
+	o = run((const char *const[]){"--method", "uds", "--iters", "2000",
+				      "--format", "json", "--raw", raw,
+				      "--output", out, NULL});
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	f = fopen(raw, "r");
+	cr_assert_not_null(f);
+	while (n < 2000 && fscanf(f, "%" SCNu64, &v[n]) == 1)
+		n++;
+	fclose(f);
+	cr_assert_eq(n, 2000, "one line per round trip");
+	qsort(v, n, sizeof(v[0]), cmp_u64);
+	r = json_load_file(out, 0, &e);
+	cr_assert_not_null(r, "%s", e.text);
+	lat = json_object_get(json_array_get(json_object_get(r, "results"), 0),
+			      "latency");
+	for (i = 0; i < 3; i++) {
+		uint64_t exact = v[(size_t)ceil(pcts[i] / 100 * n) - 1];
+		double got = (double)json_integer_value(
+			json_object_get(lat, keys[i]));
+
+		cr_expect(fabs(got - exact) <= 0.01 * exact,
+			  "%s: report %.0f, raw %lu", keys[i], got,
+			  (unsigned long)exact);
+	}
+	cr_expect_eq(json_integer_value(json_object_get(lat, "min")), v[0]);
+	cr_expect_eq(json_integer_value(json_object_get(lat, "max")), v[n - 1]);
+	json_decref(r);
+	unlink(raw);
+	unlink(out);
+	free(o.stdout_text);
+}
+
+Test(cli, csv_has_a_header_and_a_row_per_result, .timeout = 60)
+{
+	struct out o =
+		run((const char *const[]){"--method", "eventfd,sem", "--iters",
+					  "200", "--format", "csv", NULL});
+
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	cr_expect_eq(lines(o.stdout_text), 3);
+	cr_expect(!strncmp(o.stdout_text, "method,mode,size", 16));
+	free(o.stdout_text);
+}
+
+/* Become the reaper of orphans, so a leaked grandchild would show. */
+static void expect_no_leftover_children(void)
+{
+	int st;
+
+	cr_expect_eq(waitpid(-1, &st, WNOHANG), -1,
+		     "a process outlived ipckern");
+}
+
+Test(cli, a_killed_peer_process_ends_the_run_with_exit_3, .timeout = 60)
+{
+	struct out o;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	o = run_env("IPCKERN_FAULT=kill-b",
+		    (const char *const[]){"--method", "pipe", "--mode",
+					  "process", "--iters", "100000", NULL},
+		    -1);
+	cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "killed by signal 9") != NULL, "%s", o.err);
+	expect_no_leftover_children();
+	free(o.stdout_text);
+}
+
+Test(cli, a_stalled_peer_ends_by_the_timeout_with_exit_3, .timeout = 60)
+{
+	static const char *const modes[] = {"thread", "process"};
+	static const char *const methods[] = {"spsc", "futex", "condvar",
+					      "pipe", "io_uring"};
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	for (size_t m = 0; m < 2; m++)
+		for (size_t i = 0; i < 5; i++) {
+			struct out o = run_env(
+				"IPCKERN_FAULT=stall-b",
+				(const char *const[]){"--method", methods[i],
+						      "--mode", modes[m],
+						      "--timeout", "0.5", NULL},
+				-1);
+
+			if (strstr(o.err, "not supported") ||
+			    strstr(o.err, "Operation not permitted")) {
+				free(o.stdout_text);
+				continue; /* io_uring disabled here */
+			}
+			cr_expect_eq(o.code, 3, "%s %s: exit %d: %s",
+				     methods[i], modes[m], o.code, o.err);
+			cr_expect(strstr(o.err, "timed out") != NULL, "%s",
+				  o.err);
+			expect_no_leftover_children();
+			free(o.stdout_text);
+		}
+}
+
+Test(cli, list_names_every_method)
+{
+	struct out o = run((const char *const[]){"--list", NULL});
+
+	cr_expect_eq(o.code, 0);
+	cr_expect_eq(lines(o.stdout_text), 12);
+	cr_expect(strstr(o.stdout_text, "io_uring") != NULL);
+	free(o.stdout_text);
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every method in both modes carries every byte: side A sends a pattern
+ * that differs per message and per byte, B checks it byte for byte and
+ * answers with a transformed copy, which A checks in turn. Sizes run from
+ * one byte to far above a pipe's or socket's buffer, up to each method's
+ * stated limit.
+ */
+#include <stdlib.h>
+
+#include "helpers.h"
+
+#define TRIPS 40
+
+static int echo_body(struct ik_peers *g, enum ik_side side)
+{
+	struct t_run *t = g->arg;
+	size_t n = t->size, i;
+	unsigned char *msg = malloc(n), *back = malloc(n);
+	int ret = 0;
+	uint64_t k;
+
+	if (!msg || !back) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (k = 0; k < TRIPS && !ret; k++) {
+		if (side == IK_SIDE_A) {
+			for (i = 0; i < n; i++)
+				msg[i] = t_pattern(k, i);
+			if ((ret = g->ch->send(g->ch, side, msg, n)) ||
+			    (ret = g->ch->recv(g->ch, side, back, n)))
+				break;
+			for (i = 0; i < n; i++)
+				if (back[i] != t_echoed(t_pattern(k, i)))
+					ret = -EBADMSG;
+		} else {
+			if ((ret = g->ch->recv(g->ch, side, msg, n)))
+				break;
+			for (i = 0; i < n; i++) {
+				if (msg[i] != t_pattern(k, i))
+					ret = -EBADMSG;
+				back[i] = t_echoed(msg[i]);
+			}
+			if (!ret)
+				ret = g->ch->send(g->ch, side, back, n);
+		}
+	}
+out:
+	free(msg);
+	free(back);
+	return ret;
+}
+
+static void check_method(const char *name, enum ik_mode mode)
+{
+	static const size_t sizes[] = {1,    8,	   63,	  64,	  65,
+				       1000, 4096, 65536, 300000, 1u << 20};
+	const struct ik_transport_ops *ops = ik_transport_find(name);
+	struct ik_chan_params p = {.size = 1, .mode = mode};
+	size_t max, i;
+
+	cr_assert_not_null(ops);
+	max = ik_transport_max_size(ops, &p);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct t_run t = {.method = name,
+				  .mode = mode,
+				  .size = sizes[i] < max ? sizes[i] : max,
+				  .body = echo_body};
+		int ret = t_run_peers(&t);
+
+		cr_assert_eq(ret, 0, "%s %s size %zu: %s (%s)", name,
+			     ik_mode_name(mode), t.size, strerror(-ret),
+			     t.errmsg);
+	}
+}
+
+#define METHOD_TESTS(id, name)                                                 \
+	Test(methods_thread, id##_carries_every_byte, .timeout = 120)          \
+	{                                                                      \
+		check_method(name, IK_MODE_THREAD);                            \
+	}                                                                      \
+	Test(methods_process, id##_carries_every_byte, .timeout = 120)         \
+	{                                                                      \
+		check_method(name, IK_MODE_PROCESS);                           \
+	}
+
+METHOD_TESTS(line, "line")
+METHOD_TESTS(spsc, "spsc")
+METHOD_TESTS(futex, "futex")
+METHOD_TESTS(condvar, "condvar")
+METHOD_TESTS(sem, "sem")
+METHOD_TESTS(eventfd, "eventfd")
+METHOD_TESTS(pipe, "pipe")
+METHOD_TESTS(mq, "mq")
+METHOD_TESTS(uds, "uds")
+METHOD_TESTS(uds_dgram, "uds-dgram")
+METHOD_TESTS(tcp, "tcp")
+METHOD_TESTS(io_uring, "io_uring")
+
+Test(methods, every_registered_method_has_a_test_above)
+{
+	static const char *const tested[] = {
+		"line", "spsc", "futex", "condvar",   "sem", "eventfd",
+		"pipe", "mq",	"uds",	 "uds-dgram", "tcp", "io_uring"};
+	const struct ik_transport_ops *const *t;
+	size_t n = 0, i;
+
+	for (t = ik_transports; *t; t++, n++) {
+		bool found = false;
+
+		for (i = 0; i < sizeof(tested) / sizeof(tested[0]); i++)
+			found |= !strcmp(tested[i], (*t)->name);
+		cr_expect(found, "method %s has no round-trip test",
+			  (*t)->name);
+	}
+	cr_expect_eq(n, sizeof(tested) / sizeof(tested[0]));
+}
+
+Test(methods, sizes_above_a_methods_limit_are_refused)
+{
+	struct ik_chan_params p = {.size = 65537, .mode = IK_MODE_THREAD};
+	struct ik_channel ch;
+
+	cr_expect_eq(ik_channel_init(&ch, ik_transport_find("uds-dgram"), &p),
+		     -EINVAL);
+	p.size = 0;
+	cr_expect_eq(ik_channel_init(&ch, ik_transport_find("pipe"), &p),
+		     -EINVAL);
+}

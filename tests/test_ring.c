@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The spsc ring as a queue: millions of sequence-numbered messages
+ * streamed one way, thousands of times around the ring, in both modes and
+ * every wait mode. The consumer checks each sequence number and the bytes
+ * behind it, so a lost, doubled, reordered or torn message fails.
+ */
+#include "helpers.h"
+
+static int stream_body(struct ik_peers *g, enum ik_side side)
+{
+	struct t_run *t = g->arg;
+	unsigned char msg[256];
+	uint64_t k;
+	size_t i;
+	int ret;
+
+	for (k = 0; k < t->count; k++) {
+		if (side == IK_SIDE_A) {
+			memcpy(msg, &k, sizeof(k));
+			for (i = sizeof(k); i < t->size; i++)
+				msg[i] = t_pattern(k, i);
+			if ((ret = g->ch->send(g->ch, side, msg, t->size)))
+				return ret;
+		} else {
+			uint64_t seq;
+
+			if ((ret = g->ch->recv(g->ch, side, msg, t->size)))
+				return ret;
+			memcpy(&seq, msg, sizeof(seq));
+			if (seq != k)
+				return -EBADMSG;
+			for (i = sizeof(k); i < t->size; i++)
+				if (msg[i] != t_pattern(k, i))
+					return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+static void stream(enum ik_mode mode, enum ik_wait wait, size_t size,
+		   uint64_t count)
+{
+	struct t_run t = {.method = "spsc",
+			  .mode = mode,
+			  .wait = wait,
+			  .size = size,
+			  .count = count,
+			  .body = stream_body};
+	int ret = t_run_peers(&t);
+
+	cr_assert_eq(ret, 0, "%s %s: %s (%s)", ik_mode_name(mode),
+		     ik_wait_name(wait), strerror(-ret), t.errmsg);
+}
+
+Test(ring_thread, two_million_in_order_spinning, .timeout = 240)
+{
+	stream(IK_MODE_THREAD, IK_WAIT_SPIN, 8, 2000000);
+}
+
+Test(ring_thread, multi_line_slots_in_order_spinning, .timeout = 240)
+{
+	stream(IK_MODE_THREAD, IK_WAIT_SPIN, 200, 300000);
+}
+
+Test(ring_thread, in_order_sleeping_on_futex, .timeout = 240)
+{
+	stream(IK_MODE_THREAD, IK_WAIT_FUTEX, 8, 200000);
+}
+
+Test(ring_thread, in_order_hybrid, .timeout = 240)
+{
+	stream(IK_MODE_THREAD, IK_WAIT_HYBRID, 8, 200000);
+}
+
+Test(ring_process, two_million_in_order_spinning, .timeout = 240)
+{
+	stream(IK_MODE_PROCESS, IK_WAIT_SPIN, 8, 2000000);
+}
+
+Test(ring_process, in_order_sleeping_on_futex, .timeout = 240)
+{
+	stream(IK_MODE_PROCESS, IK_WAIT_FUTEX, 8, 200000);
+}
+
+Test(ring_process, in_order_hybrid, .timeout = 240)
+{
+	stream(IK_MODE_PROCESS, IK_WAIT_HYBRID, 8, 200000);
+}
