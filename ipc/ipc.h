@@ -72,6 +72,8 @@ typedef int (*ik_recv_fn)(struct ik_channel *ch, enum ik_side side, void *buf,
 struct ik_transport_ops {
 	const char *name;    /* as typed after --method */
 	const char *summary; /* one line for --list */
+	/* said after a setup error, e.g. where a feature is switched off */
+	const char *setup_hint;
 	unsigned flags;	     /* IK_T_* */
 	/* Largest message this method carries under p; at most IK_SIZE_MAX. */
 	size_t (*max_size)(const struct ik_chan_params *p);

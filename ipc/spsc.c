@@ -20,10 +20,11 @@
 
 #include "ipc.h"
 
-#define SLOTS_DEFAULT  64
-#define RING_BYTES_MAX (16u << 20) /* per direction, before the 2-slot floor   \
-				    */
-#define HYBRID_SPIN_NS 20000	   /* hybrid: spin this long, then sleep */
+#define SLOTS_DEFAULT 64
+#define RING_BYTES_MAX                                                         \
+	(16u << 20)	     /* per direction, before the 2-slot floor         \
+			      */
+#define HYBRID_SPIN_NS 20000 /* hybrid: spin this long, then sleep */
 
 struct spsc_slot {
 	_Atomic uint64_t seq; /* position + 1 once the payload is in */

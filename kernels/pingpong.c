@@ -287,8 +287,9 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	}
 	ret = ik_channel_init(&ch, ops, &p);
 	if (ret) {
-		snprintf(res->errmsg, sizeof(res->errmsg), "%s setup: %s",
-			 ops->name, strerror(-ret));
+		snprintf(res->errmsg, sizeof(res->errmsg), "%s setup: %s%s%s",
+			 ops->name, strerror(-ret), ops->setup_hint ? ": " : "",
+			 ops->setup_hint ? ops->setup_hint : "");
 		goto out;
 	}
 	snprintf(res->granted, sizeof(res->granted), "%s", ch.granted);

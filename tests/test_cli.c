@@ -373,3 +373,88 @@ Test(cli, list_names_every_method)
 	cr_expect(strstr(o.stdout_text, "io_uring") != NULL);
 	free(o.stdout_text);
 }
+
+/* Wait (bounded) until pid has n children: the peers are running. */
+static bool wait_children(pid_t pid, int n)
+{
+	char path[64], buf[256];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+	for (i = 0; i < 20000; i++) {
+		FILE *f = fopen(path, "r");
+		int count = 0;
+
+		if (f) {
+			char *tok, *save = NULL;
+
+			if (fgets(buf, sizeof(buf), f))
+				for (tok = strtok_r(buf, " \n", &save); tok;
+				     tok = strtok_r(NULL, " \n", &save))
+					count++;
+			fclose(f);
+		}
+		if (count >= n)
+			return true;
+		sched_yield();
+		usleep(500); /* polling a condition, not a fixed wait */
+	}
+	return false;
+}
+
+Test(cli, ctrl_c_ends_the_run_with_exit_3_and_no_children_left, .timeout = 60)
+{
+	char out[] = "/tmp/ipckern-int-XXXXXX";
+	struct stat sb;
+	int st, ep[2];
+	char err[1024] = "";
+	ssize_t n;
+	pid_t pid;
+
+	close(mkstemp(out));
+	unlink(out);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	cr_assert_eq(pipe(ep), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(ep[1], 2);
+		execl(IK_BIN, IK_BIN, "--method", "pipe", "--mode", "process",
+		      "--duration", "50", "--output", out, (char *)NULL);
+		_exit(127);
+	}
+	close(ep[1]);
+	cr_assert(wait_children(pid, 2), "the two peers never started");
+	kill(pid, SIGINT);
+	n = read(ep[0], err, sizeof(err) - 1);
+	err[n > 0 ? n : 0] = 0;
+	close(ep[0]);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 3, "status %d: %s", st,
+		  err);
+	cr_expect(strstr(err, "interrupted") != NULL, "%s", err);
+	cr_expect_neq(stat(out, &sb), 0, "no report after an interrupt");
+	expect_no_leftover_children();
+}
+
+Test(cli, both_peers_on_one_cpu_still_complete, .timeout = 60)
+{
+	struct out o = run((const char *const[]){
+		"--pin", "0,0", "--method", "line,spsc,futex,pipe", "--iters",
+		"300", "--warmup", "10", "--format", "csv", NULL});
+
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, "same-pu") != NULL);
+	cr_expect_eq(lines(o.stdout_text), 5);
+	free(o.stdout_text);
+}
+
+Test(cli, duration_bounds_the_run, .timeout = 60)
+{
+	struct out o =
+		run((const char *const[]){"--method", "eventfd", "--duration",
+					  "0.2", "--format", "csv", NULL});
+
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, ",ok,") != NULL, "%s", o.stdout_text);
+	free(o.stdout_text);
+}
