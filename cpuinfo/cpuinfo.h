@@ -19,11 +19,12 @@ enum ik_clock { IK_CLOCK_TSC = 0, IK_CLOCK_MONO_RAW = 1 };
 
 struct ik_timer {
 	enum ik_clock kind;
-	double ns_per_tick;  /* 1.0 for clock_gettime */
-	double tsc_mhz;	     /* measured TSC rate; 0 if not used */
-	double read_cost_ns; /* one timestamp, measured back to back */
-	bool tsc_invariant;  /* CPUID 0x80000007 EDX bit 8 */
-	char why[96];	     /* why this clock was chosen */
+	double ns_per_tick;   /* 1.0 for clock_gettime */
+	double tsc_mhz;	      /* measured TSC rate; 0 if not used */
+	double read_cost_ns;  /* one timestamp, measured back to back */
+	double resolution_ns; /* smallest step between two reads */
+	bool tsc_invariant;   /* CPUID 0x80000007 EDX bit 8 */
+	char why[96];	      /* why this clock was chosen */
 };
 
 /* Choose and calibrate (about 40 ms). 0 or -errno. */

@@ -60,6 +60,23 @@ static double read_cost(enum ik_clock kind)
 	return (double)(t1 - t0) / N;
 }
 
+/* The smallest step the clock takes: some TSCs advance in bursts. */
+static double resolution(const struct ik_timer *t)
+{
+	uint64_t best = UINT64_MAX, a, b;
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		a = t->kind == IK_CLOCK_TSC ? ik_tsc() : ik_clock_ns();
+		do
+			b = t->kind == IK_CLOCK_TSC ? ik_tsc() : ik_clock_ns();
+		while (b == a);
+		if (b - a < best)
+			best = b - a;
+	}
+	return (double)best * t->ns_per_tick;
+}
+
 int ik_timer_init(struct ik_timer *t)
 {
 	double r1, r2;
@@ -89,5 +106,6 @@ int ik_timer_init(struct ik_timer *t)
 		}
 	}
 	t->read_cost_ns = read_cost(t->kind);
+	t->resolution_ns = resolution(t);
 	return 0;
 }

@@ -74,7 +74,7 @@ struct ik_transport_ops {
 	const char *summary; /* one line for --list */
 	/* said after a setup error, e.g. where a feature is switched off */
 	const char *setup_hint;
-	unsigned flags;	     /* IK_T_* */
+	unsigned flags; /* IK_T_* */
 	/* Largest message this method carries under p; at most IK_SIZE_MAX. */
 	size_t (*max_size)(const struct ik_chan_params *p);
 	/* Before the split. May replace ch->send/ch->recv with variants. */
@@ -188,6 +188,25 @@ int ik_sock_buffers(struct ik_channel *ch, int fd);
 /* FUTEX_WAIT/FUTEX_WAKE; shared for process mode. 0 or -errno. */
 int ik_futex_wait(_Atomic uint32_t *addr, uint32_t val, bool shared);
 int ik_futex_wake(_Atomic uint32_t *addr, int n, bool shared);
+
+/*
+ * memcpy for the shared-memory hot paths: a message of at most 16 bytes
+ * is copied inline (two possibly overlapping words), sparing the libc
+ * call on the hop's critical path; larger ones go to memcpy.
+ */
+static inline void ik_copy(void *dst, const void *src, size_t len)
+{
+	uint64_t a, b;
+
+	if (ik_likely(len >= 8 && len <= 16)) {
+		__builtin_memcpy(&a, src, 8);
+		__builtin_memcpy(&b, (const char *)src + len - 8, 8);
+		__builtin_memcpy(dst, &a, 8);
+		__builtin_memcpy((char *)dst + len - 8, &b, 8);
+		return;
+	}
+	__builtin_memcpy(dst, src, len);
+}
 
 static inline void ik_cpu_relax(void)
 {

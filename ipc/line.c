@@ -56,7 +56,7 @@ static int line_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 
 	if (s < 0)
 		return (int)s;
-	memcpy(st->data, buf, len);
+	ik_copy(st->data, buf, len);
 	atomic_store_explicit(&st->seq, (uint64_t)s + 1, memory_order_release);
 	return 0;
 }
@@ -69,7 +69,7 @@ static int line_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 
 	if (s < 0)
 		return (int)s;
-	memcpy(buf, st->data, len);
+	ik_copy(buf, st->data, len);
 	return 0;
 }
 

@@ -121,7 +121,7 @@ static inline int put(struct ik_channel *ch, struct spsc_ring *r,
 			return ret;
 	}
 	s = slot_at(st, r, h);
-	memcpy(s->data, buf, len);
+	ik_copy(s->data, buf, len);
 	/* release pairs with the consumer's acquire of seq */
 	atomic_store_explicit(&s->seq, h + 1, memory_order_release);
 	r->prod.head = h + 1;
@@ -164,7 +164,7 @@ static int spsc_send_notify(struct ik_channel *ch, enum ik_side side,
 static inline int take(struct spsc_state *st, struct spsc_ring *r, uint64_t t,
 		       void *buf, size_t len)
 {
-	memcpy(buf, slot_at(st, r, t)->data, len);
+	ik_copy(buf, slot_at(st, r, t)->data, len);
 	/* release: the producer may refill the slot once it sees this */
 	atomic_store_explicit(&r->cons.tail, t + 1, memory_order_release);
 	return 0;

@@ -100,7 +100,8 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	fprintf(f, "timer:   %s", ik_clock_name(t->kind));
 	if (t->kind == IK_CLOCK_TSC)
 		fprintf(f, " at %.1f MHz", t->tsc_mhz);
-	fprintf(f, ", %.1f ns per read (%s)\n", t->read_cost_ns, t->why);
+	fprintf(f, ", %.1f ns per read, %.1f ns resolution (%s)\n",
+		t->read_cost_ns, t->resolution_ns, t->why);
 	if (r->nresults) {
 		describe_pair(&r->results[0], pair, sizeof(pair));
 		fprintf(f, "pair:    %s\n", pair);
@@ -196,6 +197,7 @@ static json_t *timer_json(const struct ik_timer *t)
 	json_object_set_new(o, "tsc_invariant", json_boolean(t->tsc_invariant));
 	json_object_set_new(o, "tsc_mhz", json_real(t->tsc_mhz));
 	json_object_set_new(o, "read_cost_ns", json_real(t->read_cost_ns));
+	json_object_set_new(o, "resolution_ns", json_real(t->resolution_ns));
 	json_object_set_new(o, "why", json_string(t->why));
 	return o;
 }
