@@ -100,7 +100,7 @@ static void cv_teardown(struct ik_channel *ch)
 const struct ik_transport_ops ik_condvar_ops = {
 	.name = "condvar",
 	.summary = "pthread mutex + condition variable, one-slot mailbox",
-	.flags = IK_T_SIGNAL,
+	.flags = IK_T_SIGNAL | IK_T_PINGPONG,
 	.setup = cv_setup,
 	.send = cv_send,
 	.recv = cv_recv,

@@ -57,7 +57,7 @@ const struct ik_transport_ops ik_eventfd_ops = {
 	.name = "eventfd",
 	.summary =
 		"one eventfd counter per direction, payload in shared memory",
-	.flags = IK_T_SIGNAL,
+	.flags = IK_T_SIGNAL | IK_T_PINGPONG,
 	.setup = evfd_setup,
 	.open_side = ik_fds_open_side,
 	.send = evfd_send,

@@ -130,7 +130,7 @@ const struct ik_transport_ops ik_io_uring_ops = {
 		   "memory",
 	.setup_hint = "io_uring refused or lacking IORING_OP_MSG_RING (needs "
 		      "Linux 5.18+; see /proc/sys/kernel/io_uring_disabled)",
-	.flags = IK_T_SIGNAL,
+	.flags = IK_T_SIGNAL | IK_T_PINGPONG,
 	.setup = uring_setup,
 	.send = uring_send,
 	.recv = uring_recv,

@@ -81,7 +81,7 @@ static void line_teardown(struct ik_channel *ch)
 const struct ik_transport_ops ik_line_ops = {
 	.name = "line",
 	.summary = "one shared cache line bounced by busy-polling: the floor",
-	.flags = IK_T_SPIN,
+	.flags = IK_T_SPIN | IK_T_PINGPONG,
 	.setup = line_setup,
 	.send = line_send,
 	.recv = line_recv,

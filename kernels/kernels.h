@@ -20,7 +20,7 @@
 #define IK_MAX_METHODS	       32
 #define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
 
-enum ik_kernel { IK_KERNEL_PINGPONG = 0 };
+enum ik_kernel { IK_KERNEL_PINGPONG = 0, IK_KERNEL_STREAM };
 enum ik_format { IK_FMT_TABLE = 0, IK_FMT_JSON, IK_FMT_CSV };
 
 /* Everything one invocation asked for; built and validated by the CLI. */
@@ -31,9 +31,10 @@ struct ik_config {
 	enum ik_mode modes[2];
 	unsigned nmodes;
 	enum ik_wait wait;
-	size_t size;	      /* payload bytes per message per direction */
-	uint64_t iters;	      /* timed round trips (a cap with duration) */
-	uint64_t warmup;      /* untimed round trips before them */
+	bool verify;	 /* stream: check seq and checksum of each message */
+	size_t size;	 /* payload bytes per message per direction */
+	uint64_t iters;	 /* timed round trips (a cap with duration) */
+	uint64_t warmup; /* untimed round trips before them */
 	uint64_t duration_ns; /* 0: run for iters */
 	uint64_t timeout_ns;  /* one measurement's wall-clock limit */
 	bool pinned;
@@ -56,6 +57,17 @@ struct ik_cpu_usage {
 	long vol_cs, invol_cs; /* voluntary / involuntary context switches */
 };
 
+/* What a stream run adds; its hist holds one-way latency when valid. */
+struct ik_stream_result {
+	uint64_t messages; /* received and counted by B */
+	double seconds;	   /* A's first send to B's last receive */
+	double msgs_per_s, bytes_per_s;
+	double tsc_offset_ns;	  /* B's TSC minus A's, measured */
+	double tsc_offset_err_ns; /* half the tightest probe round trip */
+	bool latency_valid;
+	char latency_why[120]; /* why not, when not */
+};
+
 /* One measurement: one method, one mode, one pair. */
 struct ik_result {
 	const struct ik_transport_ops *ops;
@@ -72,6 +84,8 @@ struct ik_result {
 	struct ik_hist hist;	/* round-trip ns */
 	uint64_t *raw_ns;	/* every round trip, if asked; malloc'd */
 	struct ik_cpu_usage cpu[2];
+	bool is_stream;
+	struct ik_stream_result stream;
 	int err; /* 0, or the -errno that ended the run */
 	char errmsg[200];
 };
@@ -88,7 +102,27 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 		enum ik_mode mode, const struct ik_topo *topo,
 		const struct ik_timer *timer, struct ik_result *res);
 
+/*
+ * Run one stream measurement: A sends cfg->iters messages (or for
+ * cfg->duration_ns), B receives. Same contract as ik_pingpong; a
+ * --verify failure is -EBADMSG naming the message.
+ */
+int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
+	      enum ik_mode mode, const struct ik_topo *topo,
+	      const struct ik_timer *timer, struct ik_result *res);
+
 void ik_result_free(struct ik_result *res);
+
+/* For kernels: zero res and fill what every kernel reports the same way. */
+void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
+		     const struct ik_transport_ops *ops, enum ik_mode mode,
+		     const struct ik_topo *topo);
+/* For kernels: describe a failed ops->setup in res->errmsg. */
+void ik_result_setup_error(struct ik_result *res,
+			   const struct ik_transport_ops *ops, int err);
+
+/* A fast 64-bit checksum of len bytes (--verify). */
+uint64_t ik_csum64(const void *p, size_t len);
 
 /*
  * Two peers around one channel. A kernel fills the first block and calls

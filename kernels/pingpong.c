@@ -260,17 +260,8 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	};
 	int ret, s;
 
-	memset(res, 0, sizeof(*res));
-	res->ops = ops;
-	res->mode = mode;
-	res->size = cfg->size;
+	ik_result_begin(res, cfg, ops, mode, topo);
 	res->warmup = cfg->warmup;
-	if (cfg->pinned)
-		ik_topo_classify(topo, cfg->pin[0], cfg->pin[1], &res->pair);
-	else
-		res->pair = (struct ik_pair){.rel = IK_REL_UNPINNED,
-					     .cpu = {-1, -1},
-					     .numa = {-1, -1}};
 	if (fault && !strcmp(fault, "kill-b"))
 		pp.fault = FAULT_KILL_B;
 	else if (fault && !strcmp(fault, "stall-b"))
@@ -287,9 +278,7 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	}
 	ret = ik_channel_init(&ch, ops, &p);
 	if (ret) {
-		snprintf(res->errmsg, sizeof(res->errmsg), "%s setup: %s%s%s",
-			 ops->name, strerror(-ret), ops->setup_hint ? ": " : "",
-			 ops->setup_hint ? ops->setup_hint : "");
+		ik_result_setup_error(res, ops, ret);
 		goto out;
 	}
 	snprintf(res->granted, sizeof(res->granted), "%s", ch.granted);
@@ -322,6 +311,30 @@ out:
 	ik_shm_free(pp.sh, sizeof(*pp.sh));
 	res->err = ret;
 	return ret;
+}
+
+void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
+		     const struct ik_transport_ops *ops, enum ik_mode mode,
+		     const struct ik_topo *topo)
+{
+	memset(res, 0, sizeof(*res));
+	res->ops = ops;
+	res->mode = mode;
+	res->size = cfg->size;
+	if (cfg->pinned)
+		ik_topo_classify(topo, cfg->pin[0], cfg->pin[1], &res->pair);
+	else
+		res->pair = (struct ik_pair){.rel = IK_REL_UNPINNED,
+					     .cpu = {-1, -1},
+					     .numa = {-1, -1}};
+}
+
+void ik_result_setup_error(struct ik_result *res,
+			   const struct ik_transport_ops *ops, int err)
+{
+	snprintf(res->errmsg, sizeof(res->errmsg), "%s setup: %s%s%s",
+		 ops->name, strerror(-err), ops->setup_hint ? ": " : "",
+		 ops->setup_hint ? ops->setup_hint : "");
 }
 
 void ik_result_free(struct ik_result *res)

@@ -80,6 +80,63 @@ static void describe_pair(const struct ik_result *res, char *b, size_t n)
 				       : ", same NUMA node");
 }
 
+static void stream_table(const struct ik_report *r, FILE *f)
+{
+	char a[6][16];
+	unsigned i;
+
+	fprintf(f, "%-10s %-7s %12s %10s %9s %8s %8s %8s %9s %9s\n", "method",
+		"mode", "msgs/s", "MB/s", "ns/msg", "p50", "p99", "p99.9",
+		"cpuA/msg", "cpuB/msg");
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		const struct ik_stream_result *s = &res->stream;
+		double n = s->messages ? (double)s->messages : 1;
+		bool lat = s->latency_valid;
+
+		if (res->err) {
+			fprintf(f, "%-10s %-7s FAILED: %s\n", res->ops->name,
+				ik_mode_name(res->mode), res->errmsg);
+			continue;
+		}
+		fprintf(f,
+			"%-10s %-7s %12.0f %10.1f %9.1f %8s %8s %8s %9.0f "
+			"%9.0f\n",
+			res->ops->name, ik_mode_name(res->mode), s->msgs_per_s,
+			s->bytes_per_s / 1e6,
+			s->msgs_per_s > 0 ? 1e9 / s->msgs_per_s : 0,
+			lat ? fmt_ns(a[0], 16,
+				     (double)ik_hist_percentile(&res->hist, 50))
+			    : "-",
+			lat ? fmt_ns(a[1], 16,
+				     (double)ik_hist_percentile(&res->hist, 99))
+			    : "-",
+			lat ? fmt_ns(a[2], 16,
+				     (double)ik_hist_percentile(&res->hist,
+								99.9))
+			    : "-",
+			res->cpu[0].cpu_ns / n, res->cpu[1].cpu_ns / n);
+	}
+	fprintf(f,
+		"\nMB = 10^6 bytes. p50/p99/p99.9: one-way latency, B's TSC "
+		"at receipt minus A's stamp at send, corrected by the measured "
+		"offset:\n");
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		const struct ik_stream_result *s = &res->stream;
+
+		if (res->err)
+			continue;
+		fprintf(f, "  %-10s %-7s TSC offset B-A %.1f ns +- %.1f; %s\n",
+			res->ops->name, ik_mode_name(res->mode),
+			s->tsc_offset_ns, s->tsc_offset_err_ns,
+			s->latency_valid ? "latency kept" : s->latency_why);
+	}
+	fprintf(f, "cpu/msg: each peer's CPU ns per message "
+		   "(CLOCK_THREAD_CPUTIME_ID). A queued send returns before "
+		   "B reads it, so latency grows with the backlog.\n");
+}
+
 int ik_report_table(const struct ik_report *r, FILE *f)
 {
 	const struct ik_config *c = r->cfg;
@@ -89,12 +146,20 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	bool any_line = false;
 	unsigned i;
 
-	fprintf(f,
-		"ipckern %s: ping-pong, %zu B each way, %llu timed round "
-		"trips after %llu warm-up%s\n",
-		IK_VERSION, c->size, (unsigned long long)c->iters,
-		(unsigned long long)c->warmup,
-		c->duration_ns ? " (or --duration)" : "");
+	if (c->kernel == IK_KERNEL_STREAM)
+		fprintf(f,
+			"ipckern %s: stream, %zu B messages, %s%llu "
+			"messages%s\n",
+			IK_VERSION, c->size, c->duration_ns ? "at most " : "",
+			(unsigned long long)c->iters,
+			c->verify ? ", each verified" : "");
+	else
+		fprintf(f,
+			"ipckern %s: ping-pong, %zu B each way, %llu timed "
+			"round trips after %llu warm-up%s\n",
+			IK_VERSION, c->size, (unsigned long long)c->iters,
+			(unsigned long long)c->warmup,
+			c->duration_ns ? " (or --duration)" : "");
 	fprintf(f, "machine: %s, %s, %d CPUs online%s\n", m->model, m->kernel,
 		m->online_cpus, m->hypervisor ? ", under a hypervisor" : "");
 	fprintf(f, "timer:   %s", ik_clock_name(t->kind));
@@ -108,6 +173,11 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	}
 	for (i = 0; i < r->nnotes; i++)
 		fprintf(f, "note:    %s\n", r->notes[i]);
+	if (c->kernel == IK_KERNEL_STREAM) {
+		fprintf(f, "latency: one way, ns (u = us, m = ms)\n\n");
+		stream_table(r, f);
+		return ferror(f) ? -EIO : 0;
+	}
 	fprintf(f, "latency: round trip in ns (u = us, m = ms); one-way "
 		   "estimate = RTT/2\n\n");
 	fprintf(f, "%-10s %-7s %7s %7s %7s %7s %7s %7s %7s %7s %9s %7s\n",
@@ -212,7 +282,11 @@ static json_t *config_json(const struct ik_config *c)
 	for (i = 0; i < c->nmodes; i++)
 		json_array_append_new(mo,
 				      json_string(ik_mode_name(c->modes[i])));
-	json_object_set_new(o, "kernel", json_string("pingpong"));
+	json_object_set_new(o, "kernel",
+			    json_string(c->kernel == IK_KERNEL_STREAM
+						? "stream"
+						: "pingpong"));
+	json_object_set_new(o, "verify", json_boolean(c->verify));
 	json_object_set_new(o, "methods", ms);
 	json_object_set_new(o, "modes", mo);
 	json_object_set_new(o, "wait", json_string(ik_wait_name(c->wait)));
@@ -285,7 +359,28 @@ static json_t *result_json(const struct ik_report *r,
 		json_object_set_new(o, "error", json_string(res->errmsg));
 		return o;
 	}
+	if (res->is_stream) {
+		const struct ik_stream_result *sr = &res->stream;
+
+		json_object_set_new(
+			o, "stream",
+			json_pack("{s:I,s:f,s:f,s:f,s:s,s:f,s:f}", "messages",
+				  (json_int_t)sr->messages, "seconds",
+				  sr->seconds, "messages_per_sec",
+				  sr->msgs_per_s, "bytes_per_sec",
+				  sr->bytes_per_s, "bytes_unit",
+				  "B (MB = 10^6 B)", "tsc_offset_ns",
+				  sr->tsc_offset_ns, "tsc_offset_err_ns",
+				  sr->tsc_offset_err_ns));
+		if (!sr->latency_valid) {
+			json_object_set_new(o, "latency", json_null());
+			json_object_set_new(o, "latency_missing",
+					    json_string(sr->latency_why));
+		}
+	}
 	stats_of(r, res, &st);
+	if (res->is_stream && !res->stream.latency_valid)
+		goto cpu;
 	lat = json_pack(
 		"{s:s,s:s,s:I,s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
 		"s:f}",
@@ -298,6 +393,10 @@ static json_t *result_json(const struct ik_report *r,
 		(json_int_t)res->hist.dropped, "max_relative_error", 0.01);
 	json_object_set_new(lat, "histogram", hist_json(&res->hist));
 	json_object_set_new(o, "latency", lat);
+	if (res->is_stream) {
+		json_object_set_new(lat, "kind", json_string("one_way"));
+		goto cpu;
+	}
 	json_object_set_new(o, "one_way_estimate",
 			    json_pack("{s:s,s:f,s:f,s:f}", "how",
 				      "round_trip/2", "p50", st.p50 / 2.0,
@@ -314,6 +413,7 @@ static json_t *result_json(const struct ik_report *r,
 	json_object_set_new(o, "vs_line",
 			    st.vs_line > 0 ? json_real(st.vs_line)
 					   : json_null());
+cpu:
 	json_object_set_new(
 		o, "cpu",
 		json_pack("{s:o,s:o}", "a",

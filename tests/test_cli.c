@@ -186,6 +186,39 @@ Test(cli, unknown_choices_are_refused)
 	BAD("--raw", "--method", "pipe,uds", "--raw", "/tmp/x");
 }
 
+static json_t *json_run(const char *const *args, struct out *o);
+
+Test(cli, stream_refuses_what_cannot_stream)
+{
+	BAD("method futex keeps one message in flight", "--kernel", "stream",
+	    "--method", "futex");
+	BAD("method line keeps one", "--kernel", "stream", "--method", "all");
+	BAD("--size 8: needs at least 24", "--kernel", "stream", "--verify",
+	    "--size", "8");
+	BAD("--verify: applies to --kernel stream", "--verify");
+}
+
+Test(cli, stream_reports_throughput_and_verified_delivery, .timeout = 60)
+{
+	struct out o;
+	json_t *r = json_run(
+		(const char *const[]){"--kernel", "stream", "--method", "uds",
+				      "--iters", "5000", "--size", "100",
+				      "--verify", "--format", "json", NULL},
+		&o);
+	json_t *x = json_array_get(json_object_get(r, "results"), 0);
+	json_t *st = json_object_get(x, "stream");
+
+	cr_assert_not_null(st);
+	cr_expect_eq(json_integer_value(json_object_get(st, "messages")), 5000);
+	cr_expect(json_real_value(json_object_get(st, "messages_per_sec")) > 0);
+	cr_expect_str_eq(json_string_value(json_object_get(
+				 json_object_get(r, "config"), "kernel")),
+			 "stream");
+	json_decref(r);
+	free(o.stdout_text);
+}
+
 Test(cli, a_refused_run_writes_no_output_file)
 {
 	char path[] = "/tmp/ipckern-cli-XXXXXX";

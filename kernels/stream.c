@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stream: side A sends messages back to back, side B receives them. What
+ * counts is how many messages and bytes per second get through, what each
+ * costs in CPU on either side and, when the two CPUs' TSCs agree, how long
+ * each message took one way: A stamps its TSC into the message, B subtracts
+ * it from its own on receipt, corrected by the offset between the two TSCs
+ * measured just before (a bounced cache line, min round trip over 256
+ * tries, offset = B's stamp minus the midpoint of A's two).
+ *
+ * Message layout when it fits: [seq u64][send tsc u64][checksum u64][...].
+ * seq and the checksum are only checked with --verify; the stamp needs 16
+ * bytes, verify 24. The last message is marked by the shared stop flag and
+ * the count A sent, so B never mistakes a late message for the end.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#define SYNC_TRIES 256
+
+struct st_shared {
+	alignas(IK_CACHELINE) _Atomic int stop; /* A: sent holds the count */
+	alignas(IK_CACHELINE) uint64_t sent;	/* written by A */
+	uint64_t a_start_ns;
+	alignas(IK_CACHELINE) uint64_t received; /* written by B */
+	uint64_t b_end_ns;
+	int64_t bad_at;	  /* first message that failed --verify, or -1 */
+	int bad_kind;	  /* 1 sequence, 2 checksum */
+	uint64_t bad_seq; /* the sequence number it carried */
+	/* TSC offset probe: A writes req, B answers with its stamp */
+	alignas(IK_CACHELINE) _Atomic uint64_t req;
+	alignas(IK_CACHELINE) _Atomic uint64_t resp;
+	uint64_t b_tsc;
+	int64_t offset_ticks; /* B's TSC minus A's */
+	uint64_t offset_err_ticks;
+};
+
+struct st {
+	const struct ik_config *cfg;
+	const struct ik_timer *timer;
+	struct st_shared *sh;
+	int64_t *lat; /* B's one-way samples, ticks; shared */
+	size_t lat_len;
+	unsigned char *buf[2]; /* each side's own */
+	bool stamp, verify;
+	int fault; /* test hook: 'c' corrupt, 'd'+'r' drop, 'd'+'u' dup */
+};
+
+uint64_t ik_csum64(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0x9E3779B97F4A7C15ULL, w;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0x100000001B3ULL;
+		h ^= h >> 29;
+	}
+	for (; i < len; i++)
+		h = (h ^ b[i]) * 0x100000001B3ULL;
+	return h;
+}
+
+/* Offset of B's TSC against A's, from the tightest of SYNC_TRIES. */
+static int sync_a(struct ik_channel *ch, struct st_shared *sh)
+{
+	uint64_t best = UINT64_MAX;
+	unsigned k, n = 0;
+
+	for (k = 0; k < SYNC_TRIES; k++) {
+		uint64_t t0 = ik_tsc(), t1;
+
+		atomic_store_explicit(&sh->req, k + 1, memory_order_release);
+		while (atomic_load_explicit(&sh->resp, memory_order_acquire) !=
+		       k + 1)
+			if (ik_spin_step(ch, &n))
+				return -ECANCELED;
+		t1 = ik_tsc();
+		if (t1 - t0 < best) {
+			best = t1 - t0;
+			sh->offset_ticks = (int64_t)sh->b_tsc -
+					   (int64_t)(t0 + (t1 - t0) / 2);
+			sh->offset_err_ticks = (t1 - t0 + 1) / 2;
+		}
+	}
+	return 0;
+}
+
+static int sync_b(struct ik_channel *ch, struct st_shared *sh)
+{
+	unsigned k, n = 0;
+
+	for (k = 0; k < SYNC_TRIES; k++) {
+		while (atomic_load_explicit(&sh->req, memory_order_acquire) !=
+		       k + 1)
+			if (ik_spin_step(ch, &n))
+				return -ECANCELED;
+		sh->b_tsc = ik_tsc();
+		atomic_store_explicit(&sh->resp, k + 1, memory_order_release);
+	}
+	return 0;
+}
+
+/*
+ * A's loop; stamp is a constant in each caller, so each variant has no
+ * branch on it. The deadline is read every 256 messages (UINT64_MAX
+ * without --duration).
+ */
+static inline int send_loop(struct ik_channel *ch, unsigned char *m, size_t len,
+			    uint64_t n, uint64_t deadline, bool stamp,
+			    uint64_t *sent)
+{
+	ik_send_fn send = ch->send;
+	uint64_t i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		if (stamp) {
+			uint64_t t = ik_tsc();
+
+			memcpy(m, &i, 8);
+			memcpy(m + 8, &t, 8);
+		}
+		if (ik_unlikely(ret = send(ch, IK_SIDE_A, m, len)))
+			break;
+		if (ik_unlikely((i & 255) == 255) &&
+		    ik_clock_ns() >= deadline) {
+			i++;
+			break;
+		}
+	}
+	*sent = i;
+	return ret;
+}
+
+static __attribute__((noinline)) int send_stamped(struct ik_channel *ch,
+						  unsigned char *m, size_t len,
+						  uint64_t n, uint64_t dl,
+						  uint64_t *sent)
+{
+	return send_loop(ch, m, len, n, dl, true, sent);
+}
+
+static __attribute__((noinline)) int send_plain(struct ik_channel *ch,
+						unsigned char *m, size_t len,
+						uint64_t n, uint64_t dl,
+						uint64_t *sent)
+{
+	return send_loop(ch, m, len, n, dl, false, sent);
+}
+
+/*
+ * Test hooks (IPCKERN_FAULT=corrupt|drop|dup): message 10 is sent with a
+ * flipped payload byte, not at all, or twice. A loop of its own, so the
+ * measured loops carry no trace of it.
+ */
+static int send_faulty(struct ik_channel *ch, struct st *st, uint64_t *sent)
+{
+	unsigned char *m = st->buf[0];
+	size_t len = st->cfg->size;
+	uint64_t i;
+	int ret;
+
+	for (i = 0; i < st->cfg->iters; i++) {
+		uint64_t t = ik_tsc();
+
+		memcpy(m, &i, 8);
+		memcpy(m + 8, &t, 8);
+		if (i == 10 && st->fault == 'd' + 'r')
+			continue;
+		if (i == 10 && st->fault == 'c')
+			m[len - 1] ^= 1;
+		ret = ch->send(ch, IK_SIDE_A, m, len);
+		if (i == 10 && st->fault == 'c')
+			m[len - 1] ^= 1;
+		if (!ret && i == 10 && st->fault == 'd' + 'u')
+			ret = ch->send(ch, IK_SIDE_A, m, len);
+		if (ret)
+			return ret;
+	}
+	*sent = i;
+	return 0;
+}
+
+static int side_a(struct ik_channel *ch, struct st *st)
+{
+	const struct ik_config *cfg = st->cfg;
+	uint64_t deadline = UINT64_MAX, sent = 0;
+	int ret;
+
+	if ((ret = sync_a(ch, st->sh)))
+		return ret;
+	if (cfg->duration_ns)
+		deadline = ik_clock_ns() + cfg->duration_ns;
+	st->sh->a_start_ns = ik_clock_ns();
+	if (st->fault)
+		ret = send_faulty(ch, st, &sent);
+	else
+		ret = (st->stamp ? send_stamped : send_plain)(
+			ch, st->buf[0], cfg->size, cfg->iters, deadline, &sent);
+	st->sh->sent = sent;
+	if (ret)
+		return ret;
+	atomic_store_explicit(&st->sh->stop, 1, memory_order_release);
+	return ch->send(ch, IK_SIDE_A, st->buf[0], cfg->size); /* the end */
+}
+
+/* B's loop, in three variants: no stamp, stamp, stamp and verify. */
+static inline int recv_loop(struct ik_channel *ch, struct st *st, bool stamp,
+			    bool verify)
+{
+	ik_recv_fn recv = ch->recv;
+	struct st_shared *sh = st->sh;
+	unsigned char *m = st->buf[1];
+	size_t len = st->cfg->size;
+	int64_t *lat = st->lat;
+	uint64_t i;
+	int ret;
+
+	for (i = 0;; i++) {
+		if (ik_unlikely(ret = recv(ch, IK_SIDE_B, m, len)))
+			return ret;
+		/* stop is read-mostly: a shared line until the very end */
+		if (ik_unlikely(atomic_load_explicit(&sh->stop,
+						     memory_order_acquire)) &&
+		    i == sh->sent)
+			break;
+		if (stamp) {
+			uint64_t now = ik_tsc(), t;
+
+			memcpy(&t, m + 8, 8);
+			lat[i] = (int64_t)(now - t);
+		}
+		if (verify) {
+			uint64_t seq, sum;
+
+			memcpy(&seq, m, 8);
+			memcpy(&sum, m + 16, 8);
+			if (seq != i || ik_csum64(m + 24, len - 24) != sum) {
+				sh->bad_at = (int64_t)i;
+				sh->bad_kind = seq != i ? 1 : 2;
+				sh->bad_seq = seq;
+				return -EBADMSG;
+			}
+		}
+	}
+	sh->received = i;
+	return 0;
+}
+
+static __attribute__((noinline)) int recv_plain(struct ik_channel *ch,
+						struct st *st)
+{
+	return recv_loop(ch, st, false, false);
+}
+
+static __attribute__((noinline)) int recv_stamped(struct ik_channel *ch,
+						  struct st *st)
+{
+	return recv_loop(ch, st, true, false);
+}
+
+static __attribute__((noinline)) int recv_verified(struct ik_channel *ch,
+						   struct st *st)
+{
+	return recv_loop(ch, st, true, true);
+}
+
+static int side_b(struct ik_channel *ch, struct st *st)
+{
+	int ret;
+
+	if ((ret = sync_b(ch, st->sh)))
+		return ret;
+	st->sh->bad_at = -1;
+	if (st->verify)
+		ret = recv_verified(ch, st);
+	else if (st->stamp)
+		ret = recv_stamped(ch, st);
+	else
+		ret = recv_plain(ch, st);
+	st->sh->b_end_ns = ik_clock_ns();
+	return ret;
+}
+
+static int st_prepare(struct ik_peers *g, enum ik_side side)
+{
+	struct st *st = g->arg;
+	size_t len = st->cfg->size, i;
+	unsigned char *m = malloc(len);
+
+	if (!m)
+		return -ENOMEM;
+	for (i = 0; i < len; i++)
+		m[i] = (unsigned char)(i * 131 + 7);
+	if (st->verify) {
+		uint64_t c = ik_csum64(m + 24, len - 24);
+
+		memcpy(m + 16, &c, 8);
+	}
+	st->buf[side] = m;
+	if (side == IK_SIDE_B && st->lat)
+		memset(st->lat, 0, st->lat_len); /* fault in, off the clock */
+	return 0;
+}
+
+static int st_body(struct ik_peers *g, enum ik_side side)
+{
+	struct st *st = g->arg;
+
+	return side == IK_SIDE_A ? side_a(g->ch, st) : side_b(g->ch, st);
+}
+
+static void fill(struct ik_result *res, const struct st *st,
+		 const struct ik_timer *t)
+{
+	const struct st_shared *sh = st->sh;
+	struct ik_stream_result *s = &res->stream;
+	uint64_t n =
+		sh->received < st->cfg->iters ? sh->received : st->cfg->iters;
+	uint64_t i, err_ns = ik_ticks_to_ns(t, sh->offset_err_ticks);
+
+	res->count = sh->received;
+	s->messages = sh->received;
+	s->seconds = (double)(sh->b_end_ns - sh->a_start_ns) / 1e9;
+	s->msgs_per_s = s->seconds > 0 ? (double)s->messages / s->seconds : 0;
+	s->bytes_per_s = s->msgs_per_s * (double)st->cfg->size;
+	s->tsc_offset_ns = (double)sh->offset_ticks * t->ns_per_tick;
+	s->tsc_offset_err_ns = (double)err_ns;
+	res->wall_ns = sh->b_end_ns - sh->a_start_ns;
+	if (!st->stamp) {
+		snprintf(s->latency_why, sizeof(s->latency_why),
+			 "not measured: --size below 16 leaves no room for the "
+			 "send stamp");
+		return;
+	}
+	if (t->kind != IK_CLOCK_TSC) {
+		snprintf(s->latency_why, sizeof(s->latency_why),
+			 "not measured: no trustworthy TSC on this machine");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		int64_t d = st->lat[i] - sh->offset_ticks;
+
+		ik_hist_record(&res->hist,
+			       ik_ticks_to_ns(t, d > 0 ? (uint64_t)d : 0));
+	}
+	/* the offset's uncertainty must be small against what we measured */
+	if (res->hist.total &&
+	    (double)err_ns > 0.1 * (double)ik_hist_percentile(&res->hist, 50)) {
+		snprintf(s->latency_why, sizeof(s->latency_why),
+			 "dropped: TSC offset uncertain by %llu ns, over 10%% "
+			 "of "
+			 "the median",
+			 (unsigned long long)err_ns);
+		ik_hist_reset(&res->hist);
+		return;
+	}
+	s->latency_valid = res->hist.total > 0;
+}
+
+int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
+	      enum ik_mode mode, const struct ik_topo *topo,
+	      const struct ik_timer *timer, struct ik_result *res)
+{
+	struct ik_chan_params p = {
+		.size = cfg->size,
+		.mode = mode,
+		.wait = cfg->wait,
+		.same_pu = cfg->pinned && cfg->pin[0] == cfg->pin[1],
+		.unpinned = !cfg->pinned,
+	};
+	struct st st = {.cfg = cfg, .timer = timer};
+	struct ik_channel ch;
+	struct ik_peers g = {
+		.ch = &ch,
+		.mode = mode,
+		.topo = topo,
+		.pinned = cfg->pinned,
+		.cpu = {cfg->pin[0], cfg->pin[1]},
+		.timeout_ns = cfg->timeout_ns,
+		.interrupted = cfg->interrupted,
+		.prepare = st_prepare,
+		.body = st_body,
+		.arg = &st,
+	};
+	int ret, s;
+
+	ik_result_begin(res, cfg, ops, mode, topo);
+	res->is_stream = true;
+	st.stamp = cfg->size >= 16;
+	st.verify = cfg->verify;
+	if (getenv(IK_FAULT_ENV) && cfg->size >= 24) {
+		const char *f = getenv(IK_FAULT_ENV);
+
+		st.fault = !strcmp(f, "corrupt") ? 'c'
+			   : !strcmp(f, "drop")	 ? 'd' + 'r'
+			   : !strcmp(f, "dup")	 ? 'd' + 'u'
+						 : 0;
+	}
+	ret = ik_hist_init(&res->hist, IK_HIST_MAX_NS);
+	if (ret)
+		goto out_msg;
+	st.sh = ik_shm_alloc(sizeof(*st.sh));
+	st.lat_len = st.stamp ? cfg->iters * sizeof(int64_t) : 0;
+	st.lat = st.stamp ? ik_shm_alloc(st.lat_len) : NULL;
+	if (!st.sh || (st.stamp && !st.lat)) {
+		ret = -ENOMEM;
+		goto out_msg;
+	}
+	ret = ik_channel_init(&ch, ops, &p);
+	if (ret) {
+		ik_result_setup_error(res, ops, ret);
+		goto out;
+	}
+	snprintf(res->granted, sizeof(res->granted), "%s", ch.granted);
+	ret = ik_peers_run(&g);
+	for (s = 0; s < 2; s++) {
+		res->cpu_seen[s] = g.cpu_seen[s];
+		res->cpu[s] = g.cpu_use[s];
+	}
+	if (g.stuck) {
+		snprintf(res->errmsg, sizeof(res->errmsg), "%s", g.errmsg);
+		res->err = ret;
+		return ret;
+	}
+	free(st.buf[0]);
+	free(st.buf[1]);
+	ik_channel_destroy(&ch);
+	if (ret == -EBADMSG && st.sh->bad_at >= 0) {
+		if (st.sh->bad_kind == 1)
+			snprintf(
+				res->errmsg, sizeof(res->errmsg),
+				"--verify: message %lld carried sequence %llu: "
+				"lost, duplicated or reordered",
+				(long long)st.sh->bad_at,
+				(unsigned long long)st.sh->bad_seq);
+		else
+			snprintf(res->errmsg, sizeof(res->errmsg),
+				 "--verify: message %lld failed its checksum: "
+				 "corrupted",
+				 (long long)st.sh->bad_at);
+		goto out;
+	}
+	if (ret) {
+		snprintf(res->errmsg, sizeof(res->errmsg), "%s", g.errmsg);
+		goto out;
+	}
+	fill(res, &st, timer);
+	goto out;
+out_msg:
+	snprintf(res->errmsg, sizeof(res->errmsg), "%s", strerror(-ret));
+out:
+	ik_shm_free(st.sh, sizeof(*st.sh));
+	ik_shm_free(st.lat, st.lat_len);
+	res->err = ret;
+	return ret;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stream kernel: every method that can stream, in both modes, moves
+ * every message in order and intact (--verify on), and --verify catches a
+ * corrupted, a dropped and a duplicated message (injected by a test hook).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+static struct ik_topo topo;
+static struct ik_timer timer;
+
+static void setup(void)
+{
+	cr_assert_eq(ik_topo_load(&topo, NULL), 0);
+	ik_timer_init(&timer);
+}
+
+static void teardown(void)
+{
+	ik_topo_free(&topo);
+}
+
+static int stream(const char *method, enum ik_mode mode, size_t size,
+		  uint64_t n, struct ik_result *res)
+{
+	struct ik_config cfg = {
+		.kernel = IK_KERNEL_STREAM,
+		.verify = true,
+		.size = size,
+		.iters = n,
+		.timeout_ns = 60 * IK_NS_PER_SEC,
+	};
+	const struct ik_transport_ops *ops = ik_transport_find(method);
+
+	cr_assert_not_null(ops);
+	return ik_stream(&cfg, ops, mode, &topo, &timer, res);
+}
+
+static void check_streams(const char *method, enum ik_mode mode)
+{
+	static const size_t sizes[] = {24, 64, 1000, 8192, 100000};
+	struct ik_chan_params p = {.size = 24, .mode = mode};
+	size_t max = ik_transport_max_size(ik_transport_find(method), &p), i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t size = sizes[i] < max ? sizes[i] : max;
+		uint64_t n = size > 8192 ? 300 : 20000;
+		struct ik_result res;
+		int ret = stream(method, mode, size, n, &res);
+
+		cr_assert_eq(ret, 0, "%s %s %zu B: %s", method,
+			     ik_mode_name(mode), size, res.errmsg);
+		cr_expect_eq(res.stream.messages, n, "%s: %lu of %lu arrived",
+			     method, (unsigned long)res.stream.messages,
+			     (unsigned long)n);
+		ik_result_free(&res);
+	}
+}
+
+#define STREAM_TESTS(id, name)                                                 \
+	Test(stream_thread, id##_delivers_every_message_intact, .init = setup, \
+	     .fini = teardown, .timeout = 120)                                 \
+	{                                                                      \
+		check_streams(name, IK_MODE_THREAD);                           \
+	}                                                                      \
+	Test(stream_process, id##_delivers_every_message_intact,               \
+	     .init = setup, .fini = teardown, .timeout = 120)                  \
+	{                                                                      \
+		check_streams(name, IK_MODE_PROCESS);                          \
+	}
+
+STREAM_TESTS(spsc, "spsc")
+STREAM_TESTS(pipe, "pipe")
+STREAM_TESTS(mq, "mq")
+STREAM_TESTS(uds, "uds")
+STREAM_TESTS(uds_dgram, "uds-dgram")
+STREAM_TESTS(tcp, "tcp")
+
+static void expect_caught(const char *fault, const char *words)
+{
+	struct ik_result res;
+	int ret;
+
+	setenv(IK_FAULT_ENV, fault, 1);
+	ret = stream("pipe", IK_MODE_THREAD, 64, 1000, &res);
+	unsetenv(IK_FAULT_ENV);
+	cr_expect_eq(ret, -EBADMSG, "%s: got %d (%s)", fault, ret, res.errmsg);
+	cr_expect(strstr(res.errmsg, words) != NULL, "%s", res.errmsg);
+	ik_result_free(&res);
+}
+
+Test(stream_verify, catches_a_corrupted_message, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+	expect_caught("corrupt", "message 10 failed its checksum");
+}
+
+Test(stream_verify, catches_a_dropped_message, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+	expect_caught("drop", "message 10 carried sequence 11");
+}
+
+Test(stream_verify, catches_a_duplicated_message, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+	expect_caught("dup", "message 11 carried sequence 10");
+}
