@@ -33,6 +33,7 @@ struct ik_config {
 	enum ik_wait wait;
 	bool verify;	 /* stream: check seq and checksum of each message */
 	size_t size;	 /* payload bytes per message per direction */
+	size_t buffer;	 /* transport buffer to ask for; 0: its default */
 	uint64_t iters;	 /* timed round trips (a cap with duration) */
 	uint64_t warmup; /* untimed round trips before them */
 	uint64_t duration_ns; /* 0: run for iters */
@@ -117,12 +118,30 @@ void ik_result_free(struct ik_result *res);
 void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
 		     const struct ik_transport_ops *ops, enum ik_mode mode,
 		     const struct ik_topo *topo);
-/* For kernels: describe a failed ops->setup in res->errmsg. */
-void ik_result_setup_error(struct ik_result *res,
-			   const struct ik_transport_ops *ops, int err);
 
 /* A fast 64-bit checksum of len bytes (--verify). */
 uint64_t ik_csum64(const void *p, size_t len);
+
+struct ik_peers;
+
+/* A kernel's part in ik_kernel_run: its peer hooks and their state. */
+struct ik_kernel_hooks {
+	int (*prepare)(struct ik_peers *g, enum ik_side side);
+	int (*body)(struct ik_peers *g, enum ik_side side);
+	void (*release)(void *arg); /* free what prepare made; may be NULL */
+	void *arg;
+};
+
+/*
+ * Set up ops's channel for cfg and mode, run the kernel's hooks on two
+ * peers, copy CPU use and placement into res, release and tear down.
+ * 0, or -errno with res->errmsg set. *stuck: a peer thread would not
+ * stop, so nothing the peers use may be freed (the CLI exits soon).
+ */
+int ik_kernel_run(const struct ik_config *cfg,
+		  const struct ik_transport_ops *ops, enum ik_mode mode,
+		  const struct ik_topo *topo, struct ik_result *res,
+		  const struct ik_kernel_hooks *k, bool *stuck);
 
 /*
  * Two peers around one channel. A kernel fills the first block and calls

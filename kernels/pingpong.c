@@ -232,33 +232,26 @@ static void fill_result(struct ik_result *res, const struct pp *pp,
 	}
 }
 
+static void pp_release(void *arg)
+{
+	struct pp *pp = arg;
+	int s;
+
+	for (s = 0; s < 2; s++) {
+		free(pp->buf[s].out);
+		free(pp->buf[s].in);
+	}
+}
+
 int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 		enum ik_mode mode, const struct ik_topo *topo,
 		const struct ik_timer *timer, struct ik_result *res)
 {
-	struct ik_chan_params p = {
-		.size = cfg->size,
-		.mode = mode,
-		.wait = cfg->wait,
-		.same_pu = cfg->pinned && cfg->pin[0] == cfg->pin[1],
-		.unpinned = !cfg->pinned,
-	};
 	const char *fault = getenv(IK_FAULT_ENV);
-	struct ik_channel ch;
 	struct pp pp = {.cfg = cfg, .timer = timer, .mode = mode};
-	struct ik_peers g = {
-		.ch = &ch,
-		.mode = mode,
-		.topo = topo,
-		.pinned = cfg->pinned,
-		.cpu = {cfg->pin[0], cfg->pin[1]},
-		.timeout_ns = cfg->timeout_ns,
-		.interrupted = cfg->interrupted,
-		.prepare = pp_prepare,
-		.body = pp_body,
-		.arg = &pp,
-	};
-	int ret, s;
+	struct ik_kernel_hooks k = {pp_prepare, pp_body, pp_release, &pp};
+	bool stuck;
+	int ret;
 
 	ik_result_begin(res, cfg, ops, mode, topo);
 	res->warmup = cfg->warmup;
@@ -267,79 +260,25 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	else if (fault && !strcmp(fault, "stall-b"))
 		pp.fault = FAULT_STALL_B;
 	ret = ik_hist_init(&res->hist, IK_HIST_MAX_NS);
-	if (ret)
-		goto out_msg;
 	pp.samples_len = cfg->iters * sizeof(uint64_t);
-	pp.samples = ik_shm_alloc(pp.samples_len);
+	pp.samples = ret ? NULL : ik_shm_alloc(pp.samples_len);
 	pp.sh = ik_shm_alloc(sizeof(*pp.sh));
-	if (!pp.samples || !pp.sh) {
+	if (ret || !pp.samples || !pp.sh) {
 		ret = -ENOMEM;
-		goto out_msg;
-	}
-	ret = ik_channel_init(&ch, ops, &p);
-	if (ret) {
-		ik_result_setup_error(res, ops, ret);
+		snprintf(res->errmsg, sizeof(res->errmsg), "%s",
+			 strerror(-ret));
 		goto out;
 	}
-	snprintf(res->granted, sizeof(res->granted), "%s", ch.granted);
-	ret = ik_peers_run(&g);
-	for (s = 0; s < 2; s++) {
-		res->cpu_seen[s] = g.cpu_seen[s];
-		res->cpu[s] = g.cpu_use[s];
-	}
-	if (g.stuck) {
-		/* a peer thread is still inside the channel: leave it be */
-		snprintf(res->errmsg, sizeof(res->errmsg), "%s", g.errmsg);
+	ret = ik_kernel_run(cfg, ops, mode, topo, res, &k, &stuck);
+	if (stuck) {
 		res->err = ret;
-		return ret;
+		return ret; /* the peers may still touch samples and sh */
 	}
-	for (s = 0; s < 2; s++) {
-		free(pp.buf[s].out);
-		free(pp.buf[s].in);
-	}
-	ik_channel_destroy(&ch);
-	if (ret) {
-		snprintf(res->errmsg, sizeof(res->errmsg), "%s", g.errmsg);
-		goto out;
-	}
-	fill_result(res, &pp, timer, cfg->raw != NULL);
-	goto out;
-out_msg:
-	snprintf(res->errmsg, sizeof(res->errmsg), "%s", strerror(-ret));
+	if (!ret)
+		fill_result(res, &pp, timer, cfg->raw != NULL);
 out:
 	ik_shm_free(pp.samples, pp.samples_len);
 	ik_shm_free(pp.sh, sizeof(*pp.sh));
 	res->err = ret;
 	return ret;
-}
-
-void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
-		     const struct ik_transport_ops *ops, enum ik_mode mode,
-		     const struct ik_topo *topo)
-{
-	memset(res, 0, sizeof(*res));
-	res->ops = ops;
-	res->mode = mode;
-	res->size = cfg->size;
-	if (cfg->pinned)
-		ik_topo_classify(topo, cfg->pin[0], cfg->pin[1], &res->pair);
-	else
-		res->pair = (struct ik_pair){.rel = IK_REL_UNPINNED,
-					     .cpu = {-1, -1},
-					     .numa = {-1, -1}};
-}
-
-void ik_result_setup_error(struct ik_result *res,
-			   const struct ik_transport_ops *ops, int err)
-{
-	snprintf(res->errmsg, sizeof(res->errmsg), "%s setup: %s%s%s",
-		 ops->name, strerror(-err), ops->setup_hint ? ": " : "",
-		 ops->setup_hint ? ops->setup_hint : "");
-}
-
-void ik_result_free(struct ik_result *res)
-{
-	ik_hist_free(&res->hist);
-	free(res->raw_ns);
-	res->raw_ns = NULL;
 }

@@ -364,74 +364,48 @@ static void fill(struct ik_result *res, const struct st *st,
 	s->latency_valid = res->hist.total > 0;
 }
 
+static void st_release(void *arg)
+{
+	struct st *st = arg;
+
+	free(st->buf[0]);
+	free(st->buf[1]);
+}
+
 int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	      enum ik_mode mode, const struct ik_topo *topo,
 	      const struct ik_timer *timer, struct ik_result *res)
 {
-	struct ik_chan_params p = {
-		.size = cfg->size,
-		.mode = mode,
-		.wait = cfg->wait,
-		.same_pu = cfg->pinned && cfg->pin[0] == cfg->pin[1],
-		.unpinned = !cfg->pinned,
-	};
 	struct st st = {.cfg = cfg, .timer = timer};
-	struct ik_channel ch;
-	struct ik_peers g = {
-		.ch = &ch,
-		.mode = mode,
-		.topo = topo,
-		.pinned = cfg->pinned,
-		.cpu = {cfg->pin[0], cfg->pin[1]},
-		.timeout_ns = cfg->timeout_ns,
-		.interrupted = cfg->interrupted,
-		.prepare = st_prepare,
-		.body = st_body,
-		.arg = &st,
-	};
-	int ret, s;
+	struct ik_kernel_hooks k = {st_prepare, st_body, st_release, &st};
+	const char *f = getenv(IK_FAULT_ENV);
+	bool stuck;
+	int ret;
 
 	ik_result_begin(res, cfg, ops, mode, topo);
 	res->is_stream = true;
 	st.stamp = cfg->size >= 16;
 	st.verify = cfg->verify;
-	if (getenv(IK_FAULT_ENV) && cfg->size >= 24) {
-		const char *f = getenv(IK_FAULT_ENV);
-
+	if (f && cfg->size >= 24)
 		st.fault = !strcmp(f, "corrupt") ? 'c'
 			   : !strcmp(f, "drop")	 ? 'd' + 'r'
 			   : !strcmp(f, "dup")	 ? 'd' + 'u'
 						 : 0;
-	}
 	ret = ik_hist_init(&res->hist, IK_HIST_MAX_NS);
-	if (ret)
-		goto out_msg;
 	st.sh = ik_shm_alloc(sizeof(*st.sh));
 	st.lat_len = st.stamp ? cfg->iters * sizeof(int64_t) : 0;
 	st.lat = st.stamp ? ik_shm_alloc(st.lat_len) : NULL;
-	if (!st.sh || (st.stamp && !st.lat)) {
+	if (ret || !st.sh || (st.stamp && !st.lat)) {
 		ret = -ENOMEM;
-		goto out_msg;
-	}
-	ret = ik_channel_init(&ch, ops, &p);
-	if (ret) {
-		ik_result_setup_error(res, ops, ret);
+		snprintf(res->errmsg, sizeof(res->errmsg), "%s",
+			 strerror(-ret));
 		goto out;
 	}
-	snprintf(res->granted, sizeof(res->granted), "%s", ch.granted);
-	ret = ik_peers_run(&g);
-	for (s = 0; s < 2; s++) {
-		res->cpu_seen[s] = g.cpu_seen[s];
-		res->cpu[s] = g.cpu_use[s];
-	}
-	if (g.stuck) {
-		snprintf(res->errmsg, sizeof(res->errmsg), "%s", g.errmsg);
+	ret = ik_kernel_run(cfg, ops, mode, topo, res, &k, &stuck);
+	if (stuck) {
 		res->err = ret;
-		return ret;
+		return ret; /* the peers may still touch sh and lat */
 	}
-	free(st.buf[0]);
-	free(st.buf[1]);
-	ik_channel_destroy(&ch);
 	if (ret == -EBADMSG && st.sh->bad_at >= 0) {
 		if (st.sh->bad_kind == 1)
 			snprintf(
@@ -445,16 +419,9 @@ int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 				 "--verify: message %lld failed its checksum: "
 				 "corrupted",
 				 (long long)st.sh->bad_at);
-		goto out;
 	}
-	if (ret) {
-		snprintf(res->errmsg, sizeof(res->errmsg), "%s", g.errmsg);
-		goto out;
-	}
-	fill(res, &st, timer);
-	goto out;
-out_msg:
-	snprintf(res->errmsg, sizeof(res->errmsg), "%s", strerror(-ret));
+	if (!ret)
+		fill(res, &st, timer);
 out:
 	ik_shm_free(st.sh, sizeof(*st.sh));
 	ik_shm_free(st.lat, st.lat_len);

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What every kernel does around its loops: the result's common fields,
+ * the channel for one method and mode, the two peers running the
+ * kernel's prepare and body, and the clean-up in the right order. A
+ * kernel keeps only its own state and loops.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+
+void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
+		     const struct ik_transport_ops *ops, enum ik_mode mode,
+		     const struct ik_topo *topo)
+{
+	memset(res, 0, sizeof(*res));
+	res->ops = ops;
+	res->mode = mode;
+	res->size = cfg->size;
+	if (cfg->pinned)
+		ik_topo_classify(topo, cfg->pin[0], cfg->pin[1], &res->pair);
+	else
+		res->pair = (struct ik_pair){.rel = IK_REL_UNPINNED,
+					     .cpu = {-1, -1},
+					     .numa = {-1, -1}};
+}
+
+void ik_result_free(struct ik_result *res)
+{
+	ik_hist_free(&res->hist);
+	free(res->raw_ns);
+	res->raw_ns = NULL;
+}
+
+int ik_kernel_run(const struct ik_config *cfg,
+		  const struct ik_transport_ops *ops, enum ik_mode mode,
+		  const struct ik_topo *topo, struct ik_result *res,
+		  const struct ik_kernel_hooks *k, bool *stuck)
+{
+	struct ik_chan_params p = {
+		.size = cfg->size,
+		.buffer = cfg->buffer,
+		.mode = mode,
+		.wait = cfg->wait,
+		.same_pu = cfg->pinned && cfg->pin[0] == cfg->pin[1],
+		.unpinned = !cfg->pinned,
+	};
+	struct ik_channel ch;
+	struct ik_peers g = {
+		.ch = &ch,
+		.mode = mode,
+		.topo = topo,
+		.pinned = cfg->pinned,
+		.cpu = {cfg->pin[0], cfg->pin[1]},
+		.timeout_ns = cfg->timeout_ns,
+		.interrupted = cfg->interrupted,
+		.prepare = k->prepare,
+		.body = k->body,
+		.arg = k->arg,
+	};
+	int ret, s;
+
+	*stuck = false;
+	ret = ik_channel_init(&ch, ops, &p);
+	if (ret) {
+		snprintf(res->errmsg, sizeof(res->errmsg), "%s setup: %s%s%s",
+			 ops->name, strerror(-ret), ops->setup_hint ? ": " : "",
+			 ops->setup_hint ? ops->setup_hint : "");
+		return ret;
+	}
+	snprintf(res->granted, sizeof(res->granted), "%s", ch.granted);
+	ret = ik_peers_run(&g);
+	for (s = 0; s < 2; s++) {
+		res->cpu_seen[s] = g.cpu_seen[s];
+		res->cpu[s] = g.cpu_use[s];
+	}
+	if (ret)
+		snprintf(res->errmsg, sizeof(res->errmsg), "%s", g.errmsg);
+	if (g.stuck) {
+		/* a peer thread is still inside the channel: leave it be */
+		*stuck = true;
+		return ret;
+	}
+	if (k->release)
+		k->release(k->arg);
+	ik_channel_destroy(&ch);
+	return ret;
+}
