@@ -29,6 +29,7 @@
 #define DEFAULT_ITERS	  20000
 #define DEFAULT_WARMUP	  2000
 #define DEFAULT_TIMEOUT_S 60
+#define DEFAULT_STREAM_NS (IK_NS_PER_SEC / 2)
 
 static volatile sig_atomic_t interrupted;
 
@@ -76,7 +77,10 @@ static void usage(FILE *f)
 		"  --size BYTES     payload each way per message, suffix k or "
 		"m (binary);\n"
 		"                   default 8\n"
-		"  --iters N        timed round trips (default %d)\n"
+		"  --iters N        timed round trips (default %d); stream: "
+		"messages\n"
+		"                   (default 256 MiB worth, from 1000 to "
+		"200000)\n"
 		"  --warmup N       untimed round trips first (default %d)\n"
 		"  --duration SEC   run for this long instead (--iters caps "
 		"the samples;\n"
@@ -166,6 +170,28 @@ bad:
 		    "m for KiB, MiB)",
 		    opt, s, IK_SIZE_MAX);
 	return 0;
+}
+
+/* "8,4k,64k": up to IK_MAX_SWEEP sizes, each as parse_size takes it. */
+static unsigned parse_size_list(const char *opt, const char *arg, size_t *out)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+	unsigned n = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == IK_MAX_SWEEP)
+			usage_error("%s '%s': at most %d values", opt, arg,
+				    IK_MAX_SWEEP);
+		out[n++] = parse_size(opt, tok);
+	}
+	free(copy);
+	if (!n || arg[strlen(arg) - 1] == ',' || arg[0] == ',' ||
+	    strstr(arg, ",,"))
+		usage_error("%s '%s': expected sizes separated by commas, "
+			    "e.g. 1000,4k,64k",
+			    opt, arg);
+	return n;
 }
 
 /* Seconds as a decimal, > 0, converted to ns. */
@@ -333,19 +359,51 @@ static void check_pin_cpus(const struct ik_config *c, const struct ik_topo *tp)
 
 static void check_sizes(const struct ik_config *c)
 {
-	unsigned i, m;
+	uint64_t mem = (uint64_t)sysconf(_SC_PHYS_PAGES) *
+		       (uint64_t)sysconf(_SC_PAGESIZE);
+	unsigned i, m, z, b;
 
-	for (i = 0; i < c->nmethods; i++)
-		for (m = 0; m < c->nmodes; m++) {
-			struct ik_chan_params p = {.size = c->size,
-						   .mode = c->modes[m]};
-			size_t max = ik_transport_max_size(c->methods[i], &p);
+	for (z = 0; z < c->nsizes; z++) {
+		/* messages are held several times over: buffers, rings */
+		if ((uint64_t)c->sizes[z] * 8 > mem)
+			usage_error("--size %zu: over what this machine's "
+				    "memory (%llu MiB) can hold 8 times over",
+				    c->sizes[z],
+				    (unsigned long long)(mem >> 20));
+		for (b = 0; b < c->nbuffers; b++)
+			for (i = 0; i < c->nmethods; i++)
+				for (m = 0; m < c->nmodes; m++) {
+					struct ik_chan_params p = {
+						.size = c->sizes[z],
+						.buffer = c->buffers[b],
+						.mode = c->modes[m]};
+					size_t max = ik_transport_max_size(
+						c->methods[i], &p);
 
-			if (c->size > max)
-				usage_error("--size %zu: method %s carries at "
-					    "most %zu bytes per message",
-					    c->size, c->methods[i]->name, max);
-		}
+					if (c->sizes[z] <= max)
+						continue;
+					if (c->buffers[b])
+						usage_error(
+							"--size %zu: method %s "
+							"carries at most %zu "
+							"bytes per message "
+							"with --buffer %zu",
+							c->sizes[z],
+							c->methods[i]->name,
+							max, c->buffers[b]);
+					usage_error("--size %zu: method %s "
+						    "carries at most %zu bytes "
+						    "per message",
+						    c->sizes[z],
+						    c->methods[i]->name, max);
+				}
+	}
+	for (b = 0; b < c->nbuffers; b++)
+		if ((uint64_t)c->buffers[b] * 4 > mem)
+			usage_error("--buffer %zu: over what this machine's "
+				    "memory (%llu MiB) can hold",
+				    c->buffers[b],
+				    (unsigned long long)(mem >> 20));
 }
 
 static void check_kernel(const struct ik_config *c)
@@ -355,10 +413,11 @@ static void check_kernel(const struct ik_config *c)
 	if (c->verify && c->kernel != IK_KERNEL_STREAM)
 		usage_error("--verify: applies to --kernel stream (ping-pong "
 			    "already checks every echo)");
-	if (c->verify && c->size < 24)
-		usage_error("--verify with --size %zu: needs at least 24 bytes "
-			    "(sequence, stamp, checksum)",
-			    c->size);
+	for (i = 0; c->verify && i < c->nsizes; i++)
+		if (c->sizes[i] < 24)
+			usage_error("--verify with --size %zu: needs at least "
+				    "24 bytes (sequence, stamp, checksum)",
+				    c->sizes[i]);
 	for (i = 0; c->kernel == IK_KERNEL_STREAM && i < c->nmethods; i++)
 		if (c->methods[i]->flags & IK_T_PINGPONG)
 			usage_error("--kernel stream: method %s keeps one "
@@ -383,6 +442,7 @@ enum {
 	OPT_RAW,
 	OPT_KERNEL,
 	OPT_VERIFY,
+	OPT_BUFFER,
 	OPT_LIST,
 	OPT_VERSION,
 	OPT_HELP,
@@ -403,6 +463,7 @@ static const struct option long_opts[] = {
 	{"raw", required_argument, NULL, OPT_RAW},
 	{"kernel", required_argument, NULL, OPT_KERNEL},
 	{"verify", no_argument, NULL, OPT_VERIFY},
+	{"buffer", required_argument, NULL, OPT_BUFFER},
 	{"list", no_argument, NULL, OPT_LIST},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, OPT_HELP},
@@ -412,7 +473,6 @@ static const struct option long_opts[] = {
 static void parse_args(int argc, char **argv, struct ik_config *c,
 		       bool *pin_auto)
 {
-	bool iters_given = false;
 	int o;
 
 	memset(c, 0, sizeof(*c));
@@ -420,7 +480,9 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 	c->nmethods = 1;
 	c->modes[0] = IK_MODE_THREAD;
 	c->nmodes = 1;
-	c->size = 8;
+	c->sizes[0] = 8;
+	c->nsizes = 1;
+	c->nbuffers = 1; /* buffers[0] = 0: each transport's default */
 	c->iters = DEFAULT_ITERS;
 	c->warmup = DEFAULT_WARMUP;
 	c->timeout_ns = DEFAULT_TIMEOUT_S * IK_NS_PER_SEC;
@@ -441,11 +503,15 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			c->wait = parse_wait(optarg);
 			break;
 		case OPT_SIZE:
-			c->size = parse_size("--size", optarg);
+			c->nsizes = parse_size_list("--size", optarg, c->sizes);
+			break;
+		case OPT_BUFFER:
+			c->nbuffers =
+				parse_size_list("--buffer", optarg, c->buffers);
 			break;
 		case OPT_ITERS:
 			c->iters = parse_count("--iters", optarg, 1, ITERS_MAX);
-			iters_given = true;
+			c->iters_given = true;
 			break;
 		case OPT_WARMUP:
 			c->warmup =
@@ -502,17 +568,41 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 	if (optind < argc)
 		usage_error("unexpected argument '%s' (see --help)",
 			    argv[optind]);
-	if (c->duration_ns && !iters_given)
+	/* a stream's speed spans 1000x across methods and buffers: by
+	 * default each run gets a fixed time, not a fixed count */
+	if (c->kernel == IK_KERNEL_STREAM && !c->iters_given &&
+	    !c->duration_ns)
+		c->duration_ns = DEFAULT_STREAM_NS;
+	if (c->duration_ns && !c->iters_given)
 		c->iters = IK_DURATION_SAMPLE_CAP;
 	if (c->duration_ns && c->duration_ns >= c->timeout_ns)
 		usage_error("--duration %.1f: must be shorter than --timeout "
 			    "%.1f",
 			    c->duration_ns / 1e9, c->timeout_ns / 1e9);
-	if (c->raw && (c->nmethods != 1 || c->nmodes != 1))
-		usage_error("--raw %s: needs exactly one method and one mode",
-			    c->raw);
+	if (c->raw && c->nmethods * c->nmodes * c->nsizes * c->nbuffers != 1)
+		usage_error(
+			"--raw %s: needs exactly one method, mode, size and "
+			"buffer",
+			c->raw);
+	c->size = c->sizes[0];
+	c->buffer = c->buffers[0];
 	check_sizes(c);
 	check_kernel(c);
+}
+
+/* One measurement, its failure reported on stderr as it happens. */
+static int measure(const struct ik_config *run,
+		   const struct ik_transport_ops *ops, enum ik_mode mode,
+		   const struct ik_topo *topo, const struct ik_timer *timer,
+		   struct ik_result *res)
+{
+	int ret = (run->kernel == IK_KERNEL_STREAM ? ik_stream : ik_pingpong)(
+		run, ops, mode, topo, timer, res);
+
+	if (ret)
+		fprintf(stderr, "ipckern: %s (%s, %zu B): %s\n", ops->name,
+			ik_mode_name(mode), run->size, res->errmsg);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -524,7 +614,7 @@ int main(int argc, char **argv)
 	struct ik_result *results;
 	struct ik_report rep = {0};
 	bool pin_auto = false, failed = false;
-	unsigned i, m, n = 0;
+	unsigned i, m, z, b, n = 0;
 	char note[3][200];
 	int ret;
 
@@ -549,7 +639,9 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	ik_timer_init(&timer);
 	ik_machine_read(&machine, "");
-	results = calloc(cfg.nmethods * cfg.nmodes, sizeof(*results));
+	results = calloc((size_t)cfg.nmethods * cfg.nsizes * cfg.nbuffers *
+				 cfg.nmodes,
+			 sizeof(*results));
 	if (!results) {
 		fprintf(stderr, "ipckern: out of memory\n");
 		return EXIT_RUNTIME;
@@ -577,24 +669,19 @@ int main(int argc, char **argv)
 		rep.nnotes++;
 	}
 	for (i = 0; i < cfg.nmethods && !interrupted; i++)
-		for (m = 0; m < cfg.nmodes && !interrupted; m++) {
-			struct ik_result *res = &results[n++];
+		for (z = 0; z < cfg.nsizes && !interrupted; z++)
+			for (b = 0; b < cfg.nbuffers && !interrupted; b++)
+				for (m = 0; m < cfg.nmodes && !interrupted;
+				     m++) {
+					struct ik_config run = cfg;
 
-			ret = (cfg.kernel == IK_KERNEL_STREAM ? ik_stream
-							      : ik_pingpong)(
-				&cfg, cfg.methods[i], cfg.modes[m], &topo,
-				&timer, res);
-			if (ret) {
-				failed = true;
-				fprintf(stderr, "ipckern: %s (%s): %s\n",
-					cfg.methods[i]->name,
-					ik_mode_name(cfg.modes[m]),
-					res->errmsg);
-			}
-			if (ret == -EINTR ||
-			    (ret && res->err && cfg.interrupted && interrupted))
-				break;
-		}
+					run.size = cfg.sizes[z];
+					run.buffer = cfg.buffers[b];
+					ret = measure(&run, cfg.methods[i],
+						      cfg.modes[m], &topo,
+						      &timer, &results[n++]);
+					failed |= ret != 0;
+				}
 	rep.cfg = &cfg;
 	rep.machine = &machine;
 	rep.timer = &timer;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -239,19 +240,87 @@ void ik_fds_teardown(struct ik_channel *ch)
 	ch->priv = NULL;
 }
 
+/*
+ * Byte-stream framing (pipe, uds, tcp): each message goes out as a 4-byte
+ * length and the payload in one writev, as an RPC layer would send it, and
+ * the receiver checks the length it reassembles against the one expected.
+ * iov[] is advanced in place across short transfers.
+ */
+static void iov_advance(struct iovec **iov, int *n, size_t done)
+{
+	while (*n && done >= (*iov)->iov_len) {
+		done -= (*iov)->iov_len;
+		(*iov)++;
+		(*n)--;
+	}
+	if (*n) {
+		(*iov)->iov_base = (char *)(*iov)->iov_base + done;
+		(*iov)->iov_len -= done;
+	}
+}
+
 int ik_fds_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 		size_t len)
 {
 	struct ik_fds *f = ch->priv;
+	uint32_t hdr = (uint32_t)len;
+	struct iovec v[2] = {{&hdr, sizeof(hdr)}, {(void *)buf, len}}, *iov = v;
+	int n = 2;
 
-	return ik_write_full(ch, f->wr[side], buf, len);
+	while (n) {
+		ssize_t w = writev(f->wr[side], iov, n);
+
+		if (ik_likely(w > 0)) {
+			iov_advance(&iov, &n, (size_t)w);
+			continue;
+		}
+		if (w < 0 && errno == EINTR && !ik_channel_aborted(ch))
+			continue;
+		if (w < 0 && errno == EINTR)
+			return -ECANCELED;
+		return w < 0 ? -errno : -EIO;
+	}
+	return 0;
 }
 
+/*
+ * With --buffer the receiver asks for at most that much per read, as a
+ * server reading into a preallocated buffer of that size would.
+ */
 int ik_fds_recv(struct ik_channel *ch, enum ik_side side, void *buf, size_t len)
 {
 	struct ik_fds *f = ch->priv;
+	size_t chunk = ch->p.buffer ? ch->p.buffer : SIZE_MAX;
+	uint32_t hdr = 0;
+	struct iovec v[2] = {{&hdr, sizeof(hdr)}, {buf, len}}, *iov = v;
+	int n = 2;
 
-	return ik_read_full(ch, f->rd[side], buf, len);
+	while (n) {
+		/* cap this read at chunk bytes without losing the iov */
+		struct iovec cut[2] = {iov[0], n > 1 ? iov[1] : iov[0]};
+		size_t want = cut[0].iov_len;
+		int cn = 1;
+		ssize_t r;
+
+		if (want >= chunk)
+			cut[0].iov_len = chunk;
+		else if (n > 1) {
+			cn = 2;
+			if (want + cut[1].iov_len > chunk)
+				cut[1].iov_len = chunk - want;
+		}
+		r = readv(f->rd[side], cut, cn);
+		if (ik_likely(r > 0)) {
+			iov_advance(&iov, &n, (size_t)r);
+			continue;
+		}
+		if (r == 0)
+			return -EPIPE; /* the peer closed: it is gone */
+		if (errno == EINTR && !ik_channel_aborted(ch))
+			continue;
+		return errno == EINTR ? -ECANCELED : -errno;
+	}
+	return hdr == len ? 0 : -EBADMSG;
 }
 
 /* Apply --buffer to fd and describe what the kernel granted. */

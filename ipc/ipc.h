@@ -177,7 +177,11 @@ struct ik_fds {
 struct ik_fds *ik_fds_new(void);
 int ik_fds_open_side(struct ik_channel *ch, enum ik_side side);
 void ik_fds_teardown(struct ik_channel *ch);
-/* Byte-stream send/recv over wr[side]/rd[side]. */
+/*
+ * Byte-stream send/recv over wr[side]/rd[side]: a 4-byte length frames
+ * each message; recv reads at most p.buffer bytes a call (if set) and
+ * fails with -EBADMSG when the frame's length is not len.
+ */
 int ik_fds_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 		size_t len);
 int ik_fds_recv(struct ik_channel *ch, enum ik_side side, void *buf,

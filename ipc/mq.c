@@ -8,36 +8,65 @@
 #include <fcntl.h>
 #include <mqueue.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ipc.h"
 
 #define MSGSIZE_MAX_FILE "/proc/sys/fs/mqueue/msgsize_max"
 
+/* The fds first, so the shared ik_fds helpers work on it. */
+struct mq_state {
+	struct ik_fds f;
+	size_t msgsize;		/* the queue's, >= the message size */
+	unsigned char *rbuf[2]; /* side s receives here when msgsize > len */
+};
+
+/* msgsize_max, or --buffer (the queue's message size) when below it */
 static size_t mq_max(const struct ik_chan_params *p)
 {
 	FILE *f = fopen(MSGSIZE_MAX_FILE, "r");
 	unsigned long v = 8192; /* the kernel's default */
 
-	(void)p;
 	if (f) {
 		if (fscanf(f, "%lu", &v) != 1)
 			v = 8192;
 		fclose(f);
 	}
-	return v;
+	return p->buffer && p->buffer < v ? p->buffer : v;
+}
+
+static void mq_teardown(struct ik_channel *ch)
+{
+	struct mq_state *st = ch->priv;
+
+	if (!st)
+		return;
+	free(st->rbuf[0]);
+	free(st->rbuf[1]);
+	ik_fds_teardown(ch); /* closes the queues, frees st */
 }
 
 static int mq_setup(struct ik_channel *ch)
 {
-	struct ik_fds *f = ik_fds_new();
-	struct mq_attr attr = {.mq_maxmsg = 1, .mq_msgsize = (long)ch->p.size};
+	struct mq_state *st = calloc(1, sizeof(*st));
+	struct ik_fds *f = &st->f;
+	size_t msgsize = ch->p.buffer ? ch->p.buffer : ch->p.size;
+	struct mq_attr attr = {.mq_maxmsg = 1, .mq_msgsize = (long)msgsize};
 	static _Atomic unsigned serial;
 	int s;
 
-	if (!f)
+	if (!st)
 		return -ENOMEM;
-	ch->priv = f;
+	f->rd[0] = f->rd[1] = f->wr[0] = f->wr[1] = -1;
+	st->msgsize = msgsize;
+	ch->priv = st;
+	for (s = 0; s < 2 && msgsize > ch->p.size; s++)
+		if (!(st->rbuf[s] = malloc(msgsize))) {
+			mq_teardown(ch);
+			return -ENOMEM;
+		}
 	for (s = 0; s < 2; s++) {
 		char name[64];
 		mqd_t q;
@@ -49,7 +78,7 @@ static int mq_setup(struct ik_channel *ch)
 		if (q == (mqd_t)-1) {
 			int ret = -errno;
 
-			ik_fds_teardown(ch);
+			mq_teardown(ch);
 			return ret;
 		}
 		mq_unlink(name);
@@ -57,7 +86,7 @@ static int mq_setup(struct ik_channel *ch)
 		f->wr[!s] = q; /* its peer sends to it */
 	}
 	snprintf(ch->granted, sizeof(ch->granted),
-		 "queue depth 1, message size %zu B", ch->p.size);
+		 "queue depth 1, message size %zu B", msgsize);
 	return 0;
 }
 
@@ -78,16 +107,22 @@ static int mq_send_msg(struct ik_channel *ch, enum ik_side side,
 static int mq_recv_msg(struct ik_channel *ch, enum ik_side side, void *buf,
 		       size_t len)
 {
-	struct ik_fds *f = ch->priv;
+	struct mq_state *st = ch->priv;
+	/* mq_receive wants room for the queue's whole message size */
+	void *into = st->rbuf[side] ? st->rbuf[side] : buf;
 	ssize_t n;
 
-	while ((n = mq_receive(f->rd[side], buf, len, NULL)) < 0) {
+	while ((n = mq_receive(st->f.rd[side], into, st->msgsize, NULL)) < 0) {
 		if (errno != EINTR)
 			return -errno;
 		if (ik_channel_aborted(ch))
 			return -ECANCELED;
 	}
-	return (size_t)n == len ? 0 : -EMSGSIZE;
+	if ((size_t)n != len)
+		return -EMSGSIZE;
+	if (into != buf)
+		memcpy(buf, into, len);
+	return 0;
 }
 
 const struct ik_transport_ops ik_mq_ops = {
@@ -98,5 +133,5 @@ const struct ik_transport_ops ik_mq_ops = {
 	.setup = mq_setup,
 	.send = mq_send_msg,
 	.recv = mq_recv_msg,
-	.teardown = ik_fds_teardown,
+	.teardown = mq_teardown,
 };

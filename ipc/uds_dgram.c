@@ -11,10 +11,10 @@
 
 #define DGRAM_MAX 65536u /* fits the default SO_SNDBUF with room to spare */
 
+/* A datagram must fit the send buffer (the kernel doubles what we ask). */
 static size_t dgram_max(const struct ik_chan_params *p)
 {
-	(void)p;
-	return DGRAM_MAX;
+	return p->buffer && p->buffer < DGRAM_MAX ? p->buffer : DGRAM_MAX;
 }
 
 static int dgram_setup(struct ik_channel *ch)

@@ -18,6 +18,7 @@
 #include "../reports/reports.h"
 
 #define IK_MAX_METHODS	       32
+#define IK_MAX_SWEEP	       32 /* values in one --size or --buffer list */
 #define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
 
 enum ik_kernel { IK_KERNEL_PINGPONG = 0, IK_KERNEL_STREAM };
@@ -31,11 +32,15 @@ struct ik_config {
 	enum ik_mode modes[2];
 	unsigned nmodes;
 	enum ik_wait wait;
-	bool verify;	 /* stream: check seq and checksum of each message */
-	size_t size;	 /* payload bytes per message per direction */
-	size_t buffer;	 /* transport buffer to ask for; 0: its default */
-	uint64_t iters;	 /* timed round trips (a cap with duration) */
-	uint64_t warmup; /* untimed round trips before them */
+	bool verify;   /* stream: check seq and checksum of each message */
+	size_t size;   /* payload bytes per message per direction */
+	size_t buffer; /* transport buffer to ask for; 0: its default */
+	/* the sweep: each run gets one size and one buffer from these */
+	size_t sizes[IK_MAX_SWEEP], buffers[IK_MAX_SWEEP];
+	unsigned nsizes, nbuffers;
+	bool iters_given;     /* else each run's count follows from its size */
+	uint64_t iters;	      /* timed round trips (a cap with duration) */
+	uint64_t warmup;      /* untimed round trips before them */
 	uint64_t duration_ns; /* 0: run for iters */
 	uint64_t timeout_ns;  /* one measurement's wall-clock limit */
 	bool pinned;
@@ -74,6 +79,7 @@ struct ik_result {
 	const struct ik_transport_ops *ops;
 	enum ik_mode mode;
 	size_t size;
+	size_t buffer;	  /* asked for; 0: the transport's default */
 	char granted[96]; /* what the kernel granted the transport */
 	struct ik_pair pair;
 	int cpu_seen[2]; /* where each peer ran at the start gate */

@@ -108,8 +108,8 @@ static int sync_b(struct ik_channel *ch, struct st_shared *sh)
 
 /*
  * A's loop; stamp is a constant in each caller, so each variant has no
- * branch on it. The deadline is read every 256 messages (UINT64_MAX
- * without --duration).
+ * branch on it. The deadline is read every 16 messages (UINT64_MAX
+ * without --duration): a vDSO read, ~1 ns a message at spsc speed.
  */
 static inline int send_loop(struct ik_channel *ch, unsigned char *m, size_t len,
 			    uint64_t n, uint64_t deadline, bool stamp,
@@ -128,7 +128,7 @@ static inline int send_loop(struct ik_channel *ch, unsigned char *m, size_t len,
 		}
 		if (ik_unlikely(ret = send(ch, IK_SIDE_A, m, len)))
 			break;
-		if (ik_unlikely((i & 255) == 255) &&
+		if (ik_unlikely((i & 15) == 15) &&
 		    ik_clock_ns() >= deadline) {
 			i++;
 			break;

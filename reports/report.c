@@ -28,7 +28,9 @@ static const struct ik_result *line_for(const struct ik_report *r,
 
 	for (i = 0; i < r->nresults; i++)
 		if (!strcmp(r->results[i].ops->name, "line") &&
-		    r->results[i].mode == res->mode && !r->results[i].err)
+		    r->results[i].mode == res->mode &&
+		    r->results[i].size == res->size &&
+		    r->results[i].buffer == res->buffer && !r->results[i].err)
 			return &r->results[i];
 	return NULL;
 }
@@ -80,30 +82,54 @@ static void describe_pair(const struct ik_result *res, char *b, size_t n)
 				       : ", same NUMA node");
 }
 
+/* "64", "4k", "1m": sizes as users type them */
+static const char *fmt_bytes(char *b, size_t n, size_t v)
+{
+	if (v && v % (1u << 20) == 0)
+		snprintf(b, n, "%zum", v >> 20);
+	else if (v && v % 1024 == 0)
+		snprintf(b, n, "%zuk", v >> 10);
+	else
+		snprintf(b, n, "%zu", v);
+	return b;
+}
+
+/* The first columns of every row: what ran. */
+static void row_key(FILE *f, const struct ik_result *res)
+{
+	char s[24], b[24];
+
+	fprintf(f, "%-10s %-7s %6s %6s ", res->ops->name,
+		ik_mode_name(res->mode), fmt_bytes(s, sizeof(s), res->size),
+		res->buffer ? fmt_bytes(b, sizeof(b), res->buffer) : "-");
+}
+
+static void head_key(FILE *f)
+{
+	fprintf(f, "%-10s %-7s %6s %6s ", "method", "mode", "size", "buffer");
+}
+
 static void stream_table(const struct ik_report *r, FILE *f)
 {
 	char a[6][16];
 	unsigned i;
 
-	fprintf(f, "%-10s %-7s %12s %10s %9s %8s %8s %8s %9s %9s\n", "method",
-		"mode", "msgs/s", "MB/s", "ns/msg", "p50", "p99", "p99.9",
-		"cpuA/msg", "cpuB/msg");
+	head_key(f);
+	fprintf(f, "%12s %10s %9s %8s %8s %8s %9s %9s\n", "msgs/s", "MB/s",
+		"ns/msg", "p50", "p99", "p99.9", "cpuA/msg", "cpuB/msg");
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 		const struct ik_stream_result *s = &res->stream;
 		double n = s->messages ? (double)s->messages : 1;
 		bool lat = s->latency_valid;
 
+		row_key(f, res);
 		if (res->err) {
-			fprintf(f, "%-10s %-7s FAILED: %s\n", res->ops->name,
-				ik_mode_name(res->mode), res->errmsg);
+			fprintf(f, "FAILED: %s\n", res->errmsg);
 			continue;
 		}
-		fprintf(f,
-			"%-10s %-7s %12.0f %10.1f %9.1f %8s %8s %8s %9.0f "
-			"%9.0f\n",
-			res->ops->name, ik_mode_name(res->mode), s->msgs_per_s,
-			s->bytes_per_s / 1e6,
+		fprintf(f, "%12.0f %10.1f %9.1f %8s %8s %8s %9.0f %9.0f\n",
+			s->msgs_per_s, s->bytes_per_s / 1e6,
 			s->msgs_per_s > 0 ? 1e9 / s->msgs_per_s : 0,
 			lat ? fmt_ns(a[0], 16,
 				     (double)ik_hist_percentile(&res->hist, 50))
@@ -121,16 +147,37 @@ static void stream_table(const struct ik_report *r, FILE *f)
 		"\nMB = 10^6 bytes. p50/p99/p99.9: one-way latency, B's TSC "
 		"at receipt minus A's stamp at send, corrected by the measured "
 		"offset:\n");
+	{
+		double lo = 1e18, hi = -1e18, err = 0;
+		unsigned kept = 0, ok = 0;
+
+		for (i = 0; i < r->nresults; i++) {
+			const struct ik_stream_result *s = &r->results[i].stream;
+
+			if (r->results[i].err)
+				continue;
+			ok++;
+			kept += s->latency_valid;
+			lo = s->tsc_offset_ns < lo ? s->tsc_offset_ns : lo;
+			hi = s->tsc_offset_ns > hi ? s->tsc_offset_ns : hi;
+			err = s->tsc_offset_err_ns > err ? s->tsc_offset_err_ns
+							 : err;
+		}
+		if (ok)
+			fprintf(f, "  TSC offset B-A from %.0f to %.0f ns, each "
+				   "+- at most %.0f ns; latency kept in %u of %u "
+				   "runs\n",
+				lo, hi, err, kept, ok);
+	}
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 		const struct ik_stream_result *s = &res->stream;
 
-		if (res->err)
+		if (res->err || s->latency_valid)
 			continue;
-		fprintf(f, "  %-10s %-7s TSC offset B-A %.1f ns +- %.1f; %s\n",
-			res->ops->name, ik_mode_name(res->mode),
-			s->tsc_offset_ns, s->tsc_offset_err_ns,
-			s->latency_valid ? "latency kept" : s->latency_why);
+		fputs("  ", f);
+		row_key(f, res);
+		fprintf(f, "latency %s\n", s->latency_why);
 	}
 	fprintf(f, "cpu/msg: each peer's CPU ns per message "
 		   "(CLOCK_THREAD_CPUTIME_ID). A queued send returns before "
@@ -146,18 +193,20 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	bool any_line = false;
 	unsigned i;
 
-	if (c->kernel == IK_KERNEL_STREAM)
-		fprintf(f,
-			"ipckern %s: stream, %zu B messages, %s%llu "
-			"messages%s\n",
-			IK_VERSION, c->size, c->duration_ns ? "at most " : "",
+	if (c->kernel == IK_KERNEL_STREAM && c->duration_ns)
+		fprintf(f, "ipckern %s: stream for %.2f s per run (at most "
+			   "%llu messages)%s\n",
+			IK_VERSION, c->duration_ns / 1e9,
 			(unsigned long long)c->iters,
+			c->verify ? ", each message verified" : "");
+	else if (c->kernel == IK_KERNEL_STREAM)
+		fprintf(f, "ipckern %s: stream, %llu messages per run%s\n",
+			IK_VERSION, (unsigned long long)c->iters,
 			c->verify ? ", each verified" : "");
 	else
-		fprintf(f,
-			"ipckern %s: ping-pong, %zu B each way, %llu timed "
-			"round trips after %llu warm-up%s\n",
-			IK_VERSION, c->size, (unsigned long long)c->iters,
+		fprintf(f, "ipckern %s: ping-pong, %llu timed round trips after "
+			   "%llu warm-up%s; size is each way\n",
+			IK_VERSION, (unsigned long long)c->iters,
 			(unsigned long long)c->warmup,
 			c->duration_ns ? " (or --duration)" : "");
 	fprintf(f, "machine: %s, %s, %d CPUs online%s\n", m->model, m->kernel,
@@ -180,22 +229,22 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	}
 	fprintf(f, "latency: round trip in ns (u = us, m = ms); one-way "
 		   "estimate = RTT/2\n\n");
-	fprintf(f, "%-10s %-7s %7s %7s %7s %7s %7s %7s %7s %7s %9s %7s\n",
-		"method", "mode", "min", "p50", "p90", "p99", "p99.9", "max",
-		"mean", "stddev", "trips/s", "x line");
+	head_key(f);
+	fprintf(f, "%7s %7s %7s %7s %7s %7s %7s %7s %9s %7s\n", "min", "p50",
+		"p90", "p99", "p99.9", "max", "mean", "stddev", "trips/s",
+		"x line");
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 		struct stats st;
 
+		row_key(f, res);
 		if (res->err) {
-			fprintf(f, "%-10s %-7s FAILED: %s\n", res->ops->name,
-				ik_mode_name(res->mode), res->errmsg);
+			fprintf(f, "FAILED: %s\n", res->errmsg);
 			continue;
 		}
 		stats_of(r, res, &st);
 		any_line |= st.vs_line > 0;
-		fprintf(f, "%-10s %-7s %7s %7s %7s %7s %7s %7s %7s %7s %9.0f ",
-			res->ops->name, ik_mode_name(res->mode),
+		fprintf(f, "%7s %7s %7s %7s %7s %7s %7s %7s %9.0f ",
 			fmt_ns(a[0], 16, (double)res->hist.min),
 			fmt_ns(a[1], 16, (double)st.p50),
 			fmt_ns(a[2], 16, (double)st.p90),
@@ -209,9 +258,10 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		else
 			fprintf(f, "%7s\n", "-");
 	}
-	fprintf(f, "\n%-10s %-7s %10s %10s %10s %9s %9s %s\n", "method", "mode",
-		"whole-run", "untimed", "observer", "cpu A/rt", "cpu B/rt",
-		"granted");
+	fputc('\n', f);
+	head_key(f);
+	fprintf(f, "%10s %10s %10s %9s %9s %s\n", "whole-run", "untimed",
+		"observer", "cpu A/rt", "cpu B/rt", "granted");
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 		struct stats st;
@@ -223,9 +273,9 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		if (res->err)
 			continue;
 		stats_of(r, res, &st);
-		fprintf(f, "%-10s %-7s %10.1f %10.1f %10.1f %9.0f %9.0f %s\n",
-			res->ops->name, ik_mode_name(res->mode), st.wall_mean,
-			st.untimed, st.wall_mean - st.untimed,
+		row_key(f, res);
+		fprintf(f, "%10.1f %10.1f %10.1f %9.0f %9.0f %s\n",
+			st.wall_mean, st.untimed, st.wall_mean - st.untimed,
 			res->cpu[0].cpu_ns / n, res->cpu[1].cpu_ns / n,
 			res->granted[0] ? res->granted : "-");
 	}
@@ -272,6 +322,16 @@ static json_t *timer_json(const struct ik_timer *t)
 	return o;
 }
 
+static json_t *sizes_json(const size_t *v, unsigned n)
+{
+	json_t *a = json_array();
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_integer((json_int_t)v[i]));
+	return a;
+}
+
 static json_t *config_json(const struct ik_config *c)
 {
 	json_t *o = json_object(), *ms = json_array(), *mo = json_array();
@@ -290,7 +350,8 @@ static json_t *config_json(const struct ik_config *c)
 	json_object_set_new(o, "methods", ms);
 	json_object_set_new(o, "modes", mo);
 	json_object_set_new(o, "wait", json_string(ik_wait_name(c->wait)));
-	json_object_set_new(o, "size", json_integer((json_int_t)c->size));
+	json_object_set_new(o, "sizes", sizes_json(c->sizes, c->nsizes));
+	json_object_set_new(o, "buffers", sizes_json(c->buffers, c->nbuffers));
 	json_object_set_new(o, "iters", json_integer((json_int_t)c->iters));
 	json_object_set_new(o, "warmup", json_integer((json_int_t)c->warmup));
 	json_object_set_new(o, "duration_ns",
@@ -338,6 +399,8 @@ static json_t *result_json(const struct ik_report *r,
 	json_object_set_new(o, "method", json_string(res->ops->name));
 	json_object_set_new(o, "mode", json_string(ik_mode_name(res->mode)));
 	json_object_set_new(o, "size", json_integer((json_int_t)res->size));
+	json_object_set_new(o, "buffer", json_integer((json_int_t)res->buffer));
+	json_object_set_new(o, "count", json_integer((json_int_t)res->count));
 	json_object_set_new(o, "granted", json_string(res->granted));
 	pair = json_object();
 	json_object_set_new(pair, "pinned", json_boolean(p->pinned));
@@ -461,11 +524,12 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 {
 	unsigned i;
 
-	fprintf(f, "method,mode,size,wait,cpu_a,cpu_b,relation,cross_numa,"
-		   "count,min_ns,mean_ns,stddev_ns,p50_ns,p90_ns,p99_ns,"
-		   "p99_9_ns,p99_99_ns,max_ns,round_trips_per_s,"
-		   "whole_run_mean_ns,untimed_mean_ns,vs_line,cpu_a_ns,"
-		   "cpu_b_ns,status,error\n");
+	fprintf(f,
+		"method,mode,size,buffer,wait,cpu_a,cpu_b,relation,cross_numa,"
+		"count,min_ns,mean_ns,stddev_ns,p50_ns,p90_ns,p99_ns,"
+		"p99_9_ns,p99_99_ns,max_ns,round_trips_per_s,"
+		"whole_run_mean_ns,untimed_mean_ns,vs_line,cpu_a_ns,"
+		"cpu_b_ns,msgs_per_s,bytes_per_s,status,error\n");
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 		struct stats st = {0};
@@ -473,13 +537,14 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 		if (!res->err)
 			stats_of(r, res, &st);
 		fprintf(f,
-			"%s,%s,%zu,%s,%d,%d,%s,%d,%llu,%llu,%.1f,%.1f,%llu,"
+			"%s,%s,%zu,%zu,%s,%d,%d,%s,%d,%llu,%llu,%.1f,%.1f,%llu,"
 			"%llu,%llu,%llu,%llu,%llu,%.1f,%.1f,%.1f,%.3f,%llu,"
-			"%llu,%s,\"%s\"\n",
+			"%llu,%.1f,%.1f,%s,\"%s\"\n",
 			res->ops->name, ik_mode_name(res->mode), res->size,
-			ik_wait_name(r->cfg->wait), res->pair.cpu[0],
-			res->pair.cpu[1], ik_relation_key(res->pair.rel),
-			res->pair.cross_numa, (unsigned long long)res->count,
+			res->buffer, ik_wait_name(r->cfg->wait),
+			res->pair.cpu[0], res->pair.cpu[1],
+			ik_relation_key(res->pair.rel), res->pair.cross_numa,
+			(unsigned long long)res->count,
 			(unsigned long long)(res->hist.total ? res->hist.min
 							     : 0),
 			st.mean, st.sd, (unsigned long long)st.p50,
@@ -490,6 +555,7 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 			st.untimed, st.vs_line,
 			(unsigned long long)res->cpu[0].cpu_ns,
 			(unsigned long long)res->cpu[1].cpu_ns,
+			res->stream.msgs_per_s, res->stream.bytes_per_s,
 			res->err ? "error" : "ok", res->err ? res->errmsg : "");
 	}
 	return ferror(f) ? -EIO : 0;

@@ -35,6 +35,7 @@ struct t_run {
 	enum ik_mode mode;
 	enum ik_wait wait;
 	size_t size;
+	size_t buffer;
 	uint64_t count;
 	int (*body)(struct ik_peers *g, enum ik_side side);
 	char errmsg[256];

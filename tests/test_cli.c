@@ -219,6 +219,37 @@ Test(cli, stream_reports_throughput_and_verified_delivery, .timeout = 60)
 	free(o.stdout_text);
 }
 
+Test(cli, bad_lists_and_buffers_are_refused)
+{
+	BAD("'1,,2'", "--size", "1,,2");
+	BAD("'4k,'", "--size", "4k,");
+	BAD("'0'", "--buffer", "0");
+	BAD("'x'", "--buffer", "x");
+	BAD("mq carries at most 100 bytes per message with --buffer 100",
+	    "--method", "mq", "--size", "200", "--buffer", "100");
+	BAD("uds-dgram carries at most 1024", "--method", "uds-dgram", "--size",
+	    "2000", "--buffer", "1k");
+}
+
+Test(cli, size_and_buffer_lists_sweep_their_product, .timeout = 60)
+{
+	struct out o = run((const char *const[]){
+		"--kernel", "stream", "--method", "pipe,uds", "--size",
+		"1000,4k", "--buffer", "16k,64k", "--iters", "300", "--format",
+		"csv", NULL});
+	static const char *const rows[] = {
+		"pipe,thread,1000,16384,", "pipe,thread,1000,65536,",
+		"pipe,thread,4096,16384,", "pipe,thread,4096,65536,",
+		"uds,thread,1000,16384,",  "uds,thread,4096,65536,"};
+
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect_eq(lines(o.stdout_text), 9, "%s", o.stdout_text);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		cr_expect(strstr(o.stdout_text, rows[i]) != NULL, "no row %s",
+			  rows[i]);
+	free(o.stdout_text);
+}
+
 Test(cli, a_refused_run_writes_no_output_file)
 {
 	char path[] = "/tmp/ipckern-cli-XXXXXX";

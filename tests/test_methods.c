@@ -98,6 +98,56 @@ METHOD_TESTS(uds_dgram, "uds-dgram")
 METHOD_TESTS(tcp, "tcp")
 METHOD_TESTS(io_uring, "io_uring")
 
+/*
+ * Framing: with a 4 KiB --buffer the receiver reads at most 4 KiB a call,
+ * so messages around and far above it arrive in pieces (and, over pipes
+ * and sockets, the sender's writes are split too); every byte must still
+ * land in its place and every frame length must match.
+ */
+static void check_framing(const char *name, enum ik_mode mode)
+{
+	static const size_t sizes[] = {1,    4091,  4092,   4096,
+				       4097, 10000, 100000, 1u << 20};
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct t_run t = {.method = name,
+				  .mode = mode,
+				  .size = sizes[i],
+				  .buffer = 4096,
+				  .body = echo_body};
+		int ret = t_run_peers(&t);
+
+		cr_assert_eq(ret, 0, "%s %s size %zu, buffer 4096: %s (%s)",
+			     name, ik_mode_name(mode), t.size, strerror(-ret),
+			     t.errmsg);
+	}
+}
+
+Test(framing, pipe_reassembles_messages_above_the_buffer, .timeout = 120)
+{
+	check_framing("pipe", IK_MODE_THREAD);
+	check_framing("pipe", IK_MODE_PROCESS);
+}
+
+Test(framing, uds_reassembles_messages_above_the_buffer, .timeout = 120)
+{
+	check_framing("uds", IK_MODE_THREAD);
+	check_framing("uds", IK_MODE_PROCESS);
+}
+
+Test(framing, tcp_reassembles_messages_above_the_buffer, .timeout = 120)
+{
+	check_framing("tcp", IK_MODE_THREAD);
+	check_framing("tcp", IK_MODE_PROCESS);
+}
+
+Test(framing, spsc_ring_of_buffer_bytes_carries_big_messages, .timeout = 120)
+{
+	check_framing("spsc", IK_MODE_THREAD);
+	check_framing("spsc", IK_MODE_PROCESS);
+}
+
 Test(methods, every_registered_method_has_a_test_above)
 {
 	static const char *const tested[] = {
