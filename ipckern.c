@@ -97,6 +97,12 @@ static void usage(FILE *f)
 		"(A sends,\n"
 		"                   B receives: messages/s, bytes/s, one-way "
 		"latency)\n"
+		"  --rate N         stream: open loop, N messages/s on a fixed "
+		"schedule;\n"
+		"                   latency counts from each message's due "
+		"time, so\n"
+		"                   stalls are not hidden; says when N was not "
+		"kept\n"
 		"  --verify         stream: every message carries a sequence "
 		"number and\n"
 		"                   a checksum that B checks (costs a pass "
@@ -413,6 +419,14 @@ static void check_kernel(const struct ik_config *c)
 	if (c->verify && c->kernel != IK_KERNEL_STREAM)
 		usage_error("--verify: applies to --kernel stream (ping-pong "
 			    "already checks every echo)");
+	if (c->rate && c->kernel != IK_KERNEL_STREAM)
+		usage_error("--rate %llu: applies to --kernel stream",
+			    (unsigned long long)c->rate);
+	for (i = 0; c->rate && i < c->nsizes; i++)
+		if (c->sizes[i] < 16)
+			usage_error("--rate with --size %zu: needs at least 16 "
+				    "bytes to carry each message's due time",
+				    c->sizes[i]);
 	for (i = 0; c->verify && i < c->nsizes; i++)
 		if (c->sizes[i] < 24)
 			usage_error("--verify with --size %zu: needs at least "
@@ -443,6 +457,7 @@ enum {
 	OPT_KERNEL,
 	OPT_VERIFY,
 	OPT_BUFFER,
+	OPT_RATE,
 	OPT_LIST,
 	OPT_VERSION,
 	OPT_HELP,
@@ -464,6 +479,7 @@ static const struct option long_opts[] = {
 	{"kernel", required_argument, NULL, OPT_KERNEL},
 	{"verify", no_argument, NULL, OPT_VERIFY},
 	{"buffer", required_argument, NULL, OPT_BUFFER},
+	{"rate", required_argument, NULL, OPT_RATE},
 	{"list", no_argument, NULL, OPT_LIST},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, OPT_HELP},
@@ -504,6 +520,9 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			break;
 		case OPT_SIZE:
 			c->nsizes = parse_size_list("--size", optarg, c->sizes);
+			break;
+		case OPT_RATE:
+			c->rate = parse_count("--rate", optarg, 1, 1000000000);
 			break;
 		case OPT_BUFFER:
 			c->nbuffers =
@@ -570,8 +589,7 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			    argv[optind]);
 	/* a stream's speed spans 1000x across methods and buffers: by
 	 * default each run gets a fixed time, not a fixed count */
-	if (c->kernel == IK_KERNEL_STREAM && !c->iters_given &&
-	    !c->duration_ns)
+	if (c->kernel == IK_KERNEL_STREAM && !c->iters_given && !c->duration_ns)
 		c->duration_ns = DEFAULT_STREAM_NS;
 	if (c->duration_ns && !c->iters_given)
 		c->iters = IK_DURATION_SAMPLE_CAP;

@@ -33,6 +33,7 @@ struct ik_config {
 	unsigned nmodes;
 	enum ik_wait wait;
 	bool verify;   /* stream: check seq and checksum of each message */
+	uint64_t rate; /* stream: open loop at this many msgs/s; 0: flat out */
 	size_t size;   /* payload bytes per message per direction */
 	size_t buffer; /* transport buffer to ask for; 0: its default */
 	/* the sweep: each run gets one size and one buffer from these */
@@ -71,7 +72,11 @@ struct ik_stream_result {
 	double tsc_offset_ns;	  /* B's TSC minus A's, measured */
 	double tsc_offset_err_ns; /* half the tightest probe round trip */
 	bool latency_valid;
-	char latency_why[120]; /* why not, when not */
+	char latency_why[120];	/* why not, when not */
+	double rate_asked;	/* --rate, msgs/s; 0: as fast as it goes */
+	double max_send_lag_ns; /* --rate: worst lateness of a send */
+	uint64_t late_sends;	/* --rate: sends over one interval late */
+	bool rate_missed;	/* the schedule could not be kept */
 };
 
 /* One measurement: one method, one mode, one pair. */

@@ -152,7 +152,8 @@ static void stream_table(const struct ik_report *r, FILE *f)
 		unsigned kept = 0, ok = 0;
 
 		for (i = 0; i < r->nresults; i++) {
-			const struct ik_stream_result *s = &r->results[i].stream;
+			const struct ik_stream_result *s =
+				&r->results[i].stream;
 
 			if (r->results[i].err)
 				continue;
@@ -164,10 +165,27 @@ static void stream_table(const struct ik_report *r, FILE *f)
 							 : err;
 		}
 		if (ok)
-			fprintf(f, "  TSC offset B-A from %.0f to %.0f ns, each "
-				   "+- at most %.0f ns; latency kept in %u of %u "
-				   "runs\n",
+			fprintf(f,
+				"  TSC offset B-A from %.0f to %.0f ns, each "
+				"+- at most %.0f ns; latency kept in %u of %u "
+				"runs\n",
 				lo, hi, err, kept, ok);
+	}
+	for (i = 0; i < r->nresults && r->cfg->rate; i++) {
+		const struct ik_result *res = &r->results[i];
+		const struct ik_stream_result *s = &res->stream;
+
+		if (res->err)
+			continue;
+		fputs("  ", f);
+		row_key(f, res);
+		fprintf(f,
+			"--rate %.0f/s: got %.0f/s, %llu sends over one "
+			"interval late, worst %.1f us%s\n",
+			s->rate_asked, s->msgs_per_s,
+			(unsigned long long)s->late_sends,
+			s->max_send_lag_ns / 1e3,
+			s->rate_missed ? ": NOT sustained" : ": sustained");
 	}
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
@@ -194,8 +212,9 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	unsigned i;
 
 	if (c->kernel == IK_KERNEL_STREAM && c->duration_ns)
-		fprintf(f, "ipckern %s: stream for %.2f s per run (at most "
-			   "%llu messages)%s\n",
+		fprintf(f,
+			"ipckern %s: stream for %.2f s per run (at most "
+			"%llu messages)%s\n",
 			IK_VERSION, c->duration_ns / 1e9,
 			(unsigned long long)c->iters,
 			c->verify ? ", each message verified" : "");
@@ -204,8 +223,9 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 			IK_VERSION, (unsigned long long)c->iters,
 			c->verify ? ", each verified" : "");
 	else
-		fprintf(f, "ipckern %s: ping-pong, %llu timed round trips after "
-			   "%llu warm-up%s; size is each way\n",
+		fprintf(f,
+			"ipckern %s: ping-pong, %llu timed round trips after "
+			"%llu warm-up%s; size is each way\n",
 			IK_VERSION, (unsigned long long)c->iters,
 			(unsigned long long)c->warmup,
 			c->duration_ns ? " (or --duration)" : "");
@@ -435,6 +455,15 @@ static json_t *result_json(const struct ik_report *r,
 				  "B (MB = 10^6 B)", "tsc_offset_ns",
 				  sr->tsc_offset_ns, "tsc_offset_err_ns",
 				  sr->tsc_offset_err_ns));
+		if (sr->rate_asked > 0)
+			json_object_set_new(
+				o, "open_loop",
+				json_pack("{s:f,s:f,s:I,s:b,s:s}", "rate_asked",
+					  sr->rate_asked, "max_send_lag_ns",
+					  sr->max_send_lag_ns, "late_sends",
+					  (json_int_t)sr->late_sends,
+					  "sustained", !sr->rate_missed,
+					  "latency_from", "due time"));
 		if (!sr->latency_valid) {
 			json_object_set_new(o, "latency", json_null());
 			json_object_set_new(o, "latency_missing",

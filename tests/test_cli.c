@@ -196,6 +196,11 @@ Test(cli, stream_refuses_what_cannot_stream)
 	BAD("--size 8: needs at least 24", "--kernel", "stream", "--verify",
 	    "--size", "8");
 	BAD("--verify: applies to --kernel stream", "--verify");
+	BAD("'0'", "--kernel", "stream", "--rate", "0");
+	BAD("'99999999999'", "--kernel", "stream", "--rate", "99999999999");
+	BAD("--rate 1000: applies to --kernel stream", "--rate", "1000");
+	BAD("needs at least 16 bytes", "--kernel", "stream", "--rate", "1000",
+	    "--size", "8");
 }
 
 Test(cli, stream_reports_throughput_and_verified_delivery, .timeout = 60)

@@ -109,3 +109,45 @@ Test(stream_verify, catches_a_duplicated_message, .init = setup,
 {
 	expect_caught("dup", "message 11 carried sequence 10");
 }
+
+/*
+ * Open loop: at 10000 msgs/s the sender is made to sleep 10 ms before
+ * message 100. Latency counts from each message's due time, so message
+ * 100 is at least 10 ms late and the ~100 messages due during the stall
+ * are all late by a millisecond or more: lower bounds that hold on any
+ * machine. A closed-loop stamp would show one slow message at most.
+ */
+Test(stream_rate, a_stall_shows_in_every_message_due_during_it, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+	struct ik_config cfg = {
+		.kernel = IK_KERNEL_STREAM,
+		.size = 64,
+		.iters = 400,
+		.rate = 10000,
+		.timeout_ns = 30 * IK_NS_PER_SEC,
+	};
+	struct ik_result res;
+	struct ik_hist_iter it;
+	uint64_t over_1ms = 0;
+	int ret;
+
+	setenv(IK_FAULT_ENV, "stall-at-100", 1);
+	ret = ik_stream(&cfg, ik_transport_find("pipe"), IK_MODE_THREAD, &topo,
+			&timer, &res);
+	unsetenv(IK_FAULT_ENV);
+	cr_assert_eq(ret, 0, "%s", res.errmsg);
+	if (timer.kind != IK_CLOCK_TSC || !res.stream.latency_valid)
+		cr_skip_test("no one-way latency here: %s",
+			     res.stream.latency_why);
+	cr_expect_geq(res.hist.max, 10000000, "max %lu ns",
+		      (unsigned long)res.hist.max);
+	ik_hist_iter_init(&it, &res.hist);
+	while (ik_hist_iter_next(&it))
+		if (it.lo >= 1000000)
+			over_1ms += it.count;
+	cr_expect_geq(over_1ms, 80, "only %lu messages over 1 ms late",
+		      (unsigned long)over_1ms);
+	cr_expect(res.stream.rate_missed, "a 10 ms stall misses the rate");
+	ik_result_free(&res);
+}
