@@ -97,6 +97,12 @@ static void usage(FILE *f)
 		"(A sends,\n"
 		"                   B receives: messages/s, bytes/s, one-way "
 		"latency)\n"
+		"  --gap LIST       ping-pong: idle this long before each "
+		"round trip\n"
+		"                   (ns, or with us/ms; a list sweeps, e.g. "
+		"0,100us,10ms);\n"
+		"                   only the trip is timed\n"
+		"  --gap-mode MODE  sleep (default) or spin through each gap\n"
 		"  --rate N         stream: open loop, N messages/s on a fixed "
 		"schedule;\n"
 		"                   latency counts from each message's due "
@@ -198,6 +204,44 @@ static unsigned parse_size_list(const char *opt, const char *arg, size_t *out)
 			    "e.g. 1000,4k,64k",
 			    opt, arg);
 	return n;
+}
+
+/* "0,10us,1ms": idle gaps in ns, with an optional ns/us/ms suffix. */
+static unsigned parse_gap_list(const char *arg, uint64_t *out)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+	unsigned n = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		unsigned long long v, mult = 1;
+		char *end;
+
+		errno = 0;
+		if (n == IK_MAX_SWEEP || !isdigit((unsigned char)*tok))
+			goto bad;
+		v = strtoull(tok, &end, 10);
+		if (!strcmp(end, "us"))
+			mult = 1000;
+		else if (!strcmp(end, "ms"))
+			mult = 1000000;
+		else if (*end && strcmp(end, "ns"))
+			goto bad;
+		if (errno || v > 10ULL * IK_NS_PER_SEC / mult)
+			goto bad;
+		out[n++] = v * mult;
+	}
+	free(copy);
+	if (!n || strstr(arg, ",,") || arg[strlen(arg) - 1] == ',')
+		goto bad_nofree;
+	return n;
+bad:
+	free(copy);
+bad_nofree:
+	usage_error("--gap '%s': expected gaps up to 10 s separated by commas, "
+		    "in ns or with us/ms, e.g. 0,10us,1ms",
+		    arg);
+	return 0;
 }
 
 /* Seconds as a decimal, > 0, converted to ns. */
@@ -419,6 +463,8 @@ static void check_kernel(const struct ik_config *c)
 	if (c->verify && c->kernel != IK_KERNEL_STREAM)
 		usage_error("--verify: applies to --kernel stream (ping-pong "
 			    "already checks every echo)");
+	if ((c->ngaps > 1 || c->gaps[0]) && c->kernel != IK_KERNEL_PINGPONG)
+		usage_error("--gap: applies to --kernel pingpong");
 	if (c->rate && c->kernel != IK_KERNEL_STREAM)
 		usage_error("--rate %llu: applies to --kernel stream",
 			    (unsigned long long)c->rate);
@@ -458,6 +504,8 @@ enum {
 	OPT_VERIFY,
 	OPT_BUFFER,
 	OPT_RATE,
+	OPT_GAP,
+	OPT_GAP_MODE,
 	OPT_LIST,
 	OPT_VERSION,
 	OPT_HELP,
@@ -480,6 +528,8 @@ static const struct option long_opts[] = {
 	{"verify", no_argument, NULL, OPT_VERIFY},
 	{"buffer", required_argument, NULL, OPT_BUFFER},
 	{"rate", required_argument, NULL, OPT_RATE},
+	{"gap", required_argument, NULL, OPT_GAP},
+	{"gap-mode", required_argument, NULL, OPT_GAP_MODE},
 	{"list", no_argument, NULL, OPT_LIST},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, OPT_HELP},
@@ -499,6 +549,8 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 	c->sizes[0] = 8;
 	c->nsizes = 1;
 	c->nbuffers = 1; /* buffers[0] = 0: each transport's default */
+	c->ngaps = 1;	 /* gaps[0] = 0: back to back */
+	c->gap_sleep = true;
 	c->iters = DEFAULT_ITERS;
 	c->warmup = DEFAULT_WARMUP;
 	c->timeout_ns = DEFAULT_TIMEOUT_S * IK_NS_PER_SEC;
@@ -520,6 +572,19 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			break;
 		case OPT_SIZE:
 			c->nsizes = parse_size_list("--size", optarg, c->sizes);
+			break;
+		case OPT_GAP:
+			c->ngaps = parse_gap_list(optarg, c->gaps);
+			break;
+		case OPT_GAP_MODE:
+			if (!strcmp(optarg, "sleep"))
+				c->gap_sleep = true;
+			else if (!strcmp(optarg, "spin"))
+				c->gap_sleep = false;
+			else
+				usage_error("--gap-mode '%s': allowed: sleep, "
+					    "spin",
+					    optarg);
 			break;
 		case OPT_RATE:
 			c->rate = parse_count("--rate", optarg, 1, 1000000000);
@@ -597,13 +662,15 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 		usage_error("--duration %.1f: must be shorter than --timeout "
 			    "%.1f",
 			    c->duration_ns / 1e9, c->timeout_ns / 1e9);
-	if (c->raw && c->nmethods * c->nmodes * c->nsizes * c->nbuffers != 1)
+	if (c->raw &&
+	    c->nmethods * c->nmodes * c->nsizes * c->nbuffers * c->ngaps != 1)
 		usage_error(
 			"--raw %s: needs exactly one method, mode, size and "
 			"buffer",
 			c->raw);
 	c->size = c->sizes[0];
 	c->buffer = c->buffers[0];
+	c->gap_ns = c->gaps[0];
 	check_sizes(c);
 	check_kernel(c);
 }
@@ -632,7 +699,7 @@ int main(int argc, char **argv)
 	struct ik_result *results;
 	struct ik_report rep = {0};
 	bool pin_auto = false, failed = false;
-	unsigned i, m, z, b, n = 0;
+	unsigned i, m, z, b, gp, n = 0;
 	char note[3][200];
 	int ret;
 
@@ -658,7 +725,7 @@ int main(int argc, char **argv)
 	ik_timer_init(&timer);
 	ik_machine_read(&machine, "");
 	results = calloc((size_t)cfg.nmethods * cfg.nsizes * cfg.nbuffers *
-				 cfg.nmodes,
+				 cfg.ngaps * cfg.nmodes,
 			 sizeof(*results));
 	if (!results) {
 		fprintf(stderr, "ipckern: out of memory\n");
@@ -689,12 +756,15 @@ int main(int argc, char **argv)
 	for (i = 0; i < cfg.nmethods && !interrupted; i++)
 		for (z = 0; z < cfg.nsizes && !interrupted; z++)
 			for (b = 0; b < cfg.nbuffers && !interrupted; b++)
-				for (m = 0; m < cfg.nmodes && !interrupted;
-				     m++) {
+				for (gp = 0; gp < cfg.ngaps * cfg.nmodes &&
+					     !interrupted;
+				     gp++) {
 					struct ik_config run = cfg;
 
+					m = gp % cfg.nmodes;
 					run.size = cfg.sizes[z];
 					run.buffer = cfg.buffers[b];
+					run.gap_ns = cfg.gaps[gp / cfg.nmodes];
 					ret = measure(&run, cfg.methods[i],
 						      cfg.modes[m], &topo,
 						      &timer, &results[n++]);

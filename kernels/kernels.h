@@ -34,6 +34,10 @@ struct ik_config {
 	enum ik_wait wait;
 	bool verify;   /* stream: check seq and checksum of each message */
 	uint64_t rate; /* stream: open loop at this many msgs/s; 0: flat out */
+	uint64_t gap_ns; /* ping-pong: idle before each trip; 0: none */
+	bool gap_sleep;	 /* --gap-mode sleep (else spin) */
+	uint64_t gaps[IK_MAX_SWEEP]; /* the --gap list */
+	unsigned ngaps;
 	size_t size;   /* payload bytes per message per direction */
 	size_t buffer; /* transport buffer to ask for; 0: its default */
 	/* the sweep: each run gets one size and one buffer from these */
@@ -85,6 +89,7 @@ struct ik_result {
 	enum ik_mode mode;
 	size_t size;
 	size_t buffer;	  /* asked for; 0: the transport's default */
+	uint64_t gap_ns;  /* --gap before each trip */
 	char granted[96]; /* what the kernel granted the transport */
 	struct ik_pair pair;
 	int cpu_seen[2]; /* where each peer ran at the start gate */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kernels.h"
@@ -120,6 +121,56 @@ static int untimed_loop(struct ik_channel *ch, struct pp *pp, uint64_t n)
 	return 0;
 }
 
+/*
+ * --gap: idle this long before each round trip, by sleeping or spinning
+ * (--gap-mode), and time only the trip: the clock is read after the gap
+ * and after the reply, so here each trip costs two reads. Blocking
+ * wake-ups after an idle gap pay for idle states (and, in a VM, a halted
+ * vCPU) that back-to-back ping-pong never shows.
+ */
+static int gap_loop(struct ik_channel *ch, struct pp *pp, uint64_t n,
+		    uint64_t deadline, uint64_t *done)
+{
+	const struct ik_timer *tm = pp->timer;
+	bool tsc = tm->kind == IK_CLOCK_TSC;
+	uint64_t gap_ticks =
+		(uint64_t)((double)pp->cfg->gap_ns / tm->ns_per_tick);
+	struct timespec ts = {(time_t)(pp->cfg->gap_ns / IK_NS_PER_SEC),
+			      (long)(pp->cfg->gap_ns % IK_NS_PER_SEC)};
+	unsigned char *out = pp->buf[0].out, *in = pp->buf[0].in;
+	size_t len = pp->cfg->size;
+	uint64_t t0, t1, i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		if (pp->cfg->gap_sleep) {
+			nanosleep(&ts, NULL);
+		} else {
+			uint64_t until = now(tsc) + gap_ticks;
+
+			while (now(tsc) < until)
+				ik_cpu_relax();
+		}
+		out[0] = (unsigned char)i;
+		t0 = now(tsc);
+		if ((ret = ch->send(ch, IK_SIDE_A, out, len)) ||
+		    (ret = ch->recv(ch, IK_SIDE_A, in, len)))
+			break;
+		t1 = now(tsc);
+		pp->samples[i] = t1 - t0;
+		if (in[0] != out[0]) {
+			ret = -EBADMSG;
+			break;
+		}
+		if (t1 >= deadline) {
+			i++;
+			break;
+		}
+	}
+	*done = i;
+	return ret;
+}
+
 static int side_a(struct ik_channel *ch, struct pp *pp)
 {
 	const struct ik_config *cfg = pp->cfg;
@@ -139,8 +190,11 @@ static int side_a(struct ik_channel *ch, struct pp *pp)
 		deadline = now(tsc) + (uint64_t)((double)cfg->duration_ns /
 						 pp->timer->ns_per_tick);
 	t0 = ik_clock_ns();
-	ret = tsc ? loop_tsc(ch, pp, cfg->iters, deadline, &n)
-		  : loop_clock(ch, pp, cfg->iters, deadline, &n);
+	if (cfg->gap_ns)
+		ret = gap_loop(ch, pp, cfg->iters, deadline, &n);
+	else
+		ret = tsc ? loop_tsc(ch, pp, cfg->iters, deadline, &n)
+			  : loop_clock(ch, pp, cfg->iters, deadline, &n);
 	pp->sh->wall_ns = ik_clock_ns() - t0;
 	pp->sh->count = n;
 	pp->sh->hit_cap = cfg->duration_ns && n == cfg->iters;

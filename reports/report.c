@@ -30,7 +30,8 @@ static const struct ik_result *line_for(const struct ik_report *r,
 		if (!strcmp(r->results[i].ops->name, "line") &&
 		    r->results[i].mode == res->mode &&
 		    r->results[i].size == res->size &&
-		    r->results[i].buffer == res->buffer && !r->results[i].err)
+		    r->results[i].buffer == res->buffer &&
+		    r->results[i].gap_ns == res->gap_ns && !r->results[i].err)
 			return &r->results[i];
 	return NULL;
 }
@@ -49,7 +50,10 @@ static void stats_of(const struct ik_report *r, const struct ik_result *res,
 	st->mean = ik_hist_mean(h);
 	st->sd = ik_hist_stddev(h);
 	st->wall_mean = res->count ? (double)res->wall_ns / res->count : 0;
-	st->rps = res->wall_ns ? res->count * 1e9 / res->wall_ns : 0;
+	/* with --gap the wall holds the idle time: trips/s would be the gap's
+	 */
+	st->rps = res->wall_ns && !res->gap_ns ? res->count * 1e9 / res->wall_ns
+					       : 0;
 	st->untimed = res->untimed_mean_ns;
 	st->vs_line = 0;
 	if (line && ik_hist_percentile(&line->hist, 50))
@@ -94,19 +98,28 @@ static const char *fmt_bytes(char *b, size_t n, size_t v)
 	return b;
 }
 
-/* The first columns of every row: what ran. */
-static void row_key(FILE *f, const struct ik_result *res)
+/* The first columns of every row: what ran (gap only when swept). */
+static void row_key(FILE *f, const struct ik_result *res, bool gaps)
 {
-	char s[24], b[24];
+	char s[24], b[24], g[24];
 
 	fprintf(f, "%-10s %-7s %6s %6s ", res->ops->name,
 		ik_mode_name(res->mode), fmt_bytes(s, sizeof(s), res->size),
 		res->buffer ? fmt_bytes(b, sizeof(b), res->buffer) : "-");
+	if (gaps)
+		fprintf(f, "%7s ", fmt_ns(g, sizeof(g), (double)res->gap_ns));
 }
 
-static void head_key(FILE *f)
+static void head_key(FILE *f, bool gaps)
 {
 	fprintf(f, "%-10s %-7s %6s %6s ", "method", "mode", "size", "buffer");
+	if (gaps)
+		fprintf(f, "%7s ", "gap");
+}
+
+static bool has_gaps(const struct ik_config *c)
+{
+	return c->ngaps > 1 || c->gaps[0];
 }
 
 static void stream_table(const struct ik_report *r, FILE *f)
@@ -114,7 +127,7 @@ static void stream_table(const struct ik_report *r, FILE *f)
 	char a[6][16];
 	unsigned i;
 
-	head_key(f);
+	head_key(f, has_gaps(r->cfg));
 	fprintf(f, "%12s %10s %9s %8s %8s %8s %9s %9s\n", "msgs/s", "MB/s",
 		"ns/msg", "p50", "p99", "p99.9", "cpuA/msg", "cpuB/msg");
 	for (i = 0; i < r->nresults; i++) {
@@ -123,7 +136,7 @@ static void stream_table(const struct ik_report *r, FILE *f)
 		double n = s->messages ? (double)s->messages : 1;
 		bool lat = s->latency_valid;
 
-		row_key(f, res);
+		row_key(f, res, has_gaps(r->cfg));
 		if (res->err) {
 			fprintf(f, "FAILED: %s\n", res->errmsg);
 			continue;
@@ -178,7 +191,7 @@ static void stream_table(const struct ik_report *r, FILE *f)
 		if (res->err)
 			continue;
 		fputs("  ", f);
-		row_key(f, res);
+		row_key(f, res, has_gaps(r->cfg));
 		fprintf(f,
 			"--rate %.0f/s: got %.0f/s, %llu sends over one "
 			"interval late, worst %.1f us%s\n",
@@ -194,7 +207,7 @@ static void stream_table(const struct ik_report *r, FILE *f)
 		if (res->err || s->latency_valid)
 			continue;
 		fputs("  ", f);
-		row_key(f, res);
+		row_key(f, res, has_gaps(r->cfg));
 		fprintf(f, "latency %s\n", s->latency_why);
 	}
 	fprintf(f, "cpu/msg: each peer's CPU ns per message "
@@ -249,7 +262,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	}
 	fprintf(f, "latency: round trip in ns (u = us, m = ms); one-way "
 		   "estimate = RTT/2\n\n");
-	head_key(f);
+	head_key(f, has_gaps(r->cfg));
 	fprintf(f, "%7s %7s %7s %7s %7s %7s %7s %7s %9s %7s\n", "min", "p50",
 		"p90", "p99", "p99.9", "max", "mean", "stddev", "trips/s",
 		"x line");
@@ -257,7 +270,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		const struct ik_result *res = &r->results[i];
 		struct stats st;
 
-		row_key(f, res);
+		row_key(f, res, has_gaps(r->cfg));
 		if (res->err) {
 			fprintf(f, "FAILED: %s\n", res->errmsg);
 			continue;
@@ -279,7 +292,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 			fprintf(f, "%7s\n", "-");
 	}
 	fputc('\n', f);
-	head_key(f);
+	head_key(f, has_gaps(r->cfg));
 	fprintf(f, "%10s %10s %10s %9s %9s %s\n", "whole-run", "untimed",
 		"observer", "cpu A/rt", "cpu B/rt", "granted");
 	for (i = 0; i < r->nresults; i++) {
@@ -293,7 +306,14 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		if (res->err)
 			continue;
 		stats_of(r, res, &st);
-		row_key(f, res);
+		row_key(f, res, has_gaps(r->cfg));
+		if (res->gap_ns) { /* the wall holds the gaps: no such means */
+			fprintf(f, "%10s %10s %10s %9.0f %9.0f %s\n", "-", "-",
+				"-", res->cpu[0].cpu_ns / n,
+				res->cpu[1].cpu_ns / n,
+				res->granted[0] ? res->granted : "-");
+			continue;
+		}
 		fprintf(f, "%10.1f %10.1f %10.1f %9.0f %9.0f %s\n",
 			st.wall_mean, st.untimed, st.wall_mean - st.untimed,
 			res->cpu[0].cpu_ns / n, res->cpu[1].cpu_ns / n,
@@ -372,6 +392,17 @@ static json_t *config_json(const struct ik_config *c)
 	json_object_set_new(o, "wait", json_string(ik_wait_name(c->wait)));
 	json_object_set_new(o, "sizes", sizes_json(c->sizes, c->nsizes));
 	json_object_set_new(o, "buffers", sizes_json(c->buffers, c->nbuffers));
+	{
+		json_t *g = json_array();
+
+		for (unsigned i = 0; i < c->ngaps; i++)
+			json_array_append_new(
+				g, json_integer((json_int_t)c->gaps[i]));
+		json_object_set_new(o, "gaps_ns", g);
+		json_object_set_new(
+			o, "gap_mode",
+			json_string(c->gap_sleep ? "sleep" : "spin"));
+	}
 	json_object_set_new(o, "iters", json_integer((json_int_t)c->iters));
 	json_object_set_new(o, "warmup", json_integer((json_int_t)c->warmup));
 	json_object_set_new(o, "duration_ns",
@@ -420,6 +451,7 @@ static json_t *result_json(const struct ik_report *r,
 	json_object_set_new(o, "mode", json_string(ik_mode_name(res->mode)));
 	json_object_set_new(o, "size", json_integer((json_int_t)res->size));
 	json_object_set_new(o, "buffer", json_integer((json_int_t)res->buffer));
+	json_object_set_new(o, "gap_ns", json_integer((json_int_t)res->gap_ns));
 	json_object_set_new(o, "count", json_integer((json_int_t)res->count));
 	json_object_set_new(o, "granted", json_string(res->granted));
 	pair = json_object();
@@ -568,7 +600,7 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 		fprintf(f,
 			"%s,%s,%zu,%zu,%s,%d,%d,%s,%d,%llu,%llu,%.1f,%.1f,%llu,"
 			"%llu,%llu,%llu,%llu,%llu,%.1f,%.1f,%.1f,%.3f,%llu,"
-			"%llu,%.1f,%.1f,%s,\"%s\"\n",
+			"%llu,%.1f,%.1f,%llu,%s,\"%s\"\n",
 			res->ops->name, ik_mode_name(res->mode), res->size,
 			res->buffer, ik_wait_name(r->cfg->wait),
 			res->pair.cpu[0], res->pair.cpu[1],
@@ -585,6 +617,7 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 			(unsigned long long)res->cpu[0].cpu_ns,
 			(unsigned long long)res->cpu[1].cpu_ns,
 			res->stream.msgs_per_s, res->stream.bytes_per_s,
+			(unsigned long long)res->gap_ns,
 			res->err ? "error" : "ok", res->err ? res->errmsg : "");
 	}
 	return ferror(f) ? -EIO : 0;

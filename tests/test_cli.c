@@ -255,6 +255,30 @@ Test(cli, size_and_buffer_lists_sweep_their_product, .timeout = 60)
 	free(o.stdout_text);
 }
 
+Test(cli, bad_gaps_are_refused)
+{
+	BAD("'1x'", "--gap", "1x");
+	BAD("'11000ms'", "--gap", "11000ms");
+	BAD("'5,'", "--gap", "5,");
+	BAD("'nap'", "--gap-mode", "nap");
+	BAD("--gap: applies to --kernel pingpong", "--kernel", "stream",
+	    "--gap", "10us");
+}
+
+Test(cli, gaps_sweep_and_time_only_the_trip, .timeout = 60)
+{
+	struct out o = run((const char *const[]){
+		"--method", "pipe", "--gap", "0,100us", "--gap-mode", "spin",
+		"--iters", "100", "--format", "csv", NULL});
+
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect_eq(lines(o.stdout_text), 3, "%s", o.stdout_text);
+	cr_expect(strstr(o.stdout_text, ",0,ok,") != NULL, "%s", o.stdout_text);
+	cr_expect(strstr(o.stdout_text, ",100000,ok,") != NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+}
+
 Test(cli, a_refused_run_writes_no_output_file)
 {
 	char path[] = "/tmp/ipckern-cli-XXXXXX";
