@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The plain references for scripts/bench-stream, pinned to CPUs A and B:
+ *   memcpy SIZE N  - A memcpys each message into a shared 64-slot ring of
+ *                    SIZE-byte slots and publishes a counter; B copies
+ *                    each one out. No framing, no checks: the floor for
+ *                    spsc streaming.
+ *   tcp|uds SIZE N - a connected socket pair; A send()s N messages of
+ *                    SIZE bytes, B recv()s them into a SIZE buffer.
+ * Prints bytes per second (B's view: first byte to last).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SLOTS 64
+
+static size_t size;
+static uint64_t n;
+static int cpu[2], fd[2];
+static unsigned char *ring;
+static _Alignas(64) _Atomic uint64_t head; /* A: messages published */
+static _Alignas(64) _Atomic uint64_t tail; /* B: messages consumed */
+
+static void pin(int c)
+{
+	cpu_set_t s;
+
+	CPU_ZERO(&s);
+	CPU_SET(c, &s);
+	sched_setaffinity(0, sizeof(s), &s);
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void *mem_a(void *x)
+{
+	unsigned char *msg = malloc(size);
+
+	(void)x;
+	pin(cpu[0]);
+	memset(msg, 7, size);
+	for (uint64_t i = 0; i < n; i++) {
+		while (i - atomic_load_explicit(&tail, memory_order_acquire) >=
+		       SLOTS)
+			;
+		memcpy(ring + (i % SLOTS) * size, msg, size);
+		atomic_store_explicit(&head, i + 1, memory_order_release);
+	}
+	free(msg);
+	return NULL;
+}
+
+static void *sock_a(void *x)
+{
+	unsigned char *msg = malloc(size);
+
+	(void)x;
+	pin(cpu[0]);
+	memset(msg, 7, size);
+	for (uint64_t i = 0; i < n; i++)
+		for (size_t off = 0; off < size;) {
+			ssize_t w = send(fd[0], msg + off, size - off, 0);
+
+			if (w <= 0)
+				exit(3);
+			off += (size_t)w;
+		}
+	free(msg);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned char *buf;
+	pthread_t th;
+	double t0 = 0;
+	int mem;
+
+	if (argc != 6) {
+		fprintf(stderr, "usage: %s memcpy|tcp|uds SIZE N CPU_A CPU_B\n",
+			argv[0]);
+		return 2;
+	}
+	mem = !strcmp(argv[1], "memcpy");
+	size = strtoull(argv[2], NULL, 10);
+	n = strtoull(argv[3], NULL, 10);
+	cpu[0] = atoi(argv[4]);
+	cpu[1] = atoi(argv[5]);
+	buf = malloc(size);
+	if (mem) {
+		ring = aligned_alloc(64, SLOTS * size + 64);
+	} else if (!strcmp(argv[1], "uds")) {
+		socketpair(AF_UNIX, SOCK_STREAM, 0, fd);
+	} else {
+		struct sockaddr_in sa = {.sin_family = AF_INET};
+		socklen_t sl = sizeof(sa);
+		int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		bind(l, (struct sockaddr *)&sa, sizeof(sa));
+		listen(l, 1);
+		getsockname(l, (struct sockaddr *)&sa, &sl);
+		fd[0] = socket(AF_INET, SOCK_STREAM, 0);
+		connect(fd[0], (struct sockaddr *)&sa, sizeof(sa));
+		fd[1] = accept(l, NULL, NULL);
+		setsockopt(fd[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		close(l);
+	}
+	pin(cpu[1]);
+	pthread_create(&th, NULL, mem ? mem_a : sock_a, NULL);
+	for (uint64_t i = 0; i < n; i++) {
+		if (mem) {
+			while (atomic_load_explicit(&head,
+						    memory_order_acquire) <= i)
+				;
+			memcpy(buf, ring + (i % SLOTS) * size, size);
+			atomic_store_explicit(&tail, i + 1,
+					      memory_order_release);
+		} else {
+			for (size_t off = 0; off < size;) {
+				ssize_t r =
+					recv(fd[1], buf + off, size - off, 0);
+
+				if (r <= 0)
+					return 3;
+				off += (size_t)r;
+			}
+		}
+		if (i == 0)
+			t0 = now(); /* from the first message's arrival */
+	}
+	printf("%.0f\n", (double)(n - 1) * size / (now() - t0));
+	pthread_join(th, NULL);
+	return 0;
+}
