@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -97,6 +98,12 @@ static void usage(FILE *f)
 		"(A sends,\n"
 		"                   B receives: messages/s, bytes/s, one-way "
 		"latency)\n"
+		"  --pairs LIST     run N independent pairs at once (a list "
+		"sweeps,\n"
+		"                   e.g. 1,2,4,8), started together; --pin "
+		"then gives\n"
+		"                   2N CPUs, pair by pair. Adds a row summing "
+		"the pairs\n"
 		"  --gap LIST       ping-pong: idle this long before each "
 		"round trip\n"
 		"                   (ns, or with us/ms; a list sweeps, e.g. "
@@ -244,6 +251,24 @@ bad_nofree:
 	return 0;
 }
 
+/* "1,2,4,8": pair counts to sweep. */
+static unsigned parse_pairs(const char *arg, unsigned *out)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+	unsigned n = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok && n < IK_MAX_SWEEP;
+	     tok = strtok_r(NULL, ",", &save))
+		out[n++] =
+			(unsigned)parse_count("--pairs", tok, 1, IK_MAX_PAIRS);
+	free(copy);
+	if (!n || strstr(arg, ",,") || arg[strlen(arg) - 1] == ',')
+		usage_error("--pairs '%s': expected counts from 1 to %d "
+			    "separated by commas, e.g. 1,2,4",
+			    arg, IK_MAX_PAIRS);
+	return n;
+}
+
 /* Seconds as a decimal, > 0, converted to ns. */
 static uint64_t parse_seconds(const char *opt, const char *s, double max)
 {
@@ -346,64 +371,74 @@ static enum ik_format parse_format(const char *arg)
 }
 
 /* "A,B": two non-negative CPU numbers, nothing else. */
+/* --pin as given: two CPUs per pair, in order (A,B for one pair). */
+static int pins[2 * IK_MAX_PAIRS];
+static unsigned npins;
+static const char *pin_arg;
+
+/* "A,B[,A,B...]": non-negative CPU numbers, nothing else. */
 static void parse_pin(struct ik_config *c, const char *arg, bool *pin_auto)
 {
 	const char *p = arg;
-	long v[2];
-	int i;
 
+	pin_arg = arg;
+	npins = 0;
 	if (!strcmp(arg, "auto")) {
 		*pin_auto = true;
 		c->pinned = true;
 		return;
 	}
-	for (i = 0; i < 2; i++) {
+	for (;;) {
 		char *end;
+		long v;
 
-		if (!isdigit((unsigned char)*p))
+		if (!isdigit((unsigned char)*p) || npins == 2 * IK_MAX_PAIRS)
 			goto bad;
 		errno = 0;
-		v[i] = strtol(p, &end, 10);
-		if (errno || v[i] > INT_MAX)
+		v = strtol(p, &end, 10);
+		if (errno || v > INT_MAX)
 			goto bad;
+		pins[npins++] = (int)v;
 		p = end;
-		if (i == 0 && *p++ != ',')
+		if (!*p)
+			break;
+		if (*p++ != ',')
 			goto bad;
 	}
-	if (*p)
+	if (npins % 2)
 		goto bad;
-	c->pin[0] = (int)v[0];
-	c->pin[1] = (int)v[1];
+	c->pin[0] = pins[0];
+	c->pin[1] = pins[1];
 	c->pinned = true;
 	return;
 bad:
 	usage_error("--pin '%s': expected two CPU numbers A,B as taskset "
-		    "takes them (e.g. --pin 0,1), or auto",
+		    "takes them (e.g. --pin 0,1; with --pairs N, 2N of them), "
+		    "or auto",
 		    arg);
 }
 
-static void check_pin_cpus(const struct ik_config *c, const struct ik_topo *tp)
+static void check_pin_cpus(const struct ik_topo *tp)
 {
 	char allowed[256];
-	int i;
+	unsigned i;
 
 	ik_topo_allowed_str(tp, allowed, sizeof(allowed));
-	for (i = 0; i < 2; i++) {
-		int ret = ik_topo_check_cpu(tp, c->pin[i]);
+	for (i = 0; i < npins; i++) {
+		int ret = ik_topo_check_cpu(tp, pins[i]);
 
 		if (ret == -ENOENT)
-			usage_error(
-				"--pin %d,%d: CPU %d does not exist on this "
-				"machine; usable CPUs: %s",
-				c->pin[0], c->pin[1], c->pin[i], allowed);
+			usage_error("--pin %s: CPU %d does not exist on this "
+				    "machine; usable CPUs: %s",
+				    pin_arg, pins[i], allowed);
 		if (ret == -ENODEV)
-			usage_error("--pin %d,%d: CPU %d is offline; usable "
-				    "CPUs: %s",
-				    c->pin[0], c->pin[1], c->pin[i], allowed);
+			usage_error("--pin %s: CPU %d is offline; usable CPUs: "
+				    "%s",
+				    pin_arg, pins[i], allowed);
 		if (ret == -EPERM)
-			usage_error("--pin %d,%d: CPU %d is outside this "
+			usage_error("--pin %s: CPU %d is outside this "
 				    "process's allowed set; usable CPUs: %s",
-				    c->pin[0], c->pin[1], c->pin[i], allowed);
+				    pin_arg, pins[i], allowed);
 	}
 }
 
@@ -505,6 +540,7 @@ enum {
 	OPT_BUFFER,
 	OPT_RATE,
 	OPT_GAP,
+	OPT_PAIRS,
 	OPT_GAP_MODE,
 	OPT_LIST,
 	OPT_VERSION,
@@ -529,6 +565,7 @@ static const struct option long_opts[] = {
 	{"buffer", required_argument, NULL, OPT_BUFFER},
 	{"rate", required_argument, NULL, OPT_RATE},
 	{"gap", required_argument, NULL, OPT_GAP},
+	{"pairs", required_argument, NULL, OPT_PAIRS},
 	{"gap-mode", required_argument, NULL, OPT_GAP_MODE},
 	{"list", no_argument, NULL, OPT_LIST},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -550,6 +587,8 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 	c->nsizes = 1;
 	c->nbuffers = 1; /* buffers[0] = 0: each transport's default */
 	c->ngaps = 1;	 /* gaps[0] = 0: back to back */
+	c->pairs[0] = 1;
+	c->npairs = 1;
 	c->gap_sleep = true;
 	c->iters = DEFAULT_ITERS;
 	c->warmup = DEFAULT_WARMUP;
@@ -572,6 +611,9 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			break;
 		case OPT_SIZE:
 			c->nsizes = parse_size_list("--size", optarg, c->sizes);
+			break;
+		case OPT_PAIRS:
+			c->npairs = parse_pairs(optarg, c->pairs);
 			break;
 		case OPT_GAP:
 			c->ngaps = parse_gap_list(optarg, c->gaps);
@@ -668,6 +710,29 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			"--raw %s: needs exactly one method, mode, size and "
 			"buffer",
 			c->raw);
+	{
+		unsigned maxp = 1, i;
+
+		for (i = 0; i < c->npairs; i++)
+			maxp = c->pairs[i] > maxp ? c->pairs[i] : maxp;
+		if (maxp > 1 && c->raw)
+			usage_error("--raw: needs a single pair");
+		if (maxp > 1 && *pin_auto)
+			usage_error(
+				"--pin auto: picks one pair; --pairs %u needs "
+				"%u CPU numbers in --pin (or no --pin)",
+				maxp, 2 * maxp);
+		if (maxp > 1 && c->pinned && npins != 2 * maxp)
+			usage_error("--pin %s: --pairs %u needs %u CPU numbers "
+				    "(A,B for each pair, in order)",
+				    pin_arg, maxp, 2 * maxp);
+		if (maxp == 1 && c->pinned && !*pin_auto && npins != 2)
+			usage_error(
+				"--pin '%s': expected two CPU numbers A,B "
+				"as taskset takes them (e.g. --pin 0,1), or "
+				"auto",
+				pin_arg);
+	}
 	c->size = c->sizes[0];
 	c->buffer = c->buffers[0];
 	c->gap_ns = c->gaps[0];
@@ -690,6 +755,118 @@ static int measure(const struct ik_config *run,
 	return ret;
 }
 
+struct pair_job {
+	struct ik_config run;
+	const struct ik_transport_ops *ops;
+	enum ik_mode mode;
+	const struct ik_topo *topo;
+	const struct ik_timer *timer;
+	struct ik_result *res;
+	int ret;
+	pthread_t th;
+};
+
+static void *pair_main(void *p)
+{
+	struct pair_job *j = p;
+
+	j->ret = measure(&j->run, j->ops, j->mode, j->topo, j->timer, j->res);
+	return NULL;
+}
+
+/*
+ * --pairs: np pairs at once, each driven by its own controller thread,
+ * all peers released together by one gate. res[0..np-1] get each pair,
+ * res[np] their sum: throughputs added, histograms merged.
+ */
+static int measure_pairs(const struct ik_config *run, unsigned np,
+			 const struct ik_transport_ops *ops, enum ik_mode mode,
+			 const struct ik_topo *topo,
+			 const struct ik_timer *timer, struct ik_result *res)
+{
+	struct pair_job *jobs = calloc(np, sizeof(*jobs));
+	struct ik_gate *gate = ik_gate_new(2 * np);
+	struct ik_result *all = &res[np];
+	unsigned k, started = 0;
+	int ret = 0;
+
+	ik_result_begin(all, run, ops, mode, topo);
+	all->pair_index = -1;
+	all->npairs = np;
+	if (!jobs || !gate || ik_hist_init(&all->hist, IK_HIST_MAX_NS)) {
+		snprintf(all->errmsg, sizeof(all->errmsg), "out of memory");
+		all->err = -ENOMEM;
+		free(jobs);
+		ik_gate_free(gate);
+		return -ENOMEM;
+	}
+	for (k = 0; k < np; k++) {
+		struct pair_job *j = &jobs[k];
+
+		j->run = *run;
+		j->run.gate = gate;
+		if (run->pinned) {
+			j->run.pin[0] = pins[2 * k];
+			j->run.pin[1] = pins[2 * k + 1];
+		}
+		j->ops = ops, j->mode = mode, j->topo = topo;
+		j->timer = timer, j->res = &res[k];
+		if (pthread_create(&j->th, NULL, pair_main, j)) {
+			ik_gate_break(gate);
+			ret = -EAGAIN;
+			break;
+		}
+		started++;
+	}
+	for (k = 0; k < started; k++) {
+		struct ik_result *r = &res[k];
+
+		pthread_join(jobs[k].th, NULL);
+		r->pair_index = (int)k;
+		r->npairs = np;
+		if (jobs[k].ret && !all->err) {
+			char why[sizeof(r->errmsg)];
+
+			memcpy(why, r->errmsg, sizeof(why));
+			all->err = jobs[k].ret;
+			snprintf(all->errmsg, sizeof(all->errmsg),
+				 "pair %u: %.180s", k + 1, why);
+		}
+		if (r->err)
+			continue;
+		ik_hist_merge(&all->hist, &r->hist);
+		all->count += r->count;
+		all->warmup += r->warmup;
+		all->wall_ns =
+			r->wall_ns > all->wall_ns ? r->wall_ns : all->wall_ns;
+		all->stream.messages += r->stream.messages;
+		all->stream.msgs_per_s += r->stream.msgs_per_s;
+		all->stream.bytes_per_s += r->stream.bytes_per_s;
+		all->stream.latency_valid =
+			k == 0 ? r->stream.latency_valid
+			       : all->stream.latency_valid &&
+					 r->stream.latency_valid;
+		for (int s = 0; s < 2; s++) {
+			all->cpu[s].cpu_ns += r->cpu[s].cpu_ns;
+			all->cpu[s].user_ns += r->cpu[s].user_ns;
+			all->cpu[s].sys_ns += r->cpu[s].sys_ns;
+		}
+	}
+	if (started < np && !all->err) {
+		all->err = ret;
+		snprintf(all->errmsg, sizeof(all->errmsg),
+			 "could only start %u of %u pairs", started, np);
+	}
+	all->is_stream = run->kernel == IK_KERNEL_STREAM;
+	if (!all->stream.latency_valid)
+		snprintf(all->stream.latency_why,
+			 sizeof(all->stream.latency_why),
+			 "not merged: some pair's latency was not kept");
+	free(jobs);
+	ik_gate_free(gate);
+	return all->err ? all->err : ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct ik_config cfg;
@@ -699,8 +876,8 @@ int main(int argc, char **argv)
 	struct ik_result *results;
 	struct ik_report rep = {0};
 	bool pin_auto = false, failed = false;
-	unsigned i, m, z, b, gp, n = 0;
-	char note[3][200];
+	unsigned i, m, z, b, gp, pr, rows, n = 0;
+	char note[4][200];
 	int ret;
 
 	parse_args(argc, argv, &cfg, &pin_auto);
@@ -718,14 +895,16 @@ int main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	if (cfg.pinned)
-		check_pin_cpus(&cfg, &topo);
+		check_pin_cpus(&topo);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	ik_timer_init(&timer);
 	ik_machine_read(&machine, "");
+	for (i = 0, rows = 0; i < cfg.npairs; i++)
+		rows += cfg.pairs[i] == 1 ? 1 : cfg.pairs[i] + 1;
 	results = calloc((size_t)cfg.nmethods * cfg.nsizes * cfg.nbuffers *
-				 cfg.ngaps * cfg.nmodes,
+				 cfg.ngaps * cfg.nmodes * rows,
 			 sizeof(*results));
 	if (!results) {
 		fprintf(stderr, "ipckern: out of memory\n");
@@ -744,6 +923,21 @@ int main(int argc, char **argv)
 			 cfg.pin[0]);
 		rep.notes[rep.nnotes] = note[rep.nnotes];
 		rep.nnotes++;
+	}
+	{
+		unsigned maxp = 1,
+			 cpus = (unsigned)hwloc_bitmap_weight(topo.allowed);
+
+		for (i = 0; i < cfg.npairs; i++)
+			maxp = cfg.pairs[i] > maxp ? cfg.pairs[i] : maxp;
+		if (2 * maxp > cpus) {
+			snprintf(note[rep.nnotes], sizeof(note[0]),
+				 "--pairs %u puts %u peers on %u usable CPUs: "
+				 "peers share CPUs, so pairs compete for time",
+				 maxp, 2 * maxp, cpus);
+			rep.notes[rep.nnotes] = note[rep.nnotes];
+			rep.nnotes++;
+		}
 	}
 	if (machine.hypervisor) {
 		snprintf(
@@ -765,10 +959,30 @@ int main(int argc, char **argv)
 					run.size = cfg.sizes[z];
 					run.buffer = cfg.buffers[b];
 					run.gap_ns = cfg.gaps[gp / cfg.nmodes];
-					ret = measure(&run, cfg.methods[i],
-						      cfg.modes[m], &topo,
-						      &timer, &results[n++]);
-					failed |= ret != 0;
+					for (pr = 0; pr < cfg.npairs; pr++) {
+						unsigned np = cfg.pairs[pr];
+
+						ret = np == 1 ? measure(&run,
+									cfg.methods
+										[i],
+									cfg.modes
+										[m],
+									&topo,
+									&timer,
+									&results[n])
+							      : measure_pairs(
+									&run,
+									np,
+									cfg.methods
+										[i],
+									cfg.modes
+										[m],
+									&topo,
+									&timer,
+									&results[n]);
+						n += np == 1 ? 1 : np + 1;
+						failed |= ret != 0;
+					}
 				}
 	rep.cfg = &cfg;
 	rep.machine = &machine;

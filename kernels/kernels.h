@@ -19,6 +19,7 @@
 
 #define IK_MAX_METHODS	       32
 #define IK_MAX_SWEEP	       32 /* values in one --size or --buffer list */
+#define IK_MAX_PAIRS	       64 /* most pairs run at once */
 #define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
 
 enum ik_kernel { IK_KERNEL_PINGPONG = 0, IK_KERNEL_STREAM };
@@ -51,8 +52,11 @@ struct ik_config {
 	bool pinned;
 	int pin[2]; /* OS CPU numbers when pinned */
 	enum ik_format format;
-	const char *output; /* NULL: stdout */
-	const char *raw;    /* NULL: no raw samples */
+	const char *output;   /* NULL: stdout */
+	const char *raw;      /* NULL: no raw samples */
+	struct ik_gate *gate; /* --pairs: the gate all pairs start from */
+	unsigned pairs[IK_MAX_SWEEP]; /* --pairs list */
+	unsigned npairs;
 	/* set asynchronously (SIGINT/SIGTERM) to end the run */
 	volatile sig_atomic_t *interrupted;
 };
@@ -103,7 +107,9 @@ struct ik_result {
 	struct ik_cpu_usage cpu[2];
 	bool is_stream;
 	struct ik_stream_result stream;
-	int err; /* 0, or the -errno that ended the run */
+	int pair_index;	 /* 0.., or -1 for the sum of all pairs */
+	unsigned npairs; /* pairs run at once (0 or 1: alone) */
+	int err;	 /* 0, or the -errno that ended the run */
 	char errmsg[200];
 };
 
@@ -178,6 +184,8 @@ struct ik_peers {
 	int (*prepare)(struct ik_peers *g, enum ik_side side);
 	int (*body)(struct ik_peers *g, enum ik_side side);
 	void *arg;
+	/* several pairs started together wait here instead (NULL: alone) */
+	struct ik_gate *outer;
 	/* filled by ik_peers_run */
 	struct ik_peer_ctl *ctl; /* shared */
 	int cpu_seen[2];
@@ -188,6 +196,23 @@ struct ik_peers {
 
 /* 0, or -errno with g->errmsg set. */
 int ik_peers_run(struct ik_peers *g);
+
+/*
+ * A start gate for several pairs (--pairs): every peer of every pair
+ * waits until all parties arrived. Shared memory and a shared futex, so
+ * threads and processes alike. A pair that fails breaks it, so the rest
+ * give up at once instead of waiting for their timeout.
+ */
+struct ik_gate {
+	alignas(IK_CACHELINE) _Atomic uint32_t arrived;
+	_Atomic uint32_t open;
+	_Atomic uint32_t broken;
+	uint32_t parties;
+};
+struct ik_gate *ik_gate_new(unsigned parties);
+void ik_gate_free(struct ik_gate *gt);
+int ik_gate_wait(struct ik_gate *gt, struct ik_channel *ch);
+void ik_gate_break(struct ik_gate *gt);
 
 /*
  * Test hooks for the failure paths: IPCKERN_FAULT=kill-b makes side B

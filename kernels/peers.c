@@ -68,6 +68,8 @@ static int gate(struct ik_peers *g)
 	struct ik_peer_ctl *c = g->ctl;
 	bool shared = g->mode == IK_MODE_PROCESS;
 
+	if (g->outer)
+		return ik_gate_wait(g->outer, g->ch);
 	if (atomic_fetch_add(&c->arrived, 1) + 1 == 2) {
 		atomic_store(&c->open, 1);
 		ik_futex_wake(&c->open, 2, shared);
@@ -82,6 +84,46 @@ static int gate(struct ik_peers *g)
 			return ret;
 	}
 	return 0;
+}
+
+struct ik_gate *ik_gate_new(unsigned parties)
+{
+	struct ik_gate *gt = ik_shm_alloc(sizeof(*gt));
+
+	if (gt)
+		gt->parties = parties;
+	return gt;
+}
+
+void ik_gate_free(struct ik_gate *gt)
+{
+	ik_shm_free(gt, sizeof(*gt));
+}
+
+/* Always a shared futex: the parties may be threads or processes. */
+int ik_gate_wait(struct ik_gate *gt, struct ik_channel *ch)
+{
+	if (atomic_fetch_add(&gt->arrived, 1) + 1 == gt->parties) {
+		atomic_store(&gt->open, 1);
+		ik_futex_wake(&gt->open, INT32_MAX, true);
+		return 0;
+	}
+	while (!atomic_load(&gt->open)) {
+		int ret = ik_futex_wait(&gt->open, 0, true);
+
+		if (atomic_load(&gt->broken) || ik_channel_aborted(ch))
+			return -ECANCELED;
+		if (ret && ret != -EINTR)
+			return ret;
+	}
+	return 0;
+}
+
+void ik_gate_break(struct ik_gate *gt)
+{
+	atomic_store(&gt->broken, 1);
+	atomic_store(&gt->open, 1);
+	ik_futex_wake(&gt->open, INT32_MAX, true);
 }
 
 static void peer_main(struct ik_peers *g, enum ik_side s)
@@ -369,8 +411,11 @@ int ik_peers_run(struct ik_peers *g)
 			 strerror(-ret));
 	else
 		ret = watch(&r);
-	if (ret)
+	if (ret) {
+		if (g->outer) /* the other pairs must not wait for us */
+			ik_gate_break(g->outer);
 		stop_all(&r);
+	}
 	finish(&r);
 	if (!ret && g->mode == IK_MODE_PROCESS &&
 	    (ret = first_failure(&r)) == 0) {

@@ -62,6 +62,7 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.prepare = k->prepare,
 		.body = k->body,
 		.arg = k->arg,
+		.outer = cfg->gate,
 	};
 	int ret, s;
 

@@ -86,6 +86,9 @@ static void describe_pair(const struct ik_result *res, char *b, size_t n)
 				       : ", same NUMA node");
 }
 
+/* set per report: whether rows carry a pair column */
+static bool pairs_shown;
+
 /* "64", "4k", "1m": sizes as users type them */
 static const char *fmt_bytes(char *b, size_t n, size_t v)
 {
@@ -98,10 +101,28 @@ static const char *fmt_bytes(char *b, size_t n, size_t v)
 	return b;
 }
 
-/* The first columns of every row: what ran (gap only when swept). */
+static bool has_pairs(const struct ik_config *c)
+{
+	return c->npairs > 1 || c->pairs[0] > 1;
+}
+
+/* The first columns of every row: what ran (gap, pair only when used). */
 static void row_key(FILE *f, const struct ik_result *res, bool gaps)
 {
 	char s[24], b[24], g[24];
+
+	if (pairs_shown) {
+		char pr[24];
+
+		if (res->npairs <= 1)
+			snprintf(pr, sizeof(pr), "1/1");
+		else if (res->pair_index < 0)
+			snprintf(pr, sizeof(pr), "sum/%u", res->npairs);
+		else
+			snprintf(pr, sizeof(pr), "%d/%u", res->pair_index + 1,
+				 res->npairs);
+		fprintf(f, "%-7s ", pr);
+	}
 
 	fprintf(f, "%-10s %-7s %6s %6s ", res->ops->name,
 		ik_mode_name(res->mode), fmt_bytes(s, sizeof(s), res->size),
@@ -112,6 +133,8 @@ static void row_key(FILE *f, const struct ik_result *res, bool gaps)
 
 static void head_key(FILE *f, bool gaps)
 {
+	if (pairs_shown)
+		fprintf(f, "%-7s ", "pair");
 	fprintf(f, "%-10s %-7s %6s %6s ", "method", "mode", "size", "buffer");
 	if (gaps)
 		fprintf(f, "%7s ", "gap");
@@ -217,6 +240,7 @@ static void stream_table(const struct ik_report *r, FILE *f)
 
 int ik_report_table(const struct ik_report *r, FILE *f)
 {
+	pairs_shown = has_pairs(r->cfg);
 	const struct ik_config *c = r->cfg;
 	const struct ik_machine *m = r->machine;
 	const struct ik_timer *t = r->timer;
@@ -452,6 +476,15 @@ static json_t *result_json(const struct ik_report *r,
 	json_object_set_new(o, "size", json_integer((json_int_t)res->size));
 	json_object_set_new(o, "buffer", json_integer((json_int_t)res->buffer));
 	json_object_set_new(o, "gap_ns", json_integer((json_int_t)res->gap_ns));
+	if (res->npairs > 1) {
+		json_object_set_new(o, "pairs_at_once",
+				    json_integer((json_int_t)res->npairs));
+		json_object_set_new(
+			o, "pair_number",
+			res->pair_index < 0
+				? json_string("sum")
+				: json_integer(res->pair_index + 1));
+	}
 	json_object_set_new(o, "count", json_integer((json_int_t)res->count));
 	json_object_set_new(o, "granted", json_string(res->granted));
 	pair = json_object();

@@ -279,6 +279,54 @@ Test(cli, gaps_sweep_and_time_only_the_trip, .timeout = 60)
 	free(o.stdout_text);
 }
 
+Test(cli, bad_pairs_are_refused)
+{
+	BAD("'0'", "--pairs", "0");
+	BAD("'65'", "--pairs", "65");
+	BAD("--pairs 2 needs 4 CPU numbers", "--pairs", "2", "--pin", "0,1");
+	BAD("--pin auto: picks one pair", "--pairs", "1,2", "--pin", "auto");
+}
+
+Test(cli, pairs_run_together_and_add_a_sum_row, .timeout = 60)
+{
+	static const char *const modes[] = {"thread", "process"};
+
+	for (int m = 0; m < 2; m++) {
+		struct out o = run((const char *const[]){
+			"--kernel", "stream", "--method", "pipe", "--mode",
+			modes[m], "--pairs", "3", "--iters", "2000", "--size",
+			"64", "--verify", "--format", "json", NULL});
+		json_error_t e;
+		json_t *r, *res;
+
+		cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+		r = json_loads(o.stdout_text, 0, &e);
+		cr_assert_not_null(r, "%s", e.text);
+		res = json_object_get(r, "results");
+		cr_assert_eq(json_array_size(res), 4);
+		for (size_t i = 0; i < 3; i++)
+			cr_expect_eq(
+				json_integer_value(json_object_get(
+					json_object_get(json_array_get(res, i),
+							"stream"),
+					"messages")),
+				2000);
+		cr_expect_str_eq(
+			json_string_value(json_object_get(
+				json_array_get(res, 3), "pair_number")),
+			"sum");
+		cr_expect_eq(json_integer_value(json_object_get(
+				     json_object_get(json_array_get(res, 3),
+						     "stream"),
+				     "messages")),
+			     6000);
+		cr_expect(strstr(o.stdout_text, "peers share CPUs") != NULL ||
+			  sysconf(_SC_NPROCESSORS_ONLN) >= 6);
+		json_decref(r);
+		free(o.stdout_text);
+	}
+}
+
 Test(cli, a_refused_run_writes_no_output_file)
 {
 	char path[] = "/tmp/ipckern-cli-XXXXXX";
