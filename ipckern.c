@@ -517,8 +517,7 @@ static void check_kernel(const struct ik_config *c)
 		if (c->methods[i]->flags & IK_T_PINGPONG)
 			usage_error("--kernel stream: method %s keeps one "
 				    "message in flight and cannot stream; "
-				    "streaming methods: spsc, pipe, mq, uds, "
-				    "uds-dgram, tcp",
+				    "every other method streams",
 				    c->methods[i]->name);
 }
 

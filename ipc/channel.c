@@ -17,7 +17,9 @@
 
 #include "ipc.h"
 
-#define SPIN_CHECK 4096 /* abort check every ~10-50 us of spinning */
+#define SPIN_CHECK   4096 /* abort check every ~10-50 us of spinning */
+#define MB_SLOTS     64	  /* mailbox ring depth */
+#define MB_BYTES_MAX (16u << 20)
 
 void *ik_shm_alloc(size_t len)
 {
@@ -59,8 +61,13 @@ int ik_channel_init(struct ik_channel *ch, const struct ik_transport_ops *ops,
 	ch->send = ops->send;
 	ch->recv = ops->recv;
 	ch->spin_check = p->same_pu ? 1 : SPIN_CHECK;
-	ch->mb_stride =
-		round_up(sizeof(struct ik_mailbox) + p->size, IK_CACHELINE);
+	/* a ring deep enough to stream, at most 16 MiB a direction */
+	ch->mb_slot = round_up(p->size, IK_CACHELINE);
+	ch->mb_slots = MB_BYTES_MAX / ch->mb_slot;
+	ch->mb_slots = ch->mb_slots > MB_SLOTS ? MB_SLOTS
+		       : ch->mb_slots < 2      ? 2
+					       : ch->mb_slots;
+	ch->mb_stride = sizeof(struct ik_mailbox) + ch->mb_slots * ch->mb_slot;
 	ch->sh_len = round_up(sizeof(struct ik_chan_shared) + 2 * ch->mb_stride,
 			      (size_t)sysconf(_SC_PAGESIZE));
 	ch->sh = ik_shm_alloc(ch->sh_len);
@@ -101,6 +108,31 @@ static struct ik_mailbox *mailbox(struct ik_channel *ch, enum ik_side s)
 	return (struct ik_mailbox *)(ch->sh->mb + (size_t)s * ch->mb_stride);
 }
 
+/* Sleep until the reader frees a slot (Dekker pair with ik_mailbox_get). */
+static int mailbox_wait_room(struct ik_channel *ch, struct ik_mailbox *mb,
+			     uint64_t s)
+{
+	bool shared = ch->p.mode == IK_MODE_PROCESS;
+	int ret = 0;
+
+	for (;;) {
+		uint32_t w = atomic_load(&mb->ackw);
+
+		atomic_store(&mb->waiting, 1);
+		atomic_thread_fence(memory_order_seq_cst);
+		if (s - atomic_load(&mb->ack) < ch->mb_slots)
+			break;
+		ret = ik_futex_wait(&mb->ackw, w, shared);
+		if (ret == -EINTR && ik_channel_aborted(ch))
+			break;
+		if (ret && ret != -EINTR)
+			break;
+		ret = 0;
+	}
+	atomic_store_explicit(&mb->waiting, 0, memory_order_relaxed);
+	return ret == -EINTR ? -ECANCELED : ret;
+}
+
 int ik_mailbox_put(struct ik_channel *ch, enum ik_side to, const void *buf,
 		   size_t len)
 {
@@ -108,10 +140,15 @@ int ik_mailbox_put(struct ik_channel *ch, enum ik_side to, const void *buf,
 	uint64_t s = atomic_load_explicit(&mb->seq, memory_order_relaxed);
 
 	/* acquire pairs with the reader's release of ack: its copy is done */
-	if (ik_unlikely(atomic_load_explicit(&mb->ack, memory_order_acquire) !=
-			s))
-		return -EPROTO;
-	memcpy(mb->data, buf, len);
+	if (ik_unlikely(
+		    s - atomic_load_explicit(&mb->ack, memory_order_acquire) >=
+		    ch->mb_slots)) {
+		int ret = mailbox_wait_room(ch, mb, s);
+
+		if (ret)
+			return ret;
+	}
+	memcpy(mb->slots + (s % ch->mb_slots) * ch->mb_slot, buf, len);
 	atomic_store_explicit(&mb->seq, s + 1, memory_order_release);
 	return 0;
 }
@@ -123,11 +160,17 @@ int ik_mailbox_get(struct ik_channel *ch, enum ik_side side, void *buf,
 	uint64_t a = atomic_load_explicit(&mb->ack, memory_order_relaxed);
 
 	/* acquire pairs with the writer's release of seq: the bytes are in */
-	if (ik_unlikely(atomic_load_explicit(&mb->seq, memory_order_acquire) !=
-			a + 1))
-		return -EPROTO;
-	memcpy(buf, mb->data, len);
+	if (ik_unlikely(atomic_load_explicit(&mb->seq, memory_order_acquire) ==
+			a))
+		return -EPROTO; /* woken with nothing to take */
+	memcpy(buf, mb->slots + (a % ch->mb_slots) * ch->mb_slot, len);
 	atomic_store_explicit(&mb->ack, a + 1, memory_order_release);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (ik_unlikely(
+		    atomic_load_explicit(&mb->waiting, memory_order_relaxed))) {
+		atomic_fetch_add(&mb->ackw, 1);
+		ik_futex_wake(&mb->ackw, 1, ch->p.mode == IK_MODE_PROCESS);
+	}
 	return 0;
 }
 

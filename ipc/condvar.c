@@ -13,7 +13,7 @@
 struct cv_dir {
 	alignas(IK_CACHELINE) pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool full; /* the slot holds a message for this direction's reader */
+	unsigned queued; /* messages put for this direction's reader */
 };
 
 struct cv_state {
@@ -51,13 +51,16 @@ static int cv_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 	struct cv_dir *d = &((struct cv_state *)ch->priv)->d[!side];
 	int ret;
 
+	/* the copy goes in first: a full ring must not be waited on while
+	 * holding the lock the reader needs to empty it */
+	ret = ik_mailbox_put(ch, !side, buf, len);
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&d->lock);
-	/* the slot is ours to fill under the lock; the reader emptied it */
-	ret = d->full ? -EPROTO : ik_mailbox_put(ch, !side, buf, len);
-	d->full = true;
+	d->queued++;
 	pthread_cond_signal(&d->cond);
 	pthread_mutex_unlock(&d->lock);
-	return ret;
+	return 0;
 }
 
 static int cv_recv(struct ik_channel *ch, enum ik_side side, void *buf,
@@ -67,10 +70,10 @@ static int cv_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 	int ret;
 
 	pthread_mutex_lock(&d->lock);
-	while (!d->full && !ik_channel_aborted(ch))
+	while (!d->queued && !ik_channel_aborted(ch))
 		pthread_cond_wait(&d->cond, &d->lock);
-	ret = d->full ? ik_mailbox_get(ch, side, buf, len) : -ECANCELED;
-	d->full = false;
+	ret = d->queued ? ik_mailbox_get(ch, side, buf, len) : -ECANCELED;
+	d->queued -= d->queued > 0;
 	pthread_mutex_unlock(&d->lock);
 	return ret;
 }
@@ -100,7 +103,7 @@ static void cv_teardown(struct ik_channel *ch)
 const struct ik_transport_ops ik_condvar_ops = {
 	.name = "condvar",
 	.summary = "pthread mutex + condition variable, one-slot mailbox",
-	.flags = IK_T_SIGNAL | IK_T_PINGPONG,
+	.flags = IK_T_SIGNAL,
 	.setup = cv_setup,
 	.send = cv_send,
 	.recv = cv_recv,

@@ -5,19 +5,36 @@
  * the channel's mailbox before the wake-up and is read after it.
  */
 #define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "ipc.h"
 
+/*
+ * A read takes the whole count at once: several messages may have been
+ * signalled by then, so the reader keeps the surplus as credit and takes
+ * those messages without reading again. The fds first, for ik_fds_*.
+ */
+struct evfd_state {
+	struct ik_fds f;
+	struct {
+		alignas(IK_CACHELINE) uint64_t credit; /* side s's own */
+	} side[2];
+};
+
 static int evfd_setup(struct ik_channel *ch)
 {
-	struct ik_fds *f = ik_fds_new();
+	struct evfd_state *st = aligned_alloc(IK_CACHELINE, sizeof(*st));
+	struct ik_fds *f = &st->f;
 	int s;
 
-	if (!f)
+	if (!st)
 		return -ENOMEM;
-	ch->priv = f;
+	memset(st, 0, sizeof(*st));
+	f->rd[0] = f->rd[1] = f->wr[0] = f->wr[1] = -1;
+	ch->priv = st;
 	for (s = 0; s < 2; s++) {
 		int fd = eventfd(0, EFD_CLOEXEC);
 
@@ -46,18 +63,25 @@ static int evfd_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 static int evfd_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 		     size_t len)
 {
-	struct ik_fds *f = ch->priv;
-	uint64_t tick;
-	int ret = ik_read_full(ch, f->rd[side], &tick, sizeof(tick));
+	struct evfd_state *st = ch->priv;
+	uint64_t *credit = &st->side[side].credit;
 
-	return ret ? ret : ik_mailbox_get(ch, side, buf, len);
+	if (!*credit) {
+		int ret = ik_read_full(ch, st->f.rd[side], credit,
+				       sizeof(*credit));
+
+		if (ret)
+			return ret;
+	}
+	--*credit;
+	return ik_mailbox_get(ch, side, buf, len);
 }
 
 const struct ik_transport_ops ik_eventfd_ops = {
 	.name = "eventfd",
 	.summary =
 		"one eventfd counter per direction, payload in shared memory",
-	.flags = IK_T_SIGNAL | IK_T_PINGPONG,
+	.flags = IK_T_SIGNAL,
 	.setup = evfd_setup,
 	.open_side = ik_fds_open_side,
 	.send = evfd_send,

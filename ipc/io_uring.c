@@ -44,7 +44,11 @@ static int uring_setup(struct ik_channel *ch)
 		return -ENOMEM;
 	ch->priv = st;
 	for (s = 0; s < 2; s++) {
-		ret = io_uring_queue_init(8, &st->ring[s], 0);
+		/* the CQ holds what the mailbox ring can have in flight */
+		struct io_uring_params prm = {.flags = IORING_SETUP_CQSIZE,
+					      .cq_entries = 2 * 64};
+
+		ret = io_uring_queue_init_params(8, &st->ring[s], &prm);
 		if (ret < 0)
 			goto fail; /* -EPERM: io_uring_disabled; -ENOSYS */
 		st->live[s] = true;
@@ -52,7 +56,9 @@ static int uring_setup(struct ik_channel *ch)
 	ret = probe_msg_ring(&st->ring[0]);
 	if (ret)
 		goto fail;
-	snprintf(ch->granted, sizeof(ch->granted), "two rings of 8 entries");
+	snprintf(ch->granted, sizeof(ch->granted),
+		 "two rings, 8 SQ / %u CQ entries",
+		 st->ring[0].cq.ring_entries);
 	return 0;
 fail:
 	for (s = 0; s < 2; s++)
@@ -130,7 +136,7 @@ const struct ik_transport_ops ik_io_uring_ops = {
 		   "memory",
 	.setup_hint = "io_uring refused or lacking IORING_OP_MSG_RING (needs "
 		      "Linux 5.18+; see /proc/sys/kernel/io_uring_disabled)",
-	.flags = IK_T_SIGNAL | IK_T_PINGPONG,
+	.flags = IK_T_SIGNAL,
 	.setup = uring_setup,
 	.send = uring_send,
 	.recv = uring_recv,

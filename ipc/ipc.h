@@ -50,13 +50,16 @@ struct ik_chan_params {
 /*
  * State every channel has, in one MAP_SHARED mapping so that process mode
  * sees the same bytes: the abort flag, and one mailbox per direction for
- * methods that only signal. Mailbox s is read by side s; each starts on a
- * line of its own (mb_stride is a multiple of the line).
+ * methods that only signal. Mailbox s is read by side s: a ring of
+ * mb_slots payload slots, so a stream can run ahead of the reader; a
+ * writer facing a full ring sleeps on ackw until the reader takes one.
  */
 struct ik_mailbox {
-	_Atomic uint64_t seq; /* writer: messages put */
-	_Atomic uint64_t ack; /* reader: messages got */
-	unsigned char data[]; /* follows in the same line */
+	alignas(IK_CACHELINE) _Atomic uint64_t seq; /* writer: messages put */
+	_Atomic uint32_t waiting;		    /* writer: asleep on ackw */
+	alignas(IK_CACHELINE) _Atomic uint64_t ack; /* reader: messages got */
+	_Atomic uint32_t ackw;			    /* reader: futex word */
+	alignas(IK_CACHELINE) unsigned char slots[];
 };
 
 struct ik_chan_shared {
@@ -102,7 +105,9 @@ struct ik_channel {
 	void *priv; /* the transport's state; shared memory if it must be */
 	struct ik_chan_shared *sh;
 	size_t sh_len;
-	size_t mb_stride;
+	size_t mb_stride;  /* one mailbox, header and slots */
+	size_t mb_slot;	   /* one slot: the size, in whole lines */
+	uint64_t mb_slots; /* slots per mailbox */
 	/* spin checks for abort (and yields on one PU) every spin_check */
 	unsigned spin_check;
 	char granted[96]; /* what the kernel granted, for the report */
@@ -144,8 +149,8 @@ static inline bool ik_channel_aborted(const struct ik_channel *ch)
  * Signal-only methods: copy the payload into the mailbox side `to` reads,
  * before the wake-up; the reader copies it out after. The seq/ack pair
  * gives the hand-off a release/acquire edge of its own (so TSan sees it
- * even when the wake-up is a syscall it cannot model) and catches a
- * message put before the previous one was taken (-EPROTO).
+ * even when the wake-up is a syscall it cannot model). put blocks while
+ * the ring is full; get returns -EPROTO if woken with nothing there.
  */
 int ik_mailbox_put(struct ik_channel *ch, enum ik_side to, const void *buf,
 		   size_t len);
