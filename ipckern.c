@@ -513,12 +513,6 @@ static void check_kernel(const struct ik_config *c)
 			usage_error("--verify with --size %zu: needs at least "
 				    "24 bytes (sequence, stamp, checksum)",
 				    c->sizes[i]);
-	for (i = 0; c->kernel == IK_KERNEL_STREAM && i < c->nmethods; i++)
-		if (c->methods[i]->flags & IK_T_PINGPONG)
-			usage_error("--kernel stream: method %s keeps one "
-				    "message in flight and cannot stream; "
-				    "every other method streams",
-				    c->methods[i]->name);
 }
 
 enum {

@@ -39,13 +39,13 @@ struct ik_chan_params {
 	enum ik_wait wait; /* spsc only: spin, futex or spin-then-futex */
 	bool same_pu;	   /* pinned to one CPU: a spinner yields at once */
 	bool unpinned;	   /* may share a CPU: a spinner yields now and then */
+	bool stream;	   /* one side only sends: setup may pick a variant */
 };
 
 /* Transport flags, shown by --list and used by kernels to plan framing. */
 #define IK_T_SIGNAL   (1u << 0) /* carries no bytes: payload via mailbox */
 #define IK_T_SPIN     (1u << 1) /* waits by busy-polling (by default) */
 #define IK_T_DATAGRAM (1u << 2) /* one message per send, size-limited */
-#define IK_T_PINGPONG (1u << 3) /* one message in flight: cannot stream */
 
 /*
  * State every channel has, in one MAP_SHARED mapping so that process mode

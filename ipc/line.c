@@ -23,6 +23,13 @@ static size_t line_len(const struct ik_channel *ch)
 	       IK_CACHELINE * IK_CACHELINE;
 }
 
+static int line_send(struct ik_channel *ch, enum ik_side side, const void *buf,
+		     size_t len);
+static int line_put(struct ik_channel *ch, enum ik_side side, const void *buf,
+		    size_t len);
+static int line_take(struct ik_channel *ch, enum ik_side side, void *buf,
+		     size_t len);
+
 static int line_setup(struct ik_channel *ch)
 {
 	ch->priv = ik_shm_alloc(line_len(ch));
@@ -30,6 +37,10 @@ static int line_setup(struct ik_channel *ch)
 		return -ENOMEM;
 	snprintf(ch->granted, sizeof(ch->granted), "%zu cache line(s)",
 		 line_len(ch) / IK_CACHELINE);
+	if (ch->p.stream) {
+		ch->send = line_put;
+		ch->recv = line_take;
+	}
 	return 0;
 }
 
@@ -73,6 +84,29 @@ static int line_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 	return 0;
 }
 
+/* Stream: A waits for an even seq (empty), fills, makes it odd. */
+static int line_put(struct ik_channel *ch, enum ik_side side, const void *buf,
+		    size_t len)
+{
+	(void)side;
+	return line_send(ch, IK_SIDE_A, buf, len);
+}
+
+/* Stream: B waits for an odd seq (full), empties, makes it even. */
+static int line_take(struct ik_channel *ch, enum ik_side side, void *buf,
+		     size_t len)
+{
+	struct line_state *st = ch->priv;
+	int64_t s = wait_turn(ch, st, IK_SIDE_B);
+
+	(void)side;
+	if (s < 0)
+		return (int)s;
+	ik_copy(buf, st->data, len);
+	atomic_store_explicit(&st->seq, (uint64_t)s + 1, memory_order_release);
+	return 0;
+}
+
 static void line_teardown(struct ik_channel *ch)
 {
 	ik_shm_free(ch->priv, line_len(ch));
@@ -81,7 +115,7 @@ static void line_teardown(struct ik_channel *ch)
 const struct ik_transport_ops ik_line_ops = {
 	.name = "line",
 	.summary = "one shared cache line bounced by busy-polling: the floor",
-	.flags = IK_T_SPIN | IK_T_PINGPONG,
+	.flags = IK_T_SPIN,
 	.setup = line_setup,
 	.send = line_send,
 	.recv = line_recv,

@@ -49,6 +49,7 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.wait = cfg->wait,
 		.same_pu = cfg->pinned && cfg->pin[0] == cfg->pin[1],
 		.unpinned = !cfg->pinned,
+		.stream = cfg->kernel == IK_KERNEL_STREAM,
 	};
 	struct ik_channel ch;
 	struct ik_peers g = {

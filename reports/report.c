@@ -151,8 +151,9 @@ static void stream_table(const struct ik_report *r, FILE *f)
 	unsigned i;
 
 	head_key(f, has_gaps(r->cfg));
-	fprintf(f, "%12s %10s %9s %8s %8s %8s %9s %9s\n", "msgs/s", "MB/s",
-		"ns/msg", "p50", "p99", "p99.9", "cpuA/msg", "cpuB/msg");
+	fprintf(f, "%12s %10s %9s %8s %8s %8s %9s %9s %s\n", "msgs/s", "MB/s",
+		"ns/msg", "p50", "p99", "p99.9", "cpuA/msg", "cpuB/msg",
+		"granted");
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 		const struct ik_stream_result *s = &res->stream;
@@ -164,7 +165,7 @@ static void stream_table(const struct ik_report *r, FILE *f)
 			fprintf(f, "FAILED: %s\n", res->errmsg);
 			continue;
 		}
-		fprintf(f, "%12.0f %10.1f %9.1f %8s %8s %8s %9.0f %9.0f\n",
+		fprintf(f, "%12.0f %10.1f %9.1f %8s %8s %8s %9.0f %9.0f %s\n",
 			s->msgs_per_s, s->bytes_per_s / 1e6,
 			s->msgs_per_s > 0 ? 1e9 / s->msgs_per_s : 0,
 			lat ? fmt_ns(a[0], 16,
@@ -177,7 +178,8 @@ static void stream_table(const struct ik_report *r, FILE *f)
 				     (double)ik_hist_percentile(&res->hist,
 								99.9))
 			    : "-",
-			res->cpu[0].cpu_ns / n, res->cpu[1].cpu_ns / n);
+			res->cpu[0].cpu_ns / n, res->cpu[1].cpu_ns / n,
+			res->granted[0] ? res->granted : "-");
 	}
 	fprintf(f,
 		"\nMB = 10^6 bytes. p50/p99/p99.9: one-way latency, B's TSC "

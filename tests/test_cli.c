@@ -190,9 +190,6 @@ static json_t *json_run(const char *const *args, struct out *o);
 
 Test(cli, stream_refuses_what_cannot_stream)
 {
-	BAD("method line keeps one message in flight", "--kernel", "stream",
-	    "--method", "line");
-	BAD("method line keeps one", "--kernel", "stream", "--method", "all");
 	BAD("--size 8: needs at least 24", "--kernel", "stream", "--verify",
 	    "--size", "8");
 	BAD("--verify: applies to --kernel stream", "--verify");
