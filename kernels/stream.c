@@ -252,8 +252,6 @@ static int side_a(struct ik_channel *ch, struct st *st)
 	uint64_t deadline = UINT64_MAX, sent = 0;
 	int ret;
 
-	if ((ret = sync_a(ch, st->sh)))
-		return ret;
 	if (cfg->duration_ns)
 		deadline = ik_clock_ns() + cfg->duration_ns;
 	st->sh->a_start_ns = ik_clock_ns();
@@ -336,8 +334,6 @@ static int side_b(struct ik_channel *ch, struct st *st)
 {
 	int ret;
 
-	if ((ret = sync_b(ch, st->sh)))
-		return ret;
 	st->sh->bad_at = -1;
 	if (st->verify)
 		ret = recv_verified(ch, st);
@@ -373,7 +369,12 @@ static int st_prepare(struct ik_peers *g, enum ik_side side)
 static int st_body(struct ik_peers *g, enum ik_side side)
 {
 	struct st *st = g->arg;
+	int ret = side == IK_SIDE_A ? sync_a(g->ch, st->sh)
+				    : sync_b(g->ch, st->sh);
 
+	if (ret)
+		return ret;
+	ik_peers_cpu_restart(g, side); /* CPU per message, not per probe */
 	return side == IK_SIDE_A ? side_a(g->ch, st) : side_b(g->ch, st);
 }
 
