@@ -346,31 +346,32 @@ static void parse_modes(struct ik_config *c, const char *arg)
 	}
 }
 
-static enum ik_wait parse_wait(const char *arg)
+/*
+ * arg's index in the NULL-terminated names, in the order of the enum the
+ * caller casts it to; anything else is a usage error listing the names.
+ */
+static int parse_choice(const char *opt, const char *arg,
+			const char *const *names)
 {
-	if (!strcmp(arg, "spin"))
-		return IK_WAIT_SPIN;
-	if (!strcmp(arg, "futex"))
-		return IK_WAIT_FUTEX;
-	if (!strcmp(arg, "hybrid"))
-		return IK_WAIT_HYBRID;
-	usage_error("--wait '%s': allowed: spin, futex, hybrid", arg);
-	return IK_WAIT_SPIN;
+	char allowed[128] = "";
+	int i;
+
+	for (i = 0; names[i]; i++)
+		if (!strcmp(arg, names[i]))
+			return i;
+	for (i = 0; names[i]; i++) {
+		strcat(allowed, i ? ", " : "");
+		strcat(allowed, names[i]);
+	}
+	usage_error("%s '%s': allowed: %s", opt, arg, allowed);
+	return 0;
 }
 
-static enum ik_format parse_format(const char *arg)
-{
-	if (!strcmp(arg, "table"))
-		return IK_FMT_TABLE;
-	if (!strcmp(arg, "json"))
-		return IK_FMT_JSON;
-	if (!strcmp(arg, "csv"))
-		return IK_FMT_CSV;
-	usage_error("--format '%s': allowed: table, json, csv", arg);
-	return IK_FMT_TABLE;
-}
+static const char *const wait_names[] = {"spin", "futex", "hybrid", NULL};
+static const char *const format_names[] = {"table", "json", "csv", NULL};
+static const char *const kernel_names[] = {"pingpong", "stream", NULL};
+static const char *const gap_mode_names[] = {"spin", "sleep", NULL};
 
-/* "A,B": two non-negative CPU numbers, nothing else. */
 /* --pin as given: two CPUs per pair, in order (A,B for one pair). */
 static int pins[2 * IK_MAX_PAIRS];
 static unsigned npins;
@@ -600,7 +601,8 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			parse_pin(c, optarg, pin_auto);
 			break;
 		case OPT_WAIT:
-			c->wait = parse_wait(optarg);
+			c->wait = (enum ik_wait)parse_choice("--wait", optarg,
+							     wait_names);
 			break;
 		case OPT_SIZE:
 			c->nsizes = parse_size_list("--size", optarg, c->sizes);
@@ -612,14 +614,8 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			c->ngaps = parse_gap_list(optarg, c->gaps);
 			break;
 		case OPT_GAP_MODE:
-			if (!strcmp(optarg, "sleep"))
-				c->gap_sleep = true;
-			else if (!strcmp(optarg, "spin"))
-				c->gap_sleep = false;
-			else
-				usage_error("--gap-mode '%s': allowed: sleep, "
-					    "spin",
-					    optarg);
+			c->gap_sleep = parse_choice("--gap-mode", optarg,
+						    gap_mode_names) == 1;
 			break;
 		case OPT_RATE:
 			c->rate = parse_count("--rate", optarg, 1, 1000000000);
@@ -645,7 +641,8 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 				parse_seconds("--timeout", optarg, 86400);
 			break;
 		case OPT_FORMAT:
-			c->format = parse_format(optarg);
+			c->format = (enum ik_format)parse_choice(
+				"--format", optarg, format_names);
 			break;
 		case OPT_OUTPUT:
 			c->output = optarg;
@@ -654,14 +651,8 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			c->raw = optarg;
 			break;
 		case OPT_KERNEL:
-			if (!strcmp(optarg, "pingpong"))
-				c->kernel = IK_KERNEL_PINGPONG;
-			else if (!strcmp(optarg, "stream"))
-				c->kernel = IK_KERNEL_STREAM;
-			else
-				usage_error("--kernel '%s': allowed: pingpong, "
-					    "stream",
-					    optarg);
+			c->kernel = (enum ik_kernel)parse_choice(
+				"--kernel", optarg, kernel_names);
 			break;
 		case OPT_VERIFY:
 			c->verify = true;
