@@ -67,6 +67,34 @@ int ik_topo_default_pair(const struct ik_topo *tp, int out[2]);
  */
 int ik_bind_self(const struct ik_topo *tp, int cpu);
 
+/*
+ * The classes --classes reports: every relation above, plus "different
+ * NUMA nodes", which may coincide with another class's pair.
+ */
+enum ik_class {
+	IK_CLASS_SAME_PU = 0,
+	IK_CLASS_SMT,
+	IK_CLASS_SHARED_L2,
+	IK_CLASS_SHARED_L3,
+	IK_CLASS_SAME_PACKAGE, /* different L3s in one package */
+	IK_CLASS_CROSS_PACKAGE,
+	IK_CLASS_CROSS_NUMA,
+	IK_NCLASSES
+};
+
+struct ik_class_pair {
+	bool present; /* false: this machine has no such pair */
+	int cpu[2];
+};
+
+/*
+ * One representative pair per class among the allowed CPUs: the lowest
+ * (a, b) with a < b, so runs agree. 0, or -ENOENT with no allowed CPU.
+ */
+int ik_topo_classes(const struct ik_topo *tp,
+		    struct ik_class_pair out[IK_NCLASSES]);
+const char *ik_class_key(enum ik_class c);
+
 /* For people: "SMT siblings of one core"; the NUMA flag is separate. */
 const char *ik_relation_name(enum ik_relation r);
 /* Short token for JSON/CSV: "same-pu", "smt", "shared-l2", ... */

@@ -2,8 +2,8 @@
 /*
  * Pair classification walks hwloc's tree: the deepest object two PUs
  * have in common says what they share. NUMA nodes hang off the tree as
- * memory children in hwloc 2, so "different NUMA nodes" is read from the
- * PUs' nodesets and reported beside the cache relation, not instead of it.
+ * memory children in hwloc 2, so "different NUMA nodes" compares the PUs'
+ * nearest nodes and is reported beside the cache relation, not instead.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -85,23 +85,31 @@ static hwloc_obj_t pu_of(const struct ik_topo *tp, int cpu)
 		       : hwloc_get_pu_obj_by_os_index(tp->t, (unsigned)cpu);
 }
 
-static int numa_of(const struct ik_topo *tp, hwloc_obj_t pu)
+/*
+ * The NUMA node nearest pu: the first one attached on the way up from it.
+ * Comparing nodesets instead would call every pair local on machines that
+ * also hang a package- or machine-wide node (HBM, CXL) above the others.
+ */
+static hwloc_obj_t local_numa(hwloc_obj_t pu)
 {
-	hwloc_obj_t n = hwloc_get_next_obj_covering_cpuset_by_type(
-		tp->t, pu->cpuset, HWLOC_OBJ_NUMANODE, NULL);
+	hwloc_obj_t o, n;
 
-	if (!n) { /* no NUMA node covers it: take the first in its nodeset */
-		int i = hwloc_bitmap_first(pu->nodeset);
-
-		return i;
+	for (o = pu; o; o = o->parent) {
+		for (n = o->memory_first_child;
+		     n && n->type != HWLOC_OBJ_NUMANODE;
+		     n = n->memory_first_child)
+			;
+		if (n)
+			return n;
 	}
-	return (int)n->os_index;
+	return NULL;
 }
 
 int ik_topo_classify(const struct ik_topo *tp, int a, int b,
 		     struct ik_pair *out)
 {
-	hwloc_obj_t pa = pu_of(tp, a), pb = pu_of(tp, b), anc, pkg_a, pkg_b;
+	hwloc_obj_t pa = pu_of(tp, a), pb = pu_of(tp, b), anc, pkg_a, pkg_b, na,
+		    nb;
 
 	if (!pa || !pb)
 		return -ENOENT;
@@ -109,9 +117,11 @@ int ik_topo_classify(const struct ik_topo *tp, int a, int b,
 	out->pinned = true;
 	out->cpu[0] = a;
 	out->cpu[1] = b;
-	out->numa[0] = numa_of(tp, pa);
-	out->numa[1] = numa_of(tp, pb);
-	out->cross_numa = !hwloc_bitmap_intersects(pa->nodeset, pb->nodeset);
+	na = local_numa(pa);
+	nb = local_numa(pb);
+	out->numa[0] = na ? (int)na->os_index : -1;
+	out->numa[1] = nb ? (int)nb->os_index : -1;
+	out->cross_numa = na && nb && na != nb;
 	if (pa == pb) {
 		out->rel = IK_REL_SAME_PU;
 		return 0;
@@ -214,4 +224,70 @@ const char *ik_relation_name(enum ik_relation r)
 const char *ik_relation_key(enum ik_relation r)
 {
 	return rel_keys[r];
+}
+
+static const char *const class_keys[IK_NCLASSES] = {
+	[IK_CLASS_SAME_PU] = "same-pu",
+	[IK_CLASS_SMT] = "smt",
+	[IK_CLASS_SHARED_L2] = "shared-l2",
+	[IK_CLASS_SHARED_L3] = "shared-l3",
+	[IK_CLASS_SAME_PACKAGE] = "same-package",
+	[IK_CLASS_CROSS_PACKAGE] = "cross-package",
+	[IK_CLASS_CROSS_NUMA] = "cross-numa",
+};
+
+const char *ik_class_key(enum ik_class c)
+{
+	return class_keys[c];
+}
+
+int ik_topo_classes(const struct ik_topo *tp,
+		    struct ik_class_pair out[IK_NCLASSES])
+{
+	static const enum ik_class of_rel[] = {
+		[IK_REL_SAME_PU] = IK_CLASS_SAME_PU,
+		[IK_REL_SMT] = IK_CLASS_SMT,
+		[IK_REL_SHARED_L2] = IK_CLASS_SHARED_L2,
+		[IK_REL_SHARED_L3] = IK_CLASS_SHARED_L3,
+		[IK_REL_SAME_PACKAGE] = IK_CLASS_SAME_PACKAGE,
+		[IK_REL_CROSS_PACKAGE] = IK_CLASS_CROSS_PACKAGE,
+	};
+	int a, b, found = 0, first = hwloc_bitmap_first(tp->allowed);
+
+	memset(out, 0, IK_NCLASSES * sizeof(*out));
+	if (first < 0)
+		return -ENOENT;
+	out[IK_CLASS_SAME_PU] =
+		(struct ik_class_pair){.present = true, .cpu = {first, first}};
+	found = 1;
+	/* lowest pair first, so the answer is the same on every run; stop
+	 * as soon as every class has one */
+	hwloc_bitmap_foreach_begin(a, tp->allowed)
+	{
+		hwloc_bitmap_foreach_begin(b, tp->allowed)
+		{
+			struct ik_pair p;
+			enum ik_class c;
+
+			if (b <= a || ik_topo_classify(tp, a, b, &p))
+				continue;
+			c = of_rel[p.rel];
+			if (!out[c].present) {
+				out[c] = (struct ik_class_pair){.present = true,
+								.cpu = {a, b}};
+				found++;
+			}
+			if (p.cross_numa && !out[IK_CLASS_CROSS_NUMA].present) {
+				out[IK_CLASS_CROSS_NUMA] =
+					(struct ik_class_pair){.present = true,
+							       .cpu = {a, b}};
+				found++;
+			}
+			if (found == IK_NCLASSES)
+				return 0;
+		}
+		hwloc_bitmap_foreach_end();
+	}
+	hwloc_bitmap_foreach_end();
+	return 0;
 }

@@ -109,3 +109,80 @@ Test(topology, binding_on_a_synthetic_topology_is_refused)
 	cr_expect_eq(ik_bind_self(&tp, 0), -EOPNOTSUPP);
 	ik_topo_free(&tp);
 }
+
+static void classes(const char *synthetic, struct ik_class_pair out[])
+{
+	struct ik_topo tp;
+
+	load(&tp, synthetic);
+	cr_assert_eq(ik_topo_classes(&tp, out), 0);
+	ik_topo_free(&tp);
+}
+
+#define EXPECT_CLASS(out, c, a, b)                                           \
+	do {                                                                 \
+		cr_expect((out)[c].present, "%s missing", ik_class_key(c)); \
+		cr_expect((out)[c].cpu[0] == (a) && (out)[c].cpu[1] == (b),  \
+			  "%s: got %d,%d", ik_class_key(c), (out)[c].cpu[0], \
+			  (out)[c].cpu[1]);                                  \
+	} while (0)
+
+Test(classes, xeon_has_smt_and_shared_l3_only)
+{
+	struct ik_class_pair c[IK_NCLASSES];
+
+	classes(XEON, c);
+	EXPECT_CLASS(c, IK_CLASS_SAME_PU, 0, 0);
+	EXPECT_CLASS(c, IK_CLASS_SMT, 0, 4);
+	EXPECT_CLASS(c, IK_CLASS_SHARED_L3, 0, 1);
+	cr_expect_not(c[IK_CLASS_SHARED_L2].present);
+	cr_expect_not(c[IK_CLASS_SAME_PACKAGE].present);
+	cr_expect_not(c[IK_CLASS_CROSS_PACKAGE].present);
+	cr_expect_not(c[IK_CLASS_CROSS_NUMA].present);
+}
+
+Test(classes, two_packages_two_numa_nodes)
+{
+	struct ik_class_pair c[IK_NCLASSES];
+
+	classes("pack:2 [numa] l3:1 l2:2 core:1 pu:2", c);
+	EXPECT_CLASS(c, IK_CLASS_SMT, 0, 1);
+	EXPECT_CLASS(c, IK_CLASS_SHARED_L3, 0, 2);
+	EXPECT_CLASS(c, IK_CLASS_CROSS_PACKAGE, 0, 4);
+	EXPECT_CLASS(c, IK_CLASS_CROSS_NUMA, 0, 4);
+	cr_expect_not(c[IK_CLASS_SAME_PACKAGE].present);
+}
+
+Test(classes, chiplets_have_several_l3_in_one_package)
+{
+	struct ik_class_pair c[IK_NCLASSES];
+
+	classes("pack:1 l3:4 l2:4 core:1 pu:2", c);
+	EXPECT_CLASS(c, IK_CLASS_SMT, 0, 1);
+	EXPECT_CLASS(c, IK_CLASS_SHARED_L3, 0, 2);
+	EXPECT_CLASS(c, IK_CLASS_SAME_PACKAGE, 0, 8);
+	cr_expect_not(c[IK_CLASS_CROSS_PACKAGE].present);
+}
+
+Test(classes, numa_nodes_inside_one_package)
+{
+	struct ik_class_pair c[IK_NCLASSES];
+
+	/* sub-NUMA clustering: two nodes, each with its own L3 */
+	classes("pack:1 [numa] group:2 [numa] l3:1 core:4 pu:1", c);
+	EXPECT_CLASS(c, IK_CLASS_SHARED_L3, 0, 1);
+	EXPECT_CLASS(c, IK_CLASS_SAME_PACKAGE, 0, 4);
+	EXPECT_CLASS(c, IK_CLASS_CROSS_NUMA, 0, 4);
+}
+
+Test(classes, hundreds_of_cpus_classify, .timeout = 10)
+{
+	struct ik_class_pair c[IK_NCLASSES];
+
+	classes("pack:4 [numa] l3:4 l2:8 core:1 pu:2", c); /* 256 PUs */
+	for (int k = 0; k < IK_NCLASSES; k++)
+		if (k != IK_CLASS_SHARED_L2)
+			cr_expect(c[k].present, "%s missing",
+				  ik_class_key((enum ik_class)k));
+	EXPECT_CLASS(c, IK_CLASS_CROSS_PACKAGE, 0, 64);
+}
