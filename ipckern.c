@@ -94,6 +94,19 @@ static void usage(FILE *f)
 		"  --raw FILE       also write every round trip in ns, one per "
 		"line\n"
 		"                   (one method and one mode only)\n"
+		"  --classes        find one pair per topology class (same PU, "
+		"SMT,\n"
+		"                   shared L2/L3, different L3 in a package, "
+		"different\n"
+		"                   packages, different NUMA nodes) and run "
+		"the methods\n"
+		"                   on each; absent classes are listed as "
+		"absent\n"
+		"  --dry-run        with --classes: list the pairs, run "
+		"nothing\n"
+		"  --topology FILE  classify another machine from its lstopo "
+		"XML export\n"
+		"                   (with --classes --dry-run)\n"
 		"  --kernel NAME    pingpong (default: round trips) or stream "
 		"(A sends,\n"
 		"                   B receives: messages/s, bytes/s, one-way "
@@ -535,6 +548,9 @@ enum {
 	OPT_RATE,
 	OPT_GAP,
 	OPT_PAIRS,
+	OPT_CLASSES,
+	OPT_DRY_RUN,
+	OPT_TOPOLOGY,
 	OPT_GAP_MODE,
 	OPT_LIST,
 	OPT_VERSION,
@@ -560,6 +576,9 @@ static const struct option long_opts[] = {
 	{"rate", required_argument, NULL, OPT_RATE},
 	{"gap", required_argument, NULL, OPT_GAP},
 	{"pairs", required_argument, NULL, OPT_PAIRS},
+	{"classes", no_argument, NULL, OPT_CLASSES},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"topology", required_argument, NULL, OPT_TOPOLOGY},
 	{"gap-mode", required_argument, NULL, OPT_GAP_MODE},
 	{"list", no_argument, NULL, OPT_LIST},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -606,6 +625,15 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			break;
 		case OPT_SIZE:
 			c->nsizes = parse_size_list("--size", optarg, c->sizes);
+			break;
+		case OPT_CLASSES:
+			c->classes = true;
+			break;
+		case OPT_DRY_RUN:
+			c->dry_run = true;
+			break;
+		case OPT_TOPOLOGY:
+			c->topology = optarg;
 			break;
 		case OPT_PAIRS:
 			c->npairs = parse_pairs(optarg, c->pairs);
@@ -717,6 +745,16 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 				"auto",
 				pin_arg);
 	}
+	if (c->dry_run && !c->classes)
+		usage_error("--dry-run: applies to --classes");
+	if (c->topology && !c->dry_run)
+		usage_error("--topology %s: describes another machine, so it "
+			    "only goes with --classes --dry-run",
+			    c->topology);
+	if (c->classes && c->pinned)
+		usage_error("--classes picks its own pairs; drop --pin");
+	if (c->classes && (c->npairs > 1 || c->pairs[0] > 1))
+		usage_error("--classes runs one pair at a time; drop --pairs");
 	c->size = c->sizes[0];
 	c->buffer = c->buffers[0];
 	c->gap_ns = c->gaps[0];
@@ -737,6 +775,30 @@ static int measure(const struct ik_config *run,
 		fprintf(stderr, "ipckern: %s (%s, %zu B): %s\n", ops->name,
 			ik_mode_name(mode), run->size, res->errmsg);
 	return ret;
+}
+
+/* --classes: one run pinned to each present class's pair; rows made. */
+static unsigned run_classes(const struct ik_config *run,
+			    const struct ik_class_pair *classes,
+			    const struct ik_transport_ops *ops,
+			    enum ik_mode mode, const struct ik_topo *topo,
+			    const struct ik_timer *timer, struct ik_result *res,
+			    bool *failed)
+{
+	unsigned k, n = 0;
+
+	for (k = 0; k < IK_NCLASSES && !interrupted; k++) {
+		struct ik_config one = *run;
+
+		if (!classes[k].present)
+			continue;
+		one.pinned = true;
+		one.pin[0] = classes[k].cpu[0];
+		one.pin[1] = classes[k].cpu[1];
+		*failed |= measure(&one, ops, mode, topo, timer, &res[n]) != 0;
+		res[n++].cls = (int)k;
+	}
+	return n;
 }
 
 struct pair_job {
@@ -862,16 +924,37 @@ int main(int argc, char **argv)
 	bool pin_auto = false, failed = false;
 	unsigned i, m, z, b, gp, pr, rows, n = 0;
 	char note[4][200];
+	struct ik_class_pair classes[IK_NCLASSES];
 	int ret;
 
 	parse_args(argc, argv, &cfg, &pin_auto);
-	ret = ik_topo_load(&topo, NULL);
+	if (cfg.topology && access(cfg.topology, R_OK) < 0)
+		usage_error("--topology %s: cannot open it: %s", cfg.topology,
+			    strerror(errno));
+	ret = ik_topo_load(&topo, cfg.topology);
+	if (ret && cfg.topology)
+		usage_error(
+			"--topology %s: not an hwloc XML topology (make one "
+			"with: lstopo --of xml FILE.xml)",
+			cfg.topology);
 	if (ret) {
 		fprintf(stderr,
 			"ipckern: cannot read the CPU topology (hwloc): "
 			"%s\n",
 			strerror(-ret));
 		return EXIT_RUNTIME;
+	}
+	if (cfg.classes) {
+		ik_topo_classes(&topo, classes);
+		rep.classes = classes;
+		rep.topology = cfg.topology;
+	}
+	if (cfg.classes && cfg.dry_run) {
+		rep.cfg = &cfg;
+		ret = cfg.output ? ik_report_write_file(&rep, cfg.output)
+				 : ik_report_write(&rep, stdout);
+		ik_topo_free(&topo);
+		return ret ? EXIT_RUNTIME : 0;
 	}
 	if (pin_auto && ik_topo_default_pair(&topo, cfg.pin)) {
 		fprintf(stderr, "ipckern: --pin auto: no usable CPU found\n");
@@ -887,6 +970,8 @@ int main(int argc, char **argv)
 	ik_machine_read(&machine, "");
 	for (i = 0, rows = 0; i < cfg.npairs; i++)
 		rows += cfg.pairs[i] == 1 ? 1 : cfg.pairs[i] + 1;
+	if (cfg.classes)
+		rows = IK_NCLASSES;
 	results = calloc((size_t)cfg.nmethods * cfg.nsizes * cfg.nbuffers *
 				 cfg.ngaps * cfg.nmodes * rows,
 			 sizeof(*results));
@@ -943,6 +1028,15 @@ int main(int argc, char **argv)
 					run.size = cfg.sizes[z];
 					run.buffer = cfg.buffers[b];
 					run.gap_ns = cfg.gaps[gp / cfg.nmodes];
+					if (cfg.classes) {
+						n += run_classes(&run, classes,
+								 cfg.methods[i],
+								 cfg.modes[m],
+								 &topo, &timer,
+								 &results[n],
+								 &failed);
+						continue;
+					}
 					for (pr = 0; pr < cfg.npairs; pr++) {
 						unsigned np = cfg.pairs[pr];
 

@@ -55,6 +55,9 @@ struct ik_config {
 	const char *output;   /* NULL: stdout */
 	const char *raw;      /* NULL: no raw samples */
 	struct ik_gate *gate; /* --pairs: the gate all pairs start from */
+	bool classes;	      /* --classes: one run per topology class */
+	bool dry_run;	      /* --dry-run: list the classes, run nothing */
+	const char *topology; /* --topology FILE.xml, or NULL */
 	unsigned pairs[IK_MAX_SWEEP]; /* --pairs list */
 	unsigned npairs;
 	/* set asynchronously (SIGINT/SIGTERM) to end the run */
@@ -108,6 +111,7 @@ struct ik_result {
 	bool is_stream;
 	struct ik_stream_result stream;
 	int pair_index;	 /* 0.., or -1 for the sum of all pairs */
+	int cls;	 /* enum ik_class under --classes, else -1 */
 	unsigned npairs; /* pairs run at once (0 or 1: alone) */
 	int err;	 /* 0, or the -errno that ended the run */
 	char errmsg[200];

@@ -22,6 +22,7 @@ void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
 	res->size = cfg->size;
 	res->buffer = cfg->buffer;
 	res->gap_ns = cfg->gap_ns;
+	res->cls = -1;
 	if (cfg->pinned)
 		ik_topo_classify(topo, cfg->pin[0], cfg->pin[1], &res->pair);
 	else

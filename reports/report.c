@@ -31,7 +31,11 @@ static const struct ik_result *line_for(const struct ik_report *r,
 		    r->results[i].mode == res->mode &&
 		    r->results[i].size == res->size &&
 		    r->results[i].buffer == res->buffer &&
-		    r->results[i].gap_ns == res->gap_ns && !r->results[i].err)
+		    r->results[i].gap_ns == res->gap_ns &&
+		    r->results[i].cls == res->cls &&
+		    r->results[i].pair.cpu[0] == res->pair.cpu[0] &&
+		    r->results[i].pair.cpu[1] == res->pair.cpu[1] &&
+		    !r->results[i].err)
 			return &r->results[i];
 	return NULL;
 }
@@ -86,8 +90,8 @@ static void describe_pair(const struct ik_result *res, char *b, size_t n)
 				       : ", same NUMA node");
 }
 
-/* set per report: whether rows carry a pair column */
-static bool pairs_shown;
+/* set per report: whether rows carry a pair column, a class column */
+static bool pairs_shown, classes_shown;
 
 /* "64", "4k", "1m": sizes as users type them */
 static const char *fmt_bytes(char *b, size_t n, size_t v)
@@ -111,6 +115,10 @@ static void row_key(FILE *f, const struct ik_result *res, bool gaps)
 {
 	char s[24], b[24], g[24];
 
+	if (classes_shown)
+		fprintf(f, "%-13s ",
+			res->cls >= 0 ? ik_class_key((enum ik_class)res->cls)
+				      : "-");
 	if (pairs_shown) {
 		char pr[24];
 
@@ -133,6 +141,8 @@ static void row_key(FILE *f, const struct ik_result *res, bool gaps)
 
 static void head_key(FILE *f, bool gaps)
 {
+	if (classes_shown)
+		fprintf(f, "%-13s ", "class");
 	if (pairs_shown)
 		fprintf(f, "%-7s ", "pair");
 	fprintf(f, "%-10s %-7s %6s %6s ", "method", "mode", "size", "buffer");
@@ -240,9 +250,125 @@ static void stream_table(const struct ik_report *r, FILE *f)
 		   "B reads it, so latency grows with the backlog.\n");
 }
 
+static json_t *classes_json(const struct ik_class_pair *c)
+{
+	json_t *a = json_array();
+	int k;
+
+	for (k = 0; k < IK_NCLASSES; k++)
+		json_array_append_new(
+			a,
+			json_pack("{s:s,s:b,s:o}", "class",
+				  ik_class_key((enum ik_class)k), "present",
+				  c[k].present, "cpus",
+				  c[k].present ? json_pack("[ii]", c[k].cpu[0],
+							   c[k].cpu[1])
+					       : json_null()));
+	return a;
+}
+
+int ik_report_classes(const struct ik_report *r, FILE *f)
+{
+	const struct ik_class_pair *c = r->classes;
+	int k, ret;
+
+	if (r->cfg->format == IK_FMT_JSON) {
+		json_t *root = json_pack(
+			"{s:s,s:s}", "schema", IK_SCHEMA, "topology_source",
+			r->topology ? r->topology : "this machine");
+
+		json_object_set_new(root, "classes", classes_json(c));
+		ret = json_dumpf(root, f, JSON_INDENT(2));
+		json_decref(root);
+		fputc('\n', f);
+		return ret || ferror(f) ? -EIO : 0;
+	}
+	if (r->cfg->format == IK_FMT_CSV) {
+		fprintf(f, "class,present,cpu_a,cpu_b\n");
+		for (k = 0; k < IK_NCLASSES; k++)
+			fprintf(f, "%s,%d,%d,%d\n",
+				ik_class_key((enum ik_class)k), c[k].present,
+				c[k].present ? c[k].cpu[0] : -1,
+				c[k].present ? c[k].cpu[1] : -1);
+		return ferror(f) ? -EIO : 0;
+	}
+	fprintf(f, "topology: %s\n\n%-14s %-8s %s\n",
+		r->topology ? r->topology : "this machine", "class", "cpus",
+		"");
+	for (k = 0; k < IK_NCLASSES; k++) {
+		if (c[k].present)
+			fprintf(f, "%-14s %d,%-6d\n",
+				ik_class_key((enum ik_class)k), c[k].cpu[0],
+				c[k].cpu[1]);
+		else
+			fprintf(f, "%-14s absent (no such pair here)\n",
+				ik_class_key((enum ik_class)k));
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* --classes: methods down, classes across, p50/p99 in each cell. */
+static void classes_table(const struct ik_report *r, FILE *f)
+{
+	const struct ik_config *c = r->cfg;
+	char a[2][16];
+	unsigned i, m, k;
+
+	fprintf(f,
+		"\nby class (p50/p99 of the round trip; - = absent "
+		"here):\n%-10s %-7s",
+		"method", "mode");
+	for (k = 0; k < IK_NCLASSES; k++)
+		fprintf(f, " %15s", ik_class_key((enum ik_class)k));
+	fputc('\n', f);
+	for (i = 0; i < c->nmethods; i++)
+		for (m = 0; m < c->nmodes; m++) {
+			fprintf(f, "%-10s %-7s", c->methods[i]->name,
+				ik_mode_name(c->modes[m]));
+			for (k = 0; k < IK_NCLASSES; k++) {
+				const struct ik_result *hit = NULL;
+				char cell[40];
+				unsigned j;
+
+				for (j = 0; j < r->nresults; j++)
+					if (r->results[j].cls == (int)k &&
+					    r->results[j].ops ==
+						    c->methods[i] &&
+					    r->results[j].mode == c->modes[m])
+						hit = &r->results[j];
+				if (!hit)
+					snprintf(cell, sizeof(cell), "-");
+				else if (hit->err)
+					snprintf(cell, sizeof(cell), "failed");
+				else
+					snprintf(
+						cell, sizeof(cell), "%s/%s",
+						fmt_ns(a[0], 16,
+						       (double)ik_hist_percentile(
+							       &hit->hist, 50)),
+						fmt_ns(a[1], 16,
+						       (double)ik_hist_percentile(
+							       &hit->hist,
+							       99)));
+				fprintf(f, " %15s", cell);
+			}
+			fputc('\n', f);
+		}
+	fprintf(f, "class pairs:");
+	for (k = 0; k < IK_NCLASSES; k++)
+		if (r->classes[k].present)
+			fprintf(f, " %s %d,%d;", ik_class_key((enum ik_class)k),
+				r->classes[k].cpu[0], r->classes[k].cpu[1]);
+		else
+			fprintf(f, " %s absent;",
+				ik_class_key((enum ik_class)k));
+	fputc('\n', f);
+}
+
 int ik_report_table(const struct ik_report *r, FILE *f)
 {
 	pairs_shown = has_pairs(r->cfg);
+	classes_shown = r->classes != NULL;
 	const struct ik_config *c = r->cfg;
 	const struct ik_machine *m = r->machine;
 	const struct ik_timer *t = r->timer;
@@ -275,7 +401,9 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		fprintf(f, " at %.1f MHz", t->tsc_mhz);
 	fprintf(f, ", %.1f ns per read, %.1f ns resolution (%s)\n",
 		t->read_cost_ns, t->resolution_ns, t->why);
-	if (r->nresults) {
+	if (r->classes) {
+		fprintf(f, "pairs:   one per topology class (class column)\n");
+	} else if (r->nresults) {
 		describe_pair(&r->results[0], pair, sizeof(pair));
 		fprintf(f, "pair:    %s\n", pair);
 	}
@@ -353,6 +481,8 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	if (any_line)
 		fprintf(f, "x line: p50 over line's p50 on the same pair and "
 			   "mode: the cost above bouncing one cache line.\n");
+	if (r->classes)
+		classes_table(r, f);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -478,6 +608,10 @@ static json_t *result_json(const struct ik_report *r,
 	json_object_set_new(o, "size", json_integer((json_int_t)res->size));
 	json_object_set_new(o, "buffer", json_integer((json_int_t)res->buffer));
 	json_object_set_new(o, "gap_ns", json_integer((json_int_t)res->gap_ns));
+	if (res->cls >= 0)
+		json_object_set_new(
+			o, "class",
+			json_string(ik_class_key((enum ik_class)res->cls)));
 	if (res->npairs > 1) {
 		json_object_set_new(o, "pairs_at_once",
 				    json_integer((json_int_t)res->npairs));
@@ -605,6 +739,8 @@ int ik_report_json(const struct ik_report *r, FILE *f)
 	for (i = 0; i < r->nnotes; i++)
 		json_array_append_new(notes, json_string(r->notes[i]));
 	json_object_set_new(root, "notes", notes);
+	if (r->classes)
+		json_object_set_new(root, "classes", classes_json(r->classes));
 	for (i = 0; i < r->nresults; i++)
 		json_array_append_new(res, result_json(r, &r->results[i]));
 	json_object_set_new(root, "results", res);
@@ -660,6 +796,8 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 
 int ik_report_write(const struct ik_report *r, FILE *f)
 {
+	if (r->classes && r->cfg->dry_run)
+		return ik_report_classes(r, f);
 	switch (r->cfg->format) {
 	case IK_FMT_JSON:
 		return ik_report_json(r, f);

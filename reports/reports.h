@@ -63,6 +63,7 @@ struct ik_config;
 struct ik_result;
 struct ik_machine;
 struct ik_timer;
+struct ik_class_pair;
 
 /* Everything a report shows; the writers only read it. */
 struct ik_report {
@@ -72,6 +73,7 @@ struct ik_report {
 	const struct ik_result *results;
 	unsigned nresults;
 	const char *topology; /* where the topology came from */
+	const struct ik_class_pair *classes; /* --classes: IK_NCLASSES, or NULL */
 	const char *notes[8]; /* run-wide remarks, e.g. "unpinned" */
 	unsigned nnotes;
 };
@@ -83,6 +85,9 @@ int ik_report_write(const struct ik_report *r, FILE *f);
 int ik_report_table(const struct ik_report *r, FILE *f);
 int ik_report_json(const struct ik_report *r, FILE *f);
 int ik_report_csv(const struct ik_report *r, FILE *f);
+
+/* --classes --dry-run: the representative pair of each class. */
+int ik_report_classes(const struct ik_report *r, FILE *f);
 
 /* Write to path atomically: a temp file beside it, then rename. */
 int ik_report_write_file(const struct ik_report *r, const char *path);

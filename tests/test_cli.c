@@ -324,6 +324,106 @@ Test(cli, pairs_run_together_and_add_a_sum_row, .timeout = 60)
 	}
 }
 
+static json_t *class_of(json_t *classes, const char *name)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(
+		classes, i,
+		c) if (!strcmp(json_string_value(json_object_get(c, "class")),
+			       name)) return c;
+	return NULL;
+}
+
+static void expect_class(json_t *classes, const char *name, int a, int b)
+{
+	json_t *c = class_of(classes, name);
+	json_t *cpus = json_object_get(c, "cpus");
+
+	cr_assert_not_null(c, "no class %s", name);
+	if (a < 0) {
+		cr_expect(json_is_false(json_object_get(c, "present")),
+			  "%s should be absent", name);
+		return;
+	}
+	cr_expect(json_is_true(json_object_get(c, "present")), "%s", name);
+	cr_expect_eq(json_integer_value(json_array_get(cpus, 0)), a, "%s",
+		     name);
+	cr_expect_eq(json_integer_value(json_array_get(cpus, 1)), b, "%s",
+		     name);
+}
+
+Test(cli, xeon_xml_classes_are_smt_0_4_and_shared_l3_0_1)
+{
+	struct out o;
+	json_t *r =
+		json_run((const char *const[]){"--topology",
+					       IK_TESTDATA "/xeon-e5-1620.xml",
+					       "--classes", "--dry-run",
+					       "--format", "json", NULL},
+			 &o);
+	json_t *c = json_object_get(r, "classes");
+
+	expect_class(c, "same-pu", 0, 0);
+	expect_class(c, "smt", 0, 4);
+	expect_class(c, "shared-l3", 0, 1);
+	expect_class(c, "shared-l2", -1, -1);
+	expect_class(c, "cross-package", -1, -1);
+	expect_class(c, "cross-numa", -1, -1);
+	json_decref(r);
+	free(o.stdout_text);
+}
+
+Test(cli, two_socket_xml_has_cross_package_and_cross_numa_pairs)
+{
+	struct out o;
+	json_t *r =
+		json_run((const char *const[]){"--topology",
+					       IK_TESTDATA "/two-socket.xml",
+					       "--classes", "--dry-run",
+					       "--format", "json", NULL},
+			 &o);
+	json_t *c = json_object_get(r, "classes");
+
+	expect_class(c, "smt", 0, 1);
+	expect_class(c, "cross-package", 0, 16);
+	expect_class(c, "cross-numa", 0, 16);
+	json_decref(r);
+	free(o.stdout_text);
+}
+
+Test(cli, bad_topologies_and_class_options_are_refused)
+{
+	BAD("cannot open it", "--topology", "/nonexistent/x.xml", "--classes",
+	    "--dry-run");
+	BAD("not an hwloc XML topology", "--topology",
+	    IK_TESTDATA "/not-a-topology.xml", "--classes", "--dry-run");
+	BAD("only goes with --classes --dry-run", "--topology",
+	    IK_TESTDATA "/xeon-e5-1620.xml");
+	BAD("--dry-run: applies to --classes", "--dry-run");
+	BAD("drop --pin", "--classes", "--pin", "0,1");
+}
+
+Test(cli, classes_run_each_present_class, .timeout = 60)
+{
+	struct out o;
+	json_t *r = json_run((const char *const[]){"--classes", "--method",
+						   "pipe", "--iters", "300",
+						   "--format", "json", NULL},
+			     &o);
+	json_t *res = json_object_get(r, "results"), *x;
+	size_t i, present = 0;
+
+	json_array_foreach(json_object_get(r, "classes"), i, x) present +=
+		json_is_true(json_object_get(x, "present"));
+	cr_expect_eq(json_array_size(res), present);
+	json_array_foreach(res, i, x)
+		cr_expect_not_null(json_object_get(x, "class"));
+	json_decref(r);
+	free(o.stdout_text);
+}
+
 Test(cli, a_refused_run_writes_no_output_file)
 {
 	char path[] = "/tmp/ipckern-cli-XXXXXX";
