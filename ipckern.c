@@ -94,6 +94,11 @@ static void usage(FILE *f)
 		"  --raw FILE       also write every round trip in ns, one per "
 		"line\n"
 		"                   (one method and one mode only)\n"
+		"  --machine        describe this machine (CPU, topology, "
+		"caches, NUMA,\n"
+		"                   isolation, governor, timer, kernel, "
+		"mitigations) and\n"
+		"                   exit; JSON reports embed the same\n"
 		"  --classes        find one pair per topology class (same PU, "
 		"SMT,\n"
 		"                   shared L2/L3, different L3 in a package, "
@@ -549,6 +554,7 @@ enum {
 	OPT_GAP,
 	OPT_PAIRS,
 	OPT_CLASSES,
+	OPT_MACHINE,
 	OPT_DRY_RUN,
 	OPT_TOPOLOGY,
 	OPT_GAP_MODE,
@@ -577,6 +583,7 @@ static const struct option long_opts[] = {
 	{"gap", required_argument, NULL, OPT_GAP},
 	{"pairs", required_argument, NULL, OPT_PAIRS},
 	{"classes", no_argument, NULL, OPT_CLASSES},
+	{"machine", no_argument, NULL, OPT_MACHINE},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"topology", required_argument, NULL, OPT_TOPOLOGY},
 	{"gap-mode", required_argument, NULL, OPT_GAP_MODE},
@@ -625,6 +632,9 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			break;
 		case OPT_SIZE:
 			c->nsizes = parse_size_list("--size", optarg, c->sizes);
+			break;
+		case OPT_MACHINE:
+			c->machine = true;
 			break;
 		case OPT_CLASSES:
 			c->classes = true;
@@ -923,7 +933,7 @@ int main(int argc, char **argv)
 	struct ik_report rep = {0};
 	bool pin_auto = false, failed = false;
 	unsigned i, m, z, b, gp, pr, rows, n = 0;
-	char note[4][200];
+	char note[8][200];
 	struct ik_class_pair classes[IK_NCLASSES];
 	int ret;
 
@@ -948,6 +958,19 @@ int main(int argc, char **argv)
 		ik_topo_classes(&topo, classes);
 		rep.classes = classes;
 		rep.topology = cfg.topology;
+	}
+	if (cfg.machine) {
+		char summary[1024];
+
+		ik_timer_init(&timer);
+		ik_machine_read(&machine, "");
+		ik_topo_summary(&topo, summary, sizeof(summary));
+		rep.cfg = &cfg;
+		rep.machine = &machine;
+		rep.timer = &timer;
+		ret = ik_report_machine(&rep, summary, stdout);
+		ik_topo_free(&topo);
+		return ret ? EXIT_RUNTIME : 0;
 	}
 	if (cfg.classes && cfg.dry_run) {
 		rep.cfg = &cfg;
@@ -1008,13 +1031,20 @@ int main(int argc, char **argv)
 			rep.nnotes++;
 		}
 	}
-	if (machine.hypervisor) {
-		snprintf(
-			note[rep.nnotes], sizeof(note[0]),
-			"running under a hypervisor: blocking wake-ups include "
-			"the host's vCPU scheduling, and tails are noisier");
-		rep.notes[rep.nnotes] = note[rep.nnotes];
-		rep.nnotes++;
+	{
+		/* noise warnings: one line each on stderr, and in the report */
+		char warn[4][200];
+		unsigned w,
+			k = ik_machine_warnings(&machine, cfg.pin,
+						cfg.pinned ? 2 : 0, warn, 4);
+
+		for (w = 0; w < k && rep.nnotes < IK_ARRAY_SIZE(rep.notes);
+		     w++) {
+			fprintf(stderr, "ipckern: warning: %s\n", warn[w]);
+			memcpy(note[rep.nnotes], warn[w], sizeof(note[0]));
+			rep.notes[rep.nnotes] = note[rep.nnotes];
+			rep.nnotes++;
+		}
 	}
 	for (i = 0; i < cfg.nmethods && !interrupted; i++)
 		for (z = 0; z < cfg.nsizes && !interrupted; z++)

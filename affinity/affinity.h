@@ -95,6 +95,9 @@ int ik_topo_classes(const struct ik_topo *tp,
 		    struct ik_class_pair out[IK_NCLASSES]);
 const char *ik_class_key(enum ik_class c);
 
+/* "1 package(s), 2 core(s), ...; L2 512 KiB x 2, shared by 1 PU(s)" */
+void ik_topo_summary(const struct ik_topo *tp, char *buf, size_t len);
+
 /* For people: "SMT siblings of one core"; the NUMA flag is separate. */
 const char *ik_relation_name(enum ik_relation r);
 /* Short token for JSON/CSV: "same-pu", "smt", "shared-l2", ... */

@@ -291,3 +291,45 @@ int ik_topo_classes(const struct ik_topo *tp,
 	hwloc_bitmap_foreach_end();
 	return 0;
 }
+
+void ik_topo_summary(const struct ik_topo *tp, char *buf, size_t len)
+{
+	hwloc_topology_t t = tp->t;
+	int pkgs = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PACKAGE);
+	int cores = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE);
+	int pus = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU);
+	int nodes = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE);
+	size_t used;
+	int d;
+
+	snprintf(buf, len,
+		 "%d package(s), %d core(s), %d PU(s), SMT %s, %d "
+		 "NUMA node(s)",
+		 pkgs, cores, pus, pus > cores ? "on" : "off", nodes);
+	/* caches: per level, size and how many PUs share one */
+	for (d = 1; d <= 5; d++) {
+		hwloc_obj_type_t ty;
+		hwloc_obj_t c;
+
+		if (hwloc_get_cache_type_depth(t, (unsigned)d,
+					       HWLOC_OBJ_CACHE_DATA) < 0 &&
+		    hwloc_get_cache_type_depth(t, (unsigned)d,
+					       HWLOC_OBJ_CACHE_UNIFIED) < 0)
+			continue;
+		ty = d == 1   ? HWLOC_OBJ_L1CACHE
+		     : d == 2 ? HWLOC_OBJ_L2CACHE
+		     : d == 3 ? HWLOC_OBJ_L3CACHE
+		     : d == 4 ? HWLOC_OBJ_L4CACHE
+			      : HWLOC_OBJ_L5CACHE;
+		c = hwloc_get_obj_by_type(t, ty, 0);
+		if (!c)
+			continue;
+		used = strlen(buf);
+		snprintf(buf + used, len - used,
+			 "; L%d %llu KiB x %d, shared "
+			 "by %d PU(s)",
+			 d, (unsigned long long)c->attr->cache.size >> 10,
+			 hwloc_get_nbobjs_by_type(t, ty),
+			 hwloc_bitmap_weight(c->cpuset));
+	}
+}

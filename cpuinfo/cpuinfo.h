@@ -73,7 +73,18 @@ struct ik_machine {
 	char kernel[160]; /* uname -srm */
 	char hostname[64];
 	char clocksource[32];
-	bool hypervisor; /* CPU flag "hypervisor" */
+	bool hypervisor;   /* CPU flag "hypervisor" */
+	char online[64];   /* /sys/devices/system/cpu/online */
+	char smt[32];	   /* smt/control: on, off, notsupported, ... */
+	char isolated[64]; /* isolcpus list; "none" if empty */
+	char nohz_full[64];
+	char governor[32];		/* cpu0's scaling_governor */
+	long cur_khz, min_khz, max_khz; /* cpu0; -1 when unknown */
+	char boost[16];			/* on, off or unknown */
+	double load1;			/* 1-minute load average; -1 unknown */
+	char numa_distances[256];	/* "node0: 10 21; node1: 21 10" */
+	char cmdline[1024];
+	char vulns[2048]; /* "name: state" joined by "; " */
 };
 
 /*
@@ -81,5 +92,13 @@ struct ik_machine {
  * /sys; tests point it at sample trees). Missing fields say "unknown".
  */
 int ik_machine_read(struct ik_machine *m, const char *root);
+
+/*
+ * Reasons results will be noisy, one line each, for pinned CPUs cpus[n]
+ * (n may be 0): governor not performance, a VM, CPUs not isolated, load
+ * above half the CPUs. Returns how many were written (at most max).
+ */
+unsigned ik_machine_warnings(const struct ik_machine *m, const int *cpus,
+			     unsigned n, char (*out)[200], unsigned max);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "cpuinfo.h"
@@ -82,6 +83,119 @@ static void read_cpuinfo(struct ik_machine *m, const char *root)
 		m->online_cpus = cpus;
 }
 
+/* First line of root+path into out, trimmed; false if unreadable. */
+static bool read_line(const char *root, const char *path, char *out, size_t len)
+{
+	FILE *f = open_under(root, path);
+	bool ok = false;
+
+	if (f) {
+		if (fgets(out, (int)len, f)) {
+			out[strcspn(out, "\n")] = 0;
+			ok = true;
+		}
+		fclose(f);
+	}
+	return ok;
+}
+
+static long read_long(const char *root, const char *path)
+{
+	char b[64];
+
+	return read_line(root, path, b, sizeof(b)) ? atol(b) : -1;
+}
+
+static void read_vulns(struct ik_machine *m, const char *root)
+{
+	const char *dir = "/sys/devices/system/cpu/vulnerabilities";
+	char full[512], path[600], v[256];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(full, sizeof(full), "%s%s", root, dir);
+	d = opendir(full);
+	if (!d)
+		return;
+	m->vulns[0] = 0;
+	while ((e = readdir(d))) {
+		size_t used = strlen(m->vulns);
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (!read_line(root, path, v, sizeof(v)))
+			continue;
+		snprintf(m->vulns + used, sizeof(m->vulns) - used, "%s%s: %s",
+			 used ? "; " : "", e->d_name, v);
+	}
+	closedir(d);
+}
+
+static void read_numa(struct ik_machine *m, const char *root)
+{
+	char path[128], v[128];
+	int n;
+
+	m->numa_distances[0] = 0;
+	for (n = 0; n < 64; n++) {
+		size_t used = strlen(m->numa_distances);
+
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/node/node%d/distance", n);
+		if (!read_line(root, path, v, sizeof(v)))
+			break;
+		snprintf(m->numa_distances + used,
+			 sizeof(m->numa_distances) - used, "%snode%d: %s",
+			 used ? "; " : "", n, v);
+	}
+	if (!m->numa_distances[0])
+		strcpy(m->numa_distances, "unknown");
+}
+
+static void read_sys(struct ik_machine *m, const char *root)
+{
+	const char *cpu = "/sys/devices/system/cpu";
+	char path[256], v[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/online", cpu);
+	read_line(root, path, m->online, sizeof(m->online));
+	snprintf(path, sizeof(path), "%s/smt/control", cpu);
+	read_line(root, path, m->smt, sizeof(m->smt));
+	snprintf(path, sizeof(path), "%s/isolated", cpu);
+	if (read_line(root, path, m->isolated, sizeof(m->isolated)) &&
+	    !m->isolated[0])
+		strcpy(m->isolated, "none");
+	snprintf(path, sizeof(path), "%s/nohz_full", cpu);
+	if (read_line(root, path, m->nohz_full, sizeof(m->nohz_full)) &&
+	    (!m->nohz_full[0] || !strcmp(m->nohz_full, "(null)")))
+		strcpy(m->nohz_full, "none");
+	snprintf(path, sizeof(path), "%s/cpu0/cpufreq/scaling_governor", cpu);
+	read_line(root, path, m->governor, sizeof(m->governor));
+	snprintf(path, sizeof(path), "%s/cpu0/cpufreq/scaling_cur_freq", cpu);
+	m->cur_khz = read_long(root, path);
+	snprintf(path, sizeof(path), "%s/cpu0/cpufreq/cpuinfo_min_freq", cpu);
+	m->min_khz = read_long(root, path);
+	snprintf(path, sizeof(path), "%s/cpu0/cpufreq/cpuinfo_max_freq", cpu);
+	m->max_khz = read_long(root, path);
+	snprintf(path, sizeof(path), "%s/cpufreq/boost", cpu);
+	if (read_line(root, path, v, sizeof(v)))
+		strcpy(m->boost, atoi(v) ? "on" : "off");
+	snprintf(path, sizeof(path), "%s/intel_pstate/no_turbo", cpu);
+	if (read_line(root, path, v, sizeof(v)))
+		strcpy(m->boost, atoi(v) ? "off" : "on");
+	read_line(root, "/proc/cmdline", m->cmdline, sizeof(m->cmdline));
+	f = open_under(root, "/proc/loadavg");
+	if (f) {
+		if (fscanf(f, "%lf", &m->load1) != 1)
+			m->load1 = -1;
+		fclose(f);
+	}
+	read_vulns(m, root);
+	read_numa(m, root);
+}
+
 int ik_machine_read(struct ik_machine *m, const char *root)
 {
 	struct utsname u;
@@ -95,7 +209,17 @@ int ik_machine_read(struct ik_machine *m, const char *root)
 	strcpy(m->clocksource, "unknown");
 	m->family = m->cpu_model = m->stepping = -1;
 	m->online_cpus = -1;
+	strcpy(m->online, "unknown");
+	strcpy(m->smt, "unknown");
+	strcpy(m->isolated, "unknown");
+	strcpy(m->nohz_full, "unknown");
+	strcpy(m->governor, "unknown");
+	strcpy(m->boost, "unknown");
+	strcpy(m->cmdline, "unknown");
+	strcpy(m->vulns, "unknown");
+	m->load1 = -1;
 	read_cpuinfo(m, root);
+	read_sys(m, root);
 	f = open_under(root, "/sys/devices/system/clocksource/clocksource0/"
 			     "current_clocksource");
 	if (f) {
@@ -115,4 +239,58 @@ int ik_machine_read(struct ik_machine *m, const char *root)
 		set_str(m->hostname, sizeof(m->hostname), u.nodename);
 	}
 	return 0;
+}
+
+/* Is cpu in a "0-3,8" style list? */
+static bool in_list(const char *list, int cpu)
+{
+	const char *p = list;
+
+	while (*p) {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+
+		if (end == p)
+			return false;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		if (cpu >= a && cpu <= b)
+			return true;
+		p = *end == ',' ? end + 1 : end;
+		if (*p && *p != ',' && (*p < '0' || *p > '9'))
+			return false;
+	}
+	return false;
+}
+
+unsigned ik_machine_warnings(const struct ik_machine *m, const int *cpus,
+			     unsigned n, char (*out)[200], unsigned max)
+{
+	unsigned k = 0, i;
+
+	if (k < max && strcmp(m->governor, "unknown") &&
+	    strcmp(m->governor, "performance"))
+		snprintf(out[k++], 200,
+			 "CPU frequency governor is %s, not performance: "
+			 "clock speed may change under the measurement",
+			 m->governor);
+	if (k < max && m->hypervisor)
+		snprintf(out[k++], 200,
+			 "running in a VM: the host schedules our vCPUs and "
+			 "tails are noisier");
+	for (i = 0; i < n && k < max; i++)
+		if (!in_list(m->isolated, cpus[i])) {
+			snprintf(out[k++], 200,
+				 "CPU %d is not isolated (isolcpus=%s): other "
+				 "tasks and interrupts may land on it",
+				 cpus[i], m->isolated);
+			break;
+		}
+	if (k < max && m->load1 >= 0 && m->online_cpus > 0 &&
+	    m->load1 > 0.5 * m->online_cpus)
+		snprintf(out[k++], 200,
+			 "load average %.2f is above half of the %d CPUs: "
+			 "others compete for them",
+			 m->load1, m->online_cpus);
+	return k;
 }

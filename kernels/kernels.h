@@ -56,6 +56,7 @@ struct ik_config {
 	const char *raw;      /* NULL: no raw samples */
 	struct ik_gate *gate; /* --pairs: the gate all pairs start from */
 	bool classes;	      /* --classes: one run per topology class */
+	bool machine;	      /* --machine: describe the machine, run nothing */
 	bool dry_run;	      /* --dry-run: list the classes, run nothing */
 	const char *topology; /* --topology FILE.xml, or NULL */
 	unsigned pairs[IK_MAX_SWEEP]; /* --pairs list */

@@ -89,6 +89,10 @@ int ik_report_csv(const struct ik_report *r, FILE *f);
 /* --classes --dry-run: the representative pair of each class. */
 int ik_report_classes(const struct ik_report *r, FILE *f);
 
+/* --machine: what this machine is, everything "unknown" it hides. */
+int ik_report_machine(const struct ik_report *r, const char *topo_summary,
+		      FILE *f);
+
 /* Write to path atomically: a temp file beside it, then rename. */
 int ik_report_write_file(const struct ik_report *r, const char *path);
 

@@ -663,8 +663,9 @@ Test(cli, ctrl_c_ends_the_run_with_exit_3_and_no_children_left, .timeout = 60)
 	close(ep[1]);
 	cr_assert(wait_children(pid, 2), "the two peers never started");
 	kill(pid, SIGINT);
-	n = read(ep[0], err, sizeof(err) - 1);
-	err[n > 0 ? n : 0] = 0;
+	for (size_t got = 0;
+	     (n = read(ep[0], err + got, sizeof(err) - 1 - got)) > 0;)
+		got += (size_t)n, err[got] = 0;
 	close(ep[0]);
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 3, "status %d: %s", st,

@@ -119,12 +119,12 @@ static void classes(const char *synthetic, struct ik_class_pair out[])
 	ik_topo_free(&tp);
 }
 
-#define EXPECT_CLASS(out, c, a, b)                                           \
-	do {                                                                 \
-		cr_expect((out)[c].present, "%s missing", ik_class_key(c)); \
-		cr_expect((out)[c].cpu[0] == (a) && (out)[c].cpu[1] == (b),  \
-			  "%s: got %d,%d", ik_class_key(c), (out)[c].cpu[0], \
-			  (out)[c].cpu[1]);                                  \
+#define EXPECT_CLASS(out, c, a, b)                                             \
+	do {                                                                   \
+		cr_expect((out)[c].present, "%s missing", ik_class_key(c));    \
+		cr_expect((out)[c].cpu[0] == (a) && (out)[c].cpu[1] == (b),    \
+			  "%s: got %d,%d", ik_class_key(c), (out)[c].cpu[0],   \
+			  (out)[c].cpu[1]);                                    \
 	} while (0)
 
 Test(classes, xeon_has_smt_and_shared_l3_only)

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine report read from sample /proc and /sys trees in
+ * tests/data: a full Xeon workstation, and a VM that exposes almost
+ * nothing, where every missing field must say "unknown", not guess.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "cpuinfo/cpuinfo.h"
+
+Test(machine, full_tree_reads_every_field)
+{
+	struct ik_machine m;
+
+	cr_assert_eq(ik_machine_read(&m, IK_TESTDATA "/root-full"), 0);
+	cr_expect_str_eq(m.vendor, "GenuineIntel");
+	cr_expect_str_eq(m.model, "Intel(R) Xeon(R) CPU E5-1620 0 @ 3.60GHz");
+	cr_expect_eq(m.family, 6);
+	cr_expect_eq(m.cpu_model, 45);
+	cr_expect_eq(m.stepping, 7);
+	cr_expect_eq(m.online_cpus, 2);
+	cr_expect_str_eq(m.online, "0-7");
+	cr_expect_str_eq(m.smt, "on");
+	cr_expect_str_eq(m.isolated, "2-3");
+	cr_expect_str_eq(m.nohz_full, "2-3");
+	cr_expect_str_eq(m.governor, "powersave");
+	cr_expect_eq(m.cur_khz, 1200000);
+	cr_expect_eq(m.max_khz, 3800000);
+	cr_expect_str_eq(m.boost, "on");
+	cr_expect_float_eq(m.load1, 3.5, 1e-9);
+	cr_expect_str_eq(m.numa_distances, "node0: 10 21; node1: 21 10");
+	cr_expect_str_eq(m.clocksource, "tsc");
+	cr_expect(strstr(m.cmdline, "isolcpus=2,3") != NULL);
+	cr_expect_str_eq(m.vulns, "meltdown: Mitigation: PTI");
+	cr_expect_not(m.hypervisor);
+}
+
+Test(machine, missing_fields_say_unknown)
+{
+	struct ik_machine m;
+
+	cr_assert_eq(ik_machine_read(&m, IK_TESTDATA "/root-missing"), 0);
+	cr_expect_str_eq(m.vendor, "unknown");
+	cr_expect_str_eq(m.model, "unknown");
+	cr_expect_eq(m.family, -1);
+	cr_expect_str_eq(m.governor, "unknown");
+	cr_expect_eq(m.cur_khz, -1);
+	cr_expect_str_eq(m.boost, "unknown");
+	cr_expect_str_eq(m.isolated, "unknown");
+	cr_expect_str_eq(m.numa_distances, "unknown");
+	cr_expect_str_eq(m.clocksource, "unknown");
+	cr_expect_str_eq(m.vulns, "unknown");
+	cr_expect_eq(m.load1, -1);
+	cr_expect(m.hypervisor);
+}
+
+Test(machine, warnings_name_what_makes_results_noisy)
+{
+	struct ik_machine m;
+	char w[4][200];
+	int cpus[2] = {2, 0};
+	unsigned n;
+
+	cr_assert_eq(ik_machine_read(&m, IK_TESTDATA "/root-full"), 0);
+	n = ik_machine_warnings(&m, cpus, 2, w, 4);
+	cr_assert_eq(n, 3, "got %u warnings", n);
+	cr_expect(strstr(w[0], "governor is powersave") != NULL, "%s", w[0]);
+	cr_expect(strstr(w[1], "CPU 0 is not isolated") != NULL, "%s", w[1]);
+	cr_expect(strstr(w[2], "load average 3.50") != NULL, "%s", w[2]);
+	cpus[1] = 3; /* both isolated now */
+	cr_expect_eq(ik_machine_warnings(&m, cpus, 2, w, 4), 2);
+}
