@@ -99,6 +99,12 @@ static void usage(FILE *f)
 		"                   isolation, governor, timer, kernel, "
 		"mitigations) and\n"
 		"                   exit; JSON reports embed the same\n"
+		"  --matrix         every ordered pair of --cpus (default: all "
+		"usable)\n"
+		"                   for one method: a heatmap of p50, the A->B "
+		"vs B->A\n"
+		"                   asymmetry, and CSV/JSON of every pair\n"
+		"  --cpus LIST      CPUs for --matrix, e.g. 0-3,8\n"
 		"  --classes        find one pair per topology class (same PU, "
 		"SMT,\n"
 		"                   shared L2/L3, different L3 in a package, "
@@ -265,6 +271,43 @@ bad:
 bad_nofree:
 	usage_error("--gap '%s': expected gaps up to 10 s separated by commas, "
 		    "in ns or with us/ms, e.g. 0,10us,1ms",
+		    arg);
+	return 0;
+}
+
+/* "0-3,8": CPU numbers for --matrix, as taskset -c takes them. */
+static unsigned parse_cpu_list(const char *arg, int *out)
+{
+	const char *p = arg;
+	unsigned n = 0;
+
+	while (*p) {
+		char *end;
+		long a, b;
+
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		a = b = strtol(p, &end, 10);
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
+				goto bad;
+			b = strtol(end + 1, &end, 10);
+		}
+		if (b < a || b > 100000 || n + (unsigned long)(b - a) >= 256)
+			goto bad;
+		for (; a <= b; a++)
+			out[n++] = (int)a;
+		p = end;
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			goto bad;
+	}
+	if (n)
+		return n;
+bad:
+	usage_error("--cpus '%s': expected CPU numbers like 0-3,8 (at most "
+		    "256)",
 		    arg);
 	return 0;
 }
@@ -555,6 +598,8 @@ enum {
 	OPT_PAIRS,
 	OPT_CLASSES,
 	OPT_MACHINE,
+	OPT_MATRIX,
+	OPT_CPUS,
 	OPT_DRY_RUN,
 	OPT_TOPOLOGY,
 	OPT_GAP_MODE,
@@ -584,6 +629,8 @@ static const struct option long_opts[] = {
 	{"pairs", required_argument, NULL, OPT_PAIRS},
 	{"classes", no_argument, NULL, OPT_CLASSES},
 	{"machine", no_argument, NULL, OPT_MACHINE},
+	{"matrix", no_argument, NULL, OPT_MATRIX},
+	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"topology", required_argument, NULL, OPT_TOPOLOGY},
 	{"gap-mode", required_argument, NULL, OPT_GAP_MODE},
@@ -632,6 +679,12 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			break;
 		case OPT_SIZE:
 			c->nsizes = parse_size_list("--size", optarg, c->sizes);
+			break;
+		case OPT_MATRIX:
+			c->matrix = true;
+			break;
+		case OPT_CPUS:
+			c->ncpus = parse_cpu_list(optarg, c->cpus);
 			break;
 		case OPT_MACHINE:
 			c->machine = true;
@@ -755,6 +808,15 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 				"auto",
 				pin_arg);
 	}
+	if (c->ncpus && !c->matrix)
+		usage_error("--cpus: applies to --matrix");
+	if (c->matrix && (c->nmethods != 1 || c->nmodes != 1))
+		usage_error("--matrix: measures one method in one mode; pick "
+			    "one --method");
+	if (c->matrix &&
+	    (c->pinned || c->classes || c->npairs > 1 || c->pairs[0] > 1))
+		usage_error("--matrix picks its own pairs; drop --pin, "
+			    "--classes and --pairs");
 	if (c->dry_run && !c->classes)
 		usage_error("--dry-run: applies to --classes");
 	if (c->topology && !c->dry_run)
@@ -808,6 +870,49 @@ static unsigned run_classes(const struct ik_config *run,
 		*failed |= measure(&one, ops, mode, topo, timer, &res[n]) != 0;
 		res[n++].cls = (int)k;
 	}
+	return n;
+}
+
+/*
+ * --matrix: every ordered pair (a, b), a != b, of cfg->cpus; a progress
+ * line on stderr when it is a terminal. Start-up per pair (channel,
+ * peers, pinning: all but the measured loops) is kept for the report.
+ */
+static unsigned run_matrix(const struct ik_config *run,
+			   const struct ik_transport_ops *ops,
+			   enum ik_mode mode, const struct ik_topo *topo,
+			   const struct ik_timer *timer, struct ik_result *res,
+			   bool *failed)
+{
+	unsigned a, b, n = 0, total = run->ncpus * (run->ncpus - 1);
+	bool tty = isatty(2);
+
+	for (a = 0; a < run->ncpus && !interrupted; a++)
+		for (b = 0; b < run->ncpus && !interrupted; b++) {
+			struct ik_config one = *run;
+			uint64_t t0;
+			double loops;
+
+			if (a == b)
+				continue;
+			if (tty)
+				fprintf(stderr,
+					"\rmatrix: pair %u of %u (%d->%d) ",
+					n + 1, total, run->cpus[a],
+					run->cpus[b]);
+			one.pinned = true;
+			one.pin[0] = run->cpus[a];
+			one.pin[1] = run->cpus[b];
+			t0 = ik_clock_ns();
+			*failed |= measure(&one, ops, mode, topo, timer,
+					   &res[n]) != 0;
+			loops = (double)(res[n].wall_ns + res[n].warmup_ns);
+			res[n].startup_ms =
+				((double)(ik_clock_ns() - t0) - loops) / 1e6;
+			n++;
+		}
+	if (tty)
+		fputc('\n', stderr);
 	return n;
 }
 
@@ -959,6 +1064,30 @@ int main(int argc, char **argv)
 		rep.classes = classes;
 		rep.topology = cfg.topology;
 	}
+	if (cfg.matrix) {
+		char allowed[256];
+		int cpu;
+
+		ik_topo_allowed_str(&topo, allowed, sizeof(allowed));
+		if (!cfg.ncpus)
+			hwloc_bitmap_foreach_begin(cpu, topo.allowed)
+			{
+				if (cfg.ncpus < IK_ARRAY_SIZE(cfg.cpus))
+					cfg.cpus[cfg.ncpus++] = cpu;
+			}
+		hwloc_bitmap_foreach_end();
+		for (i = 0; i < cfg.ncpus; i++)
+			if (ik_topo_check_cpu(&topo, cfg.cpus[i]))
+				usage_error(
+					"--cpus: CPU %d is not usable here; "
+					"usable CPUs: %s",
+					cfg.cpus[i], allowed);
+		if (cfg.ncpus < 2)
+			usage_error(
+				"--matrix: needs at least two CPUs; usable: "
+				"%s",
+				allowed);
+	}
 	if (cfg.machine) {
 		char summary[1024];
 
@@ -995,6 +1124,8 @@ int main(int argc, char **argv)
 		rows += cfg.pairs[i] == 1 ? 1 : cfg.pairs[i] + 1;
 	if (cfg.classes)
 		rows = IK_NCLASSES;
+	if (cfg.matrix)
+		rows = cfg.ncpus * cfg.ncpus;
 	results = calloc((size_t)cfg.nmethods * cfg.nsizes * cfg.nbuffers *
 				 cfg.ngaps * cfg.nmodes * rows,
 			 sizeof(*results));
@@ -1058,6 +1189,14 @@ int main(int argc, char **argv)
 					run.size = cfg.sizes[z];
 					run.buffer = cfg.buffers[b];
 					run.gap_ns = cfg.gaps[gp / cfg.nmodes];
+					if (cfg.matrix) {
+						n += run_matrix(
+							&run, cfg.methods[i],
+							cfg.modes[m], &topo,
+							&timer, &results[n],
+							&failed);
+						continue;
+					}
 					if (cfg.classes) {
 						n += run_classes(&run, classes,
 								 cfg.methods[i],

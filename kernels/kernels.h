@@ -57,6 +57,9 @@ struct ik_config {
 	struct ik_gate *gate; /* --pairs: the gate all pairs start from */
 	bool classes;	      /* --classes: one run per topology class */
 	bool machine;	      /* --machine: describe the machine, run nothing */
+	bool matrix;	      /* --matrix: every ordered pair of cpus[] */
+	int cpus[256];	      /* --cpus, or every allowed CPU */
+	unsigned ncpus;
 	bool dry_run;	      /* --dry-run: list the classes, run nothing */
 	const char *topology; /* --topology FILE.xml, or NULL */
 	unsigned pairs[IK_MAX_SWEEP]; /* --pairs list */
@@ -113,6 +116,8 @@ struct ik_result {
 	struct ik_stream_result stream;
 	int pair_index;	 /* 0.., or -1 for the sum of all pairs */
 	int cls;	 /* enum ik_class under --classes, else -1 */
+	double startup_ms; /* --matrix: wall time outside the loops */
+	uint64_t warmup_ns; /* ping-pong: the warm-up's wall time */
 	unsigned npairs; /* pairs run at once (0 or 1: alone) */
 	int err;	 /* 0, or the -errno that ended the run */
 	char errmsg[200];

@@ -27,6 +27,7 @@ struct pp_shared {
 	alignas(IK_CACHELINE) uint64_t count;	/* written by A at the end */
 	uint64_t wall_ns;
 	uint64_t untimed_ns, untimed_n;
+	uint64_t warmup_ns; /* the whole warm-up, both halves */
 	bool hit_cap;
 };
 
@@ -178,6 +179,8 @@ static int side_a(struct ik_channel *ch, struct pp *pp)
 	uint64_t half = cfg->warmup / 2, t0, deadline = UINT64_MAX, n = 0;
 	int ret;
 
+	uint64_t w0 = ik_clock_ns();
+
 	if ((ret = untimed_loop(ch, pp, half)))
 		return ret;
 	t0 = ik_clock_ns();
@@ -185,6 +188,7 @@ static int side_a(struct ik_channel *ch, struct pp *pp)
 		return ret;
 	pp->sh->untimed_ns = ik_clock_ns() - t0;
 	pp->sh->untimed_n = cfg->warmup - half;
+	pp->sh->warmup_ns = ik_clock_ns() - w0;
 
 	if (cfg->duration_ns)
 		deadline = now(tsc) + (uint64_t)((double)cfg->duration_ns /
@@ -270,6 +274,7 @@ static void fill_result(struct ik_result *res, const struct pp *pp,
 	res->count = pp->sh->count;
 	res->wall_ns = pp->sh->wall_ns;
 	res->hit_cap = pp->sh->hit_cap;
+	res->warmup_ns = pp->sh->warmup_ns;
 	res->untimed_mean_ns =
 		pp->sh->untimed_n
 			? (double)pp->sh->untimed_ns / (double)pp->sh->untimed_n

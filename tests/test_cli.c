@@ -424,6 +424,45 @@ Test(cli, classes_run_each_present_class, .timeout = 60)
 	free(o.stdout_text);
 }
 
+Test(cli, matrix_covers_every_ordered_pair, .timeout = 60)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	struct out o;
+	json_t *r, *m, *grid;
+	size_t i, j;
+
+	if (n < 2)
+		cr_skip_test("needs two CPUs");
+	r = json_run((const char *const[]){"--matrix", "--method", "line",
+					   "--cpus", "0-1", "--iters", "300",
+					   "--format", "json", NULL},
+		     &o);
+	m = json_object_get(r, "matrix");
+	grid = json_object_get(m, "p50_ns");
+	cr_assert_eq(json_array_size(json_object_get(m, "cpus")), 2);
+	cr_assert_eq(json_array_size(json_object_get(r, "results")), 2);
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++) {
+			json_t *v = json_array_get(json_array_get(grid, i), j);
+
+			cr_expect(i == j ? json_is_null(v)
+					 : json_integer_value(v) > 0,
+				  "cell %zu,%zu", i, j);
+		}
+	cr_expect(json_real_value(json_object_get(m, "max_asymmetry")) >= 1.0);
+	json_decref(r);
+	free(o.stdout_text);
+}
+
+Test(cli, bad_matrix_options_are_refused)
+{
+	BAD("pick one --method", "--matrix", "--method", "pipe,line");
+	BAD("CPU 99999 is not usable", "--matrix", "--cpus", "0,99999");
+	BAD("'0-'", "--matrix", "--cpus", "0-");
+	BAD("--cpus: applies to --matrix", "--cpus", "0-1");
+	BAD("drop --pin", "--matrix", "--pin", "0,1");
+}
+
 Test(cli, a_refused_run_writes_no_output_file)
 {
 	char path[] = "/tmp/ipckern-cli-XXXXXX";
