@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <numa.h>
+
 #include "affinity/affinity.h"
 #include "cpuinfo/cpuinfo.h"
 #include "ipc/ipc.h"
@@ -105,6 +107,10 @@ static void usage(FILE *f)
 		"vs B->A\n"
 		"                   asymmetry, and CSV/JSON of every pair\n"
 		"  --cpus LIST      CPUs for --matrix, e.g. 0-3,8\n"
+		"  --mem-node N     place shared buffers and rings on NUMA "
+		"node N\n"
+		"                   (libnuma); the report says where the pages "
+		"are\n"
 		"  --classes        find one pair per topology class (same PU, "
 		"SMT,\n"
 		"                   shared L2/L3, different L3 in a package, "
@@ -599,6 +605,7 @@ enum {
 	OPT_CLASSES,
 	OPT_MACHINE,
 	OPT_MATRIX,
+	OPT_MEM_NODE,
 	OPT_CPUS,
 	OPT_DRY_RUN,
 	OPT_TOPOLOGY,
@@ -630,6 +637,7 @@ static const struct option long_opts[] = {
 	{"classes", no_argument, NULL, OPT_CLASSES},
 	{"machine", no_argument, NULL, OPT_MACHINE},
 	{"matrix", no_argument, NULL, OPT_MATRIX},
+	{"mem-node", required_argument, NULL, OPT_MEM_NODE},
 	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"topology", required_argument, NULL, OPT_TOPOLOGY},
@@ -655,6 +663,7 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 	c->nbuffers = 1; /* buffers[0] = 0: each transport's default */
 	c->ngaps = 1;	 /* gaps[0] = 0: back to back */
 	c->pairs[0] = 1;
+	c->mem_node = -1;
 	c->npairs = 1;
 	c->gap_sleep = true;
 	c->iters = DEFAULT_ITERS;
@@ -679,6 +688,10 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			break;
 		case OPT_SIZE:
 			c->nsizes = parse_size_list("--size", optarg, c->sizes);
+			break;
+		case OPT_MEM_NODE:
+			c->mem_node =
+				(int)parse_count("--mem-node", optarg, 0, 4095);
 			break;
 		case OPT_MATRIX:
 			c->matrix = true;
@@ -1087,6 +1100,16 @@ int main(int argc, char **argv)
 				"--matrix: needs at least two CPUs; usable: "
 				"%s",
 				allowed);
+	}
+	if (cfg.mem_node >= 0) {
+		if (numa_available() < 0 || cfg.mem_node > numa_max_node() ||
+		    !numa_bitmask_isbitset(numa_all_nodes_ptr,
+					   (unsigned)cfg.mem_node))
+			usage_error("--mem-node %d: no such NUMA node here; "
+				    "nodes: 0-%d",
+				    cfg.mem_node,
+				    numa_available() < 0 ? 0 : numa_max_node());
+		ik_shm_set_node(cfg.mem_node);
 	}
 	if (cfg.machine) {
 		char summary[1024];

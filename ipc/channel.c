@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
+#include <numa.h>
+#include <numaif.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -21,12 +23,37 @@
 #define MB_SLOTS     64	  /* mailbox ring depth */
 #define MB_BYTES_MAX (16u << 20)
 
+/* --mem-node: every later shared allocation is bound to this node */
+static int shm_node = -1;
+
+void ik_shm_set_node(int node)
+{
+	shm_node = node;
+}
+
 void *ik_shm_alloc(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	/* before the first touch, so the pages are born there */
+	if (shm_node >= 0)
+		numa_tonode_memory(p, len, shm_node);
+	return p;
+}
+
+int ik_shm_node_of(void *p)
+{
+	int status = -1;
+	void *page = (void *)((uintptr_t)p &
+			      ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1));
+
+	/* move_pages with no target nodes only asks where each page is */
+	if (numa_move_pages(0, 1, &page, NULL, &status, 0) < 0)
+		return -errno;
+	return status;
 }
 
 void ik_shm_free(void *p, size_t len)

@@ -159,6 +159,10 @@ int ik_mailbox_get(struct ik_channel *ch, enum ik_side side, void *buf,
 
 /* Anonymous MAP_SHARED memory, zeroed; NULL on failure. */
 void *ik_shm_alloc(size_t len);
+/* Bind later ik_shm_alloc()s to NUMA node (libnuma); -1: no binding. */
+void ik_shm_set_node(int node);
+/* The NUMA node the page holding p is on (move_pages query), or -errno. */
+int ik_shm_node_of(void *p);
 void ik_shm_free(void *p, size_t len);
 
 /* Whole-buffer fd I/O: retries EINTR (unless aborted) and short counts. */

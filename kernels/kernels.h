@@ -58,6 +58,7 @@ struct ik_config {
 	bool classes;	      /* --classes: one run per topology class */
 	bool machine;	      /* --machine: describe the machine, run nothing */
 	bool matrix;	      /* --matrix: every ordered pair of cpus[] */
+	int mem_node;	      /* --mem-node, or -1 */
 	int cpus[256];	      /* --cpus, or every allowed CPU */
 	unsigned ncpus;
 	bool dry_run;	      /* --dry-run: list the classes, run nothing */
@@ -114,12 +115,13 @@ struct ik_result {
 	struct ik_cpu_usage cpu[2];
 	bool is_stream;
 	struct ik_stream_result stream;
-	int pair_index;	 /* 0.., or -1 for the sum of all pairs */
-	int cls;	 /* enum ik_class under --classes, else -1 */
-	double startup_ms; /* --matrix: wall time outside the loops */
+	int pair_index;	    /* 0.., or -1 for the sum of all pairs */
+	int cls;	    /* enum ik_class under --classes, else -1 */
+	double startup_ms;  /* --matrix: wall time outside the loops */
 	uint64_t warmup_ns; /* ping-pong: the warm-up's wall time */
-	unsigned npairs; /* pairs run at once (0 or 1: alone) */
-	int err;	 /* 0, or the -errno that ended the run */
+	int mem_node;	    /* node the channel's shared pages are on */
+	unsigned npairs;    /* pairs run at once (0 or 1: alone) */
+	int err;	    /* 0, or the -errno that ended the run */
 	char errmsg[200];
 };
 

@@ -78,6 +78,8 @@ int ik_kernel_run(const struct ik_config *cfg,
 	}
 	snprintf(res->granted, sizeof(res->granted), "%s", ch.granted);
 	ret = ik_peers_run(&g);
+	if (!g.stuck)
+		res->mem_node = ik_shm_node_of(ch.sh); /* touched by now */
 	for (s = 0; s < 2; s++) {
 		res->cpu_seen[s] = g.cpu_seen[s];
 		res->cpu[s] = g.cpu_use[s];

@@ -496,6 +496,11 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	}
 	for (i = 0; i < r->nnotes; i++)
 		fprintf(f, "note:    %s\n", r->notes[i]);
+	if (c->mem_node >= 0 && r->nresults)
+		fprintf(f,
+			"memory:  asked for NUMA node %d; shared pages on "
+			"node %d (move_pages)\n",
+			c->mem_node, r->results[0].mem_node);
 	if (c->kernel == IK_KERNEL_STREAM) {
 		fprintf(f, "latency: one way, ns (u = us, m = ms)\n\n");
 		stream_table(r, f);
@@ -735,6 +740,14 @@ static json_t *result_json(const struct ik_report *r,
 				: json_integer(res->pair_index + 1));
 	}
 	json_object_set_new(o, "count", json_integer((json_int_t)res->count));
+	json_object_set_new(
+		o, "memory",
+		json_pack("{s:o,s:o}", "node_asked",
+			  r->cfg->mem_node < 0 ? json_null()
+					       : json_integer(r->cfg->mem_node),
+			  "pages_on_node",
+			  res->mem_node < 0 ? json_string("unknown")
+					    : json_integer(res->mem_node)));
 	if (r->cfg->matrix)
 		json_object_set_new(o, "startup_ms",
 				    json_real(res->startup_ms));

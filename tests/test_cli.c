@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <numa.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -461,6 +462,28 @@ Test(cli, bad_matrix_options_are_refused)
 	BAD("'0-'", "--matrix", "--cpus", "0-");
 	BAD("--cpus: applies to --matrix", "--cpus", "0-1");
 	BAD("drop --pin", "--matrix", "--pin", "0,1");
+}
+
+Test(cli, mem_node_places_and_reports_the_pages, .timeout = 60)
+{
+	struct out o;
+	json_t *r, *mem;
+
+	if (numa_available() < 0)
+		cr_skip_test("no NUMA support (libnuma) here");
+	r = json_run((const char *const[]){"--mem-node", "0", "--method",
+					   "pipe,spsc", "--iters", "200",
+					   "--format", "json", NULL},
+		     &o);
+	mem = json_object_get(json_array_get(json_object_get(r, "results"), 1),
+			      "memory");
+	cr_expect_eq(json_integer_value(json_object_get(mem, "node_asked")), 0);
+	cr_expect_eq(json_integer_value(json_object_get(mem, "pages_on_node")),
+		     0);
+	json_decref(r);
+	free(o.stdout_text);
+	BAD("--mem-node 4095: no such NUMA node", "--mem-node", "4095");
+	BAD("'x'", "--mem-node", "x");
 }
 
 Test(cli, a_refused_run_writes_no_output_file)
