@@ -394,6 +394,47 @@ Test(cli, two_socket_xml_has_cross_package_and_cross_numa_pairs)
 	free(o.stdout_text);
 }
 
+static json_t *xml_classes(const char *file, struct out *o)
+{
+	return json_run((const char *const[]){"--topology", file, "--classes",
+					      "--dry-run", "--format", "json",
+					      NULL},
+			o);
+}
+
+Test(cli, disallowed_cpus_are_never_chosen)
+{
+	struct out o;
+	json_t *r = xml_classes(IK_TESTDATA "/xeon-cpu0-disallowed.xml", &o);
+	json_t *c = json_object_get(r, "classes");
+
+	expect_class(c, "same-pu", 1, 1);
+	expect_class(c, "smt", 1, 5);
+	expect_class(c, "shared-l3", 1, 2);
+	json_decref(r);
+	free(o.stdout_text);
+}
+
+Test(cli, dies_in_a_package_and_machines_without_l3_classify)
+{
+	struct out o;
+	json_t *r = xml_classes(IK_TESTDATA "/dies.xml", &o);
+	json_t *c = json_object_get(r, "classes");
+
+	expect_class(c, "shared-l3", 0, 1);
+	expect_class(c, "same-package", 0, 2);
+	expect_class(c, "cross-package", 0, 4);
+	json_decref(r);
+	free(o.stdout_text);
+	r = xml_classes(IK_TESTDATA "/no-l3.xml", &o);
+	c = json_object_get(r, "classes");
+	expect_class(c, "shared-l2", 0, 1);
+	expect_class(c, "shared-l3", -1, -1);
+	expect_class(c, "same-package", 0, 2);
+	json_decref(r);
+	free(o.stdout_text);
+}
+
 Test(cli, bad_topologies_and_class_options_are_refused)
 {
 	BAD("cannot open it", "--topology", "/nonexistent/x.xml", "--classes",
