@@ -929,6 +929,47 @@ static unsigned run_matrix(const struct ik_config *run,
 	return n;
 }
 
+/*
+ * A pinned CPU's SMT sibling that is busy (over half its time in the
+ * last 100 ms, from /proc/stat) shares the core's pipeline with our peer.
+ * The 100 ms is the sampling window; no sibling, no wait.
+ */
+static void sibling_warnings(const struct ik_config *c,
+			     const struct ik_topo *tp, char (*note)[200],
+			     struct ik_report *rep)
+{
+	uint64_t b0[8], t0[8], b1, t1;
+	int sib[8], n = 0, k, p, j;
+
+	for (p = 0; p < 2; p++) {
+		int s[4], m = ik_topo_smt_siblings(tp, c->pin[p], s, 4);
+
+		for (k = 0; k < m && n < 8; k++)
+			if (s[k] != c->pin[0] && s[k] != c->pin[1])
+				sib[n++] = s[k];
+	}
+	for (k = 0; k < n; k++)
+		if (ik_cpu_ticks("", sib[k], &b0[k], &t0[k]))
+			return;
+	if (!n)
+		return;
+	usleep(100000);
+	for (k = 0; k < n && rep->nnotes < IK_ARRAY_SIZE(rep->notes); k++) {
+		if (ik_cpu_ticks("", sib[k], &b1, &t1) || t1 == t0[k] ||
+		    2 * (b1 - b0[k]) <= t1 - t0[k])
+			continue;
+		j = (int)rep->nnotes;
+		snprintf(note[j], 200,
+			 "SMT sibling CPU %d of a pinned CPU was %.0f%% busy: "
+			 "it shares the core with a peer",
+			 sib[k],
+			 100.0 * (double)(b1 - b0[k]) / (double)(t1 - t0[k]));
+		fprintf(stderr, "ipckern: warning: %s\n", note[j]);
+		rep->notes[j] = note[j];
+		rep->nnotes++;
+	}
+}
+
 struct pair_job {
 	struct ik_config run;
 	const struct ik_transport_ops *ops;
@@ -1185,6 +1226,8 @@ int main(int argc, char **argv)
 			rep.nnotes++;
 		}
 	}
+	if (cfg.pinned)
+		sibling_warnings(&cfg, &topo, note, &rep);
 	{
 		/* noise warnings: one line each on stderr, and in the report */
 		char warn[4][200];

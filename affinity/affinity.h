@@ -95,6 +95,9 @@ int ik_topo_classes(const struct ik_topo *tp,
 		    struct ik_class_pair out[IK_NCLASSES]);
 const char *ik_class_key(enum ik_class c);
 
+/* The other PUs of cpu's core (its SMT siblings), at most max. */
+int ik_topo_smt_siblings(const struct ik_topo *tp, int cpu, int *out, int max);
+
 /* "1 package(s), 2 core(s), ...; L2 512 KiB x 2, shared by 1 PU(s)" */
 void ik_topo_summary(const struct ik_topo *tp, char *buf, size_t len);
 

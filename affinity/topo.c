@@ -333,3 +333,22 @@ void ik_topo_summary(const struct ik_topo *tp, char *buf, size_t len)
 			 hwloc_bitmap_weight(c->cpuset));
 	}
 }
+
+int ik_topo_smt_siblings(const struct ik_topo *tp, int cpu, int *out, int max)
+{
+	hwloc_obj_t pu = pu_of(tp, cpu), core;
+	int n = 0, i;
+
+	if (!pu)
+		return 0;
+	core = hwloc_get_ancestor_obj_by_type(tp->t, HWLOC_OBJ_CORE, pu);
+	if (!core)
+		return 0;
+	hwloc_bitmap_foreach_begin(i, core->cpuset)
+	{
+		if (i != cpu && n < max)
+			out[n++] = i;
+	}
+	hwloc_bitmap_foreach_end();
+	return n;
+}

@@ -98,6 +98,9 @@ int ik_machine_read(struct ik_machine *m, const char *root);
  * (n may be 0): governor not performance, a VM, CPUs not isolated, load
  * above half the CPUs. Returns how many were written (at most max).
  */
+/* cpuN's busy and total ticks from root/proc/stat. 0 or -errno. */
+int ik_cpu_ticks(const char *root, int cpu, uint64_t *busy, uint64_t *total);
+
 unsigned ik_machine_warnings(const struct ik_machine *m, const int *cpus,
 			     unsigned n, char (*out)[200], unsigned max);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <dirent.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include "cpuinfo.h"
@@ -293,4 +294,32 @@ unsigned ik_machine_warnings(const struct ik_machine *m, const int *cpus,
 			 "others compete for them",
 			 m->load1, m->online_cpus);
 	return k;
+}
+
+int ik_cpu_ticks(const char *root, int cpu, uint64_t *busy, uint64_t *total)
+{
+	FILE *f = open_under(root, "/proc/stat");
+	char line[512], want[16];
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	snprintf(want, sizeof(want), "cpu%d ", cpu);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v[8] = {0};
+
+		if (strncmp(line, want, strlen(want)))
+			continue;
+		if (sscanf(line + strlen(want),
+			   "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) < 4)
+			break;
+		/* idle and iowait are not busy; the rest is */
+		*total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+		*busy = *total - v[3] - v[4];
+		ret = 0;
+		break;
+	}
+	fclose(f);
+	return ret;
 }

@@ -5,6 +5,7 @@
  * nothing, where every missing field must say "unknown", not guess.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include "cpuinfo/cpuinfo.h"
@@ -70,4 +71,16 @@ Test(machine, warnings_name_what_makes_results_noisy)
 	cr_expect(strstr(w[2], "load average 3.50") != NULL, "%s", w[2]);
 	cpus[1] = 3; /* both isolated now */
 	cr_expect_eq(ik_machine_warnings(&m, cpus, 2, w, 4), 2);
+}
+
+Test(machine, proc_stat_ticks_split_busy_from_idle)
+{
+	uint64_t busy, total;
+
+	cr_assert_eq(ik_cpu_ticks(IK_TESTDATA "/root-full", 1, &busy, &total),
+		     0);
+	cr_expect_eq(total, 500);
+	cr_expect_eq(busy, 70); /* user + system; idle and iowait are not */
+	cr_expect_eq(ik_cpu_ticks(IK_TESTDATA "/root-full", 7, &busy, &total),
+		     -ENOENT);
 }
