@@ -302,10 +302,13 @@ void ik_topo_summary(const struct ik_topo *tp, char *buf, size_t len)
 	size_t used;
 	int d;
 
+	char allowed[256];
+
+	ik_topo_allowed_str(tp, allowed, sizeof(allowed));
 	snprintf(buf, len,
 		 "%d package(s), %d core(s), %d PU(s), SMT %s, %d "
-		 "NUMA node(s)",
-		 pkgs, cores, pus, pus > cores ? "on" : "off", nodes);
+		 "NUMA node(s); this process may use CPUs %s",
+		 pkgs, cores, pus, pus > cores ? "on" : "off", nodes, allowed);
 	/* caches: per level, size and how many PUs share one */
 	for (d = 1; d <= 5; d++) {
 		hwloc_obj_type_t ty;
