@@ -1113,6 +1113,11 @@ int main(int argc, char **argv)
 			strerror(-ret));
 		return EXIT_RUNTIME;
 	}
+	if (!topo.this_system && !(cfg.classes && cfg.dry_run) && !cfg.machine)
+		usage_error("the topology is not this machine's "
+			    "(HWLOC_SYNTHETIC, HWLOC_XMLFILE or --topology): "
+			    "nothing can be pinned on it; use --classes "
+			    "--dry-run");
 	if (cfg.classes) {
 		ik_topo_classes(&topo, classes);
 		rep.classes = classes;

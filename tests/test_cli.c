@@ -435,6 +435,26 @@ Test(cli, dies_in_a_package_and_machines_without_l3_classify)
 	free(o.stdout_text);
 }
 
+Test(cli, a_synthetic_topology_in_the_environment_only_dry_runs)
+{
+	struct out o =
+		run_env("HWLOC_SYNTHETIC=pack:1 core:4 pu:2",
+			(const char *const[]){"--method", "pipe", NULL}, -1);
+
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "not this machine's") != NULL, "%s", o.err);
+	free(o.stdout_text);
+	o = run_env("HWLOC_SYNTHETIC=pack:1 core:4 pu:2",
+		    (const char *const[]){"--classes", "--dry-run", "--format",
+					  "csv", NULL},
+		    -1);
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, "shared-l3,0,") ||
+			  strstr(o.stdout_text, "same-package,1,0,1"),
+		  "%s", o.stdout_text);
+	free(o.stdout_text);
+}
+
 Test(cli, bad_topologies_and_class_options_are_refused)
 {
 	BAD("cannot open it", "--topology", "/nonexistent/x.xml", "--classes",
