@@ -221,64 +221,71 @@ bad:
 	return 0;
 }
 
-/* "8,4k,64k": up to IK_MAX_SWEEP sizes, each as parse_size takes it. */
-static unsigned parse_size_list(const char *opt, const char *arg, size_t *out)
+/*
+ * Split arg at commas into at most IK_MAX_SWEEP items and hand each to
+ * item(opt, token, index, out). Empty items (",,", a leading or trailing
+ * comma) and too many are usage errors naming the whole list; a bad item
+ * is item()'s own usage error. Returns the count.
+ */
+static unsigned split_list(const char *opt, const char *arg, const char *eg,
+			   void (*item)(const char *opt, const char *tok,
+					unsigned i, void *out),
+			   void *out)
 {
-	char *copy = strdup(arg), *save = NULL, *tok;
+	char *copy, *save = NULL, *tok;
 	unsigned n = 0;
 
+	if (!*arg || arg[0] == ',' || arg[strlen(arg) - 1] == ',' ||
+	    strstr(arg, ",,"))
+		usage_error("%s '%s': expected values separated by commas, "
+			    "e.g. %s",
+			    opt, arg, eg);
+	copy = strdup(arg);
 	for (tok = strtok_r(copy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (n == IK_MAX_SWEEP)
 			usage_error("%s '%s': at most %d values", opt, arg,
 				    IK_MAX_SWEEP);
-		out[n++] = parse_size(opt, tok);
+		item(opt, tok, n++, out);
 	}
 	free(copy);
-	if (!n || arg[strlen(arg) - 1] == ',' || arg[0] == ',' ||
-	    strstr(arg, ",,"))
-		usage_error("%s '%s': expected sizes separated by commas, "
-			    "e.g. 1000,4k,64k",
-			    opt, arg);
 	return n;
 }
 
-/* "0,10us,1ms": idle gaps in ns, with an optional ns/us/ms suffix. */
-static unsigned parse_gap_list(const char *arg, uint64_t *out)
+static void size_item(const char *opt, const char *tok, unsigned i, void *out)
 {
-	char *copy = strdup(arg), *save = NULL, *tok;
-	unsigned n = 0;
+	((size_t *)out)[i] = parse_size(opt, tok);
+}
 
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		unsigned long long v, mult = 1;
-		char *end;
+/* A gap in ns, with an optional ns/us/ms suffix, up to 10 s. */
+static void gap_item(const char *opt, const char *tok, unsigned i, void *out)
+{
+	unsigned long long v, mult = 1;
+	char *end;
 
-		errno = 0;
-		if (n == IK_MAX_SWEEP || !isdigit((unsigned char)*tok))
-			goto bad;
-		v = strtoull(tok, &end, 10);
-		if (!strcmp(end, "us"))
-			mult = 1000;
-		else if (!strcmp(end, "ms"))
-			mult = 1000000;
-		else if (*end && strcmp(end, "ns"))
-			goto bad;
-		if (errno || v > 10ULL * IK_NS_PER_SEC / mult)
-			goto bad;
-		out[n++] = v * mult;
-	}
-	free(copy);
-	if (!n || strstr(arg, ",,") || arg[strlen(arg) - 1] == ',')
-		goto bad_nofree;
-	return n;
+	errno = 0;
+	if (!isdigit((unsigned char)*tok))
+		goto bad;
+	v = strtoull(tok, &end, 10);
+	if (!strcmp(end, "us"))
+		mult = 1000;
+	else if (!strcmp(end, "ms"))
+		mult = 1000000;
+	else if (*end && strcmp(end, "ns"))
+		goto bad;
+	if (errno || v > 10ULL * IK_NS_PER_SEC / mult)
+		goto bad;
+	((uint64_t *)out)[i] = v * mult;
+	return;
 bad:
-	free(copy);
-bad_nofree:
-	usage_error("--gap '%s': expected gaps up to 10 s separated by commas, "
-		    "in ns or with us/ms, e.g. 0,10us,1ms",
-		    arg);
-	return 0;
+	usage_error("%s '%s': expected a gap up to 10 s in ns, or with us/ms, "
+		    "e.g. 0,10us,1ms",
+		    opt, tok);
+}
+
+static void pairs_item(const char *opt, const char *tok, unsigned i, void *out)
+{
+	((unsigned *)out)[i] = (unsigned)parse_count(opt, tok, 1, IK_MAX_PAIRS);
 }
 
 /* "0-3,8": CPU numbers for --matrix, as taskset -c takes them. */
@@ -316,24 +323,6 @@ bad:
 		    "256)",
 		    arg);
 	return 0;
-}
-
-/* "1,2,4,8": pair counts to sweep. */
-static unsigned parse_pairs(const char *arg, unsigned *out)
-{
-	char *copy = strdup(arg), *save = NULL, *tok;
-	unsigned n = 0;
-
-	for (tok = strtok_r(copy, ",", &save); tok && n < IK_MAX_SWEEP;
-	     tok = strtok_r(NULL, ",", &save))
-		out[n++] =
-			(unsigned)parse_count("--pairs", tok, 1, IK_MAX_PAIRS);
-	free(copy);
-	if (!n || strstr(arg, ",,") || arg[strlen(arg) - 1] == ',')
-		usage_error("--pairs '%s': expected counts from 1 to %d "
-			    "separated by commas, e.g. 1,2,4",
-			    arg, IK_MAX_PAIRS);
-	return n;
 }
 
 /* Seconds as a decimal, > 0, converted to ns. */
@@ -687,7 +676,8 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 							     wait_names);
 			break;
 		case OPT_SIZE:
-			c->nsizes = parse_size_list("--size", optarg, c->sizes);
+			c->nsizes = split_list("--size", optarg, "1000,4k,64k",
+					       size_item, c->sizes);
 			break;
 		case OPT_MEM_NODE:
 			c->mem_node =
@@ -712,10 +702,12 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			c->topology = optarg;
 			break;
 		case OPT_PAIRS:
-			c->npairs = parse_pairs(optarg, c->pairs);
+			c->npairs = split_list("--pairs", optarg, "1,2,4",
+					       pairs_item, c->pairs);
 			break;
 		case OPT_GAP:
-			c->ngaps = parse_gap_list(optarg, c->gaps);
+			c->ngaps = split_list("--gap", optarg, "0,10us,1ms",
+					      gap_item, c->gaps);
 			break;
 		case OPT_GAP_MODE:
 			c->gap_sleep = parse_choice("--gap-mode", optarg,
@@ -725,8 +717,8 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			c->rate = parse_count("--rate", optarg, 1, 1000000000);
 			break;
 		case OPT_BUFFER:
-			c->nbuffers =
-				parse_size_list("--buffer", optarg, c->buffers);
+			c->nbuffers = split_list("--buffer", optarg, "4k,64k",
+						 size_item, c->buffers);
 			break;
 		case OPT_ITERS:
 			c->iters = parse_count("--iters", optarg, 1, ITERS_MAX);
