@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <numa.h>
 
@@ -23,8 +25,10 @@
 #include "cpuinfo/cpuinfo.h"
 #include "ipc/ipc.h"
 #include "kernels/kernels.h"
+#include "reports/gate.h"
 #include "reports/reports.h"
 
+#define EXIT_GATE    1
 #define EXIT_USAGE   2
 #define EXIT_RUNTIME 3
 
@@ -33,6 +37,20 @@
 #define DEFAULT_WARMUP	  2000
 #define DEFAULT_TIMEOUT_S 60
 #define DEFAULT_STREAM_NS (IK_NS_PER_SEC / 2)
+#define REPEAT_MAX	  1000
+#define GATE_REPEATS	  5 /* default --repeat with a baseline */
+#define MAX_ASSERTS	  32
+
+/* The CI gate's options: what decides exit code 1. */
+static struct {
+	unsigned repeat;
+	bool repeat_given;
+	const char *save_baseline, *baseline, *summary_md;
+	double max_regress; /* fraction: 0.10 for 10% */
+	bool allow_mismatch;
+	struct ik_assertion asserts[MAX_ASSERTS];
+	unsigned nasserts;
+} gate = {.repeat = 1, .max_regress = 0.10};
 
 static volatile sig_atomic_t interrupted;
 
@@ -90,7 +108,9 @@ static void usage(FILE *f)
 		"                   default cap %u)\n"
 		"  --timeout SEC    give up on one measurement after this "
 		"(default %d)\n"
-		"  --format FMT     table (default), json, csv\n"
+		"  --format FMT     table (default), json, csv, gbench (Google "
+		"Benchmark's\n"
+		"                   JSON, for CI trackers)\n"
 		"  --output FILE    write the report to FILE (atomically), not "
 		"stdout\n"
 		"  --raw FILE       also write every round trip in ns, one per "
@@ -152,14 +172,50 @@ static void usage(FILE *f)
 		"over each\n"
 		"                   payload on B: 0.25 ns/B measured here); "
 		"needs --size >= 24\n"
+		"\n"
+		"CI gates (exit 1 when a gate fails):\n"
+		"  --repeat K       run everything K times (fresh peers each "
+		"time): each\n"
+		"                   metric's median across runs, a 95%% "
+		"bootstrap interval\n"
+		"                   and the run-to-run CV (default 1; %d with "
+		"a "
+		"baseline)\n"
+		"  --save-baseline FILE  write the results as JSON for a later "
+		"--baseline\n"
+		"  --baseline FILE  compare p50, p99, msgs/s and CPU/message "
+		"with FILE:\n"
+		"                   regressed, improved or unchanged, with the "
+		"ratio and\n"
+		"                   its interval; refuses another machine "
+		"model, pair\n"
+		"                   relation or configuration\n"
+		"  --max-regress PCT  a regression must exceed this (default "
+		"10) and be\n"
+		"                   significant across the repeats\n"
+		"  --allow-mismatch compare with a baseline measured "
+		"differently anyway\n"
+		"  --assert EXPR    repeatable: 'spsc.p99<2us', "
+		"'pipe.p50<=1.2*futex.p50',\n"
+		"                   'tcp.throughput>=500MB/s'; "
+		"METHOD[:thread|:process][:SIZE]\n"
+		"                   .METRIC with min p50 p90 p99 p99.9 max "
+		"mean msgs\n"
+		"                   throughput cpu; units ns us ms s, msgs/s, "
+		"B/s (k M G,\n"
+		"                   Ki Mi Gi)\n"
+		"  --summary-md FILE  the gate's summary as a Markdown table "
+		"(PR comment)\n"
+		"\n"
 		"  --list           list the methods and exit\n"
 		"  --version, --help\n"
 		"\n"
 		"Latency is the round trip; the one-way estimate is half of "
 		"it.\n"
-		"Exit: 0 ok, 2 bad usage or input, 3 failure at run time.\n",
+		"Exit: 0 ok, 1 a gate failed (regression or assertion), 2 bad "
+		"usage or\ninput, 3 failure at run time.\n",
 		DEFAULT_ITERS, DEFAULT_WARMUP, IK_DURATION_SAMPLE_CAP,
-		DEFAULT_TIMEOUT_S);
+		DEFAULT_TIMEOUT_S, GATE_REPEATS);
 }
 
 static void list_methods(void)
@@ -424,7 +480,8 @@ static int parse_choice(const char *opt, const char *arg,
 }
 
 static const char *const wait_names[] = {"spin", "futex", "hybrid", NULL};
-static const char *const format_names[] = {"table", "json", "csv", NULL};
+static const char *const format_names[] = {"table", "json", "csv", "gbench",
+					   NULL};
 static const char *const kernel_names[] = {"pingpong", "stream", NULL};
 static const char *const gap_mode_names[] = {"spin", "sleep", NULL};
 
@@ -599,10 +656,106 @@ enum {
 	OPT_DRY_RUN,
 	OPT_TOPOLOGY,
 	OPT_GAP_MODE,
+	OPT_REPEAT,
+	OPT_SAVE_BASELINE,
+	OPT_BASELINE,
+	OPT_MAX_REGRESS,
+	OPT_ALLOW_MISMATCH,
+	OPT_ASSERT,
+	OPT_SUMMARY_MD,
 	OPT_LIST,
 	OPT_VERSION,
 	OPT_HELP,
 };
+
+/* --max-regress 10 or 10%: a fraction, above 0 and at most 1000%. */
+static double parse_percent(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end == '%')
+		end++;
+	if (end == s || *end || errno || !(v > 0 && v <= 1000))
+		usage_error("--max-regress '%s': expected a percentage above 0 "
+			    "and at most 1000, e.g. 10 or 10%%",
+			    s);
+	return v / 100;
+}
+
+static void parse_assert(const char *s)
+{
+	char err[200];
+
+	if (gate.nasserts == MAX_ASSERTS)
+		usage_error("--assert: at most %d assertions", MAX_ASSERTS);
+	if (ik_assert_parse(s, &gate.asserts[gate.nasserts], err, sizeof(err)))
+		usage_error("--assert '%s': %s", s, err);
+	gate.nasserts++;
+}
+
+/* An assertion's reference must name something this run measures. */
+static void check_assert_side(const struct ik_config *c,
+			      const struct ik_assertion *a,
+			      const struct ik_assert_side *sd)
+{
+	unsigned i;
+	bool method = false, mode = sd->mode < 0, size = !sd->size;
+
+	if (!sd->has_ref)
+		return;
+	for (i = 0; i < c->nmethods; i++)
+		method |= !strcmp(c->methods[i]->name, sd->method);
+	for (i = 0; i < c->nmodes; i++)
+		mode |= (int)c->modes[i] == sd->mode;
+	for (i = 0; i < c->nsizes; i++)
+		size |= c->sizes[i] == sd->size;
+	if (!ik_transport_find(sd->method))
+		usage_error("--assert '%s': unknown method '%s' (see --list)",
+			    a->text, sd->method);
+	if (!method)
+		usage_error("--assert '%s': %s is not measured in this run; "
+			    "add it to --method",
+			    a->text, sd->method);
+	if (!mode)
+		usage_error("--assert '%s': that mode is not in --mode",
+			    a->text);
+	if (!size)
+		usage_error("--assert '%s': size %zu is not in --size", a->text,
+			    sd->size);
+}
+
+static void check_gate(struct ik_config *c)
+{
+	unsigned i;
+
+	if ((gate.baseline || gate.save_baseline) && !gate.repeat_given)
+		gate.repeat = GATE_REPEATS;
+	if (gate.baseline && gate.repeat < IK_MIN_REPEATS)
+		usage_error("--repeat %u: a comparison with --baseline needs "
+			    "at least %d repeats to tell noise from a change",
+			    gate.repeat, IK_MIN_REPEATS);
+	if (gate.repeat > 1 && c->raw)
+		usage_error("--raw: needs a single run; drop --repeat");
+	if ((gate.baseline || gate.save_baseline || gate.nasserts ||
+	     gate.summary_md) &&
+	    (c->dry_run || c->machine))
+		usage_error("--baseline, --save-baseline, --assert and "
+			    "--summary-md need a measurement; drop --dry-run "
+			    "and --machine");
+	if (gate.summary_md && !gate.baseline && !gate.nasserts)
+		usage_error("--summary-md %s: summarises a gate; add "
+			    "--baseline or --assert",
+			    gate.summary_md);
+	if (gate.allow_mismatch && !gate.baseline)
+		usage_error("--allow-mismatch: applies to --baseline");
+	for (i = 0; i < gate.nasserts; i++) {
+		check_assert_side(c, &gate.asserts[i], &gate.asserts[i].l);
+		check_assert_side(c, &gate.asserts[i], &gate.asserts[i].r);
+	}
+}
 
 static const struct option long_opts[] = {
 	{"method", required_argument, NULL, OPT_METHOD},
@@ -631,6 +784,13 @@ static const struct option long_opts[] = {
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"topology", required_argument, NULL, OPT_TOPOLOGY},
 	{"gap-mode", required_argument, NULL, OPT_GAP_MODE},
+	{"repeat", required_argument, NULL, OPT_REPEAT},
+	{"save-baseline", required_argument, NULL, OPT_SAVE_BASELINE},
+	{"baseline", required_argument, NULL, OPT_BASELINE},
+	{"max-regress", required_argument, NULL, OPT_MAX_REGRESS},
+	{"allow-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH},
+	{"assert", required_argument, NULL, OPT_ASSERT},
+	{"summary-md", required_argument, NULL, OPT_SUMMARY_MD},
 	{"list", no_argument, NULL, OPT_LIST},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, OPT_HELP},
@@ -753,6 +913,29 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 		case OPT_VERIFY:
 			c->verify = true;
 			break;
+		case OPT_REPEAT:
+			gate.repeat = (unsigned)parse_count("--repeat", optarg,
+							    1, REPEAT_MAX);
+			gate.repeat_given = true;
+			break;
+		case OPT_SAVE_BASELINE:
+			gate.save_baseline = optarg;
+			break;
+		case OPT_BASELINE:
+			gate.baseline = optarg;
+			break;
+		case OPT_MAX_REGRESS:
+			gate.max_regress = parse_percent(optarg);
+			break;
+		case OPT_ALLOW_MISMATCH:
+			gate.allow_mismatch = true;
+			break;
+		case OPT_ASSERT:
+			parse_assert(optarg);
+			break;
+		case OPT_SUMMARY_MD:
+			gate.summary_md = optarg;
+			break;
 		case OPT_LIST:
 			list_methods();
 			exit(0);
@@ -832,6 +1015,7 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 		usage_error("--classes picks its own pairs; drop --pin");
 	if (c->classes && (c->npairs > 1 || c->pairs[0] > 1))
 		usage_error("--classes runs one pair at a time; drop --pairs");
+	check_gate(c);
 	c->size = c->sizes[0];
 	c->buffer = c->buffers[0];
 	c->gap_ns = c->gaps[0];
@@ -1074,6 +1258,188 @@ static int measure_pairs(const struct ik_config *run, unsigned np,
 	return all->err ? all->err : ret;
 }
 
+/*
+ * Every cell once: methods x sizes x buffers x gaps x modes, each over
+ * its pairs (--pairs, --classes or --matrix). Returns the cells written.
+ */
+static unsigned run_grid(const struct ik_config *cfg,
+			 const struct ik_class_pair *classes,
+			 const struct ik_topo *topo,
+			 const struct ik_timer *timer,
+			 struct ik_result *results, bool *failed)
+{
+	unsigned i, z, b, gp, m, pr, n = 0;
+	int ret;
+
+	for (i = 0; i < cfg->nmethods && !interrupted; i++)
+		for (z = 0; z < cfg->nsizes && !interrupted; z++)
+			for (b = 0; b < cfg->nbuffers && !interrupted; b++)
+				for (gp = 0; gp < cfg->ngaps * cfg->nmodes &&
+					     !interrupted;
+				     gp++) {
+					struct ik_config run = *cfg;
+
+					m = gp % cfg->nmodes;
+					run.size = cfg->sizes[z];
+					run.buffer = cfg->buffers[b];
+					run.gap_ns =
+						cfg->gaps[gp / cfg->nmodes];
+					if (cfg->matrix) {
+						n += run_matrix(
+							&run, cfg->methods[i],
+							cfg->modes[m], topo,
+							timer, &results[n],
+							failed);
+						continue;
+					}
+					if (cfg->classes) {
+						n += run_classes(
+							&run, classes,
+							cfg->methods[i],
+							cfg->modes[m], topo,
+							timer, &results[n],
+							failed);
+						continue;
+					}
+					for (pr = 0; pr < cfg->npairs; pr++) {
+						unsigned np = cfg->pairs[pr];
+
+						ret = np == 1 ? measure(&run,
+									cfg->methods
+										[i],
+									cfg->modes
+										[m],
+									topo,
+									timer,
+									&results[n])
+							      : measure_pairs(
+									&run,
+									np,
+									cfg->methods
+										[i],
+									cfg->modes
+										[m],
+									topo,
+									timer,
+									&results[n]);
+						n += np == 1 ? 1 : np + 1;
+						*failed |= ret != 0;
+					}
+				}
+	return n;
+}
+
+/*
+ * --repeat: cell j of repeat r is results[r * stride + j]. Keep every
+ * repeat's metrics in cell j of the first, pool the rest into it.
+ */
+static int fold_repeats(struct ik_result *results, unsigned n, unsigned nrep,
+			size_t stride)
+{
+	unsigned j, r;
+
+	for (j = 0; j < n; j++) {
+		struct ik_result *dst = &results[j];
+
+		dst->rep_v = malloc((size_t)nrep * IK_NMETRICS *
+				    sizeof(*dst->rep_v));
+		if (!dst->rep_v)
+			return -ENOMEM;
+		dst->repeats = nrep;
+		for (r = 0; r < nrep; r++) {
+			struct ik_result *src = &results[r * stride + j];
+
+			ik_metrics_of(src,
+				      &dst->rep_v[(size_t)r * IK_NMETRICS]);
+			if (r) {
+				ik_result_pool(dst, src, r);
+				ik_result_free(src);
+			}
+		}
+	}
+	return 0;
+}
+
+struct md_job {
+	const struct ik_gate_log *g;
+	const char *title;
+};
+
+static int md_fn(const void *arg, FILE *f)
+{
+	const struct md_job *j = arg;
+
+	ik_gate_log_markdown(j->g, j->title, f);
+	return ferror(f) ? -EIO : 0;
+}
+
+/*
+ * The gate: the baseline comparison and the assertions, one summary on
+ * out (and --summary-md). EXIT_GATE when a check failed, EXIT_USAGE when
+ * a check cannot be made (a mismatched baseline, say), else 0.
+ */
+static int run_gate(const struct ik_report *rep, const struct ik_baseline *bl,
+		    FILE *out)
+{
+	struct ik_gate_log g = {0};
+	char err[300], why[2048], title[400], when[32];
+	time_t now = time(NULL);
+	unsigned i, d;
+	int code = EXIT_USAGE;
+
+	if (bl) {
+		d = ik_baseline_mismatch(bl, rep, why, sizeof(why));
+		if (d && !gate.allow_mismatch) {
+			fprintf(stderr,
+				"ipckern: --baseline %s: measured differently "
+				"(%u difference%s): %s; --allow-mismatch "
+				"compares anyway\n",
+				gate.baseline, d, d == 1 ? "" : "s", why);
+			goto out;
+		}
+		if (d)
+			fprintf(stderr,
+				"ipckern: warning: --baseline %s: %u "
+				"difference%s, compared anyway: %s\n",
+				gate.baseline, d, d == 1 ? "" : "s", why);
+		if (ik_baseline_compare(bl, rep, gate.max_regress, &g, err,
+					sizeof(err))) {
+			fprintf(stderr, "ipckern: --baseline %s: %s\n",
+				gate.baseline, err);
+			goto out;
+		}
+	}
+	for (i = 0; i < gate.nasserts; i++)
+		if (ik_assert_eval(&gate.asserts[i], rep->results,
+				   rep->nresults, &g, err, sizeof(err))) {
+			fprintf(stderr, "ipckern: --assert %s\n", err);
+			goto out;
+		}
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&now));
+	snprintf(title, sizeof(title),
+		 "ipckern gate, %s, %s: medians of %u repeat%s per cell; "
+		 "regressed = over %g%% slower and significant (%s)%s%s%s",
+		 rep->machine->model, when, gate.repeat,
+		 gate.repeat == 1 ? "" : "s", gate.max_regress * 100,
+		 IK_CI_METHOD, bl ? "; baseline " : "", bl ? gate.baseline : "",
+		 bl && bl->created[0] ? "" : "");
+	ik_gate_log_print(&g, title, out);
+	code = g.failed ? EXIT_GATE : 0;
+	if (gate.summary_md) {
+		struct md_job j = {&g, title};
+		int ret = ik_write_atomic(gate.summary_md, md_fn, &j);
+
+		if (ret) {
+			fprintf(stderr, "ipckern: --summary-md %s: %s\n",
+				gate.summary_md, strerror(-ret));
+			code = EXIT_RUNTIME;
+		}
+	}
+out:
+	ik_gate_log_free(&g);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct ik_config cfg;
@@ -1083,12 +1449,24 @@ int main(int argc, char **argv)
 	struct ik_result *results;
 	struct ik_report rep = {0};
 	bool pin_auto = false, failed = false;
-	unsigned i, m, z, b, gp, pr, rows, n = 0;
+	unsigned i, rows, n = 0;
 	char note[8][200];
 	struct ik_class_pair classes[IK_NCLASSES];
-	int ret;
+	struct ik_baseline baseline = {0};
+	size_t cells;
+	unsigned r, nrep = 0;
+	int ret, code = 0;
 
 	parse_args(argc, argv, &cfg, &pin_auto);
+	if (gate.baseline) {
+		char err[300];
+
+		/* a malformed baseline costs nothing: read it first */
+		ret = ik_baseline_load(gate.baseline, &baseline, err,
+				       sizeof(err));
+		if (ret)
+			usage_error("--baseline %s: %s", gate.baseline, err);
+	}
 	if (cfg.topology && access(cfg.topology, R_OK) < 0)
 		usage_error("--topology %s: cannot open it: %s", cfg.topology,
 			    strerror(errno));
@@ -1181,15 +1559,29 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	ik_timer_init(&timer);
 	ik_machine_read(&machine, "");
+	if (gate.baseline && !gate.allow_mismatch) {
+		/* the machine and configuration can be checked before running;
+		 * each pair's relation after */
+		struct ik_report pre = {.cfg = &cfg, .machine = &machine};
+		char why[2048];
+		unsigned d =
+			ik_baseline_mismatch(&baseline, &pre, why, sizeof(why));
+
+		if (d)
+			usage_error("--baseline %s: measured differently (%u "
+				    "difference%s): %s; --allow-mismatch "
+				    "compares anyway",
+				    gate.baseline, d, d == 1 ? "" : "s", why);
+	}
 	for (i = 0, rows = 0; i < cfg.npairs; i++)
 		rows += cfg.pairs[i] == 1 ? 1 : cfg.pairs[i] + 1;
 	if (cfg.classes)
 		rows = IK_NCLASSES;
 	if (cfg.matrix)
 		rows = cfg.ncpus * cfg.ncpus;
-	results = calloc((size_t)cfg.nmethods * cfg.nsizes * cfg.nbuffers *
-				 cfg.ngaps * cfg.nmodes * rows,
-			 sizeof(*results));
+	cells = (size_t)cfg.nmethods * cfg.nsizes * cfg.nbuffers * cfg.ngaps *
+		cfg.nmodes * rows;
+	results = calloc(cells * gate.repeat, sizeof(*results));
 	if (!results) {
 		fprintf(stderr, "ipckern: out of memory\n");
 		return EXIT_RUNTIME;
@@ -1240,60 +1632,25 @@ int main(int argc, char **argv)
 			rep.nnotes++;
 		}
 	}
-	for (i = 0; i < cfg.nmethods && !interrupted; i++)
-		for (z = 0; z < cfg.nsizes && !interrupted; z++)
-			for (b = 0; b < cfg.nbuffers && !interrupted; b++)
-				for (gp = 0; gp < cfg.ngaps * cfg.nmodes &&
-					     !interrupted;
-				     gp++) {
-					struct ik_config run = cfg;
+	/* repeats outermost: each cell's runs spread over the whole time */
+	for (r = 0; r < gate.repeat && !interrupted && !failed; r++) {
+		unsigned got = run_grid(&cfg, classes, &topo, &timer,
+					&results[r * cells], &failed);
 
-					m = gp % cfg.nmodes;
-					run.size = cfg.sizes[z];
-					run.buffer = cfg.buffers[b];
-					run.gap_ns = cfg.gaps[gp / cfg.nmodes];
-					if (cfg.matrix) {
-						n += run_matrix(
-							&run, cfg.methods[i],
-							cfg.modes[m], &topo,
-							&timer, &results[n],
-							&failed);
-						continue;
-					}
-					if (cfg.classes) {
-						n += run_classes(&run, classes,
-								 cfg.methods[i],
-								 cfg.modes[m],
-								 &topo, &timer,
-								 &results[n],
-								 &failed);
-						continue;
-					}
-					for (pr = 0; pr < cfg.npairs; pr++) {
-						unsigned np = cfg.pairs[pr];
-
-						ret = np == 1 ? measure(&run,
-									cfg.methods
-										[i],
-									cfg.modes
-										[m],
-									&topo,
-									&timer,
-									&results[n])
-							      : measure_pairs(
-									&run,
-									np,
-									cfg.methods
-										[i],
-									cfg.modes
-										[m],
-									&topo,
-									&timer,
-									&results[n]);
-						n += np == 1 ? 1 : np + 1;
-						failed |= ret != 0;
-					}
-				}
+		if (r && got != n && !interrupted) {
+			fprintf(stderr,
+				"ipckern: repeat %u measured %u cells, the "
+				"first %u\n",
+				r + 1, got, n);
+			failed = true;
+		}
+		n = got;
+		nrep++;
+	}
+	if (!interrupted && !failed && fold_repeats(results, n, nrep, cells)) {
+		fprintf(stderr, "ipckern: out of memory\n");
+		failed = true;
+	}
 	rep.cfg = &cfg;
 	rep.machine = &machine;
 	rep.timer = &timer;
@@ -1311,6 +1668,24 @@ int main(int argc, char **argv)
 			cfg.output ? cfg.output : "the report", strerror(-ret));
 		failed = true;
 	}
+	if (gate.save_baseline && !failed) {
+		struct ik_config jc = cfg;
+		struct ik_report jr = rep;
+
+		jc.format = IK_FMT_JSON;
+		jr.cfg = &jc;
+		ret = ik_report_write_file(&jr, gate.save_baseline);
+		if (ret) {
+			fprintf(stderr, "ipckern: --save-baseline %s: %s\n",
+				gate.save_baseline, strerror(-ret));
+			failed = true;
+		}
+	}
+	if ((gate.baseline || gate.nasserts) && !failed)
+		code = run_gate(&rep, gate.baseline ? &baseline : NULL,
+				cfg.format != IK_FMT_TABLE && !cfg.output
+					? stderr
+					: stdout);
 	if (cfg.raw && n == 1 && !results[0].err) {
 		ret = ik_raw_write_file(&results[0], cfg.raw);
 		if (ret) {
@@ -1320,9 +1695,10 @@ int main(int argc, char **argv)
 		}
 	}
 out:
-	for (i = 0; i < n; i++)
+	for (i = 0; i < cells * gate.repeat; i++)
 		ik_result_free(&results[i]);
 	free(results);
 	ik_topo_free(&topo);
-	return failed ? EXIT_RUNTIME : 0;
+	ik_baseline_free(&baseline);
+	return failed ? EXIT_RUNTIME : code;
 }

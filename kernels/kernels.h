@@ -23,7 +23,7 @@
 #define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
 
 enum ik_kernel { IK_KERNEL_PINGPONG = 0, IK_KERNEL_STREAM };
-enum ik_format { IK_FMT_TABLE = 0, IK_FMT_JSON, IK_FMT_CSV };
+enum ik_format { IK_FMT_TABLE = 0, IK_FMT_JSON, IK_FMT_CSV, IK_FMT_GBENCH };
 
 /* Everything one invocation asked for; built and validated by the CLI. */
 struct ik_config {
@@ -121,7 +121,11 @@ struct ik_result {
 	uint64_t warmup_ns; /* ping-pong: the warm-up's wall time */
 	int mem_node;	    /* node the channel's shared pages are on */
 	unsigned npairs;    /* pairs run at once (0 or 1: alone) */
-	int err;	    /* 0, or the -errno that ended the run */
+	/* --repeat: each repeat's metrics, rep_v[r * IK_NMETRICS + m]
+	 * (reports/gate.h); malloc'd, NULL without repeats */
+	double *rep_v;
+	unsigned repeats;
+	int err; /* 0, or the -errno that ended the run */
 	char errmsg[200];
 };
 
@@ -147,6 +151,14 @@ int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	      const struct ik_timer *timer, struct ik_result *res);
 
 void ik_result_free(struct ik_result *res);
+
+/*
+ * --repeat: fold repeat r (1..) of a cell into dst, its first repeat:
+ * histograms merged, counts, wall and CPU time added, rates recomputed.
+ * The first error of any repeat becomes the cell's.
+ */
+void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
+		    unsigned r);
 
 /* For kernels: zero res and fill what every kernel reports the same way. */
 void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,

@@ -36,6 +36,48 @@ void ik_result_free(struct ik_result *res)
 	ik_hist_free(&res->hist);
 	free(res->raw_ns);
 	res->raw_ns = NULL;
+	free(res->rep_v);
+	res->rep_v = NULL;
+}
+
+void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
+		    unsigned r)
+{
+	struct ik_stream_result *d = &dst->stream;
+	const struct ik_stream_result *s = &src->stream;
+	int k;
+
+	if (src->err && !dst->err) {
+		dst->err = src->err;
+		memcpy(dst->errmsg, src->errmsg, sizeof(dst->errmsg));
+	}
+	if (dst->err || src->err)
+		return;
+	ik_hist_merge(&dst->hist, &src->hist);
+	dst->count += src->count;
+	dst->warmup += src->warmup;
+	dst->wall_ns += src->wall_ns;
+	dst->warmup_ns += src->warmup_ns;
+	dst->hit_cap |= src->hit_cap;
+	dst->untimed_mean_ns =
+		(dst->untimed_mean_ns * r + src->untimed_mean_ns) / (r + 1);
+	for (k = 0; k < 2; k++) {
+		dst->cpu[k].cpu_ns += src->cpu[k].cpu_ns;
+		dst->cpu[k].user_ns += src->cpu[k].user_ns;
+		dst->cpu[k].sys_ns += src->cpu[k].sys_ns;
+		dst->cpu[k].vol_cs += src->cpu[k].vol_cs;
+		dst->cpu[k].invol_cs += src->cpu[k].invol_cs;
+	}
+	d->messages += s->messages;
+	d->seconds += s->seconds;
+	d->msgs_per_s = d->seconds > 0 ? d->messages / d->seconds : 0;
+	d->bytes_per_s = d->msgs_per_s * (double)dst->size;
+	d->latency_valid = d->latency_valid && s->latency_valid;
+	d->late_sends += s->late_sends;
+	d->max_send_lag_ns = s->max_send_lag_ns > d->max_send_lag_ns
+				     ? s->max_send_lag_ns
+				     : d->max_send_lag_ns;
+	d->rate_missed |= s->rate_missed;
 }
 
 int ik_kernel_run(const struct ik_config *cfg,

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../kernels/kernels.h"
+#include "gate.h"
 #include "reports.h"
 
 struct stats {
@@ -452,6 +453,54 @@ static void classes_table(const struct ik_report *r, FILE *f)
 	fputc('\n', f);
 }
 
+/* "130 [120, 141] 3.1%": the median, its interval and the CV. */
+static void rep_cell(const struct ik_result *res, int m, char *b, size_t n)
+{
+	double col[1024], div = m == IK_M_MSGS ? 1e6 : 1;
+	unsigned k = res->repeats < 1024 ? res->repeats : 1024, i;
+	struct ik_summary s;
+
+	for (i = 0; i < k; i++)
+		col[i] = ik_rep_value(res, i, m);
+	ik_summarize(col, k, &s);
+	if (!s.n)
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%.4g [%.4g, %.4g] %.1f%%", s.median / div,
+			 s.lo / div, s.hi / div, 100 * s.cv);
+}
+
+/* --repeat K > 1: each metric's spread across the K runs. */
+static void repeats_table(const struct ik_report *r, FILE *f)
+{
+	static const int ms[] = {IK_M_P50, IK_M_P99, IK_M_MSGS, IK_M_CPU};
+	unsigned i, k = 0;
+	char c[4][128];
+
+	for (i = 0; i < r->nresults; i++)
+		k = r->results[i].repeats > k ? r->results[i].repeats : k;
+	if (k < 2)
+		return;
+	fprintf(f,
+		"\nacross %u repeats, fresh peers each: median [95%% interval] "
+		"run-to-run CV\n%-10s %-22s %-26s %-26s %-26s %s\n",
+		k, "method", "cell", "p50 ns", "p99 ns", "M msgs/s",
+		"cpu ns/msg");
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		char cell[64];
+
+		if (res->err || !res->rep_v)
+			continue;
+		for (unsigned j = 0; j < 4; j++)
+			rep_cell(res, ms[j], c[j], sizeof(c[j]));
+		ik_cell_name(res, cell, sizeof(cell));
+		fprintf(f, "%-10s %-22s %-26s %-26s %-26s %s\n", res->ops->name,
+			cell, c[0], c[1], c[2], c[3]);
+	}
+	fprintf(f, "interval: %s\n", IK_CI_METHOD);
+}
+
 int ik_report_table(const struct ik_report *r, FILE *f)
 {
 	pairs_shown = has_pairs(r->cfg);
@@ -504,6 +553,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	if (c->kernel == IK_KERNEL_STREAM) {
 		fprintf(f, "latency: one way, ns (u = us, m = ms)\n\n");
 		stream_table(r, f);
+		repeats_table(r, f);
 		return ferror(f) ? -EIO : 0;
 	}
 	fprintf(f, "latency: round trip in ns (u = us, m = ms); one-way "
@@ -577,6 +627,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		classes_table(r, f);
 	if (r->cfg->matrix)
 		matrix_table(r, f);
+	repeats_table(r, f);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -646,7 +697,7 @@ static json_t *sizes_json(const size_t *v, unsigned n)
 	return a;
 }
 
-static json_t *config_json(const struct ik_config *c)
+json_t *ik_config_json(const struct ik_config *c)
 {
 	json_t *o = json_object(), *ms = json_array(), *mo = json_array();
 	unsigned i;
@@ -683,6 +734,14 @@ static json_t *config_json(const struct ik_config *c)
 			    json_integer((json_int_t)c->duration_ns));
 	json_object_set_new(o, "timeout_ns",
 			    json_integer((json_int_t)c->timeout_ns));
+	json_object_set_new(o, "rate", json_integer((json_int_t)c->rate));
+	{
+		json_t *pa = json_array();
+
+		for (i = 0; i < c->npairs; i++)
+			json_array_append_new(pa, json_integer(c->pairs[i]));
+		json_object_set_new(o, "pairs", pa);
+	}
 	if (c->pinned)
 		json_object_set_new(o, "pin",
 				    json_pack("[ii]", c->pin[0], c->pin[1]));
@@ -712,6 +771,55 @@ static json_t *hist_json(const struct ik_hist *h)
 						   (json_int_t)it.width,
 						   (json_int_t)it.count));
 	return a;
+}
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/*
+ * Each metric of each repeat (one repeat without --repeat), with the
+ * median, its interval and the run-to-run spread: what --baseline reads.
+ */
+static json_t *repeats_json(const struct ik_result *res)
+{
+	json_t *o = json_object(), *ms = json_object();
+	unsigned k = res->rep_v ? res->repeats : 1, r;
+	double one[IK_NMETRICS], *col = malloc(k * sizeof(*col));
+	int m;
+
+	ik_metrics_of(res, one);
+	json_object_set_new(o, "count", json_integer(k));
+	json_object_set_new(o, "interval", json_string(IK_CI_METHOD));
+	json_object_set_new(o, "cv", json_string("sample stddev / mean"));
+	json_object_set_new(o, "units",
+			    json_string("ns; msgs: messages/s (ping-pong: "
+					"round trips/s); throughput: payload "
+					"B/s; cpu: both peers' ns/message"));
+	for (m = 0; col && m < IK_NMETRICS; m++) {
+		json_t *vals = json_array();
+		struct ik_summary s;
+
+		for (r = 0; r < k; r++) {
+			col[r] = res->rep_v ? ik_rep_value(res, r, m) : one[m];
+			json_array_append_new(vals, num_or_null(col[r]));
+		}
+		ik_summarize(col, k, &s);
+		if (!s.n) {
+			json_decref(vals);
+			continue;
+		}
+		json_object_set_new(
+			ms, ik_metric_infos[m].name,
+			json_pack("{s:o,s:o,s:[oo],s:o}", "values", vals,
+				  "median", num_or_null(s.median), "ci95",
+				  num_or_null(s.lo), num_or_null(s.hi), "cv",
+				  num_or_null(s.cv)));
+	}
+	free(col);
+	json_object_set_new(o, "metrics", ms);
+	return o;
 }
 
 static json_t *result_json(const struct ik_report *r,
@@ -841,6 +949,7 @@ cpu:
 		json_pack("{s:o,s:o}", "a",
 			  cpu_json(&res->cpu[0], res->count + res->warmup), "b",
 			  cpu_json(&res->cpu[1], res->count + res->warmup)));
+	json_object_set_new(o, "repeats", repeats_json(res));
 	return o;
 }
 
@@ -864,7 +973,7 @@ int ik_report_json(const struct ik_report *r, FILE *f)
 	json_object_set_new(
 		root, "topology_source",
 		json_string(r->topology ? r->topology : "this machine"));
-	json_object_set_new(root, "config", config_json(r->cfg));
+	json_object_set_new(root, "config", ik_config_json(r->cfg));
 	for (i = 0; i < r->nnotes; i++)
 		json_array_append_new(notes, json_string(r->notes[i]));
 	json_object_set_new(root, "notes", notes);
@@ -916,7 +1025,7 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 		"count,min_ns,mean_ns,stddev_ns,p50_ns,p90_ns,p99_ns,"
 		"p99_9_ns,p99_99_ns,max_ns,round_trips_per_s,"
 		"whole_run_mean_ns,untimed_mean_ns,vs_line,cpu_a_ns,"
-		"cpu_b_ns,msgs_per_s,bytes_per_s,status,error\n");
+		"cpu_b_ns,msgs_per_s,bytes_per_s,gap_ns,status,error\n");
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 		struct stats st = {0};
@@ -958,14 +1067,16 @@ int ik_report_write(const struct ik_report *r, FILE *f)
 		return ik_report_json(r, f);
 	case IK_FMT_CSV:
 		return ik_report_csv(r, f);
+	case IK_FMT_GBENCH:
+		return ik_report_gbench(r, f);
 	default:
 		return ik_report_table(r, f);
 	}
 }
 
 /* Write through fn to a temp file beside path, then rename over it. */
-static int write_atomic(const char *path, int (*fn)(const void *arg, FILE *f),
-			const void *arg)
+int ik_write_atomic(const char *path, int (*fn)(const void *arg, FILE *f),
+		    const void *arg)
 {
 	size_t n = strlen(path) + 16;
 	char *tmp = malloc(n);
@@ -1011,7 +1122,7 @@ static int report_fn(const void *arg, FILE *f)
 
 int ik_report_write_file(const struct ik_report *r, const char *path)
 {
-	return write_atomic(path, report_fn, r);
+	return ik_write_atomic(path, report_fn, r);
 }
 
 static int raw_fn(const void *arg, FILE *f)
@@ -1028,7 +1139,7 @@ int ik_raw_write_file(const struct ik_result *res, const char *path)
 {
 	if (!res->raw_ns)
 		return -EINVAL;
-	return write_atomic(path, raw_fn, res);
+	return ik_write_atomic(path, raw_fn, res);
 }
 
 static void khz(char *b, size_t n, long v)

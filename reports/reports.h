@@ -73,7 +73,8 @@ struct ik_report {
 	const struct ik_result *results;
 	unsigned nresults;
 	const char *topology; /* where the topology came from */
-	const struct ik_class_pair *classes; /* --classes: IK_NCLASSES, or NULL */
+	const struct ik_class_pair
+		*classes;     /* --classes: IK_NCLASSES, or NULL */
 	const char *notes[8]; /* run-wide remarks, e.g. "unpinned" */
 	unsigned nnotes;
 };
@@ -92,6 +93,11 @@ int ik_report_classes(const struct ik_report *r, FILE *f);
 /* --machine: what this machine is, everything "unknown" it hides. */
 int ik_report_machine(const struct ik_report *r, const char *topo_summary,
 		      FILE *f);
+
+/* Write fn's output to path atomically: a temp file beside it, then
+ * rename (nothing is left on failure). 0 or -errno. */
+int ik_write_atomic(const char *path, int (*fn)(const void *arg, FILE *f),
+		    const void *arg);
 
 /* Write to path atomically: a temp file beside it, then rename. */
 int ik_report_write_file(const struct ik_report *r, const char *path);

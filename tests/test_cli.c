@@ -820,3 +820,130 @@ Test(cli, duration_bounds_the_run, .timeout = 60)
 	cr_expect(strstr(o.stdout_text, ",ok,") != NULL, "%s", o.stdout_text);
 	free(o.stdout_text);
 }
+
+/* ---- CI gates ---- */
+
+Test(gate, bad_assertions_and_gate_options_are_refused)
+{
+	BAD("unknown unit 'xs'", "--assert", "spsc.p99<2xs");
+	BAD("unknown metric 'p98'", "--assert", "spsc.p98<2us");
+	BAD("unknown method 'nosuch'", "--assert", "nosuch.p50<2us");
+	BAD("pipe is not measured", "--method", "spsc", "--assert",
+	    "pipe.p50<2us");
+	BAD("not in --mode", "--assert", "spsc:process.p50<2us");
+	BAD("size 64 is not in --size", "--assert", "spsc:64.p50<2us");
+	BAD("--max-regress '0'", "--max-regress", "0");
+	BAD("--max-regress 'ten'", "--max-regress", "ten");
+	BAD("--repeat", "--repeat", "0");
+	BAD("needs at least 3", "--baseline", "/dev/null", "--repeat", "2");
+	BAD("--allow-mismatch: applies to --baseline", "--allow-mismatch");
+	BAD("--summary-md", "--summary-md", "/tmp/x.md");
+	BAD("--raw", "--raw", "/tmp/x.raw", "--repeat", "3");
+}
+
+Test(gate, a_failed_assertion_exits_1_and_a_passing_one_0, .timeout = 60)
+{
+	struct out o = run((const char *const[]){
+		"--method", "line,spsc", "--iters", "2000", "--assert",
+		"spsc.p50<1ns", "--assert", "spsc.p50<=1e9*line.p50", NULL});
+
+	cr_expect_eq(o.code, 1, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, "GATE FAILED: 1 of 2 checks failed"),
+		  "%s", o.stdout_text);
+	cr_expect(strstr(o.stdout_text, "spsc.p50<1ns [thread 8 B]"), "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+	o = run((const char *const[]){"--method", "spsc", "--iters", "2000",
+				      "--repeat", "3", "--assert",
+				      "spsc.p50<100s", "--assert",
+				      "spsc.msgs>1msgs/s", NULL});
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, "gate passed: 0 of 2 checks failed"),
+		  "%s", o.stdout_text);
+	cr_expect(strstr(o.stdout_text, "across 3 repeats"), "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+}
+
+Test(gate, baselines_round_trip_and_refuse_another_configuration,
+     .timeout = 120)
+{
+	char dir[] = "/tmp/ik-gate-XXXXXX", base[64], md[64], junk[64];
+	struct out o;
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(base, sizeof(base), "%s/base.json", dir);
+	snprintf(md, sizeof(md), "%s/summary.md", dir);
+	snprintf(junk, sizeof(junk), "%s/junk.json", dir);
+	o = run((const char *const[]){"--method", "spsc", "--iters", "2000",
+				      "--repeat", "3", "--save-baseline", base,
+				      NULL});
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	free(o.stdout_text);
+	o = run((const char *const[]){"--method", "spsc", "--iters", "2000",
+				      "--repeat", "3", "--baseline", base,
+				      "--summary-md", md, NULL});
+	cr_expect(o.code == 0 || o.code == 1, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, "spsc [thread 8 B] p50"), "%s",
+		  o.stdout_text);
+	cr_expect(strstr(o.stdout_text, "spsc [thread 8 B] msgs/s"));
+	free(o.stdout_text);
+	f = fopen(md, "r");
+	cr_assert_not_null(f, "--summary-md wrote nothing");
+	{
+		char line[512];
+
+		cr_expect_not_null(fgets(line, sizeof(line), f));
+		cr_expect(strstr(line, "### ") == line, "%s", line);
+	}
+	fclose(f);
+	/* measured differently: refused before running, fields named */
+	BAD("config sizes: baseline [8], now [16]", "--method", "spsc",
+	    "--iters", "2000", "--size", "16", "--baseline", base);
+	BAD("config methods", "--method", "pipe", "--iters", "2000",
+	    "--baseline", base);
+	o = run((const char *const[]){"--method", "spsc", "--iters", "2000",
+				      "--size", "16", "--baseline", base,
+				      "--allow-mismatch", NULL});
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "compared anyway"), "%s", o.err);
+	free(o.stdout_text);
+	/* malformed baselines: one line, exit 2, before anything runs */
+	f = fopen(junk, "w");
+	fputs("{\"schema\": \"ipckern/1\", \"results\": [", f);
+	fclose(f);
+	BAD("not JSON", "--baseline", junk);
+	f = fopen(junk, "w");
+	fputs("{\"schema\": \"ipckern/0\"}", f);
+	fclose(f);
+	BAD("schema \"ipckern/0\"", "--baseline", junk);
+	BAD("cannot open it", "--baseline", "/nonexistent/base.json");
+	unlink(junk);
+	unlink(md);
+	unlink(base);
+	rmdir(dir);
+}
+
+Test(gate, gbench_format_is_google_benchmark_json, .timeout = 60)
+{
+	struct out o =
+		run((const char *const[]){"--method", "spsc,pipe", "--iters",
+					  "2000", "--format", "gbench", NULL});
+	json_error_t je;
+	json_t *root, *list;
+
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	root = json_loads(o.stdout_text, 0, &je);
+	cr_assert_not_null(root, "%s", je.text);
+	list = json_object_get(root, "benchmarks");
+	cr_expect(json_is_object(json_object_get(root, "context")));
+	cr_expect_eq(json_array_size(list), 6, "mean, p50, p99 x 2 methods");
+	cr_expect_str_eq(json_string_value(json_object_get(
+				 json_array_get(list, 0), "name")),
+			 "pingpong/spsc/thread/size:8/mean");
+	cr_expect(json_real_value(json_object_get(json_array_get(list, 0),
+						  "items_per_second")) > 0);
+	json_decref(root);
+	free(o.stdout_text);
+}

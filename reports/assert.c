@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * --assert: "spsc.p99<2us", "pipe.p50<=1.2*futex.p50",
+ * "tcp.throughput>=500MB/s". A small hand parser (the grammar is one
+ * line: side OP side, a side being a metric reference or a quantity,
+ * optionally times a number) that checks units against the metric's
+ * dimension, and an evaluator that applies it to every result cell the
+ * reference selects.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernels/kernels.h"
+#include "gate.h"
+
+#define UNITS_HELP                                                             \
+	"ns us ms s; msgs/s; B/s; rates take k M G (SI) or Ki Mi Gi "          \
+	"(binary) prefixes"
+#define METRICS_HELP "min p50 p90 p99 p99.9 max mean msgs throughput cpu"
+
+struct lex {
+	const char *s, *p;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct lex *lx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(lx->err, lx->errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static void skip_ws(struct lex *lx)
+{
+	while (*lx->p == ' ' || *lx->p == '\t')
+		lx->p++;
+}
+
+/* A unit: its dimension and how many base units (ns, msgs/s, B/s) it is */
+static int parse_unit(struct lex *lx, enum ik_dim *dim, double *scale)
+{
+	static const struct {
+		const char *name;
+		double mult;
+	} pre[] = {{"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0},
+		   {"k", 1e3},	   {"M", 1e6},	      {"G", 1e9},
+		   {"", 1}};
+	static const struct {
+		const char *name;
+		double ns;
+	} times[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+	const char *u = lx->p;
+	size_t len = 0, k;
+
+	while (u[len] && (isalpha((unsigned char)u[len]) || u[len] == '/'))
+		len++;
+	if (!len)
+		return fail(lx, "'%.20s' has no unit; units: %s", lx->s,
+			    UNITS_HELP);
+	lx->p += len;
+	for (k = 0; k < IK_ARRAY_SIZE(times); k++)
+		if (strlen(times[k].name) == len &&
+		    !strncmp(u, times[k].name, len)) {
+			*dim = IK_DIM_TIME;
+			*scale = times[k].ns;
+			return 0;
+		}
+	for (k = 0; k < IK_ARRAY_SIZE(pre); k++) {
+		size_t pl = strlen(pre[k].name);
+		const char *rest = u + pl;
+		size_t rl = len - pl;
+
+		if (pl > len || strncmp(u, pre[k].name, pl))
+			continue;
+		*scale = pre[k].mult;
+		if ((rl == 3 && !strncmp(rest, "B/s", 3))) {
+			*dim = IK_DIM_BYTES;
+			return 0;
+		}
+		if ((rl == 6 && !strncmp(rest, "msgs/s", 6)) ||
+		    (rl == 5 && !strncmp(rest, "msg/s", 5))) {
+			*dim = IK_DIM_MSGS;
+			return 0;
+		}
+	}
+	return fail(lx, "unknown unit '%.*s'; units: %s", (int)len, u,
+		    UNITS_HELP);
+}
+
+/* A number, then a unit if letters follow. */
+static int parse_quantity(struct lex *lx, double *v, enum ik_dim *dim)
+{
+	char *end;
+	double scale = 1;
+	int ret;
+
+	errno = 0;
+	*v = strtod(lx->p, &end);
+	if (end == lx->p || errno || !isfinite(*v) || *v < 0 || *v > 1e18)
+		return fail(lx, "'%.20s' is not a number from 0 to 1e18",
+			    lx->p);
+	lx->p = end;
+	*dim = IK_DIM_NONE;
+	skip_ws(lx);
+	if (isalpha((unsigned char)*lx->p)) {
+		ret = parse_unit(lx, dim, &scale);
+		if (ret)
+			return ret;
+	}
+	*v *= scale;
+	return 0;
+}
+
+static bool name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-';
+}
+
+/* METHOD[:thread|:process][:SIZE].METRIC */
+static int parse_ref(struct lex *lx, struct ik_assert_side *sd)
+{
+	const char *p = lx->p, *m;
+	size_t len = 0;
+	int metric;
+
+	while (name_char(p[len]))
+		len++;
+	if (!len || len >= sizeof(sd->method) || !isalpha((unsigned char)*p))
+		return fail(lx,
+			    "expected METHOD.METRIC or a number from 0 at "
+			    "'%.20s'",
+			    p);
+	memcpy(sd->method, p, len);
+	sd->method[len] = 0;
+	p += len;
+	sd->mode = -1;
+	sd->size = 0;
+	while (*p == ':') {
+		char q[24];
+		size_t ql = 0;
+
+		p++;
+		while (name_char(p[ql]) && ql < sizeof(q) - 1)
+			q[ql] = p[ql], ql++;
+		q[ql] = 0;
+		p += ql;
+		if (!strcmp(q, "thread") || !strcmp(q, "process")) {
+			sd->mode =
+				q[0] == 't' ? IK_MODE_THREAD : IK_MODE_PROCESS;
+		} else if (ql && isdigit((unsigned char)q[0])) {
+			char *end;
+			unsigned long long z = strtoull(q, &end, 10);
+			unsigned long long mul = *end == 'k'   ? 1024
+						 : *end == 'm' ? 1 << 20
+							       : 1;
+
+			if (mul > 1)
+				end++;
+			if (*end || !z || z > (1ull << 40))
+				return fail(lx, "':%s' is not a message size",
+					    q);
+			sd->size = (size_t)(z * mul);
+		} else {
+			return fail(lx,
+				    "':%s': a qualifier is thread, process "
+				    "or a size (64, 4k)",
+				    q);
+		}
+	}
+	if (*p != '.')
+		return fail(lx, "'%s' needs a metric: %s.p50; metrics: %s",
+			    sd->method, sd->method, METRICS_HELP);
+	m = ++p;
+	while (isalnum((unsigned char)*p) || *p == '_' ||
+	       (*p == '.' && isdigit((unsigned char)p[1])))
+		p++;
+	metric = ik_metric_by_name(m, (size_t)(p - m));
+	if (metric < 0)
+		return fail(lx, "unknown metric '%.*s'; metrics: %s",
+			    (int)(p - m), m, METRICS_HELP);
+	sd->has_ref = true;
+	sd->metric = metric;
+	sd->dim = ik_metric_infos[metric].dim;
+	lx->p = p;
+	return 0;
+}
+
+/* factor ['*' factor]: at most one reference or one unit per side */
+static int parse_side(struct lex *lx, struct ik_assert_side *sd)
+{
+	int k, ret;
+
+	memset(sd, 0, sizeof(*sd));
+	sd->coef = 1;
+	for (k = 0; k < 2; k++) {
+		skip_ws(lx);
+		if (isdigit((unsigned char)*lx->p) || *lx->p == '.') {
+			double v;
+			enum ik_dim d = IK_DIM_NONE;
+
+			ret = parse_quantity(lx, &v, &d);
+			if (ret)
+				return ret;
+			if (d && (sd->dim || sd->has_ref))
+				return fail(lx,
+					    "a side is a metric times a "
+					    "number, or a quantity: '%s'",
+					    lx->s);
+			sd->coef *= v;
+			sd->dim = d ? d : sd->dim;
+		} else {
+			if (sd->has_ref || sd->dim)
+				return fail(lx,
+					    "a side is a metric times a "
+					    "number, or a quantity: '%s'",
+					    lx->s);
+			ret = parse_ref(lx, sd);
+			if (ret)
+				return ret;
+		}
+		skip_ws(lx);
+		if (*lx->p != '*')
+			break;
+		lx->p++;
+		if (k == 1)
+			return fail(lx, "at most one '*' per side: '%s'",
+				    lx->s);
+	}
+	return 0;
+}
+
+/* A rate metric against the other rate's unit: bytes <-> messages. */
+static int reconcile(struct lex *lx, struct ik_assert_side *ref,
+		     const struct ik_assert_side *other)
+{
+	if (ref->dim == other->dim)
+		return 0;
+	if (ref->metric == IK_M_BYTES && other->dim == IK_DIM_MSGS &&
+	    !other->has_ref) {
+		ref->metric = IK_M_MSGS;
+		ref->dim = IK_DIM_MSGS;
+		return 0;
+	}
+	if (other->dim == IK_DIM_NONE)
+		return fail(lx,
+			    "'%s': the bound needs a unit (%s.%s is %s); "
+			    "units: %s",
+			    lx->s, ref->method,
+			    ik_metric_infos[ref->metric].name,
+			    ref->dim == IK_DIM_TIME ? "a time" : "a rate",
+			    UNITS_HELP);
+	return fail(lx, "'%s': the two sides have different units", lx->s);
+}
+
+int ik_assert_parse(const char *s, struct ik_assertion *a, char *err,
+		    size_t errlen)
+{
+	struct lex lx = {.s = s, .p = s, .err = err, .errlen = errlen};
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	if (strlen(s) >= sizeof(a->text))
+		return fail(&lx, "longer than %zu characters",
+			    sizeof(a->text) - 1);
+	strcpy(a->text, s);
+	ret = parse_side(&lx, &a->l);
+	if (ret)
+		return ret;
+	skip_ws(&lx);
+	if (lx.p[0] == '<')
+		a->op = lx.p[1] == '=' ? IK_LE : IK_LT;
+	else if (lx.p[0] == '>')
+		a->op = lx.p[1] == '=' ? IK_GE : IK_GT;
+	else
+		return fail(&lx, "expected <, <=, > or >= at '%.20s'", lx.p);
+	lx.p += 1 + (lx.p[1] == '=');
+	ret = parse_side(&lx, &a->r);
+	if (ret)
+		return ret;
+	skip_ws(&lx);
+	if (*lx.p)
+		return fail(&lx, "unexpected '%.20s' at the end", lx.p);
+	if (!a->l.has_ref && !a->r.has_ref)
+		return fail(&lx, "'%s' names no metric (METHOD.METRIC)", s);
+	if (a->l.has_ref && a->r.has_ref) {
+		if (a->l.dim != a->r.dim)
+			return fail(&lx,
+				    "'%s': the two metrics have different "
+				    "units",
+				    s);
+		return 0;
+	}
+	return a->l.has_ref ? reconcile(&lx, &a->l, &a->r)
+			    : reconcile(&lx, &a->r, &a->l);
+}
+
+/* ---- evaluation ---- */
+
+static bool same_cell(const struct ik_result *a, const struct ik_result *b)
+{
+	return a->buffer == b->buffer && a->gap_ns == b->gap_ns &&
+	       a->cls == b->cls && a->npairs == b->npairs &&
+	       a->pair_index == b->pair_index &&
+	       a->pair.cpu[0] == b->pair.cpu[0] &&
+	       a->pair.cpu[1] == b->pair.cpu[1];
+}
+
+static bool selects(const struct ik_assert_side *sd,
+		    const struct ik_result *res)
+{
+	return !res->err && !strcmp(res->ops->name, sd->method) &&
+	       (sd->mode < 0 || (int)res->mode == sd->mode) &&
+	       (!sd->size || res->size == sd->size);
+}
+
+/* The right reference for the left's cell: same cell, its own method. */
+static const struct ik_result *partner(const struct ik_assert_side *sd,
+				       const struct ik_result *left,
+				       const struct ik_result *results,
+				       unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		const struct ik_result *r = &results[i];
+
+		if (selects(sd, r) && same_cell(r, left) &&
+		    (sd->mode >= 0 || r->mode == left->mode) &&
+		    (sd->size || r->size == left->size))
+			return r;
+	}
+	return NULL;
+}
+
+static bool holds(double l, enum ik_cmp op, double r)
+{
+	switch (op) {
+	case IK_LT:
+		return l < r;
+	case IK_LE:
+		return l <= r;
+	case IK_GT:
+		return l > r;
+	default:
+		return l >= r;
+	}
+}
+
+static void side_text(const struct ik_assert_side *sd, double v, char *b,
+		      size_t n)
+{
+	char q[40];
+
+	ik_fmt_dim(q, sizeof(q), v, sd->dim);
+	if (!sd->has_ref)
+		snprintf(b, n, "%s", q);
+	else if (sd->coef != 1)
+		snprintf(b, n, "%g x %s.%s = %s", sd->coef, sd->method,
+			 ik_metric_infos[sd->metric].name, q);
+	else
+		snprintf(b, n, "%s.%s = %s", sd->method,
+			 ik_metric_infos[sd->metric].name, q);
+}
+
+int ik_assert_eval(const struct ik_assertion *a,
+		   const struct ik_result *results, unsigned n,
+		   struct ik_gate_log *g, char *err, size_t errlen)
+{
+	const struct ik_assert_side *ls = a->l.has_ref ? &a->l : &a->r;
+	unsigned i, matched = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct ik_result *res = &results[i], *other = NULL;
+		const struct ik_assert_side *os = ls == &a->l ? &a->r : &a->l;
+		struct ik_gate_row *row;
+		double lv, ov;
+		char cell[64];
+
+		if (!selects(ls, res))
+			continue;
+		matched++;
+		row = ik_gate_log_add(g);
+		if (!row) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		g->checked++;
+		ik_cell_name(res, cell, sizeof(cell));
+		snprintf(row->what, sizeof(row->what), "%s [%s]", a->text,
+			 cell);
+		lv = ls->coef * ik_result_metric(res, ls->metric);
+		ov = os->coef;
+		if (os->has_ref) {
+			other = partner(os, res, results, n);
+			ov = other ? os->coef *
+					     ik_result_metric(other, os->metric)
+				   : NAN;
+		}
+		side_text(ls, lv, row->value, sizeof(row->value));
+		side_text(os, ov, row->against, sizeof(row->against));
+		if (os->has_ref && !other) {
+			snprintf(row->detail, sizeof(row->detail),
+				 "no %s result in this cell to compare with",
+				 os->method);
+		} else if (isnan(lv) || isnan(ov)) {
+			snprintf(row->detail, sizeof(row->detail),
+				 "not measured in this run (e.g. stream "
+				 "latency not kept, or --gap)");
+		} else {
+			bool ok = ls == &a->l ? holds(lv, a->op, ov)
+					      : holds(ov, a->op, lv);
+
+			snprintf(row->verdict, sizeof(row->verdict), "%s",
+				 ok ? "pass" : "FAIL");
+			snprintf(row->detail, sizeof(row->detail), "ratio %.3f",
+				 ov > 0 ? lv / ov : NAN);
+			row->failed = !ok;
+			g->failed += !ok;
+			continue;
+		}
+		snprintf(row->verdict, sizeof(row->verdict), "FAIL");
+		row->failed = true;
+		g->failed++;
+	}
+	if (!matched) {
+		snprintf(err, errlen,
+			 "'%s': no successful %s result%s%s%s in this run",
+			 a->text, ls->method, ls->mode >= 0 ? " in " : "",
+			 ls->mode >= 0 ? ik_mode_name((enum ik_mode)ls->mode)
+				       : "",
+			 ls->mode >= 0 ? " mode" : "");
+		return -ENOENT;
+	}
+	return 0;
+}

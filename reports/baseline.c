@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * --baseline FILE: read a saved result (schema ipckern/1, with every
+ * cell's per-repeat metrics), refuse one measured elsewhere, and compare
+ * it with this run metric by metric. The file may be anything (a
+ * truncated upload, someone else's JSON, a hostile blob), so the reader
+ * checks every type and range before it keeps a value, and stops at
+ * IK_BASELINE_MAX_BYTES; jansson bounds the nesting depth.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernels/kernels.h"
+#include "gate.h"
+
+#define MAX_CELLS   100000
+#define MAX_REPEATS 10000
+
+static int bad(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* A string member that fits dst; "" when absent and optional. */
+static int get_str(json_t *o, const char *key, char *dst, size_t n, bool need)
+{
+	json_t *v = json_object_get(o, key);
+
+	dst[0] = 0;
+	if (!v)
+		return need ? -1 : 0;
+	if (!json_is_string(v) || json_string_length(v) >= n)
+		return -1;
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+static int get_uint(json_t *o, const char *key, uint64_t *dst)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	*dst = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/* The cell's "repeats.metrics": k values per metric, null for missing. */
+static int read_repeats(json_t *res, struct ik_base_cell *c, char *err,
+			size_t n, unsigned idx)
+{
+	json_t *rep = json_object_get(res, "repeats"), *ms, *mv, *vals;
+	uint64_t k;
+	int m;
+
+	ms = json_object_get(rep, "metrics");
+	if (!json_is_object(rep) || get_uint(rep, "count", &k) || !k ||
+	    k > MAX_REPEATS || !json_is_object(ms))
+		return bad(err, n,
+			   "result %u: no per-repeat metrics (\"repeats\"); "
+			   "save baselines with ipckern --save-baseline",
+			   idx);
+	c->k = (unsigned)k;
+	c->v = malloc(k * IK_NMETRICS * sizeof(*c->v));
+	if (!c->v)
+		return bad(err, n, "out of memory");
+	for (size_t i = 0; i < k * IK_NMETRICS; i++)
+		c->v[i] = NAN;
+	for (m = 0; m < IK_NMETRICS; m++) {
+		size_t r;
+
+		mv = json_object_get(ms, ik_metric_infos[m].name);
+		if (!mv)
+			continue;
+		vals = json_object_get(mv, "values");
+		if (!json_is_object(mv) || !json_is_array(vals) ||
+		    json_array_size(vals) != k)
+			return bad(err, n,
+				   "result %u: metric %s needs \"values\", "
+				   "an array of %llu numbers",
+				   idx, ik_metric_infos[m].name,
+				   (unsigned long long)k);
+		for (r = 0; r < k; r++) {
+			json_t *x = json_array_get(vals, r);
+			double d;
+
+			if (json_is_null(x))
+				continue;
+			d = json_number_value(x);
+			if (!json_is_number(x) || !isfinite(d) || d < 0 ||
+			    d > 1e18)
+				return bad(err, n,
+					   "result %u: metric %s: value %zu "
+					   "is not a number from 0 to 1e18",
+					   idx, ik_metric_infos[m].name, r + 1);
+			c->v[r * IK_NMETRICS + (size_t)m] = d;
+		}
+	}
+	return 0;
+}
+
+static int read_cell(json_t *res, struct ik_base_cell *c, char *err, size_t n,
+		     unsigned idx)
+{
+	json_t *pair = json_object_get(res, "pair"), *pn, *pa;
+	char status[16];
+
+	if (!json_is_object(res) ||
+	    get_str(res, "method", c->method, sizeof(c->method), true) ||
+	    get_str(res, "mode", c->mode, sizeof(c->mode), true) ||
+	    get_uint(res, "size", &c->size) ||
+	    get_uint(res, "buffer", &c->buffer) ||
+	    get_uint(res, "gap_ns", &c->gap_ns) ||
+	    get_str(res, "class", c->cls, sizeof(c->cls), false) ||
+	    get_str(res, "status", status, sizeof(status), true) ||
+	    !json_is_object(pair) ||
+	    get_str(pair, "relation", c->relation, sizeof(c->relation), true))
+		return bad(err, n,
+			   "result %u: needs method, mode, size, buffer, "
+			   "gap_ns, status and pair.relation of the right "
+			   "types",
+			   idx);
+	pn = json_object_get(res, "pair_number");
+	pa = json_object_get(res, "pairs_at_once");
+	if (pn || pa) {
+		if (!json_is_integer(pa) || json_integer_value(pa) < 2 ||
+		    json_integer_value(pa) > IK_MAX_PAIRS ||
+		    !(json_is_integer(pn) ||
+		      (json_is_string(pn) &&
+		       !strcmp(json_string_value(pn), "sum"))))
+			return bad(err, n, "result %u: bad pair_number", idx);
+		if (json_is_integer(pn))
+			snprintf(c->pair, sizeof(c->pair), "%lld/%lld",
+				 (long long)json_integer_value(pn),
+				 (long long)json_integer_value(pa));
+		else
+			snprintf(c->pair, sizeof(c->pair), "sum/%lld",
+				 (long long)json_integer_value(pa));
+	}
+	c->ok = !strcmp(status, "ok");
+	return c->ok ? read_repeats(res, c, err, n, idx) : 0;
+}
+
+int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
+		      char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root, *results, *machine;
+	char schema[32];
+	unsigned i;
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root)
+		return bad(err, errlen, "not JSON (line %d: %s)", je.line,
+			   je.text);
+	ret = bad(err, errlen, "not an ipckern result (no \"schema\")");
+	if (!json_is_object(root) ||
+	    get_str(root, "schema", schema, sizeof(schema), true))
+		goto out;
+	if (strcmp(schema, IK_SCHEMA)) {
+		ret = bad(err, errlen,
+			  "schema \"%s\"; this ipckern reads \"%s\"", schema,
+			  IK_SCHEMA);
+		goto out;
+	}
+	machine = json_object_get(root, "machine");
+	results = json_object_get(root, "results");
+	b->config = json_incref(json_object_get(root, "config"));
+	ret = bad(err, errlen,
+		  "needs machine.model_name, config and results[]");
+	if (!json_is_object(machine) ||
+	    get_str(machine, "model_name", b->model, sizeof(b->model), true) ||
+	    !json_is_object(b->config) || !json_is_array(results))
+		goto out;
+	get_str(root, "created", b->created, sizeof(b->created), false);
+	if (!json_array_size(results) || json_array_size(results) > MAX_CELLS) {
+		ret = bad(err, errlen, "results: needs 1 to %u entries",
+			  MAX_CELLS);
+		goto out;
+	}
+	b->cells = calloc(json_array_size(results), sizeof(*b->cells));
+	if (!b->cells) {
+		ret = bad(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < json_array_size(results); i++) {
+		b->ncells++;
+		ret = read_cell(json_array_get(results, i), &b->cells[i], err,
+				errlen, i + 1);
+		if (ret)
+			goto out;
+	}
+	ret = 0;
+out:
+	json_decref(root);
+	if (ret)
+		ik_baseline_free(b);
+	return ret;
+}
+
+int ik_baseline_load(const char *path, struct ik_baseline *b, char *err,
+		     size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t len;
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open it: %s", strerror(-ret));
+		return ret;
+	}
+	buf = malloc(IK_BASELINE_MAX_BYTES + 1);
+	if (!buf) {
+		fclose(f);
+		return bad(err, errlen, "out of memory");
+	}
+	len = fread(buf, 1, IK_BASELINE_MAX_BYTES + 1, f);
+	if (ferror(f))
+		ret = bad(err, errlen, "cannot read it");
+	else if (len > IK_BASELINE_MAX_BYTES)
+		ret = bad(err, errlen, "larger than %u MiB: not a baseline",
+			  IK_BASELINE_MAX_BYTES >> 20);
+	else
+		ret = ik_baseline_parse(buf, len, b, err, errlen);
+	free(buf);
+	fclose(f);
+	return ret;
+}
+
+void ik_baseline_free(struct ik_baseline *b)
+{
+	unsigned i;
+
+	for (i = 0; i < b->ncells; i++)
+		free(b->cells[i].v);
+	free(b->cells);
+	json_decref(b->config);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ---- matching cells ---- */
+
+static void cur_pair(const struct ik_result *res, char *b, size_t n)
+{
+	b[0] = 0;
+	if (res->npairs > 1 && res->pair_index < 0)
+		snprintf(b, n, "sum/%u", res->npairs);
+	else if (res->npairs > 1)
+		snprintf(b, n, "%d/%u", res->pair_index + 1, res->npairs);
+}
+
+static bool cell_is(const struct ik_base_cell *c, const struct ik_result *res)
+{
+	char pair[32];
+
+	cur_pair(res, pair, sizeof(pair));
+	return !strcmp(c->method, res->ops->name) &&
+	       !strcmp(c->mode, ik_mode_name(res->mode)) &&
+	       c->size == res->size && c->buffer == res->buffer &&
+	       c->gap_ns == res->gap_ns &&
+	       !strcmp(c->cls, res->cls >= 0
+				       ? ik_class_key((enum ik_class)res->cls)
+				       : "") &&
+	       !strcmp(c->pair, pair);
+}
+
+static const struct ik_base_cell *find_cell(const struct ik_baseline *b,
+					    const struct ik_result *res)
+{
+	unsigned i;
+
+	for (i = 0; i < b->ncells; i++)
+		if (cell_is(&b->cells[i], res))
+			return &b->cells[i];
+	return NULL;
+}
+
+/* Appends "; text" to why (bounded), counting. */
+static void differs(char *why, size_t n, unsigned *count, const char *fmt, ...)
+{
+	size_t used = strlen(why);
+	va_list ap;
+
+	(*count)++;
+	if (used + 3 >= n)
+		return;
+	if (used)
+		used += (size_t)snprintf(why + used, n - used, "; ");
+	va_start(ap, fmt);
+	vsnprintf(why + used, n - used, fmt, ap);
+	va_end(ap);
+}
+
+/* The configuration fields that make two runs comparable. */
+static const char *const config_keys[] = {
+	"kernel",      "verify",  "methods", "modes",	 "wait",
+	"sizes",       "buffers", "gaps_ns", "gap_mode", "iters",
+	"duration_ns", "rate",	  "pairs",
+};
+
+unsigned ik_baseline_mismatch(const struct ik_baseline *b,
+			      const struct ik_report *r, char *why, size_t n)
+{
+	json_t *cur = ik_config_json(r->cfg);
+	unsigned i, count = 0;
+
+	why[0] = 0;
+	if (strcmp(b->model, r->machine->model))
+		differs(why, n, &count,
+			"machine model: baseline \"%s\", now "
+			"\"%s\"",
+			b->model, r->machine->model);
+	for (i = 0; i < IK_ARRAY_SIZE(config_keys); i++) {
+		json_t *x = json_object_get(b->config, config_keys[i]),
+		       *y = json_object_get(cur, config_keys[i]);
+
+		if (!json_equal(x, y)) {
+			char *xs = x ? json_dumps(x, JSON_COMPACT |
+							     JSON_ENCODE_ANY)
+				     : NULL;
+			char *ys = y ? json_dumps(y, JSON_COMPACT |
+							     JSON_ENCODE_ANY)
+				     : NULL;
+
+			differs(why, n, &count,
+				"config %s: baseline %.40s, now %.40s",
+				config_keys[i], xs ? xs : "absent",
+				ys ? ys : "absent");
+			free(xs);
+			free(ys);
+		}
+	}
+	json_decref(cur);
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		const struct ik_base_cell *c = find_cell(b, res);
+		char cell[64];
+
+		ik_cell_name(res, cell, sizeof(cell));
+		if (!c)
+			differs(why, n, &count, "%s %s: not in the baseline",
+				res->ops->name, cell);
+		else if (strcmp(c->relation, ik_relation_key(res->pair.rel)))
+			differs(why, n, &count,
+				"%s %s: pair relation: baseline %s, now %s",
+				res->ops->name, cell, c->relation,
+				ik_relation_key(res->pair.rel));
+	}
+	return count;
+}
+
+int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
+			double max_regress, struct ik_gate_log *g, char *err,
+			size_t errlen)
+{
+	double cur[MAX_REPEATS], base[MAX_REPEATS];
+	unsigned i, k;
+	int m;
+
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		const struct ik_base_cell *c = find_cell(b, res);
+		char cell[64];
+
+		if (!c || !c->ok || res->err)
+			continue;
+		if (c->k < IK_MIN_REPEATS || res->repeats < IK_MIN_REPEATS)
+			return bad(err, errlen,
+				   "%s %s: %u repeats in the baseline, %u "
+				   "now; a verdict needs at least %d on each "
+				   "side (--repeat 5)",
+				   res->ops->name, c->mode, c->k, res->repeats,
+				   IK_MIN_REPEATS);
+		ik_cell_name(res, cell, sizeof(cell));
+		for (m = 0; m < IK_NMETRICS; m++) {
+			const struct ik_metric_info *mi = &ik_metric_infos[m];
+			struct ik_gate_row *row;
+			struct ik_verdict v;
+
+			if (!mi->compared)
+				continue;
+			for (k = 0; k < c->k; k++)
+				base[k] = c->v[k * IK_NMETRICS + (unsigned)m];
+			for (k = 0; k < res->repeats; k++)
+				cur[k] = ik_rep_value(res, k, m);
+			if (isnan(ik_median(base, c->k)) &&
+			    isnan(ik_median(cur, res->repeats)))
+				continue;
+			row = ik_gate_log_add(g);
+			if (!row)
+				return bad(err, errlen, "out of memory");
+			snprintf(row->what, sizeof(row->what), "%s [%s] %s",
+				 res->ops->name, cell,
+				 m == IK_M_MSGS ? "msgs/s" : mi->name);
+			if (ik_verdict(base, c->k, cur, res->repeats,
+				       mi->higher_better, max_regress, &v)) {
+				snprintf(row->verdict, sizeof(row->verdict),
+					 "n/a");
+				snprintf(row->detail, sizeof(row->detail),
+					 "measured on one side only");
+				continue;
+			}
+			g->checked++;
+			ik_fmt_metric(row->value, sizeof(row->value), v.cur, m);
+			ik_fmt_metric(row->against, sizeof(row->against),
+				      v.base, m);
+			snprintf(row->verdict, sizeof(row->verdict), "%s",
+				 ik_verdict_name(v.kind));
+			snprintf(row->detail, sizeof(row->detail),
+				 "x%.3f [%.3f, %.3f]%s", v.ratio, v.lo, v.hi,
+				 v.significant ? "" : " not significant");
+			row->failed = v.kind == IK_REGRESSED;
+			g->failed += row->failed;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CI perf gates: the metrics a gate can name, their spread across
+ * repeated runs, verdicts against a saved baseline, and assertions such
+ * as "spsc.p99<2us" or "pipe.p50<=1.2*futex.p50". Pure functions on
+ * numbers and results; the CLI decides what to run and the exit code.
+ */
+#ifndef IK_GATE_H
+#define IK_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+struct ik_config;
+struct ik_result;
+struct ik_report;
+
+/* What a gate can compare. Latencies are the report's: round trip for
+ * ping-pong, one way for a stream (missing when not kept). */
+enum ik_metric {
+	IK_M_MIN = 0,
+	IK_M_P50,
+	IK_M_P90,
+	IK_M_P99,
+	IK_M_P999,
+	IK_M_MAX,
+	IK_M_MEAN,
+	IK_M_MSGS,  /* messages/s (ping-pong: round trips/s) */
+	IK_M_BYTES, /* payload bytes/s (ping-pong: both directions) */
+	IK_M_CPU,   /* CPU ns per message, both peers together */
+	IK_NMETRICS
+};
+
+enum ik_dim { IK_DIM_NONE = 0, IK_DIM_TIME, IK_DIM_MSGS, IK_DIM_BYTES };
+
+struct ik_metric_info {
+	const char *name; /* as in JSON and in assertions */
+	enum ik_dim dim;
+	bool higher_better;
+	bool compared; /* in a --baseline comparison */
+};
+extern const struct ik_metric_info ik_metric_infos[IK_NMETRICS];
+
+/* -1 for an unknown name. "p99.9" and "p99_9" are the same metric. */
+int ik_metric_by_name(const char *name, size_t len);
+
+/* "thread 8 B", plus buffer, gap, class and pair where they vary. */
+void ik_cell_name(const struct ik_result *res, char *b, size_t n);
+/* A value in its metric's unit: "1.23 us", "4.5e+06 msgs/s", "-". */
+const char *ik_fmt_dim(char *b, size_t n, double v, enum ik_dim d);
+const char *ik_fmt_metric(char *b, size_t n, double v, int m);
+/* The run's configuration as the JSON report writes it (a new ref). */
+json_t *ik_config_json(const struct ik_config *c);
+
+/* v[m] for one run's result; NAN where that run did not produce it. */
+void ik_metrics_of(const struct ik_result *res, double v[IK_NMETRICS]);
+
+/*
+ * A metric over repeated runs: the median, a 95% confidence interval
+ * of the median (percentile bootstrap, IK_BOOT_RESAMPLES resamples,
+ * seeded so the same numbers give the same interval) and the run-to-run
+ * coefficient of variation (sample stddev / mean). NaNs are skipped;
+ * n counts the rest. With n == 1 the interval is the value itself.
+ */
+#define IK_BOOT_RESAMPLES 2000
+#define IK_CI_METHOD	  "95% percentile bootstrap of the median, 2000 resamples"
+struct ik_summary {
+	unsigned n;
+	double median, lo, hi, cv;
+};
+void ik_summarize(const double *x, unsigned n, struct ik_summary *s);
+double ik_median(const double *x, unsigned n); /* NAN when n == 0 */
+
+/* Repeats of one result cell: values[r * IK_NMETRICS + m]. */
+double ik_rep_value(const struct ik_result *res, unsigned r, int m);
+/* The median across repeats (the value itself without repeats). */
+double ik_result_metric(const struct ik_result *res, int m);
+
+/*
+ * A baseline comparison of one metric. ratio = median(cur) /
+ * median(base) with a bootstrap 95% interval (both sides resampled).
+ * The slowdown is ratio for lower-is-better metrics, 1/ratio for
+ * throughput. REGRESSED needs both: slowdown > 1 + max_regress, and an
+ * interval that lies wholly on the slow side of 1 (significant).
+ * IMPROVED is the mirror image. Each side needs IK_MIN_REPEATS values.
+ */
+#define IK_MIN_REPEATS 3
+enum ik_verdict_kind { IK_UNCHANGED = 0, IK_REGRESSED, IK_IMPROVED };
+struct ik_verdict {
+	enum ik_verdict_kind kind;
+	double base, cur; /* medians */
+	double ratio, lo, hi;
+	bool significant;
+};
+/* 0, or -EINVAL when a side has fewer than IK_MIN_REPEATS values. */
+int ik_verdict(const double *base, unsigned nb, const double *cur, unsigned nc,
+	       bool higher_better, double max_regress, struct ik_verdict *v);
+const char *ik_verdict_name(enum ik_verdict_kind k);
+
+/* ---- the gate's findings, printed as one summary ---- */
+
+struct ik_gate_row {
+	char what[240];	   /* "spsc thread 8 B p50" or the assertion */
+	char value[128];   /* what was measured */
+	char against[128]; /* the baseline or the bound */
+	char verdict[16];  /* pass/FAIL, regressed/improved/unchanged */
+	char detail[96];   /* ratio and interval, or why */
+	bool failed;
+};
+struct ik_gate_log {
+	struct ik_gate_row *rows;
+	unsigned n, cap;
+	unsigned failed, checked;
+};
+/* Append a row; -ENOMEM. */
+struct ik_gate_row *ik_gate_log_add(struct ik_gate_log *g);
+void ik_gate_log_free(struct ik_gate_log *g);
+/* The one-screen summary (text) and the same as a Markdown table. */
+void ik_gate_log_print(const struct ik_gate_log *g, const char *title, FILE *f);
+void ik_gate_log_markdown(const struct ik_gate_log *g, const char *title,
+			  FILE *f);
+
+/* ---- assertions ---- */
+
+enum ik_cmp { IK_LT, IK_LE, IK_GT, IK_GE };
+struct ik_assert_side {
+	double coef; /* a number, or the factor on the metric */
+	bool has_ref;
+	char method[32];
+	int mode;    /* enum ik_mode, or -1: any */
+	size_t size; /* 0: any */
+	int metric;  /* enum ik_metric when has_ref */
+	enum ik_dim dim;
+};
+struct ik_assertion {
+	char text[160];
+	struct ik_assert_side l, r;
+	enum ik_cmp op;
+};
+
+/*
+ * Parse "REF OP BOUND": REF is METHOD[:thread|:process][:SIZE].METRIC,
+ * optionally times a number; BOUND is a number with a unit (ns us ms s;
+ * msgs/s; B/s, with k M G (SI) or Ki Mi Gi (binary) prefixes) or another
+ * REF. 0, or -EINVAL with err saying what is wrong and what is allowed.
+ */
+int ik_assert_parse(const char *s, struct ik_assertion *a, char *err,
+		    size_t errlen);
+
+/*
+ * Evaluate a on results[0..n-1]: every ok result the left REF selects is
+ * checked (a right REF is taken from the same cell: mode, size, buffer,
+ * gap, class, pair). One row per check into g. 0, or -ENOENT with err set
+ * when nothing matched (a usage error, not a failed gate).
+ */
+int ik_assert_eval(const struct ik_assertion *a,
+		   const struct ik_result *results, unsigned n,
+		   struct ik_gate_log *g, char *err, size_t errlen);
+
+/* ---- baselines ---- */
+
+struct ik_base_cell {
+	char method[32], mode[16], cls[24], relation[32], pair[32];
+	uint64_t size, buffer, gap_ns;
+	unsigned k; /* repeats */
+	double *v;  /* k * IK_NMETRICS, NAN where missing */
+	bool ok;
+};
+struct ik_baseline {
+	char model[160];
+	char created[40];
+	json_t *config; /* the saved config */
+	struct ik_base_cell *cells;
+	unsigned ncells;
+};
+
+#define IK_BASELINE_MAX_BYTES (16u << 20)
+/* 0, or -EINVAL with err naming the problem (a malformed file). */
+int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
+		      char *err, size_t errlen);
+/* Reads at most IK_BASELINE_MAX_BYTES. 0, -errno (err set). */
+int ik_baseline_load(const char *path, struct ik_baseline *b, char *err,
+		     size_t errlen);
+void ik_baseline_free(struct ik_baseline *b);
+
+/*
+ * The fields where the baseline was measured differently from r: the
+ * machine model, the configuration, each cell's pair relation, cells
+ * missing on either side. Writes "field: baseline X, now Y; ..." to why;
+ * returns how many fields differ.
+ */
+unsigned ik_baseline_mismatch(const struct ik_baseline *b,
+			      const struct ik_report *r, char *why, size_t n);
+
+/*
+ * Compare every cell present on both sides, metric by metric. One row
+ * per compared metric into g. 0, or -EINVAL with err set when a side has
+ * too few repeats.
+ */
+int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
+			double max_regress, struct ik_gate_log *g, char *err,
+			size_t errlen);
+
+/* ---- exports ---- */
+
+/* Google Benchmark's JSON shape (see README "Exports"). 0 or -errno. */
+int ik_report_gbench(const struct ik_report *r, FILE *f);
+
+#endif

@@ -1,0 +1,768 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CI gate on synthetic numbers: verdicts on repeat sets built to be a
+ * clear regression, pure noise or a small real change; the assertion
+ * parser and evaluator; the baseline round trip, its mismatch refusal and
+ * the malformed-file table; and the Google Benchmark export's shape.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kernels/kernels.h"
+#include "reports/gate.h"
+#include "reports/reports.h"
+
+/* n values around mid with a deterministic +-spread jitter */
+static void noisy(double *x, unsigned n, double mid, double spread,
+		  unsigned seed)
+{
+	for (unsigned i = 0; i < n; i++) {
+		unsigned h = (i + 1) * 2654435761u ^ seed * 40503u;
+
+		x[i] = mid + spread * (((h >> 8) % 2001) / 1000.0 - 1.0);
+	}
+}
+
+Test(verdict, a_clear_regression_is_regressed_and_significant)
+{
+	double b[10], c[10];
+	struct ik_verdict v;
+
+	noisy(b, 10, 100, 3, 1);
+	noisy(c, 10, 130, 3, 2);
+	cr_assert_eq(ik_verdict(b, 10, c, 10, false, 0.10, &v), 0);
+	cr_expect_eq(v.kind, IK_REGRESSED);
+	cr_expect(v.significant);
+	cr_expect(v.ratio > 1.25 && v.ratio < 1.35, "ratio %f", v.ratio);
+	cr_expect(v.lo > 1 && v.lo <= v.ratio && v.hi >= v.ratio);
+}
+
+Test(verdict, noise_alone_is_unchanged)
+{
+	double b[10], c[10];
+	struct ik_verdict v;
+
+	for (unsigned s = 0; s < 50; s++) {
+		/* the same distribution drawn twice, +-20% wide */
+		noisy(b, 10, 100, 20, s);
+		noisy(c, 10, 100, 20, s + 1000);
+		cr_assert_eq(ik_verdict(b, 10, c, 10, false, 0.10, &v), 0);
+		cr_expect_neq(v.kind, IK_REGRESSED,
+			      "seed %u: ratio %f [%f, %f]", s, v.ratio, v.lo,
+			      v.hi);
+	}
+}
+
+Test(verdict, a_small_real_change_under_the_threshold_is_unchanged)
+{
+	double b[10], c[10];
+	struct ik_verdict v;
+
+	noisy(b, 10, 100, 0.5, 3);
+	noisy(c, 10, 105, 0.5, 4);
+	cr_assert_eq(ik_verdict(b, 10, c, 10, false, 0.10, &v), 0);
+	cr_expect(v.significant, "5%% with no noise is a real change");
+	cr_expect_eq(v.kind, IK_UNCHANGED, "but under --max-regress 10%%");
+	cr_assert_eq(ik_verdict(b, 10, c, 10, false, 0.03, &v), 0);
+	cr_expect_eq(v.kind, IK_REGRESSED, "and over --max-regress 3%%");
+}
+
+Test(verdict, a_large_but_noisy_change_is_not_significant)
+{
+	double b[5] = {100, 200, 100, 200, 150},
+	       c[5] = {120, 240, 110, 230, 180};
+	struct ik_verdict v;
+
+	cr_assert_eq(ik_verdict(b, 5, c, 5, false, 0.10, &v), 0);
+	cr_expect(v.ratio > 1.1);
+	cr_expect_not(v.significant, "[%f, %f]", v.lo, v.hi);
+	cr_expect_eq(v.kind, IK_UNCHANGED);
+}
+
+Test(verdict, throughput_regresses_downwards)
+{
+	double b[6] = {100, 101, 99, 100, 102, 98},
+	       c[6] = {70, 71, 69, 70, 72, 68};
+	struct ik_verdict v;
+
+	cr_assert_eq(ik_verdict(b, 6, c, 6, true, 0.10, &v), 0);
+	cr_expect_eq(v.kind, IK_REGRESSED);
+	cr_assert_eq(ik_verdict(c, 6, b, 6, true, 0.10, &v), 0);
+	cr_expect_eq(v.kind, IK_IMPROVED);
+	/* a 9% drop is 1/0.91 = 1.099x slower: under 10% */
+	for (int i = 0; i < 6; i++)
+		c[i] = b[i] * 0.91;
+	cr_assert_eq(ik_verdict(b, 6, c, 6, true, 0.10, &v), 0);
+	cr_expect_eq(v.kind, IK_UNCHANGED);
+}
+
+Test(verdict, too_few_repeats_is_refused_and_nans_are_skipped)
+{
+	double b[3] = {1, 2, 3}, c[4] = {1, NAN, 2, 3};
+	struct ik_verdict v;
+
+	cr_expect_eq(ik_verdict(b, 2, c, 4, false, 0.1, &v), -EINVAL);
+	c[0] = NAN;
+	cr_expect_eq(ik_verdict(b, 3, c, 4, false, 0.1, &v), -EINVAL,
+		     "two finite values are too few");
+}
+
+Test(summary, median_interval_and_cv)
+{
+	double x[5] = {10, 12, 11, NAN, 13};
+	struct ik_summary s;
+
+	ik_summarize(x, 5, &s);
+	cr_expect_eq(s.n, 4);
+	cr_expect_float_eq(s.median, 11.5, 1e-9);
+	cr_expect(s.lo >= 10 && s.lo <= s.median && s.hi >= s.median &&
+		  s.hi <= 13);
+	/* mean 11.5, sample sd sqrt(5/3) */
+	cr_expect_float_eq(s.cv, sqrt(5.0 / 3) / 11.5, 1e-9);
+	ik_summarize(x, 1, &s);
+	cr_expect_eq(s.lo, 10);
+	cr_expect_eq(s.hi, 10);
+	cr_expect_eq(s.cv, 0);
+}
+
+/* ---- assertions ---- */
+
+struct parse_case {
+	const char *text;
+	const char *method;
+	int metric;
+	double coef;
+	int op;
+	bool ratio; /* the right side is a metric too */
+	double bound;
+};
+
+Test(assertions, good_expressions_parse)
+{
+	static const struct parse_case t[] = {
+		{"spsc.p99<2us", "spsc", IK_M_P99, 1, IK_LT, false, 2000},
+		{"pipe.p50<=1.2*futex.p50", "pipe", IK_M_P50, 1, IK_LE, true,
+		 1.2},
+		{"tcp.throughput>=500MB/s", "tcp", IK_M_BYTES, 1, IK_GE, false,
+		 500e6},
+		{"tcp.throughput >= 1 GiB/s", "tcp", IK_M_BYTES, 1, IK_GE,
+		 false, 1073741824.0},
+		{"uds.throughput>2Mmsgs/s", "uds", IK_M_MSGS, 1, IK_GT, false,
+		 2e6},
+		{"spsc.msgs > 1.5 kmsgs/s", "spsc", IK_M_MSGS, 1, IK_GT, false,
+		 1500},
+		{"io_uring.p99.9 < 1ms", "io_uring", IK_M_P999, 1, IK_LT, false,
+		 1e6},
+		{"uds-dgram:process:4k.cpu<=30us", "uds-dgram", IK_M_CPU, 1,
+		 IK_LE, false, 30e3},
+		{"2*spsc.mean<1s", "spsc", IK_M_MEAN, 2, IK_LT, false, 1e9},
+		{"spsc.p50*3 < line.p50*10", "spsc", IK_M_P50, 3, IK_LT, true,
+		 10},
+		{"tcp.throughput>=100KiB/s", "tcp", IK_M_BYTES, 1, IK_GE, false,
+		 102400},
+	};
+
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct ik_assertion a;
+		char err[200] = "";
+
+		cr_assert_eq(ik_assert_parse(t[i].text, &a, err, sizeof(err)),
+			     0, "%s: %s", t[i].text, err);
+		cr_expect_str_eq(a.l.method, t[i].method, "%s", t[i].text);
+		cr_expect_eq(a.l.metric, t[i].metric, "%s", t[i].text);
+		cr_expect_float_eq(a.l.coef, t[i].coef, 1e-9, "%s", t[i].text);
+		cr_expect_eq((int)a.op, t[i].op, "%s", t[i].text);
+		cr_expect_eq(a.r.has_ref, t[i].ratio, "%s", t[i].text);
+		cr_expect_float_eq(a.r.coef, t[i].bound, 1e-6 * t[i].bound,
+				   "%s: %g", t[i].text, a.r.coef);
+	}
+	{
+		struct ik_assertion a;
+		char err[200];
+
+		cr_assert_eq(ik_assert_parse("uds-dgram:process:4k.cpu<=30us",
+					     &a, err, sizeof(err)),
+			     0);
+		cr_expect_eq(a.l.mode, IK_MODE_PROCESS);
+		cr_expect_eq(a.l.size, 4096);
+	}
+}
+
+Test(assertions, bad_expressions_say_what_is_wrong)
+{
+	static const struct {
+		const char *text, *says;
+	} t[] = {
+		{"spsc.p99<2", "unit"},
+		{"spsc.p99<2xs", "unknown unit 'xs'"},
+		{"spsc.p98<2us", "unknown metric 'p98'"},
+		{"spsc<2us", "needs a metric"},
+		{"spsc.p99=2us", "expected <"},
+		{"spsc.p99<2us junk", "unexpected"},
+		{"spsc.p99<500MB/s", "different units"},
+		{"spsc.p99<pipe.throughput", "different units"},
+		{"1us<2us", "names no metric"},
+		{"spsc.p99<2us*pipe.p50", "a side is"},
+		{"spsc.p99<1e999us", "not a number"},
+		{"spsc.p99<-1us", "expected"},
+		{"spsc.p99<nan", "needs a metric"},
+		{"spsc:fast.p99<1us", "qualifier"},
+		{"spsc:0.p99<1us", "message size"},
+		{"tcp.throughput>=500KB/s", "unknown unit 'KB/s'"},
+		{"spsc.msgs>1MB/s", "different units"},
+		{"", "expected METHOD.METRIC"},
+		{"a.p50<1us*2*3", "at most one"},
+	};
+
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct ik_assertion a;
+		char err[200] = "";
+
+		cr_expect_eq(ik_assert_parse(t[i].text, &a, err, sizeof(err)),
+			     -EINVAL, "'%s' should be refused", t[i].text);
+		cr_expect(strstr(err, t[i].says) != NULL,
+			  "'%s': error should say '%s': %s", t[i].text,
+			  t[i].says, err);
+	}
+}
+
+/* A result cell whose repeats hold the given p50s; other metrics NaN. */
+static void fake(struct ik_result *r, const char *method, enum ik_mode mode,
+		 size_t size, const double *p50, unsigned k)
+{
+	memset(r, 0, sizeof(*r));
+	r->ops = ik_transport_find(method);
+	cr_assert_not_null(r->ops, "%s", method);
+	r->mode = mode;
+	r->size = size;
+	r->cls = -1;
+	r->count = 1000;
+	r->pair.rel = IK_REL_SHARED_L3;
+	r->rep_v = malloc(k * IK_NMETRICS * sizeof(double));
+	r->repeats = k;
+	for (unsigned i = 0; i < k * IK_NMETRICS; i++)
+		r->rep_v[i] = NAN;
+	for (unsigned i = 0; i < k; i++) {
+		r->rep_v[i * IK_NMETRICS + IK_M_P50] = p50[i];
+		r->rep_v[i * IK_NMETRICS + IK_M_P99] = 2 * p50[i];
+		r->rep_v[i * IK_NMETRICS + IK_M_MSGS] = 1e9 / p50[i];
+		r->rep_v[i * IK_NMETRICS + IK_M_BYTES] = 8e9 / p50[i];
+		r->rep_v[i * IK_NMETRICS + IK_M_CPU] = 2 * p50[i];
+	}
+}
+
+static unsigned eval(const char *text, struct ik_result *res, unsigned n,
+		     unsigned *failed)
+{
+	struct ik_assertion a;
+	struct ik_gate_log g = {0};
+	char err[200];
+	unsigned checked;
+
+	cr_assert_eq(ik_assert_parse(text, &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ik_assert_eval(&a, res, n, &g, err, sizeof(err)), 0,
+		     "%s: %s", text, err);
+	*failed = g.failed;
+	checked = g.checked;
+	ik_gate_log_free(&g);
+	return checked;
+}
+
+Test(assertions, evaluation_table)
+{
+	struct ik_result r[4];
+	double a[3] = {100, 110, 120}, b[3] = {200, 210, 220},
+	       c[3] = {1000, 1000, 1000};
+	unsigned failed;
+
+	fake(&r[0], "spsc", IK_MODE_THREAD, 8, a, 3);  /* p50 110 */
+	fake(&r[1], "pipe", IK_MODE_THREAD, 8, b, 3);  /* p50 210 */
+	fake(&r[2], "spsc", IK_MODE_PROCESS, 8, c, 3); /* p50 1000 */
+	fake(&r[3], "pipe", IK_MODE_PROCESS, 8, a, 3); /* p50 110 */
+	static const struct {
+		const char *text;
+		unsigned checked, failed;
+	} t[] = {
+		{"spsc.p50<2us", 2, 0},
+		{"spsc.p50<500ns", 2, 1},
+		{"spsc:thread.p50<=110ns", 1, 0},
+		{"spsc:thread.p50<110ns", 1, 1},
+		{"spsc.p99<=220ns", 2, 1},
+		/* per mode: thread 210 <= 2*110, process 110 <= 2*1000 */
+		{"pipe.p50<=2*spsc.p50", 2, 0},
+		{"pipe.p50<=1.5*spsc.p50", 2, 1},
+		{"spsc.p50>=0.5*pipe:thread.p50", 2, 0},
+		{"spsc.msgs>5Mmsgs/s", 2, 1},
+		{"spsc.throughput>=8MB/s", 2, 0},
+		{"spsc.throughput>0.5Mmsgs/s", 2, 0},
+		{"500ns>spsc.p50", 2, 1},
+		{"spsc:8.cpu<=220ns", 2, 1},
+	};
+
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		unsigned checked = eval(t[i].text, r, 4, &failed);
+
+		cr_expect_eq(checked, t[i].checked, "%s: checked %u", t[i].text,
+			     checked);
+		cr_expect_eq(failed, t[i].failed, "%s: failed %u", t[i].text,
+			     failed);
+	}
+	for (int i = 0; i < 4; i++)
+		free(r[i].rep_v);
+}
+
+Test(assertions, a_metric_not_measured_fails_and_no_match_is_an_error)
+{
+	struct ik_result r[1];
+	double a[3] = {100, 110, 120};
+	struct ik_assertion as;
+	struct ik_gate_log g = {0};
+	char err[200];
+	unsigned failed;
+
+	fake(&r[0], "spsc", IK_MODE_THREAD, 8, a, 3);
+	cr_expect_eq(eval("spsc.p999<1s", r, 1, &failed), 1);
+	cr_expect_eq(failed, 1, "a NaN metric is a failed check, not a pass");
+	cr_assert_eq(ik_assert_parse("pipe.p50<1s", &as, err, sizeof(err)), 0);
+	cr_expect_eq(ik_assert_eval(&as, r, 1, &g, err, sizeof(err)), -ENOENT);
+	cr_expect(strstr(err, "pipe") != NULL, "%s", err);
+	r[0].err = -EIO;
+	cr_assert_eq(ik_assert_parse("spsc.p50<1s", &as, err, sizeof(err)), 0);
+	cr_expect_eq(ik_assert_eval(&as, r, 1, &g, err, sizeof(err)), -ENOENT,
+		     "a failed run is never checked as passing");
+	ik_gate_log_free(&g);
+	free(r[0].rep_v);
+}
+
+/* ---- baselines ---- */
+
+struct world {
+	struct ik_config cfg;
+	struct ik_machine machine;
+	struct ik_timer timer;
+	struct ik_result res[2];
+	struct ik_report rep;
+};
+
+static void world_init(struct world *w, double scale)
+{
+	double a[5] = {100, 102, 98, 101, 99}, b[5] = {300, 310, 290, 305, 295};
+
+	memset(w, 0, sizeof(*w));
+	for (int i = 0; i < 5; i++)
+		a[i] *= scale, b[i] *= scale;
+	w->cfg.methods[0] = ik_transport_find("spsc");
+	w->cfg.methods[1] = ik_transport_find("pipe");
+	w->cfg.nmethods = 2;
+	w->cfg.nmodes = 1;
+	w->cfg.sizes[0] = 8;
+	w->cfg.nsizes = 1;
+	w->cfg.nbuffers = 1;
+	w->cfg.ngaps = 1;
+	w->cfg.npairs = 1;
+	w->cfg.pairs[0] = 1;
+	w->cfg.iters = 20000;
+	w->cfg.mem_node = -1;
+	snprintf(w->machine.model, sizeof(w->machine.model), "Test CPU 3000");
+	snprintf(w->machine.hostname, sizeof(w->machine.hostname), "h");
+	snprintf(w->machine.governor, sizeof(w->machine.governor), "unknown");
+	w->machine.online_cpus = 2;
+	fake(&w->res[0], "spsc", IK_MODE_THREAD, 8, a, 5);
+	fake(&w->res[1], "pipe", IK_MODE_THREAD, 8, b, 5);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(ik_hist_init(&w->res[i].hist, IK_HIST_MAX_NS), 0);
+	w->rep.cfg = &w->cfg;
+	w->rep.machine = &w->machine;
+	w->rep.timer = &w->timer;
+	w->rep.results = w->res;
+	w->rep.nresults = 2;
+}
+
+static void world_free(struct world *w)
+{
+	for (int i = 0; i < 2; i++)
+		ik_result_free(&w->res[i]);
+}
+
+/* The world's JSON report, malloc'd. */
+static char *json_of(const struct world *w, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	cr_assert_not_null(f);
+	cr_assert_eq(ik_report_json(&w->rep, f), 0);
+	fclose(f);
+	return buf;
+}
+
+Test(baseline, round_trip_keeps_every_repeat)
+{
+	struct world w;
+	struct ik_baseline b;
+	char err[300] = "", why[1000];
+	size_t len;
+	char *buf;
+
+	world_init(&w, 1);
+	buf = json_of(&w, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_expect_str_eq(b.model, "Test CPU 3000");
+	cr_assert_eq(b.ncells, 2);
+	cr_expect_str_eq(b.cells[1].method, "pipe");
+	cr_expect_str_eq(b.cells[1].mode, "thread");
+	cr_expect_eq(b.cells[1].size, 8);
+	cr_assert_eq(b.cells[1].k, 5);
+	for (unsigned r = 0; r < 5; r++)
+		for (int m = 0; m < IK_NMETRICS; m++) {
+			double x = b.cells[1].v[r * IK_NMETRICS + m],
+			       y = ik_rep_value(&w.res[1], r, m);
+
+			/* the report keeps 10 significant digits */
+			cr_expect(isnan(x) ? isnan(y)
+					   : fabs(x - y) <= 1e-9 * fabs(y),
+				  "repeat %u metric %d: %f vs %f", r, m, x, y);
+		}
+	cr_expect_eq(ik_baseline_mismatch(&b, &w.rep, why, sizeof(why)), 0,
+		     "%s", why);
+	{
+		struct ik_gate_log g = {0};
+
+		cr_assert_eq(ik_baseline_compare(&b, &w.rep, 0.10, &g, err,
+						 sizeof(err)),
+			     0, "%s", err);
+		cr_expect_eq(g.checked, 8, "p50 p99 msgs cpu x 2 cells");
+		cr_expect_eq(g.failed, 0, "itself: nothing regressed");
+		ik_gate_log_free(&g);
+	}
+	ik_baseline_free(&b);
+	free(buf);
+	world_free(&w);
+}
+
+Test(baseline, a_slower_run_regresses_against_it)
+{
+	struct world base, now;
+	struct ik_baseline b;
+	struct ik_gate_log g = {0};
+	char err[300] = "";
+	size_t len;
+	char *buf;
+
+	world_init(&base, 1);
+	world_init(&now, 1.3);
+	buf = json_of(&base, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0);
+	cr_assert_eq(
+		ik_baseline_compare(&b, &now.rep, 0.10, &g, err, sizeof(err)),
+		0);
+	cr_expect_eq(g.failed, 8, "all four metrics of both cells: %u",
+		     g.failed);
+	for (unsigned i = 0; i < g.n; i++)
+		cr_expect_str_eq(g.rows[i].verdict, "regressed", "%s",
+				 g.rows[i].what);
+	ik_gate_log_free(&g);
+	ik_baseline_free(&b);
+	free(buf);
+	world_free(&base);
+	world_free(&now);
+}
+
+Test(baseline, a_baseline_from_elsewhere_is_named_field_by_field)
+{
+	struct world base, now;
+	struct ik_baseline b;
+	char err[300] = "", why[2000];
+	size_t len;
+	char *buf;
+
+	world_init(&base, 1);
+	buf = json_of(&base, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0);
+	world_init(&now, 1);
+	snprintf(now.machine.model, sizeof(now.machine.model), "Other CPU");
+	now.cfg.sizes[0] = 64;
+	now.res[0].pair.rel = IK_REL_SMT;
+	cr_expect_eq(ik_baseline_mismatch(&b, &now.rep, why, sizeof(why)), 3,
+		     "%s", why);
+	cr_expect(strstr(why, "machine model") != NULL, "%s", why);
+	cr_expect(strstr(why, "config sizes: baseline [8], now [64]") != NULL,
+		  "%s", why);
+	cr_expect(strstr(why, "pair relation: baseline shared-l3, now smt") !=
+			  NULL,
+		  "%s", why);
+	now.cfg.kernel = IK_KERNEL_STREAM;
+	now.res[1].mode = IK_MODE_PROCESS;
+	cr_expect_eq(ik_baseline_mismatch(&b, &now.rep, why, sizeof(why)), 5,
+		     "%s", why);
+	cr_expect(strstr(why, "config kernel") != NULL, "%s", why);
+	cr_expect(strstr(why, "pipe process 8 B: not in the baseline") != NULL,
+		  "%s", why);
+	ik_baseline_free(&b);
+	free(buf);
+	world_free(&base);
+	world_free(&now);
+}
+
+Test(baseline, too_few_repeats_cannot_give_a_verdict)
+{
+	struct world w;
+	struct ik_baseline b;
+	struct ik_gate_log g = {0};
+	char err[300] = "";
+	size_t len;
+	char *buf;
+
+	world_init(&w, 1);
+	w.res[0].repeats = w.res[1].repeats = 1;
+	buf = json_of(&w, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0);
+	w.res[0].repeats = w.res[1].repeats = 5;
+	cr_expect_eq(ik_baseline_compare(&b, &w.rep, 0.1, &g, err, sizeof(err)),
+		     -EINVAL);
+	cr_expect(strstr(err, "at least 3") != NULL, "%s", err);
+	ik_gate_log_free(&g);
+	ik_baseline_free(&b);
+	free(buf);
+	world_free(&w);
+}
+
+/* Replace the first "from" in s by "to"; malloc'd. */
+static char *subst(const char *s, const char *from, const char *to)
+{
+	const char *p = strstr(s, from);
+	size_t a, n;
+	char *o;
+
+	cr_assert_not_null(p, "'%s' not in the report", from);
+	a = (size_t)(p - s);
+	n = strlen(s) - strlen(from) + strlen(to);
+	o = malloc(n + 1);
+	memcpy(o, s, a);
+	strcpy(o + a, to);
+	strcat(o, p + strlen(from));
+	return o;
+}
+
+static void expect_refused(const char *buf, size_t len, const char *says,
+			   const char *what)
+{
+	struct ik_baseline b;
+	char err[300] = "";
+
+	cr_expect_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), -EINVAL,
+		     "%s should be refused", what);
+	cr_expect(strstr(err, says) != NULL, "%s: error should say '%s': %s",
+		  what, says, err);
+}
+
+Test(baseline, malformed_files_are_refused_with_a_reason)
+{
+	struct world w;
+	size_t len, n;
+	char *good, *bad;
+
+	world_init(&w, 1);
+	good = json_of(&w, &len);
+	expect_refused(good, len / 2, "not JSON", "truncated");
+	expect_refused("hello", 5, "not JSON", "not JSON");
+	expect_refused("[1,2]", 5, "no \"schema\"", "an array");
+	expect_refused("{\"a\":1}", 7, "no \"schema\"", "another object");
+	bad = subst(good, "\"ipckern/1\"", "\"ipckern/9\"");
+	expect_refused(bad, strlen(bad), "schema \"ipckern/9\"",
+		       "another schema version");
+	free(bad);
+	bad = subst(good, "\"repeats\"", "\"repeatz\"");
+	expect_refused(bad, strlen(bad), "per-repeat metrics",
+		       "missing metrics");
+	free(bad);
+	bad = subst(good, "\"values\": [\n", "\"values\": [\n 1e300, ");
+	expect_refused(bad, strlen(bad), "an array of 5 numbers",
+		       "one value too many");
+	free(bad);
+	bad = subst(good, "\"values\": [\n", "\"values\": [\n 1e300, ");
+	free(bad);
+	bad = subst(good, "\"values\": [\n          ",
+		    "\"values\": [\n          1e300,");
+	{
+		/* a value too large: drop one number to keep the count */
+		char *p = strstr(bad, "1e300,");
+		char *q = strchr(p + 6, ',');
+
+		memmove(p + 6, q + 1, strlen(q + 1) + 1);
+	}
+	expect_refused(bad, strlen(bad), "not a number from 0 to 1e18",
+		       "a huge number");
+	free(bad);
+	bad = subst(good, "\"values\": [\n", "\"values\": [\n 1e999, ");
+	expect_refused(bad, strlen(bad), "not JSON", "an overflowing number");
+	free(bad);
+	bad = subst(good, "\"size\": 8", "\"size\": 99999999999999999999999");
+	expect_refused(bad, strlen(bad), "not JSON", "a huge integer");
+	free(bad);
+	bad = subst(good, "\"size\": 8", "\"size\": -8");
+	expect_refused(bad, strlen(bad), "right types", "a negative size");
+	free(bad);
+	/* deep nesting: 100000 brackets */
+	n = 100000;
+	bad = malloc(2 * n);
+	memset(bad, '[', n);
+	memset(bad + n, ']', n);
+	expect_refused(bad, 2 * n, "not JSON", "deep nesting");
+	free(bad);
+	/* a 20 MB method name inside valid JSON */
+	{
+		const char *head = "{\"schema\":\"ipckern/1\",\"machine\":{"
+				   "\"model_name\":\"x\"},\"config\":{},"
+				   "\"results\":[{\"method\":\"";
+		const char *tail = "\"}]}";
+		size_t big = 20u << 20;
+
+		bad = malloc(strlen(head) + big + strlen(tail) + 1);
+		strcpy(bad, head);
+		memset(bad + strlen(head), 'a', big);
+		strcpy(bad + strlen(head) + big, tail);
+		expect_refused(bad, strlen(bad), "right types",
+			       "a 20 MB string");
+		free(bad);
+	}
+	free(good);
+	world_free(&w);
+}
+
+Test(baseline, an_oversized_file_is_not_read)
+{
+	char path[] = "/tmp/ik-test-baseline-XXXXXX", err[200] = "";
+	struct ik_baseline b;
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, 100 << 20), 0); /* 100 MB of zeros */
+	close(fd);
+	cr_expect_eq(ik_baseline_load(path, &b, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "larger than 16 MiB") != NULL, "%s", err);
+	unlink(path);
+	cr_expect_eq(ik_baseline_load(path, &b, err, sizeof(err)), -ENOENT);
+}
+
+/* ---- the Google Benchmark export ---- */
+
+static void expect_type(json_t *o, const char *key, json_type t,
+			const char *where)
+{
+	json_t *v = json_object_get(o, key);
+
+	cr_expect_not_null(v, "%s: no \"%s\"", where, key);
+	if (v)
+		cr_expect(json_typeof(v) == t ||
+				  (t == JSON_REAL && json_is_integer(v)),
+			  "%s: \"%s\" has the wrong type", where, key);
+}
+
+static json_t *gbench_of(struct world *w)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	json_error_t je;
+	json_t *root;
+
+	cr_assert_eq(ik_report_gbench(&w->rep, f), 0);
+	fclose(f);
+	root = json_loadb(buf, len, 0, &je);
+	cr_assert_not_null(root, "gbench output is not JSON: %s", je.text);
+	free(buf);
+	return root;
+}
+
+Test(gbench, the_shape_trackers_read)
+{
+	struct world w;
+	json_t *root, *ctx, *list, *b;
+	size_t i;
+
+	world_init(&w, 1);
+	w.res[0].repeats = w.res[1].repeats = 1;
+	root = gbench_of(&w);
+	ctx = json_object_get(root, "context");
+	cr_assert(json_is_object(ctx));
+	expect_type(ctx, "date", JSON_STRING, "context");
+	expect_type(ctx, "host_name", JSON_STRING, "context");
+	expect_type(ctx, "num_cpus", JSON_INTEGER, "context");
+	expect_type(ctx, "mhz_per_cpu", JSON_REAL, "context");
+	expect_type(ctx, "caches", JSON_ARRAY, "context");
+	expect_type(ctx, "library_build_type", JSON_STRING, "context");
+	list = json_object_get(root, "benchmarks");
+	cr_assert(json_is_array(list));
+	/* mean is NaN in the fake cells: p50 and p99 for each */
+	cr_assert_eq(json_array_size(list), 4);
+	json_array_foreach(list, i, b)
+	{
+		const char *unit =
+			json_string_value(json_object_get(b, "time_unit"));
+
+		expect_type(b, "name", JSON_STRING, "benchmark");
+		expect_type(b, "run_name", JSON_STRING, "benchmark");
+		expect_type(b, "run_type", JSON_STRING, "benchmark");
+		expect_type(b, "iterations", JSON_INTEGER, "benchmark");
+		expect_type(b, "real_time", JSON_REAL, "benchmark");
+		expect_type(b, "cpu_time", JSON_REAL, "benchmark");
+		expect_type(b, "threads", JSON_INTEGER, "benchmark");
+		expect_type(b, "repetitions", JSON_INTEGER, "benchmark");
+		cr_expect(unit && !strcmp(unit, "ns"));
+		cr_expect_str_eq(
+			json_string_value(json_object_get(b, "run_type")),
+			"iteration");
+	}
+	b = json_array_get(list, 0);
+	cr_expect_str_eq(json_string_value(json_object_get(b, "name")),
+			 "pingpong/spsc/thread/size:8/p50");
+	cr_expect_float_eq(json_real_value(json_object_get(b, "real_time")),
+			   100, 1e-9);
+	json_decref(root);
+	world_free(&w);
+}
+
+Test(gbench, repeats_become_aggregates)
+{
+	struct world w;
+	json_t *root, *list, *b;
+	size_t i;
+	unsigned medians = 0;
+
+	world_init(&w, 1);
+	root = gbench_of(&w);
+	list = json_object_get(root, "benchmarks");
+	cr_assert_eq(json_array_size(list), 16, "4 aggregates x 2 metrics x 2");
+	json_array_foreach(list, i, b)
+	{
+		const char *agg =
+			json_string_value(json_object_get(b, "aggregate_name"));
+
+		cr_expect_str_eq(
+			json_string_value(json_object_get(b, "run_type")),
+			"aggregate");
+		cr_expect_eq(
+			json_integer_value(json_object_get(b, "repetitions")),
+			5);
+		cr_assert_not_null(agg);
+		if (!strcmp(agg, "median") &&
+		    !strcmp(json_string_value(json_object_get(b, "run_name")),
+			    "pingpong/spsc/thread/size:8/p50")) {
+			medians++;
+			cr_expect_float_eq(json_real_value(json_object_get(
+						   b, "real_time")),
+					   100, 1e-9);
+		}
+	}
+	cr_expect_eq(medians, 1);
+	json_decref(root);
+	world_free(&w);
+}
