@@ -425,7 +425,8 @@ static void parse_methods(struct ik_config *c, const char *arg)
 
 		if (!strcmp(tok, "all")) {
 			for (t = ik_transports; *t; t++)
-				add_method(c, *t);
+				if (!((*t)->flags & IK_T_TEST))
+					add_method(c, *t);
 			continue;
 		}
 		if (!m)
@@ -1416,13 +1417,20 @@ static int run_gate(const struct ik_report *rep, const struct ik_baseline *bl,
 			goto out;
 		}
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&now));
-	snprintf(title, sizeof(title),
-		 "ipckern gate, %s, %s: medians of %u repeat%s per cell; "
-		 "regressed = over %g%% slower and significant (%s)%s%s%s",
-		 rep->machine->model, when, gate.repeat,
-		 gate.repeat == 1 ? "" : "s", gate.max_regress * 100,
-		 IK_CI_METHOD, bl ? "; baseline " : "", bl ? gate.baseline : "",
-		 bl && bl->created[0] ? "" : "");
+	if (bl)
+		snprintf(title, sizeof(title),
+			 "ipckern gate, %s, %s: medians of %u repeat%s per "
+			 "cell vs baseline %s; regressed = over %g%% worse "
+			 "and significant (%s)",
+			 rep->machine->model, when, gate.repeat,
+			 gate.repeat == 1 ? "" : "s", gate.baseline,
+			 gate.max_regress * 100, IK_CI_METHOD);
+	else
+		snprintf(title, sizeof(title),
+			 "ipckern gate, %s, %s: medians of %u repeat%s per "
+			 "cell",
+			 rep->machine->model, when, gate.repeat,
+			 gate.repeat == 1 ? "" : "s");
 	ik_gate_log_print(&g, title, out);
 	code = g.failed ? EXIT_GATE : 0;
 	if (gate.summary_md) {

@@ -46,6 +46,7 @@ struct ik_chan_params {
 #define IK_T_SIGNAL   (1u << 0) /* carries no bytes: payload via mailbox */
 #define IK_T_SPIN     (1u << 1) /* waits by busy-polling (by default) */
 #define IK_T_DATAGRAM (1u << 2) /* one message per send, size-limited */
+#define IK_T_TEST     (1u << 3) /* for ipckern's own tests: not in 'all' */
 
 /*
  * State every channel has, in one MAP_SHARED mapping so that process mode

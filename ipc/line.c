@@ -6,7 +6,9 @@
  * The line alternates between the peers, so it is a ping-pong method only.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ipc.h"
 
@@ -117,6 +119,76 @@ const struct ik_transport_ops ik_line_ops = {
 	.summary = "one shared cache line bounced by busy-polling: the floor",
 	.flags = IK_T_SPIN,
 	.setup = line_setup,
+	.send = line_send,
+	.recv = line_recv,
+	.teardown = line_teardown,
+};
+
+/*
+ * line-delay: line with a busy delay of about $IPCKERN_DELAY_NS before
+ * each of B's answers: a known, adjustable slowdown for testing the CI
+ * gate (scripts/bench-gate); never part of --method all. The delay is a
+ * loop count calibrated at setup, before any fork, so both peers see it
+ * and no clock is read in the loop; 0 is plain line.
+ */
+static uint64_t delay_iters;
+
+static void spin_iters(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		__asm__ volatile("" ::: "memory");
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static int line_delay_send(struct ik_channel *ch, enum ik_side side,
+			   const void *buf, size_t len)
+{
+	if (side == IK_SIDE_B)
+		spin_iters(delay_iters);
+	return line_send(ch, side, buf, len);
+}
+
+static int line_delay_setup(struct ik_channel *ch)
+{
+	const char *env = getenv("IPCKERN_DELAY_NS");
+	uint64_t ns = 0, best = UINT64_MAX;
+	char *end;
+	int ret, k;
+
+	if (env && *env) {
+		ns = strtoull(env, &end, 10);
+		if (*end || ns > 1000000000ull)
+			return -EINVAL;
+	}
+	/* the fastest of three 2^20-iteration runs: loops per ns */
+	for (k = 0; k < 3 && ns; k++) {
+		uint64_t t0 = now_ns(), t;
+
+		spin_iters(1u << 20);
+		t = now_ns() - t0;
+		best = t && t < best ? t : best;
+	}
+	delay_iters = ns ? (uint64_t)((double)ns * (1u << 20) / (double)best)
+			 : 0;
+	ret = line_setup(ch);
+	if (!ret && !ch->p.stream && delay_iters)
+		ch->send = line_delay_send;
+	return ret;
+}
+
+const struct ik_transport_ops ik_line_delay_ops = {
+	.name = "line-delay",
+	.summary = "test only: line plus a busy $IPCKERN_DELAY_NS before "
+		   "each answer",
+	.flags = IK_T_SPIN | IK_T_TEST,
+	.setup = line_delay_setup,
 	.send = line_send,
 	.recv = line_recv,
 	.teardown = line_teardown,

@@ -10,12 +10,14 @@
 
 extern const struct ik_transport_ops ik_line_ops, ik_spsc_ops, ik_futex_ops,
 	ik_condvar_ops, ik_sem_ops, ik_eventfd_ops, ik_pipe_ops, ik_mq_ops,
-	ik_uds_ops, ik_uds_dgram_ops, ik_tcp_ops, ik_io_uring_ops;
+	ik_uds_ops, ik_uds_dgram_ops, ik_tcp_ops, ik_io_uring_ops,
+	ik_line_delay_ops;
 
 const struct ik_transport_ops *const ik_transports[] = {
 	&ik_line_ops, &ik_spsc_ops,	 &ik_futex_ops, &ik_condvar_ops,
 	&ik_sem_ops,  &ik_eventfd_ops,	 &ik_pipe_ops,	&ik_mq_ops,
 	&ik_uds_ops,  &ik_uds_dgram_ops, &ik_tcp_ops,	&ik_io_uring_ops,
+	&ik_line_delay_ops, /* test only */
 	NULL,
 };
 

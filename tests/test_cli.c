@@ -730,8 +730,21 @@ Test(cli, list_names_every_method)
 	struct out o = run((const char *const[]){"--list", NULL});
 
 	cr_expect_eq(o.code, 0);
-	cr_expect_eq(lines(o.stdout_text), 12);
+	cr_expect_eq(lines(o.stdout_text), 13);
 	cr_expect(strstr(o.stdout_text, "io_uring") != NULL);
+	cr_expect(strstr(o.stdout_text, "line-delay test only") != NULL);
+	free(o.stdout_text);
+}
+
+Test(cli, all_leaves_out_the_test_only_method, .timeout = 60)
+{
+	struct out o = run((const char *const[]){"--method", "all", "--iters",
+						 "10", "--warmup", "0",
+						 "--format", "csv", NULL});
+
+	cr_expect_eq(o.code, 0, "%s", o.err);
+	cr_expect(strstr(o.stdout_text, "\nio_uring,") != NULL);
+	cr_expect(strstr(o.stdout_text, "line-delay") == NULL);
 	free(o.stdout_text);
 }
 

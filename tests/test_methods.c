@@ -97,6 +97,16 @@ METHOD_TESTS(uds, "uds")
 METHOD_TESTS(uds_dgram, "uds-dgram")
 METHOD_TESTS(tcp, "tcp")
 METHOD_TESTS(io_uring, "io_uring")
+METHOD_TESTS(line_delay, "line-delay")
+
+/* The test-only method with its delay on: the bytes still all arrive. */
+Test(methods_thread, line_delay_with_a_delay_carries_every_byte, .timeout = 120)
+{
+	setenv("IPCKERN_DELAY_NS", "300", 1);
+	check_method("line-delay", IK_MODE_THREAD);
+	check_method("line-delay", IK_MODE_PROCESS);
+	unsetenv("IPCKERN_DELAY_NS");
+}
 
 /*
  * Framing: with a 4 KiB --buffer the receiver reads at most 4 KiB a call,
@@ -151,8 +161,9 @@ Test(framing, spsc_ring_of_buffer_bytes_carries_big_messages, .timeout = 120)
 Test(methods, every_registered_method_has_a_test_above)
 {
 	static const char *const tested[] = {
-		"line", "spsc", "futex", "condvar",   "sem", "eventfd",
-		"pipe", "mq",	"uds",	 "uds-dgram", "tcp", "io_uring"};
+		"line",	   "spsc",     "futex",	    "condvar", "sem",
+		"eventfd", "pipe",     "mq",	    "uds",     "uds-dgram",
+		"tcp",	   "io_uring", "line-delay"};
 	const struct ik_transport_ops *const *t;
 	size_t n = 0, i;
 

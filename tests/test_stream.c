@@ -86,12 +86,14 @@ STREAM_TESTS(condvar, "condvar")
 STREAM_TESTS(sem, "sem")
 STREAM_TESTS(eventfd, "eventfd")
 STREAM_TESTS(io_uring, "io_uring")
+STREAM_TESTS(line_delay, "line-delay")
 
 Test(stream, every_method_has_a_stream_test_above)
 {
 	static const char *const tested[] = {
-		"line", "spsc", "futex", "condvar",   "sem", "eventfd",
-		"pipe", "mq",	"uds",	 "uds-dgram", "tcp", "io_uring"};
+		"line",	   "spsc",     "futex",	    "condvar", "sem",
+		"eventfd", "pipe",     "mq",	    "uds",     "uds-dgram",
+		"tcp",	   "io_uring", "line-delay"};
 	const struct ik_transport_ops *const *t;
 	size_t n = 0;
 
