@@ -200,8 +200,7 @@ static const char *const rel_names[] = {
 	[IK_REL_SMT] = "SMT siblings of one core",
 	[IK_REL_SHARED_L2] = "different cores sharing L2",
 	[IK_REL_SHARED_L3] = "different cores sharing L3",
-	[IK_REL_SAME_PACKAGE] = "different cores, same package, no shared "
-				"cache",
+	[IK_REL_SAME_PACKAGE] = "different cores, one package, no cache shared",
 	[IK_REL_CROSS_PACKAGE] = "different packages",
 	[IK_REL_UNPINNED] = "unpinned (the scheduler places the peers)",
 };
