@@ -45,9 +45,11 @@
 static struct {
 	unsigned repeat;
 	bool repeat_given;
+	uint64_t repeat_every_ns; /* start repeat r at r x this; 0: at once */
 	const char *save_baseline, *baseline, *summary_md;
 	double max_regress; /* fraction: 0.10 for 10% */
 	bool allow_mismatch;
+	const char *normalize; /* --normalize METHOD, or NULL */
 	struct ik_assertion asserts[MAX_ASSERTS];
 	unsigned nasserts;
 } gate = {.repeat = 1, .max_regress = 0.10};
@@ -195,6 +197,11 @@ static void usage(FILE *f)
 		"                   significant across the repeats\n"
 		"  --allow-mismatch compare with a baseline measured "
 		"differently anyway\n"
+		"  --normalize METHOD  compare each metric divided, repeat by "
+		"repeat, by\n"
+		"                   METHOD's in the same cell (e.g. line): "
+		"cancels a host\n"
+		"                   that got faster or slower as a whole\n"
 		"  --assert EXPR    repeatable: 'spsc.p99<2us', "
 		"'pipe.p50<=1.2*futex.p50',\n"
 		"                   'tcp.throughput>=500MB/s'; "
@@ -658,10 +665,12 @@ enum {
 	OPT_TOPOLOGY,
 	OPT_GAP_MODE,
 	OPT_REPEAT,
+	OPT_REPEAT_EVERY,
 	OPT_SAVE_BASELINE,
 	OPT_BASELINE,
 	OPT_MAX_REGRESS,
 	OPT_ALLOW_MISMATCH,
+	OPT_NORMALIZE,
 	OPT_ASSERT,
 	OPT_SUMMARY_MD,
 	OPT_LIST,
@@ -738,6 +747,8 @@ static void check_gate(struct ik_config *c)
 		usage_error("--repeat %u: a comparison with --baseline needs "
 			    "at least %d repeats to tell noise from a change",
 			    gate.repeat, IK_MIN_REPEATS);
+	if (gate.repeat_every_ns && gate.repeat < 2)
+		usage_error("--repeat-every: applies to --repeat 2 or more");
 	if (gate.repeat > 1 && c->raw)
 		usage_error("--raw: needs a single run; drop --repeat");
 	if ((gate.baseline || gate.save_baseline || gate.nasserts ||
@@ -752,6 +763,18 @@ static void check_gate(struct ik_config *c)
 			    gate.summary_md);
 	if (gate.allow_mismatch && !gate.baseline)
 		usage_error("--allow-mismatch: applies to --baseline");
+	if (gate.normalize) {
+		bool in_run = false;
+
+		for (i = 0; i < c->nmethods; i++)
+			in_run |= !strcmp(c->methods[i]->name, gate.normalize);
+		if (!gate.baseline)
+			usage_error("--normalize: applies to --baseline");
+		if (!in_run || c->nmethods < 2)
+			usage_error("--normalize %s: needs %s and another "
+				    "method in --method",
+				    gate.normalize, gate.normalize);
+	}
 	for (i = 0; i < gate.nasserts; i++) {
 		check_assert_side(c, &gate.asserts[i], &gate.asserts[i].l);
 		check_assert_side(c, &gate.asserts[i], &gate.asserts[i].r);
@@ -786,10 +809,12 @@ static const struct option long_opts[] = {
 	{"topology", required_argument, NULL, OPT_TOPOLOGY},
 	{"gap-mode", required_argument, NULL, OPT_GAP_MODE},
 	{"repeat", required_argument, NULL, OPT_REPEAT},
+	{"repeat-every", required_argument, NULL, OPT_REPEAT_EVERY},
 	{"save-baseline", required_argument, NULL, OPT_SAVE_BASELINE},
 	{"baseline", required_argument, NULL, OPT_BASELINE},
 	{"max-regress", required_argument, NULL, OPT_MAX_REGRESS},
 	{"allow-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH},
+	{"normalize", required_argument, NULL, OPT_NORMALIZE},
 	{"assert", required_argument, NULL, OPT_ASSERT},
 	{"summary-md", required_argument, NULL, OPT_SUMMARY_MD},
 	{"list", no_argument, NULL, OPT_LIST},
@@ -919,6 +944,10 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 							    1, REPEAT_MAX);
 			gate.repeat_given = true;
 			break;
+		case OPT_REPEAT_EVERY:
+			gate.repeat_every_ns =
+				parse_seconds("--repeat-every", optarg, 3600);
+			break;
 		case OPT_SAVE_BASELINE:
 			gate.save_baseline = optarg;
 			break;
@@ -930,6 +959,9 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			break;
 		case OPT_ALLOW_MISMATCH:
 			gate.allow_mismatch = true;
+			break;
+		case OPT_NORMALIZE:
+			gate.normalize = optarg;
 			break;
 		case OPT_ASSERT:
 			parse_assert(optarg);
@@ -1403,8 +1435,15 @@ static int run_gate(const struct ik_report *rep, const struct ik_baseline *bl,
 				"ipckern: warning: --baseline %s: %u "
 				"difference%s, compared anyway: %s\n",
 				gate.baseline, d, d == 1 ? "" : "s", why);
-		if (ik_baseline_compare(bl, rep, gate.max_regress, &g, err,
-					sizeof(err))) {
+		if (!gate.normalize && rep->machine->hypervisor)
+			fprintf(stderr,
+				"ipckern: warning: absolute numbers against a "
+				"baseline on a VM: the host's speed changes "
+				"between runs look like regressions; "
+				"--normalize line (with line in --method) "
+				"compares ratios instead\n");
+		if (ik_baseline_compare(bl, rep, gate.max_regress,
+					gate.normalize, &g, err, sizeof(err))) {
 			fprintf(stderr, "ipckern: --baseline %s: %s\n",
 				gate.baseline, err);
 			goto out;
@@ -1462,6 +1501,7 @@ int main(int argc, char **argv)
 	struct ik_class_pair classes[IK_NCLASSES];
 	struct ik_baseline baseline = {0};
 	size_t cells;
+	uint64_t t_start;
 	unsigned r, nrep = 0;
 	int ret, code = 0;
 
@@ -1641,9 +1681,26 @@ int main(int argc, char **argv)
 		}
 	}
 	/* repeats outermost: each cell's runs spread over the whole time */
+	t_start = ik_clock_ns();
 	for (r = 0; r < gate.repeat && !interrupted && !failed; r++) {
-		unsigned got = run_grid(&cfg, classes, &topo, &timer,
-					&results[r * cells], &failed);
+		unsigned got;
+
+		/* --repeat-every: sample the machine over time, not at one
+		 * moment (not a synchronisation: nothing waits for this) */
+		while (r && !interrupted &&
+		       ik_clock_ns() - t_start < r * gate.repeat_every_ns) {
+			uint64_t left = r * gate.repeat_every_ns -
+					(ik_clock_ns() - t_start);
+			struct timespec ts = {
+				.tv_sec = (time_t)(left / IK_NS_PER_SEC),
+				.tv_nsec = (long)(left % IK_NS_PER_SEC)};
+
+			nanosleep(&ts, NULL);
+		}
+		if (interrupted)
+			break;
+		got = run_grid(&cfg, classes, &topo, &timer,
+			       &results[r * cells], &failed);
 
 		if (r && got != n && !interrupted) {
 			fprintf(stderr,

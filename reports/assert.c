@@ -370,6 +370,33 @@ static void side_text(const struct ik_assert_side *sd, double v, char *b,
 			 ik_metric_infos[sd->metric].name, q);
 }
 
+/*
+ * Two metrics of one run with repeats: the median of the per-repeat
+ * ratios. Repeat r of every cell runs back to back, so a host that
+ * changes speed between repeats moves both sides of each ratio alike;
+ * the ratio of two medians would mix different moments. NAN when the
+ * pairing does not apply.
+ */
+static double paired_ratio(const struct ik_assert_side *ls,
+			   const struct ik_result *l,
+			   const struct ik_assert_side *os,
+			   const struct ik_result *o)
+{
+	double q[64];
+	unsigned r;
+
+	if (!o || !l->rep_v || !o->rep_v || l->repeats != o->repeats ||
+	    l->repeats < 2 || l->repeats > IK_ARRAY_SIZE(q))
+		return NAN;
+	for (r = 0; r < l->repeats; r++) {
+		double x = ls->coef * ik_rep_value(l, r, ls->metric),
+		       y = os->coef * ik_rep_value(o, r, os->metric);
+
+		q[r] = y > 0 ? x / y : NAN;
+	}
+	return ik_median(q, l->repeats);
+}
+
 int ik_assert_eval(const struct ik_assertion *a,
 		   const struct ik_result *results, unsigned n,
 		   struct ik_gate_log *g, char *err, size_t errlen)
@@ -415,13 +442,26 @@ int ik_assert_eval(const struct ik_assertion *a,
 				 "not measured in this run (e.g. stream "
 				 "latency not kept, or --gap)");
 		} else {
-			bool ok = ls == &a->l ? holds(lv, a->op, ov)
-					      : holds(ov, a->op, lv);
+			double q = paired_ratio(ls, res, os, other);
+			bool paired = !isnan(q), ok;
 
+			if (!paired)
+				q = ov > 0 ? lv / ov : NAN;
+			/* L op R  <=>  L/R op 1, all values being >= 0 */
+			ok = paired	   ? (ls == &a->l ? holds(q, a->op, 1)
+							  : holds(1, a->op, q))
+			     : ls == &a->l ? holds(lv, a->op, ov)
+					   : holds(ov, a->op, lv);
 			snprintf(row->verdict, sizeof(row->verdict), "%s",
 				 ok ? "pass" : "FAIL");
-			snprintf(row->detail, sizeof(row->detail), "ratio %.3f",
-				 ov > 0 ? lv / ov : NAN);
+			if (paired)
+				snprintf(row->detail, sizeof(row->detail),
+					 "ratio %.3f: median of %u per-repeat "
+					 "ratios",
+					 q, res->repeats);
+			else
+				snprintf(row->detail, sizeof(row->detail),
+					 "ratio %.3f", q);
 			row->failed = !ok;
 			g->failed += !ok;
 			continue;

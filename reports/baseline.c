@@ -263,12 +263,14 @@ static void cur_pair(const struct ik_result *res, char *b, size_t n)
 		snprintf(b, n, "%d/%u", res->pair_index + 1, res->npairs);
 }
 
-static bool cell_is(const struct ik_base_cell *c, const struct ik_result *res)
+/* c is res's cell, measured with method (res's own when NULL) */
+static bool cell_is(const struct ik_base_cell *c, const struct ik_result *res,
+		    const char *method)
 {
 	char pair[32];
 
 	cur_pair(res, pair, sizeof(pair));
-	return !strcmp(c->method, res->ops->name) &&
+	return !strcmp(c->method, method ? method : res->ops->name) &&
 	       !strcmp(c->mode, ik_mode_name(res->mode)) &&
 	       c->size == res->size && c->buffer == res->buffer &&
 	       c->gap_ns == res->gap_ns &&
@@ -279,13 +281,34 @@ static bool cell_is(const struct ik_base_cell *c, const struct ik_result *res)
 }
 
 static const struct ik_base_cell *find_cell(const struct ik_baseline *b,
-					    const struct ik_result *res)
+					    const struct ik_result *res,
+					    const char *method)
 {
 	unsigned i;
 
 	for (i = 0; i < b->ncells; i++)
-		if (cell_is(&b->cells[i], res))
+		if (cell_is(&b->cells[i], res, method))
 			return &b->cells[i];
+	return NULL;
+}
+
+/* This run's result for res's cell measured with method, or NULL. */
+static const struct ik_result *find_result(const struct ik_report *r,
+					   const struct ik_result *res,
+					   const char *method)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *o = &r->results[i];
+
+		if (!strcmp(o->ops->name, method) && o->mode == res->mode &&
+		    o->size == res->size && o->buffer == res->buffer &&
+		    o->gap_ns == res->gap_ns && o->cls == res->cls &&
+		    o->npairs == res->npairs &&
+		    o->pair_index == res->pair_index && !o->err)
+			return o;
+	}
 	return NULL;
 }
 
@@ -347,7 +370,7 @@ unsigned ik_baseline_mismatch(const struct ik_baseline *b,
 	json_decref(cur);
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
-		const struct ik_base_cell *c = find_cell(b, res);
+		const struct ik_base_cell *c = find_cell(b, res, NULL);
 		char cell[64];
 
 		ik_cell_name(res, cell, sizeof(cell));
@@ -363,17 +386,40 @@ unsigned ik_baseline_mismatch(const struct ik_baseline *b,
 	return count;
 }
 
+/*
+ * One metric's repeat values on both sides into base[] and cur[]; with
+ * norm, each divided by the norm method's value in the same repeat.
+ */
+static void columns(const struct ik_base_cell *c, const struct ik_result *res,
+		    const struct ik_base_cell *nc, const struct ik_result *nr,
+		    int m, double *base, double *cur)
+{
+	unsigned k;
+
+	for (k = 0; k < c->k; k++) {
+		base[k] = c->v[k * IK_NMETRICS + (unsigned)m];
+		if (nc)
+			base[k] /= nc->v[k * IK_NMETRICS + (unsigned)m];
+	}
+	for (k = 0; k < res->repeats; k++) {
+		cur[k] = ik_rep_value(res, k, m);
+		if (nr)
+			cur[k] /= ik_rep_value(nr, k, m);
+	}
+}
+
 int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
-			double max_regress, struct ik_gate_log *g, char *err,
-			size_t errlen)
+			double max_regress, const char *norm,
+			struct ik_gate_log *g, char *err, size_t errlen)
 {
 	double cur[MAX_REPEATS], base[MAX_REPEATS];
-	unsigned i, k;
+	unsigned i;
 	int m;
 
 	for (i = 0; i < r->nresults; i++) {
-		const struct ik_result *res = &r->results[i];
-		const struct ik_base_cell *c = find_cell(b, res);
+		const struct ik_result *res = &r->results[i], *nr = NULL;
+		const struct ik_base_cell *c = find_cell(b, res, NULL),
+					  *nc = NULL;
 		char cell[64];
 
 		if (!c || !c->ok || res->err)
@@ -385,6 +431,19 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 				   "side (--repeat 5)",
 				   res->ops->name, c->mode, c->k, res->repeats,
 				   IK_MIN_REPEATS);
+		if (norm) {
+			if (!strcmp(res->ops->name, norm))
+				continue; /* itself: always 1 */
+			nr = find_result(r, res, norm);
+			nc = find_cell(b, res, norm);
+			if (!nr || !nc || !nc->ok || nc->k != c->k ||
+			    nr->repeats != res->repeats)
+				return bad(err, errlen,
+					   "--normalize %s: needs %s measured "
+					   "in the same cells and repeats as "
+					   "%s, here and in the baseline",
+					   norm, norm, res->ops->name);
+		}
 		ik_cell_name(res, cell, sizeof(cell));
 		for (m = 0; m < IK_NMETRICS; m++) {
 			const struct ik_metric_info *mi = &ik_metric_infos[m];
@@ -393,19 +452,17 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 
 			if (!mi->compared)
 				continue;
-			for (k = 0; k < c->k; k++)
-				base[k] = c->v[k * IK_NMETRICS + (unsigned)m];
-			for (k = 0; k < res->repeats; k++)
-				cur[k] = ik_rep_value(res, k, m);
+			columns(c, res, nc, nr, m, base, cur);
 			if (isnan(ik_median(base, c->k)) &&
 			    isnan(ik_median(cur, res->repeats)))
 				continue;
 			row = ik_gate_log_add(g);
 			if (!row)
 				return bad(err, errlen, "out of memory");
-			snprintf(row->what, sizeof(row->what), "%s [%s] %s",
+			snprintf(row->what, sizeof(row->what), "%s [%s] %s%s%s",
 				 res->ops->name, cell,
-				 m == IK_M_MSGS ? "msgs/s" : mi->name);
+				 m == IK_M_MSGS ? "msgs/s" : mi->name,
+				 norm ? " / " : "", norm ? norm : "");
 			if (ik_verdict(base, c->k, cur, res->repeats,
 				       mi->higher_better, max_regress, &v)) {
 				snprintf(row->verdict, sizeof(row->verdict),
@@ -415,9 +472,17 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 				continue;
 			}
 			g->checked++;
-			ik_fmt_metric(row->value, sizeof(row->value), v.cur, m);
-			ik_fmt_metric(row->against, sizeof(row->against),
-				      v.base, m);
+			if (norm) {
+				snprintf(row->value, sizeof(row->value),
+					 "%.3f x %s", v.cur, norm);
+				snprintf(row->against, sizeof(row->against),
+					 "%.3f x %s", v.base, norm);
+			} else {
+				ik_fmt_metric(row->value, sizeof(row->value),
+					      v.cur, m);
+				ik_fmt_metric(row->against,
+					      sizeof(row->against), v.base, m);
+			}
 			snprintf(row->verdict, sizeof(row->verdict), "%s",
 				 ik_verdict_name(v.kind));
 			snprintf(row->detail, sizeof(row->detail),

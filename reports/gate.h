@@ -197,13 +197,16 @@ unsigned ik_baseline_mismatch(const struct ik_baseline *b,
 			      const struct ik_report *r, char *why, size_t n);
 
 /*
- * Compare every cell present on both sides, metric by metric. One row
- * per compared metric into g. 0, or -EINVAL with err set when a side has
- * too few repeats.
+ * Compare every cell present on both sides, metric by metric. With norm
+ * (a method name), each metric is first divided, repeat by repeat, by
+ * norm's in the same cell: a host that changes speed moves both, so the
+ * ratio keeps what the code changed. One row per compared metric into
+ * g. 0, or -EINVAL with err set when a side has too few repeats or norm
+ * is missing from a cell.
  */
 int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
-			double max_regress, struct ik_gate_log *g, char *err,
-			size_t errlen);
+			double max_regress, const char *norm,
+			struct ik_gate_log *g, char *err, size_t errlen);
 
 /* ---- exports ---- */
 

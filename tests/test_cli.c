@@ -960,3 +960,12 @@ Test(gate, gbench_format_is_google_benchmark_json, .timeout = 60)
 	json_decref(root);
 	free(o.stdout_text);
 }
+
+Test(gate, normalize_needs_a_baseline_and_its_method_in_the_run)
+{
+	BAD("--normalize: applies to --baseline", "--method", "line,spsc",
+	    "--normalize", "line");
+	BAD("--normalize line: needs line and another method", "--method",
+	    "spsc", "--baseline", "/dev/null", "--normalize", "line");
+	BAD("--repeat-every: applies to --repeat 2", "--repeat-every", "1");
+}

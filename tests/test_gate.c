@@ -435,8 +435,8 @@ Test(baseline, round_trip_keeps_every_repeat)
 	{
 		struct ik_gate_log g = {0};
 
-		cr_assert_eq(ik_baseline_compare(&b, &w.rep, 0.10, &g, err,
-						 sizeof(err)),
+		cr_assert_eq(ik_baseline_compare(&b, &w.rep, 0.10, NULL, &g,
+						 err, sizeof(err)),
 			     0, "%s", err);
 		cr_expect_eq(g.checked, 8, "p50 p99 msgs cpu x 2 cells");
 		cr_expect_eq(g.failed, 0, "itself: nothing regressed");
@@ -460,9 +460,9 @@ Test(baseline, a_slower_run_regresses_against_it)
 	world_init(&now, 1.3);
 	buf = json_of(&base, &len);
 	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0);
-	cr_assert_eq(
-		ik_baseline_compare(&b, &now.rep, 0.10, &g, err, sizeof(err)),
-		0);
+	cr_assert_eq(ik_baseline_compare(&b, &now.rep, 0.10, NULL, &g, err,
+					 sizeof(err)),
+		     0);
 	cr_expect_eq(g.failed, 8, "all four metrics of both cells: %u",
 		     g.failed);
 	for (unsigned i = 0; i < g.n; i++)
@@ -525,7 +525,8 @@ Test(baseline, too_few_repeats_cannot_give_a_verdict)
 	buf = json_of(&w, &len);
 	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0);
 	w.res[0].repeats = w.res[1].repeats = 5;
-	cr_expect_eq(ik_baseline_compare(&b, &w.rep, 0.1, &g, err, sizeof(err)),
+	cr_expect_eq(ik_baseline_compare(&b, &w.rep, 0.1, NULL, &g, err,
+					 sizeof(err)),
 		     -EINVAL);
 	cr_expect(strstr(err, "at least 3") != NULL, "%s", err);
 	ik_gate_log_free(&g);
@@ -765,4 +766,74 @@ Test(gbench, repeats_become_aggregates)
 	cr_expect_eq(medians, 1);
 	json_decref(root);
 	world_free(&w);
+}
+
+Test(assertions, two_metrics_of_one_run_compare_repeat_by_repeat)
+{
+	/* the host changed speed in repeat 2 (both slow) and 3 (one slow):
+	 * medians 450 vs 100 would say 4.5x; repeat by repeat it is 0.9x
+	 * twice and 4.5x once, median 0.9 */
+	double a[3] = {90, 450, 450}, b[3] = {100, 500, 100};
+	struct ik_result r[2];
+	struct ik_assertion as;
+	struct ik_gate_log g = {0};
+	char err[200];
+	unsigned failed;
+
+	fake(&r[0], "spsc", IK_MODE_THREAD, 8, a, 3);
+	fake(&r[1], "pipe", IK_MODE_THREAD, 8, b, 3);
+	cr_expect_eq(eval("spsc.p50<=1.1*pipe.p50", r, 2, &failed), 1);
+	cr_expect_eq(failed, 0);
+	cr_expect_eq(eval("pipe.p50*1.1>=spsc.p50", r, 2, &failed), 1);
+	cr_expect_eq(failed, 0, "either side first");
+	cr_expect_eq(eval("spsc.p50<=0.8*pipe.p50", r, 2, &failed), 1);
+	cr_expect_eq(failed, 1);
+	cr_assert_eq(ik_assert_parse("spsc.p50<=1.1*pipe.p50", &as, err,
+				     sizeof(err)),
+		     0);
+	cr_assert_eq(ik_assert_eval(&as, r, 2, &g, err, sizeof(err)), 0);
+	cr_expect(strstr(g.rows[0].detail, "median of 3 per-repeat") != NULL,
+		  "%s", g.rows[0].detail);
+	ik_gate_log_free(&g);
+	free(r[0].rep_v);
+	free(r[1].rep_v);
+}
+
+Test(baseline, normalizing_cancels_a_host_that_slowed_down_as_a_whole)
+{
+	struct world base, now;
+	struct ik_baseline b;
+	struct ik_gate_log g = {0};
+	char err[300] = "";
+	size_t len;
+	char *buf;
+
+	world_init(&base, 1);
+	world_init(&now, 1.3); /* everything 30% slower: the host */
+	buf = json_of(&base, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0);
+	cr_assert_eq(ik_baseline_compare(&b, &now.rep, 0.10, "pipe", &g, err,
+					 sizeof(err)),
+		     0, "%s", err);
+	cr_expect_eq(g.checked, 4, "spsc's four metrics over pipe's");
+	cr_expect_eq(g.failed, 0, "the ratios did not change");
+	ik_gate_log_free(&g);
+	/* now spsc alone gets 30% slower on top: that is the code */
+	for (unsigned i = 0; i < 5; i++)
+		for (int m = IK_M_P50; m <= IK_M_P99; m++)
+			now.res[0].rep_v[i * IK_NMETRICS + m] *= 1.3;
+	cr_assert_eq(ik_baseline_compare(&b, &now.rep, 0.10, "pipe", &g, err,
+					 sizeof(err)),
+		     0);
+	cr_expect_eq(g.failed, 2, "p50 and p99 over pipe's: %u", g.failed);
+	ik_gate_log_free(&g);
+	cr_expect_eq(ik_baseline_compare(&b, &now.rep, 0.10, "tcp", &g, err,
+					 sizeof(err)),
+		     -EINVAL);
+	cr_expect(strstr(err, "--normalize tcp") != NULL, "%s", err);
+	ik_gate_log_free(&g);
+	ik_baseline_free(&b);
+	free(buf);
+	world_free(&base);
+	world_free(&now);
 }

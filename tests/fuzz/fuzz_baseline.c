@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ik_baseline_parse((const char *)data, size, &b, err, sizeof(err)))
 		return 0;
 	ik_baseline_mismatch(&b, &rep, why, sizeof(why));
-	ik_baseline_compare(&b, &rep, 0.1, &g, err, sizeof(err));
+	ik_baseline_compare(&b, &rep, 0.1, "spsc", &g, err, sizeof(err));
 	ik_gate_log_free(&g);
 	ik_baseline_free(&b);
 	return 0;
