@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../kernels/kernels.h"
@@ -1091,6 +1092,14 @@ int ik_write_atomic(const char *path, int (*fn)(const void *arg, FILE *f),
 		ret = -errno;
 		free(tmp);
 		return ret;
+	}
+	{
+		/* mkstemp makes it 0600; a report is as readable as any
+		 * file the user creates */
+		mode_t mask = umask(0);
+
+		umask(mask);
+		fchmod(fd, 0666 & ~mask);
 	}
 	f = fdopen(fd, "w");
 	if (!f) {
