@@ -146,10 +146,13 @@ static void usage(FILE *f)
 		"  --topology FILE  classify another machine from its lstopo "
 		"XML export\n"
 		"                   (with --classes --dry-run)\n"
-		"  --kernel NAME    pingpong (default: round trips) or stream "
+		"  --kernel NAME    pingpong (default: round trips), stream "
 		"(A sends,\n"
 		"                   B receives: messages/s, bytes/s, one-way "
-		"latency)\n"
+		"latency),\n"
+		"                   call (A calls into a worker B and waits: "
+		"wall and CPU\n"
+		"                   per call, caller and worker)\n"
 		"  --pairs LIST     run N independent pairs at once (a list "
 		"sweeps,\n"
 		"                   e.g. 1,2,4,8), started together; --pin "
@@ -162,6 +165,9 @@ static void usage(FILE *f)
 		"0,100us,10ms);\n"
 		"                   only the trip is timed\n"
 		"  --gap-mode MODE  sleep (default) or spin through each gap\n"
+		"  --work LIST      call: busy work per call in the worker "
+		"(ns, or us/ms;\n"
+		"                   a list sweeps, e.g. 0,1us,10us,100us)\n"
 		"  --rate N         stream: open loop, N messages/s on a fixed "
 		"schedule;\n"
 		"                   latency counts from each message's due "
@@ -490,10 +496,11 @@ static int parse_choice(const char *opt, const char *arg,
 static const char *const wait_names[] = {"spin", "futex", "hybrid", NULL};
 static const char *const format_names[] = {"table", "json", "csv", "gbench",
 					   NULL};
-static const char *const kernel_names[] = {"pingpong", "stream", NULL};
+static const char *const kernel_names[] = {"pingpong", "stream", "call", NULL};
 static const char *const gap_mode_names[] = {"spin", "sleep", NULL};
 
 /* --pin as given: two CPUs per pair, in order (A,B for one pair). */
+static bool size_given;
 static int pins[2 * IK_MAX_PAIRS];
 static unsigned npins;
 static const char *pin_arg;
@@ -622,6 +629,15 @@ static void check_kernel(const struct ik_config *c)
 			    "already checks every echo)");
 	if ((c->ngaps > 1 || c->gaps[0]) && c->kernel != IK_KERNEL_PINGPONG)
 		usage_error("--gap: applies to --kernel pingpong");
+	if ((c->nworks > 1 || c->works[0]) && c->kernel != IK_KERNEL_CALL)
+		usage_error("--work: applies to --kernel call");
+	if (c->kernel == IK_KERNEL_CALL && size_given)
+		usage_error("--size: --kernel call sends a %zu-byte call "
+			    "(id, argument) and gets its result back",
+			    2 * sizeof(uint64_t));
+	if (c->kernel == IK_KERNEL_CALL && c->matrix)
+		usage_error("--matrix: applies to --kernel pingpong and "
+			    "stream");
 	if (c->rate && c->kernel != IK_KERNEL_STREAM)
 		usage_error("--rate %llu: applies to --kernel stream",
 			    (unsigned long long)c->rate);
@@ -664,6 +680,7 @@ enum {
 	OPT_DRY_RUN,
 	OPT_TOPOLOGY,
 	OPT_GAP_MODE,
+	OPT_WORK,
 	OPT_REPEAT,
 	OPT_REPEAT_EVERY,
 	OPT_SAVE_BASELINE,
@@ -808,6 +825,7 @@ static const struct option long_opts[] = {
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"topology", required_argument, NULL, OPT_TOPOLOGY},
 	{"gap-mode", required_argument, NULL, OPT_GAP_MODE},
+	{"work", required_argument, NULL, OPT_WORK},
 	{"repeat", required_argument, NULL, OPT_REPEAT},
 	{"repeat-every", required_argument, NULL, OPT_REPEAT_EVERY},
 	{"save-baseline", required_argument, NULL, OPT_SAVE_BASELINE},
@@ -837,6 +855,7 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 	c->nsizes = 1;
 	c->nbuffers = 1; /* buffers[0] = 0: each transport's default */
 	c->ngaps = 1;	 /* gaps[0] = 0: back to back */
+	c->nworks = 1;	 /* works[0] = 0: no busy work */
 	c->pairs[0] = 1;
 	c->mem_node = -1;
 	c->npairs = 1;
@@ -862,6 +881,7 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 							     wait_names);
 			break;
 		case OPT_SIZE:
+			size_given = true;
 			c->nsizes = split_list("--size", optarg, "1000,4k,64k",
 					       size_item, c->sizes);
 			break;
@@ -894,6 +914,10 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 		case OPT_GAP:
 			c->ngaps = split_list("--gap", optarg, "0,10us,1ms",
 					      gap_item, c->gaps);
+			break;
+		case OPT_WORK:
+			c->nworks = split_list("--work", optarg, "0,1us,10us",
+					       gap_item, c->works);
 			break;
 		case OPT_GAP_MODE:
 			c->gap_sleep = parse_choice("--gap-mode", optarg,
@@ -1062,8 +1086,15 @@ static int measure(const struct ik_config *run,
 		   const struct ik_topo *topo, const struct ik_timer *timer,
 		   struct ik_result *res)
 {
-	int ret = (run->kernel == IK_KERNEL_STREAM ? ik_stream : ik_pingpong)(
-		run, ops, mode, topo, timer, res);
+	static int (*const kernel[])(
+		const struct ik_config *, const struct ik_transport_ops *,
+		enum ik_mode, const struct ik_topo *, const struct ik_timer *,
+		struct ik_result *) = {
+		[IK_KERNEL_PINGPONG] = ik_pingpong,
+		[IK_KERNEL_STREAM] = ik_stream,
+		[IK_KERNEL_CALL] = ik_call,
+	};
+	int ret = kernel[run->kernel](run, ops, mode, topo, timer, res);
 
 	if (ret)
 		fprintf(stderr, "ipckern: %s (%s, %zu B): %s\n", ops->name,
@@ -1307,16 +1338,19 @@ static unsigned run_grid(const struct ik_config *cfg,
 	for (i = 0; i < cfg->nmethods && !interrupted; i++)
 		for (z = 0; z < cfg->nsizes && !interrupted; z++)
 			for (b = 0; b < cfg->nbuffers && !interrupted; b++)
-				for (gp = 0; gp < cfg->ngaps * cfg->nmodes &&
+				for (gp = 0; gp < cfg->ngaps * cfg->nworks *
+							     cfg->nmodes &&
 					     !interrupted;
 				     gp++) {
 					struct ik_config run = *cfg;
+					unsigned gw = gp / cfg->nmodes;
 
 					m = gp % cfg->nmodes;
 					run.size = cfg->sizes[z];
 					run.buffer = cfg->buffers[b];
-					run.gap_ns =
-						cfg->gaps[gp / cfg->nmodes];
+					run.gap_ns = cfg->gaps[gw % cfg->ngaps];
+					run.work_ns =
+						cfg->works[gw / cfg->ngaps];
 					if (cfg->matrix) {
 						n += run_matrix(
 							&run, cfg->methods[i],
@@ -1628,7 +1662,7 @@ int main(int argc, char **argv)
 	if (cfg.matrix)
 		rows = cfg.ncpus * cfg.ncpus;
 	cells = (size_t)cfg.nmethods * cfg.nsizes * cfg.nbuffers * cfg.ngaps *
-		cfg.nmodes * rows;
+		cfg.nworks * cfg.nmodes * rows;
 	results = calloc(cells * gate.repeat, sizeof(*results));
 	if (!results) {
 		fprintf(stderr, "ipckern: out of memory\n");

@@ -22,7 +22,7 @@
 #define IK_MAX_PAIRS	       64 /* most pairs run at once */
 #define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
 
-enum ik_kernel { IK_KERNEL_PINGPONG = 0, IK_KERNEL_STREAM };
+enum ik_kernel { IK_KERNEL_PINGPONG = 0, IK_KERNEL_STREAM, IK_KERNEL_CALL };
 enum ik_format { IK_FMT_TABLE = 0, IK_FMT_JSON, IK_FMT_CSV, IK_FMT_GBENCH };
 
 /* Everything one invocation asked for; built and validated by the CLI. */
@@ -39,6 +39,9 @@ struct ik_config {
 	bool gap_sleep;	 /* --gap-mode sleep (else spin) */
 	uint64_t gaps[IK_MAX_SWEEP]; /* the --gap list */
 	unsigned ngaps;
+	uint64_t work_ns; /* call: busy work per call in the worker */
+	uint64_t works[IK_MAX_SWEEP]; /* the --work list */
+	unsigned nworks;
 	size_t size;   /* payload bytes per message per direction */
 	size_t buffer; /* transport buffer to ask for; 0: its default */
 	/* the sweep: each run gets one size and one buffer from these */
@@ -115,6 +118,8 @@ struct ik_result {
 	struct ik_cpu_usage cpu[2];
 	bool is_stream;
 	struct ik_stream_result stream;
+	bool is_call;	    /* --kernel call: cpu[] covers the timed calls */
+	uint64_t work_ns;   /* --work asked of the worker per call */
 	int pair_index;	    /* 0.., or -1 for the sum of all pairs */
 	int cls;	    /* enum ik_class under --classes, else -1 */
 	double startup_ms;  /* --matrix: wall time outside the loops */
@@ -149,6 +154,16 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	      enum ik_mode mode, const struct ik_topo *topo,
 	      const struct ik_timer *timer, struct ik_result *res);
+
+/*
+ * Run one call measurement: A calls into B (a worker) over ops, B runs a
+ * trivial function plus cfg->work_ns of busy work and answers; every
+ * call's id and result are checked. Same contract as ik_pingpong; CPU is
+ * counted over the timed calls only.
+ */
+int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
+	    enum ik_mode mode, const struct ik_topo *topo,
+	    const struct ik_timer *timer, struct ik_result *res);
 
 void ik_result_free(struct ik_result *res);
 

@@ -454,6 +454,55 @@ static void classes_table(const struct ik_report *r, FILE *f)
 	fputc('\n', f);
 }
 
+/*
+ * --kernel call: the shape of the studies that split a hand-off to a
+ * worker thread into wall time, total CPU, the caller's CPU and the
+ * worker's; per call, and for all the timed calls together.
+ */
+static void call_table(const struct ik_report *r, FILE *f)
+{
+	char a[4][16];
+	unsigned i;
+
+	fprintf(f, "wall and CPU per call in ns (u = us, m = ms); CPU over "
+		   "the timed calls only\n\n");
+	fprintf(f,
+		"%-10s %-7s %7s %9s | %8s %8s %8s | %9s %9s %9s %9s | %8s "
+		"%8s %8s %8s\n",
+		"method", "mode", "work", "calls", "wall", "p50", "p99", "cpu",
+		"caller", "worker", "cpu/wall", "wall s", "cpu s", "caller s",
+		"worker s");
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		double n = res->count ? (double)res->count : 1;
+		double ca = (double)res->cpu[0].cpu_ns,
+		       cw = (double)res->cpu[1].cpu_ns,
+		       w = (double)res->wall_ns;
+
+		fprintf(f, "%-10s %-7s %7s ", res->ops->name,
+			ik_mode_name(res->mode),
+			fmt_ns(a[0], 16, (double)res->work_ns));
+		if (res->err) {
+			fprintf(f, "FAILED: %s\n", res->errmsg);
+			continue;
+		}
+		fprintf(f,
+			"%9llu | %8s %8s %8s | %9.0f %9.0f %9.0f %9.2f | "
+			"%8.3f %8.3f %8.3f %8.3f\n",
+			(unsigned long long)res->count, fmt_ns(a[1], 16, w / n),
+			fmt_ns(a[2], 16,
+			       (double)ik_hist_percentile(&res->hist, 50)),
+			fmt_ns(a[3], 16,
+			       (double)ik_hist_percentile(&res->hist, 99)),
+			(ca + cw) / n, ca / n, cw / n,
+			w > 0 ? (ca + cw) / w : 0, w / 1e9, (ca + cw) / 1e9,
+			ca / 1e9, cw / 1e9);
+	}
+	fprintf(f, "\nwall: timed calls' wall time / calls; p50/p99: each call "
+		   "timed; cpu = caller + worker (CLOCK_THREAD_CPUTIME_ID); "
+		   "cpu/wall: CPUs kept busy (2 = both spin).\n");
+}
+
 /* "130 [120, 141] 3.1%": the median, its interval and the CV. */
 static void rep_cell(const struct ik_result *res, int m, char *b, size_t n)
 {
@@ -524,6 +573,13 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		fprintf(f, "ipckern %s: stream, %llu messages per run%s\n",
 			IK_VERSION, (unsigned long long)c->iters,
 			c->verify ? ", each verified" : "");
+	else if (c->kernel == IK_KERNEL_CALL)
+		fprintf(f,
+			"ipckern %s: calls into a worker, %llu timed calls "
+			"after %llu warm-up%s\n",
+			IK_VERSION, (unsigned long long)c->iters,
+			(unsigned long long)c->warmup,
+			c->duration_ns ? " (or --duration)" : "");
 	else
 		fprintf(f,
 			"ipckern %s: ping-pong, %llu timed round trips after "
@@ -554,6 +610,11 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	if (c->kernel == IK_KERNEL_STREAM) {
 		fprintf(f, "latency: one way, ns (u = us, m = ms)\n\n");
 		stream_table(r, f);
+		repeats_table(r, f);
+		return ferror(f) ? -EIO : 0;
+	}
+	if (c->kernel == IK_KERNEL_CALL) {
+		call_table(r, f);
 		repeats_table(r, f);
 		return ferror(f) ? -EIO : 0;
 	}
@@ -709,9 +770,18 @@ json_t *ik_config_json(const struct ik_config *c)
 		json_array_append_new(mo,
 				      json_string(ik_mode_name(c->modes[i])));
 	json_object_set_new(o, "kernel",
-			    json_string(c->kernel == IK_KERNEL_STREAM
-						? "stream"
+			    json_string(c->kernel == IK_KERNEL_STREAM ? "stream"
+					: c->kernel == IK_KERNEL_CALL
+						? "call"
 						: "pingpong"));
+	{
+		json_t *w = json_array();
+
+		for (i = 0; i < c->nworks; i++)
+			json_array_append_new(
+				w, json_integer((json_int_t)c->works[i]));
+		json_object_set_new(o, "works_ns", w);
+	}
 	json_object_set_new(o, "verify", json_boolean(c->verify));
 	json_object_set_new(o, "methods", ms);
 	json_object_set_new(o, "modes", mo);
@@ -950,6 +1020,26 @@ cpu:
 		json_pack("{s:o,s:o}", "a",
 			  cpu_json(&res->cpu[0], res->count + res->warmup), "b",
 			  cpu_json(&res->cpu[1], res->count + res->warmup)));
+	if (res->is_call) {
+		double n = res->count ? (double)res->count : 1;
+		double ca = (double)res->cpu[0].cpu_ns,
+		       cw = (double)res->cpu[1].cpu_ns;
+
+		json_object_set_new(
+			o, "call",
+			json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:s}",
+				  "work_ns", (json_int_t)res->work_ns, "calls",
+				  (json_int_t)res->count, "wall_ns",
+				  (json_int_t)res->wall_ns, "cpu_caller_ns",
+				  (json_int_t)res->cpu[0].cpu_ns,
+				  "cpu_worker_ns",
+				  (json_int_t)res->cpu[1].cpu_ns,
+				  "wall_per_call_ns", (double)res->wall_ns / n,
+				  "cpu_per_call_ns", (ca + cw) / n,
+				  "cpu_caller_per_call_ns", ca / n,
+				  "cpu_worker_per_call_ns", cw / n,
+				  "cpu_counted", "timed calls only"));
+	}
 	json_object_set_new(o, "repeats", repeats_json(res));
 	return o;
 }

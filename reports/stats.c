@@ -76,7 +76,8 @@ void ik_metrics_of(const struct ik_result *res, double v[IK_NMETRICS])
 				(double)res->count * 1e9 / (double)res->wall_ns;
 			v[IK_M_BYTES] = v[IK_M_MSGS] * 2.0 * (double)res->size;
 		}
-		n = (double)(res->count + res->warmup);
+		/* a call's CPU covers the timed calls only */
+		n = (double)(res->count + (res->is_call ? 0 : res->warmup));
 	}
 	if (n > 0)
 		v[IK_M_CPU] = cpu / n;

@@ -969,3 +969,44 @@ Test(gate, normalize_needs_a_baseline_and_its_method_in_the_run)
 	    "spsc", "--baseline", "/dev/null", "--normalize", "line");
 	BAD("--repeat-every: applies to --repeat 2", "--repeat-every", "1");
 }
+
+Test(call, bad_call_options_are_refused)
+{
+	BAD("--work: applies to --kernel call", "--work", "1us");
+	BAD("--size: --kernel call sends a 16-byte call", "--kernel", "call",
+	    "--size", "64");
+	BAD("--work '1h'", "--kernel", "call", "--work", "1h");
+}
+
+Test(call, a_call_run_reports_wall_and_cpu_per_side, .timeout = 60)
+{
+	struct out o = run((const char *const[]){
+		"--kernel", "call", "--method", "futex,spsc", "--iters", "2000",
+		"--work", "0,1us", "--format", "json", NULL});
+	json_error_t je;
+	json_t *root, *res, *c;
+	size_t i;
+
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	root = json_loads(o.stdout_text, 0, &je);
+	cr_assert_not_null(root, "%s", je.text);
+	res = json_object_get(root, "results");
+	cr_assert_eq(json_array_size(res), 4, "2 methods x 2 works");
+	json_array_foreach(res, i, c)
+	{
+		json_t *call = json_object_get(c, "call");
+
+		cr_assert(json_is_object(call));
+		cr_expect_eq(json_integer_value(json_object_get(call, "calls")),
+			     2000);
+		cr_expect_eq(
+			json_integer_value(json_object_get(call, "work_ns")),
+			i % 2 ? 1000 : 0);
+		cr_expect(json_integer_value(
+				  json_object_get(call, "cpu_caller_ns")) > 0);
+		cr_expect(json_integer_value(
+				  json_object_get(call, "cpu_worker_ns")) > 0);
+	}
+	json_decref(root);
+	free(o.stdout_text);
+}

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Calls into a worker: side A (the caller) packages a call, a small
+ * struct with an argument, hands it to side B (a dedicated worker) over
+ * the method and waits for the result; the worker runs a trivial
+ * function, optionally --work ns of calibrated busy work, and answers.
+ * It is a ping-pong whose report is the one people ask for when they
+ * move work off an event loop: wall time per call and the CPU it cost
+ * in the caller and in the worker. CPU is counted over the timed calls
+ * only: the caller restarts its count as the timed loop starts, the
+ * worker when the first timed call arrives.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kernels.h"
+
+/* What crosses the channel each way. */
+struct ik_call {
+	uint64_t id;	/* the call's number; the answer carries it back */
+	uint64_t value; /* argument there, result back */
+};
+
+/* The function the worker runs: cheap, and the caller can check it. */
+static inline uint64_t call_fn(uint64_t id, uint64_t arg)
+{
+	return arg * 0x9e3779b97f4a7c15ull ^ id;
+}
+
+struct call_shared {
+	alignas(IK_CACHELINE) _Atomic int stop; /* A: the next is the last */
+	alignas(IK_CACHELINE) uint64_t count;	/* written by A at the end */
+	uint64_t wall_ns;
+	uint64_t work_iters; /* busy loop per call, calibrated by B */
+	bool hit_cap;
+};
+
+struct call {
+	const struct ik_config *cfg;
+	const struct ik_timer *timer;
+	struct call_shared *sh;
+	uint64_t *samples; /* shared, cfg->iters entries of ticks */
+	size_t samples_len;
+};
+
+static void spin_iters(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		__asm__ volatile("" ::: "memory");
+}
+
+/* Loop iterations for ns of busy work: the fastest of three timings. */
+static uint64_t calibrate(uint64_t ns)
+{
+	uint64_t best = UINT64_MAX, n = 1u << 20;
+	int k;
+
+	if (!ns)
+		return 0;
+	for (k = 0; k < 3; k++) {
+		uint64_t t0 = ik_clock_ns(), t;
+
+		spin_iters(n);
+		t = ik_clock_ns() - t0;
+		best = t && t < best ? t : best;
+	}
+	return (uint64_t)((double)ns * (double)n / (double)best);
+}
+
+static inline uint64_t now(bool tsc)
+{
+	return tsc ? ik_tsc() : ik_clock_ns();
+}
+
+/* One call, checked. */
+static inline int one_call(struct ik_channel *ch, struct ik_call *out,
+			   struct ik_call *in, uint64_t id)
+{
+	int ret;
+
+	out->id = id;
+	out->value = id * 7 + 3;
+	if ((ret = ch->send(ch, IK_SIDE_A, out, sizeof(*out))) ||
+	    (ret = ch->recv(ch, IK_SIDE_A, in, sizeof(*in))))
+		return ret;
+	return in->id == id && in->value == call_fn(id, out->value) ? 0
+								    : -EBADMSG;
+}
+
+/* The timed calls; tsc is constant in each caller, so no branch on it. */
+static inline int timed_calls(struct ik_channel *ch, struct call *c,
+			      uint64_t first, uint64_t n, uint64_t deadline,
+			      bool tsc, uint64_t *done)
+{
+	struct ik_call out, in;
+	uint64_t *s = c->samples, t0 = now(tsc), t1, i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		if (ik_unlikely(ret = one_call(ch, &out, &in, first + i)))
+			break;
+		t1 = now(tsc);
+		s[i] = t1 - t0;
+		t0 = t1;
+		if (ik_unlikely(t1 >= deadline)) {
+			i++;
+			break;
+		}
+	}
+	*done = i;
+	return ret;
+}
+
+static __attribute__((noinline)) int calls_tsc(struct ik_channel *ch,
+					       struct call *c, uint64_t first,
+					       uint64_t n, uint64_t deadline,
+					       uint64_t *done)
+{
+	return timed_calls(ch, c, first, n, deadline, true, done);
+}
+
+static __attribute__((noinline)) int calls_clock(struct ik_channel *ch,
+						 struct call *c, uint64_t first,
+						 uint64_t n, uint64_t deadline,
+						 uint64_t *done)
+{
+	return timed_calls(ch, c, first, n, deadline, false, done);
+}
+
+static int caller(struct ik_peers *g, struct call *c)
+{
+	const struct ik_config *cfg = c->cfg;
+	bool tsc = c->timer->kind == IK_CLOCK_TSC;
+	struct ik_call out, in;
+	uint64_t i, n = 0, t0, deadline = UINT64_MAX;
+	int ret;
+
+	for (i = 0; i < cfg->warmup; i++)
+		if ((ret = one_call(g->ch, &out, &in, i)))
+			return ret;
+	if (cfg->duration_ns)
+		deadline = now(tsc) + (uint64_t)((double)cfg->duration_ns /
+						 c->timer->ns_per_tick);
+	ik_peers_cpu_restart(g, IK_SIDE_A);
+	t0 = ik_clock_ns();
+	ret = tsc ? calls_tsc(g->ch, c, cfg->warmup, cfg->iters, deadline, &n)
+		  : calls_clock(g->ch, c, cfg->warmup, cfg->iters, deadline,
+				&n);
+	c->sh->wall_ns = ik_clock_ns() - t0;
+	c->sh->count = n;
+	c->sh->hit_cap = cfg->duration_ns && n == cfg->iters;
+	if (ret)
+		return ret;
+	/* release: the worker reads stop after the call that follows */
+	atomic_store_explicit(&c->sh->stop, 1, memory_order_release);
+	out.id = UINT64_MAX;
+	return g->ch->send(g->ch, IK_SIDE_A, &out, sizeof(out));
+}
+
+static int worker(struct ik_peers *g, struct call *c)
+{
+	struct ik_channel *ch = g->ch;
+	uint64_t work = c->sh->work_iters, timed_from = c->cfg->warmup;
+	struct ik_call in;
+	int ret;
+
+	for (;;) {
+		if ((ret = ch->recv(ch, IK_SIDE_B, &in, sizeof(in))))
+			return ret;
+		if (atomic_load_explicit(&c->sh->stop, memory_order_acquire))
+			return 0;
+		if (ik_unlikely(in.id == timed_from))
+			ik_peers_cpu_restart(g, IK_SIDE_B);
+		in.value = call_fn(in.id, in.value);
+		spin_iters(work);
+		if ((ret = ch->send(ch, IK_SIDE_B, &in, sizeof(in))))
+			return ret;
+	}
+}
+
+static int call_prepare(struct ik_peers *g, enum ik_side side)
+{
+	struct call *c = g->arg;
+
+	if (side == IK_SIDE_A) /* fault the sample pages in now */
+		memset(c->samples, 0, c->samples_len);
+	else /* on the worker's own CPU, where the work will run */
+		c->sh->work_iters = calibrate(c->cfg->work_ns);
+	return 0;
+}
+
+static int call_body(struct ik_peers *g, enum ik_side side)
+{
+	struct call *c = g->arg;
+
+	return side == IK_SIDE_A ? caller(g, c) : worker(g, c);
+}
+
+int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
+	    enum ik_mode mode, const struct ik_topo *topo,
+	    const struct ik_timer *timer, struct ik_result *res)
+{
+	struct ik_config one = *cfg;
+	struct call c = {.cfg = &one, .timer = timer};
+	struct ik_kernel_hooks k = {call_prepare, call_body, NULL, &c};
+	bool stuck;
+	uint64_t i;
+	int ret;
+
+	one.size = sizeof(struct ik_call);
+	ik_result_begin(res, &one, ops, mode, topo);
+	res->is_call = true;
+	res->work_ns = cfg->work_ns;
+	res->warmup = cfg->warmup;
+	ret = ik_hist_init(&res->hist, IK_HIST_MAX_NS);
+	c.samples_len = cfg->iters * sizeof(uint64_t);
+	c.samples = ret ? NULL : ik_shm_alloc(c.samples_len);
+	c.sh = ik_shm_alloc(sizeof(*c.sh));
+	if (ret || !c.samples || !c.sh) {
+		ret = -ENOMEM;
+		snprintf(res->errmsg, sizeof(res->errmsg), "%s",
+			 strerror(-ret));
+		goto out;
+	}
+	ret = ik_kernel_run(&one, ops, mode, topo, res, &k, &stuck);
+	if (stuck) {
+		res->err = ret;
+		return ret; /* the peers may still touch samples and sh */
+	}
+	if (ret == -EBADMSG)
+		snprintf(res->errmsg, sizeof(res->errmsg),
+			 "a call came back with the wrong id or result");
+	if (!ret) {
+		res->count = c.sh->count;
+		res->wall_ns = c.sh->wall_ns;
+		res->hit_cap = c.sh->hit_cap;
+		for (i = 0; i < res->count; i++)
+			ik_hist_record(&res->hist,
+				       ik_ticks_to_ns(timer, c.samples[i]));
+	}
+out:
+	ik_shm_free(c.samples, c.samples_len);
+	ik_shm_free(c.sh, sizeof(*c.sh));
+	res->err = ret;
+	return ret;
+}
