@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include <numa.h>
+#include <sys/resource.h>
 
 #include "affinity/affinity.h"
 #include "cpuinfo/cpuinfo.h"
@@ -40,6 +41,7 @@
 #define REPEAT_MAX	  1000
 #define GATE_REPEATS	  5 /* default --repeat with a baseline */
 #define MAX_ASSERTS	  32
+#define CLIENTS_MAX	  10000
 
 /* The CI gate's options: what decides exit code 1. */
 static struct {
@@ -352,6 +354,20 @@ bad:
 		    opt, tok);
 }
 
+static void server_item(const char *opt, const char *tok, unsigned i, void *out)
+{
+	int k;
+
+	for (k = 0; ik_server_names[k]; k++)
+		if (!strcmp(tok, ik_server_names[k])) {
+			((enum ik_server *)out)[i] = (enum ik_server)k;
+			return;
+		}
+	usage_error("%s '%s': unknown server model; allowed: thread, epoll, "
+		    "io_uring",
+		    opt, tok);
+}
+
 static void pairs_item(const char *opt, const char *tok, unsigned i, void *out)
 {
 	((unsigned *)out)[i] = (unsigned)parse_count(opt, tok, 1, IK_MAX_PAIRS);
@@ -496,7 +512,8 @@ static int parse_choice(const char *opt, const char *arg,
 static const char *const wait_names[] = {"spin", "futex", "hybrid", NULL};
 static const char *const format_names[] = {"table", "json", "csv", "gbench",
 					   NULL};
-static const char *const kernel_names[] = {"pingpong", "stream", "call", NULL};
+static const char *const kernel_names[] = {"pingpong", "stream",  "call",
+					   "echo",     "connect", NULL};
 static const char *const gap_mode_names[] = {"spin", "sleep", NULL};
 
 /* --pin as given: two CPUs per pair, in order (A,B for one pair). */
@@ -534,10 +551,8 @@ static void parse_pin(struct ik_config *c, const char *arg, bool *pin_auto)
 		if (*p++ != ',')
 			goto bad;
 	}
-	if (npins % 2)
-		goto bad;
 	c->pin[0] = pins[0];
-	c->pin[1] = pins[1];
+	c->pin[1] = pins[npins > 1];
 	c->pinned = true;
 	return;
 bad:
@@ -620,11 +635,48 @@ static void check_sizes(const struct ik_config *c)
 				    (unsigned long long)(mem >> 20));
 }
 
+static bool crew_kernel(const struct ik_config *c)
+{
+	return c->kernel == IK_KERNEL_ECHO || c->kernel == IK_KERNEL_CONNECT;
+}
+
 static void check_kernel(const struct ik_config *c)
 {
 	unsigned i;
+	struct rlimit nofile;
 
-	if (c->verify && c->kernel != IK_KERNEL_STREAM)
+	if (crew_kernel(c)) {
+		const char *k =
+			c->kernel == IK_KERNEL_ECHO ? "echo" : "connect";
+		unsigned need = 2 * c->clients + 32;
+
+		for (i = 0; i < c->nmethods; i++)
+			if (strcmp(c->methods[i]->name, "tcp") &&
+			    strcmp(c->methods[i]->name, "uds"))
+				usage_error("--kernel %s: method %s has no "
+					    "connections; use tcp or uds",
+					    k, c->methods[i]->name);
+		if (!getrlimit(RLIMIT_NOFILE, &nofile) &&
+		    nofile.rlim_cur < need)
+			usage_error("--clients %u: needs about %u file "
+				    "descriptors and this process may open "
+				    "%llu; raise it first (ulimit -n %u)",
+				    c->clients, need,
+				    (unsigned long long)nofile.rlim_cur, need);
+		if (c->matrix || c->classes || c->npairs > 1 || c->pairs[0] > 1)
+			usage_error("--kernel %s: runs one server and its "
+				    "clients; drop --matrix, --classes and "
+				    "--pairs",
+				    k);
+	} else if (c->clients != 1 || c->backlog != 128) {
+		usage_error("--clients and --backlog: apply to --kernel echo "
+			    "and connect");
+	}
+	if ((c->nservers > 1 || c->servers[0]) && c->kernel != IK_KERNEL_ECHO)
+		usage_error("--server: applies to --kernel echo");
+
+	if (c->verify && c->kernel != IK_KERNEL_STREAM &&
+	    c->kernel != IK_KERNEL_ECHO)
 		usage_error("--verify: applies to --kernel stream (ping-pong "
 			    "already checks every echo)");
 	if ((c->ngaps > 1 || c->gaps[0]) && c->kernel != IK_KERNEL_PINGPONG)
@@ -681,6 +733,9 @@ enum {
 	OPT_TOPOLOGY,
 	OPT_GAP_MODE,
 	OPT_WORK,
+	OPT_CLIENTS,
+	OPT_SERVER,
+	OPT_BACKLOG,
 	OPT_REPEAT,
 	OPT_REPEAT_EVERY,
 	OPT_SAVE_BASELINE,
@@ -826,6 +881,9 @@ static const struct option long_opts[] = {
 	{"topology", required_argument, NULL, OPT_TOPOLOGY},
 	{"gap-mode", required_argument, NULL, OPT_GAP_MODE},
 	{"work", required_argument, NULL, OPT_WORK},
+	{"clients", required_argument, NULL, OPT_CLIENTS},
+	{"server", required_argument, NULL, OPT_SERVER},
+	{"backlog", required_argument, NULL, OPT_BACKLOG},
 	{"repeat", required_argument, NULL, OPT_REPEAT},
 	{"repeat-every", required_argument, NULL, OPT_REPEAT_EVERY},
 	{"save-baseline", required_argument, NULL, OPT_SAVE_BASELINE},
@@ -856,6 +914,9 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 	c->nbuffers = 1; /* buffers[0] = 0: each transport's default */
 	c->ngaps = 1;	 /* gaps[0] = 0: back to back */
 	c->nworks = 1;	 /* works[0] = 0: no busy work */
+	c->clients = 1;
+	c->nservers = 1; /* servers[0]: thread */
+	c->backlog = 128;
 	c->pairs[0] = 1;
 	c->mem_node = -1;
 	c->npairs = 1;
@@ -914,6 +975,19 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 		case OPT_GAP:
 			c->ngaps = split_list("--gap", optarg, "0,10us,1ms",
 					      gap_item, c->gaps);
+			break;
+		case OPT_CLIENTS:
+			c->clients = (unsigned)parse_count("--clients", optarg,
+							   1, CLIENTS_MAX);
+			break;
+		case OPT_SERVER:
+			c->nservers = split_list("--server", optarg,
+						 "thread,epoll,io_uring",
+						 server_item, c->servers);
+			break;
+		case OPT_BACKLOG:
+			c->backlog = (unsigned)parse_count("--backlog", optarg,
+							   1, 65535);
 			break;
 		case OPT_WORK:
 			c->nworks = split_list("--work", optarg, "0,1us,10us",
@@ -1016,7 +1090,8 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			    argv[optind]);
 	/* a stream's speed spans 1000x across methods and buffers: by
 	 * default each run gets a fixed time, not a fixed count */
-	if (c->kernel == IK_KERNEL_STREAM && !c->iters_given && !c->duration_ns)
+	if ((c->kernel == IK_KERNEL_STREAM || crew_kernel(c)) &&
+	    !c->iters_given && !c->duration_ns)
 		c->duration_ns = DEFAULT_STREAM_NS;
 	if (c->duration_ns && !c->iters_given)
 		c->iters = IK_DURATION_SAMPLE_CAP;
@@ -1046,7 +1121,11 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			usage_error("--pin %s: --pairs %u needs %u CPU numbers "
 				    "(A,B for each pair, in order)",
 				    pin_arg, maxp, 2 * maxp);
-		if (maxp == 1 && c->pinned && !*pin_auto && npins != 2)
+		if (crew_kernel(c) && c->pinned && !*pin_auto) {
+			/* the server's CPU first, then the clients' */
+			memcpy(c->crew_cpus, pins, npins * sizeof(pins[0]));
+			c->ncrew_cpus = npins;
+		} else if (maxp == 1 && c->pinned && !*pin_auto && npins != 2)
 			usage_error(
 				"--pin '%s': expected two CPU numbers A,B "
 				"as taskset takes them (e.g. --pin 0,1), or "
@@ -1093,6 +1172,8 @@ static int measure(const struct ik_config *run,
 		[IK_KERNEL_PINGPONG] = ik_pingpong,
 		[IK_KERNEL_STREAM] = ik_stream,
 		[IK_KERNEL_CALL] = ik_call,
+		[IK_KERNEL_ECHO] = ik_echo,
+		[IK_KERNEL_CONNECT] = ik_connect_kernel,
 	};
 	int ret = kernel[run->kernel](run, ops, mode, topo, timer, res);
 
@@ -1339,6 +1420,7 @@ static unsigned run_grid(const struct ik_config *cfg,
 		for (z = 0; z < cfg->nsizes && !interrupted; z++)
 			for (b = 0; b < cfg->nbuffers && !interrupted; b++)
 				for (gp = 0; gp < cfg->ngaps * cfg->nworks *
+							     cfg->nservers *
 							     cfg->nmodes &&
 					     !interrupted;
 				     gp++) {
@@ -1348,9 +1430,13 @@ static unsigned run_grid(const struct ik_config *cfg,
 					m = gp % cfg->nmodes;
 					run.size = cfg->sizes[z];
 					run.buffer = cfg->buffers[b];
+					unsigned rest = gw / cfg->ngaps;
+
 					run.gap_ns = cfg->gaps[gw % cfg->ngaps];
 					run.work_ns =
-						cfg->works[gw / cfg->ngaps];
+						cfg->works[rest % cfg->nworks];
+					run.server = cfg->servers[rest /
+								  cfg->nworks];
 					if (cfg->matrix) {
 						n += run_matrix(
 							&run, cfg->methods[i],
@@ -1636,6 +1722,11 @@ int main(int argc, char **argv)
 	}
 	if (cfg.pinned)
 		check_pin_cpus(&topo);
+	if (pin_auto && crew_kernel(&cfg)) {
+		cfg.crew_cpus[0] = cfg.pin[0];
+		cfg.crew_cpus[1] = cfg.pin[1];
+		cfg.ncrew_cpus = 2;
+	}
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -1662,7 +1753,7 @@ int main(int argc, char **argv)
 	if (cfg.matrix)
 		rows = cfg.ncpus * cfg.ncpus;
 	cells = (size_t)cfg.nmethods * cfg.nsizes * cfg.nbuffers * cfg.ngaps *
-		cfg.nworks * cfg.nmodes * rows;
+		cfg.nworks * cfg.nservers * cfg.nmodes * rows;
 	results = calloc(cells * gate.repeat, sizeof(*results));
 	if (!results) {
 		fprintf(stderr, "ipckern: out of memory\n");

@@ -11,6 +11,9 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "../affinity/affinity.h"
 #include "../cpuinfo/cpuinfo.h"
@@ -22,7 +25,17 @@
 #define IK_MAX_PAIRS	       64 /* most pairs run at once */
 #define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
 
-enum ik_kernel { IK_KERNEL_PINGPONG = 0, IK_KERNEL_STREAM, IK_KERNEL_CALL };
+enum ik_kernel {
+	IK_KERNEL_PINGPONG = 0,
+	IK_KERNEL_STREAM,
+	IK_KERNEL_CALL,
+	IK_KERNEL_ECHO,
+	IK_KERNEL_CONNECT,
+};
+
+/* --server: how the echo kernel's server handles its connections */
+enum ik_server { IK_SERVER_THREAD = 0, IK_SERVER_EPOLL, IK_SERVER_URING };
+extern const char *const ik_server_names[]; /* NULL-terminated */
 enum ik_format { IK_FMT_TABLE = 0, IK_FMT_JSON, IK_FMT_CSV, IK_FMT_GBENCH };
 
 /* Everything one invocation asked for; built and validated by the CLI. */
@@ -39,6 +52,14 @@ struct ik_config {
 	bool gap_sleep;	 /* --gap-mode sleep (else spin) */
 	uint64_t gaps[IK_MAX_SWEEP]; /* the --gap list */
 	unsigned ngaps;
+	unsigned clients;      /* echo, connect: client count */
+	enum ik_server server; /* echo: this run's server model */
+	enum ik_server servers[IK_MAX_SWEEP]; /* the --server list */
+	unsigned nservers;
+	unsigned backlog; /* echo, connect: listen backlog */
+	int crew_cpus[2 *
+		      IK_MAX_PAIRS]; /* echo, connect: --pin, server first */
+	unsigned ncrew_cpus;
 	uint64_t work_ns; /* call: busy work per call in the worker */
 	uint64_t works[IK_MAX_SWEEP]; /* the --work list */
 	unsigned nworks;
@@ -118,7 +139,20 @@ struct ik_result {
 	struct ik_cpu_usage cpu[2];
 	bool is_stream;
 	struct ik_stream_result stream;
-	bool is_call;	    /* --kernel call: cpu[] covers the timed calls */
+	bool is_call;	 /* --kernel call: cpu[] covers the timed calls */
+	bool is_echo;	 /* echo: cpu[0] the clients', cpu[1] the server's */
+	bool is_connect; /* connect: see connect below */
+	struct ik_connect_result {
+		unsigned backlog;
+		uint64_t served; /* requests the server answered */
+		uint64_t failed; /* connects or requests that failed */
+		int first_err;	 /* the first one's -errno */
+		long time_wait;	 /* TIME_WAIT sockets on the port after; -1 */
+		long tw_reuse;	 /* net.ipv4.tcp_tw_reuse, -1 unknown */
+		struct ik_hist connect_hist; /* connect() alone, ns */
+	} connect;
+	enum ik_server server;
+	unsigned clients;
 	uint64_t work_ns;   /* --work asked of the worker per call */
 	int pair_index;	    /* 0.., or -1 for the sum of all pairs */
 	int cls;	    /* enum ik_class under --classes, else -1 */
@@ -164,6 +198,38 @@ int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	    enum ik_mode mode, const struct ik_topo *topo,
 	    const struct ik_timer *timer, struct ik_result *res);
+
+/*
+ * Echo server (kernels/echo.c): cfg->clients clients in a closed loop of
+ * cfg->size messages against one server of model cfg->server reading
+ * into cfg->buffer, over ops ("tcp" or "uds"). Same contract as
+ * ik_pingpong; hist holds every client's round trips.
+ */
+int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
+	    enum ik_mode mode, const struct ik_topo *topo,
+	    const struct ik_timer *timer, struct ik_result *res);
+
+/*
+ * Connection per request (kernels/connect.c): cfg->clients clients each
+ * connect, send a request, read a cfg->size reply to the server's close,
+ * and repeat; a server with cfg->backlog accepts. hist holds whole
+ * requests, connect.connect_hist the connect() calls.
+ */
+int ik_connect_kernel(const struct ik_config *cfg,
+		      const struct ik_transport_ops *ops, enum ik_mode mode,
+		      const struct ik_topo *topo, const struct ik_timer *timer,
+		      struct ik_result *res);
+
+/* Sockets for the crew kernels: a listener on 127.0.0.1 ("tcp") or an
+ * abstract AF_UNIX name (else), and full reads and writes. -errno. */
+struct ik_sockaddr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+int ik_listener(const char *method, unsigned backlog, struct ik_sockaddr *a);
+int ik_connect(const struct ik_sockaddr *a);
+int ik_send_all(int fd, const void *p, size_t n);
+int ik_recv_all(int fd, void *p, size_t n); /* -EPIPE at EOF */
 
 void ik_result_free(struct ik_result *res);
 
@@ -258,6 +324,66 @@ struct ik_gate *ik_gate_new(unsigned parties);
 void ik_gate_free(struct ik_gate *gt);
 int ik_gate_wait(struct ik_gate *gt, struct ik_channel *ch);
 void ik_gate_break(struct ik_gate *gt);
+
+/* A thread's CPU use from a mark: ik_cpu_mark, then ik_cpu_since. */
+struct ik_cpu_mark {
+	struct timespec c0;
+	struct rusage r0;
+};
+void ik_cpu_mark(struct ik_cpu_mark *m);
+void ik_cpu_since(const struct ik_cpu_mark *m, struct ik_cpu_usage *u);
+
+/*
+ * A crew (kernels/crew.c): member 0 a server, 1..n-1 clients, threads or
+ * forked processes, watched by the caller's thread. A kernel fills the
+ * first block and calls ik_crew_run; each member is pinned (the server
+ * to cpus[0], clients round cpus[1..]) and runs body(i), which calls
+ * ik_crew_gate once set up. On a failure, timeout or interrupt the
+ * controller sets the abort flag, calls unblock (thread mode: make
+ * blocked members return, e.g. shut sockets down), SIGKILLs children,
+ * and reaps everyone. A member reports its CPU with ik_crew_add_cpu
+ * (a server adds each of its threads').
+ */
+struct ik_crew_member {
+	alignas(IK_CACHELINE) int status; /* 0 or -errno */
+	_Atomic int done;
+	struct ik_cpu_usage cpu;
+	char msg[200];
+};
+struct ik_crew_shared {
+	alignas(IK_CACHELINE) _Atomic uint32_t arrived;
+	_Atomic uint32_t open; /* futex word: 1 once all arrived */
+	_Atomic int abort;
+	int donefd; /* eventfd: each member adds 1 when it ends */
+	uint64_t t_open_ns;
+	struct ik_crew_member m[];
+};
+struct ik_crew {
+	unsigned n;
+	enum ik_mode mode;
+	const struct ik_topo *topo;
+	const int *cpus; /* NULL, or ncpus CPUs */
+	unsigned ncpus;
+	uint64_t timeout_ns;
+	volatile sig_atomic_t *interrupted;
+	int (*body)(struct ik_crew *c, unsigned i);
+	void (*unblock)(struct ik_crew *c);
+	void *arg;
+	struct ik_cpu_usage *cpu; /* n entries, filled by ik_crew_run */
+	/* filled by ik_crew_run */
+	struct ik_crew_shared *sh;
+	uint64_t t_open_ns; /* when the gate opened */
+	bool stuck;	    /* a thread would not stop: nothing was freed */
+	char errmsg[200];
+};
+int ik_crew_run(struct ik_crew *c);
+int ik_crew_gate(struct ik_crew *c);
+bool ik_crew_aborted(const struct ik_crew *c);
+void ik_crew_add_cpu(struct ik_crew *c, unsigned i,
+		     const struct ik_cpu_usage *u);
+/* Record member i's failure (the first message wins). */
+void ik_crew_fail(struct ik_crew *c, unsigned i, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /*
  * Test hooks for the failure paths: IPCKERN_FAULT=kill-b makes side B

@@ -34,6 +34,7 @@ void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
 void ik_result_free(struct ik_result *res)
 {
 	ik_hist_free(&res->hist);
+	ik_hist_free(&res->connect.connect_hist);
 	free(res->raw_ns);
 	res->raw_ns = NULL;
 	free(res->rep_v);

@@ -307,8 +307,9 @@ int ik_assert_parse(const char *s, struct ik_assertion *a, char *err,
 static bool same_cell(const struct ik_result *a, const struct ik_result *b)
 {
 	return a->buffer == b->buffer && a->gap_ns == b->gap_ns &&
-	       a->cls == b->cls && a->npairs == b->npairs &&
-	       a->pair_index == b->pair_index &&
+	       a->server == b->server && a->clients == b->clients &&
+	       a->work_ns == b->work_ns && a->cls == b->cls &&
+	       a->npairs == b->npairs && a->pair_index == b->pair_index &&
 	       a->pair.cpu[0] == b->pair.cpu[0] &&
 	       a->pair.cpu[1] == b->pair.cpu[1];
 }

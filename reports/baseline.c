@@ -121,6 +121,11 @@ static int read_cell(json_t *res, struct ik_base_cell *c, char *err, size_t n,
 	    get_uint(res, "buffer", &c->buffer) ||
 	    get_uint(res, "gap_ns", &c->gap_ns) ||
 	    get_str(res, "class", c->cls, sizeof(c->cls), false) ||
+	    get_str(res, "server", c->server, sizeof(c->server), false) ||
+	    (json_object_get(res, "clients") &&
+	     get_uint(res, "clients", &c->clients)) ||
+	    (json_object_get(res, "work_ns") &&
+	     get_uint(res, "work_ns", &c->work_ns)) ||
 	    get_str(res, "status", status, sizeof(status), true) ||
 	    !json_is_object(pair) ||
 	    get_str(pair, "relation", c->relation, sizeof(c->relation), true))
@@ -277,7 +282,12 @@ static bool cell_is(const struct ik_base_cell *c, const struct ik_result *res,
 	       !strcmp(c->cls, res->cls >= 0
 				       ? ik_class_key((enum ik_class)res->cls)
 				       : "") &&
-	       !strcmp(c->pair, pair);
+	       !strcmp(c->pair, pair) &&
+	       !strcmp(c->server,
+		       res->is_echo ? ik_server_names[res->server] : "") &&
+	       c->clients ==
+		       (res->is_echo || res->is_connect ? res->clients : 0) &&
+	       c->work_ns == res->work_ns;
 }
 
 static const struct ik_base_cell *find_cell(const struct ik_baseline *b,
@@ -303,9 +313,10 @@ static const struct ik_result *find_result(const struct ik_report *r,
 		const struct ik_result *o = &r->results[i];
 
 		if (!strcmp(o->ops->name, method) && o->mode == res->mode &&
-		    o->size == res->size && o->buffer == res->buffer &&
-		    o->gap_ns == res->gap_ns && o->cls == res->cls &&
-		    o->npairs == res->npairs &&
+		    o->server == res->server && o->clients == res->clients &&
+		    o->work_ns == res->work_ns && o->size == res->size &&
+		    o->buffer == res->buffer && o->gap_ns == res->gap_ns &&
+		    o->cls == res->cls && o->npairs == res->npairs &&
 		    o->pair_index == res->pair_index && !o->err)
 			return o;
 	}

@@ -165,6 +165,9 @@ int ik_assert_eval(const struct ik_assertion *a,
 
 struct ik_base_cell {
 	char method[32], mode[16], cls[24], relation[32], pair[32];
+	char server[16];  /* echo's model, "" otherwise */
+	uint64_t clients; /* echo, connect; 0 otherwise */
+	uint64_t work_ns; /* call */
 	uint64_t size, buffer, gap_ns;
 	unsigned k; /* repeats */
 	double *v;  /* k * IK_NMETRICS, NAN where missing */

@@ -49,10 +49,21 @@ static json_t *context_json(const struct ik_report *r)
 static void cell_name(const struct ik_report *r, const struct ik_result *res,
 		      char *b, size_t n)
 {
-	size_t u = (size_t)snprintf(
-		b, n, "%s/%s/%s/size:%zu",
-		r->cfg->kernel == IK_KERNEL_STREAM ? "stream" : "pingpong",
-		res->ops->name, ik_mode_name(res->mode), res->size);
+	static const char *const kn[] = {"pingpong", "stream", "call", "echo",
+					 "connect"};
+	size_t u = (size_t)snprintf(b, n, "%s/%s/%s/size:%zu",
+				    kn[r->cfg->kernel], res->ops->name,
+				    ik_mode_name(res->mode), res->size);
+
+	if (res->is_echo && u < n)
+		u += (size_t)snprintf(b + u, n - u, "/server:%s",
+				      ik_server_names[res->server]);
+	if ((res->is_echo || res->is_connect) && u < n)
+		u += (size_t)snprintf(b + u, n - u, "/clients:%u",
+				      res->clients);
+	if (res->is_call && u < n)
+		u += (size_t)snprintf(b + u, n - u, "/work:%llu",
+				      (unsigned long long)res->work_ns);
 
 	if (res->buffer && u < n)
 		u += (size_t)snprintf(b + u, n - u, "/buffer:%zu", res->buffer);

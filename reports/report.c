@@ -454,6 +454,133 @@ static void classes_table(const struct ik_report *r, FILE *f)
 	fputc('\n', f);
 }
 
+/* Per message (or request): n of them, v in all. */
+static double per(double v, uint64_t n)
+{
+	return n ? v / (double)n : 0;
+}
+
+static void echo_table(const struct ik_report *r, FILE *f)
+{
+	char a[6][16];
+	unsigned i;
+
+	fprintf(f, "round trip in ns (u = us, m = ms); MB = 10^6 B, one "
+		   "way\n\n");
+	fprintf(f,
+		"%-6s %-7s %-8s %6s %6s %7s | %10s %8s | %8s %8s %8s | "
+		"%9s %9s | %8s %8s\n",
+		"method", "mode", "server", "buffer", "size", "clients",
+		"msgs/s", "MB/s", "p50", "p99", "p99.9", "srv cpu", "cli cpu",
+		"srv cs", "cli cs");
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		double secs = res->wall_ns / 1e9,
+		       rate = secs > 0 ? res->count / secs : 0;
+
+		fprintf(f, "%-6s %-7s %-8s %6s %6s %7u | ", res->ops->name,
+			ik_mode_name(res->mode), ik_server_names[res->server],
+			fmt_bytes(a[0], 16, res->buffer ? res->buffer : 65536),
+			fmt_bytes(a[1], 16, res->size), res->clients);
+		if (res->err) {
+			fprintf(f, "FAILED: %s\n", res->errmsg);
+			continue;
+		}
+		fprintf(f,
+			"%10.0f %8.1f | %8s %8s %8s | %9.0f %9.0f | %8.3f "
+			"%8.3f\n",
+			rate, rate * (double)res->size / 1e6,
+			fmt_ns(a[2], 16,
+			       (double)ik_hist_percentile(&res->hist, 50)),
+			fmt_ns(a[3], 16,
+			       (double)ik_hist_percentile(&res->hist, 99)),
+			fmt_ns(a[4], 16,
+			       (double)ik_hist_percentile(&res->hist, 99.9)),
+			per((double)res->cpu[1].cpu_ns, res->count),
+			per((double)res->cpu[0].cpu_ns, res->count),
+			per((double)(res->cpu[1].vol_cs + res->cpu[1].invol_cs),
+			    res->count),
+			per((double)(res->cpu[0].vol_cs + res->cpu[0].invol_cs),
+			    res->count));
+	}
+	fprintf(f,
+		"\nmsgs/s: echoes completed by all clients / the run's wall "
+		"time; srv/cli cpu: CPU ns per message summed over every "
+		"thread of the server / of all clients; cs: context switches "
+		"per message (voluntary + involuntary).\n");
+}
+
+static void connect_table(const struct ik_report *r, FILE *f)
+{
+	char a[6][16];
+	unsigned i;
+
+	fprintf(f, "latency in ns (u = us, m = ms)\n\n");
+	fprintf(f,
+		"%-6s %-7s %7s %7s %6s | %9s %9s %7s | %8s %8s | %8s %8s "
+		"%8s | %9s | %9s %9s\n",
+		"method", "mode", "clients", "backlog", "size", "requests",
+		"req/s", "failed", "conn p50", "conn p99", "req p50", "req p99",
+		"p99.9", "TIME_WAIT", "srv cpu", "cli cpu");
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		const struct ik_connect_result *cx = &res->connect;
+		double secs = res->wall_ns / 1e9;
+
+		fprintf(f, "%-6s %-7s %7u %7u %6s | ", res->ops->name,
+			ik_mode_name(res->mode), res->clients, cx->backlog,
+			fmt_bytes(a[0], 16, res->size));
+		if (res->err) {
+			fprintf(f, "FAILED: %s\n", res->errmsg);
+			continue;
+		}
+		snprintf(a[5], 16, "%ld", cx->time_wait);
+		fprintf(f,
+			"%9llu %9.0f %7llu | %8s %8s | %8s %8s %8s | %9s | "
+			"%9.0f %9.0f\n",
+			(unsigned long long)res->count,
+			secs > 0 ? res->count / secs : 0,
+			(unsigned long long)cx->failed,
+			fmt_ns(a[1], 16,
+			       (double)ik_hist_percentile(&cx->connect_hist,
+							  50)),
+			fmt_ns(a[2], 16,
+			       (double)ik_hist_percentile(&cx->connect_hist,
+							  99)),
+			fmt_ns(a[3], 16,
+			       (double)ik_hist_percentile(&res->hist, 50)),
+			fmt_ns(a[4], 16,
+			       (double)ik_hist_percentile(&res->hist, 99)),
+			fmt_ns(a[0], 16,
+			       (double)ik_hist_percentile(&res->hist, 99.9)),
+			cx->time_wait < 0 ? "-" : a[5],
+			per((double)res->cpu[1].cpu_ns, res->count),
+			per((double)res->cpu[0].cpu_ns, res->count));
+		if (cx->failed)
+			fprintf(f, "  %s %s: %llu failed, the first: %s\n",
+				res->ops->name, ik_mode_name(res->mode),
+				(unsigned long long)cx->failed,
+				strerror(-cx->first_err));
+	}
+	for (i = 0; i < r->nresults; i++)
+		if (!r->results[i].err &&
+		    !strcmp(r->results[i].ops->name, "tcp")) {
+			fprintf(f,
+				"\ntcp: listener on 127.0.0.1 with "
+				"SO_REUSEADDR; clients take ephemeral ports "
+				"(no bind, no SO_REUSEADDR), reused while in "
+				"TIME_WAIT only as net.ipv4.tcp_tw_reuse "
+				"allows (here %ld). The server closes first, "
+				"so TIME_WAIT is on its port: counted from "
+				"/proc/net/tcp after the run.\n",
+				r->results[i].connect.tw_reuse);
+			break;
+		}
+	fprintf(f, "conn: connect() alone; req: connect, request, reply "
+		   "to the server's close; failed connects are counted and "
+		   "the client goes on. srv/cli cpu: CPU ns per request.\n");
+}
+
 /*
  * --kernel call: the shape of the studies that split a hand-off to a
  * worker thread into wall time, total CPU, the caller's CPU and the
@@ -573,6 +700,14 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		fprintf(f, "ipckern %s: stream, %llu messages per run%s\n",
 			IK_VERSION, (unsigned long long)c->iters,
 			c->verify ? ", each verified" : "");
+	else if (c->kernel == IK_KERNEL_ECHO)
+		fprintf(f, "ipckern %s: echo server, closed loop, %s per run\n",
+			IK_VERSION,
+			c->duration_ns ? "a fixed time" : "--iters per client");
+	else if (c->kernel == IK_KERNEL_CONNECT)
+		fprintf(f, "ipckern %s: a connection per request, %s per run\n",
+			IK_VERSION,
+			c->duration_ns ? "a fixed time" : "--iters per client");
 	else if (c->kernel == IK_KERNEL_CALL)
 		fprintf(f,
 			"ipckern %s: calls into a worker, %llu timed calls "
@@ -610,6 +745,12 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	if (c->kernel == IK_KERNEL_STREAM) {
 		fprintf(f, "latency: one way, ns (u = us, m = ms)\n\n");
 		stream_table(r, f);
+		repeats_table(r, f);
+		return ferror(f) ? -EIO : 0;
+	}
+	if (c->kernel == IK_KERNEL_ECHO || c->kernel == IK_KERNEL_CONNECT) {
+		(c->kernel == IK_KERNEL_ECHO ? echo_table : connect_table)(r,
+									   f);
 		repeats_table(r, f);
 		return ferror(f) ? -EIO : 0;
 	}
@@ -769,11 +910,23 @@ json_t *ik_config_json(const struct ik_config *c)
 	for (i = 0; i < c->nmodes; i++)
 		json_array_append_new(mo,
 				      json_string(ik_mode_name(c->modes[i])));
-	json_object_set_new(o, "kernel",
-			    json_string(c->kernel == IK_KERNEL_STREAM ? "stream"
-					: c->kernel == IK_KERNEL_CALL
-						? "call"
-						: "pingpong"));
+	{
+		static const char *const kn[] = {"pingpong", "stream", "call",
+						 "echo", "connect"};
+
+		json_object_set_new(o, "kernel", json_string(kn[c->kernel]));
+	}
+	json_object_set_new(o, "clients", json_integer(c->clients));
+	json_object_set_new(o, "backlog", json_integer(c->backlog));
+	{
+		json_t *sv = json_array();
+
+		for (i = 0; i < c->nservers; i++)
+			json_array_append_new(
+				sv,
+				json_string(ik_server_names[c->servers[i]]));
+		json_object_set_new(o, "servers", sv);
+	}
 	{
 		json_t *w = json_array();
 
@@ -905,6 +1058,14 @@ static json_t *result_json(const struct ik_report *r,
 	json_object_set_new(o, "size", json_integer((json_int_t)res->size));
 	json_object_set_new(o, "buffer", json_integer((json_int_t)res->buffer));
 	json_object_set_new(o, "gap_ns", json_integer((json_int_t)res->gap_ns));
+	if (res->is_echo)
+		json_object_set_new(o, "server",
+				    json_string(ik_server_names[res->server]));
+	if (res->is_echo || res->is_connect)
+		json_object_set_new(o, "clients", json_integer(res->clients));
+	if (res->is_call)
+		json_object_set_new(o, "work_ns",
+				    json_integer((json_int_t)res->work_ns));
 	if (res->cls >= 0)
 		json_object_set_new(
 			o, "class",
@@ -1020,6 +1181,63 @@ cpu:
 		json_pack("{s:o,s:o}", "a",
 			  cpu_json(&res->cpu[0], res->count + res->warmup), "b",
 			  cpu_json(&res->cpu[1], res->count + res->warmup)));
+	if (res->is_echo) {
+		double secs = res->wall_ns / 1e9,
+		       rate = secs > 0 ? res->count / secs : 0;
+
+		json_object_set_new(
+			o, "echo",
+			json_pack("{s:s,s:i,s:I,s:I,s:f,s:f,s:f,s:f,s:o,s:o}",
+				  "server", ik_server_names[res->server],
+				  "clients", (int)res->clients, "messages",
+				  (json_int_t)res->count, "wall_ns",
+				  (json_int_t)res->wall_ns, "messages_per_sec",
+				  rate, "mb_per_sec_one_way",
+				  rate * (double)res->size / 1e6,
+				  "cpu_server_per_msg_ns",
+				  per((double)res->cpu[1].cpu_ns, res->count),
+				  "cpu_clients_per_msg_ns",
+				  per((double)res->cpu[0].cpu_ns, res->count),
+				  "server_cpu",
+				  cpu_json(&res->cpu[1], res->count),
+				  "clients_cpu",
+				  cpu_json(&res->cpu[0], res->count)));
+	}
+	if (res->is_connect) {
+		const struct ik_connect_result *cx = &res->connect;
+		const struct ik_hist *h = &cx->connect_hist;
+		double secs = res->wall_ns / 1e9;
+
+		json_object_set_new(
+			o, "connect",
+			json_pack(
+				"{s:i,s:i,s:I,s:I,s:I,s:o,s:f,s:o,s:o,s:{s:I,"
+				"s:I,s:I,s:I},s:o,s:o}",
+				"clients", (int)res->clients, "backlog",
+				(int)cx->backlog, "requests",
+				(json_int_t)res->count, "served",
+				(json_int_t)cx->served, "failed",
+				(json_int_t)cx->failed, "first_failure",
+				cx->failed
+					? json_string(strerror(-cx->first_err))
+					: json_null(),
+				"requests_per_sec",
+				secs > 0 ? res->count / secs : 0.0,
+				"time_wait_after",
+				cx->time_wait < 0 ? json_null()
+						  : json_integer(cx->time_wait),
+				"tcp_tw_reuse",
+				cx->tw_reuse < 0 ? json_null()
+						 : json_integer(cx->tw_reuse),
+				"connect_ns", "p50",
+				(json_int_t)ik_hist_percentile(h, 50), "p99",
+				(json_int_t)ik_hist_percentile(h, 99), "p99_9",
+				(json_int_t)ik_hist_percentile(h, 99.9), "max",
+				(json_int_t)h->max, "server_cpu",
+				cpu_json(&res->cpu[1], res->count),
+				"clients_cpu",
+				cpu_json(&res->cpu[0], res->count)));
+	}
 	if (res->is_call) {
 		double n = res->count ? (double)res->count : 1;
 		double ca = (double)res->cpu[0].cpu_ns,

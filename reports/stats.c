@@ -124,6 +124,15 @@ void ik_cell_name(const struct ik_result *res, char *b, size_t n)
 
 	if (res->buffer && u < n)
 		u += (size_t)snprintf(b + u, n - u, " buf %zu", res->buffer);
+	if (res->is_echo && u < n)
+		u += (size_t)snprintf(b + u, n - u, " %s server",
+				      ik_server_names[res->server]);
+	if ((res->is_echo || res->is_connect) && u < n)
+		u += (size_t)snprintf(b + u, n - u, " %u clients",
+				      res->clients);
+	if (res->is_call && u < n)
+		u += (size_t)snprintf(b + u, n - u, " work %llu ns",
+				      (unsigned long long)res->work_ns);
 	if (res->gap_ns && u < n)
 		u += (size_t)snprintf(b + u, n - u, " gap %llu ns",
 				      (unsigned long long)res->gap_ns);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1008,5 +1009,137 @@ Test(call, a_call_run_reports_wall_and_cpu_per_side, .timeout = 60)
 				  json_object_get(call, "cpu_worker_ns")) > 0);
 	}
 	json_decref(root);
+	free(o.stdout_text);
+}
+
+/* ---- echo and connect ---- */
+
+Test(crew, bad_echo_and_connect_options_are_refused)
+{
+	BAD("method pipe has no connections", "--kernel", "connect", "--method",
+	    "pipe");
+	BAD("method spsc has no connections", "--kernel", "echo");
+	BAD("--clients '0'", "--kernel", "echo", "--method", "tcp", "--clients",
+	    "0");
+	BAD("--server 'fibers': unknown server model", "--kernel", "echo",
+	    "--method", "tcp", "--server", "fibers");
+	BAD("--server: applies to --kernel echo", "--kernel", "connect",
+	    "--method", "tcp", "--server", "epoll");
+	BAD("--clients and --backlog: apply to --kernel echo", "--clients",
+	    "5");
+	BAD("--kernel echo: runs one server", "--kernel", "echo", "--method",
+	    "uds", "--pairs", "2");
+}
+
+/* Run with RLIMIT_NOFILE lowered to lim in the child. */
+static struct out run_nofile(rlim_t lim, const char *const *args)
+{
+	struct rlimit old, low;
+	struct out o;
+
+	getrlimit(RLIMIT_NOFILE, &old);
+	low = (struct rlimit){lim, old.rlim_max};
+	setrlimit(RLIMIT_NOFILE, &low); /* inherited by the fork */
+	o = run(args);
+	setrlimit(RLIMIT_NOFILE, &old);
+	return o;
+}
+
+Test(crew, more_clients_than_fds_is_refused_with_what_to_raise)
+{
+	struct out o = run_nofile(
+		256, (const char *const[]){"--kernel", "echo", "--method",
+					   "tcp", "--clients", "500", NULL});
+
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
+	cr_expect_eq(lines(o.err), 1, "%s", o.err);
+	cr_expect(strstr(o.err,
+			 "--clients 500: needs about 1032 file "
+			 "descriptors and this process may open 256") != NULL,
+		  "%s", o.err);
+	free(o.stdout_text);
+}
+
+Test(crew, a_dying_server_or_client_ends_the_run_with_exit_3, .timeout = 120)
+{
+	static const char *const faults[] = {"IPCKERN_FAULT=kill-server",
+					     "IPCKERN_FAULT=kill-client"};
+	static const char *const servers[] = {"thread", "epoll", "io_uring"};
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	for (size_t f = 0; f < 2; f++)
+		for (size_t s = 0; s < 3; s++)
+			for (int m = 0; m < 2; m++) {
+				struct out o = run_env(
+					faults[f],
+					(const char *const[]){
+						"--kernel", "echo", "--method",
+						"tcp", "--clients", "3",
+						"--server", servers[s],
+						"--mode",
+						m ? "process" : "thread",
+						"--timeout", "10", NULL},
+					-1);
+
+				cr_expect_eq(o.code, 3, "%s %s %d: exit %d: %s",
+					     faults[f], servers[s], m, o.code,
+					     o.err);
+				expect_no_leftover_children();
+				free(o.stdout_text);
+			}
+}
+
+Test(crew, a_stalled_server_ends_by_the_timeout, .timeout = 60)
+{
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	for (int m = 0; m < 2; m++) {
+		struct out o = run_env(
+			"IPCKERN_FAULT=stall-server",
+			(const char *const[]){"--kernel", "echo", "--method",
+					      "uds", "--clients", "2", "--mode",
+					      m ? "process" : "thread",
+					      "--iters", "100", "--timeout",
+					      "0.5", NULL},
+			-1);
+
+		cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
+		cr_expect(strstr(o.err, "--timeout 0.5") != NULL, "%s", o.err);
+		expect_no_leftover_children();
+		free(o.stdout_text);
+	}
+}
+
+Test(crew, echo_and_connect_report_their_tables_and_json, .timeout = 60)
+{
+	struct out o = run((const char *const[]){
+		"--kernel", "echo", "--method", "tcp,uds", "--clients", "3",
+		"--server", "thread,epoll,io_uring", "--size", "100,5000",
+		"--buffer", "4k", "--iters", "200", "--verify", "--format",
+		"json", NULL});
+	json_error_t je;
+	json_t *root;
+
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	root = json_loads(o.stdout_text, 0, &je);
+	cr_assert_not_null(root, "%s", je.text);
+	cr_expect_eq(json_array_size(json_object_get(root, "results")), 12,
+		     "2 methods x 2 sizes x 3 servers");
+	cr_expect_eq(
+		json_integer_value(json_object_get(
+			json_object_get(
+				json_array_get(json_object_get(root, "results"),
+					       0),
+				"echo"),
+			"messages")),
+		600);
+	json_decref(root);
+	free(o.stdout_text);
+	o = run((const char *const[]){"--kernel", "connect", "--method", "tcp",
+				      "--clients", "4", "--iters", "50", NULL});
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	cr_expect(strstr(o.stdout_text, "TIME_WAIT") != NULL, "%s",
+		  o.stdout_text);
+	cr_expect(strstr(o.stdout_text, "      200 ") != NULL,
+		  "4 clients x 50 requests: %s", o.stdout_text);
 	free(o.stdout_text);
 }
