@@ -3,7 +3,8 @@
  * Calls into a worker: side A (the caller) packages a call, a small
  * struct with an argument, hands it to side B (a dedicated worker) over
  * the method and waits for the result; the worker runs a trivial
- * function, optionally --work ns of calibrated busy work, and answers.
+ * function, optionally --work ns of busy work (timed against the
+ * clock), and answers.
  * It is a ping-pong whose report is the one people ask for when they
  * move work off an event loop: wall time per call and the CPU it cost
  * in the caller and in the worker. CPU is counted over the timed calls
@@ -34,7 +35,7 @@ struct call_shared {
 	alignas(IK_CACHELINE) _Atomic int stop; /* A: the next is the last */
 	alignas(IK_CACHELINE) uint64_t count;	/* written by A at the end */
 	uint64_t wall_ns;
-	uint64_t work_iters; /* busy loop per call, calibrated by B */
+	uint64_t work_ticks; /* busy work per call, in clock ticks */
 	bool hit_cap;
 };
 
@@ -46,33 +47,19 @@ struct call {
 	size_t samples_len;
 };
 
-static void spin_iters(uint64_t n)
-{
-	for (uint64_t i = 0; i < n; i++)
-		__asm__ volatile("" ::: "memory");
-}
-
-/* Loop iterations for ns of busy work: the fastest of three timings. */
-static uint64_t calibrate(uint64_t ns)
-{
-	uint64_t best = UINT64_MAX, n = 1u << 20;
-	int k;
-
-	if (!ns)
-		return 0;
-	for (k = 0; k < 3; k++) {
-		uint64_t t0 = ik_clock_ns(), t;
-
-		spin_iters(n);
-		t = ik_clock_ns() - t0;
-		best = t && t < best ? t : best;
-	}
-	return (uint64_t)((double)ns * (double)n / (double)best);
-}
-
 static inline uint64_t now(bool tsc)
 {
 	return tsc ? ik_tsc() : ik_clock_ns();
+}
+
+/* --work: busy until the clock has moved by ticks. Against the clock,
+ * not a loop count: a host that slows the vCPU must not stretch it. */
+static void busy(uint64_t ticks, bool tsc)
+{
+	uint64_t until = now(tsc) + ticks;
+
+	while (ticks && now(tsc) < until)
+		ik_cpu_relax();
 }
 
 /* One call, checked. */
@@ -163,7 +150,8 @@ static int caller(struct ik_peers *g, struct call *c)
 static int worker(struct ik_peers *g, struct call *c)
 {
 	struct ik_channel *ch = g->ch;
-	uint64_t work = c->sh->work_iters, timed_from = c->cfg->warmup;
+	uint64_t work = c->sh->work_ticks, timed_from = c->cfg->warmup;
+	bool tsc = c->timer->kind == IK_CLOCK_TSC;
 	struct ik_call in;
 	int ret;
 
@@ -175,7 +163,7 @@ static int worker(struct ik_peers *g, struct call *c)
 		if (ik_unlikely(in.id == timed_from))
 			ik_peers_cpu_restart(g, IK_SIDE_B);
 		in.value = call_fn(in.id, in.value);
-		spin_iters(work);
+		busy(work, tsc);
 		if ((ret = ch->send(ch, IK_SIDE_B, &in, sizeof(in))))
 			return ret;
 	}
@@ -187,8 +175,6 @@ static int call_prepare(struct ik_peers *g, enum ik_side side)
 
 	if (side == IK_SIDE_A) /* fault the sample pages in now */
 		memset(c->samples, 0, c->samples_len);
-	else /* on the worker's own CPU, where the work will run */
-		c->sh->work_iters = calibrate(c->cfg->work_ns);
 	return 0;
 }
 
@@ -225,6 +211,8 @@ int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 			 strerror(-ret));
 		goto out;
 	}
+	c.sh->work_ticks =
+		(uint64_t)((double)cfg->work_ns / timer->ns_per_tick);
 	ret = ik_kernel_run(&one, ops, mode, topo, res, &k, &stuck);
 	if (stuck) {
 		res->err = ret;
