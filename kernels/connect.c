@@ -298,19 +298,7 @@ int ik_connect_kernel(const struct ik_config *cfg,
 		 "backlog %u, %u clients, %s", cfg->backlog, n,
 		 c.addr.ss.ss_family == AF_INET ? "127.0.0.1, SO_REUSEADDR"
 						: "abstract AF_UNIX name");
-	cr = (struct ik_crew){
-		.n = n + 1,
-		.mode = mode,
-		.topo = topo,
-		.cpus = cfg->ncrew_cpus ? cfg->crew_cpus : NULL,
-		.ncpus = cfg->ncrew_cpus,
-		.timeout_ns = cfg->timeout_ns,
-		.interrupted = cfg->interrupted,
-		.body = cn_body,
-		.unblock = cn_unblock,
-		.arg = &c,
-		.cpu = use,
-	};
+	ik_crew_init(&cr, cfg, mode, topo, cn_body, cn_unblock, &c, use);
 	ret = ik_crew_run(&cr);
 	if (cr.stuck) {
 		res->err = ret;
@@ -338,11 +326,7 @@ int ik_connect_kernel(const struct ik_config *cfg,
 			ik_hist_record(&cx->connect_hist,
 				       ik_ticks_to_ns(timer, c.conn_s[at]));
 		}
-		res->cpu[0].cpu_ns += use[k + 1].cpu_ns;
-		res->cpu[0].user_ns += use[k + 1].user_ns;
-		res->cpu[0].sys_ns += use[k + 1].sys_ns;
-		res->cpu[0].vol_cs += use[k + 1].vol_cs;
-		res->cpu[0].invol_cs += use[k + 1].invol_cs;
+		ik_cpu_add(&res->cpu[0], &use[k + 1]);
 	}
 	res->cpu[1] = use[0];
 	cx->served = atomic_load(&c.sh->served);

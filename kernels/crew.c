@@ -55,6 +55,36 @@ void ik_cpu_since(const struct ik_cpu_mark *m, struct ik_cpu_usage *u)
 	u->invol_cs = r1.ru_nivcsw - m->r0.ru_nivcsw;
 }
 
+void ik_cpu_add(struct ik_cpu_usage *d, const struct ik_cpu_usage *s)
+{
+	d->cpu_ns += s->cpu_ns;
+	d->user_ns += s->user_ns;
+	d->sys_ns += s->sys_ns;
+	d->vol_cs += s->vol_cs;
+	d->invol_cs += s->invol_cs;
+}
+
+void ik_crew_init(struct ik_crew *c, const struct ik_config *cfg,
+		  enum ik_mode mode, const struct ik_topo *topo,
+		  int (*body)(struct ik_crew *c, unsigned i),
+		  void (*unblock)(struct ik_crew *c), void *arg,
+		  struct ik_cpu_usage *cpu)
+{
+	*c = (struct ik_crew){
+		.n = cfg->clients + 1,
+		.mode = mode,
+		.topo = topo,
+		.cpus = cfg->ncrew_cpus ? cfg->crew_cpus : NULL,
+		.ncpus = cfg->ncrew_cpus,
+		.timeout_ns = cfg->timeout_ns,
+		.interrupted = cfg->interrupted,
+		.body = body,
+		.unblock = unblock,
+		.arg = arg,
+		.cpu = cpu,
+	};
+}
+
 void ik_crew_add_cpu(struct ik_crew *c, unsigned i,
 		     const struct ik_cpu_usage *u)
 {

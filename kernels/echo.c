@@ -33,8 +33,8 @@
 
 #include "kernels.h"
 
-#define WAIT_SLICE_MS  50	   /* server loops look at abort this often */
-#define SAMPLES_BUDGET (16u << 20) /* samples kept over all clients */
+#define WAIT_SLICE_MS	       50 /* server loops look at abort this often */
+#define SAMPLES_BUDGET	       (16u << 20) /* samples kept over all clients */
 #define IK_ECHO_DEFAULT_BUFFER (64u << 10)
 
 const char *const ik_server_names[] = {"thread", "epoll", "io_uring", NULL};
@@ -55,7 +55,7 @@ struct echo {
 	uint64_t *samples; /* shared: nclients x cap */
 	size_t samples_len;
 	struct echo_client *cl; /* shared: nclients */
-	_Atomic int *sfd;		/* shared: the server's connection fds */
+	_Atomic int *sfd;	/* shared: the server's connection fds */
 	size_t buffer; /* the server's read buffer: --buffer, or 64 KiB */
 	bool process;  /* members are processes: a fault hook can die */
 	enum {
@@ -749,19 +749,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	snprintf(res->granted, sizeof(res->granted),
 		 "%s server, %u clients, backlog %u",
 		 ik_server_names[cfg->server], n, cfg->backlog);
-	cr = (struct ik_crew){
-		.n = n + 1,
-		.mode = mode,
-		.topo = topo,
-		.cpus = cfg->ncrew_cpus ? cfg->crew_cpus : NULL,
-		.ncpus = cfg->ncrew_cpus,
-		.timeout_ns = cfg->timeout_ns,
-		.interrupted = cfg->interrupted,
-		.body = echo_body,
-		.unblock = echo_unblock,
-		.arg = &e,
-		.cpu = use,
-	};
+	ik_crew_init(&cr, cfg, mode, topo, echo_body, echo_unblock, &e, use);
 	ret = ik_crew_run(&cr);
 	if (cr.stuck) {
 		res->err = ret;
@@ -783,11 +771,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 				ik_ticks_to_ns(
 					timer,
 					e.samples[(size_t)c * e.cap + k]));
-		res->cpu[0].cpu_ns += use[c + 1].cpu_ns;
-		res->cpu[0].user_ns += use[c + 1].user_ns;
-		res->cpu[0].sys_ns += use[c + 1].sys_ns;
-		res->cpu[0].vol_cs += use[c + 1].vol_cs;
-		res->cpu[0].invol_cs += use[c + 1].invol_cs;
+		ik_cpu_add(&res->cpu[0], &use[c + 1]);
 	}
 	res->cpu[1] = use[0];
 	res->wall_ns = end > cr.t_open_ns ? end - cr.t_open_ns : 0;

@@ -331,6 +331,7 @@ struct ik_cpu_mark {
 	struct rusage r0;
 };
 void ik_cpu_mark(struct ik_cpu_mark *m);
+void ik_cpu_add(struct ik_cpu_usage *d, const struct ik_cpu_usage *s);
 void ik_cpu_since(const struct ik_cpu_mark *m, struct ik_cpu_usage *u);
 
 /*
@@ -376,6 +377,12 @@ struct ik_crew {
 	bool stuck;	    /* a thread would not stop: nothing was freed */
 	char errmsg[200];
 };
+/* A crew of cfg->clients clients and a server, cpu[] of as many + 1. */
+void ik_crew_init(struct ik_crew *c, const struct ik_config *cfg,
+		  enum ik_mode mode, const struct ik_topo *topo,
+		  int (*body)(struct ik_crew *c, unsigned i),
+		  void (*unblock)(struct ik_crew *c), void *arg,
+		  struct ik_cpu_usage *cpu);
 int ik_crew_run(struct ik_crew *c);
 int ik_crew_gate(struct ik_crew *c);
 bool ik_crew_aborted(const struct ik_crew *c);

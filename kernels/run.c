@@ -62,13 +62,8 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 	dst->hit_cap |= src->hit_cap;
 	dst->untimed_mean_ns =
 		(dst->untimed_mean_ns * r + src->untimed_mean_ns) / (r + 1);
-	for (k = 0; k < 2; k++) {
-		dst->cpu[k].cpu_ns += src->cpu[k].cpu_ns;
-		dst->cpu[k].user_ns += src->cpu[k].user_ns;
-		dst->cpu[k].sys_ns += src->cpu[k].sys_ns;
-		dst->cpu[k].vol_cs += src->cpu[k].vol_cs;
-		dst->cpu[k].invol_cs += src->cpu[k].invol_cs;
-	}
+	for (k = 0; k < 2; k++)
+		ik_cpu_add(&dst->cpu[k], &src->cpu[k]);
 	d->messages += s->messages;
 	d->seconds += s->seconds;
 	d->msgs_per_s = d->seconds > 0 ? d->messages / d->seconds : 0;
