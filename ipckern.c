@@ -167,7 +167,7 @@ static void usage(FILE *f)
 		"0,100us,10ms);\n"
 		"                   only the trip is timed\n"
 		"  --gap-mode MODE  sleep (default) or spin through each gap\n"
-		"  --work LIST      call: busy work per call in the worker "
+		"  --work LIST      call: busy time per call in the worker "
 		"(ns, or us/ms;\n"
 		"                   a list sweeps, e.g. 0,1us,10us,100us)\n"
 		"  --rate N         stream: open loop, N messages/s on a fixed "
