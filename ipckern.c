@@ -51,6 +51,7 @@ static struct {
 	const char *save_baseline, *baseline, *summary_md;
 	double max_regress; /* fraction: 0.10 for 10% */
 	bool allow_mismatch;
+	bool append;	       /* --append: add to the --save-baseline file */
 	const char *normalize; /* --normalize METHOD, or NULL */
 	struct ik_assertion asserts[MAX_ASSERTS];
 	unsigned nasserts;
@@ -193,6 +194,9 @@ static void usage(FILE *f)
 		"baseline)\n"
 		"  --save-baseline FILE  write the results as JSON for a later "
 		"--baseline\n"
+		"  --append         with --save-baseline: keep FILE's repeats "
+		"and add this\n"
+		"                   run's, so a baseline spans several runs\n"
 		"  --baseline FILE  compare p50, p99, msgs/s and CPU/message "
 		"with FILE:\n"
 		"                   regressed, improved or unchanged, with the "
@@ -742,6 +746,7 @@ enum {
 	OPT_BASELINE,
 	OPT_MAX_REGRESS,
 	OPT_ALLOW_MISMATCH,
+	OPT_APPEND,
 	OPT_NORMALIZE,
 	OPT_ASSERT,
 	OPT_SUMMARY_MD,
@@ -833,6 +838,8 @@ static void check_gate(struct ik_config *c)
 		usage_error("--summary-md %s: summarises a gate; add "
 			    "--baseline or --assert",
 			    gate.summary_md);
+	if (gate.append && !gate.save_baseline)
+		usage_error("--append: applies to --save-baseline");
 	if (gate.allow_mismatch && !gate.baseline)
 		usage_error("--allow-mismatch: applies to --baseline");
 	if (gate.normalize) {
@@ -890,6 +897,7 @@ static const struct option long_opts[] = {
 	{"baseline", required_argument, NULL, OPT_BASELINE},
 	{"max-regress", required_argument, NULL, OPT_MAX_REGRESS},
 	{"allow-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH},
+	{"append", no_argument, NULL, OPT_APPEND},
 	{"normalize", required_argument, NULL, OPT_NORMALIZE},
 	{"assert", required_argument, NULL, OPT_ASSERT},
 	{"summary-md", required_argument, NULL, OPT_SUMMARY_MD},
@@ -1057,6 +1065,9 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			break;
 		case OPT_ALLOW_MISMATCH:
 			gate.allow_mismatch = true;
+			break;
+		case OPT_APPEND:
+			gate.append = true;
 			break;
 		case OPT_NORMALIZE:
 			gate.normalize = optarg;
@@ -1619,7 +1630,7 @@ int main(int argc, char **argv)
 	unsigned i, rows, n = 0;
 	char note[8][200];
 	struct ik_class_pair classes[IK_NCLASSES];
-	struct ik_baseline baseline = {0};
+	struct ik_baseline baseline = {0}, appended = {0};
 	size_t cells;
 	uint64_t t_start;
 	unsigned r, nrep = 0;
@@ -1634,6 +1645,15 @@ int main(int argc, char **argv)
 				       sizeof(err));
 		if (ret)
 			usage_error("--baseline %s: %s", gate.baseline, err);
+	}
+	if (gate.append && !access(gate.save_baseline, F_OK)) {
+		char err[300];
+
+		ret = ik_baseline_load(gate.save_baseline, &appended, err,
+				       sizeof(err));
+		if (ret)
+			usage_error("--save-baseline %s --append: %s",
+				    gate.save_baseline, err);
 	}
 	if (cfg.topology && access(cfg.topology, R_OK) < 0)
 		usage_error("--topology %s: cannot open it: %s", cfg.topology,
@@ -1732,6 +1752,18 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	ik_timer_init(&timer);
 	ik_machine_read(&machine, "");
+	if (appended.ncells) {
+		struct ik_report pre = {.cfg = &cfg, .machine = &machine};
+		char why[2048];
+		unsigned d =
+			ik_baseline_mismatch(&appended, &pre, why, sizeof(why));
+
+		if (d)
+			usage_error("--save-baseline %s --append: measured "
+				    "differently (%u difference%s): %s",
+				    gate.save_baseline, d, d == 1 ? "" : "s",
+				    why);
+	}
 	if (gate.baseline && !gate.allow_mismatch) {
 		/* the machine and configuration can be checked before running;
 		 * each pair's relation after */
@@ -1858,24 +1890,28 @@ int main(int argc, char **argv)
 			cfg.output ? cfg.output : "the report", strerror(-ret));
 		failed = true;
 	}
+	if ((gate.baseline || gate.nasserts) && !failed)
+		code = run_gate(&rep, gate.baseline ? &baseline : NULL,
+				cfg.format != IK_FMT_TABLE && !cfg.output
+					? stderr
+					: stdout);
 	if (gate.save_baseline && !failed) {
 		struct ik_config jc = cfg;
 		struct ik_report jr = rep;
 
 		jc.format = IK_FMT_JSON;
 		jr.cfg = &jc;
-		ret = ik_report_write_file(&jr, gate.save_baseline);
+		/* --append: earlier runs' repeats first, then this run's */
+		ret = gate.append ? ik_baseline_prepend(&appended, results, n)
+				  : 0;
+		if (!ret)
+			ret = ik_report_write_file(&jr, gate.save_baseline);
 		if (ret) {
 			fprintf(stderr, "ipckern: --save-baseline %s: %s\n",
 				gate.save_baseline, strerror(-ret));
 			failed = true;
 		}
 	}
-	if ((gate.baseline || gate.nasserts) && !failed)
-		code = run_gate(&rep, gate.baseline ? &baseline : NULL,
-				cfg.format != IK_FMT_TABLE && !cfg.output
-					? stderr
-					: stdout);
 	if (cfg.raw && n == 1 && !results[0].err) {
 		ret = ik_raw_write_file(&results[0], cfg.raw);
 		if (ret) {
@@ -1890,5 +1926,6 @@ out:
 	free(results);
 	ik_topo_free(&topo);
 	ik_baseline_free(&baseline);
+	ik_baseline_free(&appended);
 	return failed ? EXIT_RUNTIME : code;
 }

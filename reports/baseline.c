@@ -323,6 +323,33 @@ static const struct ik_result *find_result(const struct ik_report *r,
 	return NULL;
 }
 
+int ik_baseline_prepend(const struct ik_baseline *b, struct ik_result *results,
+			unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		struct ik_result *res = &results[i];
+		const struct ik_base_cell *c = find_cell(b, res, NULL);
+		size_t old, now;
+		double *v;
+
+		if (!c || !c->ok || res->err || !res->rep_v)
+			continue;
+		old = (size_t)c->k * IK_NMETRICS;
+		now = (size_t)res->repeats * IK_NMETRICS;
+		v = malloc((old + now) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		memcpy(v, c->v, old * sizeof(*v));
+		memcpy(v + old, res->rep_v, now * sizeof(*v));
+		free(res->rep_v);
+		res->rep_v = v;
+		res->repeats += c->k;
+	}
+	return 0;
+}
+
 /* Appends "; text" to why (bounded), counting. */
 static void differs(char *why, size_t n, unsigned *count, const char *fmt, ...)
 {
@@ -419,6 +446,27 @@ static void columns(const struct ik_base_cell *c, const struct ik_result *res,
 	}
 }
 
+/*
+ * The smallest change of metric m a clock can show: latencies are read
+ * in ticks of r->timer, so two ticks (as a ratio to the norm method's
+ * median when normalised); CPU and rates are sums over many messages.
+ */
+static double min_delta(const struct ik_report *r, const struct ik_result *nr,
+			int m)
+{
+	double q[1024], two = r->timer ? 2 * r->timer->resolution_ns : 0;
+	unsigned k;
+
+	if (ik_metric_infos[m].dim != IK_DIM_TIME || m == IK_M_CPU ||
+	    m == IK_M_MEAN)
+		return 0;
+	if (!nr)
+		return two;
+	for (k = 0; k < nr->repeats && k < 1024; k++)
+		q[k] = ik_rep_value(nr, k, m);
+	return two / ik_median(q, k);
+}
+
 int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 			double max_regress, const char *norm,
 			struct ik_gate_log *g, char *err, size_t errlen)
@@ -460,10 +508,12 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 			const struct ik_metric_info *mi = &ik_metric_infos[m];
 			struct ik_gate_row *row;
 			struct ik_verdict v;
+			double delta;
 
 			if (!mi->compared)
 				continue;
 			columns(c, res, nc, nr, m, base, cur);
+			delta = min_delta(r, nr, m);
 			if (isnan(ik_median(base, c->k)) &&
 			    isnan(ik_median(cur, res->repeats)))
 				continue;
@@ -475,7 +525,8 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 				 m == IK_M_MSGS ? "msgs/s" : mi->name,
 				 norm ? " / " : "", norm ? norm : "");
 			if (ik_verdict(base, c->k, cur, res->repeats,
-				       mi->higher_better, max_regress, &v)) {
+				       mi->higher_better, max_regress, delta,
+				       &v)) {
 				snprintf(row->verdict, sizeof(row->verdict),
 					 "n/a");
 				snprintf(row->detail, sizeof(row->detail),
@@ -498,7 +549,9 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 				 ik_verdict_name(v.kind));
 			snprintf(row->detail, sizeof(row->detail),
 				 "x%.3f [%.3f, %.3f]%s", v.ratio, v.lo, v.hi,
-				 v.significant ? "" : " not significant");
+				 v.below_delta	 ? " within 2 clock ticks"
+				 : v.significant ? ""
+						 : " not significant");
 			row->failed = v.kind == IK_REGRESSED;
 			g->failed += row->failed;
 		}

@@ -87,6 +87,9 @@ double ik_result_metric(const struct ik_result *res, int m);
  * throughput. REGRESSED needs both: slowdown > 1 + max_regress, and an
  * interval that lies wholly on the slow side of 1 (significant).
  * IMPROVED is the mirror image. Each side needs IK_MIN_REPEATS values.
+ * min_delta: a change of the medians no larger than this (in the
+ * metric's unit) is never a change, e.g. two ticks of the clock that
+ * measured it; 0 for none.
  */
 #define IK_MIN_REPEATS 3
 enum ik_verdict_kind { IK_UNCHANGED = 0, IK_REGRESSED, IK_IMPROVED };
@@ -95,10 +98,12 @@ struct ik_verdict {
 	double base, cur; /* medians */
 	double ratio, lo, hi;
 	bool significant;
+	bool below_delta; /* the change is within min_delta */
 };
 /* 0, or -EINVAL when a side has fewer than IK_MIN_REPEATS values. */
 int ik_verdict(const double *base, unsigned nb, const double *cur, unsigned nc,
-	       bool higher_better, double max_regress, struct ik_verdict *v);
+	       bool higher_better, double max_regress, double min_delta,
+	       struct ik_verdict *v);
 const char *ik_verdict_name(enum ik_verdict_kind k);
 
 /* ---- the gate's findings, printed as one summary ---- */
@@ -180,6 +185,14 @@ struct ik_baseline {
 	struct ik_base_cell *cells;
 	unsigned ncells;
 };
+
+/*
+ * --append: give each of results[0..n-1] the repeats its cell has in b
+ * before its own (the cell's rep_v grows). Cells b lacks keep theirs.
+ * 0 or -ENOMEM.
+ */
+int ik_baseline_prepend(const struct ik_baseline *b, struct ik_result *results,
+			unsigned n);
 
 #define IK_BASELINE_MAX_BYTES (16u << 20)
 /* 0, or -EINVAL with err naming the problem (a malformed file). */

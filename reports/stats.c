@@ -284,7 +284,8 @@ const char *ik_verdict_name(enum ik_verdict_kind k)
 }
 
 int ik_verdict(const double *base, unsigned nb, const double *cur, unsigned nc,
-	       bool higher_better, double max_regress, struct ik_verdict *v)
+	       bool higher_better, double max_regress, double min_delta,
+	       struct ik_verdict *v)
 {
 	double *b = finite_copy(base, &nb), *c = finite_copy(cur, &nc);
 	double *tb = NULL, *tc = NULL, *boot = NULL, slow, slow_lo, slow_hi;
@@ -322,6 +323,9 @@ int ik_verdict(const double *base, unsigned nb, const double *cur, unsigned nc,
 	slow_lo = higher_better ? 1 / v->hi : v->lo;
 	slow_hi = higher_better ? 1 / v->lo : v->hi;
 	v->significant = slow_lo > 1 || slow_hi < 1;
+	v->below_delta = fabs(v->cur - v->base) <= min_delta;
+	if (v->below_delta)
+		goto out;
 	if (slow > 1 + max_regress && slow_lo > 1)
 		v->kind = IK_REGRESSED;
 	else if (slow < 1 / (1 + max_regress) && slow_hi < 1)

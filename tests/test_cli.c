@@ -1093,14 +1093,14 @@ Test(crew, a_stalled_server_ends_by_the_timeout, .timeout = 60)
 {
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	for (int m = 0; m < 2; m++) {
-		struct out o = run_env(
-			"IPCKERN_FAULT=stall-server",
-			(const char *const[]){"--kernel", "echo", "--method",
-					      "uds", "--clients", "2", "--mode",
-					      m ? "process" : "thread",
-					      "--iters", "100", "--timeout",
-					      "0.5", NULL},
-			-1);
+		struct out o =
+			run_env("IPCKERN_FAULT=stall-server",
+				(const char *const[]){
+					"--kernel", "echo", "--method", "uds",
+					"--clients", "2", "--mode",
+					m ? "process" : "thread", "--iters",
+					"100", "--timeout", "0.5", NULL},
+				-1);
 
 		cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
 		cr_expect(strstr(o.err, "--timeout 0.5") != NULL, "%s", o.err);
@@ -1142,4 +1142,39 @@ Test(crew, echo_and_connect_report_their_tables_and_json, .timeout = 60)
 	cr_expect(strstr(o.stdout_text, "      200 ") != NULL,
 		  "4 clients x 50 requests: %s", o.stdout_text);
 	free(o.stdout_text);
+}
+
+Test(gate, append_grows_a_baseline_over_several_runs, .timeout = 60)
+{
+	char path[] = "/tmp/ik-append-XXXXXX";
+	int fd = mkstemp(path);
+	json_error_t je;
+	json_t *root;
+	struct out o;
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	unlink(path); /* the first run creates it */
+	for (int i = 0; i < 2; i++) {
+		o = run((const char *const[]){
+			"--method", "spsc", "--iters", "1000", "--repeat", "3",
+			"--save-baseline", path, "--append", NULL});
+		cr_assert_eq(o.code, 0, "%s", o.err);
+		free(o.stdout_text);
+	}
+	root = json_load_file(path, 0, &je);
+	cr_assert_not_null(root, "%s", je.text);
+	cr_expect_eq(
+		json_integer_value(json_object_get(
+			json_object_get(
+				json_array_get(json_object_get(root, "results"),
+					       0),
+				"repeats"),
+			"count")),
+		6, "3 repeats from each of two runs");
+	json_decref(root);
+	BAD("measured differently", "--method", "spsc", "--size", "64",
+	    "--save-baseline", path, "--append");
+	unlink(path);
+	BAD("--append: applies to --save-baseline", "--append");
 }

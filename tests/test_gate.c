@@ -36,7 +36,7 @@ Test(verdict, a_clear_regression_is_regressed_and_significant)
 
 	noisy(b, 10, 100, 3, 1);
 	noisy(c, 10, 130, 3, 2);
-	cr_assert_eq(ik_verdict(b, 10, c, 10, false, 0.10, &v), 0);
+	cr_assert_eq(ik_verdict(b, 10, c, 10, false, 0.10, 0, &v), 0);
 	cr_expect_eq(v.kind, IK_REGRESSED);
 	cr_expect(v.significant);
 	cr_expect(v.ratio > 1.25 && v.ratio < 1.35, "ratio %f", v.ratio);
@@ -52,7 +52,7 @@ Test(verdict, noise_alone_is_unchanged)
 		/* the same distribution drawn twice, +-20% wide */
 		noisy(b, 10, 100, 20, s);
 		noisy(c, 10, 100, 20, s + 1000);
-		cr_assert_eq(ik_verdict(b, 10, c, 10, false, 0.10, &v), 0);
+		cr_assert_eq(ik_verdict(b, 10, c, 10, false, 0.10, 0, &v), 0);
 		cr_expect_neq(v.kind, IK_REGRESSED,
 			      "seed %u: ratio %f [%f, %f]", s, v.ratio, v.lo,
 			      v.hi);
@@ -66,10 +66,10 @@ Test(verdict, a_small_real_change_under_the_threshold_is_unchanged)
 
 	noisy(b, 10, 100, 0.5, 3);
 	noisy(c, 10, 105, 0.5, 4);
-	cr_assert_eq(ik_verdict(b, 10, c, 10, false, 0.10, &v), 0);
+	cr_assert_eq(ik_verdict(b, 10, c, 10, false, 0.10, 0, &v), 0);
 	cr_expect(v.significant, "5%% with no noise is a real change");
 	cr_expect_eq(v.kind, IK_UNCHANGED, "but under --max-regress 10%%");
-	cr_assert_eq(ik_verdict(b, 10, c, 10, false, 0.03, &v), 0);
+	cr_assert_eq(ik_verdict(b, 10, c, 10, false, 0.03, 0, &v), 0);
 	cr_expect_eq(v.kind, IK_REGRESSED, "and over --max-regress 3%%");
 }
 
@@ -79,7 +79,7 @@ Test(verdict, a_large_but_noisy_change_is_not_significant)
 	       c[5] = {120, 240, 110, 230, 180};
 	struct ik_verdict v;
 
-	cr_assert_eq(ik_verdict(b, 5, c, 5, false, 0.10, &v), 0);
+	cr_assert_eq(ik_verdict(b, 5, c, 5, false, 0.10, 0, &v), 0);
 	cr_expect(v.ratio > 1.1);
 	cr_expect_not(v.significant, "[%f, %f]", v.lo, v.hi);
 	cr_expect_eq(v.kind, IK_UNCHANGED);
@@ -91,14 +91,14 @@ Test(verdict, throughput_regresses_downwards)
 	       c[6] = {70, 71, 69, 70, 72, 68};
 	struct ik_verdict v;
 
-	cr_assert_eq(ik_verdict(b, 6, c, 6, true, 0.10, &v), 0);
+	cr_assert_eq(ik_verdict(b, 6, c, 6, true, 0.10, 0, &v), 0);
 	cr_expect_eq(v.kind, IK_REGRESSED);
-	cr_assert_eq(ik_verdict(c, 6, b, 6, true, 0.10, &v), 0);
+	cr_assert_eq(ik_verdict(c, 6, b, 6, true, 0.10, 0, &v), 0);
 	cr_expect_eq(v.kind, IK_IMPROVED);
 	/* a 9% drop is 1/0.91 = 1.099x slower: under 10% */
 	for (int i = 0; i < 6; i++)
 		c[i] = b[i] * 0.91;
-	cr_assert_eq(ik_verdict(b, 6, c, 6, true, 0.10, &v), 0);
+	cr_assert_eq(ik_verdict(b, 6, c, 6, true, 0.10, 0, &v), 0);
 	cr_expect_eq(v.kind, IK_UNCHANGED);
 }
 
@@ -107,9 +107,9 @@ Test(verdict, too_few_repeats_is_refused_and_nans_are_skipped)
 	double b[3] = {1, 2, 3}, c[4] = {1, NAN, 2, 3};
 	struct ik_verdict v;
 
-	cr_expect_eq(ik_verdict(b, 2, c, 4, false, 0.1, &v), -EINVAL);
+	cr_expect_eq(ik_verdict(b, 2, c, 4, false, 0.1, 0, &v), -EINVAL);
 	c[0] = NAN;
-	cr_expect_eq(ik_verdict(b, 3, c, 4, false, 0.1, &v), -EINVAL,
+	cr_expect_eq(ik_verdict(b, 3, c, 4, false, 0.1, 0, &v), -EINVAL,
 		     "two finite values are too few");
 }
 
@@ -836,4 +836,20 @@ Test(baseline, normalizing_cancels_a_host_that_slowed_down_as_a_whole)
 	free(buf);
 	world_free(&base);
 	world_free(&now);
+}
+
+Test(verdict, a_change_within_two_clock_ticks_is_no_change)
+{
+	double b[5] = {120, 120, 120, 120, 120}, c[5] = {130, 130, 130, 130,
+							 130};
+	struct ik_verdict v;
+
+	cr_assert_eq(ik_verdict(b, 5, c, 5, false, 0.05, 0, &v), 0);
+	cr_expect_eq(v.kind, IK_REGRESSED, "one 10 ns tick is 8%% here");
+	cr_assert_eq(ik_verdict(b, 5, c, 5, false, 0.05, 19.6, &v), 0);
+	cr_expect_eq(v.kind, IK_UNCHANGED, "but within two 9.8 ns ticks");
+	cr_expect(v.below_delta);
+	c[0] = c[1] = c[2] = c[3] = c[4] = 150;
+	cr_assert_eq(ik_verdict(b, 5, c, 5, false, 0.05, 19.6, &v), 0);
+	cr_expect_eq(v.kind, IK_REGRESSED, "three ticks is a change");
 }
