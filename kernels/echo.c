@@ -276,6 +276,7 @@ static int client(struct ik_crew *cr, unsigned i)
 			     (unsigned long long)e->cl[c].count);
 done:
 	shutdown(fd, SHUT_WR); /* the server sees EOF and lets go */
+	e->cl[c].fd = -1; /* before close: unblock must not reach a reused fd */
 	close(fd);
 out:
 	free(out);
