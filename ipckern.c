@@ -57,6 +57,9 @@ static struct {
 	unsigned nasserts;
 } gate = {.repeat = 1, .max_regress = 0.10};
 
+/* --mkdir: outputs may create their missing parent directories */
+static bool mkdirs;
+
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -116,8 +119,13 @@ static void usage(FILE *f)
 		"  --format FMT     table (default), json, csv, gbench (Google "
 		"Benchmark's\n"
 		"                   JSON, for CI trackers)\n"
-		"  --output FILE    write the report to FILE (atomically), not "
-		"stdout\n"
+		"  --output FILE    write the report to FILE, not stdout (- is "
+		"stdout); a\n"
+		"                   regular file is replaced atomically, a "
+		"device or FIFO\n"
+		"                   written in place\n"
+		"  --mkdir          create the missing directories of every "
+		"output\n"
 		"  --raw FILE       also write every round trip in ns, one per "
 		"line\n"
 		"                   (one method and one mode only)\n"
@@ -759,6 +767,7 @@ enum {
 	OPT_MAX_REGRESS,
 	OPT_ALLOW_MISMATCH,
 	OPT_APPEND,
+	OPT_MKDIR,
 	OPT_NORMALIZE,
 	OPT_ASSERT,
 	OPT_SUMMARY_MD,
@@ -910,6 +919,7 @@ static const struct option long_opts[] = {
 	{"max-regress", required_argument, NULL, OPT_MAX_REGRESS},
 	{"allow-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH},
 	{"append", no_argument, NULL, OPT_APPEND},
+	{"mkdir", no_argument, NULL, OPT_MKDIR},
 	{"normalize", required_argument, NULL, OPT_NORMALIZE},
 	{"assert", required_argument, NULL, OPT_ASSERT},
 	{"summary-md", required_argument, NULL, OPT_SUMMARY_MD},
@@ -1077,6 +1087,9 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			break;
 		case OPT_ALLOW_MISMATCH:
 			gate.allow_mismatch = true;
+			break;
+		case OPT_MKDIR:
+			mkdirs = true;
 			break;
 		case OPT_APPEND:
 			gate.append = true;
@@ -1617,7 +1630,7 @@ static int run_gate(const struct ik_report *rep, const struct ik_baseline *bl,
 	code = g.failed ? EXIT_GATE : 0;
 	if (gate.summary_md) {
 		struct md_job j = {&g, title};
-		int ret = ik_write_atomic(gate.summary_md, md_fn, &j);
+		int ret = ik_output_write(gate.summary_md, mkdirs, md_fn, &j);
 
 		if (ret) {
 			fprintf(stderr, "ipckern: --summary-md %s: %s\n",
@@ -1630,7 +1643,46 @@ out:
 	return code;
 }
 
-int main(int argc, char **argv)
+/*
+ * Every output is checked before anything is measured: a run of minutes
+ * must not end in "No such file or directory". Two outputs on one file,
+ * or an output that is one of the run's inputs, is a usage error too.
+ */
+static void check_outputs(const struct ik_config *c)
+{
+	const char *opt[] = {"--output", "--raw", "--summary-md",
+			     "--save-baseline"};
+	const char *path[] = {c->output, c->raw, gate.summary_md,
+			      gate.save_baseline};
+	const char *in_opt[] = {"--baseline", "--topology", "HWLOC_XMLFILE"};
+	const char *in[] = {gate.baseline, c->topology,
+			    getenv("HWLOC_XMLFILE")};
+	struct ik_output out[IK_ARRAY_SIZE(opt)];
+	unsigned i, j, n = 0;
+	char why[512];
+
+	for (i = 0; i < IK_ARRAY_SIZE(opt); i++) {
+		if (!path[i])
+			continue;
+		if (ik_output_check(&out[n], opt[i], path[i], mkdirs, why,
+				    sizeof(why)))
+			usage_error("%s %s: %s", opt[i], path[i], why);
+		for (j = 0; j < n; j++)
+			if (ik_output_same(&out[j], &out[n]))
+				usage_error("%s %s and %s %s: the same file; "
+					    "give each output its own",
+					    out[j].opt, out[j].path, opt[i],
+					    path[i]);
+		for (j = 0; j < IK_ARRAY_SIZE(in); j++)
+			if (ik_output_is_file(&out[n], in[j]))
+				usage_error("%s %s: is also the %s input; "
+					    "write the output elsewhere",
+					    opt[i], path[i], in_opt[j]);
+		n++;
+	}
+}
+
+static int run(int argc, char **argv)
 {
 	struct ik_config cfg;
 	struct ik_topo topo;
@@ -1649,6 +1701,7 @@ int main(int argc, char **argv)
 	int ret, code = 0;
 
 	parse_args(argc, argv, &cfg, &pin_auto);
+	check_outputs(&cfg);
 	if (gate.baseline) {
 		char err[300];
 
@@ -1742,8 +1795,12 @@ int main(int argc, char **argv)
 	}
 	if (cfg.classes && cfg.dry_run) {
 		rep.cfg = &cfg;
-		ret = cfg.output ? ik_report_write_file(&rep, cfg.output)
-				 : ik_report_write(&rep, stdout);
+		ret = ik_report_write_file(&rep, cfg.output ? cfg.output : "-",
+					   mkdirs);
+		if (ret)
+			fprintf(stderr, "ipckern: writing %s: %s\n",
+				cfg.output ? cfg.output : "the report",
+				strerror(-ret));
 		ik_topo_free(&topo);
 		return ret ? EXIT_RUNTIME : 0;
 	}
@@ -1762,6 +1819,7 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	ik_timer_init(&timer);
 	ik_machine_read(&machine, "");
 	if (appended.ncells) {
@@ -1895,8 +1953,8 @@ int main(int argc, char **argv)
 		failed = true;
 		goto out;
 	}
-	ret = cfg.output ? ik_report_write_file(&rep, cfg.output)
-			 : ik_report_write(&rep, stdout);
+	ret = ik_report_write_file(&rep, cfg.output ? cfg.output : "-",
+				   mkdirs);
 	if (ret) {
 		fprintf(stderr, "ipckern: writing %s: %s\n",
 			cfg.output ? cfg.output : "the report", strerror(-ret));
@@ -1917,7 +1975,8 @@ int main(int argc, char **argv)
 		ret = gate.append ? ik_baseline_prepend(&appended, results, n)
 				  : 0;
 		if (!ret)
-			ret = ik_report_write_file(&jr, gate.save_baseline);
+			ret = ik_report_write_file(&jr, gate.save_baseline,
+						   mkdirs);
 		if (ret) {
 			fprintf(stderr, "ipckern: --save-baseline %s: %s\n",
 				gate.save_baseline, strerror(-ret));
@@ -1925,7 +1984,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (cfg.raw && n == 1 && !results[0].err) {
-		ret = ik_raw_write_file(&results[0], cfg.raw);
+		ret = ik_raw_write_file(&results[0], cfg.raw, mkdirs);
 		if (ret) {
 			fprintf(stderr, "ipckern: --raw %s: %s\n", cfg.raw,
 				strerror(-ret));
@@ -1940,4 +1999,22 @@ out:
 	ik_baseline_free(&baseline);
 	ik_baseline_free(&appended);
 	return failed ? EXIT_RUNTIME : code;
+}
+
+int main(int argc, char **argv)
+{
+	int code;
+
+	/* a closed pipe on stdout is an error we report (EPIPE), not a
+	 * silent death; the peers ignore SIGPIPE for their sockets too */
+	signal(SIGPIPE, SIG_IGN);
+	code = run(argc, argv);
+	/* whatever went to stdout through stdio (tables of --machine, the
+	 * gate's summary) must have arrived too */
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "ipckern: writing to stdout: %s\n",
+			errno ? strerror(errno) : "write error");
+		code = EXIT_RUNTIME;
+	}
+	return code;
 }

@@ -1383,63 +1383,15 @@ int ik_report_write(const struct ik_report *r, FILE *f)
 	}
 }
 
-/* Write through fn to a temp file beside path, then rename over it. */
-int ik_write_atomic(const char *path, int (*fn)(const void *arg, FILE *f),
-		    const void *arg)
-{
-	size_t n = strlen(path) + 16;
-	char *tmp = malloc(n);
-	FILE *f = NULL;
-	int fd, ret;
-
-	if (!tmp)
-		return -ENOMEM;
-	snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		ret = -errno;
-		free(tmp);
-		return ret;
-	}
-	{
-		/* mkstemp makes it 0600; a report is as readable as any
-		 * file the user creates */
-		mode_t mask = umask(0);
-
-		umask(mask);
-		fchmod(fd, 0666 & ~mask);
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		ret = -errno;
-		close(fd);
-		goto fail;
-	}
-	ret = fn(arg, f);
-	if (fflush(f) || fsync(fileno(f)))
-		ret = ret ? ret : -errno;
-	if (fclose(f) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path) < 0)
-		ret = -errno;
-	if (!ret) {
-		free(tmp);
-		return 0;
-	}
-fail:
-	unlink(tmp);
-	free(tmp);
-	return ret;
-}
-
 static int report_fn(const void *arg, FILE *f)
 {
 	return ik_report_write(arg, f);
 }
 
-int ik_report_write_file(const struct ik_report *r, const char *path)
+int ik_report_write_file(const struct ik_report *r, const char *path,
+			 bool mkdirs)
 {
-	return ik_write_atomic(path, report_fn, r);
+	return ik_output_write(path, mkdirs, report_fn, r);
 }
 
 static int raw_fn(const void *arg, FILE *f)
@@ -1452,11 +1404,12 @@ static int raw_fn(const void *arg, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-int ik_raw_write_file(const struct ik_result *res, const char *path)
+int ik_raw_write_file(const struct ik_result *res, const char *path,
+		      bool mkdirs)
 {
 	if (!res->raw_ns)
 		return -EINVAL;
-	return ik_write_atomic(path, raw_fn, res);
+	return ik_output_write(path, mkdirs, raw_fn, res);
 }
 
 static void khz(char *b, size_t n, long v)

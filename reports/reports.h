@@ -8,6 +8,7 @@
 #define IK_REPORTS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -94,15 +95,42 @@ int ik_report_classes(const struct ik_report *r, FILE *f);
 int ik_report_machine(const struct ik_report *r, const char *topo_summary,
 		      FILE *f);
 
-/* Write fn's output to path atomically: a temp file beside it, then
- * rename (nothing is left on failure). 0 or -errno. */
-int ik_write_atomic(const char *path, int (*fn)(const void *arg, FILE *f),
-		    const void *arg);
+/*
+ * Outputs (reports/output.c). "-", /dev/stdout, /dev/stderr and /dev/fd/N
+ * are our own fds, written as they are; an existing character device or
+ * FIFO is written in place, never replaced; a regular file is replaced
+ * atomically (an O_TMPFILE beside it, linked and renamed; old mode and
+ * owner kept). fn renders into memory first, so a failed write returns
+ * its real errno. mkdirs: create missing parent directories.
+ */
+int ik_output_write(const char *path, bool mkdirs,
+		    int (*fn)(const void *arg, FILE *f), const void *arg);
 
-/* Write to path atomically: a temp file beside it, then rename. */
-int ik_report_write_file(const struct ik_report *r, const char *path);
+/* An output as checked before anything is measured. */
+struct ik_output {
+	const char *opt, *path; /* "--output", as given */
+	int fd;			/* -1, or the fd of ours it names */
+	bool exists, reg;	/* reg: the identity is a regular file */
+	dev_t dev;		/* of the file, or of its directory while */
+	ino_t ino;		/* it does not exist yet */
+	char name[4096];	/* not there yet: its name in that directory */
+};
 
-/* Every raw round trip of res, one integer of ns a line, atomically. */
-int ik_raw_write_file(const struct ik_result *res, const char *path);
+/* Can path be written (parent exists or mkdirs, writable, not a
+ * directory, socket or disk)? 0, or -errno with why filled in. */
+int ik_output_check(struct ik_output *o, const char *opt, const char *path,
+		    bool mkdirs, char *why, size_t n);
+/* Would a and b write the same file? */
+bool ik_output_same(const struct ik_output *a, const struct ik_output *b);
+/* Is o the regular file input (an input of this run)? */
+bool ik_output_is_file(const struct ik_output *o, const char *input);
+
+/* r to path (ik_output_write; "-" is stdout). */
+int ik_report_write_file(const struct ik_report *r, const char *path,
+			 bool mkdirs);
+
+/* Every raw round trip of res, one integer of ns a line. */
+int ik_raw_write_file(const struct ik_result *res, const char *path,
+		      bool mkdirs);
 
 #endif
