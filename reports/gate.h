@@ -198,7 +198,11 @@ int ik_baseline_prepend(const struct ik_baseline *b, struct ik_result *results,
 /* 0, or -EINVAL with err naming the problem (a malformed file). */
 int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
 		      char *err, size_t errlen);
-/* Reads at most IK_BASELINE_MAX_BYTES. 0, -errno (err set). */
+/*
+ * Only a regular file of at most IK_BASELINE_MAX_BYTES is read; a FIFO,
+ * device or directory is refused without blocking (opened O_NONBLOCK,
+ * checked with fstat). 0, -errno (err set).
+ */
 int ik_baseline_load(const char *path, struct ik_baseline *b, char *err,
 		     size_t errlen);
 void ik_baseline_free(struct ik_baseline *b);

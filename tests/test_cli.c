@@ -32,6 +32,10 @@ struct out {
 	char *stdout_text;
 };
 
+/* When set, the child gets SIGALRM after this many seconds: a run that
+ * would block forever ends instead (exit 128 + 14), and the test fails. */
+static unsigned child_alarm_s;
+
 /* Run ipckern with argv (NULL-terminated), env extra "K=V" or NULL. */
 static struct out run_env(const char *env, const char *const *args,
 			  int only_cpu)
@@ -65,6 +69,8 @@ static struct out run_env(const char *env, const char *const *args,
 			CPU_SET(only_cpu, &set);
 			sched_setaffinity(0, sizeof(set), &set);
 		}
+		if (child_alarm_s)
+			alarm(child_alarm_s); /* kept across execv */
 		execv(IK_BIN, (char *const *)argv);
 		_exit(127);
 	}
@@ -1177,4 +1183,69 @@ Test(gate, append_grows_a_baseline_over_several_runs, .timeout = 60)
 	    "--save-baseline", path, "--append");
 	unlink(path);
 	BAD("--append: applies to --save-baseline", "--append");
+}
+
+/* ---- the gate fails closed ---- */
+
+/* exit 2, one line naming both a and b, and nothing measured or printed */
+static void expect_refused_early(const char *const *args, const char *a,
+				 const char *b)
+{
+	struct out o = run(args);
+
+	cr_expect_eq(o.code, 2, "exit %d, stderr: %s", o.code, o.err);
+	cr_expect_eq(lines(o.err), 1, "one line on stderr, got: %s", o.err);
+	cr_expect(strstr(o.err, a) && strstr(o.err, b),
+		  "stderr should name '%s' and '%s': %s", a, b, o.err);
+	cr_expect_str_eq(o.stdout_text, "", "nothing measured");
+	free(o.stdout_text);
+}
+
+Test(gate, baseline_inputs_must_be_regular_files_and_never_block, .timeout = 60)
+{
+	char dir[] = "/tmp/ik-input-XXXXXX", fifo[64], sub[64], big[64];
+	struct stat st;
+	int fd;
+
+	child_alarm_s = 20; /* a regression blocks in open(): fail, not hang */
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo.json", dir);
+	snprintf(sub, sizeof(sub), "%s/dir.json", dir);
+	snprintf(big, sizeof(big), "%s/big.json", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	fd = open(big, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, 17 << 20), 0); /* sparse: costs nothing */
+	close(fd);
+	expect_refused_early((const char *const[]){"--method", "spsc",
+						   "--baseline", fifo, NULL},
+			     fifo, "a FIFO, not a regular file");
+	expect_refused_early((const char *const[]){"--method", "spsc",
+						   "--baseline", sub, NULL},
+			     sub, "a directory, not a regular file");
+	expect_refused_early((const char *const[]){"--method", "spsc",
+						   "--baseline", big, NULL},
+			     big, "larger than 16 MiB");
+	expect_refused_early((const char *const[]){"--method", "spsc",
+						   "--baseline", "/dev/zero",
+						   NULL},
+			     "/dev/zero", "a character device");
+	/* --append reads the file it will replace: the same rules */
+	expect_refused_early((const char *const[]){"--method", "spsc",
+						   "--save-baseline", fifo,
+						   "--append", NULL},
+			     fifo, "--append");
+	expect_refused_early((const char *const[]){"--method", "spsc",
+						   "--save-baseline", big,
+						   "--append", NULL},
+			     big, "--append");
+	cr_expect_eq(stat(fifo, &st), 0);
+	cr_expect(S_ISFIFO(st.st_mode), "the FIFO is still a FIFO");
+	cr_expect_eq(stat(big, &st), 0);
+	cr_expect_eq(st.st_size, 17 << 20, "the big file is untouched");
+	unlink(fifo);
+	unlink(big);
+	rmdir(sub);
+	rmdir(dir);
 }

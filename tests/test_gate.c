@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kernels/kernels.h"
@@ -852,4 +853,28 @@ Test(verdict, a_change_within_two_clock_ticks_is_no_change)
 	c[0] = c[1] = c[2] = c[3] = c[4] = 150;
 	cr_assert_eq(ik_verdict(b, 5, c, 5, false, 0.05, 19.6, &v), 0);
 	cr_expect_eq(v.kind, IK_REGRESSED, "three ticks is a change");
+}
+
+/* ---- failing closed ---- */
+
+Test(baseline, only_a_regular_file_is_read_and_nothing_blocks, .timeout = 10)
+{
+	char dir[] = "/tmp/ik-test-input-XXXXXX", fifo[64], err[300] = "";
+	struct ik_baseline b;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	/* no writer: a blocking open() would never return (.timeout) */
+	cr_expect_eq(ik_baseline_load(fifo, &b, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "a FIFO, not a regular file") != NULL, "%s", err);
+	cr_expect_eq(ik_baseline_load(dir, &b, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "a directory, not a regular file") != NULL, "%s",
+		  err);
+	/* stat() only: /dev/zero is never opened, let alone read */
+	cr_expect_eq(ik_baseline_load("/dev/zero", &b, err, sizeof(err)),
+		     -EINVAL);
+	cr_expect(strstr(err, "a character device") != NULL, "%s", err);
+	unlink(fifo);
+	rmdir(dir);
 }
