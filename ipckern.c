@@ -42,6 +42,8 @@
 #define GATE_REPEATS	  5 /* default --repeat with a baseline */
 #define MAX_ASSERTS	  32
 #define CLIENTS_MAX	  10000
+_Static_assert(REPEAT_MAX <= IK_BASELINE_KEEP,
+	       "one run's repeats must fit in a baseline (--append)");
 
 /* The CI gate's options: what decides exit code 1. */
 static struct {
@@ -208,7 +210,10 @@ static void usage(FILE *f)
 		"--baseline\n"
 		"  --append         with --save-baseline: keep FILE's repeats "
 		"and add this\n"
-		"                   run's, so a baseline spans several runs\n"
+		"                   run's, so a baseline spans several runs "
+		"(the newest\n"
+		"                   %u repeats per cell; older ones are "
+		"dropped)\n"
 		"  --baseline FILE  compare p50, p99, msgs/s and CPU/message "
 		"with FILE:\n"
 		"                   regressed, improved or unchanged, with the "
@@ -246,7 +251,7 @@ static void usage(FILE *f)
 		"Exit: 0 ok, 1 a gate failed (regression or assertion), 2 bad "
 		"usage or\ninput, 3 failure at run time.\n",
 		DEFAULT_ITERS, DEFAULT_WARMUP, IK_DURATION_SAMPLE_CAP,
-		DEFAULT_TIMEOUT_S, GATE_REPEATS);
+		DEFAULT_TIMEOUT_S, GATE_REPEATS, IK_BASELINE_KEEP);
 }
 
 static void list_methods(void)

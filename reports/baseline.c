@@ -21,7 +21,7 @@
 #include "gate.h"
 
 #define MAX_CELLS   100000
-#define MAX_REPEATS 10000
+#define MAX_REPEATS IK_BASELINE_KEEP
 
 static int bad(char *err, size_t n, const char *fmt, ...)
 {
@@ -67,11 +67,17 @@ static int read_repeats(json_t *res, struct ik_base_cell *c, char *err,
 
 	ms = json_object_get(rep, "metrics");
 	if (!json_is_object(rep) || get_uint(rep, "count", &k) || !k ||
-	    k > MAX_REPEATS || !json_is_object(ms))
+	    !json_is_object(ms))
 		return bad(err, n,
 			   "result %u: no per-repeat metrics (\"repeats\"); "
 			   "save baselines with ipckern --save-baseline",
 			   idx);
+	if (k > MAX_REPEATS)
+		return bad(err, n,
+			   "result %u: %llu repeats; a baseline keeps at most "
+			   "the newest %u (--append drops older ones): save "
+			   "it again with --save-baseline",
+			   idx, (unsigned long long)k, MAX_REPEATS);
 	c->k = (unsigned)k;
 	c->v = malloc(k * IK_NMETRICS * sizeof(*c->v));
 	if (!c->v)
@@ -385,21 +391,33 @@ int ik_baseline_prepend(const struct ik_baseline *b, struct ik_result *results,
 	for (i = 0; i < n; i++) {
 		struct ik_result *res = &results[i];
 		const struct ik_base_cell *c = find_cell(b, res, NULL);
+		unsigned keep_new, keep_old;
 		size_t old, now;
 		double *v;
 
 		if (!c || !c->ok || res->err || !res->rep_v)
 			continue;
-		old = (size_t)c->k * IK_NMETRICS;
-		now = (size_t)res->repeats * IK_NMETRICS;
+		/* the newest IK_BASELINE_KEEP: drop the oldest of the file's
+		 * (or of this run's, were it alone above the limit) */
+		keep_new = res->repeats < IK_BASELINE_KEEP ? res->repeats
+							   : IK_BASELINE_KEEP;
+		keep_old = c->k < IK_BASELINE_KEEP - keep_new
+				   ? c->k
+				   : IK_BASELINE_KEEP - keep_new;
+		old = (size_t)keep_old * IK_NMETRICS;
+		now = (size_t)keep_new * IK_NMETRICS;
 		v = malloc((old + now) * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
-		memcpy(v, c->v, old * sizeof(*v));
-		memcpy(v + old, res->rep_v, now * sizeof(*v));
+		memcpy(v, c->v + (size_t)(c->k - keep_old) * IK_NMETRICS,
+		       old * sizeof(*v));
+		memcpy(v + old,
+		       res->rep_v +
+			       (size_t)(res->repeats - keep_new) * IK_NMETRICS,
+		       now * sizeof(*v));
 		free(res->rep_v);
 		res->rep_v = v;
-		res->repeats += c->k;
+		res->repeats = keep_old + keep_new;
 	}
 	return 0;
 }
@@ -544,6 +562,12 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 				   "side (--repeat 5)",
 				   res->ops->name, c->mode, c->k, res->repeats,
 				   IK_MIN_REPEATS);
+		if (c->k > MAX_REPEATS || res->repeats > MAX_REPEATS)
+			return bad(err, errlen,
+				   "%s %s: %u repeats in the baseline, %u "
+				   "now; at most %u are compared",
+				   res->ops->name, c->mode, c->k, res->repeats,
+				   MAX_REPEATS);
 		if (norm) {
 			if (!strcmp(res->ops->name, norm))
 				continue; /* itself: always 1 */

@@ -187,9 +187,17 @@ struct ik_baseline {
 };
 
 /*
+ * A baseline keeps at most the newest IK_BASELINE_KEEP repeats per cell:
+ * --append drops the oldest beyond it, the reader refuses more, and the
+ * JSON report says so in every cell ("repeats": {"keep": N}). At least
+ * the largest --repeat, so one run's repeats always fit.
+ */
+#define IK_BASELINE_KEEP 1000u
+
+/*
  * --append: give each of results[0..n-1] the repeats its cell has in b
- * before its own (the cell's rep_v grows). Cells b lacks keep theirs.
- * 0 or -ENOMEM.
+ * before its own (the cell's rep_v grows), keeping only the newest
+ * IK_BASELINE_KEEP. Cells b lacks keep theirs. 0 or -ENOMEM.
  */
 int ik_baseline_prepend(const struct ik_baseline *b, struct ik_result *results,
 			unsigned n);

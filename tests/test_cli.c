@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "reports/gate.h"
+
 #ifndef IK_BIN
 #error "IK_BIN: path of the ipckern binary, set by tests/CMakeLists.txt"
 #endif
@@ -1247,5 +1249,103 @@ Test(gate, baseline_inputs_must_be_regular_files_and_never_block, .timeout = 60)
 	unlink(fifo);
 	unlink(big);
 	rmdir(sub);
+	rmdir(dir);
+}
+
+/* results[0].repeats of a JSON file: its "metrics" as k values each */
+static void grow_repeats(json_t *root, unsigned k)
+{
+	json_t *rep = json_object_get(
+		       json_array_get(json_object_get(root, "results"), 0),
+		       "repeats"),
+	       *mv;
+	const char *key;
+
+	json_object_set_new(rep, "count", json_integer(k));
+	json_object_foreach(json_object_get(rep, "metrics"), key, mv)
+	{
+		json_t *old = json_object_get(mv, "values"),
+		       *vals = json_array();
+		size_t n = json_array_size(old);
+
+		for (unsigned r = 0; r < k; r++)
+			json_array_append_new(
+				vals, !strcmp(key, "p50")
+					      ? json_real(1000 + r)
+					      : json_deep_copy(json_array_get(
+							old, r % n)));
+		json_object_set_new(mv, "values", vals);
+	}
+}
+
+static json_t *p50_values(json_t *root)
+{
+	json_t *res = json_array_get(json_object_get(root, "results"), 0),
+	       *ms = json_object_get(json_object_get(res, "repeats"),
+				     "metrics");
+
+	return json_object_get(json_object_get(ms, "p50"), "values");
+}
+
+Test(gate, append_past_the_limit_keeps_the_newest_and_still_loads,
+     .timeout = 120)
+{
+	char dir[] = "/tmp/ik-keep-XXXXXX", path[64];
+	json_error_t je;
+	json_t *root, *rep, *vals;
+	struct out o;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/base.json", dir);
+	o = run((const char *const[]){"--method", "spsc", "--iters", "1000",
+				      "--repeat", "3", "--save-baseline", path,
+				      NULL});
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	free(o.stdout_text);
+	/* as if many CI runs had appended: the file at the limit, p50 of
+	 * repeat r = 1000 + r so we can tell which ones are kept */
+	root = json_load_file(path, 0, &je);
+	cr_assert_not_null(root, "%s", je.text);
+	grow_repeats(root, IK_BASELINE_KEEP);
+	cr_assert_eq(json_dump_file(root, path, 0), 0);
+	json_decref(root);
+	o = run((const char *const[]){"--method", "spsc", "--iters", "1000",
+				      "--repeat", "3", "--save-baseline", path,
+				      "--append", NULL});
+	cr_assert_eq(o.code, 0, "a file at the limit appends: %s", o.err);
+	free(o.stdout_text);
+	root = json_load_file(path, 0, &je);
+	cr_assert_not_null(root, "%s", je.text);
+	rep = json_object_get(
+		json_array_get(json_object_get(root, "results"), 0), "repeats");
+	cr_expect_eq(json_integer_value(json_object_get(rep, "count")),
+		     IK_BASELINE_KEEP, "no growth past the limit");
+	cr_expect_eq(json_integer_value(json_object_get(rep, "keep")),
+		     IK_BASELINE_KEEP, "the limit is in the file");
+	vals = p50_values(root);
+	cr_expect_eq(json_real_value(json_array_get(vals, 0)), 1003,
+		     "the three oldest are gone");
+	cr_expect_eq(
+		json_real_value(json_array_get(vals, IK_BASELINE_KEEP - 4)),
+		1000 + IK_BASELINE_KEEP - 1,
+		"the file's newest come before this run's three");
+	json_decref(root);
+	/* and the next gate reads it: was "no per-repeat metrics" */
+	o = run((const char *const[]){"--method", "spsc", "--iters", "1000",
+				      "--repeat", "3", "--baseline", path,
+				      NULL});
+	cr_expect(o.code == 0 || o.code == 1, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, "spsc [thread 8 B] p50") != NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+	/* one past the limit is not a file ipckern writes: refused */
+	root = json_load_file(path, 0, &je);
+	cr_assert_not_null(root, "%s", je.text);
+	grow_repeats(root, IK_BASELINE_KEEP + 1);
+	cr_assert_eq(json_dump_file(root, path, 0), 0);
+	json_decref(root);
+	BAD("a baseline keeps at most the newest 1000", "--method", "spsc",
+	    "--baseline", path);
+	unlink(path);
 	rmdir(dir);
 }

@@ -857,6 +857,75 @@ Test(verdict, a_change_within_two_clock_ticks_is_no_change)
 
 /* ---- failing closed ---- */
 
+/* res's repeats replaced by k of them: p50 = first + r, the rest from it */
+static void refill(struct ik_result *res, unsigned k, double first)
+{
+	double *p50 = malloc(k * sizeof(*p50));
+	struct ik_result tmp;
+
+	for (unsigned r = 0; r < k; r++)
+		p50[r] = first + r;
+	fake(&tmp, res->ops->name, res->mode, res->size, p50, k);
+	free(res->rep_v);
+	res->rep_v = tmp.rep_v;
+	res->repeats = k;
+	free(p50);
+}
+
+/* The world's report as a baseline: refused, saying says. */
+static void expect_world_refused(const struct world *w, const char *says)
+{
+	size_t len;
+	char *buf = json_of(w, &len);
+
+	expect_refused(buf, len, says, says);
+	free(buf);
+}
+
+Test(baseline, append_keeps_the_newest_repeats_and_the_result_loads)
+{
+	struct world base, now;
+	struct ik_baseline b;
+	char err[300] = "";
+	size_t len;
+	char *buf;
+
+	world_init(&base, 1);
+	refill(&base.res[0], IK_BASELINE_KEEP, 1000);
+	refill(&base.res[1], IK_BASELINE_KEEP, 1000);
+	buf = json_of(&base, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0,
+		     "a file at the limit loads: %s", err);
+	cr_expect(strstr(buf, "\"keep\": 1000") != NULL,
+		  "the limit is written in the file");
+	free(buf);
+	world_init(&now, 1);
+	refill(&now.res[0], 5, 50000);
+	cr_assert_eq(ik_baseline_prepend(&b, now.res, 1), 0);
+	cr_assert_eq(now.res[0].repeats, IK_BASELINE_KEEP);
+	/* the oldest five went; the file's others, then this run's five */
+	cr_expect_eq(ik_rep_value(&now.res[0], 0, IK_M_P50), 1005);
+	cr_expect_eq(ik_rep_value(&now.res[0], IK_BASELINE_KEEP - 6, IK_M_P50),
+		     1000 + IK_BASELINE_KEEP - 1);
+	cr_expect_eq(ik_rep_value(&now.res[0], IK_BASELINE_KEEP - 5, IK_M_P50),
+		     50000);
+	cr_expect_eq(ik_rep_value(&now.res[0], IK_BASELINE_KEEP - 1, IK_M_P50),
+		     50004);
+	ik_baseline_free(&b);
+	/* and what --append writes, the next --baseline reads */
+	buf = json_of(&now, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_expect_eq(b.cells[0].k, IK_BASELINE_KEEP);
+	ik_baseline_free(&b);
+	free(buf);
+	/* one over the limit: refused, saying what the limit is */
+	refill(&base.res[0], IK_BASELINE_KEEP + 1, 1000);
+	expect_world_refused(&base, "a baseline keeps at most the newest 1000");
+	world_free(&base);
+	world_free(&now);
+}
+
 Test(baseline, only_a_regular_file_is_read_and_nothing_blocks, .timeout = 10)
 {
 	char dir[] = "/tmp/ik-test-input-XXXXXX", fifo[64], err[300] = "";
