@@ -57,6 +57,71 @@ static int get_uint(json_t *o, const char *key, uint64_t *dst)
 	return 0;
 }
 
+/* "spsc thread 8 B", plus what else tells the cell apart: for errors. */
+static void base_name(const struct ik_base_cell *c, char *b, size_t n)
+{
+	size_t u = (size_t)snprintf(b, n, "%s %s %llu B", c->method, c->mode,
+				    (unsigned long long)c->size);
+
+	if (c->buffer && u < n)
+		u += (size_t)snprintf(b + u, n - u, " buf %llu",
+				      (unsigned long long)c->buffer);
+	if (c->server[0] && u < n)
+		u += (size_t)snprintf(b + u, n - u, " %s server", c->server);
+	if (c->clients && u < n)
+		u += (size_t)snprintf(b + u, n - u, " %llu clients",
+				      (unsigned long long)c->clients);
+	if (c->work_ns && u < n)
+		u += (size_t)snprintf(b + u, n - u, " work %llu ns",
+				      (unsigned long long)c->work_ns);
+	if (c->gap_ns && u < n)
+		u += (size_t)snprintf(b + u, n - u, " gap %llu ns",
+				      (unsigned long long)c->gap_ns);
+	if (c->cls[0] && u < n)
+		u += (size_t)snprintf(b + u, n - u, " %s", c->cls);
+	if (c->pair[0] && u < n)
+		snprintf(b + u, n - u, " pair %s", c->pair);
+}
+
+/*
+ * A cell a gate can lean on: every compared metric's values above 0
+ * (a ratio against 0 says nothing) and at least one of them present.
+ */
+static int check_cell(const struct ik_base_cell *c, char *err, size_t n,
+		      unsigned idx)
+{
+	bool any = false;
+	char name[160];
+	unsigned r;
+	int m;
+
+	base_name(c, name, sizeof(name));
+	for (m = 0; m < IK_NMETRICS; m++) {
+		if (!ik_metric_infos[m].compared)
+			continue;
+		for (r = 0; r < c->k; r++) {
+			double x = c->v[r * IK_NMETRICS + (unsigned)m];
+
+			if (isnan(x))
+				continue;
+			if (!(x > 0))
+				return bad(err, n,
+					   "result %u (%s): %s is 0 in repeat "
+					   "%u: not a measurement, and no "
+					   "ratio can be taken against it",
+					   idx, name, ik_metric_infos[m].name,
+					   r + 1);
+			any = true;
+		}
+	}
+	if (!any)
+		return bad(err, n,
+			   "result %u (%s): no p50, p99, msgs or cpu value in "
+			   "any repeat (all null): nothing to compare with",
+			   idx, name);
+	return 0;
+}
+
 /* The cell's "repeats.metrics": k values per metric, null for missing. */
 static int read_repeats(json_t *res, struct ik_base_cell *c, char *err,
 			size_t n, unsigned idx)
@@ -114,7 +179,7 @@ static int read_repeats(json_t *res, struct ik_base_cell *c, char *err,
 			c->v[r * IK_NMETRICS + (size_t)m] = d;
 		}
 	}
-	return 0;
+	return check_cell(c, err, n, idx);
 }
 
 static int read_cell(json_t *res, struct ik_base_cell *c, char *err, size_t n,
@@ -161,7 +226,18 @@ static int read_cell(json_t *res, struct ik_base_cell *c, char *err, size_t n,
 				 (long long)json_integer_value(pa));
 	}
 	c->ok = !strcmp(status, "ok");
-	return c->ok ? read_repeats(res, c, err, n, idx) : 0;
+	if (!c->ok) {
+		char name[160];
+
+		/* a run with a failed cell saves nothing: this was edited
+		 * or comes from elsewhere, and would compare nothing */
+		base_name(c, name, sizeof(name));
+		return bad(err, n,
+			   "result %u (%s): status \"%s\", not \"ok\": a "
+			   "baseline holds only cells that ran",
+			   idx, name, status);
+	}
+	return read_repeats(res, c, err, n, idx);
 }
 
 int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,

@@ -203,7 +203,12 @@ int ik_baseline_prepend(const struct ik_baseline *b, struct ik_result *results,
 			unsigned n);
 
 #define IK_BASELINE_MAX_BYTES (16u << 20)
-/* 0, or -EINVAL with err naming the problem (a malformed file). */
+/*
+ * 0, or -EINVAL with err naming the problem: a malformed file, or a
+ * cell no gate can compare against (one that failed, one with no
+ * p50/p99/msgs/cpu value, a value of 0, more than IK_BASELINE_KEEP
+ * repeats), named by its position and what it measured.
+ */
 int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
 		      char *err, size_t errlen);
 /*

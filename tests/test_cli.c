@@ -1203,6 +1203,89 @@ static void expect_refused_early(const char *const *args, const char *a,
 	free(o.stdout_text);
 }
 
+/* Every "values" array of metric name (all when NULL) in every result
+ * of the JSON file src, each value replaced by v (JSON null when NULL),
+ * or every status set to status; written to dst. */
+static void edit_baseline(const char *src, const char *dst, const char *name,
+			  json_t *v, const char *status, const char *method)
+{
+	json_error_t je;
+	json_t *root = json_load_file(src, 0, &je), *res;
+	size_t i;
+
+	cr_assert_not_null(root, "%s", je.text);
+	json_array_foreach(json_object_get(root, "results"), i, res)
+	{
+		json_t *ms = json_object_get(json_object_get(res, "repeats"),
+					     "metrics"),
+		       *mv;
+		const char *key;
+
+		if (method &&
+		    strcmp(json_string_value(json_object_get(res, "method")),
+			   method))
+			continue;
+		if (status)
+			json_object_set_new(res, "status", json_string(status));
+		json_object_foreach(ms, key, mv)
+		{
+			json_t *vals = json_object_get(mv, "values");
+
+			if (name && strcmp(key, name))
+				continue;
+			for (size_t r = 0; r < json_array_size(vals); r++)
+				json_array_set(vals, r, v ? v : json_null());
+		}
+	}
+	cr_assert_eq(json_dump_file(root, dst, JSON_INDENT(1)), 0);
+	json_decref(root);
+}
+
+Test(gate, baselines_no_gate_can_compare_with_are_refused_before_running,
+     .timeout = 60)
+{
+	char dir[] = "/tmp/ik-closed-XXXXXX", base[64], bad[64];
+	json_t *zero = json_real(0);
+	struct out o;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(base, sizeof(base), "%s/base.json", dir);
+	snprintf(bad, sizeof(bad), "%s/bad.json", dir);
+	o = run((const char *const[]){"--method", "line,spsc", "--iters",
+				      "1000", "--repeat", "3",
+				      "--save-baseline", base, NULL});
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	free(o.stdout_text);
+#define RUN_AGAINST                                                            \
+	((const char *const[]){"--method", "line,spsc", "--iters", "1000",     \
+			       "--repeat", "3", "--baseline", bad,             \
+			       "--normalize", "line", NULL})
+	/* every cell an error: was "gate passed: 0 of 0 checks failed" */
+	edit_baseline(base, bad, NULL, NULL, "error", NULL);
+	expect_refused_early(RUN_AGAINST, bad,
+			     "result 1 (line thread 8 B): status \"error\"");
+	/* every value null: the same */
+	edit_baseline(base, bad, NULL, NULL, NULL, NULL);
+	expect_refused_early(RUN_AGAINST, bad,
+			     "result 1 (line thread 8 B): no p50, p99, msgs "
+			     "or cpu value");
+	/* the normaliser's p50 is 0: every ratio over it would be inf */
+	edit_baseline(base, bad, "p50", zero, NULL, "line");
+	expect_refused_early(RUN_AGAINST, bad,
+			     "result 1 (line thread 8 B): p50 is 0 in repeat "
+			     "1");
+	/* a metric of 0: was "unchanged xinf" */
+	edit_baseline(base, bad, "cpu", zero, NULL, "spsc");
+	expect_refused_early(
+		RUN_AGAINST, bad,
+		"result 2 (spsc thread 8 B): cpu is 0 in repeat 1");
+#undef RUN_AGAINST
+	json_decref(zero);
+	unlink(bad);
+	unlink(base);
+	rmdir(dir);
+}
+
 Test(gate, baseline_inputs_must_be_regular_files_and_never_block, .timeout = 60)
 {
 	char dir[] = "/tmp/ik-input-XXXXXX", fifo[64], sub[64], big[64];

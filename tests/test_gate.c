@@ -872,6 +872,12 @@ static void refill(struct ik_result *res, unsigned k, double first)
 	free(p50);
 }
 
+static void set_metric(struct ik_result *res, int m, double v)
+{
+	for (unsigned r = 0; r < res->repeats; r++)
+		res->rep_v[r * IK_NMETRICS + m] = v;
+}
+
 /* The world's report as a baseline: refused, saying says. */
 static void expect_world_refused(const struct world *w, const char *says)
 {
@@ -880,6 +886,52 @@ static void expect_world_refused(const struct world *w, const char *says)
 
 	expect_refused(buf, len, says, says);
 	free(buf);
+}
+
+Test(baseline, failed_null_or_zero_cells_are_refused_naming_the_cell)
+{
+	struct world w;
+	size_t len;
+	char *good, *bad;
+
+	world_init(&w, 1);
+	good = json_of(&w, &len);
+	bad = subst(good, "\"status\": \"ok\"", "\"status\": \"error\"");
+	expect_refused(bad, strlen(bad),
+		       "result 1 (spsc thread 8 B): status \"error\"",
+		       "a cell that failed");
+	free(bad);
+	free(good);
+	/* every compared metric null in every repeat */
+	for (int m = 0; m < IK_NMETRICS; m++)
+		set_metric(&w.res[1], m, NAN);
+	expect_world_refused(&w, "result 2 (pipe thread 8 B): no p50, p99, "
+				 "msgs or cpu value");
+	world_free(&w);
+	/* a single 0: the value a --normalize method would divide by */
+	world_init(&w, 1);
+	w.res[1].rep_v[2 * IK_NMETRICS + IK_M_P50] = 0;
+	expect_world_refused(
+		&w, "result 2 (pipe thread 8 B): p50 is 0 in repeat 3");
+	world_free(&w);
+	world_init(&w, 1);
+	set_metric(&w.res[0], IK_M_CPU, 0);
+	expect_world_refused(&w, "result 1 (spsc thread 8 B): cpu is 0");
+	world_free(&w);
+	/* metrics no gate compares may be 0 (a coarse clock's min) */
+	world_init(&w, 1);
+	set_metric(&w.res[0], IK_M_MIN, 0);
+	good = json_of(&w, &len);
+	{
+		struct ik_baseline b;
+		char err[300] = "";
+
+		cr_expect_eq(ik_baseline_parse(good, len, &b, err, sizeof(err)),
+			     0, "%s", err);
+		ik_baseline_free(&b);
+	}
+	free(good);
+	world_free(&w);
 }
 
 Test(baseline, append_keeps_the_newest_repeats_and_the_result_loads)
