@@ -220,7 +220,10 @@ static void usage(FILE *f)
 		"ratio and\n"
 		"                   its interval; refuses another machine "
 		"model, pair\n"
-		"                   relation or configuration\n"
+		"                   relation or configuration; a check that "
+		"cannot be\n"
+		"                   made fails, and so does comparing "
+		"nothing\n"
 		"  --max-regress PCT  a regression must exceed this (default "
 		"10) and be\n"
 		"                   significant across the repeats\n"
@@ -1556,8 +1559,9 @@ static int md_fn(const void *arg, FILE *f)
 
 /*
  * The gate: the baseline comparison and the assertions, one summary on
- * out (and --summary-md). EXIT_GATE when a check failed, EXIT_USAGE when
- * a check cannot be made (a mismatched baseline, say), else 0.
+ * out (and --summary-md). EXIT_GATE when a check failed or the baseline
+ * compared nothing, EXIT_USAGE when a check cannot be made (a mismatched
+ * baseline, say), else 0.
  */
 static int run_gate(const struct ik_report *rep, const struct ik_baseline *bl,
 		    FILE *out)
@@ -1566,7 +1570,7 @@ static int run_gate(const struct ik_report *rep, const struct ik_baseline *bl,
 	char err[300], why[2048], title[400], when[32];
 	time_t now = time(NULL);
 	unsigned i, d;
-	int code = EXIT_USAGE;
+	int code = EXIT_USAGE, ret;
 
 	if (bl) {
 		d = ik_baseline_mismatch(bl, rep, why, sizeof(why));
@@ -1590,11 +1594,33 @@ static int run_gate(const struct ik_report *rep, const struct ik_baseline *bl,
 				"between runs look like regressions; "
 				"--normalize line (with line in --method) "
 				"compares ratios instead\n");
-		if (ik_baseline_compare(bl, rep, gate.max_regress,
-					gate.normalize, &g, err, sizeof(err))) {
+		ret = ik_baseline_compare(bl, rep, gate.max_regress,
+					  gate.normalize, &g, err, sizeof(err));
+		if (ret < 0) {
 			fprintf(stderr, "ipckern: --baseline %s: %s\n",
 				gate.baseline, err);
 			goto out;
+		}
+		if (!ret) {
+			/* a gate on nothing fails, whatever else passed */
+			struct ik_gate_row *row = ik_gate_log_add(&g);
+
+			fprintf(stderr,
+				"ipckern: --baseline %s: gate failed: nothing "
+				"was compared: %s\n",
+				gate.baseline, err);
+			if (!row) {
+				code = EXIT_GATE;
+				goto out;
+			}
+			snprintf(row->what, sizeof(row->what), "--baseline %s",
+				 gate.baseline);
+			snprintf(row->verdict, sizeof(row->verdict), "FAIL");
+			snprintf(row->detail, sizeof(row->detail),
+				 "nothing compared: %.77s", err);
+			row->failed = true;
+			g.failed++;
+			g.checked++;
 		}
 	}
 	for (i = 0; i < gate.nasserts; i++)
@@ -1619,10 +1645,11 @@ static int run_gate(const struct ik_report *rep, const struct ik_baseline *bl,
 			 rep->machine->model, when, gate.repeat,
 			 gate.repeat == 1 ? "" : "s");
 	ik_gate_log_print(&g, title, out);
-	code = g.failed ? EXIT_GATE : 0;
+	code = g.failed || !g.checked ? EXIT_GATE : 0;
 	if (gate.summary_md) {
 		struct md_job j = {&g, title};
-		int ret = ik_write_atomic(gate.summary_md, md_fn, &j);
+
+		ret = ik_write_atomic(gate.summary_md, md_fn, &j);
 
 		if (ret) {
 			fprintf(stderr, "ipckern: --summary-md %s: %s\n",

@@ -615,12 +615,109 @@ static double min_delta(const struct ik_report *r, const struct ik_result *nr,
 	return two / ik_median(q, k);
 }
 
+/* How many of a cell's k repeats have metric m; the first at 0 or below. */
+static unsigned present(const double *v, unsigned k, int m, unsigned *zero)
+{
+	unsigned r, n = 0;
+
+	*zero = 0;
+	for (r = 0; r < k; r++) {
+		double x = v[(size_t)r * IK_NMETRICS + (unsigned)m];
+
+		if (isnan(x))
+			continue;
+		n++;
+		if (!(x > 0) && !*zero)
+			*zero = r + 1;
+	}
+	return n;
+}
+
+/* The first repeat where m is measured but norm's value is not usable. */
+static unsigned bad_norm(const double *v, const double *nv, unsigned k, int m)
+{
+	unsigned r;
+
+	for (r = 0; r < k; r++) {
+		size_t at = (size_t)r * IK_NMETRICS + (unsigned)m;
+
+		if (!isnan(v[at]) && !(isfinite(nv[at]) && nv[at] > 0))
+			return r + 1;
+	}
+	return 0;
+}
+
+static unsigned finite_count(const double *x, unsigned n)
+{
+	unsigned i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += isfinite(x[i]) != 0;
+	return k;
+}
+
+/*
+ * Why metric m of this cell cannot be compared, into why; false when it
+ * can. The gate fails closed: a check that cannot be made is a failed
+ * check with its reason, never "unchanged".
+ */
+static bool unusable(const struct ik_base_cell *c, const struct ik_result *res,
+		     const struct ik_base_cell *nc, const struct ik_result *nr,
+		     const char *norm, int m, const double *base,
+		     const double *cur, char *why, size_t n)
+{
+	const char *name = ik_metric_infos[m].name;
+	unsigned zb, zc, nb = present(c->v, c->k, m, &zb),
+			 ncur = present(res->rep_v, res->repeats, m, &zc), r;
+
+	if (!nb)
+		snprintf(why, n, "%s not in the baseline, measured now", name);
+	else if (!ncur)
+		snprintf(why, n, "%s not measured now, in the baseline", name);
+	else if (zc)
+		snprintf(why, n, "%s is 0 in repeat %u now: not a measurement",
+			 name, zc);
+	else if (zb)
+		snprintf(why, n, "%s is 0 in the baseline's repeat %u", name,
+			 zb);
+	else if (nr && (r = bad_norm(res->rep_v, nr->rep_v, res->repeats, m)))
+		snprintf(why, n, "%s's %s missing or 0 in repeat %u now", norm,
+			 name, r);
+	else if (nc && (r = bad_norm(c->v, nc->v, c->k, m)))
+		snprintf(why, n,
+			 "%s's %s missing or 0 in the baseline's "
+			 "repeat %u",
+			 norm, name, r);
+	else if ((r = finite_count(cur, res->repeats)) < IK_MIN_REPEATS)
+		snprintf(why, n, "%s in only %u repeat%s now; needs %d", name,
+			 r, r == 1 ? "" : "s", IK_MIN_REPEATS);
+	else if ((r = finite_count(base, c->k)) < IK_MIN_REPEATS)
+		snprintf(why, n,
+			 "%s in only %u repeat%s of the baseline; "
+			 "needs %d",
+			 name, r, r == 1 ? "" : "s", IK_MIN_REPEATS);
+	else
+		return false;
+	return true;
+}
+
+/* A median for the summary: the metric's unit, or a ratio to norm. */
+static void fmt_side(char *b, size_t n, double v, int m, const char *norm)
+{
+	if (isnan(v))
+		snprintf(b, n, "-");
+	else if (norm)
+		snprintf(b, n, "%.3f x %s", v, norm);
+	else
+		ik_fmt_metric(b, n, v, m);
+}
+
 int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 			double max_regress, const char *norm,
 			struct ik_gate_log *g, char *err, size_t errlen)
 {
 	double cur[MAX_REPEATS], base[MAX_REPEATS];
-	unsigned i;
+	unsigned i, checks = 0, matched = 0, itself = 0;
 	int m;
 
 	for (i = 0; i < r->nresults; i++) {
@@ -629,7 +726,7 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 					  *nc = NULL;
 		char cell[64];
 
-		if (!c || !c->ok || res->err)
+		if (!c || !c->ok || res->err || !res->rep_v)
 			continue;
 		if (c->k < IK_MIN_REPEATS || res->repeats < IK_MIN_REPEATS)
 			return bad(err, errlen,
@@ -645,59 +742,70 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 				   res->ops->name, c->mode, c->k, res->repeats,
 				   MAX_REPEATS);
 		if (norm) {
-			if (!strcmp(res->ops->name, norm))
+			if (!strcmp(res->ops->name, norm)) {
+				itself++;
 				continue; /* itself: always 1 */
+			}
 			nr = find_result(r, res, norm);
 			nc = find_cell(b, res, norm);
-			if (!nr || !nc || !nc->ok || nc->k != c->k ||
-			    nr->repeats != res->repeats)
+			if (!nr || !nr->rep_v || !nc || !nc->ok ||
+			    nc->k != c->k || nr->repeats != res->repeats)
 				return bad(err, errlen,
 					   "--normalize %s: needs %s measured "
 					   "in the same cells and repeats as "
 					   "%s, here and in the baseline",
 					   norm, norm, res->ops->name);
 		}
+		matched++;
 		ik_cell_name(res, cell, sizeof(cell));
 		for (m = 0; m < IK_NMETRICS; m++) {
 			const struct ik_metric_info *mi = &ik_metric_infos[m];
 			struct ik_gate_row *row;
 			struct ik_verdict v;
-			double delta;
+			unsigned z;
+			int ret;
 
 			if (!mi->compared)
 				continue;
-			columns(c, res, nc, nr, m, base, cur);
-			delta = min_delta(r, nr, m);
-			if (isnan(ik_median(base, c->k)) &&
-			    isnan(ik_median(cur, res->repeats)))
+			/* neither side measures it (a stream without
+			 * latency, a rate with --gap): not a check */
+			if (!present(c->v, c->k, m, &z) &&
+			    !present(res->rep_v, res->repeats, m, &z))
 				continue;
+			columns(c, res, nc, nr, m, base, cur);
 			row = ik_gate_log_add(g);
 			if (!row)
 				return bad(err, errlen, "out of memory");
+			g->checked++;
+			checks++;
 			snprintf(row->what, sizeof(row->what), "%s [%s] %s%s%s",
 				 res->ops->name, cell,
 				 m == IK_M_MSGS ? "msgs/s" : mi->name,
 				 norm ? " / " : "", norm ? norm : "");
-			if (ik_verdict(base, c->k, cur, res->repeats,
-				       mi->higher_better, max_regress, delta,
-				       &v)) {
+			fmt_side(row->value, sizeof(row->value),
+				 ik_median(cur, res->repeats), m, norm);
+			fmt_side(row->against, sizeof(row->against),
+				 ik_median(base, c->k), m, norm);
+			ret = unusable(c, res, nc, nr, norm, m, base, cur,
+				       row->detail, sizeof(row->detail))
+				      ? -EDOM
+				      : ik_verdict(
+						base, c->k, cur, res->repeats,
+						mi->higher_better, max_regress,
+						min_delta(r, nr, m), &v);
+			if (ret == -ENOMEM)
+				return bad(err, errlen, "out of memory");
+			if (ret) {
+				/* unusable() said why, or no ratio exists */
+				if (!row->detail[0])
+					snprintf(row->detail,
+						 sizeof(row->detail),
+						 "no ratio: a median is 0");
 				snprintf(row->verdict, sizeof(row->verdict),
-					 "n/a");
-				snprintf(row->detail, sizeof(row->detail),
-					 "measured on one side only");
+					 "FAIL");
+				row->failed = true;
+				g->failed++;
 				continue;
-			}
-			g->checked++;
-			if (norm) {
-				snprintf(row->value, sizeof(row->value),
-					 "%.3f x %s", v.cur, norm);
-				snprintf(row->against, sizeof(row->against),
-					 "%.3f x %s", v.base, norm);
-			} else {
-				ik_fmt_metric(row->value, sizeof(row->value),
-					      v.cur, m);
-				ik_fmt_metric(row->against,
-					      sizeof(row->against), v.base, m);
 			}
 			snprintf(row->verdict, sizeof(row->verdict), "%s",
 				 ik_verdict_name(v.kind));
@@ -710,5 +818,23 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 			g->failed += row->failed;
 		}
 	}
+	if (checks)
+		return (int)checks;
+	if (!r->nresults)
+		snprintf(err, errlen, "this run has no results");
+	else if (!matched && !itself)
+		snprintf(err, errlen,
+			 "none of this run's %u cells is in the baseline",
+			 r->nresults);
+	else if (!matched)
+		snprintf(err, errlen,
+			 "only --normalize %s's own cells matched, and a "
+			 "method over itself is always 1",
+			 norm);
+	else
+		snprintf(err, errlen,
+			 "p50, p99, msgs and cpu are measured on neither side "
+			 "in the %u matching cell%s",
+			 matched, matched == 1 ? "" : "s");
 	return 0;
 }

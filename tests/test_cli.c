@@ -928,8 +928,10 @@ Test(gate, baselines_round_trip_and_refuse_another_configuration,
 	o = run((const char *const[]){"--method", "spsc", "--iters", "2000",
 				      "--size", "16", "--baseline", base,
 				      "--allow-mismatch", NULL});
-	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	/* no cell of size 16 is in it: a gate on nothing fails */
+	cr_expect_eq(o.code, 1, "exit %d: %s", o.code, o.err);
 	cr_expect(strstr(o.err, "compared anyway"), "%s", o.err);
+	cr_expect(strstr(o.err, "nothing was compared"), "%s", o.err);
 	free(o.stdout_text);
 	/* malformed baselines: one line, exit 2, before anything runs */
 	f = fopen(junk, "w");
@@ -1284,6 +1286,39 @@ Test(gate, baselines_no_gate_can_compare_with_are_refused_before_running,
 	unlink(bad);
 	unlink(base);
 	rmdir(dir);
+}
+
+Test(gate, a_baseline_that_compares_nothing_fails_the_gate, .timeout = 60)
+{
+	char path[] = "/tmp/ik-nothing-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	struct out o;
+
+	/* a good baseline of another method: with --allow-mismatch every
+	 * cell of this run is missing from it, so nothing is compared */
+	cr_assert_not_null(f);
+	fputs("{\"schema\": \"ipckern/1\", \"machine\": {\"model_name\": "
+	      "\"x\"}, \"config\": {}, \"results\": [{\"method\": \"pipe\", "
+	      "\"mode\": \"thread\", \"size\": 8, \"buffer\": 0, \"gap_ns\": "
+	      "0, \"status\": \"ok\", \"pair\": {\"relation\": \"shared-l3\"}, "
+	      "\"repeats\": {\"count\": 3, \"metrics\": {\"p50\": {\"values\": "
+	      "[100, 100, 100]}}}}]}",
+	      f);
+	fclose(f);
+	o = run((const char *const[]){"--method", "spsc", "--iters", "1000",
+				      "--repeat", "3", "--baseline", path,
+				      "--allow-mismatch", NULL});
+	cr_expect_eq(o.code, 1, "was exit 0; now %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "gate failed: nothing was compared: none of "
+				"this run's 1 cells is in the baseline"),
+		  "%s", o.err);
+	cr_expect(strstr(o.stdout_text, "GATE FAILED") != NULL, "%s",
+		  o.stdout_text);
+	cr_expect(strstr(o.stdout_text, "gate passed") == NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+	unlink(path);
 }
 
 Test(gate, baseline_inputs_must_be_regular_files_and_never_block, .timeout = 60)
