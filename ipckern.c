@@ -42,6 +42,8 @@
 #define GATE_REPEATS	  5 /* default --repeat with a baseline */
 #define MAX_ASSERTS	  32
 #define CLIENTS_MAX	  10000
+_Static_assert(REPEAT_MAX <= IK_BASELINE_KEEP,
+	       "one run's repeats must fit in a baseline (--append)");
 
 /* The CI gate's options: what decides exit code 1. */
 static struct {
@@ -216,14 +218,20 @@ static void usage(FILE *f)
 		"--baseline\n"
 		"  --append         with --save-baseline: keep FILE's repeats "
 		"and add this\n"
-		"                   run's, so a baseline spans several runs\n"
+		"                   run's, so a baseline spans several runs "
+		"(the newest\n"
+		"                   %u repeats per cell; older ones are "
+		"dropped)\n"
 		"  --baseline FILE  compare p50, p99, msgs/s and CPU/message "
 		"with FILE:\n"
 		"                   regressed, improved or unchanged, with the "
 		"ratio and\n"
 		"                   its interval; refuses another machine "
 		"model, pair\n"
-		"                   relation or configuration\n"
+		"                   relation or configuration; a check that "
+		"cannot be\n"
+		"                   made fails, and so does comparing "
+		"nothing\n"
 		"  --max-regress PCT  a regression must exceed this (default "
 		"10) and be\n"
 		"                   significant across the repeats\n"
@@ -254,7 +262,7 @@ static void usage(FILE *f)
 		"Exit: 0 ok, 1 a gate failed (regression or assertion), 2 bad "
 		"usage or\ninput, 3 failure at run time.\n",
 		DEFAULT_ITERS, DEFAULT_WARMUP, IK_DURATION_SAMPLE_CAP,
-		DEFAULT_TIMEOUT_S, GATE_REPEATS);
+		DEFAULT_TIMEOUT_S, GATE_REPEATS, IK_BASELINE_KEEP);
 }
 
 static void list_methods(void)
@@ -1564,8 +1572,9 @@ static int md_fn(const void *arg, FILE *f)
 
 /*
  * The gate: the baseline comparison and the assertions, one summary on
- * out (and --summary-md). EXIT_GATE when a check failed, EXIT_USAGE when
- * a check cannot be made (a mismatched baseline, say), else 0.
+ * out (and --summary-md). EXIT_GATE when a check failed or the baseline
+ * compared nothing, EXIT_USAGE when a check cannot be made (a mismatched
+ * baseline, say), else 0.
  */
 static int run_gate(const struct ik_report *rep, const struct ik_baseline *bl,
 		    FILE *out)
@@ -1574,7 +1583,7 @@ static int run_gate(const struct ik_report *rep, const struct ik_baseline *bl,
 	char err[300], why[2048], title[400], when[32];
 	time_t now = time(NULL);
 	unsigned i, d;
-	int code = EXIT_USAGE;
+	int code = EXIT_USAGE, ret;
 
 	if (bl) {
 		d = ik_baseline_mismatch(bl, rep, why, sizeof(why));
@@ -1598,11 +1607,33 @@ static int run_gate(const struct ik_report *rep, const struct ik_baseline *bl,
 				"between runs look like regressions; "
 				"--normalize line (with line in --method) "
 				"compares ratios instead\n");
-		if (ik_baseline_compare(bl, rep, gate.max_regress,
-					gate.normalize, &g, err, sizeof(err))) {
+		ret = ik_baseline_compare(bl, rep, gate.max_regress,
+					  gate.normalize, &g, err, sizeof(err));
+		if (ret < 0) {
 			fprintf(stderr, "ipckern: --baseline %s: %s\n",
 				gate.baseline, err);
 			goto out;
+		}
+		if (!ret) {
+			/* a gate on nothing fails, whatever else passed */
+			struct ik_gate_row *row = ik_gate_log_add(&g);
+
+			fprintf(stderr,
+				"ipckern: --baseline %s: gate failed: nothing "
+				"was compared: %s\n",
+				gate.baseline, err);
+			if (!row) {
+				code = EXIT_GATE;
+				goto out;
+			}
+			snprintf(row->what, sizeof(row->what), "--baseline %s",
+				 gate.baseline);
+			snprintf(row->verdict, sizeof(row->verdict), "FAIL");
+			snprintf(row->detail, sizeof(row->detail),
+				 "nothing compared: %.77s", err);
+			row->failed = true;
+			g.failed++;
+			g.checked++;
 		}
 	}
 	for (i = 0; i < gate.nasserts; i++)
@@ -1627,10 +1658,11 @@ static int run_gate(const struct ik_report *rep, const struct ik_baseline *bl,
 			 rep->machine->model, when, gate.repeat,
 			 gate.repeat == 1 ? "" : "s");
 	ik_gate_log_print(&g, title, out);
-	code = g.failed ? EXIT_GATE : 0;
+	code = g.failed || !g.checked ? EXIT_GATE : 0;
 	if (gate.summary_md) {
 		struct md_job j = {&g, title};
-		int ret = ik_output_write(gate.summary_md, mkdirs, md_fn, &j);
+
+		ret = ik_output_write(gate.summary_md, mkdirs, md_fn, &j);
 
 		if (ret) {
 			fprintf(stderr, "ipckern: --summary-md %s: %s\n",

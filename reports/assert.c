@@ -398,6 +398,21 @@ static double paired_ratio(const struct ik_assert_side *ls,
 	return ik_median(q, l->repeats);
 }
 
+/*
+ * A metric's value of 0 (or not finite) is no measurement: "spsc.p50 <
+ * 2us" must not pass on it, nor a ratio be taken over it. Says why.
+ */
+static bool not_measured(const struct ik_assert_side *sd, double raw, char *why,
+			 size_t n)
+{
+	if (isfinite(raw) && raw > 0)
+		return false;
+	snprintf(why, n, "%s.%s is %s in this run: not a measurement",
+		 sd->method, ik_metric_infos[sd->metric].name,
+		 isfinite(raw) ? "0" : "not finite");
+	return true;
+}
+
 int ik_assert_eval(const struct ik_assertion *a,
 		   const struct ik_result *results, unsigned n,
 		   struct ik_gate_log *g, char *err, size_t errlen)
@@ -409,7 +424,7 @@ int ik_assert_eval(const struct ik_assertion *a,
 		const struct ik_result *res = &results[i], *other = NULL;
 		const struct ik_assert_side *os = ls == &a->l ? &a->r : &a->l;
 		struct ik_gate_row *row;
-		double lv, ov;
+		double lv, ov, lraw, oraw = NAN;
 		char cell[64];
 
 		if (!selects(ls, res))
@@ -424,13 +439,14 @@ int ik_assert_eval(const struct ik_assertion *a,
 		ik_cell_name(res, cell, sizeof(cell));
 		snprintf(row->what, sizeof(row->what), "%s [%s]", a->text,
 			 cell);
-		lv = ls->coef * ik_result_metric(res, ls->metric);
+		lraw = ik_result_metric(res, ls->metric);
+		lv = ls->coef * lraw;
 		ov = os->coef;
 		if (os->has_ref) {
 			other = partner(os, res, results, n);
-			ov = other ? os->coef *
-					     ik_result_metric(other, os->metric)
-				   : NAN;
+			oraw = other ? ik_result_metric(other, os->metric)
+				     : NAN;
+			ov = os->coef * oraw;
 		}
 		side_text(ls, lv, row->value, sizeof(row->value));
 		side_text(os, ov, row->against, sizeof(row->against));
@@ -442,7 +458,11 @@ int ik_assert_eval(const struct ik_assertion *a,
 			snprintf(row->detail, sizeof(row->detail),
 				 "not measured in this run (e.g. stream "
 				 "latency not kept, or --gap)");
-		} else {
+		} else if (!not_measured(ls, lraw, row->detail,
+					 sizeof(row->detail)) &&
+			   !(os->has_ref &&
+			     not_measured(os, oraw, row->detail,
+					  sizeof(row->detail)))) {
 			double q = paired_ratio(ls, res, os, other);
 			bool paired = !isnan(q), ok;
 

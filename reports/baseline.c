@@ -8,17 +8,20 @@
  * IK_BASELINE_MAX_BYTES; jansson bounds the nesting depth.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../kernels/kernels.h"
 #include "gate.h"
 
 #define MAX_CELLS   100000
-#define MAX_REPEATS 10000
+#define MAX_REPEATS IK_BASELINE_KEEP
 
 static int bad(char *err, size_t n, const char *fmt, ...)
 {
@@ -54,6 +57,71 @@ static int get_uint(json_t *o, const char *key, uint64_t *dst)
 	return 0;
 }
 
+/* "spsc thread 8 B", plus what else tells the cell apart: for errors. */
+static void base_name(const struct ik_base_cell *c, char *b, size_t n)
+{
+	size_t u = (size_t)snprintf(b, n, "%s %s %llu B", c->method, c->mode,
+				    (unsigned long long)c->size);
+
+	if (c->buffer && u < n)
+		u += (size_t)snprintf(b + u, n - u, " buf %llu",
+				      (unsigned long long)c->buffer);
+	if (c->server[0] && u < n)
+		u += (size_t)snprintf(b + u, n - u, " %s server", c->server);
+	if (c->clients && u < n)
+		u += (size_t)snprintf(b + u, n - u, " %llu clients",
+				      (unsigned long long)c->clients);
+	if (c->work_ns && u < n)
+		u += (size_t)snprintf(b + u, n - u, " work %llu ns",
+				      (unsigned long long)c->work_ns);
+	if (c->gap_ns && u < n)
+		u += (size_t)snprintf(b + u, n - u, " gap %llu ns",
+				      (unsigned long long)c->gap_ns);
+	if (c->cls[0] && u < n)
+		u += (size_t)snprintf(b + u, n - u, " %s", c->cls);
+	if (c->pair[0] && u < n)
+		snprintf(b + u, n - u, " pair %s", c->pair);
+}
+
+/*
+ * A cell a gate can lean on: every compared metric's values above 0
+ * (a ratio against 0 says nothing) and at least one of them present.
+ */
+static int check_cell(const struct ik_base_cell *c, char *err, size_t n,
+		      unsigned idx)
+{
+	bool any = false;
+	char name[160];
+	unsigned r;
+	int m;
+
+	base_name(c, name, sizeof(name));
+	for (m = 0; m < IK_NMETRICS; m++) {
+		if (!ik_metric_infos[m].compared)
+			continue;
+		for (r = 0; r < c->k; r++) {
+			double x = c->v[r * IK_NMETRICS + (unsigned)m];
+
+			if (isnan(x))
+				continue;
+			if (!(x > 0))
+				return bad(err, n,
+					   "result %u (%s): %s is 0 in repeat "
+					   "%u: not a measurement, and no "
+					   "ratio can be taken against it",
+					   idx, name, ik_metric_infos[m].name,
+					   r + 1);
+			any = true;
+		}
+	}
+	if (!any)
+		return bad(err, n,
+			   "result %u (%s): no p50, p99, msgs or cpu value in "
+			   "any repeat (all null): nothing to compare with",
+			   idx, name);
+	return 0;
+}
+
 /* The cell's "repeats.metrics": k values per metric, null for missing. */
 static int read_repeats(json_t *res, struct ik_base_cell *c, char *err,
 			size_t n, unsigned idx)
@@ -64,11 +132,17 @@ static int read_repeats(json_t *res, struct ik_base_cell *c, char *err,
 
 	ms = json_object_get(rep, "metrics");
 	if (!json_is_object(rep) || get_uint(rep, "count", &k) || !k ||
-	    k > MAX_REPEATS || !json_is_object(ms))
+	    !json_is_object(ms))
 		return bad(err, n,
 			   "result %u: no per-repeat metrics (\"repeats\"); "
 			   "save baselines with ipckern --save-baseline",
 			   idx);
+	if (k > MAX_REPEATS)
+		return bad(err, n,
+			   "result %u: %llu repeats; a baseline keeps at most "
+			   "the newest %u (--append drops older ones): save "
+			   "it again with --save-baseline",
+			   idx, (unsigned long long)k, MAX_REPEATS);
 	c->k = (unsigned)k;
 	c->v = malloc(k * IK_NMETRICS * sizeof(*c->v));
 	if (!c->v)
@@ -105,7 +179,7 @@ static int read_repeats(json_t *res, struct ik_base_cell *c, char *err,
 			c->v[r * IK_NMETRICS + (size_t)m] = d;
 		}
 	}
-	return 0;
+	return check_cell(c, err, n, idx);
 }
 
 static int read_cell(json_t *res, struct ik_base_cell *c, char *err, size_t n,
@@ -152,7 +226,18 @@ static int read_cell(json_t *res, struct ik_base_cell *c, char *err, size_t n,
 				 (long long)json_integer_value(pa));
 	}
 	c->ok = !strcmp(status, "ok");
-	return c->ok ? read_repeats(res, c, err, n, idx) : 0;
+	if (!c->ok) {
+		char name[160];
+
+		/* a run with a failed cell saves nothing: this was edited
+		 * or comes from elsewhere, and would compare nothing */
+		base_name(c, name, sizeof(name));
+		return bad(err, n,
+			   "result %u (%s): status \"%s\", not \"ok\": a "
+			   "baseline holds only cells that ran",
+			   idx, name, status);
+	}
+	return read_repeats(res, c, err, n, idx);
 }
 
 int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
@@ -214,35 +299,86 @@ out:
 	return ret;
 }
 
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m)    ? "a directory"
+	       : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+	       : S_ISSOCK(m) ? "a socket"
+			     : "not a regular file";
+}
+
+static int not_regular(mode_t m, char *err, size_t errlen)
+{
+	return bad(err, errlen,
+		   "%s, not a regular file: a baseline is a file written "
+		   "by --save-baseline",
+		   file_kind(m));
+}
+
+/*
+ * Nothing here may block or read without end: a FIFO would block in
+ * open() and a device never ends, so only a regular file is read. stat()
+ * first keeps devices from being opened at all; the fstat() after an
+ * O_NONBLOCK open is the check that counts (the path may change between).
+ */
 int ik_baseline_load(const char *path, struct ik_baseline *b, char *err,
 		     size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t len;
-	int ret;
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t got;
+	int fd = -1, ret;
 
 	memset(b, 0, sizeof(*b));
-	if (!f) {
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return not_regular(st.st_mode, err, errlen);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot open it: %s", strerror(-ret));
-		return ret;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = not_regular(st.st_mode, err, errlen);
+		goto out;
+	}
+	if (st.st_size > (off_t)IK_BASELINE_MAX_BYTES) {
+		ret = bad(err, errlen, "larger than %u MiB: not a baseline",
+			  IK_BASELINE_MAX_BYTES >> 20);
+		goto out;
 	}
 	buf = malloc(IK_BASELINE_MAX_BYTES + 1);
 	if (!buf) {
-		fclose(f);
-		return bad(err, errlen, "out of memory");
+		ret = bad(err, errlen, "out of memory");
+		goto out;
 	}
-	len = fread(buf, 1, IK_BASELINE_MAX_BYTES + 1, f);
-	if (ferror(f))
-		ret = bad(err, errlen, "cannot read it");
-	else if (len > IK_BASELINE_MAX_BYTES)
+	/* to the end, or one byte past the cap if it grew since fstat */
+	while (len <= IK_BASELINE_MAX_BYTES) {
+		got = read(fd, buf + len, IK_BASELINE_MAX_BYTES + 1 - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot read it: %s",
+				 strerror(-ret));
+			goto out;
+		}
+		if (!got)
+			break;
+		len += (size_t)got;
+	}
+	if (len > IK_BASELINE_MAX_BYTES)
 		ret = bad(err, errlen, "larger than %u MiB: not a baseline",
 			  IK_BASELINE_MAX_BYTES >> 20);
 	else
 		ret = ik_baseline_parse(buf, len, b, err, errlen);
+out:
 	free(buf);
-	fclose(f);
+	if (fd >= 0)
+		close(fd);
 	return ret;
 }
 
@@ -331,21 +467,33 @@ int ik_baseline_prepend(const struct ik_baseline *b, struct ik_result *results,
 	for (i = 0; i < n; i++) {
 		struct ik_result *res = &results[i];
 		const struct ik_base_cell *c = find_cell(b, res, NULL);
+		unsigned keep_new, keep_old;
 		size_t old, now;
 		double *v;
 
 		if (!c || !c->ok || res->err || !res->rep_v)
 			continue;
-		old = (size_t)c->k * IK_NMETRICS;
-		now = (size_t)res->repeats * IK_NMETRICS;
+		/* the newest IK_BASELINE_KEEP: drop the oldest of the file's
+		 * (or of this run's, were it alone above the limit) */
+		keep_new = res->repeats < IK_BASELINE_KEEP ? res->repeats
+							   : IK_BASELINE_KEEP;
+		keep_old = c->k < IK_BASELINE_KEEP - keep_new
+				   ? c->k
+				   : IK_BASELINE_KEEP - keep_new;
+		old = (size_t)keep_old * IK_NMETRICS;
+		now = (size_t)keep_new * IK_NMETRICS;
 		v = malloc((old + now) * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
-		memcpy(v, c->v, old * sizeof(*v));
-		memcpy(v + old, res->rep_v, now * sizeof(*v));
+		memcpy(v, c->v + (size_t)(c->k - keep_old) * IK_NMETRICS,
+		       old * sizeof(*v));
+		memcpy(v + old,
+		       res->rep_v +
+			       (size_t)(res->repeats - keep_new) * IK_NMETRICS,
+		       now * sizeof(*v));
 		free(res->rep_v);
 		res->rep_v = v;
-		res->repeats += c->k;
+		res->repeats = keep_old + keep_new;
 	}
 	return 0;
 }
@@ -467,12 +615,109 @@ static double min_delta(const struct ik_report *r, const struct ik_result *nr,
 	return two / ik_median(q, k);
 }
 
+/* How many of a cell's k repeats have metric m; the first at 0 or below. */
+static unsigned present(const double *v, unsigned k, int m, unsigned *zero)
+{
+	unsigned r, n = 0;
+
+	*zero = 0;
+	for (r = 0; r < k; r++) {
+		double x = v[(size_t)r * IK_NMETRICS + (unsigned)m];
+
+		if (isnan(x))
+			continue;
+		n++;
+		if (!(x > 0) && !*zero)
+			*zero = r + 1;
+	}
+	return n;
+}
+
+/* The first repeat where m is measured but norm's value is not usable. */
+static unsigned bad_norm(const double *v, const double *nv, unsigned k, int m)
+{
+	unsigned r;
+
+	for (r = 0; r < k; r++) {
+		size_t at = (size_t)r * IK_NMETRICS + (unsigned)m;
+
+		if (!isnan(v[at]) && !(isfinite(nv[at]) && nv[at] > 0))
+			return r + 1;
+	}
+	return 0;
+}
+
+static unsigned finite_count(const double *x, unsigned n)
+{
+	unsigned i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += isfinite(x[i]) != 0;
+	return k;
+}
+
+/*
+ * Why metric m of this cell cannot be compared, into why; false when it
+ * can. The gate fails closed: a check that cannot be made is a failed
+ * check with its reason, never "unchanged".
+ */
+static bool unusable(const struct ik_base_cell *c, const struct ik_result *res,
+		     const struct ik_base_cell *nc, const struct ik_result *nr,
+		     const char *norm, int m, const double *base,
+		     const double *cur, char *why, size_t n)
+{
+	const char *name = ik_metric_infos[m].name;
+	unsigned zb, zc, nb = present(c->v, c->k, m, &zb),
+			 ncur = present(res->rep_v, res->repeats, m, &zc), r;
+
+	if (!nb)
+		snprintf(why, n, "%s not in the baseline, measured now", name);
+	else if (!ncur)
+		snprintf(why, n, "%s not measured now, in the baseline", name);
+	else if (zc)
+		snprintf(why, n, "%s is 0 in repeat %u now: not a measurement",
+			 name, zc);
+	else if (zb)
+		snprintf(why, n, "%s is 0 in the baseline's repeat %u", name,
+			 zb);
+	else if (nr && (r = bad_norm(res->rep_v, nr->rep_v, res->repeats, m)))
+		snprintf(why, n, "%s's %s missing or 0 in repeat %u now", norm,
+			 name, r);
+	else if (nc && (r = bad_norm(c->v, nc->v, c->k, m)))
+		snprintf(why, n,
+			 "%s's %s missing or 0 in the baseline's "
+			 "repeat %u",
+			 norm, name, r);
+	else if ((r = finite_count(cur, res->repeats)) < IK_MIN_REPEATS)
+		snprintf(why, n, "%s in only %u repeat%s now; needs %d", name,
+			 r, r == 1 ? "" : "s", IK_MIN_REPEATS);
+	else if ((r = finite_count(base, c->k)) < IK_MIN_REPEATS)
+		snprintf(why, n,
+			 "%s in only %u repeat%s of the baseline; "
+			 "needs %d",
+			 name, r, r == 1 ? "" : "s", IK_MIN_REPEATS);
+	else
+		return false;
+	return true;
+}
+
+/* A median for the summary: the metric's unit, or a ratio to norm. */
+static void fmt_side(char *b, size_t n, double v, int m, const char *norm)
+{
+	if (isnan(v))
+		snprintf(b, n, "-");
+	else if (norm)
+		snprintf(b, n, "%.3f x %s", v, norm);
+	else
+		ik_fmt_metric(b, n, v, m);
+}
+
 int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 			double max_regress, const char *norm,
 			struct ik_gate_log *g, char *err, size_t errlen)
 {
 	double cur[MAX_REPEATS], base[MAX_REPEATS];
-	unsigned i;
+	unsigned i, checks = 0, matched = 0, itself = 0;
 	int m;
 
 	for (i = 0; i < r->nresults; i++) {
@@ -481,7 +726,7 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 					  *nc = NULL;
 		char cell[64];
 
-		if (!c || !c->ok || res->err)
+		if (!c || !c->ok || res->err || !res->rep_v)
 			continue;
 		if (c->k < IK_MIN_REPEATS || res->repeats < IK_MIN_REPEATS)
 			return bad(err, errlen,
@@ -490,60 +735,77 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 				   "side (--repeat 5)",
 				   res->ops->name, c->mode, c->k, res->repeats,
 				   IK_MIN_REPEATS);
+		if (c->k > MAX_REPEATS || res->repeats > MAX_REPEATS)
+			return bad(err, errlen,
+				   "%s %s: %u repeats in the baseline, %u "
+				   "now; at most %u are compared",
+				   res->ops->name, c->mode, c->k, res->repeats,
+				   MAX_REPEATS);
 		if (norm) {
-			if (!strcmp(res->ops->name, norm))
+			if (!strcmp(res->ops->name, norm)) {
+				itself++;
 				continue; /* itself: always 1 */
+			}
 			nr = find_result(r, res, norm);
 			nc = find_cell(b, res, norm);
-			if (!nr || !nc || !nc->ok || nc->k != c->k ||
-			    nr->repeats != res->repeats)
+			if (!nr || !nr->rep_v || !nc || !nc->ok ||
+			    nc->k != c->k || nr->repeats != res->repeats)
 				return bad(err, errlen,
 					   "--normalize %s: needs %s measured "
 					   "in the same cells and repeats as "
 					   "%s, here and in the baseline",
 					   norm, norm, res->ops->name);
 		}
+		matched++;
 		ik_cell_name(res, cell, sizeof(cell));
 		for (m = 0; m < IK_NMETRICS; m++) {
 			const struct ik_metric_info *mi = &ik_metric_infos[m];
 			struct ik_gate_row *row;
 			struct ik_verdict v;
-			double delta;
+			unsigned z;
+			int ret;
 
 			if (!mi->compared)
 				continue;
-			columns(c, res, nc, nr, m, base, cur);
-			delta = min_delta(r, nr, m);
-			if (isnan(ik_median(base, c->k)) &&
-			    isnan(ik_median(cur, res->repeats)))
+			/* neither side measures it (a stream without
+			 * latency, a rate with --gap): not a check */
+			if (!present(c->v, c->k, m, &z) &&
+			    !present(res->rep_v, res->repeats, m, &z))
 				continue;
+			columns(c, res, nc, nr, m, base, cur);
 			row = ik_gate_log_add(g);
 			if (!row)
 				return bad(err, errlen, "out of memory");
+			g->checked++;
+			checks++;
 			snprintf(row->what, sizeof(row->what), "%s [%s] %s%s%s",
 				 res->ops->name, cell,
 				 m == IK_M_MSGS ? "msgs/s" : mi->name,
 				 norm ? " / " : "", norm ? norm : "");
-			if (ik_verdict(base, c->k, cur, res->repeats,
-				       mi->higher_better, max_regress, delta,
-				       &v)) {
+			fmt_side(row->value, sizeof(row->value),
+				 ik_median(cur, res->repeats), m, norm);
+			fmt_side(row->against, sizeof(row->against),
+				 ik_median(base, c->k), m, norm);
+			ret = unusable(c, res, nc, nr, norm, m, base, cur,
+				       row->detail, sizeof(row->detail))
+				      ? -EDOM
+				      : ik_verdict(
+						base, c->k, cur, res->repeats,
+						mi->higher_better, max_regress,
+						min_delta(r, nr, m), &v);
+			if (ret == -ENOMEM)
+				return bad(err, errlen, "out of memory");
+			if (ret) {
+				/* unusable() said why, or no ratio exists */
+				if (!row->detail[0])
+					snprintf(row->detail,
+						 sizeof(row->detail),
+						 "no ratio: a median is 0");
 				snprintf(row->verdict, sizeof(row->verdict),
-					 "n/a");
-				snprintf(row->detail, sizeof(row->detail),
-					 "measured on one side only");
+					 "FAIL");
+				row->failed = true;
+				g->failed++;
 				continue;
-			}
-			g->checked++;
-			if (norm) {
-				snprintf(row->value, sizeof(row->value),
-					 "%.3f x %s", v.cur, norm);
-				snprintf(row->against, sizeof(row->against),
-					 "%.3f x %s", v.base, norm);
-			} else {
-				ik_fmt_metric(row->value, sizeof(row->value),
-					      v.cur, m);
-				ik_fmt_metric(row->against,
-					      sizeof(row->against), v.base, m);
 			}
 			snprintf(row->verdict, sizeof(row->verdict), "%s",
 				 ik_verdict_name(v.kind));
@@ -556,5 +818,23 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 			g->failed += row->failed;
 		}
 	}
+	if (checks)
+		return (int)checks;
+	if (!r->nresults)
+		snprintf(err, errlen, "this run has no results");
+	else if (!matched && !itself)
+		snprintf(err, errlen,
+			 "none of this run's %u cells is in the baseline",
+			 r->nresults);
+	else if (!matched)
+		snprintf(err, errlen,
+			 "only --normalize %s's own cells matched, and a "
+			 "method over itself is always 1",
+			 norm);
+	else
+		snprintf(err, errlen,
+			 "p50, p99, msgs and cpu are measured on neither side "
+			 "in the %u matching cell%s",
+			 matched, matched == 1 ? "" : "s");
 	return 0;
 }

@@ -100,7 +100,11 @@ struct ik_verdict {
 	bool significant;
 	bool below_delta; /* the change is within min_delta */
 };
-/* 0, or -EINVAL when a side has fewer than IK_MIN_REPEATS values. */
+/*
+ * 0; -EINVAL when a side has fewer than IK_MIN_REPEATS finite values;
+ * -EDOM when a value is 0 or below (no ratio can be taken: never call
+ * that unchanged).
+ */
 int ik_verdict(const double *base, unsigned nb, const double *cur, unsigned nc,
 	       bool higher_better, double max_regress, double min_delta,
 	       struct ik_verdict *v);
@@ -124,7 +128,10 @@ struct ik_gate_log {
 /* Append a row; -ENOMEM. */
 struct ik_gate_row *ik_gate_log_add(struct ik_gate_log *g);
 void ik_gate_log_free(struct ik_gate_log *g);
-/* The one-screen summary (text) and the same as a Markdown table. */
+/*
+ * The one-screen summary (text) and the same as a Markdown table. A log
+ * with no check reads as a failed gate: a gate on nothing never passes.
+ */
 void ik_gate_log_print(const struct ik_gate_log *g, const char *title, FILE *f);
 void ik_gate_log_markdown(const struct ik_gate_log *g, const char *title,
 			  FILE *f);
@@ -159,8 +166,9 @@ int ik_assert_parse(const char *s, struct ik_assertion *a, char *err,
 /*
  * Evaluate a on results[0..n-1]: every ok result the left REF selects is
  * checked (a right REF is taken from the same cell: mode, size, buffer,
- * gap, class, pair). One row per check into g. 0, or -ENOENT with err set
- * when nothing matched (a usage error, not a failed gate).
+ * gap, class, pair). One row per check into g; a referenced metric that
+ * is missing, 0 or not finite fails its check, saying so. 0, or -ENOENT
+ * with err set when nothing matched (a usage error, not a failed gate).
  */
 int ik_assert_eval(const struct ik_assertion *a,
 		   const struct ik_result *results, unsigned n,
@@ -187,18 +195,35 @@ struct ik_baseline {
 };
 
 /*
+ * A baseline keeps at most the newest IK_BASELINE_KEEP repeats per cell:
+ * --append drops the oldest beyond it, the reader refuses more, and the
+ * JSON report says so in every cell ("repeats": {"keep": N}). At least
+ * the largest --repeat, so one run's repeats always fit.
+ */
+#define IK_BASELINE_KEEP 1000u
+
+/*
  * --append: give each of results[0..n-1] the repeats its cell has in b
- * before its own (the cell's rep_v grows). Cells b lacks keep theirs.
- * 0 or -ENOMEM.
+ * before its own (the cell's rep_v grows), keeping only the newest
+ * IK_BASELINE_KEEP. Cells b lacks keep theirs. 0 or -ENOMEM.
  */
 int ik_baseline_prepend(const struct ik_baseline *b, struct ik_result *results,
 			unsigned n);
 
 #define IK_BASELINE_MAX_BYTES (16u << 20)
-/* 0, or -EINVAL with err naming the problem (a malformed file). */
+/*
+ * 0, or -EINVAL with err naming the problem: a malformed file, or a
+ * cell no gate can compare against (one that failed, one with no
+ * p50/p99/msgs/cpu value, a value of 0, more than IK_BASELINE_KEEP
+ * repeats), named by its position and what it measured.
+ */
 int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
 		      char *err, size_t errlen);
-/* Reads at most IK_BASELINE_MAX_BYTES. 0, -errno (err set). */
+/*
+ * Only a regular file of at most IK_BASELINE_MAX_BYTES is read; a FIFO,
+ * device or directory is refused without blocking (opened O_NONBLOCK,
+ * checked with fstat). 0, -errno (err set).
+ */
 int ik_baseline_load(const char *path, struct ik_baseline *b, char *err,
 		     size_t errlen);
 void ik_baseline_free(struct ik_baseline *b);
@@ -217,8 +242,12 @@ unsigned ik_baseline_mismatch(const struct ik_baseline *b,
  * (a method name), each metric is first divided, repeat by repeat, by
  * norm's in the same cell: a host that changes speed moves both, so the
  * ratio keeps what the code changed. One row per compared metric into
- * g. 0, or -EINVAL with err set when a side has too few repeats or norm
- * is missing from a cell.
+ * g. A metric measured on either side is a check: when it cannot be
+ * compared (missing on one side, 0, norm's missing or 0 in a repeat,
+ * fewer than IK_MIN_REPEATS usable values) it fails, saying why.
+ * Returns the number of checks made; when 0, err says why nothing was
+ * compared (the caller must fail the gate). -EINVAL with err set when a
+ * side has too few repeats or norm is missing from a cell.
  */
 int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 			double max_regress, const char *norm,

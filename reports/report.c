@@ -1015,6 +1015,8 @@ static json_t *repeats_json(const struct ik_result *res)
 
 	ik_metrics_of(res, one);
 	json_object_set_new(o, "count", json_integer(k));
+	/* --append keeps the newest this many; --baseline reads no more */
+	json_object_set_new(o, "keep", json_integer(IK_BASELINE_KEEP));
 	json_object_set_new(o, "interval", json_string(IK_CI_METHOD));
 	json_object_set_new(o, "cv", json_string("sample stddev / mean"));
 	json_object_set_new(o, "units",

@@ -297,6 +297,14 @@ int ik_verdict(const double *base, unsigned nb, const double *cur, unsigned nc,
 	v->base = v->cur = v->ratio = v->lo = v->hi = NAN;
 	if (!b || !c || nb < IK_MIN_REPEATS || nc < IK_MIN_REPEATS)
 		goto out;
+	/* a ratio against 0 says nothing: never call that unchanged */
+	ret = -EDOM;
+	for (i = 0; i < nb; i++)
+		if (!(b[i] > 0))
+			goto out;
+	for (i = 0; i < nc; i++)
+		if (!(c[i] > 0))
+			goto out;
 	ret = -ENOMEM;
 	tb = malloc(nb * sizeof(*tb));
 	tc = malloc(nc * sizeof(*tc));
@@ -308,15 +316,11 @@ int ik_verdict(const double *base, unsigned nb, const double *cur, unsigned nc,
 		double mb = resample_median(b, nb, tb, &seed);
 		double mc = resample_median(c, nc, tc, &seed);
 
-		boot[i] = mb > 0 ? mc / mb : (mc > 0 ? INFINITY : 1.0);
+		boot[i] = mc / mb;
 	}
 	interval(boot, &v->lo, &v->hi);
 	v->base = median_inplace(b, nb);
 	v->cur = median_inplace(c, nc);
-	if (!(v->base > 0)) { /* nothing to scale by: call it unchanged */
-		v->ratio = v->cur > 0 ? INFINITY : 1.0;
-		goto out;
-	}
 	v->ratio = v->cur / v->base;
 	/* the slowdown factor and its interval: > 1 is worse */
 	slow = higher_better ? 1 / v->ratio : v->ratio;
@@ -390,9 +394,12 @@ void ik_gate_log_print(const struct ik_gate_log *g, const char *title, FILE *f)
 		for (c = 0; c < 5; c++)
 			fprintf(f, "%-*s%s", c < 4 ? w[c] : 0,
 				col(&g->rows[i], c), c < 4 ? "  " : "\n");
-	fprintf(f, "%s: %u of %u checks failed\n",
-		g->failed ? "GATE FAILED" : "gate passed", g->failed,
-		g->checked);
+	if (!g->checked)
+		fprintf(f, "GATE FAILED: nothing was checked\n");
+	else
+		fprintf(f, "%s: %u of %u checks failed\n",
+			g->failed ? "GATE FAILED" : "gate passed", g->failed,
+			g->checked);
 }
 
 /* Markdown cells: a '|' or newline would break the table. */
@@ -412,14 +419,17 @@ static void md_cell(const char *s, FILE *f)
 void ik_gate_log_markdown(const struct ik_gate_log *g, const char *title,
 			  FILE *f)
 {
+	bool bad = g->failed || !g->checked; /* nothing checked: failed */
 	unsigned i;
 	int c;
 
-	fprintf(f, "### %s %s\n\n",
-		g->failed ? ":x:" : ":white_check_mark:", title);
-	fprintf(f, "**%s**: %u of %u checks failed.\n\n",
-		g->failed ? "Gate failed" : "Gate passed", g->failed,
-		g->checked);
+	fprintf(f, "### %s %s\n\n", bad ? ":x:" : ":white_check_mark:", title);
+	if (!g->checked)
+		fprintf(f, "**Gate failed**: nothing was checked.\n\n");
+	else
+		fprintf(f, "**%s**: %u of %u checks failed.\n\n",
+			bad ? "Gate failed" : "Gate passed", g->failed,
+			g->checked);
 	fputc('|', f);
 	for (c = 0; c < 5; c++)
 		md_cell(gate_cols[c], f);

@@ -24,6 +24,10 @@ struct out {
 	char *stdout_text;
 };
 
+/* When set, the child gets SIGALRM after this many seconds: a run that
+ * would block forever ends instead (exit 128 + 14), and the test fails. */
+static unsigned child_alarm_s;
+
 /*
  * Run ipckern with argv (NULL-terminated), env extra "K=V" or NULL, on
  * only_cpu (or -1), its stdout to out_fd (or -1: captured).
@@ -60,6 +64,8 @@ static inline struct out run_io(const char *env, const char *const *args,
 			CPU_SET(only_cpu, &set);
 			sched_setaffinity(0, sizeof(set), &set);
 		}
+		if (child_alarm_s)
+			alarm(child_alarm_s); /* kept across execv */
 		execv(IK_BIN, (char *const *)argv);
 		_exit(127);
 	}

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "reports/gate.h"
 
 Test(cli, unknown_method_is_named_with_the_allowed_ones)
 {
@@ -826,8 +827,10 @@ Test(gate, baselines_round_trip_and_refuse_another_configuration,
 	o = run((const char *const[]){"--method", "spsc", "--iters", "2000",
 				      "--size", "16", "--baseline", base,
 				      "--allow-mismatch", NULL});
-	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	/* no cell of size 16 is in it: a gate on nothing fails */
+	cr_expect_eq(o.code, 1, "exit %d: %s", o.code, o.err);
 	cr_expect(strstr(o.err, "compared anyway"), "%s", o.err);
+	cr_expect(strstr(o.err, "nothing was compared"), "%s", o.err);
 	free(o.stdout_text);
 	/* malformed baselines: one line, exit 2, before anything runs */
 	f = fopen(junk, "w");
@@ -1083,4 +1086,283 @@ Test(gate, append_grows_a_baseline_over_several_runs, .timeout = 60)
 	    "--save-baseline", path, "--append");
 	unlink(path);
 	BAD("--append: applies to --save-baseline", "--append");
+}
+
+/* ---- the gate fails closed ---- */
+
+/* exit 2, one line naming both a and b, and nothing measured or printed */
+static void expect_refused_early(const char *const *args, const char *a,
+				 const char *b)
+{
+	struct out o = run(args);
+
+	cr_expect_eq(o.code, 2, "exit %d, stderr: %s", o.code, o.err);
+	cr_expect_eq(lines(o.err), 1, "one line on stderr, got: %s", o.err);
+	cr_expect(strstr(o.err, a) && strstr(o.err, b),
+		  "stderr should name '%s' and '%s': %s", a, b, o.err);
+	cr_expect_str_eq(o.stdout_text, "", "nothing measured");
+	free(o.stdout_text);
+}
+
+/* Every "values" array of metric name (all when NULL) in every result
+ * of the JSON file src, each value replaced by v (JSON null when NULL),
+ * or every status set to status; written to dst. */
+static void edit_baseline(const char *src, const char *dst, const char *name,
+			  json_t *v, const char *status, const char *method)
+{
+	json_error_t je;
+	json_t *root = json_load_file(src, 0, &je), *res;
+	size_t i;
+
+	cr_assert_not_null(root, "%s", je.text);
+	json_array_foreach(json_object_get(root, "results"), i, res)
+	{
+		json_t *ms = json_object_get(json_object_get(res, "repeats"),
+					     "metrics"),
+		       *mv;
+		const char *key;
+
+		if (method &&
+		    strcmp(json_string_value(json_object_get(res, "method")),
+			   method))
+			continue;
+		if (status)
+			json_object_set_new(res, "status", json_string(status));
+		json_object_foreach(ms, key, mv)
+		{
+			json_t *vals = json_object_get(mv, "values");
+
+			if (name && strcmp(key, name))
+				continue;
+			for (size_t r = 0; r < json_array_size(vals); r++)
+				json_array_set(vals, r, v ? v : json_null());
+		}
+	}
+	cr_assert_eq(json_dump_file(root, dst, JSON_INDENT(1)), 0);
+	json_decref(root);
+}
+
+Test(gate, baselines_no_gate_can_compare_with_are_refused_before_running,
+     .timeout = 60)
+{
+	char dir[] = "/tmp/ik-closed-XXXXXX", base[64], bad[64];
+	json_t *zero = json_real(0);
+	struct out o;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(base, sizeof(base), "%s/base.json", dir);
+	snprintf(bad, sizeof(bad), "%s/bad.json", dir);
+	o = run((const char *const[]){"--method", "line,spsc", "--iters",
+				      "1000", "--repeat", "3",
+				      "--save-baseline", base, NULL});
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	free(o.stdout_text);
+#define RUN_AGAINST                                                            \
+	((const char *const[]){"--method", "line,spsc", "--iters", "1000",     \
+			       "--repeat", "3", "--baseline", bad,             \
+			       "--normalize", "line", NULL})
+	/* every cell an error: was "gate passed: 0 of 0 checks failed" */
+	edit_baseline(base, bad, NULL, NULL, "error", NULL);
+	expect_refused_early(RUN_AGAINST, bad,
+			     "result 1 (line thread 8 B): status \"error\"");
+	/* every value null: the same */
+	edit_baseline(base, bad, NULL, NULL, NULL, NULL);
+	expect_refused_early(RUN_AGAINST, bad,
+			     "result 1 (line thread 8 B): no p50, p99, msgs "
+			     "or cpu value");
+	/* the normaliser's p50 is 0: every ratio over it would be inf */
+	edit_baseline(base, bad, "p50", zero, NULL, "line");
+	expect_refused_early(RUN_AGAINST, bad,
+			     "result 1 (line thread 8 B): p50 is 0 in repeat "
+			     "1");
+	/* a metric of 0: was "unchanged xinf" */
+	edit_baseline(base, bad, "cpu", zero, NULL, "spsc");
+	expect_refused_early(
+		RUN_AGAINST, bad,
+		"result 2 (spsc thread 8 B): cpu is 0 in repeat 1");
+#undef RUN_AGAINST
+	json_decref(zero);
+	unlink(bad);
+	unlink(base);
+	rmdir(dir);
+}
+
+Test(gate, a_baseline_that_compares_nothing_fails_the_gate, .timeout = 60)
+{
+	char path[] = "/tmp/ik-nothing-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	struct out o;
+
+	/* a good baseline of another method: with --allow-mismatch every
+	 * cell of this run is missing from it, so nothing is compared */
+	cr_assert_not_null(f);
+	fputs("{\"schema\": \"ipckern/1\", \"machine\": {\"model_name\": "
+	      "\"x\"}, \"config\": {}, \"results\": [{\"method\": \"pipe\", "
+	      "\"mode\": \"thread\", \"size\": 8, \"buffer\": 0, \"gap_ns\": "
+	      "0, \"status\": \"ok\", \"pair\": {\"relation\": \"shared-l3\"}, "
+	      "\"repeats\": {\"count\": 3, \"metrics\": {\"p50\": {\"values\": "
+	      "[100, 100, 100]}}}}]}",
+	      f);
+	fclose(f);
+	o = run((const char *const[]){"--method", "spsc", "--iters", "1000",
+				      "--repeat", "3", "--baseline", path,
+				      "--allow-mismatch", NULL});
+	cr_expect_eq(o.code, 1, "was exit 0; now %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "gate failed: nothing was compared: none of "
+				"this run's 1 cells is in the baseline"),
+		  "%s", o.err);
+	cr_expect(strstr(o.stdout_text, "GATE FAILED") != NULL, "%s",
+		  o.stdout_text);
+	cr_expect(strstr(o.stdout_text, "gate passed") == NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+	unlink(path);
+}
+
+Test(gate, baseline_inputs_must_be_regular_files_and_never_block, .timeout = 60)
+{
+	char dir[] = "/tmp/ik-input-XXXXXX", fifo[64], sub[64], big[64];
+	struct stat st;
+	int fd;
+
+	child_alarm_s = 20; /* a regression blocks in open(): fail, not hang */
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo.json", dir);
+	snprintf(sub, sizeof(sub), "%s/dir.json", dir);
+	snprintf(big, sizeof(big), "%s/big.json", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	fd = open(big, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, 17 << 20), 0); /* sparse: costs nothing */
+	close(fd);
+	expect_refused_early((const char *const[]){"--method", "spsc",
+						   "--baseline", fifo, NULL},
+			     fifo, "a FIFO, not a regular file");
+	expect_refused_early((const char *const[]){"--method", "spsc",
+						   "--baseline", sub, NULL},
+			     sub, "a directory, not a regular file");
+	expect_refused_early((const char *const[]){"--method", "spsc",
+						   "--baseline", big, NULL},
+			     big, "larger than 16 MiB");
+	expect_refused_early((const char *const[]){"--method", "spsc",
+						   "--baseline", "/dev/zero",
+						   NULL},
+			     "/dev/zero", "a character device");
+	/* --append reads the file it will replace: the same rules */
+	expect_refused_early((const char *const[]){"--method", "spsc",
+						   "--save-baseline", fifo,
+						   "--append", NULL},
+			     fifo, "--append");
+	expect_refused_early((const char *const[]){"--method", "spsc",
+						   "--save-baseline", big,
+						   "--append", NULL},
+			     big, "--append");
+	cr_expect_eq(stat(fifo, &st), 0);
+	cr_expect(S_ISFIFO(st.st_mode), "the FIFO is still a FIFO");
+	cr_expect_eq(stat(big, &st), 0);
+	cr_expect_eq(st.st_size, 17 << 20, "the big file is untouched");
+	unlink(fifo);
+	unlink(big);
+	rmdir(sub);
+	rmdir(dir);
+}
+
+/* results[0].repeats of a JSON file: its "metrics" as k values each */
+static void grow_repeats(json_t *root, unsigned k)
+{
+	json_t *rep = json_object_get(
+		       json_array_get(json_object_get(root, "results"), 0),
+		       "repeats"),
+	       *mv;
+	const char *key;
+
+	json_object_set_new(rep, "count", json_integer(k));
+	json_object_foreach(json_object_get(rep, "metrics"), key, mv)
+	{
+		json_t *old = json_object_get(mv, "values"),
+		       *vals = json_array();
+		size_t n = json_array_size(old);
+
+		for (unsigned r = 0; r < k; r++)
+			json_array_append_new(
+				vals, !strcmp(key, "p50")
+					      ? json_real(1000 + r)
+					      : json_deep_copy(json_array_get(
+							old, r % n)));
+		json_object_set_new(mv, "values", vals);
+	}
+}
+
+static json_t *p50_values(json_t *root)
+{
+	json_t *res = json_array_get(json_object_get(root, "results"), 0),
+	       *ms = json_object_get(json_object_get(res, "repeats"),
+				     "metrics");
+
+	return json_object_get(json_object_get(ms, "p50"), "values");
+}
+
+Test(gate, append_past_the_limit_keeps_the_newest_and_still_loads,
+     .timeout = 120)
+{
+	char dir[] = "/tmp/ik-keep-XXXXXX", path[64];
+	json_error_t je;
+	json_t *root, *rep, *vals;
+	struct out o;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/base.json", dir);
+	o = run((const char *const[]){"--method", "spsc", "--iters", "1000",
+				      "--repeat", "3", "--save-baseline", path,
+				      NULL});
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	free(o.stdout_text);
+	/* as if many CI runs had appended: the file at the limit, p50 of
+	 * repeat r = 1000 + r so we can tell which ones are kept */
+	root = json_load_file(path, 0, &je);
+	cr_assert_not_null(root, "%s", je.text);
+	grow_repeats(root, IK_BASELINE_KEEP);
+	cr_assert_eq(json_dump_file(root, path, 0), 0);
+	json_decref(root);
+	o = run((const char *const[]){"--method", "spsc", "--iters", "1000",
+				      "--repeat", "3", "--save-baseline", path,
+				      "--append", NULL});
+	cr_assert_eq(o.code, 0, "a file at the limit appends: %s", o.err);
+	free(o.stdout_text);
+	root = json_load_file(path, 0, &je);
+	cr_assert_not_null(root, "%s", je.text);
+	rep = json_object_get(
+		json_array_get(json_object_get(root, "results"), 0), "repeats");
+	cr_expect_eq(json_integer_value(json_object_get(rep, "count")),
+		     IK_BASELINE_KEEP, "no growth past the limit");
+	cr_expect_eq(json_integer_value(json_object_get(rep, "keep")),
+		     IK_BASELINE_KEEP, "the limit is in the file");
+	vals = p50_values(root);
+	cr_expect_eq(json_real_value(json_array_get(vals, 0)), 1003,
+		     "the three oldest are gone");
+	cr_expect_eq(
+		json_real_value(json_array_get(vals, IK_BASELINE_KEEP - 4)),
+		1000 + IK_BASELINE_KEEP - 1,
+		"the file's newest come before this run's three");
+	json_decref(root);
+	/* and the next gate reads it: was "no per-repeat metrics" */
+	o = run((const char *const[]){"--method", "spsc", "--iters", "1000",
+				      "--repeat", "3", "--baseline", path,
+				      NULL});
+	cr_expect(o.code == 0 || o.code == 1, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, "spsc [thread 8 B] p50") != NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+	/* one past the limit is not a file ipckern writes: refused */
+	root = json_load_file(path, 0, &je);
+	cr_assert_not_null(root, "%s", je.text);
+	grow_repeats(root, IK_BASELINE_KEEP + 1);
+	cr_assert_eq(json_dump_file(root, path, 0), 0);
+	json_decref(root);
+	BAD("a baseline keeps at most the newest 1000", "--method", "spsc",
+	    "--baseline", path);
+	unlink(path);
+	rmdir(dir);
 }

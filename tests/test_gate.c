@@ -3,7 +3,8 @@
  * The CI gate on synthetic numbers: verdicts on repeat sets built to be a
  * clear regression, pure noise or a small real change; the assertion
  * parser and evaluator; the baseline round trip, its mismatch refusal and
- * the malformed-file table; and the Google Benchmark export's shape.
+ * the malformed-file table; a gate that cannot compare failing closed;
+ * and the Google Benchmark export's shape.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kernels/kernels.h"
@@ -437,7 +439,7 @@ Test(baseline, round_trip_keeps_every_repeat)
 
 		cr_assert_eq(ik_baseline_compare(&b, &w.rep, 0.10, NULL, &g,
 						 err, sizeof(err)),
-			     0, "%s", err);
+			     8, "%s", err);
 		cr_expect_eq(g.checked, 8, "p50 p99 msgs cpu x 2 cells");
 		cr_expect_eq(g.failed, 0, "itself: nothing regressed");
 		ik_gate_log_free(&g);
@@ -462,7 +464,7 @@ Test(baseline, a_slower_run_regresses_against_it)
 	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0);
 	cr_assert_eq(ik_baseline_compare(&b, &now.rep, 0.10, NULL, &g, err,
 					 sizeof(err)),
-		     0);
+		     8);
 	cr_expect_eq(g.failed, 8, "all four metrics of both cells: %u",
 		     g.failed);
 	for (unsigned i = 0; i < g.n; i++)
@@ -814,7 +816,7 @@ Test(baseline, normalizing_cancels_a_host_that_slowed_down_as_a_whole)
 	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0);
 	cr_assert_eq(ik_baseline_compare(&b, &now.rep, 0.10, "pipe", &g, err,
 					 sizeof(err)),
-		     0, "%s", err);
+		     4, "%s", err);
 	cr_expect_eq(g.checked, 4, "spsc's four metrics over pipe's");
 	cr_expect_eq(g.failed, 0, "the ratios did not change");
 	ik_gate_log_free(&g);
@@ -824,7 +826,7 @@ Test(baseline, normalizing_cancels_a_host_that_slowed_down_as_a_whole)
 			now.res[0].rep_v[i * IK_NMETRICS + m] *= 1.3;
 	cr_assert_eq(ik_baseline_compare(&b, &now.rep, 0.10, "pipe", &g, err,
 					 sizeof(err)),
-		     0);
+		     4);
 	cr_expect_eq(g.failed, 2, "p50 and p99 over pipe's: %u", g.failed);
 	ik_gate_log_free(&g);
 	cr_expect_eq(ik_baseline_compare(&b, &now.rep, 0.10, "tcp", &g, err,
@@ -852,4 +854,335 @@ Test(verdict, a_change_within_two_clock_ticks_is_no_change)
 	c[0] = c[1] = c[2] = c[3] = c[4] = 150;
 	cr_assert_eq(ik_verdict(b, 5, c, 5, false, 0.05, 19.6, &v), 0);
 	cr_expect_eq(v.kind, IK_REGRESSED, "three ticks is a change");
+}
+
+/* ---- failing closed ---- */
+
+/* res's repeats replaced by k of them: p50 = first + r, the rest from it */
+static void refill(struct ik_result *res, unsigned k, double first)
+{
+	double *p50 = malloc(k * sizeof(*p50));
+	struct ik_result tmp;
+
+	for (unsigned r = 0; r < k; r++)
+		p50[r] = first + r;
+	fake(&tmp, res->ops->name, res->mode, res->size, p50, k);
+	free(res->rep_v);
+	res->rep_v = tmp.rep_v;
+	res->repeats = k;
+	free(p50);
+}
+
+static void set_metric(struct ik_result *res, int m, double v)
+{
+	for (unsigned r = 0; r < res->repeats; r++)
+		res->rep_v[r * IK_NMETRICS + m] = v;
+}
+
+/* The world's report as a baseline: refused, saying says. */
+static void expect_world_refused(const struct world *w, const char *says)
+{
+	size_t len;
+	char *buf = json_of(w, &len);
+
+	expect_refused(buf, len, says, says);
+	free(buf);
+}
+
+Test(baseline, failed_null_or_zero_cells_are_refused_naming_the_cell)
+{
+	struct world w;
+	size_t len;
+	char *good, *bad;
+
+	world_init(&w, 1);
+	good = json_of(&w, &len);
+	bad = subst(good, "\"status\": \"ok\"", "\"status\": \"error\"");
+	expect_refused(bad, strlen(bad),
+		       "result 1 (spsc thread 8 B): status \"error\"",
+		       "a cell that failed");
+	free(bad);
+	free(good);
+	/* every compared metric null in every repeat */
+	for (int m = 0; m < IK_NMETRICS; m++)
+		set_metric(&w.res[1], m, NAN);
+	expect_world_refused(&w, "result 2 (pipe thread 8 B): no p50, p99, "
+				 "msgs or cpu value");
+	world_free(&w);
+	/* a single 0: the value a --normalize method would divide by */
+	world_init(&w, 1);
+	w.res[1].rep_v[2 * IK_NMETRICS + IK_M_P50] = 0;
+	expect_world_refused(
+		&w, "result 2 (pipe thread 8 B): p50 is 0 in repeat 3");
+	world_free(&w);
+	world_init(&w, 1);
+	set_metric(&w.res[0], IK_M_CPU, 0);
+	expect_world_refused(&w, "result 1 (spsc thread 8 B): cpu is 0");
+	world_free(&w);
+	/* metrics no gate compares may be 0 (a coarse clock's min) */
+	world_init(&w, 1);
+	set_metric(&w.res[0], IK_M_MIN, 0);
+	good = json_of(&w, &len);
+	{
+		struct ik_baseline b;
+		char err[300] = "";
+
+		cr_expect_eq(ik_baseline_parse(good, len, &b, err, sizeof(err)),
+			     0, "%s", err);
+		ik_baseline_free(&b);
+	}
+	free(good);
+	world_free(&w);
+}
+
+/* The row whose check starts with what, or NULL. */
+static const struct ik_gate_row *row_of(const struct ik_gate_log *g,
+					const char *what)
+{
+	for (unsigned i = 0; i < g->n; i++)
+		if (!strncmp(g->rows[i].what, what, strlen(what)))
+			return &g->rows[i];
+	return NULL;
+}
+
+static void expect_row(const struct ik_gate_log *g, const char *what,
+		       const char *verdict, const char *detail)
+{
+	const struct ik_gate_row *r = row_of(g, what);
+
+	cr_assert_not_null(r, "no row %s", what);
+	cr_expect_str_eq(r->verdict, verdict, "%s", what);
+	cr_expect(strstr(r->detail, detail) != NULL, "%s: detail '%s'", what,
+		  r->detail);
+	cr_expect_eq(r->failed, !strcmp(verdict, "FAIL"), "%s", what);
+}
+
+Test(baseline, a_check_that_cannot_be_made_fails_with_its_reason)
+{
+	struct world base, now;
+	struct ik_baseline b;
+	struct ik_gate_log g = {0};
+	char err[300] = "";
+	size_t len;
+	char *buf;
+
+	world_init(&base, 1);
+	set_metric(&base.res[1], IK_M_CPU, NAN); /* pipe: no cpu then */
+	buf = json_of(&base, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0, "%s",
+		     err);
+	world_init(&now, 1);
+	now.res[0].rep_v[1 * IK_NMETRICS + IK_M_P50] = 0;
+	set_metric(&now.res[0], IK_M_P99, NAN);
+	now.res[0].rep_v[0 * IK_NMETRICS + IK_M_MSGS] = NAN;
+	now.res[0].rep_v[1 * IK_NMETRICS + IK_M_MSGS] = NAN;
+	now.res[0].rep_v[2 * IK_NMETRICS + IK_M_MSGS] = NAN;
+	cr_assert_eq(ik_baseline_compare(&b, &now.rep, 0.10, NULL, &g, err,
+					 sizeof(err)),
+		     8, "%s", err);
+	expect_row(&g, "spsc [thread 8 B] p50", "FAIL",
+		   "p50 is 0 in repeat 2 now");
+	expect_row(&g, "spsc [thread 8 B] p99", "FAIL", "p99 not measured now");
+	expect_row(&g, "spsc [thread 8 B] msgs/s", "FAIL",
+		   "msgs in only 2 repeats now");
+	expect_row(&g, "spsc [thread 8 B] cpu", "unchanged", "x1.000");
+	expect_row(&g, "pipe [thread 8 B] cpu", "FAIL",
+		   "cpu not in the baseline");
+	expect_row(&g, "pipe [thread 8 B] p50", "unchanged", "x1.000");
+	cr_expect_eq(g.failed, 4);
+	cr_expect_eq(g.checked, 8);
+	ik_gate_log_free(&g);
+	ik_baseline_free(&b);
+	free(buf);
+	world_free(&base);
+	world_free(&now);
+}
+
+Test(baseline, a_normaliser_missing_or_0_fails_the_checks_it_divides)
+{
+	struct world base, now;
+	struct ik_baseline b;
+	struct ik_gate_log g = {0};
+	char err[300] = "";
+	size_t len;
+	char *buf;
+
+	world_init(&base, 1);
+	buf = json_of(&base, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0, "%s",
+		     err);
+	world_init(&now, 1);
+	now.res[1].rep_v[0 * IK_NMETRICS + IK_M_P50] = 0;
+	set_metric(&now.res[1], IK_M_P99, NAN);
+	cr_assert_eq(ik_baseline_compare(&b, &now.rep, 0.10, "pipe", &g, err,
+					 sizeof(err)),
+		     4, "%s", err);
+	expect_row(&g, "spsc [thread 8 B] p50 / pipe", "FAIL",
+		   "pipe's p50 missing or 0 in repeat 1 now");
+	expect_row(&g, "spsc [thread 8 B] p99 / pipe", "FAIL",
+		   "pipe's p99 missing or 0 in repeat 1 now");
+	expect_row(&g, "spsc [thread 8 B] msgs/s / pipe", "unchanged", "x1.0");
+	cr_expect_eq(g.failed, 2);
+	ik_gate_log_free(&g);
+	ik_baseline_free(&b);
+	free(buf);
+	world_free(&base);
+	world_free(&now);
+}
+
+Test(baseline, comparing_nothing_returns_0_and_says_why)
+{
+	struct world base, now;
+	struct ik_baseline b;
+	struct ik_gate_log g = {0};
+	char err[300] = "", *text = NULL;
+	size_t len;
+	char *buf;
+	FILE *f;
+
+	world_init(&base, 1);
+	buf = json_of(&base, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0);
+	world_init(&now, 1);
+	now.res[0].size = now.res[1].size = 64;
+	cr_expect_eq(ik_baseline_compare(&b, &now.rep, 0.10, NULL, &g, err,
+					 sizeof(err)),
+		     0);
+	cr_expect(strstr(err, "none of this run's 2 cells is in the "
+			      "baseline") != NULL,
+		  "%s", err);
+	now.res[1].size = 8; /* only pipe matches: itself */
+	cr_expect_eq(ik_baseline_compare(&b, &now.rep, 0.10, "pipe", &g, err,
+					 sizeof(err)),
+		     0);
+	cr_expect(strstr(err, "only --normalize pipe's own cells") != NULL,
+		  "%s", err);
+	now.rep.nresults = 0;
+	cr_expect_eq(ik_baseline_compare(&b, &now.rep, 0.10, NULL, &g, err,
+					 sizeof(err)),
+		     0);
+	cr_expect(strstr(err, "no results") != NULL, "%s", err);
+	cr_expect_eq(g.n, 0);
+	/* a summary of no check is a failed gate, never "passed" */
+	f = open_memstream(&text, &len);
+	ik_gate_log_print(&g, "t", f);
+	ik_gate_log_markdown(&g, "t", f);
+	fclose(f);
+	cr_expect(strstr(text, "GATE FAILED: nothing was checked") != NULL,
+		  "%s", text);
+	cr_expect(strstr(text, "**Gate failed**: nothing was checked") != NULL,
+		  "%s", text);
+	cr_expect(strstr(text, "passed") == NULL, "%s", text);
+	free(text);
+	ik_gate_log_free(&g);
+	ik_baseline_free(&b);
+	free(buf);
+	world_free(&base);
+	world_free(&now);
+}
+
+Test(verdict, a_zero_gives_no_ratio_and_no_verdict)
+{
+	double b[3] = {100, 100, 100}, z[3] = {0, 0, 0}, s[3] = {100, 0, 100};
+	struct ik_verdict v;
+
+	cr_expect_eq(ik_verdict(z, 3, b, 3, false, 0.1, 0, &v), -EDOM,
+		     "was 'unchanged xinf'");
+	cr_expect_eq(ik_verdict(b, 3, z, 3, false, 0.1, 0, &v), -EDOM,
+		     "would read as improved");
+	cr_expect_eq(ik_verdict(b, 3, s, 3, true, 0.1, 0, &v), -EDOM);
+	cr_expect_eq(v.kind, IK_UNCHANGED);
+	cr_expect(isnan(v.ratio));
+}
+
+Test(assertions, a_metric_of_0_fails_instead_of_passing)
+{
+	struct ik_result r[2];
+	double a[3] = {0, 0, 0}, b[3] = {100, 110, 120};
+	struct ik_assertion as;
+	struct ik_gate_log g = {0};
+	char err[200];
+	unsigned failed;
+
+	fake(&r[0], "spsc", IK_MODE_THREAD, 8, a, 3);
+	fake(&r[1], "pipe", IK_MODE_THREAD, 8, b, 3);
+	cr_expect_eq(eval("spsc.p50<2us", r, 2, &failed), 1);
+	cr_expect_eq(failed, 1, "a latency of 0 is no pass");
+	cr_expect_eq(eval("pipe.p50<=8*spsc.p50", r, 2, &failed), 1);
+	cr_expect_eq(failed, 1, "nor a ratio over 0");
+	cr_expect_eq(eval("spsc.p50<=8*pipe.p50", r, 2, &failed), 1);
+	cr_expect_eq(failed, 1);
+	cr_assert_eq(ik_assert_parse("spsc.p50<2us", &as, err, sizeof(err)), 0);
+	cr_assert_eq(ik_assert_eval(&as, r, 2, &g, err, sizeof(err)), 0);
+	cr_expect(strstr(g.rows[0].detail, "spsc.p50 is 0") != NULL, "%s",
+		  g.rows[0].detail);
+	ik_gate_log_free(&g);
+	free(r[0].rep_v);
+	free(r[1].rep_v);
+}
+
+Test(baseline, append_keeps_the_newest_repeats_and_the_result_loads)
+{
+	struct world base, now;
+	struct ik_baseline b;
+	char err[300] = "";
+	size_t len;
+	char *buf;
+
+	world_init(&base, 1);
+	refill(&base.res[0], IK_BASELINE_KEEP, 1000);
+	refill(&base.res[1], IK_BASELINE_KEEP, 1000);
+	buf = json_of(&base, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0,
+		     "a file at the limit loads: %s", err);
+	cr_expect(strstr(buf, "\"keep\": 1000") != NULL,
+		  "the limit is written in the file");
+	free(buf);
+	world_init(&now, 1);
+	refill(&now.res[0], 5, 50000);
+	cr_assert_eq(ik_baseline_prepend(&b, now.res, 1), 0);
+	cr_assert_eq(now.res[0].repeats, IK_BASELINE_KEEP);
+	/* the oldest five went; the file's others, then this run's five */
+	cr_expect_eq(ik_rep_value(&now.res[0], 0, IK_M_P50), 1005);
+	cr_expect_eq(ik_rep_value(&now.res[0], IK_BASELINE_KEEP - 6, IK_M_P50),
+		     1000 + IK_BASELINE_KEEP - 1);
+	cr_expect_eq(ik_rep_value(&now.res[0], IK_BASELINE_KEEP - 5, IK_M_P50),
+		     50000);
+	cr_expect_eq(ik_rep_value(&now.res[0], IK_BASELINE_KEEP - 1, IK_M_P50),
+		     50004);
+	ik_baseline_free(&b);
+	/* and what --append writes, the next --baseline reads */
+	buf = json_of(&now, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_expect_eq(b.cells[0].k, IK_BASELINE_KEEP);
+	ik_baseline_free(&b);
+	free(buf);
+	/* one over the limit: refused, saying what the limit is */
+	refill(&base.res[0], IK_BASELINE_KEEP + 1, 1000);
+	expect_world_refused(&base, "a baseline keeps at most the newest 1000");
+	world_free(&base);
+	world_free(&now);
+}
+
+Test(baseline, only_a_regular_file_is_read_and_nothing_blocks, .timeout = 10)
+{
+	char dir[] = "/tmp/ik-test-input-XXXXXX", fifo[64], err[300] = "";
+	struct ik_baseline b;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	/* no writer: a blocking open() would never return (.timeout) */
+	cr_expect_eq(ik_baseline_load(fifo, &b, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "a FIFO, not a regular file") != NULL, "%s", err);
+	cr_expect_eq(ik_baseline_load(dir, &b, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "a directory, not a regular file") != NULL, "%s",
+		  err);
+	/* stat() only: /dev/zero is never opened, let alone read */
+	cr_expect_eq(ik_baseline_load("/dev/zero", &b, err, sizeof(err)),
+		     -EINVAL);
+	cr_expect(strstr(err, "a character device") != NULL, "%s", err);
+	unlink(fifo);
+	rmdir(dir);
 }
