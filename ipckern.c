@@ -1667,21 +1667,18 @@ int main(int argc, char **argv)
 			usage_error("--save-baseline %s --append: %s",
 				    gate.save_baseline, err);
 	}
-	if (cfg.topology && access(cfg.topology, R_OK) < 0)
-		usage_error("--topology %s: cannot open it: %s", cfg.topology,
-			    strerror(errno));
-	ret = ik_topo_load(&topo, cfg.topology);
-	if (ret && cfg.topology)
-		usage_error(
-			"--topology %s: not an hwloc XML topology (make one "
-			"with: lstopo --of xml FILE.xml)",
-			cfg.topology);
-	if (ret) {
-		fprintf(stderr,
-			"ipckern: cannot read the CPU topology (hwloc): "
-			"%s\n",
-			strerror(-ret));
-		return EXIT_RUNTIME;
+	{
+		/* a file, HWLOC_XMLFILE or HWLOC_SYNTHETIC: checked, exit 2 */
+		char why[800];
+
+		ret = ik_topo_load_why(&topo, cfg.topology, why, sizeof(why));
+		if (ret == -EINVAL)
+			usage_error("%s%s", cfg.topology ? "--topology " : "",
+				    why);
+		if (ret) {
+			fprintf(stderr, "ipckern: %s\n", why);
+			return EXIT_RUNTIME;
+		}
 	}
 	if (!topo.this_system && !(cfg.classes && cfg.dry_run) && !cfg.machine)
 		usage_error("the topology is not this machine's "

@@ -9,29 +9,123 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "affinity.h"
+#include "ik.h"
+
+/*
+ * An outside topology as hwloc built it: every CPU and NUMA node number
+ * within the bound, so nothing later sizes an array or a bitmap by a
+ * number nobody's machine has (HWLOC_SYNTHETIC's indexes, or whatever
+ * the XML scan let through).
+ */
+static int check_indexes(const struct ik_topo *tp, char *why, size_t len)
+{
+	static const hwloc_obj_type_t types[] = {HWLOC_OBJ_PU,
+						 HWLOC_OBJ_NUMANODE};
+	hwloc_const_bitmap_t sets[] = {
+		hwloc_topology_get_complete_cpuset(tp->t),
+		hwloc_topology_get_complete_nodeset(tp->t), tp->allowed};
+	hwloc_obj_t o = NULL;
+	unsigned k;
+
+	for (k = 0; k < IK_ARRAY_SIZE(sets); k++)
+		if (hwloc_bitmap_weight(sets[k]) < 0 || /* infinite */
+		    hwloc_bitmap_last(sets[k]) > IK_TOPO_INDEX_MAX) {
+			snprintf(why, len,
+				 "a %s set reaching past %u, the largest "
+				 "os_index accepted",
+				 k == 1 ? "NUMA node" : "CPU",
+				 IK_TOPO_INDEX_MAX);
+			return -EINVAL;
+		}
+	for (k = 0; k < IK_ARRAY_SIZE(types); k++)
+		while ((o = hwloc_get_next_obj_by_type(tp->t, types[k], o)))
+			if (o->os_index > IK_TOPO_INDEX_MAX) {
+				snprintf(why, len,
+					 "%s os_index %u is over %u, the "
+					 "largest os_index accepted",
+					 hwloc_obj_type_string(types[k]),
+					 o->os_index, IK_TOPO_INDEX_MAX);
+				return -EINVAL;
+			}
+	return 0;
+}
 
 int ik_topo_load(struct ik_topo *tp, const char *xml)
 {
+	char why[512];
+
+	return ik_topo_load_why(tp, xml, why, sizeof(why));
+}
+
+int ik_topo_load_why(struct ik_topo *tp, const char *xml, char *why, size_t len)
+{
+	const char *syn = getenv("HWLOC_SYNTHETIC"), *file = xml;
+	const char *env = getenv("HWLOC_XMLFILE");
+	char reason[400] = "", source[300] = "";
 	hwloc_bitmap_t mine = NULL;
-	int ret = -EINVAL;
+	char *buf = NULL;
+	size_t n = 0;
+	int ret = 0;
 
 	memset(tp, 0, sizeof(*tp));
-	if (hwloc_topology_init(&tp->t) < 0)
+	syn = syn && *syn && !xml ? syn : NULL;
+	/* hwloc's own order: HWLOC_SYNTHETIC wins over HWLOC_XMLFILE. Read
+	 * here, a missing file is an error, not this machine instead */
+	if (!xml && !syn && env && *env)
+		file = env;
+	if (file)
+		snprintf(source, sizeof(source), "%s%s",
+			 file == env ? "HWLOC_XMLFILE=" : "", file);
+	else if (syn)
+		snprintf(source, sizeof(source), "HWLOC_SYNTHETIC '%s'", syn);
+	if (file)
+		ret = ik_topo_read_xml(file, &buf, &n, reason, sizeof(reason));
+	else if (syn)
+		ret = ik_topo_synthetic_check(syn, reason, sizeof(reason));
+	if (ret)
+		goto refused;
+	if (hwloc_topology_init(&tp->t) < 0) {
+		free(buf);
+		snprintf(why, len, "cannot start hwloc: out of memory");
 		return -ENOMEM;
+	}
 	hwloc_topology_set_flags(tp->t, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
-	if (xml && hwloc_topology_set_xml(tp->t, xml) < 0)
-		goto fail;
-	if (hwloc_topology_load(tp->t) < 0)
-		goto fail;
+	/* a buffer or a description set here overrides the environment */
+	errno = 0;
+	if ((buf && hwloc_topology_set_xmlbuffer(tp->t, buf, (int)n + 1) < 0) ||
+	    (syn && hwloc_topology_set_synthetic(tp->t, syn) < 0) ||
+	    hwloc_topology_load(tp->t) < 0) {
+		ret = errno && errno != EINVAL ? -errno : -EIO;
+		free(buf);
+		hwloc_topology_destroy(tp->t);
+		memset(tp, 0, sizeof(*tp));
+		if (!file && !syn) {
+			snprintf(why, len,
+				 "cannot read this machine's CPU topology "
+				 "(hwloc): %s",
+				 strerror(-ret));
+			return ret;
+		}
+		snprintf(reason, sizeof(reason), "%s",
+			 file ? "not an hwloc XML topology (make one with: "
+				"lstopo --of xml FILE.xml)"
+			      : "not a synthetic topology hwloc accepts "
+				"(e.g. 'pack:2 core:4 pu:2')");
+		goto refused;
+	}
+	free(buf);
 	tp->this_system = hwloc_topology_is_thissystem(tp->t);
 	tp->allowed =
 		hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(tp->t));
 	if (!tp->allowed) {
-		ret = -ENOMEM;
-		goto fail;
+		hwloc_topology_destroy(tp->t);
+		memset(tp, 0, sizeof(*tp));
+		snprintf(why, len, "reading the CPU topology: out of memory");
+		return -ENOMEM;
 	}
 	/* only online PUs are in the topology's own cpuset */
 	hwloc_bitmap_and(tp->allowed, tp->allowed,
@@ -44,11 +138,14 @@ int ik_topo_load(struct ik_topo *tp, const char *xml)
 			hwloc_bitmap_and(tp->allowed, tp->allowed, mine);
 		hwloc_bitmap_free(mine);
 	}
+	if ((file || syn) && check_indexes(tp, reason, sizeof(reason))) {
+		ik_topo_free(tp);
+		goto refused;
+	}
 	return 0;
-fail:
-	hwloc_topology_destroy(tp->t);
-	memset(tp, 0, sizeof(*tp));
-	return ret;
+refused:
+	snprintf(why, len, "%s: %s", source, reason);
+	return -EINVAL;
 }
 
 void ik_topo_free(struct ik_topo *tp)
