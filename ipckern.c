@@ -1686,7 +1686,11 @@ int main(int argc, char **argv)
 			    "nothing can be pinned on it; use --classes "
 			    "--dry-run");
 	if (cfg.classes) {
-		ik_topo_classes(&topo, classes);
+		if (ik_topo_classes(&topo, classes) == -ENOMEM) {
+			fprintf(stderr, "ipckern: --classes: out of memory\n");
+			ik_topo_free(&topo);
+			return EXIT_RUNTIME;
+		}
 		rep.classes = classes;
 		rep.topology = cfg.topology;
 	}

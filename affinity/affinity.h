@@ -139,7 +139,9 @@ struct ik_class_pair {
 
 /*
  * One representative pair per class among the allowed CPUs: the lowest
- * (a, b) with a < b, so runs agree. 0, or -ENOENT with no allowed CPU.
+ * (a, b) with a < b, so runs agree. 0, -ENOENT with no allowed CPU, or
+ * -ENOMEM. Time and memory grow with the number of objects, not with
+ * the number of pairs.
  */
 int ik_topo_classes(const struct ik_topo *tp,
 		    struct ik_class_pair out[IK_NCLASSES]);

@@ -198,6 +198,139 @@ Test(classes, hundreds_of_cpus_classify, .timeout = 10)
 	EXPECT_CLASS(c, IK_CLASS_CROSS_PACKAGE, 0, 64);
 }
 
+/* The definition --classes keeps: the lowest pair of each class among
+ * every pair ik_topo_classify sees, the way it was first computed. */
+static void classes_by_pairs(const struct ik_topo *tp,
+			     struct ik_class_pair out[IK_NCLASSES])
+{
+	static const enum ik_class of_rel[] = {
+		[IK_REL_SAME_PU] = IK_CLASS_SAME_PU,
+		[IK_REL_SMT] = IK_CLASS_SMT,
+		[IK_REL_SHARED_L2] = IK_CLASS_SHARED_L2,
+		[IK_REL_SHARED_L3] = IK_CLASS_SHARED_L3,
+		[IK_REL_SAME_PACKAGE] = IK_CLASS_SAME_PACKAGE,
+		[IK_REL_CROSS_PACKAGE] = IK_CLASS_CROSS_PACKAGE,
+	};
+	int a, b, first = hwloc_bitmap_first(tp->allowed);
+
+	memset(out, 0, IK_NCLASSES * sizeof(*out));
+	out[IK_CLASS_SAME_PU] =
+		(struct ik_class_pair){.present = true, .cpu = {first, first}};
+	hwloc_bitmap_foreach_begin(a, tp->allowed)
+	{
+		hwloc_bitmap_foreach_begin(b, tp->allowed)
+		{
+			struct ik_pair p;
+			enum ik_class c;
+
+			if (b <= a || ik_topo_classify(tp, a, b, &p))
+				continue;
+			c = of_rel[p.rel];
+			if (!out[c].present)
+				out[c] = (struct ik_class_pair){.present = true,
+								.cpu = {a, b}};
+			c = IK_CLASS_CROSS_NUMA;
+			if (p.cross_numa && !out[c].present)
+				out[c] = (struct ik_class_pair){.present = true,
+								.cpu = {a, b}};
+		}
+		hwloc_bitmap_foreach_end();
+	}
+	hwloc_bitmap_foreach_end();
+}
+
+/* ik_topo_classes against every pair, on all CPUs and on subsets. */
+static void expect_classes_as_pairs(struct ik_topo *tp, const char *name)
+{
+	hwloc_bitmap_t all = hwloc_bitmap_dup(tp->allowed);
+	unsigned seed = 1;
+	int cpu, t, k;
+
+	for (t = 0; t < 12; t++) {
+		struct ik_class_pair want[IK_NCLASSES], got[IK_NCLASSES];
+
+		hwloc_bitmap_copy(tp->allowed, all);
+		/* then taskset-like holes: drop about a third of the CPUs */
+		hwloc_bitmap_foreach_begin(cpu, all)
+		{
+			seed = seed * 1103515245 + 12345;
+			if (t && (seed >> 16) % 3 == 0)
+				hwloc_bitmap_clr(tp->allowed, (unsigned)cpu);
+		}
+		hwloc_bitmap_foreach_end();
+		if (hwloc_bitmap_iszero(tp->allowed))
+			continue;
+		classes_by_pairs(tp, want);
+		cr_assert_eq(ik_topo_classes(tp, got), 0);
+		for (k = 0; k < IK_NCLASSES; k++)
+			cr_expect(want[k].present == got[k].present &&
+					  want[k].cpu[0] == got[k].cpu[0] &&
+					  want[k].cpu[1] == got[k].cpu[1],
+				  "%s, subset %d, %s: every pair says %d "
+				  "(%d,%d), got %d (%d,%d)",
+				  name, t, ik_class_key((enum ik_class)k),
+				  want[k].present, want[k].cpu[0],
+				  want[k].cpu[1], got[k].present, got[k].cpu[0],
+				  got[k].cpu[1]);
+	}
+	hwloc_bitmap_free(all);
+}
+
+Test(classes, the_lowest_pair_of_each_class_as_every_pair_says)
+{
+	static const char *const synthetic[] = {
+		XEON,
+		"pack:2 [numa] l3:1 l2:2 core:1 pu:2",
+		"pack:1 l3:1 l2:2 core:2 pu:1",
+		"pack:1 l3:4 l2:4 core:1 pu:2",
+		"pack:1 [numa] group:2 [numa] l3:1 core:4 pu:1",
+		"pack:4 [numa] l3:2 l2:2 core:1 pu:2",
+		"pack:2 [numa] die:2 [numa] l3:2 l2:2 core:2 pu:2",
+		"pack:3 l4:2 l3:2 core:2 pu:1",
+		"group:2 pack:2 core:2 pu:2",
+		"core:4 pu:2",
+		"pu:5",
+		"pack:2 core:3 pu:3(indexes=17,3,9,1,5,0,2,4,6,8,10,11,12,13,"
+		"14,15,16,7)",
+	};
+	static const char *const xml[] = {"dev-vm.xml",
+					  "dies.xml",
+					  "no-l3.xml",
+					  "two-socket.xml",
+					  "xeon-cpu0-disallowed.xml",
+					  "xeon-e5-1620.xml"};
+	char path[512];
+	struct ik_topo tp;
+	unsigned i;
+
+	for (i = 0; i < IK_ARRAY_SIZE(synthetic); i++) {
+		load(&tp, synthetic[i]);
+		expect_classes_as_pairs(&tp, synthetic[i]);
+		ik_topo_free(&tp);
+	}
+	unsetenv("HWLOC_SYNTHETIC");
+	for (i = 0; i < IK_ARRAY_SIZE(xml); i++) {
+		snprintf(path, sizeof(path), "%s/%s", IK_TESTDATA, xml[i]);
+		cr_assert_eq(ik_topo_load(&tp, path), 0, "%s", path);
+		expect_classes_as_pairs(&tp, xml[i]);
+		ik_topo_free(&tp);
+	}
+}
+
+/* Pair by pair this took minutes (n^2 pairs, each an O(n) PU lookup). */
+Test(classes, thousands_of_cpus_classify_in_one_pass, .timeout = 60)
+{
+	struct ik_class_pair c[IK_NCLASSES];
+
+	classes("pack:4 [numa] l3:4 l2:16 core:4 pu:8", c); /* 8,192 PUs */
+	EXPECT_CLASS(c, IK_CLASS_SMT, 0, 1);
+	EXPECT_CLASS(c, IK_CLASS_SHARED_L2, 0, 8);
+	EXPECT_CLASS(c, IK_CLASS_SHARED_L3, 0, 32);
+	EXPECT_CLASS(c, IK_CLASS_SAME_PACKAGE, 0, 512);
+	EXPECT_CLASS(c, IK_CLASS_CROSS_PACKAGE, 0, 2048);
+	EXPECT_CLASS(c, IK_CLASS_CROSS_NUMA, 0, 2048);
+}
+
 /*
  * Topology inputs: files, their text, the environment. Each hostile one
  * is refused before hwloc parses it, saying what and the bound.
