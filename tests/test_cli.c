@@ -1351,3 +1351,56 @@ Test(inputs, topologies_from_the_environment_get_the_same_checks, .timeout = 60)
 	expect_refused_within("HWLOC_SYNTHETIC=pack:64 core:64 pu:64", dry,
 			      "describes more than 16384 PUs");
 }
+
+Test(inputs, times_too_short_to_honour_are_refused_naming_the_minimum)
+{
+	BAD("--timeout '1e-10': expected seconds from 0.001", "--timeout",
+	    "1e-10");
+	BAD("--timeout '500us': expected seconds from 0.001", "--timeout",
+	    "500us");
+	BAD("--duration '1e-12': expected seconds from 0.001", "--duration",
+	    "1e-12");
+	BAD("--repeat-every '1ns'", "--repeat", "2", "--repeat-every", "1ns");
+}
+
+Test(inputs, every_numeric_option_refuses_hex_inf_nan_and_signs)
+{
+	static const char *const opts[] = {
+		"--iters",	  "--warmup",	   "--duration", "--timeout",
+		"--size",	  "--buffer",	   "--gap",	 "--work",
+		"--rate",	  "--clients",	   "--backlog",	 "--repeat",
+		"--repeat-every", "--max-regress", "--pairs",	 "--mem-node"};
+	static const char *const vals[] = {"0x10", "0x1p3", "inf",
+					   "nan",  "+5",    "-5"};
+	char names[64];
+
+	for (unsigned i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		for (unsigned j = 0; j < sizeof(vals) / sizeof(vals[0]); j++) {
+			snprintf(names, sizeof(names), "%s '%s'", opts[i],
+				 vals[j]);
+			expect_usage_error(
+				(const char *const[]){opts[i], vals[j], NULL},
+				names);
+			expect_usage_error(
+				(const char *const[]){opts[i], vals[j], NULL},
+				"numbers are decimal, like 12, 0.5 or 2e-3");
+		}
+	BAD("not a number from 0 to 1e18 (decimal", "--assert",
+	    "spsc.p99<0x10us");
+}
+
+Test(inputs, exponents_fractions_and_units_are_read_everywhere, .timeout = 60)
+{
+	struct out o = run_within(
+		30, NULL,
+		(const char *const[]){"--classes", "--dry-run", "--iters",
+				      "1e3", "--warmup", "2e2", "--timeout",
+				      "2.5", "--duration", "500ms", "--size",
+				      "1.5k", "--buffer", "0.5m", "--gap",
+				      "1.5us,2e3", NULL});
+
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	BAD("--size '0.1k'", "--size", "0.1k"); /* 102.4 bytes */
+	BAD("--iters '1.5'", "--iters", "1.5");
+	BAD("--gap '0.5'", "--gap", "0.5"); /* half a ns */
+}
