@@ -423,8 +423,16 @@ static unsigned parse_cpu_list(const char *arg, int *out)
 		}
 		if (b < a || b > 100000 || n + (unsigned long)(b - a) >= 256)
 			goto bad;
-		for (; a <= b; a++)
+		for (; a <= b; a++) {
+			/* a pair of one CPU with itself is not in a matrix */
+			for (unsigned k = 0; k < n; k++)
+				if (out[k] == (int)a)
+					usage_error("--cpus '%s': CPU %ld is "
+						    "listed twice; --matrix "
+						    "pairs different CPUs",
+						    arg, a);
 			out[n++] = (int)a;
+		}
 		p = end;
 		if (*p == ',' && p[1])
 			p++;

@@ -1404,3 +1404,13 @@ Test(inputs, exponents_fractions_and_units_are_read_everywhere, .timeout = 60)
 	BAD("--iters '1.5'", "--iters", "1.5");
 	BAD("--gap '0.5'", "--gap", "0.5"); /* half a ns */
 }
+
+Test(inputs, a_cpu_listed_twice_is_refused_where_pairs_need_two)
+{
+	BAD("--cpus '0,0': CPU 0 is listed twice", "--matrix", "--method",
+	    "line", "--cpus", "0,0");
+	BAD("CPU 2 is listed twice", "--matrix", "--method", "line", "--cpus",
+	    "0-3,2");
+	/* --pin 0,0 stays: one CPU for both peers is the scheduler path
+	 * (both_peers_on_one_cpu_still_complete) */
+}
