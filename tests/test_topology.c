@@ -587,3 +587,34 @@ Test(topology_input, synthetic_descriptions_are_bounded_and_checked)
 		     why);
 	ik_topo_free(&tp);
 }
+
+/* Walking an infinite allowed set (root cpuset "0xf...f") never ended */
+Test(topology_input, an_infinite_cpuset_is_refused, .timeout = 10)
+{
+	static const char from[] = "cpuset=\"0x0000000f\" "
+				   "complete_cpuset=\"0x0000000f\" "
+				   "allowed_cpuset=\"0x0000000f\"";
+	char *buf = NULL, why[512] = "", *at;
+	struct ik_topo tp;
+	size_t n = 0;
+	FILE *f;
+
+	cr_assert_eq(ik_topo_read_xml(IK_TESTDATA "/no-l3.xml", &buf, &n, why,
+				      sizeof(why)),
+		     0, "%s", why);
+	at = strstr(buf, from);
+	cr_assert_not_null(at);
+	f = fopen(tmp("inf.xml"), "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+		"%.*scpuset=\"0xf...f\" complete_cpuset=\"0xf...f\" "
+		"allowed_cpuset=\"0xf...f\"%s",
+		(int)(at - buf), buf, at + strlen(from));
+	fclose(f);
+	free(buf);
+	cr_expect_eq(ik_topo_load_why(&tp, tmp("inf.xml"), why, sizeof(why)),
+		     -EINVAL);
+	cr_expect(strstr(why, "a CPU set reaching past 16383") != NULL, "%s",
+		  why);
+	rm_tmp("inf.xml");
+}
