@@ -8,6 +8,7 @@
 #define IK_H
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,5 +35,14 @@ enum ik_wait { IK_WAIT_SPIN = 0, IK_WAIT_FUTEX = 1, IK_WAIT_HYBRID = 2 };
 
 const char *ik_mode_name(enum ik_mode m);
 const char *ik_wait_name(enum ik_wait w);
+
+/*
+ * The number syntax of every numeric option and of --assert: decimal
+ * digits with an optional fraction and exponent ("12", "0.5", ".5",
+ * "2e-3"). No sign, hex, inf or nan, which strtod alone also takes. *v
+ * gets the value, *end the character after the number (a unit, say).
+ * 0; -EINVAL: no such number starts s; -ERANGE: it overflows a double.
+ */
+int ik_parse_decimal(const char *s, double *v, const char **end);
 
 #endif

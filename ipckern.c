@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -257,6 +258,9 @@ static void usage(FILE *f)
 		"  --list           list the methods and exit\n"
 		"  --version, --help\n"
 		"\n"
+		"Numbers are decimal (12, 0.5, 2e-3); times take ns, us, ms "
+		"or s (SEC\n"
+		"options: at least 1 ms); sizes k or m (binary).\n"
 		"Latency is the round trip; the one-way estimate is half of "
 		"it.\n"
 		"Exit: 0 ok, 1 a gate failed (regression or assertion), 2 bad "
@@ -278,50 +282,77 @@ static void list_methods(void)
 	}
 }
 
-/* A non-negative integer that fits; else a usage error naming opt. */
+/*
+ * Every numeric option reads its number the same way: ik_parse_decimal
+ * (12, 0.5, 2e-3; never hex, inf, nan or a sign), then one of the
+ * option's units, each a factor to the option's base unit.
+ */
+struct unit {
+	const char *suffix;
+	double mult;
+};
+
+static const struct unit no_units[] = {{"", 1}, {NULL, 0}};
+static const struct unit byte_units[] = {{"", 1},	 {"k", 1024},
+					 {"K", 1024},	 {"m", 1 << 20},
+					 {"M", 1 << 20}, {NULL, 0}};
+static const struct unit ns_units[] = {{"", 1},	    {"ns", 1},	{"us", 1e3},
+				       {"ms", 1e6}, {"s", 1e9}, {NULL, 0}};
+static const struct unit sec_units[] = {{"", 1e9},   {"s", 1e9}, {"ms", 1e6},
+					{"us", 1e3}, {"ns", 1},	 {NULL, 0}};
+static const struct unit pct_units[] = {{"", 1}, {"%", 1}, {NULL, 0}};
+
+/*
+ * s in the option's base unit: a whole number if whole, within [min,
+ * max]; anything else is a usage error "OPT 'S': expected WHAT", and one
+ * that also names the syntax when s is no decimal at all.
+ */
+static double parse_number(const char *opt, const char *s,
+			   const struct unit *units, bool whole, double min,
+			   double max, const char *what)
+{
+	const struct unit *u = units;
+	const char *end;
+	double v;
+	int ret = ik_parse_decimal(s, &v, &end);
+
+	if (ret == -EINVAL)
+		usage_error("%s '%s': expected %s; numbers are decimal, like "
+			    "12, 0.5 or 2e-3 (no sign, hex, inf or nan)",
+			    opt, s, what);
+	while (u->suffix && strcmp(end, u->suffix))
+		u++;
+	if (!ret && u->suffix) {
+		v *= u->mult;
+		if ((!whole || v == floor(v)) && v >= min && v <= max)
+			return v;
+	}
+	usage_error("%s '%s': expected %s", opt, s, what);
+	return 0;
+}
+
+/* A whole number from min to max, nothing after it. */
 static unsigned long long parse_count(const char *opt, const char *s,
 				      unsigned long long min,
 				      unsigned long long max)
 {
-	unsigned long long v;
-	char *end;
+	char what[80];
 
-	errno = 0;
-	if (!isdigit((unsigned char)*s))
-		usage_error(
-			"%s '%s': expected a whole number from %llu to %llu",
-			opt, s, min, max);
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE || *end || v < min || v > max)
-		usage_error(
-			"%s '%s': expected a whole number from %llu to %llu",
-			opt, s, min, max);
-	return v;
+	snprintf(what, sizeof(what), "a whole number from %llu to %llu", min,
+		 max);
+	return (unsigned long long)parse_number(opt, s, no_units, true,
+						(double)min, (double)max, what);
 }
 
 static size_t parse_size(const char *opt, const char *s)
 {
-	unsigned long long v, mult = 1;
-	char *end;
+	char what[80];
 
-	errno = 0;
-	if (!isdigit((unsigned char)*s))
-		goto bad;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		goto bad;
-	if (*end == 'k' || *end == 'K')
-		mult = 1024, end++;
-	else if (*end == 'm' || *end == 'M')
-		mult = 1024 * 1024, end++;
-	if (*end || v == 0 || v > IK_SIZE_MAX / mult)
-		goto bad;
-	return (size_t)(v * mult);
-bad:
-	usage_error("%s '%s': expected a size from 1 to %u bytes (suffix k or "
-		    "m for KiB, MiB)",
-		    opt, s, IK_SIZE_MAX);
-	return 0;
+	snprintf(what, sizeof(what),
+		 "a size from 1 to %u bytes (suffix k or m for KiB, MiB)",
+		 IK_SIZE_MAX);
+	return (size_t)parse_number(opt, s, byte_units, true, 1, IK_SIZE_MAX,
+				    what);
 }
 
 /*
@@ -360,30 +391,13 @@ static void size_item(const char *opt, const char *tok, unsigned i, void *out)
 	((size_t *)out)[i] = parse_size(opt, tok);
 }
 
-/* A gap in ns, with an optional ns/us/ms suffix, up to 10 s. */
+/* A gap in ns, with an optional ns/us/ms/s suffix, up to 10 s. */
 static void gap_item(const char *opt, const char *tok, unsigned i, void *out)
 {
-	unsigned long long v, mult = 1;
-	char *end;
-
-	errno = 0;
-	if (!isdigit((unsigned char)*tok))
-		goto bad;
-	v = strtoull(tok, &end, 10);
-	if (!strcmp(end, "us"))
-		mult = 1000;
-	else if (!strcmp(end, "ms"))
-		mult = 1000000;
-	else if (*end && strcmp(end, "ns"))
-		goto bad;
-	if (errno || v > 10ULL * IK_NS_PER_SEC / mult)
-		goto bad;
-	((uint64_t *)out)[i] = v * mult;
-	return;
-bad:
-	usage_error("%s '%s': expected a gap up to 10 s in ns, or with us/ms, "
-		    "e.g. 0,10us,1ms",
-		    opt, tok);
+	((uint64_t *)out)[i] = (uint64_t)parse_number(
+		opt, tok, ns_units, true, 0, 10 * 1e9,
+		"a whole number of ns up to 10 s, or with us/ms/s, e.g. "
+		"0,10us,1ms");
 }
 
 static void server_item(const char *opt, const char *tok, unsigned i, void *out)
@@ -425,8 +439,16 @@ static unsigned parse_cpu_list(const char *arg, int *out)
 		}
 		if (b < a || b > 100000 || n + (unsigned long)(b - a) >= 256)
 			goto bad;
-		for (; a <= b; a++)
+		for (; a <= b; a++) {
+			/* a pair of one CPU with itself is not in a matrix */
+			for (unsigned k = 0; k < n; k++)
+				if (out[k] == (int)a)
+					usage_error("--cpus '%s': CPU %ld is "
+						    "listed twice; --matrix "
+						    "pairs different CPUs",
+						    arg, a);
 			out[n++] = (int)a;
+		}
 		p = end;
 		if (*p == ',' && p[1])
 			p++;
@@ -442,20 +464,22 @@ bad:
 	return 0;
 }
 
-/* Seconds as a decimal, > 0, converted to ns. */
+/*
+ * Seconds (or with ms/us/ns) from MIN_TIME_NS to max, converted to
+ * ns. A shorter time cannot be honoured: a timeout or a run ends on the
+ * clock checks around whole messages, and a tcp round trip alone takes
+ * tens of microseconds.
+ */
+#define MIN_TIME_NS 1000000 /* 1 ms */
 static uint64_t parse_seconds(const char *opt, const char *s, double max)
 {
-	char *end;
-	double v;
+	char what[120];
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > max)
-		usage_error(
-			"%s '%s': expected seconds, more than 0 and at most "
-			"%.0f",
-			opt, s, max);
-	return (uint64_t)(v * 1e9);
+	snprintf(what, sizeof(what),
+		 "seconds from %g to %g, or with ms/us (e.g. 0.5, 2e-3, 500ms)",
+		 MIN_TIME_NS / 1e9, max);
+	return (uint64_t)llround(parse_number(opt, s, sec_units, false,
+					      MIN_TIME_NS, max * 1e9, what));
 }
 
 static void add_method(struct ik_config *c, const struct ik_transport_ops *m)
@@ -787,17 +811,13 @@ enum {
 /* --max-regress 10 or 10%: a fraction, above 0 and at most 1000%. */
 static double parse_percent(const char *s)
 {
-	char *end;
-	double v;
+	const char *what = "a percentage above 0 and at most 1000, e.g. 10 "
+			   "or 10%";
+	double v = parse_number("--max-regress", s, pct_units, false, 0, 1000,
+				what);
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (*end == '%')
-		end++;
-	if (end == s || *end || errno || !(v > 0 && v <= 1000))
-		usage_error("--max-regress '%s': expected a percentage above 0 "
-			    "and at most 1000, e.g. 10 or 10%%",
-			    s);
+	if (!(v > 0))
+		usage_error("--max-regress '%s': expected %s", s, what);
 	return v / 100;
 }
 
@@ -1752,21 +1772,18 @@ static int run(int argc, char **argv)
 			usage_error("--save-baseline %s --append: %s",
 				    gate.save_baseline, err);
 	}
-	if (cfg.topology && access(cfg.topology, R_OK) < 0)
-		usage_error("--topology %s: cannot open it: %s", cfg.topology,
-			    strerror(errno));
-	ret = ik_topo_load(&topo, cfg.topology);
-	if (ret && cfg.topology)
-		usage_error(
-			"--topology %s: not an hwloc XML topology (make one "
-			"with: lstopo --of xml FILE.xml)",
-			cfg.topology);
-	if (ret) {
-		fprintf(stderr,
-			"ipckern: cannot read the CPU topology (hwloc): "
-			"%s\n",
-			strerror(-ret));
-		return EXIT_RUNTIME;
+	{
+		/* a file, HWLOC_XMLFILE or HWLOC_SYNTHETIC: checked, exit 2 */
+		char why[800];
+
+		ret = ik_topo_load_why(&topo, cfg.topology, why, sizeof(why));
+		if (ret == -EINVAL)
+			usage_error("%s%s", cfg.topology ? "--topology " : "",
+				    why);
+		if (ret) {
+			fprintf(stderr, "ipckern: %s\n", why);
+			return EXIT_RUNTIME;
+		}
 	}
 	if (!topo.this_system && !(cfg.classes && cfg.dry_run) && !cfg.machine)
 		usage_error("the topology is not this machine's "
@@ -1774,7 +1791,11 @@ static int run(int argc, char **argv)
 			    "nothing can be pinned on it; use --classes "
 			    "--dry-run");
 	if (cfg.classes) {
-		ik_topo_classes(&topo, classes);
+		if (ik_topo_classes(&topo, classes) == -ENOMEM) {
+			fprintf(stderr, "ipckern: --classes: out of memory\n");
+			ik_topo_free(&topo);
+			return EXIT_RUNTIME;
+		}
 		rep.classes = classes;
 		rep.topology = cfg.topology;
 	}

@@ -11,6 +11,7 @@
 
 #include <hwloc.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Ordered from closest to farthest. */
 enum ik_relation {
@@ -37,9 +38,58 @@ struct ik_topo {
 	hwloc_bitmap_t allowed; /* online, in our cpuset and affinity mask */
 };
 
-/* Load (xml: an lstopo XML file, or NULL for env/this machine). */
+/*
+ * Bounds on a topology that comes from outside (a file, HWLOC_XMLFILE,
+ * HWLOC_SYNTHETIC), checked before hwloc parses it: hwloc trusts its
+ * input, recurses once per nesting level and sizes bitmaps by the
+ * largest CPU number it is given. An lstopo export of a 4,096-PU machine
+ * is 1.6 MiB, nested 12 deep; Linux builds for 8,192 CPUs at most, and
+ * hwloc alone takes 1.6 s and 75 MiB to build 16,384 PUs.
+ */
+#define IK_TOPO_FILE_MAX  (32u << 20) /* bytes of XML read, at most */
+#define IK_TOPO_DEPTH_MAX 128	      /* XML elements nested, at most */
+#define IK_TOPO_INDEX_MAX 16383	      /* largest os_index: CPU, NUMA node */
+
+/*
+ * Load the topology: xml (an lstopo XML file), else HWLOC_SYNTHETIC, else
+ * HWLOC_XMLFILE (hwloc's own order), else this machine. Files are read
+ * here, not by hwloc (ik_topo_read_xml), and every outside topology is
+ * checked against the bounds above, before and after hwloc parses it.
+ * 0; -EINVAL: the outside topology is refused; another -errno: this
+ * machine's topology could not be read. ik_topo_load_why also puts one
+ * line in why saying what was refused and why, naming the input
+ * ("FILE: ...", "HWLOC_XMLFILE=FILE: ...", "HWLOC_SYNTHETIC '...': ...").
+ */
 int ik_topo_load(struct ik_topo *tp, const char *xml);
+int ik_topo_load_why(struct ik_topo *tp, const char *xml, char *why,
+		     size_t len);
 void ik_topo_free(struct ik_topo *tp);
+
+/*
+ * Read the topology XML file path for hwloc: opened without blocking and
+ * refused unless a regular file (a FIFO or a device is never waited on
+ * or read), of at most IK_TOPO_FILE_MAX bytes, passing ik_topo_xml_check.
+ * *buf (malloc'd, NUL-terminated) holds *len bytes. 0, or -errno with
+ * why saying what is wrong (without the path): -EINVAL not a regular
+ * file or refused by the scan, -EFBIG too large, else open/read's.
+ */
+int ik_topo_read_xml(const char *path, char **buf, size_t *len, char *why,
+		     size_t whylen);
+
+/*
+ * One cheap pass over topology XML, before hwloc parses it: elements
+ * nested at most IK_TOPO_DEPTH_MAX deep; no DTD internal subset (entity
+ * or attribute-default declarations: hwloc writes none); every os_index
+ * at most IK_TOPO_INDEX_MAX and every cpuset/nodeset no longer than that
+ * many bits. 0, or -EINVAL with why naming the first thing refused.
+ */
+int ik_topo_xml_check(const char *buf, size_t len, char *why, size_t whylen);
+
+/*
+ * The same for a synthetic description (HWLOC_SYNTHETIC): at most
+ * IK_TOPO_INDEX_MAX + 1 PUs, no explicit index above IK_TOPO_INDEX_MAX.
+ */
+int ik_topo_synthetic_check(const char *desc, char *why, size_t whylen);
 
 /*
  * Is OS CPU cpu usable? 0; -ENOENT: no such CPU; -ENODEV: offline;
@@ -89,7 +139,9 @@ struct ik_class_pair {
 
 /*
  * One representative pair per class among the allowed CPUs: the lowest
- * (a, b) with a < b, so runs agree. 0, or -ENOENT with no allowed CPU.
+ * (a, b) with a < b, so runs agree. 0, -ENOENT with no allowed CPU, or
+ * -ENOMEM. Time and memory grow with the number of objects, not with
+ * the number of pairs.
  */
 int ik_topo_classes(const struct ik_topo *tp,
 		    struct ik_class_pair out[IK_NCLASSES]);

@@ -98,14 +98,15 @@ static int parse_unit(struct lex *lx, enum ik_dim *dim, double *scale)
 /* A number, then a unit if letters follow. */
 static int parse_quantity(struct lex *lx, double *v, enum ik_dim *dim)
 {
-	char *end;
+	const char *end;
 	double scale = 1;
 	int ret;
 
-	errno = 0;
-	*v = strtod(lx->p, &end);
-	if (end == lx->p || errno || !isfinite(*v) || *v < 0 || *v > 1e18)
-		return fail(lx, "'%.20s' is not a number from 0 to 1e18",
+	/* the options' syntax: decimal, never hex, inf or nan */
+	if (ik_parse_decimal(lx->p, v, &end) || *v > 1e18)
+		return fail(lx,
+			    "'%.20s' is not a number from 0 to 1e18 (decimal, "
+			    "like 12, 0.5 or 2e-3)",
 			    lx->p);
 	lx->p = end;
 	*dim = IK_DIM_NONE;

@@ -1366,3 +1366,215 @@ Test(gate, append_past_the_limit_keeps_the_newest_and_still_loads,
 	unlink(path);
 	rmdir(dir);
 }
+
+/*
+ * Hostile inputs: topology files and topologies from the environment are
+ * refused before hwloc reads them, one number syntax holds everywhere.
+ */
+
+/* run_env with a deadline: ipckern gets SIGALRM after secs, so a run that
+ * blocks (on a FIFO, say) fails the test instead of hanging it */
+static struct out run_within(unsigned secs, const char *env,
+			     const char *const *args)
+{
+	struct out o;
+
+	child_alarm_s = secs;
+	o = run_env(env, args, -1);
+	child_alarm_s = 0;
+	free(o.stdout_text); /* these tests read stderr only */
+	o.stdout_text = NULL;
+	return o;
+}
+
+static void expect_refused_within(const char *env, const char *const *args,
+				  const char *says)
+{
+	struct out o = run_within(10, env, args);
+
+	cr_expect_eq(o.code, 2,
+		     "%s %s: exit %d (142: still blocked after "
+		     "10 s): %s",
+		     env ? env : "", args[1], o.code, o.err);
+	cr_expect_eq(lines(o.err), 1, "one line on stderr, got: %s", o.err);
+	cr_expect(strstr(o.err, says) != NULL, "stderr should say '%s': %s",
+		  says, o.err);
+}
+
+#define REFUSED_TOPOLOGY(file, says)                                           \
+	expect_refused_within(NULL,                                            \
+			      (const char *const[]){"--topology", file,        \
+						    "--classes", "--dry-run",  \
+						    NULL},                     \
+			      says)
+
+Test(inputs, topologies_that_are_no_regular_file_are_refused_at_once,
+     .timeout = 60)
+{
+	char dir[] = "/tmp/ik-inputs-XXXXXX", fifo[64];
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	REFUSED_TOPOLOGY(fifo, "a FIFO, not a regular file");
+	REFUSED_TOPOLOGY("/dev/zero", "a character device, not a regular");
+	REFUSED_TOPOLOGY(dir, "a directory, not a regular file");
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* tests/data/no-l3.xml with from replaced by to, in dir/name */
+static void edited_topology(const char *path, const char *from, const char *to)
+{
+	FILE *in = fopen(IK_TESTDATA "/no-l3.xml", "r"), *out;
+	char text[8192], *at;
+	size_t n;
+
+	cr_assert_not_null(in);
+	n = fread(text, 1, sizeof(text) - 1, in);
+	fclose(in);
+	text[n] = 0;
+	at = strstr(text, from);
+	cr_assert_not_null(at, "no '%s' in no-l3.xml", from);
+	out = fopen(path, "w");
+	cr_assert_not_null(out);
+	fprintf(out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	fclose(out);
+}
+
+Test(inputs, hostile_topology_xml_is_refused_before_hwloc_reads_it,
+     .timeout = 60)
+{
+	char dir[] = "/tmp/ik-inputs-XXXXXX", deep[64], huge[64], big[64];
+	FILE *f;
+	int fd, i;
+
+	cr_assert_not_null(mkdtemp(dir));
+	/* 20,000 nested Groups crashed hwloc (and lstopo) */
+	snprintf(deep, sizeof(deep), "%s/deep.xml", dir);
+	f = fopen(deep, "w");
+	cr_assert_not_null(f);
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<topology "
+	      "version=\"2.0\"><object type=\"Machine\" os_index=\"0\" "
+	      "cpuset=\"0x1\" complete_cpuset=\"0x1\" nodeset=\"0x1\" "
+	      "complete_nodeset=\"0x1\">",
+	      f);
+	for (i = 0; i < 20000; i++)
+		fputs("<object type=\"Group\" cpuset=\"0x1\" "
+		      "complete_cpuset=\"0x1\" nodeset=\"0x1\" "
+		      "complete_nodeset=\"0x1\">",
+		      f);
+	fputs("<object type=\"PU\" os_index=\"0\" cpuset=\"0x1\" "
+	      "complete_cpuset=\"0x1\" nodeset=\"0x1\" "
+	      "complete_nodeset=\"0x1\"/>",
+	      f);
+	for (i = 0; i < 20000; i++)
+		fputs("</object>", f);
+	fputs("</object></topology>\n", f);
+	fclose(f);
+	REFUSED_TOPOLOGY(deep, "elements nested more than 128 deep");
+	/* a PU numbered 4294967295 cost 512 MiB of bitmap */
+	snprintf(huge, sizeof(huge), "%s/huge.xml", dir);
+	edited_topology(huge, "<object type=\"PU\" os_index=\"3\"",
+			"<object type=\"PU\" os_index=\"4294967295\"");
+	REFUSED_TOPOLOGY(huge, "PU os_index 4294967295 is over 16383");
+	snprintf(big, sizeof(big), "%s/big.xml", dir);
+	fd = open(big, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, 40 << 20), 0); /* sparse: costs nothing */
+	close(fd);
+	REFUSED_TOPOLOGY(big, "over the 32 MiB a topology file may have");
+	/* the largest index accepted still classifies */
+	edited_topology(huge, "<object type=\"PU\" os_index=\"3\"",
+			"<object type=\"PU\" os_index=\"16383\"");
+	{
+		struct out o = run_within(
+			30, NULL,
+			(const char *const[]){"--topology", huge, "--classes",
+					      "--dry-run", NULL});
+
+		cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	}
+	unlink(deep);
+	unlink(huge);
+	unlink(big);
+	rmdir(dir);
+}
+
+Test(inputs, topologies_from_the_environment_get_the_same_checks, .timeout = 60)
+{
+	static const char *const dry[] = {"--classes", "--dry-run", NULL};
+
+	expect_refused_within("HWLOC_XMLFILE=/dev/zero", dry,
+			      "HWLOC_XMLFILE=/dev/zero: a character device");
+	/* hwloc would quietly describe this machine instead of these */
+	expect_refused_within("HWLOC_XMLFILE=/nonexistent/x.xml", dry,
+			      "HWLOC_XMLFILE=/nonexistent/x.xml: cannot open");
+	expect_refused_within("HWLOC_SYNTHETIC=garbage", dry,
+			      "HWLOC_SYNTHETIC 'garbage': not a synthetic");
+	expect_refused_within("HWLOC_SYNTHETIC=pack:64 core:64 pu:64", dry,
+			      "describes more than 16384 PUs");
+}
+
+Test(inputs, times_too_short_to_honour_are_refused_naming_the_minimum)
+{
+	BAD("--timeout '1e-10': expected seconds from 0.001", "--timeout",
+	    "1e-10");
+	BAD("--timeout '500us': expected seconds from 0.001", "--timeout",
+	    "500us");
+	BAD("--duration '1e-12': expected seconds from 0.001", "--duration",
+	    "1e-12");
+	BAD("--repeat-every '1ns'", "--repeat", "2", "--repeat-every", "1ns");
+}
+
+Test(inputs, every_numeric_option_refuses_hex_inf_nan_and_signs)
+{
+	static const char *const opts[] = {
+		"--iters",	  "--warmup",	   "--duration", "--timeout",
+		"--size",	  "--buffer",	   "--gap",	 "--work",
+		"--rate",	  "--clients",	   "--backlog",	 "--repeat",
+		"--repeat-every", "--max-regress", "--pairs",	 "--mem-node"};
+	static const char *const vals[] = {"0x10", "0x1p3", "inf",
+					   "nan",  "+5",    "-5"};
+	char names[64];
+
+	for (unsigned i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		for (unsigned j = 0; j < sizeof(vals) / sizeof(vals[0]); j++) {
+			snprintf(names, sizeof(names), "%s '%s'", opts[i],
+				 vals[j]);
+			expect_usage_error(
+				(const char *const[]){opts[i], vals[j], NULL},
+				names);
+			expect_usage_error(
+				(const char *const[]){opts[i], vals[j], NULL},
+				"numbers are decimal, like 12, 0.5 or 2e-3");
+		}
+	BAD("not a number from 0 to 1e18 (decimal", "--assert",
+	    "spsc.p99<0x10us");
+}
+
+Test(inputs, exponents_fractions_and_units_are_read_everywhere, .timeout = 60)
+{
+	struct out o = run_within(
+		30, NULL,
+		(const char *const[]){"--classes", "--dry-run", "--iters",
+				      "1e3", "--warmup", "2e2", "--timeout",
+				      "2.5", "--duration", "500ms", "--size",
+				      "1.5k", "--buffer", "0.5m", "--gap",
+				      "1.5us,2e3", NULL});
+
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	BAD("--size '0.1k'", "--size", "0.1k"); /* 102.4 bytes */
+	BAD("--iters '1.5'", "--iters", "1.5");
+	BAD("--gap '0.5'", "--gap", "0.5"); /* half a ns */
+}
+
+Test(inputs, a_cpu_listed_twice_is_refused_where_pairs_need_two)
+{
+	BAD("--cpus '0,0': CPU 0 is listed twice", "--matrix", "--method",
+	    "line", "--cpus", "0,0");
+	BAD("CPU 2 is listed twice", "--matrix", "--method", "line", "--cpus",
+	    "0-3,2");
+	/* --pin 0,0 stays: one CPU for both peers is the scheduler path
+	 * (both_peers_on_one_cpu_still_complete) */
+}
