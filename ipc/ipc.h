@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "../ik.h"
 
@@ -169,6 +170,26 @@ void ik_shm_free(void *p, size_t len);
 /* Whole-buffer fd I/O: retries EINTR (unless aborted) and short counts. */
 int ik_write_full(struct ik_channel *ch, int fd, const void *buf, size_t len);
 int ik_read_full(struct ik_channel *ch, int fd, void *buf, size_t len);
+
+/*
+ * Other local users (ipc/guard.c). Names in namespaces every user shares
+ * (POSIX mq, abstract AF_UNIX) are random, so nobody can take one first;
+ * listeners check every peer they accept. ik_random: n bytes from
+ * getrandom, 0 or -errno. ik_random_name: prefix and 128 random bits in
+ * hex into buf; its length, or -errno.
+ */
+int ik_random(void *buf, size_t n);
+int ik_random_name(char *buf, size_t len, const char *prefix);
+/* A listener is up at a and nobody of ours has connected yet. */
+void ik_listening(const struct sockaddr *a, socklen_t len);
+/*
+ * Test seams, NULL in a run: ik_test_random replaces getrandom (so a test
+ * can make a name repeat); ik_test_listening hears every listener's
+ * address right after listen() (so a test can connect first, as a
+ * stranger would).
+ */
+extern int (*ik_test_random)(void *buf, size_t n);
+extern void (*ik_test_listening)(const struct sockaddr *a, socklen_t len);
 
 /* Close *fd if open and mark it closed. */
 void ik_close(int *fd);
