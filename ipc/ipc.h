@@ -48,6 +48,7 @@ struct ik_chan_params {
 #define IK_T_SPIN     (1u << 1) /* waits by busy-polling (by default) */
 #define IK_T_DATAGRAM (1u << 2) /* one message per send, size-limited */
 #define IK_T_TEST     (1u << 3) /* for ipckern's own tests: not in 'all' */
+#define IK_T_LISTEN   (1u << 4) /* set up through a listener others can reach */
 
 /*
  * State every channel has, in one MAP_SHARED mapping so that process mode
@@ -112,7 +113,8 @@ struct ik_channel {
 	uint64_t mb_slots; /* slots per mailbox */
 	/* spin checks for abort (and yields on one PU) every spin_check */
 	unsigned spin_check;
-	char granted[96]; /* what the kernel granted, for the report */
+	char granted[96];   /* what the kernel granted, for the report */
+	unsigned strangers; /* connections setup dropped: not our own peer */
 };
 
 /* The registry: NULL-terminated, in --list order. */

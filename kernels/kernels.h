@@ -127,6 +127,9 @@ struct ik_result {
 	size_t buffer;	  /* asked for; 0: the transport's default */
 	uint64_t gap_ns;  /* --gap before each trip */
 	char granted[96]; /* what the kernel granted the transport */
+	/* connections to our listener from anyone not ours, dropped
+	 * unanswered (kernels/door.c, ipc/tcp.c); they change nothing else */
+	uint64_t strangers;
 	struct ik_pair pair;
 	int cpu_seen[2]; /* where each peer ran at the start gate */
 	uint64_t count;	 /* timed round trips completed */
