@@ -317,7 +317,6 @@ int ik_connect_kernel(const struct ik_config *cfg,
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s", cr.errmsg);
 		return ret;
 	}
-	res->strangers = ik_door_drain(&c.door, c.lfd);
 	if (ret) {
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s", cr.errmsg);
 		goto out;
@@ -350,8 +349,11 @@ int ik_connect_kernel(const struct ik_config *cfg,
 			ntohs(((struct sockaddr_in *)&c.addr.ss)->sin_port));
 	cx->tw_reuse = read_long("/proc/sys/net/ipv4/tcp_tw_reuse");
 out:
-	if (c.lfd >= 0)
+	if (c.lfd >= 0) {
+		/* the last moment: anyone still queued is counted */
+		res->strangers = ik_door_drain(&c.door, c.lfd);
 		close(c.lfd);
+	}
 	ik_door_free(&c.door);
 	ik_shm_free(c.req_s, c.samples_len);
 	ik_shm_free(c.conn_s, c.samples_len);

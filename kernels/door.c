@@ -159,7 +159,13 @@ static int known(const struct ik_door *d, int fd, uint64_t key)
 
 static void stranger(struct ik_door *d, int fd)
 {
-	close(fd); /* unread bytes make it a reset: nothing goes back */
+	/* a reset, not a FIN: nothing goes back, and no TIME_WAIT of
+	 * theirs lands on the port the connect kernel counts */
+	if (d->family == AF_INET)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER,
+			   &(struct linger){.l_onoff = 1, .l_linger = 0},
+			   sizeof(struct linger));
+	close(fd);
 	atomic_fetch_add(d->strangers, 1);
 }
 
@@ -240,6 +246,8 @@ void ik_door_shut(struct ik_door *d)
 
 uint64_t ik_door_drain(struct ik_door *d, int lfd)
 {
+	if (!d->strangers) /* never opened */
+		return 0;
 	for (;;) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);

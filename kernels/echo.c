@@ -775,7 +775,6 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s", cr.errmsg);
 		return ret; /* members may still touch e's shared memory */
 	}
-	res->strangers = ik_door_drain(&e.door, e.lfd);
 	if (ret) {
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s", cr.errmsg);
 		goto out;
@@ -797,8 +796,11 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	res->wall_ns = end > cr.t_open_ns ? end - cr.t_open_ns : 0;
 	res->hit_cap = cfg->duration_ns && res->count == (uint64_t)n * e.cap;
 out:
-	if (e.lfd >= 0)
+	if (e.lfd >= 0) {
+		/* the last moment: anyone still queued is counted */
+		res->strangers = ik_door_drain(&e.door, e.lfd);
 		close(e.lfd);
+	}
 	ik_door_free(&e.door);
 	ik_shm_free(e.samples, e.samples_len);
 	ik_shm_free(e.cl, n * sizeof(*e.cl));
