@@ -17,11 +17,15 @@
  *        it speaks: our clients publish before they send anything, so a
  *        connection that speaks while unknown is a stranger.
  * A stranger never gets a byte and never holds the server up: the pen is
- * polled, never read, and when it is full its oldest goes.
+ * polled, never read, and when it is full its oldest goes. It has room
+ * for every client of ours (in a storm of connects, processes may be
+ * slow to publish) and IK_DOOR_PEN more, so what goes is a stranger
+ * unless that many came while one of ours had not yet said who it is.
  */
 #define _GNU_SOURCE
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -33,6 +37,12 @@
 /* tcp: one client's current connection, on a line of its own */
 struct ik_door_addr {
 	alignas(IK_CACHELINE) _Atomic uint64_t key;
+};
+
+/* tcp: an accepted connection not known yet */
+struct ik_door_wait {
+	int fd;
+	uint64_t key;
 };
 
 /* tcp: an IPv4 address and port as one word; 0 is none */
@@ -79,6 +89,10 @@ void ik_door_free(struct ik_door *d)
 	ik_shm_free(d->who, d->n * sizeof(*d->who));
 	ik_shm_free((void *)d->by_port, PORTS * sizeof(*d->by_port));
 	ik_shm_free((void *)d->pids, (d->pmask + 1) * sizeof(*d->pids));
+	free(d->pen);
+	free(d->pfd);
+	d->pen = NULL;
+	d->pfd = NULL;
 	d->strangers = NULL;
 	d->who = NULL;
 	d->by_port = NULL;
@@ -94,13 +108,18 @@ int ik_door_init(struct ik_door *d, int family, unsigned n)
 	if (family == AF_INET) {
 		d->who = ik_shm_alloc(n * sizeof(*d->who));
 		d->by_port = ik_shm_alloc(PORTS * sizeof(*d->by_port));
+		d->pcap = n + IK_DOOR_PEN;
+		d->pen = calloc(d->pcap, sizeof(*d->pen));
+		d->pfd = calloc(1 + d->pcap, sizeof(*d->pfd));
 	} else {
 		while (size < 2 * n)
 			size *= 2;
 		d->pmask = size - 1;
 		d->pids = ik_shm_alloc(size * sizeof(*d->pids));
 	}
-	if (!d->strangers || (family == AF_INET && (!d->who || !d->by_port)) ||
+	if (!d->strangers ||
+	    (family == AF_INET &&
+	     (!d->who || !d->by_port || !d->pen || !d->pfd)) ||
 	    (family != AF_INET && !d->pids)) {
 		ik_door_free(d);
 		return -ENOMEM;
@@ -181,7 +200,7 @@ static int pen_take(struct ik_door *d, unsigned i)
 
 int ik_door_accept(struct ik_door *d, int lfd, int wait_ms)
 {
-	struct pollfd p[1 + IK_DOOR_PEN];
+	struct pollfd one, *p = d->pfd ? d->pfd : &one;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	unsigned i, np = d->npen;
@@ -217,6 +236,10 @@ int ik_door_accept(struct ik_door *d, int lfd, int wait_ms)
 	if (!p[0].revents)
 		return -EAGAIN;
 	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE) && d->npen) {
+		stranger(d, pen_take(d, 0)); /* the pen's fds are the spare */
+		return -EAGAIN;
+	}
 	if (fd < 0)
 		return errno == EAGAIN || errno == EINTR ||
 				       errno == ECONNABORTED
@@ -231,7 +254,7 @@ int ik_door_accept(struct ik_door *d, int lfd, int wait_ms)
 		stranger(d, fd);
 		return -EAGAIN;
 	}
-	if (d->npen == IK_DOOR_PEN)
+	if (d->npen == d->pcap)
 		stranger(d, pen_take(d, 0));
 	d->pen[d->npen].fd = fd;
 	d->pen[d->npen++].key = key;

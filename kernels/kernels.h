@@ -16,6 +16,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+struct pollfd;
+
 #include "../affinity/affinity.h"
 #include "../cpuinfo/cpuinfo.h"
 #include "../ipc/ipc.h"
@@ -248,7 +250,7 @@ void ik_result_free(struct ik_result *res);
  * ik_door_drain drops those never accepted and returns how many
  * strangers were dropped in all. A stranger is closed unanswered.
  */
-#define IK_DOOR_PEN 64 /* tcp connections not known yet, at most */
+#define IK_DOOR_PEN 64 /* room for strangers in the pen beyond n of ours */
 struct ik_door {
 	int family; /* AF_INET or AF_UNIX */
 	unsigned n; /* clients */
@@ -262,12 +264,11 @@ struct ik_door {
 	_Atomic uint32_t *by_port; /* tcp: local port -> client + 1 */
 	_Atomic int32_t *pids;	   /* uds: our clients' pids, a set */
 	unsigned pmask;
-	/* the server's own */
-	struct {
-		int fd;
-		uint64_t key;
-	} pen[IK_DOOR_PEN];
-	unsigned npen;
+	/* the server's own: tcp connections not known yet, and their poll
+	 * set (the listener first); n + IK_DOOR_PEN of each */
+	struct ik_door_wait *pen;
+	struct pollfd *pfd;
+	unsigned npen, pcap;
 };
 int ik_door_init(struct ik_door *d, int family, unsigned n); /* -ENOMEM */
 void ik_door_free(struct ik_door *d);
