@@ -1436,6 +1436,7 @@ static int measure_pairs(const struct ik_config *run, unsigned np,
 			continue;
 		ik_hist_merge(&all->hist, &r->hist);
 		all->count += r->count;
+		all->strangers += r->strangers;
 		all->warmup += r->warmup;
 		all->wall_ns =
 			r->wall_ns > all->wall_ns ? r->wall_ns : all->wall_ns;

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "../ik.h"
 
@@ -47,6 +48,7 @@ struct ik_chan_params {
 #define IK_T_SPIN     (1u << 1) /* waits by busy-polling (by default) */
 #define IK_T_DATAGRAM (1u << 2) /* one message per send, size-limited */
 #define IK_T_TEST     (1u << 3) /* for ipckern's own tests: not in 'all' */
+#define IK_T_LISTEN   (1u << 4) /* set up through a listener others can reach */
 
 /*
  * State every channel has, in one MAP_SHARED mapping so that process mode
@@ -111,7 +113,8 @@ struct ik_channel {
 	uint64_t mb_slots; /* slots per mailbox */
 	/* spin checks for abort (and yields on one PU) every spin_check */
 	unsigned spin_check;
-	char granted[96]; /* what the kernel granted, for the report */
+	char granted[96];   /* what the kernel granted, for the report */
+	unsigned strangers; /* connections setup dropped: not our own peer */
 };
 
 /* The registry: NULL-terminated, in --list order. */
@@ -169,6 +172,26 @@ void ik_shm_free(void *p, size_t len);
 /* Whole-buffer fd I/O: retries EINTR (unless aborted) and short counts. */
 int ik_write_full(struct ik_channel *ch, int fd, const void *buf, size_t len);
 int ik_read_full(struct ik_channel *ch, int fd, void *buf, size_t len);
+
+/*
+ * Other local users (ipc/guard.c). Names in namespaces every user shares
+ * (POSIX mq, abstract AF_UNIX) are random, so nobody can take one first;
+ * listeners check every peer they accept. ik_random: n bytes from
+ * getrandom, 0 or -errno. ik_random_name: prefix and 128 random bits in
+ * hex into buf; its length, or -errno.
+ */
+int ik_random(void *buf, size_t n);
+int ik_random_name(char *buf, size_t len, const char *prefix);
+/* A listener is up at a and nobody of ours has connected yet. */
+void ik_listening(const struct sockaddr *a, socklen_t len);
+/*
+ * Test seams, NULL in a run: ik_test_random replaces getrandom (so a test
+ * can make a name repeat); ik_test_listening hears every listener's
+ * address right after listen() (so a test can connect first, as a
+ * stranger would).
+ */
+extern int (*ik_test_random)(void *buf, size_t n);
+extern void (*ik_test_listening)(const struct sockaddr *a, socklen_t len);
 
 /* Close *fd if open and mark it closed. */
 void ik_close(int *fd);

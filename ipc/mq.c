@@ -2,7 +2,10 @@
 /*
  * mq: POSIX message queues, one per direction. Each queue is unlinked
  * right after it is opened, so its name never outlives setup, not even on
- * a crash later on. The largest message is the system's msgsize_max.
+ * a crash later on. The name is random (any local user can create one
+ * in the same namespace) and made with O_EXCL, so a queue somebody else
+ * holds is never ours: we draw another name. The largest message is the
+ * system's msgsize_max.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -15,6 +18,7 @@
 #include "ipc.h"
 
 #define MSGSIZE_MAX_FILE "/proc/sys/fs/mqueue/msgsize_max"
+#define NAME_TRIES	 8 /* names drawn before giving up on EEXIST */
 
 /* The fds first, so the shared ik_fds helpers work on it. */
 struct mq_state {
@@ -54,7 +58,6 @@ static int mq_setup(struct ik_channel *ch)
 	struct ik_fds *f = &st->f;
 	size_t msgsize = ch->p.buffer ? ch->p.buffer : ch->p.size;
 	struct mq_attr attr = {.mq_maxmsg = 1, .mq_msgsize = (long)msgsize};
-	static _Atomic unsigned serial;
 	int s;
 
 	if (!st)
@@ -69,15 +72,18 @@ static int mq_setup(struct ik_channel *ch)
 		}
 	for (s = 0; s < 2; s++) {
 		char name[64];
-		mqd_t q;
+		mqd_t q = (mqd_t)-1;
+		int ret = -EEXIST, t;
 
-		snprintf(name, sizeof(name), "/ipckern-%d-%u", (int)getpid(),
-			 atomic_fetch_add(&serial, 1));
-		q = mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600,
-			    &attr);
-		if (q == (mqd_t)-1) {
-			int ret = -errno;
-
+		for (t = 0; t < NAME_TRIES && ret == -EEXIST; t++) {
+			ret = ik_random_name(name, sizeof(name), "/ipckern-");
+			if (ret < 0)
+				break;
+			q = mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+				    0600, &attr);
+			ret = q == (mqd_t)-1 ? -errno : 0;
+		}
+		if (ret) {
 			mq_teardown(ch);
 			return ret;
 		}

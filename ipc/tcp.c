@@ -3,39 +3,104 @@
  * tcp: a real listening socket on 127.0.0.1 with an ephemeral port,
  * connect and accept, TCP_NODELAY on both ends so small messages are not
  * held back by Nagle. The listener is closed once the pair is connected.
+ * Any local user can see the port (/proc/net/tcp) and connect in the
+ * moment it is open, so side B is the accepted connection whose peer is
+ * side A's own address; anyone else is closed unanswered and counted
+ * (ch->strangers). A's connect does not block, so strangers queued ahead
+ * of it are accepted and dropped while it completes.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipc.h"
 
+#define BACKLOG	      16 /* room for strangers ahead of side A */
+#define OWN_PEER_WAIT 10 /* s: A's SYN may be retried after 1 s, 3 s */
+
+static time_t now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec;
+}
+
+/* The connection from me (side A's address), strangers dropped. */
+static int accept_own(struct ik_channel *ch, int lfd,
+		      const struct sockaddr_in *me)
+{
+	struct pollfd p = {.fd = lfd, .events = POLLIN};
+	time_t give_up = now_s() + OWN_PEER_WAIT;
+
+	for (;;) {
+		struct sockaddr_in peer;
+		socklen_t pl = sizeof(peer);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &pl,
+				 SOCK_CLOEXEC);
+
+		if (fd >= 0 && pl == sizeof(peer) &&
+		    peer.sin_port == me->sin_port &&
+		    peer.sin_addr.s_addr == me->sin_addr.s_addr)
+			return fd;
+		if (fd >= 0) {
+			close(fd);
+			ch->strangers++;
+		} else if (errno != EAGAIN && errno != EINTR &&
+			   errno != ECONNABORTED) {
+			return -errno;
+		}
+		if (now_s() > give_up)
+			return -ETIMEDOUT;
+		if (fd < 0 && poll(&p, 1, 100) < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
 static int tcp_setup(struct ik_channel *ch)
 {
 	struct ik_fds *f = ik_fds_new();
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t sl = sizeof(sa);
-	int lfd = -1, a = -1, b = -1, one = 1, ret, s;
+	struct sockaddr_in sa = {.sin_family = AF_INET}, me;
+	socklen_t sl = sizeof(sa), ml = sizeof(me);
+	int lfd = -1, a = -1, b = -1, one = 1, ret, s, fd, fl;
 
 	if (!f)
 		return -ENOMEM;
 	ch->priv = f;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(lfd, 1) < 0 ||
+	    listen(lfd, BACKLOG) < 0 ||
 	    getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0)
 		goto fail_errno;
-	a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (a < 0 || connect(a, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	ik_listening((struct sockaddr *)&sa, sl);
+	a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (a < 0 ||
+	    (connect(a, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+	     errno != EINPROGRESS) ||
+	    getsockname(a, (struct sockaddr *)&me, &ml) < 0)
 		goto fail_errno;
-	b = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (b < 0)
-		goto fail_errno;
+	b = accept_own(ch, lfd, &me);
+	if (b < 0) {
+		ret = b;
+		b = -1;
+		goto fail;
+	}
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		close(fd); /* queued behind A: strangers too */
+		ch->strangers++;
+	}
 	ik_close(&lfd);
+	/* B accepted A's connection, so A's handshake is done: block again */
+	if ((fl = fcntl(a, F_GETFL)) < 0 ||
+	    fcntl(a, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		goto fail_errno;
 	f->rd[IK_SIDE_A] = f->wr[IK_SIDE_A] = a;
 	f->rd[IK_SIDE_B] = f->wr[IK_SIDE_B] = b;
 	a = b = -1;
@@ -60,6 +125,7 @@ fail:
 const struct ik_transport_ops ik_tcp_ops = {
 	.name = "tcp",
 	.summary = "TCP over 127.0.0.1, ephemeral port, TCP_NODELAY",
+	.flags = IK_T_LISTEN,
 	.setup = tcp_setup,
 	.open_side = ik_fds_open_side,
 	.send = ik_fds_send,

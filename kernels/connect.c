@@ -8,7 +8,10 @@
  * the whole request. A connection that fails or is refused is counted,
  * with its errno, and the client goes on; nothing is dropped silently.
  * The server closes first, so TIME_WAIT lands on its port: after the
- * run the kernel's tcp table is read to count what was left.
+ * run the kernel's tcp table is read to count what was left. The server
+ * answers only its own clients (kernels/door.c): each tcp client says
+ * which address connect() gave it (one getsockname, inside the timed
+ * request) before it sends; anyone else is dropped unanswered, counted.
  */
 #define _GNU_SOURCE
 #include <netinet/in.h>
@@ -47,6 +50,7 @@ struct cn {
 	const struct ik_timer *timer;
 	struct ik_sockaddr addr;
 	int lfd;
+	struct ik_door door;
 	unsigned nclients;
 	uint64_t cap;
 	uint64_t *req_s, *conn_s; /* shared: nclients x cap each, ticks */
@@ -78,25 +82,23 @@ static int server(struct ik_crew *cr)
 {
 	struct cn *c = cr->arg;
 	unsigned char *out = malloc(c->cfg->size);
-	struct pollfd p = {.fd = c->lfd, .events = POLLIN};
 	struct ik_cpu_mark mark;
 	struct ik_cpu_usage use;
 	int ret = out ? ik_crew_gate(cr) : -ENOMEM;
 
 	ik_cpu_mark(&mark);
 	while (!ret && !ik_crew_aborted(cr)) {
-		int fd, r = poll(&p, 1, WAIT_SLICE_MS);
+		int fd = ik_door_accept(&c->door, c->lfd, WAIT_SLICE_MS);
 
-		if (r == 0 && atomic_load(&c->sh->clients_done) == c->nclients)
-			break; /* every client finished and nothing waits */
-		if (r <= 0)
+		/* every client finished: a request ends at our close, so
+		 * nothing of ours still waits (strangers may, forever) */
+		if (fd == -EAGAIN &&
+		    atomic_load(&c->sh->clients_done) == c->nclients)
+			break;
+		if (fd == -EAGAIN)
 			continue;
-		fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EINTR || errno == EAGAIN ||
-			    errno == ECONNABORTED)
-				continue;
-			ret = -errno;
+			ret = fd;
 			break;
 		}
 		/* a client that gives up mid-request is its failure */
@@ -104,6 +106,7 @@ static int server(struct ik_crew *cr)
 			atomic_fetch_add(&c->sh->served, 1);
 		close(fd); /* the server closes first: TIME_WAIT is ours */
 	}
+	ik_door_shut(&c->door);
 	ik_cpu_since(&mark, &use);
 	ik_crew_add_cpu(cr, 0, &use);
 	free(out);
@@ -130,12 +133,16 @@ static int one_request(struct cn *c, unsigned k, uint64_t seq,
 		return fd;
 	t1 = now(tsc);
 	c->cl[k].fd = fd;
-	ret = ik_send_all(fd, &q, sizeof(q));
+	/* who we are, before the server can hear from us */
+	ret = ik_door_enter(&c->door, k, fd);
+	if (!ret)
+		ret = ik_send_all(fd, &q, sizeof(q));
 	if (!ret)
 		ret = ik_recv_all(fd, in, len);
 	/* the reply ends where the server closed: read that EOF */
 	if (!ret && read(fd, &end, 1) != 0)
 		ret = -EPROTO;
+	ik_door_leave(&c->door, k);
 	c->cl[k].fd = -1;
 	close(fd);
 	if (ret)
@@ -162,6 +169,7 @@ static int client(struct ik_crew *cr, unsigned i)
 	int ret = in ? 0 : -ENOMEM;
 
 	me->fd = -1;
+	ik_door_arrive(&c->door);
 	memset(rs, 0, c->cap * sizeof(*rs)); /* fault in before the gate */
 	memset(cs, 0, c->cap * sizeof(*cs));
 	if (!ret)
@@ -294,6 +302,10 @@ int ik_connect_kernel(const struct ik_config *cfg,
 			 strerror(-ret));
 		goto out;
 	}
+	if ((ret = ik_door_init(&c.door, c.addr.ss.ss_family, n))) {
+		snprintf(res->errmsg, sizeof(res->errmsg), "out of memory");
+		goto out;
+	}
 	snprintf(res->granted, sizeof(res->granted),
 		 "backlog %u, %u clients, %s", cfg->backlog, n,
 		 c.addr.ss.ss_family == AF_INET ? "127.0.0.1, SO_REUSEADDR"
@@ -337,8 +349,12 @@ int ik_connect_kernel(const struct ik_config *cfg,
 			ntohs(((struct sockaddr_in *)&c.addr.ss)->sin_port));
 	cx->tw_reuse = read_long("/proc/sys/net/ipv4/tcp_tw_reuse");
 out:
-	if (c.lfd >= 0)
+	if (c.lfd >= 0) {
+		/* the last moment: anyone still queued is counted */
+		res->strangers = ik_door_drain(&c.door, c.lfd);
 		close(c.lfd);
+	}
+	ik_door_free(&c.door);
 	ik_shm_free(c.req_s, c.samples_len);
 	ik_shm_free(c.conn_s, c.samples_len);
 	ik_shm_free(c.cl, n * sizeof(*c.cl));

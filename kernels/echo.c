@@ -12,7 +12,9 @@
  *   io_uring  one thread, reads and writes on registered buffers
  *             (IORING_OP_READ_FIXED / WRITE_FIXED) through one ring.
  * Clients are member 1..N of a crew (kernels/crew.c), the server member
- * 0; CPU is summed per side over every thread that side ran.
+ * 0; CPU is summed per side over every thread that side ran. The server
+ * accepts only its own clients (kernels/door.c); anyone else who finds
+ * the listener is dropped unanswered and counted.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -50,6 +52,7 @@ struct echo {
 	const struct ik_timer *timer;
 	struct ik_sockaddr addr;
 	int lfd;
+	struct ik_door door;
 	unsigned nclients;
 	uint64_t cap;	   /* samples per client */
 	uint64_t *samples; /* shared: nclients x cap */
@@ -70,7 +73,6 @@ struct echo {
 
 int ik_listener(const char *method, unsigned backlog, struct ik_sockaddr *a)
 {
-	static _Atomic unsigned seq;
 	int fd, one = 1, ret;
 
 	memset(a, 0, sizeof(*a));
@@ -84,15 +86,18 @@ int ik_listener(const char *method, unsigned backlog, struct ik_sockaddr *a)
 		struct sockaddr_un *un = (struct sockaddr_un *)&a->ss;
 		int n;
 
-		/* abstract: the name dies with the last fd, no file */
+		/* abstract: the name dies with the last fd, no file; random,
+		 * so nobody can take it first (the door checks who comes) */
 		un->sun_family = AF_UNIX;
-		n = snprintf(un->sun_path + 1, sizeof(un->sun_path) - 1,
-			     "ipckern-%d-%u", getpid(),
-			     atomic_fetch_add(&seq, 1));
+		n = ik_random_name(un->sun_path + 1, sizeof(un->sun_path) - 1,
+				   "ipckern-");
+		if (n < 0)
+			return n;
 		a->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
 				     1 + (size_t)n);
 	}
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
 	if (fd < 0)
 		return -errno;
 	if (a->ss.ss_family == AF_INET)
@@ -104,6 +109,7 @@ int ik_listener(const char *method, unsigned backlog, struct ik_sockaddr *a)
 		close(fd);
 		return ret;
 	}
+	ik_listening((struct sockaddr *)&a->ss, a->len);
 	return fd;
 }
 
@@ -242,6 +248,7 @@ static int client(struct ik_crew *cr, unsigned i)
 		out[k] = (unsigned char)(c * 31 + k * 13 + 1);
 	/* fault this client's sample pages in now, not in the loop */
 	memset(&e->samples[(size_t)c * e->cap], 0, e->cap * sizeof(uint64_t));
+	ik_door_arrive(&e->door);
 	fd = ik_connect(&e->addr);
 	if (fd < 0) {
 		ret = fd;
@@ -250,6 +257,11 @@ static int client(struct ik_crew *cr, unsigned i)
 		goto out;
 	}
 	e->cl[c].fd = fd;
+	if ((ret = ik_door_enter(&e->door, c, fd))) {
+		ik_crew_fail(cr, i, ret, "client %u: getsockname: %s", i,
+			     strerror(-ret));
+		goto done;
+	}
 	if ((ret = ik_crew_gate(cr)))
 		goto done;
 	ik_cpu_mark(&mark);
@@ -276,6 +288,7 @@ static int client(struct ik_crew *cr, unsigned i)
 			     (unsigned long long)e->cl[c].count);
 done:
 	shutdown(fd, SHUT_WR); /* the server sees EOF and lets go */
+	ik_door_leave(&e->door, c);
 	e->cl[c].fd = -1; /* before close: unblock must not reach a reused fd */
 	close(fd);
 out:
@@ -639,15 +652,15 @@ static int server(struct ik_crew *cr)
 
 	for (j = 0; j < e->nclients; j++)
 		e->sfd[j] = -1;
-	for (j = 0; j < e->nclients && !ret; j++) {
-		int fd = accept4(e->lfd, NULL, NULL, SOCK_CLOEXEC);
+	while (accepted < e->nclients && !ret) {
+		int fd = ik_door_accept(&e->door, e->lfd, WAIT_SLICE_MS);
 
-		if (fd < 0 && errno == EINTR) {
-			j--;
+		if (fd == -EAGAIN) {
+			ret = ik_crew_aborted(cr) ? -ECANCELED : 0;
 			continue;
 		}
 		if (fd < 0) {
-			ret = -errno;
+			ret = fd;
 			ik_crew_fail(cr, 0, ret, "server: accept: %s",
 				     strerror(-ret));
 			break;
@@ -655,9 +668,9 @@ static int server(struct ik_crew *cr)
 		if (e->addr.ss.ss_family == AF_INET) /* as clients do */
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1},
 				   sizeof(int));
-		e->sfd[j] = fd;
-		accepted++;
+		e->sfd[accepted++] = fd;
 	}
+	ik_door_shut(&e->door); /* all ours are in: the rest are strangers */
 	if (!ret)
 		ret = ik_crew_gate(cr);
 	/* test hook: a server that stops answering, so --timeout must end
@@ -747,6 +760,11 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 			 strerror(-ret));
 		goto out;
 	}
+	if ((ret = ik_door_init(&e.door, e.addr.ss.ss_family, n))) {
+		snprintf(res->errmsg, sizeof(res->errmsg), "out of memory");
+		goto out;
+	}
+	e.door.recheck_ms = 1; /* clients publish, then wait at the gate */
 	snprintf(res->granted, sizeof(res->granted),
 		 "%s server, %u clients, backlog %u",
 		 ik_server_names[cfg->server], n, cfg->backlog);
@@ -778,8 +796,12 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	res->wall_ns = end > cr.t_open_ns ? end - cr.t_open_ns : 0;
 	res->hit_cap = cfg->duration_ns && res->count == (uint64_t)n * e.cap;
 out:
-	if (e.lfd >= 0)
+	if (e.lfd >= 0) {
+		/* the last moment: anyone still queued is counted */
+		res->strangers = ik_door_drain(&e.door, e.lfd);
 		close(e.lfd);
+	}
+	ik_door_free(&e.door);
 	ik_shm_free(e.samples, e.samples_len);
 	ik_shm_free(e.cl, n * sizeof(*e.cl));
 	ik_shm_free(e.sfd, n * sizeof(*e.sfd));

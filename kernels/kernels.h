@@ -13,7 +13,10 @@
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
+
+struct pollfd;
 
 #include "../affinity/affinity.h"
 #include "../cpuinfo/cpuinfo.h"
@@ -127,6 +130,9 @@ struct ik_result {
 	size_t buffer;	  /* asked for; 0: the transport's default */
 	uint64_t gap_ns;  /* --gap before each trip */
 	char granted[96]; /* what the kernel granted the transport */
+	/* connections to our listener from anyone not ours, dropped
+	 * unanswered (kernels/door.c, ipc/tcp.c); they change nothing else */
+	uint64_t strangers;
 	struct ik_pair pair;
 	int cpu_seen[2]; /* where each peer ran at the start gate */
 	uint64_t count;	 /* timed round trips completed */
@@ -220,8 +226,9 @@ int ik_connect_kernel(const struct ik_config *cfg,
 		      const struct ik_topo *topo, const struct ik_timer *timer,
 		      struct ik_result *res);
 
-/* Sockets for the crew kernels: a listener on 127.0.0.1 ("tcp") or an
- * abstract AF_UNIX name (else), and full reads and writes. -errno. */
+/* Sockets for the crew kernels: a non-blocking listener on 127.0.0.1
+ * ("tcp") or a random abstract AF_UNIX name (else), and full reads and
+ * writes. -errno. */
 struct ik_sockaddr {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -232,6 +239,50 @@ int ik_send_all(int fd, const void *p, size_t n);
 int ik_recv_all(int fd, void *p, size_t n); /* -EPIPE at EOF */
 
 void ik_result_free(struct ik_result *res);
+
+/*
+ * The door of a crew's listener (kernels/door.c): our own clients only.
+ * The kernel opens it for its listener's family and client count before
+ * the crew runs. Each client calls ik_door_arrive once before it first
+ * connects, ik_door_enter right after each connect and ik_door_leave
+ * before each close; the server takes connections with ik_door_accept
+ * and drops what is still waiting with ik_door_shut; after the crew,
+ * ik_door_drain drops those never accepted and returns how many
+ * strangers were dropped in all. A stranger is closed unanswered.
+ */
+#define IK_DOOR_PEN 64 /* room for strangers in the pen beyond n of ours */
+struct ik_door {
+	int family; /* AF_INET or AF_UNIX */
+	unsigned n; /* clients */
+	uid_t uid;
+	/* ms: look at silent penned connections this often (clients that
+	 * publish and then wait, as echo's at the gate); 0: when they speak */
+	int recheck_ms;
+	/* shared */
+	_Atomic uint64_t *strangers;
+	struct ik_door_addr *who;  /* tcp: each client's connection */
+	_Atomic uint32_t *by_port; /* tcp: local port -> client + 1 */
+	_Atomic int32_t *pids;	   /* uds: our clients' pids, a set */
+	unsigned pmask;
+	/* the server's own: tcp connections not known yet, and their poll
+	 * set (the listener first); n + IK_DOOR_PEN of each */
+	struct ik_door_wait *pen;
+	struct pollfd *pfd;
+	unsigned npen, pcap;
+};
+int ik_door_init(struct ik_door *d, int family, unsigned n); /* -ENOMEM */
+void ik_door_free(struct ik_door *d);
+void ik_door_arrive(struct ik_door *d);
+int ik_door_enter(struct ik_door *d, unsigned k, int fd); /* -errno */
+void ik_door_leave(struct ik_door *d, unsigned k);
+/*
+ * The next connection from one of our clients, accepted from lfd (which
+ * must be non-blocking) within about wait_ms; strangers met on the way
+ * are dropped. Its fd, -EAGAIN when none came yet, or accept's -errno.
+ */
+int ik_door_accept(struct ik_door *d, int lfd, int wait_ms);
+void ik_door_shut(struct ik_door *d);
+uint64_t ik_door_drain(struct ik_door *d, int lfd);
 
 /*
  * --repeat: fold repeat r (1..) of a cell into dst, its first repeat:

@@ -48,6 +48,7 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 	const struct ik_stream_result *s = &src->stream;
 	int k;
 
+	dst->strangers += src->strangers;
 	if (src->err && !dst->err) {
 		dst->err = src->err;
 		memcpy(dst->errmsg, src->errmsg, sizeof(dst->errmsg));
@@ -115,6 +116,7 @@ int ik_kernel_run(const struct ik_config *cfg,
 		return ret;
 	}
 	snprintf(res->granted, sizeof(res->granted), "%s", ch.granted);
+	res->strangers = ch.strangers;
 	ret = ik_peers_run(&g);
 	if (!g.stuck)
 		res->mem_node = ik_shm_node_of(ch.sh); /* touched by now */

@@ -157,6 +157,39 @@ static bool has_gaps(const struct ik_config *c)
 	return c->ngaps > 1 || c->gaps[0];
 }
 
+/*
+ * Connections to a run's listener from anyone but its own peers or
+ * clients: dropped unanswered, so no number in the table includes them.
+ */
+static void strangers_notes(const struct ik_report *r, FILE *f)
+{
+	unsigned i;
+	char b[24];
+
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+
+		if (!res->strangers)
+			continue;
+		fputs("strangers: ", f);
+		if (res->is_echo || res->is_connect)
+			fprintf(f,
+				"%s %s %s B, %s%s%u clients: ", res->ops->name,
+				ik_mode_name(res->mode),
+				fmt_bytes(b, sizeof(b), res->size),
+				res->is_echo ? ik_server_names[res->server]
+					     : "",
+				res->is_echo ? " server, " : "", res->clients);
+		else
+			row_key(f, res, has_gaps(r->cfg));
+		fprintf(f,
+			"%llu connection%s from outside the run, dropped "
+			"unanswered; counted in no result\n",
+			(unsigned long long)res->strangers,
+			res->strangers == 1 ? "" : "s");
+	}
+}
+
 static void stream_table(const struct ik_report *r, FILE *f)
 {
 	char a[6][16];
@@ -745,17 +778,20 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	if (c->kernel == IK_KERNEL_STREAM) {
 		fprintf(f, "latency: one way, ns (u = us, m = ms)\n\n");
 		stream_table(r, f);
+		strangers_notes(r, f);
 		repeats_table(r, f);
 		return ferror(f) ? -EIO : 0;
 	}
 	if (c->kernel == IK_KERNEL_ECHO || c->kernel == IK_KERNEL_CONNECT) {
 		(c->kernel == IK_KERNEL_ECHO ? echo_table : connect_table)(r,
 									   f);
+		strangers_notes(r, f);
 		repeats_table(r, f);
 		return ferror(f) ? -EIO : 0;
 	}
 	if (c->kernel == IK_KERNEL_CALL) {
 		call_table(r, f);
+		strangers_notes(r, f);
 		repeats_table(r, f);
 		return ferror(f) ? -EIO : 0;
 	}
@@ -830,6 +866,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		classes_table(r, f);
 	if (r->cfg->matrix)
 		matrix_table(r, f);
+	strangers_notes(r, f);
 	repeats_table(r, f);
 	return ferror(f) ? -EIO : 0;
 }
@@ -1065,6 +1102,10 @@ static json_t *result_json(const struct ik_report *r,
 				    json_string(ik_server_names[res->server]));
 	if (res->is_echo || res->is_connect)
 		json_object_set_new(o, "clients", json_integer(res->clients));
+	/* connections dropped at a listener: not ours, in no number here */
+	if (res->is_echo || res->is_connect || res->ops->flags & IK_T_LISTEN)
+		json_object_set_new(o, "strangers",
+				    json_integer((json_int_t)res->strangers));
 	if (res->is_call)
 		json_object_set_new(o, "work_ns",
 				    json_integer((json_int_t)res->work_ns));
