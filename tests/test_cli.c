@@ -1084,6 +1084,12 @@ Test(crew, a_dying_server_or_client_ends_the_run_with_exit_3, .timeout = 120)
 				cr_expect_eq(o.code, 3, "%s %s %d: exit %d: %s",
 					     faults[f], servers[s], m, o.code,
 					     o.err);
+				/* the death, not the resets it caused */
+				cr_expect(
+					!m || strstr(o.err, f ? "client 1 (pid "
+							      : "server (pid "),
+					"%s %s: %s", faults[f], servers[s],
+					o.err);
 				expect_no_leftover_children();
 				free(o.stdout_text);
 			}
