@@ -1290,3 +1290,12 @@ Test(pairs, pairs_whose_threads_cannot_start_fail_without_a_crash,
 	}
 #endif
 }
+
+Test(crew, tcp_connect_refuses_more_clients_than_the_listen_queue_holds)
+{
+	BAD("--clients 200: over tcp, more connects than the listen queue "
+	    "holds (--backlog 128)",
+	    "--kernel", "connect", "--method", "tcp", "--clients", "200");
+	BAD("use --backlog 300, or at most 200 clients", "--kernel", "connect",
+	    "--method", "uds,tcp", "--clients", "300", "--backlog", "200");
+}
