@@ -340,7 +340,7 @@ bool ik_gate_broken(const struct ik_gate *gt);
  * or -errno. ik_child_bind: SIGKILL when the parent dies
  * (PR_SET_PDEATHSIG), then -ESRCH if parent is no longer our parent (it
  * died before the prctl); else the signals that end a run get their
- * default action back, unblocked. 0 or -errno.
+ * default action back (unless ignored), unblocked. 0 or -errno.
  */
 #define IK_CHILD_ORPHANED 125
 pid_t ik_fork(void);

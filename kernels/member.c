@@ -44,11 +44,16 @@ int ik_child_bind(pid_t parent)
 	if (getppid() != parent)
 		return -ESRCH;
 	/* the CLI's handlers only set a flag in our copy of its memory,
-	 * which nobody reads: a signal meant to end us must end us */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	 * which nobody reads: a signal meant to end us must end us (one
+	 * the caller ignores, as under nohup, stays ignored) */
 	ik_stop_signals(&stop);
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sigismember(&stop, sig) == 1 &&
+		    !sigaction(sig, NULL, &sa) && sa.sa_handler != SIG_IGN)
+			signal(sig, SIG_DFL);
+	}
 	sigprocmask(SIG_UNBLOCK, &stop, NULL);
 	return 0;
 }

@@ -143,6 +143,23 @@ Test(member, a_forked_member_dies_of_the_signals_that_end_a_run, .timeout = 10)
 	cr_expect_eq(flagged, 0);
 }
 
+Test(member, a_signal_the_caller_ignores_stays_ignored, .timeout = 10)
+{
+	pid_t pid;
+	int st;
+
+	signal(SIGHUP, SIG_IGN); /* as nohup does */
+	pid = ik_fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		raise(SIGHUP);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+	signal(SIGHUP, SIG_DFL);
+}
+
 struct waiter {
 	struct ik_gate *gt;
 	uint64_t deadline;
