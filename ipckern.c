@@ -696,10 +696,50 @@ static bool crew_kernel(const struct ik_config *c)
 	return c->kernel == IK_KERNEL_ECHO || c->kernel == IK_KERNEL_CONNECT;
 }
 
+/*
+ * connect over tcp: a connect() that finds the listen queue full is
+ * dropped, and the kernel retries it 1, 3, 7 ... 127 s later whatever
+ * --duration says (9000 clients on a backlog of 128 ran 30 to over 60
+ * s here, its connect p50 the 1 s retry timer). With no more clients
+ * than the queue holds, none is ever dropped. uds blocks instead, and
+ * is woken as soon as there is room.
+ */
+static void check_backlog(const struct ik_config *c)
+{
+	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
+	unsigned i, cap = 0;
+	bool tcp = false;
+
+	for (i = 0; i < c->nmethods; i++)
+		tcp |= !strcmp(c->methods[i]->name, "tcp");
+	if (f) {
+		if (fscanf(f, "%u", &cap) != 1)
+			cap = 0;
+		fclose(f);
+	}
+	if (!tcp || (c->clients <= c->backlog && (!cap || c->clients <= cap)))
+		return;
+	if (cap && c->clients > cap)
+		usage_error("--clients %u: over tcp, more connects than the "
+			    "listen queue holds are dropped and retried 1, 3, "
+			    "7 ... s later, whatever --duration says, and "
+			    "net.core.somaxconn caps any --backlog at %u; "
+			    "raise it (sysctl -w net.core.somaxconn=%u) and "
+			    "use --backlog %u, or at most %u clients",
+			    c->clients, cap, c->clients, c->clients, cap);
+	usage_error("--clients %u: over tcp, more connects than the listen "
+		    "queue holds (--backlog %u) are dropped and retried 1, 3, "
+		    "7 ... s later, whatever --duration says; use --backlog "
+		    "%u, or at most %u clients",
+		    c->clients, c->backlog, c->clients, c->backlog);
+}
+
 static void check_kernel(const struct ik_config *c)
 {
 	unsigned i;
 	struct rlimit nofile;
+	const char *what = "";
+	long tasks;
 
 	if (crew_kernel(c)) {
 		const char *k =
@@ -719,6 +759,14 @@ static void check_kernel(const struct ik_config *c)
 				    "%llu; raise it first (ulimit -n %u)",
 				    c->clients, need,
 				    (unsigned long long)nofile.rlim_cur, need);
+		if ((tasks = ik_task_limit(&what)) >= 0 &&
+		    (long)c->clients + 2 > tasks)
+			usage_error("--clients %u: needs %u more threads or "
+				    "processes and %s allows %ld; raise it "
+				    "first",
+				    c->clients, c->clients + 1, what, tasks);
+		if (c->kernel == IK_KERNEL_CONNECT)
+			check_backlog(c);
 		if (c->matrix || c->classes || c->npairs > 1 || c->pairs[0] > 1)
 			usage_error("--kernel %s: runs one server and its "
 				    "clients; drop --matrix, --classes and "
@@ -1223,11 +1271,11 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 	check_kernel(c);
 }
 
-/* One measurement, its failure reported on stderr as it happens. */
-static int measure(const struct ik_config *run,
-		   const struct ik_transport_ops *ops, enum ik_mode mode,
-		   const struct ik_topo *topo, const struct ik_timer *timer,
-		   struct ik_result *res)
+/* One measurement, quietly: its failure is in res->errmsg. */
+static int measure_quiet(const struct ik_config *run,
+			 const struct ik_transport_ops *ops, enum ik_mode mode,
+			 const struct ik_topo *topo,
+			 const struct ik_timer *timer, struct ik_result *res)
 {
 	static int (*const kernel[])(
 		const struct ik_config *, const struct ik_transport_ops *,
@@ -1241,9 +1289,41 @@ static int measure(const struct ik_config *run,
 	};
 	int ret = kernel[run->kernel](run, ops, mode, topo, timer, res);
 
+	/* a cell that measured nothing has no min or percentiles: it is a
+	 * failure, never an "ok" row of zeros */
+	if (!ret && !res->count) {
+		ret = res->err = -ENODATA;
+		if (res->is_connect && res->connect.failed)
+			snprintf(res->errmsg, sizeof(res->errmsg),
+				 "no request completed: %llu failed, the "
+				 "first with %s",
+				 (unsigned long long)res->connect.failed,
+				 strerror(-res->connect.first_err));
+		else
+			snprintf(res->errmsg, sizeof(res->errmsg),
+				 "measured nothing: 0 messages completed");
+	}
+	return ret;
+}
+
+static void report_failure(const struct ik_config *run,
+			   const struct ik_transport_ops *ops,
+			   enum ik_mode mode, const char *why)
+{
+	fprintf(stderr, "ipckern: %s (%s, %zu B): %s\n", ops->name,
+		ik_mode_name(mode), run->size, why);
+}
+
+/* One measurement, its failure reported on stderr as it happens. */
+static int measure(const struct ik_config *run,
+		   const struct ik_transport_ops *ops, enum ik_mode mode,
+		   const struct ik_topo *topo, const struct ik_timer *timer,
+		   struct ik_result *res)
+{
+	int ret = measure_quiet(run, ops, mode, topo, timer, res);
+
 	if (ret)
-		fprintf(stderr, "ipckern: %s (%s, %zu B): %s\n", ops->name,
-			ik_mode_name(mode), run->size, res->errmsg);
+		report_failure(run, ops, mode, res->errmsg);
 	return ret;
 }
 
@@ -1370,14 +1450,21 @@ static void *pair_main(void *p)
 {
 	struct pair_job *j = p;
 
-	j->ret = measure(&j->run, j->ops, j->mode, j->topo, j->timer, j->res);
+	j->ret = measure_quiet(&j->run, j->ops, j->mode, j->topo, j->timer,
+			       j->res);
+	/* a pair that failed before its peers reached the gate (its
+	 * channel's set-up) must not keep the others waiting there */
+	if (j->ret)
+		ik_gate_break(j->run.gate);
 	return NULL;
 }
 
 /*
  * --pairs: np pairs at once, each driven by its own controller thread,
  * all peers released together by one gate. res[0..np-1] get each pair,
- * res[np] their sum: throughputs added, histograms merged.
+ * res[np] their sum: throughputs added, histograms merged. One pair's
+ * failure breaks the gate, so the rest end at once as not run; stderr
+ * gets one line naming the failure that came first.
  */
 static int measure_pairs(const struct ik_config *run, unsigned np,
 			 const struct ik_transport_ops *ops, enum ik_mode mode,
@@ -1387,15 +1474,27 @@ static int measure_pairs(const struct ik_config *run, unsigned np,
 	struct pair_job *jobs = calloc(np, sizeof(*jobs));
 	struct ik_gate *gate = ik_gate_new(2 * np);
 	struct ik_result *all = &res[np];
-	unsigned k, started = 0;
+	unsigned k, started = 0, not_run = 0, failed = 0;
 	int ret = 0;
 
+	/* every row is a result, until its pair says otherwise */
+	for (k = 0; k < np; k++) {
+		ik_result_begin(&res[k], run, ops, mode, topo);
+		res[k].pair_index = (int)k;
+		res[k].npairs = np;
+		res[k].err = -ECANCELED;
+		snprintf(res[k].errmsg, sizeof(res[k].errmsg),
+			 "not run: another pair failed to start");
+	}
 	ik_result_begin(all, run, ops, mode, topo);
 	all->pair_index = -1;
 	all->npairs = np;
 	if (!jobs || !gate || ik_hist_init(&all->hist, IK_HIST_MAX_NS)) {
-		snprintf(all->errmsg, sizeof(all->errmsg), "out of memory");
+		for (k = 0; k <= np; k++)
+			snprintf(res[k].errmsg, sizeof(res[k].errmsg),
+				 "not run: out of memory");
 		all->err = -ENOMEM;
+		report_failure(run, ops, mode, all->errmsg);
 		free(jobs);
 		ik_gate_free(gate);
 		return -ENOMEM;
@@ -1411,28 +1510,39 @@ static int measure_pairs(const struct ik_config *run, unsigned np,
 		}
 		j->ops = ops, j->mode = mode, j->topo = topo;
 		j->timer = timer, j->res = &res[k];
-		if (pthread_create(&j->th, NULL, pair_main, j)) {
+		if ((ret = -pthread_create(&j->th, NULL, pair_main, j))) {
+			char hint[120];
+
 			ik_gate_break(gate);
-			ret = -EAGAIN;
+			res[k].err = ret;
+			snprintf(res[k].errmsg, sizeof(res[k].errmsg),
+				 "no thread to drive it: %s%s", strerror(-ret),
+				 ik_limit_hint(ret, hint, sizeof(hint)));
 			break;
 		}
 		started++;
 	}
-	for (k = 0; k < started; k++) {
-		struct ik_result *r = &res[k];
-
+	for (k = 0; k < started; k++)
 		pthread_join(jobs[k].th, NULL);
-		r->pair_index = (int)k;
+	for (k = 0; k < np; k++) {
+		struct ik_result *r = &res[k];
+		int err = k < started ? jobs[k].ret : r->err;
+
+		r->pair_index = (int)k; /* the kernel began the row again */
 		r->npairs = np;
-		if (jobs[k].ret && !all->err) {
+		not_run += err == -ECANCELED;
+		failed += err && err != -ECANCELED;
+		/* the cause, not a pair cancelled because of it */
+		if (err && (!all->err ||
+			    (all->err == -ECANCELED && err != -ECANCELED))) {
 			char why[sizeof(r->errmsg)];
 
 			memcpy(why, r->errmsg, sizeof(why));
-			all->err = jobs[k].ret;
+			all->err = err;
 			snprintf(all->errmsg, sizeof(all->errmsg),
 				 "pair %u: %.180s", k + 1, why);
 		}
-		if (r->err)
+		if (r->err || k >= started)
 			continue;
 		ik_hist_merge(&all->hist, &r->hist);
 		all->count += r->count;
@@ -1453,10 +1563,14 @@ static int measure_pairs(const struct ik_config *run, unsigned np,
 			all->cpu[s].sys_ns += r->cpu[s].sys_ns;
 		}
 	}
-	if (started < np && !all->err) {
-		all->err = ret;
-		snprintf(all->errmsg, sizeof(all->errmsg),
-			 "could only start %u of %u pairs", started, np);
+	if (all->err) {
+		size_t at = strlen(all->errmsg);
+
+		if (np > 1 && at < sizeof(all->errmsg))
+			snprintf(all->errmsg + at, sizeof(all->errmsg) - at,
+				 "; of %u pairs %u failed, %u not run", np,
+				 failed, not_run);
+		report_failure(run, ops, mode, all->errmsg);
 	}
 	all->is_stream = run->kernel == IK_KERNEL_STREAM;
 	if (!all->stream.latency_valid)

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +26,7 @@
 
 #define POLL_SLICE_MS  50
 #define ABORT_GRACE_NS (2 * IK_NS_PER_SEC)
+#define BLAME_GRACE_NS (300 * 1000000ull) /* see blame() */
 
 static uint64_t tv_ns(struct timeval tv)
 {
@@ -104,20 +104,14 @@ bool ik_crew_aborted(const struct ik_crew *c)
 
 int ik_crew_gate(struct ik_crew *c)
 {
-	struct ik_crew_shared *sh = c->sh;
+	return ik_gate_wait(&c->sh->gate, c->sh->deadline_ns);
+}
 
-	if (atomic_fetch_add(&sh->arrived, 1) + 1 == c->n) {
-		sh->t_open_ns = ik_clock_ns();
-		atomic_store(&sh->open, 1);
-		ik_futex_wake(&sh->open, INT32_MAX, true);
-		return 0;
-	}
-	while (!atomic_load(&sh->open)) {
-		ik_futex_wait(&sh->open, 0, true);
-		if (ik_crew_aborted(c))
-			return -ECANCELED;
-	}
-	return 0;
+/* Everyone stops: loops see the flag, the gate lets its waiters go. */
+static void crew_abort(struct ik_crew *c)
+{
+	atomic_store(&c->sh->abort, 1);
+	ik_gate_break(&c->sh->gate);
 }
 
 void ik_crew_fail(struct ik_crew *c, unsigned i, int err, const char *fmt, ...)
@@ -153,11 +147,16 @@ static void member(struct ik_crew *c, unsigned i)
 	}
 	if (!ret)
 		ret = c->body(c, i);
-	if (ret)
+	if (ret == -ETIMEDOUT && atomic_load(&c->sh->gate.arrived) < c->n)
+		ik_crew_fail(c, i, ret,
+			     "%s %u: the start gate did not open within "
+			     "--timeout %.1f s",
+			     i ? "client" : "server", i, c->timeout_ns / 1e9);
+	if (ret && ret != -ECANCELED)
 		ik_crew_fail(c, i, ret, "%s %u: %s", i ? "client" : "server", i,
 			     strerror(-ret));
 	if (ret) /* the others may wait at the gate for this one */
-		atomic_store(&c->sh->abort, 1);
+		crew_abort(c);
 	m->status = ret;
 	atomic_store(&m->done, 1);
 	if (write(c->sh->donefd, &one, sizeof(one)) < 0)
@@ -179,10 +178,26 @@ static void *member_thread(void *p)
 	return NULL;
 }
 
-/* Everyone done, or a failure (its index), or -1 still running. */
+/*
+ * Errors that follow from another member's end rather than cause it: a
+ * connection reset or closed under us (a dead server shows to its
+ * clients as ECONNRESET or EOF, which ik_recv_all makes EPIPE), a gate
+ * broken by someone else.
+ */
+static bool knock_on(int err)
+{
+	return err == -ECANCELED || err == -ECONNRESET || err == -EPIPE ||
+	       err == -ENOTCONN || err == -ECONNABORTED;
+}
+
+/*
+ * Everyone done, or a failure (its index; one of its own before a
+ * knock-on one), or -1 still running.
+ */
 static int check(struct ik_crew *c, unsigned *ndone)
 {
 	unsigned i, d = 0;
+	int knock = -1;
 
 	for (i = 0; i < c->n; i++) {
 		struct ik_crew_member *m = &c->sh->m[i];
@@ -190,35 +205,77 @@ static int check(struct ik_crew *c, unsigned *ndone)
 		if (!atomic_load(&m->done))
 			continue;
 		d++;
-		if (m->status)
+		if (m->status && !knock_on(m->status))
 			return (int)i;
+		if (m->status && knock < 0)
+			knock = (int)i;
 	}
 	*ndone = d;
-	return -1;
+	return knock;
 }
 
-/* A child that died without saying so (SIGKILL, a crash). */
+/* A child that died without saying so (a signal, a crash): its index. */
 static int reap_dead(struct ik_crew *c, pid_t *pids)
 {
 	unsigned i;
 	int st;
 
 	for (i = 0; i < c->n; i++) {
-		if (pids[i] <= 0 || waitpid(pids[i], &st, WNOHANG) != pids[i])
+		struct ik_crew_member *m = &c->sh->m[i];
+		pid_t pid = pids[i];
+		char who[24];
+
+		if (pid <= 0 || waitpid(pid, &st, WNOHANG) != pid)
 			continue;
 		pids[i] = 0;
-		if (!atomic_load(&c->sh->m[i].done) ||
-		    !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-			ik_crew_fail(c, i, -EIO, "%s %u: died (%s %d)",
-				     i ? "client" : "server", i,
-				     WIFSIGNALED(st) ? "signal" : "exit",
-				     WIFSIGNALED(st) ? WTERMSIG(st)
-						     : WEXITSTATUS(st));
-			atomic_store(&c->sh->m[i].done, 1);
-			return (int)i;
-		}
+		if (atomic_load(&m->done) && WIFEXITED(st) &&
+		    (WEXITSTATUS(st) == 0) == (m->status == 0))
+			continue; /* it ended as it said */
+		if (i)
+			snprintf(who, sizeof(who), "client %u", i);
+		else
+			snprintf(who, sizeof(who), "server");
+		/* dead, so nobody else writes its message now */
+		if (WIFSIGNALED(st))
+			snprintf(m->msg, sizeof(m->msg),
+				 "%s (pid %d) died: killed by signal %d (%s)",
+				 who, (int)pid, WTERMSIG(st),
+				 strsignal(WTERMSIG(st)));
+		else
+			snprintf(m->msg, sizeof(m->msg),
+				 "%s (pid %d) exited with status %d before "
+				 "finishing",
+				 who, (int)pid, WEXITSTATUS(st));
+		m->status = -ECHILD;
+		atomic_store(&m->done, 1);
+		return (int)i;
 	}
 	return -1;
+}
+
+/*
+ * A failure first seen as a knock-on error (a client's reset) usually
+ * has a cause that shows a moment later: the server's death becomes
+ * waitable only after its sockets were closed, and a server thread
+ * records its failure after closing its connections. Wait up to
+ * BLAME_GRACE_NS for such a cause and blame it; else the knock-on.
+ */
+static int blame(struct ik_crew *c, pid_t *pids, int bad)
+{
+	uint64_t until = ik_clock_ns() + BLAME_GRACE_NS;
+	unsigned nd;
+	int d;
+
+	for (;;) {
+		if (c->mode == IK_MODE_PROCESS && (d = reap_dead(c, pids)) >= 0)
+			return d;
+		d = check(c, &nd);
+		if (d >= 0 && !knock_on(c->sh->m[d].status))
+			return d;
+		if (ik_clock_ns() >= until)
+			return bad;
+		poll(NULL, 0, 5); /* a failure path: no hurry */
+	}
 }
 
 int ik_crew_run(struct ik_crew *c)
@@ -226,9 +283,11 @@ int ik_crew_run(struct ik_crew *c)
 	size_t len = sizeof(*c->sh) + c->n * sizeof(c->sh->m[0]);
 	struct crew_thread *th = calloc(c->n, sizeof(*th));
 	pid_t *pids = calloc(c->n, sizeof(*pids));
-	uint64_t t0 = ik_clock_ns(), v;
+	uint64_t v;
 	unsigned i, ndone = 0;
-	int ret = 0, bad = -1;
+	sigset_t block, old;
+	char hint[120];
+	int ret = 0, bad = -1, dead;
 
 	c->stuck = false;
 	c->errmsg[0] = 0;
@@ -243,41 +302,46 @@ int ik_crew_run(struct ik_crew *c)
 		snprintf(c->errmsg, sizeof(c->errmsg), "out of memory");
 		return -ENOMEM;
 	}
+	ik_gate_init(&c->sh->gate, c->n);
+	c->sh->deadline_ns = ik_clock_ns() + c->timeout_ns;
 	c->sh->donefd = eventfd(0, EFD_CLOEXEC);
 	if (c->sh->donefd < 0) {
 		ret = -errno;
-		snprintf(c->errmsg, sizeof(c->errmsg), "eventfd: %s",
-			 strerror(-ret));
+		snprintf(c->errmsg, sizeof(c->errmsg), "eventfd: %s%s",
+			 strerror(-ret),
+			 ik_limit_hint(ret, hint, sizeof(hint)));
 		goto out;
 	}
+	/* Ctrl-C belongs to the controller: member threads block it */
+	ik_stop_signals(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
 	for (i = 0; i < c->n; i++) {
 		if (c->mode == IK_MODE_THREAD) {
 			th[i] = (struct crew_thread){.c = c, .i = i};
-			if (pthread_create(&th[i].th, NULL, member_thread,
-					   &th[i])) {
-				ret = -EAGAIN;
+			ret = -pthread_create(&th[i].th, NULL, member_thread,
+					      &th[i]);
+			if (ret)
 				break;
-			}
 			th[i].started = true;
 			continue;
 		}
-		pids[i] = fork();
+		pids[i] = ik_fork(); /* dies with the controller */
 		if (pids[i] < 0) {
-			ret = -errno;
+			ret = pids[i];
 			pids[i] = 0;
 			break;
 		}
 		if (pids[i] == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			member(c, i);
 			_exit(c->sh->m[i].status ? 1 : 0);
 		}
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
 		snprintf(c->errmsg, sizeof(c->errmsg),
-			 "could only start %u of %u members: %s", i, c->n,
-			 strerror(-ret));
-		atomic_store(&c->sh->abort, 1);
+			 "could only start %u of %u members: %s%s", i, c->n,
+			 strerror(-ret),
+			 ik_limit_hint(ret, hint, sizeof(hint)));
 		goto stop;
 	}
 	for (;;) {
@@ -287,13 +351,21 @@ int ik_crew_run(struct ik_crew *c)
 		    read(c->sh->donefd, &v, sizeof(v)) < 0)
 			break;
 		bad = check(c, &ndone);
-		if (bad < 0 && c->mode == IK_MODE_PROCESS)
-			bad = reap_dead(c, pids);
+		if (c->mode == IK_MODE_PROCESS &&
+		    (dead = reap_dead(c, pids)) >= 0)
+			bad = dead; /* a death before what it caused */
+		if (bad >= 0 && knock_on(c->sh->m[bad].status))
+			bad = blame(c, pids, bad);
 		if (bad >= 0) {
 			ret = c->sh->m[bad].status ? c->sh->m[bad].status
 						   : -EIO;
-			snprintf(c->errmsg, sizeof(c->errmsg), "%s",
-				 c->sh->m[bad].msg);
+			if (c->sh->m[bad].msg[0])
+				snprintf(c->errmsg, sizeof(c->errmsg), "%s",
+					 c->sh->m[bad].msg);
+			else /* cancelled, and its cause never showed */
+				snprintf(c->errmsg, sizeof(c->errmsg),
+					 "%s %d: %s", bad ? "client" : "server",
+					 bad, strerror(-ret));
 			break;
 		}
 		if (ndone == c->n)
@@ -303,7 +375,7 @@ int ik_crew_run(struct ik_crew *c)
 			snprintf(c->errmsg, sizeof(c->errmsg), "interrupted");
 			break;
 		}
-		if (ik_clock_ns() - t0 > c->timeout_ns) {
+		if (ik_clock_ns() >= c->sh->deadline_ns) {
 			ret = -ETIMEDOUT;
 			snprintf(c->errmsg, sizeof(c->errmsg),
 				 "no end after --timeout %.1f s (%u of %u "
@@ -314,8 +386,7 @@ int ik_crew_run(struct ik_crew *c)
 	}
 stop:
 	if (ret) {
-		atomic_store(&c->sh->abort, 1);
-		ik_futex_wake(&c->sh->open, INT32_MAX, true);
+		crew_abort(c);
 		if (c->unblock)
 			c->unblock(c);
 	}
@@ -337,7 +408,7 @@ stop:
 				waitpid(pids[i], NULL, 0);
 	}
 	if (!ret && ndone == c->n)
-		c->t_open_ns = c->sh->t_open_ns;
+		c->t_open_ns = c->sh->gate.t_open_ns;
 	for (i = 0; i < c->n; i++)
 		c->cpu[i] = c->sh->m[i].cpu;
 out:

@@ -360,21 +360,58 @@ int ik_peers_run(struct ik_peers *g);
 void ik_peers_cpu_restart(struct ik_peers *g, enum ik_side s);
 
 /*
- * A start gate for several pairs (--pairs): every peer of every pair
- * waits until all parties arrived. Shared memory and a shared futex, so
- * threads and processes alike. A pair that fails breaks it, so the rest
- * give up at once instead of waiting for their timeout.
+ * A start gate (kernels/member.c): every party waits until all arrived.
+ * Shared memory and a shared futex, so threads and processes alike; the
+ * two peers of a pair, all peers of --pairs, and a crew each meet at
+ * one. A party that fails breaks it, so the rest give up at once
+ * instead of waiting for their timeout; a party still waiting at its
+ * deadline breaks it too. Embedded in shared memory: ik_gate_init;
+ * alone (--pairs): ik_gate_new / ik_gate_free.
  */
 struct ik_gate {
 	alignas(IK_CACHELINE) _Atomic uint32_t arrived;
-	_Atomic uint32_t open;
-	_Atomic uint32_t broken;
+	_Atomic uint32_t open;	 /* futex word: 0 shut, 1 open, 2 broken */
+	_Atomic uint32_t broken; /* ik_gate_break was called, before or after */
 	uint32_t parties;
+	uint64_t t_open_ns; /* ik_clock_ns when the last party arrived */
 };
+void ik_gate_init(struct ik_gate *gt, unsigned parties);
 struct ik_gate *ik_gate_new(unsigned parties);
 void ik_gate_free(struct ik_gate *gt);
-int ik_gate_wait(struct ik_gate *gt, struct ik_channel *ch);
+/* 0 once all parties arrived; -ECANCELED when the gate was broken;
+ * -ETIMEDOUT at deadline_ns (ik_clock_ns), breaking it. */
+int ik_gate_wait(struct ik_gate *gt, uint64_t deadline_ns);
 void ik_gate_break(struct ik_gate *gt);
+bool ik_gate_broken(const struct ik_gate *gt);
+
+/*
+ * Forked members (kernels/member.c). ik_fork is fork() for every child
+ * of a run: in the child it calls ik_child_bind(parent) and _exits with
+ * IK_CHILD_ORPHANED when that fails. Returns the pid, 0 in the child,
+ * or -errno. ik_child_bind: SIGKILL when the parent dies
+ * (PR_SET_PDEATHSIG), then -ESRCH if parent is no longer our parent (it
+ * died before the prctl); else the signals that end a run get their
+ * default action back (unless ignored), unblocked. 0 or -errno.
+ */
+#define IK_CHILD_ORPHANED 125
+pid_t ik_fork(void);
+int ik_child_bind(pid_t parent);
+
+/* The signals that end a run (SIGINT, SIGTERM, SIGHUP): the controller
+ * takes them; member threads block them, member processes die of them. */
+void ik_stop_signals(sigset_t *set);
+
+/*
+ * What ran out, for a message after strerror(-err): " (open files:
+ * ulimit -n is 24)" for EMFILE, the process and thread limits (ulimit
+ * -u, the pids cgroup) for EAGAIN from fork or pthread_create, "" for
+ * anything else. Returns buf.
+ */
+const char *ik_limit_hint(int err, char *buf, size_t len);
+
+/* The most processes and threads we may have (RLIMIT_NPROC unless
+ * root, the pids cgroup's pids.max), with *what naming it; -1: none. */
+long ik_task_limit(const char **what);
 
 /* A thread's CPU use from a mark: ik_cpu_mark, then ik_cpu_since. */
 struct ik_cpu_mark {
@@ -390,11 +427,14 @@ void ik_cpu_since(const struct ik_cpu_mark *m, struct ik_cpu_usage *u);
  * forked processes, watched by the caller's thread. A kernel fills the
  * first block and calls ik_crew_run; each member is pinned (the server
  * to cpus[0], clients round cpus[1..]) and runs body(i), which calls
- * ik_crew_gate once set up. On a failure, timeout or interrupt the
- * controller sets the abort flag, calls unblock (thread mode: make
- * blocked members return, e.g. shut sockets down), SIGKILLs children,
- * and reaps everyone. A member reports its CPU with ik_crew_add_cpu
- * (a server adds each of its threads').
+ * ik_crew_gate once set up (0, or -ECANCELED / -ETIMEDOUT: return it).
+ * A member that fails breaks the gate, so nobody waits for it. On a
+ * failure, timeout or interrupt the controller sets the abort flag,
+ * calls unblock (thread mode: make blocked members return, e.g. shut
+ * sockets down), SIGKILLs children, and reaps everyone; a member that
+ * died is blamed before the resets and EOFs its death caused. A member
+ * reports its CPU with ik_crew_add_cpu (a server adds each of its
+ * threads').
  */
 struct ik_crew_member {
 	alignas(IK_CACHELINE) int status; /* 0 or -errno */
@@ -403,11 +443,10 @@ struct ik_crew_member {
 	char msg[200];
 };
 struct ik_crew_shared {
-	alignas(IK_CACHELINE) _Atomic uint32_t arrived;
-	_Atomic uint32_t open; /* futex word: 1 once all arrived */
+	struct ik_gate gate;
 	_Atomic int abort;
-	int donefd; /* eventfd: each member adds 1 when it ends */
-	uint64_t t_open_ns;
+	int donefd;	      /* eventfd: each member adds 1 when it ends */
+	uint64_t deadline_ns; /* --timeout from the start: gate waits end */
 	struct ik_crew_member m[];
 };
 struct ik_crew {

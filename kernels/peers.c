@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -35,10 +34,10 @@ struct ik_peer_side {
 };
 
 struct ik_peer_ctl {
-	alignas(IK_CACHELINE) _Atomic uint32_t arrived;
-	_Atomic uint32_t open; /* futex word: 1 once both arrived */
+	struct ik_gate gate; /* both peers of this pair, when alone */
 	struct ik_peer_side side[2];
-	int donefd; /* eventfd: each peer adds 1 when it ends */
+	int donefd;	      /* eventfd: each peer adds 1 when it ends */
+	uint64_t deadline_ns; /* --timeout from the start, for the gate too */
 };
 
 struct thread_arg {
@@ -64,68 +63,10 @@ static void side_fail(struct ik_peer_side *me, int err, const char *what)
 			 strerror(-err));
 }
 
-/* Both peers meet here before the clock starts; the last one opens. */
-static int gate(struct ik_peers *g)
+/* The gate this pair's peers meet at: the pairs' shared one, or theirs. */
+static struct ik_gate *gate_of(struct ik_peers *g)
 {
-	struct ik_peer_ctl *c = g->ctl;
-	bool shared = g->mode == IK_MODE_PROCESS;
-
-	if (g->outer)
-		return ik_gate_wait(g->outer, g->ch);
-	if (atomic_fetch_add(&c->arrived, 1) + 1 == 2) {
-		atomic_store(&c->open, 1);
-		ik_futex_wake(&c->open, 2, shared);
-		return 0;
-	}
-	while (!atomic_load(&c->open)) {
-		int ret = ik_futex_wait(&c->open, 0, shared);
-
-		if (ik_channel_aborted(g->ch))
-			return -ECANCELED;
-		if (ret && ret != -EINTR)
-			return ret;
-	}
-	return 0;
-}
-
-struct ik_gate *ik_gate_new(unsigned parties)
-{
-	struct ik_gate *gt = ik_shm_alloc(sizeof(*gt));
-
-	if (gt)
-		gt->parties = parties;
-	return gt;
-}
-
-void ik_gate_free(struct ik_gate *gt)
-{
-	ik_shm_free(gt, sizeof(*gt));
-}
-
-/* Always a shared futex: the parties may be threads or processes. */
-int ik_gate_wait(struct ik_gate *gt, struct ik_channel *ch)
-{
-	if (atomic_fetch_add(&gt->arrived, 1) + 1 == gt->parties) {
-		atomic_store(&gt->open, 1);
-		ik_futex_wake(&gt->open, INT32_MAX, true);
-		return 0;
-	}
-	while (!atomic_load(&gt->open)) {
-		int ret = ik_futex_wait(&gt->open, 0, true);
-
-		if (atomic_load(&gt->broken) || ik_channel_aborted(ch))
-			return -ECANCELED;
-		if (ret && ret != -EINTR)
-			return ret;
-	}
-	return 0;
-}
-
-void ik_gate_break(struct ik_gate *gt)
-{
-	atomic_store(&gt->broken, 1);
-	atomic_store(&gt->open, 1);
-	ik_futex_wake(&gt->open, INT32_MAX, true);
+	return g->outer ? g->outer : &g->ctl->gate;
 }
 
 void ik_peers_cpu_restart(struct ik_peers *g, enum ik_side s)
@@ -159,8 +100,10 @@ static void peer_main(struct ik_peers *g, enum ik_side s)
 		side_fail(me, ret, "open_side");
 	if (!ret && g->prepare && (ret = g->prepare(g, s)))
 		side_fail(me, ret, "prepare");
-	if (!ret)
-		ret = gate(g);
+	if (!ret && (ret = ik_gate_wait(gate_of(g), g->ctl->deadline_ns)) &&
+	    ret != -ECANCELED)
+		side_fail(me, ret,
+			  s ? "peer B: start gate" : "peer A: start gate");
 	ik_peers_cpu_restart(g, s);
 	if (!ret && (ret = g->body(g, s)))
 		side_fail(me, ret, s ? "peer B" : "peer A");
@@ -173,8 +116,12 @@ static void peer_main(struct ik_peers *g, enum ik_side s)
 	me->cpu.vol_cs = r1.ru_nvcsw - me->r0.ru_nvcsw;
 	me->cpu.invol_cs = r1.ru_nivcsw - me->r0.ru_nivcsw;
 	me->status = ret;
-	if (ret)
+	if (ret) {
 		ik_channel_abort(g->ch);
+		/* before the gate, the others must not wait for us; after
+		 * it, breaking the open gate changes nothing */
+		ik_gate_break(gate_of(g));
+	}
 	atomic_store(&me->done, 1);
 	if (write(g->ctl->donefd, &one, sizeof(one)) < 0)
 		ik_channel_abort(g->ch); /* the controller times out */
@@ -214,9 +161,7 @@ static int start_threads(struct run *r)
 	int s, ret = 0;
 
 	/* Ctrl-C belongs to the controller; peers only take SIGUSR1 */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
+	ik_stop_signals(&block);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	for (s = 0; s < 2 && !ret; s++) {
 		r->ta[s] = (struct thread_arg){r->g, (enum ik_side)s};
@@ -229,21 +174,14 @@ static int start_threads(struct run *r)
 
 static int start_processes(struct run *r)
 {
-	pid_t parent = getpid();
 	int s;
 
 	for (s = 0; s < 2; s++) {
-		pid_t pid = fork();
+		pid_t pid = ik_fork(); /* dies with the controller */
 
 		if (pid < 0)
-			return -errno;
+			return pid;
 		if (pid == 0) {
-			/* die with the controller, whatever kills it */
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (getppid() != parent)
-				_exit(1);
-			signal(SIGINT, SIG_DFL);
-			signal(SIGTERM, SIG_DFL);
 			peer_main(r->g, (enum ik_side)s);
 			_exit(r->g->ctl->side[s].status ? 1 : 0);
 		}
@@ -308,11 +246,29 @@ static int first_failure(struct run *r)
 	return 0;
 }
 
+/*
+ * Both peers ended without a failure of their own: if the gate was
+ * broken under them (another pair failed first), this pair never ran.
+ */
+static int never_ran(struct ik_peers *g)
+{
+	int s;
+
+	for (s = 0; s < 2; s++)
+		if (g->ctl->side[s].status == -ECANCELED) {
+			snprintf(g->errmsg, sizeof(g->errmsg), "not run: %s",
+				 g->outer ? "another pair failed to start"
+					  : "cancelled at the start gate");
+			return -ECANCELED;
+		}
+	return 0;
+}
+
 /* Wait for both peers, a failure, the deadline or an interrupt. */
 static int watch(struct run *r)
 {
 	struct ik_peers *g = r->g;
-	uint64_t deadline = ik_clock_ns() + g->timeout_ns;
+	uint64_t deadline = g->ctl->deadline_ns;
 	int ret;
 
 	for (;;) {
@@ -325,7 +281,7 @@ static int watch(struct run *r)
 		if ((ret = first_failure(r)))
 			return ret;
 		if (both_done(g->ctl))
-			return 0;
+			return never_ran(g);
 		if (g->interrupted && *g->interrupted) {
 			snprintf(g->errmsg, sizeof(g->errmsg),
 				 "interrupted by a signal");
@@ -354,6 +310,7 @@ static void stop_all(struct run *r)
 	int s;
 
 	ik_channel_abort(g->ch);
+	ik_gate_break(gate_of(g)); /* whoever waits there leaves now */
 	if (g->mode == IK_MODE_PROCESS) {
 		for (s = 0; s < 2; s++)
 			if (r->pid[s] > 0 && !reap(r, s, false))
@@ -396,6 +353,7 @@ static void finish(struct run *r)
 int ik_peers_run(struct ik_peers *g)
 {
 	struct run r = {.g = g, .pidfd = {-1, -1}};
+	char hint[120];
 	int ret;
 
 	g->errmsg[0] = 0;
@@ -403,28 +361,31 @@ int ik_peers_run(struct ik_peers *g)
 	g->ctl = ik_shm_alloc(sizeof(*g->ctl));
 	if (!g->ctl) {
 		snprintf(g->errmsg, sizeof(g->errmsg), "out of memory");
+		if (g->outer)
+			ik_gate_break(g->outer);
 		return -ENOMEM;
 	}
+	ik_gate_init(&g->ctl->gate, 2);
+	g->ctl->deadline_ns = ik_clock_ns() + g->timeout_ns;
 	g->ctl->donefd = eventfd(0, EFD_CLOEXEC);
 	if (g->ctl->donefd < 0) {
 		ret = -errno;
-		snprintf(g->errmsg, sizeof(g->errmsg), "eventfd: %s",
-			 strerror(errno));
+		snprintf(g->errmsg, sizeof(g->errmsg), "eventfd: %s%s",
+			 strerror(-ret),
+			 ik_limit_hint(ret, hint, sizeof(hint)));
 		goto out;
 	}
 	install_handlers();
 	ret = g->mode == IK_MODE_PROCESS ? start_processes(&r)
 					 : start_threads(&r);
 	if (ret)
-		snprintf(g->errmsg, sizeof(g->errmsg), "starting peers: %s",
-			 strerror(-ret));
+		snprintf(g->errmsg, sizeof(g->errmsg), "starting peers: %s%s",
+			 strerror(-ret),
+			 ik_limit_hint(ret, hint, sizeof(hint)));
 	else
 		ret = watch(&r);
-	if (ret) {
-		if (g->outer) /* the other pairs must not wait for us */
-			ik_gate_break(g->outer);
+	if (ret) /* breaks the gate: the other pairs must not wait for us */
 		stop_all(&r);
-	}
 	finish(&r);
 	if (!ret && g->mode == IK_MODE_PROCESS &&
 	    (ret = first_failure(&r)) == 0) {
@@ -438,6 +399,8 @@ int ik_peers_run(struct ik_peers *g)
 			}
 	}
 out:
+	if (ret && g->outer) /* the other pairs must not wait for us */
+		ik_gate_break(g->outer);
 	if (!g->stuck) { /* else a live thread may still use both */
 		if (g->ctl->donefd >= 0)
 			close(g->ctl->donefd);

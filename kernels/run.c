@@ -110,8 +110,12 @@ int ik_kernel_run(const struct ik_config *cfg,
 	*stuck = false;
 	ret = ik_channel_init(&ch, ops, &p);
 	if (ret) {
-		snprintf(res->errmsg, sizeof(res->errmsg), "%s setup: %s%s%s",
-			 ops->name, strerror(-ret), ops->setup_hint ? ": " : "",
+		char limit[120];
+
+		snprintf(res->errmsg, sizeof(res->errmsg), "%s setup: %s%s%s%s",
+			 ops->name, strerror(-ret),
+			 ik_limit_hint(ret, limit, sizeof(limit)),
+			 ops->setup_hint ? ": " : "",
 			 ops->setup_hint ? ops->setup_hint : "");
 		return ret;
 	}

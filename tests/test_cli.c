@@ -993,6 +993,12 @@ Test(crew, a_dying_server_or_client_ends_the_run_with_exit_3, .timeout = 120)
 				cr_expect_eq(o.code, 3, "%s %s %d: exit %d: %s",
 					     faults[f], servers[s], m, o.code,
 					     o.err);
+				/* the death, not the resets it caused */
+				cr_expect(
+					!m || strstr(o.err, f ? "client 1 (pid "
+							      : "server (pid "),
+					"%s %s: %s", faults[f], servers[s],
+					o.err);
 				expect_no_leftover_children();
 				free(o.stdout_text);
 			}
@@ -1577,4 +1583,119 @@ Test(inputs, a_cpu_listed_twice_is_refused_where_pairs_need_two)
 	    "0-3,2");
 	/* --pin 0,0 stays: one CPU for both peers is the scheduler path
 	 * (both_peers_on_one_cpu_still_complete) */
+}
+
+/* stderr without the machine's warnings (VM, load): what the run said */
+static int error_lines(const char *s)
+{
+	int n = 0;
+
+	for (const char *l = s; *l; l = strchr(l, '\n') + 1) {
+		n += strncmp(l, "ipckern: warning:", 17) != 0;
+		if (!strchr(l, '\n'))
+			break;
+	}
+	return n;
+}
+
+/* Every row of a --pairs run failed; count those that say "not run". */
+static unsigned expect_all_failed(const char *json, unsigned rows)
+{
+	json_error_t je;
+	json_t *root = json_loads(json, 0, &je), *res, *r;
+	unsigned not_run = 0;
+	size_t i;
+
+	cr_assert_not_null(root, "%s", je.text);
+	res = json_object_get(root, "results");
+	cr_expect_eq(json_array_size(res), rows);
+	json_array_foreach(res, i, r)
+	{
+		const char *err =
+			json_string_value(json_object_get(r, "error"));
+
+		cr_expect_str_eq(
+			json_string_value(json_object_get(r, "status")),
+			"error", "row %zu", i);
+		cr_assert_not_null(err, "row %zu has no error", i);
+		cr_expect(!strstr(err, "timed out"), "row %zu: %s", i, err);
+		not_run += !strncmp(err, "not run: ", 9);
+	}
+	json_decref(root);
+	return not_run;
+}
+
+Test(pairs, pairs_that_never_ran_say_so_and_nobody_waits_for_the_timeout,
+     .timeout = 60)
+{
+	static const char *const modes[] = {"thread", "process"};
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	for (int m = 0; m < 2; m++) {
+		/* some pairs' pipes do not fit in 24 fds: the rest must not
+		 * wait out the (long) timeout at the start gate */
+		struct out o = run_nofile(
+			24, (const char *const[]){"--method", "pipe", "--pairs",
+						  "8", "--mode", modes[m],
+						  "--timeout", "600",
+						  "--format", "json", NULL});
+
+		cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
+		cr_expect_eq(error_lines(o.err), 1, "%s", o.err);
+		cr_expect(
+			strstr(o.err, "Too many open files") &&
+				strstr(o.err, "(open files: ulimit -n is 24)"),
+			"%s", o.err);
+		cr_expect_gt(expect_all_failed(o.stdout_text, 9), 0,
+			     "no pair said it did not run");
+		expect_no_leftover_children();
+		free(o.stdout_text);
+	}
+}
+
+Test(pairs, pairs_whose_threads_cannot_start_fail_without_a_crash,
+     .timeout = 60)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	cr_skip_test("a sanitizer's shadow memory needs the address space "
+		     "this test takes away");
+#else
+	static const char *const modes[] = {"thread", "process"};
+	struct rlimit as, stack;
+
+	/* as ulimit -u would for a user (root is exempt from it): 2 GiB
+	 * thread stacks in a 3 GiB address space, so only the first
+	 * thread or two can start */
+	getrlimit(RLIMIT_AS, &as);
+	getrlimit(RLIMIT_STACK, &stack);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	for (int m = 0; m < 2; m++) {
+		struct out o;
+
+		setrlimit(RLIMIT_STACK,
+			  &(struct rlimit){2ull << 30, stack.rlim_max});
+		setrlimit(RLIMIT_AS, &(struct rlimit){3ull << 30, as.rlim_max});
+		o = run((const char *const[]){"--method", "pipe", "--pairs",
+					      "4", "--mode", modes[m],
+					      "--format", "json", NULL});
+		setrlimit(RLIMIT_AS, &as);
+		setrlimit(RLIMIT_STACK, &stack);
+		cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
+		cr_expect_eq(error_lines(o.err), 1, "%s", o.err);
+		cr_expect(strstr(o.err, "Resource temporarily unavailable"),
+			  "%s", o.err);
+		expect_all_failed(o.stdout_text, 5);
+		expect_no_leftover_children();
+		free(o.stdout_text);
+	}
+#endif
+}
+
+Test(crew, tcp_connect_refuses_more_clients_than_the_listen_queue_holds)
+{
+	BAD("--clients 200: over tcp, more connects than the listen queue "
+	    "holds (--backlog 128)",
+	    "--kernel", "connect", "--method", "tcp", "--clients", "200");
+	BAD("use --backlog 300, or at most 200 clients", "--kernel", "connect",
+	    "--method", "uds,tcp", "--clients", "300", "--backlog", "200");
 }
