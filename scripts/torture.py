@@ -156,7 +156,10 @@ C = Case
 #                  `nobody CMD & s=$!` gives CMD's own pid
 Q = "--method pipe --iters 300 --warmup 10"  # a quick run
 LONG = "--method pipe --duration 20 --timeout 60"  # long, if it measures
-STRANGER = "nobody $PY $TP stranger"
+# a stranger in the background, $s, watching before the run starts
+STRANGER = ("nobody $PY $TP stranger {mode} $R/stranger.log & s=$!; "
+            "for i in $(seq 500); do grep -q ^ready $R/stranger.log && break; "
+            "sleep 0.01; done; ")
 
 # Each output option, with what it needs to be accepted.
 OUTPUTS = {
@@ -391,9 +394,9 @@ def stranger_cases():
         for mode in ("idle", "junk"):
             cases.append(C(
                 f"strangers/{name}/{mode}",
-                f'{STRANGER} {mode} $R/stranger.log & s=$!; sleep 0.05; '
-                f'"$IK" {args} --timeout 5 --format json --output r.json; '
-                + tail, deadline=12, creates=("r.json",),
+                STRANGER.format(mode=mode) +
+                f'"$IK" {args} --timeout 3 --format json --output r.json; '
+                + tail, deadline=10, creates=("r.json",),
                 check=answered + (no_reply if mode == "junk" else "")))
     # ping-pong and stream over tcp: connect() is held 300 ms (strace) so
     # the stranger can reach the listener before our own client does
@@ -407,9 +410,9 @@ def stranger_cases():
         for mode in ("idle", "junk"):
             cases.append(C(
                 f"strangers/{kern}-tcp-accept-window/{mode}",
-                f'{STRANGER} {mode} $R/stranger.log & s=$!; sleep 0.05; '
-                f'{delay} "$IK" {args} --timeout 5 --format json '
-                f'--output r.json; ' + tail, deadline=12, creates=("r.json",),
+                STRANGER.format(mode=mode) +
+                f'{delay} "$IK" {args} --timeout 3 --format json '
+                f'--output r.json; ' + tail, deadline=10, creates=("r.json",),
                 check=answered + "$T report-ok r.json"))
     # predictable names taken by another user before the run
     cases += [
@@ -611,11 +614,13 @@ def h_stranger(argv):
     """As nobody: connect to every listener that shows up, idle or junk."""
     mode, logpath = argv[0], argv[1]
     log = open(logpath, "a", buffering=1)
+    log.write("ready\n")
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     tries, conns, end = {}, [], time.time() + 30
-    junk = b"GET / HTTP/1.0\r\n\r\n" + bytes(range(256)) * 4
-    last = 0.0
+    # 16 bytes, the size of a connect request: a reply means the run
+    # took the junk for one of its own
+    junk = b"GET / HTTP/1.0\r\n"
     while not stop and time.time() < end:
         try:
             eps = listeners()
@@ -634,29 +639,29 @@ def h_stranger(argv):
                     s.settimeout(0.5)
                     s.connect("\0" + ep[1][1:])
                 s.setblocking(False)
-                conns.append(s)
+                conns.append([s, 0.0])
                 log.write(f"connect {ep[0]} {ep[1]}\n")
             except OSError as e:
-                log.write(f"refused {ep[0]} {ep[1]}: {e.strerror}\n")
-        for s in list(conns):
+                log.write(f"refused {ep[0]} {ep[1]}: {e}\n")
+        for c in list(conns):
+            s = c[0]
             try:
-                if mode == "junk" and time.time() - last > 0.02:
+                if mode == "junk" and time.time() - c[1] > 0.2:
+                    c[1] = time.time()
                     s.send(junk)
                 d = s.recv(65536)
                 if d:
                     log.write(f"recv {len(d)} bytes {d[:24]!r}\n")
                 else:
                     log.write("closed by the run\n")
-                    conns.remove(s)
+                    conns.remove(c)
                     s.close()
             except BlockingIOError:
                 pass
             except OSError as e:
-                log.write(f"dropped: {e.strerror}\n")
-                conns.remove(s)
+                log.write(f"dropped: {e}\n")
+                conns.remove(c)
                 s.close()
-        if mode == "junk" and time.time() - last > 0.02:
-            last = time.time()
         time.sleep(0.002)
     log.write(f"stranger done, {len(conns)} connections open\n")
 
