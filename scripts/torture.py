@@ -898,6 +898,18 @@ class Suite:
         self.hostns = os.readlink("/proc/self/ns/mnt")
         self.lock = threading.Lock()
         self.n = 0
+        self.live = {}  # tag -> the wrapper's pid (its process group)
+
+    def stop(self):
+        """Kill every running case: the torture itself was interrupted."""
+        with self.lock:
+            live = dict(self.live)
+        for tag, pid in live.items():
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            kill_tagged(tag)
 
     def env(self, case, d, r, tag):
         env = dict(os.environ)
@@ -944,6 +956,8 @@ class Suite:
                 ["unshare", "-m", "-i", "-n", "--propagation", "private",
                  "--", "bash", "-c", WRAP], env=env, stdin=subprocess.DEVNULL,
                 stdout=werr, stderr=werr, start_new_session=True)
+            with self.lock:
+                self.live[tag] = p.pid
             try:
                 p.wait(timeout=case.deadline + 15)
                 hung = False
@@ -955,6 +969,8 @@ class Suite:
                     pass
                 kill_tagged(tag)
                 p.wait()
+            with self.lock:
+                del self.live[tag]
         problems = self.judge(case, r, d, tag, hung, time.time() - started)
         took = self.elapsed(r)
         if not self.args.keep and not problems:
@@ -1187,11 +1203,22 @@ def main():
     first = [c for c in cases if c.calib]
     rest = [c for c in cases if not c.calib]
     rest.sort(key=lambda c: -c.deadline)  # long ones first: better packing
-    with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
+    # interrupted (Ctrl-C, or CI's SIGTERM): kill the running cases, keep
+    # their dirs, exit at once
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    ex = concurrent.futures.ThreadPoolExecutor(args.jobs)
+    try:
         for c, probs in ex.map(one, first):
             report(c, probs)
         for c, probs in ex.map(one, rest):
             report(c, probs)
+    except KeyboardInterrupt:
+        ex.shutdown(wait=False, cancel_futures=True)
+        suite.stop()
+        print(f"torture: interrupted; case dirs in {root}/cases",
+              file=sys.stderr, flush=True)
+        os._exit(130)
+    ex.shutdown()
     if not args.keep and not failed:
         shutil.rmtree(root, ignore_errors=True)
     elif failed:
