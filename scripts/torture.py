@@ -211,6 +211,8 @@ SIGNAL_KERNELS = {
 _HELD = "rename,renameat,renameat2,linkat"
 HOLD_OUTPUT = (f"strace -qq --seccomp-bpf -o /dev/null -e trace={_HELD} "
                f"-e inject={_HELD}:delay_enter=300000")
+# an output-phase case that never saw the output tested nothing
+SENT = '[ -e $R/sent ] || echo "no new file beside the report: not signalled"'
 # after any signal a report on disk is whole, and raw lines are numbers
 SIGNAL_CHECK = ('[ ! -e out.json ] || $T json-ok out.json; '
                 '[ ! -e raw.txt ] || $T raw-ok raw.txt')
@@ -577,20 +579,21 @@ def signal_cases(rng):
             cases.append(C(
                 f"signals/{kern}/at-output-{sig.lower()}",
                 f'set -m; {HOLD_OUTPUT} "$IK" {args} & p=$!; '
-                f'$T wait-file . 15 && kill -{sig} $(pgrep -o -P $p); wait $p',
+                f'$T wait-file . 18 && kill -{sig} $(pgrep -o -P $p) && '
+                'echo sent >$R/sent; wait $p',
                 rc=(0, 3, 128 + SIGNUMS[sig]), kernel=kern, sig=sig,
-                creates=("out.json", "raw.txt"), check=SIGNAL_CHECK,
-                deadline=20))
+                creates=("out.json", "raw.txt"),
+                check=SIGNAL_CHECK + "; " + SENT, deadline=20))
     # and a raw file of 200,000 lines, a long output phase (the issue's
     # SIGHUP left a 26 MB temp file), signalled while it is written
     for sig in SIGNUMS:
         cases.append(C(
             f"signals/raw-200k/at-output-{sig.lower()}",
             'set -m; "$IK" --method pipe --iters 200000 --warmup 100 '
-            '--raw raw.txt & p=$!; $T wait-file . 20 && '
-            f'kill -{sig} $p; wait $p', rc=(0, 3, 128 + SIGNUMS[sig]),
-            creates=("raw.txt",), check=SIGNAL_CHECK, deadline=25,
-            sig=sig))
+            '--raw raw.txt & p=$!; $T wait-file . 23 && '
+            f'kill -{sig} $p && echo sent >$R/sent; wait $p',
+            rc=(0, 3, 128 + SIGNUMS[sig]), creates=("raw.txt",),
+            check=SIGNAL_CHECK + "; " + SENT, deadline=25, sig=sig))
     return cases
 
 
