@@ -332,6 +332,11 @@ def output_cases():
     return cases
 
 
+SERVER_NAMED = ('cat $R/out $R/err | grep -qi "server.*\\(died\\|signal\\|killed\\)"'
+                ' || echo "the dead server is not named: $(grep -h FAILED '
+                '$R/out $R/err | head -1)"')
+
+
 def children_cases(rng):
     cases = []
     # the issue's repro: a crew of client processes, the parent killed
@@ -349,6 +354,18 @@ def children_cases(rng):
           'set -m; "$IK" --kernel echo --method uds --mode process '
           '--clients 30 --duration 2 & p=$!; sleep 0.3; kill -9 $p; wait $p',
           rc=(137,)),
+        # a server that dies is named as such, not as a client's
+        # "Connection reset by peer"; the clients go with it
+        C("children/echo-server-killed",
+          'set -m; "$IK" --kernel echo --method tcp --mode process '
+          '--clients 3 --duration 2 --timeout 10 & p=$!; sleep 0.2; '
+          '$T kill-server 9; wait $p', rc=(3,), check=SERVER_NAMED,
+          deadline=12),
+        C("children/connect-server-killed",
+          'set -m; "$IK" --kernel connect --method uds --mode process '
+          '--clients 3 --duration 2 --timeout 10 & p=$!; sleep 0.2; '
+          '$T kill-server 9; wait $p', rc=(3,), check=SERVER_NAMED,
+          deadline=12),
         # a peer that dies or stalls: the run fails and cleans up
         C("children/fault-kill-b", 'IPCKERN_FAULT=kill-b "$IK" --method pipe '
           '--mode process --iters 2000', rc=(3,), err="died"),
@@ -693,6 +710,43 @@ def h_stranger(argv):
     log.write(f"stranger done, {len(conns)} connections open\n")
 
 
+def h_kill_server(argv):
+    """Send signal argv[0] to the forked server (member 0 of a crew: the
+    first child forked of the case's processes holding a listening
+    socket; the clients inherit it too), once it is up (10 s at most)."""
+    me, tag, end = os.getpid(), os.environ[TAG_VAR], time.time() + 10
+    while time.time() < end:
+        listening = set()
+        with open("/proc/net/tcp") as f:
+            listening |= {x.split()[9] for x in f.readlines()[1:]
+                          if x.split()[3] == "0A"}
+        with open("/proc/net/unix") as f:
+            listening |= {x.split()[6] for x in f.readlines()[1:]
+                          if x.split()[3] == "00010000"}
+        holders = {}  # pid -> (ppid, start time)
+        for pid in tagged(tag):
+            try:
+                links = [os.readlink(f"/proc/{pid}/fd/{fd}")
+                         for fd in os.listdir(f"/proc/{pid}/fd")]
+                with open(f"/proc/{pid}/stat") as f:
+                    st = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if pid != me and any(x[8:-1] in listening for x in links
+                                 if x.startswith("socket:[")):
+                holders[pid] = (int(st[1]), int(st[19]))
+        kids = [(t, pid) for pid, (ppid, t) in holders.items()
+                if ppid in holders]
+        if kids:
+            pid = min(kids)[1]
+            os.kill(pid, int(argv[0]))
+            print(f"killed the server, pid {pid}")
+            return 0
+        time.sleep(0.005)
+    print("no forked server found", file=sys.stderr)
+    return 1
+
+
 def h_squat(argv):
     """Bind the abstract names a run of pid argv[0] would pick, and wait."""
     held = []
@@ -820,7 +874,7 @@ def h_big_index(argv):
 
 HELPERS = {
     "closed-stdout": h_closed_stdout, "stranger": h_stranger,
-    "squat": h_squat, "wait-file": h_wait_file, "json-ok": h_json_ok,
+    "squat": h_squat, "kill-server": h_kill_server, "wait-file": h_wait_file, "json-ok": h_json_ok,
     "raw-ok": h_raw_ok, "report-ok": h_report_ok, "mutate": h_mutate,
     "deep-xml": h_deep_xml, "deep-json": h_deep_json,
     "big-index": h_big_index,
@@ -990,7 +1044,7 @@ class Suite:
         err = read(r + "/err")
         # the last line that is not a warning about this noisy machine
         lines = [x for x in err.strip().splitlines()
-                 if not x.startswith("ipckern: warning")]
+                 if not x.startswith(("ipckern: warning", "[", "bash: line"))]
         last = (lines or ["(nothing on stderr)"])[-1][:160]
         if not lines and read(r + "/out").strip():
             last += "; stdout: " + read(r + "/out").strip().splitlines()[-1][:120]
