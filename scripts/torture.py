@@ -206,11 +206,23 @@ SIGNAL_KERNELS = {
     "matrix": "--matrix --method pipe --mode process --iters 2000 "
               "--warmup 100 --format json --output $D/out.json",
 }
-# the main thread's renames (and linkat, for O_TMPFILE) held 300 ms; no
-# -f, which costs a second of CPU here and would trace the peers too
-_HELD = "rename,renameat,renameat2,linkat"
-HOLD_OUTPUT = (f"strace -qq --seccomp-bpf -o /dev/null -e trace={_HELD} "
+# The main thread's fsyncs and renames (and linkat, for O_TMPFILE) held
+# 300 ms each, so the output phase is long enough to hit: a signal that
+# arrives in the held fsync is delivered before the rename. No -f: it
+# costs a second of CPU here and would trace the peers too.
+_HELD = "fsync,fdatasync,rename,renameat,renameat2,linkat"
+HOLD_OUTPUT = (f"strace -qq -o /dev/null -e trace={_HELD} "
                f"-e inject={_HELD}:delay_enter=300000")
+
+
+def at_output(sig, args, secs):
+    """Run ipckern ARGS with its renames held; send SIG to it as soon as
+    a new file appears in $D (wait-file watches before ipckern starts)."""
+    return ('$T wait-file . %d >$R/wf & w=$!; '
+            'until [ -s $R/wf ]; do sleep 0.01; done; '
+            'set -m; %s "$IK" %s & p=$!; '
+            'wait $w && kill -%s $(pgrep -o -P $p) && echo sent >$R/sent; '
+            'wait $p' % (secs, HOLD_OUTPUT, args, sig))
 # an output-phase case that never saw the output tested nothing
 SENT = '[ -e $R/sent ] || echo "no new file beside the report: not signalled"'
 # after any signal a report on disk is whole, and raw lines are numbers
@@ -471,6 +483,10 @@ def stranger_cases():
     return cases
 
 
+SMALL = ('[ ! -s $R/maxrss ] || [ "$(tail -n 1 $R/maxrss)" -lt 262144 ] || '
+         'echo "grew to $(($(tail -n 1 $R/maxrss) / 1024)) MB of memory"')
+
+
 def input_cases():
     hostile = {
         "dev-zero": ("", "/dev/zero"),
@@ -482,25 +498,27 @@ def input_cases():
         "huge-sparse": ("truncate -s 17M f", "f"),
     }
     cases = []
-    # address space capped so today's unbounded reads fail fast
-    cap = "ulimit -v 4000000; "
+    # a hostile input must not make ipckern grow: its peak RSS is checked,
+    # and its address space capped so that today's unbounded reads stop
+    # at 1 GB rather than take the machine's memory
+    cap = "ulimit -v 1000000; /usr/bin/time -f %M -o $R/maxrss "
     for name, (setup, path) in hostile.items():
         cases.append(C(f"inputs/topology/{name}",
                        cap + f'"$IK" --classes --dry-run --topology {path}',
-                       rc=(2,), setup=setup, deadline=6))
+                       rc=(2,), setup=setup, check=SMALL, deadline=6))
         cases.append(C(f"inputs/baseline/{name}",
                        cap + f'"$IK" $BASEARGS --baseline {path}', rc=(2,),
-                       setup=setup, deadline=6))
+                       setup=setup, check=SMALL, deadline=6))
     cases += [
         C("inputs/topology/xml-20000-deep",
           cap + '"$IK" --classes --dry-run --topology deep.xml', rc=(2,),
-          setup="$T deep-xml 20000 deep.xml", deadline=6),
+          setup="$T deep-xml 20000 deep.xml", check=SMALL, deadline=6),
         C("inputs/topology/xml-500-deep",
           cap + '"$IK" --classes --dry-run --topology deep.xml', rc=(0, 2),
-          setup="$T deep-xml 500 deep.xml", deadline=6),
+          setup="$T deep-xml 500 deep.xml", check=SMALL, deadline=6),
         C("inputs/topology/pu-os-index-4294967295",
           cap + '"$IK" --classes --dry-run --topology big.xml', rc=(2,),
-          setup="$T big-index $XML big.xml", deadline=6),
+          setup="$T big-index $XML big.xml", check=SMALL, deadline=6),
         C("inputs/topology/lstopo-export-ok",
           '"$IK" --classes --dry-run --topology $XML', rc=(0,)),
         C("inputs/topology/classes-4096-pus",
@@ -589,26 +607,23 @@ def signal_cases(rng):
                 rc=(0, 3, 128 + SIGNUMS[sig]), kernel=kern, frac=frac,
                 sig=sig, creates=("out.json", "raw.txt"),
                 check=SIGNAL_CHECK, deadline=20))
-        # the output phase, deterministically: renames are held 300 ms
-        # (strace), and each signal goes to ipckern as soon as a
+        # the output phase, deterministically: fsync and rename are held
+        # 300 ms (strace), and each signal goes to ipckern as soon as a
         # new file (an atomic write's temp file) appears beside the report
         for sig in SIGNUMS:
             cases.append(C(
                 f"signals/{kern}/at-output-{sig.lower()}",
-                f'set -m; {HOLD_OUTPUT} "$IK" {args} & p=$!; '
-                f'$T wait-file . 18 && kill -{sig} $(pgrep -o -P $p) && '
-                'echo sent >$R/sent; wait $p',
+                at_output(sig, args, 18),
                 rc=(0, 3, 128 + SIGNUMS[sig]), kernel=kern, sig=sig,
                 creates=("out.json", "raw.txt"),
                 check=SIGNAL_CHECK + "; " + SENT, deadline=20))
-    # and a raw file of 200,000 lines, a long output phase (the issue's
-    # SIGHUP left a 26 MB temp file), signalled while it is written
+    # and a raw file of 200,000 lines (the issue's SIGHUP left a 26 MB
+    # temp file behind)
     for sig in SIGNUMS:
         cases.append(C(
             f"signals/raw-200k/at-output-{sig.lower()}",
-            'set -m; "$IK" --method pipe --iters 200000 --warmup 100 '
-            '--raw raw.txt & p=$!; $T wait-file . 23 && '
-            f'kill -{sig} $p && echo sent >$R/sent; wait $p',
+            at_output(sig, "--method pipe --iters 200000 --warmup 100 "
+                      "--raw raw.txt", 23),
             rc=(0, 3, 128 + SIGNUMS[sig]), creates=("raw.txt",),
             check=SIGNAL_CHECK + "; " + SENT, deadline=25, sig=sig))
     return cases
@@ -768,6 +783,7 @@ def h_squat(argv):
 def h_wait_file(argv):
     """Wait until a file appears in dir argv[0] (at most argv[1] s)."""
     before = set(os.listdir(argv[0]))
+    print("ready", flush=True)
     end = time.time() + float(argv[1])
     while time.time() < end:
         if set(os.listdir(argv[0])) - before:
