@@ -166,7 +166,7 @@ C = Case
 #   $IK  the binary (a copy readable by nobody)   $D  the case's work dir (cwd)
 #   $R   the case's result dir                    $T  this script's helpers
 #   $PY  a python3 nobody can run                 $BASE a saved baseline
-#   $XML an lstopo export (4 cores, 8 PUs)        $UID2 an unused uid
+#   $XML an lstopo export (4 cores, 8 PUs)        $UID2 a uid for this case
 #   nobody CMD...  execs CMD as nobody (setpriv), environment kept, so
 #                  `nobody CMD & s=$!` gives CMD's own pid
 Q = "--method pipe --iters 300 --warmup 10"  # a quick run
@@ -998,7 +998,8 @@ class Suite:
             "D": d, "R": r, "PY": py, "TP": f"{tp} --helper", "T": f"{py} {tp} --helper",
             "BASE": os.path.join(self.root, "base.json"),
             "BASEARGS": BASEARGS, "XML": os.path.join(self.root, "xeon.xml"),
-            "NOBODY": str(NOBODY), "UID2": str(self.args.uid2),
+            "NOBODY": str(NOBODY),
+            "UID2": str(self.args.uid2 + int(tag.rsplit("-", 1)[1])),
             "IKT_SETUP": case.setup or ":", "IKT_CHECK": case.check or ":",
             "PATH": f"{self.root}/bin:{os.environ.get('PATH', '/usr/bin:/bin')}",
             "IKT_CMD": case.cmd, "IKT_DL": str(case.deadline),
@@ -1247,8 +1248,8 @@ def main():
         print(f"torture: the machine's {', '.join(machine_damage())} is "
               "already not a device; fix that first", file=sys.stderr)
         return 2
-    # an unused uid for the RLIMIT_NPROC cases, which count a user's
-    # processes machine-wide
+    # unused uids for the RLIMIT_NPROC cases (one per case, as the limit
+    # counts a user's processes machine-wide)
     args.uid2 = 50000 + args.seed % 10000
     print(f"torture: {len(cases)} cases, seed {args.seed} "
           f"(again: scripts/torture --seed {args.seed})", flush=True)
