@@ -4,11 +4,11 @@
 The torture suite (issue 17, part 6): ipckern as a hostile or unlucky user
 would run it, every case checked for what it leaves behind.
 
-Each case is a row of data (CASES below): a bash snippet run with a fresh
-work dir, the exit codes it may end with, a stderr fragment where useful,
-an optional setup (the fault) and check. Every case runs inside its own
-mount, IPC and network namespace (`unshare -m -i -n`) with private /dev
-(our own null, zero, full nodes and /dev/stdout links), /dev/shm,
+Each case is a row of data (the *_cases() tables below): a bash snippet
+run in a fresh work dir, the exit codes it may end with, a stderr fragment
+where useful, an optional setup (the fault) and check. Every case runs in
+its own mount, IPC and network namespace (`unshare -m -i -n`) with private
+/dev (our own null, zero, full nodes and /dev/stdout links), /dev/shm,
 /dev/mqueue and /tmp, so no case can touch the machine's devices and every
 listener, socket, shm or mq entry it sees is the case's own. Each case is
 tagged with an environment variable its children inherit; after the case
@@ -17,8 +17,11 @@ nothing tagged may be alive, and the namespace must hold no new file
 entry, no listening socket and no named Unix socket.
 
 Signal cases send SIGINT, SIGTERM, SIGHUP or SIGKILL at seeded random
-moments spread over start-up, run and output of every kernel; the moments
-are fractions of the kernel's unsignalled wall time, measured first.
+moments spread over start-up, run and output of every kernel (fractions
+of the kernel's unsignalled wall time, measured first), and once more at
+the output, with fsync and rename held 300 ms by strace so the signal
+lands between the temp file and its rename. A SIGKILL there leaves the
+temp file unless it is made with O_TMPFILE (see KILL_LEAVES_TMP_OK).
 Strangers are `nobody` connecting to the run's listeners, idle or sending
 junk. Needs root (namespaces, mknod, setpriv).
 
@@ -994,14 +997,15 @@ class Suite:
         tp = os.path.join(self.root, "torture.py")
         env.update({
             TAG_VAR: tag, "IKT_TAG": tag, "IKT_TAGVAR": TAG_VAR,
-            "IKT_HOSTNS": self.hostns, "IK": os.path.join(self.root, "ipckern"),
-            "D": d, "R": r, "PY": py, "TP": f"{tp} --helper", "T": f"{py} {tp} --helper",
+            "IKT_HOSTNS": self.hostns,
+            "IK": os.path.join(self.root, "ipckern"), "D": d, "R": r,
+            "PY": py, "TP": f"{tp} --helper", "T": f"{py} {tp} --helper",
             "BASE": os.path.join(self.root, "base.json"),
             "BASEARGS": BASEARGS, "XML": os.path.join(self.root, "xeon.xml"),
             "NOBODY": str(NOBODY),
             "UID2": str(self.args.uid2 + int(tag.rsplit("-", 1)[1])),
             "IKT_SETUP": case.setup or ":", "IKT_CHECK": case.check or ":",
-            "PATH": f"{self.root}/bin:{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "PATH": self.root + "/bin:" + os.environ.get("PATH", "/bin"),
             "IKT_CMD": case.cmd, "IKT_DL": str(case.deadline),
         })
         env.pop("IPCKERN_FAULT", None)
