@@ -82,6 +82,17 @@ static void usage_error(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+/* After --list, --help, --version: exit 0 only if it all arrived. */
+static _Noreturn void exit_printed(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "ipckern: writing to stdout: %s\n",
+			strerror(errno ? errno : EIO));
+		exit(EXIT_RUNTIME);
+	}
+	exit(0);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -1181,13 +1192,13 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 			break;
 		case OPT_LIST:
 			list_methods();
-			exit(0);
+			exit_printed();
 		case OPT_VERSION:
 			printf("ipckern %s\n", IK_VERSION);
-			exit(0);
+			exit_printed();
 		case OPT_HELP:
 			usage(stdout);
-			exit(0);
+			exit_printed();
 		case ':':
 			usage_error("%s needs a value (see --help)",
 				    argv[optind - 1]);
@@ -2181,7 +2192,7 @@ int main(int argc, char **argv)
 	 * gate's summary) must have arrived too */
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "ipckern: writing to stdout: %s\n",
-			errno ? strerror(errno) : "write error");
+			strerror(errno ? errno : EIO));
 		code = EXIT_RUNTIME;
 	}
 	return code;

@@ -4,9 +4,11 @@
  * the machine: an existing file that is not a regular one (/dev/null, a
  * FIFO, a terminal, /dev/stdout) is written where it is, never replaced;
  * "-" is stdout. A regular file is replaced atomically: the bytes go to
- * an unnamed O_TMPFILE beside it (so even SIGKILL leaves nothing), which
- * is linked under a short temporary name and renamed over the target,
- * keeping the old file's mode and owner.
+ * an unnamed O_TMPFILE beside it (so even SIGKILL leaves nothing). A new
+ * file is then linked in under its name, whole, in one step; an existing
+ * one is replaced by linking under a short temporary name and renaming
+ * over it, keeping its mode and owner (only a SIGKILL between those two
+ * syscalls can leave the temporary behind).
  *
  * The report is first rendered into memory and then written with
  * write(2), so a failure carries its real errno (ENOSPC, EPIPE), not
@@ -104,6 +106,7 @@ static int make_parents(const char *path)
 static int replace(const char *path, const char *buf, size_t len, bool mkdirs)
 {
 	char *real = realpath(path, NULL), *copy = NULL, *dir, tmp[PATH_MAX];
+	char proc[64];
 	const char *target = real ? real : path;
 	struct stat old;
 	bool existed = !stat(target, &old) && S_ISREG(old.st_mode);
@@ -160,8 +163,17 @@ static int replace(const char *path, const char *buf, size_t len, bool mkdirs)
 	ret = write_all(fd, buf, len);
 	if (!ret && fsync(fd) < 0 && errno != EINVAL)
 		ret = -errno;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	/* a new file: linked in under its own name, whole, in one step */
+	if (!ret && !named && !existed) {
+		if (!linkat(AT_FDCWD, proc, AT_FDCWD, target,
+			    AT_SYMLINK_FOLLOW))
+			goto close;
+		if (errno != EEXIST)
+			ret = -errno;
+	}
+	/* replacing one: a temporary name for the two syscalls to rename */
 	for (tries = 0; !ret && !named && tries < 100; tries++) {
-		char proc[64];
 		uint8_t r[6];
 		unsigned i;
 		int n = snprintf(tmp, sizeof(tmp), "%s/.ik", dir);
@@ -179,7 +191,6 @@ static int replace(const char *path, const char *buf, size_t len, bool mkdirs)
 				"abcdefghijklmnopqrstuvwxyz0123456789"[r[i] %
 								       36];
 		tmp[n + 6] = '\0';
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 		if (!linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW))
 			named = true;
 		else if (errno != EEXIST)
