@@ -2132,8 +2132,7 @@ static int run(int argc, char **argv)
 		failed = true;
 		goto out;
 	}
-	ret = ik_report_write_file(&rep, cfg.output ? cfg.output : "-",
-				   mkdirs);
+	ret = ik_report_write_file(&rep, cfg.output ? cfg.output : "-", mkdirs);
 	if (ret) {
 		fprintf(stderr, "ipckern: writing %s: %s\n",
 			cfg.output ? cfg.output : "the report", strerror(-ret));

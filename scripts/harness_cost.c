@@ -181,8 +181,14 @@ struct variant {
 };
 
 /* one instance per variant, each with its flags as a constant */
-static uint64_t la0(uint64_t n) { return loop_a(n, 0); }
-static void lb0(uint64_t n) { loop_b(n, 0); }
+static uint64_t la0(uint64_t n)
+{
+	return loop_a(n, 0);
+}
+static void lb0(uint64_t n)
+{
+	loop_b(n, 0);
+}
 #define A1 (F_TSC)
 #define A2 (F_TSC | F_STORE)
 #define A3 (A2 | F_PAYLOAD)
@@ -192,24 +198,78 @@ static void lb0(uint64_t n) { loop_b(n, 0); }
 #define A7 (A6 | F_ABORT)
 #define A8 (A7 | F_INDIRECT)
 #define A9 (A4 | F_STOP | F_EARLY)
-static uint64_t la1(uint64_t n) { return loop_a(n, A1); }
-static void lb1(uint64_t n) { loop_b(n, A1); }
-static uint64_t la2(uint64_t n) { return loop_a(n, A2); }
-static void lb2(uint64_t n) { loop_b(n, A2); }
-static uint64_t la3(uint64_t n) { return loop_a(n, A3); }
-static void lb3(uint64_t n) { loop_b(n, A3); }
-static uint64_t la4(uint64_t n) { return loop_a(n, A4); }
-static void lb4(uint64_t n) { loop_b(n, A4); }
-static uint64_t la5(uint64_t n) { return loop_a(n, A5); }
-static void lb5(uint64_t n) { loop_b(n, A5); }
-static uint64_t la6(uint64_t n) { return loop_a(n, A6); }
-static void lb6(uint64_t n) { loop_b(n, A6); }
-static uint64_t la7(uint64_t n) { return loop_a(n, A7); }
-static void lb7(uint64_t n) { loop_b(n, A7); }
-static uint64_t la8(uint64_t n) { return loop_a(n, A8); }
-static void lb8(uint64_t n) { loop_b(n, A8); }
-static uint64_t la9(uint64_t n) { return loop_a(n, A9); }
-static void lb9(uint64_t n) { loop_b(n, A9); }
+static uint64_t la1(uint64_t n)
+{
+	return loop_a(n, A1);
+}
+static void lb1(uint64_t n)
+{
+	loop_b(n, A1);
+}
+static uint64_t la2(uint64_t n)
+{
+	return loop_a(n, A2);
+}
+static void lb2(uint64_t n)
+{
+	loop_b(n, A2);
+}
+static uint64_t la3(uint64_t n)
+{
+	return loop_a(n, A3);
+}
+static void lb3(uint64_t n)
+{
+	loop_b(n, A3);
+}
+static uint64_t la4(uint64_t n)
+{
+	return loop_a(n, A4);
+}
+static void lb4(uint64_t n)
+{
+	loop_b(n, A4);
+}
+static uint64_t la5(uint64_t n)
+{
+	return loop_a(n, A5);
+}
+static void lb5(uint64_t n)
+{
+	loop_b(n, A5);
+}
+static uint64_t la6(uint64_t n)
+{
+	return loop_a(n, A6);
+}
+static void lb6(uint64_t n)
+{
+	loop_b(n, A6);
+}
+static uint64_t la7(uint64_t n)
+{
+	return loop_a(n, A7);
+}
+static void lb7(uint64_t n)
+{
+	loop_b(n, A7);
+}
+static uint64_t la8(uint64_t n)
+{
+	return loop_a(n, A8);
+}
+static void lb8(uint64_t n)
+{
+	loop_b(n, A8);
+}
+static uint64_t la9(uint64_t n)
+{
+	return loop_a(n, A9);
+}
+static void lb9(uint64_t n)
+{
+	loop_b(n, A9);
+}
 
 static const struct variant variants[] = {
 	{"bare bounce (one word)", 0, la0, lb0},
@@ -267,7 +327,7 @@ static int cmp_u(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	unsigned rounds = 15, r, v;
-	double (*mean)[NV], (*p50)[NV], tsc_ns, t0, c0;
+	double(*mean)[NV], (*p50)[NV], tsc_ns, t0, c0;
 	pthread_t th;
 
 	if (argc < 3) {
