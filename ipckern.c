@@ -1597,6 +1597,40 @@ static int measure_pairs(const struct ik_config *run, unsigned np,
  * Every cell once: methods x sizes x buffers x gaps x modes, each over
  * its pairs (--pairs, --classes or --matrix). Returns the cells written.
  */
+/* The floor goes with ping-pong on one stated pair (not classes, matrix
+ * or concurrent pairs, which have many). */
+static bool floor_applies(const struct ik_config *c)
+{
+	unsigned i;
+
+	if (c->kernel != IK_KERNEL_PINGPONG || !c->pinned || c->classes ||
+	    c->matrix)
+		return false;
+	for (i = 0; i < c->npairs; i++)
+		if (c->pairs[i] != 1)
+			return false;
+	return true;
+}
+
+/* ipc/floor.c through the ping-pong kernel: threads, size 1, no gap. */
+static int measure_floor(const struct ik_config *cfg,
+			 const struct ik_topo *topo,
+			 const struct ik_timer *timer, struct ik_result *res)
+{
+	struct ik_config fc = *cfg;
+
+	fc.size = 1;
+	fc.buffer = 0;
+	fc.gap_ns = 0;
+	fc.raw = NULL;
+	fc.duration_ns = 0;
+	fc.iters =
+		cfg->duration_ns || cfg->iters > 1000000 ? 20000 : cfg->iters;
+	fc.warmup = cfg->warmup ? cfg->warmup : 2000;
+	return ik_pingpong(&fc, &ik_floor_ops, IK_MODE_THREAD, topo, timer,
+			   res);
+}
+
 static unsigned run_grid(const struct ik_config *cfg,
 			 const struct ik_class_pair *classes,
 			 const struct ik_topo *topo,
@@ -1873,6 +1907,7 @@ static int run(int argc, char **argv)
 	char note[8][200];
 	struct ik_class_pair classes[IK_NCLASSES];
 	struct ik_baseline baseline = {0}, appended = {0};
+	struct ik_result floor = {0};
 	size_t cells;
 	uint64_t t_start;
 	unsigned r, nrep = 0;
@@ -2086,6 +2121,19 @@ static int run(int argc, char **argv)
 			rep.nnotes++;
 		}
 	}
+	if (floor_applies(&cfg)) {
+		/* before the methods, on the same pair: what the loop itself
+		 * costs with nothing but one word to bounce */
+		ret = measure_floor(&cfg, &topo, &timer, &floor);
+		if (!ret)
+			rep.floor = &floor;
+		else if (rep.nnotes < IK_ARRAY_SIZE(rep.notes)) {
+			snprintf(note[rep.nnotes], sizeof(note[0]),
+				 "floor not measured: %.150s", floor.errmsg);
+			rep.notes[rep.nnotes] = note[rep.nnotes];
+			rep.nnotes++;
+		}
+	}
 	/* repeats outermost: each cell's runs spread over the whole time */
 	t_start = ik_clock_ns();
 	for (r = 0; r < gate.repeat && !interrupted && !failed; r++) {
@@ -2172,6 +2220,7 @@ static int run(int argc, char **argv)
 out:
 	for (i = 0; i < cells * gate.repeat; i++)
 		ik_result_free(&results[i]);
+	ik_result_free(&floor);
 	free(results);
 	ik_topo_free(&topo);
 	ik_baseline_free(&baseline);

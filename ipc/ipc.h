@@ -123,6 +123,10 @@ extern const struct ik_transport_ops *const ik_transports[];
 /* The method called name, or NULL. */
 const struct ik_transport_ops *ik_transport_find(const char *name);
 
+/* The harness floor (ipc/floor.c): one word, size 1, ping-pong only; not
+ * in ik_transports, so never a --method. */
+extern const struct ik_transport_ops ik_floor_ops;
+
 /* Largest size ops carries under p (never above IK_SIZE_MAX). */
 size_t ik_transport_max_size(const struct ik_transport_ops *ops,
 			     const struct ik_chan_params *p);

@@ -711,6 +711,27 @@ static void repeats_table(const struct ik_report *r, FILE *f)
 	fprintf(f, "interval: %s\n", IK_CI_METHOD);
 }
 
+/*
+ * The floor: one word through the same ping-pong loop on the same pair,
+ * timed per trip (p50) and untimed (warm-up mean). What no method can
+ * beat here, and how much of it is the harness's clock and sample store.
+ */
+static void floor_line(const struct ik_report *r, FILE *f)
+{
+	const struct ik_result *fl = r->floor;
+	struct stats st;
+
+	if (!fl || fl->err)
+		return;
+	stats_of(r, fl, &st);
+	fprintf(f,
+		"floor:   one word bounced through this loop on CPUs %d,%d: "
+		"p50 %.0f ns, whole-run mean %.1f ns, untimed mean %.1f ns a "
+		"round trip (timing each trip: %+.1f ns)\n",
+		fl->pair.cpu[0], fl->pair.cpu[1], (double)st.p50, st.wall_mean,
+		st.untimed, st.wall_mean - st.untimed);
+}
+
 int ik_report_table(const struct ik_report *r, FILE *f)
 {
 	pairs_shown = has_pairs(r->cfg);
@@ -719,7 +740,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	const struct ik_machine *m = r->machine;
 	const struct ik_timer *t = r->timer;
 	char pair[160], a[8][16];
-	bool any_line = false;
+	bool any_line = false, any_heavy = false, heavy;
 	unsigned i;
 
 	if (c->kernel == IK_KERNEL_STREAM && c->duration_ns)
@@ -770,6 +791,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	}
 	for (i = 0; i < r->nnotes; i++)
 		fprintf(f, "note:    %s\n", r->notes[i]);
+	floor_line(r, f);
 	if (c->mem_node >= 0 && r->nresults)
 		fprintf(f,
 			"memory:  asked for NUMA node %d; shared pages on "
@@ -849,9 +871,12 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 				res->granted[0] ? res->granted : "-");
 			continue;
 		}
-		fprintf(f, "%10.1f %10.1f %10.1f %9.0f %9.0f %s\n",
+		heavy = st.untimed > 0 && st.wall_mean > 1.1 * st.untimed;
+		any_heavy |= heavy;
+		fprintf(f, "%10.1f %10.1f %9.1f%c %9.0f %9.0f %s\n",
 			st.wall_mean, st.untimed, st.wall_mean - st.untimed,
-			res->cpu[0].cpu_ns / n, res->cpu[1].cpu_ns / n,
+			heavy ? '!' : ' ', res->cpu[0].cpu_ns / n,
+			res->cpu[1].cpu_ns / n,
 			res->granted[0] ? res->granted : "-");
 	}
 	fprintf(f, "\nwhole-run: timed loop wall time / round trips; untimed: "
@@ -859,9 +884,15 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		   "observer: the difference. cpu/rt: each peer's CPU ns per "
 		   "round trip (CLOCK_THREAD_CPUTIME_ID, warm-up and timed "
 		   "trips).\n");
+	if (any_heavy)
+		fprintf(f, "!: the timed loop's mean is over 10%% above the "
+			   "untimed one: reading the clock every trip (or the "
+			   "host between the two) moved this row; compare the "
+			   "untimed mean.\n");
 	if (any_line)
 		fprintf(f, "x line: p50 over line's p50 on the same pair and "
-			   "mode: the cost above bouncing one cache line.\n");
+			   "mode: the cost above bouncing one cache line, "
+			   "itself above the floor.\n");
 	if (r->classes)
 		classes_table(r, f);
 	if (r->cfg->matrix)
@@ -1329,6 +1360,26 @@ int ik_report_json(const struct ik_report *r, FILE *f)
 	for (i = 0; i < r->nnotes; i++)
 		json_array_append_new(notes, json_string(r->notes[i]));
 	json_object_set_new(root, "notes", notes);
+	if (r->floor && !r->floor->err) {
+		struct stats st;
+
+		stats_of(r, r->floor, &st);
+		json_object_set_new(
+			root, "floor",
+			json_pack("{s:s,s:[i,i],s:I,s:I,s:f,s:f,s:f}", "what",
+				  "one word bounced through the ping-pong loop",
+				  "cpus", r->floor->pair.cpu[0],
+				  r->floor->pair.cpu[1], "round_trips",
+				  (json_int_t)r->floor->count, "p50_ns",
+				  (json_int_t)st.p50, "whole_run_mean_ns",
+				  st.wall_mean, "untimed_mean_ns", st.untimed,
+				  "timing_cost_ns", st.wall_mean - st.untimed));
+	}
+	if (r->cfg->kernel == IK_KERNEL_PINGPONG)
+		json_object_set_new(root, "vs_line",
+				    json_string("p50 over line's p50 on the "
+						"same pair, mode, size and "
+						"gap"));
 	if (r->classes)
 		json_object_set_new(root, "classes", classes_json(r->classes));
 	if (r->cfg->matrix) {

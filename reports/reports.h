@@ -77,6 +77,9 @@ struct ik_report {
 	const struct ik_class_pair
 		*classes;     /* --classes: IK_NCLASSES, or NULL */
 	const char *notes[8]; /* run-wide remarks, e.g. "unpinned" */
+	/* ping-pong on one pinned pair: one word through the same loop
+	 * (ipc/floor.c), measured before the methods; or NULL */
+	const struct ik_result *floor;
 	unsigned nnotes;
 };
 

@@ -1699,3 +1699,40 @@ Test(crew, tcp_connect_refuses_more_clients_than_the_listen_queue_holds)
 	BAD("use --backlog 300, or at most 200 clients", "--kernel", "connect",
 	    "--method", "uds,tcp", "--clients", "300", "--backlog", "200");
 }
+
+/* ---- the harness floor ---- */
+
+Test(cli, a_pinned_pingpong_reports_the_floor_beside_line, .timeout = 60)
+{
+	const char *pinned[] = {"--pin",    "auto",    "--method",
+				"line",	    "--iters", "2000",
+				"--format", "json",    NULL};
+	const char *unpinned[] = {"--method", "line", "--iters", "2000",
+				  "--format", "json", NULL};
+	const char *table[] = {"--pin",	  "auto", "--method", "line",
+			       "--iters", "2000", NULL};
+	struct out o;
+	json_t *root = json_run(pinned, &o),
+	       *fl = json_object_get(root, "floor");
+
+	cr_assert_not_null(fl, "no floor in: %s", o.stdout_text);
+	cr_expect_gt(json_integer_value(json_object_get(fl, "p50_ns")), 0);
+	cr_expect_gt(json_real_value(json_object_get(fl, "untimed_mean_ns")),
+		     0);
+	cr_expect_eq(json_integer_value(json_object_get(fl, "round_trips")),
+		     2000);
+	cr_expect_eq(json_array_size(json_object_get(fl, "cpus")), 2);
+	cr_expect_not_null(json_object_get(root, "vs_line"));
+	json_decref(root);
+	free(o.stdout_text);
+	root = json_run(unpinned, &o);
+	cr_expect_null(json_object_get(root, "floor"),
+		       "an unpinned run has no pair to measure a floor on");
+	json_decref(root);
+	free(o.stdout_text);
+	o = run(table);
+	cr_expect_eq(o.code, 0, "%s", o.err);
+	cr_expect(strstr(o.stdout_text, "floor:   one word bounced"), "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+}
