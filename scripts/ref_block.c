@@ -206,7 +206,8 @@ int main(int argc, char **argv)
 	if (r.iters < 1)
 		goto usage;
 	open_method(&r, process);
-	pin(r.cpu[0]);
+	pin(r.cpu[1]); /* both CPUs checked here: a child that failed to pin */
+	pin(r.cpu[0]); /* would leave its parent waiting for ever */
 	if (process) {
 		pid_t pid = fork();
 
