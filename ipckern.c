@@ -82,6 +82,29 @@ static void usage_error(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+struct machine_job {
+	const struct ik_report *rep;
+	const char *summary;
+};
+
+static int machine_fn(const void *arg, FILE *f)
+{
+	const struct machine_job *j = arg;
+
+	return ik_report_machine(j->rep, j->summary, f);
+}
+
+/* Why an output could not be written, in the words of output.c's rules. */
+static const char *out_error(int err)
+{
+	if (err == EEXIST)
+		return "it changed during the run (a link or a special file "
+		       "appeared under that name); not written through it";
+	if (err == ELOOP)
+		return "a symlink that was not checked before the run";
+	return strerror(err);
+}
+
 /* After --list, --help, --version: exit 0 only if it all arrived. */
 static _Noreturn void exit_printed(void)
 {
@@ -1846,7 +1869,7 @@ static int run_gate(const struct ik_report *rep, const struct ik_baseline *bl,
 
 		if (ret) {
 			fprintf(stderr, "ipckern: --summary-md %s: %s\n",
-				gate.summary_md, strerror(-ret));
+				gate.summary_md, out_error(-ret));
 			code = EXIT_RUNTIME;
 		}
 	}
@@ -2003,7 +2026,16 @@ static int run(int argc, char **argv)
 		rep.cfg = &cfg;
 		rep.machine = &machine;
 		rep.timer = &timer;
-		ret = ik_report_machine(&rep, summary, stdout);
+		{
+			struct machine_job j = {&rep, summary};
+
+			ret = ik_output_write(cfg.output ? cfg.output : "-",
+					      mkdirs, machine_fn, &j);
+		}
+		if (ret)
+			fprintf(stderr, "ipckern: writing %s: %s\n",
+				cfg.output ? cfg.output : "the description",
+				out_error(-ret));
 		ik_topo_free(&topo);
 		return ret ? EXIT_RUNTIME : 0;
 	}
@@ -2014,7 +2046,7 @@ static int run(int argc, char **argv)
 		if (ret)
 			fprintf(stderr, "ipckern: writing %s: %s\n",
 				cfg.output ? cfg.output : "the report",
-				strerror(-ret));
+				out_error(-ret));
 		ik_topo_free(&topo);
 		return ret ? EXIT_RUNTIME : 0;
 	}
@@ -2183,7 +2215,8 @@ static int run(int argc, char **argv)
 	ret = ik_report_write_file(&rep, cfg.output ? cfg.output : "-", mkdirs);
 	if (ret) {
 		fprintf(stderr, "ipckern: writing %s: %s\n",
-			cfg.output ? cfg.output : "the report", strerror(-ret));
+			cfg.output ? cfg.output : "the report",
+			out_error(-ret));
 		failed = true;
 	}
 	if ((gate.baseline || gate.nasserts) && !failed)
@@ -2205,7 +2238,7 @@ static int run(int argc, char **argv)
 						   mkdirs);
 		if (ret) {
 			fprintf(stderr, "ipckern: --save-baseline %s: %s\n",
-				gate.save_baseline, strerror(-ret));
+				gate.save_baseline, out_error(-ret));
 			failed = true;
 		}
 	}
@@ -2213,7 +2246,7 @@ static int run(int argc, char **argv)
 		ret = ik_raw_write_file(&results[0], cfg.raw, mkdirs);
 		if (ret) {
 			fprintf(stderr, "ipckern: --raw %s: %s\n", cfg.raw,
-				strerror(-ret));
+				out_error(-ret));
 			failed = true;
 		}
 	}

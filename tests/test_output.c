@@ -78,6 +78,15 @@ static unsigned entries(void)
 	return n;
 }
 
+static void expect_file_made(const char *path, const char *text)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
 static void expect_file(const char *path, const char *text)
 {
 	char buf[256] = {0};
@@ -197,9 +206,15 @@ Test(output, a_symlink_keeps_pointing_at_the_replaced_file)
 {
 	char *p = in_dir("real"), *l = in_dir("link");
 	struct stat st;
+	struct ik_output o;
+	char why[512];
 
 	cr_assert_eq(ik_output_write(p, false, hello, "1\n"), 0);
 	cr_assert_eq(symlink(p, l), 0);
+	/* unchecked, a symlink is never written through */
+	cr_expect_eq(ik_output_write(l, false, hello, "2\n"), -ELOOP);
+	/* the user's own link, checked before the run: followed */
+	cr_assert_eq(ik_output_check(&o, "--output", l, false, why, 512), 0);
 	cr_assert_eq(ik_output_write(l, false, hello, "2\n"), 0);
 	cr_assert_eq(lstat(l, &st), 0);
 	cr_expect(S_ISLNK(st.st_mode), "the link was replaced by a file");
@@ -368,4 +383,119 @@ Test(output, the_cli_writes_a_device_in_place, .timeout = 60)
 	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
 	free(o.stdout_text);
 	cr_expect_eq(stat(m, &st), 0, "--mkdir made no %s", m);
+}
+
+Test(output, what_appears_during_the_run_is_never_written_through)
+{
+	char *p = in_dir("planted.json"), *secret = in_dir("secret"), why[512];
+	struct ik_output o;
+	struct stat st;
+	int r;
+
+	/* checked while absent; another user plants a link, then a FIFO */
+	expect_file_made(secret, "keep\n");
+	cr_assert_eq(ik_output_check(&o, "--output", p, false, why, 512), 0);
+	cr_assert_eq(symlink(secret, p), 0);
+	cr_expect_eq(ik_output_write(p, false, hello, "report\n"), -EEXIST);
+	expect_file(secret, "keep\n");
+	cr_assert_eq(unlink(p), 0);
+	cr_assert_eq(mkfifo(p, 0666), 0);
+	r = open(p, O_RDONLY | O_NONBLOCK);
+	cr_expect_eq(ik_output_write(p, false, hello, "report\n"), -EEXIST);
+	close(r);
+	cr_assert_eq(stat(p, &st), 0);
+	cr_expect(S_ISFIFO(st.st_mode));
+	/* a regular file planted there is replaced by name, not written */
+	cr_assert_eq(unlink(p), 0);
+	cr_assert_eq(link(secret, p), 0);
+	cr_expect_eq(ik_output_write(p, false, hello, "report\n"), 0);
+	expect_file(secret, "keep\n");
+	expect_file(p, "report\n");
+}
+
+Test(output, a_fifo_nobody_reads_is_an_error_not_a_hang, .timeout = 10)
+{
+	char *p = in_dir("lonely");
+
+	cr_assert_eq(mkfifo(p, 0600), 0);
+	cr_expect_eq(ik_output_write(p, false, hello, "x\n"), -EPIPE);
+}
+
+Test(output, stdout_under_any_name_is_written_through_the_fd)
+{
+	char *log = in_dir("log"), path[600];
+	int fd = open(log, O_CREAT | O_WRONLY | O_APPEND, 0644), saved = dup(1);
+	struct ik_output o;
+	char why[512];
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "before\n", 7), 7);
+	cr_assert_eq(dup2(fd, 1), 1);
+	snprintf(path, sizeof(path), "%s/./log", dir);
+	cr_assert_eq(ik_output_check(&o, "--output", path, false, why, 512), 0);
+	cr_expect_eq(o.fd, 1, "the check knows it is stdout");
+	cr_expect_eq(ik_output_write(path, false, hello, "report\n"), 0);
+	cr_expect_eq(
+		ik_output_write("/dev/../dev/stdout", false, hello, "again\n"),
+		0);
+	dup2(saved, 1);
+	close(saved);
+	close(fd);
+	expect_file(log, "before\nreport\nagain\n");
+}
+
+Test(output, proc_and_sys_are_refused_and_dangling_links_too)
+{
+	struct ik_output o;
+	char why[512], *l = in_dir("dangling");
+
+	cr_expect_eq(ik_output_check(&o, "--output", "/proc/newfile", false,
+				     why, 512),
+		     -EPERM);
+	cr_expect_eq(ik_output_check(&o, "--output", "/proc/version", false,
+				     why, 512),
+		     -EPERM);
+	cr_expect_eq(ik_output_check(&o, "--output", "/sys/kernel/x", false,
+				     why, 512),
+		     -EPERM);
+	cr_assert_eq(symlink(in_dir("nowhere"), l), 0);
+	cr_expect_eq(ik_output_check(&o, "--output", l, false, why, 512),
+		     -ENOENT);
+	cr_expect(strstr(why, "symlink to nothing"), "%s", why);
+}
+
+Test(output, missing_directories_spelled_two_ways_are_one_output)
+{
+	struct ik_output a, b;
+	char why[512], x[600], y[600];
+
+	snprintf(x, sizeof(x), "%s/md/a/x.json", dir);
+	snprintf(y, sizeof(y), "%s/md/./a//x.json", dir);
+	cr_assert_eq(ik_output_check(&a, "--output", x, true, why, 512), 0);
+	cr_assert_eq(ik_output_check(&b, "--raw", y, true, why, 512), 0);
+	cr_expect(ik_output_same(&a, &b), "%s and %s", a.name, b.name);
+}
+
+Test(output, a_path_longer_than_path_max_with_its_temp_name_works)
+{
+	char deep[4200] = "";
+	size_t len;
+	int d;
+
+	/* a directory whose absolute name leaves no room for ".ikXXXXXX" */
+	cr_assert_eq(chdir(dir), 0);
+	for (d = 0; strlen(dir) + (size_t)d * 201 < 4000; d++) {
+		char name[201];
+
+		memset(name, 'd', 200);
+		name[200] = '\0';
+		cr_assert_eq(mkdir(name, 0755), 0);
+		cr_assert_eq(chdir(name), 0);
+	}
+	len = strlen(dir) + (size_t)d * 201;
+	(void)deep;
+	cr_expect_gt(len + 10, 4000);
+	cr_expect_eq(ik_output_write("x", false, hello, "1\n"), 0);
+	cr_expect_eq(ik_output_write("x", false, hello, "2\n"), 0);
+	expect_file("x", "2\n");
 }
