@@ -220,8 +220,14 @@ int ik_fds_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 int ik_fds_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 		size_t len);
 
-/* Apply --buffer as SO_SNDBUF/SO_RCVBUF to fd; note what was granted. */
+/*
+ * Apply --buffer as SO_SNDBUF/SO_RCVBUF to fd; note what was granted. A
+ * TCP socket takes them before listen() or connect() (tcp(7)): the window
+ * scale and the MSS are agreed in the handshake, from the buffers then.
+ */
 int ik_sock_buffers(struct ik_channel *ch, int fd);
+/* Note in ch->granted what fd has now (SO_SNDBUF/SO_RCVBUF); 0. */
+int ik_sock_granted(struct ik_channel *ch, int fd);
 
 /* FUTEX_WAIT/FUTEX_WAKE; shared for process mode. 0 or -errno. */
 int ik_futex_wait(_Atomic uint32_t *addr, uint32_t val, bool shared);

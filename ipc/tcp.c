@@ -3,6 +3,11 @@
  * tcp: a real listening socket on 127.0.0.1 with an ephemeral port,
  * connect and accept, TCP_NODELAY on both ends so small messages are not
  * held back by Nagle. The listener is closed once the pair is connected.
+ * --buffer goes on the listener before listen() and on A's socket before
+ * connect(), as tcp(7) asks: the handshake fixes the window scale and the
+ * largest window each sender sees, and set after it, a 16 KiB buffer
+ * leaves a sender whose MSS is above the window the receiver can offer,
+ * waiting ~200 ms for the persist timer again and again.
  * Any local user can see the port (/proc/net/tcp) and connect in the
  * moment it is open, so side B is the accepted connection whose peer is
  * side A's own address; anyone else is closed unanswered and counted
@@ -75,14 +80,22 @@ static int tcp_setup(struct ik_channel *ch)
 	ch->priv = f;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	if (lfd < 0)
+		goto fail_errno;
+	/* before listen(): the accepted socket inherits them */
+	if ((ret = ik_sock_buffers(ch, lfd)))
+		goto fail;
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(lfd, BACKLOG) < 0 ||
 	    getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0)
 		goto fail_errno;
 	ik_listening((struct sockaddr *)&sa, sl);
 	a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (a < 0 ||
-	    (connect(a, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+	if (a < 0)
+		goto fail_errno;
+	if ((ret = ik_sock_buffers(ch, a)))
+		goto fail;
+	if ((connect(a, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
 	     errno != EINPROGRESS) ||
 	    getsockname(a, (struct sockaddr *)&me, &ml) < 0)
 		goto fail_errno;
@@ -108,8 +121,7 @@ static int tcp_setup(struct ik_channel *ch)
 		if (setsockopt(f->rd[s], IPPROTO_TCP, TCP_NODELAY, &one,
 			       sizeof(one)) < 0)
 			goto fail_errno;
-		if ((ret = ik_sock_buffers(ch, f->rd[s])))
-			goto fail;
+		ik_sock_granted(ch, f->rd[s]);
 	}
 	return 0;
 fail_errno:
