@@ -423,13 +423,20 @@ int ik_fds_recv(struct ik_channel *ch, enum ik_side side, void *buf, size_t len)
 /* Apply --buffer to fd and describe what the kernel granted. */
 int ik_sock_buffers(struct ik_channel *ch, int fd)
 {
-	int snd = 0, rcv = 0, v = (int)ch->p.buffer;
-	socklen_t l = sizeof(int);
+	int v = (int)ch->p.buffer;
 
 	if (ch->p.buffer &&
 	    (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) < 0 ||
 	     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) < 0))
 		return -errno;
+	return ik_sock_granted(ch, fd);
+}
+
+int ik_sock_granted(struct ik_channel *ch, int fd)
+{
+	int snd = 0, rcv = 0;
+	socklen_t l = sizeof(int);
+
 	getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, &l);
 	l = sizeof(int);
 	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &l);

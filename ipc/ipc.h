@@ -70,6 +70,18 @@ struct ik_chan_shared {
 	alignas(IK_CACHELINE) char mb[];	 /* two mailboxes, mb_stride */
 };
 
+/*
+ * Stalls a transport's own kernel put on a run, seen from outside the
+ * peers (ops->watch): TCP holding a sender's bytes behind a window below
+ * its MSS until the persist timer fires, say. The figures of such a run
+ * are the kernel's, not the method's, and why says so.
+ */
+struct ik_stalls {
+	unsigned count; /* stalls seen */
+	uint64_t ns;	/* their length in all, at least (as seen) */
+	char why[256];	/* the mechanism and what was seen; "" if none */
+};
+
 struct ik_channel;
 typedef int (*ik_send_fn)(struct ik_channel *ch, enum ik_side side,
 			  const void *buf, size_t len);
@@ -95,6 +107,13 @@ struct ik_transport_ops {
 	 * variable); may be NULL. Called by ik_channel_abort().
 	 */
 	void (*wake_all)(struct ik_channel *ch);
+	/*
+	 * From the controller (the parent) every ~50 ms while the peers
+	 * run: look for stalls; may be NULL. Nothing a peer waits on.
+	 */
+	void (*watch)(struct ik_channel *ch);
+	/* After the run, before teardown: what watch saw; may be NULL. */
+	void (*stalls)(struct ik_channel *ch, struct ik_stalls *st);
 	/* In the parent after both peers ended; frees what setup made. */
 	void (*teardown)(struct ik_channel *ch);
 };
@@ -196,6 +215,9 @@ void ik_listening(const struct sockaddr *a, socklen_t len);
  */
 extern int (*ik_test_random)(void *buf, size_t n);
 extern void (*ik_test_listening)(const struct sockaddr *a, socklen_t len);
+/* Test seam, NULL in a run: tcp's two sockets, A's and B's, once connected
+ * (so a test can reshape one after the handshake). */
+extern void (*ik_test_tcp_connected)(int a, int b);
 
 /* Close *fd if open and mark it closed. */
 void ik_close(int *fd);
@@ -224,8 +246,14 @@ int ik_fds_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 int ik_fds_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 		size_t len);
 
-/* Apply --buffer as SO_SNDBUF/SO_RCVBUF to fd; note what was granted. */
+/*
+ * Apply --buffer as SO_SNDBUF/SO_RCVBUF to fd; note what was granted. A
+ * TCP socket takes them before listen() or connect() (tcp(7)): the window
+ * scale and the MSS are agreed in the handshake, from the buffers then.
+ */
 int ik_sock_buffers(struct ik_channel *ch, int fd);
+/* Note in ch->granted what fd has now (SO_SNDBUF/SO_RCVBUF); 0. */
+int ik_sock_granted(struct ik_channel *ch, int fd);
 
 /* FUTEX_WAIT/FUTEX_WAKE; shared for process mode. 0 or -errno. */
 int ik_futex_wait(_Atomic uint32_t *addr, uint32_t val, bool shared);

@@ -172,6 +172,11 @@ struct ik_result {
 	unsigned repeats;
 	int err; /* 0, or the -errno that ended the run */
 	char errmsg[200];
+	/* stalls the transport's own kernel caused (ik_stalls), and why:
+	 * this cell's figures are then that kernel's, not the method's */
+	unsigned stalls;
+	uint64_t stall_ns;
+	char note[256];
 };
 
 /*

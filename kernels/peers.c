@@ -296,6 +296,8 @@ static int watch(struct run *r)
 		left = (deadline - now) / 1000000 + 1;
 		poll(pf, g->mode == IK_MODE_PROCESS ? 3 : 1,
 		     left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS);
+		if (g->ch->ops->watch)
+			g->ch->ops->watch(g->ch);
 		if (pf[0].revents & POLLIN)
 			if (read(g->ctl->donefd, &junk, sizeof(junk)) < 0)
 				continue;

@@ -49,6 +49,10 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 	int k;
 
 	dst->strangers += src->strangers;
+	dst->stalls += src->stalls;
+	dst->stall_ns += src->stall_ns;
+	if (!dst->note[0])
+		memcpy(dst->note, src->note, sizeof(dst->note));
 	if (src->err && !dst->err) {
 		dst->err = src->err;
 		memcpy(dst->errmsg, src->errmsg, sizeof(dst->errmsg));
@@ -75,6 +79,24 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 				     ? s->max_send_lag_ns
 				     : d->max_send_lag_ns;
 	d->rate_missed |= s->rate_missed;
+}
+
+/* What the transport's kernel held up, on the result and its error. */
+static void note_stalls(struct ik_channel *ch, int ret, struct ik_result *res)
+{
+	struct ik_stalls st = {0};
+	size_t n = strlen(res->errmsg);
+
+	ch->ops->stalls(ch, &st);
+	res->stalls = st.count;
+	res->stall_ns = st.ns;
+	snprintf(res->note, sizeof(res->note), "%s", st.why);
+	/* a run that ran out of time says what held it */
+	if (ret == -ETIMEDOUT && st.count)
+		snprintf(res->errmsg + n, sizeof(res->errmsg) - n,
+			 ": %s stalled %u time%s, %.1f s in all (see note)",
+			 ch->ops->name, st.count, st.count == 1 ? "" : "s",
+			 (double)st.ns / 1e9);
 }
 
 int ik_kernel_run(const struct ik_config *cfg,
@@ -130,6 +152,8 @@ int ik_kernel_run(const struct ik_config *cfg,
 	}
 	if (ret)
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s", g.errmsg);
+	if (!g.stuck && ops->stalls)
+		note_stalls(&ch, ret, res);
 	if (g.stuck) {
 		/* a peer thread is still inside the channel: leave it be */
 		*stuck = true;

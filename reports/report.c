@@ -190,6 +190,25 @@ static void strangers_notes(const struct ik_report *r, FILE *f)
 	}
 }
 
+/*
+ * Stalls the transport's own kernel put on a cell (TCP's persist timer):
+ * its figures are that kernel's, not the method's.
+ */
+static void stall_notes(const struct ik_report *r, FILE *f)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+
+		if (!res->note[0])
+			continue;
+		fputs("stalls:  ", f);
+		row_key(f, res, has_gaps(r->cfg));
+		fprintf(f, "%s\n", res->note);
+	}
+}
+
 static void stream_table(const struct ik_report *r, FILE *f)
 {
 	char a[6][16];
@@ -801,6 +820,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		fprintf(f, "latency: one way, ns (u = us, m = ms)\n\n");
 		stream_table(r, f);
 		strangers_notes(r, f);
+		stall_notes(r, f);
 		repeats_table(r, f);
 		return ferror(f) ? -EIO : 0;
 	}
@@ -808,12 +828,14 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		(c->kernel == IK_KERNEL_ECHO ? echo_table : connect_table)(r,
 									   f);
 		strangers_notes(r, f);
+		stall_notes(r, f);
 		repeats_table(r, f);
 		return ferror(f) ? -EIO : 0;
 	}
 	if (c->kernel == IK_KERNEL_CALL) {
 		call_table(r, f);
 		strangers_notes(r, f);
+		stall_notes(r, f);
 		repeats_table(r, f);
 		return ferror(f) ? -EIO : 0;
 	}
@@ -898,6 +920,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	if (r->cfg->matrix)
 		matrix_table(r, f);
 	strangers_notes(r, f);
+	stall_notes(r, f);
 	repeats_table(r, f);
 	return ferror(f) ? -EIO : 0;
 }
@@ -1182,6 +1205,12 @@ static json_t *result_json(const struct ik_report *r,
 	json_object_set_new(o, "pair", pair);
 	json_object_set_new(o, "status",
 			    json_string(res->err ? "error" : "ok"));
+	if (res->note[0])
+		json_object_set_new(o, "stalls",
+				    json_pack("{s:i,s:I,s:s}", "count",
+					      (int)res->stalls, "at_least_ns",
+					      (json_int_t)res->stall_ns, "why",
+					      res->note));
 	if (res->err) {
 		json_object_set_new(o, "error", json_string(res->errmsg));
 		return o;
