@@ -12,6 +12,15 @@
  * empty; hybrid spins for a bounded time, then sleeps. The producer only
  * pays for a wake-up check when the consumer may sleep: setup picks the
  * send/recv pair once, so the hot path has no mode branch.
+ *
+ * Ping-pong spinning without --buffer keeps one message in flight each
+ * way, and there a 64-slot ring costs twice a bare bounce (measured on
+ * AMD EPYC, docs/harness-cost.md "spsc"): each hop lands on a line not
+ * touched for 64 trips, and the two directions move two lines. So that
+ * case gets a duplex: each direction a ring of one slot, the two slots
+ * side by side in one line when they fit, each consumer's count of taken
+ * messages in its own half beside its reply. A hop is then a read and a
+ * write of one line, the bounce's own pattern.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -54,11 +63,24 @@ _Static_assert(offsetof(struct spsc_ring, cons) == IK_CACHELINE,
 _Static_assert(offsetof(struct spsc_ring, slots) == 2 * IK_CACHELINE,
 	       "slots start on a line of their own");
 
+/*
+ * Duplex half: written by one side only. put counts the messages this
+ * side has sent, took those of the peer's it has copied out; data is
+ * this side's one slot. The peer's half may share the line.
+ */
+struct spsc_half {
+	_Atomic uint64_t put;
+	_Atomic uint64_t took;
+	unsigned char data[];
+};
+
 struct spsc_state {
 	struct spsc_ring *ring[2]; /* ring[s] is read by side s */
 	uint64_t cap, mask;
 	size_t stride, ring_len;
-	bool shared; /* futexes across processes */
+	bool shared;		   /* futexes across processes */
+	struct spsc_half *half[2]; /* duplex: half[s] is written by side s */
+	size_t half_len;	   /* duplex: one half, 16-byte multiple */
 };
 
 static size_t slot_stride(size_t size)
@@ -190,6 +212,65 @@ static int spsc_recv_spin(struct ik_channel *ch, enum ik_side side, void *buf,
 	return take(st, r, t, buf, len);
 }
 
+/*
+ * Duplex send: wait until the peer has taken our last message (in
+ * ping-pong its reply has already brought that line here), then fill our
+ * slot and publish the count; release pairs with the peer's acquire.
+ */
+static int spsc_send_duplex(struct ik_channel *ch, enum ik_side side,
+			    const void *buf, size_t len)
+{
+	struct spsc_state *st = ch->priv;
+	struct spsc_half *me = st->half[side], *peer = st->half[!side];
+	uint64_t h = atomic_load_explicit(&me->put, memory_order_relaxed);
+	unsigned n = 0;
+
+	/* acquire: the peer's copy out of our slot is finished */
+	while (atomic_load_explicit(&peer->took, memory_order_acquire) != h)
+		if (ik_spin_step(ch, &n))
+			return -ECANCELED;
+	ik_copy(me->data, buf, len);
+	atomic_store_explicit(&me->put, h + 1, memory_order_release);
+	return 0;
+}
+
+static int spsc_recv_duplex(struct ik_channel *ch, enum ik_side side, void *buf,
+			    size_t len)
+{
+	struct spsc_state *st = ch->priv;
+	struct spsc_half *me = st->half[side], *peer = st->half[!side];
+	uint64_t t = atomic_load_explicit(&me->took, memory_order_relaxed);
+	unsigned n = 0;
+
+	while (atomic_load_explicit(&peer->put, memory_order_acquire) != t + 1)
+		if (ik_spin_step(ch, &n))
+			return -ECANCELED;
+	ik_copy(buf, peer->data, len);
+	/* release: the peer may refill its slot once it sees this */
+	atomic_store_explicit(&me->took, t + 1, memory_order_release);
+	return 0;
+}
+
+/* Both halves in one line when they fit, else each on lines of its own. */
+static int duplex_setup(struct ik_channel *ch, struct spsc_state *st)
+{
+	size_t half = (sizeof(struct spsc_half) + ch->p.size + 15) / 16 * 16;
+
+	if (2 * half > IK_CACHELINE)
+		half = (half + IK_CACHELINE - 1) / IK_CACHELINE * IK_CACHELINE;
+	st->half_len = half;
+	st->half[0] = ik_shm_alloc(2 * half);
+	if (!st->half[0])
+		return -ENOMEM;
+	st->half[1] = (struct spsc_half *)((unsigned char *)st->half[0] + half);
+	ch->send = spsc_send_duplex;
+	ch->recv = spsc_recv_duplex;
+	snprintf(ch->granted, sizeof(ch->granted),
+		 "duplex: 1 slot per direction, %s, wait spin",
+		 2 * half > IK_CACHELINE ? "a line each" : "both in one line");
+	return 0;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -263,6 +344,14 @@ static int spsc_setup(struct ik_channel *ch)
 	st->mask = st->cap - 1;
 	st->ring_len = sizeof(struct spsc_ring) + st->cap * st->stride;
 	st->shared = ch->p.mode == IK_MODE_PROCESS;
+	if (ch->p.wait == IK_WAIT_SPIN && !ch->p.stream && !ch->p.buffer) {
+		ch->priv = st;
+		if ((s = duplex_setup(ch, st))) {
+			ch->priv = NULL;
+			ik_shm_free(st, sizeof(*st));
+		}
+		return s;
+	}
 	for (s = 0; s < 2; s++) {
 		st->ring[s] = ik_shm_alloc(st->ring_len);
 		if (!st->ring[s]) {
@@ -292,6 +381,7 @@ static void spsc_teardown(struct ik_channel *ch)
 
 	if (!st)
 		return;
+	ik_shm_free(st->half[0], 2 * st->half_len);
 	ik_shm_free(st->ring[0], st->ring_len);
 	ik_shm_free(st->ring[1], st->ring_len);
 	ik_shm_free(st, sizeof(*st));

@@ -3,7 +3,10 @@
  * The spsc ring as a queue: millions of sequence-numbered messages
  * streamed one way, thousands of times around the ring, in both modes and
  * every wait mode. The consumer checks each sequence number and the bytes
- * behind it, so a lost, doubled, reordered or torn message fails.
+ * behind it, so a lost, doubled, reordered or torn message fails. The
+ * ring runs as the stream kernel gets it; the one-slot duplex that
+ * spinning ping-pong gets is streamed too, so its sender must wait for
+ * each message to be taken.
  */
 #include "helpers.h"
 
@@ -38,19 +41,37 @@ static int stream_body(struct ik_peers *g, enum ik_side side)
 	return 0;
 }
 
-static void stream(enum ik_mode mode, enum ik_wait wait, size_t size,
-		   uint64_t count)
+static void run(enum ik_mode mode, enum ik_wait wait, size_t size,
+		uint64_t count, bool ring)
 {
 	struct t_run t = {.method = "spsc",
 			  .mode = mode,
 			  .wait = wait,
 			  .size = size,
 			  .count = count,
+			  .stream = ring,
 			  .body = stream_body};
 	int ret = t_run_peers(&t);
 
 	cr_assert_eq(ret, 0, "%s %s: %s (%s)", ik_mode_name(mode),
 		     ik_wait_name(wait), strerror(-ret), t.errmsg);
+}
+
+static void stream(enum ik_mode mode, enum ik_wait wait, size_t size,
+		   uint64_t count)
+{
+	run(mode, wait, size, count, true);
+}
+
+Test(duplex_thread, one_slot_streamed_in_order, .timeout = 240)
+{
+	run(IK_MODE_THREAD, IK_WAIT_SPIN, 8, 300000, false);
+	run(IK_MODE_THREAD, IK_WAIT_SPIN, 200, 100000, false);
+}
+
+Test(duplex_process, one_slot_streamed_in_order, .timeout = 240)
+{
+	run(IK_MODE_PROCESS, IK_WAIT_SPIN, 8, 300000, false);
 }
 
 Test(ring_thread, two_million_in_order_spinning, .timeout = 240)
