@@ -47,10 +47,19 @@ struct spsc_prod {
 	_Atomic uint32_t wake;		     /* futex word, bumped to wake */
 };
 
-/* Written by the consumer only. */
+/*
+ * Written by the consumer only. tail is what the producer may reuse; a
+ * spinning consumer publishes it once every tail_batch messages, and
+ * before it waits on an empty slot (so a producer facing a full ring is
+ * never left waiting on slots already taken), not every message: with
+ * the producer polling tail on a full ring, a store per message moves
+ * this line once per message.
+ */
 struct spsc_cons {
-	alignas(IK_CACHELINE) _Atomic uint64_t tail; /* next position to read */
+	alignas(IK_CACHELINE) _Atomic uint64_t tail; /* first slot not free */
 	_Atomic uint32_t sleeping;		     /* may be in futex_wait */
+	/* off the line a producer facing a full ring polls */
+	alignas(IK_CACHELINE) uint64_t next; /* next position to read */
 };
 
 struct spsc_ring {
@@ -60,7 +69,9 @@ struct spsc_ring {
 };
 _Static_assert(offsetof(struct spsc_ring, cons) == IK_CACHELINE,
 	       "producer and consumer state must own separate cache lines");
-_Static_assert(offsetof(struct spsc_ring, slots) == 2 * IK_CACHELINE,
+_Static_assert(offsetof(struct spsc_ring, cons.next) == 2 * IK_CACHELINE,
+	       "the consumer's position is not on the line it publishes");
+_Static_assert(offsetof(struct spsc_ring, slots) == 3 * IK_CACHELINE,
 	       "slots start on a line of their own");
 
 /*
@@ -77,6 +88,7 @@ struct spsc_half {
 struct spsc_state {
 	struct spsc_ring *ring[2]; /* ring[s] is read by side s */
 	uint64_t cap, mask;
+	uint64_t batch_mask; /* spin: tail published every mask + 1 */
 	size_t stride, ring_len;
 	bool shared;		   /* futexes across processes */
 	struct spsc_half *half[2]; /* duplex: half[s] is written by side s */
@@ -187,6 +199,7 @@ static inline int take(struct spsc_state *st, struct spsc_ring *r, uint64_t t,
 		       void *buf, size_t len)
 {
 	ik_copy(buf, slot_at(st, r, t)->data, len);
+	r->cons.next = t + 1;
 	/* release: the producer may refill the slot once it sees this */
 	atomic_store_explicit(&r->cons.tail, t + 1, memory_order_release);
 	return 0;
@@ -202,14 +215,23 @@ static int spsc_recv_spin(struct ik_channel *ch, enum ik_side side, void *buf,
 {
 	struct spsc_state *st = ch->priv;
 	struct spsc_ring *r = st->ring[side];
-	uint64_t t = atomic_load_explicit(&r->cons.tail, memory_order_relaxed);
+	uint64_t t = r->cons.next;
 	struct spsc_slot *s = slot_at(st, r, t);
 	unsigned n = 0;
 
-	while (!ready(s, t))
-		if (ik_spin_step(ch, &n))
-			return -ECANCELED;
-	return take(st, r, t, buf, len);
+	if (!ready(s, t)) {
+		/* release: all taken so far is free before we wait */
+		atomic_store_explicit(&r->cons.tail, t, memory_order_release);
+		while (!ready(s, t))
+			if (ik_spin_step(ch, &n))
+				return -ECANCELED;
+	}
+	ik_copy(buf, s->data, len);
+	r->cons.next = t + 1;
+	if (((t + 1) & st->batch_mask) == 0)
+		atomic_store_explicit(&r->cons.tail, t + 1,
+				      memory_order_release);
+	return 0;
 }
 
 /*
@@ -309,7 +331,7 @@ static int spsc_recv_sleep(struct ik_channel *ch, enum ik_side side, void *buf,
 {
 	struct spsc_state *st = ch->priv;
 	struct spsc_ring *r = st->ring[side];
-	uint64_t t = atomic_load_explicit(&r->cons.tail, memory_order_relaxed);
+	uint64_t t = r->cons.next;
 	struct spsc_slot *s = slot_at(st, r, t);
 	int ret;
 
@@ -342,6 +364,7 @@ static int spsc_setup(struct ik_channel *ch)
 	st->stride = slot_stride(ch->p.size);
 	st->cap = ring_slots(&ch->p, st->stride);
 	st->mask = st->cap - 1;
+	st->batch_mask = st->cap / 4 ? st->cap / 4 - 1 : 0;
 	st->ring_len = sizeof(struct spsc_ring) + st->cap * st->stride;
 	st->shared = ch->p.mode == IK_MODE_PROCESS;
 	if (ch->p.wait == IK_WAIT_SPIN && !ch->p.stream && !ch->p.buffer) {
