@@ -85,6 +85,8 @@ struct spsc_half {
 	unsigned char data[];
 };
 
+extern const struct ik_transport_ops ik_spsc_ops;
+
 struct spsc_state {
 	struct spsc_ring *ring[2]; /* ring[s] is read by side s */
 	uint64_t cap, mask;
@@ -352,6 +354,46 @@ static int spsc_recv_sleep(struct ik_channel *ch, enum ik_side side, void *buf,
 			return ret;
 	}
 	return take(st, r, t, buf, len);
+}
+
+int ik_spsc_open(struct ik_channel *ch, enum ik_side side,
+		 struct ik_spsc_cursor *c)
+{
+	struct spsc_state *st = ch->priv;
+	struct spsc_ring *r;
+
+	if (ch->ops != &ik_spsc_ops || ch->send != spsc_send_spin ||
+	    !ch->p.stream)
+		return -EOPNOTSUPP;
+	r = st->ring[IK_SIDE_B]; /* the one side B reads */
+	_Static_assert(offsetof(struct spsc_slot, data) == 8,
+		       "ik_spsc_put/take's slot layout");
+	*c = (struct ik_spsc_cursor){
+		.slots = r->slots,
+		.tail = &r->cons.tail,
+		.pos = side == IK_SIDE_A ? r->prod.head : r->cons.next,
+		.seen = r->prod.tail_seen,
+		.cap = st->cap,
+		.mask = st->mask,
+		.batch_mask = st->batch_mask,
+		.stride = st->stride,
+	};
+	return 0;
+}
+
+void ik_spsc_close(struct ik_channel *ch, enum ik_side side,
+		   struct ik_spsc_cursor c)
+{
+	struct spsc_ring *r = ((struct spsc_state *)ch->priv)->ring[IK_SIDE_B];
+
+	if (side == IK_SIDE_A) {
+		r->prod.head = c.pos;
+		r->prod.tail_seen = c.seen;
+	} else {
+		r->cons.next = c.pos;
+		atomic_store_explicit(&r->cons.tail, c.pos,
+				      memory_order_release);
+	}
 }
 
 static int spsc_setup(struct ik_channel *ch)
