@@ -150,9 +150,9 @@ Test(ring_thread, no_cursor_where_the_ring_is_not_spun, .timeout = 60)
 					   .stream = true};
 		struct ik_channel ch;
 
-		cr_assert_eq(ik_channel_init(&ch, ik_transport_find(names[i]),
-					     &p),
-			     0);
+		cr_assert_eq(
+			ik_channel_init(&ch, ik_transport_find(names[i]), &p),
+			0);
 		cr_expect_eq(ik_spsc_open(&ch, IK_SIDE_A, &c), -EOPNOTSUPP,
 			     "%s", names[i]);
 		ik_channel_destroy(&ch);
