@@ -12,6 +12,15 @@
  * empty; hybrid spins for a bounded time, then sleeps. The producer only
  * pays for a wake-up check when the consumer may sleep: setup picks the
  * send/recv pair once, so the hot path has no mode branch.
+ *
+ * Ping-pong spinning without --buffer keeps one message in flight each
+ * way, and there a 64-slot ring costs twice a bare bounce (measured on
+ * AMD EPYC, docs/harness-cost.md "spsc"): each hop lands on a line not
+ * touched for 64 trips, and the two directions move two lines. So that
+ * case gets a duplex: each direction a ring of one slot, the two slots
+ * side by side in one line when they fit, each consumer's count of taken
+ * messages in its own half beside its reply. A hop is then a read and a
+ * write of one line, the bounce's own pattern.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -38,10 +47,19 @@ struct spsc_prod {
 	_Atomic uint32_t wake;		     /* futex word, bumped to wake */
 };
 
-/* Written by the consumer only. */
+/*
+ * Written by the consumer only. tail is what the producer may reuse; a
+ * spinning consumer publishes it once every tail_batch messages, and
+ * before it waits on an empty slot (so a producer facing a full ring is
+ * never left waiting on slots already taken), not every message: with
+ * the producer polling tail on a full ring, a store per message moves
+ * this line once per message.
+ */
 struct spsc_cons {
-	alignas(IK_CACHELINE) _Atomic uint64_t tail; /* next position to read */
+	alignas(IK_CACHELINE) _Atomic uint64_t tail; /* first slot not free */
 	_Atomic uint32_t sleeping;		     /* may be in futex_wait */
+	/* off the line a producer facing a full ring polls */
+	alignas(IK_CACHELINE) uint64_t next; /* next position to read */
 };
 
 struct spsc_ring {
@@ -51,14 +69,32 @@ struct spsc_ring {
 };
 _Static_assert(offsetof(struct spsc_ring, cons) == IK_CACHELINE,
 	       "producer and consumer state must own separate cache lines");
-_Static_assert(offsetof(struct spsc_ring, slots) == 2 * IK_CACHELINE,
+_Static_assert(offsetof(struct spsc_ring, cons.next) == 2 * IK_CACHELINE,
+	       "the consumer's position is not on the line it publishes");
+_Static_assert(offsetof(struct spsc_ring, slots) == 3 * IK_CACHELINE,
 	       "slots start on a line of their own");
+
+/*
+ * Duplex half: written by one side only. put counts the messages this
+ * side has sent, took those of the peer's it has copied out; data is
+ * this side's one slot. The peer's half may share the line.
+ */
+struct spsc_half {
+	_Atomic uint64_t put;
+	_Atomic uint64_t took;
+	unsigned char data[];
+};
+
+extern const struct ik_transport_ops ik_spsc_ops;
 
 struct spsc_state {
 	struct spsc_ring *ring[2]; /* ring[s] is read by side s */
 	uint64_t cap, mask;
+	uint64_t batch_mask; /* spin: tail published every mask + 1 */
 	size_t stride, ring_len;
-	bool shared; /* futexes across processes */
+	bool shared;		   /* futexes across processes */
+	struct spsc_half *half[2]; /* duplex: half[s] is written by side s */
+	size_t half_len;	   /* duplex: one half, 16-byte multiple */
 };
 
 static size_t slot_stride(size_t size)
@@ -165,6 +201,7 @@ static inline int take(struct spsc_state *st, struct spsc_ring *r, uint64_t t,
 		       void *buf, size_t len)
 {
 	ik_copy(buf, slot_at(st, r, t)->data, len);
+	r->cons.next = t + 1;
 	/* release: the producer may refill the slot once it sees this */
 	atomic_store_explicit(&r->cons.tail, t + 1, memory_order_release);
 	return 0;
@@ -180,14 +217,82 @@ static int spsc_recv_spin(struct ik_channel *ch, enum ik_side side, void *buf,
 {
 	struct spsc_state *st = ch->priv;
 	struct spsc_ring *r = st->ring[side];
-	uint64_t t = atomic_load_explicit(&r->cons.tail, memory_order_relaxed);
+	uint64_t t = r->cons.next;
 	struct spsc_slot *s = slot_at(st, r, t);
 	unsigned n = 0;
 
-	while (!ready(s, t))
+	if (!ready(s, t)) {
+		/* release: all taken so far is free before we wait */
+		atomic_store_explicit(&r->cons.tail, t, memory_order_release);
+		while (!ready(s, t))
+			if (ik_spin_step(ch, &n))
+				return -ECANCELED;
+	}
+	ik_copy(buf, s->data, len);
+	r->cons.next = t + 1;
+	if (((t + 1) & st->batch_mask) == 0)
+		atomic_store_explicit(&r->cons.tail, t + 1,
+				      memory_order_release);
+	return 0;
+}
+
+/*
+ * Duplex send: wait until the peer has taken our last message (in
+ * ping-pong its reply has already brought that line here), then fill our
+ * slot and publish the count; release pairs with the peer's acquire.
+ */
+static int spsc_send_duplex(struct ik_channel *ch, enum ik_side side,
+			    const void *buf, size_t len)
+{
+	struct spsc_state *st = ch->priv;
+	struct spsc_half *me = st->half[side], *peer = st->half[!side];
+	uint64_t h = atomic_load_explicit(&me->put, memory_order_relaxed);
+	unsigned n = 0;
+
+	/* acquire: the peer's copy out of our slot is finished */
+	while (atomic_load_explicit(&peer->took, memory_order_acquire) != h)
 		if (ik_spin_step(ch, &n))
 			return -ECANCELED;
-	return take(st, r, t, buf, len);
+	ik_copy(me->data, buf, len);
+	atomic_store_explicit(&me->put, h + 1, memory_order_release);
+	return 0;
+}
+
+static int spsc_recv_duplex(struct ik_channel *ch, enum ik_side side, void *buf,
+			    size_t len)
+{
+	struct spsc_state *st = ch->priv;
+	struct spsc_half *me = st->half[side], *peer = st->half[!side];
+	uint64_t t = atomic_load_explicit(&me->took, memory_order_relaxed);
+	unsigned n = 0;
+
+	while (atomic_load_explicit(&peer->put, memory_order_acquire) != t + 1)
+		if (ik_spin_step(ch, &n))
+			return -ECANCELED;
+	ik_copy(buf, peer->data, len);
+	/* release: the peer may refill its slot once it sees this */
+	atomic_store_explicit(&me->took, t + 1, memory_order_release);
+	return 0;
+}
+
+/* Both halves in one line when they fit, else each on lines of its own. */
+static int duplex_setup(struct ik_channel *ch, struct spsc_state *st)
+{
+	size_t half = (sizeof(struct spsc_half) + ch->p.size + 15) / 16 * 16;
+
+	if (2 * half > IK_CACHELINE)
+		half = (half + IK_CACHELINE - 1) / IK_CACHELINE * IK_CACHELINE;
+	st->half_len = half;
+	st->half[0] = ik_shm_alloc(2 * half);
+	if (!st->half[0])
+		return -ENOMEM;
+	st->half[1] = (struct spsc_half *)((unsigned char *)st->half[0] + half);
+	ch->send = spsc_send_duplex;
+	ch->recv = spsc_recv_duplex;
+	snprintf(ch->granted, sizeof(ch->granted),
+		 "duplex: 1 slot per direction, %s, wait spin",
+		 2 * half > IK_CACHELINE ? "a line each" : "both in one line");
+	return 0;
 }
 
 static uint64_t now_ns(void)
@@ -228,7 +333,7 @@ static int spsc_recv_sleep(struct ik_channel *ch, enum ik_side side, void *buf,
 {
 	struct spsc_state *st = ch->priv;
 	struct spsc_ring *r = st->ring[side];
-	uint64_t t = atomic_load_explicit(&r->cons.tail, memory_order_relaxed);
+	uint64_t t = r->cons.next;
 	struct spsc_slot *s = slot_at(st, r, t);
 	int ret;
 
@@ -251,9 +356,64 @@ static int spsc_recv_sleep(struct ik_channel *ch, enum ik_side side, void *buf,
 	return take(st, r, t, buf, len);
 }
 
+int ik_spsc_open(struct ik_channel *ch, enum ik_side side,
+		 struct ik_spsc_cursor *c)
+{
+	struct spsc_state *st = ch->priv;
+	struct spsc_ring *r;
+
+	if (ch->ops != &ik_spsc_ops || ch->send != spsc_send_spin ||
+	    !ch->p.stream)
+		return -EOPNOTSUPP;
+	r = st->ring[IK_SIDE_B]; /* the one side B reads */
+	_Static_assert(offsetof(struct spsc_slot, data) == 8,
+		       "ik_spsc_put/take's slot layout");
+	*c = (struct ik_spsc_cursor){
+		.slots = r->slots,
+		.tail = &r->cons.tail,
+		.pos = side == IK_SIDE_A ? r->prod.head : r->cons.next,
+		.seen = r->prod.tail_seen,
+		.cap = st->cap,
+		.mask = st->mask,
+		.batch_mask = st->batch_mask,
+		.stride = st->stride,
+	};
+	return 0;
+}
+
+void ik_spsc_close(struct ik_channel *ch, enum ik_side side,
+		   struct ik_spsc_cursor c)
+{
+	struct spsc_ring *r = ((struct spsc_state *)ch->priv)->ring[IK_SIDE_B];
+
+	if (side == IK_SIDE_A) {
+		r->prod.head = c.pos;
+		r->prod.tail_seen = c.seen;
+	} else {
+		r->cons.next = c.pos;
+		atomic_store_explicit(&r->cons.tail, c.pos,
+				      memory_order_release);
+	}
+}
+
+/*
+ * Touch every page now, before the split: a ring of 64 KiB slots is 4 MiB
+ * a direction, and its first pass would otherwise take a zero-fill fault
+ * every 4 KiB inside the timed stream (at most a cheap minor fault per
+ * page in a forked child, which maps the pages the parent made).
+ */
+static void prefault(void *p, size_t len)
+{
+	size_t off;
+
+	for (off = 0; off < len; off += 4096)
+		((volatile unsigned char *)p)[off] = 0;
+}
+
 static int spsc_setup(struct ik_channel *ch)
 {
 	struct spsc_state *st = ik_shm_alloc(sizeof(*st));
+	uint64_t batch;
 	int s;
 
 	if (!st)
@@ -261,8 +421,23 @@ static int spsc_setup(struct ik_channel *ch)
 	st->stride = slot_stride(ch->p.size);
 	st->cap = ring_slots(&ch->p, st->stride);
 	st->mask = st->cap - 1;
+	/* a quarter of the ring, but no more than ~1 KiB of slots: past that
+	 * a store per slot is lost in the copy, and the producer gets every
+	 * slot back as soon as it is free */
+	for (batch = st->cap / 4 ? st->cap / 4 : 1;
+	     batch > 1 && batch * st->stride > 1024; batch /= 2)
+		;
+	st->batch_mask = batch - 1;
 	st->ring_len = sizeof(struct spsc_ring) + st->cap * st->stride;
 	st->shared = ch->p.mode == IK_MODE_PROCESS;
+	if (ch->p.wait == IK_WAIT_SPIN && !ch->p.stream && !ch->p.buffer) {
+		ch->priv = st;
+		if ((s = duplex_setup(ch, st))) {
+			ch->priv = NULL;
+			ik_shm_free(st, sizeof(*st));
+		}
+		return s;
+	}
 	for (s = 0; s < 2; s++) {
 		st->ring[s] = ik_shm_alloc(st->ring_len);
 		if (!st->ring[s]) {
@@ -270,6 +445,7 @@ static int spsc_setup(struct ik_channel *ch)
 			ik_shm_free(st, sizeof(*st));
 			return -ENOMEM;
 		}
+		prefault(st->ring[s], st->ring_len);
 	}
 	ch->priv = st;
 	if (ch->p.wait == IK_WAIT_SPIN) {
@@ -292,6 +468,7 @@ static void spsc_teardown(struct ik_channel *ch)
 
 	if (!st)
 		return;
+	ik_shm_free(st->half[0], 2 * st->half_len);
 	ik_shm_free(st->ring[0], st->ring_len);
 	ik_shm_free(st->ring[1], st->ring_len);
 	ik_shm_free(st, sizeof(*st));

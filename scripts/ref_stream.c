@@ -5,6 +5,11 @@
  *                    SIZE-byte slots and publishes a counter; B copies
  *                    each one out. No framing, no checks: the floor for
  *                    spsc streaming.
+ *   slotseq SIZE N - the same ring, but each slot carries its own sequence
+ *                    word before the payload (slots of whole lines): B
+ *                    polls the slot, not A's counter; B publishes its
+ *                    tail, which A rereads only when the ring looks full.
+ *                    The shape ipc/spsc.c streams through.
  *   tcp|uds SIZE N - a connected socket pair; A send()s N messages of
  *                    SIZE bytes, B recv()s them into a SIZE buffer.
  * Prints bytes per second (B's view: first byte to last).
@@ -32,6 +37,7 @@ static int cpu[2], fd[2];
 static unsigned char *ring;
 static _Alignas(64) _Atomic uint64_t head; /* A: messages published */
 static _Alignas(64) _Atomic uint64_t tail; /* B: messages consumed */
+static size_t stride; /* slotseq: [seq u64][payload], whole lines */
 
 static void pin(int c)
 {
@@ -68,6 +74,30 @@ static void *mem_a(void *x)
 	return NULL;
 }
 
+static inline _Atomic uint64_t *slot(uint64_t i)
+{
+	return (_Atomic uint64_t *)(ring + (i % SLOTS) * stride);
+}
+
+static void *seq_a(void *x)
+{
+	unsigned char *msg = malloc(size);
+	uint64_t seen = 0;
+
+	(void)x;
+	pin(cpu[0]);
+	memset(msg, 7, size);
+	for (uint64_t i = 0; i < n; i++) {
+		while (i - seen >= SLOTS)
+			seen = atomic_load_explicit(&tail,
+						    memory_order_acquire);
+		memcpy((unsigned char *)slot(i) + 8, msg, size);
+		atomic_store_explicit(slot(i), i + 1, memory_order_release);
+	}
+	free(msg);
+	return NULL;
+}
+
 static void *sock_a(void *x)
 {
 	unsigned char *msg = malloc(size);
@@ -92,21 +122,25 @@ int main(int argc, char **argv)
 	unsigned char *buf;
 	pthread_t th;
 	double t0 = 0;
-	int mem;
+	int mem, seq;
 
 	if (argc != 6) {
-		fprintf(stderr, "usage: %s memcpy|tcp|uds SIZE N CPU_A CPU_B\n",
+		fprintf(stderr,
+			"usage: %s memcpy|slotseq|tcp|uds SIZE N CPU_A CPU_B\n",
 			argv[0]);
 		return 2;
 	}
-	mem = !strcmp(argv[1], "memcpy");
+	seq = !strcmp(argv[1], "slotseq");
+	mem = seq || !strcmp(argv[1], "memcpy");
 	size = strtoull(argv[2], NULL, 10);
 	n = strtoull(argv[3], NULL, 10);
 	cpu[0] = atoi(argv[4]);
 	cpu[1] = atoi(argv[5]);
 	buf = malloc(size);
 	if (mem) {
-		ring = aligned_alloc(64, SLOTS * size + 64);
+		stride = seq ? (8 + size + 63) / 64 * 64 : size;
+		ring = aligned_alloc(64, SLOTS * stride + 64);
+		memset(ring, 0, SLOTS * stride + 64);
 	} else if (!strcmp(argv[1], "uds")) {
 		socketpair(AF_UNIX, SOCK_STREAM, 0, fd);
 	} else {
@@ -125,9 +159,16 @@ int main(int argc, char **argv)
 		close(l);
 	}
 	pin(cpu[1]);
-	pthread_create(&th, NULL, mem ? mem_a : sock_a, NULL);
+	pthread_create(&th, NULL, seq ? seq_a : mem ? mem_a : sock_a, NULL);
 	for (uint64_t i = 0; i < n; i++) {
-		if (mem) {
+		if (seq) {
+			while (atomic_load_explicit(
+				       slot(i), memory_order_acquire) != i + 1)
+				;
+			memcpy(buf, (unsigned char *)slot(i) + 8, size);
+			atomic_store_explicit(&tail, i + 1,
+					      memory_order_release);
+		} else if (mem) {
 			while (atomic_load_explicit(&head,
 						    memory_order_acquire) <= i)
 				;

@@ -37,6 +37,7 @@ struct t_run {
 	size_t size;
 	size_t buffer;
 	uint64_t count;
+	bool stream; /* one side only sends: the channel may pick a variant */
 	int (*body)(struct ik_peers *g, enum ik_side side);
 	char errmsg[256];
 };
@@ -52,7 +53,8 @@ static inline int t_run_peers(struct t_run *t)
 	struct ik_chan_params p = {.size = t->size,
 				   .mode = t->mode,
 				   .wait = t->wait,
-				   .unpinned = true};
+				   .unpinned = true,
+				   .stream = t->stream};
 	struct ik_channel ch;
 	struct ik_peers g = {.ch = &ch,
 			     .mode = t->mode,
