@@ -116,6 +116,7 @@ struct ik_stream_result {
 	double tsc_offset_err_ns; /* half the tightest probe round trip */
 	bool latency_valid;
 	char latency_why[120];	/* why not, when not */
+	uint64_t latency_every; /* one message in this many was stamped */
 	double rate_asked;	/* --rate, msgs/s; 0: as fast as it goes */
 	double max_send_lag_ns; /* --rate: worst lateness of a send */
 	uint64_t late_sends;	/* --rate: sends over one interval late */

@@ -528,6 +528,7 @@ static void fill(struct ik_result *res, const struct st *st,
 			 "not measured: no trustworthy TSC on this machine");
 		return;
 	}
+	s->latency_every = sh->lat_every;
 	for (i = 0; i < n; i += sh->lat_every) {
 		int64_t d = st->lat[i] - sh->offset_ticks;
 

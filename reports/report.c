@@ -293,11 +293,18 @@ static void stream_table(const struct ik_report *r, FILE *f)
 		const struct ik_result *res = &r->results[i];
 		const struct ik_stream_result *s = &res->stream;
 
-		if (res->err || s->latency_valid)
+		if (res->err || (s->latency_valid && s->latency_every < 2))
 			continue;
 		fputs("  ", f);
 		row_key(f, res, has_gaps(r->cfg));
-		fprintf(f, "latency %s\n", s->latency_why);
+		if (s->latency_valid)
+			fprintf(f,
+				"latency sampled: one message in %llu carries "
+				"the send stamp (stamping each would cost more "
+				"than the hop)\n",
+				(unsigned long long)s->latency_every);
+		else
+			fprintf(f, "latency %s\n", s->latency_why);
 	}
 	fprintf(f, "cpu/msg: each peer's CPU ns per message "
 		   "(CLOCK_THREAD_CPUTIME_ID). A queued send returns before "
@@ -1237,6 +1244,13 @@ static json_t *result_json(const struct ik_report *r,
 					  (json_int_t)sr->late_sends,
 					  "sustained", !sr->rate_missed,
 					  "latency_from", "due time"));
+		if (sr->latency_valid)
+			json_object_set_new(
+				o, "latency_sampled_every",
+				json_integer(
+					(json_int_t)(sr->latency_every
+							     ? sr->latency_every
+							     : 1)));
 		if (!sr->latency_valid) {
 			json_object_set_new(o, "latency", json_null());
 			json_object_set_new(o, "latency_missing",
