@@ -735,9 +735,9 @@ def h_stranger(argv):
 
 
 def h_kill_server(argv):
-    """Send signal argv[0] to the forked server (member 0 of a crew: the
-    first child forked of the case's processes holding a listening
-    socket; the clients inherit it too), once it is up (10 s at most)."""
+    """Send signal argv[0] to the forked server: member 0 of a crew, the
+    first child the crew's controller forks (so the lowest pid of its
+    children), once a listening socket is up (10 s at most)."""
     me, tag, end = os.getpid(), os.environ[TAG_VAR], time.time() + 10
     while time.time() < end:
         listening = set()
@@ -747,24 +747,29 @@ def h_kill_server(argv):
         with open("/proc/net/unix") as f:
             listening |= {x.split()[6] for x in f.readlines()[1:]
                           if x.split()[3] == "00010000"}
-        holders = {}  # pid -> (ppid, start time)
+        ppid, up = {}, False
         for pid in tagged(tag):
+            if pid == me:
+                continue
             try:
                 links = [os.readlink(f"/proc/{pid}/fd/{fd}")
                          for fd in os.listdir(f"/proc/{pid}/fd")]
                 with open(f"/proc/{pid}/stat") as f:
                     st = f.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{pid}/comm") as f:
+                    comm = f.read().strip()
             except OSError:
                 continue
-            if pid != me and any(x[8:-1] in listening for x in links
-                                 if x.startswith("socket:[")):
-                holders[pid] = (int(st[1]), int(st[19]))
-        kids = [(t, pid) for pid, (ppid, t) in holders.items()
-                if ppid in holders]
-        if kids:
-            pid = min(kids)[1]
-            os.kill(pid, int(argv[0]))
-            print(f"killed the server, pid {pid}")
+            if comm == "ipckern":
+                ppid[pid] = int(st[1])
+            up |= any(x[8:-1] in listening for x in links
+                      if x.startswith("socket:["))
+        # the controller: an ipckern whose parent is not one; its kids
+        kids = sorted(pid for pid, pp in ppid.items() if pp in ppid and
+                      ppid[pp] not in ppid)
+        if up and len(kids) >= 2:
+            os.kill(kids[0], int(argv[0]))
+            print(f"killed the server, pid {kids[0]}")
             return 0
         time.sleep(0.005)
     print("no forked server found", file=sys.stderr)
