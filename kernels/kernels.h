@@ -73,7 +73,7 @@ struct ik_config {
 	unsigned nsizes, nbuffers;
 	bool iters_given;     /* else each run's count follows from its size */
 	uint64_t iters;	      /* timed round trips (a cap with duration) */
-	uint64_t warmup;      /* untimed round trips before them */
+	uint64_t warmup;      /* untimed round trips around them */
 	uint64_t duration_ns; /* 0: run for iters */
 	uint64_t timeout_ns;  /* one measurement's wall-clock limit */
 	bool pinned;

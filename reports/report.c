@@ -909,7 +909,8 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 			res->granted[0] ? res->granted : "-");
 	}
 	fprintf(f, "\nwhole-run: timed loop wall time / round trips; untimed: "
-		   "the same without a clock read per trip (warm-up); "
+		   "the same without a clock read per trip (warm-up, and as "
+		   "long again right after); "
 		   "observer: the difference. cpu/rt: each peer's CPU ns per "
 		   "round trip (CLOCK_THREAD_CPUTIME_ID, warm-up and timed "
 		   "trips).\n");
