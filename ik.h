@@ -45,4 +45,18 @@ const char *ik_wait_name(enum ik_wait w);
  */
 int ik_parse_decimal(const char *s, double *v, const char **end);
 
+/*
+ * Read an input file whole without ever blocking or reading without end:
+ * only a regular file is opened (stat first, so a device is never opened;
+ * O_NONBLOCK, so a FIFO swapped in meanwhile cannot block; fstat after,
+ * the check that counts) and at most cap bytes are read. On 0, *buf
+ * (NUL-terminated, the caller frees it) and *len. -EINVAL: not a regular
+ * file, *mode says what it is (ik_file_kind); -EFBIG: over cap; -ENOMEM;
+ * any other -errno: it could not be opened (*reading false) or read.
+ */
+int ik_read_regular(const char *path, size_t cap, char **buf, size_t *len,
+		    unsigned *mode, bool *reading);
+/* "a directory", "a FIFO", ... for a mode that is not a regular file. */
+const char *ik_file_kind(unsigned mode);
+
 #endif

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../ik.h"
 #include "affinity.h"
 
 /* 32-bit words of a bitmap up to CPU IK_TOPO_INDEX_MAX (after "0xf...f,") */
@@ -38,16 +39,6 @@ static int refuse(char *why, size_t len, int err, const char *fmt, ...)
 	return err;
 }
 
-static const char *file_kind(mode_t m)
-{
-	return S_ISDIR(m)    ? "a directory"
-	       : S_ISFIFO(m) ? "a FIFO"
-	       : S_ISCHR(m)  ? "a character device"
-	       : S_ISBLK(m)  ? "a block device"
-	       : S_ISSOCK(m) ? "a socket"
-			     : "not a regular file";
-}
-
 static int too_big(char *why, size_t len)
 {
 	return refuse(why, len, -EFBIG,
@@ -59,81 +50,29 @@ static int too_big(char *why, size_t len)
 int ik_topo_read_xml(const char *path, char **buf, size_t *len, char *why,
 		     size_t whylen)
 {
-	size_t cap, n = 0;
-	struct stat st;
-	char *b = NULL, *nb;
-	ssize_t r;
-	int fd, ret;
+	unsigned mode = 0;
+	bool reading;
+	int ret = ik_read_regular(path, IK_TOPO_FILE_MAX, buf, len, &mode,
+				  &reading);
 
-	*buf = NULL;
-	*len = 0;
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		return refuse(why, whylen, ret, "cannot open it: %s",
-			      strerror(-ret));
+	if (ret == -EINVAL)
+		return refuse(why, whylen, ret,
+			      "%s, not a regular file (give an lstopo XML "
+			      "export)",
+			      ik_file_kind(mode));
+	if (ret == -EFBIG)
+		return too_big(why, whylen);
+	if (ret == -ENOMEM)
+		return refuse(why, whylen, ret, "out of memory reading it");
+	if (ret)
+		return refuse(why, whylen, ret, "cannot %s it: %s",
+			      reading ? "read" : "open", strerror(-ret));
+	ret = ik_topo_xml_check(*buf, *len, why, whylen);
+	if (ret) {
+		free(*buf);
+		*buf = NULL;
+		*len = 0;
 	}
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		refuse(why, whylen, ret, "cannot stat it: %s", strerror(-ret));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = refuse(why, whylen, -EINVAL,
-			     "%s, not a regular file (give an lstopo XML "
-			     "export)",
-			     file_kind(st.st_mode));
-		goto out;
-	}
-	if (st.st_size > (off_t)IK_TOPO_FILE_MAX) {
-		ret = too_big(why, whylen);
-		goto out;
-	}
-	/* st_size is a hint: /proc files say 0, and a file may grow */
-	cap = (size_t)st.st_size + 1 < 4096 ? 4096 : (size_t)st.st_size + 1;
-	b = malloc(cap + 1);
-	for (;;) {
-		if (b && n == cap) {
-			if (cap > IK_TOPO_FILE_MAX) {
-				ret = too_big(why, whylen);
-				goto out;
-			}
-			cap = cap > IK_TOPO_FILE_MAX / 2 ? IK_TOPO_FILE_MAX + 1
-							 : 2 * cap;
-			nb = realloc(b, cap + 1);
-			if (!nb)
-				free(b);
-			b = nb;
-		}
-		if (!b) {
-			ret = refuse(why, whylen, -ENOMEM,
-				     "out of memory reading it");
-			goto out;
-		}
-		r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			ret = -errno;
-			refuse(why, whylen, ret, "cannot read it: %s",
-			       strerror(-ret));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	b[n] = 0;
-	ret = ik_topo_xml_check(b, n, why, whylen);
-	if (!ret) {
-		*buf = b;
-		*len = n;
-		b = NULL;
-	}
-out:
-	free(b);
-	close(fd);
 	return ret;
 }
 

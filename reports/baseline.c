@@ -299,86 +299,40 @@ out:
 	return ret;
 }
 
-static const char *file_kind(mode_t m)
-{
-	return S_ISDIR(m)    ? "a directory"
-	       : S_ISFIFO(m) ? "a FIFO"
-	       : S_ISCHR(m)  ? "a character device"
-	       : S_ISBLK(m)  ? "a block device"
-	       : S_ISSOCK(m) ? "a socket"
-			     : "not a regular file";
-}
-
-static int not_regular(mode_t m, char *err, size_t errlen)
-{
-	return bad(err, errlen,
-		   "%s, not a regular file: a baseline is a file written "
-		   "by --save-baseline",
-		   file_kind(m));
-}
-
 /*
  * Nothing here may block or read without end: a FIFO would block in
- * open() and a device never ends, so only a regular file is read. stat()
- * first keeps devices from being opened at all; the fstat() after an
- * O_NONBLOCK open is the check that counts (the path may change between).
+ * open() and a device never ends, so only a regular file is read
+ * (ik_read_regular).
  */
 int ik_baseline_load(const char *path, struct ik_baseline *b, char *err,
 		     size_t errlen)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t got;
-	int fd = -1, ret;
+	char *buf;
+	size_t len;
+	unsigned mode = 0;
+	bool reading;
+	int ret;
 
 	memset(b, 0, sizeof(*b));
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return not_regular(st.st_mode, err, errlen);
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot open it: %s", strerror(-ret));
-		goto out;
+	ret = ik_read_regular(path, IK_BASELINE_MAX_BYTES, &buf, &len, &mode,
+			      &reading);
+	if (ret == -EINVAL)
+		return bad(err, errlen,
+			   "%s, not a regular file: a baseline is a file "
+			   "written by --save-baseline",
+			   ik_file_kind(mode));
+	if (ret == -EFBIG)
+		return bad(err, errlen, "larger than %u MiB: not a baseline",
+			   IK_BASELINE_MAX_BYTES >> 20);
+	if (ret == -ENOMEM)
+		return bad(err, errlen, "out of memory");
+	if (ret) {
+		snprintf(err, errlen, "cannot %s it: %s",
+			 reading ? "read" : "open", strerror(-ret));
+		return ret;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = not_regular(st.st_mode, err, errlen);
-		goto out;
-	}
-	if (st.st_size > (off_t)IK_BASELINE_MAX_BYTES) {
-		ret = bad(err, errlen, "larger than %u MiB: not a baseline",
-			  IK_BASELINE_MAX_BYTES >> 20);
-		goto out;
-	}
-	buf = malloc(IK_BASELINE_MAX_BYTES + 1);
-	if (!buf) {
-		ret = bad(err, errlen, "out of memory");
-		goto out;
-	}
-	/* to the end, or one byte past the cap if it grew since fstat */
-	while (len <= IK_BASELINE_MAX_BYTES) {
-		got = read(fd, buf + len, IK_BASELINE_MAX_BYTES + 1 - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			ret = -errno;
-			snprintf(err, errlen, "cannot read it: %s",
-				 strerror(-ret));
-			goto out;
-		}
-		if (!got)
-			break;
-		len += (size_t)got;
-	}
-	if (len > IK_BASELINE_MAX_BYTES)
-		ret = bad(err, errlen, "larger than %u MiB: not a baseline",
-			  IK_BASELINE_MAX_BYTES >> 20);
-	else
-		ret = ik_baseline_parse(buf, len, b, err, errlen);
-out:
+	ret = ik_baseline_parse(buf, len, b, err, errlen);
 	free(buf);
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
 
