@@ -122,6 +122,16 @@ static void mean_sd(const double *x, unsigned n, double *mean, double *sd)
 	*sd = k > 1 ? sqrt(q / (k - 1)) : 0;
 }
 
+/* Stalls the transport's own kernel put on the cell, if any. */
+static void stall_counters(json_t *o, const struct ik_result *res)
+{
+	if (!res->stalls)
+		return;
+	json_object_set_new(o, "stalls", json_integer(res->stalls));
+	json_object_set_new(o, "stall_ns",
+			    json_integer((json_int_t)res->stall_ns));
+}
+
 /* NAME_median/_mean/_stddev/_cv over the repeats of one entry. */
 static void aggregates(json_t *list, const char *name, unsigned fam,
 		       unsigned inst, const struct ik_result *res, unsigned e,
@@ -160,6 +170,7 @@ static void aggregates(json_t *list, const char *name, unsigned fam,
 		json_object_set_new(
 			o, "aggregate_unit",
 			json_string(a == 3 ? "percentage" : "time"));
+		stall_counters(o, res);
 		json_array_append_new(list, o);
 	}
 }
@@ -171,6 +182,17 @@ int ik_report_gbench(const struct ik_report *r, FILE *f)
 	int ret;
 
 	json_object_set_new(root, "context", context_json(r));
+	if (r->floor && !r->floor->err) { /* what the harness itself costs */
+		json_t *c = json_object_get(root, "context");
+		const struct ik_result *fl = r->floor;
+
+		json_object_set_new(
+			c, "ipckern_floor",
+			json_pack("{s:[i,i],s:f,s:f}", "cpus", fl->pair.cpu[0],
+				  fl->pair.cpu[1], "p50_ns",
+				  ik_result_metric(fl, IK_M_P50),
+				  "untimed_mean_ns", fl->untimed_mean_ns));
+	}
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 		bool stream = res->is_stream;
@@ -204,6 +226,7 @@ int ik_report_gbench(const struct ik_report *r, FILE *f)
 				json_object_set_new(o, "bytes_per_second",
 						    json_real(v[IK_M_BYTES]));
 			}
+			stall_counters(o, res);
 			json_array_append_new(list, o);
 		}
 	}

@@ -1465,6 +1465,7 @@ int ik_report_json(const struct ik_report *r, FILE *f)
 
 int ik_report_csv(const struct ik_report *r, FILE *f)
 {
+	struct stats fl = {0};
 	unsigned i;
 
 	fprintf(f,
@@ -1472,17 +1473,25 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 		"count,min_ns,mean_ns,stddev_ns,p50_ns,p90_ns,p99_ns,"
 		"p99_9_ns,p99_99_ns,max_ns,round_trips_per_s,"
 		"whole_run_mean_ns,untimed_mean_ns,vs_line,cpu_a_ns,"
-		"cpu_b_ns,msgs_per_s,bytes_per_s,gap_ns,status,error\n");
+		"cpu_b_ns,msgs_per_s,bytes_per_s,gap_ns,floor_p50_ns,"
+		"floor_untimed_mean_ns,stalls,stall_ns,status,error\n");
+	/* the harness floor (one per run, on its pair) on every row that
+	 * shares that pair, empty where none was measured */
+	if (r->floor && !r->floor->err)
+		stats_of(r, r->floor, &fl);
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 		struct stats st = {0};
+		bool has_floor = r->floor && !r->floor->err &&
+				 res->pair.cpu[0] == r->floor->pair.cpu[0] &&
+				 res->pair.cpu[1] == r->floor->pair.cpu[1];
 
 		if (!res->err)
 			stats_of(r, res, &st);
 		fprintf(f,
 			"%s,%s,%zu,%zu,%s,%d,%d,%s,%d,%llu,%llu,%.1f,%.1f,%llu,"
 			"%llu,%llu,%llu,%llu,%llu,%.1f,%.1f,%.1f,%.3f,%llu,"
-			"%llu,%.1f,%.1f,%llu,%s,\"%s\"\n",
+			"%llu,%.1f,%.1f,%llu,",
 			res->ops->name, ik_mode_name(res->mode), res->size,
 			res->buffer, ik_wait_name(r->cfg->wait),
 			res->pair.cpu[0], res->pair.cpu[1],
@@ -1499,8 +1508,22 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 			(unsigned long long)res->cpu[0].cpu_ns,
 			(unsigned long long)res->cpu[1].cpu_ns,
 			res->stream.msgs_per_s, res->stream.bytes_per_s,
-			(unsigned long long)res->gap_ns,
-			res->err ? "error" : "ok", res->err ? res->errmsg : "");
+			(unsigned long long)res->gap_ns);
+		if (has_floor)
+			fprintf(f, "%llu,%.1f,", (unsigned long long)fl.p50,
+				fl.untimed);
+		else
+			fputs(",,", f);
+		fprintf(f, "%u,%llu,%s,\"", res->stalls,
+			(unsigned long long)res->stall_ns,
+			res->err ? "error" : "ok");
+		/* RFC 4180: a quote inside a quoted field is doubled */
+		for (const char *c = res->err ? res->errmsg : ""; *c; c++) {
+			if (*c == '"')
+				fputc('"', f);
+			fputc(*c, f);
+		}
+		fputs("\"\n", f);
 	}
 	return ferror(f) ? -EIO : 0;
 }

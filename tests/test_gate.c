@@ -842,8 +842,8 @@ Test(baseline, normalizing_cancels_a_host_that_slowed_down_as_a_whole)
 
 Test(verdict, a_change_within_two_clock_ticks_is_no_change)
 {
-	double b[5] = {120, 120, 120, 120, 120}, c[5] = {130, 130, 130, 130,
-							 130};
+	double b[5] = {120, 120, 120, 120, 120},
+	       c[5] = {130, 130, 130, 130, 130};
 	struct ik_verdict v;
 
 	cr_assert_eq(ik_verdict(b, 5, c, 5, false, 0.05, 0, &v), 0);
@@ -1185,4 +1185,113 @@ Test(baseline, only_a_regular_file_is_read_and_nothing_blocks, .timeout = 10)
 	cr_expect(strstr(err, "a character device") != NULL, "%s", err);
 	unlink(fifo);
 	rmdir(dir);
+}
+
+/* The world's CSV report, malloc'd. */
+static char *csv_of(const struct world *w)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_eq(ik_report_csv(&w->rep, f), 0);
+	fclose(f);
+	return buf;
+}
+
+/* Field `col` (by header name) of data row `row` (0-based); "" quoted. */
+static void csv_field(const char *csv, const char *col, int row, char *out,
+		      size_t n)
+{
+	const char *line = strchr(csv, '\n') + 1, *p;
+	int k = 0, c;
+
+	for (p = csv; strncmp(p, col, strlen(col)) ||
+		      (p[strlen(col)] != ',' && p[strlen(col)] != '\n');
+	     p = strchr(p, ',') + 1, k++)
+		cr_assert(strchr(p, ',') && strchr(p, ',') < line,
+			  "no column %s", col);
+	for (; row > 0; row--)
+		line = strchr(line, '\n') + 1;
+	for (c = 0; c < k; c++) { /* skip k fields (quotes hold commas) */
+		if (*line == '"')
+			for (line++; !(line[0] == '"' && line[1] != '"');)
+				line += line[0] == '"' ? 2 : 1;
+		line = strchr(line, ',') + 1;
+	}
+	snprintf(out, n, "%.*s", (int)strcspn(line, ",\n"), line);
+}
+
+Test(csv, the_floor_and_stalls_have_columns_and_quotes_are_doubled)
+{
+	struct world w;
+	struct ik_result fl = {0};
+	double f[3] = {40, 41, 39};
+	char v[64], *csv;
+
+	world_init(&w, 1);
+	fake(&fl, "line", IK_MODE_THREAD, 1, f, 3);
+	cr_assert_eq(ik_hist_init(&fl.hist, IK_HIST_MAX_NS), 0);
+	fl.untimed_mean_ns = 38.5;
+	w.rep.floor = &fl;
+	w.res[1].stalls = 3;
+	w.res[1].stall_ns = 600000000;
+	csv = csv_of(&w);
+	csv_field(csv, "floor_untimed_mean_ns", 0, v, sizeof(v));
+	cr_expect_str_eq(v, "38.5");
+	csv_field(csv, "floor_p50_ns", 1, v, sizeof(v));
+	cr_expect_neq(v[0], 0, "the floor is on every row of its pair");
+	csv_field(csv, "stalls", 1, v, sizeof(v));
+	cr_expect_str_eq(v, "3");
+	csv_field(csv, "stall_ns", 1, v, sizeof(v));
+	cr_expect_str_eq(v, "600000000");
+	free(csv);
+
+	w.res[0].pair.cpu[1] = 7; /* another pair: no floor of its own */
+	w.res[1].err = -EIO;
+	snprintf(w.res[1].errmsg, sizeof(w.res[1].errmsg), "say \"no\", then");
+	csv = csv_of(&w);
+	csv_field(csv, "floor_p50_ns", 0, v, sizeof(v));
+	cr_expect_str_eq(v, "", "a row off the floor's pair leaves it empty");
+	cr_expect(strstr(csv, ",error,\"say \"\"no\"\", then\"\n"),
+		  "inner quotes doubled: %s", csv);
+	free(csv);
+	ik_result_free(&fl);
+	world_free(&w);
+}
+
+Test(gbench, the_floor_is_in_the_context_and_stalls_on_the_cell)
+{
+	struct world w;
+	struct ik_result fl = {0};
+	double f[3] = {40, 41, 39};
+	json_t *root, *b;
+	size_t i;
+	bool seen = false;
+
+	world_init(&w, 1);
+	fake(&fl, "line", IK_MODE_THREAD, 1, f, 3);
+	cr_assert_eq(ik_hist_init(&fl.hist, IK_HIST_MAX_NS), 0);
+	fl.untimed_mean_ns = 38.5;
+	w.rep.floor = &fl;
+	w.res[1].stalls = 2;
+	root = gbench_of(&w);
+	b = json_object_get(json_object_get(root, "context"), "ipckern_floor");
+	cr_assert(json_is_object(b));
+	cr_expect_float_eq(
+		json_real_value(json_object_get(b, "untimed_mean_ns")), 38.5,
+		1e-9);
+	json_array_foreach(json_object_get(root, "benchmarks"), i, b)
+	{
+		if (strstr(json_string_value(json_object_get(b, "name")),
+			   "/pipe/"))
+			seen |= json_integer_value(
+					json_object_get(b, "stalls")) == 2;
+		else
+			cr_expect_null(json_object_get(b, "stalls"));
+	}
+	cr_expect(seen, "the stalled cell says so");
+	json_decref(root);
+	ik_result_free(&fl);
+	world_free(&w);
 }
