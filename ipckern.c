@@ -23,16 +23,7 @@
 #include <numa.h>
 #include <sys/resource.h>
 
-#include "affinity/affinity.h"
-#include "cpuinfo/cpuinfo.h"
-#include "ipc/ipc.h"
-#include "kernels/kernels.h"
-#include "reports/gate.h"
-#include "reports/reports.h"
-
-#define EXIT_GATE    1
-#define EXIT_USAGE   2
-#define EXIT_RUNTIME 3
+#include "cli/cli.h"
 
 #define ITERS_MAX	  100000000ULL /* 8-byte sample each: 800 MB */
 #define DEFAULT_ITERS	  20000
@@ -40,25 +31,12 @@
 #define DEFAULT_TIMEOUT_S 60
 #define DEFAULT_STREAM_NS (IK_NS_PER_SEC / 2)
 #define REPEAT_MAX	  1000
-#define GATE_REPEATS	  5 /* default --repeat with a baseline */
-#define MAX_ASSERTS	  32
 #define CLIENTS_MAX	  10000
 _Static_assert(REPEAT_MAX <= IK_BASELINE_KEEP,
 	       "one run's repeats must fit in a baseline (--append)");
 
 /* The CI gate's options: what decides exit code 1. */
-static struct {
-	unsigned repeat;
-	bool repeat_given;
-	uint64_t repeat_every_ns; /* start repeat r at r x this; 0: at once */
-	const char *save_baseline, *baseline, *summary_md;
-	double max_regress; /* fraction: 0.10 for 10% */
-	bool allow_mismatch;
-	bool append;	       /* --append: add to the --save-baseline file */
-	const char *normalize; /* --normalize METHOD, or NULL */
-	struct ik_assertion asserts[MAX_ASSERTS];
-	unsigned nasserts;
-} gate = {.repeat = 1, .max_regress = 0.10};
+static struct ik_cli_gate gate = {.repeat = 1, .max_regress = 0.10};
 
 /* --mkdir: outputs may create their missing parent directories */
 static bool mkdirs;
@@ -79,30 +57,7 @@ static void usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	exit(EXIT_USAGE);
-}
-
-struct machine_job {
-	const struct ik_report *rep;
-	const char *summary;
-};
-
-static int machine_fn(const void *arg, FILE *f)
-{
-	const struct machine_job *j = arg;
-
-	return ik_report_machine(j->rep, j->summary, f);
-}
-
-/* Why an output could not be written, in the words of output.c's rules. */
-static const char *out_error(int err)
-{
-	if (err == EEXIST)
-		return "it changed during the run (a link or a special file "
-		       "appeared under that name); not written through it";
-	if (err == ELOOP)
-		return "a symlink that was not checked before the run";
-	return strerror(err);
+	exit(IK_EXIT_USAGE);
 }
 
 /* After --list, --help, --version: exit 0 only if it all arrived. */
@@ -111,7 +66,7 @@ static _Noreturn void exit_printed(void)
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "ipckern: writing to stdout: %s\n",
 			strerror(errno ? errno : EIO));
-		exit(EXIT_RUNTIME);
+		exit(IK_EXIT_RUNTIME);
 	}
 	exit(0);
 }
@@ -300,7 +255,7 @@ static void usage(FILE *f)
 		"Exit: 0 ok, 1 a gate failed (regression or assertion), 2 bad "
 		"usage or\ninput, 3 failure at run time.\n",
 		DEFAULT_ITERS, DEFAULT_WARMUP, IK_DURATION_SAMPLE_CAP,
-		DEFAULT_TIMEOUT_S, GATE_REPEATS, IK_BASELINE_KEEP);
+		DEFAULT_TIMEOUT_S, IK_GATE_REPEATS, IK_BASELINE_KEEP);
 }
 
 static void list_methods(void)
@@ -907,8 +862,8 @@ static void parse_assert(const char *s)
 {
 	char err[200];
 
-	if (gate.nasserts == MAX_ASSERTS)
-		usage_error("--assert: at most %d assertions", MAX_ASSERTS);
+	if (gate.nasserts == IK_MAX_ASSERTS)
+		usage_error("--assert: at most %d assertions", IK_MAX_ASSERTS);
 	if (ik_assert_parse(s, &gate.asserts[gate.nasserts], err, sizeof(err)))
 		usage_error("--assert '%s': %s", s, err);
 	gate.nasserts++;
@@ -950,7 +905,7 @@ static void check_gate(struct ik_config *c)
 	unsigned i;
 
 	if ((gate.baseline || gate.save_baseline) && !gate.repeat_given)
-		gate.repeat = GATE_REPEATS;
+		gate.repeat = IK_GATE_REPEATS;
 	if (gate.baseline && gate.repeat < IK_MIN_REPEATS)
 		usage_error("--repeat %u: a comparison with --baseline needs "
 			    "at least %d repeats to tell noise from a change",
@@ -1305,579 +1260,6 @@ static void parse_args(int argc, char **argv, struct ik_config *c,
 	check_kernel(c);
 }
 
-/* One measurement, quietly: its failure is in res->errmsg. */
-static int measure_quiet(const struct ik_config *run,
-			 const struct ik_transport_ops *ops, enum ik_mode mode,
-			 const struct ik_topo *topo,
-			 const struct ik_timer *timer, struct ik_result *res)
-{
-	static int (*const kernel[])(
-		const struct ik_config *, const struct ik_transport_ops *,
-		enum ik_mode, const struct ik_topo *, const struct ik_timer *,
-		struct ik_result *) = {
-		[IK_KERNEL_PINGPONG] = ik_pingpong,
-		[IK_KERNEL_STREAM] = ik_stream,
-		[IK_KERNEL_CALL] = ik_call,
-		[IK_KERNEL_ECHO] = ik_echo,
-		[IK_KERNEL_CONNECT] = ik_connect_kernel,
-	};
-	int ret = kernel[run->kernel](run, ops, mode, topo, timer, res);
-
-	/* a cell that measured nothing has no min or percentiles: it is a
-	 * failure, never an "ok" row of zeros */
-	if (!ret && !res->count) {
-		ret = res->err = -ENODATA;
-		if (res->is_connect && res->connect.failed)
-			snprintf(res->errmsg, sizeof(res->errmsg),
-				 "no request completed: %llu failed, the "
-				 "first with %s",
-				 (unsigned long long)res->connect.failed,
-				 strerror(-res->connect.first_err));
-		else
-			snprintf(res->errmsg, sizeof(res->errmsg),
-				 "measured nothing: 0 messages completed");
-	}
-	return ret;
-}
-
-static void report_failure(const struct ik_config *run,
-			   const struct ik_transport_ops *ops,
-			   enum ik_mode mode, const char *why)
-{
-	fprintf(stderr, "ipckern: %s (%s, %zu B): %s\n", ops->name,
-		ik_mode_name(mode), run->size, why);
-}
-
-/* One measurement, its failure reported on stderr as it happens. */
-static int measure(const struct ik_config *run,
-		   const struct ik_transport_ops *ops, enum ik_mode mode,
-		   const struct ik_topo *topo, const struct ik_timer *timer,
-		   struct ik_result *res)
-{
-	int ret = measure_quiet(run, ops, mode, topo, timer, res);
-
-	if (ret)
-		report_failure(run, ops, mode, res->errmsg);
-	return ret;
-}
-
-/* --classes: one run pinned to each present class's pair; rows made. */
-static unsigned run_classes(const struct ik_config *run,
-			    const struct ik_class_pair *classes,
-			    const struct ik_transport_ops *ops,
-			    enum ik_mode mode, const struct ik_topo *topo,
-			    const struct ik_timer *timer, struct ik_result *res,
-			    bool *failed)
-{
-	unsigned k, n = 0;
-
-	for (k = 0; k < IK_NCLASSES && !interrupted; k++) {
-		struct ik_config one = *run;
-
-		if (!classes[k].present)
-			continue;
-		one.pinned = true;
-		one.pin[0] = classes[k].cpu[0];
-		one.pin[1] = classes[k].cpu[1];
-		*failed |= measure(&one, ops, mode, topo, timer, &res[n]) != 0;
-		res[n++].cls = (int)k;
-	}
-	return n;
-}
-
-/*
- * --matrix: every ordered pair (a, b), a != b, of cfg->cpus; a progress
- * line on stderr when it is a terminal. Start-up per pair (channel,
- * peers, pinning: all but the measured loops) is kept for the report.
- */
-static unsigned run_matrix(const struct ik_config *run,
-			   const struct ik_transport_ops *ops,
-			   enum ik_mode mode, const struct ik_topo *topo,
-			   const struct ik_timer *timer, struct ik_result *res,
-			   bool *failed)
-{
-	unsigned a, b, n = 0, total = run->ncpus * (run->ncpus - 1);
-	bool tty = isatty(2);
-
-	for (a = 0; a < run->ncpus && !interrupted; a++)
-		for (b = 0; b < run->ncpus && !interrupted; b++) {
-			struct ik_config one = *run;
-			uint64_t t0;
-			double loops;
-
-			if (a == b)
-				continue;
-			if (tty)
-				fprintf(stderr,
-					"\rmatrix: pair %u of %u (%d->%d) ",
-					n + 1, total, run->cpus[a],
-					run->cpus[b]);
-			one.pinned = true;
-			one.pin[0] = run->cpus[a];
-			one.pin[1] = run->cpus[b];
-			t0 = ik_clock_ns();
-			*failed |= measure(&one, ops, mode, topo, timer,
-					   &res[n]) != 0;
-			loops = (double)(res[n].wall_ns + res[n].warmup_ns);
-			res[n].startup_ms =
-				((double)(ik_clock_ns() - t0) - loops) / 1e6;
-			n++;
-		}
-	if (tty)
-		fputc('\n', stderr);
-	return n;
-}
-
-/*
- * A pinned CPU's SMT sibling that is busy (over half its time in the
- * last 100 ms, from /proc/stat) shares the core's pipeline with our peer.
- * The 100 ms is the sampling window; no sibling, no wait.
- */
-static void sibling_warnings(const struct ik_config *c,
-			     const struct ik_topo *tp, char (*note)[200],
-			     struct ik_report *rep)
-{
-	uint64_t b0[8], t0[8], b1, t1;
-	int sib[8], n = 0, k, p, j;
-
-	for (p = 0; p < 2; p++) {
-		int s[4], m = ik_topo_smt_siblings(tp, c->pin[p], s, 4);
-
-		for (k = 0; k < m && n < 8; k++)
-			if (s[k] != c->pin[0] && s[k] != c->pin[1])
-				sib[n++] = s[k];
-	}
-	for (k = 0; k < n; k++)
-		if (ik_cpu_ticks("", sib[k], &b0[k], &t0[k]))
-			return;
-	if (!n)
-		return;
-	usleep(100000);
-	for (k = 0; k < n && rep->nnotes < IK_ARRAY_SIZE(rep->notes); k++) {
-		if (ik_cpu_ticks("", sib[k], &b1, &t1) || t1 == t0[k] ||
-		    2 * (b1 - b0[k]) <= t1 - t0[k])
-			continue;
-		j = (int)rep->nnotes;
-		snprintf(note[j], 200,
-			 "SMT sibling CPU %d of a pinned CPU was %.0f%% busy: "
-			 "it shares the core with a peer",
-			 sib[k],
-			 100.0 * (double)(b1 - b0[k]) / (double)(t1 - t0[k]));
-		fprintf(stderr, "ipckern: warning: %s\n", note[j]);
-		rep->notes[j] = note[j];
-		rep->nnotes++;
-	}
-}
-
-struct pair_job {
-	struct ik_config run;
-	const struct ik_transport_ops *ops;
-	enum ik_mode mode;
-	const struct ik_topo *topo;
-	const struct ik_timer *timer;
-	struct ik_result *res;
-	int ret;
-	pthread_t th;
-};
-
-static void *pair_main(void *p)
-{
-	struct pair_job *j = p;
-
-	j->ret = measure_quiet(&j->run, j->ops, j->mode, j->topo, j->timer,
-			       j->res);
-	/* a pair that failed before its peers reached the gate (its
-	 * channel's set-up) must not keep the others waiting there */
-	if (j->ret)
-		ik_gate_break(j->run.gate);
-	return NULL;
-}
-
-/*
- * --pairs: np pairs at once, each driven by its own controller thread,
- * all peers released together by one gate. res[0..np-1] get each pair,
- * res[np] their sum: throughputs added, histograms merged. One pair's
- * failure breaks the gate, so the rest end at once as not run; stderr
- * gets one line naming the failure that came first.
- */
-static int measure_pairs(const struct ik_config *run, unsigned np,
-			 const struct ik_transport_ops *ops, enum ik_mode mode,
-			 const struct ik_topo *topo,
-			 const struct ik_timer *timer, struct ik_result *res)
-{
-	struct pair_job *jobs = calloc(np, sizeof(*jobs));
-	struct ik_gate *gate = ik_gate_new(2 * np);
-	struct ik_result *all = &res[np];
-	unsigned k, started = 0, not_run = 0, failed = 0;
-	int ret = 0;
-
-	/* every row is a result, until its pair says otherwise */
-	for (k = 0; k < np; k++) {
-		ik_result_begin(&res[k], run, ops, mode, topo);
-		res[k].pair_index = (int)k;
-		res[k].npairs = np;
-		res[k].err = -ECANCELED;
-		snprintf(res[k].errmsg, sizeof(res[k].errmsg),
-			 "not run: another pair failed to start");
-	}
-	ik_result_begin(all, run, ops, mode, topo);
-	all->pair_index = -1;
-	all->npairs = np;
-	if (!jobs || !gate || ik_hist_init(&all->hist, IK_HIST_MAX_NS)) {
-		for (k = 0; k <= np; k++)
-			snprintf(res[k].errmsg, sizeof(res[k].errmsg),
-				 "not run: out of memory");
-		all->err = -ENOMEM;
-		report_failure(run, ops, mode, all->errmsg);
-		free(jobs);
-		ik_gate_free(gate);
-		return -ENOMEM;
-	}
-	for (k = 0; k < np; k++) {
-		struct pair_job *j = &jobs[k];
-
-		j->run = *run;
-		j->run.gate = gate;
-		if (run->pinned) {
-			j->run.pin[0] = pins[2 * k];
-			j->run.pin[1] = pins[2 * k + 1];
-		}
-		j->ops = ops, j->mode = mode, j->topo = topo;
-		j->timer = timer, j->res = &res[k];
-		if ((ret = -pthread_create(&j->th, NULL, pair_main, j))) {
-			char hint[120];
-
-			ik_gate_break(gate);
-			res[k].err = ret;
-			snprintf(res[k].errmsg, sizeof(res[k].errmsg),
-				 "no thread to drive it: %s%s", strerror(-ret),
-				 ik_limit_hint(ret, hint, sizeof(hint)));
-			break;
-		}
-		started++;
-	}
-	for (k = 0; k < started; k++)
-		pthread_join(jobs[k].th, NULL);
-	for (k = 0; k < np; k++) {
-		struct ik_result *r = &res[k];
-		int err = k < started ? jobs[k].ret : r->err;
-
-		r->pair_index = (int)k; /* the kernel began the row again */
-		r->npairs = np;
-		not_run += err == -ECANCELED;
-		failed += err && err != -ECANCELED;
-		/* the cause, not a pair cancelled because of it */
-		if (err && (!all->err ||
-			    (all->err == -ECANCELED && err != -ECANCELED))) {
-			char why[sizeof(r->errmsg)];
-
-			memcpy(why, r->errmsg, sizeof(why));
-			all->err = err;
-			snprintf(all->errmsg, sizeof(all->errmsg),
-				 "pair %u: %.180s", k + 1, why);
-		}
-		if (r->err || k >= started)
-			continue;
-		ik_hist_merge(&all->hist, &r->hist);
-		all->count += r->count;
-		all->strangers += r->strangers;
-		all->warmup += r->warmup;
-		all->wall_ns =
-			r->wall_ns > all->wall_ns ? r->wall_ns : all->wall_ns;
-		all->stream.messages += r->stream.messages;
-		all->stream.msgs_per_s += r->stream.msgs_per_s;
-		all->stream.bytes_per_s += r->stream.bytes_per_s;
-		all->stream.latency_valid =
-			k == 0 ? r->stream.latency_valid
-			       : all->stream.latency_valid &&
-					 r->stream.latency_valid;
-		for (int s = 0; s < 2; s++) {
-			all->cpu[s].cpu_ns += r->cpu[s].cpu_ns;
-			all->cpu[s].user_ns += r->cpu[s].user_ns;
-			all->cpu[s].sys_ns += r->cpu[s].sys_ns;
-		}
-	}
-	if (all->err) {
-		size_t at = strlen(all->errmsg);
-
-		if (np > 1 && at < sizeof(all->errmsg))
-			snprintf(all->errmsg + at, sizeof(all->errmsg) - at,
-				 "; of %u pairs %u failed, %u not run", np,
-				 failed, not_run);
-		report_failure(run, ops, mode, all->errmsg);
-	}
-	all->is_stream = run->kernel == IK_KERNEL_STREAM;
-	if (!all->stream.latency_valid)
-		snprintf(all->stream.latency_why,
-			 sizeof(all->stream.latency_why),
-			 "not merged: some pair's latency was not kept");
-	free(jobs);
-	ik_gate_free(gate);
-	return all->err ? all->err : ret;
-}
-
-/*
- * Every cell once: methods x sizes x buffers x gaps x modes, each over
- * its pairs (--pairs, --classes or --matrix). Returns the cells written.
- */
-/* The floor goes with ping-pong on one stated pair (not classes, matrix
- * or concurrent pairs, which have many). */
-static bool floor_applies(const struct ik_config *c)
-{
-	unsigned i;
-
-	if (c->kernel != IK_KERNEL_PINGPONG || !c->pinned || c->classes ||
-	    c->matrix)
-		return false;
-	for (i = 0; i < c->npairs; i++)
-		if (c->pairs[i] != 1)
-			return false;
-	return true;
-}
-
-/* ipc/floor.c through the ping-pong kernel: threads, size 1, no gap. */
-static int measure_floor(const struct ik_config *cfg,
-			 const struct ik_topo *topo,
-			 const struct ik_timer *timer, struct ik_result *res)
-{
-	struct ik_config fc = *cfg;
-
-	fc.size = 1;
-	fc.buffer = 0;
-	fc.gap_ns = 0;
-	fc.raw = NULL;
-	fc.duration_ns = 0;
-	fc.iters =
-		cfg->duration_ns || cfg->iters > 1000000 ? 20000 : cfg->iters;
-	fc.warmup = cfg->warmup ? cfg->warmup : 2000;
-	return ik_pingpong(&fc, &ik_floor_ops, IK_MODE_THREAD, topo, timer,
-			   res);
-}
-
-static unsigned run_grid(const struct ik_config *cfg,
-			 const struct ik_class_pair *classes,
-			 const struct ik_topo *topo,
-			 const struct ik_timer *timer,
-			 struct ik_result *results, bool *failed)
-{
-	unsigned i, z, b, gp, m, pr, n = 0;
-	int ret;
-
-	for (i = 0; i < cfg->nmethods && !interrupted; i++)
-		for (z = 0; z < cfg->nsizes && !interrupted; z++)
-			for (b = 0; b < cfg->nbuffers && !interrupted; b++)
-				for (gp = 0; gp < cfg->ngaps * cfg->nworks *
-							     cfg->nservers *
-							     cfg->nmodes &&
-					     !interrupted;
-				     gp++) {
-					struct ik_config run = *cfg;
-					unsigned gw = gp / cfg->nmodes;
-
-					m = gp % cfg->nmodes;
-					run.size = cfg->sizes[z];
-					run.buffer = cfg->buffers[b];
-					unsigned rest = gw / cfg->ngaps;
-
-					run.gap_ns = cfg->gaps[gw % cfg->ngaps];
-					run.work_ns =
-						cfg->works[rest % cfg->nworks];
-					run.server = cfg->servers[rest /
-								  cfg->nworks];
-					if (cfg->matrix) {
-						n += run_matrix(
-							&run, cfg->methods[i],
-							cfg->modes[m], topo,
-							timer, &results[n],
-							failed);
-						continue;
-					}
-					if (cfg->classes) {
-						n += run_classes(
-							&run, classes,
-							cfg->methods[i],
-							cfg->modes[m], topo,
-							timer, &results[n],
-							failed);
-						continue;
-					}
-					for (pr = 0; pr < cfg->npairs; pr++) {
-						unsigned np = cfg->pairs[pr];
-
-						ret = np == 1 ? measure(&run,
-									cfg->methods
-										[i],
-									cfg->modes
-										[m],
-									topo,
-									timer,
-									&results[n])
-							      : measure_pairs(
-									&run,
-									np,
-									cfg->methods
-										[i],
-									cfg->modes
-										[m],
-									topo,
-									timer,
-									&results[n]);
-						n += np == 1 ? 1 : np + 1;
-						*failed |= ret != 0;
-					}
-				}
-	return n;
-}
-
-/*
- * --repeat: cell j of repeat r is results[r * stride + j]. Keep every
- * repeat's metrics in cell j of the first, pool the rest into it.
- */
-static int fold_repeats(struct ik_result *results, unsigned n, unsigned nrep,
-			size_t stride)
-{
-	unsigned j, r;
-
-	for (j = 0; j < n; j++) {
-		struct ik_result *dst = &results[j];
-
-		dst->rep_v = malloc((size_t)nrep * IK_NMETRICS *
-				    sizeof(*dst->rep_v));
-		if (!dst->rep_v)
-			return -ENOMEM;
-		dst->repeats = nrep;
-		for (r = 0; r < nrep; r++) {
-			struct ik_result *src = &results[r * stride + j];
-
-			ik_metrics_of(src,
-				      &dst->rep_v[(size_t)r * IK_NMETRICS]);
-			if (r) {
-				ik_result_pool(dst, src, r);
-				ik_result_free(src);
-			}
-		}
-	}
-	return 0;
-}
-
-struct md_job {
-	const struct ik_gate_log *g;
-	const char *title;
-};
-
-static int md_fn(const void *arg, FILE *f)
-{
-	const struct md_job *j = arg;
-
-	ik_gate_log_markdown(j->g, j->title, f);
-	return ferror(f) ? -EIO : 0;
-}
-
-/*
- * The gate: the baseline comparison and the assertions, one summary on
- * out (and --summary-md). EXIT_GATE when a check failed or the baseline
- * compared nothing, EXIT_USAGE when a check cannot be made (a mismatched
- * baseline, say), else 0.
- */
-static int run_gate(const struct ik_report *rep, const struct ik_baseline *bl,
-		    FILE *out)
-{
-	struct ik_gate_log g = {0};
-	char err[300], why[2048], title[400], when[32];
-	time_t now = time(NULL);
-	unsigned i, d;
-	int code = EXIT_USAGE, ret;
-
-	if (bl) {
-		d = ik_baseline_mismatch(bl, rep, why, sizeof(why));
-		if (d && !gate.allow_mismatch) {
-			fprintf(stderr,
-				"ipckern: --baseline %s: measured differently "
-				"(%u difference%s): %s; --allow-mismatch "
-				"compares anyway\n",
-				gate.baseline, d, d == 1 ? "" : "s", why);
-			goto out;
-		}
-		if (d)
-			fprintf(stderr,
-				"ipckern: warning: --baseline %s: %u "
-				"difference%s, compared anyway: %s\n",
-				gate.baseline, d, d == 1 ? "" : "s", why);
-		if (!gate.normalize && rep->machine->hypervisor)
-			fprintf(stderr,
-				"ipckern: warning: absolute numbers against a "
-				"baseline on a VM: the host's speed changes "
-				"between runs look like regressions; "
-				"--normalize line (with line in --method) "
-				"compares ratios instead\n");
-		ret = ik_baseline_compare(bl, rep, gate.max_regress,
-					  gate.normalize, &g, err, sizeof(err));
-		if (ret < 0) {
-			fprintf(stderr, "ipckern: --baseline %s: %s\n",
-				gate.baseline, err);
-			goto out;
-		}
-		if (!ret) {
-			/* a gate on nothing fails, whatever else passed */
-			struct ik_gate_row *row = ik_gate_log_add(&g);
-
-			fprintf(stderr,
-				"ipckern: --baseline %s: gate failed: nothing "
-				"was compared: %s\n",
-				gate.baseline, err);
-			if (!row) {
-				code = EXIT_GATE;
-				goto out;
-			}
-			snprintf(row->what, sizeof(row->what), "--baseline %s",
-				 gate.baseline);
-			snprintf(row->verdict, sizeof(row->verdict), "FAIL");
-			snprintf(row->detail, sizeof(row->detail),
-				 "nothing compared: %.77s", err);
-			row->failed = true;
-			g.failed++;
-			g.checked++;
-		}
-	}
-	for (i = 0; i < gate.nasserts; i++)
-		if (ik_assert_eval(&gate.asserts[i], rep->results,
-				   rep->nresults, &g, err, sizeof(err))) {
-			fprintf(stderr, "ipckern: --assert %s\n", err);
-			goto out;
-		}
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&now));
-	if (bl)
-		snprintf(title, sizeof(title),
-			 "ipckern gate, %s, %s: medians of %u repeat%s per "
-			 "cell vs baseline %s; regressed = over %g%% worse "
-			 "and significant (%s)",
-			 rep->machine->model, when, gate.repeat,
-			 gate.repeat == 1 ? "" : "s", gate.baseline,
-			 gate.max_regress * 100, IK_CI_METHOD);
-	else
-		snprintf(title, sizeof(title),
-			 "ipckern gate, %s, %s: medians of %u repeat%s per "
-			 "cell",
-			 rep->machine->model, when, gate.repeat,
-			 gate.repeat == 1 ? "" : "s");
-	ik_gate_log_print(&g, title, out);
-	code = g.failed || !g.checked ? EXIT_GATE : 0;
-	if (gate.summary_md) {
-		struct md_job j = {&g, title};
-
-		ret = ik_output_write(gate.summary_md, mkdirs, md_fn, &j);
-
-		if (ret) {
-			fprintf(stderr, "ipckern: --summary-md %s: %s\n",
-				gate.summary_md, out_error(-ret));
-			code = EXIT_RUNTIME;
-		}
-	}
-out:
-	ik_gate_log_free(&g);
-	return code;
-}
-
 /*
  * Every output is checked before anything is measured: a run of minutes
  * must not end in "No such file or directory". Two outputs on one file,
@@ -1917,265 +1299,313 @@ static void check_outputs(const struct ik_config *c)
 	}
 }
 
-static int run(int argc, char **argv)
-{
+/*
+ * Everything one run holds, from the parsed configuration to the
+ * results; run_free releases it on every path.
+ */
+struct run {
 	struct ik_config cfg;
+	bool pin_auto;
 	struct ik_topo topo;
 	struct ik_timer timer;
 	struct ik_machine machine;
-	struct ik_result *results;
-	struct ik_report rep = {0};
-	bool pin_auto = false, failed = false;
-	unsigned i, rows, n = 0;
-	char note[8][200];
 	struct ik_class_pair classes[IK_NCLASSES];
-	struct ik_baseline baseline = {0}, appended = {0};
-	struct ik_result floor = {0};
-	size_t cells;
-	uint64_t t_start;
-	unsigned r, nrep = 0;
-	int ret, code = 0;
+	struct ik_baseline baseline, appended;
+	struct ik_result floor;
+	struct ik_result *results;
+	size_t cells; /* results of one repeat */
+	unsigned n;   /* results measured, per repeat */
+	struct ik_report rep;
+	char note[8][200];
+};
 
-	parse_args(argc, argv, &cfg, &pin_auto);
-	check_outputs(&cfg);
-	if (gate.baseline) {
-		char err[300];
+static void run_free(struct run *r)
+{
+	size_t i;
 
-		/* a malformed baseline costs nothing: read it first */
-		ret = ik_baseline_load(gate.baseline, &baseline, err,
-				       sizeof(err));
-		if (ret)
-			usage_error("--baseline %s: %s", gate.baseline, err);
-	}
-	if (gate.append && !access(gate.save_baseline, F_OK)) {
-		char err[300];
+	for (i = 0; r->results && i < r->cells * gate.repeat; i++)
+		ik_result_free(&r->results[i]);
+	ik_result_free(&r->floor);
+	free(r->results);
+	ik_topo_free(&r->topo);
+	ik_baseline_free(&r->baseline);
+	ik_baseline_free(&r->appended);
+}
 
-		ret = ik_baseline_load(gate.save_baseline, &appended, err,
-				       sizeof(err));
-		if (ret)
-			usage_error("--save-baseline %s --append: %s",
-				    gate.save_baseline, err);
-	}
-	{
-		/* a file, HWLOC_XMLFILE or HWLOC_SYNTHETIC: checked, exit 2 */
-		char why[800];
+/* A malformed baseline costs nothing: read them first (exit 2). */
+static void load_baselines(struct run *r)
+{
+	char err[300];
 
-		ret = ik_topo_load_why(&topo, cfg.topology, why, sizeof(why));
-		if (ret == -EINVAL)
-			usage_error("%s%s", cfg.topology ? "--topology " : "",
-				    why);
-		if (ret) {
-			fprintf(stderr, "ipckern: %s\n", why);
-			return EXIT_RUNTIME;
+	if (gate.baseline &&
+	    ik_baseline_load(gate.baseline, &r->baseline, err, sizeof(err)))
+		usage_error("--baseline %s: %s", gate.baseline, err);
+	if (gate.append && !access(gate.save_baseline, F_OK) &&
+	    ik_baseline_load(gate.save_baseline, &r->appended, err,
+			     sizeof(err)))
+		usage_error("--save-baseline %s --append: %s",
+			    gate.save_baseline, err);
+}
+
+/* --matrix: its CPUs, every allowed one by default, each usable. */
+static void matrix_cpus(struct ik_config *cfg, const struct ik_topo *topo)
+{
+	char allowed[256];
+	unsigned i;
+	int cpu;
+
+	ik_topo_allowed_str(topo, allowed, sizeof(allowed));
+	if (!cfg->ncpus)
+		hwloc_bitmap_foreach_begin(cpu, topo->allowed)
+		{
+			if (cfg->ncpus < IK_ARRAY_SIZE(cfg->cpus))
+				cfg->cpus[cfg->ncpus++] = cpu;
 		}
+	hwloc_bitmap_foreach_end();
+	for (i = 0; i < cfg->ncpus; i++)
+		if (ik_topo_check_cpu(topo, cfg->cpus[i]))
+			usage_error("--cpus: CPU %d is not usable here; "
+				    "usable CPUs: %s",
+				    cfg->cpus[i], allowed);
+	if (cfg->ncpus < 2)
+		usage_error("--matrix: needs at least two CPUs; usable: %s",
+			    allowed);
+}
+
+static void mem_node(const struct ik_config *cfg)
+{
+	if (numa_available() < 0 || cfg->mem_node > numa_max_node() ||
+	    !numa_bitmask_isbitset(numa_all_nodes_ptr, (unsigned)cfg->mem_node))
+		usage_error(
+			"--mem-node %d: no such NUMA node here; nodes: 0-%d",
+			cfg->mem_node,
+			numa_available() < 0 ? 0 : numa_max_node());
+	ik_shm_set_node(cfg->mem_node);
+}
+
+/*
+ * The machine the run is planned for: its topology (a file,
+ * HWLOC_XMLFILE or HWLOC_SYNTHETIC: checked, exit 2), the --classes
+ * pairs, the --matrix CPUs, the --mem-node. Returns 0 or an exit code.
+ */
+static int load_machine(struct run *r)
+{
+	struct ik_config *cfg = &r->cfg;
+	char why[800];
+	int ret = ik_topo_load_why(&r->topo, cfg->topology, why, sizeof(why));
+
+	if (ret == -EINVAL)
+		usage_error("%s%s", cfg->topology ? "--topology " : "", why);
+	if (ret) {
+		fprintf(stderr, "ipckern: %s\n", why);
+		return IK_EXIT_RUNTIME;
 	}
-	if (!topo.this_system && !(cfg.classes && cfg.dry_run) && !cfg.machine)
+	if (!r->topo.this_system && !(cfg->classes && cfg->dry_run) &&
+	    !cfg->machine)
 		usage_error("the topology is not this machine's "
 			    "(HWLOC_SYNTHETIC, HWLOC_XMLFILE or --topology): "
 			    "nothing can be pinned on it; use --classes "
 			    "--dry-run");
-	if (cfg.classes) {
-		if (ik_topo_classes(&topo, classes) == -ENOMEM) {
+	if (cfg->classes) {
+		if (ik_topo_classes(&r->topo, r->classes) == -ENOMEM) {
 			fprintf(stderr, "ipckern: --classes: out of memory\n");
-			ik_topo_free(&topo);
-			return EXIT_RUNTIME;
+			return IK_EXIT_RUNTIME;
 		}
-		rep.classes = classes;
-		rep.topology = cfg.topology;
+		r->rep.classes = r->classes;
+		r->rep.topology = cfg->topology;
 	}
-	if (cfg.matrix) {
-		char allowed[256];
-		int cpu;
+	if (cfg->matrix)
+		matrix_cpus(cfg, &r->topo);
+	if (cfg->mem_node >= 0)
+		mem_node(cfg);
+	return 0;
+}
 
-		ik_topo_allowed_str(&topo, allowed, sizeof(allowed));
-		if (!cfg.ncpus)
-			hwloc_bitmap_foreach_begin(cpu, topo.allowed)
-			{
-				if (cfg.ncpus < IK_ARRAY_SIZE(cfg.cpus))
-					cfg.cpus[cfg.ncpus++] = cpu;
-			}
-		hwloc_bitmap_foreach_end();
-		for (i = 0; i < cfg.ncpus; i++)
-			if (ik_topo_check_cpu(&topo, cfg.cpus[i]))
-				usage_error(
-					"--cpus: CPU %d is not usable here; "
-					"usable CPUs: %s",
-					cfg.cpus[i], allowed);
-		if (cfg.ncpus < 2)
-			usage_error(
-				"--matrix: needs at least two CPUs; usable: "
-				"%s",
-				allowed);
-	}
-	if (cfg.mem_node >= 0) {
-		if (numa_available() < 0 || cfg.mem_node > numa_max_node() ||
-		    !numa_bitmask_isbitset(numa_all_nodes_ptr,
-					   (unsigned)cfg.mem_node))
-			usage_error("--mem-node %d: no such NUMA node here; "
-				    "nodes: 0-%d",
-				    cfg.mem_node,
-				    numa_available() < 0 ? 0 : numa_max_node());
-		ik_shm_set_node(cfg.mem_node);
-	}
-	if (cfg.machine) {
+struct machine_job {
+	const struct ik_report *rep;
+	const char *summary;
+};
+
+static int machine_fn(const void *arg, FILE *f)
+{
+	const struct machine_job *j = arg;
+
+	return ik_report_machine(j->rep, j->summary, f);
+}
+
+/* --machine, or --classes --dry-run: a description, nothing measured. */
+static int describe(struct run *r)
+{
+	const struct ik_config *cfg = &r->cfg;
+	const char *out = cfg->output ? cfg->output : "-";
+	int ret;
+
+	r->rep.cfg = cfg;
+	if (cfg->machine) {
 		char summary[1024];
+		struct machine_job j = {&r->rep, summary};
 
-		ik_timer_init(&timer);
-		ik_machine_read(&machine, "");
-		ik_topo_summary(&topo, summary, sizeof(summary));
-		rep.cfg = &cfg;
-		rep.machine = &machine;
-		rep.timer = &timer;
-		{
-			struct machine_job j = {&rep, summary};
-
-			ret = ik_output_write(cfg.output ? cfg.output : "-",
-					      mkdirs, machine_fn, &j);
-		}
+		ik_timer_init(&r->timer);
+		ik_machine_read(&r->machine, "");
+		ik_topo_summary(&r->topo, summary, sizeof(summary));
+		r->rep.machine = &r->machine;
+		r->rep.timer = &r->timer;
+		ret = ik_output_write(out, mkdirs, machine_fn, &j);
 		if (ret)
 			fprintf(stderr, "ipckern: writing %s: %s\n",
-				cfg.output ? cfg.output : "the description",
-				out_error(-ret));
-		ik_topo_free(&topo);
-		return ret ? EXIT_RUNTIME : 0;
-	}
-	if (cfg.classes && cfg.dry_run) {
-		rep.cfg = &cfg;
-		ret = ik_report_write_file(&rep, cfg.output ? cfg.output : "-",
-					   mkdirs);
+				cfg->output ? cfg->output : "the description",
+				ik_cli_out_error(-ret));
+	} else {
+		ret = ik_report_write_file(&r->rep, out, mkdirs);
 		if (ret)
 			fprintf(stderr, "ipckern: writing %s: %s\n",
-				cfg.output ? cfg.output : "the report",
-				out_error(-ret));
-		ik_topo_free(&topo);
-		return ret ? EXIT_RUNTIME : 0;
+				cfg->output ? cfg->output : "the report",
+				ik_cli_out_error(-ret));
 	}
-	if (pin_auto && ik_topo_default_pair(&topo, cfg.pin)) {
+	return ret ? IK_EXIT_RUNTIME : 0;
+}
+
+/* --pin auto's pair, and every pinned CPU usable here. */
+static int resolve_pins(struct run *r)
+{
+	struct ik_config *cfg = &r->cfg;
+
+	if (r->pin_auto && ik_topo_default_pair(&r->topo, cfg->pin)) {
 		fprintf(stderr, "ipckern: --pin auto: no usable CPU found\n");
-		ik_topo_free(&topo);
-		return EXIT_RUNTIME;
+		return IK_EXIT_RUNTIME;
 	}
-	if (cfg.pinned)
-		check_pin_cpus(&topo);
-	if (pin_auto && crew_kernel(&cfg)) {
-		cfg.crew_cpus[0] = cfg.pin[0];
-		cfg.crew_cpus[1] = cfg.pin[1];
-		cfg.ncrew_cpus = 2;
+	if (cfg->pinned)
+		check_pin_cpus(&r->topo);
+	if (r->pin_auto && crew_kernel(cfg)) {
+		cfg->crew_cpus[0] = cfg->pin[0];
+		cfg->crew_cpus[1] = cfg->pin[1];
+		cfg->ncrew_cpus = 2;
 	}
+	return 0;
+}
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	ik_timer_init(&timer);
-	ik_machine_read(&machine, "");
-	if (appended.ncells) {
-		struct ik_report pre = {.cfg = &cfg, .machine = &machine};
-		char why[2048];
-		unsigned d =
-			ik_baseline_mismatch(&appended, &pre, why, sizeof(why));
+/*
+ * The machine and configuration can be checked against the baselines
+ * before running (exit 2); each pair's relation only after.
+ */
+static void check_baselines(struct run *r)
+{
+	struct ik_report pre = {.cfg = &r->cfg, .machine = &r->machine};
+	char why[2048];
+	unsigned d;
 
-		if (d)
-			usage_error("--save-baseline %s --append: measured "
-				    "differently (%u difference%s): %s",
-				    gate.save_baseline, d, d == 1 ? "" : "s",
-				    why);
-	}
-	if (gate.baseline && !gate.allow_mismatch) {
-		/* the machine and configuration can be checked before running;
-		 * each pair's relation after */
-		struct ik_report pre = {.cfg = &cfg, .machine = &machine};
-		char why[2048];
-		unsigned d =
-			ik_baseline_mismatch(&baseline, &pre, why, sizeof(why));
+	if (r->appended.ncells &&
+	    (d = ik_baseline_mismatch(&r->appended, &pre, why, sizeof(why))))
+		usage_error("--save-baseline %s --append: measured "
+			    "differently (%u difference%s): %s",
+			    gate.save_baseline, d, d == 1 ? "" : "s", why);
+	if (gate.baseline && !gate.allow_mismatch &&
+	    (d = ik_baseline_mismatch(&r->baseline, &pre, why, sizeof(why))))
+		usage_error("--baseline %s: measured differently (%u "
+			    "difference%s): %s; --allow-mismatch "
+			    "compares anyway",
+			    gate.baseline, d, d == 1 ? "" : "s", why);
+}
 
-		if (d)
-			usage_error("--baseline %s: measured differently (%u "
-				    "difference%s): %s; --allow-mismatch "
-				    "compares anyway",
-				    gate.baseline, d, d == 1 ? "" : "s", why);
-	}
-	for (i = 0, rows = 0; i < cfg.npairs; i++)
-		rows += cfg.pairs[i] == 1 ? 1 : cfg.pairs[i] + 1;
-	if (cfg.classes)
+/* Room for every repeat of every cell; 0 or -ENOMEM. */
+static int alloc_results(struct run *r)
+{
+	const struct ik_config *cfg = &r->cfg;
+	unsigned i, rows;
+
+	for (i = 0, rows = 0; i < cfg->npairs; i++)
+		rows += cfg->pairs[i] == 1 ? 1 : cfg->pairs[i] + 1;
+	if (cfg->classes)
 		rows = IK_NCLASSES;
-	if (cfg.matrix)
-		rows = cfg.ncpus * cfg.ncpus;
-	cells = (size_t)cfg.nmethods * cfg.nsizes * cfg.nbuffers * cfg.ngaps *
-		cfg.nworks * cfg.nservers * cfg.nmodes * rows;
-	results = calloc(cells * gate.repeat, sizeof(*results));
-	if (!results) {
-		fprintf(stderr, "ipckern: out of memory\n");
-		return EXIT_RUNTIME;
-	}
-	if (!cfg.pinned) {
-		snprintf(note[rep.nnotes], sizeof(note[0]),
-			 "unpinned: the scheduler places the peers and may "
-			 "move them; use --pin A,B for a stated pair");
-		rep.notes[rep.nnotes] = note[rep.nnotes];
-		rep.nnotes++;
-	} else if (cfg.pin[0] == cfg.pin[1]) {
-		snprintf(note[rep.nnotes], sizeof(note[0]),
+	if (cfg->matrix)
+		rows = cfg->ncpus * cfg->ncpus;
+	r->cells = (size_t)cfg->nmethods * cfg->nsizes * cfg->nbuffers *
+		   cfg->ngaps * cfg->nworks * cfg->nservers * cfg->nmodes *
+		   rows;
+	r->results = calloc(r->cells * gate.repeat, sizeof(*r->results));
+	return r->results ? 0 : -ENOMEM;
+}
+
+static void add_note(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void add_note(struct run *r, const char *fmt, ...)
+{
+	struct ik_report *rep = &r->rep;
+	va_list ap;
+
+	if (rep->nnotes >= IK_ARRAY_SIZE(rep->notes))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->note[rep->nnotes], sizeof(r->note[0]), fmt, ap);
+	va_end(ap);
+	rep->notes[rep->nnotes] = r->note[rep->nnotes];
+	rep->nnotes++;
+}
+
+/* What the report says about how the peers were placed, and the noise
+ * warnings (each also a line on stderr). */
+static void add_notes(struct run *r)
+{
+	const struct ik_config *cfg = &r->cfg;
+	unsigned i, w, k, maxp = 1,
+			  cpus = (unsigned)hwloc_bitmap_weight(r->topo.allowed);
+	char warn[4][200];
+
+	if (!cfg->pinned)
+		add_note(r, "unpinned: the scheduler places the peers and may "
+			    "move them; use --pin A,B for a stated pair");
+	else if (cfg->pin[0] == cfg->pin[1])
+		add_note(r,
 			 "both peers on CPU %d: this measures the scheduler "
 			 "hand-off; spinning methods yield on every poll",
-			 cfg.pin[0]);
-		rep.notes[rep.nnotes] = note[rep.nnotes];
-		rep.nnotes++;
+			 cfg->pin[0]);
+	for (i = 0; i < cfg->npairs; i++)
+		maxp = cfg->pairs[i] > maxp ? cfg->pairs[i] : maxp;
+	if (2 * maxp > cpus)
+		add_note(r,
+			 "--pairs %u puts %u peers on %u usable CPUs: "
+			 "peers share CPUs, so pairs compete for time",
+			 maxp, 2 * maxp, cpus);
+	if (cfg->pinned)
+		ik_cli_sibling_warnings(cfg, &r->topo, r->note, &r->rep);
+	k = ik_machine_warnings(&r->machine, cfg->pin, cfg->pinned ? 2 : 0,
+				warn, 4);
+	for (w = 0; w < k && r->rep.nnotes < IK_ARRAY_SIZE(r->rep.notes); w++) {
+		fprintf(stderr, "ipckern: warning: %s\n", warn[w]);
+		add_note(r, "%s", warn[w]);
 	}
-	{
-		unsigned maxp = 1,
-			 cpus = (unsigned)hwloc_bitmap_weight(topo.allowed);
+}
 
-		for (i = 0; i < cfg.npairs; i++)
-			maxp = cfg.pairs[i] > maxp ? cfg.pairs[i] : maxp;
-		if (2 * maxp > cpus) {
-			snprintf(note[rep.nnotes], sizeof(note[0]),
-				 "--pairs %u puts %u peers on %u usable CPUs: "
-				 "peers share CPUs, so pairs compete for time",
-				 maxp, 2 * maxp, cpus);
-			rep.notes[rep.nnotes] = note[rep.nnotes];
-			rep.nnotes++;
-		}
-	}
-	if (cfg.pinned)
-		sibling_warnings(&cfg, &topo, note, &rep);
-	{
-		/* noise warnings: one line each on stderr, and in the report */
-		char warn[4][200];
-		unsigned w,
-			k = ik_machine_warnings(&machine, cfg.pin,
-						cfg.pinned ? 2 : 0, warn, 4);
+/*
+ * The floor first, on the same pair: what the loop itself costs with
+ * nothing but one word to bounce. Then every repeat of the grid,
+ * repeats outermost so each cell's runs spread over the whole time.
+ * Returns whether anything failed.
+ */
+static bool measure_all(struct run *r)
+{
+	const struct ik_config *cfg = &r->cfg;
+	uint64_t t_start;
+	unsigned rp, nrep = 0;
+	bool failed = false;
 
-		for (w = 0; w < k && rep.nnotes < IK_ARRAY_SIZE(rep.notes);
-		     w++) {
-			fprintf(stderr, "ipckern: warning: %s\n", warn[w]);
-			memcpy(note[rep.nnotes], warn[w], sizeof(note[0]));
-			rep.notes[rep.nnotes] = note[rep.nnotes];
-			rep.nnotes++;
-		}
+	if (ik_cli_floor_applies(cfg)) {
+		if (!ik_cli_measure_floor(cfg, &r->topo, &r->timer, &r->floor))
+			r->rep.floor = &r->floor;
+		else
+			add_note(r, "floor not measured: %.150s",
+				 r->floor.errmsg);
 	}
-	if (floor_applies(&cfg)) {
-		/* before the methods, on the same pair: what the loop itself
-		 * costs with nothing but one word to bounce */
-		ret = measure_floor(&cfg, &topo, &timer, &floor);
-		if (!ret)
-			rep.floor = &floor;
-		else if (rep.nnotes < IK_ARRAY_SIZE(rep.notes)) {
-			snprintf(note[rep.nnotes], sizeof(note[0]),
-				 "floor not measured: %.150s", floor.errmsg);
-			rep.notes[rep.nnotes] = note[rep.nnotes];
-			rep.nnotes++;
-		}
-	}
-	/* repeats outermost: each cell's runs spread over the whole time */
 	t_start = ik_clock_ns();
-	for (r = 0; r < gate.repeat && !interrupted && !failed; r++) {
+	for (rp = 0; rp < gate.repeat && !interrupted && !failed; rp++) {
 		unsigned got;
 
 		/* --repeat-every: sample the machine over time, not at one
 		 * moment (not a synchronisation: nothing waits for this) */
-		while (r && !interrupted &&
-		       ik_clock_ns() - t_start < r * gate.repeat_every_ns) {
-			uint64_t left = r * gate.repeat_every_ns -
+		while (rp && !interrupted &&
+		       ik_clock_ns() - t_start < rp * gate.repeat_every_ns) {
+			uint64_t left = rp * gate.repeat_every_ns -
 					(ik_clock_ns() - t_start);
 			struct timespec ts = {
 				.tv_sec = (time_t)(left / IK_NS_PER_SEC),
@@ -2185,96 +1615,139 @@ static int run(int argc, char **argv)
 		}
 		if (interrupted)
 			break;
-		got = run_grid(&cfg, classes, &topo, &timer,
-			       &results[r * cells], &failed);
-
-		if (r && got != n && !interrupted) {
+		got = ik_cli_run_grid(cfg, pins, r->classes, &r->topo,
+				      &r->timer, &r->results[rp * r->cells],
+				      &failed);
+		if (rp && got != r->n && !interrupted) {
 			fprintf(stderr,
 				"ipckern: repeat %u measured %u cells, the "
 				"first %u\n",
-				r + 1, got, n);
+				rp + 1, got, r->n);
 			failed = true;
 		}
-		n = got;
+		r->n = got;
 		nrep++;
 	}
-	if (!interrupted && !failed && fold_repeats(results, n, nrep, cells)) {
+	if (!interrupted && !failed &&
+	    ik_cli_fold_repeats(r->results, r->n, nrep, r->cells)) {
 		fprintf(stderr, "ipckern: out of memory\n");
 		failed = true;
 	}
-	rep.cfg = &cfg;
-	rep.machine = &machine;
-	rep.timer = &timer;
-	rep.results = results;
-	rep.nresults = n;
-	if (interrupted) {
-		fprintf(stderr, "ipckern: interrupted; nothing written\n");
-		failed = true;
-		goto out;
-	}
-	ret = ik_report_write_file(&rep, cfg.output ? cfg.output : "-", mkdirs);
+	return failed;
+}
+
+/* --save-baseline: the results as JSON, after --append's earlier runs. */
+static bool save_baseline(struct run *r)
+{
+	struct ik_config jc = r->cfg;
+	struct ik_report jr = r->rep;
+	int ret;
+
+	jc.format = IK_FMT_JSON;
+	jr.cfg = &jc;
+	/* --append: earlier runs' repeats first, then this run's */
+	ret = gate.append ? ik_baseline_prepend(&r->appended, r->results, r->n)
+			  : 0;
+	if (!ret)
+		ret = ik_report_write_file(&jr, gate.save_baseline, mkdirs);
+	if (ret)
+		fprintf(stderr, "ipckern: --save-baseline %s: %s\n",
+			gate.save_baseline, ik_cli_out_error(-ret));
+	return ret != 0;
+}
+
+/*
+ * The report, the gate, the baseline and the raw samples. Returns the
+ * exit code: the gate's, unless something failed.
+ */
+static int write_outputs(struct run *r, bool failed)
+{
+	const struct ik_config *cfg = &r->cfg;
+	int ret, code = 0;
+
+	ret = ik_report_write_file(&r->rep, cfg->output ? cfg->output : "-",
+				   mkdirs);
 	if (ret) {
 		fprintf(stderr, "ipckern: writing %s: %s\n",
-			cfg.output ? cfg.output : "the report",
-			out_error(-ret));
+			cfg->output ? cfg->output : "the report",
+			ik_cli_out_error(-ret));
 		failed = true;
 	}
 	if ((gate.baseline || gate.nasserts) && !failed)
-		code = run_gate(&rep, gate.baseline ? &baseline : NULL,
-				cfg.format != IK_FMT_TABLE && !cfg.output
-					? stderr
-					: stdout);
-	if (gate.save_baseline && !failed) {
-		struct ik_config jc = cfg;
-		struct ik_report jr = rep;
+		code = ik_cli_run_gate(
+			&gate, mkdirs, &r->rep,
+			gate.baseline ? &r->baseline : NULL,
+			cfg->format != IK_FMT_TABLE && !cfg->output ? stderr
+								    : stdout);
+	if (gate.save_baseline && !failed)
+		failed |= save_baseline(r);
+	if (cfg->raw && r->n == 1 && !r->results[0].err) {
+		ret = ik_raw_write_file(&r->results[0], cfg->raw, mkdirs);
+		if (ret) {
+			fprintf(stderr, "ipckern: --raw %s: %s\n", cfg->raw,
+				ik_cli_out_error(-ret));
+			failed = true;
+		}
+	}
+	return failed ? IK_EXIT_RUNTIME : code;
+}
 
-		jc.format = IK_FMT_JSON;
-		jr.cfg = &jc;
-		/* --append: earlier runs' repeats first, then this run's */
-		ret = gate.append ? ik_baseline_prepend(&appended, results, n)
-				  : 0;
-		if (!ret)
-			ret = ik_report_write_file(&jr, gate.save_baseline,
-						   mkdirs);
-		if (ret) {
-			fprintf(stderr, "ipckern: --save-baseline %s: %s\n",
-				gate.save_baseline, out_error(-ret));
-			failed = true;
-		}
+/* One run, start to end: plan, check, measure, report, gate. */
+static int run(int argc, char **argv, struct run *r)
+{
+	struct ik_config *cfg = &r->cfg;
+	bool failed;
+	int code;
+
+	parse_args(argc, argv, cfg, &r->pin_auto);
+	check_outputs(cfg);
+	load_baselines(r);
+	if ((code = load_machine(r)))
+		return code;
+	if (cfg->machine || (cfg->classes && cfg->dry_run))
+		return describe(r);
+	if ((code = resolve_pins(r)))
+		return code;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	ik_timer_init(&r->timer);
+	ik_machine_read(&r->machine, "");
+	check_baselines(r);
+	if (alloc_results(r)) {
+		fprintf(stderr, "ipckern: out of memory\n");
+		return IK_EXIT_RUNTIME;
 	}
-	if (cfg.raw && n == 1 && !results[0].err) {
-		ret = ik_raw_write_file(&results[0], cfg.raw, mkdirs);
-		if (ret) {
-			fprintf(stderr, "ipckern: --raw %s: %s\n", cfg.raw,
-				out_error(-ret));
-			failed = true;
-		}
+	add_notes(r);
+	failed = measure_all(r);
+	r->rep.cfg = cfg;
+	r->rep.machine = &r->machine;
+	r->rep.timer = &r->timer;
+	r->rep.results = r->results;
+	r->rep.nresults = r->n;
+	if (interrupted) {
+		fprintf(stderr, "ipckern: interrupted; nothing written\n");
+		return IK_EXIT_RUNTIME;
 	}
-out:
-	for (i = 0; i < cells * gate.repeat; i++)
-		ik_result_free(&results[i]);
-	ik_result_free(&floor);
-	free(results);
-	ik_topo_free(&topo);
-	ik_baseline_free(&baseline);
-	ik_baseline_free(&appended);
-	return failed ? EXIT_RUNTIME : code;
+	return write_outputs(r, failed);
 }
 
 int main(int argc, char **argv)
 {
+	static struct run r; /* 3 KB of config and the notes: off the stack */
 	int code;
 
 	/* a closed pipe on stdout is an error we report (EPIPE), not a
 	 * silent death; the peers ignore SIGPIPE for their sockets too */
 	signal(SIGPIPE, SIG_IGN);
-	code = run(argc, argv);
+	code = run(argc, argv, &r);
+	run_free(&r);
 	/* whatever went to stdout through stdio (tables of --machine, the
 	 * gate's summary) must have arrived too */
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "ipckern: writing to stdout: %s\n",
 			strerror(errno ? errno : EIO));
-		code = EXIT_RUNTIME;
+		code = IK_EXIT_RUNTIME;
 	}
 	return code;
 }

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The grid of cells one run measures: each configuration the sweeps
+ * span, over one pair, each --classes pair, every --matrix pair or
+ * several pairs at once; the harness floor beside them; and --repeat's
+ * folding of the repeats into one row per cell. Failures are reported on
+ * stderr as they happen; nothing here exits.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+/* One measurement, quietly: its failure is in res->errmsg. */
+static int measure_quiet(const struct ik_config *run,
+			 const struct ik_transport_ops *ops, enum ik_mode mode,
+			 const struct ik_topo *topo,
+			 const struct ik_timer *timer, struct ik_result *res)
+{
+	static int (*const kernel[])(
+		const struct ik_config *, const struct ik_transport_ops *,
+		enum ik_mode, const struct ik_topo *, const struct ik_timer *,
+		struct ik_result *) = {
+		[IK_KERNEL_PINGPONG] = ik_pingpong,
+		[IK_KERNEL_STREAM] = ik_stream,
+		[IK_KERNEL_CALL] = ik_call,
+		[IK_KERNEL_ECHO] = ik_echo,
+		[IK_KERNEL_CONNECT] = ik_connect_kernel,
+	};
+	int ret = kernel[run->kernel](run, ops, mode, topo, timer, res);
+
+	/* a cell that measured nothing has no min or percentiles: it is a
+	 * failure, never an "ok" row of zeros */
+	if (!ret && !res->count) {
+		ret = res->err = -ENODATA;
+		if (res->is_connect && res->connect.failed)
+			snprintf(res->errmsg, sizeof(res->errmsg),
+				 "no request completed: %llu failed, the "
+				 "first with %s",
+				 (unsigned long long)res->connect.failed,
+				 strerror(-res->connect.first_err));
+		else
+			snprintf(res->errmsg, sizeof(res->errmsg),
+				 "measured nothing: 0 messages completed");
+	}
+	return ret;
+}
+
+static void report_failure(const struct ik_config *run,
+			   const struct ik_transport_ops *ops,
+			   enum ik_mode mode, const char *why)
+{
+	fprintf(stderr, "ipckern: %s (%s, %zu B): %s\n", ops->name,
+		ik_mode_name(mode), run->size, why);
+}
+
+/* One measurement, its failure reported on stderr as it happens. */
+static int measure(const struct ik_config *run,
+		   const struct ik_transport_ops *ops, enum ik_mode mode,
+		   const struct ik_topo *topo, const struct ik_timer *timer,
+		   struct ik_result *res)
+{
+	int ret = measure_quiet(run, ops, mode, topo, timer, res);
+
+	if (ret)
+		report_failure(run, ops, mode, res->errmsg);
+	return ret;
+}
+
+/* --classes: one run pinned to each present class's pair; rows made. */
+static unsigned run_classes(const struct ik_config *run,
+			    const struct ik_class_pair *classes,
+			    const struct ik_transport_ops *ops,
+			    enum ik_mode mode, const struct ik_topo *topo,
+			    const struct ik_timer *timer, struct ik_result *res,
+			    bool *failed)
+{
+	unsigned k, n = 0;
+
+	for (k = 0; k < IK_NCLASSES && !*run->interrupted; k++) {
+		struct ik_config one = *run;
+
+		if (!classes[k].present)
+			continue;
+		one.pinned = true;
+		one.pin[0] = classes[k].cpu[0];
+		one.pin[1] = classes[k].cpu[1];
+		*failed |= measure(&one, ops, mode, topo, timer, &res[n]) != 0;
+		res[n++].cls = (int)k;
+	}
+	return n;
+}
+
+/*
+ * --matrix: every ordered pair (a, b), a != b, of cfg->cpus; a progress
+ * line on stderr when it is a terminal. Start-up per pair (channel,
+ * peers, pinning: all but the measured loops) is kept for the report.
+ */
+static unsigned run_matrix(const struct ik_config *run,
+			   const struct ik_transport_ops *ops,
+			   enum ik_mode mode, const struct ik_topo *topo,
+			   const struct ik_timer *timer, struct ik_result *res,
+			   bool *failed)
+{
+	unsigned a, b, n = 0, total = run->ncpus * (run->ncpus - 1);
+	bool tty = isatty(2);
+
+	for (a = 0; a < run->ncpus && !*run->interrupted; a++)
+		for (b = 0; b < run->ncpus && !*run->interrupted; b++) {
+			struct ik_config one = *run;
+			uint64_t t0;
+			double loops;
+
+			if (a == b)
+				continue;
+			if (tty)
+				fprintf(stderr,
+					"\rmatrix: pair %u of %u (%d->%d) ",
+					n + 1, total, run->cpus[a],
+					run->cpus[b]);
+			one.pinned = true;
+			one.pin[0] = run->cpus[a];
+			one.pin[1] = run->cpus[b];
+			t0 = ik_clock_ns();
+			*failed |= measure(&one, ops, mode, topo, timer,
+					   &res[n]) != 0;
+			loops = (double)(res[n].wall_ns + res[n].warmup_ns);
+			res[n].startup_ms =
+				((double)(ik_clock_ns() - t0) - loops) / 1e6;
+			n++;
+		}
+	if (tty)
+		fputc('\n', stderr);
+	return n;
+}
+
+struct pair_job {
+	struct ik_config run;
+	const struct ik_transport_ops *ops;
+	enum ik_mode mode;
+	const struct ik_topo *topo;
+	const struct ik_timer *timer;
+	struct ik_result *res;
+	int ret;
+	pthread_t th;
+};
+
+static void *pair_main(void *p)
+{
+	struct pair_job *j = p;
+
+	j->ret = measure_quiet(&j->run, j->ops, j->mode, j->topo, j->timer,
+			       j->res);
+	/* a pair that failed before its peers reached the gate (its
+	 * channel's set-up) must not keep the others waiting there */
+	if (j->ret)
+		ik_gate_break(j->run.gate);
+	return NULL;
+}
+
+/* Pair k's result r into the sum row: throughputs added, histograms
+ * merged, the wall time the longest pair's. */
+static void add_pair(struct ik_result *all, const struct ik_result *r,
+		     unsigned k)
+{
+	ik_hist_merge(&all->hist, &r->hist);
+	all->count += r->count;
+	all->strangers += r->strangers;
+	all->warmup += r->warmup;
+	all->wall_ns = r->wall_ns > all->wall_ns ? r->wall_ns : all->wall_ns;
+	all->stream.messages += r->stream.messages;
+	all->stream.msgs_per_s += r->stream.msgs_per_s;
+	all->stream.bytes_per_s += r->stream.bytes_per_s;
+	all->stream.latency_valid =
+		k == 0 ? r->stream.latency_valid
+		       : all->stream.latency_valid && r->stream.latency_valid;
+	for (int s = 0; s < 2; s++) {
+		all->cpu[s].cpu_ns += r->cpu[s].cpu_ns;
+		all->cpu[s].user_ns += r->cpu[s].user_ns;
+		all->cpu[s].sys_ns += r->cpu[s].sys_ns;
+	}
+}
+
+/*
+ * --pairs: np pairs at once, each driven by its own controller thread,
+ * all peers released together by one gate. res[0..np-1] get each pair,
+ * res[np] their sum: throughputs added, histograms merged. One pair's
+ * failure breaks the gate, so the rest end at once as not run; stderr
+ * gets one line naming the failure that came first.
+ */
+static int measure_pairs(const struct ik_config *run, const int *pins,
+			 unsigned np, const struct ik_transport_ops *ops,
+			 enum ik_mode mode, const struct ik_topo *topo,
+			 const struct ik_timer *timer, struct ik_result *res)
+{
+	struct pair_job *jobs = calloc(np, sizeof(*jobs));
+	struct ik_gate *gate = ik_gate_new(2 * np);
+	struct ik_result *all = &res[np];
+	unsigned k, started = 0, not_run = 0, failed = 0;
+	int ret = 0;
+
+	/* every row is a result, until its pair says otherwise */
+	for (k = 0; k < np; k++) {
+		ik_result_begin(&res[k], run, ops, mode, topo);
+		res[k].pair_index = (int)k;
+		res[k].npairs = np;
+		res[k].err = -ECANCELED;
+		snprintf(res[k].errmsg, sizeof(res[k].errmsg),
+			 "not run: another pair failed to start");
+	}
+	ik_result_begin(all, run, ops, mode, topo);
+	all->pair_index = -1;
+	all->npairs = np;
+	if (!jobs || !gate || ik_hist_init(&all->hist, IK_HIST_MAX_NS)) {
+		for (k = 0; k <= np; k++)
+			snprintf(res[k].errmsg, sizeof(res[k].errmsg),
+				 "not run: out of memory");
+		all->err = -ENOMEM;
+		report_failure(run, ops, mode, all->errmsg);
+		free(jobs);
+		ik_gate_free(gate);
+		return -ENOMEM;
+	}
+	for (k = 0; k < np; k++) {
+		struct pair_job *j = &jobs[k];
+
+		j->run = *run;
+		j->run.gate = gate;
+		if (run->pinned) {
+			j->run.pin[0] = pins[2 * k];
+			j->run.pin[1] = pins[2 * k + 1];
+		}
+		j->ops = ops, j->mode = mode, j->topo = topo;
+		j->timer = timer, j->res = &res[k];
+		if ((ret = -pthread_create(&j->th, NULL, pair_main, j))) {
+			char hint[120];
+
+			ik_gate_break(gate);
+			res[k].err = ret;
+			snprintf(res[k].errmsg, sizeof(res[k].errmsg),
+				 "no thread to drive it: %s%s", strerror(-ret),
+				 ik_limit_hint(ret, hint, sizeof(hint)));
+			break;
+		}
+		started++;
+	}
+	for (k = 0; k < started; k++)
+		pthread_join(jobs[k].th, NULL);
+	for (k = 0; k < np; k++) {
+		struct ik_result *r = &res[k];
+		int err = k < started ? jobs[k].ret : r->err;
+
+		r->pair_index = (int)k; /* the kernel began the row again */
+		r->npairs = np;
+		not_run += err == -ECANCELED;
+		failed += err && err != -ECANCELED;
+		/* the cause, not a pair cancelled because of it */
+		if (err && (!all->err ||
+			    (all->err == -ECANCELED && err != -ECANCELED))) {
+			char why[sizeof(r->errmsg)];
+
+			memcpy(why, r->errmsg, sizeof(why));
+			all->err = err;
+			snprintf(all->errmsg, sizeof(all->errmsg),
+				 "pair %u: %.180s", k + 1, why);
+		}
+		if (!r->err && k < started)
+			add_pair(all, r, k);
+	}
+	if (all->err) {
+		size_t at = strlen(all->errmsg);
+
+		if (np > 1 && at < sizeof(all->errmsg))
+			snprintf(all->errmsg + at, sizeof(all->errmsg) - at,
+				 "; of %u pairs %u failed, %u not run", np,
+				 failed, not_run);
+		report_failure(run, ops, mode, all->errmsg);
+	}
+	all->is_stream = run->kernel == IK_KERNEL_STREAM;
+	if (!all->stream.latency_valid)
+		snprintf(all->stream.latency_why,
+			 sizeof(all->stream.latency_why),
+			 "not merged: some pair's latency was not kept");
+	free(jobs);
+	ik_gate_free(gate);
+	return all->err ? all->err : ret;
+}
+
+/* The floor goes with ping-pong on one stated pair (not classes, matrix
+ * or concurrent pairs, which have many). */
+bool ik_cli_floor_applies(const struct ik_config *c)
+{
+	unsigned i;
+
+	if (c->kernel != IK_KERNEL_PINGPONG || !c->pinned || c->classes ||
+	    c->matrix)
+		return false;
+	for (i = 0; i < c->npairs; i++)
+		if (c->pairs[i] != 1)
+			return false;
+	return true;
+}
+
+/* ipc/floor.c through the ping-pong kernel: threads, size 1, no gap. */
+int ik_cli_measure_floor(const struct ik_config *cfg,
+			 const struct ik_topo *topo,
+			 const struct ik_timer *timer, struct ik_result *res)
+{
+	struct ik_config fc = *cfg;
+
+	fc.size = 1;
+	fc.buffer = 0;
+	fc.gap_ns = 0;
+	fc.raw = NULL;
+	fc.duration_ns = 0;
+	fc.iters =
+		cfg->duration_ns || cfg->iters > 1000000 ? 20000 : cfg->iters;
+	fc.warmup = cfg->warmup ? cfg->warmup : 2000;
+	return ik_pingpong(&fc, &ik_floor_ops, IK_MODE_THREAD, topo, timer,
+			   res);
+}
+
+/*
+ * One configuration of the sweep (cfg as the cell gets it) over its
+ * pairs: --matrix's, --classes', or each --pairs count. Returns the
+ * results written at res.
+ */
+static unsigned run_cell(const struct ik_config *run, const int *pins,
+			 const struct ik_class_pair *classes,
+			 const struct ik_transport_ops *ops, enum ik_mode mode,
+			 const struct ik_topo *topo,
+			 const struct ik_timer *timer, struct ik_result *res,
+			 bool *failed)
+{
+	unsigned pr, n = 0;
+	int ret;
+
+	if (run->matrix)
+		return run_matrix(run, ops, mode, topo, timer, res, failed);
+	if (run->classes)
+		return run_classes(run, classes, ops, mode, topo, timer, res,
+				   failed);
+	for (pr = 0; pr < run->npairs; pr++) {
+		unsigned np = run->pairs[pr];
+
+		if (np == 1)
+			ret = measure(run, ops, mode, topo, timer, &res[n]);
+		else
+			ret = measure_pairs(run, pins, np, ops, mode, topo,
+					    timer, &res[n]);
+		n += np == 1 ? 1 : np + 1;
+		*failed |= ret != 0;
+	}
+	return n;
+}
+
+unsigned ik_cli_run_grid(const struct ik_config *cfg, const int *pins,
+			 const struct ik_class_pair *classes,
+			 const struct ik_topo *topo,
+			 const struct ik_timer *timer,
+			 struct ik_result *results, bool *failed)
+{
+	volatile sig_atomic_t *stop = cfg->interrupted;
+	unsigned ncombo =
+		cfg->ngaps * cfg->nworks * cfg->nservers * cfg->nmodes;
+	unsigned i, z, b, gp, n = 0;
+
+	for (i = 0; i < cfg->nmethods && !*stop; i++)
+		for (z = 0; z < cfg->nsizes && !*stop; z++)
+			for (b = 0; b < cfg->nbuffers && !*stop; b++)
+				for (gp = 0; gp < ncombo && !*stop; gp++) {
+					struct ik_config run = *cfg;
+					/* modes vary fastest, then gaps, works,
+					 * servers */
+					unsigned m = gp % cfg->nmodes;
+					unsigned gw = gp / cfg->nmodes;
+					unsigned rest = gw / cfg->ngaps;
+
+					run.size = cfg->sizes[z];
+					run.buffer = cfg->buffers[b];
+					run.gap_ns = cfg->gaps[gw % cfg->ngaps];
+					run.work_ns =
+						cfg->works[rest % cfg->nworks];
+					run.server = cfg->servers[rest /
+								  cfg->nworks];
+					n += run_cell(&run, pins, classes,
+						      cfg->methods[i],
+						      cfg->modes[m], topo,
+						      timer, &results[n],
+						      failed);
+				}
+	return n;
+}
+
+/*
+ * --repeat: cell j of repeat r is results[r * stride + j]. Keep every
+ * repeat's metrics in cell j of the first, pool the rest into it.
+ */
+int ik_cli_fold_repeats(struct ik_result *results, unsigned n, unsigned nrep,
+			size_t stride)
+{
+	unsigned j, r;
+
+	for (j = 0; j < n; j++) {
+		struct ik_result *dst = &results[j];
+
+		dst->rep_v = malloc((size_t)nrep * IK_NMETRICS *
+				    sizeof(*dst->rep_v));
+		if (!dst->rep_v)
+			return -ENOMEM;
+		dst->repeats = nrep;
+		for (r = 0; r < nrep; r++) {
+			struct ik_result *src = &results[r * stride + j];
+
+			ik_metrics_of(src,
+				      &dst->rep_v[(size_t)r * IK_NMETRICS]);
+			if (r) {
+				ik_result_pool(dst, src, r);
+				ik_result_free(src);
+			}
+		}
+	}
+	return 0;
+}
+/*
+ * A pinned CPU's SMT sibling that is busy (over half its time in the
+ * last 100 ms, from /proc/stat) shares the core's pipeline with our peer.
+ * The 100 ms is the sampling window; no sibling, no wait.
+ */
+void ik_cli_sibling_warnings(const struct ik_config *c,
+			     const struct ik_topo *tp, char (*note)[200],
+			     struct ik_report *rep)
+{
+	uint64_t b0[8], t0[8], b1, t1;
+	int sib[8], n = 0, k, p, j;
+
+	for (p = 0; p < 2; p++) {
+		int s[4], m = ik_topo_smt_siblings(tp, c->pin[p], s, 4);
+
+		for (k = 0; k < m && n < 8; k++)
+			if (s[k] != c->pin[0] && s[k] != c->pin[1])
+				sib[n++] = s[k];
+	}
+	for (k = 0; k < n; k++)
+		if (ik_cpu_ticks("", sib[k], &b0[k], &t0[k]))
+			return;
+	if (!n)
+		return;
+	usleep(100000);
+	for (k = 0; k < n && rep->nnotes < IK_ARRAY_SIZE(rep->notes); k++) {
+		if (ik_cpu_ticks("", sib[k], &b1, &t1) || t1 == t0[k] ||
+		    2 * (b1 - b0[k]) <= t1 - t0[k])
+			continue;
+		j = (int)rep->nnotes;
+		snprintf(note[j], 200,
+			 "SMT sibling CPU %d of a pinned CPU was %.0f%% busy: "
+			 "it shares the core with a peer",
+			 sib[k],
+			 100.0 * (double)(b1 - b0[k]) / (double)(t1 - t0[k]));
+		fprintf(stderr, "ipckern: warning: %s\n", note[j]);
+		rep->notes[j] = note[j];
+		rep->nnotes++;
+	}
+}
