@@ -40,6 +40,116 @@ struct ik_cli_gate {
 	unsigned nasserts;
 };
 
+/* What the command line asks for besides a run. */
+enum ik_cli_action { IK_CLI_RUN = 0, IK_CLI_LIST, IK_CLI_VERSION, IK_CLI_HELP };
+
+/*
+ * What the CLI plans for one invocation: the cell template every
+ * measurement starts from (cfg: its sweeps, outputs and formats too,
+ * which struct ik_config still carries for the kernels and reports),
+ * the CI gate, and what only the CLI reads. --pin is held here once, as
+ * given; cfg->pin, cfg->pinned and cfg->crew_cpus are derived from it.
+ */
+struct ik_plan {
+	struct ik_config cfg;
+	struct ik_cli_gate gate;
+	bool mkdirs;		    /* --mkdir */
+	int pins[2 * IK_MAX_PAIRS]; /* --pin: A,B for each pair, in order */
+	unsigned npins;
+	bool pin_auto;		   /* --pin auto */
+	const char *pin_arg;	   /* --pin as written, for messages */
+	bool size_given;	   /* --size on the command line */
+	enum ik_cli_action action; /* --list, --version, --help */
+	char err[4096];		   /* why parsing refused, one line */
+};
+
+/* The kinds of value an option takes; each has one parser. */
+enum ik_opt_kind {
+	IK_OPT_FLAG,	/* no value: sets a bool */
+	IK_OPT_COUNT,	/* a whole number in [min, max] */
+	IK_OPT_SIZE,	/* bytes from 1 to IK_SIZE_MAX, suffix k or m */
+	IK_OPT_NS,	/* ns in [min, max], or with us/ms/s */
+	IK_OPT_SECONDS, /* seconds (or ms/us/ns) from 1 ms to max ns: ns */
+	IK_OPT_PERCENT, /* above 0, at most max, optional %: a fraction */
+	IK_OPT_CHOICE,	/* one of choices[]: its index */
+	IK_OPT_PATH,	/* a name kept as given (a file, a method) */
+	IK_OPT_CUSTOM,	/* the row's own parse() */
+	IK_OPT_ACTION,	/* --list, --version, --help: stop and do it */
+};
+
+#define IK_OPTF_GATE	   (1u << 0) /* listed under "CI gates" */
+#define IK_OPTF_INFO	   (1u << 1) /* listed last: --list, --help */
+#define IK_OPTF_HIDDEN	   (1u << 2) /* folded into another row's line */
+#define IK_OPTF_SHOW_VALUE (1u << 3) /* the kernel refusal names the value */
+
+struct ik_option {
+	const char *name; /* long name without the dashes */
+	const char *arg;  /* what --help calls the value; NULL: none */
+	enum ik_opt_kind kind;
+	size_t off, width; /* where the value (a list's items) goes */
+	size_t n_off;	   /* a list: where its count goes */
+	unsigned list_max; /* a list (a sweep) of at most this many; 0: one */
+	const char *eg;	   /* a list: an example for the refusal */
+	double min, max;   /* the range, in the kind's base unit */
+	const char *what;  /* NS, PERCENT: what is expected; CHOICE: a prefix */
+	const char *const *choices; /* CHOICE: names, NULL-terminated */
+	size_t given_off;    /* a bool set when given on the command line */
+	const char *def;     /* the default, as the option would be written */
+	unsigned kernels;    /* 1 << enum ik_kernel it applies to; 0: all */
+	const char *applies; /* the refusal under another kernel; NULL: made */
+	unsigned flags;	     /* IK_OPTF_* */
+	enum ik_cli_action action; /* ACTION */
+	int (*parse)(struct ik_plan *p, const struct ik_option *o,
+		     const char *arg); /* CUSTOM: 0 or ik_cli_fail */
+	const char *usage; /* --help's whole line instead of name and help */
+	const char *help;  /* printf format of help_num; lines joined by \n */
+	unsigned long long help_num;
+};
+
+/* The option table, NULL-name terminated, in --help's order. */
+#define IK_NOPTIONS 44
+extern const struct ik_option ik_options[];
+
+/* --kernel's names, in enum ik_kernel's order, NULL-terminated. */
+#define IK_NKERNELS 5
+extern const char *const ik_kernel_names[];
+
+/* p->err = the formatted message; returns -EINVAL. */
+int ik_cli_fail(struct ik_plan *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * argv into p: every row's default, then each option through its row.
+ * Returns 0, 1 when an action (p->action) stops parsing, or -EINVAL
+ * with p->err naming the bad value and what is allowed. Not
+ * reentrant (getopt_long), but may be called again.
+ */
+int ik_cli_parse_options(struct ik_plan *p, int argc, char **argv);
+
+/*
+ * The options that are not at their default and do not apply to
+ * p->cfg.kernel: 0, or -EINVAL with the first one's refusal in p->err.
+ */
+int ik_cli_check_kernels(struct ik_plan *p);
+
+/* The names of the kernels in mask, joined by sep, into out. */
+void ik_cli_kernel_names(unsigned mask, const char *sep, char *out, size_t len);
+
+/*
+ * The whole command line: ik_cli_parse_options, then every check that
+ * needs no file and no topology (how options combine, what the methods
+ * carry, this process's limits), then the values that follow from the
+ * rest (a stream's default duration, the pins each kernel reads).
+ * Returns as ik_cli_parse_options does.
+ */
+int ik_cli_parse(struct ik_plan *p, int argc, char **argv);
+
+/* --help, from the table. */
+void ik_cli_usage(FILE *f);
+
+/* README.md's option table, from the table. */
+void ik_cli_options_markdown(FILE *f);
+
 /*
  * Why an output could not be written, in the words of output.c's rules:
  * a static string, never NULL.

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * How options combine: everything about a command line that can be
+ * refused before any file is opened or any topology read. Each check
+ * returns 0 or -EINVAL with the refusal in plan->err (ik_cli_fail); the
+ * options one at a time are cli/options.c's.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/resource.h>
+
+#include "cli/cli.h"
+
+#define DEFAULT_STREAM_NS (IK_NS_PER_SEC / 2)
+
+/* Return its -EINVAL when a check refused. */
+#define TRY(x)                                                                 \
+	do {                                                                   \
+		int ret_ = (x);                                                \
+		if (ret_)                                                      \
+			return ret_;                                           \
+	} while (0)
+
+static bool crew_kernel(const struct ik_config *c)
+{
+	return c->kernel == IK_KERNEL_ECHO || c->kernel == IK_KERNEL_CONNECT;
+}
+
+static unsigned max_pairs(const struct ik_config *c)
+{
+	unsigned maxp = 1, i;
+
+	for (i = 0; i < c->npairs; i++)
+		maxp = c->pairs[i] > maxp ? c->pairs[i] : maxp;
+	return maxp;
+}
+
+/* --pin against --pairs and the kernel; then what each kernel reads. */
+static int check_pins(struct ik_plan *p)
+{
+	struct ik_config *c = &p->cfg;
+	unsigned maxp = max_pairs(c);
+
+	c->pinned = p->pin_auto || p->npins;
+	if (p->npins) {
+		c->pin[0] = p->pins[0];
+		c->pin[1] = p->pins[p->npins > 1];
+	}
+	if (maxp > 1 && c->raw)
+		return ik_cli_fail(p, "--raw: needs a single pair");
+	if (maxp > 1 && p->pin_auto)
+		return ik_cli_fail(
+			p,
+			"--pin auto: picks one pair; --pairs %u "
+			"needs %u CPU numbers in --pin (or no --pin)",
+			maxp, 2 * maxp);
+	if (maxp > 1 && p->npins && p->npins != 2 * maxp)
+		return ik_cli_fail(p,
+				   "--pin %s: --pairs %u needs %u CPU numbers "
+				   "(A,B for each pair, in order)",
+				   p->pin_arg, maxp, 2 * maxp);
+	if (crew_kernel(c) && p->npins && !p->pin_auto) {
+		/* the server's CPU first, then the clients' */
+		memcpy(c->crew_cpus, p->pins, p->npins * sizeof(p->pins[0]));
+		c->ncrew_cpus = p->npins;
+	} else if (maxp == 1 && p->npins && !p->pin_auto && p->npins != 2) {
+		return ik_cli_fail(p,
+				   "--pin '%s': expected two CPU numbers A,B "
+				   "as taskset takes them (e.g. --pin 0,1), or "
+				   "auto",
+				   p->pin_arg);
+	}
+	return 0;
+}
+
+/* --matrix, --classes, --cpus, --dry-run, --topology: who goes with whom */
+static int check_pairs(struct ik_plan *p)
+{
+	const struct ik_config *c = &p->cfg;
+
+	if (c->ncpus && !c->matrix)
+		return ik_cli_fail(p, "--cpus: applies to --matrix");
+	if (c->matrix && (c->nmethods != 1 || c->nmodes != 1))
+		return ik_cli_fail(p, "--matrix: measures one method in one "
+				      "mode; pick one --method");
+	if (c->matrix &&
+	    (c->pinned || c->classes || c->npairs > 1 || c->pairs[0] > 1))
+		return ik_cli_fail(p, "--matrix picks its own pairs; drop "
+				      "--pin, --classes and --pairs");
+	if (c->dry_run && !c->classes)
+		return ik_cli_fail(p, "--dry-run: applies to --classes");
+	if (c->topology && !c->dry_run)
+		return ik_cli_fail(p,
+				   "--topology %s: describes another machine, "
+				   "so it only goes with --classes --dry-run",
+				   c->topology);
+	if (c->classes && c->pinned)
+		return ik_cli_fail(p, "--classes picks its own pairs; drop "
+				      "--pin");
+	if (c->classes && (c->npairs > 1 || c->pairs[0] > 1))
+		return ik_cli_fail(p, "--classes runs one pair at a time; drop "
+				      "--pairs");
+	return 0;
+}
+
+/* An assertion's reference must name something this run measures. */
+static int check_assert_side(struct ik_plan *p, const struct ik_assertion *a,
+			     const struct ik_assert_side *sd)
+{
+	const struct ik_config *c = &p->cfg;
+	unsigned i;
+	bool method = false, mode = sd->mode < 0, size = !sd->size;
+
+	if (!sd->has_ref)
+		return 0;
+	for (i = 0; i < c->nmethods; i++)
+		method |= !strcmp(c->methods[i]->name, sd->method);
+	for (i = 0; i < c->nmodes; i++)
+		mode |= (int)c->modes[i] == sd->mode;
+	for (i = 0; i < c->nsizes; i++)
+		size |= c->sizes[i] == sd->size;
+	if (!ik_transport_find(sd->method))
+		return ik_cli_fail(p,
+				   "--assert '%s': unknown method '%s' (see "
+				   "--list)",
+				   a->text, sd->method);
+	if (!method)
+		return ik_cli_fail(p,
+				   "--assert '%s': %s is not measured in this "
+				   "run; add it to --method",
+				   a->text, sd->method);
+	if (!mode)
+		return ik_cli_fail(p,
+				   "--assert '%s': that mode is not in --mode",
+				   a->text);
+	if (!size)
+		return ik_cli_fail(p,
+				   "--assert '%s': size %zu is not in --size",
+				   a->text, sd->size);
+	return 0;
+}
+
+static int check_normalize(struct ik_plan *p)
+{
+	const struct ik_cli_gate *g = &p->gate;
+	const struct ik_config *c = &p->cfg;
+	bool in_run = false;
+	unsigned i;
+
+	for (i = 0; i < c->nmethods; i++)
+		in_run |= !strcmp(c->methods[i]->name, g->normalize);
+	if (!g->baseline)
+		return ik_cli_fail(p, "--normalize: applies to --baseline");
+	if (!in_run || c->nmethods < 2)
+		return ik_cli_fail(p,
+				   "--normalize %s: needs %s and another "
+				   "method in --method",
+				   g->normalize, g->normalize);
+	return 0;
+}
+
+static int check_gate(struct ik_plan *p)
+{
+	struct ik_cli_gate *g = &p->gate;
+	const struct ik_config *c = &p->cfg;
+	unsigned i;
+
+	if ((g->baseline || g->save_baseline) && !g->repeat_given)
+		g->repeat = IK_GATE_REPEATS;
+	if (g->baseline && g->repeat < IK_MIN_REPEATS)
+		return ik_cli_fail(p,
+				   "--repeat %u: a comparison with --baseline "
+				   "needs at least %d repeats to tell noise "
+				   "from a change",
+				   g->repeat, IK_MIN_REPEATS);
+	if (g->repeat_every_ns && g->repeat < 2)
+		return ik_cli_fail(p, "--repeat-every: applies to --repeat 2 "
+				      "or more");
+	if (g->repeat > 1 && c->raw)
+		return ik_cli_fail(p,
+				   "--raw: needs a single run; drop --repeat");
+	if ((g->baseline || g->save_baseline || g->nasserts || g->summary_md) &&
+	    (c->dry_run || c->machine))
+		return ik_cli_fail(p, "--baseline, --save-baseline, --assert "
+				      "and --summary-md need a measurement; "
+				      "drop --dry-run and --machine");
+	if (g->summary_md && !g->baseline && !g->nasserts)
+		return ik_cli_fail(p,
+				   "--summary-md %s: summarises a gate; add "
+				   "--baseline or --assert",
+				   g->summary_md);
+	if (g->append && !g->save_baseline)
+		return ik_cli_fail(p, "--append: applies to --save-baseline");
+	if (g->allow_mismatch && !g->baseline)
+		return ik_cli_fail(p,
+				   "--allow-mismatch: applies to --baseline");
+	if (g->normalize)
+		TRY(check_normalize(p));
+	for (i = 0; i < g->nasserts; i++) {
+		TRY(check_assert_side(p, &g->asserts[i], &g->asserts[i].l));
+		TRY(check_assert_side(p, &g->asserts[i], &g->asserts[i].r));
+	}
+	return 0;
+}
+
+/* Every size fits every method, mode and buffer, and this machine. */
+static int check_sizes(struct ik_plan *p)
+{
+	const struct ik_config *c = &p->cfg;
+	uint64_t mem = (uint64_t)sysconf(_SC_PHYS_PAGES) *
+		       (uint64_t)sysconf(_SC_PAGESIZE);
+	unsigned i, m, z, b;
+
+	for (z = 0; z < c->nsizes; z++) {
+		/* messages are held several times over: buffers, rings */
+		if ((uint64_t)c->sizes[z] * 8 > mem)
+			return ik_cli_fail(
+				p,
+				"--size %zu: over what this machine's memory "
+				"(%llu MiB) can hold 8 times over",
+				c->sizes[z], (unsigned long long)(mem >> 20));
+		for (b = 0; b < c->nbuffers; b++)
+			for (i = 0; i < c->nmethods; i++)
+				for (m = 0; m < c->nmodes; m++) {
+					struct ik_chan_params cp = {
+						.size = c->sizes[z],
+						.buffer = c->buffers[b],
+						.mode = c->modes[m]};
+					size_t max = ik_transport_max_size(
+						c->methods[i], &cp);
+
+					if (c->sizes[z] <= max)
+						continue;
+					if (c->buffers[b])
+						return ik_cli_fail(
+							p,
+							"--size %zu: method %s "
+							"carries at most %zu "
+							"bytes per message "
+							"with --buffer %zu",
+							c->sizes[z],
+							c->methods[i]->name,
+							max, c->buffers[b]);
+					return ik_cli_fail(
+						p,
+						"--size %zu: method %s carries "
+						"at most %zu bytes per message",
+						c->sizes[z],
+						c->methods[i]->name, max);
+				}
+	}
+	for (b = 0; b < c->nbuffers; b++)
+		if ((uint64_t)c->buffers[b] * 4 > mem)
+			return ik_cli_fail(
+				p,
+				"--buffer %zu: over what this machine's memory "
+				"(%llu MiB) can hold",
+				c->buffers[b], (unsigned long long)(mem >> 20));
+	return 0;
+}
+
+/*
+ * connect over tcp: a connect() that finds the listen queue full is
+ * dropped, and the kernel retries it 1, 3, 7 ... 127 s later whatever
+ * --duration says (9000 clients on a backlog of 128 ran 30 to over 60
+ * s here, its connect p50 the 1 s retry timer). With no more clients
+ * than the queue holds, none is ever dropped. uds blocks instead, and
+ * is woken as soon as there is room.
+ */
+static int check_backlog(struct ik_plan *p)
+{
+	const struct ik_config *c = &p->cfg;
+	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
+	unsigned i, cap = 0;
+	bool tcp = false;
+
+	for (i = 0; i < c->nmethods; i++)
+		tcp |= !strcmp(c->methods[i]->name, "tcp");
+	if (f) {
+		if (fscanf(f, "%u", &cap) != 1)
+			cap = 0;
+		fclose(f);
+	}
+	if (!tcp || (c->clients <= c->backlog && (!cap || c->clients <= cap)))
+		return 0;
+	if (cap && c->clients > cap)
+		return ik_cli_fail(
+			p,
+			"--clients %u: over tcp, more connects than the listen "
+			"queue holds are dropped and retried 1, 3, 7 ... s "
+			"later, whatever --duration says, and "
+			"net.core.somaxconn caps any --backlog at %u; raise it "
+			"(sysctl -w net.core.somaxconn=%u) and use --backlog "
+			"%u, or at most %u clients",
+			c->clients, cap, c->clients, c->clients, cap);
+	return ik_cli_fail(p,
+			   "--clients %u: over tcp, more connects than the "
+			   "listen queue holds (--backlog %u) are dropped and "
+			   "retried 1, 3, 7 ... s later, whatever --duration "
+			   "says; use --backlog %u, or at most %u clients",
+			   c->clients, c->backlog, c->clients, c->backlog);
+}
+
+/* echo, connect: connections, and this process's room for the clients */
+static int check_crew(struct ik_plan *p)
+{
+	const struct ik_config *c = &p->cfg;
+	const char *k = c->kernel == IK_KERNEL_ECHO ? "echo" : "connect";
+	unsigned i, need = 2 * c->clients + 32;
+	struct rlimit nofile;
+	const char *what = "";
+	long tasks;
+
+	for (i = 0; i < c->nmethods; i++)
+		if (strcmp(c->methods[i]->name, "tcp") &&
+		    strcmp(c->methods[i]->name, "uds"))
+			return ik_cli_fail(p,
+					   "--kernel %s: method %s has no "
+					   "connections; use tcp or uds",
+					   k, c->methods[i]->name);
+	if (!getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur < need)
+		return ik_cli_fail(p,
+				   "--clients %u: needs about %u file "
+				   "descriptors and this process may open "
+				   "%llu; raise it first (ulimit -n %u)",
+				   c->clients, need,
+				   (unsigned long long)nofile.rlim_cur, need);
+	if ((tasks = ik_task_limit(&what)) >= 0 && (long)c->clients + 2 > tasks)
+		return ik_cli_fail(
+			p,
+			"--clients %u: needs %u more threads or "
+			"processes and %s allows %ld; raise it first",
+			c->clients, c->clients + 1, what, tasks);
+	if (c->kernel == IK_KERNEL_CONNECT)
+		TRY(check_backlog(p));
+	if (c->matrix || c->classes || c->npairs > 1 || c->pairs[0] > 1)
+		return ik_cli_fail(p,
+				   "--kernel %s: runs one server and its "
+				   "clients; drop --matrix, --classes and "
+				   "--pairs",
+				   k);
+	return 0;
+}
+
+/* What the kernel takes: its options, and the sizes its messages need. */
+static int check_kernel(struct ik_plan *p)
+{
+	const struct ik_config *c = &p->cfg;
+	unsigned i;
+
+	if (crew_kernel(c))
+		TRY(check_crew(p));
+	TRY(ik_cli_check_kernels(p));
+	if (c->kernel == IK_KERNEL_CALL && p->size_given)
+		return ik_cli_fail(p,
+				   "--size: --kernel call sends a %zu-byte "
+				   "call (id, argument) and gets its result "
+				   "back",
+				   2 * sizeof(uint64_t));
+	for (i = 0; c->rate && i < c->nsizes; i++)
+		if (c->sizes[i] < 16)
+			return ik_cli_fail(p,
+					   "--rate with --size %zu: needs at "
+					   "least 16 bytes to carry each "
+					   "message's due time",
+					   c->sizes[i]);
+	for (i = 0; c->verify && i < c->nsizes; i++)
+		if (c->sizes[i] < 24)
+			return ik_cli_fail(p,
+					   "--verify with --size %zu: needs at "
+					   "least 24 bytes (sequence, stamp, "
+					   "checksum)",
+					   c->sizes[i]);
+	return 0;
+}
+
+int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
+{
+	struct ik_config *c = &p->cfg;
+	int ret = ik_cli_parse_options(p, argc, argv);
+
+	if (ret)
+		return ret;
+	/* a stream's speed spans 1000x across methods and buffers: by
+	 * default each run gets a fixed time, not a fixed count */
+	if ((c->kernel == IK_KERNEL_STREAM || crew_kernel(c)) &&
+	    !c->iters_given && !c->duration_ns)
+		c->duration_ns = DEFAULT_STREAM_NS;
+	if (c->duration_ns && !c->iters_given)
+		c->iters = IK_DURATION_SAMPLE_CAP;
+	if (c->duration_ns && c->duration_ns >= c->timeout_ns)
+		return ik_cli_fail(p,
+				   "--duration %.1f: must be shorter than "
+				   "--timeout %.1f",
+				   c->duration_ns / 1e9, c->timeout_ns / 1e9);
+	if (c->raw &&
+	    c->nmethods * c->nmodes * c->nsizes * c->nbuffers * c->ngaps != 1)
+		return ik_cli_fail(p,
+				   "--raw %s: needs exactly one method, mode, "
+				   "size and buffer",
+				   c->raw);
+	TRY(check_pins(p));
+	TRY(check_pairs(p));
+	TRY(check_gate(p));
+	c->size = c->sizes[0];
+	c->buffer = c->buffers[0];
+	c->gap_ns = c->gaps[0];
+	TRY(check_sizes(p));
+	return check_kernel(p);
+}

@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every option of ipckern as one row of data: its name, the kind of
+ * value it takes, where the value goes in struct ik_plan, its default,
+ * range or choices, whether it takes a list (a sweep) and how long, the
+ * kernels it applies to and its help; cli/options.c does the rest. A
+ * new option is a row here plus the code that uses its value. The shape
+ * follows fio's options.c, written for our kinds; the few values no kind
+ * describes (--method, --mode, --pin, --cpus, --assert) have their own
+ * parsers above the table.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define ITERS_MAX   100000000ULL /* 8-byte sample each: 800 MB */
+#define REPEAT_MAX  1000
+#define CLIENTS_MAX 10000
+_Static_assert(REPEAT_MAX <= IK_BASELINE_KEEP,
+	       "one run's repeats must fit in a baseline (--append)");
+
+static void add_method(struct ik_config *c, const struct ik_transport_ops *m)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nmethods; i++)
+		if (c->methods[i] == m)
+			return;
+	c->methods[c->nmethods++] = m;
+}
+
+/* --method: registered names, or 'all' (every one not for tests only) */
+static int parse_methods(struct ik_plan *p, const struct ik_option *o,
+			 const char *arg)
+{
+	struct ik_config *c = &p->cfg;
+	char *copy = strdup(arg), *save = NULL, *tok;
+	char names[512] = "";
+	const struct ik_transport_ops *const *t;
+	int ret = 0;
+
+	(void)o;
+	if (!copy)
+		return ik_cli_fail(p, "--method: out of memory");
+	for (t = ik_transports; *t; t++) {
+		strcat(names, (*t)->name);
+		strcat(names, ", ");
+	}
+	strcat(names, "all");
+	c->nmethods = 0;
+	for (tok = strtok_r(copy, ",", &save); tok && !ret;
+	     tok = strtok_r(NULL, ",", &save)) {
+		const struct ik_transport_ops *m = ik_transport_find(tok);
+
+		if (!strcmp(tok, "all")) {
+			for (t = ik_transports; *t; t++)
+				if (!((*t)->flags & IK_T_TEST))
+					add_method(c, *t);
+		} else if (!m) {
+			ret = ik_cli_fail(p,
+					  "--method '%s': unknown method; "
+					  "allowed: %s",
+					  tok, names);
+		} else {
+			add_method(c, m);
+		}
+	}
+	free(copy);
+	if (!ret && !c->nmethods)
+		ret = ik_cli_fail(p,
+				  "--method '%s': name at least one method; "
+				  "allowed: %s",
+				  arg, names);
+	return ret;
+}
+
+static int parse_modes(struct ik_plan *p, const struct ik_option *o,
+		       const char *arg)
+{
+	struct ik_config *c = &p->cfg;
+
+	(void)o;
+	if (!strcmp(arg, "thread")) {
+		c->modes[0] = IK_MODE_THREAD, c->nmodes = 1;
+	} else if (!strcmp(arg, "process")) {
+		c->modes[0] = IK_MODE_PROCESS, c->nmodes = 1;
+	} else if (!strcmp(arg, "both") || !strcmp(arg, "thread,process")) {
+		c->modes[0] = IK_MODE_THREAD, c->modes[1] = IK_MODE_PROCESS;
+		c->nmodes = 2;
+	} else if (!strcmp(arg, "process,thread")) {
+		c->modes[0] = IK_MODE_PROCESS, c->modes[1] = IK_MODE_THREAD;
+		c->nmodes = 2;
+	} else {
+		return ik_cli_fail(p,
+				   "--mode '%s': allowed: thread, process, "
+				   "both",
+				   arg);
+	}
+	return 0;
+}
+
+/* --pin "A,B[,A,B...]": non-negative CPU numbers, nothing else; or auto */
+static int parse_pin(struct ik_plan *p, const struct ik_option *o,
+		     const char *arg)
+{
+	const char *s = arg;
+
+	(void)o;
+	p->pin_arg = arg;
+	p->npins = 0;
+	if (!strcmp(arg, "auto")) {
+		/* kept even if numbers follow: auto picks the pair then */
+		p->pin_auto = true;
+		return 0;
+	}
+	for (;;) {
+		char *end;
+		long v;
+
+		if (!isdigit((unsigned char)*s) || p->npins == 2 * IK_MAX_PAIRS)
+			goto bad;
+		errno = 0;
+		v = strtol(s, &end, 10);
+		if (errno || v > INT_MAX)
+			goto bad;
+		p->pins[p->npins++] = (int)v;
+		s = end;
+		if (!*s)
+			return 0;
+		if (*s++ != ',')
+			goto bad;
+	}
+bad:
+	p->npins = 0;
+	return ik_cli_fail(p,
+			   "--pin '%s': expected two CPU numbers A,B as "
+			   "taskset takes them (e.g. --pin 0,1; with --pairs "
+			   "N, 2N of them), or auto",
+			   arg);
+}
+
+/* --cpus "0-3,8": CPU numbers for --matrix, as taskset -c takes them. */
+static int parse_cpus(struct ik_plan *p, const struct ik_option *o,
+		      const char *arg)
+{
+	struct ik_config *c = &p->cfg;
+	const char *s = arg;
+	unsigned n = 0;
+
+	(void)o;
+	while (*s) {
+		char *end;
+		long a, b;
+
+		if (!isdigit((unsigned char)*s))
+			goto bad;
+		a = b = strtol(s, &end, 10);
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
+				goto bad;
+			b = strtol(end + 1, &end, 10);
+		}
+		if (b < a || b > 100000 || n + (unsigned long)(b - a) >= 256)
+			goto bad;
+		for (; a <= b; a++) {
+			/* a pair of one CPU with itself is not in a matrix */
+			for (unsigned k = 0; k < n; k++)
+				if (c->cpus[k] == (int)a)
+					return ik_cli_fail(
+						p,
+						"--cpus '%s': CPU %ld is "
+						"listed twice; --matrix pairs "
+						"different CPUs",
+						arg, a);
+			c->cpus[n++] = (int)a;
+		}
+		s = end;
+		if (*s == ',' && s[1])
+			s++;
+		else if (*s)
+			goto bad;
+	}
+	if (n) {
+		c->ncpus = n;
+		return 0;
+	}
+bad:
+	return ik_cli_fail(p,
+			   "--cpus '%s': expected CPU numbers like 0-3,8 (at "
+			   "most 256)",
+			   arg);
+}
+
+static int parse_assert(struct ik_plan *p, const struct ik_option *o,
+			const char *s)
+{
+	struct ik_cli_gate *g = &p->gate;
+	char err[200];
+
+	(void)o;
+	if (g->nasserts == IK_MAX_ASSERTS)
+		return ik_cli_fail(p, "--assert: at most %d assertions",
+				   IK_MAX_ASSERTS);
+	if (ik_assert_parse(s, &g->asserts[g->nasserts], err, sizeof(err)))
+		return ik_cli_fail(p, "--assert '%s': %s", s, err);
+	g->nasserts++;
+	return 0;
+}
+
+static const char *const wait_names[] = {"spin", "futex", "hybrid", NULL};
+static const char *const format_names[] = {"table", "json", "csv", "gbench",
+					   NULL};
+const char *const ik_kernel_names[] = {"pingpong", "stream",  "call",
+				       "echo",	   "connect", NULL};
+_Static_assert(IK_KERNEL_CONNECT + 1 == IK_NKERNELS, "a name per kernel");
+static const char *const gap_mode_names[] = {"spin", "sleep", NULL};
+
+#define K(k) (1u << IK_KERNEL_##k)
+/* where a value goes: offset and width of one item in struct ik_plan */
+#define VAL(m)                                                                 \
+	.off = offsetof(struct ik_plan, m),                                    \
+	.width = sizeof(((struct ik_plan *)0)->m)
+#define LIST(m, n)                                                             \
+	.off = offsetof(struct ik_plan, m[0]),                                 \
+	.width = sizeof(((struct ik_plan *)0)->m[0]),                          \
+	.n_off = offsetof(struct ik_plan, n), .list_max = IK_MAX_SWEEP
+#define GIVEN(m) .given_off = offsetof(struct ik_plan, m)
+#define NS_WHAT                                                                \
+	"a whole number of ns up to 10 s, or with us/ms/s, e.g. 0,10us,1ms"
+
+/*
+ * The table, in --help's order. help is a printf format of help_num,
+ * lines joined by '\n' (--help indents the rest under the first).
+ */
+const struct ik_option ik_options[] = {
+	{.name = "method",
+	 .arg = "LIST",
+	 .kind = IK_OPT_CUSTOM,
+	 .parse = parse_methods,
+	 .def = "spsc",
+	 .help = "methods to run, comma-separated, or 'all' (default\n"
+		 "spsc); --list shows them"},
+	{.name = "mode",
+	 .arg = "LIST",
+	 .kind = IK_OPT_CUSTOM,
+	 .parse = parse_modes,
+	 .def = "thread",
+	 .help = "thread (default), process, or both: two threads of\n"
+		 "one process, or two processes forked after setup"},
+	{.name = "pin",
+	 .arg = "A,B",
+	 .kind = IK_OPT_CUSTOM,
+	 .parse = parse_pin,
+	 .help = "OS CPU numbers of the two peers (as taskset takes\n"
+		 "them); A,A puts both on one CPU; 'auto' picks two\n"
+		 "cores sharing the most cache. Default: unpinned"},
+	{.name = "wait",
+	 .arg = "MODE",
+	 .kind = IK_OPT_CHOICE,
+	 VAL(cfg.wait),
+	 .choices = wait_names,
+	 .def = "spin",
+	 .help = "spsc waiting: spin (default), futex, hybrid"},
+	{.name = "size",
+	 .arg = "BYTES",
+	 .kind = IK_OPT_SIZE,
+	 LIST(cfg.sizes, cfg.nsizes),
+	 .eg = "1000,4k,64k",
+	 GIVEN(size_given),
+	 .def = "8",
+	 .help = "payload each way per message, suffix k or m (binary);\n"
+		 "default 8"},
+	{.name = "buffer",
+	 .arg = "BYTES",
+	 .kind = IK_OPT_SIZE,
+	 LIST(cfg.buffers, cfg.nbuffers),
+	 .eg = "4k,64k",
+	 .help = "the transport's buffer: socket buffers, pipe size, the\n"
+		 "spsc ring, the mq message size (a list sweeps);\n"
+		 "default: each method's own"},
+	{.name = "iters",
+	 .arg = "N",
+	 .kind = IK_OPT_COUNT,
+	 VAL(cfg.iters),
+	 .min = 1,
+	 .max = ITERS_MAX,
+	 GIVEN(cfg.iters_given),
+	 .def = "20000",
+	 .help_num = 20000,
+	 .help = "timed round trips (default %llu); stream: messages\n"
+		 "(default 256 MiB worth, from 1000 to 200000)"},
+	{.name = "warmup",
+	 .arg = "N",
+	 .kind = IK_OPT_COUNT,
+	 VAL(cfg.warmup),
+	 .min = 0,
+	 .max = ITERS_MAX,
+	 .def = "2000",
+	 .help_num = 2000,
+	 .help = "untimed round trips first (default %llu)"},
+	{.name = "duration",
+	 .arg = "SEC",
+	 .kind = IK_OPT_SECONDS,
+	 VAL(cfg.duration_ns),
+	 .max = 86400 * 1e9,
+	 .help_num = IK_DURATION_SAMPLE_CAP,
+	 .help = "run for this long instead (--iters caps the samples;\n"
+		 "default cap %llu)"},
+	{.name = "timeout",
+	 .arg = "SEC",
+	 .kind = IK_OPT_SECONDS,
+	 VAL(cfg.timeout_ns),
+	 .max = 86400 * 1e9,
+	 .def = "60",
+	 .help_num = 60,
+	 .help = "give up on one measurement after this (default %llu)"},
+	{.name = "format",
+	 .arg = "FMT",
+	 .kind = IK_OPT_CHOICE,
+	 VAL(cfg.format),
+	 .choices = format_names,
+	 .def = "table",
+	 .help = "table (default), json, csv, gbench (Google Benchmark's\n"
+		 "JSON, for CI trackers)"},
+	{.name = "output",
+	 .arg = "FILE",
+	 .kind = IK_OPT_PATH,
+	 VAL(cfg.output),
+	 .help = "write the report to FILE, not stdout (- is stdout); a\n"
+		 "regular file is replaced atomically, a device or FIFO\n"
+		 "written in place"},
+	{.name = "mkdir",
+	 .kind = IK_OPT_FLAG,
+	 VAL(mkdirs),
+	 .help = "create the missing directories of every output"},
+	{.name = "raw",
+	 .arg = "FILE",
+	 .kind = IK_OPT_PATH,
+	 VAL(cfg.raw),
+	 .help = "also write every round trip in ns, one per line\n"
+		 "(one method and one mode only)"},
+	{.name = "machine",
+	 .kind = IK_OPT_FLAG,
+	 VAL(cfg.machine),
+	 .help = "describe this machine (CPU, topology, caches, NUMA,\n"
+		 "isolation, governor, timer, kernel, mitigations) and\n"
+		 "exit; JSON reports embed the same"},
+	{.name = "matrix",
+	 .kind = IK_OPT_FLAG,
+	 VAL(cfg.matrix),
+	 .kernels = K(PINGPONG) | K(STREAM),
+	 .help = "every ordered pair of --cpus (default: all usable)\n"
+		 "for one method: a heatmap of p50, the A->B vs B->A\n"
+		 "asymmetry, and CSV/JSON of every pair"},
+	{.name = "cpus",
+	 .arg = "LIST",
+	 .kind = IK_OPT_CUSTOM,
+	 .parse = parse_cpus,
+	 .help = "CPUs for --matrix, e.g. 0-3,8"},
+	{.name = "mem-node",
+	 .arg = "N",
+	 .kind = IK_OPT_COUNT,
+	 VAL(cfg.mem_node),
+	 .min = 0,
+	 .max = 4095,
+	 .help = "place shared buffers and rings on NUMA node N\n"
+		 "(libnuma); the report says where the pages are"},
+	{.name = "classes",
+	 .kind = IK_OPT_FLAG,
+	 VAL(cfg.classes),
+	 .help = "find one pair per topology class (same PU, SMT,\n"
+		 "shared L2/L3, different L3 in a package, different\n"
+		 "packages, different NUMA nodes) and run the methods\n"
+		 "on each; absent classes are listed as absent"},
+	{.name = "dry-run",
+	 .kind = IK_OPT_FLAG,
+	 VAL(cfg.dry_run),
+	 .help = "with --classes: list the pairs, run nothing"},
+	{.name = "topology",
+	 .arg = "FILE",
+	 .kind = IK_OPT_PATH,
+	 VAL(cfg.topology),
+	 .help = "classify another machine from its lstopo XML export\n"
+		 "(with --classes --dry-run)"},
+	{.name = "kernel",
+	 .arg = "NAME",
+	 .kind = IK_OPT_CHOICE,
+	 VAL(cfg.kernel),
+	 .choices = ik_kernel_names,
+	 .def = "pingpong",
+	 .help = "pingpong (default: round trips), stream (A sends,\n"
+		 "B receives: messages/s, bytes/s, one-way latency),\n"
+		 "call (A calls into a worker B and waits: wall and CPU\n"
+		 "per call, caller and worker), echo (a server and\n"
+		 "--clients in a closed loop), connect (a connection per\n"
+		 "request); echo and connect: tcp or uds, --pin server first"},
+	{.name = "clients",
+	 .arg = "N",
+	 .kind = IK_OPT_COUNT,
+	 VAL(cfg.clients),
+	 .min = 1,
+	 .max = CLIENTS_MAX,
+	 .def = "1",
+	 .kernels = K(ECHO) | K(CONNECT),
+	 .applies = "--clients and --backlog: apply to --kernel echo and "
+		    "connect",
+	 .help = "echo, connect: clients (default 1)"},
+	{.name = "server",
+	 .arg = "LIST",
+	 .kind = IK_OPT_CHOICE,
+	 LIST(cfg.servers, cfg.nservers),
+	 .eg = "thread,epoll,io_uring",
+	 .choices = ik_server_names,
+	 .what = "unknown server model; ",
+	 .def = "thread",
+	 .kernels = K(ECHO),
+	 .help = "echo: thread (a thread per connection), epoll, io_uring\n"
+		 "(a list sweeps); --buffer is its read buffer (64k)"},
+	{.name = "backlog",
+	 .arg = "N",
+	 .kind = IK_OPT_COUNT,
+	 VAL(cfg.backlog),
+	 .min = 1,
+	 .max = 65535,
+	 .def = "128",
+	 .kernels = K(ECHO) | K(CONNECT),
+	 .applies = "--clients and --backlog: apply to --kernel echo and "
+		    "connect",
+	 .help = "echo, connect: listen backlog (default 128)"},
+	{.name = "pairs",
+	 .arg = "LIST",
+	 .kind = IK_OPT_COUNT,
+	 LIST(cfg.pairs, cfg.npairs),
+	 .eg = "1,2,4",
+	 .min = 1,
+	 .max = IK_MAX_PAIRS,
+	 .def = "1",
+	 .help = "run N independent pairs at once (a list sweeps,\n"
+		 "e.g. 1,2,4,8), started together; --pin then gives\n"
+		 "2N CPUs, pair by pair. Adds a row summing the pairs"},
+	{.name = "gap",
+	 .arg = "LIST",
+	 .kind = IK_OPT_NS,
+	 LIST(cfg.gaps, cfg.ngaps),
+	 .eg = "0,10us,1ms",
+	 .min = 0,
+	 .max = 10e9,
+	 .what = NS_WHAT,
+	 .def = "0",
+	 .kernels = K(PINGPONG),
+	 .help = "ping-pong: idle this long before each round trip\n"
+		 "(ns, or with us/ms; a list sweeps, e.g. 0,100us,10ms);\n"
+		 "only the trip is timed"},
+	{.name = "gap-mode",
+	 .arg = "MODE",
+	 .kind = IK_OPT_CHOICE,
+	 VAL(cfg.gap_sleep),
+	 .choices = gap_mode_names,
+	 .def = "sleep",
+	 .help = "sleep (default) or spin through each gap"},
+	{.name = "work",
+	 .arg = "LIST",
+	 .kind = IK_OPT_NS,
+	 LIST(cfg.works, cfg.nworks),
+	 .eg = "0,1us,10us",
+	 .min = 0,
+	 .max = 10e9,
+	 .what = NS_WHAT,
+	 .def = "0",
+	 .kernels = K(CALL),
+	 .help = "call: busy time per call in the worker (ns, or us/ms;\n"
+		 "a list sweeps, e.g. 0,1us,10us,100us)"},
+	{.name = "rate",
+	 .arg = "N",
+	 .kind = IK_OPT_COUNT,
+	 VAL(cfg.rate),
+	 .min = 1,
+	 .max = 1000000000,
+	 .kernels = K(STREAM),
+	 .flags = IK_OPTF_SHOW_VALUE,
+	 .help = "stream: open loop, N messages/s on a fixed schedule;\n"
+		 "latency counts from each message's due time, so\n"
+		 "stalls are not hidden; says when N was not kept"},
+	{.name = "verify",
+	 .kind = IK_OPT_FLAG,
+	 VAL(cfg.verify),
+	 .kernels = K(STREAM) | K(ECHO),
+	 .applies = "--verify: applies to --kernel stream (ping-pong "
+		    "already checks every echo)",
+	 .help = "stream: every message carries a sequence number and\n"
+		 "a checksum that B checks (costs a pass over each\n"
+		 "payload on B: 0.25 ns/B measured here); needs --size >= 24"},
+	{.name = "repeat",
+	 .arg = "K",
+	 .kind = IK_OPT_COUNT,
+	 VAL(gate.repeat),
+	 .min = 1,
+	 .max = REPEAT_MAX,
+	 GIVEN(gate.repeat_given),
+	 .def = "1",
+	 .flags = IK_OPTF_GATE,
+	 .help_num = IK_GATE_REPEATS,
+	 .help = "run everything K times (fresh peers each time): each\n"
+		 "metric's median across runs, a 95%% bootstrap interval\n"
+		 "and the run-to-run CV (default 1; %llu with a baseline)"},
+	{.name = "repeat-every",
+	 .arg = "SEC",
+	 .kind = IK_OPT_SECONDS,
+	 VAL(gate.repeat_every_ns),
+	 .max = 3600 * 1e9,
+	 .flags = IK_OPTF_GATE,
+	 .help = "start repeat r at r x SEC, spreading the repeats over\n"
+		 "time (with --repeat 2 or more)"},
+	{.name = "save-baseline",
+	 .arg = "FILE",
+	 .kind = IK_OPT_PATH,
+	 VAL(gate.save_baseline),
+	 .flags = IK_OPTF_GATE,
+	 .help = "write the results as JSON for a later --baseline"},
+	{.name = "append",
+	 .kind = IK_OPT_FLAG,
+	 VAL(gate.append),
+	 .flags = IK_OPTF_GATE,
+	 .help_num = IK_BASELINE_KEEP,
+	 .help = "with --save-baseline: keep FILE's repeats and add this\n"
+		 "run's, so a baseline spans several runs (the newest\n"
+		 "%llu repeats per cell; older ones are dropped)"},
+	{.name = "baseline",
+	 .arg = "FILE",
+	 .kind = IK_OPT_PATH,
+	 VAL(gate.baseline),
+	 .flags = IK_OPTF_GATE,
+	 .help = "compare p50, p99, msgs/s and CPU/message with FILE:\n"
+		 "regressed, improved or unchanged, with the ratio and\n"
+		 "its interval; refuses another machine model, pair\n"
+		 "relation or configuration; a check that cannot be\n"
+		 "made fails, and so does comparing nothing"},
+	{.name = "max-regress",
+	 .arg = "PCT",
+	 .kind = IK_OPT_PERCENT,
+	 VAL(gate.max_regress),
+	 .min = 0,
+	 .max = 1000,
+	 .def = "10",
+	 .what = "a percentage above 0 and at most 1000, e.g. 10 or 10%",
+	 .flags = IK_OPTF_GATE,
+	 .help = "a regression must exceed this (default 10) and be\n"
+		 "significant across the repeats"},
+	{.name = "allow-mismatch",
+	 .kind = IK_OPT_FLAG,
+	 VAL(gate.allow_mismatch),
+	 .flags = IK_OPTF_GATE,
+	 .help = "compare with a baseline measured differently anyway"},
+	{.name = "normalize",
+	 .arg = "METHOD",
+	 .kind = IK_OPT_PATH,
+	 VAL(gate.normalize),
+	 .flags = IK_OPTF_GATE,
+	 .help = "compare each metric divided, repeat by repeat, by\n"
+		 "METHOD's in the same cell (e.g. line): cancels a host\n"
+		 "that got faster or slower as a whole"},
+	{.name = "assert",
+	 .arg = "EXPR",
+	 .kind = IK_OPT_CUSTOM,
+	 .parse = parse_assert,
+	 .flags = IK_OPTF_GATE,
+	 .help = "repeatable: 'spsc.p99<2us', 'pipe.p50<=1.2*futex.p50',\n"
+		 "'tcp.throughput>=500MB/s'; METHOD[:thread|:process][:SIZE]\n"
+		 ".METRIC with min p50 p90 p99 p99.9 max mean msgs\n"
+		 "throughput cpu; units ns us ms s, msgs/s, B/s (k M G,\n"
+		 "Ki Mi Gi)"},
+	{.name = "summary-md",
+	 .arg = "FILE",
+	 .kind = IK_OPT_PATH,
+	 VAL(gate.summary_md),
+	 .flags = IK_OPTF_GATE,
+	 .help = "the gate's summary as a Markdown table (PR comment)"},
+	{.name = "list",
+	 .kind = IK_OPT_ACTION,
+	 .action = IK_CLI_LIST,
+	 .flags = IK_OPTF_INFO,
+	 .help = "list the methods and exit"},
+	{.name = "version",
+	 .kind = IK_OPT_ACTION,
+	 .action = IK_CLI_VERSION,
+	 .flags = IK_OPTF_INFO | IK_OPTF_HIDDEN,
+	 .help = "print the version"},
+	{.name = "help",
+	 .kind = IK_OPT_ACTION,
+	 .action = IK_CLI_HELP,
+	 .flags = IK_OPTF_INFO,
+	 .usage = "--version, --help",
+	 .help = "print this"},
+	{.name = NULL},
+};
+
+#define NOPTIONS (IK_ARRAY_SIZE(ik_options) - 1)
+
+_Static_assert(IK_ARRAY_SIZE(ik_options) - 1 == IK_NOPTIONS,
+	       "IK_NOPTIONS counts the rows");

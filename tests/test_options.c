@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The option table and its parser, in process: every bad value is
+ * refused with -EINVAL and one line naming it (the CLI prints that line
+ * and exits 2: tests/test_cli.c checks that end to end), the table's
+ * defaults parse, --help lists every row, and README.md's option table
+ * is the one the table prints.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cli/cli.h"
+
+static struct ik_plan plan; /* 8 KB: off the stack */
+
+/* ik_cli_parse over "ipckern" and args (NULL-terminated). */
+static int parse(const char *const *args)
+{
+	char *argv[64] = {"ipckern"};
+	int argc = 1;
+
+	for (; args[argc - 1]; argc++)
+		argv[argc] = (char *)args[argc - 1];
+	argv[argc] = NULL;
+	return ik_cli_parse(&plan, argc, argv);
+}
+
+/* refused: -EINVAL, one line that names the bad value */
+static void expect_usage_error(const char *const *args, const char *names)
+{
+	int ret = parse(args);
+
+	cr_expect_eq(ret, -EINVAL, "%s: returned %d, err: %s", args[0], ret,
+		     plan.err);
+	cr_expect(!strchr(plan.err, '\n'), "one line, got: %s", plan.err);
+	cr_expect(strstr(plan.err, names) != NULL, "should name '%s': %s",
+		  names, plan.err);
+}
+
+#define BAD(names, ...)                                                        \
+	expect_usage_error((const char *const[]){__VA_ARGS__, NULL}, names)
+#define OK(...) parse((const char *const[]){__VA_ARGS__, NULL})
+
+Test(options, every_default_parses_into_the_plan)
+{
+	cr_assert_eq(parse((const char *const[]){NULL}), 0, "%s", plan.err);
+	cr_expect_str_eq(plan.cfg.methods[0]->name, "spsc");
+	cr_expect_eq(plan.cfg.nmethods, 1);
+	cr_expect_eq(plan.cfg.nmodes, 1);
+	cr_expect_eq(plan.cfg.modes[0], IK_MODE_THREAD);
+	cr_expect_eq(plan.cfg.sizes[0], 8);
+	cr_expect_eq(plan.cfg.iters, 20000);
+	cr_expect_eq(plan.cfg.warmup, 2000);
+	cr_expect_eq(plan.cfg.timeout_ns, 60 * IK_NS_PER_SEC);
+	cr_expect_eq(plan.cfg.clients, 1);
+	cr_expect_eq(plan.cfg.backlog, 128);
+	cr_expect_eq(plan.cfg.npairs, 1);
+	cr_expect_eq(plan.cfg.pairs[0], 1);
+	cr_expect_eq(plan.cfg.nbuffers, 1);
+	cr_expect_eq(plan.cfg.buffers[0], 0);
+	cr_expect_eq(plan.cfg.mem_node, -1);
+	cr_expect(plan.cfg.gap_sleep);
+	cr_expect(!plan.cfg.pinned);
+	cr_expect_eq(plan.gate.repeat, 1);
+	cr_expect_eq(plan.gate.max_regress, 0.10);
+	cr_expect(!plan.size_given && !plan.cfg.iters_given);
+}
+
+Test(options, values_land_where_the_row_says)
+{
+	cr_assert_eq(OK("--kernel", "stream", "--size", "1k,64k", "--iters",
+			"1e3", "--duration", "500ms", "--timeout", "2",
+			"--format", "csv", "--pin", "0,1", "--rate", "1000",
+			"--mkdir"),
+		     0, "%s", plan.err);
+	cr_expect_eq(plan.cfg.kernel, IK_KERNEL_STREAM);
+	cr_expect_eq(plan.cfg.nsizes, 2);
+	cr_expect_eq(plan.cfg.sizes[1], 65536);
+	cr_expect_eq(plan.cfg.iters, 1000);
+	cr_expect(plan.cfg.iters_given && plan.size_given);
+	cr_expect_eq(plan.cfg.duration_ns, 500000000);
+	cr_expect_eq(plan.cfg.format, IK_FMT_CSV);
+	cr_expect_eq(plan.cfg.rate, 1000);
+	cr_expect(plan.mkdirs);
+	cr_expect(plan.cfg.pinned);
+	cr_expect_eq(plan.cfg.pin[0], 0);
+	cr_expect_eq(plan.cfg.pin[1], 1);
+}
+
+Test(options, pin_is_held_once_and_each_kernel_reads_its_part)
+{
+	cr_assert_eq(
+		OK("--kernel", "echo", "--method", "uds", "--pin", "1,0,1"), 0,
+		"%s", plan.err);
+	cr_expect_eq(plan.npins, 3);
+	cr_expect_eq(plan.cfg.ncrew_cpus, 3);
+	cr_expect_eq(plan.cfg.crew_cpus[2], 1);
+	cr_expect_eq(plan.cfg.pin[0], 1);
+	cr_assert_eq(OK("--pairs", "2", "--pin", "0,1,1,0"), 0, "%s", plan.err);
+	cr_expect_eq(plan.npins, 4);
+	cr_expect_eq(plan.cfg.ncrew_cpus, 0);
+	cr_assert_eq(OK("--pin", "auto"), 0, "%s", plan.err);
+	cr_expect(plan.pin_auto && plan.cfg.pinned && !plan.npins);
+}
+
+Test(options, an_action_stops_parsing_where_it_stands)
+{
+	cr_expect_eq(OK("--help", "--bogus"), 1);
+	cr_expect_eq(plan.action, IK_CLI_HELP);
+	cr_expect_eq(OK("--list"), 1);
+	cr_expect_eq(plan.action, IK_CLI_LIST);
+	cr_expect_eq(OK("--version"), 1);
+	cr_expect_eq(plan.action, IK_CLI_VERSION);
+	BAD("--bogus", "--bogus", "--help");
+}
+
+Test(options, a_list_takes_as_many_values_as_its_row_allows)
+{
+	char list[256] = "1";
+
+	for (int i = 2; i <= IK_MAX_SWEEP; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 ",%d", i);
+	cr_expect_eq(OK("--size", list), 0, "%s", plan.err);
+	cr_expect_eq(plan.cfg.nsizes, IK_MAX_SWEEP);
+	strcat(list, ",99");
+	BAD("at most 32 values", "--size", list);
+}
+
+Test(options, kernel_only_options_are_refused_elsewhere_at_their_default_not)
+{
+	/* at its default an option says nothing: no refusal */
+	cr_expect_eq(OK("--gap", "0", "--clients", "1", "--server", "thread"),
+		     0, "%s", plan.err);
+	BAD("--gap: applies to --kernel pingpong", "--kernel", "call", "--gap",
+	    "0,0");
+	BAD("--matrix: applies to --kernel pingpong and stream", "--kernel",
+	    "call", "--matrix");
+	BAD("--rate 1000: applies to --kernel stream", "--rate", "1e3");
+}
+
+Test(options, help_lists_every_option_of_the_table)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	const struct ik_option *o;
+	char name[40];
+
+	cr_assert_not_null(f);
+	ik_cli_usage(f);
+	fclose(f);
+	for (o = ik_options; o->name; o++) {
+		snprintf(name, sizeof(name), "--%s", o->name);
+		cr_expect(strstr(text, name) != NULL, "--help lacks %s", name);
+	}
+	free(text);
+}
+
+Test(options, the_parser_can_run_again)
+{
+	cr_expect_eq(OK("--method", "pipe"), 0, "%s", plan.err);
+	cr_expect_str_eq(plan.cfg.methods[0]->name, "pipe");
+	cr_expect_eq(OK("--iters", "5"), 0, "%s", plan.err);
+	cr_expect_str_eq(plan.cfg.methods[0]->name, "spsc");
+	cr_expect_eq(plan.cfg.iters, 5);
+}
+
+/* ---- refusals, one line each (moved from tests/test_cli.c) ---- */
+
+Test(options, unknown_method_is_named_with_the_allowed_ones)
+{
+	BAD("nope", "--method", "nope");
+	BAD("allowed: line, spsc", "--method", "nope");
+	BAD("x", "--method", "spsc,x");
+}
+
+Test(options, malformed_pins_are_refused)
+{
+	BAD("'0,'", "--pin", "0,");
+	BAD("'a,b'", "--pin", "a,b");
+	BAD("'-1,2'", "--pin", "-1,2");
+	BAD("'0,1,2'", "--pin", "0,1,2");
+	BAD("','", "--pin", ",");
+	BAD("'1'", "--pin", "1");
+}
+
+Test(options, bad_counts_are_refused)
+{
+	BAD("'0'", "--iters", "0");
+	BAD("'-5'", "--iters", "-5");
+	BAD("'99999999999999999999999'", "--iters", "99999999999999999999999");
+	BAD("'12x'", "--iters", "12x");
+	BAD("'-1'", "--warmup", "-1");
+	BAD("'0'", "--duration", "0");
+	BAD("'-1'", "--timeout", "-1");
+	BAD("'nan'", "--timeout", "nan");
+}
+
+Test(options, bad_sizes_are_refused)
+{
+	BAD("'0'", "--size", "0");
+	BAD("'65m'", "--size", "65m");
+	BAD("'1x'", "--size", "1x");
+	BAD("'-8'", "--size", "-8");
+	BAD("mq carries at most", "--method", "mq", "--size", "1m");
+	BAD("uds-dgram carries at most", "--method", "uds-dgram", "--size",
+	    "65537");
+}
+
+Test(options, unknown_choices_are_refused)
+{
+	BAD("'sleepy'", "--wait", "sleepy");
+	BAD("'fiber'", "--mode", "fiber");
+	BAD("'xml'", "--format", "xml");
+	BAD("'stream2'", "--kernel", "stream2");
+	BAD("--bogus", "--bogus");
+	BAD("--raw", "--method", "pipe,uds", "--raw", "/tmp/x");
+}
+
+Test(options, stream_refuses_what_cannot_stream)
+{
+	BAD("--size 8: needs at least 24", "--kernel", "stream", "--verify",
+	    "--size", "8");
+	BAD("--verify: applies to --kernel stream", "--verify");
+	BAD("'0'", "--kernel", "stream", "--rate", "0");
+	BAD("'99999999999'", "--kernel", "stream", "--rate", "99999999999");
+	BAD("--rate 1000: applies to --kernel stream", "--rate", "1000");
+	BAD("needs at least 16 bytes", "--kernel", "stream", "--rate", "1000",
+	    "--size", "8");
+}
+
+Test(options, bad_lists_and_buffers_are_refused)
+{
+	BAD("'1,,2'", "--size", "1,,2");
+	BAD("'4k,'", "--size", "4k,");
+	BAD("'0'", "--buffer", "0");
+	BAD("'x'", "--buffer", "x");
+	BAD("mq carries at most 100 bytes per message with --buffer 100",
+	    "--method", "mq", "--size", "200", "--buffer", "100");
+	BAD("uds-dgram carries at most 1024", "--method", "uds-dgram", "--size",
+	    "2000", "--buffer", "1k");
+}
+
+Test(options, bad_gaps_are_refused)
+{
+	BAD("'1x'", "--gap", "1x");
+	BAD("'11000ms'", "--gap", "11000ms");
+	BAD("'5,'", "--gap", "5,");
+	BAD("'nap'", "--gap-mode", "nap");
+	BAD("--gap: applies to --kernel pingpong", "--kernel", "stream",
+	    "--gap", "10us");
+}
+
+Test(options, bad_pairs_are_refused)
+{
+	BAD("'0'", "--pairs", "0");
+	BAD("'65'", "--pairs", "65");
+	BAD("--pairs 2 needs 4 CPU numbers", "--pairs", "2", "--pin", "0,1");
+	BAD("--pin auto: picks one pair", "--pairs", "1,2", "--pin", "auto");
+}
+
+Test(options, bad_assertions_and_gate_options_are_refused)
+{
+	BAD("unknown unit 'xs'", "--assert", "spsc.p99<2xs");
+	BAD("unknown metric 'p98'", "--assert", "spsc.p98<2us");
+	BAD("unknown method 'nosuch'", "--assert", "nosuch.p50<2us");
+	BAD("pipe is not measured", "--method", "spsc", "--assert",
+	    "pipe.p50<2us");
+	BAD("not in --mode", "--assert", "spsc:process.p50<2us");
+	BAD("size 64 is not in --size", "--assert", "spsc:64.p50<2us");
+	BAD("--max-regress '0'", "--max-regress", "0");
+	BAD("--max-regress 'ten'", "--max-regress", "ten");
+	BAD("--repeat", "--repeat", "0");
+	BAD("needs at least 3", "--baseline", "/dev/null", "--repeat", "2");
+	BAD("--allow-mismatch: applies to --baseline", "--allow-mismatch");
+	BAD("--summary-md", "--summary-md", "/tmp/x.md");
+	BAD("--raw", "--raw", "/tmp/x.raw", "--repeat", "3");
+}
+
+Test(options, normalize_needs_a_baseline_and_its_method_in_the_run)
+{
+	BAD("--normalize: applies to --baseline", "--method", "line,spsc",
+	    "--normalize", "line");
+	BAD("--normalize line: needs line and another method", "--method",
+	    "spsc", "--baseline", "/dev/null", "--normalize", "line");
+	BAD("--repeat-every: applies to --repeat 2", "--repeat-every", "1");
+}
+
+Test(options, bad_call_options_are_refused)
+{
+	BAD("--work: applies to --kernel call", "--work", "1us");
+	BAD("--size: --kernel call sends a 16-byte call", "--kernel", "call",
+	    "--size", "64");
+	BAD("--work '1h'", "--kernel", "call", "--work", "1h");
+}
+
+Test(options, bad_echo_and_connect_options_are_refused)
+{
+	BAD("method pipe has no connections", "--kernel", "connect", "--method",
+	    "pipe");
+	BAD("method spsc has no connections", "--kernel", "echo");
+	BAD("--clients '0'", "--kernel", "echo", "--method", "tcp", "--clients",
+	    "0");
+	BAD("--server 'fibers': unknown server model", "--kernel", "echo",
+	    "--method", "tcp", "--server", "fibers");
+	BAD("--server: applies to --kernel echo", "--kernel", "connect",
+	    "--method", "tcp", "--server", "epoll");
+	BAD("--clients and --backlog: apply to --kernel echo", "--clients",
+	    "5");
+	BAD("--kernel echo: runs one server", "--kernel", "echo", "--method",
+	    "uds", "--pairs", "2");
+}
+
+Test(options, times_too_short_to_honour_are_refused_naming_the_minimum)
+{
+	BAD("--timeout '1e-10': expected seconds from 0.001", "--timeout",
+	    "1e-10");
+	BAD("--timeout '500us': expected seconds from 0.001", "--timeout",
+	    "500us");
+	BAD("--duration '1e-12': expected seconds from 0.001", "--duration",
+	    "1e-12");
+	BAD("--repeat-every '1ns'", "--repeat", "2", "--repeat-every", "1ns");
+}
+
+Test(options, every_numeric_option_refuses_hex_inf_nan_and_signs)
+{
+	static const char *const opts[] = {
+		"--iters",	  "--warmup",	   "--duration", "--timeout",
+		"--size",	  "--buffer",	   "--gap",	 "--work",
+		"--rate",	  "--clients",	   "--backlog",	 "--repeat",
+		"--repeat-every", "--max-regress", "--pairs",	 "--mem-node"};
+	static const char *const vals[] = {"0x10", "0x1p3", "inf",
+					   "nan",  "+5",    "-5"};
+	char names[64];
+
+	for (unsigned i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		for (unsigned j = 0; j < sizeof(vals) / sizeof(vals[0]); j++) {
+			snprintf(names, sizeof(names), "%s '%s'", opts[i],
+				 vals[j]);
+			expect_usage_error(
+				(const char *const[]){opts[i], vals[j], NULL},
+				names);
+			expect_usage_error(
+				(const char *const[]){opts[i], vals[j], NULL},
+				"numbers are decimal, like 12, 0.5 or 2e-3");
+		}
+	BAD("not a number from 0 to 1e18 (decimal", "--assert",
+	    "spsc.p99<0x10us");
+}
+
+Test(options, a_cpu_listed_twice_is_refused_where_pairs_need_two)
+{
+	BAD("--cpus '0,0': CPU 0 is listed twice", "--matrix", "--method",
+	    "line", "--cpus", "0,0");
+	BAD("CPU 2 is listed twice", "--matrix", "--method", "line", "--cpus",
+	    "0-3,2");
+	/* --pin 0,0 stays: one CPU for both peers is the scheduler path
+	 * (both_peers_on_one_cpu_still_complete) */
+}
+
+Test(options, tcp_connect_refuses_more_clients_than_the_listen_queue_holds)
+{
+	BAD("--clients 200: over tcp, more connects than the listen queue "
+	    "holds (--backlog 128)",
+	    "--kernel", "connect", "--method", "tcp", "--clients", "200");
+	BAD("use --backlog 300, or at most 200 clients", "--kernel", "connect",
+	    "--method", "uds,tcp", "--clients", "300", "--backlog", "200");
+}
