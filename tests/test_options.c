@@ -372,3 +372,36 @@ Test(options, tcp_connect_refuses_more_clients_than_the_listen_queue_holds)
 	BAD("use --backlog 300, or at most 200 clients", "--kernel", "connect",
 	    "--method", "uds,tcp", "--clients", "300", "--backlog", "200");
 }
+
+/* ---- README.md ---- */
+
+#define README_BEGIN                                                           \
+	"<!-- options table: from build/ik-options-md; do not edit by hand "   \
+	"-->\n"
+#define README_END "<!-- end of options table -->\n"
+
+Test(options, the_readme_option_table_is_the_one_the_table_prints)
+{
+	FILE *f = fopen(IK_README, "r");
+	char *readme = NULL, *want = NULL, *at, *end;
+	size_t cap = 0, len = 0;
+	FILE *m;
+
+	cr_assert_not_null(f, "%s", IK_README);
+	cr_assert_geq(getdelim(&readme, &cap, '\0', f), 0);
+	fclose(f);
+	m = open_memstream(&want, &len);
+	ik_cli_options_markdown(m);
+	fclose(m);
+	at = strstr(readme, README_BEGIN);
+	cr_assert_not_null(at, "README.md has no '%s'", README_BEGIN);
+	at += strlen(README_BEGIN);
+	end = strstr(at, README_END);
+	cr_assert_not_null(end, "README.md has no '%s'", README_END);
+	*end = 0;
+	cr_expect_str_eq(at, want,
+			 "README.md's option table is stale: replace it with "
+			 "the output of build/ik-options-md");
+	free(readme);
+	free(want);
+}
