@@ -373,6 +373,24 @@ Test(options, tcp_connect_refuses_more_clients_than_the_listen_queue_holds)
 	    "--method", "uds,tcp", "--clients", "300", "--backlog", "200");
 }
 
+/* The refusals tests/test_cli.c runs beside an end-to-end case: the
+ * class, matrix, NUMA, baseline and number checks that need no file. */
+Test(options, class_matrix_node_and_number_refusals_need_no_machine)
+{
+	BAD("only goes with --classes --dry-run", "--topology", "x.xml");
+	BAD("--dry-run: applies to --classes", "--dry-run");
+	BAD("drop --pin", "--classes", "--pin", "0,1");
+	BAD("pick one --method", "--matrix", "--method", "pipe,line");
+	BAD("'0-'", "--matrix", "--cpus", "0-");
+	BAD("--cpus: applies to --matrix", "--cpus", "0-1");
+	BAD("drop --pin", "--matrix", "--pin", "0,1");
+	BAD("'x'", "--mem-node", "x");
+	BAD("--append: applies to --save-baseline", "--append");
+	BAD("--size '0.1k'", "--size", "0.1k"); /* 102.4 bytes */
+	BAD("--iters '1.5'", "--iters", "1.5");
+	BAD("--gap '0.5'", "--gap", "0.5"); /* half a ns */
+}
+
 /* ---- README.md ---- */
 
 #define README_BEGIN                                                           \
