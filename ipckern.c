@@ -179,17 +179,16 @@ static void run_free(struct run *r)
 /* A malformed baseline costs nothing: read them first (exit 2). */
 static void load_baselines(struct run *r)
 {
+	const struct ik_cli_gate *g = &r->plan.gate;
 	char err[300];
 
-	if (r->plan.gate.baseline &&
-	    ik_baseline_load(r->plan.gate.baseline, &r->baseline, err,
-			     sizeof(err)))
-		usage_error("--baseline %s: %s", r->plan.gate.baseline, err);
-	if (r->plan.gate.append && !access(r->plan.gate.save_baseline, F_OK) &&
-	    ik_baseline_load(r->plan.gate.save_baseline, &r->appended, err,
-			     sizeof(err)))
-		usage_error("--save-baseline %s --append: %s",
-			    r->plan.gate.save_baseline, err);
+	if (g->baseline &&
+	    ik_baseline_load(g->baseline, &r->baseline, err, sizeof(err)))
+		usage_error("--baseline %s: %s", g->baseline, err);
+	if (g->append && !access(g->save_baseline, F_OK) &&
+	    ik_baseline_load(g->save_baseline, &r->appended, err, sizeof(err)))
+		usage_error("--save-baseline %s --append: %s", g->save_baseline,
+			    err);
 }
 
 /* --matrix: its CPUs, every allowed one by default, each usable. */
@@ -335,6 +334,7 @@ static int resolve_pins(struct run *r)
  */
 static void check_baselines(struct run *r)
 {
+	const struct ik_cli_gate *g = &r->plan.gate;
 	struct ik_report pre = {.cfg = &r->plan.cfg, .machine = &r->machine};
 	char why[2048];
 	unsigned d;
@@ -343,14 +343,13 @@ static void check_baselines(struct run *r)
 	    (d = ik_baseline_mismatch(&r->appended, &pre, why, sizeof(why))))
 		usage_error("--save-baseline %s --append: measured "
 			    "differently (%u difference%s): %s",
-			    r->plan.gate.save_baseline, d, d == 1 ? "" : "s",
-			    why);
-	if (r->plan.gate.baseline && !r->plan.gate.allow_mismatch &&
+			    g->save_baseline, d, d == 1 ? "" : "s", why);
+	if (g->baseline && !g->allow_mismatch &&
 	    (d = ik_baseline_mismatch(&r->baseline, &pre, why, sizeof(why))))
 		usage_error("--baseline %s: measured differently (%u "
 			    "difference%s): %s; --allow-mismatch "
 			    "compares anyway",
-			    r->plan.gate.baseline, d, d == 1 ? "" : "s", why);
+			    g->baseline, d, d == 1 ? "" : "s", why);
 }
 
 /* Room for every repeat of every cell; 0 or -ENOMEM. */
@@ -432,6 +431,7 @@ static void add_notes(struct run *r)
  */
 static bool measure_all(struct run *r)
 {
+	const struct ik_cli_gate *g = &r->plan.gate;
 	const struct ik_config *cfg = &r->plan.cfg;
 	uint64_t t_start;
 	unsigned rp, nrep = 0;
@@ -445,16 +445,14 @@ static bool measure_all(struct run *r)
 				 r->floor.errmsg);
 	}
 	t_start = ik_clock_ns();
-	for (rp = 0; rp < r->plan.gate.repeat && !interrupted && !failed;
-	     rp++) {
+	for (rp = 0; rp < g->repeat && !interrupted && !failed; rp++) {
 		unsigned got;
 
 		/* --repeat-every: sample the machine over time, not at one
 		 * moment (not a synchronisation: nothing waits for this) */
 		while (rp && !interrupted &&
-		       ik_clock_ns() - t_start <
-			       rp * r->plan.gate.repeat_every_ns) {
-			uint64_t left = rp * r->plan.gate.repeat_every_ns -
+		       ik_clock_ns() - t_start < rp * g->repeat_every_ns) {
+			uint64_t left = rp * g->repeat_every_ns -
 					(ik_clock_ns() - t_start);
 			struct timespec ts = {
 				.tv_sec = (time_t)(left / IK_NS_PER_SEC),
@@ -488,6 +486,7 @@ static bool measure_all(struct run *r)
 /* --save-baseline: the results as JSON, after --append's earlier runs. */
 static bool save_baseline(struct run *r)
 {
+	const struct ik_cli_gate *g = &r->plan.gate;
 	struct ik_config jc = r->plan.cfg;
 	struct ik_report jr = r->rep;
 	int ret;
@@ -495,15 +494,14 @@ static bool save_baseline(struct run *r)
 	jc.format = IK_FMT_JSON;
 	jr.cfg = &jc;
 	/* --append: earlier runs' repeats first, then this run's */
-	ret = r->plan.gate.append
-		      ? ik_baseline_prepend(&r->appended, r->results, r->n)
-		      : 0;
+	ret = g->append ? ik_baseline_prepend(&r->appended, r->results, r->n)
+			: 0;
 	if (!ret)
-		ret = ik_report_write_file(&jr, r->plan.gate.save_baseline,
+		ret = ik_report_write_file(&jr, g->save_baseline,
 					   r->plan.mkdirs);
 	if (ret)
 		fprintf(stderr, "ipckern: --save-baseline %s: %s\n",
-			r->plan.gate.save_baseline, ik_cli_out_error(-ret));
+			g->save_baseline, ik_cli_out_error(-ret));
 	return ret != 0;
 }
 
@@ -513,6 +511,7 @@ static bool save_baseline(struct run *r)
  */
 static int write_outputs(struct run *r, bool failed)
 {
+	const struct ik_cli_gate *g = &r->plan.gate;
 	const struct ik_config *cfg = &r->plan.cfg;
 	int ret, code = 0;
 
@@ -524,13 +523,13 @@ static int write_outputs(struct run *r, bool failed)
 			ik_cli_out_error(-ret));
 		failed = true;
 	}
-	if ((r->plan.gate.baseline || r->plan.gate.nasserts) && !failed)
+	if ((g->baseline || g->nasserts) && !failed)
 		code = ik_cli_run_gate(
-			&r->plan.gate, r->plan.mkdirs, &r->rep,
-			r->plan.gate.baseline ? &r->baseline : NULL,
+			g, r->plan.mkdirs, &r->rep,
+			g->baseline ? &r->baseline : NULL,
 			cfg->format != IK_FMT_TABLE && !cfg->output ? stderr
 								    : stdout);
-	if (r->plan.gate.save_baseline && !failed)
+	if (g->save_baseline && !failed)
 		failed |= save_baseline(r);
 	if (cfg->raw && r->n == 1 && !r->results[0].err) {
 		ret = ik_raw_write_file(&r->results[0], cfg->raw,
