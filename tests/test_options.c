@@ -71,6 +71,57 @@ Test(options, every_default_parses_into_the_plan)
 	cr_expect(!plan.size_given && !plan.cfg.iters_given);
 }
 
+Test(options, every_rows_default_parses_as_written)
+{
+	const struct ik_option *o;
+
+	for (o = ik_options; o->name; o++) {
+		char name[40],
+			*argv[] = {"ipckern", name, (char *)o->def, NULL};
+
+		if (!o->def)
+			continue;
+		snprintf(name, sizeof(name), "--%s", o->name);
+		cr_expect_eq(ik_cli_parse_options(&plan, 3, argv), 0,
+			     "%s %s: %s", name, o->def, plan.err);
+	}
+}
+
+Test(options, every_row_stores_a_width_its_kind_can_write)
+{
+	const struct ik_option *o;
+
+	for (o = ik_options; o->name; o++) {
+		switch (o->kind) {
+		case IK_OPT_FLAG:
+			cr_expect_eq(o->width, sizeof(bool), "--%s", o->name);
+			break;
+		case IK_OPT_PERCENT:
+			cr_expect_eq(o->width, sizeof(double), "--%s", o->name);
+			break;
+		case IK_OPT_PATH:
+			cr_expect_eq(o->width, sizeof(char *), "--%s", o->name);
+			break;
+		case IK_OPT_COUNT:
+		case IK_OPT_SIZE:
+		case IK_OPT_NS:
+		case IK_OPT_SECONDS:
+		case IK_OPT_CHOICE:
+			cr_expect(o->width == 1 || o->width == 4 ||
+					  o->width == 8,
+				  "--%s: width %zu", o->name, o->width);
+			break;
+		default:
+			break;
+		}
+		if (o->flags & IK_OPTF_SHOW_VALUE)
+			cr_expect_eq(o->width, 8, "--%s", o->name);
+		if (o->list_max)
+			cr_expect(o->n_off && o->eg, "--%s", o->name);
+		cr_expect(o->help, "--%s has no help", o->name);
+	}
+}
+
 Test(options, values_land_where_the_row_says)
 {
 	cr_assert_eq(OK("--kernel", "stream", "--size", "1k,64k", "--iters",
