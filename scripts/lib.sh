@@ -4,8 +4,9 @@
 # script does `cd "$(dirname "$0")/.."` first):
 #   . scripts/lib.sh
 # ipckern's results are read from its --format json (schema ipckern/1)
-# with jq, never from --format csv: the CSV's header changes as ipckern
-# grows and its error column is quoted, which no awk field split survives.
+# with jq, never from --format csv: the CSV's error column is a quoted
+# field that may hold commas, which a split on commas cuts apart, and
+# its columns change as ipckern grows.
 # Where the CSV's columns live in the JSON, relative to one result:
 #   cpu_a, cpu_b        .pair.cpus[0], .pair.cpus[1]  (null if unpinned)
 #   relation            .pair.relation
@@ -55,10 +56,11 @@ ik_get() {
 }
 
 # ik_pair: the CPU pair ipckern picks itself (--pin auto: two cores
-# sharing the most cache), as "A B"
+# sharing the most cache), as "A B"; fails if it pinned nothing
 ik_pair() {
 	"$ik" --pin auto --method line --iters 10 --warmup 0 --format json |
-		ik_get '"\(.pair.cpus[0]) \(.pair.cpus[1])"'
+		ik_get '.pair.cpus // error("--pin auto pinned no pair")
+			| "\(.[0]) \(.[1])"'
 }
 
 # ik_relation A B: how ipckern classes that pair (shared-l3, smt, ...)
