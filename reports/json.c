@@ -36,12 +36,8 @@ json_t *ik_config_json(const struct ik_config *c)
 	for (i = 0; i < c->nmodes; i++)
 		json_array_append_new(mo,
 				      json_string(ik_mode_name(c->modes[i])));
-	{
-		static const char *const kn[] = {"pingpong", "stream", "call",
-						 "echo", "connect"};
-
-		json_object_set_new(o, "kernel", json_string(kn[c->kernel]));
-	}
+	json_object_set_new(o, "kernel",
+			    json_string(ik_cell_kernel_name((int)c->kernel)));
 	json_object_set_new(o, "clients", json_integer(c->clients));
 	json_object_set_new(o, "backlog", json_integer(c->backlog));
 	{

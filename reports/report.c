@@ -13,22 +13,23 @@
 #include "gate.h"
 #include "writers.h"
 
+/* "x line": the same cell measured by line (cell.h, IK_CELL_X_LINE). */
 static const struct ik_result *line_for(const struct ik_report *r,
 					const struct ik_result *res)
 {
+	struct ik_cell_key want, k;
 	unsigned i;
 
-	for (i = 0; i < r->nresults; i++)
-		if (!strcmp(r->results[i].ops->name, "line") &&
-		    r->results[i].mode == res->mode &&
-		    r->results[i].size == res->size &&
-		    r->results[i].buffer == res->buffer &&
-		    r->results[i].gap_ns == res->gap_ns &&
-		    r->results[i].cls == res->cls &&
-		    r->results[i].pair.cpu[0] == res->pair.cpu[0] &&
-		    r->results[i].pair.cpu[1] == res->pair.cpu[1] &&
-		    !r->results[i].err)
-			return &r->results[i];
+	ik_cell_key_of(res, &want);
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *o = &r->results[i];
+
+		if (o->err || strcmp(o->ops->name, "line"))
+			continue;
+		ik_cell_key_of(o, &k);
+		if (ik_cell_key_eq(&k, &want, IK_CELL_X_LINE))
+			return o;
+	}
 	return NULL;
 }
 

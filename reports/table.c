@@ -40,13 +40,7 @@ void ik_tbl_row_key(const struct ik_tbl *t, const struct ik_result *res)
 	if (t->pairs) {
 		char pr[24];
 
-		if (res->npairs <= 1)
-			snprintf(pr, sizeof(pr), "1/1");
-		else if (res->pair_index < 0)
-			snprintf(pr, sizeof(pr), "sum/%u", res->npairs);
-		else
-			snprintf(pr, sizeof(pr), "%d/%u", res->pair_index + 1,
-				 res->npairs);
+		ik_cell_pair_name(res->npairs, res->pair_index, pr, sizeof(pr));
 		fprintf(f, "%-7s ", pr);
 	}
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "../kernels/kernels.h"
+#include "cell.h"
 #include "reports.h"
 
 /* What every format derives from one result (report.c). */
@@ -23,16 +24,6 @@ struct ik_stats {
 };
 void ik_stats_of(const struct ik_report *r, const struct ik_result *res,
 		 struct ik_stats *st);
-
-/* Which kernel measured res (from its flags; ping-pong when none). */
-static inline enum ik_kernel ik_result_kernel(const struct ik_result *res)
-{
-	return res->is_stream	 ? IK_KERNEL_STREAM
-	       : res->is_call	 ? IK_KERNEL_CALL
-	       : res->is_echo	 ? IK_KERNEL_ECHO
-	       : res->is_connect ? IK_KERNEL_CONNECT
-				 : IK_KERNEL_PINGPONG;
-}
 
 /* "123", "12.3u", "1.2m": ns as the table prints them. */
 const char *ik_fmt_ns(char *b, size_t n, double v);
