@@ -582,6 +582,75 @@ static void fmt_side(char *b, size_t n, double v, int m, const char *norm)
 		ik_fmt_metric(b, n, v, m);
 }
 
+/*
+ * Metric m of res's cell against the baseline's c (each divided by the
+ * norm method's nr / nc when normalising): one row into g. 1 when it
+ * was a check, 0 when neither side measures it, -ENOMEM. base and cur
+ * have room for MAX_REPEATS values.
+ */
+static int compare_metric(const struct ik_report *r,
+			  const struct ik_base_cell *c,
+			  const struct ik_result *res,
+			  const struct ik_base_cell *nc,
+			  const struct ik_result *nr, const char *norm,
+			  const char *cell, int m, double max_regress,
+			  struct ik_gate_log *g, double *base, double *cur)
+{
+	const struct ik_metric_info *mi = &ik_metric_infos[m];
+	struct ik_gate_row *row;
+	struct ik_verdict v;
+	unsigned z;
+	int ret;
+
+	if (!mi->compared)
+		return 0;
+	/* neither side measures it (a stream without latency, a rate
+	 * with --gap): not a check */
+	if (!present(c->v, c->k, m, &z) &&
+	    !present(res->rep_v, res->repeats, m, &z))
+		return 0;
+	columns(c, res, nc, nr, m, base, cur);
+	row = ik_gate_log_add(g);
+	if (!row)
+		return -ENOMEM;
+	g->checked++;
+	snprintf(row->what, sizeof(row->what), "%s [%s] %s%s%s", res->ops->name,
+		 cell, m == IK_M_MSGS ? "msgs/s" : mi->name, norm ? " / " : "",
+		 norm ? norm : "");
+	fmt_side(row->value, sizeof(row->value), ik_median(cur, res->repeats),
+		 m, norm);
+	fmt_side(row->against, sizeof(row->against), ik_median(base, c->k), m,
+		 norm);
+	ret = unusable(c, res, nc, nr, norm, m, base, cur, row->detail,
+		       sizeof(row->detail))
+		      ? -EDOM
+		      : ik_verdict(base, c->k, cur, res->repeats,
+				   mi->higher_better, max_regress,
+				   min_delta(r, nr, m), &v);
+	if (ret == -ENOMEM)
+		return -ENOMEM;
+	if (ret) {
+		/* unusable() said why, or no ratio exists */
+		if (!row->detail[0])
+			snprintf(row->detail, sizeof(row->detail),
+				 "no ratio: a median is 0");
+		snprintf(row->verdict, sizeof(row->verdict), "FAIL");
+		row->failed = true;
+		g->failed++;
+		return 1;
+	}
+	snprintf(row->verdict, sizeof(row->verdict), "%s",
+		 ik_verdict_name(v.kind));
+	snprintf(row->detail, sizeof(row->detail), "x%.3f [%.3f, %.3f]%s",
+		 v.ratio, v.lo, v.hi,
+		 v.below_delta	 ? " within 2 clock ticks"
+		 : v.significant ? ""
+				 : " not significant");
+	row->failed = v.kind == IK_REGRESSED;
+	g->failed += row->failed;
+	return 1;
+}
+
 int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 			double max_regress, const char *norm,
 			struct ik_gate_log *g, char *err, size_t errlen)
@@ -629,63 +698,12 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 		matched++;
 		ik_cell_name(res, cell, sizeof(cell));
 		for (m = 0; m < IK_NMETRICS; m++) {
-			const struct ik_metric_info *mi = &ik_metric_infos[m];
-			struct ik_gate_row *row;
-			struct ik_verdict v;
-			unsigned z;
-			int ret;
+			int ret = compare_metric(r, c, res, nc, nr, norm, cell,
+						 m, max_regress, g, base, cur);
 
-			if (!mi->compared)
-				continue;
-			/* neither side measures it (a stream without
-			 * latency, a rate with --gap): not a check */
-			if (!present(c->v, c->k, m, &z) &&
-			    !present(res->rep_v, res->repeats, m, &z))
-				continue;
-			columns(c, res, nc, nr, m, base, cur);
-			row = ik_gate_log_add(g);
-			if (!row)
+			if (ret < 0)
 				return bad(err, errlen, "out of memory");
-			g->checked++;
-			checks++;
-			snprintf(row->what, sizeof(row->what), "%s [%s] %s%s%s",
-				 res->ops->name, cell,
-				 m == IK_M_MSGS ? "msgs/s" : mi->name,
-				 norm ? " / " : "", norm ? norm : "");
-			fmt_side(row->value, sizeof(row->value),
-				 ik_median(cur, res->repeats), m, norm);
-			fmt_side(row->against, sizeof(row->against),
-				 ik_median(base, c->k), m, norm);
-			ret = unusable(c, res, nc, nr, norm, m, base, cur,
-				       row->detail, sizeof(row->detail))
-				      ? -EDOM
-				      : ik_verdict(
-						base, c->k, cur, res->repeats,
-						mi->higher_better, max_regress,
-						min_delta(r, nr, m), &v);
-			if (ret == -ENOMEM)
-				return bad(err, errlen, "out of memory");
-			if (ret) {
-				/* unusable() said why, or no ratio exists */
-				if (!row->detail[0])
-					snprintf(row->detail,
-						 sizeof(row->detail),
-						 "no ratio: a median is 0");
-				snprintf(row->verdict, sizeof(row->verdict),
-					 "FAIL");
-				row->failed = true;
-				g->failed++;
-				continue;
-			}
-			snprintf(row->verdict, sizeof(row->verdict), "%s",
-				 ik_verdict_name(v.kind));
-			snprintf(row->detail, sizeof(row->detail),
-				 "x%.3f [%.3f, %.3f]%s", v.ratio, v.lo, v.hi,
-				 v.below_delta	 ? " within 2 clock ticks"
-				 : v.significant ? ""
-						 : " not significant");
-			row->failed = v.kind == IK_REGRESSED;
-			g->failed += row->failed;
+			checks += (unsigned)ret;
 		}
 	}
 	if (checks)
