@@ -305,16 +305,6 @@ int ik_assert_parse(const char *s, struct ik_assertion *a, char *err,
 
 /* ---- evaluation ---- */
 
-static bool same_cell(const struct ik_result *a, const struct ik_result *b)
-{
-	return a->buffer == b->buffer && a->gap_ns == b->gap_ns &&
-	       a->server == b->server && a->clients == b->clients &&
-	       a->work_ns == b->work_ns && a->cls == b->cls &&
-	       a->npairs == b->npairs && a->pair_index == b->pair_index &&
-	       a->pair.cpu[0] == b->pair.cpu[0] &&
-	       a->pair.cpu[1] == b->pair.cpu[1];
-}
-
 static bool selects(const struct ik_assert_side *sd,
 		    const struct ik_result *res)
 {
@@ -323,20 +313,32 @@ static bool selects(const struct ik_assert_side *sd,
 	       (!sd->size || res->size == sd->size);
 }
 
-/* The right reference for the left's cell: same cell, its own method. */
+/*
+ * The right reference for the left's cell: the same cell (cell.h), its
+ * own method, and its own mode or size where it names one.
+ */
 static const struct ik_result *partner(const struct ik_assert_side *sd,
 				       const struct ik_result *left,
 				       const struct ik_result *results,
 				       unsigned n)
 {
+	struct ik_cell_key want, k;
 	unsigned i;
 
+	ik_cell_key_of(left, &want);
+	snprintf(want.method, sizeof(want.method), "%s", sd->method);
+	if (sd->mode >= 0)
+		snprintf(want.mode, sizeof(want.mode), "%s",
+			 ik_mode_name((enum ik_mode)sd->mode));
+	if (sd->size)
+		want.size = sd->size;
 	for (i = 0; i < n; i++) {
 		const struct ik_result *r = &results[i];
 
-		if (selects(sd, r) && same_cell(r, left) &&
-		    (sd->mode >= 0 || r->mode == left->mode) &&
-		    (sd->size || r->size == left->size))
+		if (!selects(sd, r))
+			continue;
+		ik_cell_key_of(r, &k);
+		if (ik_cell_key_eq(&k, &want, 0))
 			return r;
 	}
 	return NULL;

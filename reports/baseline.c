@@ -33,54 +33,10 @@ static int bad(char *err, size_t n, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* A string member that fits dst; "" when absent and optional. */
-static int get_str(json_t *o, const char *key, char *dst, size_t n, bool need)
-{
-	json_t *v = json_object_get(o, key);
-
-	dst[0] = 0;
-	if (!v)
-		return need ? -1 : 0;
-	if (!json_is_string(v) || json_string_length(v) >= n)
-		return -1;
-	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
-	return 0;
-}
-
-static int get_uint(json_t *o, const char *key, uint64_t *dst)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return -1;
-	*dst = (uint64_t)json_integer_value(v);
-	return 0;
-}
-
 /* "spsc thread 8 B", plus what else tells the cell apart: for errors. */
 static void base_name(const struct ik_base_cell *c, char *b, size_t n)
 {
-	size_t u = (size_t)snprintf(b, n, "%s %s %llu B", c->method, c->mode,
-				    (unsigned long long)c->size);
-
-	if (c->buffer && u < n)
-		u += (size_t)snprintf(b + u, n - u, " buf %llu",
-				      (unsigned long long)c->buffer);
-	if (c->server[0] && u < n)
-		u += (size_t)snprintf(b + u, n - u, " %s server", c->server);
-	if (c->clients && u < n)
-		u += (size_t)snprintf(b + u, n - u, " %llu clients",
-				      (unsigned long long)c->clients);
-	if (c->work_ns && u < n)
-		u += (size_t)snprintf(b + u, n - u, " work %llu ns",
-				      (unsigned long long)c->work_ns);
-	if (c->gap_ns && u < n)
-		u += (size_t)snprintf(b + u, n - u, " gap %llu ns",
-				      (unsigned long long)c->gap_ns);
-	if (c->cls[0] && u < n)
-		u += (size_t)snprintf(b + u, n - u, " %s", c->cls);
-	if (c->pair[0] && u < n)
-		snprintf(b + u, n - u, " pair %s", c->pair);
+	ik_cell_key_name(&c->key, IK_CELL_NAME_BASELINE, b, n);
 }
 
 /*
@@ -131,7 +87,7 @@ static int read_repeats(json_t *res, struct ik_base_cell *c, char *err,
 	int m;
 
 	ms = json_object_get(rep, "metrics");
-	if (!json_is_object(rep) || get_uint(rep, "count", &k) || !k ||
+	if (!json_is_object(rep) || ik_json_uint(rep, "count", &k) || !k ||
 	    !json_is_object(ms))
 		return bad(err, n,
 			   "result %u: no per-repeat metrics (\"repeats\"); "
@@ -182,49 +138,25 @@ static int read_repeats(json_t *res, struct ik_base_cell *c, char *err,
 	return check_cell(c, err, n, idx);
 }
 
-static int read_cell(json_t *res, struct ik_base_cell *c, char *err, size_t n,
-		     unsigned idx)
+static int read_cell(json_t *res, struct ik_base_cell *c, int kernel, char *err,
+		     size_t n, unsigned idx)
 {
-	json_t *pair = json_object_get(res, "pair"), *pn, *pa;
+	json_t *pair = json_object_get(res, "pair");
 	char status[16];
+	int key = ik_cell_key_from_json(res, kernel, &c->key);
 
-	if (!json_is_object(res) ||
-	    get_str(res, "method", c->method, sizeof(c->method), true) ||
-	    get_str(res, "mode", c->mode, sizeof(c->mode), true) ||
-	    get_uint(res, "size", &c->size) ||
-	    get_uint(res, "buffer", &c->buffer) ||
-	    get_uint(res, "gap_ns", &c->gap_ns) ||
-	    get_str(res, "class", c->cls, sizeof(c->cls), false) ||
-	    get_str(res, "server", c->server, sizeof(c->server), false) ||
-	    (json_object_get(res, "clients") &&
-	     get_uint(res, "clients", &c->clients)) ||
-	    (json_object_get(res, "work_ns") &&
-	     get_uint(res, "work_ns", &c->work_ns)) ||
-	    get_str(res, "status", status, sizeof(status), true) ||
+	if (key == -EINVAL ||
+	    ik_json_str(res, "status", status, sizeof(status), true) ||
 	    !json_is_object(pair) ||
-	    get_str(pair, "relation", c->relation, sizeof(c->relation), true))
+	    ik_json_str(pair, "relation", c->relation, sizeof(c->relation),
+			true))
 		return bad(err, n,
 			   "result %u: needs method, mode, size, buffer, "
 			   "gap_ns, status and pair.relation of the right "
 			   "types",
 			   idx);
-	pn = json_object_get(res, "pair_number");
-	pa = json_object_get(res, "pairs_at_once");
-	if (pn || pa) {
-		if (!json_is_integer(pa) || json_integer_value(pa) < 2 ||
-		    json_integer_value(pa) > IK_MAX_PAIRS ||
-		    !(json_is_integer(pn) ||
-		      (json_is_string(pn) &&
-		       !strcmp(json_string_value(pn), "sum"))))
-			return bad(err, n, "result %u: bad pair_number", idx);
-		if (json_is_integer(pn))
-			snprintf(c->pair, sizeof(c->pair), "%lld/%lld",
-				 (long long)json_integer_value(pn),
-				 (long long)json_integer_value(pa));
-		else
-			snprintf(c->pair, sizeof(c->pair), "sum/%lld",
-				 (long long)json_integer_value(pa));
-	}
+	if (key)
+		return bad(err, n, "result %u: bad pair_number", idx);
 	c->ok = !strcmp(status, "ok");
 	if (!c->ok) {
 		char name[160];
@@ -247,7 +179,7 @@ int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
 	json_t *root, *results, *machine;
 	char schema[32];
 	unsigned i;
-	int ret;
+	int ret, kernel;
 
 	memset(b, 0, sizeof(*b));
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
@@ -256,7 +188,7 @@ int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
 			   je.text);
 	ret = bad(err, errlen, "not an ipckern result (no \"schema\")");
 	if (!json_is_object(root) ||
-	    get_str(root, "schema", schema, sizeof(schema), true))
+	    ik_json_str(root, "schema", schema, sizeof(schema), true))
 		goto out;
 	if (strcmp(schema, IK_SCHEMA)) {
 		ret = bad(err, errlen,
@@ -270,10 +202,13 @@ int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
 	ret = bad(err, errlen,
 		  "needs machine.model_name, config and results[]");
 	if (!json_is_object(machine) ||
-	    get_str(machine, "model_name", b->model, sizeof(b->model), true) ||
+	    ik_json_str(machine, "model_name", b->model, sizeof(b->model),
+			true) ||
 	    !json_is_object(b->config) || !json_is_array(results))
 		goto out;
-	get_str(root, "created", b->created, sizeof(b->created), false);
+	ik_json_str(root, "created", b->created, sizeof(b->created), false);
+	kernel = ik_cell_kernel_by_name(
+		json_string_value(json_object_get(b->config, "kernel")));
 	if (!json_array_size(results) || json_array_size(results) > MAX_CELLS) {
 		ret = bad(err, errlen, "results: needs 1 to %u entries",
 			  MAX_CELLS);
@@ -286,8 +221,8 @@ int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
 	}
 	for (i = 0; i < json_array_size(results); i++) {
 		b->ncells++;
-		ret = read_cell(json_array_get(results, i), &b->cells[i], err,
-				errlen, i + 1);
+		ret = read_cell(json_array_get(results, i), &b->cells[i],
+				kernel, err, errlen, i + 1);
 		if (ret)
 			goto out;
 	}
@@ -349,35 +284,16 @@ void ik_baseline_free(struct ik_baseline *b)
 
 /* ---- matching cells ---- */
 
-static void cur_pair(const struct ik_result *res, char *b, size_t n)
-{
-	b[0] = 0;
-	if (res->npairs > 1 && res->pair_index < 0)
-		snprintf(b, n, "sum/%u", res->npairs);
-	else if (res->npairs > 1)
-		snprintf(b, n, "%d/%u", res->pair_index + 1, res->npairs);
-}
-
 /* c is res's cell, measured with method (res's own when NULL) */
 static bool cell_is(const struct ik_base_cell *c, const struct ik_result *res,
 		    const char *method)
 {
-	char pair[32];
+	struct ik_cell_key k;
 
-	cur_pair(res, pair, sizeof(pair));
-	return !strcmp(c->method, method ? method : res->ops->name) &&
-	       !strcmp(c->mode, ik_mode_name(res->mode)) &&
-	       c->size == res->size && c->buffer == res->buffer &&
-	       c->gap_ns == res->gap_ns &&
-	       !strcmp(c->cls, res->cls >= 0
-				       ? ik_class_key((enum ik_class)res->cls)
-				       : "") &&
-	       !strcmp(c->pair, pair) &&
-	       !strcmp(c->server,
-		       res->is_echo ? ik_server_names[res->server] : "") &&
-	       c->clients ==
-		       (res->is_echo || res->is_connect ? res->clients : 0) &&
-	       c->work_ns == res->work_ns;
+	ik_cell_key_of(res, &k);
+	if (method)
+		snprintf(k.method, sizeof(k.method), "%s", method);
+	return ik_cell_key_eq(&c->key, &k, IK_CELL_BASELINE);
 }
 
 static const struct ik_base_cell *find_cell(const struct ik_baseline *b,
@@ -397,17 +313,17 @@ static const struct ik_result *find_result(const struct ik_report *r,
 					   const struct ik_result *res,
 					   const char *method)
 {
+	struct ik_cell_key want, k;
 	unsigned i;
 
+	ik_cell_key_of(res, &want);
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *o = &r->results[i];
 
-		if (!strcmp(o->ops->name, method) && o->mode == res->mode &&
-		    o->server == res->server && o->clients == res->clients &&
-		    o->work_ns == res->work_ns && o->size == res->size &&
-		    o->buffer == res->buffer && o->gap_ns == res->gap_ns &&
-		    o->cls == res->cls && o->npairs == res->npairs &&
-		    o->pair_index == res->pair_index && !o->err)
+		if (o->err || strcmp(o->ops->name, method))
+			continue;
+		ik_cell_key_of(o, &k);
+		if (ik_cell_key_eq(&k, &want, IK_CELL_PARTNER))
 			return o;
 	}
 	return NULL;
@@ -666,6 +582,75 @@ static void fmt_side(char *b, size_t n, double v, int m, const char *norm)
 		ik_fmt_metric(b, n, v, m);
 }
 
+/*
+ * Metric m of res's cell against the baseline's c (each divided by the
+ * norm method's nr / nc when normalising): one row into g. 1 when it
+ * was a check, 0 when neither side measures it, -ENOMEM. base and cur
+ * have room for MAX_REPEATS values.
+ */
+static int compare_metric(const struct ik_report *r,
+			  const struct ik_base_cell *c,
+			  const struct ik_result *res,
+			  const struct ik_base_cell *nc,
+			  const struct ik_result *nr, const char *norm,
+			  const char *cell, int m, double max_regress,
+			  struct ik_gate_log *g, double *base, double *cur)
+{
+	const struct ik_metric_info *mi = &ik_metric_infos[m];
+	struct ik_gate_row *row;
+	struct ik_verdict v;
+	unsigned z;
+	int ret;
+
+	if (!mi->compared)
+		return 0;
+	/* neither side measures it (a stream without latency, a rate
+	 * with --gap): not a check */
+	if (!present(c->v, c->k, m, &z) &&
+	    !present(res->rep_v, res->repeats, m, &z))
+		return 0;
+	columns(c, res, nc, nr, m, base, cur);
+	row = ik_gate_log_add(g);
+	if (!row)
+		return -ENOMEM;
+	g->checked++;
+	snprintf(row->what, sizeof(row->what), "%s [%s] %s%s%s", res->ops->name,
+		 cell, m == IK_M_MSGS ? "msgs/s" : mi->name, norm ? " / " : "",
+		 norm ? norm : "");
+	fmt_side(row->value, sizeof(row->value), ik_median(cur, res->repeats),
+		 m, norm);
+	fmt_side(row->against, sizeof(row->against), ik_median(base, c->k), m,
+		 norm);
+	ret = unusable(c, res, nc, nr, norm, m, base, cur, row->detail,
+		       sizeof(row->detail))
+		      ? -EDOM
+		      : ik_verdict(base, c->k, cur, res->repeats,
+				   mi->higher_better, max_regress,
+				   min_delta(r, nr, m), &v);
+	if (ret == -ENOMEM)
+		return -ENOMEM;
+	if (ret) {
+		/* unusable() said why, or no ratio exists */
+		if (!row->detail[0])
+			snprintf(row->detail, sizeof(row->detail),
+				 "no ratio: a median is 0");
+		snprintf(row->verdict, sizeof(row->verdict), "FAIL");
+		row->failed = true;
+		g->failed++;
+		return 1;
+	}
+	snprintf(row->verdict, sizeof(row->verdict), "%s",
+		 ik_verdict_name(v.kind));
+	snprintf(row->detail, sizeof(row->detail), "x%.3f [%.3f, %.3f]%s",
+		 v.ratio, v.lo, v.hi,
+		 v.below_delta	 ? " within 2 clock ticks"
+		 : v.significant ? ""
+				 : " not significant");
+	row->failed = v.kind == IK_REGRESSED;
+	g->failed += row->failed;
+	return 1;
+}
+
 int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 			double max_regress, const char *norm,
 			struct ik_gate_log *g, char *err, size_t errlen)
@@ -687,14 +672,14 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 				   "%s %s: %u repeats in the baseline, %u "
 				   "now; a verdict needs at least %d on each "
 				   "side (--repeat 5)",
-				   res->ops->name, c->mode, c->k, res->repeats,
-				   IK_MIN_REPEATS);
+				   res->ops->name, c->key.mode, c->k,
+				   res->repeats, IK_MIN_REPEATS);
 		if (c->k > MAX_REPEATS || res->repeats > MAX_REPEATS)
 			return bad(err, errlen,
 				   "%s %s: %u repeats in the baseline, %u "
 				   "now; at most %u are compared",
-				   res->ops->name, c->mode, c->k, res->repeats,
-				   MAX_REPEATS);
+				   res->ops->name, c->key.mode, c->k,
+				   res->repeats, MAX_REPEATS);
 		if (norm) {
 			if (!strcmp(res->ops->name, norm)) {
 				itself++;
@@ -713,63 +698,12 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 		matched++;
 		ik_cell_name(res, cell, sizeof(cell));
 		for (m = 0; m < IK_NMETRICS; m++) {
-			const struct ik_metric_info *mi = &ik_metric_infos[m];
-			struct ik_gate_row *row;
-			struct ik_verdict v;
-			unsigned z;
-			int ret;
+			int ret = compare_metric(r, c, res, nc, nr, norm, cell,
+						 m, max_regress, g, base, cur);
 
-			if (!mi->compared)
-				continue;
-			/* neither side measures it (a stream without
-			 * latency, a rate with --gap): not a check */
-			if (!present(c->v, c->k, m, &z) &&
-			    !present(res->rep_v, res->repeats, m, &z))
-				continue;
-			columns(c, res, nc, nr, m, base, cur);
-			row = ik_gate_log_add(g);
-			if (!row)
+			if (ret < 0)
 				return bad(err, errlen, "out of memory");
-			g->checked++;
-			checks++;
-			snprintf(row->what, sizeof(row->what), "%s [%s] %s%s%s",
-				 res->ops->name, cell,
-				 m == IK_M_MSGS ? "msgs/s" : mi->name,
-				 norm ? " / " : "", norm ? norm : "");
-			fmt_side(row->value, sizeof(row->value),
-				 ik_median(cur, res->repeats), m, norm);
-			fmt_side(row->against, sizeof(row->against),
-				 ik_median(base, c->k), m, norm);
-			ret = unusable(c, res, nc, nr, norm, m, base, cur,
-				       row->detail, sizeof(row->detail))
-				      ? -EDOM
-				      : ik_verdict(
-						base, c->k, cur, res->repeats,
-						mi->higher_better, max_regress,
-						min_delta(r, nr, m), &v);
-			if (ret == -ENOMEM)
-				return bad(err, errlen, "out of memory");
-			if (ret) {
-				/* unusable() said why, or no ratio exists */
-				if (!row->detail[0])
-					snprintf(row->detail,
-						 sizeof(row->detail),
-						 "no ratio: a median is 0");
-				snprintf(row->verdict, sizeof(row->verdict),
-					 "FAIL");
-				row->failed = true;
-				g->failed++;
-				continue;
-			}
-			snprintf(row->verdict, sizeof(row->verdict), "%s",
-				 ik_verdict_name(v.kind));
-			snprintf(row->detail, sizeof(row->detail),
-				 "x%.3f [%.3f, %.3f]%s", v.ratio, v.lo, v.hi,
-				 v.below_delta	 ? " within 2 clock ticks"
-				 : v.significant ? ""
-						 : " not significant");
-			row->failed = v.kind == IK_REGRESSED;
-			g->failed += row->failed;
+			checks += (unsigned)ret;
 		}
 	}
 	if (checks)

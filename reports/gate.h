@@ -15,6 +15,8 @@
 
 #include <jansson.h>
 
+#include "cell.h"
+
 struct ik_config;
 struct ik_result;
 struct ik_report;
@@ -177,11 +179,8 @@ int ik_assert_eval(const struct ik_assertion *a,
 /* ---- baselines ---- */
 
 struct ik_base_cell {
-	char method[32], mode[16], cls[24], relation[32], pair[32];
-	char server[16];  /* echo's model, "" otherwise */
-	uint64_t clients; /* echo, connect; 0 otherwise */
-	uint64_t work_ns; /* call */
-	uint64_t size, buffer, gap_ns;
+	struct ik_cell_key key; /* which cell (reports/cell.h) */
+	char relation[32];
 	unsigned k; /* repeats */
 	double *v;  /* k * IK_NMETRICS, NAN where missing */
 	bool ok;

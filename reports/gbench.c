@@ -5,7 +5,7 @@
  * chart ipckern without glue. The mapping, also in the README:
  *
  *   one benchmark per result cell and metric, named
- *     KERNEL/METHOD/MODE/size:N[/buffer:N][/gap:N][/class:K][/pair:P]/METRIC
+ *     KERNEL/METHOD/MODE/size:N[/...]/METRIC (ik_cell_key_name, cell.c)
  *   METRIC    mean (round trip, or ns per message for a stream), p50,
  *             p99: real_time is that latency in ns ("time_unit": "ns")
  *   cpu_time  CPU ns per message, both peers together
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../kernels/kernels.h"
+#include "cell.h"
 #include "gate.h"
 #include "reports.h"
 
@@ -44,41 +45,6 @@ static json_t *context_json(const struct ik_report *r)
 		strcmp(m->governor, "performance") != 0, "caches", "load_avg",
 		m->load1 > 0 ? m->load1 : 0.0, "library_build_type", "release",
 		"ipckern_version", IK_VERSION, "cpu_model", m->model);
-}
-
-static void cell_name(const struct ik_report *r, const struct ik_result *res,
-		      char *b, size_t n)
-{
-	static const char *const kn[] = {"pingpong", "stream", "call", "echo",
-					 "connect"};
-	size_t u = (size_t)snprintf(b, n, "%s/%s/%s/size:%zu",
-				    kn[r->cfg->kernel], res->ops->name,
-				    ik_mode_name(res->mode), res->size);
-
-	if (res->is_echo && u < n)
-		u += (size_t)snprintf(b + u, n - u, "/server:%s",
-				      ik_server_names[res->server]);
-	if ((res->is_echo || res->is_connect) && u < n)
-		u += (size_t)snprintf(b + u, n - u, "/clients:%u",
-				      res->clients);
-	if (res->is_call && u < n)
-		u += (size_t)snprintf(b + u, n - u, "/work:%llu",
-				      (unsigned long long)res->work_ns);
-
-	if (res->buffer && u < n)
-		u += (size_t)snprintf(b + u, n - u, "/buffer:%zu", res->buffer);
-	if (res->gap_ns && u < n)
-		u += (size_t)snprintf(b + u, n - u, "/gap:%llu",
-				      (unsigned long long)res->gap_ns);
-	if (res->cls >= 0 && u < n)
-		u += (size_t)snprintf(b + u, n - u, "/class:%s",
-				      ik_class_key((enum ik_class)res->cls));
-	if (res->npairs > 1 && u < n) {
-		if (res->pair_index < 0)
-			snprintf(b + u, n - u, "/pair:sum%u", res->npairs);
-		else
-			snprintf(b + u, n - u, "/pair:%d", res->pair_index + 1);
-	}
 }
 
 /* The metric each entry carries; "mean" for a stream is ns per message. */
@@ -197,11 +163,13 @@ int ik_report_gbench(const struct ik_report *r, FILE *f)
 		const struct ik_result *res = &r->results[i];
 		bool stream = res->is_stream;
 		double v[IK_NMETRICS];
+		struct ik_cell_key key;
 		char base[160];
 
 		if (res->err)
 			continue;
-		cell_name(r, res, base, sizeof(base));
+		ik_cell_key_of(res, &key);
+		ik_cell_key_name(&key, IK_CELL_NAME_GBENCH, base, sizeof(base));
 		for (int m = 0; m < IK_NMETRICS; m++)
 			v[m] = ik_result_metric(res, m);
 		for (e = 0; e < IK_ARRAY_SIZE(entries); e++) {

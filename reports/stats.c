@@ -119,33 +119,10 @@ const char *ik_fmt_metric(char *b, size_t n, double v, int m)
 
 void ik_cell_name(const struct ik_result *res, char *b, size_t n)
 {
-	size_t u = (size_t)snprintf(b, n, "%s %zu B", ik_mode_name(res->mode),
-				    res->size);
+	struct ik_cell_key k;
 
-	if (res->buffer && u < n)
-		u += (size_t)snprintf(b + u, n - u, " buf %zu", res->buffer);
-	if (res->is_echo && u < n)
-		u += (size_t)snprintf(b + u, n - u, " %s server",
-				      ik_server_names[res->server]);
-	if ((res->is_echo || res->is_connect) && u < n)
-		u += (size_t)snprintf(b + u, n - u, " %u clients",
-				      res->clients);
-	if (res->is_call && u < n)
-		u += (size_t)snprintf(b + u, n - u, " work %llu ns",
-				      (unsigned long long)res->work_ns);
-	if (res->gap_ns && u < n)
-		u += (size_t)snprintf(b + u, n - u, " gap %llu ns",
-				      (unsigned long long)res->gap_ns);
-	if (res->cls >= 0 && u < n)
-		u += (size_t)snprintf(b + u, n - u, " %s",
-				      ik_class_key((enum ik_class)res->cls));
-	if (res->npairs > 1 && u < n) {
-		if (res->pair_index < 0)
-			snprintf(b + u, n - u, " sum of %u pairs", res->npairs);
-		else
-			snprintf(b + u, n - u, " pair %d/%u",
-				 res->pair_index + 1, res->npairs);
-	}
+	ik_cell_key_of(res, &k);
+	ik_cell_key_name(&k, IK_CELL_NAME_LABEL, b, n);
 }
 
 /* splitmix64: small, fast, and the same stream on every machine */

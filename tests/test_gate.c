@@ -418,9 +418,9 @@ Test(baseline, round_trip_keeps_every_repeat)
 		     err);
 	cr_expect_str_eq(b.model, "Test CPU 3000");
 	cr_assert_eq(b.ncells, 2);
-	cr_expect_str_eq(b.cells[1].method, "pipe");
-	cr_expect_str_eq(b.cells[1].mode, "thread");
-	cr_expect_eq(b.cells[1].size, 8);
+	cr_expect_str_eq(b.cells[1].key.method, "pipe");
+	cr_expect_str_eq(b.cells[1].key.mode, "thread");
+	cr_expect_eq(b.cells[1].key.size, 8);
 	cr_assert_eq(b.cells[1].k, 5);
 	for (unsigned r = 0; r < 5; r++)
 		for (int m = 0; m < IK_NMETRICS; m++) {

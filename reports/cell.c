@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The cell key (cell.h): which results are the same cell, made once from
+ * a result or a baseline's JSON, compared with an explicit ignore set,
+ * and named the way each output names it.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cell.h"
+
+static const char *const kernel_names[] = {
+	[IK_KERNEL_PINGPONG] = "pingpong", [IK_KERNEL_STREAM] = "stream",
+	[IK_KERNEL_CALL] = "call",	   [IK_KERNEL_ECHO] = "echo",
+	[IK_KERNEL_CONNECT] = "connect",
+};
+
+const char *ik_cell_kernel_name(int kernel)
+{
+	if (kernel < 0 || kernel >= (int)IK_ARRAY_SIZE(kernel_names))
+		return "?";
+	return kernel_names[kernel];
+}
+
+int ik_cell_kernel_by_name(const char *name)
+{
+	for (unsigned i = 0; i < IK_ARRAY_SIZE(kernel_names); i++)
+		if (name && !strcmp(name, kernel_names[i]))
+			return (int)i;
+	return -1;
+}
+
+static void copy(char *dst, size_t n, const char *s)
+{
+	snprintf(dst, n, "%s", s);
+}
+
+void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k)
+{
+	enum ik_kernel kn = ik_result_kernel(res);
+	bool alone = res->npairs <= 1;
+
+	memset(k, 0, sizeof(*k));
+	k->kernel = (int)kn;
+	copy(k->method, sizeof(k->method), res->ops->name);
+	copy(k->mode, sizeof(k->mode), ik_mode_name(res->mode));
+	k->size = res->size;
+	k->buffer = res->buffer;
+	k->gap_ns = res->gap_ns;
+	if (kn == IK_KERNEL_ECHO)
+		copy(k->server, sizeof(k->server),
+		     ik_server_names[res->server]);
+	if (kn == IK_KERNEL_ECHO || kn == IK_KERNEL_CONNECT)
+		k->clients = res->clients;
+	if (kn == IK_KERNEL_CALL)
+		k->work_ns = res->work_ns;
+	if (res->cls >= 0)
+		copy(k->cls, sizeof(k->cls),
+		     ik_class_key((enum ik_class)res->cls));
+	k->npairs = alone ? 1 : res->npairs;
+	k->pair_index = alone ? 0 : res->pair_index;
+	k->cpu[0] = res->pair.pinned ? res->pair.cpu[0] : -1;
+	k->cpu[1] = res->pair.pinned ? res->pair.cpu[1] : -1;
+}
+
+int ik_json_str(json_t *o, const char *key, char *dst, size_t n, bool need)
+{
+	json_t *v = json_object_get(o, key);
+
+	dst[0] = 0;
+	if (!v)
+		return need ? -1 : 0;
+	if (!json_is_string(v) || json_string_length(v) >= n)
+		return -1;
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+int ik_json_uint(json_t *o, const char *key, uint64_t *dst)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	*dst = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/* pair.cpus when it is two CPU numbers; -1 otherwise (not an error:
+ * unpinned runs write null, and no comparison of baselines uses it). */
+static void json_cpus(json_t *res, int cpu[2])
+{
+	json_t *a = json_object_get(json_object_get(res, "pair"), "cpus");
+
+	cpu[0] = cpu[1] = -1;
+	if (!json_is_array(a) || json_array_size(a) != 2)
+		return;
+	for (int i = 0; i < 2; i++) {
+		json_t *v = json_array_get(a, (size_t)i);
+
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 1 << 20) {
+			cpu[0] = cpu[1] = -1;
+			return;
+		}
+		cpu[i] = (int)json_integer_value(v);
+	}
+}
+
+/* pairs_at_once N (2..IK_MAX_PAIRS) and pair_number 1..N or "sum". */
+static int json_pair(json_t *res, struct ik_cell_key *k)
+{
+	json_t *pn = json_object_get(res, "pair_number"),
+	       *pa = json_object_get(res, "pairs_at_once");
+	json_int_t n, i;
+
+	k->npairs = 1;
+	k->pair_index = 0;
+	if (!pn && !pa)
+		return 0;
+	if (!json_is_integer(pa))
+		return -ERANGE;
+	n = json_integer_value(pa);
+	if (n < 2 || n > IK_MAX_PAIRS)
+		return -ERANGE;
+	k->npairs = (unsigned)n;
+	if (json_is_string(pn) && !strcmp(json_string_value(pn), "sum")) {
+		k->pair_index = -1;
+		return 0;
+	}
+	if (!json_is_integer(pn))
+		return -ERANGE;
+	i = json_integer_value(pn);
+	if (i < 1 || i > n)
+		return -ERANGE;
+	k->pair_index = (int)(i - 1);
+	return 0;
+}
+
+int ik_cell_key_from_json(json_t *res, int kernel, struct ik_cell_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->kernel = kernel;
+	if (!json_is_object(res) ||
+	    ik_json_str(res, "method", k->method, sizeof(k->method), true) ||
+	    ik_json_str(res, "mode", k->mode, sizeof(k->mode), true) ||
+	    ik_json_uint(res, "size", &k->size) ||
+	    ik_json_uint(res, "buffer", &k->buffer) ||
+	    ik_json_uint(res, "gap_ns", &k->gap_ns) ||
+	    ik_json_str(res, "class", k->cls, sizeof(k->cls), false) ||
+	    ik_json_str(res, "server", k->server, sizeof(k->server), false) ||
+	    (json_object_get(res, "clients") &&
+	     ik_json_uint(res, "clients", &k->clients)) ||
+	    (json_object_get(res, "work_ns") &&
+	     ik_json_uint(res, "work_ns", &k->work_ns)))
+		return -EINVAL;
+	json_cpus(res, k->cpu);
+	return json_pair(res, k);
+}
+
+bool ik_cell_key_eq(const struct ik_cell_key *a, const struct ik_cell_key *b,
+		    unsigned ignore)
+{
+#define SAME(bit, cond) ((ignore & (bit)) || (cond))
+	return SAME(IK_CF_KERNEL, a->kernel == b->kernel) &&
+	       SAME(IK_CF_METHOD, !strcmp(a->method, b->method)) &&
+	       SAME(IK_CF_MODE, !strcmp(a->mode, b->mode)) &&
+	       SAME(IK_CF_SIZE, a->size == b->size) &&
+	       SAME(IK_CF_BUFFER, a->buffer == b->buffer) &&
+	       SAME(IK_CF_GAP, a->gap_ns == b->gap_ns) &&
+	       SAME(IK_CF_SERVER, !strcmp(a->server, b->server)) &&
+	       SAME(IK_CF_CLIENTS, a->clients == b->clients) &&
+	       SAME(IK_CF_WORK, a->work_ns == b->work_ns) &&
+	       SAME(IK_CF_CLASS, !strcmp(a->cls, b->cls)) &&
+	       SAME(IK_CF_PAIR,
+		    a->npairs == b->npairs && a->pair_index == b->pair_index) &&
+	       SAME(IK_CF_CPUS,
+		    a->cpu[0] == b->cpu[0] && a->cpu[1] == b->cpu[1]);
+#undef SAME
+}
+
+void ik_cell_pair_name(unsigned npairs, int pair_index, char *b, size_t n)
+{
+	if (npairs <= 1)
+		snprintf(b, n, "1/1");
+	else if (pair_index < 0)
+		snprintf(b, n, "sum/%u", npairs);
+	else
+		snprintf(b, n, "%d/%u", pair_index + 1, npairs);
+}
+
+/* Appends to b at *u, bounded. */
+static void add(char *b, size_t n, size_t *u, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void add(char *b, size_t n, size_t *u, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	if (*u >= n)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(b + *u, n - *u, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		*u += (size_t)w;
+}
+
+static void gbench_name(const struct ik_cell_key *k, char *b, size_t n)
+{
+	size_t u = 0;
+
+	add(b, n, &u, "%s/%s/%s/size:%llu", ik_cell_kernel_name(k->kernel),
+	    k->method, k->mode, (unsigned long long)k->size);
+	if (k->kernel == IK_KERNEL_ECHO)
+		add(b, n, &u, "/server:%s", k->server);
+	if (k->kernel == IK_KERNEL_ECHO || k->kernel == IK_KERNEL_CONNECT)
+		add(b, n, &u, "/clients:%llu", (unsigned long long)k->clients);
+	if (k->kernel == IK_KERNEL_CALL)
+		add(b, n, &u, "/work:%llu", (unsigned long long)k->work_ns);
+	if (k->buffer)
+		add(b, n, &u, "/buffer:%llu", (unsigned long long)k->buffer);
+	if (k->gap_ns)
+		add(b, n, &u, "/gap:%llu", (unsigned long long)k->gap_ns);
+	if (k->cls[0])
+		add(b, n, &u, "/class:%s", k->cls);
+	if (k->npairs > 1 && k->pair_index < 0)
+		add(b, n, &u, "/pair:sum%u", k->npairs);
+	else if (k->npairs > 1)
+		add(b, n, &u, "/pair:%d", k->pair_index + 1);
+}
+
+static void label_name(const struct ik_cell_key *k, char *b, size_t n)
+{
+	size_t u = 0;
+
+	add(b, n, &u, "%s %llu B", k->mode, (unsigned long long)k->size);
+	if (k->buffer)
+		add(b, n, &u, " buf %llu", (unsigned long long)k->buffer);
+	if (k->kernel == IK_KERNEL_ECHO)
+		add(b, n, &u, " %s server", k->server);
+	if (k->kernel == IK_KERNEL_ECHO || k->kernel == IK_KERNEL_CONNECT)
+		add(b, n, &u, " %llu clients", (unsigned long long)k->clients);
+	if (k->kernel == IK_KERNEL_CALL)
+		add(b, n, &u, " work %llu ns", (unsigned long long)k->work_ns);
+	if (k->gap_ns)
+		add(b, n, &u, " gap %llu ns", (unsigned long long)k->gap_ns);
+	if (k->cls[0])
+		add(b, n, &u, " %s", k->cls);
+	if (k->npairs > 1 && k->pair_index < 0)
+		add(b, n, &u, " sum of %u pairs", k->npairs);
+	else if (k->npairs > 1)
+		add(b, n, &u, " pair %d/%u", k->pair_index + 1, k->npairs);
+}
+
+static void baseline_name(const struct ik_cell_key *k, char *b, size_t n)
+{
+	size_t u = 0;
+	char pair[24];
+
+	add(b, n, &u, "%s %s %llu B", k->method, k->mode,
+	    (unsigned long long)k->size);
+	if (k->buffer)
+		add(b, n, &u, " buf %llu", (unsigned long long)k->buffer);
+	if (k->server[0])
+		add(b, n, &u, " %s server", k->server);
+	if (k->clients)
+		add(b, n, &u, " %llu clients", (unsigned long long)k->clients);
+	if (k->work_ns)
+		add(b, n, &u, " work %llu ns", (unsigned long long)k->work_ns);
+	if (k->gap_ns)
+		add(b, n, &u, " gap %llu ns", (unsigned long long)k->gap_ns);
+	if (k->cls[0])
+		add(b, n, &u, " %s", k->cls);
+	if (k->npairs > 1) {
+		ik_cell_pair_name(k->npairs, k->pair_index, pair, sizeof(pair));
+		add(b, n, &u, " pair %s", pair);
+	}
+}
+
+void ik_cell_key_name(const struct ik_cell_key *k, enum ik_cell_name_style s,
+		      char *b, size_t n)
+{
+	if (n)
+		b[0] = 0;
+	if (s == IK_CELL_NAME_GBENCH)
+		gbench_name(k, b, n);
+	else if (s == IK_CELL_NAME_LABEL)
+		label_name(k, b, n);
+	else
+		baseline_name(k, b, n);
+}

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * --format table: the report for people. A header (what ran, machine,
+ * timer, pair, notes, floor), then the kernel's own table (its row of
+ * ik_kernel_tables, table_kernels.c), then what every kernel shares:
+ * strangers, stalls and the spread over --repeat. Which key columns a
+ * row carries (class, pair, gap) is decided once per report and passed
+ * down in struct ik_tbl.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "gate.h"
+#include "writers.h"
+
+static void describe_pair(const struct ik_result *res, char *b, size_t n)
+{
+	const struct ik_pair *p = &res->pair;
+
+	if (!p->pinned)
+		snprintf(b, n, "unpinned (peers started on CPUs %d,%d)",
+			 res->cpu_seen[0], res->cpu_seen[1]);
+	else
+		snprintf(b, n, "CPUs %d,%d: %s%s", p->cpu[0], p->cpu[1],
+			 ik_relation_name(p->rel),
+			 p->cross_numa ? ", different NUMA nodes"
+				       : ", same NUMA node");
+}
+
+/* The first columns of every row: what ran (gap, pair only when used). */
+void ik_tbl_row_key(const struct ik_tbl *t, const struct ik_result *res)
+{
+	char s[24], b[24], g[24];
+	FILE *f = t->f;
+
+	if (t->classes)
+		fprintf(f, "%-13s ",
+			res->cls >= 0 ? ik_class_key((enum ik_class)res->cls)
+				      : "-");
+	if (t->pairs) {
+		char pr[24];
+
+		ik_cell_pair_name(res->npairs, res->pair_index, pr, sizeof(pr));
+		fprintf(f, "%-7s ", pr);
+	}
+
+	fprintf(f, "%-10s %-7s %6s %6s ", res->ops->name,
+		ik_mode_name(res->mode), ik_fmt_bytes(s, sizeof(s), res->size),
+		res->buffer ? ik_fmt_bytes(b, sizeof(b), res->buffer) : "-");
+	if (t->gaps)
+		fprintf(f, "%7s ",
+			ik_fmt_ns(g, sizeof(g), (double)res->gap_ns));
+}
+
+void ik_tbl_head_key(const struct ik_tbl *t)
+{
+	if (t->classes)
+		fprintf(t->f, "%-13s ", "class");
+	if (t->pairs)
+		fprintf(t->f, "%-7s ", "pair");
+	fprintf(t->f, "%-10s %-7s %6s %6s ", "method", "mode", "size",
+		"buffer");
+	if (t->gaps)
+		fprintf(t->f, "%7s ", "gap");
+}
+
+/*
+ * Connections to a run's listener from anyone but its own peers or
+ * clients: dropped unanswered, so no number in the table includes them.
+ */
+static void strangers_notes(const struct ik_tbl *t)
+{
+	const struct ik_report *r = t->r;
+	FILE *f = t->f;
+	unsigned i;
+	char b[24];
+
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+
+		if (!res->strangers)
+			continue;
+		fputs("strangers: ", f);
+		if (res->is_echo || res->is_connect)
+			fprintf(f,
+				"%s %s %s B, %s%s%u clients: ", res->ops->name,
+				ik_mode_name(res->mode),
+				ik_fmt_bytes(b, sizeof(b), res->size),
+				res->is_echo ? ik_server_names[res->server]
+					     : "",
+				res->is_echo ? " server, " : "", res->clients);
+		else
+			ik_tbl_row_key(t, res);
+		fprintf(f,
+			"%llu connection%s from outside the run, dropped "
+			"unanswered; counted in no result\n",
+			(unsigned long long)res->strangers,
+			res->strangers == 1 ? "" : "s");
+	}
+}
+
+/*
+ * Stalls the transport's own kernel put on a cell (TCP's persist timer):
+ * its figures are that kernel's, not the method's.
+ */
+static void stall_notes(const struct ik_tbl *t)
+{
+	unsigned i;
+
+	for (i = 0; i < t->r->nresults; i++) {
+		const struct ik_result *res = &t->r->results[i];
+
+		if (!res->note[0])
+			continue;
+		fputs("stalls:  ", t->f);
+		ik_tbl_row_key(t, res);
+		fprintf(t->f, "%s\n", res->note);
+	}
+}
+
+/* "130 [120, 141] 3.1%": the median, its interval and the CV. */
+static void rep_cell(const struct ik_result *res, int m, char *b, size_t n)
+{
+	double col[1024], div = m == IK_M_MSGS ? 1e6 : 1;
+	unsigned k = res->repeats < 1024 ? res->repeats : 1024, i;
+	struct ik_summary s;
+
+	for (i = 0; i < k; i++)
+		col[i] = ik_rep_value(res, i, m);
+	ik_summarize(col, k, &s);
+	if (!s.n)
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%.4g [%.4g, %.4g] %.1f%%", s.median / div,
+			 s.lo / div, s.hi / div, 100 * s.cv);
+}
+
+/* --repeat K > 1: each metric's spread across the K runs. */
+static void repeats_table(const struct ik_tbl *t)
+{
+	static const int ms[] = {IK_M_P50, IK_M_P99, IK_M_MSGS, IK_M_CPU};
+	const struct ik_report *r = t->r;
+	unsigned i, k = 0;
+	char c[4][128];
+
+	for (i = 0; i < r->nresults; i++)
+		k = r->results[i].repeats > k ? r->results[i].repeats : k;
+	if (k < 2)
+		return;
+	fprintf(t->f,
+		"\nacross %u repeats, fresh peers each: median [95%% interval] "
+		"run-to-run CV\n%-10s %-22s %-26s %-26s %-26s %s\n",
+		k, "method", "cell", "p50 ns", "p99 ns", "M msgs/s",
+		"cpu ns/msg");
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		char cell[64];
+
+		if (res->err || !res->rep_v)
+			continue;
+		for (unsigned j = 0; j < 4; j++)
+			rep_cell(res, ms[j], c[j], sizeof(c[j]));
+		ik_cell_name(res, cell, sizeof(cell));
+		fprintf(t->f, "%-10s %-22s %-26s %-26s %-26s %s\n",
+			res->ops->name, cell, c[0], c[1], c[2], c[3]);
+	}
+	fprintf(t->f, "interval: %s\n", IK_CI_METHOD);
+}
+
+/*
+ * The floor: one word through the same ping-pong loop on the same pair,
+ * timed per trip (p50) and untimed (warm-up mean). What no method can
+ * beat here, and how much of it is the harness's clock and sample store.
+ */
+static void floor_line(const struct ik_tbl *t)
+{
+	const struct ik_result *fl = t->r->floor;
+	struct ik_stats st;
+
+	if (!fl || fl->err)
+		return;
+	ik_stats_of(t->r, fl, &st);
+	fprintf(t->f,
+		"floor:   one word bounced through this loop on CPUs %d,%d: "
+		"p50 %.0f ns, whole-run mean %.1f ns, untimed mean %.1f ns a "
+		"round trip (timing each trip: %+.1f ns)\n",
+		fl->pair.cpu[0], fl->pair.cpu[1], (double)st.p50, st.wall_mean,
+		st.untimed, st.wall_mean - st.untimed);
+}
+
+static void header(const struct ik_tbl *t)
+{
+	const struct ik_report *r = t->r;
+	const struct ik_machine *m = r->machine;
+	const struct ik_timer *tm = r->timer;
+	FILE *f = t->f;
+	char pair[160];
+	unsigned i;
+
+	fprintf(f, "machine: %s, %s, %d CPUs online%s\n", m->model, m->kernel,
+		m->online_cpus, m->hypervisor ? ", under a hypervisor" : "");
+	fprintf(f, "timer:   %s", ik_clock_name(tm->kind));
+	if (tm->kind == IK_CLOCK_TSC)
+		fprintf(f, " at %.1f MHz", tm->tsc_mhz);
+	fprintf(f, ", %.1f ns per read, %.1f ns resolution (%s)\n",
+		tm->read_cost_ns, tm->resolution_ns, tm->why);
+	if (r->classes) {
+		fprintf(f, "pairs:   one per topology class (class column)\n");
+	} else if (r->nresults) {
+		describe_pair(&r->results[0], pair, sizeof(pair));
+		fprintf(f, "pair:    %s\n", pair);
+	}
+	for (i = 0; i < r->nnotes; i++)
+		fprintf(f, "note:    %s\n", r->notes[i]);
+	floor_line(t);
+	if (t->c->mem_node >= 0 && r->nresults)
+		fprintf(f,
+			"memory:  asked for NUMA node %d; shared pages on "
+			"node %d (move_pages)\n",
+			t->c->mem_node, r->results[0].mem_node);
+}
+
+int ik_report_table(const struct ik_report *r, FILE *f)
+{
+	const struct ik_config *c = r->cfg;
+	const struct ik_kernel_table *k = &ik_kernel_tables[c->kernel];
+	struct ik_tbl t = {
+		.r = r,
+		.c = c,
+		.f = f,
+		.pairs = c->npairs > 1 || c->pairs[0] > 1,
+		.classes = r->classes != NULL,
+		.gaps = c->ngaps > 1 || c->gaps[0],
+	};
+
+	k->title(&t);
+	header(&t);
+	k->body(&t);
+	strangers_notes(&t);
+	stall_notes(&t);
+	repeats_table(&t);
+	return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,86 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: MIT
+# What the scripts share. Sourced, not run, from the project root (each
+# script does `cd "$(dirname "$0")/.."` first):
+#   . scripts/lib.sh
+# ipckern's results are read from its --format json (schema ipckern/1)
+# with jq, never from --format csv: the CSV's error column is a quoted
+# field that may hold commas, which a split on commas cuts apart, and
+# its columns change as ipckern grows.
+# Where the CSV's columns live in the JSON, relative to one result:
+#   cpu_a, cpu_b        .pair.cpus[0], .pair.cpus[1]  (null if unpinned)
+#   relation            .pair.relation
+#   p50_ns              .latency.p50
+#   whole_run_mean_ns   .wall.whole_run_mean_ns      (ping-pong)
+#   untimed_mean_ns     .wall.untimed_mean_ns        (ping-pong)
+#   msgs_per_s          .stream.messages_per_sec     (stream)
+#   bytes_per_s         .stream.bytes_per_sec        (stream)
+#   status, error       .status ("ok" | "error"), .error
+
+ik=build/ipckern
+
+# ik_tool COMMAND [PACKAGE]: install PACKAGE (default: COMMAND) through
+# scripts/deps unless COMMAND is on the PATH
+ik_tool() {
+	command -v "$1" >/dev/null || bash scripts/deps "${2:-$1}"
+}
+
+# ik_need [BINARY...]: build ipckern (scripts/setup) unless build/ipckern
+# and each named build/BINARY (ik-ref-bounce, ...) are there; and jq,
+# which every reader below runs
+# shellcheck disable=SC2120 # BINARY... is optional
+ik_need() {
+	local b
+	ik_tool jq
+	for b in ipckern "$@"; do
+		if [ ! -x "build/$b" ]; then
+			bash scripts/setup
+			return
+		fi
+	done
+}
+
+# ik_get PATH...: an ipckern --format json document on stdin; prints each
+# jq PATH (e.g. .latency.p50) of its first result on a line of its own,
+# an empty line where the value is null (a failed result has no latency,
+# wall or stream). Fails on anything but an ipckern/1 document with a
+# result.
+ik_get() {
+	local p prog=""
+	for p in "$@"; do
+		prog+="${prog:+, }(\$r | $p | if . == null then \"\" else . end)"
+	done
+	jq -r "if .schema != \"ipckern/1\" or (.results | length) == 0
+	       then error(\"not an ipckern/1 result\") else .results[0] end
+	       | . as \$r | $prog"
+}
+
+# ik_pair: the CPU pair ipckern picks itself (--pin auto: two cores
+# sharing the most cache), as "A B"; fails if it pinned nothing
+ik_pair() {
+	"$ik" --pin auto --method line --iters 10 --warmup 0 --format json |
+		ik_get '.pair.cpus // error("--pin auto pinned no pair")
+			| "\(.[0]) \(.[1])"'
+}
+
+# ik_relation A B: how ipckern classes that pair (shared-l3, smt, ...)
+ik_relation() {
+	"$ik" --pin "$1,$2" --method line --iters 10 --warmup 0 \
+		--format json | ik_get .pair.relation
+}
+
+# median: numbers on stdin, one a line -> their median (mean of the two
+# middle ones for an even count)
+median() {
+	sort -g | awk '{v[NR]=$1} END{print (NR%2)? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'
+}
+
+# median_of NUMBER...: the same, of the arguments
+median_of() {
+	printf '%s\n' "$@" | median
+}
+
+# ratio X Y: X / Y to three decimals
+ratio() {
+	awk -v x="$1" -v y="$2" 'BEGIN{printf "%.3f", x/y}'
+}

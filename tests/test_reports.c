@@ -1,0 +1,622 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The writers on fixed reports: every kernel's results (and --classes,
+ * --matrix, --repeat, --pairs, a failed cell, the floor, --machine)
+ * rendered as table, JSON, CSV and gbench, compared byte for byte with
+ * the golden files in tests/data/golden/. Only what depends on the clock
+ * or the host running the test (JSON "created", gbench "date" and
+ * "executable") is masked. IK_GOLDEN_UPDATE=1 rewrites the files: do that
+ * only when an output is meant to change, and say so in the commit.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+#include "reports/gate.h"
+#include "reports/reports.h"
+
+#define MAXR 24
+
+struct fx {
+	struct ik_config cfg;
+	struct ik_machine machine;
+	struct ik_timer timer;
+	struct ik_result res[MAXR];
+	struct ik_result floor;
+	struct ik_class_pair classes[IK_NCLASSES];
+	struct ik_report rep;
+};
+
+static void fx_init(struct fx *x, enum ik_kernel k)
+{
+	struct ik_machine *m = &x->machine;
+	struct ik_config *c = &x->cfg;
+
+	memset(x, 0, sizeof(*x));
+	snprintf(m->vendor, sizeof(m->vendor), "GenuineTest");
+	snprintf(m->model, sizeof(m->model), "Test CPU 3000 @ 3.00GHz");
+	m->family = 6, m->cpu_model = 85, m->stepping = 4;
+	m->online_cpus = 4;
+	snprintf(m->kernel, sizeof(m->kernel), "Linux 6.1.0 x86_64");
+	snprintf(m->hostname, sizeof(m->hostname), "golden");
+	snprintf(m->clocksource, sizeof(m->clocksource), "tsc");
+	m->hypervisor = true;
+	snprintf(m->online, sizeof(m->online), "0-3");
+	snprintf(m->smt, sizeof(m->smt), "on");
+	snprintf(m->isolated, sizeof(m->isolated), "none");
+	snprintf(m->nohz_full, sizeof(m->nohz_full), "none");
+	snprintf(m->governor, sizeof(m->governor), "powersave");
+	m->cur_khz = 2100000, m->min_khz = 800000, m->max_khz = -1;
+	snprintf(m->boost, sizeof(m->boost), "unknown");
+	m->load1 = 0.25;
+	snprintf(m->numa_distances, sizeof(m->numa_distances), "node0: 10");
+	snprintf(m->cmdline, sizeof(m->cmdline), "ro quiet");
+	snprintf(m->vulns, sizeof(m->vulns), "spectre_v1: Mitigation");
+	x->timer.kind = IK_CLOCK_TSC;
+	x->timer.ns_per_tick = 1 / 3.0;
+	x->timer.tsc_mhz = 3000.0;
+	x->timer.read_cost_ns = 7.5;
+	x->timer.resolution_ns = 0.4;
+	x->timer.tsc_invariant = true;
+	snprintf(x->timer.why, sizeof(x->timer.why), "invariant TSC");
+
+	c->kernel = k;
+	c->nmodes = 1;
+	c->sizes[0] = c->size = 64;
+	c->nsizes = 1;
+	c->nbuffers = 1;
+	c->ngaps = 1;
+	c->pairs[0] = 1;
+	c->npairs = 1;
+	c->iters = 1000;
+	c->warmup = 100;
+	c->timeout_ns = 10 * IK_NS_PER_SEC;
+	c->pinned = true;
+	c->pin[0] = 0, c->pin[1] = 2;
+	c->mem_node = -1;
+	c->nworks = 1;
+	c->nservers = 1;
+	c->clients = 4;
+	c->backlog = 128;
+
+	x->rep.cfg = c;
+	x->rep.machine = m;
+	x->rep.timer = &x->timer;
+	x->rep.results = x->res;
+}
+
+static void add_method(struct fx *x, const char *name)
+{
+	x->cfg.methods[x->cfg.nmethods] = ik_transport_find(name);
+	cr_assert_not_null(x->cfg.methods[x->cfg.nmethods], "%s", name);
+	x->cfg.nmethods++;
+}
+
+/* A deterministic histogram around base ns with a tail. */
+static void fill_hist(struct ik_hist *h, uint64_t base, unsigned n)
+{
+	cr_assert_eq(ik_hist_init(h, IK_HIST_MAX_NS), 0);
+	for (unsigned i = 0; i < n; i++)
+		ik_hist_record(h, base + (i * 7u % 16) * (base / 32) +
+					  (i % 97 == 0 ? 20 * base : 0));
+}
+
+static struct ik_result *add(struct fx *x, const char *method,
+			     enum ik_mode mode, size_t size, uint64_t base)
+{
+	struct ik_result *r = &x->res[x->rep.nresults++];
+
+	cr_assert(x->rep.nresults <= MAXR);
+	memset(r, 0, sizeof(*r));
+	r->ops = ik_transport_find(method);
+	cr_assert_not_null(r->ops, "%s", method);
+	r->mode = mode;
+	r->size = size;
+	r->cls = -1;
+	r->pair = (struct ik_pair){.pinned = true,
+				   .cpu = {0, 2},
+				   .rel = IK_REL_SHARED_L3,
+				   .numa = {0, 0}};
+	r->cpu_seen[0] = 0, r->cpu_seen[1] = 2;
+	r->count = 1000;
+	r->warmup = 100;
+	r->wall_ns = base * 1000 + 12345;
+	r->untimed_mean_ns = (double)base * 0.95;
+	r->warmup_ns = base * 100;
+	fill_hist(&r->hist, base, 200);
+	r->cpu[0] = (struct ik_cpu_usage){base * 1100, base * 700, base * 400,
+					  3, 1};
+	r->cpu[1] = (struct ik_cpu_usage){base * 1050, base * 650, base * 400,
+					  5, 2};
+	snprintf(r->granted, sizeof(r->granted), "%s", "");
+	return r;
+}
+
+static void fx_free(struct fx *x)
+{
+	for (unsigned i = 0; i < x->rep.nresults; i++)
+		ik_result_free(&x->res[i]);
+	ik_result_free(&x->floor);
+}
+
+static void fail(struct ik_result *r, const char *msg)
+{
+	r->err = -ETIMEDOUT;
+	snprintf(r->errmsg, sizeof(r->errmsg), "%s", msg);
+}
+
+/* k repeats of every metric, from ik_metrics_of scaled a little. */
+static void repeats(struct ik_result *r, unsigned k)
+{
+	double one[IK_NMETRICS];
+
+	ik_metrics_of(r, one);
+	r->repeats = k;
+	r->rep_v = malloc((size_t)k * IK_NMETRICS * sizeof(double));
+	cr_assert_not_null(r->rep_v);
+	for (unsigned i = 0; i < k; i++)
+		for (int m = 0; m < IK_NMETRICS; m++)
+			r->rep_v[i * IK_NMETRICS + (unsigned)m] =
+				one[m] * (1 + 0.01 * ((i * 7) % 5));
+}
+
+/* ---- rendering and comparing ---- */
+
+typedef int (*writer)(const struct ik_report *r, FILE *f);
+
+/* Blank the value of "key": "..." on any line (clock, host, binary). */
+static void mask(char *s, const char *key)
+{
+	char pat[64];
+	char *p = s;
+
+	snprintf(pat, sizeof(pat), "\"%s\": \"", key);
+	while ((p = strstr(p, pat))) {
+		char *v = p + strlen(pat), *e = strchr(v, '"');
+
+		cr_assert_not_null(e);
+		memmove(v + 1, e, strlen(e) + 1);
+		*v = '*';
+		p = v;
+	}
+}
+
+static char *render(const struct fx *x, writer w)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	cr_assert_eq(w(&x->rep, f), 0);
+	fclose(f);
+	mask(buf, "created");
+	mask(buf, "date");
+	mask(buf, "executable");
+	return buf;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	int c;
+
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(m);
+	fclose(f);
+	return buf;
+}
+
+static void golden_text(const char *name, const char *got)
+{
+	char path[512];
+	char *want;
+
+	snprintf(path, sizeof(path), "%s/golden/%s", IK_TESTDATA, name);
+	if (getenv("IK_GOLDEN_UPDATE")) {
+		FILE *f = fopen(path, "w");
+
+		cr_assert_not_null(f, "%s", path);
+		fputs(got, f);
+		cr_assert_eq(fclose(f), 0);
+		return;
+	}
+	want = slurp(path);
+	cr_assert_not_null(want, "%s missing (IK_GOLDEN_UPDATE=1 makes it)",
+			   path);
+	if (strcmp(want, got)) {
+		const char *a = want, *b = got;
+		unsigned line = 1;
+
+		while (*a && *a == *b) {
+			line += *a == '\n';
+			a++, b++;
+		}
+		cr_expect_fail("%s differs from the golden file at line %u:\n"
+			       "want: %.120s\ngot:  %.120s",
+			       name, line, a, b);
+	}
+	free(want);
+}
+
+static void golden(const struct fx *x, const char *name, const char *ext,
+		   writer w)
+{
+	char file[128];
+	char *got = render(x, w);
+
+	snprintf(file, sizeof(file), "%s.%s", name, ext);
+	golden_text(file, got);
+	free(got);
+}
+
+/* Every format of x against name.{txt,json,csv,gbench.json}. */
+static void all_formats(const struct fx *x, const char *name)
+{
+	golden(x, name, "txt", ik_report_table);
+	golden(x, name, "json", ik_report_json);
+	golden(x, name, "csv", ik_report_csv);
+	golden(x, name, "gbench.json", ik_report_gbench);
+}
+
+/* ---- the reports ---- */
+
+Test(golden, pingpong_methods_floor_and_a_failed_cell)
+{
+	struct fx x;
+	struct ik_result *r;
+
+	fx_init(&x, IK_KERNEL_PINGPONG);
+	add_method(&x, "line");
+	add_method(&x, "spsc");
+	add_method(&x, "pipe");
+	add_method(&x, "tcp");
+	x.cfg.modes[0] = IK_MODE_THREAD;
+	x.cfg.modes[1] = IK_MODE_PROCESS;
+	x.cfg.nmodes = 2;
+	x.rep.notes[x.rep.nnotes++] = "governor powersave, not performance";
+	add(&x, "line", IK_MODE_THREAD, 64, 180);
+	r = add(&x, "spsc", IK_MODE_THREAD, 64, 210);
+	r->untimed_mean_ns = 150; /* timed mean well above: "!" */
+	r = add(&x, "pipe", IK_MODE_THREAD, 64, 5200);
+	snprintf(r->granted, sizeof(r->granted), "pipe 65536 B");
+	r = add(&x, "tcp", IK_MODE_THREAD, 64, 9100);
+	r->strangers = 2;
+	r->stalls = 1;
+	r->stall_ns = 200000000;
+	snprintf(r->note, sizeof(r->note),
+		 "TCP persist timer held the sender 200 ms");
+	add(&x, "line", IK_MODE_PROCESS, 64, 190);
+	r = add(&x, "spsc", IK_MODE_PROCESS, 64, 230);
+	r->mem_node = 0;
+	r = add(&x, "pipe", IK_MODE_PROCESS, 64, 6000);
+	ik_hist_free(&r->hist);
+	memset(&r->hist, 0, sizeof(r->hist));
+	r->count = 0;
+	fail(r, "peer B: read: timed out after 10 s, \"quoted\", and more");
+	x.floor = x.res[0];
+	memset(&x.floor.hist, 0, sizeof(x.floor.hist));
+	fill_hist(&x.floor.hist, 120, 1000);
+	x.floor.untimed_mean_ns = 110.5;
+	x.rep.floor = &x.floor;
+	all_formats(&x, "pingpong");
+	fx_free(&x);
+}
+
+Test(golden, pingpong_sizes_buffers_gaps_and_pairs)
+{
+	struct fx x;
+	struct ik_result *r;
+
+	fx_init(&x, IK_KERNEL_PINGPONG);
+	add_method(&x, "line");
+	add_method(&x, "uds");
+	x.cfg.modes[0] = IK_MODE_THREAD;
+	x.cfg.sizes[1] = 4096;
+	x.cfg.nsizes = 2;
+	x.cfg.buffers[0] = 0;
+	x.cfg.buffers[1] = 65536;
+	x.cfg.nbuffers = 2;
+	x.cfg.gaps[0] = 0;
+	x.cfg.gaps[1] = 50000;
+	x.cfg.ngaps = 2;
+	x.cfg.gap_sleep = true;
+	x.cfg.pairs[0] = 1;
+	x.cfg.pairs[1] = 2;
+	x.cfg.npairs = 2;
+	x.cfg.mem_node = 0;
+	add(&x, "line", IK_MODE_THREAD, 64, 180);
+	r = add(&x, "uds", IK_MODE_THREAD, 64, 4100);
+	r->buffer = 65536;
+	r = add(&x, "line", IK_MODE_THREAD, 4096, 900);
+	r->gap_ns = 50000;
+	r = add(&x, "uds", IK_MODE_THREAD, 4096, 6100);
+	r->gap_ns = 50000;
+	r->buffer = 65536;
+	for (int p = -1; p < 2; p++) {
+		r = add(&x, "uds", IK_MODE_THREAD, 64, 4300 + 100 * (p + 1));
+		r->npairs = 2;
+		r->pair_index = p;
+		if (p == 1)
+			r->pair.cpu[0] = 1, r->pair.cpu[1] = 3;
+	}
+	all_formats(&x, "pingpong-sweep");
+	fx_free(&x);
+}
+
+Test(golden, stream)
+{
+	struct fx x;
+	struct ik_result *r;
+
+	fx_init(&x, IK_KERNEL_STREAM);
+	add_method(&x, "spsc");
+	add_method(&x, "pipe");
+	add_method(&x, "mq");
+	x.cfg.verify = true;
+	x.cfg.rate = 100000;
+	x.cfg.iters = 1000000;
+	for (int i = 0; i < 3; i++) {
+		static const char *const m[] = {"spsc", "pipe", "mq"};
+		struct ik_stream_result *s;
+
+		r = add(&x, m[i], IK_MODE_THREAD, 64, 300 + 900 * (unsigned)i);
+		r->is_stream = true;
+		s = &r->stream;
+		s->messages = 1000000;
+		s->seconds = 0.5 + i;
+		s->msgs_per_s = s->messages / s->seconds;
+		s->bytes_per_s = s->msgs_per_s * 64;
+		s->tsc_offset_ns = 12.5 - 3 * i;
+		s->tsc_offset_err_ns = 8 + i;
+		s->latency_valid = i != 1;
+		s->latency_every = i == 0 ? 16 : 1;
+		if (i == 1)
+			snprintf(s->latency_why, sizeof(s->latency_why),
+				 "not kept: the offset error is above p50");
+		s->rate_asked = 100000;
+		s->max_send_lag_ns = 4200.0 * (i + 1);
+		s->late_sends = 3u * (unsigned)i;
+		s->rate_missed = i == 2;
+	}
+	r = add(&x, "spsc", IK_MODE_PROCESS, 64, 300);
+	r->is_stream = true;
+	fail(r, "peer B: --verify: message 17 has checksum 0x1 not 0x2");
+	all_formats(&x, "stream");
+	x.cfg.rate = 0;
+	x.cfg.duration_ns = 2 * IK_NS_PER_SEC;
+	golden(&x, "stream-duration", "txt", ik_report_table);
+	fx_free(&x);
+}
+
+Test(golden, echo)
+{
+	struct fx x;
+	struct ik_result *r;
+
+	fx_init(&x, IK_KERNEL_ECHO);
+	add_method(&x, "tcp");
+	add_method(&x, "uds");
+	x.cfg.servers[0] = IK_SERVER_EPOLL;
+	x.cfg.servers[1] = IK_SERVER_URING;
+	x.cfg.nservers = 2;
+	for (int i = 0; i < 4; i++) {
+		r = add(&x, i < 2 ? "tcp" : "uds", IK_MODE_THREAD, 64,
+			20000 + 1000 * (unsigned)i);
+		r->is_echo = true;
+		r->server = i % 2 ? IK_SERVER_URING : IK_SERVER_EPOLL;
+		r->clients = 4;
+		r->buffer = i == 3 ? 4096 : 0;
+		r->count = 40000;
+	}
+	x.res[1].strangers = 1;
+	fail(&x.res[3], "server: io_uring_queue_init: Operation not permitted");
+	all_formats(&x, "echo");
+	x.cfg.duration_ns = IK_NS_PER_SEC;
+	golden(&x, "echo-duration", "txt", ik_report_table);
+	fx_free(&x);
+}
+
+Test(golden, call)
+{
+	struct fx x;
+	struct ik_result *r;
+
+	fx_init(&x, IK_KERNEL_CALL);
+	add_method(&x, "spsc");
+	add_method(&x, "futex");
+	x.cfg.works[0] = 0;
+	x.cfg.works[1] = 1000;
+	x.cfg.nworks = 2;
+	for (int i = 0; i < 4; i++) {
+		r = add(&x, i % 2 ? "futex" : "spsc", IK_MODE_THREAD, 64,
+			400 + 1500 * (unsigned)(i % 2) + 1000 * (i / 2));
+		r->is_call = true;
+		r->work_ns = i / 2 ? 1000 : 0;
+	}
+	fail(&x.res[3], "worker: call 12 answered with id 11");
+	all_formats(&x, "call");
+	fx_free(&x);
+}
+
+Test(golden, connect)
+{
+	struct fx x;
+	struct ik_result *r;
+
+	fx_init(&x, IK_KERNEL_CONNECT);
+	add_method(&x, "tcp");
+	add_method(&x, "uds");
+	for (int i = 0; i < 3; i++) {
+		r = add(&x, i ? "uds" : "tcp", IK_MODE_THREAD, 64,
+			60000 + 5000 * (unsigned)i);
+		r->is_connect = true;
+		r->clients = 4;
+		r->count = 5000;
+		r->connect.backlog = 128;
+		r->connect.served = 4990;
+		r->connect.failed = i ? 0 : 10;
+		r->connect.first_err = -ECONNREFUSED;
+		r->connect.time_wait = i ? -1 : 4990;
+		r->connect.tw_reuse = i ? -1 : 2;
+		fill_hist(&r->connect.connect_hist, 30000, 500);
+	}
+	x.res[1].strangers = 3;
+	x.res[2].mode = IK_MODE_PROCESS;
+	fail(&x.res[2], "client 3: connect: Connection refused");
+	all_formats(&x, "connect");
+	fx_free(&x);
+}
+
+static void classes_fx(struct fx *x)
+{
+	fx_init(x, IK_KERNEL_PINGPONG);
+	add_method(x, "line");
+	add_method(x, "pipe");
+	x->cfg.classes = true;
+	x->cfg.pinned = false;
+	for (int k = 0; k < IK_NCLASSES; k++) {
+		x->classes[k].present = k == IK_CLASS_SMT ||
+					k == IK_CLASS_SHARED_L3 ||
+					k == IK_CLASS_SAME_PU;
+		x->classes[k].cpu[0] = 0;
+		x->classes[k].cpu[1] = k == IK_CLASS_SMT ? 1 : k ? 2 : 0;
+	}
+	x->rep.classes = x->classes;
+	x->rep.topology = "tests/data/two-socket.xml";
+}
+
+Test(golden, classes)
+{
+	struct fx x;
+	struct ik_result *r;
+
+	classes_fx(&x);
+	for (int m = 0; m < 2; m++)
+		for (int k = 0; k < 3; k++) {
+			static const int cls[] = {IK_CLASS_SAME_PU,
+						  IK_CLASS_SMT,
+						  IK_CLASS_SHARED_L3};
+
+			r = add(&x, m ? "pipe" : "line", IK_MODE_THREAD, 64,
+				(m ? 3000u : 150u) + 40u * (unsigned)k);
+			r->cls = cls[k];
+			r->pair.cpu[1] = x.classes[cls[k]].cpu[1];
+			r->pair.rel = (enum ik_relation)cls[k];
+		}
+	fail(&x.res[5], "peer A: write: Broken pipe");
+	all_formats(&x, "classes");
+	fx_free(&x);
+}
+
+Test(golden, classes_dry_run)
+{
+	struct fx x;
+
+	classes_fx(&x);
+	x.cfg.dry_run = true;
+	x.cfg.format = IK_FMT_TABLE;
+	golden(&x, "classes-dry-run", "txt", ik_report_write);
+	x.cfg.format = IK_FMT_JSON;
+	golden(&x, "classes-dry-run", "json", ik_report_write);
+	x.cfg.format = IK_FMT_CSV;
+	golden(&x, "classes-dry-run", "csv", ik_report_write);
+	fx_free(&x);
+}
+
+Test(golden, matrix)
+{
+	struct fx x;
+	struct ik_result *r;
+	static const int cpus[] = {0, 1, 2};
+
+	fx_init(&x, IK_KERNEL_PINGPONG);
+	add_method(&x, "spsc");
+	x.cfg.matrix = true;
+	x.cfg.ncpus = 3;
+	memcpy(x.cfg.cpus, cpus, sizeof(cpus));
+	for (int a = 0; a < 3; a++)
+		for (int b = 0; b < 3; b++) {
+			if (a == b)
+				continue;
+			r = add(&x, "spsc", IK_MODE_THREAD, 64,
+				200u + 30u * (unsigned)a + 70u * (unsigned)b);
+			r->pair.cpu[0] = a, r->pair.cpu[1] = b;
+			r->cpu_seen[0] = a, r->cpu_seen[1] = b;
+			r->startup_ms = 1.5 + a + 0.25 * b;
+		}
+	fail(&x.res[5], "peer B: pinning to CPU 1: Invalid argument");
+	all_formats(&x, "matrix");
+	fx_free(&x);
+}
+
+Test(golden, repeats)
+{
+	struct fx x;
+	struct ik_result *r;
+
+	fx_init(&x, IK_KERNEL_PINGPONG);
+	add_method(&x, "line");
+	add_method(&x, "spsc");
+	add_method(&x, "pipe");
+	repeats(add(&x, "line", IK_MODE_THREAD, 64, 180), 5);
+	repeats(add(&x, "spsc", IK_MODE_THREAD, 64, 210), 5);
+	r = add(&x, "pipe", IK_MODE_THREAD, 64, 5000);
+	r->gap_ns = 0;
+	repeats(r, 5);
+	all_formats(&x, "repeats");
+	fx_free(&x);
+}
+
+Test(golden, stream_and_echo_repeats_in_gbench)
+{
+	struct fx x;
+	struct ik_result *r;
+
+	fx_init(&x, IK_KERNEL_STREAM);
+	add_method(&x, "spsc");
+	r = add(&x, "spsc", IK_MODE_THREAD, 64, 300);
+	r->is_stream = true;
+	r->stream.messages = 1000000;
+	r->stream.seconds = 0.5;
+	r->stream.msgs_per_s = 2e6;
+	r->stream.bytes_per_s = 128e6;
+	r->stream.latency_valid = true;
+	r->stream.latency_every = 1;
+	repeats(r, 3);
+	all_formats(&x, "stream-repeats");
+	fx_free(&x);
+}
+
+Test(golden, machine)
+{
+	struct fx x;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	fx_init(&x, IK_KERNEL_PINGPONG);
+	for (int fmt = 0; fmt < 2; fmt++) {
+		x.cfg.format = fmt ? IK_FMT_JSON : IK_FMT_TABLE;
+		f = open_memstream(&buf, &len);
+		cr_assert_not_null(f);
+		cr_assert_eq(ik_report_machine(&x.rep,
+					       "1 package, 2 cores, 4 PUs", f),
+			     0);
+		fclose(f);
+		golden_text(fmt ? "machine.json" : "machine.txt", buf);
+		free(buf);
+		buf = NULL;
+	}
+	fx_free(&x);
+}
