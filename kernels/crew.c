@@ -246,13 +246,15 @@ static bool knock_on(int err)
 
 /*
  * A failure (its index; one of its own before a knock-on one), or -1:
- * none yet. Counts the members done into x->ndone.
+ * none yet. A member cancelled (its barrier broken, its channel or crew
+ * aborted) counts only once everyone ended: whoever cancelled it is
+ * about to say why. Counts the members done into x->ndone.
  */
 static int check(struct ctl *x)
 {
 	struct ik_crew *c = x->c;
 	unsigned i, d = 0;
-	int knock = -1;
+	int knock = -1, cancelled = -1;
 
 	for (i = 0; i < c->n; i++) {
 		struct ik_crew_member *m = &c->sh->m[i];
@@ -262,11 +264,13 @@ static int check(struct ctl *x)
 		d++;
 		if (m->status && !knock_on(m->status))
 			return (int)i;
-		if (m->status && knock < 0)
+		if (m->status == -ECANCELED && cancelled < 0)
+			cancelled = (int)i;
+		else if (m->status && m->status != -ECANCELED && knock < 0)
 			knock = (int)i;
 	}
 	x->ndone = d;
-	return knock;
+	return knock >= 0 ? knock : d == c->n ? cancelled : -1;
 }
 
 /* A child that died without saying so (a signal, a crash): its index. */
@@ -309,12 +313,12 @@ static int reap_dead(struct ctl *x)
 }
 
 /*
- * A failure first seen as a knock-on error (a client's reset, a peer's
- * cancelled barrier) usually has a cause that shows a moment later: the
- * server's death becomes waitable only after its sockets were closed,
- * and a server thread records its failure after closing its
- * connections. Wait up to BLAME_GRACE_NS, or until every member ended,
- * for such a cause and blame it; else the knock-on.
+ * A failure first seen as a knock-on error (a client's reset) usually
+ * has a cause that shows a moment later: the server's death becomes
+ * waitable only after its sockets were closed, and a server thread
+ * records its failure after closing its connections. Wait up to
+ * BLAME_GRACE_NS, or until every member ended, for such a cause and
+ * blame it; else the knock-on.
  */
 static int blame(struct ctl *x, int bad)
 {
