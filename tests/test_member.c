@@ -10,12 +10,14 @@
  * empty "ok".
  */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -409,4 +411,95 @@ Test(crew, a_dead_server_is_blamed_not_the_clients_it_reset, .timeout = 60)
 			  strstr(c.errmsg, "killed by signal 9"),
 		  "%s", c.errmsg);
 	cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1, "a member outlived it");
+}
+
+/* A member thread blocked where no unblock hook reaches (a read nobody
+ * answers) is interrupted when another fails, so the run ends. */
+static int blocked_body(struct ik_crew *c, unsigned i)
+{
+	int *fd = c->arg, ret = ik_crew_barrier(c);
+	char b;
+
+	if (ret)
+		return ret;
+	if (i == 0)
+		return -EIO;
+	return read(fd[0], &b, 1) < 0 ? -errno : -EPROTO;
+}
+
+Test(crew, a_thread_blocked_in_a_syscall_is_interrupted_on_abort, .timeout = 30)
+{
+	struct ik_config cfg = {.clients = 1,
+				.timeout_ns = 3600 * IK_NS_PER_SEC};
+	struct ik_cpu_usage cpu[2];
+	struct ik_crew c;
+	int fd[2], ret;
+
+	cr_assert_eq(pipe(fd), 0);
+	ik_crew_init(&c, &cfg, IK_MODE_THREAD, NULL, blocked_body, NULL, fd,
+		     cpu);
+	ret = ik_crew_run(&c);
+	cr_expect_eq(ret, -EIO, "%d: %s", ret, c.errmsg);
+	cr_expect_str_eq(c.errmsg, "server 0: Input/output error");
+	cr_expect_not(c.stuck, "the blocked thread was not interrupted");
+	close(fd[0]);
+	close(fd[1]);
+}
+
+/* Peer B dies after the barrier; A then fails with a broken pipe, only
+ * once B's death is there to see (its pidfd is readable): B is blamed. */
+static int dying_b_body(struct ik_peers *g, enum ik_side side)
+{
+	_Atomic pid_t *b_pid = g->arg;
+	struct pollfd pf = {.events = POLLIN};
+
+	if (side == IK_SIDE_B)
+		raise(SIGKILL);
+	while (!(pf.fd = (int)atomic_load(b_pid)))
+		sched_yield();
+	pf.fd = (int)syscall(SYS_pidfd_open, pf.fd, 0);
+	if (pf.fd < 0)
+		return -errno;
+	while (poll(&pf, 1, -1) < 1)
+		;
+	close(pf.fd);
+	return -EPIPE;
+}
+
+static int note_pid(struct ik_peers *g, enum ik_side side)
+{
+	if (side == IK_SIDE_B)
+		atomic_store((_Atomic pid_t *)g->arg, getpid());
+	return 0;
+}
+
+Test(peers, a_dead_peer_is_blamed_not_the_broken_pipe_it_caused, .timeout = 60)
+{
+	const struct ik_transport_ops *ops = ik_transport_find("pipe");
+	struct ik_chan_params p = {
+		.size = 8, .mode = IK_MODE_PROCESS, .unpinned = true};
+	_Atomic pid_t *b_pid = ik_shm_alloc(sizeof(*b_pid));
+	struct ik_channel ch;
+	struct ik_peers g;
+	int ret;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	cr_assert_not_null(b_pid);
+	cr_assert_eq(ik_channel_init(&ch, ops, &p), 0);
+	g = (struct ik_peers){
+		.ch = &ch,
+		.mode = IK_MODE_PROCESS,
+		.timeout_ns = 3600 * IK_NS_PER_SEC,
+		.prepare = note_pid,
+		.body = dying_b_body,
+		.arg = b_pid,
+	};
+	ret = ik_peers_run(&g);
+	cr_expect_eq(ret, -ECHILD, "%d: %s", ret, g.errmsg);
+	cr_expect(strstr(g.errmsg, "peer B (pid ") &&
+			  strstr(g.errmsg, "killed by signal 9"),
+		  "%s", g.errmsg);
+	cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1, "a peer outlived it");
+	ik_channel_destroy(&ch);
+	ik_shm_free(b_pid, sizeof(*b_pid));
 }
