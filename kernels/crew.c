@@ -361,6 +361,17 @@ static int fail_of(struct ik_crew *c, int bad)
 	return ret;
 }
 
+/* Up to ms for a member to end (each adds 1 to donefd as it does). */
+static void wait_slice(struct ik_crew *c, int ms)
+{
+	struct pollfd pfd = {.fd = c->sh->donefd, .events = POLLIN};
+	uint64_t v;
+
+	/* a failed read changes nothing: the next check sees who ended */
+	if (poll(&pfd, 1, ms) > 0 && read(c->sh->donefd, &v, sizeof(v)) < 0)
+		return;
+}
+
 /* Wait for every member, a failure, the deadline or an interrupt. */
 static int watch(struct ctl *x)
 {
@@ -368,8 +379,7 @@ static int watch(struct ctl *x)
 	uint64_t deadline = c->sh->deadline_ns;
 
 	for (;;) {
-		struct pollfd pfd = {.fd = c->sh->donefd, .events = POLLIN};
-		uint64_t now = ik_clock_ns(), left, v;
+		uint64_t now = ik_clock_ns(), left;
 		int bad, dead;
 
 		bad = check(x);
@@ -395,11 +405,7 @@ static int watch(struct ctl *x)
 			return -ETIMEDOUT;
 		}
 		left = (deadline - now) / 1000000 + 1;
-		if (poll(&pfd, 1,
-			 left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS) >
-			    0 &&
-		    read(c->sh->donefd, &v, sizeof(v)) < 0)
-			v = 0; /* the next check sees who ended anyway */
+		wait_slice(c, left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS);
 		if (c->tick)
 			c->tick(c);
 	}
