@@ -84,7 +84,7 @@ static int server(struct ik_crew *cr)
 	unsigned char *out = malloc(c->cfg->size);
 	struct ik_cpu_mark mark;
 	struct ik_cpu_usage use;
-	int ret = out ? ik_crew_gate(cr) : -ENOMEM;
+	int ret = out ? ik_crew_barrier(cr) : -ENOMEM;
 
 	ik_cpu_mark(&mark);
 	while (!ret && !ik_crew_aborted(cr)) {
@@ -173,7 +173,7 @@ static int client(struct ik_crew *cr, unsigned i)
 	memset(rs, 0, c->cap * sizeof(*rs)); /* fault in before the gate */
 	memset(cs, 0, c->cap * sizeof(*cs));
 	if (!ret)
-		ret = ik_crew_gate(cr);
+		ret = ik_crew_barrier(cr);
 	ik_cpu_mark(&mark);
 	deadline = c->cfg->duration_ns
 			   ? now(tsc) + (uint64_t)((double)c->cfg->duration_ns /

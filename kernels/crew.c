@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A crew: a server and N clients, as threads or forked processes, for
- * the kernels that are not two peers on one channel (echo, connect).
- * The caller's thread is the controller in both modes: it waits for
- * every member, and on a member's failure, --timeout or Ctrl-C it sets
- * the abort flag, makes blocked threads return (the kernel's unblock:
- * shutting sockets down) or SIGKILLs the children, and reaps everyone.
- * Members meet at a start gate once set up (connected), so the clock
- * starts for all of them together.
+ * The controller of every run: a crew of members, as threads or forked
+ * processes. A server and N clients (echo, connect) are a crew; so are
+ * the two peers of a channel (kernels/run.c). The caller's thread is the
+ * controller in both modes, so one code path waits, times out and
+ * cleans up: it waits for every member, and on a member's failure,
+ * --timeout or Ctrl-C it sets the abort flag, makes blocked members
+ * return (the kernel's unblock, then SIGUSR1 for a thread stuck in a
+ * syscall) or SIGKILLs the children, and reaps everyone, so no run hangs
+ * and no child outlives the call. Members meet at a start barrier once
+ * set up, so the clock starts for all of them together.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -18,51 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "kernels.h"
 
 #define POLL_SLICE_MS  50
-#define ABORT_GRACE_NS (2 * IK_NS_PER_SEC)
-#define BLAME_GRACE_NS (300 * 1000000ull) /* see blame() */
-
-static uint64_t tv_ns(struct timeval tv)
-{
-	return (uint64_t)tv.tv_sec * IK_NS_PER_SEC +
-	       (uint64_t)tv.tv_usec * 1000;
-}
-
-void ik_cpu_mark(struct ik_cpu_mark *m)
-{
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &m->c0);
-	getrusage(RUSAGE_THREAD, &m->r0);
-}
-
-void ik_cpu_since(const struct ik_cpu_mark *m, struct ik_cpu_usage *u)
-{
-	struct timespec c1;
-	struct rusage r1;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-	getrusage(RUSAGE_THREAD, &r1);
-	u->cpu_ns = (uint64_t)(c1.tv_sec - m->c0.tv_sec) * IK_NS_PER_SEC +
-		    (uint64_t)c1.tv_nsec - (uint64_t)m->c0.tv_nsec;
-	u->user_ns = tv_ns(r1.ru_utime) - tv_ns(m->r0.ru_utime);
-	u->sys_ns = tv_ns(r1.ru_stime) - tv_ns(m->r0.ru_stime);
-	u->vol_cs = r1.ru_nvcsw - m->r0.ru_nvcsw;
-	u->invol_cs = r1.ru_nivcsw - m->r0.ru_nivcsw;
-}
-
-void ik_cpu_add(struct ik_cpu_usage *d, const struct ik_cpu_usage *s)
-{
-	d->cpu_ns += s->cpu_ns;
-	d->user_ns += s->user_ns;
-	d->sys_ns += s->sys_ns;
-	d->vol_cs += s->vol_cs;
-	d->invol_cs += s->invol_cs;
-}
+#define ABORT_GRACE_NS (2 * IK_NS_PER_SEC) /* for threads to notice */
+#define BLAME_GRACE_NS (300 * 1000000ull)  /* see blame() */
 
 void ik_crew_init(struct ik_crew *c, const struct ik_config *cfg,
 		  enum ik_mode mode, const struct ik_topo *topo,
@@ -85,6 +50,12 @@ void ik_crew_init(struct ik_crew *c, const struct ik_config *cfg,
 	};
 }
 
+/* The barrier this crew's members meet at: the shared one, or theirs. */
+static struct ik_barrier *barrier_of(const struct ik_crew *c)
+{
+	return c->outer ? c->outer : &c->sh->start;
+}
+
 void ik_crew_add_cpu(struct ik_crew *c, unsigned i,
 		     const struct ik_cpu_usage *u)
 {
@@ -102,16 +73,17 @@ bool ik_crew_aborted(const struct ik_crew *c)
 	return atomic_load_explicit(&c->sh->abort, memory_order_relaxed);
 }
 
-int ik_crew_gate(struct ik_crew *c)
+int ik_crew_barrier(struct ik_crew *c)
 {
-	return ik_gate_wait(&c->sh->gate, c->sh->deadline_ns);
+	return ik_barrier_wait(barrier_of(c), c->sh->deadline_ns);
 }
 
-/* Everyone stops: loops see the flag, the gate lets its waiters go. */
+/* Everyone stops: loops see the flag, the barrier lets its waiters go
+ * (with an outer barrier, the other crews started with us too). */
 static void crew_abort(struct ik_crew *c)
 {
 	atomic_store(&c->sh->abort, 1);
-	ik_gate_break(&c->sh->gate);
+	ik_barrier_break(barrier_of(c));
 }
 
 void ik_crew_fail(struct ik_crew *c, unsigned i, int err, const char *fmt, ...)
@@ -127,9 +99,23 @@ void ik_crew_fail(struct ik_crew *c, unsigned i, int err, const char *fmt, ...)
 	m->status = err;
 }
 
+/* Member i as messages name it: "peer A", "server", "client 3". */
+static const char *who(const struct ik_crew *c, unsigned i, char *buf,
+		       size_t len)
+{
+	if (c->names)
+		return c->names[i];
+	if (i)
+		snprintf(buf, len, "client %u", i);
+	else
+		snprintf(buf, len, "server");
+	return buf;
+}
+
 static void member(struct ik_crew *c, unsigned i)
 {
 	struct ik_crew_member *m = &c->sh->m[i];
+	struct ik_barrier *b = barrier_of(c);
 	uint64_t one = 1;
 	int ret = 0;
 
@@ -145,9 +131,10 @@ static void member(struct ik_crew *c, unsigned i)
 				     strerror(-ret));
 		ret = ret == -EXDEV ? 0 : ret;
 	}
+	m->cpu_seen = sched_getcpu();
 	if (!ret)
 		ret = c->body(c, i);
-	if (ret == -ETIMEDOUT && atomic_load(&c->sh->gate.arrived) < c->n)
+	if (ret == -ETIMEDOUT && atomic_load(&b->arrived) < b->parties)
 		ik_crew_fail(c, i, ret,
 			     "%s %u: the start gate did not open within "
 			     "--timeout %.1f s",
@@ -155,7 +142,7 @@ static void member(struct ik_crew *c, unsigned i)
 	if (ret && ret != -ECANCELED)
 		ik_crew_fail(c, i, ret, "%s %u: %s", i ? "client" : "server", i,
 			     strerror(-ret));
-	if (ret) /* the others may wait at the gate for this one */
+	if (ret) /* the others may wait at the barrier for this one */
 		crew_abort(c);
 	m->status = ret;
 	atomic_store(&m->done, 1);
@@ -163,26 +150,93 @@ static void member(struct ik_crew *c, unsigned i)
 		m->status = m->status ? m->status : -EIO;
 }
 
-struct crew_thread {
+/* The controller's own state for one run, in its own memory. */
+struct member_thread {
 	struct ik_crew *c;
 	unsigned i;
 	pthread_t th;
 	bool started;
 };
 
+struct ctl {
+	struct ik_crew *c;
+	struct member_thread *th; /* thread mode */
+	pid_t *pid;		  /* process mode: > 0 until reaped */
+	int *wstatus;
+	unsigned started;
+	unsigned ndone; /* as check() last counted */
+};
+
 static void *member_thread(void *p)
 {
-	struct crew_thread *t = p;
+	struct member_thread *t = p;
 
 	member(t->c, t->i);
 	return NULL;
 }
 
+static void on_sigusr1(int sig)
+{
+	(void)sig; /* only here to make blocking syscalls return EINTR */
+}
+
+static void install_handlers(void)
+{
+	struct sigaction sa = {.sa_handler = on_sigusr1}; /* no SA_RESTART */
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	/* a peer that closed shows as EPIPE, not as a dead process */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Threads or children for every member; 0, or -errno with errmsg set. */
+static int start_members(struct ctl *x)
+{
+	struct ik_crew *c = x->c;
+	sigset_t block, old;
+	char hint[120];
+	unsigned i;
+	int ret = 0;
+
+	/* Ctrl-C belongs to the controller: member threads block it, and
+	 * children take it back in ik_child_bind */
+	ik_stop_signals(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (i = 0; i < c->n && !ret; i++) {
+		if (c->mode == IK_MODE_THREAD) {
+			x->th[i] = (struct member_thread){.c = c, .i = i};
+			ret = -pthread_create(&x->th[i].th, NULL, member_thread,
+					      &x->th[i]);
+			x->th[i].started = !ret;
+		} else {
+			pid_t pid = ik_fork(); /* dies with the controller */
+
+			if (pid == 0) {
+				member(c, i);
+				_exit(c->sh->m[i].status ? 1 : 0);
+			}
+			ret = pid < 0 ? pid : 0;
+			x->pid[i] = pid > 0 ? pid : 0;
+		}
+		x->started += !ret;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		c->end = IK_CREW_START;
+		snprintf(c->errmsg, sizeof(c->errmsg),
+			 "could only start %u of %u members: %s%s", x->started,
+			 c->n, strerror(-ret),
+			 ik_limit_hint(ret, hint, sizeof(hint)));
+	}
+	return ret;
+}
+
 /*
  * Errors that follow from another member's end rather than cause it: a
  * connection reset or closed under us (a dead server shows to its
- * clients as ECONNRESET or EOF, which ik_recv_all makes EPIPE), a gate
- * broken by someone else.
+ * clients as ECONNRESET or EOF, which ik_recv_all makes EPIPE), a
+ * barrier broken by someone else.
  */
 static bool knock_on(int err)
 {
@@ -191,13 +245,16 @@ static bool knock_on(int err)
 }
 
 /*
- * Everyone done, or a failure (its index; one of its own before a
- * knock-on one), or -1 still running.
+ * A failure (its index; one of its own before a knock-on one), or -1:
+ * none yet. A member cancelled (its barrier broken, its channel or crew
+ * aborted) counts only once everyone ended: whoever cancelled it is
+ * about to say why. Counts the members done into x->ndone.
  */
-static int check(struct ik_crew *c, unsigned *ndone)
+static int check(struct ctl *x)
 {
+	struct ik_crew *c = x->c;
 	unsigned i, d = 0;
-	int knock = -1;
+	int knock = -1, cancelled = -1;
 
 	for (i = 0; i < c->n; i++) {
 		struct ik_crew_member *m = &c->sh->m[i];
@@ -207,45 +264,47 @@ static int check(struct ik_crew *c, unsigned *ndone)
 		d++;
 		if (m->status && !knock_on(m->status))
 			return (int)i;
-		if (m->status && knock < 0)
+		if (m->status == -ECANCELED && cancelled < 0)
+			cancelled = (int)i;
+		else if (m->status && m->status != -ECANCELED && knock < 0)
 			knock = (int)i;
 	}
-	*ndone = d;
-	return knock;
+	x->ndone = d;
+	return knock >= 0 ? knock : d == c->n ? cancelled : -1;
 }
 
 /* A child that died without saying so (a signal, a crash): its index. */
-static int reap_dead(struct ik_crew *c, pid_t *pids)
+static int reap_dead(struct ctl *x)
 {
+	struct ik_crew *c = x->c;
 	unsigned i;
-	int st;
 
 	for (i = 0; i < c->n; i++) {
 		struct ik_crew_member *m = &c->sh->m[i];
-		pid_t pid = pids[i];
-		char who[24];
+		pid_t pid = x->pid[i];
+		int st;
+		char buf[24];
+		const char *name;
 
 		if (pid <= 0 || waitpid(pid, &st, WNOHANG) != pid)
 			continue;
-		pids[i] = 0;
+		x->pid[i] = 0;
+		x->wstatus[i] = st;
 		if (atomic_load(&m->done) && WIFEXITED(st) &&
 		    (WEXITSTATUS(st) == 0) == (m->status == 0))
 			continue; /* it ended as it said */
-		if (i)
-			snprintf(who, sizeof(who), "client %u", i);
-		else
-			snprintf(who, sizeof(who), "server");
+		name = who(c, i, buf, sizeof(buf));
 		/* dead, so nobody else writes its message now */
 		if (WIFSIGNALED(st))
 			snprintf(m->msg, sizeof(m->msg),
 				 "%s (pid %d) died: killed by signal %d (%s)",
-				 who, (int)pid, WTERMSIG(st),
+				 name, (int)pid, WTERMSIG(st),
 				 strsignal(WTERMSIG(st)));
 		else
 			snprintf(m->msg, sizeof(m->msg),
 				 "%s (pid %d) exited with status %d before "
 				 "finishing",
-				 who, (int)pid, WEXITSTATUS(st));
+				 name, (int)pid, WEXITSTATUS(st));
 		m->status = -ECHILD;
 		atomic_store(&m->done, 1);
 		return (int)i;
@@ -258,51 +317,184 @@ static int reap_dead(struct ik_crew *c, pid_t *pids)
  * has a cause that shows a moment later: the server's death becomes
  * waitable only after its sockets were closed, and a server thread
  * records its failure after closing its connections. Wait up to
- * BLAME_GRACE_NS for such a cause and blame it; else the knock-on.
+ * BLAME_GRACE_NS, or until every member ended, for such a cause and
+ * blame it; else the knock-on.
  */
-static int blame(struct ik_crew *c, pid_t *pids, int bad)
+static int blame(struct ctl *x, int bad)
 {
+	struct ik_crew *c = x->c;
 	uint64_t until = ik_clock_ns() + BLAME_GRACE_NS;
-	unsigned nd;
 	int d;
 
 	for (;;) {
-		if (c->mode == IK_MODE_PROCESS && (d = reap_dead(c, pids)) >= 0)
+		if (c->mode == IK_MODE_PROCESS && (d = reap_dead(x)) >= 0)
 			return d;
-		d = check(c, &nd);
+		d = check(x);
 		if (d >= 0 && !knock_on(c->sh->m[d].status))
 			return d;
+		if (x->ndone == c->n && d >= 0)
+			return d; /* all said their last: no cause to come */
 		if (ik_clock_ns() >= until)
 			return bad;
 		poll(NULL, 0, 5); /* a failure path: no hurry */
 	}
 }
 
-int ik_crew_run(struct ik_crew *c)
+/* The run ends with member bad's failure: its status and message. */
+static int fail_of(struct ik_crew *c, int bad)
 {
-	size_t len = sizeof(*c->sh) + c->n * sizeof(c->sh->m[0]);
-	struct crew_thread *th = calloc(c->n, sizeof(*th));
-	pid_t *pids = calloc(c->n, sizeof(*pids));
-	uint64_t v;
-	unsigned i, ndone = 0;
-	sigset_t block, old;
-	char hint[120];
-	int ret = 0, bad = -1, dead;
+	struct ik_crew_member *m = &c->sh->m[bad];
+	int ret = m->status ? m->status : -EIO;
+	char buf[24];
 
-	c->stuck = false;
-	c->errmsg[0] = 0;
-	/* a peer that closed shows as EPIPE, not as a dead process */
-	signal(SIGPIPE, SIG_IGN);
+	c->end = IK_CREW_MEMBER;
+	c->blamed = bad;
+	if (m->msg[0])
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s", m->msg);
+	else if (c->names) /* cancelled, and its cause never showed */
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s: %s",
+			 who(c, (unsigned)bad, buf, sizeof(buf)),
+			 strerror(-ret));
+	else
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s %d: %s",
+			 bad ? "client" : "server", bad, strerror(-ret));
+	return ret;
+}
+
+/* Up to ms for a member to end (each adds 1 to donefd as it does). */
+static void wait_slice(struct ik_crew *c, int ms)
+{
+	struct pollfd pfd = {.fd = c->sh->donefd, .events = POLLIN};
+	uint64_t v;
+
+	/* a failed read changes nothing: the next check sees who ended */
+	if (poll(&pfd, 1, ms) > 0 && read(c->sh->donefd, &v, sizeof(v)) < 0)
+		return;
+}
+
+/* Wait for every member, a failure, the deadline or an interrupt. */
+static int watch(struct ctl *x)
+{
+	struct ik_crew *c = x->c;
+	uint64_t deadline = c->sh->deadline_ns;
+
+	for (;;) {
+		uint64_t now = ik_clock_ns(), left;
+		int bad, dead;
+
+		bad = check(x);
+		if (c->mode == IK_MODE_PROCESS && (dead = reap_dead(x)) >= 0)
+			bad = dead; /* a death before what it caused */
+		if (bad >= 0 && knock_on(c->sh->m[bad].status))
+			bad = blame(x, bad);
+		if (bad >= 0)
+			return fail_of(c, bad);
+		if (x->ndone == c->n)
+			return 0;
+		if (c->interrupted && *c->interrupted) {
+			c->end = IK_CREW_INTERRUPT;
+			snprintf(c->errmsg, sizeof(c->errmsg), "interrupted");
+			return -EINTR;
+		}
+		if (now >= deadline) {
+			c->end = IK_CREW_TIMEOUT;
+			snprintf(c->errmsg, sizeof(c->errmsg),
+				 "no end after --timeout %.1f s (%u of %u "
+				 "members done)",
+				 c->timeout_ns / 1e9, x->ndone, c->n);
+			return -ETIMEDOUT;
+		}
+		left = (deadline - now) / 1000000 + 1;
+		wait_slice(c, left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS);
+		if (c->tick)
+			c->tick(c);
+	}
+}
+
+static bool all_done(const struct ik_crew *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (!atomic_load(&c->sh->m[i].done))
+			return false;
+	return true;
+}
+
+/* After a failure: stop whoever is still running. */
+static void stop(struct ctl *x)
+{
+	struct ik_crew *c = x->c;
+	uint64_t until = ik_clock_ns() + ABORT_GRACE_NS;
+	unsigned i;
+
+	crew_abort(c);
+	if (c->unblock)
+		c->unblock(c);
+	if (c->mode == IK_MODE_PROCESS) {
+		for (i = 0; i < c->n; i++)
+			if (x->pid[i] > 0)
+				kill(x->pid[i], SIGKILL);
+		return;
+	}
+	while (!all_done(c) && ik_clock_ns() < until) {
+		for (i = 0; i < c->n; i++)
+			if (x->th[i].started && !atomic_load(&c->sh->m[i].done))
+				pthread_kill(x->th[i].th, SIGUSR1);
+		usleep(1000); /* let the interrupted syscalls return */
+	}
+}
+
+/*
+ * Join or reap every member; a thread that would not stop is left
+ * detached (c->stuck). After a good run, a child that said it was done
+ * but then did not exit cleanly still failed: the new ret.
+ */
+static int reap_all(struct ctl *x, int ret)
+{
+	struct ik_crew *c = x->c;
+	char buf[24];
+	unsigned i;
+
+	for (i = 0; i < c->n; i++) {
+		if (c->mode == IK_MODE_THREAD) {
+			if (!x->th[i].started)
+				continue;
+			if (atomic_load(&c->sh->m[i].done)) {
+				pthread_join(x->th[i].th, NULL);
+				continue;
+			}
+			pthread_detach(x->th[i].th);
+			c->stuck = true;
+			continue;
+		}
+		if (x->pid[i] <= 0)
+			continue;
+		waitpid(x->pid[i], &x->wstatus[i], 0);
+		x->pid[i] = 0;
+		if (!ret &&
+		    (!WIFEXITED(x->wstatus[i]) || WEXITSTATUS(x->wstatus[i]))) {
+			c->end = IK_CREW_MEMBER;
+			c->blamed = (int)i;
+			snprintf(c->errmsg, sizeof(c->errmsg),
+				 "%s ended abnormally",
+				 who(c, i, buf, sizeof(buf)));
+			ret = -ECHILD;
+		}
+	}
+	return ret;
+}
+
+/* Shared state and the done eventfd; 0, or -errno with errmsg set. */
+static int setup(struct ik_crew *c, size_t len)
+{
+	char hint[120];
+	int ret;
+
 	c->sh = ik_shm_alloc(len);
-	if (!th || !pids || !c->sh) {
-		free(th);
-		free(pids);
-		ik_shm_free(c->sh, len);
-		c->sh = NULL;
+	if (!c->sh) {
 		snprintf(c->errmsg, sizeof(c->errmsg), "out of memory");
 		return -ENOMEM;
 	}
-	ik_gate_init(&c->sh->gate, c->n);
+	ik_barrier_init(&c->sh->start, c->n);
 	c->sh->deadline_ns = ik_clock_ns() + c->timeout_ns;
 	c->sh->donefd = eventfd(0, EFD_CLOEXEC);
 	if (c->sh->donefd < 0) {
@@ -310,115 +502,63 @@ int ik_crew_run(struct ik_crew *c)
 		snprintf(c->errmsg, sizeof(c->errmsg), "eventfd: %s%s",
 			 strerror(-ret),
 			 ik_limit_hint(ret, hint, sizeof(hint)));
-		goto out;
+		ik_shm_free(c->sh, len);
+		c->sh = NULL;
+		return ret;
 	}
-	/* Ctrl-C belongs to the controller: member threads block it */
-	ik_stop_signals(&block);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	for (i = 0; i < c->n; i++) {
-		if (c->mode == IK_MODE_THREAD) {
-			th[i] = (struct crew_thread){.c = c, .i = i};
-			ret = -pthread_create(&th[i].th, NULL, member_thread,
-					      &th[i]);
-			if (ret)
-				break;
-			th[i].started = true;
-			continue;
-		}
-		pids[i] = ik_fork(); /* dies with the controller */
-		if (pids[i] < 0) {
-			ret = pids[i];
-			pids[i] = 0;
-			break;
-		}
-		if (pids[i] == 0) {
-			member(c, i);
-			_exit(c->sh->m[i].status ? 1 : 0);
-		}
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (ret) {
-		snprintf(c->errmsg, sizeof(c->errmsg),
-			 "could only start %u of %u members: %s%s", i, c->n,
-			 strerror(-ret),
-			 ik_limit_hint(ret, hint, sizeof(hint)));
-		goto stop;
-	}
-	for (;;) {
-		struct pollfd pfd = {.fd = c->sh->donefd, .events = POLLIN};
+	return 0;
+}
 
-		if (poll(&pfd, 1, POLL_SLICE_MS) > 0 &&
-		    read(c->sh->donefd, &v, sizeof(v)) < 0)
-			break;
-		bad = check(c, &ndone);
-		if (c->mode == IK_MODE_PROCESS &&
-		    (dead = reap_dead(c, pids)) >= 0)
-			bad = dead; /* a death before what it caused */
-		if (bad >= 0 && knock_on(c->sh->m[bad].status))
-			bad = blame(c, pids, bad);
-		if (bad >= 0) {
-			ret = c->sh->m[bad].status ? c->sh->m[bad].status
-						   : -EIO;
-			if (c->sh->m[bad].msg[0])
-				snprintf(c->errmsg, sizeof(c->errmsg), "%s",
-					 c->sh->m[bad].msg);
-			else /* cancelled, and its cause never showed */
-				snprintf(c->errmsg, sizeof(c->errmsg),
-					 "%s %d: %s", bad ? "client" : "server",
-					 bad, strerror(-ret));
-			break;
-		}
-		if (ndone == c->n)
-			break;
-		if (c->interrupted && *c->interrupted) {
-			ret = -EINTR;
-			snprintf(c->errmsg, sizeof(c->errmsg), "interrupted");
-			break;
-		}
-		if (ik_clock_ns() >= c->sh->deadline_ns) {
-			ret = -ETIMEDOUT;
-			snprintf(c->errmsg, sizeof(c->errmsg),
-				 "no end after --timeout %.1f s (%u of %u "
-				 "members done)",
-				 c->timeout_ns / 1e9, ndone, c->n);
-			break;
-		}
-	}
-stop:
-	if (ret) {
-		crew_abort(c);
-		if (c->unblock)
-			c->unblock(c);
-	}
-	if (c->mode == IK_MODE_THREAD) {
-		struct timespec until; /* pthread_timedjoin_np: REALTIME */
+int ik_crew_run(struct ik_crew *c)
+{
+	size_t len = sizeof(*c->sh) + c->n * sizeof(c->sh->m[0]);
+	struct ctl x = {
+		.c = c,
+		.th = calloc(c->n, sizeof(*x.th)),
+		.pid = calloc(c->n, sizeof(*x.pid)),
+		.wstatus = calloc(c->n, sizeof(*x.wstatus)),
+	};
+	unsigned i;
+	int ret;
 
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += (time_t)(ABORT_GRACE_NS / IK_NS_PER_SEC);
-		for (i = 0; i < c->n; i++)
-			if (th[i].started &&
-			    pthread_timedjoin_np(th[i].th, NULL, &until))
-				c->stuck = true;
+	c->stuck = false;
+	c->errmsg[0] = 0;
+	c->end = IK_CREW_SETUP;
+	c->blamed = -1;
+	c->sh = NULL;
+	if (!x.th || !x.pid || !x.wstatus) {
+		snprintf(c->errmsg, sizeof(c->errmsg), "out of memory");
+		ret = -ENOMEM;
 	} else {
-		for (i = 0; i < c->n; i++)
-			if (pids[i] > 0 && ret)
-				kill(pids[i], SIGKILL);
-		for (i = 0; i < c->n; i++)
-			if (pids[i] > 0)
-				waitpid(pids[i], NULL, 0);
+		ret = setup(c, len);
 	}
-	if (!ret && ndone == c->n)
-		c->t_open_ns = c->sh->gate.t_open_ns;
-	for (i = 0; i < c->n; i++)
+	if (ret)
+		goto out;
+	c->end = IK_CREW_DONE;
+	install_handlers();
+	ret = start_members(&x);
+	if (!ret)
+		ret = watch(&x);
+	if (ret) /* breaks the barrier: nobody waits for the others */
+		stop(&x);
+	ret = reap_all(&x, ret);
+	if (!ret)
+		c->t_open_ns = barrier_of(c)->t_open_ns;
+	for (i = 0; i < c->n; i++) {
 		c->cpu[i] = c->sh->m[i].cpu;
-out:
-	if (c->sh->donefd >= 0 && !c->stuck)
+		if (c->cpu_seen)
+			c->cpu_seen[i] = c->sh->m[i].cpu_seen;
+	}
+	if (!c->stuck) { /* else a live thread may still use both */
 		close(c->sh->donefd);
-	if (!c->stuck) {
 		ik_shm_free(c->sh, len);
 		c->sh = NULL;
 	}
-	free(th);
-	free(pids);
+out:
+	if (ret && c->outer) /* the other crews must not wait for us */
+		ik_barrier_break(c->outer);
+	free(x.th);
+	free(x.pid);
+	free(x.wstatus);
 	return ret;
 }

@@ -262,7 +262,7 @@ static int client(struct ik_crew *cr, unsigned i)
 			     strerror(-ret));
 		goto done;
 	}
-	if ((ret = ik_crew_gate(cr)))
+	if ((ret = ik_crew_barrier(cr)))
 		goto done;
 	ik_cpu_mark(&mark);
 	if (e->fault == FAULT_KILL_CLIENT && c == 0) {
@@ -672,7 +672,7 @@ static int server(struct ik_crew *cr)
 	}
 	ik_door_shut(&e->door); /* all ours are in: the rest are strangers */
 	if (!ret)
-		ret = ik_crew_gate(cr);
+		ret = ik_crew_barrier(cr);
 	/* test hook: a server that stops answering, so --timeout must end
 	 * the run (it sleeps in slices: nothing else can wake it) */
 	while (!ret && e->fault == FAULT_STALL_SERVER && !ik_crew_aborted(cr))

@@ -28,6 +28,14 @@ struct pollfd;
 #define IK_MAX_PAIRS	       64 /* most pairs run at once */
 #define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
 
+/* The start barrier's old names (struct ik_barrier, below), kept while
+ * ipckern.c uses them for --pairs (cfg->gate); in the code "gate" is to
+ * mean the CI gate (reports/gate.h) only. */
+#define ik_gate	      ik_barrier
+#define ik_gate_new   ik_barrier_new
+#define ik_gate_free  ik_barrier_free
+#define ik_gate_break ik_barrier_break
+
 enum ik_kernel {
 	IK_KERNEL_PINGPONG = 0,
 	IK_KERNEL_STREAM,
@@ -97,7 +105,7 @@ struct ik_config {
 };
 
 /*
- * CPU a peer used from the start gate to its end. cpu_ns is exact
+ * CPU a peer used from the start barrier to its end. cpu_ns is exact
  * (CLOCK_THREAD_CPUTIME_ID); the user/sys split comes from getrusage,
  * which the kernel may sample at the tick, so it is coarse on short runs.
  */
@@ -306,89 +314,31 @@ void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
 /* A fast 64-bit checksum of len bytes (--verify). */
 uint64_t ik_csum64(const void *p, size_t len);
 
-struct ik_peers;
-
-/* A kernel's part in ik_kernel_run: its peer hooks and their state. */
-struct ik_kernel_hooks {
-	int (*prepare)(struct ik_peers *g, enum ik_side side);
-	int (*body)(struct ik_peers *g, enum ik_side side);
-	void (*release)(void *arg); /* free what prepare made; may be NULL */
-	void *arg;
-};
-
 /*
- * Set up ops's channel for cfg and mode, run the kernel's hooks on two
- * peers, copy CPU use and placement into res, release and tear down.
- * 0, or -errno with res->errmsg set. *stuck: a peer thread would not
- * stop, so nothing the peers use may be freed (the CLI exits soon).
+ * A start barrier (kernels/member.c): every party waits until all
+ * arrived. Shared memory and a shared futex, so threads and processes
+ * alike; the members of a crew (the two peers of a pair among them) and
+ * all peers of --pairs each meet at one. A party that fails breaks it,
+ * so the rest give up at once instead of waiting for their timeout; a
+ * party still waiting at its deadline breaks it too. Embedded in shared
+ * memory: ik_barrier_init; alone (--pairs): ik_barrier_new / _free.
+ * (Users read of a "start gate"; in the code, "gate" is the CI gate.)
  */
-int ik_kernel_run(const struct ik_config *cfg,
-		  const struct ik_transport_ops *ops, enum ik_mode mode,
-		  const struct ik_topo *topo, struct ik_result *res,
-		  const struct ik_kernel_hooks *k, bool *stuck);
-
-/*
- * Two peers around one channel. A kernel fills the first block and calls
- * ik_peers_run; each peer pins itself, opens its side, waits at the start
- * gate, runs body(side), and records its CPU use. The controller waits
- * for both, and on a failure, timeout or interrupt aborts the channel and
- * reaps everyone (SIGKILL for processes).
- */
-struct ik_peers {
-	struct ik_channel *ch;
-	enum ik_mode mode;
-	const struct ik_topo *topo;
-	bool pinned;
-	int cpu[2];
-	uint64_t timeout_ns;
-	volatile sig_atomic_t *interrupted;
-	/* before the gate (fault in buffers), then the measured part */
-	int (*prepare)(struct ik_peers *g, enum ik_side side);
-	int (*body)(struct ik_peers *g, enum ik_side side);
-	void *arg;
-	/* several pairs started together wait here instead (NULL: alone) */
-	struct ik_gate *outer;
-	/* filled by ik_peers_run */
-	struct ik_peer_ctl *ctl; /* shared */
-	int cpu_seen[2];
-	struct ik_cpu_usage cpu_use[2];
-	bool stuck; /* a thread would not stop: do not free the channel */
-	char errmsg[200];
-};
-
-/* 0, or -errno with g->errmsg set. */
-int ik_peers_run(struct ik_peers *g);
-
-/*
- * In a body: count this side's CPU from here, not from the start gate
- * (after set-up work such as the TSC offset probe).
- */
-void ik_peers_cpu_restart(struct ik_peers *g, enum ik_side s);
-
-/*
- * A start gate (kernels/member.c): every party waits until all arrived.
- * Shared memory and a shared futex, so threads and processes alike; the
- * two peers of a pair, all peers of --pairs, and a crew each meet at
- * one. A party that fails breaks it, so the rest give up at once
- * instead of waiting for their timeout; a party still waiting at its
- * deadline breaks it too. Embedded in shared memory: ik_gate_init;
- * alone (--pairs): ik_gate_new / ik_gate_free.
- */
-struct ik_gate {
+struct ik_barrier {
 	alignas(IK_CACHELINE) _Atomic uint32_t arrived;
 	_Atomic uint32_t open;	 /* futex word: 0 shut, 1 open, 2 broken */
-	_Atomic uint32_t broken; /* ik_gate_break was called, before or after */
+	_Atomic uint32_t broken; /* ik_barrier_break was called, ever */
 	uint32_t parties;
 	uint64_t t_open_ns; /* ik_clock_ns when the last party arrived */
 };
-void ik_gate_init(struct ik_gate *gt, unsigned parties);
-struct ik_gate *ik_gate_new(unsigned parties);
-void ik_gate_free(struct ik_gate *gt);
-/* 0 once all parties arrived; -ECANCELED when the gate was broken;
+void ik_barrier_init(struct ik_barrier *b, unsigned parties);
+struct ik_barrier *ik_barrier_new(unsigned parties); /* NULL: no memory */
+void ik_barrier_free(struct ik_barrier *b);
+/* 0 once all parties arrived; -ECANCELED when the barrier was broken;
  * -ETIMEDOUT at deadline_ns (ik_clock_ns), breaking it. */
-int ik_gate_wait(struct ik_gate *gt, uint64_t deadline_ns);
-void ik_gate_break(struct ik_gate *gt);
-bool ik_gate_broken(const struct ik_gate *gt);
+int ik_barrier_wait(struct ik_barrier *b, uint64_t deadline_ns);
+void ik_barrier_break(struct ik_barrier *b);
+bool ik_barrier_broken(const struct ik_barrier *b);
 
 /*
  * Forked members (kernels/member.c). ik_fork is fork() for every child
@@ -419,7 +369,8 @@ const char *ik_limit_hint(int err, char *buf, size_t len);
  * root, the pids cgroup's pids.max), with *what naming it; -1: none. */
 long ik_task_limit(const char **what);
 
-/* A thread's CPU use from a mark: ik_cpu_mark, then ik_cpu_since. */
+/* A thread's CPU use from a mark (kernels/member.c): ik_cpu_mark, then
+ * ik_cpu_since. */
 struct ik_cpu_mark {
 	struct timespec c0;
 	struct rusage r0;
@@ -429,31 +380,45 @@ void ik_cpu_add(struct ik_cpu_usage *d, const struct ik_cpu_usage *s);
 void ik_cpu_since(const struct ik_cpu_mark *m, struct ik_cpu_usage *u);
 
 /*
- * A crew (kernels/crew.c): member 0 a server, 1..n-1 clients, threads or
- * forked processes, watched by the caller's thread. A kernel fills the
- * first block and calls ik_crew_run; each member is pinned (the server
- * to cpus[0], clients round cpus[1..]) and runs body(i), which calls
- * ik_crew_gate once set up (0, or -ECANCELED / -ETIMEDOUT: return it).
- * A member that fails breaks the gate, so nobody waits for it. On a
- * failure, timeout or interrupt the controller sets the abort flag,
- * calls unblock (thread mode: make blocked members return, e.g. shut
- * sockets down), SIGKILLs children, and reaps everyone; a member that
+ * A crew (kernels/crew.c), the one controller of every run: n members,
+ * threads or forked processes, watched by the caller's thread. By
+ * default member 0 is a server and 1..n-1 clients (echo, connect); two
+ * peers of a channel are a crew of two (ik_peers_run). A kernel fills
+ * the first block and calls ik_crew_run; each member is pinned (with
+ * cpus: the server to cpus[0], clients round cpus[1..]) and runs
+ * body(i), which calls ik_crew_barrier once set up (0, or -ECANCELED /
+ * -ETIMEDOUT: return it). A member that fails breaks the barrier, so
+ * nobody waits for it. On a failure, timeout or interrupt the controller
+ * sets the abort flag, calls unblock (make blocked members return: shut
+ * sockets down, abort the channel), interrupts member threads still
+ * running with SIGUSR1 (a do-nothing handler, so their syscalls return
+ * EINTR) or SIGKILLs the children, and reaps everyone; a member that
  * died is blamed before the resets and EOFs its death caused. A member
  * reports its CPU with ik_crew_add_cpu (a server adds each of its
- * threads').
+ * threads'). It ignores SIGPIPE: a peer that closed shows as EPIPE.
  */
 struct ik_crew_member {
 	alignas(IK_CACHELINE) int status; /* 0 or -errno */
 	_Atomic int done;
+	int cpu_seen; /* where it ran once placed */
 	struct ik_cpu_usage cpu;
 	char msg[200];
 };
 struct ik_crew_shared {
-	struct ik_gate gate;
+	struct ik_barrier start; /* unless the crew has an outer one */
 	_Atomic int abort;
 	int donefd;	      /* eventfd: each member adds 1 when it ends */
-	uint64_t deadline_ns; /* --timeout from the start: gate waits end */
+	uint64_t deadline_ns; /* --timeout from the start: barrier waits end */
 	struct ik_crew_member m[];
+};
+/* Why ik_crew_run ended */
+enum ik_crew_end {
+	IK_CREW_DONE = 0, /* every member ended well */
+	IK_CREW_SETUP,	  /* no memory or eventfd: nobody started */
+	IK_CREW_START,	  /* a member could not be started */
+	IK_CREW_MEMBER,	  /* member ->blamed failed (or died) */
+	IK_CREW_TIMEOUT,  /* --timeout */
+	IK_CREW_INTERRUPT /* *interrupted was set (Ctrl-C) */
 };
 struct ik_crew {
 	unsigned n;
@@ -464,13 +429,22 @@ struct ik_crew {
 	uint64_t timeout_ns;
 	volatile sig_atomic_t *interrupted;
 	int (*body)(struct ik_crew *c, unsigned i);
-	void (*unblock)(struct ik_crew *c);
+	void (*unblock)(struct ik_crew *c); /* may be NULL */
+	void (*tick)(struct ik_crew *c);    /* each watch slice; may be NULL */
 	void *arg;
+	/* members' names in messages; NULL: "server", "client i" */
+	const char *const *names;
+	/* several crews started together wait here instead (NULL: alone);
+	 * any failure breaks it */
+	struct ik_barrier *outer;
 	struct ik_cpu_usage *cpu; /* n entries, filled by ik_crew_run */
+	int *cpu_seen;		  /* NULL, or n entries filled by it */
 	/* filled by ik_crew_run */
 	struct ik_crew_shared *sh;
-	uint64_t t_open_ns; /* when the gate opened */
-	bool stuck;	    /* a thread would not stop: nothing was freed */
+	uint64_t t_open_ns; /* when the barrier opened */
+	enum ik_crew_end end;
+	int blamed; /* IK_CREW_MEMBER: whose failure it was */
+	bool stuck; /* a thread would not stop: nothing was freed */
 	char errmsg[200];
 };
 /* A crew of cfg->clients clients and a server, cpu[] of as many + 1. */
@@ -479,14 +453,74 @@ void ik_crew_init(struct ik_crew *c, const struct ik_config *cfg,
 		  int (*body)(struct ik_crew *c, unsigned i),
 		  void (*unblock)(struct ik_crew *c), void *arg,
 		  struct ik_cpu_usage *cpu);
+/* 0, or -errno with c->errmsg, c->end and c->blamed set. */
 int ik_crew_run(struct ik_crew *c);
-int ik_crew_gate(struct ik_crew *c);
+/* In a member: wait at the start barrier (the outer one, if any). */
+int ik_crew_barrier(struct ik_crew *c);
 bool ik_crew_aborted(const struct ik_crew *c);
 void ik_crew_add_cpu(struct ik_crew *c, unsigned i,
 		     const struct ik_cpu_usage *u);
 /* Record member i's failure (the first message wins). */
 void ik_crew_fail(struct ik_crew *c, unsigned i, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/*
+ * Two peers around one channel (kernels/run.c), a crew of two. A kernel
+ * fills the first block and calls ik_peers_run; each peer pins itself,
+ * opens its side, runs prepare, waits at the start barrier, runs
+ * body(side), and records its CPU use. A peer that fails aborts the
+ * channel; the controller (ik_crew_run) does the rest.
+ */
+struct ik_peers {
+	struct ik_channel *ch;
+	enum ik_mode mode;
+	const struct ik_topo *topo;
+	bool pinned;
+	int cpu[2];
+	uint64_t timeout_ns;
+	volatile sig_atomic_t *interrupted;
+	/* before the barrier (fault in buffers), then the measured part */
+	int (*prepare)(struct ik_peers *g, enum ik_side side);
+	int (*body)(struct ik_peers *g, enum ik_side side);
+	void *arg;
+	/* several pairs started together wait here instead (NULL: alone) */
+	struct ik_barrier *outer;
+	/* filled by ik_peers_run */
+	struct ik_crew crew;
+	struct ik_cpu_mark mark[2]; /* each peer's own, in its process */
+	int cpu_seen[2];
+	struct ik_cpu_usage cpu_use[2];
+	bool stuck; /* a thread would not stop: do not free the channel */
+	char errmsg[200];
+};
+
+/* 0, or -errno with g->errmsg set. */
+int ik_peers_run(struct ik_peers *g);
+
+/*
+ * In a body: count this side's CPU from here, not from the start barrier
+ * (after set-up work such as the TSC offset probe).
+ */
+void ik_peers_cpu_restart(struct ik_peers *g, enum ik_side s);
+
+/* A kernel's part in ik_kernel_run: its peer hooks and their state. */
+struct ik_kernel_hooks {
+	int (*prepare)(struct ik_peers *g, enum ik_side side);
+	int (*body)(struct ik_peers *g, enum ik_side side);
+	void (*release)(void *arg); /* free what prepare made; may be NULL */
+	void *arg;
+};
+
+/*
+ * Set up ops's channel for cfg and mode, run the kernel's hooks on two
+ * peers, copy CPU use and placement into res, release and tear down.
+ * 0, or -errno with res->errmsg set. *stuck: a peer thread would not
+ * stop, so nothing the peers use may be freed (the CLI exits soon).
+ */
+int ik_kernel_run(const struct ik_config *cfg,
+		  const struct ik_transport_ops *ops, enum ik_mode mode,
+		  const struct ik_topo *topo, struct ik_result *res,
+		  const struct ik_kernel_hooks *k, bool *stuck);
 
 /*
  * Test hooks for the failure paths: IPCKERN_FAULT=kill-b makes side B

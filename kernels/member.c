@@ -2,15 +2,16 @@
 /*
  * What every member of a run shares, whoever runs it (the peers of a
  * pair, the server and clients of a crew): how a forked one is tied to
- * its parent, which signals belong to the controller, the start gate
- * they meet at, and what to say when the machine ran out of something.
+ * its parent, which signals belong to the controller, the start barrier
+ * they meet at, how a thread's CPU use is counted, and what to say when
+ * the machine ran out of something.
  *
  * A forked member asks for SIGKILL when its parent dies
  * (PR_SET_PDEATHSIG), then checks that its parent is still the one that
  * forked it: a parent killed between fork() and the prctl() leaves a
  * child whose new parent (init, a subreaper) never dies, and which
- * would otherwise wait at a gate for ever. The gate therefore also has a
- * deadline, and whoever fails or gives up breaks it, so nobody waits
+ * would otherwise wait at a barrier for ever. The barrier therefore also
+ * has a deadline, and whoever fails or gives up breaks it, so nobody waits
  * for a party that will not come.
  */
 #define _GNU_SOURCE
@@ -69,7 +70,7 @@ pid_t ik_fork(void)
 	return pid;
 }
 
-void ik_gate_init(struct ik_gate *gt, unsigned parties)
+void ik_barrier_init(struct ik_barrier *gt, unsigned parties)
 {
 	atomic_store(&gt->arrived, 0);
 	atomic_store(&gt->open, 0);
@@ -78,16 +79,16 @@ void ik_gate_init(struct ik_gate *gt, unsigned parties)
 	gt->t_open_ns = 0;
 }
 
-struct ik_gate *ik_gate_new(unsigned parties)
+struct ik_barrier *ik_barrier_new(unsigned parties)
 {
-	struct ik_gate *gt = ik_shm_alloc(sizeof(*gt));
+	struct ik_barrier *gt = ik_shm_alloc(sizeof(*gt));
 
 	if (gt)
-		ik_gate_init(gt, parties);
+		ik_barrier_init(gt, parties);
 	return gt;
 }
 
-void ik_gate_free(struct ik_gate *gt)
+void ik_barrier_free(struct ik_barrier *gt)
 {
 	ik_shm_free(gt, sizeof(*gt));
 }
@@ -104,21 +105,22 @@ static int futex_wait_for(_Atomic uint32_t *addr, uint32_t val, uint64_t ns)
 }
 
 /*
- * open is the futex word: 0 while parties gather, GATE_OPEN once the
- * last arrived, GATE_BROKEN if broken first. Whichever comes first
- * stays (compare-and-swap from 0), so a gate that opened for everyone
+ * open is the futex word: 0 while parties gather, BARRIER_OPEN once the
+ * last arrived, BARRIER_BROKEN if broken first. Whichever comes first
+ * stays (compare-and-swap from 0), so a barrier that opened for everyone
  * is not taken back by a failure later, and a party arriving at a
- * broken gate never passes it, even the one that completes the count.
+ * broken barrier never passes it, even the one that completes the count.
  */
-enum { GATE_OPEN = 1, GATE_BROKEN = 2 };
+enum { BARRIER_OPEN = 1, BARRIER_BROKEN = 2 };
 
-int ik_gate_wait(struct ik_gate *gt, uint64_t deadline_ns)
+int ik_barrier_wait(struct ik_barrier *gt, uint64_t deadline_ns)
 {
 	uint32_t shut = 0;
 
 	if (atomic_fetch_add(&gt->arrived, 1) + 1 == gt->parties) {
 		gt->t_open_ns = ik_clock_ns();
-		if (atomic_compare_exchange_strong(&gt->open, &shut, GATE_OPEN))
+		if (atomic_compare_exchange_strong(&gt->open, &shut,
+						   BARRIER_OPEN))
 			ik_futex_wake(&gt->open, INT32_MAX, true);
 	}
 	for (;;) {
@@ -127,13 +129,14 @@ int ik_gate_wait(struct ik_gate *gt, uint64_t deadline_ns)
 		int ret;
 
 		if (state)
-			return state == GATE_OPEN ? 0 : -ECANCELED;
+			return state == BARRIER_OPEN ? 0 : -ECANCELED;
 		now = ik_clock_ns();
 		if (now >= deadline_ns) {
-			ik_gate_break(
-				gt); /* the others give up now, not later */
-			return atomic_load(&gt->open) == GATE_OPEN ? 0
-								   : -ETIMEDOUT;
+			/* the others give up now, not later */
+			ik_barrier_break(gt);
+			return atomic_load(&gt->open) == BARRIER_OPEN
+				       ? 0
+				       : -ETIMEDOUT;
 		}
 		ret = futex_wait_for(&gt->open, 0, deadline_ns - now);
 		if (ret && ret != -EINTR && ret != -ETIMEDOUT)
@@ -141,18 +144,55 @@ int ik_gate_wait(struct ik_gate *gt, uint64_t deadline_ns)
 	}
 }
 
-void ik_gate_break(struct ik_gate *gt)
+void ik_barrier_break(struct ik_barrier *gt)
 {
 	uint32_t shut = 0;
 
 	atomic_store(&gt->broken, 1);
-	if (atomic_compare_exchange_strong(&gt->open, &shut, GATE_BROKEN))
+	if (atomic_compare_exchange_strong(&gt->open, &shut, BARRIER_BROKEN))
 		ik_futex_wake(&gt->open, INT32_MAX, true);
 }
 
-bool ik_gate_broken(const struct ik_gate *gt)
+bool ik_barrier_broken(const struct ik_barrier *gt)
 {
 	return atomic_load(&gt->broken);
+}
+
+static uint64_t tv_ns(struct timeval tv)
+{
+	return (uint64_t)tv.tv_sec * IK_NS_PER_SEC +
+	       (uint64_t)tv.tv_usec * 1000;
+}
+
+/* cpu_ns is exact; getrusage's user/sys split may be sampled at the tick */
+void ik_cpu_mark(struct ik_cpu_mark *m)
+{
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &m->c0);
+	getrusage(RUSAGE_THREAD, &m->r0);
+}
+
+void ik_cpu_since(const struct ik_cpu_mark *m, struct ik_cpu_usage *u)
+{
+	struct timespec c1;
+	struct rusage r1;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	getrusage(RUSAGE_THREAD, &r1);
+	u->cpu_ns = (uint64_t)(c1.tv_sec - m->c0.tv_sec) * IK_NS_PER_SEC +
+		    (uint64_t)c1.tv_nsec - (uint64_t)m->c0.tv_nsec;
+	u->user_ns = tv_ns(r1.ru_utime) - tv_ns(m->r0.ru_utime);
+	u->sys_ns = tv_ns(r1.ru_stime) - tv_ns(m->r0.ru_stime);
+	u->vol_cs = r1.ru_nvcsw - m->r0.ru_nvcsw;
+	u->invol_cs = r1.ru_nivcsw - m->r0.ru_nivcsw;
+}
+
+void ik_cpu_add(struct ik_cpu_usage *d, const struct ik_cpu_usage *s)
+{
+	d->cpu_ns += s->cpu_ns;
+	d->user_ns += s->user_ns;
+	d->sys_ns += s->sys_ns;
+	d->vol_cs += s->vol_cs;
+	d->invol_cs += s->invol_cs;
 }
 
 /* "/sys/fs/cgroup/pids[/...]/pids.max" of this process's pids cgroup. */

@@ -3,7 +3,9 @@
  * What every kernel does around its loops: the result's common fields,
  * the channel for one method and mode, the two peers running the
  * kernel's prepare and body, and the clean-up in the right order. A
- * kernel keeps only its own state and loops.
+ * kernel keeps only its own state and loops. Two peers are a crew of
+ * two (kernels/crew.c): this file only says what a peer does and how
+ * the controller's messages read for a pair.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -81,6 +83,121 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 	d->rate_missed |= s->rate_missed;
 }
 
+static const char *const peer_names[] = {"peer A", "peer B"};
+
+static void peer_fail(struct ik_crew *c, unsigned s, int err, const char *what)
+{
+	ik_crew_fail(c, s, err, "%s: %s", what, strerror(-err));
+}
+
+void ik_peers_cpu_restart(struct ik_peers *g, enum ik_side s)
+{
+	ik_cpu_mark(&g->mark[s]);
+}
+
+/* Where the peer runs, bound to its CPU if pinned; 0 or -errno. */
+static int peer_place(struct ik_crew *c, struct ik_peers *g, enum ik_side s)
+{
+	int ret = 0;
+
+	if (g->pinned) {
+		ret = ik_bind_self(g->topo, g->cpu[s]);
+		if (ret == -EXDEV)
+			ik_crew_fail(c, s, ret,
+				     "peer %c: pin to CPU %d did not take: it "
+				     "runs on CPU %d",
+				     'A' + s, g->cpu[s], sched_getcpu());
+		else if (ret)
+			peer_fail(c, s, ret,
+				  s ? "peer B: bind" : "peer A: bind");
+	}
+	c->sh->m[s].cpu_seen = sched_getcpu();
+	return ret;
+}
+
+/* One peer, as crew member s: its CPU counts from the start barrier. */
+static int peer_main(struct ik_crew *c, unsigned i)
+{
+	struct ik_peers *g = c->arg;
+	enum ik_side s = (enum ik_side)i;
+	struct ik_cpu_usage use;
+	int ret = peer_place(c, g, s);
+
+	if (!ret && (ret = ik_channel_open_side(g->ch, s)))
+		peer_fail(c, i, ret, "open_side");
+	if (!ret && g->prepare && (ret = g->prepare(g, s)))
+		peer_fail(c, i, ret, "prepare");
+	if (!ret && (ret = ik_crew_barrier(c)) == -ECANCELED)
+		ik_crew_fail(c, i, ret, "not run: %s",
+			     g->outer ? "another pair failed to start"
+				      : "cancelled at the start gate");
+	else if (ret) /* first message wins: only the barrier's is new */
+		peer_fail(c, i, ret,
+			  s ? "peer B: start gate" : "peer A: start gate");
+	ik_peers_cpu_restart(g, s);
+	if (!ret && (ret = g->body(g, s)))
+		peer_fail(c, i, ret, s ? "peer B" : "peer A");
+	ik_cpu_since(&g->mark[s], &use);
+	ik_crew_add_cpu(c, i, &use);
+	if (ret) /* the other peer stops at once, in its own process too */
+		ik_channel_abort(g->ch);
+	return ret;
+}
+
+static void peers_unblock(struct ik_crew *c)
+{
+	struct ik_peers *g = c->arg;
+
+	ik_channel_abort(g->ch);
+}
+
+static void peers_tick(struct ik_crew *c)
+{
+	struct ik_peers *g = c->arg;
+
+	if (g->ch->ops->watch)
+		g->ch->ops->watch(g->ch);
+}
+
+int ik_peers_run(struct ik_peers *g)
+{
+	char hint[120];
+	int ret;
+
+	g->crew = (struct ik_crew){
+		.n = 2,
+		.mode = g->mode,
+		.topo = g->topo,
+		.timeout_ns = g->timeout_ns,
+		.interrupted = g->interrupted,
+		.body = peer_main,
+		.unblock = peers_unblock,
+		.tick = peers_tick,
+		.arg = g,
+		.names = peer_names,
+		.outer = g->outer,
+		.cpu = g->cpu_use,
+		.cpu_seen = g->cpu_seen,
+	};
+	ret = ik_crew_run(&g->crew);
+	g->stuck = g->crew.stuck;
+	/* a pair's own words for how the controller ended it */
+	if (g->crew.end == IK_CREW_START)
+		snprintf(g->errmsg, sizeof(g->errmsg), "starting peers: %s%s",
+			 strerror(-ret),
+			 ik_limit_hint(ret, hint, sizeof(hint)));
+	else if (g->crew.end == IK_CREW_TIMEOUT)
+		snprintf(g->errmsg, sizeof(g->errmsg),
+			 "timed out after %.1f s (--timeout)",
+			 (double)g->timeout_ns / 1e9);
+	else if (g->crew.end == IK_CREW_INTERRUPT)
+		snprintf(g->errmsg, sizeof(g->errmsg),
+			 "interrupted by a signal");
+	else
+		snprintf(g->errmsg, sizeof(g->errmsg), "%s", g->crew.errmsg);
+	return ret;
+}
+
 /* What the transport's kernel held up, on the result and its error. */
 static void note_stalls(struct ik_channel *ch, int ret, struct ik_result *res)
 {
@@ -125,7 +242,7 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.prepare = k->prepare,
 		.body = k->body,
 		.arg = k->arg,
-		.outer = cfg->gate,
+		.outer = cfg->gate, /* --pairs */
 	};
 	int ret, s;
 

@@ -2,20 +2,22 @@
 /*
  * What every member of a run shares (kernels/member.c): a forked member
  * dies with its parent and is told when its parent is already gone; it
- * dies of the signals that end a run; the start gate lets everyone go
+ * dies of the signals that end a run; the start barrier lets everyone go
  * when it is broken or its deadline passes, and never lets a late party
- * through a broken gate. Then the same seen from the peers and the
- * crew: a pair or member that fails before the gate releases the others
+ * through a broken barrier. Then the same seen from the peers and the
+ * crew: a pair or member that fails before the barrier releases the others
  * at once, and a pair that never ran says so instead of reporting an
  * empty "ok".
  */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -161,7 +163,7 @@ Test(member, a_signal_the_caller_ignores_stays_ignored, .timeout = 10)
 }
 
 struct waiter {
-	struct ik_gate *gt;
+	struct ik_barrier *gt;
 	uint64_t deadline;
 	int ret;
 	pthread_t th;
@@ -171,11 +173,11 @@ static void *wait_main(void *p)
 {
 	struct waiter *w = p;
 
-	w->ret = ik_gate_wait(w->gt, w->deadline);
+	w->ret = ik_barrier_wait(w->gt, w->deadline);
 	return NULL;
 }
 
-static void start_waiters(struct waiter *w, unsigned n, struct ik_gate *gt,
+static void start_waiters(struct waiter *w, unsigned n, struct ik_barrier *gt,
 			  uint64_t deadline)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -185,25 +187,25 @@ static void start_waiters(struct waiter *w, unsigned n, struct ik_gate *gt,
 	}
 }
 
-Test(gate, the_last_party_opens_it_for_everyone, .timeout = 10)
+Test(barrier, the_last_party_opens_it_for_everyone, .timeout = 10)
 {
-	struct ik_gate *gt = ik_gate_new(4);
+	struct ik_barrier *gt = ik_barrier_new(4);
 	struct waiter w[3];
 
 	cr_assert_not_null(gt);
 	start_waiters(w, 3, gt, UINT64_MAX);
-	cr_expect_eq(ik_gate_wait(gt, UINT64_MAX), 0);
+	cr_expect_eq(ik_barrier_wait(gt, UINT64_MAX), 0);
 	for (unsigned i = 0; i < 3; i++) {
 		pthread_join(w[i].th, NULL);
 		cr_expect_eq(w[i].ret, 0);
 	}
 	cr_expect_neq(gt->t_open_ns, 0);
-	ik_gate_free(gt);
+	ik_barrier_free(gt);
 }
 
-Test(gate, breaking_it_releases_every_waiter_at_once, .timeout = 10)
+Test(barrier, breaking_it_releases_every_waiter_at_once, .timeout = 10)
 {
-	struct ik_gate *gt = ik_gate_new(4);
+	struct ik_barrier *gt = ik_barrier_new(4);
 	struct waiter w[3];
 
 	cr_assert_not_null(gt);
@@ -211,39 +213,39 @@ Test(gate, breaking_it_releases_every_waiter_at_once, .timeout = 10)
 	start_waiters(w, 3, gt, UINT64_MAX);
 	while (atomic_load(&gt->arrived) < 3)
 		sched_yield();
-	ik_gate_break(gt);
+	ik_barrier_break(gt);
 	for (unsigned i = 0; i < 3; i++) {
 		pthread_join(w[i].th, NULL);
 		cr_expect_eq(w[i].ret, -ECANCELED);
 	}
-	ik_gate_free(gt);
+	ik_barrier_free(gt);
 }
 
-Test(gate, a_party_arriving_at_a_broken_gate_does_not_pass, .timeout = 10)
+Test(barrier, a_party_arriving_at_a_broken_barrier_does_not_pass, .timeout = 10)
 {
-	struct ik_gate *gt = ik_gate_new(2);
+	struct ik_barrier *gt = ik_barrier_new(2);
 
 	cr_assert_not_null(gt);
-	ik_gate_break(gt);
-	cr_expect_eq(ik_gate_wait(gt, UINT64_MAX), -ECANCELED);
+	ik_barrier_break(gt);
+	cr_expect_eq(ik_barrier_wait(gt, UINT64_MAX), -ECANCELED);
 	/* even the party that completes the count */
-	cr_expect_eq(ik_gate_wait(gt, UINT64_MAX), -ECANCELED);
-	ik_gate_free(gt);
+	cr_expect_eq(ik_barrier_wait(gt, UINT64_MAX), -ECANCELED);
+	ik_barrier_free(gt);
 }
 
-Test(gate, a_wait_ends_at_its_deadline_and_breaks_the_gate, .timeout = 10)
+Test(barrier, a_wait_ends_at_its_deadline_and_breaks_the_barrier, .timeout = 10)
 {
-	struct ik_gate *gt = ik_gate_new(3);
+	struct ik_barrier *gt = ik_barrier_new(3);
 	struct waiter w;
 
 	cr_assert_not_null(gt);
 	/* one waits for ever, one with a deadline a millisecond away */
 	start_waiters(&w, 1, gt, UINT64_MAX);
-	cr_expect_eq(ik_gate_wait(gt, ik_clock_ns() + 1000000), -ETIMEDOUT);
+	cr_expect_eq(ik_barrier_wait(gt, ik_clock_ns() + 1000000), -ETIMEDOUT);
 	pthread_join(w.th, NULL);
 	cr_expect_eq(w.ret, -ECANCELED, "the other waiter got %d", w.ret);
-	cr_expect(ik_gate_broken(gt));
-	ik_gate_free(gt);
+	cr_expect(ik_barrier_broken(gt));
+	ik_barrier_free(gt);
 }
 
 Test(member, a_limit_hint_names_the_limit_that_ran_out, .timeout = 10)
@@ -261,7 +263,7 @@ Test(member, a_limit_hint_names_the_limit_that_ran_out, .timeout = 10)
 	cr_expect_str_eq(ik_limit_hint(-EIO, hint, sizeof(hint)), "");
 }
 
-/* ---- the peers: pairs at one gate ---- */
+/* ---- the peers: pairs at one barrier ---- */
 
 static int fail_prepare(struct ik_peers *g, enum ik_side side)
 {
@@ -301,7 +303,7 @@ static void *pair_main(void *p)
 }
 
 /*
- * Three pairs at one gate, the second failing before it: it reports its
+ * Three pairs at one barrier, the second failing before it: it reports its
  * own failure, the others that they did not run, and nobody waits for
  * the (long) timeout.
  */
@@ -309,7 +311,7 @@ static void pairs_with_one_failing(enum ik_mode mode)
 {
 	const struct ik_transport_ops *ops = ik_transport_find("pipe");
 	struct ik_chan_params p = {.size = 8, .mode = mode, .unpinned = true};
-	struct ik_gate *gt = ik_gate_new(6);
+	struct ik_barrier *gt = ik_barrier_new(6);
 	struct pair pr[3];
 	unsigned k;
 
@@ -340,10 +342,10 @@ static void pairs_with_one_failing(enum ik_mode mode)
 		cr_expect_str_eq(pr[k].g.errmsg,
 				 "not run: another pair failed to start");
 	}
-	ik_gate_free(gt);
+	ik_barrier_free(gt);
 }
 
-Test(peers, a_pair_failing_before_the_gate_releases_the_others_as_not_run,
+Test(peers, a_pair_failing_before_the_barrier_releases_the_others_as_not_run,
      .timeout = 60)
 {
 	pairs_with_one_failing(IK_MODE_THREAD);
@@ -355,11 +357,12 @@ Test(peers, a_pair_failing_before_the_gate_releases_the_others_as_not_run,
 static int crew_body(struct ik_crew *c, unsigned i)
 {
 	if (i == 2)
-		return -EMFILE; /* before the gate */
-	return ik_crew_gate(c);
+		return -EMFILE; /* before the barrier */
+	return ik_crew_barrier(c);
 }
 
-Test(crew, a_member_failing_before_the_gate_releases_the_others, .timeout = 60)
+Test(crew, a_member_failing_before_the_barrier_releases_the_others,
+     .timeout = 60)
 {
 	static const enum ik_mode modes[] = {IK_MODE_THREAD, IK_MODE_PROCESS};
 	struct ik_config cfg = {.clients = 5,
@@ -378,11 +381,11 @@ Test(crew, a_member_failing_before_the_gate_releases_the_others, .timeout = 60)
 	}
 }
 
-/* The server dies after the gate; the clients see their connection
+/* The server dies after the barrier; the clients see their connection
  * reset (their error is only what followed from its death). */
 static int dying_server_body(struct ik_crew *c, unsigned i)
 {
-	int ret = ik_crew_gate(c);
+	int ret = ik_crew_barrier(c);
 
 	if (ret)
 		return ret;
@@ -408,4 +411,95 @@ Test(crew, a_dead_server_is_blamed_not_the_clients_it_reset, .timeout = 60)
 			  strstr(c.errmsg, "killed by signal 9"),
 		  "%s", c.errmsg);
 	cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1, "a member outlived it");
+}
+
+/* A member thread blocked where no unblock hook reaches (a read nobody
+ * answers) is interrupted when another fails, so the run ends. */
+static int blocked_body(struct ik_crew *c, unsigned i)
+{
+	int *fd = c->arg, ret = ik_crew_barrier(c);
+	char b;
+
+	if (ret)
+		return ret;
+	if (i == 0)
+		return -EIO;
+	return read(fd[0], &b, 1) < 0 ? -errno : -EPROTO;
+}
+
+Test(crew, a_thread_blocked_in_a_syscall_is_interrupted_on_abort, .timeout = 30)
+{
+	struct ik_config cfg = {.clients = 1,
+				.timeout_ns = 3600 * IK_NS_PER_SEC};
+	struct ik_cpu_usage cpu[2];
+	struct ik_crew c;
+	int fd[2], ret;
+
+	cr_assert_eq(pipe(fd), 0);
+	ik_crew_init(&c, &cfg, IK_MODE_THREAD, NULL, blocked_body, NULL, fd,
+		     cpu);
+	ret = ik_crew_run(&c);
+	cr_expect_eq(ret, -EIO, "%d: %s", ret, c.errmsg);
+	cr_expect_str_eq(c.errmsg, "server 0: Input/output error");
+	cr_expect_not(c.stuck, "the blocked thread was not interrupted");
+	close(fd[0]);
+	close(fd[1]);
+}
+
+/* Peer B dies after the barrier; A then fails with a broken pipe, only
+ * once B's death is there to see (its pidfd is readable): B is blamed. */
+static int dying_b_body(struct ik_peers *g, enum ik_side side)
+{
+	_Atomic pid_t *b_pid = g->arg;
+	struct pollfd pf = {.events = POLLIN};
+
+	if (side == IK_SIDE_B)
+		raise(SIGKILL);
+	while (!(pf.fd = (int)atomic_load(b_pid)))
+		sched_yield();
+	pf.fd = (int)syscall(SYS_pidfd_open, pf.fd, 0);
+	if (pf.fd < 0)
+		return -errno;
+	while (poll(&pf, 1, -1) < 1)
+		;
+	close(pf.fd);
+	return -EPIPE;
+}
+
+static int note_pid(struct ik_peers *g, enum ik_side side)
+{
+	if (side == IK_SIDE_B)
+		atomic_store((_Atomic pid_t *)g->arg, getpid());
+	return 0;
+}
+
+Test(peers, a_dead_peer_is_blamed_not_the_broken_pipe_it_caused, .timeout = 60)
+{
+	const struct ik_transport_ops *ops = ik_transport_find("pipe");
+	struct ik_chan_params p = {
+		.size = 8, .mode = IK_MODE_PROCESS, .unpinned = true};
+	_Atomic pid_t *b_pid = ik_shm_alloc(sizeof(*b_pid));
+	struct ik_channel ch;
+	struct ik_peers g;
+	int ret;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	cr_assert_not_null(b_pid);
+	cr_assert_eq(ik_channel_init(&ch, ops, &p), 0);
+	g = (struct ik_peers){
+		.ch = &ch,
+		.mode = IK_MODE_PROCESS,
+		.timeout_ns = 3600 * IK_NS_PER_SEC,
+		.prepare = note_pid,
+		.body = dying_b_body,
+		.arg = b_pid,
+	};
+	ret = ik_peers_run(&g);
+	cr_expect_eq(ret, -ECHILD, "%d: %s", ret, g.errmsg);
+	cr_expect(strstr(g.errmsg, "peer B (pid ") &&
+			  strstr(g.errmsg, "killed by signal 9"),
+		  "%s", g.errmsg);
+	cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1, "a peer outlived it");
+	ik_channel_destroy(&ch);
+	ik_shm_free(b_pid, sizeof(*b_pid));
 }
