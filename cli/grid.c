@@ -156,10 +156,10 @@ static void *pair_main(void *p)
 
 	j->ret = measure_quiet(&j->run, j->ops, j->mode, j->topo, j->timer,
 			       j->res);
-	/* a pair that failed before its peers reached the gate (its
+	/* a pair that failed before its peers reached the barrier (its
 	 * channel's set-up) must not keep the others waiting there */
 	if (j->ret)
-		ik_gate_break(j->run.gate);
+		ik_barrier_break(j->run.gate);
 	return NULL;
 }
 
@@ -188,10 +188,10 @@ static void add_pair(struct ik_result *all, const struct ik_result *r,
 
 /*
  * --pairs: np pairs at once, each driven by its own controller thread,
- * all peers released together by one gate. res[0..np-1] get each pair,
- * res[np] their sum: throughputs added, histograms merged. One pair's
- * failure breaks the gate, so the rest end at once as not run; stderr
- * gets one line naming the failure that came first.
+ * all peers released together by one start barrier. res[0..np-1] get
+ * each pair, res[np] their sum: throughputs added, histograms merged.
+ * One pair's failure breaks the barrier, so the rest end at once as not
+ * run; stderr gets one line naming the failure that came first.
  */
 static int measure_pairs(const struct ik_config *run, const int *pins,
 			 unsigned np, const struct ik_transport_ops *ops,
@@ -199,7 +199,7 @@ static int measure_pairs(const struct ik_config *run, const int *pins,
 			 const struct ik_timer *timer, struct ik_result *res)
 {
 	struct pair_job *jobs = calloc(np, sizeof(*jobs));
-	struct ik_gate *gate = ik_gate_new(2 * np);
+	struct ik_barrier *start = ik_barrier_new(2 * np);
 	struct ik_result *all = &res[np];
 	unsigned k, started = 0, not_run = 0, failed = 0;
 	int ret = 0;
@@ -216,21 +216,21 @@ static int measure_pairs(const struct ik_config *run, const int *pins,
 	ik_result_begin(all, run, ops, mode, topo);
 	all->pair_index = -1;
 	all->npairs = np;
-	if (!jobs || !gate || ik_hist_init(&all->hist, IK_HIST_MAX_NS)) {
+	if (!jobs || !start || ik_hist_init(&all->hist, IK_HIST_MAX_NS)) {
 		for (k = 0; k <= np; k++)
 			snprintf(res[k].errmsg, sizeof(res[k].errmsg),
 				 "not run: out of memory");
 		all->err = -ENOMEM;
 		report_failure(run, ops, mode, all->errmsg);
 		free(jobs);
-		ik_gate_free(gate);
+		ik_barrier_free(start);
 		return -ENOMEM;
 	}
 	for (k = 0; k < np; k++) {
 		struct pair_job *j = &jobs[k];
 
 		j->run = *run;
-		j->run.gate = gate;
+		j->run.gate = start;
 		if (run->pinned) {
 			j->run.pin[0] = pins[2 * k];
 			j->run.pin[1] = pins[2 * k + 1];
@@ -240,7 +240,7 @@ static int measure_pairs(const struct ik_config *run, const int *pins,
 		if ((ret = -pthread_create(&j->th, NULL, pair_main, j))) {
 			char hint[120];
 
-			ik_gate_break(gate);
+			ik_barrier_break(start);
 			res[k].err = ret;
 			snprintf(res[k].errmsg, sizeof(res[k].errmsg),
 				 "no thread to drive it: %s%s", strerror(-ret),
@@ -287,7 +287,7 @@ static int measure_pairs(const struct ik_config *run, const int *pins,
 			 sizeof(all->stream.latency_why),
 			 "not merged: some pair's latency was not kept");
 	free(jobs);
-	ik_gate_free(gate);
+	ik_barrier_free(start);
 	return all->err ? all->err : ret;
 }
 
