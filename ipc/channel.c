@@ -33,8 +33,14 @@ void ik_shm_set_node(int node)
 
 void *ik_shm_alloc(size_t len)
 {
+	return ik_mem_alloc(len, true);
+}
+
+void *ik_mem_alloc(size_t len, bool shared)
+{
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		       (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1,
+		       0);
 
 	if (p == MAP_FAILED)
 		return NULL;

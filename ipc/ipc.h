@@ -186,6 +186,14 @@ int ik_mailbox_get(struct ik_channel *ch, enum ik_side side, void *buf,
 
 /* Anonymous MAP_SHARED memory, zeroed; NULL on failure. */
 void *ik_shm_alloc(size_t len);
+/*
+ * The same, MAP_PRIVATE unless shared: for the bulk of a channel whose
+ * peers are threads of one process, which real code keeps in private
+ * memory (malloc). A 64 KiB spsc stream ran at about half the speed of
+ * a private ring over shared pages here (docs/harness-cost.md). Freed
+ * with ik_shm_free; bound to the --mem-node node like the shared kind.
+ */
+void *ik_mem_alloc(size_t len, bool shared);
 /* Bind later ik_shm_alloc()s to NUMA node (libnuma); -1: no binding. */
 void ik_shm_set_node(int node);
 /* The NUMA node the page holding p is on (move_pages query), or -errno. */

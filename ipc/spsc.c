@@ -439,7 +439,7 @@ static int spsc_setup(struct ik_channel *ch)
 		return s;
 	}
 	for (s = 0; s < 2; s++) {
-		st->ring[s] = ik_shm_alloc(st->ring_len);
+		st->ring[s] = ik_mem_alloc(st->ring_len, st->shared);
 		if (!st->ring[s]) {
 			ik_shm_free(st->ring[0], st->ring_len);
 			ik_shm_free(st, sizeof(*st));
