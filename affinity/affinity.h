@@ -35,7 +35,7 @@ struct ik_pair {
 struct ik_topo {
 	hwloc_topology_t t;
 	bool this_system;	/* binding allowed */
-	hwloc_bitmap_t allowed; /* online, in our cpuset and affinity mask */
+	hwloc_bitmap_t allowed; /* online and in our cgroup's cpuset */
 };
 
 /*
@@ -92,8 +92,10 @@ int ik_topo_xml_check(const char *buf, size_t len, char *why, size_t whylen);
 int ik_topo_synthetic_check(const char *desc, char *why, size_t whylen);
 
 /*
- * Is OS CPU cpu usable? 0; -ENOENT: no such CPU; -ENODEV: offline;
- * -EPERM: outside this process's allowed set.
+ * Is OS CPU cpu usable, may we pin to it? 0; -ENOENT: no such CPU;
+ * -ENODEV: offline; -EPERM: outside this process's cgroup cpuset. The
+ * affinity mask the process started with (taskset, the housekeeping
+ * CPUs isolcpus leaves) is no limit: sched_setaffinity goes past it.
  */
 int ik_topo_check_cpu(const struct ik_topo *tp, int cpu);
 

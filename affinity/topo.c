@@ -66,7 +66,6 @@ int ik_topo_load_why(struct ik_topo *tp, const char *xml, char *why, size_t len)
 	const char *syn = getenv("HWLOC_SYNTHETIC"), *file = xml;
 	const char *env = getenv("HWLOC_XMLFILE");
 	char reason[400] = "", source[300] = "";
-	hwloc_bitmap_t mine = NULL;
 	char *buf = NULL;
 	size_t n = 0;
 	int ret = 0;
@@ -127,17 +126,15 @@ int ik_topo_load_why(struct ik_topo *tp, const char *xml, char *why, size_t len)
 		snprintf(why, len, "reading the CPU topology: out of memory");
 		return -ENOMEM;
 	}
-	/* only online PUs are in the topology's own cpuset */
+	/*
+	 * What sched_setaffinity permits: hwloc's allowed set (the cgroup's
+	 * effective cpuset) and only online PUs, which are the topology's
+	 * own cpuset. Not the affinity mask we started with: isolcpus
+	 * leaves isolated CPUs out of every task's mask, and pinning to
+	 * them is the point; taskset's mask is the same kind of default.
+	 */
 	hwloc_bitmap_and(tp->allowed, tp->allowed,
 			 hwloc_topology_get_topology_cpuset(tp->t));
-	if (tp->this_system) {
-		/* and taskset's mask, which hwloc's allowed set ignores */
-		mine = hwloc_bitmap_alloc();
-		if (mine &&
-		    hwloc_get_cpubind(tp->t, mine, HWLOC_CPUBIND_PROCESS) == 0)
-			hwloc_bitmap_and(tp->allowed, tp->allowed, mine);
-		hwloc_bitmap_free(mine);
-	}
 	if ((file || syn) && check_indexes(tp, reason, sizeof(reason))) {
 		ik_topo_free(tp);
 		goto refused;

@@ -85,6 +85,8 @@ struct ik_machine {
 	char numa_distances[256];	/* "node0: 10 21; node1: 21 10" */
 	char cmdline[1024];
 	char vulns[2048]; /* "name: state" joined by "; " */
+	/* Cpus_allowed_list we started with (taskset, isolcpus); "" unknown */
+	char affinity[256];
 };
 
 /*
@@ -95,8 +97,11 @@ int ik_machine_read(struct ik_machine *m, const char *root);
 
 /*
  * Reasons results will be noisy, one line each, for pinned CPUs cpus[n]
- * (n may be 0): governor not performance, a VM, CPUs not isolated, load
- * above half the CPUs. Returns how many were written (at most max).
+ * (n may be 0): governor not performance, a VM, CPUs outside the
+ * affinity mask we started with (pinned there all the same: isolcpus and
+ * taskset set that mask, the cgroup cpuset is the limit), CPUs not
+ * isolated, load above half the CPUs. Returns how many were written (at
+ * most max).
  */
 /* cpuN's busy and total ticks from root/proc/stat. 0 or -errno. */
 int ik_cpu_ticks(const char *root, int cpu, uint64_t *busy, uint64_t *total);

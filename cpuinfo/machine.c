@@ -168,6 +168,17 @@ static void read_sys(struct ik_machine *m, const char *root)
 	if (read_line(root, path, m->isolated, sizeof(m->isolated)) &&
 	    !m->isolated[0])
 		strcpy(m->isolated, "none");
+	/* the mask our parent gave us, before any peer is pinned */
+	f = open_under(root, "/proc/self/status");
+	if (f) {
+		char line[512];
+
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "Cpus_allowed_list: %255s",
+				   m->affinity) == 1)
+				break;
+		fclose(f);
+	}
 	snprintf(path, sizeof(path), "%s/nohz_full", cpu);
 	if (read_line(root, path, m->nohz_full, sizeof(m->nohz_full)) &&
 	    (!m->nohz_full[0] || !strcmp(m->nohz_full, "(null)")))
@@ -279,6 +290,15 @@ unsigned ik_machine_warnings(const struct ik_machine *m, const int *cpus,
 		snprintf(out[k++], 200,
 			 "running in a VM: the host schedules our vCPUs and "
 			 "tails are noisier");
+	for (i = 0; i < n && k < max; i++)
+		if (m->affinity[0] && !in_list(m->affinity, cpus[i])) {
+			snprintf(out[k++], 200,
+				 "CPU %d is outside the affinity mask ipckern "
+				 "started with (%.40s): pinned anyway, the "
+				 "cgroup cpuset allows it",
+				 cpus[i], m->affinity);
+			break;
+		}
 	for (i = 0; i < n && k < max; i++)
 		if (!in_list(m->isolated, cpus[i])) {
 			snprintf(out[k++], 200,

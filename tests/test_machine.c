@@ -73,6 +73,30 @@ Test(machine, warnings_name_what_makes_results_noisy)
 	cr_expect_eq(ik_machine_warnings(&m, cpus, 2, w, 4), 2);
 }
 
+/*
+ * Booted with isolcpus=2,3, every task starts on the housekeeping CPUs:
+ * pinning to 2,3 says so, once, and does not call them not isolated.
+ */
+Test(machine, a_cpu_outside_the_start_mask_is_named_once)
+{
+	struct ik_machine m;
+	char w[4][200];
+	int cpus[2] = {2, 3};
+
+	cr_assert_eq(ik_machine_read(&m, IK_TESTDATA "/root-isolcpus"), 0);
+	cr_expect_str_eq(m.affinity, "0-1,4-7");
+	cr_assert_eq(ik_machine_warnings(&m, cpus, 2, w, 4), 1);
+	cr_expect(strstr(w[0], "CPU 2 is outside the affinity mask ipckern "
+			       "started with (0-1,4-7)") != NULL,
+		  "%s", w[0]);
+	cpus[0] = 0;
+	cpus[1] = 1; /* inside the mask, not isolated */
+	cr_assert_eq(ik_machine_warnings(&m, cpus, 2, w, 4), 1);
+	cr_expect(strstr(w[0], "CPU 0 is not isolated") != NULL, "%s", w[0]);
+	cr_assert_eq(ik_machine_read(&m, IK_TESTDATA "/root-missing"), 0);
+	cr_expect_str_eq(m.affinity, "");
+}
+
 Test(machine, proc_stat_ticks_split_busy_from_idle)
 {
 	uint64_t busy, total;

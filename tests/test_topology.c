@@ -3,9 +3,13 @@
  * Pair classification on hwloc synthetic topologies, so machines we do
  * not have (SMT, several packages, several L3s) are checked here too.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* cpu_set_t */
+#endif
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +122,49 @@ Test(topology, binding_on_a_synthetic_topology_is_refused)
 
 	load(&tp, XEON);
 	cr_expect_eq(ik_bind_self(&tp, 0), -EOPNOTSUPP);
+	ik_topo_free(&tp);
+}
+
+Test(topology, a_cpu_outside_the_cpuset_is_refused)
+{
+	struct ik_topo tp;
+
+	cr_assert_eq(ik_topo_load(&tp, IK_TESTDATA "/xeon-cpu0-disallowed.xml"),
+		     0);
+	cr_expect_eq(ik_topo_check_cpu(&tp, 0), -EPERM);
+	cr_expect_eq(ik_topo_check_cpu(&tp, 1), 0);
+	ik_topo_free(&tp);
+}
+
+/*
+ * isolcpus keeps isolated CPUs out of every task's affinity mask, and
+ * taskset narrows it: neither is a limit on pinning (issue 13). Started
+ * on one CPU, every CPU of the mask we had is still ours to pin to.
+ */
+Test(topology, the_start_mask_does_not_limit_what_may_be_pinned)
+{
+	cpu_set_t had, one;
+	struct ik_topo tp;
+	int cpu, first = -1;
+
+	unsetenv("HWLOC_SYNTHETIC");
+	unsetenv("HWLOC_XMLFILE");
+	cr_assert_eq(sched_getaffinity(0, sizeof(had), &had), 0);
+	if (CPU_COUNT(&had) < 2)
+		cr_skip_test("needs two CPUs");
+	for (cpu = 0; cpu < CPU_SETSIZE && first < 0; cpu++)
+		if (CPU_ISSET(cpu, &had))
+			first = cpu;
+	CPU_ZERO(&one);
+	CPU_SET(first, &one);
+	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	cr_assert_eq(ik_topo_load(&tp, NULL), 0);
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &had)) {
+			cr_expect_eq(ik_topo_check_cpu(&tp, cpu), 0, "CPU %d",
+				     cpu);
+			cr_expect_eq(ik_bind_self(&tp, cpu), 0, "CPU %d", cpu);
+		}
 	ik_topo_free(&tp);
 }
 
