@@ -196,7 +196,10 @@ void *ik_shm_alloc(size_t len);
 void *ik_mem_alloc(size_t len, bool shared);
 /* Bind later ik_shm_alloc()s to NUMA node (libnuma); -1: no binding. */
 void ik_shm_set_node(int node);
-/* The NUMA node the page holding p is on (move_pages query), or -errno. */
+/*
+ * The NUMA node the page holding p is on (move_pages query; a page not
+ * yet touched is faulted in first, under the region's policy), or -errno.
+ */
 int ik_shm_node_of(void *p);
 void ik_shm_free(void *p, size_t len);
 
