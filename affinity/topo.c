@@ -199,6 +199,21 @@ static hwloc_obj_t local_numa(hwloc_obj_t pu)
 	return NULL;
 }
 
+/*
+ * What two PUs whose common ancestor is anc share: anc, or above a Group
+ * or Die the nearest Core, cache or Package. A Group can sit inside an
+ * L3: QEMU's 2-package, 4-node guest has Package + L3 > Group (a node) >
+ * L2 + Core, so two cores of one node share that L3.
+ */
+static hwloc_obj_t shared_by(hwloc_obj_t anc)
+{
+	while (anc->parent && anc->type != HWLOC_OBJ_CORE &&
+	       !hwloc_obj_type_is_cache(anc->type) &&
+	       anc->type != HWLOC_OBJ_PACKAGE)
+		anc = anc->parent;
+	return anc;
+}
+
 int ik_topo_classify(const struct ik_topo *tp, int a, int b,
 		     struct ik_pair *out)
 {
@@ -220,8 +235,8 @@ int ik_topo_classify(const struct ik_topo *tp, int a, int b,
 		out->rel = IK_REL_SAME_PU;
 		return 0;
 	}
-	/* a Group or Die in common says nothing of caches: packages decide */
-	anc = hwloc_get_common_ancestor_obj(tp->t, pa, pb);
+	/* a Group or Die in common says nothing itself: what holds it does */
+	anc = shared_by(hwloc_get_common_ancestor_obj(tp->t, pa, pb));
 	if (anc->type == HWLOC_OBJ_CORE) {
 		out->rel = IK_REL_SMT;
 	} else if (hwloc_obj_type_is_cache(anc->type)) {
@@ -457,11 +472,13 @@ static int cls_smallest(const struct cls *c, hwloc_obj_t o, int pkg, int a)
 /* The class of (a, b) whose common ancestor is anc; see ik_topo_classify */
 static enum ik_class cls_of(hwloc_obj_t anc, hwloc_obj_t pkg_a, int pkg_b)
 {
-	if (anc->type == HWLOC_OBJ_CORE)
+	hwloc_obj_t s = shared_by(anc);
+
+	if (s->type == HWLOC_OBJ_CORE)
 		return IK_CLASS_SMT;
-	if (hwloc_obj_type_is_cache(anc->type))
-		return anc->attr->cache.depth <= 2 ? IK_CLASS_SHARED_L2
-						   : IK_CLASS_SHARED_L3;
+	if (hwloc_obj_type_is_cache(s->type))
+		return s->attr->cache.depth <= 2 ? IK_CLASS_SHARED_L2
+						 : IK_CLASS_SHARED_L3;
 	/* b's package is anc's nearest (pkg_b 0) or one below anc; a's is
 	 * the same one exactly when it sits at or above anc */
 	if (!pkg_b && (!pkg_a || pkg_a->depth <= anc->depth))

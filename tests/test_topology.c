@@ -90,6 +90,20 @@ Test(topology, chiplets_with_separate_l3_are_same_package)
 	cr_expect_eq(rel(chiplet, 0, 8, NULL), IK_REL_SAME_PACKAGE);
 }
 
+/* QEMU's big guest (scripts/vm big): a node's Group inside each L3 */
+#define NODES_IN_L3 "pack:2 l3:1 group:2 [numa] l2:4 core:1 pu:2"
+
+Test(topology, cores_under_a_group_inside_an_l3_share_it)
+{
+	bool cross;
+
+	cr_expect_eq(rel(NODES_IN_L3, 0, 2, &cross), IK_REL_SHARED_L3);
+	cr_expect_not(cross);
+	cr_expect_eq(rel(NODES_IN_L3, 0, 8, &cross), IK_REL_SHARED_L3);
+	cr_expect(cross);
+	cr_expect_eq(rel(NODES_IN_L3, 0, 16, NULL), IK_REL_CROSS_PACKAGE);
+}
+
 Test(topology, cpus_outside_the_machine_are_refused)
 {
 	struct ik_topo tp;
@@ -220,6 +234,19 @@ Test(classes, chiplets_have_several_l3_in_one_package)
 	EXPECT_CLASS(c, IK_CLASS_SHARED_L3, 0, 2);
 	EXPECT_CLASS(c, IK_CLASS_SAME_PACKAGE, 0, 8);
 	cr_expect_not(c[IK_CLASS_CROSS_PACKAGE].present);
+}
+
+Test(classes, a_group_inside_an_l3_hides_no_same_package_pair)
+{
+	struct ik_class_pair out[IK_NCLASSES];
+
+	classes(NODES_IN_L3, out);
+	EXPECT_CLASS(out, IK_CLASS_SHARED_L3, 0, 2);
+	cr_expect_not(out[IK_CLASS_SAME_PACKAGE].present, "same-package %d,%d",
+		      out[IK_CLASS_SAME_PACKAGE].cpu[0],
+		      out[IK_CLASS_SAME_PACKAGE].cpu[1]);
+	EXPECT_CLASS(out, IK_CLASS_CROSS_PACKAGE, 0, 16);
+	EXPECT_CLASS(out, IK_CLASS_CROSS_NUMA, 0, 8);
 }
 
 Test(classes, numa_nodes_inside_one_package)
