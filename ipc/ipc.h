@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The transport interface. Every IPC method is one file in ipc/ that fills
- * one struct ik_transport_ops and is listed once in ipc/registry.c; kernels
+ * one struct ik_transport_ops and is listed once in ipc/methods.def; kernels
  * only ever see a struct ik_channel and never know which method it carries.
  *
  * Lifecycle, in this order:
@@ -136,7 +136,7 @@ struct ik_channel {
 	unsigned strangers; /* connections setup dropped: not our own peer */
 };
 
-/* The registry: NULL-terminated, in --list order. */
+/* The registry (ipc/methods.def): NULL-terminated, in --list order. */
 extern const struct ik_transport_ops *const ik_transports[];
 
 /* The method called name, or NULL. */
