@@ -18,16 +18,12 @@
  * the listener is dropped unanswered and counted.
  */
 #define _GNU_SOURCE
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "echo.h"
@@ -58,65 +54,6 @@ _Static_assert(sizeof(servers) / sizeof(servers[0]) == IK_SERVER_URING + 1,
 	       "one server model per enum ik_server entry, in its order");
 
 /* ---- sockets ---- */
-
-int ik_listener(const char *method, unsigned backlog, struct ik_sockaddr *a)
-{
-	int fd, one = 1, ret;
-
-	memset(a, 0, sizeof(*a));
-	if (!strcmp(method, "tcp")) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&a->ss;
-
-		in->sin_family = AF_INET;
-		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		a->len = sizeof(*in);
-	} else {
-		struct sockaddr_un *un = (struct sockaddr_un *)&a->ss;
-		int n;
-
-		/* abstract: the name dies with the last fd, no file; random,
-		 * so nobody can take it first (the door checks who comes) */
-		un->sun_family = AF_UNIX;
-		n = ik_random_name(un->sun_path + 1, sizeof(un->sun_path) - 1,
-				   "ipckern-");
-		if (n < 0)
-			return n;
-		a->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-				     1 + (size_t)n);
-	}
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    0);
-	if (fd < 0)
-		return -errno;
-	if (a->ss.ss_family == AF_INET)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a->ss, a->len) ||
-	    listen(fd, (int)backlog) ||
-	    getsockname(fd, (struct sockaddr *)&a->ss, &a->len)) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	ik_listening((struct sockaddr *)&a->ss, a->len);
-	return fd;
-}
-
-int ik_connect(const struct ik_sockaddr *a)
-{
-	int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0),
-	    one = 1, ret;
-
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (const struct sockaddr *)&a->ss, a->len)) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	if (a->ss.ss_family == AF_INET)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
 
 int ik_send_all(int fd, const void *p, size_t n)
 {
@@ -237,7 +174,7 @@ static int client(struct ik_crew *cr, unsigned i)
 	/* fault this client's sample pages in now, not in the loop */
 	memset(&e->samples[(size_t)c * e->cap], 0, e->cap * sizeof(uint64_t));
 	ik_door_arrive(&e->door);
-	fd = ik_connect(&e->addr);
+	fd = ik_sock_connect(&e->addr);
 	if (fd < 0) {
 		ret = fd;
 		ik_crew_fail(cr, i, ret, "client %u: connect: %s", i,
@@ -310,9 +247,7 @@ static int server(struct ik_crew *cr)
 				     strerror(-ret));
 			break;
 		}
-		if (e->addr.ss.ss_family == AF_INET) /* as clients do */
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1},
-				   sizeof(int));
+		ik_sock_accepted(fd, e->addr.ss.ss_family); /* as clients */
 		e->sfd[accepted++] = fd;
 	}
 	ik_door_shut(&e->door); /* all ours are in: the rest are strangers */
@@ -395,7 +330,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	}
 	for (c = 0; c < n; c++)
 		e.cl[c].fd = e.sfd[c] = -1;
-	e.lfd = ik_listener(ops->name, cfg->backlog, &e.addr);
+	e.lfd = ops->listen ? ops->listen(cfg->backlog, &e.addr) : -EOPNOTSUPP;
 	if (e.lfd < 0) {
 		ret = e.lfd;
 		snprintf(res->errmsg, sizeof(res->errmsg), "listener: %s",
