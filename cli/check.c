@@ -316,8 +316,7 @@ static int check_crew(struct ik_plan *p)
 	long tasks;
 
 	for (i = 0; i < c->nmethods; i++)
-		if (strcmp(c->methods[i]->name, "tcp") &&
-		    strcmp(c->methods[i]->name, "uds"))
+		if (!c->methods[i]->listen)
 			return ik_cli_fail(p,
 					   "--kernel %s: method %s has no "
 					   "connections; use tcp or uds",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The transport interface. Every IPC method is one file in ipc/ that fills
- * one struct ik_transport_ops and is listed once in ipc/registry.c; kernels
+ * one struct ik_transport_ops and is listed once in ipc/methods.def; kernels
  * only ever see a struct ik_channel and never know which method it carries.
  *
  * Lifecycle, in this order:
@@ -82,6 +82,12 @@ struct ik_stalls {
 	char why[256];	/* the mechanism and what was seen; "" if none */
 };
 
+/* A socket address and its length, as getsockname() fills them. */
+struct ik_sockaddr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
 struct ik_channel;
 typedef int (*ik_send_fn)(struct ik_channel *ch, enum ik_side side,
 			  const void *buf, size_t len);
@@ -116,6 +122,15 @@ struct ik_transport_ops {
 	void (*stalls)(struct ik_channel *ch, struct ik_stalls *st);
 	/* In the parent after both peers ended; frees what setup made. */
 	void (*teardown)(struct ik_channel *ch);
+	/*
+	 * The connections capability, for kernels that open their own
+	 * (echo, connect), outside any channel; NULL for a method without
+	 * connections. A non-blocking listener of this method on a fresh
+	 * address that only we know of yet (loopback port, random abstract
+	 * name), queueing backlog connections; its address in *a. Returns
+	 * the fd or -errno. Connect with ik_sock_connect(a).
+	 */
+	int (*listen)(unsigned backlog, struct ik_sockaddr *a);
 };
 
 struct ik_channel {
@@ -136,7 +151,7 @@ struct ik_channel {
 	unsigned strangers; /* connections setup dropped: not our own peer */
 };
 
-/* The registry: NULL-terminated, in --list order. */
+/* The registry (ipc/methods.def): NULL-terminated, in --list order. */
 extern const struct ik_transport_ops *const ik_transports[];
 
 /* The method called name, or NULL. */
@@ -265,6 +280,22 @@ int ik_fds_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 int ik_sock_buffers(struct ik_channel *ch, int fd);
 /* Note in ch->granted what fd has now (SO_SNDBUF/SO_RCVBUF); 0. */
 int ik_sock_granted(struct ik_channel *ch, int fd);
+
+/*
+ * Connections outside a channel (ipc/sock.c), behind ops->listen.
+ * ik_sock_listen: a non-blocking stream listener bound to the address a
+ * method filled in *a (SO_REUSEADDR over IPv4), queueing backlog; the
+ * bound address back in *a, and ik_listening told. The fd or -errno.
+ * ik_sock_connect: a blocking connection to a, set up as accepted ones
+ * are; the fd or -errno. It is a plain call, not an op, since the
+ * connect kernel times it in every request (no indirect call there) and
+ * the address a method's listen gave already says what to open.
+ * ik_sock_accepted: either end of a new connection, before use:
+ * TCP_NODELAY over TCP, so small messages are not held back by Nagle.
+ */
+int ik_sock_listen(struct ik_sockaddr *a, unsigned backlog);
+int ik_sock_connect(const struct ik_sockaddr *a);
+void ik_sock_accepted(int fd, int family);
 
 /* FUTEX_WAIT/FUTEX_WAKE; shared for process mode. 0 or -errno. */
 int ik_futex_wait(_Atomic uint32_t *addr, uint32_t val, bool shared);

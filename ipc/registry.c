@@ -1,23 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The one list of methods, in --list order: the floor first, then shared
- * memory, then the kernel's wait primitives, then fds, then sockets.
- * A new method is one file in ipc/, one line here and one in CMakeLists.
+ * The registry: ik_transports[] and ik_transport_find, both from the one
+ * list in ipc/methods.def.
  */
 #include <string.h>
 
 #include "ipc.h"
 
-extern const struct ik_transport_ops ik_line_ops, ik_spsc_ops, ik_futex_ops,
-	ik_condvar_ops, ik_sem_ops, ik_eventfd_ops, ik_pipe_ops, ik_mq_ops,
-	ik_uds_ops, ik_uds_dgram_ops, ik_tcp_ops, ik_io_uring_ops,
-	ik_line_delay_ops;
+#define IK_METHOD(m) extern const struct ik_transport_ops ik_##m##_ops;
+#include "methods.def"
+#undef IK_METHOD
 
 const struct ik_transport_ops *const ik_transports[] = {
-	&ik_line_ops, &ik_spsc_ops,	 &ik_futex_ops, &ik_condvar_ops,
-	&ik_sem_ops,  &ik_eventfd_ops,	 &ik_pipe_ops,	&ik_mq_ops,
-	&ik_uds_ops,  &ik_uds_dgram_ops, &ik_tcp_ops,	&ik_io_uring_ops,
-	&ik_line_delay_ops, /* test only */
+#define IK_METHOD(m) &ik_##m##_ops,
+#include "methods.def"
+#undef IK_METHOD
 	NULL,
 };
 

@@ -16,6 +16,8 @@
  * side A's own address; anyone else is closed unanswered and counted
  * (ch->strangers). A's connect does not block, so strangers queued ahead
  * of it are accepted and dropped while it completes.
+ * For the kernels with connections of their own, a listener on
+ * 127.0.0.1 too (tcp_listen).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -26,6 +28,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -230,6 +233,19 @@ static void tcp_stalls(struct ik_channel *ch, struct ik_stalls *st)
 		 t->mss);
 }
 
+/* For the kernels with connections of their own: 127.0.0.1, a port the
+ * kernel picks (kernels/door.c checks who comes) */
+static int tcp_listen(unsigned backlog, struct ik_sockaddr *a)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)&a->ss;
+
+	memset(a, 0, sizeof(*a));
+	in->sin_family = AF_INET;
+	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a->len = sizeof(*in);
+	return ik_sock_listen(a, backlog);
+}
+
 const struct ik_transport_ops ik_tcp_ops = {
 	.name = "tcp",
 	.summary = "TCP over 127.0.0.1, ephemeral port, TCP_NODELAY",
@@ -241,4 +257,5 @@ const struct ik_transport_ops ik_tcp_ops = {
 	.watch = tcp_watch,
 	.stalls = tcp_stalls,
 	.teardown = ik_fds_teardown,
+	.listen = tcp_listen,
 };

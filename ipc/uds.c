@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * uds: an AF_UNIX stream socketpair. No path is bound, so no socket file
- * can be left behind. --buffer sets SO_SNDBUF/SO_RCVBUF.
+ * can be left behind. --buffer sets SO_SNDBUF/SO_RCVBUF. For the kernels
+ * with connections of their own, a listener on an abstract name.
  */
 #define _GNU_SOURCE
+#include <stddef.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "ipc.h"
 
@@ -31,6 +35,24 @@ fail:
 	return ret;
 }
 
+/* abstract: the name dies with the last fd, no file; random, so nobody
+ * can take it first (kernels/door.c checks who comes) */
+static int uds_listen(unsigned backlog, struct ik_sockaddr *a)
+{
+	struct sockaddr_un *un = (struct sockaddr_un *)&a->ss;
+	int n;
+
+	memset(a, 0, sizeof(*a));
+	un->sun_family = AF_UNIX;
+	n = ik_random_name(un->sun_path + 1, sizeof(un->sun_path) - 1,
+			   "ipckern-");
+	if (n < 0)
+		return n;
+	a->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			     (size_t)n);
+	return ik_sock_listen(a, backlog);
+}
+
 const struct ik_transport_ops ik_uds_ops = {
 	.name = "uds",
 	.summary = "AF_UNIX stream socketpair, blocking",
@@ -39,4 +61,5 @@ const struct ik_transport_ops ik_uds_ops = {
 	.send = ik_fds_send,
 	.recv = ik_fds_recv,
 	.teardown = ik_fds_teardown,
+	.listen = uds_listen,
 };

@@ -127,7 +127,7 @@ static int one_request(struct cn *c, unsigned k, uint64_t seq,
 	struct req q = {k, seq};
 	uint64_t t0 = now(tsc), t1;
 	char end;
-	int fd = ik_connect(&c->addr), ret;
+	int fd = ik_sock_connect(&c->addr), ret;
 
 	if (fd < 0)
 		return fd;
@@ -295,7 +295,7 @@ int ik_connect_kernel(const struct ik_config *cfg,
 		snprintf(res->errmsg, sizeof(res->errmsg), "out of memory");
 		goto out;
 	}
-	c.lfd = ik_listener(ops->name, cfg->backlog, &c.addr);
+	c.lfd = ops->listen ? ops->listen(cfg->backlog, &c.addr) : -EOPNOTSUPP;
 	if (c.lfd < 0) {
 		ret = c.lfd;
 		snprintf(res->errmsg, sizeof(res->errmsg), "listener: %s",

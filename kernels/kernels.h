@@ -222,7 +222,7 @@ int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 /*
  * Echo server (kernels/echo.c): cfg->clients clients in a closed loop of
  * cfg->size messages against one server of model cfg->server reading
- * into cfg->buffer, over ops ("tcp" or "uds"). Same contract as
+ * into cfg->buffer, over ops (one with ops->listen). Same contract as
  * ik_pingpong; hist holds every client's round trips.
  */
 int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
@@ -240,15 +240,8 @@ int ik_connect_kernel(const struct ik_config *cfg,
 		      const struct ik_topo *topo, const struct ik_timer *timer,
 		      struct ik_result *res);
 
-/* Sockets for the crew kernels: a non-blocking listener on 127.0.0.1
- * ("tcp") or a random abstract AF_UNIX name (else), and full reads and
- * writes. -errno. */
-struct ik_sockaddr {
-	struct sockaddr_storage ss;
-	socklen_t len;
-};
-int ik_listener(const char *method, unsigned backlog, struct ik_sockaddr *a);
-int ik_connect(const struct ik_sockaddr *a);
+/* Full writes and reads on the crew kernels' sockets (their listener and
+ * connections come from ops->listen and ik_sock_connect). -errno. */
 int ik_send_all(int fd, const void *p, size_t n);
 int ik_recv_all(int fd, void *p, size_t n); /* -EPIPE at EOF */
 

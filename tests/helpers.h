@@ -8,6 +8,7 @@
 #define IK_TEST_HELPERS_H
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h> /* after criterion.h */
 #include <string.h>
 
 #include "kernels/kernels.h"
@@ -28,6 +29,43 @@ static inline bool t_unsupported(int ret)
 {
 	return ret == -EPERM || ret == -ENOSYS || ret == -EOPNOTSUPP ||
 	       ret == -EACCES;
+}
+
+/*
+ * Parameterised tests over every registered method (ik_transports) in
+ * both modes: a new method is tested without a line of its own. A case
+ * holds the method's index, not a pointer, since Criterion hands it to
+ * the test in another process. Use as
+ *   ParameterizedTestParameters(suite, name) { return t_method_cases(); }
+ */
+struct t_method_case {
+	unsigned method; /* index into ik_transports */
+	enum ik_mode mode;
+};
+
+static inline void t_free_cases(struct criterion_test_params *ctp)
+{
+	cr_free(ctp->params);
+}
+
+static inline struct criterion_test_params t_method_cases(void)
+{
+	static const enum ik_mode modes[] = {IK_MODE_THREAD, IK_MODE_PROCESS};
+	const size_t nmodes = sizeof(modes) / sizeof(modes[0]);
+	struct t_method_case *c;
+	size_t n = 0, i, m;
+
+	while (ik_transports[n])
+		n++;
+	c = cr_malloc(n * nmodes * sizeof(*c));
+	if (!c) /* no cases: the suite's other tests still run */
+		n = 0;
+	for (i = 0; i < n; i++)
+		for (m = 0; m < nmodes; m++)
+			c[i * nmodes + m] = (struct t_method_case){
+				.method = (unsigned)i, .mode = modes[m]};
+	return cr_make_param_array(struct t_method_case, c, n * nmodes,
+				   t_free_cases);
 }
 
 struct t_run {

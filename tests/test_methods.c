@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Every method in both modes carries every byte: side A sends a pattern
- * that differs per message and per byte, B checks it byte for byte and
- * answers with a transformed copy, which A checks in turn. Sizes run from
- * one byte to far above a pipe's or socket's buffer, up to each method's
- * stated limit.
+ * Every registered method in both modes carries every byte: side A
+ * sends a pattern that differs per message and per byte, B checks it byte
+ * for byte and answers with a transformed copy, which A checks in turn.
+ * Sizes run from one byte to far above a pipe's or socket's buffer, up to
+ * each method's stated limit.
  */
 #include <stdlib.h>
 
@@ -75,29 +75,17 @@ static void check_method(const char *name, enum ik_mode mode)
 	}
 }
 
-#define METHOD_TESTS(id, name)                                                 \
-	Test(methods_thread, id##_carries_every_byte, .timeout = 120)          \
-	{                                                                      \
-		check_method(name, IK_MODE_THREAD);                            \
-	}                                                                      \
-	Test(methods_process, id##_carries_every_byte, .timeout = 120)         \
-	{                                                                      \
-		check_method(name, IK_MODE_PROCESS);                           \
-	}
+/* One case per registered method and mode (t_method_cases). */
+ParameterizedTestParameters(methods, carries_every_byte)
+{
+	return t_method_cases();
+}
 
-METHOD_TESTS(line, "line")
-METHOD_TESTS(spsc, "spsc")
-METHOD_TESTS(futex, "futex")
-METHOD_TESTS(condvar, "condvar")
-METHOD_TESTS(sem, "sem")
-METHOD_TESTS(eventfd, "eventfd")
-METHOD_TESTS(pipe, "pipe")
-METHOD_TESTS(mq, "mq")
-METHOD_TESTS(uds, "uds")
-METHOD_TESTS(uds_dgram, "uds-dgram")
-METHOD_TESTS(tcp, "tcp")
-METHOD_TESTS(io_uring, "io_uring")
-METHOD_TESTS(line_delay, "line-delay")
+ParameterizedTest(struct t_method_case *c, methods, carries_every_byte,
+		  .timeout = 120)
+{
+	check_method(ik_transports[c->method]->name, c->mode);
+}
 
 /* The test-only method with its delay on: the bytes still all arrive. */
 Test(methods_thread, line_delay_with_a_delay_carries_every_byte, .timeout = 120)
@@ -156,26 +144,6 @@ Test(framing, spsc_ring_of_buffer_bytes_carries_big_messages, .timeout = 120)
 {
 	check_framing("spsc", IK_MODE_THREAD);
 	check_framing("spsc", IK_MODE_PROCESS);
-}
-
-Test(methods, every_registered_method_has_a_test_above)
-{
-	static const char *const tested[] = {
-		"line",	   "spsc",     "futex",	    "condvar", "sem",
-		"eventfd", "pipe",     "mq",	    "uds",     "uds-dgram",
-		"tcp",	   "io_uring", "line-delay"};
-	const struct ik_transport_ops *const *t;
-	size_t n = 0, i;
-
-	for (t = ik_transports; *t; t++, n++) {
-		bool found = false;
-
-		for (i = 0; i < sizeof(tested) / sizeof(tested[0]); i++)
-			found |= !strcmp(tested[i], (*t)->name);
-		cr_expect(found, "method %s has no round-trip test",
-			  (*t)->name);
-	}
-	cr_expect_eq(n, sizeof(tested) / sizeof(tested[0]));
 }
 
 Test(methods, sizes_above_a_methods_limit_are_refused)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The stream kernel: every method, in both modes, moves
+ * The stream kernel: every registered method, in both modes, moves
  * every message in order and intact (--verify on), and --verify catches a
  * corrupted, a dropped and a duplicated message (injected by a test hook).
  */
@@ -62,49 +62,17 @@ static void check_streams(const char *method, enum ik_mode mode)
 	}
 }
 
-#define STREAM_TESTS(id, name)                                                 \
-	Test(stream_thread, id##_delivers_every_message_intact, .init = setup, \
-	     .fini = teardown, .timeout = 120)                                 \
-	{                                                                      \
-		check_streams(name, IK_MODE_THREAD);                           \
-	}                                                                      \
-	Test(stream_process, id##_delivers_every_message_intact,               \
-	     .init = setup, .fini = teardown, .timeout = 120)                  \
-	{                                                                      \
-		check_streams(name, IK_MODE_PROCESS);                          \
-	}
-
-STREAM_TESTS(line, "line")
-STREAM_TESTS(spsc, "spsc")
-STREAM_TESTS(pipe, "pipe")
-STREAM_TESTS(mq, "mq")
-STREAM_TESTS(uds, "uds")
-STREAM_TESTS(uds_dgram, "uds-dgram")
-STREAM_TESTS(tcp, "tcp")
-STREAM_TESTS(futex, "futex")
-STREAM_TESTS(condvar, "condvar")
-STREAM_TESTS(sem, "sem")
-STREAM_TESTS(eventfd, "eventfd")
-STREAM_TESTS(io_uring, "io_uring")
-STREAM_TESTS(line_delay, "line-delay")
-
-Test(stream, every_method_has_a_stream_test_above)
+/* One case per registered method and mode (t_method_cases). */
+ParameterizedTestParameters(stream, delivers_every_message_intact)
 {
-	static const char *const tested[] = {
-		"line",	   "spsc",     "futex",	    "condvar", "sem",
-		"eventfd", "pipe",     "mq",	    "uds",     "uds-dgram",
-		"tcp",	   "io_uring", "line-delay"};
-	const struct ik_transport_ops *const *t;
-	size_t n = 0;
+	return t_method_cases();
+}
 
-	for (t = ik_transports; *t; t++, n++) {
-		bool found = false;
-
-		for (size_t i = 0; i < sizeof(tested) / sizeof(tested[0]); i++)
-			found |= !strcmp(tested[i], (*t)->name);
-		cr_expect(found, "method %s has no stream test", (*t)->name);
-	}
-	cr_expect_eq(n, sizeof(tested) / sizeof(tested[0]));
+ParameterizedTest(struct t_method_case *c, stream,
+		  delivers_every_message_intact, .init = setup,
+		  .fini = teardown, .timeout = 120)
+{
+	check_streams(ik_transports[c->method]->name, c->mode);
 }
 
 static void expect_caught(const char *fault, const char *words)
