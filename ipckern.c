@@ -191,7 +191,8 @@ static void load_baselines(struct run *r)
 			    err);
 }
 
-/* --matrix: its CPUs, every allowed one by default, each usable. */
+/* --matrix: its CPUs, every one automatic choices look at by default
+ * (topo->chosen: taskset narrows it), each usable. */
 static void matrix_cpus(struct ik_config *cfg, const struct ik_topo *topo)
 {
 	char allowed[256];
@@ -200,7 +201,7 @@ static void matrix_cpus(struct ik_config *cfg, const struct ik_topo *topo)
 
 	ik_topo_allowed_str(topo, allowed, sizeof(allowed));
 	if (!cfg->ncpus)
-		hwloc_bitmap_foreach_begin(cpu, topo->allowed)
+		hwloc_bitmap_foreach_begin(cpu, topo->chosen)
 		{
 			if (cfg->ncpus < IK_ARRAY_SIZE(cfg->cpus))
 				cfg->cpus[cfg->ncpus++] = cpu;

@@ -36,6 +36,11 @@ struct ik_topo {
 	hwloc_topology_t t;
 	bool this_system;	/* binding allowed */
 	hwloc_bitmap_t allowed; /* online and in our cgroup's cpuset */
+	/* where automatic choices (--pin auto, --classes, --matrix's
+	 * default CPUs) look: allowed, narrowed to the affinity mask we
+	 * started with when that mask is the user's (taskset), not the
+	 * kernel's isolcpus default (see ik_topo_load) */
+	hwloc_bitmap_t chosen;
 };
 
 /*

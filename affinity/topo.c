@@ -61,6 +61,44 @@ int ik_topo_load(struct ik_topo *tp, const char *xml)
 	return ik_topo_load_why(tp, xml, why, sizeof(why));
 }
 
+/*
+ * Where automatic choices look. An explicit --pin may go anywhere
+ * sched_setaffinity permits (allowed), but --pin auto, --classes and
+ * --matrix's default CPUs stay inside the affinity mask we started with
+ * when that mask is the user's: `taskset -c 2,3 ipckern --pin auto` must
+ * not wander to CPU 0. The kernel's own default under isolcpus= leaves
+ * exactly the isolated CPUs out of every task's mask; that mask says
+ * nothing about the user, and the isolated CPUs are the quiet ones, so
+ * then the whole allowed set is chosen from. Never empty: allowed when
+ * the two do not meet. NULL only when out of memory.
+ */
+static hwloc_bitmap_t choose_from(const struct ik_topo *tp)
+{
+	hwloc_bitmap_t c = hwloc_bitmap_dup(tp->allowed);
+	hwloc_bitmap_t mine = hwloc_bitmap_alloc(), iso = hwloc_bitmap_alloc();
+	char line[1024] = "";
+	FILE *f;
+
+	if (!c || !mine || !iso || !tp->this_system ||
+	    hwloc_get_cpubind(tp->t, mine, HWLOC_CPUBIND_PROCESS))
+		goto out;
+	if ((f = fopen("/sys/devices/system/cpu/isolated", "re"))) {
+		if (fgets(line, sizeof(line), f))
+			line[strcspn(line, "\n")] = 0;
+		fclose(f);
+	}
+	if (line[0] && hwloc_bitmap_list_sscanf(iso, line))
+		hwloc_bitmap_zero(iso);
+	hwloc_bitmap_or(iso, iso, mine);
+	if (!hwloc_bitmap_isincluded(tp->allowed, iso) &&
+	    hwloc_bitmap_intersects(tp->allowed, mine))
+		hwloc_bitmap_and(c, c, mine); /* narrowed by the user */
+out:
+	hwloc_bitmap_free(mine);
+	hwloc_bitmap_free(iso);
+	return c;
+}
+
 int ik_topo_load_why(struct ik_topo *tp, const char *xml, char *why, size_t len)
 {
 	const char *syn = getenv("HWLOC_SYNTHETIC"), *file = xml;
@@ -135,6 +173,12 @@ int ik_topo_load_why(struct ik_topo *tp, const char *xml, char *why, size_t len)
 	 */
 	hwloc_bitmap_and(tp->allowed, tp->allowed,
 			 hwloc_topology_get_topology_cpuset(tp->t));
+	tp->chosen = choose_from(tp);
+	if (!tp->chosen) {
+		ik_topo_free(tp);
+		snprintf(why, len, "reading the CPU topology: out of memory");
+		return -ENOMEM;
+	}
 	if ((file || syn) && check_indexes(tp, reason, sizeof(reason))) {
 		ik_topo_free(tp);
 		goto refused;
@@ -150,6 +194,7 @@ void ik_topo_free(struct ik_topo *tp)
 	if (!tp->t)
 		return;
 	hwloc_bitmap_free(tp->allowed);
+	hwloc_bitmap_free(tp->chosen);
 	hwloc_topology_destroy(tp->t);
 	memset(tp, 0, sizeof(*tp));
 }
@@ -258,7 +303,7 @@ int ik_topo_default_pair(const struct ik_topo *tp, int out[2])
 	enum ik_relation want[] = {IK_REL_SHARED_L2, IK_REL_SHARED_L3,
 				   IK_REL_SAME_PACKAGE, IK_REL_CROSS_PACKAGE,
 				   IK_REL_SMT};
-	int first = hwloc_bitmap_first(tp->allowed);
+	int first = hwloc_bitmap_first(tp->chosen);
 	struct ik_pair p;
 	unsigned w;
 	int b;
@@ -267,7 +312,7 @@ int ik_topo_default_pair(const struct ik_topo *tp, int out[2])
 		return -ENOENT;
 	/* the first allowed CPU and the closest other core's first PU */
 	for (w = 0; w < sizeof(want) / sizeof(want[0]); w++)
-		hwloc_bitmap_foreach_begin(b, tp->allowed)
+		hwloc_bitmap_foreach_begin(b, tp->chosen)
 		{
 			if (b != first &&
 			    ik_topo_classify(tp, first, b, &p) == 0 &&
@@ -535,7 +580,7 @@ int ik_topo_classes(const struct ik_topo *tp,
 	int ret = -ENOMEM;
 
 	memset(out, 0, IK_NCLASSES * sizeof(*out));
-	first = hwloc_bitmap_first(tp->allowed);
+	first = hwloc_bitmap_first(tp->chosen);
 	if (first < 0) {
 		hwloc_bitmap_free(seen);
 		return -ENOENT;
@@ -558,7 +603,7 @@ int ik_topo_classes(const struct ik_topo *tp,
 		if (hwloc_bitmap_isset(seen, o->os_index))
 			continue;
 		hwloc_bitmap_set(seen, o->os_index);
-		if (!hwloc_bitmap_isset(tp->allowed, o->os_index))
+		if (!hwloc_bitmap_isset(tp->chosen, o->os_index))
 			continue;
 		c.use[o->logical_index] = 1;
 		pus[m++] = o;

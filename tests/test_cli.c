@@ -61,6 +61,36 @@ Test(cli, a_cpu_outside_the_start_mask_is_pinned_with_a_note)
 
 static json_t *json_run(const char *const *args, struct out *o);
 
+Test(cli, taskset_narrows_what_pin_auto_chooses_from)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	json_error_t je;
+	json_t *r, *cpus;
+	struct out o;
+
+	if (n < 2)
+		cr_skip_test("needs two CPUs");
+	/* like taskset -c 1 ipckern --pin auto: an explicit --pin may leave
+	 * the start mask, an automatic choice does not */
+	o = run_env(NULL,
+		    (const char *const[]){"--pin", "auto", "--method", "line",
+					  "--iters", "100", "--warmup", "10",
+					  "--format", "json", NULL},
+		    1);
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	r = json_loads(o.stdout_text, 0, &je);
+	cr_assert_not_null(r, "%s", je.text);
+	cpus = json_object_get(
+		json_object_get(
+			json_array_get(json_object_get(r, "results"), 0),
+			"pair"),
+		"cpus");
+	cr_expect_eq(json_integer_value(json_array_get(cpus, 0)), 1);
+	cr_expect_eq(json_integer_value(json_array_get(cpus, 1)), 1);
+	json_decref(r);
+	free(o.stdout_text);
+}
+
 Test(cli, stream_reports_throughput_and_verified_delivery, .timeout = 60)
 {
 	struct out o;
