@@ -73,14 +73,10 @@ const char *ik_cell_kernel_name(int kernel);
 /* Its enum from that name; -1 when unknown. */
 int ik_cell_kernel_by_name(const char *name);
 
-/* Which kernel measured res (from its flags; ping-pong when none). */
+/* Which kernel measured res (ping-pong when none says). */
 static inline enum ik_kernel ik_result_kernel(const struct ik_result *res)
 {
-	return res->is_stream	 ? IK_KERNEL_STREAM
-	       : res->is_call	 ? IK_KERNEL_CALL
-	       : res->is_echo	 ? IK_KERNEL_ECHO
-	       : res->is_connect ? IK_KERNEL_CONNECT
-				 : IK_KERNEL_PINGPONG;
+	return res->kernel ? res->kernel->id : IK_KERNEL_PINGPONG;
 }
 
 void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k);
