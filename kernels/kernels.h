@@ -20,8 +20,8 @@ struct pollfd;
 
 #include "../affinity/affinity.h"
 #include "../cpuinfo/cpuinfo.h"
+#include "../hist/hist.h"
 #include "../ipc/ipc.h"
-#include "../reports/reports.h"
 
 #define IK_MAX_METHODS	       32
 #define IK_MAX_SWEEP	       32 /* values in one --size or --buffer list */
