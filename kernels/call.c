@@ -240,5 +240,6 @@ const struct ik_kernel_ops ik_kernel_call = {
 	.name = "call",
 	.summary = "A calls into a worker B and waits: wall and CPU per call",
 	.id = IK_KERNEL_CALL,
+	.cpu_timed_only = true,
 	.run = ik_call,
 };

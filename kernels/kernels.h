@@ -208,6 +208,10 @@ struct ik_kernel_ops {
 	/* a server and clients over the method's own sockets (echo,
 	 * connect), not two peers around an ik_channel */
 	bool crew;
+	/* what its results hold: one way (A sends, B counts: rates from
+	 * B's messages, latency only when stamped), not round trips */
+	bool one_way;
+	bool cpu_timed_only; /* cpu[] covers the timed loop, not warm-up */
 	int (*run)(const struct ik_config *cfg,
 		   const struct ik_transport_ops *ops, enum ik_mode mode,
 		   const struct ik_topo *topo, const struct ik_timer *timer,

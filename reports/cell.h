@@ -74,9 +74,14 @@ const char *ik_cell_kernel_name(int kernel);
 int ik_cell_kernel_by_name(const char *name);
 
 /* Which kernel measured res (ping-pong when none says). */
+static inline const struct ik_kernel_ops *
+ik_result_ops(const struct ik_result *res)
+{
+	return res->kernel ? res->kernel : &ik_kernel_pingpong;
+}
 static inline enum ik_kernel ik_result_kernel(const struct ik_result *res)
 {
-	return res->kernel ? res->kernel->id : IK_KERNEL_PINGPONG;
+	return ik_result_ops(res)->id;
 }
 
 void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k);

@@ -48,7 +48,7 @@ int ik_metric_by_name(const char *name, size_t len)
 void ik_metrics_of(const struct ik_result *res, double v[IK_NMETRICS])
 {
 	const struct ik_hist *h = &res->hist;
-	bool stream = ik_result_kernel(res) == IK_KERNEL_STREAM;
+	bool stream = ik_result_ops(res)->one_way;
 	bool lat = !stream || res->stream.latency_valid;
 	double n, cpu = (double)(res->cpu[0].cpu_ns + res->cpu[1].cpu_ns);
 	int m;
@@ -78,10 +78,9 @@ void ik_metrics_of(const struct ik_result *res, double v[IK_NMETRICS])
 			v[IK_M_BYTES] = v[IK_M_MSGS] * 2.0 * (double)res->size;
 		}
 		/* a call's CPU covers the timed calls only */
-		n = (double)(res->count +
-			     (ik_result_kernel(res) == IK_KERNEL_CALL
-				      ? 0
-				      : res->warmup));
+		n = (double)(res->count + (ik_result_ops(res)->cpu_timed_only
+						   ? 0
+						   : res->warmup));
 	}
 	if (n > 0)
 		v[IK_M_CPU] = cpu / n;
