@@ -102,7 +102,7 @@ static void check_pin_cpus(const struct ik_plan *p, const struct ik_topo *tp)
 
 static bool crew_kernel(const struct ik_config *c)
 {
-	return c->kernel == IK_KERNEL_ECHO || c->kernel == IK_KERNEL_CONNECT;
+	return ik_kernels[c->kernel]->crew;
 }
 
 /*

@@ -27,7 +27,7 @@
 
 static bool crew_kernel(const struct ik_config *c)
 {
-	return c->kernel == IK_KERNEL_ECHO || c->kernel == IK_KERNEL_CONNECT;
+	return ik_kernels[c->kernel]->crew;
 }
 
 static unsigned max_pairs(const struct ik_config *c)

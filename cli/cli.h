@@ -71,7 +71,7 @@ enum ik_opt_kind {
 	IK_OPT_NS,	/* ns in [min, max], or with us/ms/s */
 	IK_OPT_SECONDS, /* seconds (or ms/us/ns) from 1 ms to max ns: ns */
 	IK_OPT_PERCENT, /* above 0, at most max, optional %: a fraction */
-	IK_OPT_CHOICE,	/* one of choices[]: its index */
+	IK_OPT_CHOICE,	/* one of choices[] (or choice_of): its index */
 	IK_OPT_PATH,	/* a name kept as given (a file, a method) */
 	IK_OPT_CUSTOM,	/* the row's own parse() */
 	IK_OPT_ACTION,	/* --list, --version, --help: stop and do it */
@@ -93,6 +93,7 @@ struct ik_option {
 	double min, max;   /* the range, in the kind's base unit */
 	const char *what;  /* NS, PERCENT: what is expected; CHOICE: a prefix */
 	const char *const *choices; /* CHOICE: names, NULL-terminated */
+	const char *(*choice_of)(unsigned k); /* or the k-th, NULL past */
 	size_t given_off;    /* a bool set when given on the command line */
 	const char *def;     /* the default, as the option would be written */
 	unsigned kernels;    /* 1 << enum ik_kernel it applies to; 0: all */
@@ -109,10 +110,6 @@ struct ik_option {
 /* The option table, NULL-name terminated, in --help's order. */
 #define IK_NOPTIONS 44
 extern const struct ik_option ik_options[];
-
-/* --kernel's names, in enum ik_kernel's order, NULL-terminated. */
-#define IK_NKERNELS 5
-extern const char *const ik_kernel_names[];
 
 /* p->err = the formatted message; returns -EINVAL. */
 int ik_cli_fail(struct ik_plan *p, const char *fmt, ...)

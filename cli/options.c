@@ -122,10 +122,29 @@ static void join(char *out, size_t len, const char *const *names,
 				       names[i]);
 }
 
+#define IK_CHOICES_MAX 16
+
+/* A CHOICE row's names, NULL-terminated: its array, or from choice_of
+ * into buf (cap entries). */
+static const char *const *choices(const struct ik_option *o, const char **buf,
+				  unsigned cap)
+{
+	unsigned k;
+
+	if (!o->choice_of)
+		return o->choices;
+	for (k = 0; k + 1 < cap && (buf[k] = o->choice_of(k)); k++)
+		;
+	buf[k] = NULL;
+	return buf;
+}
+
 /* One value of a row (one item of a list row) into item i. */
 static int parse_one(struct ik_plan *p, const struct ik_option *o,
 		     const char *opt, const char *s, unsigned i)
 {
+	const char *buf[IK_CHOICES_MAX];
+	const char *const *names;
 	char what[160], allowed[160];
 	double v;
 	int k, ret;
@@ -168,12 +187,13 @@ static int parse_one(struct ik_plan *p, const struct ik_option *o,
 			*(double *)field(p, o, i) = v / 100;
 		return ret;
 	case IK_OPT_CHOICE:
-		for (k = 0; o->choices[k]; k++)
-			if (!strcmp(s, o->choices[k])) {
+		names = choices(o, buf, IK_ARRAY_SIZE(buf));
+		for (k = 0; names[k]; k++)
+			if (!strcmp(s, names[k])) {
 				store(p, o, i, (unsigned long long)k);
 				return 0;
 			}
-		join(allowed, sizeof(allowed), o->choices, ", ");
+		join(allowed, sizeof(allowed), names, ", ");
 		return ik_cli_fail(p, "%s '%s': %sallowed: %s", opt, s,
 				   o->what ? o->what : "", allowed);
 	case IK_OPT_PATH:
@@ -262,9 +282,9 @@ void ik_cli_kernel_names(unsigned mask, const char *sep, char *out, size_t len)
 	const char *names[IK_NKERNELS + 1];
 	unsigned k, n = 0;
 
-	for (k = 0; ik_kernel_names[k]; k++)
+	for (k = 0; k < IK_NKERNELS; k++)
 		if (mask & (1u << k))
-			names[n++] = ik_kernel_names[k];
+			names[n++] = ik_kernel_name(k);
 	names[n] = NULL;
 	join(out, len, names, sep);
 }
@@ -419,6 +439,7 @@ static void md_cell(FILE *f, const char *s)
 void ik_cli_options_markdown(FILE *f)
 {
 	const struct ik_option *o;
+	const char *buf[IK_CHOICES_MAX];
 	char text[1024], names[128];
 
 	fputs("| option | value | default | kernels | what it does |\n"
@@ -427,7 +448,8 @@ void ik_cli_options_markdown(FILE *f)
 	for (o = ik_options; o->name; o++) {
 		fprintf(f, "| `--%s` | ", o->name);
 		if (o->kind == IK_OPT_CHOICE) {
-			join(text, sizeof(text), o->choices, ", ");
+			join(text, sizeof(text),
+			     choices(o, buf, IK_ARRAY_SIZE(buf)), ", ");
 			md_cell(f, text);
 		} else {
 			md_cell(f, o->arg ? o->arg : "");

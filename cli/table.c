@@ -216,9 +216,6 @@ static int parse_assert(struct ik_plan *p, const struct ik_option *o,
 static const char *const wait_names[] = {"spin", "futex", "hybrid", NULL};
 static const char *const format_names[] = {"table", "json", "csv", "gbench",
 					   NULL};
-const char *const ik_kernel_names[] = {"pingpong", "stream",  "call",
-				       "echo",	   "connect", NULL};
-_Static_assert(IK_KERNEL_CONNECT + 1 == IK_NKERNELS, "a name per kernel");
 static const char *const gap_mode_names[] = {"spin", "sleep", NULL};
 
 #define K(k) (1u << IK_KERNEL_##k)
@@ -392,7 +389,7 @@ const struct ik_option ik_options[] = {
 	 .arg = "NAME",
 	 .kind = IK_OPT_CHOICE,
 	 VAL(cfg.kernel),
-	 .choices = ik_kernel_names,
+	 .choice_of = ik_kernel_name, /* kernels/registry.c */
 	 .def = "pingpong",
 	 .help = "pingpong (default: round trips), stream (A sends,\n"
 		 "B receives: messages/s, bytes/s, one-way latency),\n"

@@ -198,7 +198,7 @@ int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 
 	one.size = sizeof(struct ik_call);
 	ik_result_begin(res, &one, ops, mode, topo);
-	res->is_call = true;
+	res->kernel = &ik_kernel_call;
 	res->work_ns = cfg->work_ns;
 	res->warmup = cfg->warmup;
 	ret = ik_hist_init(&res->hist, IK_HIST_MAX_NS);
@@ -235,3 +235,11 @@ out:
 	res->err = ret;
 	return ret;
 }
+
+const struct ik_kernel_ops ik_kernel_call = {
+	.name = "call",
+	.summary = "A calls into a worker B and waits: wall and CPU per call",
+	.id = IK_KERNEL_CALL,
+	.cpu_timed_only = true,
+	.run = ik_call,
+};

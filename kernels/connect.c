@@ -271,7 +271,7 @@ int ik_connect_kernel(const struct ik_config *cfg,
 	int ret;
 
 	ik_result_begin(res, cfg, ops, mode, topo);
-	res->is_connect = true;
+	res->kernel = &ik_kernel_connect;
 	res->clients = n;
 	cx->backlog = cfg->backlog;
 	c.process = mode == IK_MODE_PROCESS;
@@ -363,3 +363,11 @@ out:
 	res->err = ret;
 	return ret;
 }
+
+const struct ik_kernel_ops ik_kernel_connect = {
+	.name = "connect",
+	.summary = "a connection per request",
+	.id = IK_KERNEL_CONNECT,
+	.crew = true,
+	.run = ik_connect_kernel,
+};

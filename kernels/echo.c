@@ -303,7 +303,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	e.process = mode == IK_MODE_PROCESS;
 	e.buffer = cfg->buffer ? cfg->buffer : IK_ECHO_DEFAULT_BUFFER;
 	ik_result_begin(res, cfg, ops, mode, topo);
-	res->is_echo = true;
+	res->kernel = &ik_kernel_echo;
 	res->server = cfg->server;
 	res->clients = n;
 	if (fault && !strcmp(fault, "kill-server"))
@@ -386,3 +386,11 @@ out:
 	res->err = ret;
 	return ret;
 }
+
+const struct ik_kernel_ops ik_kernel_echo = {
+	.name = "echo",
+	.summary = "a server and --clients in a closed loop",
+	.id = IK_KERNEL_ECHO,
+	.crew = true,
+	.run = ik_echo,
+};

@@ -20,8 +20,8 @@ struct pollfd;
 
 #include "../affinity/affinity.h"
 #include "../cpuinfo/cpuinfo.h"
+#include "../hist/hist.h"
 #include "../ipc/ipc.h"
-#include "../reports/reports.h"
 
 #define IK_MAX_METHODS	       32
 #define IK_MAX_SWEEP	       32 /* values in one --size or --buffer list */
@@ -36,12 +36,15 @@ struct pollfd;
 #define ik_gate_free  ik_barrier_free
 #define ik_gate_break ik_barrier_break
 
+/* The kernels' index in ik_kernels[] (kernels/registry.c), which holds
+ * their names; struct ik_config's kernel is one. */
 enum ik_kernel {
 	IK_KERNEL_PINGPONG = 0,
 	IK_KERNEL_STREAM,
 	IK_KERNEL_CALL,
 	IK_KERNEL_ECHO,
 	IK_KERNEL_CONNECT,
+	IK_NKERNELS
 };
 
 /* --server: how the echo kernel's server handles its connections */
@@ -152,11 +155,11 @@ struct ik_result {
 	struct ik_hist hist;	/* round-trip ns */
 	uint64_t *raw_ns;	/* every round trip, if asked; malloc'd */
 	struct ik_cpu_usage cpu[2];
-	bool is_stream;
+	/* the kernel that measured it (NULL: ping-pong); call's cpu[]
+	 * covers the timed calls, echo's cpu[0] is the clients', cpu[1]
+	 * the server's */
+	const struct ik_kernel_ops *kernel;
 	struct ik_stream_result stream;
-	bool is_call;	 /* --kernel call: cpu[] covers the timed calls */
-	bool is_echo;	 /* echo: cpu[0] the clients', cpu[1] the server's */
-	bool is_connect; /* connect: see connect below */
 	struct ik_connect_result {
 		unsigned backlog;
 		uint64_t served; /* requests the server answered */
@@ -187,6 +190,41 @@ struct ik_result {
 	uint64_t stall_ns;
 	char note[256];
 };
+
+/*
+ * A kernel: what --kernel NAME runs (one file per kernel in kernels/,
+ * and its line in kernels/registry.c). run measures one cell of cfg over
+ * method ops in mode and fills *res, setting res->kernel to the ops; it
+ * returns 0, or a -errno with res->errmsg saying what failed (the
+ * contract of ik_pingpong below). The reports draw each kernel's part
+ * from their own rows, indexed by id (reports/ must not be reached from
+ * here).
+ */
+struct ik_result;
+struct ik_kernel_ops {
+	const char *name;    /* as --kernel takes it */
+	const char *summary; /* one line: what it measures */
+	enum ik_kernel id;   /* its index in ik_kernels[] */
+	/* a server and clients over the method's own sockets (echo,
+	 * connect), not two peers around an ik_channel */
+	bool crew;
+	/* what its results hold: one way (A sends, B counts: rates from
+	 * B's messages, latency only when stamped), not round trips */
+	bool one_way;
+	bool cpu_timed_only; /* cpu[] covers the timed loop, not warm-up */
+	int (*run)(const struct ik_config *cfg,
+		   const struct ik_transport_ops *ops, enum ik_mode mode,
+		   const struct ik_topo *topo, const struct ik_timer *timer,
+		   struct ik_result *res);
+};
+/* Every kernel, by enum ik_kernel (kernels/registry.c). */
+extern const struct ik_kernel_ops *const ik_kernels[IK_NKERNELS];
+extern const struct ik_kernel_ops ik_kernel_pingpong, ik_kernel_stream,
+	ik_kernel_call, ik_kernel_echo, ik_kernel_connect;
+/* The kernel --kernel calls name; NULL when none is. */
+const struct ik_kernel_ops *ik_kernel_find(const char *name);
+/* ik_kernels[id]'s name, NULL past the end (for --kernel's choices). */
+const char *ik_kernel_name(unsigned id);
 
 /*
  * Run one ping-pong measurement of ops in mode. Fills *res (free it with

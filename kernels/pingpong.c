@@ -364,6 +364,7 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	int ret;
 
 	ik_result_begin(res, cfg, ops, mode, topo);
+	res->kernel = &ik_kernel_pingpong;
 	res->warmup = cfg->warmup;
 	if (fault && !strcmp(fault, "kill-b"))
 		pp.fault = FAULT_KILL_B;
@@ -392,3 +393,10 @@ out:
 	res->err = ret;
 	return ret;
 }
+
+const struct ik_kernel_ops ik_kernel_pingpong = {
+	.name = "pingpong",
+	.summary = "round trips",
+	.id = IK_KERNEL_PINGPONG,
+	.run = ik_pingpong,
+};

@@ -568,7 +568,7 @@ int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	int ret;
 
 	ik_result_begin(res, cfg, ops, mode, topo);
-	res->is_stream = true;
+	res->kernel = &ik_kernel_stream;
 	st.stamp = cfg->size >= 16;
 	st.verify = cfg->verify;
 	if (f && cfg->size >= 24)
@@ -614,3 +614,11 @@ out:
 	res->err = ret;
 	return ret;
 }
+
+const struct ik_kernel_ops ik_kernel_stream = {
+	.name = "stream",
+	.summary = "A sends, B receives: messages/s, bytes/s, one-way latency",
+	.id = IK_KERNEL_STREAM,
+	.one_way = true,
+	.run = ik_stream,
+};

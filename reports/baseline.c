@@ -19,6 +19,7 @@
 
 #include "../kernels/kernels.h"
 #include "gate.h"
+#include "reports.h"
 
 #define MAX_CELLS   100000
 #define MAX_REPEATS IK_BASELINE_KEEP

@@ -11,25 +11,18 @@
 
 #include "cell.h"
 
-static const char *const kernel_names[] = {
-	[IK_KERNEL_PINGPONG] = "pingpong", [IK_KERNEL_STREAM] = "stream",
-	[IK_KERNEL_CALL] = "call",	   [IK_KERNEL_ECHO] = "echo",
-	[IK_KERNEL_CONNECT] = "connect",
-};
-
 const char *ik_cell_kernel_name(int kernel)
 {
-	if (kernel < 0 || kernel >= (int)IK_ARRAY_SIZE(kernel_names))
+	if (kernel < 0 || kernel >= IK_NKERNELS)
 		return "?";
-	return kernel_names[kernel];
+	return ik_kernels[kernel]->name;
 }
 
 int ik_cell_kernel_by_name(const char *name)
 {
-	for (unsigned i = 0; i < IK_ARRAY_SIZE(kernel_names); i++)
-		if (name && !strcmp(name, kernel_names[i]))
-			return (int)i;
-	return -1;
+	const struct ik_kernel_ops *k = ik_kernel_find(name);
+
+	return k ? (int)k->id : -1;
 }
 
 static void copy(char *dst, size_t n, const char *s)

@@ -73,14 +73,15 @@ const char *ik_cell_kernel_name(int kernel);
 /* Its enum from that name; -1 when unknown. */
 int ik_cell_kernel_by_name(const char *name);
 
-/* Which kernel measured res (from its flags; ping-pong when none). */
+/* Which kernel measured res (ping-pong when none says). */
+static inline const struct ik_kernel_ops *
+ik_result_ops(const struct ik_result *res)
+{
+	return res->kernel ? res->kernel : &ik_kernel_pingpong;
+}
 static inline enum ik_kernel ik_result_kernel(const struct ik_result *res)
 {
-	return res->is_stream	 ? IK_KERNEL_STREAM
-	       : res->is_call	 ? IK_KERNEL_CALL
-	       : res->is_echo	 ? IK_KERNEL_ECHO
-	       : res->is_connect ? IK_KERNEL_CONNECT
-				 : IK_KERNEL_PINGPONG;
+	return ik_result_ops(res)->id;
 }
 
 void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k);

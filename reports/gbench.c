@@ -161,7 +161,7 @@ int ik_report_gbench(const struct ik_report *r, FILE *f)
 	}
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
-		bool stream = res->is_stream;
+		bool stream = ik_result_ops(res)->one_way;
 		double v[IK_NMETRICS];
 		struct ik_cell_key key;
 		char base[160];

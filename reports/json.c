@@ -380,7 +380,7 @@ static void call_json(json_t *o, const struct ik_result *res)
 /*
  * Each kernel's part of a result object: the fields that tell its cells
  * apart (after gap_ns), what it measured, and its own object after the
- * CPU. Indexed by the result's kernel.
+ * CPU. Indexed by the result's kernel (its ops' id).
  */
 static const struct kernel_json {
 	void (*cell)(json_t *o, const struct ik_result *res);
@@ -394,6 +394,8 @@ static const struct kernel_json {
 	[IK_KERNEL_ECHO] = {echo_cell_json, roundtrip_json, echo_json},
 	[IK_KERNEL_CONNECT] = {connect_cell_json, roundtrip_json, connect_json},
 };
+_Static_assert(IK_ARRAY_SIZE(kernel_json) == IK_NKERNELS,
+	       "a JSON row per kernel in kernels/registry.c");
 
 /* What ran, where, and how it ended: every result, ok or failed. */
 static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,

@@ -48,7 +48,8 @@ int ik_metric_by_name(const char *name, size_t len)
 void ik_metrics_of(const struct ik_result *res, double v[IK_NMETRICS])
 {
 	const struct ik_hist *h = &res->hist;
-	bool lat = !res->is_stream || res->stream.latency_valid;
+	bool stream = ik_result_ops(res)->one_way;
+	bool lat = !stream || res->stream.latency_valid;
 	double n, cpu = (double)(res->cpu[0].cpu_ns + res->cpu[1].cpu_ns);
 	int m;
 
@@ -65,7 +66,7 @@ void ik_metrics_of(const struct ik_result *res, double v[IK_NMETRICS])
 		v[IK_M_MAX] = (double)h->max;
 		v[IK_M_MEAN] = ik_hist_mean(h);
 	}
-	if (res->is_stream) {
+	if (stream) {
 		v[IK_M_MSGS] = res->stream.msgs_per_s;
 		v[IK_M_BYTES] = res->stream.bytes_per_s;
 		n = (double)res->stream.messages;
@@ -77,7 +78,9 @@ void ik_metrics_of(const struct ik_result *res, double v[IK_NMETRICS])
 			v[IK_M_BYTES] = v[IK_M_MSGS] * 2.0 * (double)res->size;
 		}
 		/* a call's CPU covers the timed calls only */
-		n = (double)(res->count + (res->is_call ? 0 : res->warmup));
+		n = (double)(res->count + (ik_result_ops(res)->cpu_timed_only
+						   ? 0
+						   : res->warmup));
 	}
 	if (n > 0)
 		v[IK_M_CPU] = cpu / n;

@@ -77,18 +77,18 @@ static void strangers_notes(const struct ik_tbl *t)
 
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
+		bool echo = ik_result_kernel(res) == IK_KERNEL_ECHO;
 
 		if (!res->strangers)
 			continue;
 		fputs("strangers: ", f);
-		if (res->is_echo || res->is_connect)
+		if (res->kernel && res->kernel->crew)
 			fprintf(f,
 				"%s %s %s B, %s%s%u clients: ", res->ops->name,
 				ik_mode_name(res->mode),
 				ik_fmt_bytes(b, sizeof(b), res->size),
-				res->is_echo ? ik_server_names[res->server]
-					     : "",
-				res->is_echo ? " server, " : "", res->clients);
+				echo ? ik_server_names[res->server] : "",
+				echo ? " server, " : "", res->clients);
 		else
 			ik_tbl_row_key(t, res);
 		fprintf(f,

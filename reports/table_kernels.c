@@ -495,3 +495,5 @@ const struct ik_kernel_table ik_kernel_tables[] = {
 	[IK_KERNEL_ECHO] = {echo_title, echo_table},
 	[IK_KERNEL_CONNECT] = {connect_title, connect_table},
 };
+_Static_assert(IK_ARRAY_SIZE(ik_kernel_tables) == IK_NKERNELS,
+	       "a table row per kernel in kernels/registry.c");

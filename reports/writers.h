@@ -47,7 +47,7 @@ struct ik_tbl {
 void ik_tbl_row_key(const struct ik_tbl *t, const struct ik_result *res);
 void ik_tbl_head_key(const struct ik_tbl *t);
 
-/* Each kernel's part of the table (table_kernels.c), by enum ik_kernel:
+/* Each kernel's part of the table (table_kernels.c), by its ops' id:
  * the first line of the report, and its own table. */
 struct ik_kernel_table {
 	void (*title)(const struct ik_tbl *t);

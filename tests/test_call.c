@@ -50,7 +50,7 @@ static void check_calls(const char *method, enum ik_mode mode, uint64_t work)
 	cr_expect_eq(res.count, 3000, "%s: %lu calls", method,
 		     (unsigned long)res.count);
 	cr_expect_eq(ik_hist_total(&res.hist), 3000);
-	cr_expect(res.is_call);
+	cr_expect_eq(res.kernel, &ik_kernel_call);
 	cr_expect_eq(res.size, 16, "a call is id + value");
 	wall = (double)res.wall_ns;
 	ca = (double)res.cpu[0].cpu_ns;

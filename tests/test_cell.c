@@ -67,7 +67,7 @@ static void change(struct ik_result *r, unsigned i)
 		r->pair.cpu[1] = 3;
 		break;
 	default:
-		r->is_stream = true;
+		r->kernel = &ik_kernel_stream;
 	}
 }
 
@@ -117,13 +117,12 @@ Test(cell, fields_of_other_kernels_never_tell_cells_apart)
 	key(&a, &ka);
 	key(&b, &kb);
 	cr_expect(ik_cell_key_eq(&ka, &kb, 0));
-	a.is_echo = b.is_echo = true;
+	a.kernel = b.kernel = &ik_kernel_echo;
 	key(&a, &ka);
 	key(&b, &kb);
 	cr_expect(!ik_cell_key_eq(&ka, &kb, 0), "echo: server, clients");
 	cr_expect(ik_cell_key_eq(&ka, &kb, IK_CF_SERVER | IK_CF_CLIENTS));
-	a.is_echo = b.is_echo = false;
-	a.is_call = b.is_call = true;
+	a.kernel = b.kernel = &ik_kernel_call;
 	key(&a, &ka);
 	key(&b, &kb);
 	cr_expect(!ik_cell_key_eq(&ka, &kb, 0), "call: work");
@@ -159,7 +158,7 @@ Test(cell, names)
 	char b[200];
 
 	res_init(&r, "tcp", 64);
-	r.is_echo = true;
+	r.kernel = &ik_kernel_echo;
 	r.server = IK_SERVER_EPOLL;
 	r.clients = 4;
 	r.buffer = 4096;
@@ -181,7 +180,7 @@ Test(cell, names)
 			    "sum of 2 pairs");
 
 	res_init(&r, "spsc", 8);
-	r.is_call = true;
+	r.kernel = &ik_kernel_call;
 	r.gap_ns = 0;
 	r.npairs = 3;
 	r.pair_index = 1;
@@ -237,8 +236,9 @@ static void run_init(struct run *w, enum ik_kernel kernel)
 	w->rep.nresults = N;
 	for (int i = 0; i < N; i++) {
 		res_init(&w->res[i], i % 2 ? "tcp" : "uds", 64);
-		w->res[i].is_echo = kernel == IK_KERNEL_ECHO;
-		w->res[i].is_call = kernel == IK_KERNEL_CALL;
+		/* as the kernels mark them: ping-pong's unmarked here */
+		if (kernel != IK_KERNEL_PINGPONG)
+			w->res[i].kernel = ik_kernels[kernel];
 		fill(&w->res[i]);
 	}
 	w->res[1].buffer = 65536;
@@ -405,7 +405,7 @@ Test(cell, x_line_is_line_in_the_same_cell)
 	for (int i = 0; i < N; i++) {
 		ik_result_free(&w.res[i]);
 		res_init(&w.res[i], i < 3 ? "line" : "spsc", 64);
-		w.res[i].is_call = true;
+		w.res[i].kernel = &ik_kernel_call;
 		w.res[i].work_ns = (uint64_t)(i % 3) * 100;
 		fill(&w.res[i]);
 		ik_hist_record(&w.res[i].hist, 1000 * (uint64_t)(i + 1));

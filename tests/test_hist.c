@@ -8,7 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "reports/reports.h"
+#include "hist/hist.h"
 
 static int cmp_u64(const void *a, const void *b)
 {

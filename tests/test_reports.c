@@ -371,7 +371,7 @@ Test(golden, stream)
 		struct ik_stream_result *s;
 
 		r = add(&x, m[i], IK_MODE_THREAD, 64, 300 + 900 * (unsigned)i);
-		r->is_stream = true;
+		r->kernel = &ik_kernel_stream;
 		s = &r->stream;
 		s->messages = 1000000;
 		s->seconds = 0.5 + i;
@@ -390,7 +390,7 @@ Test(golden, stream)
 		s->rate_missed = i == 2;
 	}
 	r = add(&x, "spsc", IK_MODE_PROCESS, 64, 300);
-	r->is_stream = true;
+	r->kernel = &ik_kernel_stream;
 	fail(r, "peer B: --verify: message 17 has checksum 0x1 not 0x2");
 	all_formats(&x, "stream");
 	x.cfg.rate = 0;
@@ -413,7 +413,7 @@ Test(golden, echo)
 	for (int i = 0; i < 4; i++) {
 		r = add(&x, i < 2 ? "tcp" : "uds", IK_MODE_THREAD, 64,
 			20000 + 1000 * (unsigned)i);
-		r->is_echo = true;
+		r->kernel = &ik_kernel_echo;
 		r->server = i % 2 ? IK_SERVER_URING : IK_SERVER_EPOLL;
 		r->clients = 4;
 		r->buffer = i == 3 ? 4096 : 0;
@@ -441,7 +441,7 @@ Test(golden, call)
 	for (int i = 0; i < 4; i++) {
 		r = add(&x, i % 2 ? "futex" : "spsc", IK_MODE_THREAD, 64,
 			400 + 1500 * (unsigned)(i % 2) + 1000 * (i / 2));
-		r->is_call = true;
+		r->kernel = &ik_kernel_call;
 		r->work_ns = i / 2 ? 1000 : 0;
 	}
 	fail(&x.res[3], "worker: call 12 answered with id 11");
@@ -460,7 +460,7 @@ Test(golden, connect)
 	for (int i = 0; i < 3; i++) {
 		r = add(&x, i ? "uds" : "tcp", IK_MODE_THREAD, 64,
 			60000 + 5000 * (unsigned)i);
-		r->is_connect = true;
+		r->kernel = &ik_kernel_connect;
 		r->clients = 4;
 		r->count = 5000;
 		r->connect.backlog = 128;
@@ -586,7 +586,7 @@ Test(golden, stream_and_echo_repeats_in_gbench)
 	fx_init(&x, IK_KERNEL_STREAM);
 	add_method(&x, "spsc");
 	r = add(&x, "spsc", IK_MODE_THREAD, 64, 300);
-	r->is_stream = true;
+	r->kernel = &ik_kernel_stream;
 	r->stream.messages = 1000000;
 	r->stream.seconds = 0.5;
 	r->stream.msgs_per_s = 2e6;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "reports/reports.h"
 
 #define NOBODY 65534
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reports.h"
+#include "hist.h"
 
 #define SUB_BITS 7
 #define SUB	 (1u << SUB_BITS)
