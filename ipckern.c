@@ -200,13 +200,17 @@ static void matrix_cpus(struct ik_config *cfg, const struct ik_topo *topo)
 	int cpu;
 
 	ik_topo_allowed_str(topo, allowed, sizeof(allowed));
-	if (!cfg->ncpus)
+	if (!cfg->ncpus) {
+		/* defaulted: the CPUs it chose from are the usable ones */
+		hwloc_bitmap_list_snprintf(allowed, sizeof(allowed),
+					   topo->chosen);
 		hwloc_bitmap_foreach_begin(cpu, topo->chosen)
 		{
 			if (cfg->ncpus < IK_ARRAY_SIZE(cfg->cpus))
 				cfg->cpus[cfg->ncpus++] = cpu;
 		}
-	hwloc_bitmap_foreach_end();
+		hwloc_bitmap_foreach_end();
+	}
 	for (i = 0; i < cfg->ncpus; i++)
 		if (ik_topo_check_cpu(topo, cfg->cpus[i]))
 			usage_error("--cpus: CPU %d is not usable here; "
