@@ -420,7 +420,11 @@ static void add_notes(struct run *r)
 			 maxp, 2 * maxp, cpus);
 	if (cfg->pinned)
 		ik_cli_sibling_warnings(cfg, &r->topo, r->note, &r->rep);
-	k = ik_machine_warnings(&r->machine, cfg->pin, cfg->pinned ? 2 : 0,
+	/* the CPUs this run pins: its pair, or --matrix's every CPU */
+	k = ik_machine_warnings(&r->machine, cfg->matrix ? cfg->cpus : cfg->pin,
+				cfg->matrix   ? cfg->ncpus
+				: cfg->pinned ? 2
+					      : 0,
 				warn, 4);
 	for (w = 0; w < k && r->rep.nnotes < IK_ARRAY_SIZE(r->rep.notes); w++) {
 		fprintf(stderr, "ipckern: warning: %s\n", warn[w]);
