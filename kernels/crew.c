@@ -435,11 +435,17 @@ static void stop(struct ctl *x)
 				kill(x->pid[i], SIGKILL);
 		return;
 	}
+	/*
+	 * Wait for the members' done eventfd, not a fixed sleep: it returns
+	 * as soon as one ends. The 1 ms bound is only how often the signal
+	 * is sent again, for a thread that took it just before entering its
+	 * next blocking call (no signal can close that window).
+	 */
 	while (!all_done(c) && ik_clock_ns() < until) {
 		for (i = 0; i < c->n; i++)
 			if (x->th[i].started && !atomic_load(&c->sh->m[i].done))
 				pthread_kill(x->th[i].th, SIGUSR1);
-		usleep(1000); /* let the interrupted syscalls return */
+		wait_slice(c, 1);
 	}
 }
 

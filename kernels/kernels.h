@@ -28,14 +28,6 @@ struct pollfd;
 #define IK_MAX_PAIRS	       64 /* most pairs run at once */
 #define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
 
-/* The start barrier's old names (struct ik_barrier, below), kept while
- * ipckern.c uses them for --pairs (cfg->gate); in the code "gate" is to
- * mean the CI gate (reports/gate.h) only. */
-#define ik_gate	      ik_barrier
-#define ik_gate_new   ik_barrier_new
-#define ik_gate_free  ik_barrier_free
-#define ik_gate_break ik_barrier_break
-
 /* The kernels' index in ik_kernels[] (kernels/registry.c), which holds
  * their names; struct ik_config's kernel is one. */
 enum ik_kernel {
@@ -90,14 +82,14 @@ struct ik_config {
 	bool pinned;
 	int pin[2]; /* OS CPU numbers when pinned */
 	enum ik_format format;
-	const char *output;   /* NULL: stdout */
-	const char *raw;      /* NULL: no raw samples */
-	struct ik_gate *gate; /* --pairs: the gate all pairs start from */
-	bool classes;	      /* --classes: one run per topology class */
-	bool machine;	      /* --machine: describe the machine, run nothing */
-	bool matrix;	      /* --matrix: every ordered pair of cpus[] */
-	int mem_node;	      /* --mem-node, or -1 */
-	int cpus[256];	      /* --cpus, or every allowed CPU */
+	const char *output;	 /* NULL: stdout */
+	const char *raw;	 /* NULL: no raw samples */
+	struct ik_barrier *gate; /* --pairs: where all pairs start from */
+	bool classes;		 /* --classes: one run per topology class */
+	bool machine;  /* --machine: describe the machine, run nothing */
+	bool matrix;   /* --matrix: every ordered pair of cpus[] */
+	int mem_node;  /* --mem-node, or -1 */
+	int cpus[256]; /* --cpus, or every allowed CPU */
 	unsigned ncpus;
 	bool dry_run;	      /* --dry-run: list the classes, run nothing */
 	const char *topology; /* --topology FILE.xml, or NULL */
