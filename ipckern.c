@@ -152,6 +152,7 @@ struct run {
 	struct ik_plan plan;
 	struct ik_topo topo;
 	struct ik_timer timer;
+	struct ik_run ctx; /* what every cell runs in: topo, timer, ^C, node */
 	struct ik_machine machine;
 	struct ik_class_pair classes[IK_NCLASSES];
 	struct ik_baseline baseline, appended;
@@ -221,15 +222,13 @@ static void matrix_cpus(struct ik_config *cfg, const struct ik_topo *topo)
 			    allowed);
 }
 
-static void mem_node(const struct ik_config *cfg)
+static void check_mem_node(int node)
 {
-	if (numa_available() < 0 || cfg->mem_node > numa_max_node() ||
-	    !numa_bitmask_isbitset(numa_all_nodes_ptr, (unsigned)cfg->mem_node))
+	if (numa_available() < 0 || node > numa_max_node() ||
+	    !numa_bitmask_isbitset(numa_all_nodes_ptr, (unsigned)node))
 		usage_error(
 			"--mem-node %d: no such NUMA node here; nodes: 0-%d",
-			cfg->mem_node,
-			numa_available() < 0 ? 0 : numa_max_node());
-	ik_shm_set_node(cfg->mem_node);
+			node, numa_available() < 0 ? 0 : numa_max_node());
 }
 
 /*
@@ -265,8 +264,8 @@ static int load_machine(struct run *r)
 	}
 	if (cfg->matrix)
 		matrix_cpus(cfg, &r->topo);
-	if (cfg->mem_node >= 0)
-		mem_node(cfg);
+	if (r->plan.mem_node >= 0)
+		check_mem_node(r->plan.mem_node);
 	return 0;
 }
 
@@ -447,7 +446,7 @@ static bool measure_all(struct run *r)
 	bool failed = false;
 
 	if (ik_cli_floor_applies(cfg)) {
-		if (!ik_cli_measure_floor(cfg, &r->topo, &r->timer, &r->floor))
+		if (!ik_cli_measure_floor(cfg, &r->ctx, &r->floor))
 			r->rep.floor = &r->floor;
 		else
 			add_note(r, "floor not measured: %.150s",
@@ -471,9 +470,8 @@ static bool measure_all(struct run *r)
 		}
 		if (interrupted)
 			break;
-		got = ik_cli_run_grid(cfg, r->plan.pins, r->classes, &r->topo,
-				      &r->timer, &r->results[rp * r->cells],
-				      &failed);
+		got = ik_cli_run_grid(cfg, r->plan.pins, r->classes, &r->ctx,
+				      &r->results[rp * r->cells], &failed);
 		if (rp && got != r->n && !interrupted) {
 			fprintf(stderr,
 				"ipckern: repeat %u measured %u cells, the "
@@ -564,7 +562,11 @@ static int run(int argc, char **argv, struct run *r)
 		usage_error("%s", r->plan.err);
 	if (ret > 0)
 		act(r->plan.action);
-	cfg->interrupted = &interrupted;
+	r->ctx = (struct ik_run){.topo = &r->topo,
+				 .timer = &r->timer,
+				 .interrupted = &interrupted,
+				 .mem_node = r->plan.mem_node};
+	r->rep.mem_node = r->plan.mem_node;
 	check_outputs(&r->plan);
 	load_baselines(r);
 	if ((code = load_machine(r)))

@@ -54,6 +54,7 @@ struct ik_plan {
 	struct ik_config cfg;
 	struct ik_cli_gate gate;
 	bool mkdirs;		    /* --mkdir */
+	int mem_node;		    /* --mem-node, or -1 */
 	int pins[2 * IK_MAX_PAIRS]; /* --pin: A,B for each pair, in order */
 	unsigned npins;
 	bool pin_auto;		   /* --pin auto */
@@ -159,13 +160,12 @@ const char *ik_cli_out_error(int err);
  * results[]; failures are reported on stderr as they happen and set
  * *failed. pins holds --pin as given, two CPUs per pair (read when
  * cfg->pinned and a cell runs several pairs). Stops early once
- * *cfg->interrupted is set. Returns the results written.
+ * *run->interrupted is set. Returns the results written.
  */
 unsigned ik_cli_run_grid(const struct ik_config *cfg, const int *pins,
 			 const struct ik_class_pair *classes,
-			 const struct ik_topo *topo,
-			 const struct ik_timer *timer,
-			 struct ik_result *results, bool *failed);
+			 const struct ik_run *run, struct ik_result *results,
+			 bool *failed);
 
 /*
  * --repeat: cell j of repeat r is results[r * stride + j]. Keeps every
@@ -181,9 +181,8 @@ bool ik_cli_floor_applies(const struct ik_config *c);
 
 /* ipc/floor.c through the ping-pong kernel on cfg's pair: threads, size 1,
  * no gap. Returns 0 or the kernel's -errno (why in res->errmsg). */
-int ik_cli_measure_floor(const struct ik_config *cfg,
-			 const struct ik_topo *topo,
-			 const struct ik_timer *timer, struct ik_result *res);
+int ik_cli_measure_floor(const struct ik_config *cfg, const struct ik_run *run,
+			 struct ik_result *res);
 
 /*
  * Notes for the report about the pinned pair's SMT siblings that were

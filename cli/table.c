@@ -363,7 +363,7 @@ const struct ik_option ik_options[] = {
 	{.name = "mem-node",
 	 .arg = "N",
 	 .kind = IK_OPT_COUNT,
-	 VAL(cfg.mem_node),
+	 VAL(mem_node),
 	 .min = 0,
 	 .max = 4095,
 	 .help = "place shared buffers and rings on NUMA node N\n"

@@ -82,21 +82,33 @@ struct ik_config {
 	bool pinned;
 	int pin[2]; /* OS CPU numbers when pinned */
 	enum ik_format format;
-	const char *output;	 /* NULL: stdout */
-	const char *raw;	 /* NULL: no raw samples */
-	struct ik_barrier *gate; /* --pairs: where all pairs start from */
-	bool classes;		 /* --classes: one run per topology class */
-	bool machine;  /* --machine: describe the machine, run nothing */
-	bool matrix;   /* --matrix: every ordered pair of cpus[] */
-	int mem_node;  /* --mem-node, or -1 */
-	int cpus[256]; /* --cpus, or every allowed CPU */
+	const char *output; /* NULL: stdout */
+	const char *raw;    /* NULL: no raw samples */
+	bool classes;	    /* --classes: one run per topology class */
+	bool machine;	    /* --machine: describe the machine, run nothing */
+	bool matrix;	    /* --matrix: every ordered pair of cpus[] */
+	int cpus[256];	    /* --cpus, or every allowed CPU */
 	unsigned ncpus;
 	bool dry_run;	      /* --dry-run: list the classes, run nothing */
 	const char *topology; /* --topology FILE.xml, or NULL */
 	unsigned pairs[IK_MAX_SWEEP]; /* --pairs list */
 	unsigned npairs;
-	/* set asynchronously (SIGINT/SIGTERM) to end the run */
+};
+
+/*
+ * What one run hands every cell besides its configuration: the machine,
+ * the clock, the --pairs start barrier, the cancellation flag and the
+ * NUMA node for shared pages. The CLI builds it; kernels and the crew
+ * only read it (and pass it down: the channel gets the node).
+ */
+struct ik_run {
+	const struct ik_topo *topo;
+	const struct ik_timer *timer;
+	/* --pairs: the barrier every pair's peers start from; NULL: alone */
+	struct ik_barrier *start;
+	/* set asynchronously (SIGINT/SIGTERM) to end the run; may be NULL */
 	volatile sig_atomic_t *interrupted;
+	int mem_node; /* --mem-node: bind shared pages to it; -1: none */
 };
 
 /*
@@ -186,7 +198,9 @@ struct ik_result {
 /*
  * A kernel: what --kernel NAME runs (one file per kernel in kernels/,
  * and its line in kernels/registry.c). run measures one cell of cfg over
- * method ops in mode and fills *res, setting res->kernel to the ops; it
+ * method ops in mode, in the run context run (topology, clock, start
+ * barrier, Ctrl-C, memory node), and fills *res, setting res->kernel to
+ * the ops; it
  * returns 0, or a -errno with res->errmsg saying what failed (the
  * contract of ik_pingpong below). The reports draw each kernel's part
  * from their own rows, indexed by id (reports/ must not be reached from
@@ -206,8 +220,7 @@ struct ik_kernel_ops {
 	bool cpu_timed_only; /* cpu[] covers the timed loop, not warm-up */
 	int (*run)(const struct ik_config *cfg,
 		   const struct ik_transport_ops *ops, enum ik_mode mode,
-		   const struct ik_topo *topo, const struct ik_timer *timer,
-		   struct ik_result *res);
+		   const struct ik_run *run, struct ik_result *res);
 };
 /* Every kernel, by enum ik_kernel (kernels/registry.c). */
 extern const struct ik_kernel_ops *const ik_kernels[IK_NKERNELS];
@@ -227,8 +240,8 @@ const char *ik_kernel_name(unsigned id);
  * interrupt blocked peers.
  */
 int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
-		enum ik_mode mode, const struct ik_topo *topo,
-		const struct ik_timer *timer, struct ik_result *res);
+		enum ik_mode mode, const struct ik_run *run,
+		struct ik_result *res);
 
 /*
  * Run one stream measurement: A sends cfg->iters messages (or for
@@ -236,8 +249,8 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
  * --verify failure is -EBADMSG naming the message.
  */
 int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
-	      enum ik_mode mode, const struct ik_topo *topo,
-	      const struct ik_timer *timer, struct ik_result *res);
+	      enum ik_mode mode, const struct ik_run *run,
+	      struct ik_result *res);
 
 /*
  * Run one call measurement: A calls into B (a worker) over ops, B runs a
@@ -246,8 +259,7 @@ int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
  * counted over the timed calls only.
  */
 int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
-	    enum ik_mode mode, const struct ik_topo *topo,
-	    const struct ik_timer *timer, struct ik_result *res);
+	    enum ik_mode mode, const struct ik_run *run, struct ik_result *res);
 
 /*
  * Echo server (kernels/echo.c): cfg->clients clients in a closed loop of
@@ -256,8 +268,7 @@ int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
  * ik_pingpong; hist holds every client's round trips.
  */
 int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
-	    enum ik_mode mode, const struct ik_topo *topo,
-	    const struct ik_timer *timer, struct ik_result *res);
+	    enum ik_mode mode, const struct ik_run *run, struct ik_result *res);
 
 /*
  * Connection per request (kernels/connect.c): cfg->clients clients each
@@ -267,8 +278,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
  */
 int ik_connect_kernel(const struct ik_config *cfg,
 		      const struct ik_transport_ops *ops, enum ik_mode mode,
-		      const struct ik_topo *topo, const struct ik_timer *timer,
-		      struct ik_result *res);
+		      const struct ik_run *run, struct ik_result *res);
 
 /* Full writes and reads on the crew kernels' sockets (their listener and
  * connections come from ops->listen and ik_sock_connect). -errno. */
@@ -446,20 +456,19 @@ enum ik_crew_end {
 struct ik_crew {
 	unsigned n;
 	enum ik_mode mode;
-	const struct ik_topo *topo;
+	/* the topology, Ctrl-C's flag and, with --pairs, the outer barrier
+	 * several crews started together wait at instead of their own (any
+	 * failure breaks it); NULL: none of them, alone */
+	const struct ik_run *run;
 	const int *cpus; /* NULL, or ncpus CPUs */
 	unsigned ncpus;
 	uint64_t timeout_ns;
-	volatile sig_atomic_t *interrupted;
 	int (*body)(struct ik_crew *c, unsigned i);
 	void (*unblock)(struct ik_crew *c); /* may be NULL */
 	void (*tick)(struct ik_crew *c);    /* each watch slice; may be NULL */
 	void *arg;
 	/* members' names in messages; NULL: "server", "client i" */
 	const char *const *names;
-	/* several crews started together wait here instead (NULL: alone);
-	 * any failure breaks it */
-	struct ik_barrier *outer;
 	struct ik_cpu_usage *cpu; /* n entries, filled by ik_crew_run */
 	int *cpu_seen;		  /* NULL, or n entries filled by it */
 	/* filled by ik_crew_run */
@@ -472,7 +481,7 @@ struct ik_crew {
 };
 /* A crew of cfg->clients clients and a server, cpu[] of as many + 1. */
 void ik_crew_init(struct ik_crew *c, const struct ik_config *cfg,
-		  enum ik_mode mode, const struct ik_topo *topo,
+		  enum ik_mode mode, const struct ik_run *run,
 		  int (*body)(struct ik_crew *c, unsigned i),
 		  void (*unblock)(struct ik_crew *c), void *arg,
 		  struct ik_cpu_usage *cpu);
@@ -497,17 +506,14 @@ void ik_crew_fail(struct ik_crew *c, unsigned i, int err, const char *fmt, ...)
 struct ik_peers {
 	struct ik_channel *ch;
 	enum ik_mode mode;
-	const struct ik_topo *topo;
+	const struct ik_run *run; /* as the crew's: NULL, or the run's */
 	bool pinned;
 	int cpu[2];
 	uint64_t timeout_ns;
-	volatile sig_atomic_t *interrupted;
 	/* before the barrier (fault in buffers), then the measured part */
 	int (*prepare)(struct ik_peers *g, enum ik_side side);
 	int (*body)(struct ik_peers *g, enum ik_side side);
 	void *arg;
-	/* several pairs started together wait here instead (NULL: alone) */
-	struct ik_barrier *outer;
 	/* filled by ik_peers_run */
 	struct ik_crew crew;
 	struct ik_cpu_mark mark[2]; /* each peer's own, in its process */
@@ -542,7 +548,7 @@ struct ik_kernel_hooks {
  */
 int ik_kernel_run(const struct ik_config *cfg,
 		  const struct ik_transport_ops *ops, enum ik_mode mode,
-		  const struct ik_topo *topo, struct ik_result *res,
+		  const struct ik_run *run, struct ik_result *res,
 		  const struct ik_kernel_hooks *k, bool *stuck);
 
 /*

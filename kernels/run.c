@@ -101,7 +101,7 @@ static int peer_place(struct ik_crew *c, struct ik_peers *g, enum ik_side s)
 	int ret = 0;
 
 	if (g->pinned) {
-		ret = ik_bind_self(g->topo, g->cpu[s]);
+		ret = ik_bind_self(c->run->topo, g->cpu[s]);
 		if (ret == -EXDEV)
 			ik_crew_fail(c, s, ret,
 				     "peer %c: pin to CPU %d did not take: it "
@@ -129,8 +129,8 @@ static int peer_main(struct ik_crew *c, unsigned i)
 		peer_fail(c, i, ret, "prepare");
 	if (!ret && (ret = ik_crew_barrier(c)) == -ECANCELED)
 		ik_crew_fail(c, i, ret, "not run: %s",
-			     g->outer ? "another pair failed to start"
-				      : "cancelled at the start gate");
+			     c->run->start ? "another pair failed to start"
+					   : "cancelled at the start gate");
 	else if (ret) /* first message wins: only the barrier's is new */
 		peer_fail(c, i, ret,
 			  s ? "peer B: start gate" : "peer A: start gate");
@@ -167,15 +167,13 @@ int ik_peers_run(struct ik_peers *g)
 	g->crew = (struct ik_crew){
 		.n = 2,
 		.mode = g->mode,
-		.topo = g->topo,
+		.run = g->run,
 		.timeout_ns = g->timeout_ns,
-		.interrupted = g->interrupted,
 		.body = peer_main,
 		.unblock = peers_unblock,
 		.tick = peers_tick,
 		.arg = g,
 		.names = peer_names,
-		.outer = g->outer,
 		.cpu = g->cpu_use,
 		.cpu_seen = g->cpu_seen,
 	};
@@ -218,7 +216,7 @@ static void note_stalls(struct ik_channel *ch, int ret, struct ik_result *res)
 
 int ik_kernel_run(const struct ik_config *cfg,
 		  const struct ik_transport_ops *ops, enum ik_mode mode,
-		  const struct ik_topo *topo, struct ik_result *res,
+		  const struct ik_run *run, struct ik_result *res,
 		  const struct ik_kernel_hooks *k, bool *stuck)
 {
 	struct ik_chan_params p = {
@@ -229,20 +227,20 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.same_pu = cfg->pinned && cfg->pin[0] == cfg->pin[1],
 		.unpinned = !cfg->pinned,
 		.stream = cfg->kernel == IK_KERNEL_STREAM,
+		.bind_node = run->mem_node >= 0,
+		.node = run->mem_node,
 	};
 	struct ik_channel ch;
 	struct ik_peers g = {
 		.ch = &ch,
 		.mode = mode,
-		.topo = topo,
+		.run = run,
 		.pinned = cfg->pinned,
 		.cpu = {cfg->pin[0], cfg->pin[1]},
 		.timeout_ns = cfg->timeout_ns,
-		.interrupted = cfg->interrupted,
 		.prepare = k->prepare,
 		.body = k->body,
 		.arg = k->arg,
-		.outer = cfg->gate, /* --pairs */
 	};
 	int ret, s;
 

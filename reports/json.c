@@ -426,8 +426,8 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 	json_object_set_new(
 		o, "memory",
 		json_pack("{s:o,s:o}", "node_asked",
-			  r->cfg->mem_node < 0 ? json_null()
-					       : json_integer(r->cfg->mem_node),
+			  r->mem_node < 0 ? json_null()
+					  : json_integer(r->mem_node),
 			  "pages_on_node",
 			  res->mem_node < 0 ? json_string("unknown")
 					    : json_integer(res->mem_node)));

@@ -36,6 +36,8 @@ struct ik_report {
 	 * (ipc/floor.c), measured before the methods; or NULL */
 	const struct ik_result *floor;
 	unsigned nnotes;
+	/* --mem-node as asked, or -1 (set it: 0 is a node) */
+	int mem_node;
 };
 
 #define IK_SCHEMA "ipckern/1"

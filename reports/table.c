@@ -213,11 +213,11 @@ static void header(const struct ik_tbl *t)
 	for (i = 0; i < r->nnotes; i++)
 		fprintf(f, "note:    %s\n", r->notes[i]);
 	floor_line(t);
-	if (t->c->mem_node >= 0 && r->nresults)
+	if (r->mem_node >= 0 && r->nresults)
 		fprintf(f,
 			"memory:  asked for NUMA node %d; shared pages on "
 			"node %d (move_pages)\n",
-			t->c->mem_node, r->results[0].mem_node);
+			r->mem_node, r->results[0].mem_node);
 }
 
 int ik_report_table(const struct ik_report *r, FILE *f)

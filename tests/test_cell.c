@@ -227,7 +227,7 @@ static void run_init(struct run *w, enum ik_kernel kernel)
 {
 	memset(w, 0, sizeof(*w));
 	w->cfg.kernel = kernel;
-	w->cfg.mem_node = -1;
+	w->rep.mem_node = -1;
 	snprintf(w->machine.model, sizeof(w->machine.model), "Test CPU");
 	w->rep.cfg = &w->cfg;
 	w->rep.machine = &w->machine;

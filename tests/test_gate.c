@@ -370,7 +370,7 @@ static void world_init(struct world *w, double scale)
 	w->cfg.npairs = 1;
 	w->cfg.pairs[0] = 1;
 	w->cfg.iters = 20000;
-	w->cfg.mem_node = -1;
+	w->rep.mem_node = -1;
 	snprintf(w->machine.model, sizeof(w->machine.model), "Test CPU 3000");
 	snprintf(w->machine.hostname, sizeof(w->machine.hostname), "h");
 	snprintf(w->machine.governor, sizeof(w->machine.governor), "unknown");

@@ -312,6 +312,7 @@ static void pairs_with_one_failing(enum ik_mode mode)
 	const struct ik_transport_ops *ops = ik_transport_find("pipe");
 	struct ik_chan_params p = {.size = 8, .mode = mode, .unpinned = true};
 	struct ik_barrier *gt = ik_barrier_new(6);
+	struct ik_run run = {.start = gt, .mem_node = -1};
 	struct pair pr[3];
 	unsigned k;
 
@@ -324,7 +325,7 @@ static void pairs_with_one_failing(enum ik_mode mode)
 			.timeout_ns = 3600 * IK_NS_PER_SEC,
 			.prepare = k == 1 ? fail_prepare : NULL,
 			.body = pong_body,
-			.outer = gt,
+			.run = &run,
 		};
 		cr_assert_eq(pthread_create(&pr[k].th, NULL, pair_main, &pr[k]),
 			     0);

@@ -63,7 +63,7 @@ Test(options, every_default_parses_into_the_plan)
 	cr_expect_eq(plan.cfg.pairs[0], 1);
 	cr_expect_eq(plan.cfg.nbuffers, 1);
 	cr_expect_eq(plan.cfg.buffers[0], 0);
-	cr_expect_eq(plan.cfg.mem_node, -1);
+	cr_expect_eq(plan.mem_node, -1);
 	cr_expect(plan.cfg.gap_sleep);
 	cr_expect(!plan.cfg.pinned);
 	cr_expect_eq(plan.gate.repeat, 1);

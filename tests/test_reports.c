@@ -76,7 +76,7 @@ static void fx_init(struct fx *x, enum ik_kernel k)
 	c->timeout_ns = 10 * IK_NS_PER_SEC;
 	c->pinned = true;
 	c->pin[0] = 0, c->pin[1] = 2;
-	c->mem_node = -1;
+	x->rep.mem_node = -1;
 	c->nworks = 1;
 	c->nservers = 1;
 	c->clients = 4;
@@ -334,7 +334,7 @@ Test(golden, pingpong_sizes_buffers_gaps_and_pairs)
 	x.cfg.pairs[0] = 1;
 	x.cfg.pairs[1] = 2;
 	x.cfg.npairs = 2;
-	x.cfg.mem_node = 0;
+	x.rep.mem_node = 0;
 	add(&x, "line", IK_MODE_THREAD, 64, 180);
 	r = add(&x, "uds", IK_MODE_THREAD, 64, 4100);
 	r->buffer = 65536;

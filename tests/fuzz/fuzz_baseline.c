@@ -36,6 +36,7 @@ static void init(void)
 	rep.machine = &machine;
 	rep.results = &cell;
 	rep.nresults = 1;
+	rep.mem_node = -1;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
