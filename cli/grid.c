@@ -90,20 +90,22 @@ static unsigned run_classes(const struct ik_config *cell,
 }
 
 /*
- * --matrix: every ordered pair (a, b), a != b, of cfg->cpus; a progress
- * line on stderr when it is a terminal. Start-up per pair (channel,
- * peers, pinning: all but the measured loops) is kept for the report.
+ * --matrix: every ordered pair (a, b), a != b, of the plan's cpus; a
+ * progress line on stderr when it is a terminal. Start-up per pair
+ * (channel, peers, pinning: all but the measured loops) is kept for the
+ * report.
  */
-static unsigned run_matrix(const struct ik_config *cell,
+static unsigned run_matrix(const struct ik_plan *p,
+			   const struct ik_config *cell,
 			   const struct ik_transport_ops *ops,
 			   enum ik_mode mode, const struct ik_run *run,
 			   struct ik_result *res, bool *failed)
 {
-	unsigned a, b, n = 0, total = cell->ncpus * (cell->ncpus - 1);
+	unsigned a, b, n = 0, total = p->ncpus * (p->ncpus - 1);
 	bool tty = isatty(2);
 
-	for (a = 0; a < cell->ncpus && !stopped(run); a++)
-		for (b = 0; b < cell->ncpus && !stopped(run); b++) {
+	for (a = 0; a < p->ncpus && !stopped(run); a++)
+		for (b = 0; b < p->ncpus && !stopped(run); b++) {
 			struct ik_config one = *cell;
 			uint64_t t0;
 			double loops;
@@ -113,11 +115,10 @@ static unsigned run_matrix(const struct ik_config *cell,
 			if (tty)
 				fprintf(stderr,
 					"\rmatrix: pair %u of %u (%d->%d) ",
-					n + 1, total, cell->cpus[a],
-					cell->cpus[b]);
+					n + 1, total, p->cpus[a], p->cpus[b]);
 			one.pinned = true;
-			one.pin[0] = cell->cpus[a];
-			one.pin[1] = cell->cpus[b];
+			one.pin[0] = p->cpus[a];
+			one.pin[1] = p->cpus[b];
 			t0 = ik_clock_ns();
 			*failed |= measure(&one, ops, mode, run, &res[n]) != 0;
 			loops = (double)(res[n].wall_ns + res[n].warmup_ns);
@@ -285,15 +286,15 @@ static int measure_pairs(const struct ik_config *cell, const int *pins,
 
 /* The floor goes with ping-pong on one stated pair (not classes, matrix
  * or concurrent pairs, which have many). */
-bool ik_cli_floor_applies(const struct ik_config *c)
+bool ik_cli_floor_applies(const struct ik_plan *p)
 {
 	unsigned i;
 
-	if (c->kernel != IK_KERNEL_PINGPONG || !c->pinned || c->classes ||
-	    c->matrix)
+	if (p->cfg.kernel != IK_KERNEL_PINGPONG || !p->cfg.pinned ||
+	    p->classes || p->matrix)
 		return false;
-	for (i = 0; i < c->npairs; i++)
-		if (c->pairs[i] != 1)
+	for (i = 0; i < p->sweep.npairs; i++)
+		if (p->sweep.pairs[i] != 1)
 			return false;
 	return true;
 }
@@ -307,7 +308,7 @@ int ik_cli_measure_floor(const struct ik_config *cfg, const struct ik_run *run,
 	fc.size = 1;
 	fc.buffer = 0;
 	fc.gap_ns = 0;
-	fc.raw = NULL;
+	fc.keep_raw = false;
 	fc.duration_ns = 0;
 	fc.iters =
 		cfg->duration_ns || cfg->iters > 1000000 ? 20000 : cfg->iters;
@@ -316,11 +317,10 @@ int ik_cli_measure_floor(const struct ik_config *cfg, const struct ik_run *run,
 }
 
 /*
- * One configuration of the sweep (cfg as the cell gets it) over its
- * pairs: --matrix's, --classes', or each --pairs count. Returns the
- * results written at res.
+ * One configuration of the sweep (cell) over its pairs: --matrix's,
+ * --classes', or each --pairs count. Returns the results written at res.
  */
-static unsigned run_cell(const struct ik_config *cell, const int *pins,
+static unsigned run_cell(const struct ik_plan *p, const struct ik_config *cell,
 			 const struct ik_class_pair *classes,
 			 const struct ik_transport_ops *ops, enum ik_mode mode,
 			 const struct ik_run *run, struct ik_result *res,
@@ -329,17 +329,17 @@ static unsigned run_cell(const struct ik_config *cell, const int *pins,
 	unsigned pr, n = 0;
 	int ret;
 
-	if (cell->matrix)
-		return run_matrix(cell, ops, mode, run, res, failed);
-	if (cell->classes)
+	if (p->matrix)
+		return run_matrix(p, cell, ops, mode, run, res, failed);
+	if (p->classes)
 		return run_classes(cell, classes, ops, mode, run, res, failed);
-	for (pr = 0; pr < cell->npairs; pr++) {
-		unsigned np = cell->pairs[pr];
+	for (pr = 0; pr < p->sweep.npairs; pr++) {
+		unsigned np = p->sweep.pairs[pr];
 
 		if (np == 1)
 			ret = measure(cell, ops, mode, run, &res[n]);
 		else
-			ret = measure_pairs(cell, pins, np, ops, mode, run,
+			ret = measure_pairs(cell, p->pins, np, ops, mode, run,
 					    &res[n]);
 		n += np == 1 ? 1 : np + 1;
 		*failed |= ret != 0;
@@ -347,38 +347,37 @@ static unsigned run_cell(const struct ik_config *cell, const int *pins,
 	return n;
 }
 
-unsigned ik_cli_run_grid(const struct ik_config *cfg, const int *pins,
+unsigned ik_cli_run_grid(const struct ik_plan *p,
 			 const struct ik_class_pair *classes,
 			 const struct ik_run *run, struct ik_result *results,
 			 bool *failed)
 {
-	unsigned ncombo =
-		cfg->ngaps * cfg->nworks * cfg->nservers * cfg->nmodes;
+	const struct ik_sweep *sw = &p->sweep;
+	unsigned ncombo = sw->ngaps * sw->nworks * sw->nservers * sw->nmodes;
 	unsigned i, z, b, gp, n = 0;
 
-	for (i = 0; i < cfg->nmethods && !stopped(run); i++)
-		for (z = 0; z < cfg->nsizes && !stopped(run); z++)
-			for (b = 0; b < cfg->nbuffers && !stopped(run); b++)
+	for (i = 0; i < sw->nmethods && !stopped(run); i++)
+		for (z = 0; z < sw->nsizes && !stopped(run); z++)
+			for (b = 0; b < sw->nbuffers && !stopped(run); b++)
 				for (gp = 0; gp < ncombo && !stopped(run);
 				     gp++) {
-					struct ik_config cell = *cfg;
+					struct ik_config cell = p->cfg;
 					/* modes vary fastest, then gaps, works,
 					 * servers */
-					unsigned m = gp % cfg->nmodes;
-					unsigned gw = gp / cfg->nmodes;
-					unsigned rest = gw / cfg->ngaps;
+					unsigned m = gp % sw->nmodes;
+					unsigned gw = gp / sw->nmodes;
+					unsigned rest = gw / sw->ngaps;
 
-					cell.size = cfg->sizes[z];
-					cell.buffer = cfg->buffers[b];
-					cell.gap_ns =
-						cfg->gaps[gw % cfg->ngaps];
+					cell.size = sw->sizes[z];
+					cell.buffer = sw->buffers[b];
+					cell.gap_ns = sw->gaps[gw % sw->ngaps];
 					cell.work_ns =
-						cfg->works[rest % cfg->nworks];
-					cell.server = cfg->servers[rest /
-								   cfg->nworks];
-					n += run_cell(&cell, pins, classes,
-						      cfg->methods[i],
-						      cfg->modes[m], run,
+						sw->works[rest % sw->nworks];
+					cell.server =
+						sw->servers[rest / sw->nworks];
+					n += run_cell(p, &cell, classes,
+						      sw->methods[i],
+						      sw->modes[m], run,
 						      &results[n], failed);
 				}
 	return n;

@@ -42,57 +42,36 @@ enum ik_kernel {
 /* --server: how the echo kernel's server handles its connections */
 enum ik_server { IK_SERVER_THREAD = 0, IK_SERVER_EPOLL, IK_SERVER_URING };
 extern const char *const ik_server_names[]; /* NULL-terminated */
-enum ik_format { IK_FMT_TABLE = 0, IK_FMT_JSON, IK_FMT_CSV, IK_FMT_GBENCH };
-
-/* Everything one invocation asked for; built and validated by the CLI. */
+/*
+ * What one cell needs: the kernel and its options, this cell's size,
+ * buffer, gap, server and work (one value of each sweep) and its CPUs.
+ * The CLI plans the rest (cli/cli.h: outputs, formats, the sweep lists
+ * in struct ik_sweep) and copies this template into each cell.
+ */
 struct ik_config {
 	enum ik_kernel kernel;
-	const struct ik_transport_ops *methods[IK_MAX_METHODS];
-	unsigned nmethods;
-	enum ik_mode modes[2];
-	unsigned nmodes;
 	enum ik_wait wait;
 	bool verify;   /* stream: check seq and checksum of each message */
 	uint64_t rate; /* stream: open loop at this many msgs/s; 0: flat out */
-	uint64_t gap_ns; /* ping-pong: idle before each trip; 0: none */
-	bool gap_sleep;	 /* --gap-mode sleep (else spin) */
-	uint64_t gaps[IK_MAX_SWEEP]; /* the --gap list */
-	unsigned ngaps;
+	uint64_t gap_ns;       /* ping-pong: idle before each trip; 0: none */
+	bool gap_sleep;	       /* --gap-mode sleep (else spin) */
 	unsigned clients;      /* echo, connect: client count */
 	enum ik_server server; /* echo: this run's server model */
-	enum ik_server servers[IK_MAX_SWEEP]; /* the --server list */
-	unsigned nservers;
-	unsigned backlog; /* echo, connect: listen backlog */
+	unsigned backlog;      /* echo, connect: listen backlog */
 	int crew_cpus[2 *
 		      IK_MAX_PAIRS]; /* echo, connect: --pin, server first */
 	unsigned ncrew_cpus;
-	uint64_t work_ns; /* call: busy work per call in the worker */
-	uint64_t works[IK_MAX_SWEEP]; /* the --work list */
-	unsigned nworks;
-	size_t size;   /* payload bytes per message per direction */
-	size_t buffer; /* transport buffer to ask for; 0: its default */
-	/* the sweep: each run gets one size and one buffer from these */
-	size_t sizes[IK_MAX_SWEEP], buffers[IK_MAX_SWEEP];
-	unsigned nsizes, nbuffers;
+	uint64_t work_ns;     /* call: busy work per call in the worker */
+	size_t size;	      /* payload bytes per message per direction */
+	size_t buffer;	      /* transport buffer to ask for; 0: its default */
 	bool iters_given;     /* else each run's count follows from its size */
 	uint64_t iters;	      /* timed round trips (a cap with duration) */
 	uint64_t warmup;      /* untimed round trips around them */
 	uint64_t duration_ns; /* 0: run for iters */
 	uint64_t timeout_ns;  /* one measurement's wall-clock limit */
+	bool keep_raw;	      /* keep every round trip (--raw) */
 	bool pinned;
 	int pin[2]; /* OS CPU numbers when pinned */
-	enum ik_format format;
-	const char *output; /* NULL: stdout */
-	const char *raw;    /* NULL: no raw samples */
-	bool classes;	    /* --classes: one run per topology class */
-	bool machine;	    /* --machine: describe the machine, run nothing */
-	bool matrix;	    /* --matrix: every ordered pair of cpus[] */
-	int cpus[256];	    /* --cpus, or every allowed CPU */
-	unsigned ncpus;
-	bool dry_run;	      /* --dry-run: list the classes, run nothing */
-	const char *topology; /* --topology FILE.xml, or NULL */
-	unsigned pairs[IK_MAX_SWEEP]; /* --pairs list */
-	unsigned npairs;
 };
 
 /*

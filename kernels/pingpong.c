@@ -388,7 +388,7 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 		return ret; /* the peers may still touch samples and sh */
 	}
 	if (!ret)
-		fill_result(res, &pp, timer, cfg->raw != NULL);
+		fill_result(res, &pp, timer, cfg->keep_raw);
 out:
 	ik_shm_free(pp.samples, pp.samples_len);
 	ik_shm_free(pp.sh, sizeof(*pp.sh));

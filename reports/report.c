@@ -87,9 +87,9 @@ double ik_per(double v, uint64_t n)
 
 int ik_report_write(const struct ik_report *r, FILE *f)
 {
-	if (r->classes && r->cfg->dry_run)
+	if (r->classes && r->dry_run)
 		return ik_report_classes(r, f);
-	switch (r->cfg->format) {
+	switch (r->format) {
 	case IK_FMT_JSON:
 		return ik_report_json(r, f);
 	case IK_FMT_CSV:

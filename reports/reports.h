@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "../ik.h"
+#include "../kernels/kernels.h"
 
 struct ik_config;
 struct ik_result;
@@ -21,9 +22,40 @@ struct ik_machine;
 struct ik_timer;
 struct ik_class_pair;
 
+enum ik_format { IK_FMT_TABLE = 0, IK_FMT_JSON, IK_FMT_CSV, IK_FMT_GBENCH };
+
+/*
+ * The lists a run sweeps, as the CLI planned them: each cell takes one
+ * method, mode, size, buffer, gap, work, server and pair count (cli/grid.c),
+ * and the JSON report's "config" prints them.
+ */
+struct ik_sweep {
+	const struct ik_transport_ops *methods[IK_MAX_METHODS];
+	unsigned nmethods;
+	enum ik_mode modes[2];
+	unsigned nmodes;
+	size_t sizes[IK_MAX_SWEEP], buffers[IK_MAX_SWEEP];
+	unsigned nsizes, nbuffers;
+	uint64_t gaps[IK_MAX_SWEEP]; /* --gap */
+	unsigned ngaps;
+	enum ik_server servers[IK_MAX_SWEEP]; /* --server */
+	unsigned nservers;
+	uint64_t works[IK_MAX_SWEEP]; /* --work */
+	unsigned nworks;
+	unsigned pairs[IK_MAX_SWEEP]; /* --pairs */
+	unsigned npairs;
+};
+
 /* Everything a report shows; the writers only read it. */
 struct ik_report {
+	/* the cell template (what every cell shares) and the sweep */
 	const struct ik_config *cfg;
+	const struct ik_sweep *sweep;
+	enum ik_format format;
+	bool dry_run; /* --classes --dry-run: the classes, nothing measured */
+	bool matrix;  /* --matrix over cpus[] */
+	const int *cpus;
+	unsigned ncpus;
 	const struct ik_machine *machine;
 	const struct ik_timer *timer;
 	const struct ik_result *results;
@@ -42,7 +74,7 @@ struct ik_report {
 
 #define IK_SCHEMA "ipckern/1"
 
-/* Write r as cfg->format to f. 0 or -errno. */
+/* Write r as r->format to f. 0 or -errno. */
 int ik_report_write(const struct ik_report *r, FILE *f);
 int ik_report_table(const struct ik_report *r, FILE *f);
 int ik_report_json(const struct ik_report *r, FILE *f);

@@ -228,9 +228,9 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		.r = r,
 		.c = c,
 		.f = f,
-		.pairs = c->npairs > 1 || c->pairs[0] > 1,
+		.pairs = r->sweep->npairs > 1 || r->sweep->pairs[0] > 1,
 		.classes = r->classes != NULL,
-		.gaps = c->ngaps > 1 || c->gaps[0],
+		.gaps = r->sweep->ngaps > 1 || r->sweep->gaps[0],
 	};
 
 	k->title(&t);

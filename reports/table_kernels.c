@@ -131,7 +131,7 @@ static void pingpong_table(const struct ik_tbl *t)
 			      "line, itself above the floor.\n");
 	if (r->classes)
 		ik_classes_table(r, t->f);
-	if (t->c->matrix)
+	if (t->r->matrix)
 		ik_matrix_table(r, t->f);
 }
 

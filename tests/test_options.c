@@ -49,20 +49,20 @@ static void expect_usage_error(const char *const *args, const char *names)
 Test(options, every_default_parses_into_the_plan)
 {
 	cr_assert_eq(parse((const char *const[]){NULL}), 0, "%s", plan.err);
-	cr_expect_str_eq(plan.cfg.methods[0]->name, "spsc");
-	cr_expect_eq(plan.cfg.nmethods, 1);
-	cr_expect_eq(plan.cfg.nmodes, 1);
-	cr_expect_eq(plan.cfg.modes[0], IK_MODE_THREAD);
-	cr_expect_eq(plan.cfg.sizes[0], 8);
+	cr_expect_str_eq(plan.sweep.methods[0]->name, "spsc");
+	cr_expect_eq(plan.sweep.nmethods, 1);
+	cr_expect_eq(plan.sweep.nmodes, 1);
+	cr_expect_eq(plan.sweep.modes[0], IK_MODE_THREAD);
+	cr_expect_eq(plan.sweep.sizes[0], 8);
 	cr_expect_eq(plan.cfg.iters, 20000);
 	cr_expect_eq(plan.cfg.warmup, 2000);
 	cr_expect_eq(plan.cfg.timeout_ns, 60 * IK_NS_PER_SEC);
 	cr_expect_eq(plan.cfg.clients, 1);
 	cr_expect_eq(plan.cfg.backlog, 128);
-	cr_expect_eq(plan.cfg.npairs, 1);
-	cr_expect_eq(plan.cfg.pairs[0], 1);
-	cr_expect_eq(plan.cfg.nbuffers, 1);
-	cr_expect_eq(plan.cfg.buffers[0], 0);
+	cr_expect_eq(plan.sweep.npairs, 1);
+	cr_expect_eq(plan.sweep.pairs[0], 1);
+	cr_expect_eq(plan.sweep.nbuffers, 1);
+	cr_expect_eq(plan.sweep.buffers[0], 0);
 	cr_expect_eq(plan.mem_node, -1);
 	cr_expect(plan.cfg.gap_sleep);
 	cr_expect(!plan.cfg.pinned);
@@ -130,12 +130,12 @@ Test(options, values_land_where_the_row_says)
 			"--mkdir"),
 		     0, "%s", plan.err);
 	cr_expect_eq(plan.cfg.kernel, IK_KERNEL_STREAM);
-	cr_expect_eq(plan.cfg.nsizes, 2);
-	cr_expect_eq(plan.cfg.sizes[1], 65536);
+	cr_expect_eq(plan.sweep.nsizes, 2);
+	cr_expect_eq(plan.sweep.sizes[1], 65536);
 	cr_expect_eq(plan.cfg.iters, 1000);
 	cr_expect(plan.cfg.iters_given && plan.size_given);
 	cr_expect_eq(plan.cfg.duration_ns, 500000000);
-	cr_expect_eq(plan.cfg.format, IK_FMT_CSV);
+	cr_expect_eq(plan.format, IK_FMT_CSV);
 	cr_expect_eq(plan.cfg.rate, 1000);
 	cr_expect(plan.mkdirs);
 	cr_expect(plan.cfg.pinned);
@@ -178,7 +178,7 @@ Test(options, a_list_takes_as_many_values_as_its_row_allows)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list),
 			 ",%d", i);
 	cr_expect_eq(OK("--size", list), 0, "%s", plan.err);
-	cr_expect_eq(plan.cfg.nsizes, IK_MAX_SWEEP);
+	cr_expect_eq(plan.sweep.nsizes, IK_MAX_SWEEP);
 	strcat(list, ",99");
 	BAD("at most 32 values", "--size", list);
 }
@@ -216,9 +216,9 @@ Test(options, help_lists_every_option_of_the_table)
 Test(options, the_parser_can_run_again)
 {
 	cr_expect_eq(OK("--method", "pipe"), 0, "%s", plan.err);
-	cr_expect_str_eq(plan.cfg.methods[0]->name, "pipe");
+	cr_expect_str_eq(plan.sweep.methods[0]->name, "pipe");
 	cr_expect_eq(OK("--iters", "5"), 0, "%s", plan.err);
-	cr_expect_str_eq(plan.cfg.methods[0]->name, "spsc");
+	cr_expect_str_eq(plan.sweep.methods[0]->name, "spsc");
 	cr_expect_eq(plan.cfg.iters, 5);
 }
 

@@ -304,9 +304,11 @@ Test(strangers, table_and_json_report_them, .init = setup, .fini = teardown,
      .timeout = 120)
 {
 	struct ik_config cfg = crew_cfg(IK_KERNEL_CONNECT, 2, 20);
+	struct ik_sweep sweep = {0};
 	struct ik_machine machine = {0};
 	struct ik_result res;
 	struct ik_report rep = {.cfg = &cfg,
+				.sweep = &sweep,
 				.machine = &machine,
 				.timer = &timer,
 				.results = &res,
@@ -318,15 +320,15 @@ Test(strangers, table_and_json_report_them, .init = setup, .fini = teardown,
 	size_t len = 0;
 	FILE *f;
 
-	cfg.methods[0] = ik_transport_find("uds");
-	cfg.nmethods = 1;
-	cfg.modes[0] = IK_MODE_THREAD;
-	cfg.nmodes = 1;
-	cfg.sizes[0] = cfg.size;
-	cfg.nsizes = cfg.nbuffers = cfg.ngaps = cfg.npairs = 1;
-	cfg.pairs[0] = 1;
+	sweep.methods[0] = ik_transport_find("uds");
+	sweep.nmethods = 1;
+	sweep.modes[0] = IK_MODE_THREAD;
+	sweep.nmodes = 1;
+	sweep.sizes[0] = cfg.size;
+	sweep.nsizes = sweep.nbuffers = sweep.ngaps = sweep.npairs = 1;
+	sweep.pairs[0] = 1;
 	stranger_let_in(3, JUNK);
-	cr_assert_eq(ik_connect_kernel(&cfg, cfg.methods[0], IK_MODE_THREAD,
+	cr_assert_eq(ik_connect_kernel(&cfg, sweep.methods[0], IK_MODE_THREAD,
 				       &run, &res),
 		     0, "%s", res.errmsg);
 	stranger_check("connect uds");
