@@ -100,11 +100,6 @@ static void check_pin_cpus(const struct ik_plan *p, const struct ik_topo *tp)
 	}
 }
 
-static bool crew_kernel(const struct ik_config *c)
-{
-	return ik_kernels[c->kernel]->crew;
-}
-
 /*
  * Every output is checked before anything is measured: a run of minutes
  * must not end in "No such file or directory". Two outputs on one file,
@@ -331,18 +326,18 @@ static int describe(struct run *r)
 /* --pin auto's pair, and every pinned CPU usable here. */
 static int resolve_pins(struct run *r)
 {
-	struct ik_config *cfg = &r->plan.cfg;
+	struct ik_plan *p = &r->plan;
 
-	if (r->plan.pin_auto && ik_topo_default_pair(&r->topo, cfg->pin)) {
-		fprintf(stderr, "ipckern: --pin auto: no usable CPU found\n");
-		return IK_EXIT_RUNTIME;
-	}
-	if (cfg->pinned)
-		check_pin_cpus(&r->plan, &r->topo);
-	if (r->plan.pin_auto && crew_kernel(cfg)) {
-		cfg->crew_cpus[0] = cfg->pin[0];
-		cfg->crew_cpus[1] = cfg->pin[1];
-		cfg->ncrew_cpus = 2;
+	if (p->npins)
+		check_pin_cpus(p, &r->topo);
+	if (p->pin_auto) {
+		if (ik_topo_default_pair(&r->topo, p->pins)) {
+			fprintf(stderr,
+				"ipckern: --pin auto: no usable CPU found\n");
+			return IK_EXIT_RUNTIME;
+		}
+		p->npins = 2;
+		ik_cli_cell_cpus(p);
 	}
 	return 0;
 }
@@ -417,16 +412,17 @@ static void add_notes(struct run *r)
 	const struct ik_config *cfg = &r->plan.cfg;
 	unsigned i, w, k, maxp = 1,
 			  cpus = (unsigned)hwloc_bitmap_weight(r->topo.allowed);
+	int pair[2] = {ik_config_cpu(cfg, 0), ik_config_cpu(cfg, 1)};
 	char warn[4][200];
 
 	if (!cfg->pinned)
 		add_note(r, "unpinned: the scheduler places the peers and may "
 			    "move them; use --pin A,B for a stated pair");
-	else if (cfg->pin[0] == cfg->pin[1])
+	else if (ik_config_cpu(cfg, 0) == ik_config_cpu(cfg, 1))
 		add_note(r,
 			 "both peers on CPU %d: this measures the scheduler "
 			 "hand-off; spinning methods yield on every poll",
-			 cfg->pin[0]);
+			 cfg->cpu[0]);
 	for (i = 0; i < r->plan.sweep.npairs; i++)
 		maxp = r->plan.sweep.pairs[i] > maxp ? r->plan.sweep.pairs[i]
 						     : maxp;
@@ -439,7 +435,7 @@ static void add_notes(struct run *r)
 		ik_cli_sibling_warnings(cfg, &r->topo, r->note, &r->rep);
 	/* the CPUs this run pins: its pair, or --matrix's every CPU */
 	k = ik_machine_warnings(&r->machine,
-				r->plan.matrix ? r->plan.cpus : cfg->pin,
+				r->plan.matrix ? r->plan.cpus : pair,
 				r->plan.matrix ? r->plan.ncpus
 				: cfg->pinned  ? 2
 					       : 0,

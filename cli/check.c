@@ -39,17 +39,33 @@ static unsigned max_pairs(const struct ik_sweep *c)
 	return maxp;
 }
 
+void ik_cli_cell_cpus(struct ik_plan *p)
+{
+	struct ik_config *c = &p->cfg;
+
+	c->pinned = p->pin_auto || p->npins;
+	c->ncpu = 0;
+	if (!p->npins)
+		return;
+	if (crew_kernel(c)) {
+		/* the server's CPU first, then the clients' */
+		memcpy(c->cpu, p->pins, p->npins * sizeof(p->pins[0]));
+		c->ncpu = p->npins;
+	} else {
+		/* the first pair's (--pairs: the grid gives each its own) */
+		c->cpu[0] = p->pins[0];
+		c->cpu[1] = p->pins[p->npins > 1];
+		c->ncpu = 2;
+	}
+}
+
 /* --pin against --pairs and the kernel; then what each kernel reads. */
 static int check_pins(struct ik_plan *p)
 {
-	struct ik_config *c = &p->cfg;
+	const struct ik_config *c = &p->cfg;
 	unsigned maxp = max_pairs(&p->sweep);
 
-	c->pinned = p->pin_auto || p->npins;
-	if (p->npins) {
-		c->pin[0] = p->pins[0];
-		c->pin[1] = p->pins[p->npins > 1];
-	}
+	ik_cli_cell_cpus(p);
 	if (maxp > 1 && p->raw)
 		return ik_cli_fail(p, "--raw: needs a single pair");
 	if (maxp > 1 && p->pin_auto)
@@ -63,11 +79,8 @@ static int check_pins(struct ik_plan *p)
 				   "--pin %s: --pairs %u needs %u CPU numbers "
 				   "(A,B for each pair, in order)",
 				   p->pin_arg, maxp, 2 * maxp);
-	if (crew_kernel(c) && p->npins && !p->pin_auto) {
-		/* the server's CPU first, then the clients' */
-		memcpy(c->crew_cpus, p->pins, p->npins * sizeof(p->pins[0]));
-		c->ncrew_cpus = p->npins;
-	} else if (maxp == 1 && p->npins && !p->pin_auto && p->npins != 2) {
+	if (!crew_kernel(c) && maxp == 1 && p->npins && !p->pin_auto &&
+	    p->npins != 2) {
 		return ik_cli_fail(p,
 				   "--pin '%s': expected two CPU numbers A,B "
 				   "as taskset takes them (e.g. --pin 0,1), or "

@@ -48,8 +48,10 @@ enum ik_cli_action { IK_CLI_RUN = 0, IK_CLI_LIST, IK_CLI_VERSION, IK_CLI_HELP };
  * measurement starts from (cfg: what one cell needs, each cell a copy
  * with its values from the sweep), the sweep lists, what goes where
  * (outputs, format), which pairs (--classes, --matrix), the CI gate,
- * and what only the CLI reads. --pin is held here once, as given;
- * cfg->pin, cfg->pinned and cfg->crew_cpus are derived from it.
+ * and what only the CLI reads. --pin is held here once, in pins[] as
+ * given (--pin auto: the pair the topology picked); each cell's CPUs
+ * (cfg->pinned, cfg->cpu[]) are derived from it (ik_cli_cell_cpus, and
+ * the grid for each of --pairs).
  */
 struct ik_plan {
 	struct ik_config cfg;
@@ -66,8 +68,9 @@ struct ik_plan {
 	unsigned ncpus;
 	int mem_node; /* --mem-node, or -1 */
 	struct ik_cli_gate gate;
-	bool mkdirs;		    /* --mkdir */
-	int pins[2 * IK_MAX_PAIRS]; /* --pin: A,B for each pair, in order */
+	bool mkdirs; /* --mkdir */
+	/* --pin: A,B for each pair, in order (a crew: server, clients) */
+	int pins[2 * IK_MAX_PAIRS];
 	unsigned npins;
 	bool pin_auto;		   /* --pin auto */
 	const char *pin_arg;	   /* --pin as written, for messages */
@@ -153,6 +156,10 @@ void ik_cli_kernel_names(unsigned mask, const char *sep, char *out, size_t len);
  * Returns as ik_cli_parse_options does.
  */
 int ik_cli_parse(struct ik_plan *p, int argc, char **argv);
+
+/* cfg's CPUs from p->pins: a pair's A and B (the first pair's), or a
+ * crew's server and clients; cfg->pinned with --pin auto too. */
+void ik_cli_cell_cpus(struct ik_plan *p);
 
 /* --help, from the table. */
 void ik_cli_usage(FILE *f);

@@ -81,8 +81,9 @@ static unsigned run_classes(const struct ik_config *cell,
 		if (!classes[k].present)
 			continue;
 		one.pinned = true;
-		one.pin[0] = classes[k].cpu[0];
-		one.pin[1] = classes[k].cpu[1];
+		one.cpu[0] = classes[k].cpu[0];
+		one.cpu[1] = classes[k].cpu[1];
+		one.ncpu = 2;
 		*failed |= measure(&one, ops, mode, run, &res[n]) != 0;
 		res[n++].cls = (int)k;
 	}
@@ -117,8 +118,9 @@ static unsigned run_matrix(const struct ik_plan *p,
 					"\rmatrix: pair %u of %u (%d->%d) ",
 					n + 1, total, p->cpus[a], p->cpus[b]);
 			one.pinned = true;
-			one.pin[0] = p->cpus[a];
-			one.pin[1] = p->cpus[b];
+			one.cpu[0] = p->cpus[a];
+			one.cpu[1] = p->cpus[b];
+			one.ncpu = 2;
 			t0 = ik_clock_ns();
 			*failed |= measure(&one, ops, mode, run, &res[n]) != 0;
 			loops = (double)(res[n].wall_ns + res[n].warmup_ns);
@@ -222,9 +224,10 @@ static int measure_pairs(const struct ik_config *cell, const int *pins,
 		j->cell = *cell;
 		j->run = *run;
 		j->run.start = start;
-		if (cell->pinned) {
-			j->cell.pin[0] = pins[2 * k];
-			j->cell.pin[1] = pins[2 * k + 1];
+		if (cell->pinned) { /* pair k's own two from --pin */
+			j->cell.cpu[0] = pins[2 * k];
+			j->cell.cpu[1] = pins[2 * k + 1];
+			j->cell.ncpu = 2;
 		}
 		j->ops = ops, j->mode = mode, j->res = &res[k];
 		if ((ret = -pthread_create(&j->th, NULL, pair_main, j))) {
@@ -422,14 +425,15 @@ void ik_cli_sibling_warnings(const struct ik_config *c,
 			     const struct ik_topo *tp, char (*note)[200],
 			     struct ik_report *rep)
 {
+	int pair[2] = {ik_config_cpu(c, 0), ik_config_cpu(c, 1)};
 	uint64_t b0[8], t0[8], b1, t1;
 	int sib[8], n = 0, k, p, j;
 
 	for (p = 0; p < 2; p++) {
-		int s[4], m = ik_topo_smt_siblings(tp, c->pin[p], s, 4);
+		int s[4], m = ik_topo_smt_siblings(tp, pair[p], s, 4);
 
 		for (k = 0; k < m && n < 8; k++)
-			if (s[k] != c->pin[0] && s[k] != c->pin[1])
+			if (s[k] != pair[0] && s[k] != pair[1])
 				sib[n++] = s[k];
 	}
 	for (k = 0; k < n; k++)

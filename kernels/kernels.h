@@ -58,20 +58,21 @@ struct ik_config {
 	unsigned clients;      /* echo, connect: client count */
 	enum ik_server server; /* echo: this run's server model */
 	unsigned backlog;      /* echo, connect: listen backlog */
-	int crew_cpus[2 *
-		      IK_MAX_PAIRS]; /* echo, connect: --pin, server first */
-	unsigned ncrew_cpus;
-	uint64_t work_ns;     /* call: busy work per call in the worker */
-	size_t size;	      /* payload bytes per message per direction */
-	size_t buffer;	      /* transport buffer to ask for; 0: its default */
-	bool iters_given;     /* else each run's count follows from its size */
-	uint64_t iters;	      /* timed round trips (a cap with duration) */
-	uint64_t warmup;      /* untimed round trips around them */
-	uint64_t duration_ns; /* 0: run for iters */
-	uint64_t timeout_ns;  /* one measurement's wall-clock limit */
-	bool keep_raw;	      /* keep every round trip (--raw) */
+	uint64_t work_ns;      /* call: busy work per call in the worker */
+	size_t size;	       /* payload bytes per message per direction */
+	size_t buffer;	       /* transport buffer to ask for; 0: its default */
+	bool iters_given;      /* else each run's count follows from its size */
+	uint64_t iters;	       /* timed round trips (a cap with duration) */
+	uint64_t warmup;       /* untimed round trips around them */
+	uint64_t duration_ns;  /* 0: run for iters */
+	uint64_t timeout_ns;   /* one measurement's wall-clock limit */
+	bool keep_raw;	       /* keep every round trip (--raw) */
+	/* the cell's CPUs (OS numbers), when pinned: a pair's A and B, or a
+	 * crew's server and then its clients' (round them); ik_config_cpu
+	 * reads a side */
 	bool pinned;
-	int pin[2]; /* OS CPU numbers when pinned */
+	int cpu[2 * IK_MAX_PAIRS];
+	unsigned ncpu;
 };
 
 /*
@@ -317,6 +318,10 @@ uint64_t ik_door_drain(struct ik_door *d, int lfd);
  */
 void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 		    unsigned r);
+
+/* Where side s (0: A or the server, 1: B) of a pinned cell runs: cpu[s],
+ * or cpu[0] when that is the only one. */
+int ik_config_cpu(const struct ik_config *cfg, unsigned s);
 
 /* For kernels: zero res and fill what every kernel reports the same way. */
 void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,

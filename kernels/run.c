@@ -14,6 +14,11 @@
 
 #include "kernels.h"
 
+int ik_config_cpu(const struct ik_config *cfg, unsigned s)
+{
+	return cfg->cpu[s < cfg->ncpu ? s : 0];
+}
+
 void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
 		     const struct ik_transport_ops *ops, enum ik_mode mode,
 		     const struct ik_topo *topo)
@@ -26,7 +31,8 @@ void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
 	res->gap_ns = cfg->gap_ns;
 	res->cls = -1;
 	if (cfg->pinned)
-		ik_topo_classify(topo, cfg->pin[0], cfg->pin[1], &res->pair);
+		ik_topo_classify(topo, ik_config_cpu(cfg, 0),
+				 ik_config_cpu(cfg, 1), &res->pair);
 	else
 		res->pair = (struct ik_pair){.rel = IK_REL_UNPINNED,
 					     .cpu = {-1, -1},
@@ -224,7 +230,8 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.buffer = cfg->buffer,
 		.mode = mode,
 		.wait = cfg->wait,
-		.same_pu = cfg->pinned && cfg->pin[0] == cfg->pin[1],
+		.same_pu = cfg->pinned &&
+			   ik_config_cpu(cfg, 0) == ik_config_cpu(cfg, 1),
 		.unpinned = !cfg->pinned,
 		.stream = cfg->kernel == IK_KERNEL_STREAM,
 		.bind_node = run->mem_node >= 0,
@@ -236,7 +243,7 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.mode = mode,
 		.run = run,
 		.pinned = cfg->pinned,
-		.cpu = {cfg->pin[0], cfg->pin[1]},
+		.cpu = {ik_config_cpu(cfg, 0), ik_config_cpu(cfg, 1)},
 		.timeout_ns = cfg->timeout_ns,
 		.prepare = k->prepare,
 		.body = k->body,

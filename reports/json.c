@@ -93,7 +93,8 @@ json_t *ik_config_json(const struct ik_report *r)
 	}
 	if (c->pinned)
 		json_object_set_new(o, "pin",
-				    json_pack("[ii]", c->pin[0], c->pin[1]));
+				    json_pack("[ii]", ik_config_cpu(c, 0),
+					      ik_config_cpu(c, 1)));
 	else
 		json_object_set_new(o, "pin", json_null());
 	return o;

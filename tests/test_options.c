@@ -139,8 +139,9 @@ Test(options, values_land_where_the_row_says)
 	cr_expect_eq(plan.cfg.rate, 1000);
 	cr_expect(plan.mkdirs);
 	cr_expect(plan.cfg.pinned);
-	cr_expect_eq(plan.cfg.pin[0], 0);
-	cr_expect_eq(plan.cfg.pin[1], 1);
+	cr_expect_eq(plan.cfg.ncpu, 2);
+	cr_expect_eq(plan.cfg.cpu[0], 0);
+	cr_expect_eq(plan.cfg.cpu[1], 1);
 }
 
 Test(options, pin_is_held_once_and_each_kernel_reads_its_part)
@@ -149,12 +150,15 @@ Test(options, pin_is_held_once_and_each_kernel_reads_its_part)
 		OK("--kernel", "echo", "--method", "uds", "--pin", "1,0,1"), 0,
 		"%s", plan.err);
 	cr_expect_eq(plan.npins, 3);
-	cr_expect_eq(plan.cfg.ncrew_cpus, 3);
-	cr_expect_eq(plan.cfg.crew_cpus[2], 1);
-	cr_expect_eq(plan.cfg.pin[0], 1);
+	cr_expect_eq(plan.cfg.ncpu, 3);
+	cr_expect_eq(plan.cfg.cpu[2], 1);
+	cr_expect_eq(ik_config_cpu(&plan.cfg, 0), 1);
+	cr_expect_eq(ik_config_cpu(&plan.cfg, 1), 0);
 	cr_assert_eq(OK("--pairs", "2", "--pin", "0,1,1,0"), 0, "%s", plan.err);
 	cr_expect_eq(plan.npins, 4);
-	cr_expect_eq(plan.cfg.ncrew_cpus, 0);
+	/* a pair kernel's template cell: the first pair's two CPUs */
+	cr_expect_eq(plan.cfg.ncpu, 2);
+	cr_expect_eq(plan.cfg.cpu[1], 1);
 	cr_assert_eq(OK("--pin", "auto"), 0, "%s", plan.err);
 	cr_expect(plan.pin_auto && plan.cfg.pinned && !plan.npins);
 }

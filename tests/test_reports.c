@@ -77,7 +77,8 @@ static void fx_init(struct fx *x, enum ik_kernel k)
 	c->warmup = 100;
 	c->timeout_ns = 10 * IK_NS_PER_SEC;
 	c->pinned = true;
-	c->pin[0] = 0, c->pin[1] = 2;
+	c->cpu[0] = 0, c->cpu[1] = 2;
+	c->ncpu = 2;
 	x->rep.mem_node = -1;
 	sw->nworks = 1;
 	sw->nservers = 1;
