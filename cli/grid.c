@@ -191,7 +191,7 @@ static int measure_pairs(const struct ik_config *cell, const int *pins,
 			 struct ik_result *res)
 {
 	struct pair_job *jobs = calloc(np, sizeof(*jobs));
-	struct ik_barrier *start = ik_barrier_new(2 * np);
+	struct ik_barrier *start = ik_barrier_new(2 * np, run->mem_node);
 	struct ik_result *all = &res[np];
 	unsigned k, started = 0, not_run = 0, failed = 0;
 	int ret = 0;

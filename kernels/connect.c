@@ -302,7 +302,8 @@ int ik_connect_kernel(const struct ik_config *cfg,
 			 strerror(-ret));
 		goto out;
 	}
-	if ((ret = ik_door_init(&c.door, c.addr.ss.ss_family, n))) {
+	if ((ret = ik_door_init(&c.door, c.addr.ss.ss_family, n,
+				run->mem_node))) {
 		snprintf(res->errmsg, sizeof(res->errmsg), "out of memory");
 		goto out;
 	}

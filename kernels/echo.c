@@ -337,7 +337,8 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 			 strerror(-ret));
 		goto out;
 	}
-	if ((ret = ik_door_init(&e.door, e.addr.ss.ss_family, n))) {
+	if ((ret = ik_door_init(&e.door, e.addr.ss.ss_family, n,
+				run->mem_node))) {
 		snprintf(res->errmsg, sizeof(res->errmsg), "out of memory");
 		goto out;
 	}

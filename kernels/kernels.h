@@ -297,7 +297,8 @@ struct ik_door {
 	struct pollfd *pfd;
 	unsigned npen, pcap;
 };
-int ik_door_init(struct ik_door *d, int family, unsigned n); /* -ENOMEM */
+/* Its shared parts on NUMA node (--mem-node's, or -1). 0 or -ENOMEM. */
+int ik_door_init(struct ik_door *d, int family, unsigned n, int node);
 void ik_door_free(struct ik_door *d);
 void ik_door_arrive(struct ik_door *d);
 int ik_door_enter(struct ik_door *d, unsigned k, int fd); /* -errno */
@@ -349,7 +350,8 @@ struct ik_barrier {
 	uint64_t t_open_ns; /* ik_clock_ns when the last party arrived */
 };
 void ik_barrier_init(struct ik_barrier *b, unsigned parties);
-struct ik_barrier *ik_barrier_new(unsigned parties); /* NULL: no memory */
+/* node: --mem-node's, or -1. NULL: no memory */
+struct ik_barrier *ik_barrier_new(unsigned parties, int node);
 void ik_barrier_free(struct ik_barrier *b);
 /* 0 once all parties arrived; -ECANCELED when the barrier was broken;
  * -ETIMEDOUT at deadline_ns (ik_clock_ns), breaking it. */
