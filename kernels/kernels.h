@@ -36,14 +36,12 @@ struct pollfd;
 #define ik_gate_free  ik_barrier_free
 #define ik_gate_break ik_barrier_break
 
-/* The kernels' index in ik_kernels[] (kernels/registry.c), which holds
- * their names; struct ik_config's kernel is one. */
+/* The kernels' index in ik_kernels[], from kernels/kernels.def: one
+ * IK_KERNEL_<NAME> each; struct ik_config's kernel is one. */
 enum ik_kernel {
-	IK_KERNEL_PINGPONG = 0,
-	IK_KERNEL_STREAM,
-	IK_KERNEL_CALL,
-	IK_KERNEL_ECHO,
-	IK_KERNEL_CONNECT,
+#define IK_KERNEL(N, n) IK_KERNEL_##N,
+#include "kernels.def"
+#undef IK_KERNEL
 	IK_NKERNELS
 };
 
@@ -217,10 +215,12 @@ struct ik_kernel_ops {
 		   const struct ik_topo *topo, const struct ik_timer *timer,
 		   struct ik_result *res);
 };
-/* Every kernel, by enum ik_kernel (kernels/registry.c). */
+/* Every kernel, by enum ik_kernel (kernels/registry.c); the first is
+ * the default (a result with no kernel was measured by it). */
 extern const struct ik_kernel_ops *const ik_kernels[IK_NKERNELS];
-extern const struct ik_kernel_ops ik_kernel_pingpong, ik_kernel_stream,
-	ik_kernel_call, ik_kernel_echo, ik_kernel_connect;
+#define IK_KERNEL(N, n) extern const struct ik_kernel_ops ik_kernel_##n;
+#include "kernels.def"
+#undef IK_KERNEL
 /* The kernel --kernel calls name; NULL when none is. */
 const struct ik_kernel_ops *ik_kernel_find(const char *name);
 /* ik_kernels[id]'s name, NULL past the end (for --kernel's choices). */
