@@ -301,7 +301,8 @@ bool ik_cli_floor_applies(const struct ik_config *c)
 	return true;
 }
 
-/* ipc/floor.c through the ping-pong kernel: threads, size 1, no gap. */
+/* ipc/floor.c through the kernel that has the floor (ping-pong): threads,
+ * size 1, no gap. */
 int ik_cli_measure_floor(const struct ik_config *cfg,
 			 const struct ik_topo *topo,
 			 const struct ik_timer *timer, struct ik_result *res)
