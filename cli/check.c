@@ -263,8 +263,16 @@ static int check_sizes(struct ik_plan *p)
 	return 0;
 }
 
-/* A crew (echo, connect): connections, and this process's room for
- * the clients */
+/* The kernel's own checks (ops->validate), with its one-line refusal. */
+static int check_own(struct ik_plan *p)
+{
+	const struct ik_kernel_ops *k = ik_kernels[p->cfg.kernel];
+
+	return k->validate ? k->validate(&p->cfg, p->err, sizeof(p->err)) : 0;
+}
+
+/* A crew (echo, connect): connections, this process's room for the
+ * clients, the kernel's own checks (connect's backlog), one crew only */
 static int check_crew(struct ik_plan *p)
 {
 	const struct ik_config *c = &p->cfg;
@@ -293,6 +301,7 @@ static int check_crew(struct ik_plan *p)
 			"--clients %u: needs %u more threads or "
 			"processes and %s allows %ld; raise it first",
 			c->clients, c->clients + 1, what, tasks);
+	TRY(check_own(p));
 	if (c->matrix || c->classes || c->npairs > 1 || c->pairs[0] > 1)
 		return ik_cli_fail(p,
 				   "--kernel %s: runs one server and its "
@@ -306,14 +315,15 @@ static int check_crew(struct ik_plan *p)
 static int check_kernel(struct ik_plan *p)
 {
 	const struct ik_config *c = &p->cfg;
-	const struct ik_kernel_ops *k = ik_kernels[c->kernel];
 	unsigned i;
 
+	/* a crew's own checks come before the crew refusals, any other
+	 * kernel's after the options' own: the order refusals always had */
 	if (crew_kernel(c))
 		TRY(check_crew(p));
 	TRY(ik_cli_check_kernels(p));
-	if (k->validate && k->validate(c, p->err, sizeof(p->err)))
-		return -EINVAL;
+	if (!crew_kernel(c))
+		TRY(check_own(p));
 	for (i = 0; c->verify && i < c->nsizes; i++)
 		if (c->sizes[i] < 24)
 			return ik_cli_fail(p,

@@ -422,6 +422,10 @@ Test(options, tcp_connect_refuses_more_clients_than_the_listen_queue_holds)
 	    "--kernel", "connect", "--method", "tcp", "--clients", "200");
 	BAD("use --backlog 300, or at most 200 clients", "--kernel", "connect",
 	    "--method", "uds,tcp", "--clients", "300", "--backlog", "200");
+	/* the kernel's own check (connect's validate) still comes before
+	 * the crew's --pairs refusal, as it did in cli/check.c */
+	BAD("(--backlog 128)", "--kernel", "connect", "--method", "tcp",
+	    "--clients", "200", "--pairs", "2");
 }
 
 /* The refusals tests/test_cli.c runs beside an end-to-end case: the
