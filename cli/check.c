@@ -276,54 +276,23 @@ static int check_sizes(struct ik_plan *p)
 	return 0;
 }
 
-/*
- * connect over tcp: a connect() that finds the listen queue full is
- * dropped, and the kernel retries it 1, 3, 7 ... 127 s later whatever
- * --duration says (9000 clients on a backlog of 128 ran 30 to over 60
- * s here, its connect p50 the 1 s retry timer). With no more clients
- * than the queue holds, none is ever dropped. uds blocks instead, and
- * is woken as soon as there is room.
- */
-static int check_backlog(struct ik_plan *p)
+/* The kernel's own checks (ops->validate), with its one-line refusal. */
+static int check_own(struct ik_plan *p)
 {
-	const struct ik_config *c = &p->cfg;
-	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
-	unsigned i, cap = 0;
-	bool tcp = false;
+	const struct ik_kernel_ops *k = ik_kernels[p->cfg.kernel];
 
-	for (i = 0; i < p->sweep.nmethods; i++)
-		tcp |= !strcmp(p->sweep.methods[i]->name, "tcp");
-	if (f) {
-		if (fscanf(f, "%u", &cap) != 1)
-			cap = 0;
-		fclose(f);
-	}
-	if (!tcp || (c->clients <= c->backlog && (!cap || c->clients <= cap)))
-		return 0;
-	if (cap && c->clients > cap)
-		return ik_cli_fail(
-			p,
-			"--clients %u: over tcp, more connects than the listen "
-			"queue holds are dropped and retried 1, 3, 7 ... s "
-			"later, whatever --duration says, and "
-			"net.core.somaxconn caps any --backlog at %u; raise it "
-			"(sysctl -w net.core.somaxconn=%u) and use --backlog "
-			"%u, or at most %u clients",
-			c->clients, cap, c->clients, c->clients, cap);
-	return ik_cli_fail(p,
-			   "--clients %u: over tcp, more connects than the "
-			   "listen queue holds (--backlog %u) are dropped and "
-			   "retried 1, 3, 7 ... s later, whatever --duration "
-			   "says; use --backlog %u, or at most %u clients",
-			   c->clients, c->backlog, c->clients, c->backlog);
+	return k->validate
+		       ? k->validate(&p->cfg, &p->sweep, p->err, sizeof(p->err))
+		       : 0;
 }
 
-/* echo, connect: connections, and this process's room for the clients */
+/* A crew (echo, connect): connections, this process's room for the
+ * clients, the kernel's own checks (connect's backlog), one crew only */
 static int check_crew(struct ik_plan *p)
 {
 	const struct ik_sweep *sw = &p->sweep;
 	const struct ik_config *c = &p->cfg;
-	const char *k = c->kernel == IK_KERNEL_ECHO ? "echo" : "connect";
+	const char *k = ik_kernels[c->kernel]->name;
 	unsigned i, need = 2 * c->clients + 32;
 	struct rlimit nofile;
 	const char *what = "";
@@ -348,8 +317,7 @@ static int check_crew(struct ik_plan *p)
 			"--clients %u: needs %u more threads or "
 			"processes and %s allows %ld; raise it first",
 			c->clients, c->clients + 1, what, tasks);
-	if (c->kernel == IK_KERNEL_CONNECT)
-		TRY(check_backlog(p));
+	TRY(check_own(p));
 	if (p->matrix || p->classes || sw->npairs > 1 || sw->pairs[0] > 1)
 		return ik_cli_fail(p,
 				   "--kernel %s: runs one server and its "
@@ -362,33 +330,23 @@ static int check_crew(struct ik_plan *p)
 /* What the kernel takes: its options, and the sizes its messages need. */
 static int check_kernel(struct ik_plan *p)
 {
-	const struct ik_sweep *sw = &p->sweep;
 	const struct ik_config *c = &p->cfg;
 	unsigned i;
 
+	/* a crew's own checks come before the crew refusals, any other
+	 * kernel's after the options' own: the order refusals always had */
 	if (crew_kernel(c))
 		TRY(check_crew(p));
 	TRY(ik_cli_check_kernels(p));
-	if (c->kernel == IK_KERNEL_CALL && p->size_given)
-		return ik_cli_fail(p,
-				   "--size: --kernel call sends a %zu-byte "
-				   "call (id, argument) and gets its result "
-				   "back",
-				   2 * sizeof(uint64_t));
-	for (i = 0; c->rate && i < sw->nsizes; i++)
-		if (sw->sizes[i] < 16)
-			return ik_cli_fail(p,
-					   "--rate with --size %zu: needs at "
-					   "least 16 bytes to carry each "
-					   "message's due time",
-					   sw->sizes[i]);
-	for (i = 0; c->verify && i < sw->nsizes; i++)
-		if (sw->sizes[i] < 24)
+	if (!crew_kernel(c))
+		TRY(check_own(p));
+	for (i = 0; c->verify && i < p->sweep.nsizes; i++)
+		if (p->sweep.sizes[i] < 24)
 			return ik_cli_fail(p,
 					   "--verify with --size %zu: needs at "
 					   "least 24 bytes (sequence, stamp, "
 					   "checksum)",
-					   sw->sizes[i]);
+					   p->sweep.sizes[i]);
 	return 0;
 }
 
@@ -402,8 +360,8 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 		return ret;
 	/* a stream's speed spans 1000x across methods and buffers: by
 	 * default each run gets a fixed time, not a fixed count */
-	if ((c->kernel == IK_KERNEL_STREAM || crew_kernel(c)) &&
-	    !c->iters_given && !c->duration_ns)
+	if (ik_kernels[c->kernel]->fixed_time && !c->iters_given &&
+	    !c->duration_ns)
 		c->duration_ns = DEFAULT_STREAM_NS;
 	if (c->duration_ns && !c->iters_given)
 		c->iters = IK_DURATION_SAMPLE_CAP;

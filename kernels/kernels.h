@@ -28,14 +28,12 @@ struct pollfd;
 #define IK_MAX_PAIRS	       64 /* most pairs run at once */
 #define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
 
-/* The kernels' index in ik_kernels[] (kernels/registry.c), which holds
- * their names; struct ik_config's kernel is one. */
+/* The kernels' index in ik_kernels[], from kernels/kernels.def: one
+ * IK_KERNEL_<NAME> each; struct ik_config's kernel is one. */
 enum ik_kernel {
-	IK_KERNEL_PINGPONG = 0,
-	IK_KERNEL_STREAM,
-	IK_KERNEL_CALL,
-	IK_KERNEL_ECHO,
-	IK_KERNEL_CONNECT,
+#define IK_KERNEL(N, n) IK_KERNEL_##N,
+#include "kernels.def"
+#undef IK_KERNEL
 	IK_NKERNELS
 };
 
@@ -45,8 +43,8 @@ extern const char *const ik_server_names[]; /* NULL-terminated */
 /*
  * What one cell needs: the kernel and its options, this cell's size,
  * buffer, gap, server and work (one value of each sweep) and its CPUs.
- * The CLI plans the rest (cli/cli.h: outputs, formats, the sweep lists
- * in struct ik_sweep) and copies this template into each cell.
+ * The CLI plans the rest (cli/cli.h: outputs, formats; the lists in
+ * struct ik_sweep) and copies this template into each cell.
  */
 struct ik_config {
 	enum ik_kernel kernel;
@@ -73,6 +71,30 @@ struct ik_config {
 	bool pinned;
 	int cpu[2 * IK_MAX_PAIRS];
 	unsigned ncpu;
+};
+
+/*
+ * The lists a run sweeps, as the CLI planned them: each cell takes one
+ * method, mode, size, buffer, gap, work, server and pair count
+ * (cli/grid.c). A kernel's validate hook checks them; the JSON report's
+ * "config" prints them.
+ */
+struct ik_sweep {
+	const struct ik_transport_ops *methods[IK_MAX_METHODS];
+	unsigned nmethods;
+	enum ik_mode modes[2];
+	unsigned nmodes;
+	size_t sizes[IK_MAX_SWEEP], buffers[IK_MAX_SWEEP];
+	unsigned nsizes, nbuffers;
+	bool size_given;	     /* --size was given (call refuses it) */
+	uint64_t gaps[IK_MAX_SWEEP]; /* --gap */
+	unsigned ngaps;
+	enum ik_server servers[IK_MAX_SWEEP]; /* --server */
+	unsigned nservers;
+	uint64_t works[IK_MAX_SWEEP]; /* --work */
+	unsigned nworks;
+	unsigned pairs[IK_MAX_SWEEP]; /* --pairs */
+	unsigned npairs;
 };
 
 /*
@@ -175,22 +197,41 @@ struct ik_result {
 	char note[256];
 };
 
+/* What tells a kernel's cells apart besides method, mode, size, buffer
+ * and gap (struct ik_kernel_ops.keys): the cell key and its names. */
+enum ik_key_dim {
+	IK_KEY_SERVER = 1u << 0,  /* --server: the server model */
+	IK_KEY_CLIENTS = 1u << 1, /* --clients */
+	IK_KEY_WORK = 1u << 2,	  /* --work: busy time per call */
+};
+
 /*
- * A kernel: what --kernel NAME runs (one file per kernel in kernels/,
- * and its line in kernels/registry.c). run measures one cell of cfg over
- * method ops in mode, in the run context run (topology, clock, start
- * barrier, Ctrl-C, memory node), and fills *res, setting res->kernel to
- * the ops; it
- * returns 0, or a -errno with res->errmsg saying what failed (the
- * contract of ik_pingpong below). The reports draw each kernel's part
- * from their own rows, indexed by id (reports/ must not be reached from
- * here).
+ * A kernel: what --kernel NAME runs, all of it in one file in kernels/
+ * (and its line in kernels/kernels.def). run measures one cell of cfg
+ * over method ops in mode, in the run context run (topology, clock,
+ * start barrier, Ctrl-C, memory node), and fills *res, setting
+ * res->kernel to the ops; it returns 0, or a -errno with res->errmsg saying
+ * what failed (the contract of ik_pingpong below). The rest is data and hooks
+ * for the layers above, which read a kernel only through these: the CLI (help,
+ * options, validate, fixed_time, floor), --repeat (pool), the cell key (keys)
+ * and the reports (the hooks at the end, which see the report through a struct
+ * ik_view, kernels/view.h, so that nothing here reaches up into reports/).
  */
 struct ik_result;
+struct ik_stats;
+struct ik_view;
+struct json_t;
 struct ik_kernel_ops {
 	const char *name;    /* as --kernel takes it */
 	const char *summary; /* one line: what it measures */
-	enum ik_kernel id;   /* its index in ik_kernels[] */
+	/* --kernel's --help text for it, '\n' where the line breaks; one
+	 * that starts with '\n' starts a line of its own */
+	const char *help;
+	enum ik_kernel id; /* its index in ik_kernels[] */
+	/* the kernel-specific options it takes (long names; each a row of
+	 * cli/table.c marked kernel-specific), NULL-terminated; NULL: none */
+	const char *const *options;
+	unsigned keys; /* enum ik_key_dim: what else tells cells apart */
 	/* a server and clients over the method's own sockets (echo,
 	 * connect), not two peers around an ik_channel */
 	bool crew;
@@ -198,14 +239,43 @@ struct ik_kernel_ops {
 	 * B's messages, latency only when stamped), not round trips */
 	bool one_way;
 	bool cpu_timed_only; /* cpu[] covers the timed loop, not warm-up */
+	/* the harness floor (ipc/floor.c through this kernel's run) goes
+	 * before the methods on one stated pair */
+	bool floor;
+	/* by default each run gets a fixed time, not a fixed count (its
+	 * speed spans 1000x across methods and buffers) */
+	bool fixed_time;
 	int (*run)(const struct ik_config *cfg,
 		   const struct ik_transport_ops *ops, enum ik_mode mode,
 		   const struct ik_run *run, struct ik_result *res);
+	/* how its options combine with each other and the sweep (sw), once
+	 * the CLI checked each: 0, or -EINVAL with one line in msg; may be
+	 * NULL */
+	int (*validate)(const struct ik_config *cfg, const struct ik_sweep *sw,
+			char *msg, size_t len);
+	/* --repeat: fold its own part of repeat r (1..) of src into dst,
+	 * after ik_result_pool did the common part; may be NULL */
+	void (*pool)(struct ik_result *dst, const struct ik_result *src,
+		     unsigned r);
+	/* the table report: its first line, and its own table */
+	void (*title)(const struct ik_view *v);
+	void (*table)(const struct ik_view *v);
+	/* the JSON report's result objects: the fields that tell its cells
+	 * apart (after gap_ns), what it measured (st: ik_view stats), and
+	 * its own object after the CPU (may be NULL) */
+	void (*json_cell)(struct json_t *o, const struct ik_result *res);
+	void (*json_measured)(struct json_t *o, const struct ik_result *res,
+			      const struct ik_stats *st);
+	void (*json_own)(struct json_t *o, const struct ik_result *res);
+	/* run-wide keys of its own, after the floor; may be NULL */
+	void (*json_run)(struct json_t *root, const struct ik_config *cfg);
 };
-/* Every kernel, by enum ik_kernel (kernels/registry.c). */
+/* Every kernel, by enum ik_kernel (kernels/registry.c); the first is
+ * the default (a result with no kernel was measured by it). */
 extern const struct ik_kernel_ops *const ik_kernels[IK_NKERNELS];
-extern const struct ik_kernel_ops ik_kernel_pingpong, ik_kernel_stream,
-	ik_kernel_call, ik_kernel_echo, ik_kernel_connect;
+#define IK_KERNEL(N, n) extern const struct ik_kernel_ops ik_kernel_##n;
+#include "kernels.def"
+#undef IK_KERNEL
 /* The kernel --kernel calls name; NULL when none is. */
 const struct ik_kernel_ops *ik_kernel_find(const char *name);
 /* ik_kernels[id]'s name, NULL past the end (for --kernel's choices). */
@@ -314,8 +384,9 @@ uint64_t ik_door_drain(struct ik_door *d, int lfd);
 
 /*
  * --repeat: fold repeat r (1..) of a cell into dst, its first repeat:
- * histograms merged, counts, wall and CPU time added, rates recomputed.
- * The first error of any repeat becomes the cell's.
+ * histograms merged, counts, wall and CPU time added, and the kernel's
+ * own part (its ops' pool: a stream's rates recomputed). The first
+ * error of any repeat becomes the cell's.
  */
 void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 		    unsigned r);

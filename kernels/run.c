@@ -52,9 +52,9 @@ void ik_result_free(struct ik_result *res)
 void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 		    unsigned r)
 {
-	struct ik_stream_result *d = &dst->stream;
-	const struct ik_stream_result *s = &src->stream;
-	int k;
+	const struct ik_kernel_ops *k =
+		dst->kernel ? dst->kernel : ik_kernels[0];
+	int i;
 
 	dst->strangers += src->strangers;
 	dst->stalls += src->stalls;
@@ -75,18 +75,10 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 	dst->hit_cap |= src->hit_cap;
 	dst->untimed_mean_ns =
 		(dst->untimed_mean_ns * r + src->untimed_mean_ns) / (r + 1);
-	for (k = 0; k < 2; k++)
-		ik_cpu_add(&dst->cpu[k], &src->cpu[k]);
-	d->messages += s->messages;
-	d->seconds += s->seconds;
-	d->msgs_per_s = d->seconds > 0 ? d->messages / d->seconds : 0;
-	d->bytes_per_s = d->msgs_per_s * (double)dst->size;
-	d->latency_valid = d->latency_valid && s->latency_valid;
-	d->late_sends += s->late_sends;
-	d->max_send_lag_ns = s->max_send_lag_ns > d->max_send_lag_ns
-				     ? s->max_send_lag_ns
-				     : d->max_send_lag_ns;
-	d->rate_missed |= s->rate_missed;
+	for (i = 0; i < 2; i++)
+		ik_cpu_add(&dst->cpu[i], &src->cpu[i]);
+	if (k->pool)
+		k->pool(dst, src, r);
 }
 
 static const char *const peer_names[] = {"peer A", "peer B"};
@@ -233,7 +225,7 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.same_pu = cfg->pinned &&
 			   ik_config_cpu(cfg, 0) == ik_config_cpu(cfg, 1),
 		.unpinned = !cfg->pinned,
-		.stream = cfg->kernel == IK_KERNEL_STREAM,
+		.stream = ik_kernels[cfg->kernel]->one_way,
 		.bind_node = run->mem_node >= 0,
 		.node = run->mem_node,
 	};

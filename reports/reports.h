@@ -24,28 +24,6 @@ struct ik_class_pair;
 
 enum ik_format { IK_FMT_TABLE = 0, IK_FMT_JSON, IK_FMT_CSV, IK_FMT_GBENCH };
 
-/*
- * The lists a run sweeps, as the CLI planned them: each cell takes one
- * method, mode, size, buffer, gap, work, server and pair count (cli/grid.c),
- * and the JSON report's "config" prints them.
- */
-struct ik_sweep {
-	const struct ik_transport_ops *methods[IK_MAX_METHODS];
-	unsigned nmethods;
-	enum ik_mode modes[2];
-	unsigned nmodes;
-	size_t sizes[IK_MAX_SWEEP], buffers[IK_MAX_SWEEP];
-	unsigned nsizes, nbuffers;
-	uint64_t gaps[IK_MAX_SWEEP]; /* --gap */
-	unsigned ngaps;
-	enum ik_server servers[IK_MAX_SWEEP]; /* --server */
-	unsigned nservers;
-	uint64_t works[IK_MAX_SWEEP]; /* --work */
-	unsigned nworks;
-	unsigned pairs[IK_MAX_SWEEP]; /* --pairs */
-	unsigned npairs;
-};
-
 /* Everything a report shows; the writers only read it. */
 struct ik_report {
 	/* the cell template (what every cell shares) and the sweep */
