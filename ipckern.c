@@ -100,11 +100,6 @@ static void check_pin_cpus(const struct ik_plan *p, const struct ik_topo *tp)
 	}
 }
 
-static bool crew_kernel(const struct ik_config *c)
-{
-	return ik_kernels[c->kernel]->crew;
-}
-
 /*
  * Every output is checked before anything is measured: a run of minutes
  * must not end in "No such file or directory". Two outputs on one file,
@@ -114,10 +109,10 @@ static void check_outputs(const struct ik_plan *p)
 {
 	const char *opt[] = {"--output", "--raw", "--summary-md",
 			     "--save-baseline"};
-	const char *path[] = {p->cfg.output, p->cfg.raw, p->gate.summary_md,
+	const char *path[] = {p->output, p->raw, p->gate.summary_md,
 			      p->gate.save_baseline};
 	const char *in_opt[] = {"--baseline", "--topology", "HWLOC_XMLFILE"};
-	const char *in[] = {p->gate.baseline, p->cfg.topology,
+	const char *in[] = {p->gate.baseline, p->topology,
 			    getenv("HWLOC_XMLFILE")};
 	struct ik_output out[IK_ARRAY_SIZE(opt)];
 	unsigned i, j, n = 0;
@@ -152,6 +147,7 @@ struct run {
 	struct ik_plan plan;
 	struct ik_topo topo;
 	struct ik_timer timer;
+	struct ik_run ctx; /* what every cell runs in: topo, timer, ^C, node */
 	struct ik_machine machine;
 	struct ik_class_pair classes[IK_NCLASSES];
 	struct ik_baseline baseline, appended;
@@ -193,43 +189,41 @@ static void load_baselines(struct run *r)
 
 /* --matrix: its CPUs, every one automatic choices look at by default
  * (topo->chosen: taskset narrows it), each usable. */
-static void matrix_cpus(struct ik_config *cfg, const struct ik_topo *topo)
+static void matrix_cpus(struct ik_plan *p, const struct ik_topo *topo)
 {
 	char allowed[256];
 	unsigned i;
 	int cpu;
 
 	ik_topo_allowed_str(topo, allowed, sizeof(allowed));
-	if (!cfg->ncpus) {
+	if (!p->ncpus) {
 		/* defaulted: the CPUs it chose from are the usable ones */
 		hwloc_bitmap_list_snprintf(allowed, sizeof(allowed),
 					   topo->chosen);
 		hwloc_bitmap_foreach_begin(cpu, topo->chosen)
 		{
-			if (cfg->ncpus < IK_ARRAY_SIZE(cfg->cpus))
-				cfg->cpus[cfg->ncpus++] = cpu;
+			if (p->ncpus < IK_ARRAY_SIZE(p->cpus))
+				p->cpus[p->ncpus++] = cpu;
 		}
 		hwloc_bitmap_foreach_end();
 	}
-	for (i = 0; i < cfg->ncpus; i++)
-		if (ik_topo_check_cpu(topo, cfg->cpus[i]))
+	for (i = 0; i < p->ncpus; i++)
+		if (ik_topo_check_cpu(topo, p->cpus[i]))
 			usage_error("--cpus: CPU %d is not usable here; "
 				    "usable CPUs: %s",
-				    cfg->cpus[i], allowed);
-	if (cfg->ncpus < 2)
+				    p->cpus[i], allowed);
+	if (p->ncpus < 2)
 		usage_error("--matrix: needs at least two CPUs; usable: %s",
 			    allowed);
 }
 
-static void mem_node(const struct ik_config *cfg)
+static void check_mem_node(int node)
 {
-	if (numa_available() < 0 || cfg->mem_node > numa_max_node() ||
-	    !numa_bitmask_isbitset(numa_all_nodes_ptr, (unsigned)cfg->mem_node))
+	if (numa_available() < 0 || node > numa_max_node() ||
+	    !numa_bitmask_isbitset(numa_all_nodes_ptr, (unsigned)node))
 		usage_error(
 			"--mem-node %d: no such NUMA node here; nodes: 0-%d",
-			cfg->mem_node,
-			numa_available() < 0 ? 0 : numa_max_node());
-	ik_shm_set_node(cfg->mem_node);
+			node, numa_available() < 0 ? 0 : numa_max_node());
 }
 
 /*
@@ -239,35 +233,51 @@ static void mem_node(const struct ik_config *cfg)
  */
 static int load_machine(struct run *r)
 {
-	struct ik_config *cfg = &r->plan.cfg;
+	struct ik_plan *p = &r->plan;
 	char why[800];
-	int ret = ik_topo_load_why(&r->topo, cfg->topology, why, sizeof(why));
+	int ret = ik_topo_load_why(&r->topo, p->topology, why, sizeof(why));
 
 	if (ret == -EINVAL)
-		usage_error("%s%s", cfg->topology ? "--topology " : "", why);
+		usage_error("%s%s", p->topology ? "--topology " : "", why);
 	if (ret) {
 		fprintf(stderr, "ipckern: %s\n", why);
 		return IK_EXIT_RUNTIME;
 	}
-	if (!r->topo.this_system && !(cfg->classes && cfg->dry_run) &&
-	    !cfg->machine)
+	if (!r->topo.this_system && !(p->classes && p->dry_run) && !p->machine)
 		usage_error("the topology is not this machine's "
 			    "(HWLOC_SYNTHETIC, HWLOC_XMLFILE or --topology): "
 			    "nothing can be pinned on it; use --classes "
 			    "--dry-run");
-	if (cfg->classes) {
+	if (p->classes) {
 		if (ik_topo_classes(&r->topo, r->classes) == -ENOMEM) {
 			fprintf(stderr, "ipckern: --classes: out of memory\n");
 			return IK_EXIT_RUNTIME;
 		}
 		r->rep.classes = r->classes;
-		r->rep.topology = cfg->topology;
+		r->rep.topology = p->topology;
 	}
-	if (cfg->matrix)
-		matrix_cpus(cfg, &r->topo);
-	if (cfg->mem_node >= 0)
-		mem_node(cfg);
+	if (p->matrix)
+		matrix_cpus(p, &r->topo);
+	if (p->mem_node >= 0)
+		check_mem_node(p->mem_node);
 	return 0;
+}
+
+/* What the reports read of the plan (the --matrix CPUs as the machine
+ * made them). */
+static void plan_report(struct run *r)
+{
+	const struct ik_plan *p = &r->plan;
+	struct ik_report *rep = &r->rep;
+
+	rep->cfg = &p->cfg;
+	rep->sweep = &p->sweep;
+	rep->format = p->format;
+	rep->dry_run = p->dry_run;
+	rep->matrix = p->matrix;
+	rep->cpus = p->cpus;
+	rep->ncpus = p->ncpus;
+	rep->mem_node = p->mem_node;
 }
 
 struct machine_job {
@@ -285,12 +295,11 @@ static int machine_fn(const void *arg, FILE *f)
 /* --machine, or --classes --dry-run: a description, nothing measured. */
 static int describe(struct run *r)
 {
-	const struct ik_config *cfg = &r->plan.cfg;
-	const char *out = cfg->output ? cfg->output : "-";
+	const struct ik_plan *p = &r->plan;
+	const char *out = p->output ? p->output : "-";
 	int ret;
 
-	r->rep.cfg = cfg;
-	if (cfg->machine) {
+	if (p->machine) {
 		char summary[1024];
 		struct machine_job j = {&r->rep, summary};
 
@@ -299,16 +308,16 @@ static int describe(struct run *r)
 		ik_topo_summary(&r->topo, summary, sizeof(summary));
 		r->rep.machine = &r->machine;
 		r->rep.timer = &r->timer;
-		ret = ik_output_write(out, r->plan.mkdirs, machine_fn, &j);
+		ret = ik_output_write(out, p->mkdirs, machine_fn, &j);
 		if (ret)
 			fprintf(stderr, "ipckern: writing %s: %s\n",
-				cfg->output ? cfg->output : "the description",
+				p->output ? p->output : "the description",
 				ik_cli_out_error(-ret));
 	} else {
-		ret = ik_report_write_file(&r->rep, out, r->plan.mkdirs);
+		ret = ik_report_write_file(&r->rep, out, p->mkdirs);
 		if (ret)
 			fprintf(stderr, "ipckern: writing %s: %s\n",
-				cfg->output ? cfg->output : "the report",
+				p->output ? p->output : "the report",
 				ik_cli_out_error(-ret));
 	}
 	return ret ? IK_EXIT_RUNTIME : 0;
@@ -317,18 +326,18 @@ static int describe(struct run *r)
 /* --pin auto's pair, and every pinned CPU usable here. */
 static int resolve_pins(struct run *r)
 {
-	struct ik_config *cfg = &r->plan.cfg;
+	struct ik_plan *p = &r->plan;
 
-	if (r->plan.pin_auto && ik_topo_default_pair(&r->topo, cfg->pin)) {
-		fprintf(stderr, "ipckern: --pin auto: no usable CPU found\n");
-		return IK_EXIT_RUNTIME;
-	}
-	if (cfg->pinned)
-		check_pin_cpus(&r->plan, &r->topo);
-	if (r->plan.pin_auto && crew_kernel(cfg)) {
-		cfg->crew_cpus[0] = cfg->pin[0];
-		cfg->crew_cpus[1] = cfg->pin[1];
-		cfg->ncrew_cpus = 2;
+	if (p->npins)
+		check_pin_cpus(p, &r->topo);
+	if (p->pin_auto) {
+		if (ik_topo_default_pair(&r->topo, p->pins)) {
+			fprintf(stderr,
+				"ipckern: --pin auto: no usable CPU found\n");
+			return IK_EXIT_RUNTIME;
+		}
+		p->npins = 2;
+		ik_cli_cell_cpus(p);
 	}
 	return 0;
 }
@@ -340,7 +349,10 @@ static int resolve_pins(struct run *r)
 static void check_baselines(struct run *r)
 {
 	const struct ik_cli_gate *g = &r->plan.gate;
-	struct ik_report pre = {.cfg = &r->plan.cfg, .machine = &r->machine};
+	struct ik_report pre = {.cfg = &r->plan.cfg,
+				.sweep = &r->plan.sweep,
+				.machine = &r->machine,
+				.mem_node = -1};
 	char why[2048];
 	unsigned d;
 
@@ -360,20 +372,19 @@ static void check_baselines(struct run *r)
 /* Room for every repeat of every cell; 0 or -ENOMEM. */
 static int alloc_results(struct run *r)
 {
-	const struct ik_config *cfg = &r->plan.cfg;
+	const struct ik_plan *p = &r->plan;
 	unsigned i, rows;
 
-	for (i = 0, rows = 0; i < cfg->npairs; i++)
-		rows += cfg->pairs[i] == 1 ? 1 : cfg->pairs[i] + 1;
-	if (cfg->classes)
+	for (i = 0, rows = 0; i < p->sweep.npairs; i++)
+		rows += p->sweep.pairs[i] == 1 ? 1 : p->sweep.pairs[i] + 1;
+	if (p->classes)
 		rows = IK_NCLASSES;
-	if (cfg->matrix)
-		rows = cfg->ncpus * cfg->ncpus;
-	r->cells = (size_t)cfg->nmethods * cfg->nsizes * cfg->nbuffers *
-		   cfg->ngaps * cfg->nworks * cfg->nservers * cfg->nmodes *
-		   rows;
-	r->results =
-		calloc(r->cells * r->plan.gate.repeat, sizeof(*r->results));
+	if (p->matrix)
+		rows = p->ncpus * p->ncpus;
+	r->cells = (size_t)p->sweep.nmethods * p->sweep.nsizes *
+		   p->sweep.nbuffers * p->sweep.ngaps * p->sweep.nworks *
+		   p->sweep.nservers * p->sweep.nmodes * rows;
+	r->results = calloc(r->cells * p->gate.repeat, sizeof(*r->results));
 	return r->results ? 0 : -ENOMEM;
 }
 
@@ -401,18 +412,20 @@ static void add_notes(struct run *r)
 	const struct ik_config *cfg = &r->plan.cfg;
 	unsigned i, w, k, maxp = 1,
 			  cpus = (unsigned)hwloc_bitmap_weight(r->topo.allowed);
+	int pair[2] = {ik_config_cpu(cfg, 0), ik_config_cpu(cfg, 1)};
 	char warn[4][200];
 
 	if (!cfg->pinned)
 		add_note(r, "unpinned: the scheduler places the peers and may "
 			    "move them; use --pin A,B for a stated pair");
-	else if (cfg->pin[0] == cfg->pin[1])
+	else if (ik_config_cpu(cfg, 0) == ik_config_cpu(cfg, 1))
 		add_note(r,
 			 "both peers on CPU %d: this measures the scheduler "
 			 "hand-off; spinning methods yield on every poll",
-			 cfg->pin[0]);
-	for (i = 0; i < cfg->npairs; i++)
-		maxp = cfg->pairs[i] > maxp ? cfg->pairs[i] : maxp;
+			 cfg->cpu[0]);
+	for (i = 0; i < r->plan.sweep.npairs; i++)
+		maxp = r->plan.sweep.pairs[i] > maxp ? r->plan.sweep.pairs[i]
+						     : maxp;
 	if (2 * maxp > cpus)
 		add_note(r,
 			 "--pairs %u puts %u peers on %u usable CPUs: "
@@ -421,10 +434,11 @@ static void add_notes(struct run *r)
 	if (cfg->pinned)
 		ik_cli_sibling_warnings(cfg, &r->topo, r->note, &r->rep);
 	/* the CPUs this run pins: its pair, or --matrix's every CPU */
-	k = ik_machine_warnings(&r->machine, cfg->matrix ? cfg->cpus : cfg->pin,
-				cfg->matrix   ? cfg->ncpus
-				: cfg->pinned ? 2
-					      : 0,
+	k = ik_machine_warnings(&r->machine,
+				r->plan.matrix ? r->plan.cpus : pair,
+				r->plan.matrix ? r->plan.ncpus
+				: cfg->pinned  ? 2
+					       : 0,
 				warn, 4);
 	for (w = 0; w < k && r->rep.nnotes < IK_ARRAY_SIZE(r->rep.notes); w++) {
 		fprintf(stderr, "ipckern: warning: %s\n", warn[w]);
@@ -446,8 +460,8 @@ static bool measure_all(struct run *r)
 	unsigned rp, nrep = 0;
 	bool failed = false;
 
-	if (ik_cli_floor_applies(cfg)) {
-		if (!ik_cli_measure_floor(cfg, &r->topo, &r->timer, &r->floor))
+	if (ik_cli_floor_applies(&r->plan)) {
+		if (!ik_cli_measure_floor(cfg, &r->ctx, &r->floor))
 			r->rep.floor = &r->floor;
 		else
 			add_note(r, "floor not measured: %.150s",
@@ -471,9 +485,8 @@ static bool measure_all(struct run *r)
 		}
 		if (interrupted)
 			break;
-		got = ik_cli_run_grid(cfg, r->plan.pins, r->classes, &r->topo,
-				      &r->timer, &r->results[rp * r->cells],
-				      &failed);
+		got = ik_cli_run_grid(&r->plan, r->classes, &r->ctx,
+				      &r->results[rp * r->cells], &failed);
 		if (rp && got != r->n && !interrupted) {
 			fprintf(stderr,
 				"ipckern: repeat %u measured %u cells, the "
@@ -496,12 +509,10 @@ static bool measure_all(struct run *r)
 static bool save_baseline(struct run *r)
 {
 	const struct ik_cli_gate *g = &r->plan.gate;
-	struct ik_config jc = r->plan.cfg;
 	struct ik_report jr = r->rep;
 	int ret;
 
-	jc.format = IK_FMT_JSON;
-	jr.cfg = &jc;
+	jr.format = IK_FMT_JSON;
 	/* --append: earlier runs' repeats first, then this run's */
 	ret = g->append ? ik_baseline_prepend(&r->appended, r->results, r->n)
 			: 0;
@@ -521,30 +532,29 @@ static bool save_baseline(struct run *r)
 static int write_outputs(struct run *r, bool failed)
 {
 	const struct ik_cli_gate *g = &r->plan.gate;
-	const struct ik_config *cfg = &r->plan.cfg;
+	const struct ik_plan *p = &r->plan;
 	int ret, code = 0;
 
-	ret = ik_report_write_file(&r->rep, cfg->output ? cfg->output : "-",
-				   r->plan.mkdirs);
+	ret = ik_report_write_file(&r->rep, p->output ? p->output : "-",
+				   p->mkdirs);
 	if (ret) {
 		fprintf(stderr, "ipckern: writing %s: %s\n",
-			cfg->output ? cfg->output : "the report",
+			p->output ? p->output : "the report",
 			ik_cli_out_error(-ret));
 		failed = true;
 	}
 	if ((g->baseline || g->nasserts) && !failed)
-		code = ik_cli_run_gate(
-			g, r->plan.mkdirs, &r->rep,
-			g->baseline ? &r->baseline : NULL,
-			cfg->format != IK_FMT_TABLE && !cfg->output ? stderr
-								    : stdout);
+		code = ik_cli_run_gate(g, p->mkdirs, &r->rep,
+				       g->baseline ? &r->baseline : NULL,
+				       p->format != IK_FMT_TABLE && !p->output
+					       ? stderr
+					       : stdout);
 	if (g->save_baseline && !failed)
 		failed |= save_baseline(r);
-	if (cfg->raw && r->n == 1 && !r->results[0].err) {
-		ret = ik_raw_write_file(&r->results[0], cfg->raw,
-					r->plan.mkdirs);
+	if (p->raw && r->n == 1 && !r->results[0].err) {
+		ret = ik_raw_write_file(&r->results[0], p->raw, p->mkdirs);
 		if (ret) {
-			fprintf(stderr, "ipckern: --raw %s: %s\n", cfg->raw,
+			fprintf(stderr, "ipckern: --raw %s: %s\n", p->raw,
 				ik_cli_out_error(-ret));
 			failed = true;
 		}
@@ -555,21 +565,25 @@ static int write_outputs(struct run *r, bool failed)
 /* One run, start to end: plan, check, measure, report, gate. */
 static int run(int argc, char **argv, struct run *r)
 {
-	struct ik_config *cfg = &r->plan.cfg;
+	struct ik_plan *p = &r->plan;
 	bool failed;
 	int code, ret;
 
-	ret = ik_cli_parse(&r->plan, argc, argv);
+	ret = ik_cli_parse(p, argc, argv);
 	if (ret < 0)
-		usage_error("%s", r->plan.err);
+		usage_error("%s", p->err);
 	if (ret > 0)
-		act(r->plan.action);
-	cfg->interrupted = &interrupted;
-	check_outputs(&r->plan);
+		act(p->action);
+	r->ctx = (struct ik_run){.topo = &r->topo,
+				 .timer = &r->timer,
+				 .interrupted = &interrupted,
+				 .mem_node = p->mem_node};
+	check_outputs(p);
 	load_baselines(r);
 	if ((code = load_machine(r)))
 		return code;
-	if (cfg->machine || (cfg->classes && cfg->dry_run))
+	plan_report(r);
+	if (p->machine || (p->classes && p->dry_run))
 		return describe(r);
 	if ((code = resolve_pins(r)))
 		return code;
@@ -585,7 +599,6 @@ static int run(int argc, char **argv, struct run *r)
 	}
 	add_notes(r);
 	failed = measure_all(r);
-	r->rep.cfg = cfg;
 	r->rep.machine = &r->machine;
 	r->rep.timer = &r->timer;
 	r->rep.results = r->results;

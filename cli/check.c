@@ -30,7 +30,7 @@ static bool crew_kernel(const struct ik_config *c)
 	return ik_kernels[c->kernel]->crew;
 }
 
-static unsigned max_pairs(const struct ik_config *c)
+static unsigned max_pairs(const struct ik_sweep *c)
 {
 	unsigned maxp = 1, i;
 
@@ -39,18 +39,34 @@ static unsigned max_pairs(const struct ik_config *c)
 	return maxp;
 }
 
+void ik_cli_cell_cpus(struct ik_plan *p)
+{
+	struct ik_config *c = &p->cfg;
+
+	c->pinned = p->pin_auto || p->npins;
+	c->ncpu = 0;
+	if (!p->npins)
+		return;
+	if (crew_kernel(c)) {
+		/* the server's CPU first, then the clients' */
+		memcpy(c->cpu, p->pins, p->npins * sizeof(p->pins[0]));
+		c->ncpu = p->npins;
+	} else {
+		/* the first pair's (--pairs: the grid gives each its own) */
+		c->cpu[0] = p->pins[0];
+		c->cpu[1] = p->pins[p->npins > 1];
+		c->ncpu = 2;
+	}
+}
+
 /* --pin against --pairs and the kernel; then what each kernel reads. */
 static int check_pins(struct ik_plan *p)
 {
-	struct ik_config *c = &p->cfg;
-	unsigned maxp = max_pairs(c);
+	const struct ik_config *c = &p->cfg;
+	unsigned maxp = max_pairs(&p->sweep);
 
-	c->pinned = p->pin_auto || p->npins;
-	if (p->npins) {
-		c->pin[0] = p->pins[0];
-		c->pin[1] = p->pins[p->npins > 1];
-	}
-	if (maxp > 1 && c->raw)
+	ik_cli_cell_cpus(p);
+	if (maxp > 1 && p->raw)
 		return ik_cli_fail(p, "--raw: needs a single pair");
 	if (maxp > 1 && p->pin_auto)
 		return ik_cli_fail(
@@ -63,11 +79,8 @@ static int check_pins(struct ik_plan *p)
 				   "--pin %s: --pairs %u needs %u CPU numbers "
 				   "(A,B for each pair, in order)",
 				   p->pin_arg, maxp, 2 * maxp);
-	if (crew_kernel(c) && p->npins && !p->pin_auto) {
-		/* the server's CPU first, then the clients' */
-		memcpy(c->crew_cpus, p->pins, p->npins * sizeof(p->pins[0]));
-		c->ncrew_cpus = p->npins;
-	} else if (maxp == 1 && p->npins && !p->pin_auto && p->npins != 2) {
+	if (!crew_kernel(c) && maxp == 1 && p->npins && !p->pin_auto &&
+	    p->npins != 2) {
 		return ik_cli_fail(p,
 				   "--pin '%s': expected two CPU numbers A,B "
 				   "as taskset takes them (e.g. --pin 0,1), or "
@@ -80,28 +93,29 @@ static int check_pins(struct ik_plan *p)
 /* --matrix, --classes, --cpus, --dry-run, --topology: who goes with whom */
 static int check_pairs(struct ik_plan *p)
 {
+	const struct ik_sweep *sw = &p->sweep;
 	const struct ik_config *c = &p->cfg;
 
-	if (c->ncpus && !c->matrix)
+	if (p->ncpus && !p->matrix)
 		return ik_cli_fail(p, "--cpus: applies to --matrix");
-	if (c->matrix && (c->nmethods != 1 || c->nmodes != 1))
+	if (p->matrix && (sw->nmethods != 1 || sw->nmodes != 1))
 		return ik_cli_fail(p, "--matrix: measures one method in one "
 				      "mode; pick one --method");
-	if (c->matrix &&
-	    (c->pinned || c->classes || c->npairs > 1 || c->pairs[0] > 1))
+	if (p->matrix &&
+	    (c->pinned || p->classes || sw->npairs > 1 || sw->pairs[0] > 1))
 		return ik_cli_fail(p, "--matrix picks its own pairs; drop "
 				      "--pin, --classes and --pairs");
-	if (c->dry_run && !c->classes)
+	if (p->dry_run && !p->classes)
 		return ik_cli_fail(p, "--dry-run: applies to --classes");
-	if (c->topology && !c->dry_run)
+	if (p->topology && !p->dry_run)
 		return ik_cli_fail(p,
 				   "--topology %s: describes another machine, "
 				   "so it only goes with --classes --dry-run",
-				   c->topology);
-	if (c->classes && c->pinned)
+				   p->topology);
+	if (p->classes && c->pinned)
 		return ik_cli_fail(p, "--classes picks its own pairs; drop "
 				      "--pin");
-	if (c->classes && (c->npairs > 1 || c->pairs[0] > 1))
+	if (p->classes && (sw->npairs > 1 || sw->pairs[0] > 1))
 		return ik_cli_fail(p, "--classes runs one pair at a time; drop "
 				      "--pairs");
 	return 0;
@@ -111,18 +125,18 @@ static int check_pairs(struct ik_plan *p)
 static int check_assert_side(struct ik_plan *p, const struct ik_assertion *a,
 			     const struct ik_assert_side *sd)
 {
-	const struct ik_config *c = &p->cfg;
+	const struct ik_sweep *sw = &p->sweep;
 	unsigned i;
 	bool method = false, mode = sd->mode < 0, size = !sd->size;
 
 	if (!sd->has_ref)
 		return 0;
-	for (i = 0; i < c->nmethods; i++)
-		method |= !strcmp(c->methods[i]->name, sd->method);
-	for (i = 0; i < c->nmodes; i++)
-		mode |= (int)c->modes[i] == sd->mode;
-	for (i = 0; i < c->nsizes; i++)
-		size |= c->sizes[i] == sd->size;
+	for (i = 0; i < sw->nmethods; i++)
+		method |= !strcmp(sw->methods[i]->name, sd->method);
+	for (i = 0; i < sw->nmodes; i++)
+		mode |= (int)sw->modes[i] == sd->mode;
+	for (i = 0; i < sw->nsizes; i++)
+		size |= sw->sizes[i] == sd->size;
 	if (!ik_transport_find(sd->method))
 		return ik_cli_fail(p,
 				   "--assert '%s': unknown method '%s' (see "
@@ -147,15 +161,14 @@ static int check_assert_side(struct ik_plan *p, const struct ik_assertion *a,
 static int check_normalize(struct ik_plan *p)
 {
 	const struct ik_cli_gate *g = &p->gate;
-	const struct ik_config *c = &p->cfg;
 	bool in_run = false;
 	unsigned i;
 
-	for (i = 0; i < c->nmethods; i++)
-		in_run |= !strcmp(c->methods[i]->name, g->normalize);
+	for (i = 0; i < p->sweep.nmethods; i++)
+		in_run |= !strcmp(p->sweep.methods[i]->name, g->normalize);
 	if (!g->baseline)
 		return ik_cli_fail(p, "--normalize: applies to --baseline");
-	if (!in_run || c->nmethods < 2)
+	if (!in_run || p->sweep.nmethods < 2)
 		return ik_cli_fail(p,
 				   "--normalize %s: needs %s and another "
 				   "method in --method",
@@ -166,7 +179,6 @@ static int check_normalize(struct ik_plan *p)
 static int check_gate(struct ik_plan *p)
 {
 	struct ik_cli_gate *g = &p->gate;
-	const struct ik_config *c = &p->cfg;
 	unsigned i;
 
 	if ((g->baseline || g->save_baseline) && !g->repeat_given)
@@ -180,11 +192,11 @@ static int check_gate(struct ik_plan *p)
 	if (g->repeat_every_ns && g->repeat < 2)
 		return ik_cli_fail(p, "--repeat-every: applies to --repeat 2 "
 				      "or more");
-	if (g->repeat > 1 && c->raw)
+	if (g->repeat > 1 && p->raw)
 		return ik_cli_fail(p,
 				   "--raw: needs a single run; drop --repeat");
 	if ((g->baseline || g->save_baseline || g->nasserts || g->summary_md) &&
-	    (c->dry_run || c->machine))
+	    (p->dry_run || p->machine))
 		return ik_cli_fail(p, "--baseline, --save-baseline, --assert "
 				      "and --summary-md need a measurement; "
 				      "drop --dry-run and --machine");
@@ -210,56 +222,57 @@ static int check_gate(struct ik_plan *p)
 /* Every size fits every method, mode and buffer, and this machine. */
 static int check_sizes(struct ik_plan *p)
 {
-	const struct ik_config *c = &p->cfg;
+	const struct ik_sweep *sw = &p->sweep;
 	uint64_t mem = (uint64_t)sysconf(_SC_PHYS_PAGES) *
 		       (uint64_t)sysconf(_SC_PAGESIZE);
 	unsigned i, m, z, b;
 
-	for (z = 0; z < c->nsizes; z++) {
+	for (z = 0; z < sw->nsizes; z++) {
 		/* messages are held several times over: buffers, rings */
-		if ((uint64_t)c->sizes[z] * 8 > mem)
+		if ((uint64_t)sw->sizes[z] * 8 > mem)
 			return ik_cli_fail(
 				p,
 				"--size %zu: over what this machine's memory "
 				"(%llu MiB) can hold 8 times over",
-				c->sizes[z], (unsigned long long)(mem >> 20));
-		for (b = 0; b < c->nbuffers; b++)
-			for (i = 0; i < c->nmethods; i++)
-				for (m = 0; m < c->nmodes; m++) {
+				sw->sizes[z], (unsigned long long)(mem >> 20));
+		for (b = 0; b < sw->nbuffers; b++)
+			for (i = 0; i < sw->nmethods; i++)
+				for (m = 0; m < sw->nmodes; m++) {
 					struct ik_chan_params cp = {
-						.size = c->sizes[z],
-						.buffer = c->buffers[b],
-						.mode = c->modes[m]};
+						.size = sw->sizes[z],
+						.buffer = sw->buffers[b],
+						.mode = sw->modes[m]};
 					size_t max = ik_transport_max_size(
-						c->methods[i], &cp);
+						sw->methods[i], &cp);
 
-					if (c->sizes[z] <= max)
+					if (sw->sizes[z] <= max)
 						continue;
-					if (c->buffers[b])
+					if (sw->buffers[b])
 						return ik_cli_fail(
 							p,
 							"--size %zu: method %s "
 							"carries at most %zu "
 							"bytes per message "
 							"with --buffer %zu",
-							c->sizes[z],
-							c->methods[i]->name,
-							max, c->buffers[b]);
+							sw->sizes[z],
+							sw->methods[i]->name,
+							max, sw->buffers[b]);
 					return ik_cli_fail(
 						p,
 						"--size %zu: method %s carries "
 						"at most %zu bytes per message",
-						c->sizes[z],
-						c->methods[i]->name, max);
+						sw->sizes[z],
+						sw->methods[i]->name, max);
 				}
 	}
-	for (b = 0; b < c->nbuffers; b++)
-		if ((uint64_t)c->buffers[b] * 4 > mem)
+	for (b = 0; b < sw->nbuffers; b++)
+		if ((uint64_t)sw->buffers[b] * 4 > mem)
 			return ik_cli_fail(
 				p,
 				"--buffer %zu: over what this machine's memory "
 				"(%llu MiB) can hold",
-				c->buffers[b], (unsigned long long)(mem >> 20));
+				sw->buffers[b],
+				(unsigned long long)(mem >> 20));
 	return 0;
 }
 
@@ -268,13 +281,16 @@ static int check_own(struct ik_plan *p)
 {
 	const struct ik_kernel_ops *k = ik_kernels[p->cfg.kernel];
 
-	return k->validate ? k->validate(&p->cfg, p->err, sizeof(p->err)) : 0;
+	return k->validate
+		       ? k->validate(&p->cfg, &p->sweep, p->err, sizeof(p->err))
+		       : 0;
 }
 
 /* A crew (echo, connect): connections, this process's room for the
  * clients, the kernel's own checks (connect's backlog), one crew only */
 static int check_crew(struct ik_plan *p)
 {
+	const struct ik_sweep *sw = &p->sweep;
 	const struct ik_config *c = &p->cfg;
 	const char *k = ik_kernels[c->kernel]->name;
 	unsigned i, need = 2 * c->clients + 32;
@@ -282,12 +298,12 @@ static int check_crew(struct ik_plan *p)
 	const char *what = "";
 	long tasks;
 
-	for (i = 0; i < c->nmethods; i++)
-		if (!c->methods[i]->listen)
+	for (i = 0; i < sw->nmethods; i++)
+		if (!sw->methods[i]->listen)
 			return ik_cli_fail(p,
 					   "--kernel %s: method %s has no "
 					   "connections; use tcp or uds",
-					   k, c->methods[i]->name);
+					   k, sw->methods[i]->name);
 	if (!getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur < need)
 		return ik_cli_fail(p,
 				   "--clients %u: needs about %u file "
@@ -302,7 +318,7 @@ static int check_crew(struct ik_plan *p)
 			"processes and %s allows %ld; raise it first",
 			c->clients, c->clients + 1, what, tasks);
 	TRY(check_own(p));
-	if (c->matrix || c->classes || c->npairs > 1 || c->pairs[0] > 1)
+	if (p->matrix || p->classes || sw->npairs > 1 || sw->pairs[0] > 1)
 		return ik_cli_fail(p,
 				   "--kernel %s: runs one server and its "
 				   "clients; drop --matrix, --classes and "
@@ -324,18 +340,19 @@ static int check_kernel(struct ik_plan *p)
 	TRY(ik_cli_check_kernels(p));
 	if (!crew_kernel(c))
 		TRY(check_own(p));
-	for (i = 0; c->verify && i < c->nsizes; i++)
-		if (c->sizes[i] < 24)
+	for (i = 0; c->verify && i < p->sweep.nsizes; i++)
+		if (p->sweep.sizes[i] < 24)
 			return ik_cli_fail(p,
 					   "--verify with --size %zu: needs at "
 					   "least 24 bytes (sequence, stamp, "
 					   "checksum)",
-					   c->sizes[i]);
+					   p->sweep.sizes[i]);
 	return 0;
 }
 
 int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 {
+	const struct ik_sweep *sw = &p->sweep;
 	struct ik_config *c = &p->cfg;
 	int ret = ik_cli_parse_options(p, argc, argv);
 
@@ -353,18 +370,20 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 				   "--duration %.1f: must be shorter than "
 				   "--timeout %.1f",
 				   c->duration_ns / 1e9, c->timeout_ns / 1e9);
-	if (c->raw &&
-	    c->nmethods * c->nmodes * c->nsizes * c->nbuffers * c->ngaps != 1)
+	if (p->raw &&
+	    sw->nmethods * sw->nmodes * sw->nsizes * sw->nbuffers * sw->ngaps !=
+		    1)
 		return ik_cli_fail(p,
 				   "--raw %s: needs exactly one method, mode, "
 				   "size and buffer",
-				   c->raw);
+				   p->raw);
 	TRY(check_pins(p));
 	TRY(check_pairs(p));
 	TRY(check_gate(p));
-	c->size = c->sizes[0];
-	c->buffer = c->buffers[0];
-	c->gap_ns = c->gaps[0];
+	c->keep_raw = p->raw != NULL;
+	c->size = sw->sizes[0];
+	c->buffer = sw->buffers[0];
+	c->gap_ns = sw->gaps[0];
 	TRY(check_sizes(p));
 	return check_kernel(p);
 }

@@ -45,16 +45,32 @@ enum ik_cli_action { IK_CLI_RUN = 0, IK_CLI_LIST, IK_CLI_VERSION, IK_CLI_HELP };
 
 /*
  * What the CLI plans for one invocation: the cell template every
- * measurement starts from (cfg: its sweeps, outputs and formats too,
- * which struct ik_config still carries for the kernels and reports),
- * the CI gate, and what only the CLI reads. --pin is held here once, as
- * given; cfg->pin, cfg->pinned and cfg->crew_cpus are derived from it.
+ * measurement starts from (cfg: what one cell needs, each cell a copy
+ * with its values from the sweep), the sweep lists, what goes where
+ * (outputs, format), which pairs (--classes, --matrix), the CI gate,
+ * and what only the CLI reads. --pin is held here once, in pins[] as
+ * given (--pin auto: the pair the topology picked); each cell's CPUs
+ * (cfg->pinned, cfg->cpu[]) are derived from it (ik_cli_cell_cpus, and
+ * the grid for each of --pairs).
  */
 struct ik_plan {
 	struct ik_config cfg;
+	struct ik_sweep sweep;
+	enum ik_format format;
+	const char *output;   /* NULL: stdout */
+	const char *raw;      /* --raw: every round trip to this file */
+	bool classes;	      /* --classes: one run per topology class */
+	bool machine;	      /* --machine: describe the machine, run nothing */
+	bool matrix;	      /* --matrix: every ordered pair of cpus[] */
+	bool dry_run;	      /* --dry-run: list the classes, run nothing */
+	const char *topology; /* --topology FILE.xml, or NULL */
+	int cpus[256];	      /* --cpus, or every allowed CPU */
+	unsigned ncpus;
+	int mem_node; /* --mem-node, or -1 */
 	struct ik_cli_gate gate;
-	bool mkdirs;		    /* --mkdir */
-	int pins[2 * IK_MAX_PAIRS]; /* --pin: A,B for each pair, in order */
+	bool mkdirs; /* --mkdir */
+	/* --pin: A,B for each pair, in order (a crew: server, clients) */
+	int pins[2 * IK_MAX_PAIRS];
 	unsigned npins;
 	bool pin_auto;		   /* --pin auto */
 	const char *pin_arg;	   /* --pin as written, for messages */
@@ -147,6 +163,10 @@ void ik_cli_kernel_names(unsigned mask, const char *sep, char *out, size_t len);
  */
 int ik_cli_parse(struct ik_plan *p, int argc, char **argv);
 
+/* cfg's CPUs from p->pins: a pair's A and B (the first pair's), or a
+ * crew's server and clients; cfg->pinned with --pin auto too. */
+void ik_cli_cell_cpus(struct ik_plan *p);
+
 /* --help, from the table. */
 void ik_cli_usage(FILE *f);
 
@@ -160,18 +180,17 @@ void ik_cli_options_markdown(FILE *f);
 const char *ik_cli_out_error(int err);
 
 /*
- * Every cell once: methods x sizes x buffers x gaps x works x servers x
- * modes, each over its pairs (--pairs, --classes or --matrix), into
+ * Every cell of p once: p->cfg with each combination of p->sweep's
+ * methods x sizes x buffers x gaps x works x servers x modes, each over
+ * its pairs (--pairs with p->pins, --classes or --matrix), into
  * results[]; failures are reported on stderr as they happen and set
- * *failed. pins holds --pin as given, two CPUs per pair (read when
- * cfg->pinned and a cell runs several pairs). Stops early once
- * *cfg->interrupted is set. Returns the results written.
+ * *failed. Stops early once *run->interrupted is set. Returns the
+ * results written.
  */
-unsigned ik_cli_run_grid(const struct ik_config *cfg, const int *pins,
+unsigned ik_cli_run_grid(const struct ik_plan *p,
 			 const struct ik_class_pair *classes,
-			 const struct ik_topo *topo,
-			 const struct ik_timer *timer,
-			 struct ik_result *results, bool *failed);
+			 const struct ik_run *run, struct ik_result *results,
+			 bool *failed);
 
 /*
  * --repeat: cell j of repeat r is results[r * stride + j]. Keeps every
@@ -183,13 +202,12 @@ int ik_cli_fold_repeats(struct ik_result *results, unsigned n, unsigned nrep,
 
 /* Whether the harness floor goes with this run: ping-pong on one stated
  * pair (not classes, matrix or concurrent pairs, which have many). */
-bool ik_cli_floor_applies(const struct ik_config *c);
+bool ik_cli_floor_applies(const struct ik_plan *p);
 
 /* ipc/floor.c through the ping-pong kernel on cfg's pair: threads, size 1,
  * no gap. Returns 0 or the kernel's -errno (why in res->errmsg). */
-int ik_cli_measure_floor(const struct ik_config *cfg,
-			 const struct ik_topo *topo,
-			 const struct ik_timer *timer, struct ik_result *res);
+int ik_cli_measure_floor(const struct ik_config *cfg, const struct ik_run *run,
+			 struct ik_result *res);
 
 /*
  * Notes for the report about the pinned pair's SMT siblings that were

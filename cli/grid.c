@@ -16,14 +16,18 @@
 
 #include "cli/cli.h"
 
-/* One measurement, quietly: its failure is in res->errmsg. */
-static int measure_quiet(const struct ik_config *run,
-			 const struct ik_transport_ops *ops, enum ik_mode mode,
-			 const struct ik_topo *topo,
-			 const struct ik_timer *timer, struct ik_result *res)
+/* Ctrl-C (or SIGTERM, SIGHUP) asked the run to end. */
+static bool stopped(const struct ik_run *run)
 {
-	int ret =
-		ik_kernels[run->kernel]->run(run, ops, mode, topo, timer, res);
+	return run->interrupted && *run->interrupted;
+}
+
+/* One measurement, quietly: its failure is in res->errmsg. */
+static int measure_quiet(const struct ik_config *cell,
+			 const struct ik_transport_ops *ops, enum ik_mode mode,
+			 const struct ik_run *run, struct ik_result *res)
+{
+	int ret = ik_kernels[cell->kernel]->run(cell, ops, mode, run, res);
 
 	/* a cell that measured nothing has no min or percentiles: it is a
 	 * failure, never an "ok" row of zeros */
@@ -42,68 +46,68 @@ static int measure_quiet(const struct ik_config *run,
 	return ret;
 }
 
-static void report_failure(const struct ik_config *run,
+static void report_failure(const struct ik_config *cell,
 			   const struct ik_transport_ops *ops,
 			   enum ik_mode mode, const char *why)
 {
 	fprintf(stderr, "ipckern: %s (%s, %zu B): %s\n", ops->name,
-		ik_mode_name(mode), run->size, why);
+		ik_mode_name(mode), cell->size, why);
 }
 
 /* One measurement, its failure reported on stderr as it happens. */
-static int measure(const struct ik_config *run,
+static int measure(const struct ik_config *cell,
 		   const struct ik_transport_ops *ops, enum ik_mode mode,
-		   const struct ik_topo *topo, const struct ik_timer *timer,
-		   struct ik_result *res)
+		   const struct ik_run *run, struct ik_result *res)
 {
-	int ret = measure_quiet(run, ops, mode, topo, timer, res);
+	int ret = measure_quiet(cell, ops, mode, run, res);
 
 	if (ret)
-		report_failure(run, ops, mode, res->errmsg);
+		report_failure(cell, ops, mode, res->errmsg);
 	return ret;
 }
 
 /* --classes: one run pinned to each present class's pair; rows made. */
-static unsigned run_classes(const struct ik_config *run,
+static unsigned run_classes(const struct ik_config *cell,
 			    const struct ik_class_pair *classes,
 			    const struct ik_transport_ops *ops,
-			    enum ik_mode mode, const struct ik_topo *topo,
-			    const struct ik_timer *timer, struct ik_result *res,
-			    bool *failed)
+			    enum ik_mode mode, const struct ik_run *run,
+			    struct ik_result *res, bool *failed)
 {
 	unsigned k, n = 0;
 
-	for (k = 0; k < IK_NCLASSES && !*run->interrupted; k++) {
-		struct ik_config one = *run;
+	for (k = 0; k < IK_NCLASSES && !stopped(run); k++) {
+		struct ik_config one = *cell;
 
 		if (!classes[k].present)
 			continue;
 		one.pinned = true;
-		one.pin[0] = classes[k].cpu[0];
-		one.pin[1] = classes[k].cpu[1];
-		*failed |= measure(&one, ops, mode, topo, timer, &res[n]) != 0;
+		one.cpu[0] = classes[k].cpu[0];
+		one.cpu[1] = classes[k].cpu[1];
+		one.ncpu = 2;
+		*failed |= measure(&one, ops, mode, run, &res[n]) != 0;
 		res[n++].cls = (int)k;
 	}
 	return n;
 }
 
 /*
- * --matrix: every ordered pair (a, b), a != b, of cfg->cpus; a progress
- * line on stderr when it is a terminal. Start-up per pair (channel,
- * peers, pinning: all but the measured loops) is kept for the report.
+ * --matrix: every ordered pair (a, b), a != b, of the plan's cpus; a
+ * progress line on stderr when it is a terminal. Start-up per pair
+ * (channel, peers, pinning: all but the measured loops) is kept for the
+ * report.
  */
-static unsigned run_matrix(const struct ik_config *run,
+static unsigned run_matrix(const struct ik_plan *p,
+			   const struct ik_config *cell,
 			   const struct ik_transport_ops *ops,
-			   enum ik_mode mode, const struct ik_topo *topo,
-			   const struct ik_timer *timer, struct ik_result *res,
-			   bool *failed)
+			   enum ik_mode mode, const struct ik_run *run,
+			   struct ik_result *res, bool *failed)
 {
-	unsigned a, b, n = 0, total = run->ncpus * (run->ncpus - 1);
+	unsigned a, b, n = 0, total = p->ncpus * (p->ncpus - 1);
 	bool tty = isatty(2);
 
-	for (a = 0; a < run->ncpus && !*run->interrupted; a++)
-		for (b = 0; b < run->ncpus && !*run->interrupted; b++) {
-			struct ik_config one = *run;
+	for (a = 0; a < p->ncpus && !stopped(run); a++)
+		for (b = 0; b < p->ncpus && !stopped(run); b++) {
+			struct ik_config one = *cell;
 			uint64_t t0;
 			double loops;
 
@@ -112,14 +116,13 @@ static unsigned run_matrix(const struct ik_config *run,
 			if (tty)
 				fprintf(stderr,
 					"\rmatrix: pair %u of %u (%d->%d) ",
-					n + 1, total, run->cpus[a],
-					run->cpus[b]);
+					n + 1, total, p->cpus[a], p->cpus[b]);
 			one.pinned = true;
-			one.pin[0] = run->cpus[a];
-			one.pin[1] = run->cpus[b];
+			one.cpu[0] = p->cpus[a];
+			one.cpu[1] = p->cpus[b];
+			one.ncpu = 2;
 			t0 = ik_clock_ns();
-			*failed |= measure(&one, ops, mode, topo, timer,
-					   &res[n]) != 0;
+			*failed |= measure(&one, ops, mode, run, &res[n]) != 0;
 			loops = (double)(res[n].wall_ns + res[n].warmup_ns);
 			res[n].startup_ms =
 				((double)(ik_clock_ns() - t0) - loops) / 1e6;
@@ -131,11 +134,10 @@ static unsigned run_matrix(const struct ik_config *run,
 }
 
 struct pair_job {
-	struct ik_config run;
+	struct ik_config cell;
 	const struct ik_transport_ops *ops;
 	enum ik_mode mode;
-	const struct ik_topo *topo;
-	const struct ik_timer *timer;
+	struct ik_run run; /* the run's, with the pairs' start barrier */
 	struct ik_result *res;
 	int ret;
 	pthread_t th;
@@ -145,12 +147,11 @@ static void *pair_main(void *p)
 {
 	struct pair_job *j = p;
 
-	j->ret = measure_quiet(&j->run, j->ops, j->mode, j->topo, j->timer,
-			       j->res);
+	j->ret = measure_quiet(&j->cell, j->ops, j->mode, &j->run, j->res);
 	/* a pair that failed before its peers reached the barrier (its
 	 * channel's set-up) must not keep the others waiting there */
 	if (j->ret)
-		ik_barrier_break(j->run.gate);
+		ik_barrier_break(j->run.start);
 	return NULL;
 }
 
@@ -184,27 +185,27 @@ static void add_pair(struct ik_result *all, const struct ik_result *r,
  * One pair's failure breaks the barrier, so the rest end at once as not
  * run; stderr gets one line naming the failure that came first.
  */
-static int measure_pairs(const struct ik_config *run, const int *pins,
+static int measure_pairs(const struct ik_config *cell, const int *pins,
 			 unsigned np, const struct ik_transport_ops *ops,
-			 enum ik_mode mode, const struct ik_topo *topo,
-			 const struct ik_timer *timer, struct ik_result *res)
+			 enum ik_mode mode, const struct ik_run *run,
+			 struct ik_result *res)
 {
 	struct pair_job *jobs = calloc(np, sizeof(*jobs));
-	struct ik_barrier *start = ik_barrier_new(2 * np);
+	struct ik_barrier *start = ik_barrier_new(2 * np, run->mem_node);
 	struct ik_result *all = &res[np];
 	unsigned k, started = 0, not_run = 0, failed = 0;
 	int ret = 0;
 
 	/* every row is a result, until its pair says otherwise */
 	for (k = 0; k < np; k++) {
-		ik_result_begin(&res[k], run, ops, mode, topo);
+		ik_result_begin(&res[k], cell, ops, mode, run->topo);
 		res[k].pair_index = (int)k;
 		res[k].npairs = np;
 		res[k].err = -ECANCELED;
 		snprintf(res[k].errmsg, sizeof(res[k].errmsg),
 			 "not run: another pair failed to start");
 	}
-	ik_result_begin(all, run, ops, mode, topo);
+	ik_result_begin(all, cell, ops, mode, run->topo);
 	all->pair_index = -1;
 	all->npairs = np;
 	if (!jobs || !start || ik_hist_init(&all->hist, IK_HIST_MAX_NS)) {
@@ -212,7 +213,7 @@ static int measure_pairs(const struct ik_config *run, const int *pins,
 			snprintf(res[k].errmsg, sizeof(res[k].errmsg),
 				 "not run: out of memory");
 		all->err = -ENOMEM;
-		report_failure(run, ops, mode, all->errmsg);
+		report_failure(cell, ops, mode, all->errmsg);
 		free(jobs);
 		ik_barrier_free(start);
 		return -ENOMEM;
@@ -220,14 +221,15 @@ static int measure_pairs(const struct ik_config *run, const int *pins,
 	for (k = 0; k < np; k++) {
 		struct pair_job *j = &jobs[k];
 
+		j->cell = *cell;
 		j->run = *run;
-		j->run.gate = start;
-		if (run->pinned) {
-			j->run.pin[0] = pins[2 * k];
-			j->run.pin[1] = pins[2 * k + 1];
+		j->run.start = start;
+		if (cell->pinned) { /* pair k's own two from --pin */
+			j->cell.cpu[0] = pins[2 * k];
+			j->cell.cpu[1] = pins[2 * k + 1];
+			j->cell.ncpu = 2;
 		}
-		j->ops = ops, j->mode = mode, j->topo = topo;
-		j->timer = timer, j->res = &res[k];
+		j->ops = ops, j->mode = mode, j->res = &res[k];
 		if ((ret = -pthread_create(&j->th, NULL, pair_main, j))) {
 			char hint[120];
 
@@ -270,13 +272,13 @@ static int measure_pairs(const struct ik_config *run, const int *pins,
 			snprintf(all->errmsg + at, sizeof(all->errmsg) - at,
 				 "; of %u pairs %u failed, %u not run", np,
 				 failed, not_run);
-		report_failure(run, ops, mode, all->errmsg);
+		report_failure(cell, ops, mode, all->errmsg);
 	}
 	/* only a one-way kernel's sum is marked as its kernel's (it must be
 	 * read as one way), as before issue 12; the others' sums read as
 	 * ping-pong rows */
-	if (ik_kernels[run->kernel]->one_way)
-		all->kernel = ik_kernels[run->kernel];
+	if (ik_kernels[cell->kernel]->one_way)
+		all->kernel = ik_kernels[cell->kernel];
 	if (!all->stream.latency_valid)
 		snprintf(all->stream.latency_why,
 			 sizeof(all->stream.latency_why),
@@ -288,107 +290,101 @@ static int measure_pairs(const struct ik_config *run, const int *pins,
 
 /* The floor goes with a kernel that has one (ping-pong) on one stated
  * pair (not classes, matrix or concurrent pairs, which have many). */
-bool ik_cli_floor_applies(const struct ik_config *c)
+bool ik_cli_floor_applies(const struct ik_plan *p)
 {
 	unsigned i;
 
-	if (!ik_kernels[c->kernel]->floor || !c->pinned || c->classes ||
-	    c->matrix)
+	if (!ik_kernels[p->cfg.kernel]->floor || !p->cfg.pinned || p->classes ||
+	    p->matrix)
 		return false;
-	for (i = 0; i < c->npairs; i++)
-		if (c->pairs[i] != 1)
+	for (i = 0; i < p->sweep.npairs; i++)
+		if (p->sweep.pairs[i] != 1)
 			return false;
 	return true;
 }
 
 /* ipc/floor.c through the kernel that has the floor (ping-pong): threads,
  * size 1, no gap. */
-int ik_cli_measure_floor(const struct ik_config *cfg,
-			 const struct ik_topo *topo,
-			 const struct ik_timer *timer, struct ik_result *res)
+int ik_cli_measure_floor(const struct ik_config *cfg, const struct ik_run *run,
+			 struct ik_result *res)
 {
 	struct ik_config fc = *cfg;
 
 	fc.size = 1;
 	fc.buffer = 0;
 	fc.gap_ns = 0;
-	fc.raw = NULL;
+	fc.keep_raw = false;
 	fc.duration_ns = 0;
 	fc.iters =
 		cfg->duration_ns || cfg->iters > 1000000 ? 20000 : cfg->iters;
 	fc.warmup = cfg->warmup ? cfg->warmup : 2000;
 	return ik_kernels[cfg->kernel]->run(&fc, &ik_floor_ops, IK_MODE_THREAD,
-					    topo, timer, res);
+					    run, res);
 }
 
 /*
- * One configuration of the sweep (cfg as the cell gets it) over its
- * pairs: --matrix's, --classes', or each --pairs count. Returns the
- * results written at res.
+ * One configuration of the sweep (cell) over its pairs: --matrix's,
+ * --classes', or each --pairs count. Returns the results written at res.
  */
-static unsigned run_cell(const struct ik_config *run, const int *pins,
+static unsigned run_cell(const struct ik_plan *p, const struct ik_config *cell,
 			 const struct ik_class_pair *classes,
 			 const struct ik_transport_ops *ops, enum ik_mode mode,
-			 const struct ik_topo *topo,
-			 const struct ik_timer *timer, struct ik_result *res,
+			 const struct ik_run *run, struct ik_result *res,
 			 bool *failed)
 {
 	unsigned pr, n = 0;
 	int ret;
 
-	if (run->matrix)
-		return run_matrix(run, ops, mode, topo, timer, res, failed);
-	if (run->classes)
-		return run_classes(run, classes, ops, mode, topo, timer, res,
-				   failed);
-	for (pr = 0; pr < run->npairs; pr++) {
-		unsigned np = run->pairs[pr];
+	if (p->matrix)
+		return run_matrix(p, cell, ops, mode, run, res, failed);
+	if (p->classes)
+		return run_classes(cell, classes, ops, mode, run, res, failed);
+	for (pr = 0; pr < p->sweep.npairs; pr++) {
+		unsigned np = p->sweep.pairs[pr];
 
 		if (np == 1)
-			ret = measure(run, ops, mode, topo, timer, &res[n]);
+			ret = measure(cell, ops, mode, run, &res[n]);
 		else
-			ret = measure_pairs(run, pins, np, ops, mode, topo,
-					    timer, &res[n]);
+			ret = measure_pairs(cell, p->pins, np, ops, mode, run,
+					    &res[n]);
 		n += np == 1 ? 1 : np + 1;
 		*failed |= ret != 0;
 	}
 	return n;
 }
 
-unsigned ik_cli_run_grid(const struct ik_config *cfg, const int *pins,
+unsigned ik_cli_run_grid(const struct ik_plan *p,
 			 const struct ik_class_pair *classes,
-			 const struct ik_topo *topo,
-			 const struct ik_timer *timer,
-			 struct ik_result *results, bool *failed)
+			 const struct ik_run *run, struct ik_result *results,
+			 bool *failed)
 {
-	volatile sig_atomic_t *stop = cfg->interrupted;
-	unsigned ncombo =
-		cfg->ngaps * cfg->nworks * cfg->nservers * cfg->nmodes;
+	const struct ik_sweep *sw = &p->sweep;
+	unsigned ncombo = sw->ngaps * sw->nworks * sw->nservers * sw->nmodes;
 	unsigned i, z, b, gp, n = 0;
 
-	for (i = 0; i < cfg->nmethods && !*stop; i++)
-		for (z = 0; z < cfg->nsizes && !*stop; z++)
-			for (b = 0; b < cfg->nbuffers && !*stop; b++)
-				for (gp = 0; gp < ncombo && !*stop; gp++) {
-					struct ik_config run = *cfg;
+	for (i = 0; i < sw->nmethods && !stopped(run); i++)
+		for (z = 0; z < sw->nsizes && !stopped(run); z++)
+			for (b = 0; b < sw->nbuffers && !stopped(run); b++)
+				for (gp = 0; gp < ncombo && !stopped(run);
+				     gp++) {
+					struct ik_config cell = p->cfg;
 					/* modes vary fastest, then gaps, works,
 					 * servers */
-					unsigned m = gp % cfg->nmodes;
-					unsigned gw = gp / cfg->nmodes;
-					unsigned rest = gw / cfg->ngaps;
+					unsigned m = gp % sw->nmodes;
+					unsigned gw = gp / sw->nmodes;
+					unsigned rest = gw / sw->ngaps;
 
-					run.size = cfg->sizes[z];
-					run.buffer = cfg->buffers[b];
-					run.gap_ns = cfg->gaps[gw % cfg->ngaps];
-					run.work_ns =
-						cfg->works[rest % cfg->nworks];
-					run.server = cfg->servers[rest /
-								  cfg->nworks];
-					n += run_cell(&run, pins, classes,
-						      cfg->methods[i],
-						      cfg->modes[m], topo,
-						      timer, &results[n],
-						      failed);
+					cell.size = sw->sizes[z];
+					cell.buffer = sw->buffers[b];
+					cell.gap_ns = sw->gaps[gw % sw->ngaps];
+					cell.work_ns =
+						sw->works[rest % sw->nworks];
+					cell.server =
+						sw->servers[rest / sw->nworks];
+					n += run_cell(p, &cell, classes,
+						      sw->methods[i],
+						      sw->modes[m], run,
+						      &results[n], failed);
 				}
 	return n;
 }
@@ -432,14 +428,15 @@ void ik_cli_sibling_warnings(const struct ik_config *c,
 			     const struct ik_topo *tp, char (*note)[200],
 			     struct ik_report *rep)
 {
+	int pair[2] = {ik_config_cpu(c, 0), ik_config_cpu(c, 1)};
 	uint64_t b0[8], t0[8], b1, t1;
 	int sib[8], n = 0, k, p, j;
 
 	for (p = 0; p < 2; p++) {
-		int s[4], m = ik_topo_smt_siblings(tp, c->pin[p], s, 4);
+		int s[4], m = ik_topo_smt_siblings(tp, pair[p], s, 4);
 
 		for (k = 0; k < m && n < 8; k++)
-			if (s[k] != c->pin[0] && s[k] != c->pin[1])
+			if (s[k] != pair[0] && s[k] != pair[1])
 				sib[n++] = s[k];
 	}
 	for (k = 0; k < n; k++)

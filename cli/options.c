@@ -248,8 +248,8 @@ static void defaults(struct ik_plan *p)
 	char opt[40];
 
 	memset(p, 0, sizeof(*p));
-	p->cfg.nbuffers = 1; /* buffers[0] = 0: each transport's default */
-	p->cfg.mem_node = -1;
+	p->sweep.nbuffers = 1; /* buffers[0] = 0: each transport's default */
+	p->mem_node = -1;
 	p->gate.repeat = 1;
 	for (o = ik_options; o->name; o++) {
 		if (!o->def || o->kind == IK_OPT_FLAG)

@@ -26,7 +26,7 @@
 _Static_assert(REPEAT_MAX <= IK_BASELINE_KEEP,
 	       "one run's repeats must fit in a baseline (--append)");
 
-static void add_method(struct ik_config *c, const struct ik_transport_ops *m)
+static void add_method(struct ik_sweep *c, const struct ik_transport_ops *m)
 {
 	unsigned i;
 
@@ -40,7 +40,7 @@ static void add_method(struct ik_config *c, const struct ik_transport_ops *m)
 static int parse_methods(struct ik_plan *p, const struct ik_option *o,
 			 const char *arg)
 {
-	struct ik_config *c = &p->cfg;
+	struct ik_sweep *c = &p->sweep;
 	char *copy = strdup(arg), *save = NULL, *tok;
 	char names[512] = "";
 	const struct ik_transport_ops *const *t;
@@ -84,7 +84,7 @@ static int parse_methods(struct ik_plan *p, const struct ik_option *o,
 static int parse_modes(struct ik_plan *p, const struct ik_option *o,
 		       const char *arg)
 {
-	struct ik_config *c = &p->cfg;
+	struct ik_sweep *c = &p->sweep;
 
 	(void)o;
 	if (!strcmp(arg, "thread")) {
@@ -150,7 +150,6 @@ bad:
 static int parse_cpus(struct ik_plan *p, const struct ik_option *o,
 		      const char *arg)
 {
-	struct ik_config *c = &p->cfg;
 	const char *s = arg;
 	unsigned n = 0;
 
@@ -172,14 +171,14 @@ static int parse_cpus(struct ik_plan *p, const struct ik_option *o,
 		for (; a <= b; a++) {
 			/* a pair of one CPU with itself is not in a matrix */
 			for (unsigned k = 0; k < n; k++)
-				if (c->cpus[k] == (int)a)
+				if (p->cpus[k] == (int)a)
 					return ik_cli_fail(
 						p,
 						"--cpus '%s': CPU %ld is "
 						"listed twice; --matrix pairs "
 						"different CPUs",
 						arg, a);
-			c->cpus[n++] = (int)a;
+			p->cpus[n++] = (int)a;
 		}
 		s = end;
 		if (*s == ',' && s[1])
@@ -188,7 +187,7 @@ static int parse_cpus(struct ik_plan *p, const struct ik_option *o,
 			goto bad;
 	}
 	if (n) {
-		c->ncpus = n;
+		p->ncpus = n;
 		return 0;
 	}
 bad:
@@ -298,16 +297,16 @@ const struct ik_option ik_options[] = {
 	{.name = "size",
 	 .arg = "BYTES",
 	 .kind = IK_OPT_SIZE,
-	 LIST(cfg.sizes, cfg.nsizes),
+	 LIST(sweep.sizes, sweep.nsizes),
 	 .eg = "1000,4k,64k",
-	 GIVEN(cfg.size_given),
+	 GIVEN(sweep.size_given),
 	 .def = "8",
 	 .help = "payload each way per message, suffix k or m (binary);\n"
 		 "default 8"},
 	{.name = "buffer",
 	 .arg = "BYTES",
 	 .kind = IK_OPT_SIZE,
-	 LIST(cfg.buffers, cfg.nbuffers),
+	 LIST(sweep.buffers, sweep.nbuffers),
 	 .eg = "4k,64k",
 	 .help = "the transport's buffer: socket buffers, pipe size, the\n"
 		 "spsc ring, the mq message size (a list sweeps);\n"
@@ -351,7 +350,7 @@ const struct ik_option ik_options[] = {
 	{.name = "format",
 	 .arg = "FMT",
 	 .kind = IK_OPT_CHOICE,
-	 VAL(cfg.format),
+	 VAL(format),
 	 .choices = format_names,
 	 .def = "table",
 	 .help = "table (default), json, csv, gbench (Google Benchmark's\n"
@@ -359,7 +358,7 @@ const struct ik_option ik_options[] = {
 	{.name = "output",
 	 .arg = "FILE",
 	 .kind = IK_OPT_PATH,
-	 VAL(cfg.output),
+	 VAL(output),
 	 .help = "write the report to FILE, not stdout (- is stdout); a\n"
 		 "regular file is replaced atomically, a device or FIFO\n"
 		 "written in place"},
@@ -370,18 +369,18 @@ const struct ik_option ik_options[] = {
 	{.name = "raw",
 	 .arg = "FILE",
 	 .kind = IK_OPT_PATH,
-	 VAL(cfg.raw),
+	 VAL(raw),
 	 .help = "also write every round trip in ns, one per line\n"
 		 "(one method and one mode only)"},
 	{.name = "machine",
 	 .kind = IK_OPT_FLAG,
-	 VAL(cfg.machine),
+	 VAL(machine),
 	 .help = "describe this machine (CPU, topology, caches, NUMA,\n"
 		 "isolation, governor, timer, kernel, mitigations) and\n"
 		 "exit; JSON reports embed the same"},
 	{.name = "matrix",
 	 .kind = IK_OPT_FLAG,
-	 VAL(cfg.matrix),
+	 VAL(matrix),
 	 .flags = IK_OPTF_KERNEL,
 	 .help = "every ordered pair of --cpus (default: all usable)\n"
 		 "for one method: a heatmap of p50, the A->B vs B->A\n"
@@ -394,26 +393,26 @@ const struct ik_option ik_options[] = {
 	{.name = "mem-node",
 	 .arg = "N",
 	 .kind = IK_OPT_COUNT,
-	 VAL(cfg.mem_node),
+	 VAL(mem_node),
 	 .min = 0,
 	 .max = 4095,
 	 .help = "place shared buffers and rings on NUMA node N\n"
 		 "(libnuma); the report says where the pages are"},
 	{.name = "classes",
 	 .kind = IK_OPT_FLAG,
-	 VAL(cfg.classes),
+	 VAL(classes),
 	 .help = "find one pair per topology class (same PU, SMT,\n"
 		 "shared L2/L3, different L3 in a package, different\n"
 		 "packages, different NUMA nodes) and run the methods\n"
 		 "on each; absent classes are listed as absent"},
 	{.name = "dry-run",
 	 .kind = IK_OPT_FLAG,
-	 VAL(cfg.dry_run),
+	 VAL(dry_run),
 	 .help = "with --classes: list the pairs, run nothing"},
 	{.name = "topology",
 	 .arg = "FILE",
 	 .kind = IK_OPT_PATH,
-	 VAL(cfg.topology),
+	 VAL(topology),
 	 .help = "classify another machine from its lstopo XML export\n"
 		 "(with --classes --dry-run)"},
 	{.name = "kernel",
@@ -437,7 +436,7 @@ const struct ik_option ik_options[] = {
 	{.name = "server",
 	 .arg = "LIST",
 	 .kind = IK_OPT_CHOICE,
-	 LIST(cfg.servers, cfg.nservers),
+	 LIST(sweep.servers, sweep.nservers),
 	 .eg = "thread,epoll,io_uring",
 	 .choices = ik_server_names,
 	 .what = "unknown server model; ",
@@ -459,7 +458,7 @@ const struct ik_option ik_options[] = {
 	{.name = "pairs",
 	 .arg = "LIST",
 	 .kind = IK_OPT_COUNT,
-	 LIST(cfg.pairs, cfg.npairs),
+	 LIST(sweep.pairs, sweep.npairs),
 	 .eg = "1,2,4",
 	 .min = 1,
 	 .max = IK_MAX_PAIRS,
@@ -470,7 +469,7 @@ const struct ik_option ik_options[] = {
 	{.name = "gap",
 	 .arg = "LIST",
 	 .kind = IK_OPT_NS,
-	 LIST(cfg.gaps, cfg.ngaps),
+	 LIST(sweep.gaps, sweep.ngaps),
 	 .eg = "0,10us,1ms",
 	 .min = 0,
 	 .max = 10e9,
@@ -490,7 +489,7 @@ const struct ik_option ik_options[] = {
 	{.name = "work",
 	 .arg = "LIST",
 	 .kind = IK_OPT_NS,
-	 LIST(cfg.works, cfg.nworks),
+	 LIST(sweep.works, sweep.nworks),
 	 .eg = "0,1us,10us",
 	 .min = 0,
 	 .max = 10e9,

@@ -23,20 +23,17 @@
 #define MB_SLOTS     64	  /* mailbox ring depth */
 #define MB_BYTES_MAX (16u << 20)
 
-/* --mem-node: every later shared allocation is bound to this node */
-static int shm_node = -1;
-
-void ik_shm_set_node(int node)
-{
-	shm_node = node;
-}
-
 void *ik_shm_alloc(size_t len)
 {
-	return ik_mem_alloc(len, true);
+	return ik_mem_alloc(len, true, -1);
 }
 
-void *ik_mem_alloc(size_t len, bool shared)
+void *ik_shm_alloc_on(size_t len, int node)
+{
+	return ik_mem_alloc(len, true, node);
+}
+
+void *ik_mem_alloc(size_t len, bool shared, int node)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1,
@@ -45,9 +42,19 @@ void *ik_mem_alloc(size_t len, bool shared)
 	if (p == MAP_FAILED)
 		return NULL;
 	/* before the first touch, so the pages are born there */
-	if (shm_node >= 0)
-		numa_tonode_memory(p, len, shm_node);
+	if (node >= 0)
+		numa_tonode_memory(p, len, node);
 	return p;
+}
+
+int ik_channel_node(const struct ik_channel *ch)
+{
+	return ch->p.bind_node ? ch->p.node : -1;
+}
+
+void *ik_channel_shm(const struct ik_channel *ch, size_t len)
+{
+	return ik_shm_alloc_on(len, ik_channel_node(ch));
 }
 
 int ik_shm_node_of(void *p)
@@ -113,7 +120,7 @@ int ik_channel_init(struct ik_channel *ch, const struct ik_transport_ops *ops,
 	ch->mb_stride = sizeof(struct ik_mailbox) + ch->mb_slots * ch->mb_slot;
 	ch->sh_len = round_up(sizeof(struct ik_chan_shared) + 2 * ch->mb_stride,
 			      (size_t)sysconf(_SC_PAGESIZE));
-	ch->sh = ik_shm_alloc(ch->sh_len);
+	ch->sh = ik_channel_shm(ch, ch->sh_len);
 	if (!ch->sh)
 		return -ENOMEM;
 	ret = ops->setup ? ops->setup(ch) : 0;

@@ -22,7 +22,7 @@ struct cv_state {
 
 static int cv_setup(struct ik_channel *ch)
 {
-	struct cv_state *st = ik_shm_alloc(sizeof(*st));
+	struct cv_state *st = ik_channel_shm(ch, sizeof(*st));
 	int pshared = ch->p.mode == IK_MODE_PROCESS ? PTHREAD_PROCESS_SHARED
 						    : PTHREAD_PROCESS_PRIVATE;
 	pthread_mutexattr_t ma;

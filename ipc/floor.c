@@ -23,7 +23,7 @@ static int floor_setup(struct ik_channel *ch)
 {
 	if (ch->p.size != 1 || ch->p.stream)
 		return -EINVAL; /* one byte, ping-pong only */
-	ch->priv = ik_shm_alloc(sizeof(struct floor_word));
+	ch->priv = ik_channel_shm(ch, sizeof(struct floor_word));
 	if (!ch->priv)
 		return -ENOMEM;
 	snprintf(ch->granted, sizeof(ch->granted), "one word");

@@ -25,7 +25,7 @@ struct futex_state {
 
 static int futex_setup(struct ik_channel *ch)
 {
-	struct futex_state *st = ik_shm_alloc(sizeof(*st));
+	struct futex_state *st = ik_channel_shm(ch, sizeof(*st));
 
 	if (!st)
 		return -ENOMEM;

@@ -41,6 +41,10 @@ struct ik_chan_params {
 	bool same_pu;	   /* pinned to one CPU: a spinner yields at once */
 	bool unpinned;	   /* may share a CPU: a spinner yields now and then */
 	bool stream;	   /* one side only sends: setup may pick a variant */
+	/* --mem-node: bind the channel's shared pages to node (else none;
+	 * a flag, so that zeroed params bind nothing) */
+	bool bind_node;
+	int node;
 };
 
 /* Transport flags, shown by --list and used by kernels to plan framing. */
@@ -201,16 +205,21 @@ int ik_mailbox_get(struct ik_channel *ch, enum ik_side side, void *buf,
 
 /* Anonymous MAP_SHARED memory, zeroed; NULL on failure. */
 void *ik_shm_alloc(size_t len);
+/* The same, its pages bound to NUMA node (libnuma) before the first
+ * touch; node -1: no binding (ik_shm_alloc). */
+void *ik_shm_alloc_on(size_t len, int node);
 /*
  * The same, MAP_PRIVATE unless shared: for the bulk of a channel whose
  * peers are threads of one process, which real code keeps in private
  * memory (malloc). A 64 KiB spsc stream ran at about half the speed of
  * a private ring over shared pages here (docs/harness-cost.md). Freed
- * with ik_shm_free; bound to the --mem-node node like the shared kind.
+ * with ik_shm_free; bound to node unless it is -1.
  */
-void *ik_mem_alloc(size_t len, bool shared);
-/* Bind later ik_shm_alloc()s to NUMA node (libnuma); -1: no binding. */
-void ik_shm_set_node(int node);
+void *ik_mem_alloc(size_t len, bool shared, int node);
+/* The node ch's shared pages are bound to (its params), or -1. */
+int ik_channel_node(const struct ik_channel *ch);
+/* Shared memory for ch's transport (ik_shm_alloc_on ch's node). */
+void *ik_channel_shm(const struct ik_channel *ch, size_t len);
 /*
  * The NUMA node the page holding p is on (move_pages query; a page not
  * yet touched is faulted in first, under the region's policy), or -errno.

@@ -34,7 +34,7 @@ static int line_take(struct ik_channel *ch, enum ik_side side, void *buf,
 
 static int line_setup(struct ik_channel *ch)
 {
-	ch->priv = ik_shm_alloc(line_len(ch));
+	ch->priv = ik_channel_shm(ch, line_len(ch));
 	if (!ch->priv)
 		return -ENOMEM;
 	snprintf(ch->granted, sizeof(ch->granted), "%zu cache line(s)",
@@ -175,8 +175,8 @@ static int line_delay_setup(struct ik_channel *ch)
 		t = now_ns() - t0;
 		best = t && t < best ? t : best;
 	}
-	delay_iters = ns ? (uint64_t)((double)ns * (1u << 20) / (double)best)
-			 : 0;
+	delay_iters =
+		ns ? (uint64_t)((double)ns * (1u << 20) / (double)best) : 0;
 	ret = line_setup(ch);
 	if (!ret && !ch->p.stream && delay_iters)
 		ch->send = line_delay_send;

@@ -17,7 +17,7 @@ struct sem_state {
 
 static int sem_setup(struct ik_channel *ch)
 {
-	struct sem_state *st = ik_shm_alloc(sizeof(*st));
+	struct sem_state *st = ik_channel_shm(ch, sizeof(*st));
 	int s;
 
 	if (!st)

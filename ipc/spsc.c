@@ -283,7 +283,7 @@ static int duplex_setup(struct ik_channel *ch, struct spsc_state *st)
 	if (2 * half > IK_CACHELINE)
 		half = (half + IK_CACHELINE - 1) / IK_CACHELINE * IK_CACHELINE;
 	st->half_len = half;
-	st->half[0] = ik_shm_alloc(2 * half);
+	st->half[0] = ik_channel_shm(ch, 2 * half);
 	if (!st->half[0])
 		return -ENOMEM;
 	st->half[1] = (struct spsc_half *)((unsigned char *)st->half[0] + half);
@@ -412,7 +412,7 @@ static void prefault(void *p, size_t len)
 
 static int spsc_setup(struct ik_channel *ch)
 {
-	struct spsc_state *st = ik_shm_alloc(sizeof(*st));
+	struct spsc_state *st = ik_channel_shm(ch, sizeof(*st));
 	uint64_t batch;
 	int s;
 
@@ -439,7 +439,8 @@ static int spsc_setup(struct ik_channel *ch)
 		return s;
 	}
 	for (s = 0; s < 2; s++) {
-		st->ring[s] = ik_mem_alloc(st->ring_len, st->shared);
+		st->ring[s] = ik_mem_alloc(st->ring_len, st->shared,
+					   ik_channel_node(ch));
 		if (!st->ring[s]) {
 			ik_shm_free(st->ring[0], st->ring_len);
 			ik_shm_free(st, sizeof(*st));

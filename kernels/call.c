@@ -187,9 +187,9 @@ static int call_body(struct ik_peers *g, enum ik_side side)
 }
 
 int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
-	    enum ik_mode mode, const struct ik_topo *topo,
-	    const struct ik_timer *timer, struct ik_result *res)
+	    enum ik_mode mode, const struct ik_run *run, struct ik_result *res)
 {
+	const struct ik_timer *timer = run->timer;
 	struct ik_config one = *cfg;
 	struct call c = {.cfg = &one, .timer = timer};
 	struct ik_kernel_hooks k = {call_prepare, call_body, NULL, &c};
@@ -198,14 +198,14 @@ int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	int ret;
 
 	one.size = sizeof(struct ik_call);
-	ik_result_begin(res, &one, ops, mode, topo);
+	ik_result_begin(res, &one, ops, mode, run->topo);
 	res->kernel = &ik_kernel_call;
 	res->work_ns = cfg->work_ns;
 	res->warmup = cfg->warmup;
 	ret = ik_hist_init(&res->hist, IK_HIST_MAX_NS);
 	c.samples_len = cfg->iters * sizeof(uint64_t);
-	c.samples = ret ? NULL : ik_shm_alloc(c.samples_len);
-	c.sh = ik_shm_alloc(sizeof(*c.sh));
+	c.samples = ret ? NULL : ik_shm_alloc_on(c.samples_len, run->mem_node);
+	c.sh = ik_shm_alloc_on(sizeof(*c.sh), run->mem_node);
 	if (ret || !c.samples || !c.sh) {
 		ret = -ENOMEM;
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s",
@@ -214,7 +214,7 @@ int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	}
 	c.sh->work_ticks =
 		(uint64_t)((double)cfg->work_ns / timer->ns_per_tick);
-	ret = ik_kernel_run(&one, ops, mode, topo, res, &k, &stuck);
+	ret = ik_kernel_run(&one, ops, mode, run, res, &k, &stuck);
 	if (stuck) {
 		res->err = ret;
 		return ret; /* the peers may still touch samples and sh */
@@ -238,9 +238,11 @@ out:
 }
 
 /* A call's message is its own: an id and an argument. */
-static int call_validate(const struct ik_config *c, char *msg, size_t len)
+static int call_validate(const struct ik_config *c, const struct ik_sweep *sw,
+			 char *msg, size_t len)
 {
-	if (!c->size_given)
+	(void)c;
+	if (!sw->size_given)
 		return 0;
 	snprintf(msg, len,
 		 "--size: --kernel call sends a %zu-byte call (id, argument) "

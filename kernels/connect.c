@@ -260,9 +260,9 @@ static long read_long(const char *path)
 
 int ik_connect_kernel(const struct ik_config *cfg,
 		      const struct ik_transport_ops *ops, enum ik_mode mode,
-		      const struct ik_topo *topo, const struct ik_timer *timer,
-		      struct ik_result *res)
+		      const struct ik_run *run, struct ik_result *res)
 {
+	const struct ik_timer *timer = run->timer;
 	struct cn c = {.cfg = cfg, .timer = timer, .lfd = -1};
 	struct ik_connect_result *cx = &res->connect;
 	struct ik_cpu_usage *use = NULL;
@@ -271,7 +271,7 @@ int ik_connect_kernel(const struct ik_config *cfg,
 	uint64_t end = 0;
 	int ret;
 
-	ik_result_begin(res, cfg, ops, mode, topo);
+	ik_result_begin(res, cfg, ops, mode, run->topo);
 	res->kernel = &ik_kernel_connect;
 	res->clients = n;
 	cx->backlog = cfg->backlog;
@@ -286,10 +286,10 @@ int ik_connect_kernel(const struct ik_config *cfg,
 	ret = ik_hist_init(&res->hist, IK_HIST_MAX_NS);
 	if (!ret)
 		ret = ik_hist_init(&cx->connect_hist, IK_HIST_MAX_NS);
-	c.req_s = ret ? NULL : ik_shm_alloc(c.samples_len);
-	c.conn_s = ret ? NULL : ik_shm_alloc(c.samples_len);
-	c.cl = ik_shm_alloc(n * sizeof(*c.cl));
-	c.sh = ik_shm_alloc(sizeof(*c.sh));
+	c.req_s = ret ? NULL : ik_shm_alloc_on(c.samples_len, run->mem_node);
+	c.conn_s = ret ? NULL : ik_shm_alloc_on(c.samples_len, run->mem_node);
+	c.cl = ik_shm_alloc_on(n * sizeof(*c.cl), run->mem_node);
+	c.sh = ik_shm_alloc_on(sizeof(*c.sh), run->mem_node);
 	use = calloc(n + 1, sizeof(*use));
 	if (ret || !c.req_s || !c.conn_s || !c.cl || !c.sh || !use) {
 		ret = -ENOMEM;
@@ -303,7 +303,8 @@ int ik_connect_kernel(const struct ik_config *cfg,
 			 strerror(-ret));
 		goto out;
 	}
-	if ((ret = ik_door_init(&c.door, c.addr.ss.ss_family, n))) {
+	if ((ret = ik_door_init(&c.door, c.addr.ss.ss_family, n,
+				run->mem_node))) {
 		snprintf(res->errmsg, sizeof(res->errmsg), "out of memory");
 		goto out;
 	}
@@ -311,7 +312,7 @@ int ik_connect_kernel(const struct ik_config *cfg,
 		 "backlog %u, %u clients, %s", cfg->backlog, n,
 		 c.addr.ss.ss_family == AF_INET ? "127.0.0.1, SO_REUSEADDR"
 						: "abstract AF_UNIX name");
-	ik_crew_init(&cr, cfg, mode, topo, cn_body, cn_unblock, &c, use);
+	ik_crew_init(&cr, cfg, mode, run, cn_body, cn_unblock, &c, use);
 	ret = ik_crew_run(&cr);
 	if (cr.stuck) {
 		res->err = ret;
@@ -373,14 +374,15 @@ out:
  * holds, none is ever dropped. uds blocks instead, and is woken as soon
  * as there is room.
  */
-static int connect_validate(const struct ik_config *c, char *msg, size_t len)
+static int connect_validate(const struct ik_config *c,
+			    const struct ik_sweep *sw, char *msg, size_t len)
 {
 	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
 	unsigned i, cap = 0;
 	bool tcp = false;
 
-	for (i = 0; i < c->nmethods; i++)
-		tcp |= !strcmp(c->methods[i]->name, "tcp");
+	for (i = 0; i < sw->nmethods; i++)
+		tcp |= !strcmp(sw->methods[i]->name, "tcp");
 	if (f) {
 		if (fscanf(f, "%u", &cap) != 1)
 			cap = 0;

@@ -29,8 +29,11 @@
 #define ABORT_GRACE_NS (2 * IK_NS_PER_SEC) /* for threads to notice */
 #define BLAME_GRACE_NS (300 * 1000000ull)  /* see blame() */
 
+/* A crew's run context when it has none: alone, no topology, no Ctrl-C. */
+static const struct ik_run no_run = {.mem_node = -1};
+
 void ik_crew_init(struct ik_crew *c, const struct ik_config *cfg,
-		  enum ik_mode mode, const struct ik_topo *topo,
+		  enum ik_mode mode, const struct ik_run *run,
 		  int (*body)(struct ik_crew *c, unsigned i),
 		  void (*unblock)(struct ik_crew *c), void *arg,
 		  struct ik_cpu_usage *cpu)
@@ -38,11 +41,10 @@ void ik_crew_init(struct ik_crew *c, const struct ik_config *cfg,
 	*c = (struct ik_crew){
 		.n = cfg->clients + 1,
 		.mode = mode,
-		.topo = topo,
-		.cpus = cfg->ncrew_cpus ? cfg->crew_cpus : NULL,
-		.ncpus = cfg->ncrew_cpus,
+		.run = run,
+		.cpus = cfg->pinned && cfg->ncpu ? cfg->cpu : NULL,
+		.ncpus = cfg->pinned ? cfg->ncpu : 0,
 		.timeout_ns = cfg->timeout_ns,
-		.interrupted = cfg->interrupted,
 		.body = body,
 		.unblock = unblock,
 		.arg = arg,
@@ -53,7 +55,7 @@ void ik_crew_init(struct ik_crew *c, const struct ik_config *cfg,
 /* The barrier this crew's members meet at: the shared one, or theirs. */
 static struct ik_barrier *barrier_of(const struct ik_crew *c)
 {
-	return c->outer ? c->outer : &c->sh->start;
+	return c->run->start ? c->run->start : &c->sh->start;
 }
 
 void ik_crew_add_cpu(struct ik_crew *c, unsigned i,
@@ -125,7 +127,7 @@ static void member(struct ik_crew *c, unsigned i)
 				  ? c->cpus[0]
 				  : c->cpus[1 + (i - 1) % (c->ncpus - 1)];
 
-		if ((ret = ik_bind_self(c->topo, cpu)) && ret != -EXDEV)
+		if ((ret = ik_bind_self(c->run->topo, cpu)) && ret != -EXDEV)
 			ik_crew_fail(c, i, ret, "%s %u: pin to CPU %d: %s",
 				     i ? "client" : "server", i, cpu,
 				     strerror(-ret));
@@ -391,7 +393,7 @@ static int watch(struct ctl *x)
 			return fail_of(c, bad);
 		if (x->ndone == c->n)
 			return 0;
-		if (c->interrupted && *c->interrupted) {
+		if (c->run->interrupted && *c->run->interrupted) {
 			c->end = IK_CREW_INTERRUPT;
 			snprintf(c->errmsg, sizeof(c->errmsg), "interrupted");
 			return -EINTR;
@@ -435,11 +437,17 @@ static void stop(struct ctl *x)
 				kill(x->pid[i], SIGKILL);
 		return;
 	}
+	/*
+	 * Wait for the members' done eventfd, not a fixed sleep: it returns
+	 * as soon as one ends. The 1 ms bound is only how often the signal
+	 * is sent again, for a thread that took it just before entering its
+	 * next blocking call (no signal can close that window).
+	 */
 	while (!all_done(c) && ik_clock_ns() < until) {
 		for (i = 0; i < c->n; i++)
 			if (x->th[i].started && !atomic_load(&c->sh->m[i].done))
 				pthread_kill(x->th[i].th, SIGUSR1);
-		usleep(1000); /* let the interrupted syscalls return */
+		wait_slice(c, 1);
 	}
 }
 
@@ -489,7 +497,7 @@ static int setup(struct ik_crew *c, size_t len)
 	char hint[120];
 	int ret;
 
-	c->sh = ik_shm_alloc(len);
+	c->sh = ik_shm_alloc_on(len, c->run->mem_node);
 	if (!c->sh) {
 		snprintf(c->errmsg, sizeof(c->errmsg), "out of memory");
 		return -ENOMEM;
@@ -521,6 +529,8 @@ int ik_crew_run(struct ik_crew *c)
 	unsigned i;
 	int ret;
 
+	if (!c->run)
+		c->run = &no_run;
 	c->stuck = false;
 	c->errmsg[0] = 0;
 	c->end = IK_CREW_SETUP;
@@ -555,8 +565,8 @@ int ik_crew_run(struct ik_crew *c)
 		c->sh = NULL;
 	}
 out:
-	if (ret && c->outer) /* the other crews must not wait for us */
-		ik_barrier_break(c->outer);
+	if (ret && c->run->start) /* the other crews must not wait for us */
+		ik_barrier_break(c->run->start);
 	free(x.th);
 	free(x.pid);
 	free(x.wstatus);

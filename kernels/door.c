@@ -99,15 +99,15 @@ void ik_door_free(struct ik_door *d)
 	d->pids = NULL;
 }
 
-int ik_door_init(struct ik_door *d, int family, unsigned n)
+int ik_door_init(struct ik_door *d, int family, unsigned n, int node)
 {
 	unsigned size = 16;
 
 	*d = (struct ik_door){.family = family, .n = n, .uid = geteuid()};
-	d->strangers = ik_shm_alloc(sizeof(*d->strangers));
+	d->strangers = ik_shm_alloc_on(sizeof(*d->strangers), node);
 	if (family == AF_INET) {
-		d->who = ik_shm_alloc(n * sizeof(*d->who));
-		d->by_port = ik_shm_alloc(PORTS * sizeof(*d->by_port));
+		d->who = ik_shm_alloc_on(n * sizeof(*d->who), node);
+		d->by_port = ik_shm_alloc_on(PORTS * sizeof(*d->by_port), node);
 		d->pcap = n + IK_DOOR_PEN;
 		d->pen = calloc(d->pcap, sizeof(*d->pen));
 		d->pfd = calloc(1 + d->pcap, sizeof(*d->pfd));
@@ -115,7 +115,7 @@ int ik_door_init(struct ik_door *d, int family, unsigned n)
 		while (size < 2 * n)
 			size *= 2;
 		d->pmask = size - 1;
-		d->pids = ik_shm_alloc(size * sizeof(*d->pids));
+		d->pids = ik_shm_alloc_on(size * sizeof(*d->pids), node);
 	}
 	if (!d->strangers ||
 	    (family == AF_INET &&

@@ -290,9 +290,9 @@ static void echo_unblock(struct ik_crew *cr)
 }
 
 int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
-	    enum ik_mode mode, const struct ik_topo *topo,
-	    const struct ik_timer *timer, struct ik_result *res)
+	    enum ik_mode mode, const struct ik_run *run, struct ik_result *res)
 {
+	const struct ik_timer *timer = run->timer;
 	const char *fault = getenv(IK_FAULT_ENV);
 	struct ik_echo e = {.cfg = cfg, .timer = timer, .lfd = -1};
 	struct ik_cpu_usage *use = NULL;
@@ -303,7 +303,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 
 	e.process = mode == IK_MODE_PROCESS;
 	e.buffer = cfg->buffer ? cfg->buffer : IK_ECHO_DEFAULT_BUFFER;
-	ik_result_begin(res, cfg, ops, mode, topo);
+	ik_result_begin(res, cfg, ops, mode, run->topo);
 	res->kernel = &ik_kernel_echo;
 	res->server = cfg->server;
 	res->clients = n;
@@ -320,9 +320,9 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 		e.cap = cfg->iters;
 	e.samples_len = (size_t)n * e.cap * sizeof(uint64_t);
 	ret = ik_hist_init(&res->hist, IK_HIST_MAX_NS);
-	e.samples = ret ? NULL : ik_shm_alloc(e.samples_len);
-	e.cl = ik_shm_alloc(n * sizeof(*e.cl));
-	e.sfd = ik_shm_alloc(n * sizeof(*e.sfd));
+	e.samples = ret ? NULL : ik_shm_alloc_on(e.samples_len, run->mem_node);
+	e.cl = ik_shm_alloc_on(n * sizeof(*e.cl), run->mem_node);
+	e.sfd = ik_shm_alloc_on(n * sizeof(*e.sfd), run->mem_node);
 	use = calloc(n + 1, sizeof(*use));
 	if (ret || !e.samples || !e.cl || !e.sfd || !use) {
 		ret = -ENOMEM;
@@ -338,7 +338,8 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 			 strerror(-ret));
 		goto out;
 	}
-	if ((ret = ik_door_init(&e.door, e.addr.ss.ss_family, n))) {
+	if ((ret = ik_door_init(&e.door, e.addr.ss.ss_family, n,
+				run->mem_node))) {
 		snprintf(res->errmsg, sizeof(res->errmsg), "out of memory");
 		goto out;
 	}
@@ -346,7 +347,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	snprintf(res->granted, sizeof(res->granted),
 		 "%s server, %u clients, backlog %u", servers[cfg->server].name,
 		 n, cfg->backlog);
-	ik_crew_init(&cr, cfg, mode, topo, echo_body, echo_unblock, &e, use);
+	ik_crew_init(&cr, cfg, mode, run, echo_body, echo_unblock, &e, use);
 	ret = ik_crew_run(&cr);
 	if (cr.stuck) {
 		res->err = ret;

@@ -28,14 +28,6 @@ struct pollfd;
 #define IK_MAX_PAIRS	       64 /* most pairs run at once */
 #define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
 
-/* The start barrier's old names (struct ik_barrier, below), kept while
- * ipckern.c uses them for --pairs (cfg->gate); in the code "gate" is to
- * mean the CI gate (reports/gate.h) only. */
-#define ik_gate	      ik_barrier
-#define ik_gate_new   ik_barrier_new
-#define ik_gate_free  ik_barrier_free
-#define ik_gate_break ik_barrier_break
-
 /* The kernels' index in ik_kernels[], from kernels/kernels.def: one
  * IK_KERNEL_<NAME> each; struct ik_config's kernel is one. */
 enum ik_kernel {
@@ -48,62 +40,77 @@ enum ik_kernel {
 /* --server: how the echo kernel's server handles its connections */
 enum ik_server { IK_SERVER_THREAD = 0, IK_SERVER_EPOLL, IK_SERVER_URING };
 extern const char *const ik_server_names[]; /* NULL-terminated */
-enum ik_format { IK_FMT_TABLE = 0, IK_FMT_JSON, IK_FMT_CSV, IK_FMT_GBENCH };
-
-/* Everything one invocation asked for; built and validated by the CLI. */
+/*
+ * What one cell needs: the kernel and its options, this cell's size,
+ * buffer, gap, server and work (one value of each sweep) and its CPUs.
+ * The CLI plans the rest (cli/cli.h: outputs, formats; the lists in
+ * struct ik_sweep) and copies this template into each cell.
+ */
 struct ik_config {
 	enum ik_kernel kernel;
+	enum ik_wait wait;
+	bool verify;   /* stream: check seq and checksum of each message */
+	uint64_t rate; /* stream: open loop at this many msgs/s; 0: flat out */
+	uint64_t gap_ns;       /* ping-pong: idle before each trip; 0: none */
+	bool gap_sleep;	       /* --gap-mode sleep (else spin) */
+	unsigned clients;      /* echo, connect: client count */
+	enum ik_server server; /* echo: this run's server model */
+	unsigned backlog;      /* echo, connect: listen backlog */
+	uint64_t work_ns;      /* call: busy work per call in the worker */
+	size_t size;	       /* payload bytes per message per direction */
+	size_t buffer;	       /* transport buffer to ask for; 0: its default */
+	bool iters_given;      /* else each run's count follows from its size */
+	uint64_t iters;	       /* timed round trips (a cap with duration) */
+	uint64_t warmup;       /* untimed round trips around them */
+	uint64_t duration_ns;  /* 0: run for iters */
+	uint64_t timeout_ns;   /* one measurement's wall-clock limit */
+	bool keep_raw;	       /* keep every round trip (--raw) */
+	/* the cell's CPUs (OS numbers), when pinned: a pair's A and B, or a
+	 * crew's server and then its clients' (round them); ik_config_cpu
+	 * reads a side */
+	bool pinned;
+	int cpu[2 * IK_MAX_PAIRS];
+	unsigned ncpu;
+};
+
+/*
+ * The lists a run sweeps, as the CLI planned them: each cell takes one
+ * method, mode, size, buffer, gap, work, server and pair count
+ * (cli/grid.c). A kernel's validate hook checks them; the JSON report's
+ * "config" prints them.
+ */
+struct ik_sweep {
 	const struct ik_transport_ops *methods[IK_MAX_METHODS];
 	unsigned nmethods;
 	enum ik_mode modes[2];
 	unsigned nmodes;
-	enum ik_wait wait;
-	bool verify;   /* stream: check seq and checksum of each message */
-	uint64_t rate; /* stream: open loop at this many msgs/s; 0: flat out */
-	uint64_t gap_ns; /* ping-pong: idle before each trip; 0: none */
-	bool gap_sleep;	 /* --gap-mode sleep (else spin) */
-	uint64_t gaps[IK_MAX_SWEEP]; /* the --gap list */
-	unsigned ngaps;
-	unsigned clients;      /* echo, connect: client count */
-	enum ik_server server; /* echo: this run's server model */
-	enum ik_server servers[IK_MAX_SWEEP]; /* the --server list */
-	unsigned nservers;
-	unsigned backlog; /* echo, connect: listen backlog */
-	int crew_cpus[2 *
-		      IK_MAX_PAIRS]; /* echo, connect: --pin, server first */
-	unsigned ncrew_cpus;
-	uint64_t work_ns; /* call: busy work per call in the worker */
-	uint64_t works[IK_MAX_SWEEP]; /* the --work list */
-	unsigned nworks;
-	size_t size;   /* payload bytes per message per direction */
-	size_t buffer; /* transport buffer to ask for; 0: its default */
-	/* the sweep: each run gets one size and one buffer from these */
 	size_t sizes[IK_MAX_SWEEP], buffers[IK_MAX_SWEEP];
 	unsigned nsizes, nbuffers;
-	bool size_given;      /* --size was given (call refuses it) */
-	bool iters_given;     /* else each run's count follows from its size */
-	uint64_t iters;	      /* timed round trips (a cap with duration) */
-	uint64_t warmup;      /* untimed round trips around them */
-	uint64_t duration_ns; /* 0: run for iters */
-	uint64_t timeout_ns;  /* one measurement's wall-clock limit */
-	bool pinned;
-	int pin[2]; /* OS CPU numbers when pinned */
-	enum ik_format format;
-	const char *output;   /* NULL: stdout */
-	const char *raw;      /* NULL: no raw samples */
-	struct ik_gate *gate; /* --pairs: the gate all pairs start from */
-	bool classes;	      /* --classes: one run per topology class */
-	bool machine;	      /* --machine: describe the machine, run nothing */
-	bool matrix;	      /* --matrix: every ordered pair of cpus[] */
-	int mem_node;	      /* --mem-node, or -1 */
-	int cpus[256];	      /* --cpus, or every allowed CPU */
-	unsigned ncpus;
-	bool dry_run;	      /* --dry-run: list the classes, run nothing */
-	const char *topology; /* --topology FILE.xml, or NULL */
-	unsigned pairs[IK_MAX_SWEEP]; /* --pairs list */
+	bool size_given;	     /* --size was given (call refuses it) */
+	uint64_t gaps[IK_MAX_SWEEP]; /* --gap */
+	unsigned ngaps;
+	enum ik_server servers[IK_MAX_SWEEP]; /* --server */
+	unsigned nservers;
+	uint64_t works[IK_MAX_SWEEP]; /* --work */
+	unsigned nworks;
+	unsigned pairs[IK_MAX_SWEEP]; /* --pairs */
 	unsigned npairs;
-	/* set asynchronously (SIGINT/SIGTERM) to end the run */
+};
+
+/*
+ * What one run hands every cell besides its configuration: the machine,
+ * the clock, the --pairs start barrier, the cancellation flag and the
+ * NUMA node for shared pages. The CLI builds it; kernels and the crew
+ * only read it (and pass it down: the channel gets the node).
+ */
+struct ik_run {
+	const struct ik_topo *topo;
+	const struct ik_timer *timer;
+	/* --pairs: the barrier every pair's peers start from; NULL: alone */
+	struct ik_barrier *start;
+	/* set asynchronously (SIGINT/SIGTERM) to end the run; may be NULL */
 	volatile sig_atomic_t *interrupted;
+	int mem_node; /* --mem-node: bind shared pages to it; -1: none */
 };
 
 /*
@@ -201,14 +208,14 @@ enum ik_key_dim {
 /*
  * A kernel: what --kernel NAME runs, all of it in one file in kernels/
  * (and its line in kernels/kernels.def). run measures one cell of cfg
- * over method ops in mode and fills *res, setting res->kernel to the
- * ops; it returns 0, or a -errno with res->errmsg saying what failed
- * (the contract of ik_pingpong below). The rest is data and hooks for
- * the layers above, which read a kernel only through these: the CLI
- * (help, options, validate, fixed_time, floor), --repeat (pool), the
- * cell key (keys) and the reports (the hooks at the end, which see the
- * report through a struct ik_view, kernels/view.h, so that nothing here
- * reaches up into reports/).
+ * over method ops in mode, in the run context run (topology, clock,
+ * start barrier, Ctrl-C, memory node), and fills *res, setting
+ * res->kernel to the ops; it returns 0, or a -errno with res->errmsg saying
+ * what failed (the contract of ik_pingpong below). The rest is data and hooks
+ * for the layers above, which read a kernel only through these: the CLI (help,
+ * options, validate, fixed_time, floor), --repeat (pool), the cell key (keys)
+ * and the reports (the hooks at the end, which see the report through a struct
+ * ik_view, kernels/view.h, so that nothing here reaches up into reports/).
  */
 struct ik_result;
 struct ik_stats;
@@ -240,11 +247,12 @@ struct ik_kernel_ops {
 	bool fixed_time;
 	int (*run)(const struct ik_config *cfg,
 		   const struct ik_transport_ops *ops, enum ik_mode mode,
-		   const struct ik_topo *topo, const struct ik_timer *timer,
-		   struct ik_result *res);
-	/* how its options combine, once the CLI checked each: 0, or
-	 * -EINVAL with one line in msg; may be NULL */
-	int (*validate)(const struct ik_config *cfg, char *msg, size_t len);
+		   const struct ik_run *run, struct ik_result *res);
+	/* how its options combine with each other and the sweep (sw), once
+	 * the CLI checked each: 0, or -EINVAL with one line in msg; may be
+	 * NULL */
+	int (*validate)(const struct ik_config *cfg, const struct ik_sweep *sw,
+			char *msg, size_t len);
 	/* --repeat: fold its own part of repeat r (1..) of src into dst,
 	 * after ik_result_pool did the common part; may be NULL */
 	void (*pool)(struct ik_result *dst, const struct ik_result *src,
@@ -282,8 +290,8 @@ const char *ik_kernel_name(unsigned id);
  * interrupt blocked peers.
  */
 int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
-		enum ik_mode mode, const struct ik_topo *topo,
-		const struct ik_timer *timer, struct ik_result *res);
+		enum ik_mode mode, const struct ik_run *run,
+		struct ik_result *res);
 
 /*
  * Run one stream measurement: A sends cfg->iters messages (or for
@@ -291,8 +299,8 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
  * --verify failure is -EBADMSG naming the message.
  */
 int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
-	      enum ik_mode mode, const struct ik_topo *topo,
-	      const struct ik_timer *timer, struct ik_result *res);
+	      enum ik_mode mode, const struct ik_run *run,
+	      struct ik_result *res);
 
 /*
  * Run one call measurement: A calls into B (a worker) over ops, B runs a
@@ -301,8 +309,7 @@ int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
  * counted over the timed calls only.
  */
 int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
-	    enum ik_mode mode, const struct ik_topo *topo,
-	    const struct ik_timer *timer, struct ik_result *res);
+	    enum ik_mode mode, const struct ik_run *run, struct ik_result *res);
 
 /*
  * Echo server (kernels/echo.c): cfg->clients clients in a closed loop of
@@ -311,8 +318,7 @@ int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
  * ik_pingpong; hist holds every client's round trips.
  */
 int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
-	    enum ik_mode mode, const struct ik_topo *topo,
-	    const struct ik_timer *timer, struct ik_result *res);
+	    enum ik_mode mode, const struct ik_run *run, struct ik_result *res);
 
 /*
  * Connection per request (kernels/connect.c): cfg->clients clients each
@@ -322,8 +328,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
  */
 int ik_connect_kernel(const struct ik_config *cfg,
 		      const struct ik_transport_ops *ops, enum ik_mode mode,
-		      const struct ik_topo *topo, const struct ik_timer *timer,
-		      struct ik_result *res);
+		      const struct ik_run *run, struct ik_result *res);
 
 /* Full writes and reads on the crew kernels' sockets (their listener and
  * connections come from ops->listen and ik_sock_connect). -errno. */
@@ -362,7 +367,8 @@ struct ik_door {
 	struct pollfd *pfd;
 	unsigned npen, pcap;
 };
-int ik_door_init(struct ik_door *d, int family, unsigned n); /* -ENOMEM */
+/* Its shared parts on NUMA node (--mem-node's, or -1). 0 or -ENOMEM. */
+int ik_door_init(struct ik_door *d, int family, unsigned n, int node);
 void ik_door_free(struct ik_door *d);
 void ik_door_arrive(struct ik_door *d);
 int ik_door_enter(struct ik_door *d, unsigned k, int fd); /* -errno */
@@ -384,6 +390,10 @@ uint64_t ik_door_drain(struct ik_door *d, int lfd);
  */
 void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 		    unsigned r);
+
+/* Where side s (0: A or the server, 1: B) of a pinned cell runs: cpu[s],
+ * or cpu[0] when that is the only one. */
+int ik_config_cpu(const struct ik_config *cfg, unsigned s);
 
 /* For kernels: zero res and fill what every kernel reports the same way. */
 void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
@@ -411,7 +421,8 @@ struct ik_barrier {
 	uint64_t t_open_ns; /* ik_clock_ns when the last party arrived */
 };
 void ik_barrier_init(struct ik_barrier *b, unsigned parties);
-struct ik_barrier *ik_barrier_new(unsigned parties); /* NULL: no memory */
+/* node: --mem-node's, or -1. NULL: no memory */
+struct ik_barrier *ik_barrier_new(unsigned parties, int node);
 void ik_barrier_free(struct ik_barrier *b);
 /* 0 once all parties arrived; -ECANCELED when the barrier was broken;
  * -ETIMEDOUT at deadline_ns (ik_clock_ns), breaking it. */
@@ -502,20 +513,19 @@ enum ik_crew_end {
 struct ik_crew {
 	unsigned n;
 	enum ik_mode mode;
-	const struct ik_topo *topo;
+	/* the topology, Ctrl-C's flag and, with --pairs, the outer barrier
+	 * several crews started together wait at instead of their own (any
+	 * failure breaks it); NULL: none of them, alone */
+	const struct ik_run *run;
 	const int *cpus; /* NULL, or ncpus CPUs */
 	unsigned ncpus;
 	uint64_t timeout_ns;
-	volatile sig_atomic_t *interrupted;
 	int (*body)(struct ik_crew *c, unsigned i);
 	void (*unblock)(struct ik_crew *c); /* may be NULL */
 	void (*tick)(struct ik_crew *c);    /* each watch slice; may be NULL */
 	void *arg;
 	/* members' names in messages; NULL: "server", "client i" */
 	const char *const *names;
-	/* several crews started together wait here instead (NULL: alone);
-	 * any failure breaks it */
-	struct ik_barrier *outer;
 	struct ik_cpu_usage *cpu; /* n entries, filled by ik_crew_run */
 	int *cpu_seen;		  /* NULL, or n entries filled by it */
 	/* filled by ik_crew_run */
@@ -528,7 +538,7 @@ struct ik_crew {
 };
 /* A crew of cfg->clients clients and a server, cpu[] of as many + 1. */
 void ik_crew_init(struct ik_crew *c, const struct ik_config *cfg,
-		  enum ik_mode mode, const struct ik_topo *topo,
+		  enum ik_mode mode, const struct ik_run *run,
 		  int (*body)(struct ik_crew *c, unsigned i),
 		  void (*unblock)(struct ik_crew *c), void *arg,
 		  struct ik_cpu_usage *cpu);
@@ -553,17 +563,14 @@ void ik_crew_fail(struct ik_crew *c, unsigned i, int err, const char *fmt, ...)
 struct ik_peers {
 	struct ik_channel *ch;
 	enum ik_mode mode;
-	const struct ik_topo *topo;
+	const struct ik_run *run; /* as the crew's: NULL, or the run's */
 	bool pinned;
 	int cpu[2];
 	uint64_t timeout_ns;
-	volatile sig_atomic_t *interrupted;
 	/* before the barrier (fault in buffers), then the measured part */
 	int (*prepare)(struct ik_peers *g, enum ik_side side);
 	int (*body)(struct ik_peers *g, enum ik_side side);
 	void *arg;
-	/* several pairs started together wait here instead (NULL: alone) */
-	struct ik_barrier *outer;
 	/* filled by ik_peers_run */
 	struct ik_crew crew;
 	struct ik_cpu_mark mark[2]; /* each peer's own, in its process */
@@ -598,7 +605,7 @@ struct ik_kernel_hooks {
  */
 int ik_kernel_run(const struct ik_config *cfg,
 		  const struct ik_transport_ops *ops, enum ik_mode mode,
-		  const struct ik_topo *topo, struct ik_result *res,
+		  const struct ik_run *run, struct ik_result *res,
 		  const struct ik_kernel_hooks *k, bool *stuck);
 
 /*

@@ -79,9 +79,9 @@ void ik_barrier_init(struct ik_barrier *gt, unsigned parties)
 	gt->t_open_ns = 0;
 }
 
-struct ik_barrier *ik_barrier_new(unsigned parties)
+struct ik_barrier *ik_barrier_new(unsigned parties, int node)
 {
-	struct ik_barrier *gt = ik_shm_alloc(sizeof(*gt));
+	struct ik_barrier *gt = ik_shm_alloc_on(sizeof(*gt), node);
 
 	if (gt)
 		ik_barrier_init(gt, parties);

@@ -355,16 +355,17 @@ static void pp_release(void *arg)
 }
 
 int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
-		enum ik_mode mode, const struct ik_topo *topo,
-		const struct ik_timer *timer, struct ik_result *res)
+		enum ik_mode mode, const struct ik_run *run,
+		struct ik_result *res)
 {
+	const struct ik_timer *timer = run->timer;
 	const char *fault = getenv(IK_FAULT_ENV);
 	struct pp pp = {.cfg = cfg, .timer = timer, .mode = mode};
 	struct ik_kernel_hooks k = {pp_prepare, pp_body, pp_release, &pp};
 	bool stuck;
 	int ret;
 
-	ik_result_begin(res, cfg, ops, mode, topo);
+	ik_result_begin(res, cfg, ops, mode, run->topo);
 	res->kernel = &ik_kernel_pingpong;
 	res->warmup = cfg->warmup;
 	if (fault && !strcmp(fault, "kill-b"))
@@ -373,21 +374,22 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 		pp.fault = FAULT_STALL_B;
 	ret = ik_hist_init(&res->hist, IK_HIST_MAX_NS);
 	pp.samples_len = cfg->iters * sizeof(uint64_t);
-	pp.samples = ret ? NULL : ik_shm_alloc(pp.samples_len);
-	pp.sh = ik_shm_alloc(sizeof(*pp.sh));
+	pp.samples =
+		ret ? NULL : ik_shm_alloc_on(pp.samples_len, run->mem_node);
+	pp.sh = ik_shm_alloc_on(sizeof(*pp.sh), run->mem_node);
 	if (ret || !pp.samples || !pp.sh) {
 		ret = -ENOMEM;
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s",
 			 strerror(-ret));
 		goto out;
 	}
-	ret = ik_kernel_run(cfg, ops, mode, topo, res, &k, &stuck);
+	ret = ik_kernel_run(cfg, ops, mode, run, res, &k, &stuck);
 	if (stuck) {
 		res->err = ret;
 		return ret; /* the peers may still touch samples and sh */
 	}
 	if (!ret)
-		fill_result(res, &pp, timer, cfg->raw != NULL);
+		fill_result(res, &pp, timer, cfg->keep_raw);
 out:
 	ik_shm_free(pp.samples, pp.samples_len);
 	ik_shm_free(pp.sh, sizeof(*pp.sh));

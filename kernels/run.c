@@ -14,6 +14,11 @@
 
 #include "kernels.h"
 
+int ik_config_cpu(const struct ik_config *cfg, unsigned s)
+{
+	return cfg->cpu[s < cfg->ncpu ? s : 0];
+}
+
 void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
 		     const struct ik_transport_ops *ops, enum ik_mode mode,
 		     const struct ik_topo *topo)
@@ -26,7 +31,8 @@ void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
 	res->gap_ns = cfg->gap_ns;
 	res->cls = -1;
 	if (cfg->pinned)
-		ik_topo_classify(topo, cfg->pin[0], cfg->pin[1], &res->pair);
+		ik_topo_classify(topo, ik_config_cpu(cfg, 0),
+				 ik_config_cpu(cfg, 1), &res->pair);
 	else
 		res->pair = (struct ik_pair){.rel = IK_REL_UNPINNED,
 					     .cpu = {-1, -1},
@@ -93,7 +99,7 @@ static int peer_place(struct ik_crew *c, struct ik_peers *g, enum ik_side s)
 	int ret = 0;
 
 	if (g->pinned) {
-		ret = ik_bind_self(g->topo, g->cpu[s]);
+		ret = ik_bind_self(c->run->topo, g->cpu[s]);
 		if (ret == -EXDEV)
 			ik_crew_fail(c, s, ret,
 				     "peer %c: pin to CPU %d did not take: it "
@@ -121,8 +127,8 @@ static int peer_main(struct ik_crew *c, unsigned i)
 		peer_fail(c, i, ret, "prepare");
 	if (!ret && (ret = ik_crew_barrier(c)) == -ECANCELED)
 		ik_crew_fail(c, i, ret, "not run: %s",
-			     g->outer ? "another pair failed to start"
-				      : "cancelled at the start gate");
+			     c->run->start ? "another pair failed to start"
+					   : "cancelled at the start gate");
 	else if (ret) /* first message wins: only the barrier's is new */
 		peer_fail(c, i, ret,
 			  s ? "peer B: start gate" : "peer A: start gate");
@@ -159,15 +165,13 @@ int ik_peers_run(struct ik_peers *g)
 	g->crew = (struct ik_crew){
 		.n = 2,
 		.mode = g->mode,
-		.topo = g->topo,
+		.run = g->run,
 		.timeout_ns = g->timeout_ns,
-		.interrupted = g->interrupted,
 		.body = peer_main,
 		.unblock = peers_unblock,
 		.tick = peers_tick,
 		.arg = g,
 		.names = peer_names,
-		.outer = g->outer,
 		.cpu = g->cpu_use,
 		.cpu_seen = g->cpu_seen,
 	};
@@ -210,7 +214,7 @@ static void note_stalls(struct ik_channel *ch, int ret, struct ik_result *res)
 
 int ik_kernel_run(const struct ik_config *cfg,
 		  const struct ik_transport_ops *ops, enum ik_mode mode,
-		  const struct ik_topo *topo, struct ik_result *res,
+		  const struct ik_run *run, struct ik_result *res,
 		  const struct ik_kernel_hooks *k, bool *stuck)
 {
 	struct ik_chan_params p = {
@@ -218,23 +222,24 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.buffer = cfg->buffer,
 		.mode = mode,
 		.wait = cfg->wait,
-		.same_pu = cfg->pinned && cfg->pin[0] == cfg->pin[1],
+		.same_pu = cfg->pinned &&
+			   ik_config_cpu(cfg, 0) == ik_config_cpu(cfg, 1),
 		.unpinned = !cfg->pinned,
 		.stream = ik_kernels[cfg->kernel]->one_way,
+		.bind_node = run->mem_node >= 0,
+		.node = run->mem_node,
 	};
 	struct ik_channel ch;
 	struct ik_peers g = {
 		.ch = &ch,
 		.mode = mode,
-		.topo = topo,
+		.run = run,
 		.pinned = cfg->pinned,
-		.cpu = {cfg->pin[0], cfg->pin[1]},
+		.cpu = {ik_config_cpu(cfg, 0), ik_config_cpu(cfg, 1)},
 		.timeout_ns = cfg->timeout_ns,
-		.interrupted = cfg->interrupted,
 		.prepare = k->prepare,
 		.body = k->body,
 		.arg = k->arg,
-		.outer = cfg->gate, /* --pairs */
 	};
 	int ret, s;
 

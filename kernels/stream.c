@@ -558,16 +558,17 @@ static void st_release(void *arg)
 }
 
 int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
-	      enum ik_mode mode, const struct ik_topo *topo,
-	      const struct ik_timer *timer, struct ik_result *res)
+	      enum ik_mode mode, const struct ik_run *run,
+	      struct ik_result *res)
 {
+	const struct ik_timer *timer = run->timer;
 	struct st st = {.cfg = cfg, .timer = timer};
 	struct ik_kernel_hooks k = {st_prepare, st_body, st_release, &st};
 	const char *f = getenv(IK_FAULT_ENV);
 	bool stuck;
 	int ret;
 
-	ik_result_begin(res, cfg, ops, mode, topo);
+	ik_result_begin(res, cfg, ops, mode, run->topo);
 	res->kernel = &ik_kernel_stream;
 	st.stamp = cfg->size >= 16;
 	st.verify = cfg->verify;
@@ -578,16 +579,16 @@ int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 						 : 0;
 	st.stall_at = f && !strcmp(f, "stall-at-100") ? 100 : UINT64_MAX;
 	ret = ik_hist_init(&res->hist, IK_HIST_MAX_NS);
-	st.sh = ik_shm_alloc(sizeof(*st.sh));
+	st.sh = ik_shm_alloc_on(sizeof(*st.sh), run->mem_node);
 	st.lat_len = st.stamp ? cfg->iters * sizeof(int64_t) : 0;
-	st.lat = st.stamp ? ik_shm_alloc(st.lat_len) : NULL;
+	st.lat = st.stamp ? ik_shm_alloc_on(st.lat_len, run->mem_node) : NULL;
 	if (ret || !st.sh || (st.stamp && !st.lat)) {
 		ret = -ENOMEM;
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s",
 			 strerror(-ret));
 		goto out;
 	}
-	ret = ik_kernel_run(cfg, ops, mode, topo, res, &k, &stuck);
+	ret = ik_kernel_run(cfg, ops, mode, run, res, &k, &stuck);
 	if (stuck) {
 		res->err = ret;
 		return ret; /* the peers may still touch sh and lat */

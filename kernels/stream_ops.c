@@ -13,16 +13,17 @@
 #include "view.h"
 
 /* --rate stamps each message with its due time. */
-static int stream_validate(const struct ik_config *c, char *msg, size_t len)
+static int stream_validate(const struct ik_config *c, const struct ik_sweep *sw,
+			   char *msg, size_t len)
 {
 	unsigned i;
 
-	for (i = 0; c->rate && i < c->nsizes; i++)
-		if (c->sizes[i] < 16) {
+	for (i = 0; c->rate && i < sw->nsizes; i++)
+		if (sw->sizes[i] < 16) {
 			snprintf(msg, len,
 				 "--rate with --size %zu: needs at least 16 "
 				 "bytes to carry each message's due time",
-				 c->sizes[i]);
+				 sw->sizes[i]);
 			return -EINVAL;
 		}
 	return 0;

@@ -395,7 +395,7 @@ static const char *const config_keys[] = {
 unsigned ik_baseline_mismatch(const struct ik_baseline *b,
 			      const struct ik_report *r, char *why, size_t n)
 {
-	json_t *cur = ik_config_json(r->cfg);
+	json_t *cur = ik_config_json(r);
 	unsigned i, count = 0;
 
 	why[0] = 0;

@@ -28,7 +28,7 @@ int ik_report_classes(const struct ik_report *r, FILE *f)
 	const struct ik_class_pair *c = r->classes;
 	int k, ret;
 
-	if (r->cfg->format == IK_FMT_JSON) {
+	if (r->format == IK_FMT_JSON) {
 		json_t *root = json_pack(
 			"{s:s,s:s}", "schema", IK_SCHEMA, "topology_source",
 			r->topology ? r->topology : "this machine");
@@ -39,7 +39,7 @@ int ik_report_classes(const struct ik_report *r, FILE *f)
 		fputc('\n', f);
 		return ret || ferror(f) ? -EIO : 0;
 	}
-	if (r->cfg->format == IK_FMT_CSV) {
+	if (r->format == IK_FMT_CSV) {
 		fprintf(f, "class,present,cpu_a,cpu_b\n");
 		for (k = 0; k < IK_NCLASSES; k++)
 			fprintf(f, "%s,%d,%d,%d\n",
@@ -66,7 +66,7 @@ int ik_report_classes(const struct ik_report *r, FILE *f)
 /* --classes: methods down, classes across, p50/p99 in each cell. */
 void ik_classes_table(const struct ik_report *r, FILE *f)
 {
-	const struct ik_config *c = r->cfg;
+	const struct ik_sweep *c = r->sweep;
 	char a[2][16];
 	unsigned i, m, k;
 

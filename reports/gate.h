@@ -56,7 +56,7 @@ void ik_cell_name(const struct ik_result *res, char *b, size_t n);
 const char *ik_fmt_dim(char *b, size_t n, double v, enum ik_dim d);
 const char *ik_fmt_metric(char *b, size_t n, double v, int m);
 /* The run's configuration as the JSON report writes it (a new ref). */
-json_t *ik_config_json(const struct ik_config *c);
+json_t *ik_config_json(const struct ik_report *r);
 
 /* v[m] for one run's result; NAN where that run did not produce it. */
 void ik_metrics_of(const struct ik_result *res, double v[IK_NMETRICS]);

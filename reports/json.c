@@ -27,16 +27,18 @@ static json_t *sizes_json(const size_t *v, unsigned n)
 	return a;
 }
 
-json_t *ik_config_json(const struct ik_config *c)
+json_t *ik_config_json(const struct ik_report *r)
 {
+	const struct ik_config *c = r->cfg;
+	const struct ik_sweep *sw = r->sweep;
 	json_t *o = json_object(), *ms = json_array(), *mo = json_array();
 	unsigned i;
 
-	for (i = 0; i < c->nmethods; i++)
-		json_array_append_new(ms, json_string(c->methods[i]->name));
-	for (i = 0; i < c->nmodes; i++)
+	for (i = 0; i < sw->nmethods; i++)
+		json_array_append_new(ms, json_string(sw->methods[i]->name));
+	for (i = 0; i < sw->nmodes; i++)
 		json_array_append_new(mo,
-				      json_string(ik_mode_name(c->modes[i])));
+				      json_string(ik_mode_name(sw->modes[i])));
 	json_object_set_new(o, "kernel",
 			    json_string(ik_cell_kernel_name((int)c->kernel)));
 	json_object_set_new(o, "clients", json_integer(c->clients));
@@ -44,32 +46,33 @@ json_t *ik_config_json(const struct ik_config *c)
 	{
 		json_t *sv = json_array();
 
-		for (i = 0; i < c->nservers; i++)
+		for (i = 0; i < sw->nservers; i++)
 			json_array_append_new(
 				sv,
-				json_string(ik_server_names[c->servers[i]]));
+				json_string(ik_server_names[sw->servers[i]]));
 		json_object_set_new(o, "servers", sv);
 	}
 	{
 		json_t *w = json_array();
 
-		for (i = 0; i < c->nworks; i++)
+		for (i = 0; i < sw->nworks; i++)
 			json_array_append_new(
-				w, json_integer((json_int_t)c->works[i]));
+				w, json_integer((json_int_t)sw->works[i]));
 		json_object_set_new(o, "works_ns", w);
 	}
 	json_object_set_new(o, "verify", json_boolean(c->verify));
 	json_object_set_new(o, "methods", ms);
 	json_object_set_new(o, "modes", mo);
 	json_object_set_new(o, "wait", json_string(ik_wait_name(c->wait)));
-	json_object_set_new(o, "sizes", sizes_json(c->sizes, c->nsizes));
-	json_object_set_new(o, "buffers", sizes_json(c->buffers, c->nbuffers));
+	json_object_set_new(o, "sizes", sizes_json(sw->sizes, sw->nsizes));
+	json_object_set_new(o, "buffers",
+			    sizes_json(sw->buffers, sw->nbuffers));
 	{
 		json_t *g = json_array();
 
-		for (unsigned i = 0; i < c->ngaps; i++)
+		for (unsigned i = 0; i < sw->ngaps; i++)
 			json_array_append_new(
-				g, json_integer((json_int_t)c->gaps[i]));
+				g, json_integer((json_int_t)sw->gaps[i]));
 		json_object_set_new(o, "gaps_ns", g);
 		json_object_set_new(
 			o, "gap_mode",
@@ -85,13 +88,14 @@ json_t *ik_config_json(const struct ik_config *c)
 	{
 		json_t *pa = json_array();
 
-		for (i = 0; i < c->npairs; i++)
-			json_array_append_new(pa, json_integer(c->pairs[i]));
+		for (i = 0; i < sw->npairs; i++)
+			json_array_append_new(pa, json_integer(sw->pairs[i]));
 		json_object_set_new(o, "pairs", pa);
 	}
 	if (c->pinned)
 		json_object_set_new(o, "pin",
-				    json_pack("[ii]", c->pin[0], c->pin[1]));
+				    json_pack("[ii]", ik_config_cpu(c, 0),
+					      ik_config_cpu(c, 1)));
 	else
 		json_object_set_new(o, "pin", json_null());
 	return o;
@@ -199,12 +203,12 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 	json_object_set_new(
 		o, "memory",
 		json_pack("{s:o,s:o}", "node_asked",
-			  r->cfg->mem_node < 0 ? json_null()
-					       : json_integer(r->cfg->mem_node),
+			  r->mem_node < 0 ? json_null()
+					  : json_integer(r->mem_node),
 			  "pages_on_node",
 			  res->mem_node < 0 ? json_string("unknown")
 					    : json_integer(res->mem_node)));
-	if (r->cfg->matrix)
+	if (r->matrix)
 		json_object_set_new(o, "startup_ms",
 				    json_real(res->startup_ms));
 	json_object_set_new(o, "granted", json_string(res->granted));
@@ -282,7 +286,7 @@ int ik_report_json(const struct ik_report *r, FILE *f)
 	json_object_set_new(
 		root, "topology_source",
 		json_string(r->topology ? r->topology : "this machine"));
-	json_object_set_new(root, "config", ik_config_json(r->cfg));
+	json_object_set_new(root, "config", ik_config_json(r));
 	for (i = 0; i < r->nnotes; i++)
 		json_array_append_new(notes, json_string(r->notes[i]));
 	json_object_set_new(root, "notes", notes);
@@ -293,7 +297,7 @@ int ik_report_json(const struct ik_report *r, FILE *f)
 	if (r->classes)
 		json_object_set_new(root, "classes",
 				    ik_classes_json(r->classes));
-	if (r->cfg->matrix)
+	if (r->matrix)
 		json_object_set_new(root, "matrix", ik_matrix_json(r));
 	for (i = 0; i < r->nresults; i++)
 		json_array_append_new(res, result_json(r, &r->results[i]));

@@ -75,7 +75,7 @@ int ik_report_machine(const struct ik_report *r, const char *topo_summary,
 	const struct ik_timer *t = r->timer;
 	char a[3][32];
 
-	if (r->cfg->format == IK_FMT_JSON) {
+	if (r->format == IK_FMT_JSON) {
 		json_t *root = json_pack("{s:s}", "schema", IK_SCHEMA);
 		int ret;
 

@@ -21,20 +21,19 @@ static uint64_t matrix_p50(const struct ik_report *r, int a, int b)
 /* Largest p50(a->b) / p50(b->a) over the pairs, and where. */
 static double matrix_asymmetry(const struct ik_report *r, int *wa, int *wb)
 {
-	const struct ik_config *c = r->cfg;
 	double worst = 1.0;
 	unsigned i, j;
 
 	*wa = *wb = -1;
-	for (i = 0; i < c->ncpus; i++)
-		for (j = 0; j < c->ncpus; j++) {
-			uint64_t ab = matrix_p50(r, c->cpus[i], c->cpus[j]);
-			uint64_t ba = matrix_p50(r, c->cpus[j], c->cpus[i]);
+	for (i = 0; i < r->ncpus; i++)
+		for (j = 0; j < r->ncpus; j++) {
+			uint64_t ab = matrix_p50(r, r->cpus[i], r->cpus[j]);
+			uint64_t ba = matrix_p50(r, r->cpus[j], r->cpus[i]);
 
 			if (i != j && ab && ba && (double)ab / ba > worst) {
 				worst = (double)ab / (double)ba;
-				*wa = c->cpus[i];
-				*wb = c->cpus[j];
+				*wa = r->cpus[i];
+				*wb = r->cpus[j];
 			}
 		}
 	return worst;
@@ -44,7 +43,6 @@ static double matrix_asymmetry(const struct ik_report *r, int *wa, int *wb)
 void ik_matrix_table(const struct ik_report *r, FILE *f)
 {
 	static const char *const shade[] = {" ", ".", ":", "*", "#"};
-	const struct ik_config *c = r->cfg;
 	uint64_t lo = UINT64_MAX, hi = 0;
 	double startup = 0;
 	unsigned i, j, n = 0;
@@ -65,13 +63,13 @@ void ik_matrix_table(const struct ik_report *r, FILE *f)
 		"\nmatrix of p50 round trips, A (down) to B (across); "
 		"shade . : * # from fastest to slowest:\n%6s",
 		"A\\B");
-	for (j = 0; j < c->ncpus; j++)
-		fprintf(f, " %8d", c->cpus[j]);
+	for (j = 0; j < r->ncpus; j++)
+		fprintf(f, " %8d", r->cpus[j]);
 	fputc('\n', f);
-	for (i = 0; i < c->ncpus; i++) {
-		fprintf(f, "%6d", c->cpus[i]);
-		for (j = 0; j < c->ncpus; j++) {
-			uint64_t v = matrix_p50(r, c->cpus[i], c->cpus[j]);
+	for (i = 0; i < r->ncpus; i++) {
+		fprintf(f, "%6d", r->cpus[i]);
+		for (j = 0; j < r->ncpus; j++) {
+			uint64_t v = matrix_p50(r, r->cpus[i], r->cpus[j]);
 			unsigned s = hi > lo ? (unsigned)(1 + 3 * (v - lo) /
 								      (hi - lo))
 					     : 1;
@@ -95,17 +93,16 @@ void ik_matrix_table(const struct ik_report *r, FILE *f)
 
 json_t *ik_matrix_json(const struct ik_report *r)
 {
-	const struct ik_config *c = r->cfg;
 	json_t *m = json_object(), *rows = json_array(), *cpus = json_array();
 	unsigned i;
 	int wa, wb;
 
-	for (i = 0; i < c->ncpus; i++) {
+	for (i = 0; i < r->ncpus; i++) {
 		json_t *row = json_array();
 
-		json_array_append_new(cpus, json_integer(c->cpus[i]));
-		for (unsigned j = 0; j < c->ncpus; j++) {
-			uint64_t v = matrix_p50(r, c->cpus[i], c->cpus[j]);
+		json_array_append_new(cpus, json_integer(r->cpus[i]));
+		for (unsigned j = 0; j < r->ncpus; j++) {
+			uint64_t v = matrix_p50(r, r->cpus[i], r->cpus[j]);
 
 			json_array_append_new(row,
 					      v ? json_integer((json_int_t)v)

@@ -78,9 +78,9 @@ void ik_view_init(struct ik_view *v, const struct ik_report *r, FILE *f)
 
 int ik_report_write(const struct ik_report *r, FILE *f)
 {
-	if (r->classes && r->cfg->dry_run)
+	if (r->classes && r->dry_run)
 		return ik_report_classes(r, f);
-	switch (r->cfg->format) {
+	switch (r->format) {
 	case IK_FMT_JSON:
 		return ik_report_json(r, f);
 	case IK_FMT_CSV:

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "../ik.h"
+#include "../kernels/kernels.h"
 
 struct ik_config;
 struct ik_result;
@@ -21,9 +22,18 @@ struct ik_machine;
 struct ik_timer;
 struct ik_class_pair;
 
+enum ik_format { IK_FMT_TABLE = 0, IK_FMT_JSON, IK_FMT_CSV, IK_FMT_GBENCH };
+
 /* Everything a report shows; the writers only read it. */
 struct ik_report {
+	/* the cell template (what every cell shares) and the sweep */
 	const struct ik_config *cfg;
+	const struct ik_sweep *sweep;
+	enum ik_format format;
+	bool dry_run; /* --classes --dry-run: the classes, nothing measured */
+	bool matrix;  /* --matrix over cpus[] */
+	const int *cpus;
+	unsigned ncpus;
 	const struct ik_machine *machine;
 	const struct ik_timer *timer;
 	const struct ik_result *results;
@@ -36,11 +46,13 @@ struct ik_report {
 	 * (ipc/floor.c), measured before the methods; or NULL */
 	const struct ik_result *floor;
 	unsigned nnotes;
+	/* --mem-node as asked, or -1 (set it: 0 is a node) */
+	int mem_node;
 };
 
 #define IK_SCHEMA "ipckern/1"
 
-/* Write r as cfg->format to f. 0 or -errno. */
+/* Write r as r->format to f. 0 or -errno. */
 int ik_report_write(const struct ik_report *r, FILE *f);
 int ik_report_table(const struct ik_report *r, FILE *f);
 int ik_report_json(const struct ik_report *r, FILE *f);

@@ -226,11 +226,11 @@ static void header(const struct ik_tbl *t)
 	for (i = 0; i < r->nnotes; i++)
 		fprintf(f, "note:    %s\n", r->notes[i]);
 	floor_line(t);
-	if (t->c->mem_node >= 0 && r->nresults)
+	if (r->mem_node >= 0 && r->nresults)
 		fprintf(f,
 			"memory:  asked for NUMA node %d; shared pages on "
 			"node %d (move_pages)\n",
-			t->c->mem_node, r->results[0].mem_node);
+			r->mem_node, r->results[0].mem_node);
 }
 
 /* What the kernel's hooks see: the key columns, and the sections of
@@ -251,7 +251,7 @@ static void view_sections(const struct ik_view *v)
 
 	if (t->r->classes)
 		ik_classes_table(t->r, t->f);
-	if (t->c->matrix)
+	if (t->r->matrix)
 		ik_matrix_table(t->r, t->f);
 }
 
@@ -263,9 +263,9 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		.r = r,
 		.c = c,
 		.f = f,
-		.pairs = c->npairs > 1 || c->pairs[0] > 1,
+		.pairs = r->sweep->npairs > 1 || r->sweep->pairs[0] > 1,
 		.classes = r->classes != NULL,
-		.gaps = c->ngaps > 1 || c->gaps[0],
+		.gaps = r->sweep->ngaps > 1 || r->sweep->gaps[0],
 	};
 
 	ik_view_init(&t.v, r, f);

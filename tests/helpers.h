@@ -68,6 +68,14 @@ static inline struct criterion_test_params t_method_cases(void)
 				   t_free_cases);
 }
 
+/* The run context of a kernel a test calls directly: this machine's
+ * topology and clock, one pair alone, no Ctrl-C, no --mem-node. */
+static inline struct ik_run t_run_ctx(const struct ik_topo *topo,
+				      const struct ik_timer *timer)
+{
+	return (struct ik_run){.topo = topo, .timer = timer, .mem_node = -1};
+}
+
 struct t_run {
 	const char *method;
 	enum ik_mode mode;

@@ -12,11 +12,13 @@
 
 static struct ik_topo topo;
 static struct ik_timer timer;
+static struct ik_run run;
 
 static void setup(void)
 {
 	cr_assert_eq(ik_topo_load(&topo, NULL), 0);
 	ik_timer_init(&timer);
+	run = t_run_ctx(&topo, &timer);
 }
 
 static void teardown(void)
@@ -42,7 +44,7 @@ static void check_calls(const char *method, enum ik_mode mode, uint64_t work)
 	int ret;
 
 	cr_assert_not_null(ops);
-	ret = ik_call(&cfg, ops, mode, &topo, &timer, &res);
+	ret = ik_call(&cfg, ops, mode, &run, &res);
 	if (t_unsupported(ret))
 		cr_skip_test("%s: %s", method, res.errmsg);
 	cr_assert_eq(ret, 0, "%s %s: %s", method, ik_mode_name(mode),

@@ -205,6 +205,7 @@ Test(cell, names)
 
 struct run {
 	struct ik_config cfg;
+	struct ik_sweep sweep;
 	struct ik_machine machine;
 	struct ik_timer timer;
 	struct ik_result res[N];
@@ -227,9 +228,10 @@ static void run_init(struct run *w, enum ik_kernel kernel)
 {
 	memset(w, 0, sizeof(*w));
 	w->cfg.kernel = kernel;
-	w->cfg.mem_node = -1;
+	w->rep.mem_node = -1;
 	snprintf(w->machine.model, sizeof(w->machine.model), "Test CPU");
 	w->rep.cfg = &w->cfg;
+	w->rep.sweep = &w->sweep;
 	w->rep.machine = &w->machine;
 	w->rep.timer = &w->timer;
 	w->rep.results = w->res;

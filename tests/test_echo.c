@@ -14,11 +14,13 @@
 
 static struct ik_topo topo;
 static struct ik_timer timer;
+static struct ik_run run;
 
 static void setup(void)
 {
 	cr_assert_eq(ik_topo_load(&topo, NULL), 0);
 	ik_timer_init(&timer);
+	run = t_run_ctx(&topo, &timer);
 }
 
 static void teardown(void)
@@ -58,8 +60,8 @@ static void check_echo(const char *method, enum ik_mode mode,
 		int ret;
 
 		cfg.server = server;
-		ret = ik_echo(&cfg, ik_transport_find(method), mode, &topo,
-			      &timer, &res);
+		ret = ik_echo(&cfg, ik_transport_find(method), mode, &run,
+			      &res);
 		cr_assert_eq(ret, 0, "%s %s %s server, %zu B over %zu: %s",
 			     method, ik_mode_name(mode),
 			     ik_server_names[server], t[i].size, t[i].buffer,
@@ -105,7 +107,7 @@ Test(echo, many_clients_start_and_finish_together, .init = setup,
 	for (s = 0; s < 3; s++) {
 		cfg.server = (enum ik_server)s;
 		cr_assert_eq(ik_echo(&cfg, ik_transport_find("uds"),
-				     IK_MODE_THREAD, &topo, &timer, &res),
+				     IK_MODE_THREAD, &run, &res),
 			     0, "%s: %s", ik_server_names[s], res.errmsg);
 		cr_expect_eq(res.count, 50 * 100);
 		ik_result_free(&res);
@@ -120,8 +122,8 @@ static void check_connect(const char *method, enum ik_mode mode,
 	struct ik_result res;
 	int ret;
 
-	ret = ik_connect_kernel(&cfg, ik_transport_find(method), mode, &topo,
-				&timer, &res);
+	ret = ik_connect_kernel(&cfg, ik_transport_find(method), mode, &run,
+				&res);
 	cr_assert_eq(ret, 0, "%s %s %u clients: %s", method, ik_mode_name(mode),
 		     clients, res.errmsg);
 	cr_expect_eq(res.connect.failed, 0, "%s: %llu failed (%s)", method,

@@ -346,6 +346,7 @@ Test(assertions, a_metric_not_measured_fails_and_no_match_is_an_error)
 
 struct world {
 	struct ik_config cfg;
+	struct ik_sweep sweep;
 	struct ik_machine machine;
 	struct ik_timer timer;
 	struct ik_result res[2];
@@ -359,18 +360,18 @@ static void world_init(struct world *w, double scale)
 	memset(w, 0, sizeof(*w));
 	for (int i = 0; i < 5; i++)
 		a[i] *= scale, b[i] *= scale;
-	w->cfg.methods[0] = ik_transport_find("spsc");
-	w->cfg.methods[1] = ik_transport_find("pipe");
-	w->cfg.nmethods = 2;
-	w->cfg.nmodes = 1;
-	w->cfg.sizes[0] = 8;
-	w->cfg.nsizes = 1;
-	w->cfg.nbuffers = 1;
-	w->cfg.ngaps = 1;
-	w->cfg.npairs = 1;
-	w->cfg.pairs[0] = 1;
+	w->sweep.methods[0] = ik_transport_find("spsc");
+	w->sweep.methods[1] = ik_transport_find("pipe");
+	w->sweep.nmethods = 2;
+	w->sweep.nmodes = 1;
+	w->sweep.sizes[0] = 8;
+	w->sweep.nsizes = 1;
+	w->sweep.nbuffers = 1;
+	w->sweep.ngaps = 1;
+	w->sweep.npairs = 1;
+	w->sweep.pairs[0] = 1;
 	w->cfg.iters = 20000;
-	w->cfg.mem_node = -1;
+	w->rep.mem_node = -1;
 	snprintf(w->machine.model, sizeof(w->machine.model), "Test CPU 3000");
 	snprintf(w->machine.hostname, sizeof(w->machine.hostname), "h");
 	snprintf(w->machine.governor, sizeof(w->machine.governor), "unknown");
@@ -380,6 +381,7 @@ static void world_init(struct world *w, double scale)
 	for (int i = 0; i < 2; i++)
 		cr_assert_eq(ik_hist_init(&w->res[i].hist, IK_HIST_MAX_NS), 0);
 	w->rep.cfg = &w->cfg;
+	w->rep.sweep = &w->sweep;
 	w->rep.machine = &w->machine;
 	w->rep.timer = &w->timer;
 	w->rep.results = w->res;
@@ -490,7 +492,7 @@ Test(baseline, a_baseline_from_elsewhere_is_named_field_by_field)
 	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0);
 	world_init(&now, 1);
 	snprintf(now.machine.model, sizeof(now.machine.model), "Other CPU");
-	now.cfg.sizes[0] = 64;
+	now.sweep.sizes[0] = 64;
 	now.res[0].pair.rel = IK_REL_SMT;
 	cr_expect_eq(ik_baseline_mismatch(&b, &now.rep, why, sizeof(why)), 3,
 		     "%s", why);

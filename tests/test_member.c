@@ -189,7 +189,7 @@ static void start_waiters(struct waiter *w, unsigned n, struct ik_barrier *gt,
 
 Test(barrier, the_last_party_opens_it_for_everyone, .timeout = 10)
 {
-	struct ik_barrier *gt = ik_barrier_new(4);
+	struct ik_barrier *gt = ik_barrier_new(4, -1);
 	struct waiter w[3];
 
 	cr_assert_not_null(gt);
@@ -205,7 +205,7 @@ Test(barrier, the_last_party_opens_it_for_everyone, .timeout = 10)
 
 Test(barrier, breaking_it_releases_every_waiter_at_once, .timeout = 10)
 {
-	struct ik_barrier *gt = ik_barrier_new(4);
+	struct ik_barrier *gt = ik_barrier_new(4, -1);
 	struct waiter w[3];
 
 	cr_assert_not_null(gt);
@@ -223,7 +223,7 @@ Test(barrier, breaking_it_releases_every_waiter_at_once, .timeout = 10)
 
 Test(barrier, a_party_arriving_at_a_broken_barrier_does_not_pass, .timeout = 10)
 {
-	struct ik_barrier *gt = ik_barrier_new(2);
+	struct ik_barrier *gt = ik_barrier_new(2, -1);
 
 	cr_assert_not_null(gt);
 	ik_barrier_break(gt);
@@ -235,7 +235,7 @@ Test(barrier, a_party_arriving_at_a_broken_barrier_does_not_pass, .timeout = 10)
 
 Test(barrier, a_wait_ends_at_its_deadline_and_breaks_the_barrier, .timeout = 10)
 {
-	struct ik_barrier *gt = ik_barrier_new(3);
+	struct ik_barrier *gt = ik_barrier_new(3, -1);
 	struct waiter w;
 
 	cr_assert_not_null(gt);
@@ -311,7 +311,8 @@ static void pairs_with_one_failing(enum ik_mode mode)
 {
 	const struct ik_transport_ops *ops = ik_transport_find("pipe");
 	struct ik_chan_params p = {.size = 8, .mode = mode, .unpinned = true};
-	struct ik_barrier *gt = ik_barrier_new(6);
+	struct ik_barrier *gt = ik_barrier_new(6, -1);
+	struct ik_run run = {.start = gt, .mem_node = -1};
 	struct pair pr[3];
 	unsigned k;
 
@@ -324,7 +325,7 @@ static void pairs_with_one_failing(enum ik_mode mode)
 			.timeout_ns = 3600 * IK_NS_PER_SEC,
 			.prepare = k == 1 ? fail_prepare : NULL,
 			.body = pong_body,
-			.outer = gt,
+			.run = &run,
 		};
 		cr_assert_eq(pthread_create(&pr[k].th, NULL, pair_main, &pr[k]),
 			     0);

@@ -49,26 +49,26 @@ static void expect_usage_error(const char *const *args, const char *names)
 Test(options, every_default_parses_into_the_plan)
 {
 	cr_assert_eq(parse((const char *const[]){NULL}), 0, "%s", plan.err);
-	cr_expect_str_eq(plan.cfg.methods[0]->name, "spsc");
-	cr_expect_eq(plan.cfg.nmethods, 1);
-	cr_expect_eq(plan.cfg.nmodes, 1);
-	cr_expect_eq(plan.cfg.modes[0], IK_MODE_THREAD);
-	cr_expect_eq(plan.cfg.sizes[0], 8);
+	cr_expect_str_eq(plan.sweep.methods[0]->name, "spsc");
+	cr_expect_eq(plan.sweep.nmethods, 1);
+	cr_expect_eq(plan.sweep.nmodes, 1);
+	cr_expect_eq(plan.sweep.modes[0], IK_MODE_THREAD);
+	cr_expect_eq(plan.sweep.sizes[0], 8);
 	cr_expect_eq(plan.cfg.iters, 20000);
 	cr_expect_eq(plan.cfg.warmup, 2000);
 	cr_expect_eq(plan.cfg.timeout_ns, 60 * IK_NS_PER_SEC);
 	cr_expect_eq(plan.cfg.clients, 1);
 	cr_expect_eq(plan.cfg.backlog, 128);
-	cr_expect_eq(plan.cfg.npairs, 1);
-	cr_expect_eq(plan.cfg.pairs[0], 1);
-	cr_expect_eq(plan.cfg.nbuffers, 1);
-	cr_expect_eq(plan.cfg.buffers[0], 0);
-	cr_expect_eq(plan.cfg.mem_node, -1);
+	cr_expect_eq(plan.sweep.npairs, 1);
+	cr_expect_eq(plan.sweep.pairs[0], 1);
+	cr_expect_eq(plan.sweep.nbuffers, 1);
+	cr_expect_eq(plan.sweep.buffers[0], 0);
+	cr_expect_eq(plan.mem_node, -1);
 	cr_expect(plan.cfg.gap_sleep);
 	cr_expect(!plan.cfg.pinned);
 	cr_expect_eq(plan.gate.repeat, 1);
 	cr_expect_eq(plan.gate.max_regress, 0.10);
-	cr_expect(!plan.cfg.size_given && !plan.cfg.iters_given);
+	cr_expect(!plan.sweep.size_given && !plan.cfg.iters_given);
 }
 
 Test(options, every_rows_default_parses_as_written)
@@ -130,17 +130,18 @@ Test(options, values_land_where_the_row_says)
 			"--mkdir"),
 		     0, "%s", plan.err);
 	cr_expect_eq(plan.cfg.kernel, IK_KERNEL_STREAM);
-	cr_expect_eq(plan.cfg.nsizes, 2);
-	cr_expect_eq(plan.cfg.sizes[1], 65536);
+	cr_expect_eq(plan.sweep.nsizes, 2);
+	cr_expect_eq(plan.sweep.sizes[1], 65536);
 	cr_expect_eq(plan.cfg.iters, 1000);
-	cr_expect(plan.cfg.iters_given && plan.cfg.size_given);
+	cr_expect(plan.cfg.iters_given && plan.sweep.size_given);
 	cr_expect_eq(plan.cfg.duration_ns, 500000000);
-	cr_expect_eq(plan.cfg.format, IK_FMT_CSV);
+	cr_expect_eq(plan.format, IK_FMT_CSV);
 	cr_expect_eq(plan.cfg.rate, 1000);
 	cr_expect(plan.mkdirs);
 	cr_expect(plan.cfg.pinned);
-	cr_expect_eq(plan.cfg.pin[0], 0);
-	cr_expect_eq(plan.cfg.pin[1], 1);
+	cr_expect_eq(plan.cfg.ncpu, 2);
+	cr_expect_eq(plan.cfg.cpu[0], 0);
+	cr_expect_eq(plan.cfg.cpu[1], 1);
 }
 
 Test(options, pin_is_held_once_and_each_kernel_reads_its_part)
@@ -149,12 +150,15 @@ Test(options, pin_is_held_once_and_each_kernel_reads_its_part)
 		OK("--kernel", "echo", "--method", "uds", "--pin", "1,0,1"), 0,
 		"%s", plan.err);
 	cr_expect_eq(plan.npins, 3);
-	cr_expect_eq(plan.cfg.ncrew_cpus, 3);
-	cr_expect_eq(plan.cfg.crew_cpus[2], 1);
-	cr_expect_eq(plan.cfg.pin[0], 1);
+	cr_expect_eq(plan.cfg.ncpu, 3);
+	cr_expect_eq(plan.cfg.cpu[2], 1);
+	cr_expect_eq(ik_config_cpu(&plan.cfg, 0), 1);
+	cr_expect_eq(ik_config_cpu(&plan.cfg, 1), 0);
 	cr_assert_eq(OK("--pairs", "2", "--pin", "0,1,1,0"), 0, "%s", plan.err);
 	cr_expect_eq(plan.npins, 4);
-	cr_expect_eq(plan.cfg.ncrew_cpus, 0);
+	/* a pair kernel's template cell: the first pair's two CPUs */
+	cr_expect_eq(plan.cfg.ncpu, 2);
+	cr_expect_eq(plan.cfg.cpu[1], 1);
 	cr_assert_eq(OK("--pin", "auto"), 0, "%s", plan.err);
 	cr_expect(plan.pin_auto && plan.cfg.pinned && !plan.npins);
 }
@@ -178,7 +182,7 @@ Test(options, a_list_takes_as_many_values_as_its_row_allows)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list),
 			 ",%d", i);
 	cr_expect_eq(OK("--size", list), 0, "%s", plan.err);
-	cr_expect_eq(plan.cfg.nsizes, IK_MAX_SWEEP);
+	cr_expect_eq(plan.sweep.nsizes, IK_MAX_SWEEP);
 	strcat(list, ",99");
 	BAD("at most 32 values", "--size", list);
 }
@@ -216,9 +220,9 @@ Test(options, help_lists_every_option_of_the_table)
 Test(options, the_parser_can_run_again)
 {
 	cr_expect_eq(OK("--method", "pipe"), 0, "%s", plan.err);
-	cr_expect_str_eq(plan.cfg.methods[0]->name, "pipe");
+	cr_expect_str_eq(plan.sweep.methods[0]->name, "pipe");
 	cr_expect_eq(OK("--iters", "5"), 0, "%s", plan.err);
-	cr_expect_str_eq(plan.cfg.methods[0]->name, "spsc");
+	cr_expect_str_eq(plan.sweep.methods[0]->name, "spsc");
 	cr_expect_eq(plan.cfg.iters, 5);
 }
 

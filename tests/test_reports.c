@@ -22,6 +22,7 @@
 
 struct fx {
 	struct ik_config cfg;
+	struct ik_sweep sweep;
 	struct ik_machine machine;
 	struct ik_timer timer;
 	struct ik_result res[MAXR];
@@ -34,6 +35,7 @@ static void fx_init(struct fx *x, enum ik_kernel k)
 {
 	struct ik_machine *m = &x->machine;
 	struct ik_config *c = &x->cfg;
+	struct ik_sweep *sw = &x->sweep;
 
 	memset(x, 0, sizeof(*x));
 	snprintf(m->vendor, sizeof(m->vendor), "GenuineTest");
@@ -64,25 +66,27 @@ static void fx_init(struct fx *x, enum ik_kernel k)
 	snprintf(x->timer.why, sizeof(x->timer.why), "invariant TSC");
 
 	c->kernel = k;
-	c->nmodes = 1;
-	c->sizes[0] = c->size = 64;
-	c->nsizes = 1;
-	c->nbuffers = 1;
-	c->ngaps = 1;
-	c->pairs[0] = 1;
-	c->npairs = 1;
+	sw->nmodes = 1;
+	sw->sizes[0] = c->size = 64;
+	sw->nsizes = 1;
+	sw->nbuffers = 1;
+	sw->ngaps = 1;
+	sw->pairs[0] = 1;
+	sw->npairs = 1;
 	c->iters = 1000;
 	c->warmup = 100;
 	c->timeout_ns = 10 * IK_NS_PER_SEC;
 	c->pinned = true;
-	c->pin[0] = 0, c->pin[1] = 2;
-	c->mem_node = -1;
-	c->nworks = 1;
-	c->nservers = 1;
+	c->cpu[0] = 0, c->cpu[1] = 2;
+	c->ncpu = 2;
+	x->rep.mem_node = -1;
+	sw->nworks = 1;
+	sw->nservers = 1;
 	c->clients = 4;
 	c->backlog = 128;
 
 	x->rep.cfg = c;
+	x->rep.sweep = sw;
 	x->rep.machine = m;
 	x->rep.timer = &x->timer;
 	x->rep.results = x->res;
@@ -90,9 +94,9 @@ static void fx_init(struct fx *x, enum ik_kernel k)
 
 static void add_method(struct fx *x, const char *name)
 {
-	x->cfg.methods[x->cfg.nmethods] = ik_transport_find(name);
-	cr_assert_not_null(x->cfg.methods[x->cfg.nmethods], "%s", name);
-	x->cfg.nmethods++;
+	x->sweep.methods[x->sweep.nmethods] = ik_transport_find(name);
+	cr_assert_not_null(x->sweep.methods[x->sweep.nmethods], "%s", name);
+	x->sweep.nmethods++;
 }
 
 /* A deterministic histogram around base ns with a tail. */
@@ -281,9 +285,9 @@ Test(golden, pingpong_methods_floor_and_a_failed_cell)
 	add_method(&x, "spsc");
 	add_method(&x, "pipe");
 	add_method(&x, "tcp");
-	x.cfg.modes[0] = IK_MODE_THREAD;
-	x.cfg.modes[1] = IK_MODE_PROCESS;
-	x.cfg.nmodes = 2;
+	x.sweep.modes[0] = IK_MODE_THREAD;
+	x.sweep.modes[1] = IK_MODE_PROCESS;
+	x.sweep.nmodes = 2;
 	x.rep.notes[x.rep.nnotes++] = "governor powersave, not performance";
 	add(&x, "line", IK_MODE_THREAD, 64, 180);
 	r = add(&x, "spsc", IK_MODE_THREAD, 64, 210);
@@ -321,20 +325,20 @@ Test(golden, pingpong_sizes_buffers_gaps_and_pairs)
 	fx_init(&x, IK_KERNEL_PINGPONG);
 	add_method(&x, "line");
 	add_method(&x, "uds");
-	x.cfg.modes[0] = IK_MODE_THREAD;
-	x.cfg.sizes[1] = 4096;
-	x.cfg.nsizes = 2;
-	x.cfg.buffers[0] = 0;
-	x.cfg.buffers[1] = 65536;
-	x.cfg.nbuffers = 2;
-	x.cfg.gaps[0] = 0;
-	x.cfg.gaps[1] = 50000;
-	x.cfg.ngaps = 2;
+	x.sweep.modes[0] = IK_MODE_THREAD;
+	x.sweep.sizes[1] = 4096;
+	x.sweep.nsizes = 2;
+	x.sweep.buffers[0] = 0;
+	x.sweep.buffers[1] = 65536;
+	x.sweep.nbuffers = 2;
+	x.sweep.gaps[0] = 0;
+	x.sweep.gaps[1] = 50000;
+	x.sweep.ngaps = 2;
 	x.cfg.gap_sleep = true;
-	x.cfg.pairs[0] = 1;
-	x.cfg.pairs[1] = 2;
-	x.cfg.npairs = 2;
-	x.cfg.mem_node = 0;
+	x.sweep.pairs[0] = 1;
+	x.sweep.pairs[1] = 2;
+	x.sweep.npairs = 2;
+	x.rep.mem_node = 0;
 	add(&x, "line", IK_MODE_THREAD, 64, 180);
 	r = add(&x, "uds", IK_MODE_THREAD, 64, 4100);
 	r->buffer = 65536;
@@ -407,9 +411,9 @@ Test(golden, echo)
 	fx_init(&x, IK_KERNEL_ECHO);
 	add_method(&x, "tcp");
 	add_method(&x, "uds");
-	x.cfg.servers[0] = IK_SERVER_EPOLL;
-	x.cfg.servers[1] = IK_SERVER_URING;
-	x.cfg.nservers = 2;
+	x.sweep.servers[0] = IK_SERVER_EPOLL;
+	x.sweep.servers[1] = IK_SERVER_URING;
+	x.sweep.nservers = 2;
 	for (int i = 0; i < 4; i++) {
 		r = add(&x, i < 2 ? "tcp" : "uds", IK_MODE_THREAD, 64,
 			20000 + 1000 * (unsigned)i);
@@ -435,9 +439,9 @@ Test(golden, call)
 	fx_init(&x, IK_KERNEL_CALL);
 	add_method(&x, "spsc");
 	add_method(&x, "futex");
-	x.cfg.works[0] = 0;
-	x.cfg.works[1] = 1000;
-	x.cfg.nworks = 2;
+	x.sweep.works[0] = 0;
+	x.sweep.works[1] = 1000;
+	x.sweep.nworks = 2;
 	for (int i = 0; i < 4; i++) {
 		r = add(&x, i % 2 ? "futex" : "spsc", IK_MODE_THREAD, 64,
 			400 + 1500 * (unsigned)(i % 2) + 1000 * (i / 2));
@@ -483,7 +487,6 @@ static void classes_fx(struct fx *x)
 	fx_init(x, IK_KERNEL_PINGPONG);
 	add_method(x, "line");
 	add_method(x, "pipe");
-	x->cfg.classes = true;
 	x->cfg.pinned = false;
 	for (int k = 0; k < IK_NCLASSES; k++) {
 		x->classes[k].present = k == IK_CLASS_SMT ||
@@ -524,12 +527,12 @@ Test(golden, classes_dry_run)
 	struct fx x;
 
 	classes_fx(&x);
-	x.cfg.dry_run = true;
-	x.cfg.format = IK_FMT_TABLE;
+	x.rep.dry_run = true;
+	x.rep.format = IK_FMT_TABLE;
 	golden(&x, "classes-dry-run", "txt", ik_report_write);
-	x.cfg.format = IK_FMT_JSON;
+	x.rep.format = IK_FMT_JSON;
 	golden(&x, "classes-dry-run", "json", ik_report_write);
-	x.cfg.format = IK_FMT_CSV;
+	x.rep.format = IK_FMT_CSV;
 	golden(&x, "classes-dry-run", "csv", ik_report_write);
 	fx_free(&x);
 }
@@ -542,9 +545,9 @@ Test(golden, matrix)
 
 	fx_init(&x, IK_KERNEL_PINGPONG);
 	add_method(&x, "spsc");
-	x.cfg.matrix = true;
-	x.cfg.ncpus = 3;
-	memcpy(x.cfg.cpus, cpus, sizeof(cpus));
+	x.rep.matrix = true;
+	x.rep.ncpus = 3;
+	x.rep.cpus = cpus;
 	for (int a = 0; a < 3; a++)
 		for (int b = 0; b < 3; b++) {
 			if (a == b)
@@ -607,7 +610,7 @@ Test(golden, machine)
 
 	fx_init(&x, IK_KERNEL_PINGPONG);
 	for (int fmt = 0; fmt < 2; fmt++) {
-		x.cfg.format = fmt ? IK_FMT_JSON : IK_FMT_TABLE;
+		x.rep.format = fmt ? IK_FMT_JSON : IK_FMT_TABLE;
 		f = open_memstream(&buf, &len);
 		cr_assert_not_null(f);
 		cr_assert_eq(ik_report_machine(&x.rep,

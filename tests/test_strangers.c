@@ -31,11 +31,13 @@
 
 static struct ik_topo topo;
 static struct ik_timer timer;
+static struct ik_run run;
 
 static void setup(void)
 {
 	cr_assert_eq(ik_topo_load(&topo, NULL), 0);
 	ik_timer_init(&timer);
+	run = t_run_ctx(&topo, &timer);
 }
 
 static void teardown(void)
@@ -164,7 +166,6 @@ static struct ik_config crew_cfg(enum ik_kernel k, unsigned clients,
 		.size = 100,
 		.iters = iters,
 		.timeout_ns = 60 * IK_NS_PER_SEC,
-		.mem_node = -1,
 	};
 }
 
@@ -181,8 +182,7 @@ static void echo_with(const char *method, enum ik_mode mode,
 		 m == IDLE ? "idle" : "junk");
 	cfg.server = server;
 	stranger_let_in(conns, m);
-	ret = ik_echo(&cfg, ik_transport_find(method), mode, &topo, &timer,
-		      &res);
+	ret = ik_echo(&cfg, ik_transport_find(method), mode, &run, &res);
 	stranger_check(what);
 	cr_assert_eq(ret, 0, "%s: %s", what, res.errmsg);
 	cr_expect_eq(res.count, 3 * 200, "%s: %llu echoes", what,
@@ -204,8 +204,8 @@ static void connect_with(const char *method, enum ik_mode mode, unsigned conns,
 	snprintf(what, sizeof(what), "connect %s %s, %u %s", method,
 		 ik_mode_name(mode), conns, m == IDLE ? "idle" : "junk");
 	stranger_let_in(conns, m);
-	ret = ik_connect_kernel(&cfg, ik_transport_find(method), mode, &topo,
-				&timer, &res);
+	ret = ik_connect_kernel(&cfg, ik_transport_find(method), mode, &run,
+				&res);
 	stranger_check(what);
 	cr_assert_eq(ret, 0, "%s: %s", what, res.errmsg);
 	cr_expect_eq(res.count, 3 * 50, "%s: %llu requests", what,
@@ -272,7 +272,6 @@ static void pingpong_with(enum ik_mode mode, unsigned conns, enum manner m)
 		.iters = 500,
 		.warmup = 50,
 		.timeout_ns = 60 * IK_NS_PER_SEC,
-		.mem_node = -1,
 	};
 	struct ik_result res;
 	char what[64];
@@ -281,8 +280,7 @@ static void pingpong_with(enum ik_mode mode, unsigned conns, enum manner m)
 	snprintf(what, sizeof(what), "tcp ping-pong %s, %u %s",
 		 ik_mode_name(mode), conns, m == IDLE ? "idle" : "junk");
 	stranger_let_in(conns, m);
-	ret = ik_pingpong(&cfg, ik_transport_find("tcp"), mode, &topo, &timer,
-			  &res);
+	ret = ik_pingpong(&cfg, ik_transport_find("tcp"), mode, &run, &res);
 	stranger_check(what);
 	cr_assert_eq(ret, 0, "%s: %s", what, res.errmsg);
 	cr_expect_eq(res.count, 500, "%s: %llu round trips", what,
@@ -306,29 +304,32 @@ Test(strangers, table_and_json_report_them, .init = setup, .fini = teardown,
      .timeout = 120)
 {
 	struct ik_config cfg = crew_cfg(IK_KERNEL_CONNECT, 2, 20);
+	struct ik_sweep sweep = {0};
 	struct ik_machine machine = {0};
 	struct ik_result res;
 	struct ik_report rep = {.cfg = &cfg,
+				.sweep = &sweep,
 				.machine = &machine,
 				.timer = &timer,
 				.results = &res,
-				.nresults = 1};
+				.nresults = 1,
+				.mem_node = -1};
 	json_t *root, *r0;
 	json_error_t jerr;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 
-	cfg.methods[0] = ik_transport_find("uds");
-	cfg.nmethods = 1;
-	cfg.modes[0] = IK_MODE_THREAD;
-	cfg.nmodes = 1;
-	cfg.sizes[0] = cfg.size;
-	cfg.nsizes = cfg.nbuffers = cfg.ngaps = cfg.npairs = 1;
-	cfg.pairs[0] = 1;
+	sweep.methods[0] = ik_transport_find("uds");
+	sweep.nmethods = 1;
+	sweep.modes[0] = IK_MODE_THREAD;
+	sweep.nmodes = 1;
+	sweep.sizes[0] = cfg.size;
+	sweep.nsizes = sweep.nbuffers = sweep.ngaps = sweep.npairs = 1;
+	sweep.pairs[0] = 1;
 	stranger_let_in(3, JUNK);
-	cr_assert_eq(ik_connect_kernel(&cfg, cfg.methods[0], IK_MODE_THREAD,
-				       &topo, &timer, &res),
+	cr_assert_eq(ik_connect_kernel(&cfg, sweep.methods[0], IK_MODE_THREAD,
+				       &run, &res),
 		     0, "%s", res.errmsg);
 	stranger_check("connect uds");
 	cr_assert_eq(res.strangers, 3);

@@ -11,11 +11,13 @@
 
 static struct ik_topo topo;
 static struct ik_timer timer;
+static struct ik_run run;
 
 static void setup(void)
 {
 	cr_assert_eq(ik_topo_load(&topo, NULL), 0);
 	ik_timer_init(&timer);
+	run = t_run_ctx(&topo, &timer);
 }
 
 static void teardown(void)
@@ -36,7 +38,7 @@ static int stream(const char *method, enum ik_mode mode, size_t size,
 	const struct ik_transport_ops *ops = ik_transport_find(method);
 
 	cr_assert_not_null(ops);
-	return ik_stream(&cfg, ops, mode, &topo, &timer, res);
+	return ik_stream(&cfg, ops, mode, &run, res);
 }
 
 static void check_streams(const char *method, enum ik_mode mode)
@@ -129,8 +131,8 @@ Test(stream_rate, a_stall_shows_in_every_message_due_during_it, .init = setup,
 	int ret;
 
 	setenv(IK_FAULT_ENV, "stall-at-100", 1);
-	ret = ik_stream(&cfg, ik_transport_find("pipe"), IK_MODE_THREAD, &topo,
-			&timer, &res);
+	ret = ik_stream(&cfg, ik_transport_find("pipe"), IK_MODE_THREAD, &run,
+			&res);
 	unsetenv(IK_FAULT_ENV);
 	cr_assert_eq(ret, 0, "%s", res.errmsg);
 	if (timer.kind != IK_CLOCK_TSC || !res.stream.latency_valid)

@@ -20,11 +20,13 @@
 
 static struct ik_topo topo;
 static struct ik_timer timer;
+static struct ik_run run;
 
 static void setup(void)
 {
 	cr_assert_eq(ik_topo_load(&topo, NULL), 0);
 	ik_timer_init(&timer);
+	run = t_run_ctx(&topo, &timer);
 }
 
 static void teardown(void)
@@ -44,8 +46,7 @@ static int stream(enum ik_mode mode, size_t size, size_t buffer, uint64_t n,
 		.timeout_ns = timeout_s * IK_NS_PER_SEC,
 	};
 
-	return ik_stream(&cfg, ik_transport_find("tcp"), mode, &topo, &timer,
-			 res);
+	return ik_stream(&cfg, ik_transport_find("tcp"), mode, &run, res);
 }
 
 /* --verify: each message's sequence and checksum; every one is counted */

@@ -14,18 +14,19 @@
 #include "reports/reports.h"
 
 static struct ik_config cfg;
+static struct ik_sweep sweep;
 static struct ik_machine machine;
 static struct ik_result cell;
 static struct ik_report rep;
 
 static void init(void)
 {
-	cfg.methods[0] = ik_transport_find("spsc");
-	cfg.nmethods = cfg.nmodes = cfg.nsizes = cfg.nbuffers = 1;
-	cfg.ngaps = cfg.npairs = cfg.pairs[0] = 1;
-	cfg.sizes[0] = 8;
+	sweep.methods[0] = ik_transport_find("spsc");
+	sweep.nmethods = sweep.nmodes = sweep.nsizes = sweep.nbuffers = 1;
+	sweep.ngaps = sweep.npairs = sweep.pairs[0] = 1;
+	sweep.sizes[0] = 8;
 	strcpy(machine.model, "AMD EPYC");
-	cell.ops = cfg.methods[0];
+	cell.ops = sweep.methods[0];
 	cell.size = 8;
 	cell.cls = -1;
 	cell.repeats = 5;
@@ -33,9 +34,11 @@ static void init(void)
 	for (unsigned i = 0; i < 5 * IK_NMETRICS; i++)
 		cell.rep_v[i] = 100 + i;
 	rep.cfg = &cfg;
+	rep.sweep = &sweep;
 	rep.machine = &machine;
 	rep.results = &cell;
 	rep.nresults = 1;
+	rep.mem_node = -1;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
