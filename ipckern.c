@@ -370,8 +370,8 @@ static int alloc_results(struct run *r)
 	if (cfg->matrix)
 		rows = cfg->ncpus * cfg->ncpus;
 	r->cells = (size_t)cfg->nmethods * cfg->nsizes * cfg->nbuffers *
-		   cfg->ngaps * cfg->nworks * cfg->nservers * cfg->nmodes *
-		   rows;
+		   cfg->ngaps * cfg->nworks * cfg->nclients * cfg->nservers *
+		   cfg->nmodes * rows;
 	r->results =
 		calloc(r->cells * r->plan.gate.repeat, sizeof(*r->results));
 	return r->results ? 0 : -ENOMEM;

@@ -30,6 +30,17 @@ static bool crew_kernel(const struct ik_config *c)
 	return ik_kernels[c->kernel]->crew;
 }
 
+/* echo, connect: the --clients list's largest, the cell every limit
+ * below is checked for */
+static unsigned max_clients(const struct ik_config *c)
+{
+	unsigned maxc = 1, i;
+
+	for (i = 0; i < c->nclients; i++)
+		maxc = c->clients_list[i] > maxc ? c->clients_list[i] : maxc;
+	return maxc;
+}
+
 static unsigned max_pairs(const struct ik_config *c)
 {
 	unsigned maxp = 1, i;
@@ -275,7 +286,7 @@ static int check_backlog(struct ik_plan *p)
 {
 	const struct ik_config *c = &p->cfg;
 	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
-	unsigned i, cap = 0;
+	unsigned i, cap = 0, n = max_clients(c);
 	bool tcp = false;
 
 	for (i = 0; i < c->nmethods; i++)
@@ -285,9 +296,9 @@ static int check_backlog(struct ik_plan *p)
 			cap = 0;
 		fclose(f);
 	}
-	if (!tcp || (c->clients <= c->backlog && (!cap || c->clients <= cap)))
+	if (!tcp || (n <= c->backlog && (!cap || n <= cap)))
 		return 0;
-	if (cap && c->clients > cap)
+	if (cap && n > cap)
 		return ik_cli_fail(
 			p,
 			"--clients %u: over tcp, more connects than the listen "
@@ -296,13 +307,70 @@ static int check_backlog(struct ik_plan *p)
 			"net.core.somaxconn caps any --backlog at %u; raise it "
 			"(sysctl -w net.core.somaxconn=%u) and use --backlog "
 			"%u, or at most %u clients",
-			c->clients, cap, c->clients, c->clients, cap);
+			n, cap, n, n, cap);
 	return ik_cli_fail(p,
 			   "--clients %u: over tcp, more connects than the "
 			   "listen queue holds (--backlog %u) are dropped and "
 			   "retried 1, 3, 7 ... s later, whatever --duration "
 			   "says; use --backlog %u, or at most %u clients",
-			   c->clients, c->backlog, c->clients, c->backlog);
+			   n, c->backlog, n, c->backlog);
+}
+
+/* What the machine can give now: MemAvailable, else all of its memory. */
+static uint64_t mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long long kib;
+	char line[128];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) {
+			fclose(f);
+			return (uint64_t)kib << 10;
+		}
+	if (f)
+		fclose(f);
+	return (uint64_t)sysconf(_SC_PHYS_PAGES) *
+	       (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * echo: the largest cell (most clients, biggest message and buffer) of
+ * each server model must fit in the memory the machine has free, or the
+ * run would die out of memory halfway instead of being refused here.
+ */
+static int check_echo_memory(struct ik_plan *p)
+{
+	const struct ik_config *c = &p->cfg;
+	struct ik_config big = *c;
+	uint64_t need = 0, avail;
+	unsigned i;
+
+	big.clients = max_clients(c);
+	for (i = 0; i < c->nsizes; i++)
+		big.size = c->sizes[i] > big.size ? c->sizes[i] : big.size;
+	for (i = 0; i < c->nbuffers; i++)
+		big.buffer =
+			c->buffers[i] > big.buffer ? c->buffers[i] : big.buffer;
+	for (i = 0; i < c->nservers; i++) {
+		uint64_t m;
+
+		big.server = c->servers[i];
+		m = ik_echo_mem_need(&big);
+		need = m > need ? m : need;
+	}
+	avail = mem_available();
+	if (need <= avail)
+		return 0;
+	return ik_cli_fail(p,
+			   "--clients %u with --size %zu: the echo kernel "
+			   "needs about %llu MiB (each client's message out "
+			   "and in, the server's buffers, the samples) and "
+			   "this machine has %llu MiB available; use fewer "
+			   "clients or a smaller --size",
+			   big.clients, big.size,
+			   (unsigned long long)(need >> 20),
+			   (unsigned long long)(avail >> 20));
 }
 
 /* echo, connect: connections, and this process's room for the clients */
@@ -310,10 +378,15 @@ static int check_crew(struct ik_plan *p)
 {
 	const struct ik_config *c = &p->cfg;
 	const char *k = c->kernel == IK_KERNEL_ECHO ? "echo" : "connect";
-	unsigned i, need = 2 * c->clients + 32;
+	unsigned i, n = max_clients(c), need = 2 * n + 32, members = n + 1;
 	struct rlimit nofile;
 	const char *what = "";
 	long tasks;
+
+	/* the thread server adds a thread per connection */
+	for (i = 0; c->kernel == IK_KERNEL_ECHO && i < c->nservers; i++)
+		if (c->servers[i] == IK_SERVER_THREAD)
+			members = 2 * n + 1;
 
 	for (i = 0; i < c->nmethods; i++)
 		if (!c->methods[i]->listen)
@@ -326,16 +399,18 @@ static int check_crew(struct ik_plan *p)
 				   "--clients %u: needs about %u file "
 				   "descriptors and this process may open "
 				   "%llu; raise it first (ulimit -n %u)",
-				   c->clients, need,
-				   (unsigned long long)nofile.rlim_cur, need);
-	if ((tasks = ik_task_limit(&what)) >= 0 && (long)c->clients + 2 > tasks)
+				   n, need, (unsigned long long)nofile.rlim_cur,
+				   need);
+	if ((tasks = ik_task_limit(&what)) >= 0 && (long)members + 1 > tasks)
 		return ik_cli_fail(
 			p,
 			"--clients %u: needs %u more threads or "
 			"processes and %s allows %ld; raise it first",
-			c->clients, c->clients + 1, what, tasks);
+			n, members, what, tasks);
 	if (c->kernel == IK_KERNEL_CONNECT)
 		TRY(check_backlog(p));
+	if (c->kernel == IK_KERNEL_ECHO)
+		TRY(check_echo_memory(p));
 	if (c->matrix || c->classes || c->npairs > 1 || c->pairs[0] > 1)
 		return ik_cli_fail(p,
 				   "--kernel %s: runs one server and its "
@@ -407,6 +482,7 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 	TRY(check_gate(p));
 	c->size = c->sizes[0];
 	c->buffer = c->buffers[0];
+	c->clients = c->clients_list[0];
 	c->gap_ns = c->gaps[0];
 	TRY(check_sizes(p));
 	return check_kernel(p);

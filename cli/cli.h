@@ -154,9 +154,9 @@ void ik_cli_options_markdown(FILE *f);
 const char *ik_cli_out_error(int err);
 
 /*
- * Every cell once: methods x sizes x buffers x gaps x works x servers x
- * modes, each over its pairs (--pairs, --classes or --matrix), into
- * results[]; failures are reported on stderr as they happen and set
+ * Every cell once: methods x sizes x buffers x gaps x works x clients x
+ * servers x modes, each over its pairs (--pairs, --classes or --matrix),
+ * into results[]; failures are reported on stderr as they happen and set
  * *failed. pins holds --pin as given, two CPUs per pair (read when
  * cfg->pinned and a cell runs several pairs). Stops early once
  * *cfg->interrupted is set. Returns the results written.

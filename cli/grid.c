@@ -360,8 +360,8 @@ unsigned ik_cli_run_grid(const struct ik_config *cfg, const int *pins,
 			 struct ik_result *results, bool *failed)
 {
 	volatile sig_atomic_t *stop = cfg->interrupted;
-	unsigned ncombo =
-		cfg->ngaps * cfg->nworks * cfg->nservers * cfg->nmodes;
+	unsigned ncombo = cfg->ngaps * cfg->nworks * cfg->nclients *
+			  cfg->nservers * cfg->nmodes;
 	unsigned i, z, b, gp, n = 0;
 
 	for (i = 0; i < cfg->nmethods && !*stop; i++)
@@ -370,18 +370,23 @@ unsigned ik_cli_run_grid(const struct ik_config *cfg, const int *pins,
 				for (gp = 0; gp < ncombo && !*stop; gp++) {
 					struct ik_config run = *cfg;
 					/* modes vary fastest, then gaps, works,
-					 * servers */
+					 * clients, servers */
 					unsigned m = gp % cfg->nmodes;
 					unsigned gw = gp / cfg->nmodes;
 					unsigned rest = gw / cfg->ngaps;
+					unsigned cs = rest / cfg->nworks;
 
 					run.size = cfg->sizes[z];
 					run.buffer = cfg->buffers[b];
 					run.gap_ns = cfg->gaps[gw % cfg->ngaps];
 					run.work_ns =
 						cfg->works[rest % cfg->nworks];
-					run.server = cfg->servers[rest /
-								  cfg->nworks];
+					run.clients =
+						cfg->clients_list
+							[cs % cfg->nclients];
+					run.server =
+						cfg->servers[cs /
+							     cfg->nclients];
 					n += run_cell(&run, pins, classes,
 						      cfg->methods[i],
 						      cfg->modes[m], topo,

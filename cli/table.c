@@ -398,16 +398,18 @@ const struct ik_option ik_options[] = {
 		 "--clients in a closed loop), connect (a connection per\n"
 		 "request); echo and connect: tcp or uds, --pin server first"},
 	{.name = "clients",
-	 .arg = "N",
+	 .arg = "LIST",
 	 .kind = IK_OPT_COUNT,
-	 VAL(cfg.clients),
+	 LIST(cfg.clients_list, cfg.nclients),
+	 .eg = "1,10,100",
 	 .min = 1,
 	 .max = CLIENTS_MAX,
 	 .def = "1",
 	 .kernels = K(ECHO) | K(CONNECT),
 	 .applies = "--clients and --backlog: apply to --kernel echo and "
 		    "connect",
-	 .help = "echo, connect: clients (default 1)"},
+	 .help = "echo, connect: clients (default 1; a list sweeps,\n"
+		 "e.g. 1,10,100,1000)"},
 	{.name = "server",
 	 .arg = "LIST",
 	 .kind = IK_OPT_CHOICE,

@@ -288,6 +288,35 @@ static void echo_unblock(struct ik_crew *cr)
 	}
 }
 
+/* Samples kept per client: --iters, or a share of the budget over a
+ * --duration. */
+static uint64_t samples_per_client(const struct ik_config *cfg)
+{
+	uint64_t cap = cfg->iters_given || !cfg->duration_ns
+			       ? cfg->iters
+			       : SAMPLES_BUDGET / cfg->clients;
+
+	return cap > cfg->iters ? cfg->iters : cap;
+}
+
+uint64_t ik_echo_mem_need(const struct ik_config *cfg)
+{
+	uint64_t n = cfg->clients, size = cfg->size;
+	uint64_t buf = cfg->buffer ? cfg->buffer : IK_ECHO_DEFAULT_BUFFER;
+	/* each client: its message out and the echo in (client()) */
+	uint64_t need = n * 2 * size;
+
+	need += n * samples_per_client(cfg) * sizeof(uint64_t);
+	/* the server: thread and io_uring a --buffer per connection; epoll
+	 * one read buffer, and per connection an output buffer for a whole
+	 * message and a read (the socket may refuse all of it) */
+	if (cfg->server == IK_SERVER_EPOLL)
+		need += buf + n * (size + buf);
+	else
+		need += n * buf;
+	return need;
+}
+
 int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	    enum ik_mode mode, const struct ik_topo *topo,
 	    const struct ik_timer *timer, struct ik_result *res)
@@ -313,10 +342,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	else if (fault && !strcmp(fault, "stall-server"))
 		e.fault = IK_ECHO_FAULT_STALL_SERVER;
 	e.nclients = n;
-	e.cap = cfg->iters_given || !cfg->duration_ns ? cfg->iters
-						      : SAMPLES_BUDGET / n;
-	if (e.cap > cfg->iters)
-		e.cap = cfg->iters;
+	e.cap = samples_per_client(cfg);
 	e.samples_len = (size_t)n * e.cap * sizeof(uint64_t);
 	ret = ik_hist_init(&res->hist, IK_HIST_MAX_NS);
 	e.samples = ret ? NULL : ik_shm_alloc(e.samples_len);

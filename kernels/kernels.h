@@ -66,7 +66,9 @@ struct ik_config {
 	bool gap_sleep;	 /* --gap-mode sleep (else spin) */
 	uint64_t gaps[IK_MAX_SWEEP]; /* the --gap list */
 	unsigned ngaps;
-	unsigned clients;      /* echo, connect: client count */
+	unsigned clients; /* echo, connect: this run's client count */
+	unsigned clients_list[IK_MAX_SWEEP]; /* the --clients list */
+	unsigned nclients;
 	enum ik_server server; /* echo: this run's server model */
 	enum ik_server servers[IK_MAX_SWEEP]; /* the --server list */
 	unsigned nservers;
@@ -266,6 +268,14 @@ int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	    enum ik_mode mode, const struct ik_topo *topo,
 	    const struct ik_timer *timer, struct ik_result *res);
+
+/*
+ * Bytes ik_echo allocates for cfg's cell (cfg->clients, size, buffer,
+ * server, iters): each client's message out and echo in, the server
+ * model's buffers and the samples kept. Socket buffers, which the
+ * kernel holds, are not counted.
+ */
+uint64_t ik_echo_mem_need(const struct ik_config *cfg);
 
 /*
  * Connection per request (kernels/connect.c): cfg->clients clients each
