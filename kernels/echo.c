@@ -3,9 +3,10 @@
  * Echo server: one server and --clients N clients over a real listener
  * (tcp on 127.0.0.1, or an abstract AF_UNIX name: no file to leave
  * behind). Each client sends a --size message and waits for the whole
- * echo before the next (closed loop); every round trip is timed. The
- * server is one of three models, the choice the studies compare, each
- * in a file of its own (kernels/echo_<model>.c, see echo.h):
+ * echo before the next (closed loop; over 64 KiB it reads the echo as
+ * it sends); every round trip is timed. The server is one of three
+ * models, the choice the studies compare, each in a file of its own
+ * (kernels/echo_<model>.c, see echo.h):
  *   thread    a thread per connection reading into a preallocated
  *             --buffer and writing back what it read;
  *   epoll     one thread, non-blocking sockets, an epoll loop with a
@@ -30,6 +31,9 @@
 
 #define SAMPLES_BUDGET	       (16u << 20) /* samples kept over all clients */
 #define IK_ECHO_DEFAULT_BUFFER (64u << 10)
+/* above this a message may not fit in the socket buffers both ways (uds
+ * holds about 200 KiB per socket), so the client reads while it sends */
+#define BIG_MSG (64u << 10)
 
 /*
  * The server models, one file each (kernels/echo_<model>.c), in
@@ -91,6 +95,44 @@ int ik_recv_all(int fd, void *p, size_t n)
 	return 0;
 }
 
+/*
+ * Send n bytes and receive n at once: a message bigger than the socket
+ * buffers both ways hold cannot be sent whole before its echo is read,
+ * since a blocking server (thread, io_uring) stops reading while its
+ * write waits on us. Non-blocking calls, poll() only when neither moved.
+ */
+static int exchange_all(int fd, const unsigned char *out, unsigned char *in,
+			size_t n)
+{
+	size_t sent = 0, got = 0;
+
+	while (got < n) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		bool moved = false;
+		ssize_t r;
+
+		if (sent < n) {
+			r = send(fd, out + sent, n - sent,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (r > 0)
+				sent += (size_t)r, moved = true;
+			else if (r < 0 && errno != EAGAIN && errno != EINTR)
+				return -errno;
+			p.events |= sent < n ? POLLOUT : 0;
+		}
+		r = recv(fd, in + got, n - got, MSG_DONTWAIT);
+		if (r > 0)
+			got += (size_t)r, moved = true;
+		else if (r == 0)
+			return -EPIPE; /* the other end closed */
+		else if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (!moved && poll(&p, 1, -1) < 0 && errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
 /* ---- clients ---- */
 
 static inline uint64_t now(bool tsc)
@@ -98,10 +140,12 @@ static inline uint64_t now(bool tsc)
 	return tsc ? ik_tsc() : ik_clock_ns();
 }
 
-/* The closed loop; tsc and verify are constants in each caller. */
+/* The closed loop; tsc, verify and big are constants in each caller
+ * but loop_big's. */
 static inline int client_loop(struct ik_echo *e, unsigned c, int fd,
 			      unsigned char *out, unsigned char *in,
-			      uint64_t deadline, bool tsc, bool verify)
+			      uint64_t deadline, bool tsc, bool verify,
+			      bool big)
 {
 	size_t len = e->cfg->size, head = len < 8 ? len : 8;
 	uint64_t *s = &e->samples[(size_t)c * e->cap], t0, t1, k;
@@ -110,9 +154,13 @@ static inline int client_loop(struct ik_echo *e, unsigned c, int fd,
 	t0 = now(tsc);
 	for (k = 0; k < e->cap; k++) {
 		memcpy(out, &k, head);
-		if (ik_unlikely(ret = ik_send_all(fd, out, len)) ||
-		    ik_unlikely(ret = ik_recv_all(fd, in, len)))
+		if (big) {
+			if (ik_unlikely(ret = exchange_all(fd, out, in, len)))
+				break;
+		} else if (ik_unlikely(ret = ik_send_all(fd, out, len)) ||
+			   ik_unlikely(ret = ik_recv_all(fd, in, len))) {
 			break;
+		}
 		t1 = now(tsc);
 		s[k] = t1 - t0;
 		t0 = t1;
@@ -135,14 +183,14 @@ static __attribute__((noinline)) int loop_tsc(struct ik_echo *e, unsigned c,
 					      int fd, unsigned char *out,
 					      unsigned char *in, uint64_t dl)
 {
-	return client_loop(e, c, fd, out, in, dl, true, false);
+	return client_loop(e, c, fd, out, in, dl, true, false, false);
 }
 
 static __attribute__((noinline)) int loop_clock(struct ik_echo *e, unsigned c,
 						int fd, unsigned char *out,
 						unsigned char *in, uint64_t dl)
 {
-	return client_loop(e, c, fd, out, in, dl, false, false);
+	return client_loop(e, c, fd, out, in, dl, false, false, false);
 }
 
 static __attribute__((noinline)) int loop_verify(struct ik_echo *e, unsigned c,
@@ -150,7 +198,17 @@ static __attribute__((noinline)) int loop_verify(struct ik_echo *e, unsigned c,
 						 unsigned char *in, uint64_t dl)
 {
 	return client_loop(e, c, fd, out, in, dl,
-			   e->timer->kind == IK_CLOCK_TSC, true);
+			   e->timer->kind == IK_CLOCK_TSC, true, false);
+}
+
+/* Messages over BIG_MSG: sent and received at once (exchange_all). */
+static __attribute__((noinline)) int loop_big(struct ik_echo *e, unsigned c,
+					      int fd, unsigned char *out,
+					      unsigned char *in, uint64_t dl)
+{
+	return client_loop(e, c, fd, out, in, dl,
+			   e->timer->kind == IK_CLOCK_TSC, e->cfg->verify,
+			   true);
 }
 
 static int client(struct ik_crew *cr, unsigned i)
@@ -201,9 +259,10 @@ static int client(struct ik_crew *cr, unsigned i)
 	if (cfg->duration_ns)
 		deadline = now(tsc) + (uint64_t)((double)cfg->duration_ns /
 						 e->timer->ns_per_tick);
-	ret = cfg->verify ? loop_verify(e, c, fd, out, in, deadline)
-	      : tsc	  ? loop_tsc(e, c, fd, out, in, deadline)
-			  : loop_clock(e, c, fd, out, in, deadline);
+	ret = cfg->size > BIG_MSG ? loop_big(e, c, fd, out, in, deadline)
+	      : cfg->verify	  ? loop_verify(e, c, fd, out, in, deadline)
+	      : tsc		  ? loop_tsc(e, c, fd, out, in, deadline)
+				  : loop_clock(e, c, fd, out, in, deadline);
 	e->cl[c].t_end_ns = ik_clock_ns();
 	ik_cpu_since(&mark, &use);
 	ik_crew_add_cpu(cr, i, &use);

@@ -157,6 +157,33 @@ Test(echo, a_thousand_clients_round_trip_intact_on_every_server_model,
 	}
 }
 
+/*
+ * A message bigger than the socket buffers both ways: a client that
+ * sent it whole before reading deadlocked against the blocking servers
+ * (thread, io_uring), whose write waits on the client while it waits on
+ * them. 8,760,000 B is the size sweep's top (issue 14).
+ */
+Test(echo, a_message_bigger_than_the_socket_buffers_echoes_intact,
+     .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct ik_config cfg = crew_cfg(IK_KERNEL_ECHO, 2, 8760000, 0, 3);
+	struct ik_result res;
+	int s;
+
+	cfg.timeout_ns = 30 * IK_NS_PER_SEC;
+	for (s = 0; s < 6; s++) {
+		const char *method = s < 3 ? "uds" : "tcp";
+
+		cfg.server = (enum ik_server)(s % 3);
+		cr_assert_eq(ik_echo(&cfg, ik_transport_find(method),
+				     IK_MODE_THREAD, &topo, &timer, &res),
+			     0, "%s %s: %s", method, ik_server_names[s % 3],
+			     res.errmsg);
+		cr_expect_eq(res.count, 2 * 3);
+		ik_result_free(&res);
+	}
+}
+
 static void check_connect(const char *method, enum ik_mode mode,
 			  unsigned clients, uint64_t per_client)
 {
