@@ -30,17 +30,6 @@ static bool crew_kernel(const struct ik_config *c)
 	return ik_kernels[c->kernel]->crew;
 }
 
-/* echo, connect: the --clients list's largest, the cell every limit
- * below is checked for */
-static unsigned max_clients(const struct ik_config *c)
-{
-	unsigned maxc = 1, i;
-
-	for (i = 0; i < c->nclients; i++)
-		maxc = c->clients_list[i] > maxc ? c->clients_list[i] : maxc;
-	return maxc;
-}
-
 static unsigned max_pairs(const struct ik_config *c)
 {
 	unsigned maxp = 1, i;
@@ -274,119 +263,24 @@ static int check_sizes(struct ik_plan *p)
 	return 0;
 }
 
-/*
- * connect over tcp: a connect() that finds the listen queue full is
- * dropped, and the kernel retries it 1, 3, 7 ... 127 s later whatever
- * --duration says (9000 clients on a backlog of 128 ran 30 to over 60
- * s here, its connect p50 the 1 s retry timer). With no more clients
- * than the queue holds, none is ever dropped. uds blocks instead, and
- * is woken as soon as there is room.
- */
-static int check_backlog(struct ik_plan *p)
+/* The kernel's own checks (ops->validate), with its one-line refusal. */
+static int check_own(struct ik_plan *p)
 {
-	const struct ik_config *c = &p->cfg;
-	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
-	unsigned i, cap = 0, n = max_clients(c);
-	bool tcp = false;
+	const struct ik_kernel_ops *k = ik_kernels[p->cfg.kernel];
 
-	for (i = 0; i < c->nmethods; i++)
-		tcp |= !strcmp(c->methods[i]->name, "tcp");
-	if (f) {
-		if (fscanf(f, "%u", &cap) != 1)
-			cap = 0;
-		fclose(f);
-	}
-	if (!tcp || (n <= c->backlog && (!cap || n <= cap)))
-		return 0;
-	if (cap && n > cap)
-		return ik_cli_fail(
-			p,
-			"--clients %u: over tcp, more connects than the listen "
-			"queue holds are dropped and retried 1, 3, 7 ... s "
-			"later, whatever --duration says, and "
-			"net.core.somaxconn caps any --backlog at %u; raise it "
-			"(sysctl -w net.core.somaxconn=%u) and use --backlog "
-			"%u, or at most %u clients",
-			n, cap, n, n, cap);
-	return ik_cli_fail(p,
-			   "--clients %u: over tcp, more connects than the "
-			   "listen queue holds (--backlog %u) are dropped and "
-			   "retried 1, 3, 7 ... s later, whatever --duration "
-			   "says; use --backlog %u, or at most %u clients",
-			   n, c->backlog, n, c->backlog);
+	return k->validate ? k->validate(&p->cfg, p->err, sizeof(p->err)) : 0;
 }
 
-/* What the machine can give now: MemAvailable, else all of its memory. */
-static uint64_t mem_available(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	unsigned long long kib;
-	char line[128];
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) {
-			fclose(f);
-			return (uint64_t)kib << 10;
-		}
-	if (f)
-		fclose(f);
-	return (uint64_t)sysconf(_SC_PHYS_PAGES) *
-	       (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-/*
- * echo: the largest cell (most clients, biggest message and buffer) of
- * each server model must fit in the memory the machine has free, or the
- * run would die out of memory halfway instead of being refused here.
- */
-static int check_echo_memory(struct ik_plan *p)
-{
-	const struct ik_config *c = &p->cfg;
-	struct ik_config big = *c;
-	uint64_t need = 0, avail;
-	unsigned i;
-
-	big.clients = max_clients(c);
-	for (i = 0; i < c->nsizes; i++)
-		big.size = c->sizes[i] > big.size ? c->sizes[i] : big.size;
-	for (i = 0; i < c->nbuffers; i++)
-		big.buffer =
-			c->buffers[i] > big.buffer ? c->buffers[i] : big.buffer;
-	for (i = 0; i < c->nservers; i++) {
-		uint64_t m;
-
-		big.server = c->servers[i];
-		m = ik_echo_mem_need(&big);
-		need = m > need ? m : need;
-	}
-	avail = mem_available();
-	if (need <= avail)
-		return 0;
-	return ik_cli_fail(p,
-			   "--clients %u with --size %zu: the echo kernel "
-			   "needs about %llu MiB (each client's message out "
-			   "and in, the server's buffers, the samples) and "
-			   "this machine has %llu MiB available; use fewer "
-			   "clients or a smaller --size",
-			   big.clients, big.size,
-			   (unsigned long long)(need >> 20),
-			   (unsigned long long)(avail >> 20));
-}
-
-/* echo, connect: connections, and this process's room for the clients */
+/* A crew (echo, connect): connections, this process's room for the
+ * clients, the kernel's own checks (connect's backlog), one crew only */
 static int check_crew(struct ik_plan *p)
 {
 	const struct ik_config *c = &p->cfg;
-	const char *k = c->kernel == IK_KERNEL_ECHO ? "echo" : "connect";
-	unsigned i, n = max_clients(c), need = 2 * n + 32, members = n + 1;
+	const char *k = ik_kernels[c->kernel]->name;
+	unsigned i, n = ik_clients_max(c), need = 2 * n + 32;
 	struct rlimit nofile;
 	const char *what = "";
 	long tasks;
-
-	/* the thread server adds a thread per connection */
-	for (i = 0; c->kernel == IK_KERNEL_ECHO && i < c->nservers; i++)
-		if (c->servers[i] == IK_SERVER_THREAD)
-			members = 2 * n + 1;
 
 	for (i = 0; i < c->nmethods; i++)
 		if (!c->methods[i]->listen)
@@ -401,16 +295,13 @@ static int check_crew(struct ik_plan *p)
 				   "%llu; raise it first (ulimit -n %u)",
 				   n, need, (unsigned long long)nofile.rlim_cur,
 				   need);
-	if ((tasks = ik_task_limit(&what)) >= 0 && (long)members + 1 > tasks)
+	if ((tasks = ik_task_limit(&what)) >= 0 && (long)n + 2 > tasks)
 		return ik_cli_fail(
 			p,
 			"--clients %u: needs %u more threads or "
 			"processes and %s allows %ld; raise it first",
-			n, members, what, tasks);
-	if (c->kernel == IK_KERNEL_CONNECT)
-		TRY(check_backlog(p));
-	if (c->kernel == IK_KERNEL_ECHO)
-		TRY(check_echo_memory(p));
+			n, n + 1, what, tasks);
+	TRY(check_own(p));
 	if (c->matrix || c->classes || c->npairs > 1 || c->pairs[0] > 1)
 		return ik_cli_fail(p,
 				   "--kernel %s: runs one server and its "
@@ -426,22 +317,13 @@ static int check_kernel(struct ik_plan *p)
 	const struct ik_config *c = &p->cfg;
 	unsigned i;
 
+	/* a crew's own checks come before the crew refusals, any other
+	 * kernel's after the options' own: the order refusals always had */
 	if (crew_kernel(c))
 		TRY(check_crew(p));
 	TRY(ik_cli_check_kernels(p));
-	if (c->kernel == IK_KERNEL_CALL && p->size_given)
-		return ik_cli_fail(p,
-				   "--size: --kernel call sends a %zu-byte "
-				   "call (id, argument) and gets its result "
-				   "back",
-				   2 * sizeof(uint64_t));
-	for (i = 0; c->rate && i < c->nsizes; i++)
-		if (c->sizes[i] < 16)
-			return ik_cli_fail(p,
-					   "--rate with --size %zu: needs at "
-					   "least 16 bytes to carry each "
-					   "message's due time",
-					   c->sizes[i]);
+	if (!crew_kernel(c))
+		TRY(check_own(p));
 	for (i = 0; c->verify && i < c->nsizes; i++)
 		if (c->sizes[i] < 24)
 			return ik_cli_fail(p,
@@ -461,8 +343,8 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 		return ret;
 	/* a stream's speed spans 1000x across methods and buffers: by
 	 * default each run gets a fixed time, not a fixed count */
-	if ((c->kernel == IK_KERNEL_STREAM || crew_kernel(c)) &&
-	    !c->iters_given && !c->duration_ns)
+	if (ik_kernels[c->kernel]->fixed_time && !c->iters_given &&
+	    !c->duration_ns)
 		c->duration_ns = DEFAULT_STREAM_NS;
 	if (c->duration_ns && !c->iters_given)
 		c->iters = IK_DURATION_SAMPLE_CAP;

@@ -58,7 +58,6 @@ struct ik_plan {
 	unsigned npins;
 	bool pin_auto;		   /* --pin auto */
 	const char *pin_arg;	   /* --pin as written, for messages */
-	bool size_given;	   /* --size on the command line */
 	enum ik_cli_action action; /* --list, --version, --help */
 	char err[4096];		   /* why parsing refused, one line */
 };
@@ -81,6 +80,9 @@ enum ik_opt_kind {
 #define IK_OPTF_INFO	   (1u << 1) /* listed last: --list, --help */
 #define IK_OPTF_HIDDEN	   (1u << 2) /* folded into another row's line */
 #define IK_OPTF_SHOW_VALUE (1u << 3) /* the kernel refusal names the value */
+/* kernel-specific: applies to the kernels whose ops list it (their
+ * options), and any other kernel refuses a value not the default */
+#define IK_OPTF_KERNEL (1u << 4)
 
 struct ik_option {
 	const char *name; /* long name without the dashes */
@@ -96,7 +98,6 @@ struct ik_option {
 	const char *(*choice_of)(unsigned k); /* or the k-th, NULL past */
 	size_t given_off;    /* a bool set when given on the command line */
 	const char *def;     /* the default, as the option would be written */
-	unsigned kernels;    /* 1 << enum ik_kernel it applies to; 0: all */
 	const char *applies; /* the refusal under another kernel; NULL: made */
 	unsigned flags;	     /* IK_OPTF_* */
 	enum ik_cli_action action; /* ACTION */
@@ -104,6 +105,7 @@ struct ik_option {
 		     const char *arg); /* CUSTOM: 0 or ik_cli_fail */
 	const char *usage; /* --help's whole line instead of name and help */
 	const char *help;  /* printf format of help_num; lines joined by \n */
+	const char *(*help_of)(void); /* or made from elsewhere (--kernel) */
 	unsigned long long help_num;
 };
 
@@ -128,6 +130,10 @@ int ik_cli_parse_options(struct ik_plan *p, int argc, char **argv);
  * p->cfg.kernel: 0, or -EINVAL with the first one's refusal in p->err.
  */
 int ik_cli_check_kernels(struct ik_plan *p);
+
+/* 1 << enum ik_kernel for each kernel a kernel-specific row applies to
+ * (the kernels that list it); 0 for a row common to all. */
+unsigned ik_cli_option_kernels(const struct ik_option *o);
 
 /* The names of the kernels in mask, joined by sep, into out. */
 void ik_cli_kernel_names(unsigned mask, const char *sep, char *out, size_t len);

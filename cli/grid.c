@@ -29,7 +29,7 @@ static int measure_quiet(const struct ik_config *run,
 	 * failure, never an "ok" row of zeros */
 	if (!ret && !res->count) {
 		ret = res->err = -ENODATA;
-		if (res->kernel == &ik_kernel_connect && res->connect.failed)
+		if (res->connect.failed) /* connect's: requests that failed */
 			snprintf(res->errmsg, sizeof(res->errmsg),
 				 "no request completed: %llu failed, the "
 				 "first with %s",
@@ -272,9 +272,10 @@ static int measure_pairs(const struct ik_config *run, const int *pins,
 				 failed, not_run);
 		report_failure(run, ops, mode, all->errmsg);
 	}
-	/* only a stream's sum is marked as its kernel's, as before issue 12;
-	 * the others' sums read as ping-pong rows */
-	if (run->kernel == IK_KERNEL_STREAM)
+	/* only a one-way kernel's sum is marked as its kernel's (it must be
+	 * read as one way), as before issue 12; the others' sums read as
+	 * ping-pong rows */
+	if (ik_kernels[run->kernel]->one_way)
 		all->kernel = ik_kernels[run->kernel];
 	if (!all->stream.latency_valid)
 		snprintf(all->stream.latency_why,
@@ -285,13 +286,13 @@ static int measure_pairs(const struct ik_config *run, const int *pins,
 	return all->err ? all->err : ret;
 }
 
-/* The floor goes with ping-pong on one stated pair (not classes, matrix
- * or concurrent pairs, which have many). */
+/* The floor goes with a kernel that has one (ping-pong) on one stated
+ * pair (not classes, matrix or concurrent pairs, which have many). */
 bool ik_cli_floor_applies(const struct ik_config *c)
 {
 	unsigned i;
 
-	if (c->kernel != IK_KERNEL_PINGPONG || !c->pinned || c->classes ||
+	if (!ik_kernels[c->kernel]->floor || !c->pinned || c->classes ||
 	    c->matrix)
 		return false;
 	for (i = 0; i < c->npairs; i++)
@@ -300,7 +301,8 @@ bool ik_cli_floor_applies(const struct ik_config *c)
 	return true;
 }
 
-/* ipc/floor.c through the ping-pong kernel: threads, size 1, no gap. */
+/* ipc/floor.c through the kernel that has the floor (ping-pong): threads,
+ * size 1, no gap. */
 int ik_cli_measure_floor(const struct ik_config *cfg,
 			 const struct ik_topo *topo,
 			 const struct ik_timer *timer, struct ik_result *res)
@@ -315,8 +317,8 @@ int ik_cli_measure_floor(const struct ik_config *cfg,
 	fc.iters =
 		cfg->duration_ns || cfg->iters > 1000000 ? 20000 : cfg->iters;
 	fc.warmup = cfg->warmup ? cfg->warmup : 2000;
-	return ik_pingpong(&fc, &ik_floor_ops, IK_MODE_THREAD, topo, timer,
-			   res);
+	return ik_kernels[cfg->kernel]->run(&fc, &ik_floor_ops, IK_MODE_THREAD,
+					    topo, timer, res);
 }
 
 /*

@@ -289,6 +289,20 @@ void ik_cli_kernel_names(unsigned mask, const char *sep, char *out, size_t len)
 	join(out, len, names, sep);
 }
 
+unsigned ik_cli_option_kernels(const struct ik_option *o)
+{
+	const char *const *n;
+	unsigned k, mask = 0;
+
+	if (!(o->flags & IK_OPTF_KERNEL))
+		return 0;
+	for (k = 0; k < IK_NKERNELS; k++)
+		for (n = ik_kernels[k]->options; n && *n; n++)
+			if (!strcmp(*n, o->name))
+				mask |= 1u << k;
+	return mask;
+}
+
 int ik_cli_check_kernels(struct ik_plan *p)
 {
 	static struct ik_plan d; /* the defaults; parsing is single-threaded */
@@ -297,12 +311,14 @@ int ik_cli_check_kernels(struct ik_plan *p)
 
 	defaults(&d);
 	for (o = ik_options; o->name; o++) {
-		if (!o->kernels || (o->kernels & (1u << p->cfg.kernel)) ||
-		    !changed(p, &d, o))
+		unsigned mask = ik_cli_option_kernels(o);
+
+		if (!(o->flags & IK_OPTF_KERNEL) ||
+		    (mask & (1u << p->cfg.kernel)) || !changed(p, &d, o))
 			continue;
 		if (o->applies)
 			return ik_cli_fail(p, "%s", o->applies);
-		ik_cli_kernel_names(o->kernels, " and ", names, sizeof(names));
+		ik_cli_kernel_names(mask, " and ", names, sizeof(names));
 		if (o->flags & IK_OPTF_SHOW_VALUE)
 			return ik_cli_fail(
 				p, "--%s %llu: applies to --kernel %s", o->name,
@@ -374,7 +390,8 @@ static void print_help(FILE *f, const struct ik_option *o, const char *ind)
 	char text[1024];
 	const char *s, *nl;
 
-	snprintf(text, sizeof(text), o->help, o->help_num);
+	snprintf(text, sizeof(text), o->help_of ? o->help_of() : o->help,
+		 o->help_num);
 	for (s = text; (nl = strchr(s, '\n')); s = nl + 1)
 		fprintf(f, "%.*s\n%s", (int)(nl - s), s, ind);
 	fprintf(f, "%s\n", s);
@@ -456,9 +473,11 @@ void ik_cli_options_markdown(FILE *f)
 		}
 		fputs(o->list_max ? " (a list sweeps)" : "", f);
 		fprintf(f, " | %s | ", o->def ? o->def : "");
-		ik_cli_kernel_names(o->kernels, ", ", names, sizeof(names));
-		fprintf(f, "%s | ", o->kernels ? names : "all");
-		snprintf(text, sizeof(text), o->help, o->help_num);
+		ik_cli_kernel_names(ik_cli_option_kernels(o), ", ", names,
+				    sizeof(names));
+		fprintf(f, "%s | ", o->flags & IK_OPTF_KERNEL ? names : "all");
+		snprintf(text, sizeof(text),
+			 o->help_of ? o->help_of() : o->help, o->help_num);
 		md_cell(f, text);
 		fputs(" |\n", f);
 	}

@@ -2,8 +2,9 @@
 /*
  * Every option of ipckern as one row of data: its name, the kind of
  * value it takes, where the value goes in struct ik_plan, its default,
- * range or choices, whether it takes a list (a sweep) and how long, the
- * kernels it applies to and its help; cli/options.c does the rest. A
+ * range or choices, whether it takes a list (a sweep) and how long,
+ * whether it is kernel-specific (the kernels that take it list it in
+ * their ops) and its help; cli/options.c does the rest. A
  * new option is a row here plus the code that uses its value. The shape
  * follows fio's options.c, written for our kinds; the few values no kind
  * describes (--method, --mode, --pin, --cpus, --assert) have their own
@@ -218,7 +219,37 @@ static const char *const format_names[] = {"table", "json", "csv", "gbench",
 					   NULL};
 static const char *const gap_mode_names[] = {"spin", "sleep", NULL};
 
-#define K(k) (1u << IK_KERNEL_##k)
+/*
+ * --kernel's help: each kernel's own (its ops' help), in kernels.def's
+ * order, then what the crews (a server and its clients) take. Made once;
+ * parsing is single-threaded.
+ */
+static const char *kernel_help(void)
+{
+	static char text[1024];
+	unsigned k, crews = 0;
+	char names[128];
+	size_t u = 0;
+
+	if (text[0])
+		return text;
+	for (k = 0; k < IK_NKERNELS && u < sizeof(text); k++) {
+		const char *h = ik_kernels[k]->help;
+
+		u += (size_t)snprintf(text + u, sizeof(text) - u, "%s%s",
+				      !k	     ? ""
+				      : h[0] == '\n' ? ","
+						     : ", ",
+				      h);
+		crews |= ik_kernels[k]->crew ? 1u << k : 0;
+	}
+	ik_cli_kernel_names(crews, " and ", names, sizeof(names));
+	if (crews && u < sizeof(text))
+		snprintf(text + u, sizeof(text) - u,
+			 "; %s: tcp or uds, --pin server first", names);
+	return text;
+}
+
 /* where a value goes: offset and width of one item in struct ik_plan */
 #define VAL(m)                                                                 \
 	.off = offsetof(struct ik_plan, m),                                    \
@@ -269,7 +300,7 @@ const struct ik_option ik_options[] = {
 	 .kind = IK_OPT_SIZE,
 	 LIST(cfg.sizes, cfg.nsizes),
 	 .eg = "1000,4k,64k",
-	 GIVEN(size_given),
+	 GIVEN(cfg.size_given),
 	 .def = "8",
 	 .help = "payload each way per message, suffix k or m (binary);\n"
 		 "default 8"},
@@ -351,7 +382,7 @@ const struct ik_option ik_options[] = {
 	{.name = "matrix",
 	 .kind = IK_OPT_FLAG,
 	 VAL(cfg.matrix),
-	 .kernels = K(PINGPONG) | K(STREAM),
+	 .flags = IK_OPTF_KERNEL,
 	 .help = "every ordered pair of --cpus (default: all usable)\n"
 		 "for one method: a heatmap of p50, the A->B vs B->A\n"
 		 "asymmetry, and CSV/JSON of every pair"},
@@ -391,12 +422,7 @@ const struct ik_option ik_options[] = {
 	 VAL(cfg.kernel),
 	 .choice_of = ik_kernel_name, /* kernels/registry.c */
 	 .def = "pingpong",
-	 .help = "pingpong (default: round trips), stream (A sends,\n"
-		 "B receives: messages/s, bytes/s, one-way latency),\n"
-		 "call (A calls into a worker B and waits: wall and CPU\n"
-		 "per call, caller and worker), echo (a server and\n"
-		 "--clients in a closed loop), connect (a connection per\n"
-		 "request); echo and connect: tcp or uds, --pin server first"},
+	 .help_of = kernel_help},
 	{.name = "clients",
 	 .arg = "LIST",
 	 .kind = IK_OPT_COUNT,
@@ -405,7 +431,7 @@ const struct ik_option ik_options[] = {
 	 .min = 1,
 	 .max = CLIENTS_MAX,
 	 .def = "1",
-	 .kernels = K(ECHO) | K(CONNECT),
+	 .flags = IK_OPTF_KERNEL,
 	 .applies = "--clients and --backlog: apply to --kernel echo and "
 		    "connect",
 	 .help = "echo, connect: clients (default 1; a list sweeps,\n"
@@ -418,7 +444,7 @@ const struct ik_option ik_options[] = {
 	 .choices = ik_server_names,
 	 .what = "unknown server model; ",
 	 .def = "thread",
-	 .kernels = K(ECHO),
+	 .flags = IK_OPTF_KERNEL,
 	 .help = "echo: thread (a thread per connection), epoll, io_uring\n"
 		 "(a list sweeps); --buffer is its read buffer (64k)"},
 	{.name = "backlog",
@@ -428,7 +454,7 @@ const struct ik_option ik_options[] = {
 	 .min = 1,
 	 .max = 65535,
 	 .def = "128",
-	 .kernels = K(ECHO) | K(CONNECT),
+	 .flags = IK_OPTF_KERNEL,
 	 .applies = "--clients and --backlog: apply to --kernel echo and "
 		    "connect",
 	 .help = "echo, connect: listen backlog (default 128)"},
@@ -452,7 +478,7 @@ const struct ik_option ik_options[] = {
 	 .max = 10e9,
 	 .what = NS_WHAT,
 	 .def = "0",
-	 .kernels = K(PINGPONG),
+	 .flags = IK_OPTF_KERNEL,
 	 .help = "ping-pong: idle this long before each round trip\n"
 		 "(ns, or with us/ms; a list sweeps, e.g. 0,100us,10ms);\n"
 		 "only the trip is timed"},
@@ -472,7 +498,7 @@ const struct ik_option ik_options[] = {
 	 .max = 10e9,
 	 .what = NS_WHAT,
 	 .def = "0",
-	 .kernels = K(CALL),
+	 .flags = IK_OPTF_KERNEL,
 	 .help = "call: busy time per call in the worker (ns, or us/ms;\n"
 		 "a list sweeps, e.g. 0,1us,10us,100us)"},
 	{.name = "rate",
@@ -481,15 +507,14 @@ const struct ik_option ik_options[] = {
 	 VAL(cfg.rate),
 	 .min = 1,
 	 .max = 1000000000,
-	 .kernels = K(STREAM),
-	 .flags = IK_OPTF_SHOW_VALUE,
+	 .flags = IK_OPTF_KERNEL | IK_OPTF_SHOW_VALUE,
 	 .help = "stream: open loop, N messages/s on a fixed schedule;\n"
 		 "latency counts from each message's due time, so\n"
 		 "stalls are not hidden; says when N was not kept"},
 	{.name = "verify",
 	 .kind = IK_OPT_FLAG,
 	 VAL(cfg.verify),
-	 .kernels = K(STREAM) | K(ECHO),
+	 .flags = IK_OPTF_KERNEL,
 	 .applies = "--verify: applies to --kernel stream (ping-pong "
 		    "already checks every echo)",
 	 .help = "stream: every message carries a sequence number and\n"

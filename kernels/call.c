@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "kernels.h"
+#include "view.h"
 
 /* What crosses the channel each way. */
 struct ik_call {
@@ -236,10 +237,123 @@ out:
 	return ret;
 }
 
+/* A call's message is its own: an id and an argument. */
+static int call_validate(const struct ik_config *c, char *msg, size_t len)
+{
+	if (!c->size_given)
+		return 0;
+	snprintf(msg, len,
+		 "--size: --kernel call sends a %zu-byte call (id, argument) "
+		 "and gets its result back",
+		 2 * sizeof(uint64_t));
+	return -EINVAL;
+}
+
+/* ---- its part of the reports ---- */
+
+static void call_title(const struct ik_view *v)
+{
+	fprintf(v->f,
+		"ipckern %s: calls into a worker, %llu timed calls "
+		"after %llu warm-up%s\n",
+		IK_VERSION, (unsigned long long)v->cfg->iters,
+		(unsigned long long)v->cfg->warmup,
+		v->cfg->duration_ns ? " (or --duration)" : "");
+}
+
+/*
+ * --kernel call: the shape of the studies that split a hand-off to a
+ * worker thread into wall time, total CPU, the caller's CPU and the
+ * worker's; per call, and for all the timed calls together.
+ */
+static void call_table(const struct ik_view *v)
+{
+	FILE *f = v->f;
+	char a[4][16];
+	unsigned i;
+
+	fprintf(f, "wall and CPU per call in ns (u = us, m = ms); CPU over "
+		   "the timed calls only\n\n");
+	fprintf(f,
+		"%-10s %-7s %7s %9s | %8s %8s %8s | %9s %9s %9s %9s | %8s "
+		"%8s %8s %8s\n",
+		"method", "mode", "work", "calls", "wall", "p50", "p99", "cpu",
+		"caller", "worker", "cpu/wall", "wall s", "cpu s", "caller s",
+		"worker s");
+	for (i = 0; i < v->nresults; i++) {
+		const struct ik_result *res = &v->results[i];
+		double n = res->count ? (double)res->count : 1;
+		double ca = (double)res->cpu[0].cpu_ns,
+		       cw = (double)res->cpu[1].cpu_ns,
+		       w = (double)res->wall_ns;
+
+		fprintf(f, "%-10s %-7s %7s ", res->ops->name,
+			ik_mode_name(res->mode),
+			ik_fmt_ns(a[0], 16, (double)res->work_ns));
+		if (res->err) {
+			fprintf(f, "FAILED: %s\n", res->errmsg);
+			continue;
+		}
+		fprintf(f,
+			"%9llu | %8s %8s %8s | %9.0f %9.0f %9.0f %9.2f | "
+			"%8.3f %8.3f %8.3f %8.3f\n",
+			(unsigned long long)res->count,
+			ik_fmt_ns(a[1], 16, w / n),
+			ik_fmt_ns(a[2], 16,
+				  (double)ik_hist_percentile(&res->hist, 50)),
+			ik_fmt_ns(a[3], 16,
+				  (double)ik_hist_percentile(&res->hist, 99)),
+			(ca + cw) / n, ca / n, cw / n,
+			w > 0 ? (ca + cw) / w : 0, w / 1e9, (ca + cw) / 1e9,
+			ca / 1e9, cw / 1e9);
+	}
+	fprintf(f, "\nwall: timed calls' wall time / calls; p50/p99: each call "
+		   "timed; cpu = caller + worker (CLOCK_THREAD_CPUTIME_ID); "
+		   "cpu/wall: CPUs kept busy (2 = both spin).\n");
+}
+
+static void call_cell_json(json_t *o, const struct ik_result *res)
+{
+	ik_listen_strangers_json(o, res);
+	json_object_set_new(o, "work_ns",
+			    json_integer((json_int_t)res->work_ns));
+}
+
+static void call_json(json_t *o, const struct ik_result *res)
+{
+	double n = res->count ? (double)res->count : 1;
+	double ca = (double)res->cpu[0].cpu_ns, cw = (double)res->cpu[1].cpu_ns;
+
+	json_object_set_new(
+		o, "call",
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:s}",
+			  "work_ns", (json_int_t)res->work_ns, "calls",
+			  (json_int_t)res->count, "wall_ns",
+			  (json_int_t)res->wall_ns, "cpu_caller_ns",
+			  (json_int_t)res->cpu[0].cpu_ns, "cpu_worker_ns",
+			  (json_int_t)res->cpu[1].cpu_ns, "wall_per_call_ns",
+			  (double)res->wall_ns / n, "cpu_per_call_ns",
+			  (ca + cw) / n, "cpu_caller_per_call_ns", ca / n,
+			  "cpu_worker_per_call_ns", cw / n, "cpu_counted",
+			  "timed calls only"));
+}
+
+static const char *const call_options[] = {"work", NULL};
+
 const struct ik_kernel_ops ik_kernel_call = {
 	.name = "call",
 	.summary = "A calls into a worker B and waits: wall and CPU per call",
+	.help = "\ncall (A calls into a worker B and waits: wall and CPU\n"
+		"per call, caller and worker)",
 	.id = IK_KERNEL_CALL,
+	.options = call_options,
+	.keys = IK_KEY_WORK,
 	.cpu_timed_only = true,
 	.run = ik_call,
+	.validate = call_validate,
+	.title = call_title,
+	.table = call_table,
+	.json_cell = call_cell_json,
+	.json_measured = ik_roundtrip_json,
+	.json_own = call_json,
 };

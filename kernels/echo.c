@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "echo.h"
+#include "view.h"
 
 #define SAMPLES_BUDGET	       (16u << 20) /* samples kept over all clients */
 #define IK_ECHO_DEFAULT_BUFFER (64u << 10)
@@ -472,10 +473,183 @@ out:
 	return ret;
 }
 
+/* ---- its part of the reports ---- */
+
+static void echo_title(const struct ik_view *v)
+{
+	fprintf(v->f, "ipckern %s: echo server, closed loop, %s per run\n",
+		IK_VERSION,
+		v->cfg->duration_ns ? "a fixed time" : "--iters per client");
+}
+
+static void echo_table(const struct ik_view *v)
+{
+	FILE *f = v->f;
+	char a[6][16];
+	unsigned i;
+
+	fprintf(f, "round trip in ns (u = us, m = ms); MB = 10^6 B, one "
+		   "way\n\n");
+	fprintf(f,
+		"%-6s %-7s %-8s %6s %6s %7s | %10s %8s | %8s %8s %8s | "
+		"%9s %9s | %8s %8s\n",
+		"method", "mode", "server", "buffer", "size", "clients",
+		"msgs/s", "MB/s", "p50", "p99", "p99.9", "srv cpu", "cli cpu",
+		"srv cs", "cli cs");
+	for (i = 0; i < v->nresults; i++) {
+		const struct ik_result *res = &v->results[i];
+		const struct ik_hist *h = &res->hist;
+		double secs = res->wall_ns / 1e9,
+		       rate = secs > 0 ? res->count / secs : 0;
+
+		fprintf(f, "%-6s %-7s %-8s %6s %6s %7u | ", res->ops->name,
+			ik_mode_name(res->mode), ik_server_names[res->server],
+			ik_fmt_bytes(a[0], 16,
+				     res->buffer ? res->buffer : 65536),
+			ik_fmt_bytes(a[1], 16, res->size), res->clients);
+		if (res->err) {
+			fprintf(f, "FAILED: %s\n", res->errmsg);
+			continue;
+		}
+		fprintf(f,
+			"%10.0f %8.1f | %8s %8s %8s | %9.0f %9.0f | %8.3f "
+			"%8.3f\n",
+			rate, rate * (double)res->size / 1e6,
+			ik_fmt_ns(a[2], 16, (double)ik_hist_percentile(h, 50)),
+			ik_fmt_ns(a[3], 16, (double)ik_hist_percentile(h, 99)),
+			ik_fmt_ns(a[4], 16,
+				  (double)ik_hist_percentile(h, 99.9)),
+			ik_per((double)res->cpu[1].cpu_ns, res->count),
+			ik_per((double)res->cpu[0].cpu_ns, res->count),
+			ik_per((double)(res->cpu[1].vol_cs +
+					res->cpu[1].invol_cs),
+			       res->count),
+			ik_per((double)(res->cpu[0].vol_cs +
+					res->cpu[0].invol_cs),
+			       res->count));
+	}
+	fprintf(f,
+		"\nmsgs/s: echoes completed by all clients / the run's wall "
+		"time; srv/cli cpu: CPU ns per message summed over every "
+		"thread of the server / of all clients; cs: context switches "
+		"per message (voluntary + involuntary).\n");
+}
+
+static void echo_cell_json(json_t *o, const struct ik_result *res)
+{
+	json_object_set_new(o, "server",
+			    json_string(ik_server_names[res->server]));
+	json_object_set_new(o, "clients", json_integer(res->clients));
+	ik_strangers_json(o, res);
+}
+
+static void echo_json(json_t *o, const struct ik_result *res)
+{
+	double secs = res->wall_ns / 1e9,
+	       rate = secs > 0 ? res->count / secs : 0;
+
+	json_object_set_new(
+		o, "echo",
+		json_pack(
+			"{s:s,s:i,s:I,s:I,s:f,s:f,s:f,s:f,s:o,s:o}", "server",
+			ik_server_names[res->server], "clients",
+			(int)res->clients, "messages", (json_int_t)res->count,
+			"wall_ns", (json_int_t)res->wall_ns, "messages_per_sec",
+			rate, "mb_per_sec_one_way",
+			rate * (double)res->size / 1e6, "cpu_server_per_msg_ns",
+			ik_per((double)res->cpu[1].cpu_ns, res->count),
+			"cpu_clients_per_msg_ns",
+			ik_per((double)res->cpu[0].cpu_ns, res->count),
+			"server_cpu", ik_cpu_json(&res->cpu[1], res->count),
+			"clients_cpu", ik_cpu_json(&res->cpu[0], res->count)));
+}
+
+/* What the machine can give now: MemAvailable, else all of its memory. */
+static uint64_t mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long long kib;
+	char line[128];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) {
+			fclose(f);
+			return (uint64_t)kib << 10;
+		}
+	if (f)
+		fclose(f);
+	return (uint64_t)sysconf(_SC_PHYS_PAGES) *
+	       (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * The largest cell (most clients, biggest message and buffer): the
+ * thread server's thread per connection must fit the task limit, and
+ * each server model's buffers the memory free now, or the run would die
+ * halfway instead of being refused before it starts.
+ */
+static int echo_validate(const struct ik_config *c, char *msg, size_t len)
+{
+	struct ik_config big = *c;
+	uint64_t need = 0, avail;
+	const char *what = "";
+	long tasks = ik_task_limit(&what);
+	unsigned i;
+
+	big.clients = ik_clients_max(c);
+	for (i = 0; i < c->nservers; i++)
+		if (c->servers[i] == IK_SERVER_THREAD && tasks >= 0 &&
+		    2 * (long)big.clients + 2 > tasks) {
+			snprintf(msg, len,
+				 "--clients %u: needs %u more threads or "
+				 "processes (the thread server runs one per "
+				 "connection) and %s allows %ld; raise it "
+				 "first",
+				 big.clients, 2 * big.clients + 1, what, tasks);
+			return -EINVAL;
+		}
+	for (i = 0; i < c->nsizes; i++)
+		big.size = c->sizes[i] > big.size ? c->sizes[i] : big.size;
+	for (i = 0; i < c->nbuffers; i++)
+		big.buffer =
+			c->buffers[i] > big.buffer ? c->buffers[i] : big.buffer;
+	for (i = 0; i < c->nservers; i++) {
+		uint64_t m;
+
+		big.server = c->servers[i];
+		m = ik_echo_mem_need(&big);
+		need = m > need ? m : need;
+	}
+	avail = mem_available();
+	if (need <= avail)
+		return 0;
+	snprintf(msg, len,
+		 "--clients %u with --size %zu: the echo kernel needs about "
+		 "%llu MiB (each client's message out and in, the server's "
+		 "buffers, the samples) and this machine has %llu MiB "
+		 "available; use fewer clients or a smaller --size",
+		 big.clients, big.size, (unsigned long long)(need >> 20),
+		 (unsigned long long)(avail >> 20));
+	return -EINVAL;
+}
+
+static const char *const echo_options[] = {"clients", "server", "backlog",
+					   "verify", NULL};
+
 const struct ik_kernel_ops ik_kernel_echo = {
 	.name = "echo",
 	.summary = "a server and --clients in a closed loop",
+	.help = "echo (a server and\n--clients in a closed loop)",
 	.id = IK_KERNEL_ECHO,
+	.options = echo_options,
+	.keys = IK_KEY_SERVER | IK_KEY_CLIENTS,
 	.crew = true,
+	.fixed_time = true,
 	.run = ik_echo,
+	.validate = echo_validate,
+	.title = echo_title,
+	.table = echo_table,
+	.json_cell = echo_cell_json,
+	.json_measured = ik_roundtrip_json,
+	.json_own = echo_json,
 };

@@ -36,14 +36,12 @@ struct pollfd;
 #define ik_gate_free  ik_barrier_free
 #define ik_gate_break ik_barrier_break
 
-/* The kernels' index in ik_kernels[] (kernels/registry.c), which holds
- * their names; struct ik_config's kernel is one. */
+/* The kernels' index in ik_kernels[], from kernels/kernels.def: one
+ * IK_KERNEL_<NAME> each; struct ik_config's kernel is one. */
 enum ik_kernel {
-	IK_KERNEL_PINGPONG = 0,
-	IK_KERNEL_STREAM,
-	IK_KERNEL_CALL,
-	IK_KERNEL_ECHO,
-	IK_KERNEL_CONNECT,
+#define IK_KERNEL(N, n) IK_KERNEL_##N,
+#include "kernels.def"
+#undef IK_KERNEL
 	IK_NKERNELS
 };
 
@@ -84,6 +82,7 @@ struct ik_config {
 	/* the sweep: each run gets one size and one buffer from these */
 	size_t sizes[IK_MAX_SWEEP], buffers[IK_MAX_SWEEP];
 	unsigned nsizes, nbuffers;
+	bool size_given;      /* --size was given (call refuses it) */
 	bool iters_given;     /* else each run's count follows from its size */
 	uint64_t iters;	      /* timed round trips (a cap with duration) */
 	uint64_t warmup;      /* untimed round trips around them */
@@ -108,6 +107,17 @@ struct ik_config {
 	/* set asynchronously (SIGINT/SIGTERM) to end the run */
 	volatile sig_atomic_t *interrupted;
 };
+
+/* echo, connect: the --clients list's largest value, the cell every
+ * limit is checked for (1 when the list is empty, as in a bare cfg) */
+static inline unsigned ik_clients_max(const struct ik_config *c)
+{
+	unsigned n = c->nclients ? 0 : c->clients, i;
+
+	for (i = 0; i < c->nclients; i++)
+		n = c->clients_list[i] > n ? c->clients_list[i] : n;
+	return n ? n : 1;
+}
 
 /*
  * CPU a peer used from the start barrier to its end. cpu_ns is exact
@@ -193,20 +203,41 @@ struct ik_result {
 	char note[256];
 };
 
+/* What tells a kernel's cells apart besides method, mode, size, buffer
+ * and gap (struct ik_kernel_ops.keys): the cell key and its names. */
+enum ik_key_dim {
+	IK_KEY_SERVER = 1u << 0,  /* --server: the server model */
+	IK_KEY_CLIENTS = 1u << 1, /* --clients */
+	IK_KEY_WORK = 1u << 2,	  /* --work: busy time per call */
+};
+
 /*
- * A kernel: what --kernel NAME runs (one file per kernel in kernels/,
- * and its line in kernels/registry.c). run measures one cell of cfg over
- * method ops in mode and fills *res, setting res->kernel to the ops; it
- * returns 0, or a -errno with res->errmsg saying what failed (the
- * contract of ik_pingpong below). The reports draw each kernel's part
- * from their own rows, indexed by id (reports/ must not be reached from
- * here).
+ * A kernel: what --kernel NAME runs, all of it in one file in kernels/
+ * (and its line in kernels/kernels.def). run measures one cell of cfg
+ * over method ops in mode and fills *res, setting res->kernel to the
+ * ops; it returns 0, or a -errno with res->errmsg saying what failed
+ * (the contract of ik_pingpong below). The rest is data and hooks for
+ * the layers above, which read a kernel only through these: the CLI
+ * (help, options, validate, fixed_time, floor), --repeat (pool), the
+ * cell key (keys) and the reports (the hooks at the end, which see the
+ * report through a struct ik_view, kernels/view.h, so that nothing here
+ * reaches up into reports/).
  */
 struct ik_result;
+struct ik_stats;
+struct ik_view;
+struct json_t;
 struct ik_kernel_ops {
 	const char *name;    /* as --kernel takes it */
 	const char *summary; /* one line: what it measures */
-	enum ik_kernel id;   /* its index in ik_kernels[] */
+	/* --kernel's --help text for it, '\n' where the line breaks; one
+	 * that starts with '\n' starts a line of its own */
+	const char *help;
+	enum ik_kernel id; /* its index in ik_kernels[] */
+	/* the kernel-specific options it takes (long names; each a row of
+	 * cli/table.c marked kernel-specific), NULL-terminated; NULL: none */
+	const char *const *options;
+	unsigned keys; /* enum ik_key_dim: what else tells cells apart */
 	/* a server and clients over the method's own sockets (echo,
 	 * connect), not two peers around an ik_channel */
 	bool crew;
@@ -214,15 +245,42 @@ struct ik_kernel_ops {
 	 * B's messages, latency only when stamped), not round trips */
 	bool one_way;
 	bool cpu_timed_only; /* cpu[] covers the timed loop, not warm-up */
+	/* the harness floor (ipc/floor.c through this kernel's run) goes
+	 * before the methods on one stated pair */
+	bool floor;
+	/* by default each run gets a fixed time, not a fixed count (its
+	 * speed spans 1000x across methods and buffers) */
+	bool fixed_time;
 	int (*run)(const struct ik_config *cfg,
 		   const struct ik_transport_ops *ops, enum ik_mode mode,
 		   const struct ik_topo *topo, const struct ik_timer *timer,
 		   struct ik_result *res);
+	/* how its options combine, once the CLI checked each: 0, or
+	 * -EINVAL with one line in msg; may be NULL */
+	int (*validate)(const struct ik_config *cfg, char *msg, size_t len);
+	/* --repeat: fold its own part of repeat r (1..) of src into dst,
+	 * after ik_result_pool did the common part; may be NULL */
+	void (*pool)(struct ik_result *dst, const struct ik_result *src,
+		     unsigned r);
+	/* the table report: its first line, and its own table */
+	void (*title)(const struct ik_view *v);
+	void (*table)(const struct ik_view *v);
+	/* the JSON report's result objects: the fields that tell its cells
+	 * apart (after gap_ns), what it measured (st: ik_view stats), and
+	 * its own object after the CPU (may be NULL) */
+	void (*json_cell)(struct json_t *o, const struct ik_result *res);
+	void (*json_measured)(struct json_t *o, const struct ik_result *res,
+			      const struct ik_stats *st);
+	void (*json_own)(struct json_t *o, const struct ik_result *res);
+	/* run-wide keys of its own, after the floor; may be NULL */
+	void (*json_run)(struct json_t *root, const struct ik_config *cfg);
 };
-/* Every kernel, by enum ik_kernel (kernels/registry.c). */
+/* Every kernel, by enum ik_kernel (kernels/registry.c); the first is
+ * the default (a result with no kernel was measured by it). */
 extern const struct ik_kernel_ops *const ik_kernels[IK_NKERNELS];
-extern const struct ik_kernel_ops ik_kernel_pingpong, ik_kernel_stream,
-	ik_kernel_call, ik_kernel_echo, ik_kernel_connect;
+#define IK_KERNEL(N, n) extern const struct ik_kernel_ops ik_kernel_##n;
+#include "kernels.def"
+#undef IK_KERNEL
 /* The kernel --kernel calls name; NULL when none is. */
 const struct ik_kernel_ops *ik_kernel_find(const char *name);
 /* ik_kernels[id]'s name, NULL past the end (for --kernel's choices). */
@@ -341,8 +399,9 @@ uint64_t ik_door_drain(struct ik_door *d, int lfd);
 
 /*
  * --repeat: fold repeat r (1..) of a cell into dst, its first repeat:
- * histograms merged, counts, wall and CPU time added, rates recomputed.
- * The first error of any repeat becomes the cell's.
+ * histograms merged, counts, wall and CPU time added, and the kernel's
+ * own part (its ops' pool: a stream's rates recomputed). The first
+ * error of any repeat becomes the cell's.
  */
 void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 		    unsigned r);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "kernels.h"
+#include "view.h"
 
 /* Shared between the peers and the controller (process mode too). */
 struct pp_shared {
@@ -394,9 +395,146 @@ out:
 	return ret;
 }
 
+/* ---- its part of the reports ---- */
+
+static void pingpong_title(const struct ik_view *v)
+{
+	fprintf(v->f,
+		"ipckern %s: ping-pong, %llu timed round trips after "
+		"%llu warm-up%s; size is each way\n",
+		IK_VERSION, (unsigned long long)v->cfg->iters,
+		(unsigned long long)v->cfg->warmup,
+		v->cfg->duration_ns ? " (or --duration)" : "");
+}
+
+/* Latency percentiles and the ratio to line, one row per result. */
+static bool pingpong_latency(const struct ik_view *v)
+{
+	bool any_line = false;
+	char a[8][16];
+	unsigned i;
+
+	v->head_key(v);
+	fprintf(v->f, "%7s %7s %7s %7s %7s %7s %7s %7s %9s %7s\n", "min", "p50",
+		"p90", "p99", "p99.9", "max", "mean", "stddev", "trips/s",
+		"x line");
+	for (i = 0; i < v->nresults; i++) {
+		const struct ik_result *res = &v->results[i];
+		struct ik_stats st;
+
+		v->row_key(v, res);
+		if (res->err) {
+			fprintf(v->f, "FAILED: %s\n", res->errmsg);
+			continue;
+		}
+		v->stats(v, res, &st);
+		any_line |= st.vs_line > 0;
+		fprintf(v->f, "%7s %7s %7s %7s %7s %7s %7s %7s %9.0f ",
+			ik_fmt_ns(a[0], 16, (double)res->hist.min),
+			ik_fmt_ns(a[1], 16, (double)st.p50),
+			ik_fmt_ns(a[2], 16, (double)st.p90),
+			ik_fmt_ns(a[3], 16, (double)st.p99),
+			ik_fmt_ns(a[4], 16, (double)st.p999),
+			ik_fmt_ns(a[5], 16, (double)res->hist.max),
+			ik_fmt_ns(a[6], 16, st.mean),
+			ik_fmt_ns(a[7], 16, st.sd), st.rps);
+		if (st.vs_line > 0)
+			fprintf(v->f, "%7.2f\n", st.vs_line);
+		else
+			fprintf(v->f, "%7s\n", "-");
+	}
+	fputc('\n', v->f);
+	return any_line;
+}
+
+/* Means with and without a clock read per trip, and CPU; !: heavy. */
+static bool pingpong_wall(const struct ik_view *v)
+{
+	bool any_heavy = false, heavy;
+	unsigned i;
+
+	v->head_key(v);
+	fprintf(v->f, "%10s %10s %10s %9s %9s %s\n", "whole-run", "untimed",
+		"observer", "cpu A/rt", "cpu B/rt", "granted");
+	for (i = 0; i < v->nresults; i++) {
+		const struct ik_result *res = &v->results[i];
+		struct ik_stats st;
+		/* CPU is read at the gate and the end: warm-up trips count */
+		double n = res->count + res->warmup
+				   ? (double)(res->count + res->warmup)
+				   : 1;
+
+		if (res->err)
+			continue;
+		v->stats(v, res, &st);
+		v->row_key(v, res);
+		if (res->gap_ns) { /* the wall holds the gaps: no such means */
+			fprintf(v->f, "%10s %10s %10s %9.0f %9.0f %s\n", "-",
+				"-", "-", res->cpu[0].cpu_ns / n,
+				res->cpu[1].cpu_ns / n,
+				res->granted[0] ? res->granted : "-");
+			continue;
+		}
+		heavy = st.untimed > 0 && st.wall_mean > 1.1 * st.untimed;
+		any_heavy |= heavy;
+		fprintf(v->f, "%10.1f %10.1f %9.1f%c %9.0f %9.0f %s\n",
+			st.wall_mean, st.untimed, st.wall_mean - st.untimed,
+			heavy ? '!' : ' ', res->cpu[0].cpu_ns / n,
+			res->cpu[1].cpu_ns / n,
+			res->granted[0] ? res->granted : "-");
+	}
+	return any_heavy;
+}
+
+static void pingpong_table(const struct ik_view *v)
+{
+	bool any_line, any_heavy;
+
+	fprintf(v->f, "latency: round trip in ns (u = us, m = ms); one-way "
+		      "estimate = RTT/2\n\n");
+	any_line = pingpong_latency(v);
+	any_heavy = pingpong_wall(v);
+	fprintf(v->f,
+		"\nwhole-run: timed loop wall time / round trips; untimed: "
+		"the same without a clock read per trip (warm-up, and as "
+		"long again right after); "
+		"observer: the difference. cpu/rt: each peer's CPU ns per "
+		"round trip (CLOCK_THREAD_CPUTIME_ID, warm-up and timed "
+		"trips).\n");
+	if (any_heavy)
+		fprintf(v->f, "!: the timed loop's mean is over 10%% above the "
+			      "untimed one: reading the clock every trip (or "
+			      "the host between the two) moved this row; "
+			      "compare the untimed mean.\n");
+	if (any_line)
+		fprintf(v->f, "x line: p50 over line's p50 on the same pair "
+			      "and mode: the cost above bouncing one cache "
+			      "line, itself above the floor.\n");
+	v->sections(v);
+}
+
+/* The run's note on what each result's vs_line is. */
+static void pingpong_json_run(json_t *root, const struct ik_config *cfg)
+{
+	(void)cfg;
+	json_object_set_new(root, "vs_line",
+			    json_string("p50 over line's p50 on the same pair, "
+					"mode, size and gap"));
+}
+
+static const char *const pingpong_options[] = {"matrix", "gap", NULL};
+
 const struct ik_kernel_ops ik_kernel_pingpong = {
 	.name = "pingpong",
 	.summary = "round trips",
+	.help = "pingpong (default: round trips)",
 	.id = IK_KERNEL_PINGPONG,
+	.options = pingpong_options,
+	.floor = true,
 	.run = ik_pingpong,
+	.title = pingpong_title,
+	.table = pingpong_table,
+	.json_cell = ik_listen_strangers_json,
+	.json_measured = ik_roundtrip_json,
+	.json_run = pingpong_json_run,
 };

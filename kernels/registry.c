@@ -1,20 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The kernels --kernel can run: one line each, in enum ik_kernel's
- * order, which is also --help's. A kernel's name, summary and entry point
- * live in its own file (its struct ik_kernel_ops); this is the only list
- * of them.
+ * The kernels --kernel can run, from the one list in kernels/kernels.def
+ * (in enum ik_kernel's order, which is also --help's). Everything about
+ * a kernel lives in its own file, in its struct ik_kernel_ops.
  */
 #include <string.h>
 
 #include "kernels.h"
 
 const struct ik_kernel_ops *const ik_kernels[IK_NKERNELS] = {
-	[IK_KERNEL_PINGPONG] = &ik_kernel_pingpong,
-	[IK_KERNEL_STREAM] = &ik_kernel_stream,
-	[IK_KERNEL_CALL] = &ik_kernel_call,
-	[IK_KERNEL_ECHO] = &ik_kernel_echo,
-	[IK_KERNEL_CONNECT] = &ik_kernel_connect,
+#define IK_KERNEL(N, n) [IK_KERNEL_##N] = &ik_kernel_##n,
+#include "kernels.def"
+#undef IK_KERNEL
 };
 
 const struct ik_kernel_ops *ik_kernel_find(const char *name)

@@ -46,9 +46,9 @@ void ik_result_free(struct ik_result *res)
 void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 		    unsigned r)
 {
-	struct ik_stream_result *d = &dst->stream;
-	const struct ik_stream_result *s = &src->stream;
-	int k;
+	const struct ik_kernel_ops *k =
+		dst->kernel ? dst->kernel : ik_kernels[0];
+	int i;
 
 	dst->strangers += src->strangers;
 	dst->stalls += src->stalls;
@@ -69,18 +69,10 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 	dst->hit_cap |= src->hit_cap;
 	dst->untimed_mean_ns =
 		(dst->untimed_mean_ns * r + src->untimed_mean_ns) / (r + 1);
-	for (k = 0; k < 2; k++)
-		ik_cpu_add(&dst->cpu[k], &src->cpu[k]);
-	d->messages += s->messages;
-	d->seconds += s->seconds;
-	d->msgs_per_s = d->seconds > 0 ? d->messages / d->seconds : 0;
-	d->bytes_per_s = d->msgs_per_s * (double)dst->size;
-	d->latency_valid = d->latency_valid && s->latency_valid;
-	d->late_sends += s->late_sends;
-	d->max_send_lag_ns = s->max_send_lag_ns > d->max_send_lag_ns
-				     ? s->max_send_lag_ns
-				     : d->max_send_lag_ns;
-	d->rate_missed |= s->rate_missed;
+	for (i = 0; i < 2; i++)
+		ik_cpu_add(&dst->cpu[i], &src->cpu[i]);
+	if (k->pool)
+		k->pool(dst, src, r);
 }
 
 static const char *const peer_names[] = {"peer A", "peer B"};
@@ -228,7 +220,7 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.wait = cfg->wait,
 		.same_pu = cfg->pinned && cfg->pin[0] == cfg->pin[1],
 		.unpinned = !cfg->pinned,
-		.stream = cfg->kernel == IK_KERNEL_STREAM,
+		.stream = ik_kernels[cfg->kernel]->one_way,
 	};
 	struct ik_channel ch;
 	struct ik_peers g = {

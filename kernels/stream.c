@@ -614,11 +614,3 @@ out:
 	res->err = ret;
 	return ret;
 }
-
-const struct ik_kernel_ops ik_kernel_stream = {
-	.name = "stream",
-	.summary = "A sends, B receives: messages/s, bytes/s, one-way latency",
-	.id = IK_KERNEL_STREAM,
-	.one_way = true,
-	.run = ik_stream,
-};

@@ -25,6 +25,14 @@ int ik_cell_kernel_by_name(const char *name)
 	return k ? (int)k->id : -1;
 }
 
+/* What else tells the kernel's cells apart (enum ik_key_dim); none for
+ * an unknown kernel. */
+static unsigned keys_of(int kernel)
+{
+	return kernel >= 0 && kernel < IK_NKERNELS ? ik_kernels[kernel]->keys
+						   : 0;
+}
+
 static void copy(char *dst, size_t n, const char *s)
 {
 	snprintf(dst, n, "%s", s);
@@ -32,22 +40,22 @@ static void copy(char *dst, size_t n, const char *s)
 
 void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k)
 {
-	enum ik_kernel kn = ik_result_kernel(res);
+	const struct ik_kernel_ops *ko = ik_result_ops(res);
 	bool alone = res->npairs <= 1;
 
 	memset(k, 0, sizeof(*k));
-	k->kernel = (int)kn;
+	k->kernel = (int)ko->id;
 	copy(k->method, sizeof(k->method), res->ops->name);
 	copy(k->mode, sizeof(k->mode), ik_mode_name(res->mode));
 	k->size = res->size;
 	k->buffer = res->buffer;
 	k->gap_ns = res->gap_ns;
-	if (kn == IK_KERNEL_ECHO)
+	if (ko->keys & IK_KEY_SERVER)
 		copy(k->server, sizeof(k->server),
 		     ik_server_names[res->server]);
-	if (kn == IK_KERNEL_ECHO || kn == IK_KERNEL_CONNECT)
+	if (ko->keys & IK_KEY_CLIENTS)
 		k->clients = res->clients;
-	if (kn == IK_KERNEL_CALL)
+	if (ko->keys & IK_KEY_WORK)
 		k->work_ns = res->work_ns;
 	if (res->cls >= 0)
 		copy(k->cls, sizeof(k->cls),
@@ -208,11 +216,11 @@ static void gbench_name(const struct ik_cell_key *k, char *b, size_t n)
 
 	add(b, n, &u, "%s/%s/%s/size:%llu", ik_cell_kernel_name(k->kernel),
 	    k->method, k->mode, (unsigned long long)k->size);
-	if (k->kernel == IK_KERNEL_ECHO)
+	if (keys_of(k->kernel) & IK_KEY_SERVER)
 		add(b, n, &u, "/server:%s", k->server);
-	if (k->kernel == IK_KERNEL_ECHO || k->kernel == IK_KERNEL_CONNECT)
+	if (keys_of(k->kernel) & IK_KEY_CLIENTS)
 		add(b, n, &u, "/clients:%llu", (unsigned long long)k->clients);
-	if (k->kernel == IK_KERNEL_CALL)
+	if (keys_of(k->kernel) & IK_KEY_WORK)
 		add(b, n, &u, "/work:%llu", (unsigned long long)k->work_ns);
 	if (k->buffer)
 		add(b, n, &u, "/buffer:%llu", (unsigned long long)k->buffer);
@@ -233,11 +241,11 @@ static void label_name(const struct ik_cell_key *k, char *b, size_t n)
 	add(b, n, &u, "%s %llu B", k->mode, (unsigned long long)k->size);
 	if (k->buffer)
 		add(b, n, &u, " buf %llu", (unsigned long long)k->buffer);
-	if (k->kernel == IK_KERNEL_ECHO)
+	if (keys_of(k->kernel) & IK_KEY_SERVER)
 		add(b, n, &u, " %s server", k->server);
-	if (k->kernel == IK_KERNEL_ECHO || k->kernel == IK_KERNEL_CONNECT)
+	if (keys_of(k->kernel) & IK_KEY_CLIENTS)
 		add(b, n, &u, " %llu clients", (unsigned long long)k->clients);
-	if (k->kernel == IK_KERNEL_CALL)
+	if (keys_of(k->kernel) & IK_KEY_WORK)
 		add(b, n, &u, " work %llu ns", (unsigned long long)k->work_ns);
 	if (k->gap_ns)
 		add(b, n, &u, " gap %llu ns", (unsigned long long)k->gap_ns);

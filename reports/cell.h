@@ -26,9 +26,9 @@ enum ik_cell_field {
 	IK_CF_SIZE = 1u << 3,
 	IK_CF_BUFFER = 1u << 4,
 	IK_CF_GAP = 1u << 5,
-	IK_CF_SERVER = 1u << 6,	 /* echo's server model */
-	IK_CF_CLIENTS = 1u << 7, /* echo, connect */
-	IK_CF_WORK = 1u << 8,	 /* call */
+	IK_CF_SERVER = 1u << 6,	 /* IK_KEY_SERVER: the server model */
+	IK_CF_CLIENTS = 1u << 7, /* IK_KEY_CLIENTS */
+	IK_CF_WORK = 1u << 8,	 /* IK_KEY_WORK */
 	IK_CF_CLASS = 1u << 9,	 /* --classes */
 	IK_CF_PAIR = 1u << 10,	 /* --pairs: pairs at once, which one */
 	IK_CF_CPUS = 1u << 11,	 /* the two CPUs (--matrix, --pin) */
@@ -73,15 +73,11 @@ const char *ik_cell_kernel_name(int kernel);
 /* Its enum from that name; -1 when unknown. */
 int ik_cell_kernel_by_name(const char *name);
 
-/* Which kernel measured res (ping-pong when none says). */
+/* Which kernel measured res (the first, ping-pong, when none says). */
 static inline const struct ik_kernel_ops *
 ik_result_ops(const struct ik_result *res)
 {
-	return res->kernel ? res->kernel : &ik_kernel_pingpong;
-}
-static inline enum ik_kernel ik_result_kernel(const struct ik_result *res)
-{
-	return ik_result_ops(res)->id;
+	return res->kernel ? res->kernel : ik_kernels[0];
 }
 
 void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k);

@@ -59,11 +59,11 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 			fputs(",,", f);
 		fprintf(f, "%u,%llu,", res->stalls,
 			(unsigned long long)res->stall_ns);
-		/* echo's server, the crew kernels' clients: what tells
-		 * their cells apart; empty for the others */
-		if (ik_result_kernel(res) == IK_KERNEL_ECHO)
-			fprintf(f, "%s", ik_server_names[res->server]);
-		if (res->kernel && res->kernel->crew)
+		/* the server model and the clients, where the kernel's
+		 * cells differ by them (echo, connect); empty elsewhere */
+		if (res->kernel && (res->kernel->keys & IK_KEY_SERVER))
+			fputs(ik_server_names[res->server], f);
+		if (res->kernel && (res->kernel->keys & IK_KEY_CLIENTS))
 			fprintf(f, ",%u,", res->clients);
 		else
 			fputs(",,", f);

@@ -4,8 +4,9 @@
  * through jansson. The run (tool, machine, timer, config, notes, floor,
  * classes, matrix), then one object per result: the cell, what the
  * kernel measured (latency, or a stream's rates), CPU, the kernel's own
- * part and every repeat's metrics (what --baseline reads back). Keys
- * keep their order: jansson writes them as they were set.
+ * part and every repeat's metrics (what --baseline reads back); the
+ * kernel's parts are its ops' json_* hooks. Keys keep their order:
+ * jansson writes them as they were set.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -96,29 +97,6 @@ json_t *ik_config_json(const struct ik_config *c)
 	return o;
 }
 
-static json_t *cpu_json(const struct ik_cpu_usage *u, uint64_t n)
-{
-	return json_pack(
-		"{s:I,s:I,s:I,s:I,s:I,s:f}", "cpu_ns", (json_int_t)u->cpu_ns,
-		"user_ns", (json_int_t)u->user_ns, "sys_ns",
-		(json_int_t)u->sys_ns, "voluntary_cs", (json_int_t)u->vol_cs,
-		"involuntary_cs", (json_int_t)u->invol_cs, "per_round_trip_ns",
-		n ? (double)u->cpu_ns / (double)n : 0.0);
-}
-
-static json_t *hist_json(const struct ik_hist *h)
-{
-	json_t *a = json_array();
-	struct ik_hist_iter it;
-
-	ik_hist_iter_init(&it, h);
-	while (ik_hist_iter_next(&it))
-		json_array_append_new(a, json_pack("[III]", (json_int_t)it.lo,
-						   (json_int_t)it.width,
-						   (json_int_t)it.count));
-	return a;
-}
-
 static json_t *num_or_null(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
@@ -172,41 +150,6 @@ static json_t *repeats_json(const struct ik_result *res)
 
 /* ---- one result ---- */
 
-/* Connections dropped at a listener: not ours, in no number here. */
-static void strangers_json(json_t *o, const struct ik_result *res)
-{
-	json_object_set_new(o, "strangers",
-			    json_integer((json_int_t)res->strangers));
-}
-
-/* Ping-pong and stream: strangers where the transport listens. */
-static void listen_cell_json(json_t *o, const struct ik_result *res)
-{
-	if (res->ops->flags & IK_T_LISTEN)
-		strangers_json(o, res);
-}
-
-static void call_cell_json(json_t *o, const struct ik_result *res)
-{
-	listen_cell_json(o, res);
-	json_object_set_new(o, "work_ns",
-			    json_integer((json_int_t)res->work_ns));
-}
-
-static void echo_cell_json(json_t *o, const struct ik_result *res)
-{
-	json_object_set_new(o, "server",
-			    json_string(ik_server_names[res->server]));
-	json_object_set_new(o, "clients", json_integer(res->clients));
-	strangers_json(o, res);
-}
-
-static void connect_cell_json(json_t *o, const struct ik_result *res)
-{
-	json_object_set_new(o, "clients", json_integer(res->clients));
-	strangers_json(o, res);
-}
-
 static json_t *pair_json(const struct ik_result *res)
 {
 	const struct ik_pair *p = &res->pair;
@@ -227,179 +170,9 @@ static json_t *pair_json(const struct ik_result *res)
 	return pair;
 }
 
-/* Latency of the round trip ("one_way" for a stream), and its buckets. */
-static json_t *latency_json(const struct ik_result *res,
-			    const struct ik_stats *st, const char *kind)
-{
-	json_t *lat = json_pack(
-		"{s:s,s:s,s:I,s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-		"s:f}",
-		"kind", kind, "unit", "ns", "count",
-		(json_int_t)res->hist.total, "min", (json_int_t)res->hist.min,
-		"mean", st->mean, "stddev", st->sd, "p50", (json_int_t)st->p50,
-		"p90", (json_int_t)st->p90, "p99", (json_int_t)st->p99, "p99_9",
-		(json_int_t)st->p999, "p99_99", (json_int_t)st->p9999, "max",
-		(json_int_t)res->hist.max, "dropped",
-		(json_int_t)res->hist.dropped, "max_relative_error", 0.01);
-
-	json_object_set_new(lat, "histogram", hist_json(&res->hist));
-	return lat;
-}
-
-/* Every kernel but stream: the round trip, its estimate, the wall. */
-static void roundtrip_json(json_t *o, const struct ik_result *res,
-			   const struct ik_stats *st)
-{
-	json_object_set_new(o, "latency", latency_json(res, st, "round_trip"));
-	json_object_set_new(o, "one_way_estimate",
-			    json_pack("{s:s,s:f,s:f,s:f}", "how",
-				      "round_trip/2", "p50", st->p50 / 2.0,
-				      "p99", st->p99 / 2.0, "mean",
-				      st->mean / 2.0));
-	json_object_set_new(o, "round_trips_per_sec", json_real(st->rps));
-	json_object_set_new(
-		o, "wall",
-		json_pack("{s:I,s:f,s:f,s:f,s:b}", "timed_ns",
-			  (json_int_t)res->wall_ns, "whole_run_mean_ns",
-			  st->wall_mean, "untimed_mean_ns", st->untimed,
-			  "observer_effect_ns", st->wall_mean - st->untimed,
-			  "hit_sample_cap", res->hit_cap));
-	json_object_set_new(o, "vs_line",
-			    st->vs_line > 0 ? json_real(st->vs_line)
-					    : json_null());
-}
-
-/* A stream: its rates, the open loop, and one-way latency if kept. */
-static void stream_json(json_t *o, const struct ik_result *res,
-			const struct ik_stats *st)
-{
-	const struct ik_stream_result *sr = &res->stream;
-
-	json_object_set_new(
-		o, "stream",
-		json_pack("{s:I,s:f,s:f,s:f,s:s,s:f,s:f}", "messages",
-			  (json_int_t)sr->messages, "seconds", sr->seconds,
-			  "messages_per_sec", sr->msgs_per_s, "bytes_per_sec",
-			  sr->bytes_per_s, "bytes_unit", "B (MB = 10^6 B)",
-			  "tsc_offset_ns", sr->tsc_offset_ns,
-			  "tsc_offset_err_ns", sr->tsc_offset_err_ns));
-	if (sr->rate_asked > 0)
-		json_object_set_new(o, "open_loop",
-				    json_pack("{s:f,s:f,s:I,s:b,s:s}",
-					      "rate_asked", sr->rate_asked,
-					      "max_send_lag_ns",
-					      sr->max_send_lag_ns, "late_sends",
-					      (json_int_t)sr->late_sends,
-					      "sustained", !sr->rate_missed,
-					      "latency_from", "due time"));
-	if (!sr->latency_valid) {
-		json_object_set_new(o, "latency", json_null());
-		json_object_set_new(o, "latency_missing",
-				    json_string(sr->latency_why));
-		return;
-	}
-	json_object_set_new(
-		o, "latency_sampled_every",
-		json_integer((json_int_t)(sr->latency_every ? sr->latency_every
-							    : 1)));
-	json_object_set_new(o, "latency", latency_json(res, st, "one_way"));
-}
-
-static void echo_json(json_t *o, const struct ik_result *res)
-{
-	double secs = res->wall_ns / 1e9,
-	       rate = secs > 0 ? res->count / secs : 0;
-
-	json_object_set_new(
-		o, "echo",
-		json_pack("{s:s,s:i,s:I,s:I,s:f,s:f,s:f,s:f,s:o,s:o}", "server",
-			  ik_server_names[res->server], "clients",
-			  (int)res->clients, "messages", (json_int_t)res->count,
-			  "wall_ns", (json_int_t)res->wall_ns,
-			  "messages_per_sec", rate, "mb_per_sec_one_way",
-			  rate * (double)res->size / 1e6,
-			  "cpu_server_per_msg_ns",
-			  ik_per((double)res->cpu[1].cpu_ns, res->count),
-			  "cpu_clients_per_msg_ns",
-			  ik_per((double)res->cpu[0].cpu_ns, res->count),
-			  "server_cpu", cpu_json(&res->cpu[1], res->count),
-			  "clients_cpu", cpu_json(&res->cpu[0], res->count)));
-}
-
-static void connect_json(json_t *o, const struct ik_result *res)
-{
-	const struct ik_connect_result *cx = &res->connect;
-	const struct ik_hist *h = &cx->connect_hist;
-	double secs = res->wall_ns / 1e9;
-
-	json_object_set_new(
-		o, "connect",
-		json_pack("{s:i,s:i,s:I,s:I,s:I,s:o,s:f,s:o,s:o,s:{s:I,"
-			  "s:I,s:I,s:I},s:o,s:o}",
-			  "clients", (int)res->clients, "backlog",
-			  (int)cx->backlog, "requests", (json_int_t)res->count,
-			  "served", (json_int_t)cx->served, "failed",
-			  (json_int_t)cx->failed, "first_failure",
-			  cx->failed ? json_string(strerror(-cx->first_err))
-				     : json_null(),
-			  "requests_per_sec",
-			  secs > 0 ? res->count / secs : 0.0, "time_wait_after",
-			  cx->time_wait < 0 ? json_null()
-					    : json_integer(cx->time_wait),
-			  "tcp_tw_reuse",
-			  cx->tw_reuse < 0 ? json_null()
-					   : json_integer(cx->tw_reuse),
-			  "connect_ns", "p50",
-			  (json_int_t)ik_hist_percentile(h, 50), "p99",
-			  (json_int_t)ik_hist_percentile(h, 99), "p99_9",
-			  (json_int_t)ik_hist_percentile(h, 99.9), "max",
-			  (json_int_t)h->max, "server_cpu",
-			  cpu_json(&res->cpu[1], res->count), "clients_cpu",
-			  cpu_json(&res->cpu[0], res->count)));
-}
-
-static void call_json(json_t *o, const struct ik_result *res)
-{
-	double n = res->count ? (double)res->count : 1;
-	double ca = (double)res->cpu[0].cpu_ns, cw = (double)res->cpu[1].cpu_ns;
-
-	json_object_set_new(
-		o, "call",
-		json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:s}",
-			  "work_ns", (json_int_t)res->work_ns, "calls",
-			  (json_int_t)res->count, "wall_ns",
-			  (json_int_t)res->wall_ns, "cpu_caller_ns",
-			  (json_int_t)res->cpu[0].cpu_ns, "cpu_worker_ns",
-			  (json_int_t)res->cpu[1].cpu_ns, "wall_per_call_ns",
-			  (double)res->wall_ns / n, "cpu_per_call_ns",
-			  (ca + cw) / n, "cpu_caller_per_call_ns", ca / n,
-			  "cpu_worker_per_call_ns", cw / n, "cpu_counted",
-			  "timed calls only"));
-}
-
-/*
- * Each kernel's part of a result object: the fields that tell its cells
- * apart (after gap_ns), what it measured, and its own object after the
- * CPU. Indexed by the result's kernel (its ops' id).
- */
-static const struct kernel_json {
-	void (*cell)(json_t *o, const struct ik_result *res);
-	void (*measured)(json_t *o, const struct ik_result *res,
-			 const struct ik_stats *st);
-	void (*own)(json_t *o, const struct ik_result *res);
-} kernel_json[] = {
-	[IK_KERNEL_PINGPONG] = {listen_cell_json, roundtrip_json, NULL},
-	[IK_KERNEL_STREAM] = {listen_cell_json, stream_json, NULL},
-	[IK_KERNEL_CALL] = {call_cell_json, roundtrip_json, call_json},
-	[IK_KERNEL_ECHO] = {echo_cell_json, roundtrip_json, echo_json},
-	[IK_KERNEL_CONNECT] = {connect_cell_json, roundtrip_json, connect_json},
-};
-_Static_assert(IK_ARRAY_SIZE(kernel_json) == IK_NKERNELS,
-	       "a JSON row per kernel in kernels/registry.c");
-
 /* What ran, where, and how it ended: every result, ok or failed. */
 static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
-			 const struct kernel_json *k)
+			 const struct ik_kernel_ops *k)
 {
 	json_t *o = json_object();
 
@@ -408,7 +181,7 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 	json_object_set_new(o, "size", json_integer((json_int_t)res->size));
 	json_object_set_new(o, "buffer", json_integer((json_int_t)res->buffer));
 	json_object_set_new(o, "gap_ns", json_integer((json_int_t)res->gap_ns));
-	k->cell(o, res);
+	k->json_cell(o, res);
 	if (res->cls >= 0)
 		json_object_set_new(
 			o, "class",
@@ -450,7 +223,7 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 static json_t *result_json(const struct ik_report *r,
 			   const struct ik_result *res)
 {
-	const struct kernel_json *k = &kernel_json[ik_result_kernel(res)];
+	const struct ik_kernel_ops *k = ik_result_ops(res);
 	json_t *o = cell_json(r, res, k);
 	struct ik_stats st;
 
@@ -459,14 +232,15 @@ static json_t *result_json(const struct ik_report *r,
 		return o;
 	}
 	ik_stats_of(r, res, &st);
-	k->measured(o, res, &st);
+	k->json_measured(o, res, &st);
 	json_object_set_new(
 		o, "cpu",
 		json_pack("{s:o,s:o}", "a",
-			  cpu_json(&res->cpu[0], res->count + res->warmup), "b",
-			  cpu_json(&res->cpu[1], res->count + res->warmup)));
-	if (k->own)
-		k->own(o, res);
+			  ik_cpu_json(&res->cpu[0], res->count + res->warmup),
+			  "b",
+			  ik_cpu_json(&res->cpu[1], res->count + res->warmup)));
+	if (k->json_own)
+		k->json_own(o, res);
 	json_object_set_new(o, "repeats", repeats_json(res));
 	return o;
 }
@@ -514,11 +288,8 @@ int ik_report_json(const struct ik_report *r, FILE *f)
 	json_object_set_new(root, "notes", notes);
 	if (r->floor && !r->floor->err)
 		json_object_set_new(root, "floor", floor_json(r));
-	if (r->cfg->kernel == IK_KERNEL_PINGPONG)
-		json_object_set_new(root, "vs_line",
-				    json_string("p50 over line's p50 on the "
-						"same pair, mode, size and "
-						"gap"));
+	if (ik_kernels[r->cfg->kernel]->json_run)
+		ik_kernels[r->cfg->kernel]->json_run(root, r->cfg);
 	if (r->classes)
 		json_object_set_new(root, "classes",
 				    ik_classes_json(r->classes));

@@ -58,31 +58,22 @@ void ik_stats_of(const struct ik_report *r, const struct ik_result *res,
 			      (double)ik_hist_percentile(&line->hist, 50);
 }
 
-const char *ik_fmt_ns(char *b, size_t n, double v)
+static void view_stats(const struct ik_view *v, const struct ik_result *res,
+		       struct ik_stats *st)
 {
-	if (v < 1e4)
-		snprintf(b, n, "%.0f", v);
-	else if (v < 1e7)
-		snprintf(b, n, "%.1fu", v / 1e3);
-	else
-		snprintf(b, n, "%.1fm", v / 1e6);
-	return b;
+	ik_stats_of(v->priv, res, st);
 }
 
-const char *ik_fmt_bytes(char *b, size_t n, size_t v)
+void ik_view_init(struct ik_view *v, const struct ik_report *r, FILE *f)
 {
-	if (v && v % (1u << 20) == 0)
-		snprintf(b, n, "%zum", v >> 20);
-	else if (v && v % 1024 == 0)
-		snprintf(b, n, "%zuk", v >> 10);
-	else
-		snprintf(b, n, "%zu", v);
-	return b;
-}
-
-double ik_per(double v, uint64_t n)
-{
-	return n ? v / (double)n : 0;
+	*v = (struct ik_view){
+		.f = f,
+		.cfg = r->cfg,
+		.results = r->results,
+		.nresults = r->nresults,
+		.priv = r,
+		.stats = view_stats,
+	};
 }
 
 int ik_report_write(const struct ik_report *r, FILE *f)

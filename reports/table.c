@@ -1,17 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * --format table: the report for people. A header (what ran, machine,
- * timer, pair, notes, floor), then the kernel's own table (its row of
- * ik_kernel_tables, table_kernels.c), then what every kernel shares:
- * strangers, stalls and the spread over --repeat. Which key columns a
- * row carries (class, pair, gap) is decided once per report and passed
- * down in struct ik_tbl.
+ * timer, pair, notes, floor), then the kernel's own table (its ops'
+ * title and table hooks, in its file in kernels/), then what every
+ * kernel shares: strangers, stalls and the spread over --repeat. Which
+ * key columns a row carries (class, pair, gap) is decided once per
+ * report and passed down in struct ik_tbl, whose view is what the
+ * kernel's hooks see.
  */
 #define _GNU_SOURCE
 #include <string.h>
 
 #include "gate.h"
 #include "writers.h"
+
+/* One table report being written: the report, where, and the key
+ * columns its rows carry, decided once per report. */
+struct ik_tbl {
+	struct ik_view v; /* first: the kernel's hooks get &t->v */
+	const struct ik_report *r;
+	const struct ik_config *c;
+	FILE *f;
+	bool pairs;   /* a pair column: --pairs above 1 */
+	bool classes; /* a class column: --classes */
+	bool gaps;    /* a gap column: --gap given */
+};
 
 static void describe_pair(const struct ik_result *res, char *b, size_t n)
 {
@@ -28,7 +41,7 @@ static void describe_pair(const struct ik_result *res, char *b, size_t n)
 }
 
 /* The first columns of every row: what ran (gap, pair only when used). */
-void ik_tbl_row_key(const struct ik_tbl *t, const struct ik_result *res)
+static void row_key(const struct ik_tbl *t, const struct ik_result *res)
 {
 	char s[24], b[24], g[24];
 	FILE *f = t->f;
@@ -52,7 +65,7 @@ void ik_tbl_row_key(const struct ik_tbl *t, const struct ik_result *res)
 			ik_fmt_ns(g, sizeof(g), (double)res->gap_ns));
 }
 
-void ik_tbl_head_key(const struct ik_tbl *t)
+static void head_key(const struct ik_tbl *t)
 {
 	if (t->classes)
 		fprintf(t->f, "%-13s ", "class");
@@ -77,7 +90,7 @@ static void strangers_notes(const struct ik_tbl *t)
 
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
-		bool echo = ik_result_kernel(res) == IK_KERNEL_ECHO;
+		bool server = ik_result_ops(res)->keys & IK_KEY_SERVER;
 
 		if (!res->strangers)
 			continue;
@@ -87,10 +100,10 @@ static void strangers_notes(const struct ik_tbl *t)
 				"%s %s %s B, %s%s%u clients: ", res->ops->name,
 				ik_mode_name(res->mode),
 				ik_fmt_bytes(b, sizeof(b), res->size),
-				echo ? ik_server_names[res->server] : "",
-				echo ? " server, " : "", res->clients);
+				server ? ik_server_names[res->server] : "",
+				server ? " server, " : "", res->clients);
 		else
-			ik_tbl_row_key(t, res);
+			row_key(t, res);
 		fprintf(f,
 			"%llu connection%s from outside the run, dropped "
 			"unanswered; counted in no result\n",
@@ -113,7 +126,7 @@ static void stall_notes(const struct ik_tbl *t)
 		if (!res->note[0])
 			continue;
 		fputs("stalls:  ", t->f);
-		ik_tbl_row_key(t, res);
+		row_key(t, res);
 		fprintf(t->f, "%s\n", res->note);
 	}
 }
@@ -220,10 +233,32 @@ static void header(const struct ik_tbl *t)
 			t->c->mem_node, r->results[0].mem_node);
 }
 
+/* What the kernel's hooks see: the key columns, and the sections of
+ * --classes and --matrix where they were asked for. */
+static void view_row_key(const struct ik_view *v, const struct ik_result *res)
+{
+	row_key((const struct ik_tbl *)v, res);
+}
+
+static void view_head_key(const struct ik_view *v)
+{
+	head_key((const struct ik_tbl *)v);
+}
+
+static void view_sections(const struct ik_view *v)
+{
+	const struct ik_tbl *t = (const struct ik_tbl *)v;
+
+	if (t->r->classes)
+		ik_classes_table(t->r, t->f);
+	if (t->c->matrix)
+		ik_matrix_table(t->r, t->f);
+}
+
 int ik_report_table(const struct ik_report *r, FILE *f)
 {
 	const struct ik_config *c = r->cfg;
-	const struct ik_kernel_table *k = &ik_kernel_tables[c->kernel];
+	const struct ik_kernel_ops *k = ik_kernels[c->kernel];
 	struct ik_tbl t = {
 		.r = r,
 		.c = c,
@@ -233,9 +268,13 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		.gaps = c->ngaps > 1 || c->gaps[0],
 	};
 
-	k->title(&t);
+	ik_view_init(&t.v, r, f);
+	t.v.row_key = view_row_key;
+	t.v.head_key = view_head_key;
+	t.v.sections = view_sections;
+	k->title(&t.v);
 	header(&t);
-	k->body(&t);
+	k->table(&t.v);
 	strangers_notes(&t);
 	stall_notes(&t);
 	repeats_table(&t);
