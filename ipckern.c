@@ -383,7 +383,8 @@ static int alloc_results(struct run *r)
 		rows = p->ncpus * p->ncpus;
 	r->cells = (size_t)p->sweep.nmethods * p->sweep.nsizes *
 		   p->sweep.nbuffers * p->sweep.ngaps * p->sweep.nworks *
-		   p->sweep.nservers * p->sweep.nmodes * rows;
+		   p->sweep.nclients * p->sweep.nservers * p->sweep.nmodes *
+		   rows;
 	r->results = calloc(r->cells * p->gate.repeat, sizeof(*r->results));
 	return r->results ? 0 : -ENOMEM;
 }

@@ -293,7 +293,7 @@ static int check_crew(struct ik_plan *p)
 	const struct ik_sweep *sw = &p->sweep;
 	const struct ik_config *c = &p->cfg;
 	const char *k = ik_kernels[c->kernel]->name;
-	unsigned i, need = 2 * c->clients + 32;
+	unsigned i, n = ik_clients_max(sw, c), need = 2 * n + 32;
 	struct rlimit nofile;
 	const char *what = "";
 	long tasks;
@@ -309,14 +309,14 @@ static int check_crew(struct ik_plan *p)
 				   "--clients %u: needs about %u file "
 				   "descriptors and this process may open "
 				   "%llu; raise it first (ulimit -n %u)",
-				   c->clients, need,
-				   (unsigned long long)nofile.rlim_cur, need);
-	if ((tasks = ik_task_limit(&what)) >= 0 && (long)c->clients + 2 > tasks)
+				   n, need, (unsigned long long)nofile.rlim_cur,
+				   need);
+	if ((tasks = ik_task_limit(&what)) >= 0 && (long)n + 2 > tasks)
 		return ik_cli_fail(
 			p,
 			"--clients %u: needs %u more threads or "
 			"processes and %s allows %ld; raise it first",
-			c->clients, c->clients + 1, what, tasks);
+			n, n + 1, what, tasks);
 	TRY(check_own(p));
 	if (p->matrix || p->classes || sw->npairs > 1 || sw->pairs[0] > 1)
 		return ik_cli_fail(p,
@@ -383,6 +383,7 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 	c->keep_raw = p->raw != NULL;
 	c->size = sw->sizes[0];
 	c->buffer = sw->buffers[0];
+	c->clients = sw->clients[0];
 	c->gap_ns = sw->gaps[0];
 	TRY(check_sizes(p));
 	return check_kernel(p);

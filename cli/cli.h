@@ -181,7 +181,8 @@ const char *ik_cli_out_error(int err);
 
 /*
  * Every cell of p once: p->cfg with each combination of p->sweep's
- * methods x sizes x buffers x gaps x works x servers x modes, each over
+ * methods x sizes x buffers x gaps x works x clients x servers x modes,
+ * each over
  * its pairs (--pairs with p->pins, --classes or --matrix), into
  * results[]; failures are reported on stderr as they happen and set
  * *failed. Stops early once *run->interrupted is set. Returns the

@@ -359,7 +359,8 @@ unsigned ik_cli_run_grid(const struct ik_plan *p,
 			 bool *failed)
 {
 	const struct ik_sweep *sw = &p->sweep;
-	unsigned ncombo = sw->ngaps * sw->nworks * sw->nservers * sw->nmodes;
+	unsigned ncombo = sw->ngaps * sw->nworks * sw->nclients * sw->nservers *
+			  sw->nmodes;
 	unsigned i, z, b, gp, n = 0;
 
 	for (i = 0; i < sw->nmethods && !stopped(run); i++)
@@ -369,18 +370,21 @@ unsigned ik_cli_run_grid(const struct ik_plan *p,
 				     gp++) {
 					struct ik_config cell = p->cfg;
 					/* modes vary fastest, then gaps, works,
-					 * servers */
+					 * clients, servers */
 					unsigned m = gp % sw->nmodes;
 					unsigned gw = gp / sw->nmodes;
 					unsigned rest = gw / sw->ngaps;
+					unsigned cs = rest / sw->nworks;
 
 					cell.size = sw->sizes[z];
 					cell.buffer = sw->buffers[b];
 					cell.gap_ns = sw->gaps[gw % sw->ngaps];
 					cell.work_ns =
 						sw->works[rest % sw->nworks];
+					cell.clients =
+						sw->clients[cs % sw->nclients];
 					cell.server =
-						sw->servers[rest / sw->nworks];
+						sw->servers[cs / sw->nclients];
 					n += run_cell(p, &cell, classes,
 						      sw->methods[i],
 						      sw->modes[m], run,

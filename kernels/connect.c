@@ -378,7 +378,7 @@ static int connect_validate(const struct ik_config *c,
 			    const struct ik_sweep *sw, char *msg, size_t len)
 {
 	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
-	unsigned i, cap = 0;
+	unsigned i, cap = 0, n = ik_clients_max(sw, c);
 	bool tcp = false;
 
 	for (i = 0; i < sw->nmethods; i++)
@@ -388,9 +388,9 @@ static int connect_validate(const struct ik_config *c,
 			cap = 0;
 		fclose(f);
 	}
-	if (!tcp || (c->clients <= c->backlog && (!cap || c->clients <= cap)))
+	if (!tcp || (n <= c->backlog && (!cap || n <= cap)))
 		return 0;
-	if (cap && c->clients > cap)
+	if (cap && n > cap)
 		snprintf(msg, len,
 			 "--clients %u: over tcp, more connects than the "
 			 "listen queue holds are dropped and retried 1, 3, "
@@ -398,14 +398,14 @@ static int connect_validate(const struct ik_config *c,
 			 "net.core.somaxconn caps any --backlog at %u; raise "
 			 "it (sysctl -w net.core.somaxconn=%u) and use "
 			 "--backlog %u, or at most %u clients",
-			 c->clients, cap, c->clients, c->clients, cap);
+			 n, cap, n, n, cap);
 	else
 		snprintf(msg, len,
 			 "--clients %u: over tcp, more connects than the "
 			 "listen queue holds (--backlog %u) are dropped and "
 			 "retried 1, 3, 7 ... s later, whatever --duration "
 			 "says; use --backlog %u, or at most %u clients",
-			 c->clients, c->backlog, c->clients, c->backlog);
+			 n, c->backlog, n, c->backlog);
 	return -EINVAL;
 }
 

@@ -3,9 +3,10 @@
  * Echo server: one server and --clients N clients over a real listener
  * (tcp on 127.0.0.1, or an abstract AF_UNIX name: no file to leave
  * behind). Each client sends a --size message and waits for the whole
- * echo before the next (closed loop); every round trip is timed. The
- * server is one of three models, the choice the studies compare, each
- * in a file of its own (kernels/echo_<model>.c, see echo.h):
+ * echo before the next (closed loop; over 64 KiB it reads the echo as
+ * it sends); every round trip is timed. The server is one of three
+ * models, the choice the studies compare, each in a file of its own
+ * (kernels/echo_<model>.c, see echo.h):
  *   thread    a thread per connection reading into a preallocated
  *             --buffer and writing back what it read;
  *   epoll     one thread, non-blocking sockets, an epoll loop with a
@@ -31,6 +32,9 @@
 
 #define SAMPLES_BUDGET	       (16u << 20) /* samples kept over all clients */
 #define IK_ECHO_DEFAULT_BUFFER (64u << 10)
+/* above this a message may not fit in the socket buffers both ways (uds
+ * holds about 200 KiB per socket), so the client reads while it sends */
+#define BIG_MSG (64u << 10)
 
 /*
  * The server models, one file each (kernels/echo_<model>.c), in
@@ -92,6 +96,44 @@ int ik_recv_all(int fd, void *p, size_t n)
 	return 0;
 }
 
+/*
+ * Send n bytes and receive n at once: a message bigger than the socket
+ * buffers both ways hold cannot be sent whole before its echo is read,
+ * since a blocking server (thread, io_uring) stops reading while its
+ * write waits on us. Non-blocking calls, poll() only when neither moved.
+ */
+static int exchange_all(int fd, const unsigned char *out, unsigned char *in,
+			size_t n)
+{
+	size_t sent = 0, got = 0;
+
+	while (got < n) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		bool moved = false;
+		ssize_t r;
+
+		if (sent < n) {
+			r = send(fd, out + sent, n - sent,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (r > 0)
+				sent += (size_t)r, moved = true;
+			else if (r < 0 && errno != EAGAIN && errno != EINTR)
+				return -errno;
+			p.events |= sent < n ? POLLOUT : 0;
+		}
+		r = recv(fd, in + got, n - got, MSG_DONTWAIT);
+		if (r > 0)
+			got += (size_t)r, moved = true;
+		else if (r == 0)
+			return -EPIPE; /* the other end closed */
+		else if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (!moved && poll(&p, 1, -1) < 0 && errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
 /* ---- clients ---- */
 
 static inline uint64_t now(bool tsc)
@@ -99,10 +141,12 @@ static inline uint64_t now(bool tsc)
 	return tsc ? ik_tsc() : ik_clock_ns();
 }
 
-/* The closed loop; tsc and verify are constants in each caller. */
+/* The closed loop; tsc, verify and big are constants in each caller
+ * but loop_big's. */
 static inline int client_loop(struct ik_echo *e, unsigned c, int fd,
 			      unsigned char *out, unsigned char *in,
-			      uint64_t deadline, bool tsc, bool verify)
+			      uint64_t deadline, bool tsc, bool verify,
+			      bool big)
 {
 	size_t len = e->cfg->size, head = len < 8 ? len : 8;
 	uint64_t *s = &e->samples[(size_t)c * e->cap], t0, t1, k;
@@ -111,9 +155,13 @@ static inline int client_loop(struct ik_echo *e, unsigned c, int fd,
 	t0 = now(tsc);
 	for (k = 0; k < e->cap; k++) {
 		memcpy(out, &k, head);
-		if (ik_unlikely(ret = ik_send_all(fd, out, len)) ||
-		    ik_unlikely(ret = ik_recv_all(fd, in, len)))
+		if (big) {
+			if (ik_unlikely(ret = exchange_all(fd, out, in, len)))
+				break;
+		} else if (ik_unlikely(ret = ik_send_all(fd, out, len)) ||
+			   ik_unlikely(ret = ik_recv_all(fd, in, len))) {
 			break;
+		}
 		t1 = now(tsc);
 		s[k] = t1 - t0;
 		t0 = t1;
@@ -136,14 +184,14 @@ static __attribute__((noinline)) int loop_tsc(struct ik_echo *e, unsigned c,
 					      int fd, unsigned char *out,
 					      unsigned char *in, uint64_t dl)
 {
-	return client_loop(e, c, fd, out, in, dl, true, false);
+	return client_loop(e, c, fd, out, in, dl, true, false, false);
 }
 
 static __attribute__((noinline)) int loop_clock(struct ik_echo *e, unsigned c,
 						int fd, unsigned char *out,
 						unsigned char *in, uint64_t dl)
 {
-	return client_loop(e, c, fd, out, in, dl, false, false);
+	return client_loop(e, c, fd, out, in, dl, false, false, false);
 }
 
 static __attribute__((noinline)) int loop_verify(struct ik_echo *e, unsigned c,
@@ -151,7 +199,17 @@ static __attribute__((noinline)) int loop_verify(struct ik_echo *e, unsigned c,
 						 unsigned char *in, uint64_t dl)
 {
 	return client_loop(e, c, fd, out, in, dl,
-			   e->timer->kind == IK_CLOCK_TSC, true);
+			   e->timer->kind == IK_CLOCK_TSC, true, false);
+}
+
+/* Messages over BIG_MSG: sent and received at once (exchange_all). */
+static __attribute__((noinline)) int loop_big(struct ik_echo *e, unsigned c,
+					      int fd, unsigned char *out,
+					      unsigned char *in, uint64_t dl)
+{
+	return client_loop(e, c, fd, out, in, dl,
+			   e->timer->kind == IK_CLOCK_TSC, e->cfg->verify,
+			   true);
 }
 
 static int client(struct ik_crew *cr, unsigned i)
@@ -202,9 +260,10 @@ static int client(struct ik_crew *cr, unsigned i)
 	if (cfg->duration_ns)
 		deadline = now(tsc) + (uint64_t)((double)cfg->duration_ns /
 						 e->timer->ns_per_tick);
-	ret = cfg->verify ? loop_verify(e, c, fd, out, in, deadline)
-	      : tsc	  ? loop_tsc(e, c, fd, out, in, deadline)
-			  : loop_clock(e, c, fd, out, in, deadline);
+	ret = cfg->size > BIG_MSG ? loop_big(e, c, fd, out, in, deadline)
+	      : cfg->verify	  ? loop_verify(e, c, fd, out, in, deadline)
+	      : tsc		  ? loop_tsc(e, c, fd, out, in, deadline)
+				  : loop_clock(e, c, fd, out, in, deadline);
 	e->cl[c].t_end_ns = ik_clock_ns();
 	ik_cpu_since(&mark, &use);
 	ik_crew_add_cpu(cr, i, &use);
@@ -289,6 +348,35 @@ static void echo_unblock(struct ik_crew *cr)
 	}
 }
 
+/* Samples kept per client: --iters, or a share of the budget over a
+ * --duration. */
+static uint64_t samples_per_client(const struct ik_config *cfg)
+{
+	uint64_t cap = cfg->iters_given || !cfg->duration_ns
+			       ? cfg->iters
+			       : SAMPLES_BUDGET / cfg->clients;
+
+	return cap > cfg->iters ? cfg->iters : cap;
+}
+
+uint64_t ik_echo_mem_need(const struct ik_config *cfg)
+{
+	uint64_t n = cfg->clients, size = cfg->size;
+	uint64_t buf = cfg->buffer ? cfg->buffer : IK_ECHO_DEFAULT_BUFFER;
+	/* each client: its message out and the echo in (client()) */
+	uint64_t need = n * 2 * size;
+
+	need += n * samples_per_client(cfg) * sizeof(uint64_t);
+	/* the server: thread and io_uring a --buffer per connection; epoll
+	 * one read buffer, and per connection an output buffer for a whole
+	 * message and a read (the socket may refuse all of it) */
+	if (cfg->server == IK_SERVER_EPOLL)
+		need += buf + n * (size + buf);
+	else
+		need += n * buf;
+	return need;
+}
+
 int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	    enum ik_mode mode, const struct ik_run *run, struct ik_result *res)
 {
@@ -314,10 +402,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	else if (fault && !strcmp(fault, "stall-server"))
 		e.fault = IK_ECHO_FAULT_STALL_SERVER;
 	e.nclients = n;
-	e.cap = cfg->iters_given || !cfg->duration_ns ? cfg->iters
-						      : SAMPLES_BUDGET / n;
-	if (e.cap > cfg->iters)
-		e.cap = cfg->iters;
+	e.cap = samples_per_client(cfg);
 	e.samples_len = (size_t)n * e.cap * sizeof(uint64_t);
 	ret = ik_hist_init(&res->hist, IK_HIST_MAX_NS);
 	e.samples = ret ? NULL : ik_shm_alloc_on(e.samples_len, run->mem_node);
@@ -480,6 +565,76 @@ static void echo_json(json_t *o, const struct ik_result *res)
 			"clients_cpu", ik_cpu_json(&res->cpu[0], res->count)));
 }
 
+/* What the machine can give now: MemAvailable, else all of its memory. */
+static uint64_t mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long long kib;
+	char line[128];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) {
+			fclose(f);
+			return (uint64_t)kib << 10;
+		}
+	if (f)
+		fclose(f);
+	return (uint64_t)sysconf(_SC_PHYS_PAGES) *
+	       (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * The largest cell (most clients, biggest message and buffer): the
+ * thread server's thread per connection must fit the task limit, and
+ * each server model's buffers the memory free now, or the run would die
+ * halfway instead of being refused before it starts.
+ */
+static int echo_validate(const struct ik_config *c, const struct ik_sweep *sw,
+			 char *msg, size_t len)
+{
+	struct ik_config big = *c;
+	uint64_t need = 0, avail;
+	const char *what = "";
+	long tasks = ik_task_limit(&what);
+	unsigned i;
+
+	big.clients = ik_clients_max(sw, c);
+	for (i = 0; i < sw->nservers; i++)
+		if (sw->servers[i] == IK_SERVER_THREAD && tasks >= 0 &&
+		    2 * (long)big.clients + 2 > tasks) {
+			snprintf(msg, len,
+				 "--clients %u: needs %u more threads or "
+				 "processes (the thread server runs one per "
+				 "connection) and %s allows %ld; raise it "
+				 "first",
+				 big.clients, 2 * big.clients + 1, what, tasks);
+			return -EINVAL;
+		}
+	for (i = 0; i < sw->nsizes; i++)
+		big.size = sw->sizes[i] > big.size ? sw->sizes[i] : big.size;
+	for (i = 0; i < sw->nbuffers; i++)
+		big.buffer = sw->buffers[i] > big.buffer ? sw->buffers[i]
+							 : big.buffer;
+	for (i = 0; i < sw->nservers; i++) {
+		uint64_t m;
+
+		big.server = sw->servers[i];
+		m = ik_echo_mem_need(&big);
+		need = m > need ? m : need;
+	}
+	avail = mem_available();
+	if (need <= avail)
+		return 0;
+	snprintf(msg, len,
+		 "--clients %u with --size %zu: the echo kernel needs about "
+		 "%llu MiB (each client's message out and in, the server's "
+		 "buffers, the samples) and this machine has %llu MiB "
+		 "available; use fewer clients or a smaller --size",
+		 big.clients, big.size, (unsigned long long)(need >> 20),
+		 (unsigned long long)(avail >> 20));
+	return -EINVAL;
+}
+
 static const char *const echo_options[] = {"clients", "server", "backlog",
 					   "verify", NULL};
 
@@ -493,6 +648,7 @@ const struct ik_kernel_ops ik_kernel_echo = {
 	.crew = true,
 	.fixed_time = true,
 	.run = ik_echo,
+	.validate = echo_validate,
 	.title = echo_title,
 	.table = echo_table,
 	.json_cell = echo_cell_json,

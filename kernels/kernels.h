@@ -91,6 +91,8 @@ struct ik_sweep {
 	unsigned ngaps;
 	enum ik_server servers[IK_MAX_SWEEP]; /* --server */
 	unsigned nservers;
+	unsigned clients[IK_MAX_SWEEP]; /* --clients */
+	unsigned nclients;
 	uint64_t works[IK_MAX_SWEEP]; /* --work */
 	unsigned nworks;
 	unsigned pairs[IK_MAX_SWEEP]; /* --pairs */
@@ -112,6 +114,18 @@ struct ik_run {
 	volatile sig_atomic_t *interrupted;
 	int mem_node; /* --mem-node: bind shared pages to it; -1: none */
 };
+
+/* echo, connect: the --clients list's largest value, the cell every
+ * limit is checked for (1 when the list is empty, as in a bare cfg) */
+static inline unsigned ik_clients_max(const struct ik_sweep *sw,
+				      const struct ik_config *c)
+{
+	unsigned n = sw->nclients ? 0 : c->clients, i;
+
+	for (i = 0; i < sw->nclients; i++)
+		n = sw->clients[i] > n ? sw->clients[i] : n;
+	return n ? n : 1;
+}
 
 /*
  * CPU a peer used from the start barrier to its end. cpu_ns is exact
@@ -319,6 +333,14 @@ int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
  */
 int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	    enum ik_mode mode, const struct ik_run *run, struct ik_result *res);
+
+/*
+ * Bytes ik_echo allocates for cfg's cell (cfg->clients, size, buffer,
+ * server, iters): each client's message out and echo in, the server
+ * model's buffers and the samples kept. Socket buffers, which the
+ * kernel holds, are not counted.
+ */
+uint64_t ik_echo_mem_need(const struct ik_config *cfg);
 
 /*
  * Connection per request (kernels/connect.c): cfg->clients clients each

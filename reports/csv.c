@@ -16,7 +16,8 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 		"p99_9_ns,p99_99_ns,max_ns,round_trips_per_s,"
 		"whole_run_mean_ns,untimed_mean_ns,vs_line,cpu_a_ns,"
 		"cpu_b_ns,msgs_per_s,bytes_per_s,gap_ns,floor_p50_ns,"
-		"floor_untimed_mean_ns,stalls,stall_ns,status,error\n");
+		"floor_untimed_mean_ns,stalls,stall_ns,server,clients,status,"
+		"error\n");
 	/* the harness floor (one per run, on its pair) on every row that
 	 * shares that pair, empty where none was measured */
 	if (r->floor && !r->floor->err)
@@ -56,9 +57,17 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 				fl.untimed);
 		else
 			fputs(",,", f);
-		fprintf(f, "%u,%llu,%s,\"", res->stalls,
-			(unsigned long long)res->stall_ns,
-			res->err ? "error" : "ok");
+		fprintf(f, "%u,%llu,", res->stalls,
+			(unsigned long long)res->stall_ns);
+		/* the server model and the clients, where the kernel's
+		 * cells differ by them (echo, connect); empty elsewhere */
+		if (res->kernel && (res->kernel->keys & IK_KEY_SERVER))
+			fputs(ik_server_names[res->server], f);
+		if (res->kernel && (res->kernel->keys & IK_KEY_CLIENTS))
+			fprintf(f, ",%u,", res->clients);
+		else
+			fputs(",,", f);
+		fprintf(f, "%s,\"", res->err ? "error" : "ok");
 		/* RFC 4180: a quote inside a quoted field is doubled */
 		for (const char *c = res->err ? res->errmsg : ""; *c; c++) {
 			if (*c == '"')

@@ -861,6 +861,108 @@ Test(crew, more_clients_than_fds_is_refused_with_what_to_raise)
 	free(o.stdout_text);
 }
 
+/* a --clients list is checked for its largest value, named */
+Test(crew, a_clients_list_is_refused_for_its_largest_that_fds_cannot_hold)
+{
+	struct out o = run_nofile(
+		256, (const char *const[]){"--kernel", "echo", "--method",
+					   "uds", "--clients", "1,500,2",
+					   "--server", "epoll,thread", NULL});
+
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
+	cr_expect_eq(lines(o.err), 1, "%s", o.err);
+	cr_expect(strstr(o.err,
+			 "--clients 500: needs about 1032 file descriptors "
+			 "and this process may open 256; raise it first "
+			 "(ulimit -n 1032)") != NULL,
+		  "%s", o.err);
+	free(o.stdout_text);
+}
+
+/* each value of the list is a cell of its own in every format */
+Test(crew, a_clients_list_sweeps_and_every_format_tells_the_cells_apart,
+     .timeout = 120)
+{
+	static const char *const sweep[] = {
+		"--kernel", "echo",	"--method",	"uds",	   "--clients",
+		"1,3",	    "--server", "thread,epoll", "--iters", "50",
+		"--size",   "100",	"--verify",	"--format"};
+	const char *args[16];
+	struct out o;
+	json_error_t je;
+	json_t *root, *rs;
+	unsigned i;
+
+	memcpy(args, sweep, sizeof(sweep));
+	args[14] = "json", args[15] = NULL;
+	o = run(args);
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	root = json_loads(o.stdout_text, 0, &je);
+	cr_assert_not_null(root, "%s", je.text);
+	rs = json_object_get(root, "results");
+	cr_assert_eq(json_array_size(rs), 4, "2 servers x 2 client counts");
+	for (i = 0; i < 4; i++) {
+		json_t *r = json_array_get(rs, i);
+
+		/* clients vary faster than servers */
+		cr_expect_eq(json_integer_value(json_object_get(r, "clients")),
+			     i % 2 ? 3 : 1);
+		cr_expect_str_eq(
+			json_string_value(json_object_get(r, "server")),
+			i < 2 ? "thread" : "epoll");
+		cr_expect_eq(json_integer_value(json_object_get(
+				     json_object_get(r, "echo"), "messages")),
+			     i % 2 ? 150 : 50);
+	}
+	json_decref(root);
+	free(o.stdout_text);
+	args[14] = "table";
+	o = run(args);
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	cr_expect(strstr(o.stdout_text, "  1 | ") &&
+			  strstr(o.stdout_text, "  3 | "),
+		  "a row per client count: %s", o.stdout_text);
+	free(o.stdout_text);
+	args[14] = "csv";
+	o = run(args);
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	cr_expect(strstr(o.stdout_text, ",server,clients,") != NULL, "%s",
+		  o.stdout_text);
+	cr_expect(strstr(o.stdout_text, ",thread,1,") &&
+			  strstr(o.stdout_text, ",thread,3,") &&
+			  strstr(o.stdout_text, ",epoll,1,") &&
+			  strstr(o.stdout_text, ",epoll,3,"),
+		  "%s", o.stdout_text);
+	free(o.stdout_text);
+}
+
+/* a baseline's cells are told apart by their client count */
+Test(crew, a_baseline_of_other_client_counts_is_refused_naming_the_cell,
+     .timeout = 120)
+{
+	char dir[] = "/tmp/ik-clients-XXXXXX", base[64];
+	struct out o;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(base, sizeof(base), "%s/base.json", dir);
+	o = run((const char *const[]){"--kernel", "echo", "--method", "uds",
+				      "--clients", "1,2", "--iters", "50",
+				      "--repeat", "3", "--save-baseline", base,
+				      NULL});
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	free(o.stdout_text);
+	o = run((const char *const[]){
+		"--kernel", "echo", "--method", "uds", "--clients", "1,3",
+		"--iters", "50", "--repeat", "3", "--baseline", base, NULL});
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "3 clients: not in the baseline") != NULL, "%s",
+		  o.err);
+	cr_expect(strstr(o.err, "1 clients: not in") == NULL, "%s", o.err);
+	free(o.stdout_text);
+	unlink(base);
+	rmdir(dir);
+}
+
 Test(crew, a_dying_server_or_client_ends_the_run_with_exit_3, .timeout = 120)
 {
 	static const char *const faults[] = {"IPCKERN_FAULT=kill-server",

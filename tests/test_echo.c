@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "helpers.h"
 
@@ -110,6 +111,77 @@ Test(echo, many_clients_start_and_finish_together, .init = setup,
 				     IK_MODE_THREAD, &run, &res),
 			     0, "%s: %s", ik_server_names[s], res.errmsg);
 		cr_expect_eq(res.count, 50 * 100);
+		ik_result_free(&res);
+	}
+}
+
+/*
+ * The concurrency study's top (issue 14): 1000 clients, each of its
+ * 1000 B messages compared byte for byte, against every server model
+ * over uds and tcp;
+ * the thread server then runs a thread per connection, 2001 in all. A
+ * process whose limits cannot hold that many is skipped, not failed:
+ * the CLI refuses it (tests/test_cli.c).
+ */
+Test(echo, a_thousand_clients_round_trip_intact_on_every_server_model,
+     .init = setup, .fini = teardown, .timeout = 240)
+{
+	struct ik_config cfg = crew_cfg(IK_KERNEL_ECHO, 1000, 1000, 0, 20);
+	struct rlimit nofile;
+	const char *what = "";
+	long tasks = ik_task_limit(&what);
+	struct ik_result res;
+	int s;
+
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &nofile), 0);
+	if (nofile.rlim_cur < 2100 && nofile.rlim_max >= 2100) {
+		nofile.rlim_cur = 2100;
+		cr_assert_eq(setrlimit(RLIMIT_NOFILE, &nofile), 0);
+	}
+	if (nofile.rlim_cur < 2100 || (tasks >= 0 && tasks < 2100))
+		cr_skip_test("1000 clients need 2032 fds and 2001 threads; "
+			     "ulimit -n is %llu, %s %ld",
+			     (unsigned long long)nofile.rlim_cur, what, tasks);
+	cfg.backlog = 1024;
+	for (s = 0; s < 6; s++) {
+		const char *method = s < 3 ? "uds" : "tcp";
+
+		cfg.server = (enum ik_server)(s % 3);
+		cr_assert_eq(ik_echo(&cfg, ik_transport_find(method),
+				     IK_MODE_THREAD, &run, &res),
+			     0, "%s %s: %s", method, ik_server_names[s % 3],
+			     res.errmsg);
+		cr_expect_eq(res.clients, 1000);
+		cr_expect_eq(res.count, 1000 * 20, "%s %s: %llu echoes", method,
+			     ik_server_names[s % 3],
+			     (unsigned long long)res.count);
+		ik_result_free(&res);
+	}
+}
+
+/*
+ * A message bigger than the socket buffers both ways: a client that
+ * sent it whole before reading deadlocked against the blocking servers
+ * (thread, io_uring), whose write waits on the client while it waits on
+ * them. 8,760,000 B is the size sweep's top (issue 14).
+ */
+Test(echo, a_message_bigger_than_the_socket_buffers_echoes_intact,
+     .init = setup, .fini = teardown, .timeout = 120)
+{
+	struct ik_config cfg = crew_cfg(IK_KERNEL_ECHO, 2, 8760000, 0, 3);
+	struct ik_result res;
+	int s;
+
+	cfg.timeout_ns = 30 * IK_NS_PER_SEC;
+	for (s = 0; s < 6; s++) {
+		const char *method = s < 3 ? "uds" : "tcp";
+
+		cfg.server = (enum ik_server)(s % 3);
+		cr_assert_eq(ik_echo(&cfg, ik_transport_find(method),
+				     IK_MODE_THREAD, &run, &res),
+			     0, "%s %s: %s", method, ik_server_names[s % 3],
+			     res.errmsg);
+		cr_expect_eq(res.count, 2 * 3);
 		ik_result_free(&res);
 	}
 }

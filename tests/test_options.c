@@ -432,6 +432,52 @@ Test(options, tcp_connect_refuses_more_clients_than_the_listen_queue_holds)
 	    "--clients", "200", "--pairs", "2");
 }
 
+Test(options, clients_is_a_list_the_grid_sweeps)
+{
+	cr_assert_eq(OK("--kernel", "echo", "--method", "uds", "--clients",
+			"1,2,5,1000", "--server", "thread,epoll"),
+		     0, "%s", plan.err);
+	cr_expect_eq(plan.sweep.nclients, 4);
+	cr_expect_eq(plan.sweep.clients[3], 1000);
+	cr_expect_eq(plan.cfg.clients, 1, "the first cell's count");
+	BAD("--clients '1,,2': expected values separated by commas, e.g. "
+	    "1,10,100",
+	    "--kernel", "echo", "--method", "uds", "--clients", "1,,2");
+	BAD("--clients '0': expected a whole number from 1", "--kernel", "echo",
+	    "--method", "uds", "--clients", "5,0");
+}
+
+Test(options, limits_are_checked_for_the_largest_clients_of_the_list)
+{
+	BAD("--clients 300: over tcp, more connects than the listen queue "
+	    "holds (--backlog 128)",
+	    "--kernel", "connect", "--method", "tcp", "--clients", "1,300,2");
+	/* epoll's cell: 1000 x (2 x 64 MiB out and in, 64 MiB + 64 KiB out
+	 * buffer) + 128 MiB of samples */
+	BAD("--clients 1000 with --size 67108864: the echo kernel needs about "
+	    "192190 MiB",
+	    "--kernel", "echo", "--method", "uds", "--clients", "1,1000",
+	    "--size", "1k,64m", "--server", "io_uring,epoll");
+}
+
+/* echo: what it allocates follows the code: each client's message out
+ * and in, the server model's buffers, the samples kept */
+Test(options, echo_memory_need_counts_clients_server_and_samples)
+{
+	struct ik_config c = {.clients = 200,
+			      .size = 8760000,
+			      .iters = 10,
+			      .iters_given = true,
+			      .server = IK_SERVER_EPOLL};
+	uint64_t clients = 200ull * 2 * 8760000, samples = 200ull * 10 * 8;
+
+	cr_expect_eq(ik_echo_mem_need(&c),
+		     clients + samples + 65536 + 200ull * (8760000 + 65536));
+	c.server = IK_SERVER_THREAD;
+	c.buffer = 4096;
+	cr_expect_eq(ik_echo_mem_need(&c), clients + samples + 200ull * 4096);
+}
+
 /* The refusals tests/test_cli.c runs beside an end-to-end case: the
  * class, matrix, NUMA, baseline and number checks that need no file. */
 Test(options, class_matrix_node_and_number_refusals_need_no_machine)
