@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: MIT
+"""What the Python companions of the study scripts share.
+
+The companions (ipc.py, echo.py, call.py) run a seed study's experiment
+in Python, beside ipckern's floor for the same primitive, so the study
+can print what the interpreter and its event loop add. They follow
+ipckern's rules: every peer pinned (os.sched_setaffinity on the calling
+thread, so a thread pins only itself), a warm-up that is not timed, the
+median of repeats, a JSON document out. Standard library only, plus
+uvloop when it can be imported (Debian: python3-uvloop); where it
+cannot, its results say so and carry no number.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+
+try:
+    import uvloop
+except ImportError:
+    uvloop = None
+
+SCHEMA = "ipckern-py/1"
+
+
+def pin(cpu):
+    """Pin the calling thread (not the process) to one CPU."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+
+def new_loop(kind):
+    """A fresh event loop: "asyncio" (the stdlib's) or "uvloop"."""
+    if kind == "uvloop":
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
+def loops():
+    """The loop kinds to run: asyncio, and uvloop when importable."""
+    return ["asyncio", "uvloop"]
+
+
+def loop_missing(kind):
+    """Why a loop kind cannot run here, or None."""
+    if kind == "uvloop" and uvloop is None:
+        return "uvloop: not installed"
+    return None
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def parser(doc):
+    """The options every companion takes."""
+    p = argparse.ArgumentParser(description=doc)
+    p.add_argument("--cpus", default=None,
+                   help="A,B: the pinned pair (ipckern's --pin), A runs the"
+                   " client or caller, B the server or worker")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="timed repeats; the median is reported (default 3)")
+    p.add_argument("--out", default="-", help="JSON file (default stdout)")
+    return p
+
+
+def cpus(arg):
+    """--cpus A,B -> (A, B); None -> (None, None): unpinned."""
+    if not arg:
+        return None, None
+    a, b = (int(x) for x in arg.split(","))
+    return a, b
+
+
+def emit(path, cpu_pair, params, results):
+    """Write the document: what ran where, and one entry per row."""
+    doc = {
+        "schema": SCHEMA,
+        "python": platform.python_version(),
+        "implementation": sys.implementation.name,
+        "uvloop": getattr(uvloop, "__version__", None),
+        "cpus": list(cpu_pair) if cpu_pair[0] is not None else None,
+        "params": params,
+        "results": results,
+    }
+    text = json.dumps(doc, indent=1) + "\n"
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+class PrivateDir:
+    """A mkdtemp directory (unpredictable name, mode 0700) for socket
+    files, removed with everything in it on the way out."""
+
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="ikpy-")
+        return self.path
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.path, ignore_errors=True)
+        return False
+
+
+class Child:
+    """A forked server process, pinned, that runs fn() and exits; the
+    parent reaps it (SIGTERM, then SIGKILL) on the way out, so no run
+    leaves one behind. fn must end when its peer closes."""
+
+    def __init__(self, cpu, fn):
+        self.pid = os.fork()
+        if self.pid == 0:
+            code = 0
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                pin(cpu)
+                fn()
+            except BaseException:  # noqa: BLE001: report, then exit
+                import traceback
+                traceback.print_exc()
+                code = 3
+            finally:
+                os._exit(code)
+
+    def reap(self, grace=5.0):
+        """Wait for the child to end by itself (its peer closed), else
+        end it; returns its exit status."""
+        deadline = time.monotonic() + grace
+        while True:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return os.waitstatus_to_exitcode(status)
+            if time.monotonic() > deadline:
+                os.kill(self.pid, signal.SIGKILL)
+                _, status = os.waitpid(self.pid, 0)
+                return os.waitstatus_to_exitcode(status)
+            time.sleep(0.01)
+
+    def kill(self):
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        except ProcessLookupError:
+            pass
