@@ -13,6 +13,7 @@ cannot, its results say so and carry no number.
 
 import argparse
 import asyncio
+import ctypes
 import json
 import os
 import platform
@@ -42,11 +43,6 @@ def new_loop(kind):
     if kind == "uvloop":
         return uvloop.new_event_loop()
     return asyncio.new_event_loop()
-
-
-def loops():
-    """The loop kinds to run: asyncio, and uvloop when importable."""
-    return ["asyncio", "uvloop"]
 
 
 def loop_missing(kind):
@@ -120,11 +116,17 @@ class Child:
     leaves one behind. fn must end when its peer closes."""
 
     def __init__(self, cpu, fn):
+        parent = os.getpid()
         self.pid = os.fork()
         if self.pid == 0:
             code = 0
             try:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
+                # end with the parent, whatever ends it (PR_SET_PDEATHSIG),
+                # unless it already ended before the prctl took hold
+                ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+                if os.getppid() != parent:
+                    return
                 pin(cpu)
                 fn()
             except BaseException:  # noqa: BLE001: report, then exit
@@ -147,6 +149,14 @@ class Child:
                 _, status = os.waitpid(self.pid, 0)
                 return os.waitstatus_to_exitcode(status)
             time.sleep(0.01)
+
+    def stop(self):
+        """Ask the child to end (SIGTERM), then reap it."""
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        return self.reap()
 
     def kill(self):
         try:
