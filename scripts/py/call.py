@@ -122,7 +122,7 @@ def main():
             except (OSError, RuntimeError) as e:
                 r.update(status="error", note=str(e))
             finally:
-                loop.close()
+                ikpy.close_loop(loop)
             results.append(r)
     ikpy.emit(a.out, (cpu_a, cpu_b),
               {"calls": a.calls, "warmup": a.warmup, "repeats": a.repeats},
@@ -131,4 +131,4 @@ def main():
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(ikpy.run(main))

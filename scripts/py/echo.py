@@ -56,7 +56,7 @@ def _serve(kind, lsock, buffer):
     try:
         loop.run_until_complete(main())
     finally:
-        loop.close()
+        ikpy.close_loop(loop)
 
 
 async def _clients(method, addr, clients, size, warmup, duration, repeats):
@@ -111,7 +111,7 @@ def run_cell(kind, method, clients, size, buffer, warmup, duration, repeats,
                 rates = loop.run_until_complete(_clients(
                     method, addr, clients, size, warmup, duration, repeats))
             finally:
-                loop.close()
+                ikpy.close_loop(loop)
             if child.stop() != 0:
                 raise RuntimeError("the echo server failed")
             return rates
@@ -166,4 +166,4 @@ def main():
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(ikpy.run(main))

@@ -38,11 +38,36 @@ def pin(cpu):
         os.sched_setaffinity(0, {cpu})
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def on_signals():
+    """SIGTERM and SIGHUP end a companion as Ctrl-C does, through every
+    finally on the way (server children reaped, socket dirs removed)."""
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, _interrupt)
+
+
 def new_loop(kind):
     """A fresh event loop: "asyncio" (the stdlib's) or "uvloop"."""
     if kind == "uvloop":
         return uvloop.new_event_loop()
     return asyncio.new_event_loop()
+
+
+def close_loop(loop):
+    """Cancel what still runs on loop (an interrupt left it mid-run),
+    let it unwind, close the loop."""
+    try:
+        pending = asyncio.all_tasks(loop)
+        for t in pending:
+            t.cancel()
+        if pending:
+            loop.run_until_complete(
+                asyncio.gather(*pending, return_exceptions=True))
+    finally:
+        loop.close()
 
 
 def loop_missing(kind):
@@ -58,6 +83,7 @@ def median(xs):
 
 def parser(doc):
     """The options every companion takes."""
+    on_signals()
     p = argparse.ArgumentParser(description=doc)
     p.add_argument("--cpus", default=None,
                    help="A,B: the pinned pair (ipckern's --pin), A runs the"
@@ -121,7 +147,10 @@ class Child:
         if self.pid == 0:
             code = 0
             try:
+                # Ctrl-C goes to the whole group: the parent ends us
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
+                for s in (signal.SIGTERM, signal.SIGHUP):
+                    signal.signal(s, signal.SIG_DFL)
                 # end with the parent, whatever ends it (PR_SET_PDEATHSIG),
                 # unless it already ended before the prctl took hold
                 ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
@@ -136,6 +165,11 @@ class Child:
             finally:
                 os._exit(code)
 
+    def _reaped(self, status):
+        # the pid is free for reuse from here on: never signal it again
+        self.pid = None
+        return os.waitstatus_to_exitcode(status)
+
     def reap(self, grace=5.0):
         """Wait for the child to end by itself (its peer closed), else
         end it; returns its exit status."""
@@ -143,26 +177,30 @@ class Child:
         while True:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid:
-                return os.waitstatus_to_exitcode(status)
+                return self._reaped(status)
             if time.monotonic() > deadline:
                 os.kill(self.pid, signal.SIGKILL)
                 _, status = os.waitpid(self.pid, 0)
-                return os.waitstatus_to_exitcode(status)
+                return self._reaped(status)
             time.sleep(0.01)
 
     def stop(self):
         """Ask the child to end (SIGTERM), then reap it."""
-        try:
-            os.kill(self.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        os.kill(self.pid, signal.SIGTERM)
         return self.reap()
 
     def kill(self):
-        try:
+        """End and reap the child unless that was done already (a
+        failure on the way: the finally of whoever forked it)."""
+        if self.pid is not None:
             os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
-        except ProcessLookupError:
-            pass
+            self._reaped(os.waitpid(self.pid, 0)[1])
+
+
+def run(main):
+    """main()'s exit code; 130 without a traceback when interrupted
+    (Ctrl-C, SIGTERM, SIGHUP), after every finally on the way ran."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        return 130

@@ -104,7 +104,7 @@ def _serve(kind, how, lsock=None, fds=None, theirs=()):
     try:
         loop.run_until_complete(main())
     finally:
-        loop.close()
+        ikpy.close_loop(loop)
 
 
 class _Pinger(asyncio.Protocol):
@@ -171,7 +171,7 @@ def run_socket(how, kind, n, warmup, repeats, cpu_a, cpu_b):
                     loop, how, addr, None if lsock else (s2c[0], c2s[1]),
                     n, warmup, repeats))
             finally:
-                loop.close()
+                ikpy.close_loop(loop)
             if child.reap() != 0:
                 raise RuntimeError("the echo server failed")
             return per
@@ -244,7 +244,7 @@ def run_coro(kind, n, warmup, repeats):
     try:
         return loop.run_until_complete(_coro_rows(n, warmup, repeats))
     finally:
-        loop.close()
+        ikpy.close_loop(loop)
 
 
 def _server_fn(v):
@@ -381,4 +381,4 @@ def main():
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(ikpy.run(main))
