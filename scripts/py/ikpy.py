@@ -123,6 +123,22 @@ def emit(path, cpu_pair, params, results):
     os.replace(tmp, path)
 
 
+class Clock:
+    """Times the repeats of one row: start() before a repeat, stop(n)
+    after its n round trips; reps holds (wall us, CPU us) per round trip
+    of each. cpu() returns seconds of CPU of both ends so far."""
+
+    def __init__(self, cpu):
+        self.cpu, self.reps = cpu, []
+
+    def start(self):
+        self.t0, self.c0 = time.perf_counter_ns(), self.cpu()
+
+    def stop(self, n):
+        self.reps.append(((time.perf_counter_ns() - self.t0) / n / 1e3,
+                          (self.cpu() - self.c0) / n * 1e6))
+
+
 class PrivateDir:
     """A mkdtemp directory (unpredictable name, mode 0700) for socket
     files, removed with everything in it on the way out."""
@@ -164,6 +180,13 @@ class Child:
                 code = 3
             finally:
                 os._exit(code)
+
+    def cpu_s(self):
+        """The child's CPU time so far (user + system), s, from
+        /proc/PID/stat: clock ticks, so time a second or more."""
+        with open("/proc/%d/stat" % self.pid) as f:
+            rest = f.read().rsplit(")", 1)[1].split()
+        return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
 
     def _reaped(self, status):
         # the pid is free for reuse from here on: never signal it again

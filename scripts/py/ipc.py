@@ -169,7 +169,8 @@ def run_socket(how, kind, n, warmup, repeats, cpu_a, cpu_b):
             try:
                 per = loop.run_until_complete(_client(
                     loop, how, addr, None if lsock else (s2c[0], c2s[1]),
-                    n, warmup, repeats))
+                    n, warmup, repeats,
+                    lambda: time.process_time() + child.cpu_s()))
             finally:
                 ikpy.close_loop(loop)
             if child.reap() != 0:
@@ -179,21 +180,21 @@ def run_socket(how, kind, n, warmup, repeats, cpu_a, cpu_b):
             child.kill()
 
 
-async def _client(loop, how, addr, fds, n, warmup, repeats):
-    per = []
+async def _client(loop, how, addr, fds, n, warmup, repeats, cpu):
+    clk = ikpy.Clock(cpu)
     if how == "streams":
         reader, writer = await asyncio.open_connection(*addr)
         for i in range(repeats + 1):
             k = warmup if i == 0 else n
-            t0 = time.perf_counter_ns()
+            clk.start()
             for _ in range(k):
                 writer.write(STREAMS_MSG)
                 await reader.readexactly(len(STREAMS_MSG))
             if i:
-                per.append((time.perf_counter_ns() - t0) / n / 1e3)
+                clk.stop(n)
         writer.close()
         await writer.wait_closed()
-        return per
+        return clk.reps
     if how == "pipe":
         rfd, wfd = fds
         wt, _ = await loop.connect_write_pipe(
@@ -211,14 +212,14 @@ async def _client(loop, how, addr, fds, n, warmup, repeats):
             tr, p = await loop.create_connection(lambda: _Pinger(MSG), *addr)
         closers = (tr,)
     for i in range(repeats + 1):
-        t0 = time.perf_counter_ns()
+        clk.start()
         await p.trips(warmup if i == 0 else n)
         if i:
-            per.append((time.perf_counter_ns() - t0) / n / 1e3)
+            clk.stop(n)
     for c in closers:
         c.close()
     await asyncio.sleep(0)
-    return per
+    return clk.reps
 
 
 # --- no I/O: a coroutine awaiting another, a plain function call ---
@@ -227,16 +228,16 @@ async def _server_coro(v):
     return v
 
 
-async def _coro_rows(n, warmup, repeats):
-    per = []
+async def _coro_rows(n, warmup, repeats, cpu=time.process_time):
+    clk = ikpy.Clock(cpu)
     for i in range(repeats + 1):
         k = warmup if i == 0 else n
-        t0 = time.perf_counter_ns()
+        clk.start()
         for _ in range(k):
             await _server_coro(MSG)
         if i:
-            per.append((time.perf_counter_ns() - t0) / n / 1e3)
-    return per
+            clk.stop(n)
+    return clk.reps
 
 
 def run_coro(kind, n, warmup, repeats):
@@ -251,22 +252,22 @@ def _server_fn(v):
     return v
 
 
-def run_call(n, warmup, repeats):
-    per = []
+def run_call(n, warmup, repeats, cpu=time.process_time):
+    clk = ikpy.Clock(cpu)
     for i in range(repeats + 1):
         k = warmup if i == 0 else n
         f = _server_fn
-        t0 = time.perf_counter_ns()
+        clk.start()
         for _ in range(k):
             f(MSG)
         if i:
-            per.append((time.perf_counter_ns() - t0) / n / 1e3)
-    return per
+            clk.stop(n)
+    return clk.reps
 
 
 # --- two threads pinging: deque polled (sleep(0) when empty), Queue ---
 
-def run_threads(how, n, warmup, repeats, cpu_b):
+def run_threads(how, n, warmup, repeats, cpu_b, cpu=time.process_time):
     """us per round trip; this thread is the client (pinned to A by
     main), the server thread pins itself to cpu_b. The seed's deque
     client appended again on every empty poll, so its server faced a
@@ -307,22 +308,22 @@ def run_threads(how, n, warmup, repeats, cpu_b):
 
     t = threading.Thread(target=serve, daemon=True)
     t.start()
-    per = []
+    clk = ikpy.Clock(cpu)
     try:
         for i in range(repeats + 1):
             k = warmup if i == 0 else n
-            t0 = time.perf_counter_ns()
+            clk.start()
             for _ in range(k):
                 ping(MSG)
             if i:
-                per.append((time.perf_counter_ns() - t0) / n / 1e3)
+                clk.stop(n)
     finally:
         if how == "deque":
             req.append(None)
         else:
             req.put(None)
         t.join()
-    return per
+    return clk.reps
 
 
 # (row, loop, what it runs, the seed's test): the seed's table order
@@ -369,8 +370,11 @@ def main():
                 per = run_call(*args)
             else:
                 per = run_threads(row, *args, cpu_b)
-            r.update(status="ok", us_per_msg=ikpy.median(per),
-                     repeats_us=per)
+            r.update(status="ok",
+                     us_per_msg=ikpy.median([w for w, _ in per]),
+                     cpu_us_per_msg=ikpy.median([c for _, c in per]),
+                     repeats_us=[w for w, _ in per],
+                     repeats_cpu_us=[c for _, c in per])
         except (OSError, RuntimeError, asyncio.TimeoutError) as e:
             r.update(status="error", note=str(e))
         results.append(r)
