@@ -8,8 +8,10 @@ into it, as the seed's threads did) and writes back what it read. Its
 clients are coroutines on one loop on the other CPU, each in a closed
 loop: send one message, wait for the whole echo, again. Per cell of the
 grid (message size x server buffer): a short warm-up, then repeats of
-a --duration window; messages/s is the median over the windows, all
-clients counted. The same grid and CPUs as ipckern's --kernel echo.
+a --duration window; messages/s (all clients counted) and the CPU per
+echo of the server (its process, from /proc) and of the clients are
+each the median over the windows. The same grid and CPUs as ipckern's
+--kernel echo.
 """
 
 import asyncio
@@ -59,7 +61,8 @@ def _serve(kind, lsock, buffer):
         ikpy.close_loop(loop)
 
 
-async def _clients(method, addr, clients, size, warmup, duration, repeats):
+async def _clients(method, addr, clients, size, warmup, duration, repeats,
+                   srv_cpu):
     msg = os.urandom(size)
     count = [0] * clients
     running = True
@@ -79,15 +82,20 @@ async def _clients(method, addr, clients, size, warmup, duration, repeats):
 
     tasks = [asyncio.ensure_future(one(i)) for i in range(clients)]
     await asyncio.sleep(warmup)
-    rates = []
+    reps = []
     for _ in range(repeats):
         c0, t0 = sum(count), time.perf_counter()
+        s0, p0 = srv_cpu(), time.process_time()
         await asyncio.sleep(duration)
         c1, t1 = sum(count), time.perf_counter()
-        rates.append((c1 - c0) / (t1 - t0))
+        s1, p1 = srv_cpu(), time.process_time()
+        n = max(c1 - c0, 1)
+        reps.append({"messages_per_sec": (c1 - c0) / (t1 - t0),
+                     "cpu_server_per_msg_us": (s1 - s0) / n * 1e6,
+                     "cpu_clients_per_msg_us": (p1 - p0) / n * 1e6})
     running = False
     await asyncio.gather(*tasks)
-    return rates
+    return reps
 
 
 def run_cell(kind, method, clients, size, buffer, warmup, duration, repeats,
@@ -108,13 +116,14 @@ def run_cell(kind, method, clients, size, buffer, warmup, duration, repeats,
             lsock.close()
             loop = ikpy.new_loop(kind)
             try:
-                rates = loop.run_until_complete(_clients(
-                    method, addr, clients, size, warmup, duration, repeats))
+                reps = loop.run_until_complete(_clients(
+                    method, addr, clients, size, warmup, duration, repeats,
+                    child.cpu_s))
             finally:
                 ikpy.close_loop(loop)
             if child.stop() != 0:
                 raise RuntimeError("the echo server failed")
-            return rates
+            return reps
         finally:
             child.kill()
 
@@ -151,11 +160,11 @@ def main():
                     results.append(r)
                     continue
                 try:
-                    rates = run_cell(kind, a.method, a.clients, size, buffer,
-                                     a.warmup, a.duration, a.repeats, cpu_s)
-                    r.update(status="ok",
-                             messages_per_sec=ikpy.median(rates),
-                             repeats_per_sec=rates)
+                    reps = run_cell(kind, a.method, a.clients, size, buffer,
+                                    a.warmup, a.duration, a.repeats, cpu_s)
+                    r.update(status="ok", repeats=reps)
+                    for m in reps[0]:
+                        r[m] = ikpy.median([x[m] for x in reps])
                 except (OSError, RuntimeError, EOFError) as e:
                     r.update(status="error", note=str(e))
                 results.append(r)
