@@ -133,7 +133,9 @@ def ints(s):
 
 
 def main():
-    p = ikpy.parser(__doc__.splitlines()[0])
+    p = ikpy.parser(__doc__.splitlines()[0],
+                    "S,C: the server's CPU, then the clients' (as ipckern's"
+                    " --pin for --kernel echo)")
     p.add_argument("--method", default="tcp", choices=("tcp", "uds"))
     p.add_argument("--clients", type=int, default=5)
     p.add_argument("--sizes", type=ints, default=[1000, 4096, 65536],

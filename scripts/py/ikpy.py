@@ -81,13 +81,12 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
-def parser(doc):
+def parser(doc, cpus_help="A,B: the pinned pair (ipckern's --pin): A"
+           " runs the client or caller, B the server or worker"):
     """The options every companion takes."""
     on_signals()
     p = argparse.ArgumentParser(description=doc)
-    p.add_argument("--cpus", default=None,
-                   help="A,B: the pinned pair (ipckern's --pin), A runs the"
-                   " client or caller, B the server or worker")
+    p.add_argument("--cpus", default=None, help=cpus_help)
     p.add_argument("--repeats", type=int, default=3,
                    help="timed repeats; the median is reported (default 3)")
     p.add_argument("--out", default="-", help="JSON file (default stdout)")
