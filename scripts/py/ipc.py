@@ -16,11 +16,11 @@ issue's "pipe" row is the streams test (it runs over localhost TCP);
 an asyncio pipe pair (os.pipe, connect_read_pipe) is measured as well,
 since ipckern has a pipe.
 
-Here, unlike the seed, the two ends of every socket row are two
-processes on the pinned pair (client on A, server on B), as ipckern's
---mode process ping-pong is: the seed ran both in one loop on one
-thread, which never waits for another CPU. The thread rows pin each
-thread to its CPU the same way.
+Here the two ends of every socket row are two processes on the pinned
+pair (client on A, server on B), as ipckern's --mode process ping-pong
+is; and then, as the seed ran them, both in one loop on one thread on
+CPU A, which never waits for another CPU ("one_loop" in the JSON). The
+thread rows pin each thread to its CPU.
 """
 
 import asyncio
@@ -178,6 +178,51 @@ def run_socket(how, kind, n, warmup, repeats, cpu_a, cpu_b):
             return per
         finally:
             child.kill()
+
+
+def run_one_loop(how, kind, n, warmup, repeats):
+    """The seed's own shape: server and client in one loop, one thread
+    (this one, on CPU A), so no round trip waits for another CPU."""
+    with ikpy.PrivateDir() as d:
+        loop = ikpy.new_loop(kind)
+        try:
+            return loop.run_until_complete(
+                _one_loop(loop, how, d, n, warmup, repeats))
+        finally:
+            ikpy.close_loop(loop)
+
+
+async def _one_loop(loop, how, d, n, warmup, repeats):
+    args = (n, warmup, repeats, time.process_time)
+    if how == "pipe":
+        c2s, s2c = os.pipe(), os.pipe()
+        done = loop.create_future()
+        wt, _ = await loop.connect_write_pipe(
+            asyncio.Protocol, os.fdopen(s2c[1], "wb", buffering=0))
+        await loop.connect_read_pipe(
+            lambda: _Echo(done, wt), os.fdopen(c2s[0], "rb", buffering=0))
+        per = await _client(loop, how, None, (s2c[0], c2s[1]), *args)
+        await done
+        wt.close()
+        return per
+    if how == "streams":
+        async def handle(reader, writer):
+            while data := await reader.read(100):
+                writer.write(data)
+                await writer.drain()
+            writer.close()
+        srv = await asyncio.start_server(handle, "127.0.0.1", 0)
+    elif how == "uds":
+        srv = await loop.create_unix_server(
+            lambda: _Echo(loop.create_future()), os.path.join(d, "echo.sock"))
+    else:
+        srv = await loop.create_server(
+            lambda: _Echo(loop.create_future()), "127.0.0.1", 0)
+    addr = srv.sockets[0].getsockname()
+    try:
+        return await _client(loop, how, addr, None, *args)
+    finally:
+        srv.close()
 
 
 async def _client(loop, how, addr, fds, n, warmup, repeats, cpu):
@@ -342,12 +387,22 @@ ROWS = [
 ]
 
 
+def _summary(per):
+    return {"us_per_msg": ikpy.median([w for w, _ in per]),
+            "cpu_us_per_msg": ikpy.median([c for _, c in per]),
+            "repeats_us": [w for w, _ in per],
+            "repeats_cpu_us": [c for _, c in per]}
+
+
 def main():
     p = ikpy.parser(__doc__.splitlines()[0])
     p.add_argument("--messages", type=int, default=50000,
                    help="timed round trips per repeat (default 50000)")
     p.add_argument("--warmup", type=int, default=5000,
                    help="untimed round trips first (default 5000)")
+    p.add_argument("--no-one-loop", dest="one_loop", action="store_false",
+                   help="skip the seed's shape (both ends of a socket row"
+                   " in one loop on CPU A)")
     a = p.parse_args()
     cpu_a, cpu_b = ikpy.cpus(a.cpus)
     ikpy.pin(cpu_a)
@@ -370,11 +425,9 @@ def main():
                 per = run_call(*args)
             else:
                 per = run_threads(row, *args, cpu_b)
-            r.update(status="ok",
-                     us_per_msg=ikpy.median([w for w, _ in per]),
-                     cpu_us_per_msg=ikpy.median([c for _, c in per]),
-                     repeats_us=[w for w, _ in per],
-                     repeats_cpu_us=[c for _, c in per])
+            r.update(status="ok", **_summary(per))
+            if row in ("streams", "pipe", "tcp", "uds") and a.one_loop:
+                r["one_loop"] = _summary(run_one_loop(row, kind, *args))
         except (OSError, RuntimeError, asyncio.TimeoutError) as e:
             r.update(status="error", note=str(e))
         results.append(r)
