@@ -55,6 +55,31 @@ ik_get() {
 	       | . as \$r | $prog"
 }
 
+# ik_python: print the interpreter the Python companions (scripts/py/)
+# run on, after installing python3-uvloop through scripts/deps: the
+# first of Debian's /usr/bin/python3 and python3 on the PATH that imports
+# uvloop, else the first there is (the companions then say "uvloop: not
+# installed"). A pyenv python3 on the PATH lacks Debian's packages.
+ik_python() {
+	local p
+	bash scripts/deps python3 python3-uvloop >&2 ||
+		echo "scripts/deps could not install python3-uvloop" >&2
+	for p in /usr/bin/python3 "$(command -v python3 || true)"; do
+		[ -x "$p" ] && "$p" -c 'import uvloop' 2>/dev/null && { echo "$p"; return; }
+	done
+	for p in /usr/bin/python3 "$(command -v python3 || true)"; do
+		[ -x "$p" ] && { echo "$p"; return; }
+	done
+	echo "no python3 found" >&2
+	return 1
+}
+
+# ik_small: true when IK_STUDY_SMALL=1 asks the study scripts for their
+# small version (seconds, for CI: same code paths, tiny counts)
+ik_small() {
+	[ "${IK_STUDY_SMALL:-0}" = 1 ]
+}
+
 # ik_pair: the CPU pair ipckern picks itself (--pin auto: two cores
 # sharing the most cache), as "A B"; fails if it pinned nothing
 ik_pair() {
