@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "../ik.h"
@@ -97,6 +98,13 @@ typedef int (*ik_recv_fn)(struct ik_channel *ch, enum ik_side side, void *buf,
 struct ik_transport_ops {
 	const char *name;    /* as typed after --method */
 	const char *summary; /* one line for --list */
+	/*
+	 * Its row in README.md's method table (ik_transports_markdown):
+	 * what moves the message, as Markdown. NULL: the method shares the
+	 * row of the one above it in methods.def (its name is added there),
+	 * or has none when it is IK_T_TEST.
+	 */
+	const char *doc;
 	/* said after a setup error, e.g. where a feature is switched off */
 	const char *setup_hint;
 	unsigned flags; /* IK_T_* */
@@ -156,6 +164,13 @@ extern const struct ik_transport_ops *const ik_transports[];
 
 /* The method called name, or NULL. */
 const struct ik_transport_ops *ik_transport_find(const char *name);
+
+/*
+ * README.md's method table, from each method's doc in ik_transports
+ * order (build/ik-methods-md prints it; test_methods fails when the
+ * README's copy differs). Returns 0 or -EIO when f fails.
+ */
+int ik_transports_markdown(FILE *f);
 
 /* The harness floor (ipc/floor.c): one word, size 1, ping-pong only; not
  * in ik_transports, so never a --method. */

@@ -117,6 +117,7 @@ static void line_teardown(struct ik_channel *ch)
 const struct ik_transport_ops ik_line_ops = {
 	.name = "line",
 	.summary = "one shared cache line bounced by busy-polling: the floor",
+	.doc = "one shared cache line, busy-polled: the floor",
 	.flags = IK_T_SPIN,
 	.setup = line_setup,
 	.send = line_send,
@@ -175,8 +176,8 @@ static int line_delay_setup(struct ik_channel *ch)
 		t = now_ns() - t0;
 		best = t && t < best ? t : best;
 	}
-	delay_iters = ns ? (uint64_t)((double)ns * (1u << 20) / (double)best)
-			 : 0;
+	delay_iters =
+		ns ? (uint64_t)((double)ns * (1u << 20) / (double)best) : 0;
 	ret = line_setup(ch);
 	if (!ret && !ch->p.stream && delay_iters)
 		ch->send = line_delay_send;

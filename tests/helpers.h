@@ -9,6 +9,8 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h> /* after criterion.h */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/kernels.h"
@@ -29,6 +31,33 @@ static inline bool t_unsupported(int ret)
 {
 	return ret == -EPERM || ret == -ENOSYS || ret == -EOPNOTSUPP ||
 	       ret == -EACCES;
+}
+
+/*
+ * The text of path between the lines begin and end (each with its
+ * newline), malloc'd; the test fails when the file or a marker is
+ * missing. For README tables printed from the code's own tables.
+ */
+static inline char *t_file_block(const char *path, const char *begin,
+				 const char *end)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL, *at, *stop, *block;
+	size_t cap = 0;
+
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_geq(getdelim(&text, &cap, '\0', f), 0);
+	fclose(f);
+	at = strstr(text, begin);
+	cr_assert_not_null(at, "%s has no '%s'", path, begin);
+	at += strlen(begin);
+	stop = strstr(at, end);
+	cr_assert_not_null(stop, "%s has no '%s'", path, end);
+	*stop = 0;
+	block = strdup(at);
+	free(text);
+	cr_assert_not_null(block);
+	return block;
 }
 
 /*

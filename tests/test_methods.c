@@ -157,3 +157,27 @@ Test(methods, sizes_above_a_methods_limit_are_refused)
 	cr_expect_eq(ik_channel_init(&ch, ik_transport_find("pipe"), &p),
 		     -EINVAL);
 }
+
+/* ---- README.md ---- */
+
+#define README_BEGIN                                                           \
+	"<!-- methods table: from build/ik-methods-md; do not edit by hand "   \
+	"-->\n"
+#define README_END "<!-- end of methods table -->\n"
+
+Test(methods, the_readme_method_table_is_the_one_the_methods_print)
+{
+	char *readme = t_file_block(IK_README, README_BEGIN, README_END);
+	char *want = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	m = open_memstream(&want, &len);
+	cr_assert_eq(ik_transports_markdown(m), 0);
+	fclose(m);
+	cr_expect_str_eq(readme, want,
+			 "README.md's method table is stale: replace it with "
+			 "the output of build/ik-methods-md");
+	free(readme);
+	free(want);
+}

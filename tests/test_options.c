@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 
 #include "cli/cli.h"
+#include "helpers.h"
 
 static struct ik_plan plan; /* 8 KB: off the stack */
 
@@ -455,24 +456,15 @@ Test(options, class_matrix_node_and_number_refusals_need_no_machine)
 
 Test(options, the_readme_option_table_is_the_one_the_table_prints)
 {
-	FILE *f = fopen(IK_README, "r");
-	char *readme = NULL, *want = NULL, *at, *end;
-	size_t cap = 0, len = 0;
+	char *readme = t_file_block(IK_README, README_BEGIN, README_END);
+	char *want = NULL;
+	size_t len = 0;
 	FILE *m;
 
-	cr_assert_not_null(f, "%s", IK_README);
-	cr_assert_geq(getdelim(&readme, &cap, '\0', f), 0);
-	fclose(f);
 	m = open_memstream(&want, &len);
 	ik_cli_options_markdown(m);
 	fclose(m);
-	at = strstr(readme, README_BEGIN);
-	cr_assert_not_null(at, "README.md has no '%s'", README_BEGIN);
-	at += strlen(README_BEGIN);
-	end = strstr(at, README_END);
-	cr_assert_not_null(end, "README.md has no '%s'", README_END);
-	*end = 0;
-	cr_expect_str_eq(at, want,
+	cr_expect_str_eq(readme, want,
 			 "README.md's option table is stale: replace it with "
 			 "the output of build/ik-options-md");
 	free(readme);
