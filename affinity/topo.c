@@ -60,7 +60,7 @@ int ik_topo_load(struct ik_topo *tp, const char *xml)
 {
 	char why[512];
 
-	return ik_topo_load_why(tp, xml, why, sizeof(why));
+	return ik_topo_load_why(tp, xml, NULL, why, sizeof(why));
 }
 
 /*
@@ -74,22 +74,17 @@ int ik_topo_load(struct ik_topo *tp, const char *xml)
  * then the whole allowed set is chosen from. Never empty: allowed when
  * the two do not meet. NULL only when out of memory.
  */
-static hwloc_bitmap_t choose_from(const struct ik_topo *tp)
+static hwloc_bitmap_t choose_from(const struct ik_topo *tp,
+				  const char *isolated)
 {
 	hwloc_bitmap_t c = hwloc_bitmap_dup(tp->allowed);
 	hwloc_bitmap_t mine = hwloc_bitmap_alloc(), iso = hwloc_bitmap_alloc();
-	char line[1024] = "";
-	FILE *f;
 
 	if (!c || !mine || !iso || !tp->this_system ||
 	    hwloc_get_cpubind(tp->t, mine, HWLOC_CPUBIND_PROCESS))
 		goto out;
-	if ((f = fopen("/sys/devices/system/cpu/isolated", "re"))) {
-		if (fgets(line, sizeof(line), f))
-			line[strcspn(line, "\n")] = 0;
-		fclose(f);
-	}
-	if (line[0] && hwloc_bitmap_list_sscanf(iso, line))
+	/* "none", "unknown": no list, no isolated CPUs */
+	if (isolated && hwloc_bitmap_list_sscanf(iso, isolated))
 		hwloc_bitmap_zero(iso);
 	hwloc_bitmap_or(iso, iso, mine);
 	if (!hwloc_bitmap_isincluded(tp->allowed, iso) &&
@@ -101,7 +96,8 @@ out:
 	return c;
 }
 
-int ik_topo_load_why(struct ik_topo *tp, const char *xml, char *why, size_t len)
+int ik_topo_load_why(struct ik_topo *tp, const char *xml, const char *isolated,
+		     char *why, size_t len)
 {
 	const char *syn = getenv("HWLOC_SYNTHETIC"), *file = xml;
 	const char *env = getenv("HWLOC_XMLFILE");
@@ -175,7 +171,7 @@ int ik_topo_load_why(struct ik_topo *tp, const char *xml, char *why, size_t len)
 	 */
 	hwloc_bitmap_and(tp->allowed, tp->allowed,
 			 hwloc_topology_get_topology_cpuset(tp->t));
-	tp->chosen = choose_from(tp);
+	tp->chosen = choose_from(tp, isolated);
 	if (!tp->chosen) {
 		ik_topo_free(tp);
 		snprintf(why, len, "reading the CPU topology: out of memory");
