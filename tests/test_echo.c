@@ -12,20 +12,6 @@
 
 #include "helpers.h"
 
-static struct ik_topo topo;
-static struct ik_timer timer;
-
-static void setup(void)
-{
-	cr_assert_eq(ik_topo_load(&topo, NULL), 0);
-	ik_timer_init(&timer);
-}
-
-static void teardown(void)
-{
-	ik_topo_free(&topo);
-}
-
 static struct ik_config crew_cfg(enum ik_kernel k, unsigned clients,
 				 size_t size, size_t buffer, uint64_t iters)
 {
@@ -78,12 +64,12 @@ static void check_echo(const char *method, enum ik_mode mode,
 
 #define ECHO_TESTS(method, id)                                                 \
 	Test(echo_thread, method##_##id##_echoes_every_size_intact,            \
-	     .init = setup, .fini = teardown, .timeout = 120)                  \
+	     .init = t_setup, .fini = t_teardown, .timeout = 120)              \
 	{                                                                      \
 		check_echo(#method, IK_MODE_THREAD, IK_SERVER_##id);           \
 	}                                                                      \
 	Test(echo_process, method##_##id##_echoes_every_size_intact,           \
-	     .init = setup, .fini = teardown, .timeout = 120)                  \
+	     .init = t_setup, .fini = t_teardown, .timeout = 120)              \
 	{                                                                      \
 		check_echo(#method, IK_MODE_PROCESS, IK_SERVER_##id);          \
 	}
@@ -95,8 +81,8 @@ ECHO_TESTS(uds, THREAD)
 ECHO_TESTS(uds, EPOLL)
 ECHO_TESTS(uds, URING)
 
-Test(echo, many_clients_start_and_finish_together, .init = setup,
-     .fini = teardown, .timeout = 120)
+Test(echo, many_clients_start_and_finish_together, .init = t_setup,
+     .fini = t_teardown, .timeout = 120)
 {
 	struct ik_config cfg = crew_cfg(IK_KERNEL_ECHO, 50, 100, 4096, 100);
 	struct ik_result res;
@@ -143,7 +129,7 @@ static void check_connect(const char *method, enum ik_mode mode,
 }
 
 Test(connect, tcp_counts_every_request_once_sequential_and_parallel,
-     .init = setup, .fini = teardown, .timeout = 120)
+     .init = t_setup, .fini = t_teardown, .timeout = 120)
 {
 	check_connect("tcp", IK_MODE_THREAD, 1, 300);
 	check_connect("tcp", IK_MODE_THREAD, 100, 5);
@@ -151,7 +137,7 @@ Test(connect, tcp_counts_every_request_once_sequential_and_parallel,
 }
 
 Test(connect, uds_counts_every_request_once_sequential_and_parallel,
-     .init = setup, .fini = teardown, .timeout = 120)
+     .init = t_setup, .fini = t_teardown, .timeout = 120)
 {
 	check_connect("uds", IK_MODE_THREAD, 1, 300);
 	check_connect("uds", IK_MODE_THREAD, 100, 5);

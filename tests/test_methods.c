@@ -160,24 +160,8 @@ Test(methods, sizes_above_a_methods_limit_are_refused)
 
 /* ---- README.md ---- */
 
-#define README_BEGIN                                                           \
-	"<!-- methods table: from build/ik-methods-md; do not edit by hand "   \
-	"-->\n"
-#define README_END "<!-- end of methods table -->\n"
-
 Test(methods, the_readme_method_table_is_the_one_the_methods_print)
 {
-	char *readme = t_file_block(IK_README, README_BEGIN, README_END);
-	char *want = NULL;
-	size_t len = 0;
-	FILE *m;
-
-	m = open_memstream(&want, &len);
-	cr_assert_eq(ik_transports_markdown(m), 0);
-	fclose(m);
-	cr_expect_str_eq(readme, want,
-			 "README.md's method table is stale: replace it with "
-			 "the output of build/ik-methods-md");
-	free(readme);
-	free(want);
+	t_expect_readme_table(IK_README, "methods", ik_transports_markdown,
+			      "ik-methods-md");
 }
