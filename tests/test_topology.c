@@ -152,6 +152,26 @@ Test(topology, a_cpu_outside_the_cpuset_is_refused)
 }
 
 /*
+ * This machine's topology from here on (no synthetic one), and the
+ * first CPU of the mask we started with (*had); skips the test with
+ * fewer than two CPUs.
+ */
+static int this_machine(cpu_set_t *had)
+{
+	int cpu;
+
+	unsetenv("HWLOC_SYNTHETIC");
+	unsetenv("HWLOC_XMLFILE");
+	cr_assert_eq(sched_getaffinity(0, sizeof(*had), had), 0);
+	if (CPU_COUNT(had) < 2)
+		cr_skip_test("needs two CPUs");
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, had))
+			break;
+	return cpu;
+}
+
+/*
  * isolcpus keeps isolated CPUs out of every task's affinity mask, and
  * taskset narrows it: neither is a limit on pinning (issue 13). Started
  * on one CPU, every CPU of the mask we had is still ours to pin to.
@@ -160,16 +180,9 @@ Test(topology, the_start_mask_does_not_limit_what_may_be_pinned)
 {
 	cpu_set_t had, one;
 	struct ik_topo tp;
-	int cpu, first = -1;
+	int cpu, first;
 
-	unsetenv("HWLOC_SYNTHETIC");
-	unsetenv("HWLOC_XMLFILE");
-	cr_assert_eq(sched_getaffinity(0, sizeof(had), &had), 0);
-	if (CPU_COUNT(&had) < 2)
-		cr_skip_test("needs two CPUs");
-	for (cpu = 0; cpu < CPU_SETSIZE && first < 0; cpu++)
-		if (CPU_ISSET(cpu, &had))
-			first = cpu;
+	first = this_machine(&had);
 	CPU_ZERO(&one);
 	CPU_SET(first, &one);
 	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
@@ -229,17 +242,10 @@ Test(topology, isolated_cpus_passed_in_widen_where_choices_look,
      .timeout = 10.0)
 {
 	cpu_set_t had;
-	int cpu, first = -1, st;
+	int first, st;
 	pid_t pid;
 
-	unsetenv("HWLOC_SYNTHETIC");
-	unsetenv("HWLOC_XMLFILE");
-	cr_assert_eq(sched_getaffinity(0, sizeof(had), &had), 0);
-	if (CPU_COUNT(&had) < 2)
-		cr_skip_test("needs two CPUs");
-	for (cpu = 0; cpu < CPU_SETSIZE && first < 0; cpu++)
-		if (CPU_ISSET(cpu, &had))
-			first = cpu;
+	first = this_machine(&had);
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0)
