@@ -293,6 +293,13 @@ int ik_fds_recv(struct ik_channel *ch, enum ik_side side, void *buf,
  * scale and the MSS are agreed in the handshake, from the buffers then.
  */
 int ik_sock_buffers(struct ik_channel *ch, int fd);
+
+/*
+ * setup for a socketpair method (uds, uds-dgram): one AF_UNIX socketpair
+ * of type, each end both ways of its side (struct ik_fds in ch->priv),
+ * --buffer applied. 0 or -errno, nothing left open.
+ */
+int ik_socketpair_setup(struct ik_channel *ch, int type);
 /* Note in ch->granted what fd has now (SO_SNDBUF/SO_RCVBUF); 0. */
 int ik_sock_granted(struct ik_channel *ch, int fd);
 
