@@ -235,7 +235,13 @@ static int load_machine(struct run *r)
 {
 	struct ik_plan *p = &r->plan;
 	char why[800];
-	int ret = ik_topo_load_why(&r->topo, p->topology, why, sizeof(why));
+	int ret;
+
+	/* read once: the report's machine, and the isolated CPUs that
+	 * automatic choices of CPUs take into account */
+	ik_machine_read(&r->machine, "");
+	ret = ik_topo_load_why(&r->topo, p->topology, r->machine.isolated, why,
+			       sizeof(why));
 
 	if (ret == -EINVAL)
 		usage_error("%s%s", p->topology ? "--topology " : "", why);
@@ -304,7 +310,6 @@ static int describe(struct run *r)
 		struct machine_job j = {&r->rep, summary};
 
 		ik_timer_init(&r->timer);
-		ik_machine_read(&r->machine, "");
 		ik_topo_summary(&r->topo, summary, sizeof(summary));
 		r->rep.machine = &r->machine;
 		r->rep.timer = &r->timer;
@@ -592,7 +597,6 @@ static int run(int argc, char **argv, struct run *r)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 	ik_timer_init(&r->timer);
-	ik_machine_read(&r->machine, "");
 	check_baselines(r);
 	if (alloc_results(r)) {
 		fprintf(stderr, "ipckern: out of memory\n");

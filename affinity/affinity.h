@@ -60,14 +60,18 @@ struct ik_topo {
  * HWLOC_XMLFILE (hwloc's own order), else this machine. Files are read
  * here, not by hwloc (ik_topo_read_xml), and every outside topology is
  * checked against the bounds above, before and after hwloc parses it.
+ * isolated is the isolcpus list as /sys/devices/system/cpu/isolated
+ * gives it (ik_machine_read's isolated: "none", "unknown" or NULL when
+ * none is known), for where automatic choices look (chosen).
  * 0; -EINVAL: the outside topology is refused; another -errno: this
  * machine's topology could not be read. ik_topo_load_why also puts one
  * line in why saying what was refused and why, naming the input
  * ("FILE: ...", "HWLOC_XMLFILE=FILE: ...", "HWLOC_SYNTHETIC '...': ...").
+ * ik_topo_load knows of no isolated CPUs.
  */
 int ik_topo_load(struct ik_topo *tp, const char *xml);
-int ik_topo_load_why(struct ik_topo *tp, const char *xml, char *why,
-		     size_t len);
+int ik_topo_load_why(struct ik_topo *tp, const char *xml, const char *isolated,
+		     char *why, size_t len);
 void ik_topo_free(struct ik_topo *tp);
 
 /*

@@ -73,10 +73,10 @@ struct ik_machine {
 	char kernel[160]; /* uname -srm */
 	char hostname[64];
 	char clocksource[32];
-	bool hypervisor;   /* CPU flag "hypervisor" */
-	char online[64];   /* /sys/devices/system/cpu/online */
-	char smt[32];	   /* smt/control: on, off, notsupported, ... */
-	char isolated[64]; /* isolcpus list; "none" if empty */
+	bool hypervisor;     /* CPU flag "hypervisor" */
+	char online[64];     /* /sys/devices/system/cpu/online */
+	char smt[32];	     /* smt/control: on, off, notsupported, ... */
+	char isolated[1024]; /* isolcpus list; "none" if empty */
 	char nohz_full[64];
 	char governor[32];		/* cpu0's scaling_governor */
 	long cur_khz, min_khz, max_khz; /* cpu0; -1 when unknown */

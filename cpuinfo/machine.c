@@ -301,8 +301,10 @@ unsigned ik_machine_warnings(const struct ik_machine *m, const int *cpus,
 		}
 	for (i = 0; i < n && k < max; i++)
 		if (!in_list(m->isolated, cpus[i])) {
+			/* a long list is cut: the line holds 200 bytes */
 			snprintf(out[k++], 200,
-				 "CPU %d is not isolated (isolcpus=%s): other "
+				 "CPU %d is not isolated (isolcpus=%.100s): "
+				 "other "
 				 "tasks and interrupts may land on it",
 				 cpus[i], m->isolated);
 			break;

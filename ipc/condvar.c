@@ -103,6 +103,8 @@ static void cv_teardown(struct ik_channel *ch)
 const struct ik_transport_ops ik_condvar_ops = {
 	.name = "condvar",
 	.summary = "pthread mutex + condition variable, one-slot mailbox",
+	.doc = "pthread mutex + condition variable (process-shared in process "
+	       "mode)",
 	.flags = IK_T_SIGNAL,
 	.setup = cv_setup,
 	.send = cv_send,

@@ -81,6 +81,7 @@ const struct ik_transport_ops ik_eventfd_ops = {
 	.name = "eventfd",
 	.summary =
 		"one eventfd counter per direction, payload in shared memory",
+	.doc = "one eventfd per direction",
 	.flags = IK_T_SIGNAL,
 	.setup = evfd_setup,
 	.open_side = ik_fds_open_side,

@@ -74,6 +74,7 @@ static void futex_teardown(struct ik_channel *ch)
 const struct ik_transport_ops ik_futex_ops = {
 	.name = "futex",
 	.summary = "FUTEX_WAIT/FUTEX_WAKE on a word per direction",
+	.doc = "FUTEX_WAIT/FUTEX_WAKE on a word per direction",
 	.flags = IK_T_SIGNAL,
 	.setup = futex_setup,
 	.send = futex_send,

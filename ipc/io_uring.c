@@ -134,6 +134,7 @@ const struct ik_transport_ops ik_io_uring_ops = {
 	.name = "io_uring",
 	.summary = "IORING_OP_MSG_RING between two rings, payload in shared "
 		   "memory",
+	.doc = "IORING_OP_MSG_RING between two rings (liburing)",
 	.setup_hint = "io_uring refused or lacking IORING_OP_MSG_RING (needs "
 		      "Linux 5.18+; see /proc/sys/kernel/io_uring_disabled)",
 	.flags = IK_T_SIGNAL,

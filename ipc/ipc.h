@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "../ik.h"
@@ -101,6 +102,13 @@ typedef int (*ik_recv_fn)(struct ik_channel *ch, enum ik_side side, void *buf,
 struct ik_transport_ops {
 	const char *name;    /* as typed after --method */
 	const char *summary; /* one line for --list */
+	/*
+	 * Its row in README.md's method table (ik_transports_markdown):
+	 * what moves the message, as Markdown. NULL: the method shares the
+	 * row of the one above it in methods.def (its name is added there),
+	 * or has none when it is IK_T_TEST.
+	 */
+	const char *doc;
 	/* said after a setup error, e.g. where a feature is switched off */
 	const char *setup_hint;
 	unsigned flags; /* IK_T_* */
@@ -160,6 +168,13 @@ extern const struct ik_transport_ops *const ik_transports[];
 
 /* The method called name, or NULL. */
 const struct ik_transport_ops *ik_transport_find(const char *name);
+
+/*
+ * README.md's method table, from each method's doc in ik_transports
+ * order (build/ik-methods-md prints it; test_methods fails when the
+ * README's copy differs). Returns 0 or -EIO when f fails.
+ */
+int ik_transports_markdown(FILE *f);
 
 /* The harness floor (ipc/floor.c): one word, size 1, ping-pong only; not
  * in ik_transports, so never a --method. */
@@ -287,6 +302,13 @@ int ik_fds_recv(struct ik_channel *ch, enum ik_side side, void *buf,
  * scale and the MSS are agreed in the handshake, from the buffers then.
  */
 int ik_sock_buffers(struct ik_channel *ch, int fd);
+
+/*
+ * setup for a socketpair method (uds, uds-dgram): one AF_UNIX socketpair
+ * of type, each end both ways of its side (struct ik_fds in ch->priv),
+ * --buffer applied. 0 or -errno, nothing left open.
+ */
+int ik_socketpair_setup(struct ik_channel *ch, int type);
 /* Note in ch->granted what fd has now (SO_SNDBUF/SO_RCVBUF); 0. */
 int ik_sock_granted(struct ik_channel *ch, int fd);
 

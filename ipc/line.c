@@ -117,6 +117,7 @@ static void line_teardown(struct ik_channel *ch)
 const struct ik_transport_ops ik_line_ops = {
 	.name = "line",
 	.summary = "one shared cache line bounced by busy-polling: the floor",
+	.doc = "one shared cache line, busy-polled: the floor",
 	.flags = IK_T_SPIN,
 	.setup = line_setup,
 	.send = line_send,

@@ -134,6 +134,8 @@ static int mq_recv_msg(struct ik_channel *ch, enum ik_side side, void *buf,
 const struct ik_transport_ops ik_mq_ops = {
 	.name = "mq",
 	.summary = "POSIX message queue per direction (<= msgsize_max)",
+	.doc = "POSIX message queues (unlinked right after opening); at most "
+	       "`msgsize_max` bytes",
 	.flags = IK_T_DATAGRAM,
 	.max_size = mq_max,
 	.setup = mq_setup,

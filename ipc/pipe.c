@@ -39,6 +39,7 @@ static int pipe_setup(struct ik_channel *ch)
 const struct ik_transport_ops ik_pipe_ops = {
 	.name = "pipe",
 	.summary = "one pipe per direction, blocking read/write",
+	.doc = "one pipe per direction",
 	.setup = pipe_setup,
 	.open_side = ik_fds_open_side,
 	.send = ik_fds_send,

@@ -76,6 +76,7 @@ const struct ik_transport_ops ik_sem_ops = {
 	.name = "sem",
 	.summary = "POSIX unnamed semaphore per direction, payload in shared "
 		   "memory",
+	.doc = "POSIX unnamed semaphores in shared memory",
 	.flags = IK_T_SIGNAL,
 	.setup = sem_setup,
 	.send = sem_send,

@@ -3,7 +3,8 @@
  * Connections outside any channel, for the kernels that make their own
  * (echo, connect): the listener half of a stream-socket method's
  * ops->listen, and the one connect every such address takes. Not a
- * method: tcp.c and uds.c fill the address, this does the rest.
+ * method: tcp.c and uds.c fill the address, this does the rest. Also
+ * the socketpair setup that uds and uds-dgram share.
  */
 #define _GNU_SOURCE
 #include <netinet/in.h>
@@ -55,4 +56,27 @@ void ik_sock_accepted(int fd, int family)
 
 	if (family == AF_INET)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+int ik_socketpair_setup(struct ik_channel *ch, int type)
+{
+	struct ik_fds *f = ik_fds_new();
+	int sv[2], ret, s;
+
+	if (!f)
+		return -ENOMEM;
+	ch->priv = f;
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	for (s = 0; s < 2; s++)
+		f->rd[s] = f->wr[s] = sv[s];
+	for (s = 0; s < 2; s++)
+		if ((ret = ik_sock_buffers(ch, sv[s])))
+			goto fail;
+	return 0;
+fail:
+	ik_fds_teardown(ch);
+	return ret;
 }

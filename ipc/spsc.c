@@ -478,6 +478,11 @@ static void spsc_teardown(struct ik_channel *ch)
 const struct ik_transport_ops ik_spsc_ops = {
 	.name = "spsc",
 	.summary = "shared-memory SPSC ring per direction, seq in each slot",
+	.doc = "a shared-memory ring per direction; the slot carries its "
+	       "sequence number, so a hand-off moves one line. Spinning "
+	       "ping-pong without `--buffer` gets a one-slot ring each way, "
+	       "both slots in one line (docs/harness-cost.md). `--wait "
+	       "spin|futex|hybrid`",
 	.flags = IK_T_SPIN,
 	.setup = spsc_setup,
 	.send = spsc_send_spin,

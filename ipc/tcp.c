@@ -249,6 +249,7 @@ static int tcp_listen(unsigned backlog, struct ik_sockaddr *a)
 const struct ik_transport_ops ik_tcp_ops = {
 	.name = "tcp",
 	.summary = "TCP over 127.0.0.1, ephemeral port, TCP_NODELAY",
+	.doc = "a real listener on 127.0.0.1, ephemeral port, TCP_NODELAY",
 	.flags = IK_T_LISTEN,
 	.setup = tcp_setup,
 	.open_side = ik_fds_open_side,

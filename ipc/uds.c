@@ -14,25 +14,7 @@
 
 static int uds_setup(struct ik_channel *ch)
 {
-	struct ik_fds *f = ik_fds_new();
-	int sv[2], ret, s;
-
-	if (!f)
-		return -ENOMEM;
-	ch->priv = f;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	for (s = 0; s < 2; s++)
-		f->rd[s] = f->wr[s] = sv[s];
-	for (s = 0; s < 2; s++)
-		if ((ret = ik_sock_buffers(ch, sv[s])))
-			goto fail;
-	return 0;
-fail:
-	ik_fds_teardown(ch);
-	return ret;
+	return ik_socketpair_setup(ch, SOCK_STREAM);
 }
 
 /* abstract: the name dies with the last fd, no file; random, so nobody
@@ -56,6 +38,8 @@ static int uds_listen(unsigned backlog, struct ik_sockaddr *a)
 const struct ik_transport_ops ik_uds_ops = {
 	.name = "uds",
 	.summary = "AF_UNIX stream socketpair, blocking",
+	.doc = "AF_UNIX stream / datagram socketpair (datagrams at most 64 "
+	       "KiB)",
 	.setup = uds_setup,
 	.open_side = ik_fds_open_side,
 	.send = ik_fds_send,

@@ -19,25 +19,7 @@ static size_t dgram_max(const struct ik_chan_params *p)
 
 static int dgram_setup(struct ik_channel *ch)
 {
-	struct ik_fds *f = ik_fds_new();
-	int sv[2], ret, s;
-
-	if (!f)
-		return -ENOMEM;
-	ch->priv = f;
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	for (s = 0; s < 2; s++)
-		f->rd[s] = f->wr[s] = sv[s];
-	for (s = 0; s < 2; s++)
-		if ((ret = ik_sock_buffers(ch, sv[s])))
-			goto fail;
-	return 0;
-fail:
-	ik_fds_teardown(ch);
-	return ret;
+	return ik_socketpair_setup(ch, SOCK_DGRAM);
 }
 
 static int dgram_send(struct ik_channel *ch, enum ik_side side, const void *buf,

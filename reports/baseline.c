@@ -1,289 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * --baseline FILE: read a saved result (schema ipckern/1, with every
- * cell's per-repeat metrics), refuse one measured elsewhere, and compare
- * it with this run metric by metric. The file may be anything (a
- * truncated upload, someone else's JSON, a hostile blob), so the reader
- * checks every type and range before it keeps a value, and stops at
- * IK_BASELINE_MAX_BYTES; jansson bounds the nesting depth.
+ * --baseline FILE, comparing: find each result's cell in a baseline
+ * (baseline_read.c read and checked it), refuse one measured elsewhere
+ * (ik_baseline_mismatch), let --repeat fold the saved repeats in, and
+ * compare this run with it metric by metric into the gate's log.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "../kernels/kernels.h"
+#include "baseline.h"
 #include "gate.h"
 #include "reports.h"
-
-#define MAX_CELLS   100000
-#define MAX_REPEATS IK_BASELINE_KEEP
-
-static int bad(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-/* "spsc thread 8 B", plus what else tells the cell apart: for errors. */
-static void base_name(const struct ik_base_cell *c, char *b, size_t n)
-{
-	ik_cell_key_name(&c->key, IK_CELL_NAME_BASELINE, b, n);
-}
-
-/*
- * A cell a gate can lean on: every compared metric's values above 0
- * (a ratio against 0 says nothing) and at least one of them present.
- */
-static int check_cell(const struct ik_base_cell *c, char *err, size_t n,
-		      unsigned idx)
-{
-	bool any = false;
-	char name[160];
-	unsigned r;
-	int m;
-
-	base_name(c, name, sizeof(name));
-	for (m = 0; m < IK_NMETRICS; m++) {
-		if (!ik_metric_infos[m].compared)
-			continue;
-		for (r = 0; r < c->k; r++) {
-			double x = c->v[r * IK_NMETRICS + (unsigned)m];
-
-			if (isnan(x))
-				continue;
-			if (!(x > 0))
-				return bad(err, n,
-					   "result %u (%s): %s is 0 in repeat "
-					   "%u: not a measurement, and no "
-					   "ratio can be taken against it",
-					   idx, name, ik_metric_infos[m].name,
-					   r + 1);
-			any = true;
-		}
-	}
-	if (!any)
-		return bad(err, n,
-			   "result %u (%s): no p50, p99, msgs or cpu value in "
-			   "any repeat (all null): nothing to compare with",
-			   idx, name);
-	return 0;
-}
-
-/* The cell's "repeats.metrics": k values per metric, null for missing. */
-static int read_repeats(json_t *res, struct ik_base_cell *c, char *err,
-			size_t n, unsigned idx)
-{
-	json_t *rep = json_object_get(res, "repeats"), *ms, *mv, *vals;
-	uint64_t k;
-	int m;
-
-	ms = json_object_get(rep, "metrics");
-	if (!json_is_object(rep) || ik_json_uint(rep, "count", &k) || !k ||
-	    !json_is_object(ms))
-		return bad(err, n,
-			   "result %u: no per-repeat metrics (\"repeats\"); "
-			   "save baselines with ipckern --save-baseline",
-			   idx);
-	if (k > MAX_REPEATS)
-		return bad(err, n,
-			   "result %u: %llu repeats; a baseline keeps at most "
-			   "the newest %u (--append drops older ones): save "
-			   "it again with --save-baseline",
-			   idx, (unsigned long long)k, MAX_REPEATS);
-	c->k = (unsigned)k;
-	c->v = malloc(k * IK_NMETRICS * sizeof(*c->v));
-	if (!c->v)
-		return bad(err, n, "out of memory");
-	for (size_t i = 0; i < k * IK_NMETRICS; i++)
-		c->v[i] = NAN;
-	for (m = 0; m < IK_NMETRICS; m++) {
-		size_t r;
-
-		mv = json_object_get(ms, ik_metric_infos[m].name);
-		if (!mv)
-			continue;
-		vals = json_object_get(mv, "values");
-		if (!json_is_object(mv) || !json_is_array(vals) ||
-		    json_array_size(vals) != k)
-			return bad(err, n,
-				   "result %u: metric %s needs \"values\", "
-				   "an array of %llu numbers",
-				   idx, ik_metric_infos[m].name,
-				   (unsigned long long)k);
-		for (r = 0; r < k; r++) {
-			json_t *x = json_array_get(vals, r);
-			double d;
-
-			if (json_is_null(x))
-				continue;
-			d = json_number_value(x);
-			if (!json_is_number(x) || !isfinite(d) || d < 0 ||
-			    d > 1e18)
-				return bad(err, n,
-					   "result %u: metric %s: value %zu "
-					   "is not a number from 0 to 1e18",
-					   idx, ik_metric_infos[m].name, r + 1);
-			c->v[r * IK_NMETRICS + (size_t)m] = d;
-		}
-	}
-	return check_cell(c, err, n, idx);
-}
-
-static int read_cell(json_t *res, struct ik_base_cell *c, int kernel, char *err,
-		     size_t n, unsigned idx)
-{
-	json_t *pair = json_object_get(res, "pair");
-	char status[16];
-	int key = ik_cell_key_from_json(res, kernel, &c->key);
-
-	if (key == -EINVAL ||
-	    ik_json_str(res, "status", status, sizeof(status), true) ||
-	    !json_is_object(pair) ||
-	    ik_json_str(pair, "relation", c->relation, sizeof(c->relation),
-			true))
-		return bad(err, n,
-			   "result %u: needs method, mode, size, buffer, "
-			   "gap_ns, status and pair.relation of the right "
-			   "types",
-			   idx);
-	if (key)
-		return bad(err, n, "result %u: bad pair_number", idx);
-	c->ok = !strcmp(status, "ok");
-	if (!c->ok) {
-		char name[160];
-
-		/* a run with a failed cell saves nothing: this was edited
-		 * or comes from elsewhere, and would compare nothing */
-		base_name(c, name, sizeof(name));
-		return bad(err, n,
-			   "result %u (%s): status \"%s\", not \"ok\": a "
-			   "baseline holds only cells that ran",
-			   idx, name, status);
-	}
-	return read_repeats(res, c, err, n, idx);
-}
-
-int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
-		      char *err, size_t errlen)
-{
-	json_error_t je;
-	json_t *root, *results, *machine;
-	char schema[32];
-	unsigned i;
-	int ret, kernel;
-
-	memset(b, 0, sizeof(*b));
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root)
-		return bad(err, errlen, "not JSON (line %d: %s)", je.line,
-			   je.text);
-	ret = bad(err, errlen, "not an ipckern result (no \"schema\")");
-	if (!json_is_object(root) ||
-	    ik_json_str(root, "schema", schema, sizeof(schema), true))
-		goto out;
-	if (strcmp(schema, IK_SCHEMA)) {
-		ret = bad(err, errlen,
-			  "schema \"%s\"; this ipckern reads \"%s\"", schema,
-			  IK_SCHEMA);
-		goto out;
-	}
-	machine = json_object_get(root, "machine");
-	results = json_object_get(root, "results");
-	b->config = json_incref(json_object_get(root, "config"));
-	ret = bad(err, errlen,
-		  "needs machine.model_name, config and results[]");
-	if (!json_is_object(machine) ||
-	    ik_json_str(machine, "model_name", b->model, sizeof(b->model),
-			true) ||
-	    !json_is_object(b->config) || !json_is_array(results))
-		goto out;
-	ik_json_str(root, "created", b->created, sizeof(b->created), false);
-	kernel = ik_cell_kernel_by_name(
-		json_string_value(json_object_get(b->config, "kernel")));
-	if (!json_array_size(results) || json_array_size(results) > MAX_CELLS) {
-		ret = bad(err, errlen, "results: needs 1 to %u entries",
-			  MAX_CELLS);
-		goto out;
-	}
-	b->cells = calloc(json_array_size(results), sizeof(*b->cells));
-	if (!b->cells) {
-		ret = bad(err, errlen, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < json_array_size(results); i++) {
-		b->ncells++;
-		ret = read_cell(json_array_get(results, i), &b->cells[i],
-				kernel, err, errlen, i + 1);
-		if (ret)
-			goto out;
-	}
-	ret = 0;
-out:
-	json_decref(root);
-	if (ret)
-		ik_baseline_free(b);
-	return ret;
-}
-
-/*
- * Nothing here may block or read without end: a FIFO would block in
- * open() and a device never ends, so only a regular file is read
- * (ik_read_regular).
- */
-int ik_baseline_load(const char *path, struct ik_baseline *b, char *err,
-		     size_t errlen)
-{
-	char *buf;
-	size_t len;
-	unsigned mode = 0;
-	bool reading;
-	int ret;
-
-	memset(b, 0, sizeof(*b));
-	ret = ik_read_regular(path, IK_BASELINE_MAX_BYTES, &buf, &len, &mode,
-			      &reading);
-	if (ret == -EINVAL)
-		return bad(err, errlen,
-			   "%s, not a regular file: a baseline is a file "
-			   "written by --save-baseline",
-			   ik_file_kind(mode));
-	if (ret == -EFBIG)
-		return bad(err, errlen, "larger than %u MiB: not a baseline",
-			   IK_BASELINE_MAX_BYTES >> 20);
-	if (ret == -ENOMEM)
-		return bad(err, errlen, "out of memory");
-	if (ret) {
-		snprintf(err, errlen, "cannot %s it: %s",
-			 reading ? "read" : "open", strerror(-ret));
-		return ret;
-	}
-	ret = ik_baseline_parse(buf, len, b, err, errlen);
-	free(buf);
-	return ret;
-}
-
-void ik_baseline_free(struct ik_baseline *b)
-{
-	unsigned i;
-
-	for (i = 0; i < b->ncells; i++)
-		free(b->cells[i].v);
-	free(b->cells);
-	json_decref(b->config);
-	memset(b, 0, sizeof(*b));
-}
-
-/* ---- matching cells ---- */
 
 /* c is res's cell, measured with method (res's own when NULL) */
 static bool cell_is(const struct ik_base_cell *c, const struct ik_result *res,
@@ -669,18 +401,20 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 		if (!c || !c->ok || res->err || !res->rep_v)
 			continue;
 		if (c->k < IK_MIN_REPEATS || res->repeats < IK_MIN_REPEATS)
-			return bad(err, errlen,
-				   "%s %s: %u repeats in the baseline, %u "
-				   "now; a verdict needs at least %d on each "
-				   "side (--repeat 5)",
-				   res->ops->name, c->key.mode, c->k,
-				   res->repeats, IK_MIN_REPEATS);
+			return ik_baseline_bad(
+				err, errlen,
+				"%s %s: %u repeats in the baseline, %u "
+				"now; a verdict needs at least %d on each "
+				"side (--repeat 5)",
+				res->ops->name, c->key.mode, c->k, res->repeats,
+				IK_MIN_REPEATS);
 		if (c->k > MAX_REPEATS || res->repeats > MAX_REPEATS)
-			return bad(err, errlen,
-				   "%s %s: %u repeats in the baseline, %u "
-				   "now; at most %u are compared",
-				   res->ops->name, c->key.mode, c->k,
-				   res->repeats, MAX_REPEATS);
+			return ik_baseline_bad(
+				err, errlen,
+				"%s %s: %u repeats in the baseline, %u "
+				"now; at most %u are compared",
+				res->ops->name, c->key.mode, c->k, res->repeats,
+				MAX_REPEATS);
 		if (norm) {
 			if (!strcmp(res->ops->name, norm)) {
 				itself++;
@@ -690,11 +424,12 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 			nc = find_cell(b, res, norm);
 			if (!nr || !nr->rep_v || !nc || !nc->ok ||
 			    nc->k != c->k || nr->repeats != res->repeats)
-				return bad(err, errlen,
-					   "--normalize %s: needs %s measured "
-					   "in the same cells and repeats as "
-					   "%s, here and in the baseline",
-					   norm, norm, res->ops->name);
+				return ik_baseline_bad(
+					err, errlen,
+					"--normalize %s: needs %s measured "
+					"in the same cells and repeats as "
+					"%s, here and in the baseline",
+					norm, norm, res->ops->name);
 		}
 		matched++;
 		ik_cell_name(res, cell, sizeof(cell));
@@ -703,7 +438,8 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 						 m, max_regress, g, base, cur);
 
 			if (ret < 0)
-				return bad(err, errlen, "out of memory");
+				return ik_baseline_bad(err, errlen,
+						       "out of memory");
 			checks += (unsigned)ret;
 		}
 	}

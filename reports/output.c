@@ -452,88 +452,92 @@ static void canonical(char *out, size_t n, const char *dir, const char *path)
 	free(rest);
 }
 
-int ik_output_check(struct ik_output *o, const char *opt, const char *path,
-		    bool mkdirs, char *why, size_t n)
+/* One of our standard fds under a name (-, /dev/stdout, /proc/self/fd/N). */
+static int check_fd(struct ik_output *o, int fd, char *why, size_t n)
 {
-	const char *base = strrchr(path, '/');
 	struct stat st;
-	char *dir;
-	unsigned missing;
-	int fd;
 
-	memset(o, 0, sizeof(*o));
-	o->fd = -1;
-	o->opt = opt;
-	o->path = path;
-	if (!*path) {
-		snprintf(why, n, "an empty file name");
-		return -EINVAL;
+	if (fstat(fd, &st) < 0) {
+		snprintf(why, n, "fd %d is not open", fd);
+		return -EBADF;
 	}
-	fd = std_fd(path);
-	if (fd >= 0) {
-		if (fstat(fd, &st) < 0) {
-			snprintf(why, n, "fd %d is not open", fd);
-			return -EBADF;
-		}
-		o->fd = fd;
-		o->reg = S_ISREG(st.st_mode);
-		o->dev = st.st_dev;
-		o->ino = st.st_ino;
-		o->exists = true;
-		return 0;
+	o->fd = fd;
+	o->reg = S_ISREG(st.st_mode);
+	o->dev = st.st_dev;
+	o->ino = st.st_ino;
+	o->exists = true;
+	return 0;
+}
+
+/* path exists and stat() followed it to st: a file we may overwrite? */
+static int check_existing(struct ik_output *o, const char *path,
+			  const struct stat *st, char *why, size_t n)
+{
+	struct stat ls;
+	bool link = !lstat(path, &ls) && S_ISLNK(ls.st_mode);
+
+	o->exists = true;
+	o->dev = st->st_dev;
+	o->ino = st->st_ino;
+	if (S_ISDIR(st->st_mode)) {
+		snprintf(why, n, "is a directory; give a file name");
+		return -EISDIR;
 	}
-	base = base ? base + 1 : path;
-	if (!lstat(path, &st) && S_ISLNK(st.st_mode) && stat(path, &st) < 0) {
-		snprintf(why, n, "is a symlink to nothing (%s)",
-			 strerror(errno));
-		return -ENOENT;
-	}
-	if (on_pseudo_fs(path)) {
+	if (S_ISSOCK(st->st_mode) || S_ISBLK(st->st_mode)) {
 		snprintf(why, n,
-			 "is in /proc or /sys, not a place for a "
-			 "report");
-		return -EPERM;
+			 "is a %s; a report goes to a regular file, "
+			 "a character device, a FIFO or - (stdout)",
+			 S_ISSOCK(st->st_mode) ? "socket" : "block device");
+		return -ENXIO;
 	}
-	if (!stat(path, &st)) {
-		struct stat ls;
-		bool link = !lstat(path, &ls) && S_ISLNK(ls.st_mode);
-
-		o->exists = true;
-		o->dev = st.st_dev;
-		o->ino = st.st_ino;
-		if (S_ISDIR(st.st_mode)) {
-			snprintf(why, n, "is a directory; give a file name");
-			return -EISDIR;
-		}
-		if (S_ISSOCK(st.st_mode) || S_ISBLK(st.st_mode)) {
-			snprintf(why, n,
-				 "is a %s; a report goes to a regular file, "
-				 "a character device, a FIFO or - (stdout)",
-				 S_ISSOCK(st.st_mode) ? "socket"
-						      : "block device");
-			return -ENXIO;
-		}
-		o->reg = S_ISREG(st.st_mode);
-		o->fd = our_fd(&st); /* stdout under another name */
-		if (access(path, W_OK) < 0) {
-			int e = errno;
-
-			snprintf(why, n, "cannot write it: %s", strerror(e));
-			return -e;
-		}
-		remember(path,
-			 link	  ? SEEN_LINK
-			 : o->reg ? SEEN_FILE
-				  : SEEN_DEV,
-			 &st);
-		return 0;
-	}
-	if (errno != ENOENT) {
+	o->reg = S_ISREG(st->st_mode);
+	o->fd = our_fd(st); /* stdout under another name */
+	if (access(path, W_OK) < 0) {
 		int e = errno;
 
-		snprintf(why, n, "%s", strerror(e));
+		snprintf(why, n, "cannot write it: %s", strerror(e));
 		return -e;
 	}
+	remember(path, link ? SEEN_LINK : o->reg ? SEEN_FILE : SEEN_DEV, st);
+	return 0;
+}
+
+/* The directory a new file goes in: dir, existing, writable. */
+static int check_dir(const char *path, const char *dir, unsigned missing,
+		     bool mkdirs, struct stat *st, char *why, size_t n)
+{
+	if (missing && !mkdirs) {
+		char *copy = strdup(path);
+
+		snprintf(why, n,
+			 "directory %s does not exist (--mkdir creates it)",
+			 copy ? dirname(copy) : dir);
+		free(copy);
+		return -ENOENT;
+	}
+	if (stat(dir, st) < 0 || !S_ISDIR(st->st_mode)) {
+		snprintf(why, n, "%s is not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (access(dir, W_OK | X_OK) < 0) {
+		int e = errno;
+
+		snprintf(why, n, "cannot create files in %s: %s", dir,
+			 strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* path does not exist yet: a name we may create (base: its last part). */
+static int check_new(struct ik_output *o, const char *path, const char *base,
+		     bool mkdirs, char *why, size_t n)
+{
+	struct stat st;
+	unsigned missing;
+	char *dir;
+	int ret;
+
 	if (!*base) {
 		snprintf(why, n, "names a directory; give a file name");
 		return -EISDIR;
@@ -548,28 +552,10 @@ int ik_output_check(struct ik_output *o, const char *opt, const char *path,
 		snprintf(why, n, "out of memory");
 		return -ENOMEM;
 	}
-	if (missing && !mkdirs) {
-		char *copy = strdup(path);
-
-		snprintf(why, n,
-			 "directory %s does not exist (--mkdir creates it)",
-			 copy ? dirname(copy) : dir);
-		free(copy);
+	ret = check_dir(path, dir, missing, mkdirs, &st, why, n);
+	if (ret) {
 		free(dir);
-		return -ENOENT;
-	}
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(why, n, "%s is not a directory", dir);
-		free(dir);
-		return -ENOTDIR;
-	}
-	if (access(dir, W_OK | X_OK) < 0) {
-		int e = errno;
-
-		snprintf(why, n, "cannot create files in %s: %s", dir,
-			 strerror(e));
-		free(dir);
-		return -e;
+		return ret;
 	}
 	/* not there yet: known by its directory and name, the missing
 	 * directories spelled the one way (no ., .. or //) */
@@ -582,6 +568,47 @@ int ik_output_check(struct ik_output *o, const char *opt, const char *path,
 	free(dir);
 	remember(path, SEEN_NEW, NULL);
 	return 0;
+}
+
+int ik_output_check(struct ik_output *o, const char *opt, const char *path,
+		    bool mkdirs, char *why, size_t n)
+{
+	const char *base = strrchr(path, '/');
+	struct stat st;
+	int fd;
+
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	o->opt = opt;
+	o->path = path;
+	if (!*path) {
+		snprintf(why, n, "an empty file name");
+		return -EINVAL;
+	}
+	fd = std_fd(path);
+	if (fd >= 0)
+		return check_fd(o, fd, why, n);
+	base = base ? base + 1 : path;
+	if (!lstat(path, &st) && S_ISLNK(st.st_mode) && stat(path, &st) < 0) {
+		snprintf(why, n, "is a symlink to nothing (%s)",
+			 strerror(errno));
+		return -ENOENT;
+	}
+	if (on_pseudo_fs(path)) {
+		snprintf(why, n,
+			 "is in /proc or /sys, not a place for a "
+			 "report");
+		return -EPERM;
+	}
+	if (!stat(path, &st))
+		return check_existing(o, path, &st, why, n);
+	if (errno != ENOENT) {
+		int e = errno;
+
+		snprintf(why, n, "%s", strerror(e));
+		return -e;
+	}
+	return check_new(o, path, base, mkdirs, why, n);
 }
 
 bool ik_output_same(const struct ik_output *a, const struct ik_output *b)

@@ -24,6 +24,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "ref_common.h"
+
 enum {
 	F_TSC = 1 << 0,	     /* rdtsc once per trip, after the reply */
 	F_STORE = 1 << 1,    /* the delta stored into a pre-faulted array */
@@ -47,26 +49,6 @@ static alignas(64) _Atomic int abort_flag;
 static uint64_t *samples;
 static int cpu[2];
 static uint64_t iters;
-
-static void pin(int c)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(c, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		perror("sched_setaffinity");
-		exit(3);
-	}
-}
-
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi)::"memory");
-	return ((uint64_t)hi << 32) | lo;
-}
 
 static inline int wait_for(uint64_t want, unsigned flags)
 {
@@ -125,7 +107,7 @@ static inline uint64_t loop_a(uint64_t n, unsigned flags)
 {
 	send_fn s = vsend;
 	recv_fn r = vrecv;
-	uint64_t t0 = rdtsc(), t1, i, v = 0, deadline = UINT64_MAX - 1;
+	uint64_t t0 = ref_rdtsc(), t1, i, v = 0, deadline = UINT64_MAX - 1;
 
 	for (i = 0; i < n; i++) {
 		uint64_t out = i & 0xff;
@@ -135,7 +117,7 @@ static inline uint64_t loop_a(uint64_t n, unsigned flags)
 		else
 			hop_send(2 * i + 1, out, flags);
 		if (flags & F_EARLY) {
-			t1 = rdtsc();
+			t1 = ref_rdtsc();
 			if (flags & F_STORE)
 				samples[i] = t1 - t0;
 			t0 = t1;
@@ -145,7 +127,7 @@ static inline uint64_t loop_a(uint64_t n, unsigned flags)
 		else
 			hop_recv(2 * i + 2, &v, flags);
 		if ((flags & F_TSC) && !(flags & F_EARLY)) {
-			t1 = rdtsc();
+			t1 = ref_rdtsc();
 			if (flags & F_STORE)
 				samples[i] = t1 - t0;
 			t0 = t1;
@@ -286,36 +268,6 @@ static const struct variant variants[] = {
 #define NV (sizeof(variants) / sizeof(variants[0]))
 
 static const struct variant *cur;
-static pthread_barrier_t bar;
-static int quit;
-
-static void *b_main(void *arg)
-{
-	(void)arg;
-	pin(cpu[1]);
-	for (;;) {
-		pthread_barrier_wait(&bar);
-		if (quit)
-			return NULL;
-		cur->b(iters);
-		pthread_barrier_wait(&bar);
-	}
-}
-
-static double now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC_RAW, &t);
-	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static int cmp_u(const void *a, const void *b)
 {
@@ -328,18 +280,8 @@ int main(int argc, char **argv)
 {
 	unsigned rounds = 15, r, v;
 	double(*mean)[NV], (*p50)[NV], tsc_ns, t0, c0;
-	pthread_t th;
 
-	if (argc < 3) {
-		fprintf(stderr, "usage: %s CPU_A CPU_B [ITERS [ROUNDS]]\n",
-			argv[0]);
-		return 2;
-	}
-	cpu[0] = atoi(argv[1]);
-	cpu[1] = atoi(argv[2]);
-	iters = argc > 3 ? strtoull(argv[3], NULL, 10) : 200000;
-	rounds = argc > 4 ? (unsigned)atoi(argv[4]) : rounds;
-	if (!iters || !rounds)
+	if (ref_args(argc, argv, cpu, &iters, &rounds))
 		return 2;
 	samples = mmap(NULL, iters * 8, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -347,15 +289,14 @@ int main(int argc, char **argv)
 	p50 = calloc(rounds, sizeof(*p50));
 	if (samples == MAP_FAILED || !mean || !p50)
 		return 3;
-	pin(cpu[0]);
+	ref_pin(cpu[0]);
 	/* the TSC's rate against the raw monotonic clock, over 50 ms */
-	t0 = now_ns();
-	c0 = (double)rdtsc();
-	while (now_ns() - t0 < 5e7)
+	t0 = ref_now_ns();
+	c0 = (double)ref_rdtsc();
+	while (ref_now_ns() - t0 < 5e7)
 		;
-	tsc_ns = (now_ns() - t0) / ((double)rdtsc() - c0);
-	pthread_barrier_init(&bar, NULL, 2);
-	pthread_create(&th, NULL, b_main, NULL);
+	tsc_ns = (ref_now_ns() - t0) / ((double)ref_rdtsc() - c0);
+	ref_b_start(cpu[1]);
 	for (r = 0; r < rounds; r++)
 		for (v = 0; v < NV; v++) {
 			double s;
@@ -363,20 +304,18 @@ int main(int argc, char **argv)
 			cur = &variants[v];
 			atomic_store(&ln.seq, 0);
 			memset(samples, 0, iters * 8);
-			pthread_barrier_wait(&bar);
-			s = now_ns();
+			ref_round_start(cur->b, iters);
+			s = ref_now_ns();
 			cur->a(iters);
-			mean[r][v] = (now_ns() - s) / (double)iters;
-			pthread_barrier_wait(&bar);
+			mean[r][v] = (ref_now_ns() - s) / (double)iters;
+			ref_round_end();
 			p50[r][v] = 0;
 			if (cur->flags & F_STORE) {
 				qsort(samples, iters, 8, cmp_u);
 				p50[r][v] = (double)samples[iters / 2] * tsc_ns;
 			}
 		}
-	quit = 1;
-	pthread_barrier_wait(&bar);
-	pthread_join(th, NULL);
+	ref_b_stop();
 	printf("CPUs %d,%d, %llu round trips x %u interleaved rounds; medians "
 	       "of the rounds\n",
 	       cpu[0], cpu[1], (unsigned long long)iters, rounds);
@@ -391,18 +330,15 @@ int main(int argc, char **argv)
 			rm[r] = mean[r][v] / mean[r][0];
 			rq[r] = p50[r][v] / mean[r][0];
 		}
-		qsort(m, rounds, sizeof(double), cmp_d);
-		qsort(q, rounds, sizeof(double), cmp_d);
-		qsort(rm, rounds, sizeof(double), cmp_d);
-		qsort(rq, rounds, sizeof(double), cmp_d);
 		if (variants[v].flags & F_STORE)
 			printf("%-40s %10.1f %8.2f %10.1f %8.2f\n",
-			       variants[v].name, m[rounds / 2], rm[rounds / 2],
-			       q[rounds / 2], rq[rounds / 2]);
+			       variants[v].name, ref_median(m, rounds),
+			       ref_median(rm, rounds), ref_median(q, rounds),
+			       ref_median(rq, rounds));
 		else
 			printf("%-40s %10.1f %8.2f %10s %8s\n",
-			       variants[v].name, m[rounds / 2], rm[rounds / 2],
-			       "-", "-");
+			       variants[v].name, ref_median(m, rounds),
+			       ref_median(rm, rounds), "-", "-");
 	}
 	return 0;
 }

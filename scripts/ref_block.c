@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ref_common.h"
+
 enum method { PIPE, EVENTFD, FUTEX, UDS };
 
 /* fd[s] / word[s]: what side s waits on; its peer writes it */
@@ -50,22 +52,6 @@ struct ref {
 	int cpu[2];
 	uint64_t iters, warmup; /* timed round trips, untimed ones first */
 };
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(3);
-}
-
-static void pin(int c)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(c, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("sched_setaffinity");
-}
 
 static void hop_send(struct ref *r, int to, uint64_t v)
 {
@@ -87,7 +73,7 @@ static void hop_send(struct ref *r, int to, uint64_t v)
 		return;
 	}
 	if (n != sizeof(v))
-		die("send");
+		ref_die("send");
 }
 
 static void hop_recv(struct ref *r, int me, uint32_t *seen)
@@ -112,7 +98,7 @@ static void hop_recv(struct ref *r, int me, uint32_t *seen)
 		return;
 	}
 	if (n != sizeof(v))
-		die("recv");
+		ref_die("recv");
 }
 
 static void *side_b(void *arg)
@@ -121,7 +107,7 @@ static void *side_b(void *arg)
 	uint32_t seen = 0;
 	uint64_t i;
 
-	pin(r->cpu[1]);
+	ref_pin(r->cpu[1]);
 	for (i = 0; i < r->warmup + r->iters; i++) {
 		hop_recv(r, 1, &seen);
 		hop_send(r, 0, i);
@@ -155,13 +141,13 @@ static void open_method(struct ref *r, int process)
 		switch (r->m) {
 		case PIPE:
 			if (pipe(p))
-				die("pipe");
+				ref_die("pipe");
 			r->rd[s] = p[0], r->wr[s] = p[1];
 			break;
 		case EVENTFD:
 			r->rd[s] = r->wr[s] = eventfd(0, 0);
 			if (r->rd[s] < 0)
-				die("eventfd");
+				ref_die("eventfd");
 			break;
 		case UDS:
 			break;
@@ -169,13 +155,13 @@ static void open_method(struct ref *r, int process)
 			r->word[s] = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 					  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 			if (r->word[s] == MAP_FAILED)
-				die("mmap");
+				ref_die("mmap");
 			break;
 		}
 	}
 	if (r->m == UDS) {
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-			die("socketpair");
+			ref_die("socketpair");
 		/* each side reads and writes its own end */
 		r->rd[0] = r->wr[1] = sv[0];
 		r->rd[1] = r->wr[0] = sv[1];
@@ -206,13 +192,14 @@ int main(int argc, char **argv)
 	if (r.iters < 1)
 		goto usage;
 	open_method(&r, process);
-	pin(r.cpu[1]); /* both CPUs checked here: a child that failed to pin */
-	pin(r.cpu[0]); /* would leave its parent waiting for ever */
+	ref_pin(r.cpu[1]); /* both CPUs checked here: a child that failed to pin
+			    */
+	ref_pin(r.cpu[0]); /* would leave its parent waiting for ever */
 	if (process) {
 		pid_t pid = fork();
 
 		if (pid < 0)
-			die("fork");
+			ref_die("fork");
 		if (pid == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			side_b(&r);
@@ -226,7 +213,7 @@ int main(int argc, char **argv)
 		pthread_t th;
 
 		if ((errno = pthread_create(&th, NULL, side_b, &r)))
-			die("pthread_create");
+			ref_die("pthread_create");
 		ns = side_a(&r);
 		pthread_join(th, NULL);
 	}

@@ -17,39 +17,22 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "ref_common.h"
+
 static alignas(64) _Atomic uint64_t word;
 static uint64_t iters;
 static int cpu[2];
-
-static void pin(int c)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(c, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		perror("sched_setaffinity");
-		exit(3);
-	}
-}
-
-static void relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
 
 static void *side_b(void *arg)
 {
 	uint64_t i;
 
 	(void)arg;
-	pin(cpu[1]);
+	ref_pin(cpu[1]);
 	for (i = 0; i < iters; i++) {
 		while (atomic_load_explicit(&word, memory_order_acquire) !=
 		       2 * i + 1)
-			relax();
+			ref_relax();
 		atomic_store_explicit(&word, 2 * i + 2, memory_order_release);
 	}
 	return NULL;
@@ -69,7 +52,7 @@ int main(int argc, char **argv)
 	cpu[0] = atoi(argv[1]);
 	cpu[1] = atoi(argv[2]);
 	iters = strtoull(argv[3], NULL, 10);
-	pin(cpu[0]);
+	ref_pin(cpu[0]);
 	pthread_create(&th, NULL, side_b, NULL);
 	/* the first 1/10 warms up, untimed */
 	for (i = 0; i < iters; i++) {
@@ -78,7 +61,7 @@ int main(int argc, char **argv)
 		atomic_store_explicit(&word, 2 * i + 1, memory_order_release);
 		while (atomic_load_explicit(&word, memory_order_acquire) !=
 		       2 * i + 2)
-			relax();
+			ref_relax();
 	}
 	clock_gettime(CLOCK_MONOTONIC_RAW, &t1);
 	pthread_join(th, NULL);

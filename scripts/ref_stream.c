@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ref_common.h"
+
 #define SLOTS 64
 
 static size_t size;
@@ -39,29 +41,12 @@ static _Alignas(64) _Atomic uint64_t head; /* A: messages published */
 static _Alignas(64) _Atomic uint64_t tail; /* B: messages consumed */
 static size_t stride; /* slotseq: [seq u64][payload], whole lines */
 
-static void pin(int c)
-{
-	cpu_set_t s;
-
-	CPU_ZERO(&s);
-	CPU_SET(c, &s);
-	sched_setaffinity(0, sizeof(s), &s);
-}
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC_RAW, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static void *mem_a(void *x)
 {
 	unsigned char *msg = malloc(size);
 
 	(void)x;
-	pin(cpu[0]);
+	ref_pin(cpu[0]);
 	memset(msg, 7, size);
 	for (uint64_t i = 0; i < n; i++) {
 		while (i - atomic_load_explicit(&tail, memory_order_acquire) >=
@@ -85,7 +70,7 @@ static void *seq_a(void *x)
 	uint64_t seen = 0;
 
 	(void)x;
-	pin(cpu[0]);
+	ref_pin(cpu[0]);
 	memset(msg, 7, size);
 	for (uint64_t i = 0; i < n; i++) {
 		while (i - seen >= SLOTS)
@@ -103,7 +88,7 @@ static void *sock_a(void *x)
 	unsigned char *msg = malloc(size);
 
 	(void)x;
-	pin(cpu[0]);
+	ref_pin(cpu[0]);
 	memset(msg, 7, size);
 	for (uint64_t i = 0; i < n; i++)
 		for (size_t off = 0; off < size;) {
@@ -158,7 +143,7 @@ int main(int argc, char **argv)
 		setsockopt(fd[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		close(l);
 	}
-	pin(cpu[1]);
+	ref_pin(cpu[1]);
 	pthread_create(&th, NULL, seq ? seq_a : mem ? mem_a : sock_a, NULL);
 	for (uint64_t i = 0; i < n; i++) {
 		if (seq) {
@@ -186,9 +171,9 @@ int main(int argc, char **argv)
 			}
 		}
 		if (i == 0)
-			t0 = now(); /* from the first message's arrival */
+			t0 = ref_now(); /* from the first message's arrival */
 	}
-	printf("%.0f\n", (double)(n - 1) * size / (now() - t0));
+	printf("%.0f\n", (double)(n - 1) * size / (ref_now() - t0));
 	pthread_join(th, NULL);
 	return 0;
 }

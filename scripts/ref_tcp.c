@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ref_common.h"
+
 #define FRAME_COPY_MAX 1024 /* as ipc/channel.c */
 
 static size_t size, buf;
@@ -47,36 +49,13 @@ static int cpu[2], fd[2], ik, early;
 static _Atomic int go;
 static double t_start;
 
-static void pin(int c)
-{
-	cpu_set_t s;
-
-	CPU_ZERO(&s);
-	CPU_SET(c, &s);
-	sched_setaffinity(0, sizeof(s), &s);
-}
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(3);
-}
-
 static void buffers(int s)
 {
 	int v = (int)buf;
 
 	if (buf && (setsockopt(s, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) < 0 ||
 		    setsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) < 0))
-		die("SO_SNDBUF/SO_RCVBUF");
+		ref_die("SO_SNDBUF/SO_RCVBUF");
 }
 
 static void nodelay(int s)
@@ -84,7 +63,7 @@ static void nodelay(int s)
 	int one = 1;
 
 	if (setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
-		die("TCP_NODELAY");
+		ref_die("TCP_NODELAY");
 }
 
 /* what ik_sock_buffers reads back after setting */
@@ -107,7 +86,7 @@ static void plain_setup(void)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd[0] = socket(AF_INET, SOCK_STREAM, 0);
 	if (l < 0 || fd[0] < 0)
-		die("socket");
+		ref_die("socket");
 	if (early)
 		buffers(l), buffers(fd[0]);
 	if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -115,7 +94,7 @@ static void plain_setup(void)
 	    getsockname(l, (struct sockaddr *)&sa, &sl) < 0 ||
 	    connect(fd[0], (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    (fd[1] = accept(l, NULL, NULL)) < 0)
-		die("listen/connect/accept");
+		ref_die("listen/connect/accept");
 	close(l);
 	for (int s = 0; s < 2; s++) {
 		nodelay(fd[s]);
@@ -134,22 +113,22 @@ static void ik_setup(void)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (l < 0)
-		die("socket");
+		ref_die("socket");
 	if (early)
 		buffers(l), granted(l);
 	if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(l, 16) < 0 ||
 	    getsockname(l, (struct sockaddr *)&sa, &sl) < 0)
-		die("listen");
+		ref_die("listen");
 	a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (a < 0)
-		die("socket");
+		ref_die("socket");
 	if (early)
 		buffers(a), granted(a);
 	if ((connect(a, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
 	     errno != EINPROGRESS) ||
 	    getsockname(a, (struct sockaddr *)&me, &ml) < 0)
-		die("connect");
+		ref_die("connect");
 	for (;;) {
 		struct pollfd p = {.fd = l, .events = POLLIN};
 
@@ -158,7 +137,7 @@ static void ik_setup(void)
 		if (b >= 0)
 			break;
 		if (errno != EAGAIN && errno != EINTR)
-			die("accept4");
+			ref_die("accept4");
 		poll(&p, 1, 100);
 	}
 	while ((s = accept4(l, NULL, NULL, SOCK_CLOEXEC)) >= 0)
@@ -166,7 +145,7 @@ static void ik_setup(void)
 	close(l);
 	if ((fl = fcntl(a, F_GETFL)) < 0 ||
 	    fcntl(a, F_SETFL, fl & ~O_NONBLOCK) < 0)
-		die("fcntl");
+		ref_die("fcntl");
 	fd[0] = a;
 	fd[1] = b;
 	for (s = 0; s < 2; s++) {
@@ -183,7 +162,7 @@ static void write_all(int s, const void *p, size_t len)
 		ssize_t w = write(s, p, len);
 
 		if (w <= 0)
-			die("write");
+			ref_die("write");
 		p = (const char *)p + w;
 		len -= (size_t)w;
 	}
@@ -195,7 +174,7 @@ static void read_all(int s, void *p, size_t len)
 		ssize_t r = read(s, p, len);
 
 		if (r <= 0)
-			die("read");
+			ref_die("read");
 		p = (char *)p + r;
 		len -= (size_t)r;
 	}
@@ -233,7 +212,7 @@ static void ik_send(const unsigned char *m)
 		ssize_t w = writev(fd[0], iov, k);
 
 		if (w <= 0)
-			die("writev");
+			ref_die("writev");
 		iov_advance(&iov, &k, (size_t)w);
 	}
 }
@@ -268,7 +247,7 @@ static void ik_recv(unsigned char *m)
 			}
 			r = readv(fd[1], cut, cn);
 			if (r <= 0)
-				die("readv");
+				ref_die("readv");
 			iov_advance(&iov, &k, (size_t)r);
 		}
 	}
@@ -283,11 +262,11 @@ static void *side_a(void *x)
 	unsigned char *m = malloc(size);
 
 	(void)x;
-	pin(cpu[0]);
+	ref_pin(cpu[0]);
 	memset(m, 7, size);
 	while (!atomic_load(&go))
 		;
-	t_start = now();
+	t_start = ref_now();
 	for (uint64_t i = 0; i < n; i++) {
 		if (ik) {
 			ik_send(m);
@@ -297,7 +276,7 @@ static void *side_a(void *x)
 			ssize_t w = send(fd[0], m + off, size - off, 0);
 
 			if (w <= 0)
-				die("send");
+				ref_die("send");
 			off += (size_t)w;
 		}
 	}
@@ -334,10 +313,10 @@ int main(int argc, char **argv)
 	(ik ? ik_setup : plain_setup)();
 	cap = buf ? buf : 1 << 20;
 	m = malloc(size > cap ? size : cap);
-	pin(cpu[1]);
+	ref_pin(cpu[1]);
 	pthread_create(&th, NULL, side_a, NULL);
 	atomic_store(&go, 1);
-	last = now();
+	last = ref_now();
 	want = (size_t)n * size;
 	for (uint64_t i = 0; got < want; i++) {
 		if (ik) {
@@ -349,10 +328,10 @@ int main(int argc, char **argv)
 				     want - got < cap ? want - got : cap, 0);
 
 			if (r <= 0)
-				die("recv");
+				ref_die("recv");
 			got += (size_t)r;
 		}
-		t = now();
+		t = ref_now();
 		if (t - last > gap)
 			gap = t - last;
 		last = t;

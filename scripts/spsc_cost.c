@@ -27,6 +27,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "ref_common.h"
+
 enum {
 	V_WORD = 1 << 0,     /* the bare bounce: one word, nothing else */
 	V_LINE = 1 << 1,     /* one line both ways: seq + 8 B payload */
@@ -57,18 +59,6 @@ static struct ring *ring[2]; /* ring[s] is read by side s */
 static alignas(64) _Atomic uint64_t word;
 static int cpu[2];
 static uint64_t iters;
-
-static void pin(int c)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(c, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		perror("sched_setaffinity");
-		exit(3);
-	}
-}
 
 #define SLOT(r, pos, slots, stride)                                            \
 	((_Atomic uint64_t *)((r)->sl + ((pos) & ((slots)-1)) * (stride)))
@@ -220,36 +210,6 @@ static const struct variant variants[] = {VARIANTS(LIST)};
 #define NV (sizeof(variants) / sizeof(variants[0]))
 
 static const struct variant *cur;
-static pthread_barrier_t bar;
-static int quit;
-
-static void *b_main(void *arg)
-{
-	(void)arg;
-	pin(cpu[1]);
-	for (;;) {
-		pthread_barrier_wait(&bar);
-		if (quit)
-			return NULL;
-		cur->b(iters);
-		pthread_barrier_wait(&bar);
-	}
-}
-
-static double now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC_RAW, &t);
-	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -257,18 +217,8 @@ int main(int argc, char **argv)
 	size_t len = 2 * 4096 + 64 * 256 + 4096;
 	unsigned char *mem[2];
 	double(*mean)[NV];
-	pthread_t th;
 
-	if (argc < 3) {
-		fprintf(stderr, "usage: %s CPU_A CPU_B [ITERS [ROUNDS]]\n",
-			argv[0]);
-		return 2;
-	}
-	cpu[0] = atoi(argv[1]);
-	cpu[1] = atoi(argv[2]);
-	iters = argc > 3 ? strtoull(argv[3], NULL, 10) : 200000;
-	rounds = argc > 4 ? (unsigned)atoi(argv[4]) : rounds;
-	if (!iters || !rounds)
+	if (ref_args(argc, argv, cpu, &iters, &rounds))
 		return 2;
 	for (int s = 0; s < 2; s++) {
 		mem[s] = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -279,9 +229,8 @@ int main(int argc, char **argv)
 	mean = calloc(rounds, sizeof(*mean));
 	if (!mean)
 		return 3;
-	pin(cpu[0]);
-	pthread_barrier_init(&bar, NULL, 2);
-	pthread_create(&th, NULL, b_main, NULL);
+	ref_pin(cpu[0]);
+	ref_b_start(cpu[1]);
 	for (r = 0; r < rounds; r++)
 		for (v = 0; v < NV; v++) {
 			double t0;
@@ -297,15 +246,13 @@ int main(int argc, char **argv)
 			ring[1]->sl = ring[1]->slots;
 			if (cur->flags & V_PAIR)
 				ring[1]->sl = ring[0]->slots + 32;
-			pthread_barrier_wait(&bar);
-			t0 = now_ns();
+			ref_round_start(cur->b, iters);
+			t0 = ref_now_ns();
 			cur->a(iters);
-			mean[r][v] = (now_ns() - t0) / (double)iters;
-			pthread_barrier_wait(&bar);
+			mean[r][v] = (ref_now_ns() - t0) / (double)iters;
+			ref_round_end();
 		}
-	quit = 1;
-	pthread_barrier_wait(&bar);
-	pthread_join(th, NULL);
+	ref_b_stop();
 	printf("CPUs %d,%d, %llu round trips x %u interleaved rounds; medians "
 	       "of the rounds\n",
 	       cpu[0], cpu[1], (unsigned long long)iters, rounds);
@@ -317,10 +264,8 @@ int main(int argc, char **argv)
 			m[r] = mean[r][v];
 			rm[r] = mean[r][v] / mean[r][0];
 		}
-		qsort(m, rounds, sizeof(double), cmp_d);
-		qsort(rm, rounds, sizeof(double), cmp_d);
-		printf("%-40s %10.1f %8.2f\n", variants[v].name, m[rounds / 2],
-		       rm[rounds / 2]);
+		printf("%-40s %10.1f %8.2f\n", variants[v].name,
+		       ref_median(m, rounds), ref_median(rm, rounds));
 	}
 	return 0;
 }

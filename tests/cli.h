@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.h"
+
 #ifndef IK_BIN
 #error "IK_BIN: path of the ipckern binary, set by tests/CMakeLists.txt"
 #endif
@@ -47,12 +49,9 @@ static inline struct out run_io(const char *env, const char *const *args,
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		const char *argv[64] = {IK_BIN};
-		int i;
+		const char *argv[64];
 
-		for (i = 0; args[i]; i++)
-			argv[i + 1] = args[i];
-		argv[i + 1] = NULL;
+		t_argv(argv, 64, IK_BIN, args);
 		dup2(ep[1], 2);
 		dup2(out_fd >= 0 ? out_fd : op[1], 1);
 		if (env)
@@ -117,9 +116,7 @@ static inline void expect_usage_error(const char *const *args,
 
 	cr_expect_eq(o.code, 2, "%s: exit %d, stderr: %s", args[1], o.code,
 		     o.err);
-	cr_expect_eq(lines(o.err), 1, "one line on stderr, got: %s", o.err);
-	cr_expect(strstr(o.err, names) != NULL, "stderr should name '%s': %s",
-		  names, o.err);
+	t_expect_one_line_naming("stderr", o.err, true, names);
 	free(o.stdout_text);
 }
 

@@ -9,6 +9,8 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h> /* after criterion.h */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/kernels.h"
@@ -29,6 +31,128 @@ static inline bool t_unsupported(int ret)
 {
 	return ret == -EPERM || ret == -ENOSYS || ret == -EOPNOTSUPP ||
 	       ret == -EACCES;
+}
+
+/*
+ * An argv for a run of ipckern (in process or the binary): argv0, then
+ * args (NULL-terminated), then NULL, in argv of max entries. Returns argc.
+ */
+static inline int t_argv(const char **argv, size_t max, const char *argv0,
+			 const char *const *args)
+{
+	size_t i;
+
+	argv[0] = argv0;
+	for (i = 0; args[i]; i++) {
+		cr_assert_lt(i + 2, max, "more than %zu arguments", max - 2);
+		argv[i + 1] = args[i];
+	}
+	argv[i + 1] = NULL;
+	return (int)i + 1;
+}
+
+/*
+ * A refusal's message (what: whose) is one line, ended by a newline
+ * when it went to stderr, and names the bad value (names).
+ */
+static inline void t_expect_one_line_naming(const char *what, const char *msg,
+					    bool newline, const char *names)
+{
+	const char *nl = strchr(msg, '\n');
+
+	cr_expect(*msg && (newline ? nl && !nl[1] : !nl),
+		  "%s: one line, got: %s", what, msg);
+	cr_expect(strstr(msg, names) != NULL, "%s should name '%s': %s", what,
+		  names, msg);
+}
+
+/* The run context of a kernel a test calls directly: this machine's
+ * topology and clock, one pair alone, no Ctrl-C, no --mem-node. */
+static inline struct ik_run t_run_ctx(const struct ik_topo *topo,
+				      const struct ik_timer *timer)
+{
+	return (struct ik_run){.topo = topo, .timer = timer, .mem_node = -1};
+}
+
+/*
+ * The machine the kernel suites run on: .init = t_setup, .fini =
+ * t_teardown load this machine's topology and calibrate the timer, and
+ * make t_ctx the run context the suites hand the kernels.
+ */
+static struct ik_topo topo;
+static struct ik_timer timer;
+static struct ik_run t_ctx;
+
+static inline void t_setup(void)
+{
+	cr_assert_eq(ik_topo_load(&topo, NULL), 0);
+	ik_timer_init(&timer);
+	t_ctx = t_run_ctx(&topo, &timer);
+}
+
+static inline void t_teardown(void)
+{
+	ik_topo_free(&topo);
+}
+
+/*
+ * The stream kernel, verifying, over method: n messages of size bytes
+ * (buffer 0: the method's own), within timeout_s seconds. ik_stream's
+ * return; res as it filled it.
+ */
+static inline int t_stream(const char *method, enum ik_mode mode, size_t size,
+			   size_t buffer, uint64_t n, uint64_t timeout_s,
+			   struct ik_result *res)
+{
+	struct ik_config cfg = {
+		.kernel = IK_KERNEL_STREAM,
+		.verify = true,
+		.size = size,
+		.buffer = buffer,
+		.iters = n,
+		.timeout_ns = timeout_s * IK_NS_PER_SEC,
+	};
+	const struct ik_transport_ops *ops = ik_transport_find(method);
+
+	cr_assert_not_null(ops, "no method %s", method);
+	return ik_stream(&cfg, ops, mode, &t_ctx, res);
+}
+
+/*
+ * README.md's table (table: "options", "methods") between its markers
+ * must be what print writes; the failure names tool, which prints it.
+ */
+static inline void t_expect_readme_table(const char *readme, const char *table,
+					 int (*print)(FILE *f),
+					 const char *tool)
+{
+	char begin[128], end[64], *text = NULL, *at, *stop, *want = NULL;
+	size_t cap = 0, len = 0;
+	FILE *f = fopen(readme, "r"), *m;
+
+	snprintf(begin, sizeof(begin),
+		 "<!-- %s table: from build/%s; do not edit by hand -->\n",
+		 table, tool);
+	snprintf(end, sizeof(end), "<!-- end of %s table -->\n", table);
+	cr_assert_not_null(f, "%s", readme);
+	cr_assert_geq(getdelim(&text, &cap, '\0', f), 0);
+	fclose(f);
+	at = strstr(text, begin);
+	cr_assert_not_null(at, "%s has no '%s'", readme, begin);
+	at += strlen(begin);
+	stop = strstr(at, end);
+	cr_assert_not_null(stop, "%s has no '%s'", readme, end);
+	*stop = 0;
+	m = open_memstream(&want, &len);
+	cr_assert_not_null(m);
+	cr_assert_eq(print(m), 0);
+	fclose(m);
+	cr_expect_str_eq(at, want,
+			 "%s's %s table is stale: replace it with the output "
+			 "of build/%s",
+			 readme, table, tool);
+	free(text);
+	free(want);
 }
 
 /*
@@ -66,14 +190,6 @@ static inline struct criterion_test_params t_method_cases(void)
 				.method = (unsigned)i, .mode = modes[m]};
 	return cr_make_param_array(struct t_method_case, c, n * nmodes,
 				   t_free_cases);
-}
-
-/* The run context of a kernel a test calls directly: this machine's
- * topology and clock, one pair alone, no Ctrl-C, no --mem-node. */
-static inline struct ik_run t_run_ctx(const struct ik_topo *topo,
-				      const struct ik_timer *timer)
-{
-	return (struct ik_run){.topo = topo, .timer = timer, .mem_node = -1};
 }
 
 struct t_run {

@@ -10,22 +10,6 @@
 
 #include "helpers.h"
 
-static struct ik_topo topo;
-static struct ik_timer timer;
-static struct ik_run run;
-
-static void setup(void)
-{
-	cr_assert_eq(ik_topo_load(&topo, NULL), 0);
-	ik_timer_init(&timer);
-	run = t_run_ctx(&topo, &timer);
-}
-
-static void teardown(void)
-{
-	ik_topo_free(&topo);
-}
-
 /* the accounting windows reach a send or two past the wall clock's */
 #define SLACK_NS 1000000.0
 
@@ -44,7 +28,7 @@ static void check_calls(const char *method, enum ik_mode mode, uint64_t work)
 	int ret;
 
 	cr_assert_not_null(ops);
-	ret = ik_call(&cfg, ops, mode, &run, &res);
+	ret = ik_call(&cfg, ops, mode, &t_ctx, &res);
 	if (t_unsupported(ret))
 		cr_skip_test("%s: %s", method, res.errmsg);
 	cr_assert_eq(ret, 0, "%s %s: %s", method, ik_mode_name(mode),
@@ -71,12 +55,12 @@ static void check_calls(const char *method, enum ik_mode mode, uint64_t work)
 
 #define CALL_TESTS(id, name)                                                   \
 	Test(call_thread, id##_returns_every_result_and_cpu_adds_up,           \
-	     .init = setup, .fini = teardown, .timeout = 120)                  \
+	     .init = t_setup, .fini = t_teardown, .timeout = 120)              \
 	{                                                                      \
 		check_calls(name, IK_MODE_THREAD, 0);                          \
 	}                                                                      \
 	Test(call_process, id##_returns_every_result_and_cpu_adds_up,          \
-	     .init = setup, .fini = teardown, .timeout = 120)                  \
+	     .init = t_setup, .fini = t_teardown, .timeout = 120)              \
 	{                                                                      \
 		check_calls(name, IK_MODE_PROCESS, 0);                         \
 	}
@@ -89,8 +73,8 @@ CALL_TESTS(pipe, "pipe")
 CALL_TESTS(uds, "uds")
 CALL_TESTS(io_uring, "io_uring")
 
-Test(call, work_in_the_worker_still_returns_every_result, .init = setup,
-     .fini = teardown, .timeout = 120)
+Test(call, work_in_the_worker_still_returns_every_result, .init = t_setup,
+     .fini = t_teardown, .timeout = 120)
 {
 	check_calls("spsc", IK_MODE_THREAD, 2000);
 	check_calls("futex", IK_MODE_PROCESS, 2000);

@@ -13,22 +13,6 @@
 
 #include "helpers.h"
 
-static struct ik_topo topo;
-static struct ik_timer timer;
-static struct ik_run run;
-
-static void setup(void)
-{
-	cr_assert_eq(ik_topo_load(&topo, NULL), 0);
-	ik_timer_init(&timer);
-	run = t_run_ctx(&topo, &timer);
-}
-
-static void teardown(void)
-{
-	ik_topo_free(&topo);
-}
-
 static struct ik_config crew_cfg(enum ik_kernel k, unsigned clients,
 				 size_t size, size_t buffer, uint64_t iters)
 {
@@ -61,7 +45,7 @@ static void check_echo(const char *method, enum ik_mode mode,
 		int ret;
 
 		cfg.server = server;
-		ret = ik_echo(&cfg, ik_transport_find(method), mode, &run,
+		ret = ik_echo(&cfg, ik_transport_find(method), mode, &t_ctx,
 			      &res);
 		cr_assert_eq(ret, 0, "%s %s %s server, %zu B over %zu: %s",
 			     method, ik_mode_name(mode),
@@ -81,12 +65,12 @@ static void check_echo(const char *method, enum ik_mode mode,
 
 #define ECHO_TESTS(method, id)                                                 \
 	Test(echo_thread, method##_##id##_echoes_every_size_intact,            \
-	     .init = setup, .fini = teardown, .timeout = 120)                  \
+	     .init = t_setup, .fini = t_teardown, .timeout = 120)              \
 	{                                                                      \
 		check_echo(#method, IK_MODE_THREAD, IK_SERVER_##id);           \
 	}                                                                      \
 	Test(echo_process, method##_##id##_echoes_every_size_intact,           \
-	     .init = setup, .fini = teardown, .timeout = 120)                  \
+	     .init = t_setup, .fini = t_teardown, .timeout = 120)              \
 	{                                                                      \
 		check_echo(#method, IK_MODE_PROCESS, IK_SERVER_##id);          \
 	}
@@ -98,8 +82,8 @@ ECHO_TESTS(uds, THREAD)
 ECHO_TESTS(uds, EPOLL)
 ECHO_TESTS(uds, URING)
 
-Test(echo, many_clients_start_and_finish_together, .init = setup,
-     .fini = teardown, .timeout = 120)
+Test(echo, many_clients_start_and_finish_together, .init = t_setup,
+     .fini = t_teardown, .timeout = 120)
 {
 	struct ik_config cfg = crew_cfg(IK_KERNEL_ECHO, 50, 100, 4096, 100);
 	struct ik_result res;
@@ -108,7 +92,7 @@ Test(echo, many_clients_start_and_finish_together, .init = setup,
 	for (s = 0; s < 3; s++) {
 		cfg.server = (enum ik_server)s;
 		cr_assert_eq(ik_echo(&cfg, ik_transport_find("uds"),
-				     IK_MODE_THREAD, &run, &res),
+				     IK_MODE_THREAD, &t_ctx, &res),
 			     0, "%s: %s", ik_server_names[s], res.errmsg);
 		cr_expect_eq(res.count, 50 * 100);
 		ik_result_free(&res);
@@ -124,7 +108,7 @@ Test(echo, many_clients_start_and_finish_together, .init = setup,
  * the CLI refuses it (tests/test_cli.c).
  */
 Test(echo, a_thousand_clients_round_trip_intact_on_every_server_model,
-     .init = setup, .fini = teardown, .timeout = 240)
+     .init = t_setup, .fini = t_teardown, .timeout = 240)
 {
 	struct ik_config cfg = crew_cfg(IK_KERNEL_ECHO, 1000, 1000, 0, 20);
 	struct rlimit nofile;
@@ -148,7 +132,7 @@ Test(echo, a_thousand_clients_round_trip_intact_on_every_server_model,
 
 		cfg.server = (enum ik_server)(s % 3);
 		cr_assert_eq(ik_echo(&cfg, ik_transport_find(method),
-				     IK_MODE_THREAD, &run, &res),
+				     IK_MODE_THREAD, &t_ctx, &res),
 			     0, "%s %s: %s", method, ik_server_names[s % 3],
 			     res.errmsg);
 		cr_expect_eq(res.clients, 1000);
@@ -166,7 +150,7 @@ Test(echo, a_thousand_clients_round_trip_intact_on_every_server_model,
  * them. 8,760,000 B is the size sweep's top (issue 14).
  */
 Test(echo, a_message_bigger_than_the_socket_buffers_echoes_intact,
-     .init = setup, .fini = teardown, .timeout = 120)
+     .init = t_setup, .fini = t_teardown, .timeout = 120)
 {
 	struct ik_config cfg = crew_cfg(IK_KERNEL_ECHO, 2, 8760000, 0, 3);
 	struct ik_result res;
@@ -178,7 +162,7 @@ Test(echo, a_message_bigger_than_the_socket_buffers_echoes_intact,
 
 		cfg.server = (enum ik_server)(s % 3);
 		cr_assert_eq(ik_echo(&cfg, ik_transport_find(method),
-				     IK_MODE_THREAD, &run, &res),
+				     IK_MODE_THREAD, &t_ctx, &res),
 			     0, "%s %s: %s", method, ik_server_names[s % 3],
 			     res.errmsg);
 		cr_expect_eq(res.count, 2 * 3);
@@ -194,7 +178,7 @@ static void check_connect(const char *method, enum ik_mode mode,
 	struct ik_result res;
 	int ret;
 
-	ret = ik_connect_kernel(&cfg, ik_transport_find(method), mode, &run,
+	ret = ik_connect_kernel(&cfg, ik_transport_find(method), mode, &t_ctx,
 				&res);
 	cr_assert_eq(ret, 0, "%s %s %u clients: %s", method, ik_mode_name(mode),
 		     clients, res.errmsg);
@@ -217,7 +201,7 @@ static void check_connect(const char *method, enum ik_mode mode,
 }
 
 Test(connect, tcp_counts_every_request_once_sequential_and_parallel,
-     .init = setup, .fini = teardown, .timeout = 120)
+     .init = t_setup, .fini = t_teardown, .timeout = 120)
 {
 	check_connect("tcp", IK_MODE_THREAD, 1, 300);
 	check_connect("tcp", IK_MODE_THREAD, 100, 5);
@@ -225,7 +209,7 @@ Test(connect, tcp_counts_every_request_once_sequential_and_parallel,
 }
 
 Test(connect, uds_counts_every_request_once_sequential_and_parallel,
-     .init = setup, .fini = teardown, .timeout = 120)
+     .init = t_setup, .fini = t_teardown, .timeout = 120)
 {
 	check_connect("uds", IK_MODE_THREAD, 1, 300);
 	check_connect("uds", IK_MODE_THREAD, 100, 5);

@@ -157,3 +157,11 @@ Test(methods, sizes_above_a_methods_limit_are_refused)
 	cr_expect_eq(ik_channel_init(&ch, ik_transport_find("pipe"), &p),
 		     -EINVAL);
 }
+
+/* ---- README.md ---- */
+
+Test(methods, the_readme_method_table_is_the_one_the_methods_print)
+{
+	t_expect_readme_table(IK_README, "methods", ik_transports_markdown,
+			      "ik-methods-md");
+}

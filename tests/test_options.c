@@ -15,19 +15,17 @@
 #include <sys/resource.h>
 
 #include "cli/cli.h"
+#include "helpers.h"
 
 static struct ik_plan plan; /* 8 KB: off the stack */
 
 /* ik_cli_parse over "ipckern" and args (NULL-terminated). */
 static int parse(const char *const *args)
 {
-	char *argv[64] = {"ipckern"};
-	int argc = 1;
+	const char *argv[64];
+	int argc = t_argv(argv, 64, "ipckern", args);
 
-	for (; args[argc - 1]; argc++)
-		argv[argc] = (char *)args[argc - 1];
-	argv[argc] = NULL;
-	return ik_cli_parse(&plan, argc, argv);
+	return ik_cli_parse(&plan, argc, (char **)argv);
 }
 
 /* refused: -EINVAL, one line that names the bad value */
@@ -37,9 +35,7 @@ static void expect_usage_error(const char *const *args, const char *names)
 
 	cr_expect_eq(ret, -EINVAL, "%s: returned %d, err: %s", args[0], ret,
 		     plan.err);
-	cr_expect(!strchr(plan.err, '\n'), "one line, got: %s", plan.err);
-	cr_expect(strstr(plan.err, names) != NULL, "should name '%s': %s",
-		  names, plan.err);
+	t_expect_one_line_naming(args[0], plan.err, false, names);
 }
 
 #define BAD(names, ...)                                                        \
@@ -498,33 +494,14 @@ Test(options, class_matrix_node_and_number_refusals_need_no_machine)
 
 /* ---- README.md ---- */
 
-#define README_BEGIN                                                           \
-	"<!-- options table: from build/ik-options-md; do not edit by hand "   \
-	"-->\n"
-#define README_END "<!-- end of options table -->\n"
+static int print_options(FILE *f)
+{
+	ik_cli_options_markdown(f);
+	return 0;
+}
 
 Test(options, the_readme_option_table_is_the_one_the_table_prints)
 {
-	FILE *f = fopen(IK_README, "r");
-	char *readme = NULL, *want = NULL, *at, *end;
-	size_t cap = 0, len = 0;
-	FILE *m;
-
-	cr_assert_not_null(f, "%s", IK_README);
-	cr_assert_geq(getdelim(&readme, &cap, '\0', f), 0);
-	fclose(f);
-	m = open_memstream(&want, &len);
-	ik_cli_options_markdown(m);
-	fclose(m);
-	at = strstr(readme, README_BEGIN);
-	cr_assert_not_null(at, "README.md has no '%s'", README_BEGIN);
-	at += strlen(README_BEGIN);
-	end = strstr(at, README_END);
-	cr_assert_not_null(end, "README.md has no '%s'", README_END);
-	*end = 0;
-	cr_expect_str_eq(at, want,
-			 "README.md's option table is stale: replace it with "
-			 "the output of build/ik-options-md");
-	free(readme);
-	free(want);
+	t_expect_readme_table(IK_README, "options", print_options,
+			      "ik-options-md");
 }

@@ -31,7 +31,19 @@ struct fx {
 	struct ik_report rep;
 };
 
-static void fx_init(struct fx *x, enum ik_kernel k)
+static void add_method(struct fx *x, const char *name)
+{
+	x->sweep.methods[x->sweep.nmethods] = ik_transport_find(name);
+	cr_assert_not_null(x->sweep.methods[x->sweep.nmethods], "%s", name);
+	x->sweep.nmethods++;
+}
+
+/*
+ * The fixture every golden report starts from: a fixed machine and timer,
+ * kernel k's configuration with the methods of the comma list methods
+ * (NULL: none), one 64 B size, pinned to 0,2. add() then adds results.
+ */
+static void fx_init(struct fx *x, enum ik_kernel k, const char *methods)
 {
 	struct ik_machine *m = &x->machine;
 	struct ik_config *c = &x->cfg;
@@ -90,13 +102,14 @@ static void fx_init(struct fx *x, enum ik_kernel k)
 	x->rep.machine = m;
 	x->rep.timer = &x->timer;
 	x->rep.results = x->res;
-}
+	if (methods) {
+		char list[128], *save = NULL, *m;
 
-static void add_method(struct fx *x, const char *name)
-{
-	x->sweep.methods[x->sweep.nmethods] = ik_transport_find(name);
-	cr_assert_not_null(x->sweep.methods[x->sweep.nmethods], "%s", name);
-	x->sweep.nmethods++;
+		snprintf(list, sizeof(list), "%s", methods);
+		for (m = strtok_r(list, ",", &save); m;
+		     m = strtok_r(NULL, ",", &save))
+			add_method(x, m);
+	}
 }
 
 /* A deterministic histogram around base ns with a tail. */
@@ -117,6 +130,7 @@ static struct ik_result *add(struct fx *x, const char *method,
 	memset(r, 0, sizeof(*r));
 	r->ops = ik_transport_find(method);
 	cr_assert_not_null(r->ops, "%s", method);
+	r->kernel = ik_kernels[x->cfg.kernel];
 	r->mode = mode;
 	r->size = size;
 	r->cls = -1;
@@ -280,11 +294,7 @@ Test(golden, pingpong_methods_floor_and_a_failed_cell)
 	struct fx x;
 	struct ik_result *r;
 
-	fx_init(&x, IK_KERNEL_PINGPONG);
-	add_method(&x, "line");
-	add_method(&x, "spsc");
-	add_method(&x, "pipe");
-	add_method(&x, "tcp");
+	fx_init(&x, IK_KERNEL_PINGPONG, "line,spsc,pipe,tcp");
 	x.sweep.modes[0] = IK_MODE_THREAD;
 	x.sweep.modes[1] = IK_MODE_PROCESS;
 	x.sweep.nmodes = 2;
@@ -322,9 +332,7 @@ Test(golden, pingpong_sizes_buffers_gaps_and_pairs)
 	struct fx x;
 	struct ik_result *r;
 
-	fx_init(&x, IK_KERNEL_PINGPONG);
-	add_method(&x, "line");
-	add_method(&x, "uds");
+	fx_init(&x, IK_KERNEL_PINGPONG, "line,uds");
 	x.sweep.modes[0] = IK_MODE_THREAD;
 	x.sweep.sizes[1] = 4096;
 	x.sweep.nsizes = 2;
@@ -363,10 +371,7 @@ Test(golden, stream)
 	struct fx x;
 	struct ik_result *r;
 
-	fx_init(&x, IK_KERNEL_STREAM);
-	add_method(&x, "spsc");
-	add_method(&x, "pipe");
-	add_method(&x, "mq");
+	fx_init(&x, IK_KERNEL_STREAM, "spsc,pipe,mq");
 	x.cfg.verify = true;
 	x.cfg.rate = 100000;
 	x.cfg.iters = 1000000;
@@ -375,7 +380,6 @@ Test(golden, stream)
 		struct ik_stream_result *s;
 
 		r = add(&x, m[i], IK_MODE_THREAD, 64, 300 + 900 * (unsigned)i);
-		r->kernel = &ik_kernel_stream;
 		s = &r->stream;
 		s->messages = 1000000;
 		s->seconds = 0.5 + i;
@@ -394,7 +398,6 @@ Test(golden, stream)
 		s->rate_missed = i == 2;
 	}
 	r = add(&x, "spsc", IK_MODE_PROCESS, 64, 300);
-	r->kernel = &ik_kernel_stream;
 	fail(r, "peer B: --verify: message 17 has checksum 0x1 not 0x2");
 	all_formats(&x, "stream");
 	x.cfg.rate = 0;
@@ -408,16 +411,13 @@ Test(golden, echo)
 	struct fx x;
 	struct ik_result *r;
 
-	fx_init(&x, IK_KERNEL_ECHO);
-	add_method(&x, "tcp");
-	add_method(&x, "uds");
+	fx_init(&x, IK_KERNEL_ECHO, "tcp,uds");
 	x.sweep.servers[0] = IK_SERVER_EPOLL;
 	x.sweep.servers[1] = IK_SERVER_URING;
 	x.sweep.nservers = 2;
 	for (int i = 0; i < 4; i++) {
 		r = add(&x, i < 2 ? "tcp" : "uds", IK_MODE_THREAD, 64,
 			20000 + 1000 * (unsigned)i);
-		r->kernel = &ik_kernel_echo;
 		r->server = i % 2 ? IK_SERVER_URING : IK_SERVER_EPOLL;
 		r->clients = 4;
 		r->buffer = i == 3 ? 4096 : 0;
@@ -436,16 +436,13 @@ Test(golden, call)
 	struct fx x;
 	struct ik_result *r;
 
-	fx_init(&x, IK_KERNEL_CALL);
-	add_method(&x, "spsc");
-	add_method(&x, "futex");
+	fx_init(&x, IK_KERNEL_CALL, "spsc,futex");
 	x.sweep.works[0] = 0;
 	x.sweep.works[1] = 1000;
 	x.sweep.nworks = 2;
 	for (int i = 0; i < 4; i++) {
 		r = add(&x, i % 2 ? "futex" : "spsc", IK_MODE_THREAD, 64,
 			400 + 1500 * (unsigned)(i % 2) + 1000 * (i / 2));
-		r->kernel = &ik_kernel_call;
 		r->work_ns = i / 2 ? 1000 : 0;
 	}
 	fail(&x.res[3], "worker: call 12 answered with id 11");
@@ -458,13 +455,10 @@ Test(golden, connect)
 	struct fx x;
 	struct ik_result *r;
 
-	fx_init(&x, IK_KERNEL_CONNECT);
-	add_method(&x, "tcp");
-	add_method(&x, "uds");
+	fx_init(&x, IK_KERNEL_CONNECT, "tcp,uds");
 	for (int i = 0; i < 3; i++) {
 		r = add(&x, i ? "uds" : "tcp", IK_MODE_THREAD, 64,
 			60000 + 5000 * (unsigned)i);
-		r->kernel = &ik_kernel_connect;
 		r->clients = 4;
 		r->count = 5000;
 		r->connect.backlog = 128;
@@ -484,9 +478,7 @@ Test(golden, connect)
 
 static void classes_fx(struct fx *x)
 {
-	fx_init(x, IK_KERNEL_PINGPONG);
-	add_method(x, "line");
-	add_method(x, "pipe");
+	fx_init(x, IK_KERNEL_PINGPONG, "line,pipe");
 	x->cfg.pinned = false;
 	for (int k = 0; k < IK_NCLASSES; k++) {
 		x->classes[k].present = k == IK_CLASS_SMT ||
@@ -543,8 +535,7 @@ Test(golden, matrix)
 	struct ik_result *r;
 	static const int cpus[] = {0, 1, 2};
 
-	fx_init(&x, IK_KERNEL_PINGPONG);
-	add_method(&x, "spsc");
+	fx_init(&x, IK_KERNEL_PINGPONG, "spsc");
 	x.rep.matrix = true;
 	x.rep.ncpus = 3;
 	x.rep.cpus = cpus;
@@ -568,10 +559,7 @@ Test(golden, repeats)
 	struct fx x;
 	struct ik_result *r;
 
-	fx_init(&x, IK_KERNEL_PINGPONG);
-	add_method(&x, "line");
-	add_method(&x, "spsc");
-	add_method(&x, "pipe");
+	fx_init(&x, IK_KERNEL_PINGPONG, "line,spsc,pipe");
 	repeats(add(&x, "line", IK_MODE_THREAD, 64, 180), 5);
 	repeats(add(&x, "spsc", IK_MODE_THREAD, 64, 210), 5);
 	r = add(&x, "pipe", IK_MODE_THREAD, 64, 5000);
@@ -586,10 +574,8 @@ Test(golden, stream_and_echo_repeats_in_gbench)
 	struct fx x;
 	struct ik_result *r;
 
-	fx_init(&x, IK_KERNEL_STREAM);
-	add_method(&x, "spsc");
+	fx_init(&x, IK_KERNEL_STREAM, "spsc");
 	r = add(&x, "spsc", IK_MODE_THREAD, 64, 300);
-	r->kernel = &ik_kernel_stream;
 	r->stream.messages = 1000000;
 	r->stream.seconds = 0.5;
 	r->stream.msgs_per_s = 2e6;
@@ -608,7 +594,7 @@ Test(golden, machine)
 	size_t len = 0;
 	FILE *f;
 
-	fx_init(&x, IK_KERNEL_PINGPONG);
+	fx_init(&x, IK_KERNEL_PINGPONG, NULL);
 	for (int fmt = 0; fmt < 2; fmt++) {
 		x.rep.format = fmt ? IK_FMT_JSON : IK_FMT_TABLE;
 		f = open_memstream(&buf, &len);

@@ -29,22 +29,6 @@
 
 #define NOBODY 65534
 
-static struct ik_topo topo;
-static struct ik_timer timer;
-static struct ik_run run;
-
-static void setup(void)
-{
-	cr_assert_eq(ik_topo_load(&topo, NULL), 0);
-	ik_timer_init(&timer);
-	run = t_run_ctx(&topo, &timer);
-}
-
-static void teardown(void)
-{
-	ik_topo_free(&topo);
-}
-
 /* ---- the stranger ---- */
 
 enum manner { IDLE, JUNK };
@@ -182,7 +166,7 @@ static void echo_with(const char *method, enum ik_mode mode,
 		 m == IDLE ? "idle" : "junk");
 	cfg.server = server;
 	stranger_let_in(conns, m);
-	ret = ik_echo(&cfg, ik_transport_find(method), mode, &run, &res);
+	ret = ik_echo(&cfg, ik_transport_find(method), mode, &t_ctx, &res);
 	stranger_check(what);
 	cr_assert_eq(ret, 0, "%s: %s", what, res.errmsg);
 	cr_expect_eq(res.count, 3 * 200, "%s: %llu echoes", what,
@@ -204,7 +188,7 @@ static void connect_with(const char *method, enum ik_mode mode, unsigned conns,
 	snprintf(what, sizeof(what), "connect %s %s, %u %s", method,
 		 ik_mode_name(mode), conns, m == IDLE ? "idle" : "junk");
 	stranger_let_in(conns, m);
-	ret = ik_connect_kernel(&cfg, ik_transport_find(method), mode, &run,
+	ret = ik_connect_kernel(&cfg, ik_transport_find(method), mode, &t_ctx,
 				&res);
 	stranger_check(what);
 	cr_assert_eq(ret, 0, "%s: %s", what, res.errmsg);
@@ -222,20 +206,20 @@ static void connect_with(const char *method, enum ik_mode mode, unsigned conns,
 }
 
 #define CREW_TESTS(method)                                                     \
-	Test(strangers, echo_##method##_drops_an_idle_stranger, .init = setup, \
-	     .fini = teardown, .timeout = 120)                                 \
+	Test(strangers, echo_##method##_drops_an_idle_stranger,                \
+	     .init = t_setup, .fini = t_teardown, .timeout = 120)              \
 	{                                                                      \
 		echo_with(#method, IK_MODE_THREAD, IK_SERVER_THREAD, 1, IDLE); \
 		echo_with(#method, IK_MODE_PROCESS, IK_SERVER_EPOLL, 1, IDLE); \
 	}                                                                      \
-	Test(strangers, echo_##method##_echoes_no_junk_back, .init = setup,    \
-	     .fini = teardown, .timeout = 120)                                 \
+	Test(strangers, echo_##method##_echoes_no_junk_back, .init = t_setup,  \
+	     .fini = t_teardown, .timeout = 120)                               \
 	{                                                                      \
 		echo_with(#method, IK_MODE_THREAD, IK_SERVER_EPOLL, 1, JUNK);  \
 		echo_with(#method, IK_MODE_PROCESS, IK_SERVER_URING, 1, JUNK); \
 	}                                                                      \
 	Test(strangers, echo_##method##_counts_a_stranger_who_comes_often,     \
-	     .init = setup, .fini = teardown, .timeout = 120)                  \
+	     .init = t_setup, .fini = t_teardown, .timeout = 120)              \
 	{                                                                      \
 		echo_with(#method, IK_MODE_THREAD, IK_SERVER_THREAD, 20,       \
 			  JUNK);                                               \
@@ -243,19 +227,19 @@ static void connect_with(const char *method, enum ik_mode mode, unsigned conns,
 			  IDLE);                                               \
 	}                                                                      \
 	Test(strangers, connect_##method##_drops_an_idle_stranger,             \
-	     .init = setup, .fini = teardown, .timeout = 120)                  \
+	     .init = t_setup, .fini = t_teardown, .timeout = 120)              \
 	{                                                                      \
 		connect_with(#method, IK_MODE_THREAD, 1, IDLE);                \
 		connect_with(#method, IK_MODE_PROCESS, 1, IDLE);               \
 	}                                                                      \
-	Test(strangers, connect_##method##_answers_no_junk, .init = setup,     \
-	     .fini = teardown, .timeout = 120)                                 \
+	Test(strangers, connect_##method##_answers_no_junk, .init = t_setup,   \
+	     .fini = t_teardown, .timeout = 120)                               \
 	{                                                                      \
 		connect_with(#method, IK_MODE_THREAD, 1, JUNK);                \
 		connect_with(#method, IK_MODE_PROCESS, 1, JUNK);               \
 	}                                                                      \
 	Test(strangers, connect_##method##_counts_a_stranger_who_comes_often,  \
-	     .init = setup, .fini = teardown, .timeout = 120)                  \
+	     .init = t_setup, .fini = t_teardown, .timeout = 120)              \
 	{                                                                      \
 		connect_with(#method, IK_MODE_THREAD, 20, JUNK);               \
 		connect_with(#method, IK_MODE_PROCESS, 20, IDLE);              \
@@ -280,7 +264,7 @@ static void pingpong_with(enum ik_mode mode, unsigned conns, enum manner m)
 	snprintf(what, sizeof(what), "tcp ping-pong %s, %u %s",
 		 ik_mode_name(mode), conns, m == IDLE ? "idle" : "junk");
 	stranger_let_in(conns, m);
-	ret = ik_pingpong(&cfg, ik_transport_find("tcp"), mode, &run, &res);
+	ret = ik_pingpong(&cfg, ik_transport_find("tcp"), mode, &t_ctx, &res);
 	stranger_check(what);
 	cr_assert_eq(ret, 0, "%s: %s", what, res.errmsg);
 	cr_expect_eq(res.count, 500, "%s: %llu round trips", what,
@@ -291,7 +275,7 @@ static void pingpong_with(enum ik_mode mode, unsigned conns, enum manner m)
 }
 
 Test(strangers, tcp_pingpong_takes_its_own_peer_not_the_first_comer,
-     .init = setup, .fini = teardown, .timeout = 120)
+     .init = t_setup, .fini = t_teardown, .timeout = 120)
 {
 	pingpong_with(IK_MODE_THREAD, 1, IDLE);
 	pingpong_with(IK_MODE_PROCESS, 1, JUNK);
@@ -300,7 +284,7 @@ Test(strangers, tcp_pingpong_takes_its_own_peer_not_the_first_comer,
 
 /* ---- what the report says ---- */
 
-Test(strangers, table_and_json_report_them, .init = setup, .fini = teardown,
+Test(strangers, table_and_json_report_them, .init = t_setup, .fini = t_teardown,
      .timeout = 120)
 {
 	struct ik_config cfg = crew_cfg(IK_KERNEL_CONNECT, 2, 20);
@@ -329,7 +313,7 @@ Test(strangers, table_and_json_report_them, .init = setup, .fini = teardown,
 	sweep.pairs[0] = 1;
 	stranger_let_in(3, JUNK);
 	cr_assert_eq(ik_connect_kernel(&cfg, sweep.methods[0], IK_MODE_THREAD,
-				       &run, &res),
+				       &t_ctx, &res),
 		     0, "%s", res.errmsg);
 	stranger_check("connect uds");
 	cr_assert_eq(res.strangers, 3);

@@ -9,36 +9,10 @@
 
 #include "helpers.h"
 
-static struct ik_topo topo;
-static struct ik_timer timer;
-static struct ik_run run;
-
-static void setup(void)
-{
-	cr_assert_eq(ik_topo_load(&topo, NULL), 0);
-	ik_timer_init(&timer);
-	run = t_run_ctx(&topo, &timer);
-}
-
-static void teardown(void)
-{
-	ik_topo_free(&topo);
-}
-
 static int stream(const char *method, enum ik_mode mode, size_t size,
 		  uint64_t n, struct ik_result *res)
 {
-	struct ik_config cfg = {
-		.kernel = IK_KERNEL_STREAM,
-		.verify = true,
-		.size = size,
-		.iters = n,
-		.timeout_ns = 60 * IK_NS_PER_SEC,
-	};
-	const struct ik_transport_ops *ops = ik_transport_find(method);
-
-	cr_assert_not_null(ops);
-	return ik_stream(&cfg, ops, mode, &run, res);
+	return t_stream(method, mode, size, 0, n, 60, res);
 }
 
 static void check_streams(const char *method, enum ik_mode mode)
@@ -71,8 +45,8 @@ ParameterizedTestParameters(stream, delivers_every_message_intact)
 }
 
 ParameterizedTest(struct t_method_case *c, stream,
-		  delivers_every_message_intact, .init = setup,
-		  .fini = teardown, .timeout = 120)
+		  delivers_every_message_intact, .init = t_setup,
+		  .fini = t_teardown, .timeout = 120)
 {
 	check_streams(ik_transports[c->method]->name, c->mode);
 }
@@ -90,20 +64,20 @@ static void expect_caught(const char *fault, const char *words)
 	ik_result_free(&res);
 }
 
-Test(stream_verify, catches_a_corrupted_message, .init = setup,
-     .fini = teardown, .timeout = 60)
+Test(stream_verify, catches_a_corrupted_message, .init = t_setup,
+     .fini = t_teardown, .timeout = 60)
 {
 	expect_caught("corrupt", "message 10 failed its checksum");
 }
 
-Test(stream_verify, catches_a_dropped_message, .init = setup, .fini = teardown,
-     .timeout = 60)
+Test(stream_verify, catches_a_dropped_message, .init = t_setup,
+     .fini = t_teardown, .timeout = 60)
 {
 	expect_caught("drop", "message 10 carried sequence 11");
 }
 
-Test(stream_verify, catches_a_duplicated_message, .init = setup,
-     .fini = teardown, .timeout = 60)
+Test(stream_verify, catches_a_duplicated_message, .init = t_setup,
+     .fini = t_teardown, .timeout = 60)
 {
 	expect_caught("dup", "message 11 carried sequence 10");
 }
@@ -115,8 +89,8 @@ Test(stream_verify, catches_a_duplicated_message, .init = setup,
  * are all late by a millisecond or more: lower bounds that hold on any
  * machine. A closed-loop stamp would show one slow message at most.
  */
-Test(stream_rate, a_stall_shows_in_every_message_due_during_it, .init = setup,
-     .fini = teardown, .timeout = 60)
+Test(stream_rate, a_stall_shows_in_every_message_due_during_it, .init = t_setup,
+     .fini = t_teardown, .timeout = 60)
 {
 	struct ik_config cfg = {
 		.kernel = IK_KERNEL_STREAM,
@@ -131,7 +105,7 @@ Test(stream_rate, a_stall_shows_in_every_message_due_during_it, .init = setup,
 	int ret;
 
 	setenv(IK_FAULT_ENV, "stall-at-100", 1);
-	ret = ik_stream(&cfg, ik_transport_find("pipe"), IK_MODE_THREAD, &run,
+	ret = ik_stream(&cfg, ik_transport_find("pipe"), IK_MODE_THREAD, &t_ctx,
 			&res);
 	unsetenv(IK_FAULT_ENV);
 	cr_assert_eq(ret, 0, "%s", res.errmsg);

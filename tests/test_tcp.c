@@ -18,35 +18,10 @@
 
 #include "helpers.h"
 
-static struct ik_topo topo;
-static struct ik_timer timer;
-static struct ik_run run;
-
-static void setup(void)
-{
-	cr_assert_eq(ik_topo_load(&topo, NULL), 0);
-	ik_timer_init(&timer);
-	run = t_run_ctx(&topo, &timer);
-}
-
-static void teardown(void)
-{
-	ik_topo_free(&topo);
-}
-
 static int stream(enum ik_mode mode, size_t size, size_t buffer, uint64_t n,
 		  uint64_t timeout_s, struct ik_result *res)
 {
-	struct ik_config cfg = {
-		.kernel = IK_KERNEL_STREAM,
-		.verify = true,
-		.size = size,
-		.buffer = buffer,
-		.iters = n,
-		.timeout_ns = timeout_s * IK_NS_PER_SEC,
-	};
-
-	return ik_stream(&cfg, ik_transport_find("tcp"), mode, &run, res);
+	return t_stream("tcp", mode, size, buffer, n, timeout_s, res);
 }
 
 /* --verify: each message's sequence and checksum; every one is counted */
@@ -75,14 +50,14 @@ static void check_small_buffers(enum ik_mode mode)
 	}
 }
 
-Test(tcp_thread, small_buffers_carry_every_message_intact, .init = setup,
-     .fini = teardown, .timeout = 240)
+Test(tcp_thread, small_buffers_carry_every_message_intact, .init = t_setup,
+     .fini = t_teardown, .timeout = 240)
 {
 	check_small_buffers(IK_MODE_THREAD);
 }
 
-Test(tcp_process, small_buffers_carry_every_message_intact, .init = setup,
-     .fini = teardown, .timeout = 240)
+Test(tcp_process, small_buffers_carry_every_message_intact, .init = t_setup,
+     .fini = t_teardown, .timeout = 240)
 {
 	check_small_buffers(IK_MODE_PROCESS);
 }
@@ -213,14 +188,14 @@ static void expect_stall_named(enum ik_mode mode)
 	ik_result_free(&res);
 }
 
-Test(tcp_thread, a_window_below_the_mss_is_named_as_the_stall, .init = setup,
-     .fini = teardown, .timeout = 60)
+Test(tcp_thread, a_window_below_the_mss_is_named_as_the_stall, .init = t_setup,
+     .fini = t_teardown, .timeout = 60)
 {
 	expect_stall_named(IK_MODE_THREAD);
 }
 
-Test(tcp_process, a_window_below_the_mss_is_named_as_the_stall, .init = setup,
-     .fini = teardown, .timeout = 60)
+Test(tcp_process, a_window_below_the_mss_is_named_as_the_stall, .init = t_setup,
+     .fini = t_teardown, .timeout = 60)
 {
 	expect_stall_named(IK_MODE_PROCESS);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "affinity/affinity.h"
@@ -151,6 +152,26 @@ Test(topology, a_cpu_outside_the_cpuset_is_refused)
 }
 
 /*
+ * This machine's topology from here on (no synthetic one), and the
+ * first CPU of the mask we started with (*had); skips the test with
+ * fewer than two CPUs.
+ */
+static int this_machine(cpu_set_t *had)
+{
+	int cpu;
+
+	unsetenv("HWLOC_SYNTHETIC");
+	unsetenv("HWLOC_XMLFILE");
+	cr_assert_eq(sched_getaffinity(0, sizeof(*had), had), 0);
+	if (CPU_COUNT(had) < 2)
+		cr_skip_test("needs two CPUs");
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, had))
+			break;
+	return cpu;
+}
+
+/*
  * isolcpus keeps isolated CPUs out of every task's affinity mask, and
  * taskset narrows it: neither is a limit on pinning (issue 13). Started
  * on one CPU, every CPU of the mask we had is still ours to pin to.
@@ -159,16 +180,9 @@ Test(topology, the_start_mask_does_not_limit_what_may_be_pinned)
 {
 	cpu_set_t had, one;
 	struct ik_topo tp;
-	int cpu, first = -1;
+	int cpu, first;
 
-	unsetenv("HWLOC_SYNTHETIC");
-	unsetenv("HWLOC_XMLFILE");
-	cr_assert_eq(sched_getaffinity(0, sizeof(had), &had), 0);
-	if (CPU_COUNT(&had) < 2)
-		cr_skip_test("needs two CPUs");
-	for (cpu = 0; cpu < CPU_SETSIZE && first < 0; cpu++)
-		if (CPU_ISSET(cpu, &had))
-			first = cpu;
+	first = this_machine(&had);
 	CPU_ZERO(&one);
 	CPU_SET(first, &one);
 	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
@@ -180,6 +194,65 @@ Test(topology, the_start_mask_does_not_limit_what_may_be_pinned)
 			cr_expect_eq(ik_bind_self(&tp, cpu), 0, "CPU %d", cpu);
 		}
 	ik_topo_free(&tp);
+}
+
+/*
+ * In a single-threaded child (hwloc reads the process's binding: the
+ * union over its threads), started on first only: 0 when chosen is
+ * {first} with no isolated CPUs and everything allowed once every other
+ * allowed CPU is isolated; else the step that failed.
+ */
+static int chosen_by_isolated(int first)
+{
+	struct ik_topo tp;
+	char why[512], iso[256];
+	cpu_set_t one;
+	int ret = 0;
+
+	CPU_ZERO(&one);
+	CPU_SET(first, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		return 1;
+	/* no isolated CPUs: the mask of one is the user's */
+	if (ik_topo_load_why(&tp, NULL, "none", why, sizeof(why)))
+		return 2;
+	if (hwloc_bitmap_weight(tp.chosen) != 1 ||
+	    !hwloc_bitmap_isset(tp.chosen, (unsigned)first))
+		ret = 3;
+	/* every other allowed CPU isolated: the mask is isolcpus' own */
+	hwloc_bitmap_copy(tp.chosen, tp.allowed);
+	hwloc_bitmap_clr(tp.chosen, (unsigned)first);
+	hwloc_bitmap_list_snprintf(iso, sizeof(iso), tp.chosen);
+	ik_topo_free(&tp);
+	if (ret)
+		return ret;
+	if (ik_topo_load_why(&tp, NULL, iso, why, sizeof(why)))
+		return 4;
+	ret = hwloc_bitmap_isequal(tp.chosen, tp.allowed) ? 0 : 5;
+	ik_topo_free(&tp);
+	return ret;
+}
+
+/*
+ * Automatic choices stay inside a start mask the user narrowed (taskset),
+ * but not inside the kernel's isolcpus default, which leaves out exactly
+ * the isolated CPUs: the list the caller read is what tells them apart.
+ */
+Test(topology, isolated_cpus_passed_in_widen_where_choices_look,
+     .timeout = 10.0)
+{
+	cpu_set_t had;
+	int first, st;
+	pid_t pid;
+
+	first = this_machine(&had);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(chosen_by_isolated(first));
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "step %d failed (status %#x)", WEXITSTATUS(st), st);
 }
 
 static void classes(const char *synthetic, struct ik_class_pair out[])
@@ -628,15 +701,17 @@ Test(topology_input, hwloc_xmlfile_is_read_the_same_way, .timeout = 10)
 
 	unsetenv("HWLOC_SYNTHETIC");
 	setenv("HWLOC_XMLFILE", "/dev/zero", 1);
-	cr_expect_eq(ik_topo_load_why(&tp, NULL, why, sizeof(why)), -EINVAL);
+	cr_expect_eq(ik_topo_load_why(&tp, NULL, NULL, why, sizeof(why)),
+		     -EINVAL);
 	cr_expect(strstr(why, "HWLOC_XMLFILE=/dev/zero: a character") != NULL,
 		  "%s", why);
 	/* hwloc itself would quietly describe this machine instead */
 	setenv("HWLOC_XMLFILE", "/nonexistent/x.xml", 1);
-	cr_expect_eq(ik_topo_load_why(&tp, NULL, why, sizeof(why)), -EINVAL);
+	cr_expect_eq(ik_topo_load_why(&tp, NULL, NULL, why, sizeof(why)),
+		     -EINVAL);
 	setenv("HWLOC_XMLFILE", IK_TESTDATA "/two-socket.xml", 1);
-	cr_assert_eq(ik_topo_load_why(&tp, NULL, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_assert_eq(ik_topo_load_why(&tp, NULL, NULL, why, sizeof(why)), 0,
+		     "%s", why);
 	cr_expect_not(tp.this_system);
 	cr_expect_eq(hwloc_get_nbobjs_by_type(tp.t, HWLOC_OBJ_PU), 32);
 	ik_topo_free(&tp);
@@ -648,19 +723,22 @@ Test(topology_input, synthetic_descriptions_are_bounded_and_checked)
 	struct ik_topo tp;
 
 	setenv("HWLOC_SYNTHETIC", "pack:1000 core:1000 pu:1000", 1);
-	cr_expect_eq(ik_topo_load_why(&tp, NULL, why, sizeof(why)), -EINVAL);
+	cr_expect_eq(ik_topo_load_why(&tp, NULL, NULL, why, sizeof(why)),
+		     -EINVAL);
 	cr_expect(strstr(why, "more than 16384 PUs") != NULL, "%s", why);
 	setenv("HWLOC_SYNTHETIC", "pu:2(indexes=0,4294967295)", 1);
-	cr_expect_eq(ik_topo_load_why(&tp, NULL, why, sizeof(why)), -EINVAL);
+	cr_expect_eq(ik_topo_load_why(&tp, NULL, NULL, why, sizeof(why)),
+		     -EINVAL);
 	cr_expect(strstr(why, "index 4294967295 is over 16383") != NULL, "%s",
 		  why);
 	/* hwloc itself would quietly describe this machine instead */
 	setenv("HWLOC_SYNTHETIC", "garbage", 1);
-	cr_expect_eq(ik_topo_load_why(&tp, NULL, why, sizeof(why)), -EINVAL);
+	cr_expect_eq(ik_topo_load_why(&tp, NULL, NULL, why, sizeof(why)),
+		     -EINVAL);
 	cr_expect(strstr(why, "HWLOC_SYNTHETIC 'garbage'") != NULL, "%s", why);
 	setenv("HWLOC_SYNTHETIC", "pack:4 l3:4 l2:16 core:4 pu:16", 1);
-	cr_expect_eq(ik_topo_load_why(&tp, NULL, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_expect_eq(ik_topo_load_why(&tp, NULL, NULL, why, sizeof(why)), 0,
+		     "%s", why);
 	ik_topo_free(&tp);
 }
 
@@ -688,8 +766,9 @@ Test(topology_input, an_infinite_cpuset_is_refused, .timeout = 10)
 		(int)(at - buf), buf, at + strlen(from));
 	fclose(f);
 	free(buf);
-	cr_expect_eq(ik_topo_load_why(&tp, tmp("inf.xml"), why, sizeof(why)),
-		     -EINVAL);
+	cr_expect_eq(
+		ik_topo_load_why(&tp, tmp("inf.xml"), NULL, why, sizeof(why)),
+		-EINVAL);
 	cr_expect(strstr(why, "a CPU set reaching past 16383") != NULL, "%s",
 		  why);
 	rm_tmp("inf.xml");
