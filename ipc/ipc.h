@@ -140,9 +140,12 @@ struct ik_transport_ops {
 	 * connections. A non-blocking listener of this method on a fresh
 	 * address that only we know of yet (loopback port, random abstract
 	 * name), queueing backlog connections; its address in *a. Returns
-	 * the fd or -errno. Connect with ik_sock_connect(a).
+	 * the fd or -errno. connect: a blocking connection to such a
+	 * listener at a, set with TCP_NODELAY where it applies; the fd or
+	 * -errno. A method has both or neither.
 	 */
 	int (*listen)(unsigned backlog, struct ik_sockaddr *a);
+	int (*connect)(const struct ik_sockaddr *a);
 };
 
 struct ik_channel {

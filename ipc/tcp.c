@@ -259,4 +259,5 @@ const struct ik_transport_ops ik_tcp_ops = {
 	.stalls = tcp_stalls,
 	.teardown = ik_fds_teardown,
 	.listen = tcp_listen,
+	.connect = ik_sock_connect,
 };

@@ -46,4 +46,5 @@ const struct ik_transport_ops ik_uds_ops = {
 	.recv = ik_fds_recv,
 	.teardown = ik_fds_teardown,
 	.listen = uds_listen,
+	.connect = ik_sock_connect,
 };

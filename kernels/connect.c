@@ -50,6 +50,7 @@ struct cn {
 	const struct ik_config *cfg;
 	const struct ik_timer *timer;
 	struct ik_sockaddr addr;
+	int (*connect)(const struct ik_sockaddr *a); /* the method's */
 	int lfd;
 	struct ik_door door;
 	unsigned nclients;
@@ -128,7 +129,7 @@ static int one_request(struct cn *c, unsigned k, uint64_t seq,
 	struct req q = {k, seq};
 	uint64_t t0 = now(tsc), t1;
 	char end;
-	int fd = ik_sock_connect(&c->addr), ret;
+	int fd = c->connect(&c->addr), ret;
 
 	if (fd < 0)
 		return fd;
@@ -296,6 +297,7 @@ int ik_connect_kernel(const struct ik_config *cfg,
 		snprintf(res->errmsg, sizeof(res->errmsg), "out of memory");
 		goto out;
 	}
+	c.connect = ops->connect;
 	c.lfd = ops->listen ? ops->listen(cfg->backlog, &c.addr) : -EOPNOTSUPP;
 	if (c.lfd < 0) {
 		ret = c.lfd;

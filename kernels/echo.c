@@ -233,7 +233,7 @@ static int client(struct ik_crew *cr, unsigned i)
 	/* fault this client's sample pages in now, not in the loop */
 	memset(&e->samples[(size_t)c * e->cap], 0, e->cap * sizeof(uint64_t));
 	ik_door_arrive(&e->door);
-	fd = ik_sock_connect(&e->addr);
+	fd = e->connect(&e->addr);
 	if (fd < 0) {
 		ret = fd;
 		ik_crew_fail(cr, i, ret, "client %u: connect: %s", i,
@@ -416,6 +416,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	}
 	for (c = 0; c < n; c++)
 		e.cl[c].fd = e.sfd[c] = -1;
+	e.connect = ops->connect;
 	e.lfd = ops->listen ? ops->listen(cfg->backlog, &e.addr) : -EOPNOTSUPP;
 	if (e.lfd < 0) {
 		ret = e.lfd;

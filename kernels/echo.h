@@ -29,6 +29,7 @@ struct ik_echo {
 	const struct ik_config *cfg;
 	const struct ik_timer *timer;
 	struct ik_sockaddr addr;
+	int (*connect)(const struct ik_sockaddr *a); /* the method's */
 	int lfd;
 	struct ik_door door;
 	unsigned nclients;

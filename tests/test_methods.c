@@ -165,3 +165,16 @@ Test(methods, the_readme_method_table_is_the_one_the_methods_print)
 	t_expect_readme_table(IK_README, "methods", ik_transports_markdown,
 			      "ik-methods-md");
 }
+
+/* The connections capability is a pair: echo and connect call both. */
+Test(registry, a_method_that_listens_also_connects)
+{
+	for (unsigned i = 0; ik_transports[i]; i++) {
+		const struct ik_transport_ops *o = ik_transports[i];
+
+		cr_expect_eq(!o->listen, !o->connect,
+			     "%s: listen and connect come together", o->name);
+		if (!strcmp(o->name, "tcp") || !strcmp(o->name, "uds"))
+			cr_expect(o->listen && o->connect, "%s", o->name);
+	}
+}
