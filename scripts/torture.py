@@ -736,8 +736,8 @@ def h_stranger(argv):
 
 def h_kill_server(argv):
     """Send signal argv[0] to the forked server: member 0 of a crew, the
-    first child the crew's controller forks (so the lowest pid of its
-    children), once a listening socket is up (10 s at most)."""
+    first child the crew's controller forks, once a listening socket is
+    up (10 s at most)."""
     me, tag, end = os.getpid(), os.environ[TAG_VAR], time.time() + 10
     while time.time() < end:
         listening = set()
@@ -764,9 +764,14 @@ def h_kill_server(argv):
                 ppid[pid] = int(st[1])
             up |= any(x[8:-1] in listening for x in links
                       if x.startswith("socket:["))
-        # the controller: an ipckern whose parent is not one; its kids
-        kids = sorted(pid for pid, pp in ppid.items() if pp in ppid and
-                      ppid[pp] not in ppid)
+        # the controller: an ipckern whose parent is not one; its kids in
+        # fork order: pids count up from the controller's modulo pid_max
+        # (a busy machine wraps them: 32768 here), so not the lowest pid
+        with open("/proc/sys/kernel/pid_max") as f:
+            pid_max = int(f.read())
+        kids = sorted((pid for pid, pp in ppid.items() if pp in ppid and
+                       ppid[pp] not in ppid),
+                      key=lambda k: (k - ppid[k]) % pid_max)
         if up and len(kids) >= 2:
             os.kill(kids[0], int(argv[0]))
             print(f"killed the server, pid {kids[0]}")
