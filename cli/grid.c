@@ -314,6 +314,7 @@ int ik_cli_measure_floor(const struct ik_config *cfg, const struct ik_run *run,
 	fc.buffer = 0;
 	fc.gap_ns = 0;
 	fc.keep_raw = false;
+	fc.explain = false;
 	fc.duration_ns = 0;
 	fc.iters =
 		cfg->duration_ns || cfg->iters > 1000000 ? 20000 : cfg->iters;

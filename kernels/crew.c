@@ -70,6 +70,12 @@ void ik_crew_add_cpu(struct ik_crew *c, unsigned i,
 	__atomic_fetch_add(&t->invol_cs, u->invol_cs, __ATOMIC_RELAXED);
 }
 
+void ik_crew_set_counts(struct ik_crew *c, unsigned i,
+			const struct ik_counts *d)
+{
+	c->sh->m[i].counts = *d;
+}
+
 bool ik_crew_aborted(const struct ik_crew *c)
 {
 	return atomic_load_explicit(&c->sh->abort, memory_order_relaxed);
@@ -558,6 +564,8 @@ int ik_crew_run(struct ik_crew *c)
 		c->cpu[i] = c->sh->m[i].cpu;
 		if (c->cpu_seen)
 			c->cpu_seen[i] = c->sh->m[i].cpu_seen;
+		if (c->counts)
+			c->counts[i] = c->sh->m[i].counts;
 	}
 	if (!c->stuck) { /* else a live thread may still use both */
 		close(c->sh->donefd);
