@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "counters.h"
@@ -81,6 +82,9 @@ static int perf_open(uint32_t type, uint64_t config, bool user_only)
 	a.config = config;
 	a.read_format =
 		PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+	/* and the threads it starts later (an echo server's), folded in as
+	 * they exit */
+	a.inherit = 1;
 	a.exclude_kernel = user_only;
 	a.exclude_hv = user_only;
 	fd = syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
@@ -239,10 +243,14 @@ void ik_counters_read(const struct ik_counters *k, struct ik_counts *c)
 	uint64_t rv[3];
 	int i, err = 0;
 
+	struct timespec ts;
+
 	for (i = 0; i < IK_NCTR; i++) {
 		c->v[i] = 0;
 		c->err[i] = k->err[i];
 	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c->ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	for (i = 0; i < IK_NCTR_PERF; i++) {
 		if (k->fd[i] < 0)
 			continue;
@@ -283,11 +291,40 @@ void ik_counters_close(struct ik_counters *k)
 	}
 }
 
+void ik_counters_idle(const int *cpus, unsigned n, uint64_t ns,
+		      const char *root, struct ik_counts *bg)
+{
+	struct ik_counters k = {.root = root};
+	struct ik_counts a[2], b;
+	struct timespec left = {.tv_sec = (time_t)(ns / 1000000000u),
+				.tv_nsec = (long)(ns % 1000000000u)};
+	unsigned j;
+	int i;
+
+	for (i = 0; i < IK_NCTR_PERF; i++) {
+		k.fd[i] = -1;
+		k.err[i] = -ENODATA;
+	}
+	for (j = 0; j < n && j < 2; j++) {
+		k.cpu = cpus[j];
+		ik_counters_read(&k, &a[j]);
+	}
+	/* a measurement interval, not a synchronisation */
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &left, &left) == EINTR)
+		;
+	for (j = 0; j < n && j < 2; j++) {
+		k.cpu = cpus[j];
+		ik_counters_read(&k, &b);
+		ik_counts_delta(&bg[j], &a[j], &b);
+	}
+}
+
 void ik_counts_delta(struct ik_counts *d, const struct ik_counts *a,
 		     const struct ik_counts *b)
 {
 	int i;
 
+	d->ns = b->ns > a->ns ? b->ns - a->ns : 0;
 	for (i = 0; i < IK_NCTR; i++) {
 		d->err[i] = a->err[i] ? a->err[i] : b->err[i];
 		d->v[i] =
@@ -299,6 +336,7 @@ void ik_counts_add(struct ik_counts *d, const struct ik_counts *s)
 {
 	int i;
 
+	d->ns += s->ns;
 	for (i = 0; i < IK_NCTR; i++) {
 		if (!d->err[i])
 			d->err[i] = s->err[i];

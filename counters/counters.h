@@ -47,6 +47,7 @@ extern const struct ik_ctr_info ik_ctr_infos[IK_NCTR];
 struct ik_counts {
 	uint64_t v[IK_NCTR];
 	int err[IK_NCTR];
+	uint64_t ns; /* CLOCK_MONOTONIC at the reading; in a delta, the span */
 };
 
 /* A peer's open counters: the perf fds of its thread and its CPU. */
@@ -67,6 +68,15 @@ void ik_counters_open(struct ik_counters *k, int cpu, const char *root);
 /* A reading of every counter k has. */
 void ik_counters_read(const struct ik_counters *k, struct ik_counts *c);
 void ik_counters_close(struct ik_counters *k);
+
+/*
+ * The background of per-CPU counters: what cpus[k]'s rows count over ns
+ * of wall time while the caller sleeps and no peer runs, into bg[k]
+ * (bg[k].ns the interval's length; the perf counters marked -ENODATA).
+ */
+/* n is 1 or 2 */
+void ik_counters_idle(const int *cpus, unsigned n, uint64_t ns,
+		      const char *root, struct ik_counts *bg);
 
 /* d = b - a, counter by counter (an error in either is d's). */
 void ik_counts_delta(struct ik_counts *d, const struct ik_counts *a,

@@ -62,7 +62,7 @@ static const struct {
 	{wakes_with_ipi, "each hop wakes a sleeping peer on another CPU"},
 	{wakes_without_ipi, "the peer sleeps and is woken without an IPI "
 			    "(its CPU was polling or busy)"},
-	{blocks, "the peer sleeps on most hops (IPIs not known unpinned)"},
+	{blocks, "the peer sleeps on most hops (IPIs not known here)"},
 	{faults, "pages are faulted in during the loop"},
 	{spins, "no sleeps: the peers spin (or find a message waiting); "
 		"the cost is cache lines moving"},

@@ -28,6 +28,7 @@ struct pollfd;
 #define IK_MAX_SWEEP	       32 /* values in one --size or --buffer list */
 #define IK_MAX_PAIRS	       64 /* most pairs run at once */
 #define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
+#define IK_EXPLAIN_IDLE_NS     (1000u * 1000u * 1000u) /* longest idle */
 
 /* The kernels' index in ik_kernels[], from kernels/kernels.def: one
  * IK_KERNEL_<NAME> each; struct ik_config's kernel is one. */
@@ -181,6 +182,9 @@ struct ik_result {
 	 * (counters/counters.h); explained says they were taken */
 	bool explained;
 	struct ik_counts ctr[2];
+	/* and, pinned, each CPU's background over an idle interval as long
+	 * (capped at IK_EXPLAIN_IDLE_NS; ns 0: not measured) */
+	struct ik_counts bg[2];
 	/* the kernel that measured it (NULL: ping-pong); call's cpu[]
 	 * covers the timed calls, echo's cpu[0] is the clients', cpu[1]
 	 * the server's */
@@ -582,6 +586,19 @@ void ik_crew_add_cpu(struct ik_crew *c, unsigned i,
 /* --explain: member i's counters (once per member). */
 void ik_crew_set_counts(struct ik_crew *c, unsigned i,
 			const struct ik_counts *d);
+/*
+ * --explain in a member (the crew's counts set): open this thread's
+ * counters (its CPU's too when it has the CPU to itself) and read them,
+ * before its timed part; then, after it, ik_crew_count_end stores what
+ * they counted as member i's and closes them. No-ops without counts.
+ */
+void ik_crew_count_start(struct ik_crew *c, unsigned i, struct ik_counters *k,
+			 struct ik_counts *c0);
+void ik_crew_count_end(struct ik_crew *c, unsigned i, struct ik_counters *k,
+		       const struct ik_counts *c0);
+/* --explain: the members' counts into res, the clients' summed in
+ * ctr[0], the server's in ctr[1] (as echo and connect report CPU). */
+void ik_crew_counts_fold(const struct ik_crew *c, struct ik_result *res);
 /* Record member i's failure (the first message wins). */
 void ik_crew_fail(struct ik_crew *c, unsigned i, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -78,6 +78,7 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 	for (i = 0; i < 2; i++) {
 		ik_cpu_add(&dst->cpu[i], &src->cpu[i]);
 		ik_counts_add(&dst->ctr[i], &src->ctr[i]);
+		ik_counts_add(&dst->bg[i], &src->bg[i]);
 	}
 	dst->explained &= src->explained;
 	if (k->pool)
@@ -218,6 +219,22 @@ int ik_peers_run(struct ik_peers *g)
 	return ret;
 }
 
+/*
+ * --explain, pinned: the two CPUs' interrupts and idle entries over an
+ * idle interval as long as the counted span (capped), once the peers
+ * are gone, so the reports can take the CPUs' background away.
+ */
+static void explain_idle(const struct ik_config *cfg, struct ik_result *res)
+{
+	int cpus[2] = {ik_config_cpu(cfg, 0), ik_config_cpu(cfg, 1)};
+	uint64_t ns = res->ctr[0].ns > res->ctr[1].ns ? res->ctr[0].ns
+						      : res->ctr[1].ns;
+
+	if (ns > IK_EXPLAIN_IDLE_NS)
+		ns = IK_EXPLAIN_IDLE_NS;
+	ik_counters_idle(cpus, 2, ns, "", res->bg);
+}
+
 /* What the transport's kernel held up, on the result and its error. */
 static void note_stalls(struct ik_channel *ch, int ret, struct ik_result *res)
 {
@@ -291,6 +308,8 @@ int ik_kernel_run(const struct ik_config *cfg,
 		res->ctr[s] = g.counts[s];
 	}
 	res->explained = cfg->explain && !ret;
+	if (res->explained && cfg->pinned)
+		explain_idle(cfg, res);
 	if (ret)
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s", g.errmsg);
 	if (!g.stuck && ops->stalls)

@@ -28,14 +28,26 @@ static const char *hop_name(const struct ik_result *res)
 	return ik_result_ops(res)->one_way ? "message" : "round trip";
 }
 
-/* Counter c of peer s per hop; NaN where it is not exposed. */
+/* The per-CPU counters' background was measured (pinned peers). */
+static bool has_bg(const struct ik_result *res)
+{
+	return res->bg[0].ns && res->bg[1].ns;
+}
+
+/* Counter c of peer s per hop, a per-CPU one less its CPU's background
+ * over as long a span; NaN where it is not exposed. */
 static double per(const struct ik_result *res, int s, enum ik_ctr c)
 {
-	double n = hops(res);
+	const struct ik_counts *bg = &res->bg[s];
+	double n = hops(res), v = (double)res->ctr[s].v[c];
 
 	if (res->ctr[s].err[c] || n <= 0)
 		return NAN;
-	return (double)res->ctr[s].v[c] / n;
+	if (c >= IK_NCTR_PERF && has_bg(res) && !bg->err[c]) {
+		v -= (double)bg->v[c] * (double)res->ctr[s].ns / (double)bg->ns;
+		v = v < 0 ? 0 : v;
+	}
+	return v / n;
 }
 
 static double ipis(const struct ik_result *res, int s)
@@ -70,8 +82,9 @@ static void why(enum ik_ctr c, int err, char *buf, size_t len)
 {
 	if (err == -EDOM)
 		snprintf(buf, len,
-			 "the peers are not pinned: their CPUs are "
-			 "not known (--pin)");
+			 "per CPU, and the CPU is not the peer's "
+			 "alone (not pinned: --pin; or several "
+			 "clients share it)");
 	else if (c >= IK_CTR_CYCLES && c < IK_NCTR_PERF)
 		snprintf(buf, len,
 			 "perf_event_open: %s (no PMU exposed here, as in "
@@ -114,24 +127,86 @@ static void peer_cols(FILE *f, const struct ik_result *res, int s)
 	fprintf(f, " %6s", b);
 }
 
-/* The counters no explained result has, once each, with why. */
-static void not_exposed(const struct ik_report *r, FILE *f)
+/* Why counter c is not exposed in r ("" when it is, everywhere). */
+static void why_not(const struct ik_report *r, int c, char *w, size_t len)
 {
-	char w[160];
-	int c;
 	size_t i;
 
-	for (c = 0; c < IK_NCTR; c++) {
-		for (i = 0; i < r->nresults; i++) {
-			const struct ik_result *res = &r->results[i];
-			int err = res->ctr[0].err[c] ? res->ctr[0].err[c]
-						     : res->ctr[1].err[c];
+	w[0] = '\0';
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		int err = res->ctr[0].err[c] ? res->ctr[0].err[c]
+					     : res->ctr[1].err[c];
 
-			if (!res->explained || !err)
+		if (res->explained && err) {
+			why((enum ik_ctr)c, err, w, len);
+			return;
+		}
+	}
+}
+
+/* The counters some explained result lacks, those with one reason on
+ * one line. */
+static void not_exposed(const struct ik_report *r, FILE *f)
+{
+	char w[IK_NCTR][160];
+	bool done[IK_NCTR] = {false};
+	int c, d;
+
+	for (c = 0; c < IK_NCTR; c++)
+		why_not(r, c, w[c], sizeof(w[c]));
+	for (c = 0; c < IK_NCTR; c++) {
+		if (done[c] || !w[c][0])
+			continue;
+		fprintf(f, "  not exposed: %s", ik_ctr_infos[c].name);
+		for (d = c + 1; d < IK_NCTR; d++)
+			if (!done[d] && !strcmp(w[c], w[d])) {
+				fprintf(f, ", %s", ik_ctr_infos[d].name);
+				done[d] = true;
+			}
+		fprintf(f, ": %s\n", w[c]);
+	}
+}
+
+/* IPIs a second on side s's CPU: counted (bg false) or in the idle
+ * interval (bg true); NaN where not known. */
+static double ipi_rate(const struct ik_result *res, int s, bool bg)
+{
+	const struct ik_counts *c = bg ? &res->bg[s] : &res->ctr[s];
+
+	if (!c->ns || c->err[IK_CTR_IPI_RES] || c->err[IK_CTR_IPI_CAL])
+		return NAN;
+	return (double)(c->v[IK_CTR_IPI_RES] + c->v[IK_CTR_IPI_CAL]) * 1e9 /
+	       (double)c->ns;
+}
+
+/* Where the CPUs were as busy with IPIs while our peers were gone as
+ * while they ran, the subtraction leaves little: say so. */
+static void busy_notes(const struct ik_report *r, FILE *f)
+{
+	size_t i;
+	int s;
+
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+
+		if (!res->explained || !has_bg(res))
+			continue;
+		for (s = 0; s < 2; s++) {
+			double run = ipi_rate(res, s, false),
+			       idle = ipi_rate(res, s, true);
+
+			if (isnan(run) || isnan(idle) || !(run > 0) ||
+			    idle < 0.5 * run)
 				continue;
-			why((enum ik_ctr)c, err, w, sizeof(w));
-			fprintf(f, "  not exposed: %s: %s\n",
-				ik_ctr_infos[c].name, w);
+			fprintf(f,
+				"  busy: %s %s: CPU %d took %.0f IPIs/s "
+				"with the peers gone and %.0f/s while they "
+				"ran: other tasks' IPIs may dominate its "
+				"figures "
+				"(raw counts in the JSON)\n",
+				res->ops->name, ik_mode_name(res->mode),
+				res->pair.cpu[s], idle, run);
 			break;
 		}
 	}
@@ -149,12 +224,23 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 	if (!r->cfg->explain)
 		return;
 	fprintf(f,
-		"\nexplain: per %s, each peer (A | B); counted in the "
-		"timed pass itself: each peer's counters are read at its "
-		"start gate and at its end, never inside the loop; IPIs "
-		"and idle entries are per CPU and include its background "
-		"(not subtracted)\n",
-		r->nresults ? hop_name(&r->results[0]) : "round trip");
+		"\nexplain: per %s, %s; counted in the timed pass itself: "
+		"each peer's counters are read at its start gate and at its "
+		"end, never inside the loop; ",
+		r->nresults ? hop_name(&r->results[0]) : "round trip",
+		ik_kernels[r->cfg->kernel]->crew
+			? "the clients (summed) | the server"
+			: "each peer (A | B)");
+	if (r->nresults && has_bg(&r->results[0]))
+		fprintf(f,
+			"IPIs and idle entries are per CPU, less its "
+			"background over an idle interval as long (up to "
+			"%u s) right after\n",
+			IK_EXPLAIN_IDLE_NS / 1000000000u);
+	else
+		fprintf(f, "IPIs and idle entries are per CPU and include "
+			   "its background (not subtracted: measured for "
+			   "pinned pairs only)\n");
 	if (!any) {
 		fprintf(f, "  nothing counted (every cell failed, or its "
 			   "kernel does not count yet)\n");
@@ -184,6 +270,7 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 		   "peer's CPU; cs, migr, faults: perf software events of "
 		   "the peer's thread; idle: cpuidle entries of its CPU; "
 		   "vcs/ics: voluntary / involuntary switches (getrusage)\n");
+	busy_notes(r, f);
 	not_exposed(r, f);
 }
 
@@ -195,6 +282,11 @@ static json_t *peer_json(const struct ik_result *res, int s)
 	int i;
 
 	json_object_set_new(o, "cpu", json_integer(res->pair.cpu[s]));
+	json_object_set_new(o, "counted_ns",
+			    json_integer((json_int_t)res->ctr[s].ns));
+	if (has_bg(res))
+		json_object_set_new(o, "idle_interval_ns",
+				    json_integer((json_int_t)res->bg[s].ns));
 	for (i = 0; i < IK_NCTR; i++) {
 		int err = res->ctr[s].err[i];
 
@@ -213,6 +305,12 @@ static json_t *peer_json(const struct ik_result *res, int s)
 				json_integer((json_int_t)res->ctr[s].v[i]));
 			json_object_set_new(c, "per_hop",
 					    json_real(per(res, s, i)));
+			if (i >= IK_NCTR_PERF && has_bg(res) &&
+			    !res->bg[s].err[i])
+				json_object_set_new(
+					c, "background",
+					json_integer(
+						(json_int_t)res->bg[s].v[i]));
 		}
 		json_object_set_new(o, ik_ctr_infos[i].name, c);
 	}
@@ -237,7 +335,7 @@ json_t *ik_explain_json(const struct ik_result *res)
 	ik_explain_per_of(res, &p);
 	return json_pack("{s:s,s:f,s:s,s:b,s:s,s:o,s:o}", "per", hop_name(res),
 			 "hops", hops(res), "pass", "timed",
-			 "background_subtracted", 0, "reading",
+			 "background_subtracted", has_bg(res), "reading",
 			 ik_explain_reading(&p, line, sizeof(line)), "a",
 			 peer_json(res, 0), "b", peer_json(res, 1));
 }
