@@ -185,6 +185,9 @@ struct ik_result {
 	/* and, pinned, each CPU's background over an idle interval as long
 	 * (capped at IK_EXPLAIN_IDLE_NS; ns 0: not measured) */
 	struct ik_counts bg[2];
+	/* which pass the timed figures are: 1, the counted one; 2, a
+	 * second, uncounted one (cli/grid.c: the first switched) */
+	int explain_pass;
 	/* the kernel that measured it (NULL: ping-pong); call's cpu[]
 	 * covers the timed calls, echo's cpu[0] is the clients', cpu[1]
 	 * the server's */

@@ -81,6 +81,8 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 		ik_counts_add(&dst->bg[i], &src->bg[i]);
 	}
 	dst->explained &= src->explained;
+	if (src->explain_pass > dst->explain_pass)
+		dst->explain_pass = src->explain_pass;
 	if (k->pool)
 		k->pool(dst, src, r);
 }

@@ -193,11 +193,14 @@ static void busy_notes(const struct ik_report *r, FILE *f)
 		if (!res->explained || !has_bg(res))
 			continue;
 		for (s = 0; s < 2; s++) {
+			const struct ik_counts *c = &res->ctr[s];
 			double run = ipi_rate(res, s, false),
 			       idle = ipi_rate(res, s, true);
 
-			if (isnan(run) || isnan(idle) || !(run > 0) ||
-			    idle < 0.5 * run)
+			/* a few IPIs a hop at most matter at all */
+			if (isnan(run) || isnan(idle) || idle < 0.5 * run ||
+			    (double)(c->v[IK_CTR_IPI_RES] +
+				     c->v[IK_CTR_IPI_CAL]) < 0.05 * hops(res))
 				continue;
 			fprintf(f,
 				"  busy: %s %s: CPU %d took %.0f IPIs/s "
@@ -212,6 +215,31 @@ static void busy_notes(const struct ik_report *r, FILE *f)
 	}
 }
 
+/* Which pass each row's timed figures are (cli/grid.c decides). */
+static void passes(const struct ik_report *r, FILE *f)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+
+		if (!res->explained || res->explain_pass != 2)
+			continue;
+		fprintf(f, "%s%s %s", n++ ? ", " : "  timed figures of ",
+			res->ops->name, ik_mode_name(res->mode));
+	}
+	if (n)
+		fprintf(f, ": a second, uncounted pass (their peers "
+			   "switched: perf's work at each switch of a counted "
+			   "thread would have slowed them); the other rows': "
+			   "the counted pass itself (no switches, nothing to "
+			   "disturb)\n");
+	else
+		fprintf(f, "  timed figures: the counted pass itself (no "
+			   "switches, or --pairs: nothing was timed twice)\n");
+}
+
 void ik_explain_table(const struct ik_report *r, FILE *f)
 {
 	struct ik_explain_per p;
@@ -224,9 +252,8 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 	if (!r->cfg->explain)
 		return;
 	fprintf(f,
-		"\nexplain: per %s, %s; counted in the timed pass itself: "
-		"each peer's counters are read at its start gate and at its "
-		"end, never inside the loop; ",
+		"\nexplain: per %s, %s; each peer's counters are read at "
+		"its start gate and at its end, never inside the loop; ",
 		r->nresults ? hop_name(&r->results[0]) : "round trip",
 		ik_kernels[r->cfg->kernel]->crew
 			? "the clients (summed) | the server"
@@ -270,6 +297,7 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 		   "peer's CPU; cs, migr, faults: perf software events of "
 		   "the peer's thread; idle: cpuidle entries of its CPU; "
 		   "vcs/ics: voluntary / involuntary switches (getrusage)\n");
+	passes(r, f);
 	busy_notes(r, f);
 	not_exposed(r, f);
 }
@@ -334,7 +362,9 @@ json_t *ik_explain_json(const struct ik_result *res)
 
 	ik_explain_per_of(res, &p);
 	return json_pack("{s:s,s:f,s:s,s:b,s:s,s:o,s:o}", "per", hop_name(res),
-			 "hops", hops(res), "pass", "timed",
+			 "hops", hops(res), "timed_pass",
+			 res->explain_pass == 2 ? "second, uncounted"
+						: "the counted one",
 			 "background_subtracted", has_bg(res), "reading",
 			 ik_explain_reading(&p, line, sizeof(line)), "a",
 			 peer_json(res, 0), "b", peer_json(res, 1));

@@ -294,13 +294,16 @@ Test(explain_live, futex_across_cpus_wakes_on_every_hop, .init = t_setup,
 Test(explain_live, spsc_pinned_does_not_switch, .init = t_setup,
      .fini = t_teardown, .timeout = 60)
 {
-	struct ik_explain_per p;
 	struct ik_result res;
+	double vol;
 
 	explain_run("spsc", &res);
-	ik_explain_per_of(&res, &p);
-	/* other users' tasks may preempt a spinning peer now and then */
-	cr_expect(p.cs < 0.05, "spsc: %.3f switches per round trip", p.cs);
+	/* a spinning peer never sleeps; other tasks on a busy machine may
+	 * preempt it (involuntary switches), which says nothing of spsc */
+	vol = (double)(res.cpu[0].vol_cs + res.cpu[1].vol_cs) /
+	      (double)(res.count + res.warmup);
+	cr_expect(vol < 0.001, "spsc: %.4f voluntary switches per round trip",
+		  vol);
 	cr_expect_eq(res.ctr[0].v[IK_CTR_MIGRATIONS] +
 			     res.ctr[1].v[IK_CTR_MIGRATIONS],
 		     0);
