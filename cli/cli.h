@@ -126,7 +126,7 @@ struct ik_option {
 };
 
 /* The option table, NULL-name terminated, in --help's order. */
-#define IK_NOPTIONS 44
+#define IK_NOPTIONS 45
 extern const struct ik_option ik_options[];
 
 /* p->err = the formatted message; returns -EINVAL. */

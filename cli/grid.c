@@ -22,12 +22,51 @@ static bool stopped(const struct ik_run *run)
 	return run->interrupted && *run->interrupted;
 }
 
+/*
+ * --explain: a counted thread costs perf some work at each of its
+ * context switches, inside the loop. A counted pass whose peers
+ * switched (getrusage, which every pass reads anyway) is timed again
+ * uncounted, and that pass's figures are reported with the first one's
+ * counts; one that never switched had nothing to disturb. Not with
+ * --pairs, whose pairs start together once.
+ */
+static int explain_again(const struct ik_config *cell,
+			 const struct ik_transport_ops *ops, enum ik_mode mode,
+			 const struct ik_run *run, struct ik_result *res)
+{
+	struct ik_config plain = *cell;
+	struct ik_result counted = *res;
+	double sw = (double)(res->cpu[0].vol_cs + res->cpu[0].invol_cs +
+			     res->cpu[1].vol_cs + res->cpu[1].invol_cs);
+	int ret;
+
+	res->explain_pass = 1;
+	if (run->start || sw < 0.01 * (double)(res->count ? res->count : 1))
+		return 0;
+	plain.explain = false;
+	ret = ik_kernels[cell->kernel]->run(&plain, ops, mode, run, res);
+	if (ret || !res->count) { /* keep the counted pass, as it was */
+		ik_result_free(res);
+		*res = counted;
+		return 0;
+	}
+	res->explained = true;
+	res->explain_pass = 2;
+	memcpy(res->ctr, counted.ctr, sizeof(res->ctr));
+	memcpy(res->bg, counted.bg, sizeof(res->bg));
+	ik_result_free(&counted);
+	return 0;
+}
+
 /* One measurement, quietly: its failure is in res->errmsg. */
 static int measure_quiet(const struct ik_config *cell,
 			 const struct ik_transport_ops *ops, enum ik_mode mode,
 			 const struct ik_run *run, struct ik_result *res)
 {
 	int ret = ik_kernels[cell->kernel]->run(cell, ops, mode, run, res);
+
+	if (!ret && res->explained)
+		ret = explain_again(cell, ops, mode, run, res);
 
 	/* a cell that measured nothing has no min or percentiles: it is a
 	 * failure, never an "ok" row of zeros */
@@ -314,6 +353,7 @@ int ik_cli_measure_floor(const struct ik_config *cfg, const struct ik_run *run,
 	fc.buffer = 0;
 	fc.gap_ns = 0;
 	fc.keep_raw = false;
+	fc.explain = false;
 	fc.duration_ns = 0;
 	fc.iters =
 		cfg->duration_ns || cfg->iters > 1000000 ? 20000 : cfg->iters;

@@ -372,6 +372,14 @@ const struct ik_option ik_options[] = {
 	 VAL(raw),
 	 .help = "also write every round trip in ns, one per line\n"
 		 "(one method and one mode only)"},
+	{.name = "explain",
+	 .kind = IK_OPT_FLAG,
+	 VAL(cfg.explain),
+	 .help = "say why a hop costs what it costs: per round trip or\n"
+		 "message, each peer's IPIs, context switches, migrations,\n"
+		 "page faults, idle entries (and PMU counters where\n"
+		 "exposed), read before and after the timed loop, with\n"
+		 "a one-line reading"},
 	{.name = "machine",
 	 .kind = IK_OPT_FLAG,
 	 VAL(machine),

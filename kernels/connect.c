@@ -86,8 +86,11 @@ static int server(struct ik_crew *cr)
 	unsigned char *out = malloc(c->cfg->size);
 	struct ik_cpu_mark mark;
 	struct ik_cpu_usage use;
+	struct ik_counters kc;
+	struct ik_counts c0;
 	int ret = out ? ik_crew_barrier(cr) : -ENOMEM;
 
+	ik_crew_count_start(cr, 0, &kc, &c0);
 	ik_cpu_mark(&mark);
 	while (!ret && !ik_crew_aborted(cr)) {
 		int fd = ik_door_accept(&c->door, c->lfd, WAIT_SLICE_MS);
@@ -109,6 +112,7 @@ static int server(struct ik_crew *cr)
 		close(fd); /* the server closes first: TIME_WAIT is ours */
 	}
 	ik_door_shut(&c->door);
+	ik_crew_count_end(cr, 0, &kc, &c0);
 	ik_cpu_since(&mark, &use);
 	ik_crew_add_cpu(cr, 0, &use);
 	free(out);
@@ -168,6 +172,8 @@ static int client(struct ik_crew *cr, unsigned i)
 		 *cs = &c->conn_s[(size_t)k * c->cap], seq = 0, deadline;
 	struct ik_cpu_mark mark;
 	struct ik_cpu_usage use;
+	struct ik_counters kc;
+	struct ik_counts c0;
 	int ret = in ? 0 : -ENOMEM;
 
 	me->fd = -1;
@@ -176,6 +182,7 @@ static int client(struct ik_crew *cr, unsigned i)
 	memset(cs, 0, c->cap * sizeof(*cs));
 	if (!ret)
 		ret = ik_crew_barrier(cr);
+	ik_crew_count_start(cr, i, &kc, &c0);
 	ik_cpu_mark(&mark);
 	deadline = c->cfg->duration_ns
 			   ? now(tsc) + (uint64_t)((double)c->cfg->duration_ns /
@@ -202,6 +209,7 @@ static int client(struct ik_crew *cr, unsigned i)
 			break;
 	}
 	me->t_end_ns = ik_clock_ns();
+	ik_crew_count_end(cr, i, &kc, &c0);
 	ik_cpu_since(&mark, &use);
 	ik_crew_add_cpu(cr, i, &use);
 	atomic_fetch_add(&c->sh->clients_done, 1);
@@ -267,6 +275,7 @@ int ik_connect_kernel(const struct ik_config *cfg,
 	struct cn c = {.cfg = cfg, .timer = timer, .lfd = -1};
 	struct ik_connect_result *cx = &res->connect;
 	struct ik_cpu_usage *use = NULL;
+	struct ik_counts *counts = NULL; /* --explain: each member's */
 	struct ik_crew cr = {0};
 	unsigned k, n = cfg->clients;
 	uint64_t end = 0;
@@ -292,6 +301,8 @@ int ik_connect_kernel(const struct ik_config *cfg,
 	c.cl = ik_shm_alloc_on(n * sizeof(*c.cl), run->mem_node);
 	c.sh = ik_shm_alloc_on(sizeof(*c.sh), run->mem_node);
 	use = calloc(n + 1, sizeof(*use));
+	if (cfg->explain && !(counts = calloc(n + 1, sizeof(*counts))))
+		ret = -ENOMEM;
 	if (ret || !c.req_s || !c.conn_s || !c.cl || !c.sh || !use) {
 		ret = -ENOMEM;
 		snprintf(res->errmsg, sizeof(res->errmsg), "out of memory");
@@ -315,6 +326,7 @@ int ik_connect_kernel(const struct ik_config *cfg,
 		 c.addr.ss.ss_family == AF_INET ? "127.0.0.1, SO_REUSEADDR"
 						: "abstract AF_UNIX name");
 	ik_crew_init(&cr, cfg, mode, run, cn_body, cn_unblock, &c, use);
+	cr.counts = counts;
 	ret = ik_crew_run(&cr);
 	if (cr.stuck) {
 		res->err = ret;
@@ -345,6 +357,7 @@ int ik_connect_kernel(const struct ik_config *cfg,
 		ik_cpu_add(&res->cpu[0], &use[k + 1]);
 	}
 	res->cpu[1] = use[0];
+	ik_crew_counts_fold(&cr, res);
 	cx->served = atomic_load(&c.sh->served);
 	res->wall_ns = end > cr.t_open_ns ? end - cr.t_open_ns : 0;
 	cx->time_wait = -1;
@@ -364,6 +377,7 @@ out:
 	ik_shm_free(c.cl, n * sizeof(*c.cl));
 	ik_shm_free(c.sh, sizeof(*c.sh));
 	free(use);
+	free(counts);
 	res->err = ret;
 	return ret;
 }

@@ -70,6 +70,50 @@ void ik_crew_add_cpu(struct ik_crew *c, unsigned i,
 	__atomic_fetch_add(&t->invol_cs, u->invol_cs, __ATOMIC_RELAXED);
 }
 
+void ik_crew_set_counts(struct ik_crew *c, unsigned i,
+			const struct ik_counts *d)
+{
+	c->sh->m[i].counts = *d;
+}
+
+void ik_crew_count_start(struct ik_crew *c, unsigned i, struct ik_counters *k,
+			 struct ik_counts *c0)
+{
+	/* per-CPU counters only where the CPU is the member's alone: the
+	 * server's, and each client's while they do not wrap round */
+	bool own = c->ncpus && (i == 0 || c->n - 1 <= c->ncpus - 1);
+
+	if (!c->counts)
+		return;
+	ik_counters_open(k, own ? c->sh->m[i].cpu_seen : -1, "");
+	ik_counters_read(k, c0);
+}
+
+void ik_crew_count_end(struct ik_crew *c, unsigned i, struct ik_counters *k,
+		       const struct ik_counts *c0)
+{
+	struct ik_counts now, d;
+
+	if (!c->counts)
+		return;
+	ik_counters_read(k, &now);
+	ik_counts_delta(&d, c0, &now);
+	ik_crew_set_counts(c, i, &d);
+	ik_counters_close(k);
+}
+
+void ik_crew_counts_fold(const struct ik_crew *c, struct ik_result *res)
+{
+	unsigned i;
+
+	if (!c->counts)
+		return;
+	res->ctr[1] = c->counts[0];
+	for (i = 1; i < c->n; i++)
+		ik_counts_add(&res->ctr[0], &c->counts[i]);
+	res->explained = true;
+}
+
 bool ik_crew_aborted(const struct ik_crew *c)
 {
 	return atomic_load_explicit(&c->sh->abort, memory_order_relaxed);
@@ -558,6 +602,8 @@ int ik_crew_run(struct ik_crew *c)
 		c->cpu[i] = c->sh->m[i].cpu;
 		if (c->cpu_seen)
 			c->cpu_seen[i] = c->sh->m[i].cpu_seen;
+		if (c->counts)
+			c->counts[i] = c->sh->m[i].counts;
 	}
 	if (!c->stuck) { /* else a live thread may still use both */
 		close(c->sh->donefd);

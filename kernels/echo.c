@@ -222,6 +222,8 @@ static int client(struct ik_crew *cr, unsigned i)
 	uint64_t deadline = UINT64_MAX;
 	struct ik_cpu_mark mark;
 	struct ik_cpu_usage use;
+	struct ik_counters kc;
+	struct ik_counts c0;
 	int fd, ret = -ENOMEM;
 	size_t k;
 
@@ -257,6 +259,7 @@ static int client(struct ik_crew *cr, unsigned i)
 		ret = -EIO;
 		goto done;
 	}
+	ik_crew_count_start(cr, i, &kc, &c0);
 	if (cfg->duration_ns)
 		deadline = now(tsc) + (uint64_t)((double)cfg->duration_ns /
 						 e->timer->ns_per_tick);
@@ -265,6 +268,7 @@ static int client(struct ik_crew *cr, unsigned i)
 	      : tsc		  ? loop_tsc(e, c, fd, out, in, deadline)
 				  : loop_clock(e, c, fd, out, in, deadline);
 	e->cl[c].t_end_ns = ik_clock_ns();
+	ik_crew_count_end(cr, i, &kc, &c0);
 	ik_cpu_since(&mark, &use);
 	ik_crew_add_cpu(cr, i, &use);
 	if (ret == -EBADMSG)
@@ -290,6 +294,8 @@ static int server(struct ik_crew *cr)
 	unsigned j, accepted = 0;
 	struct ik_cpu_mark mark;
 	struct ik_cpu_usage use;
+	struct ik_counters kc;
+	struct ik_counts c0;
 	int ret = 0;
 
 	for (j = 0; j < e->nclients; j++)
@@ -318,9 +324,11 @@ static int server(struct ik_crew *cr)
 	while (!ret && e->fault == IK_ECHO_FAULT_STALL_SERVER &&
 	       !ik_crew_aborted(cr))
 		poll(NULL, 0, IK_ECHO_WAIT_MS);
+	ik_crew_count_start(cr, 0, &kc, &c0);
 	ik_cpu_mark(&mark);
 	if (!ret)
 		ret = servers[e->cfg->server].serve(cr);
+	ik_crew_count_end(cr, 0, &kc, &c0);
 	ik_cpu_since(&mark, &use);
 	ik_crew_add_cpu(cr, 0, &use);
 	for (j = 0; j < accepted; j++)
@@ -384,6 +392,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	const char *fault = getenv(IK_FAULT_ENV);
 	struct ik_echo e = {.cfg = cfg, .timer = timer, .lfd = -1};
 	struct ik_cpu_usage *use = NULL;
+	struct ik_counts *counts = NULL; /* --explain: each member's */
 	struct ik_crew cr = {0};
 	uint64_t end = 0;
 	unsigned c, n = cfg->clients;
@@ -409,6 +418,8 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	e.cl = ik_shm_alloc_on(n * sizeof(*e.cl), run->mem_node);
 	e.sfd = ik_shm_alloc_on(n * sizeof(*e.sfd), run->mem_node);
 	use = calloc(n + 1, sizeof(*use));
+	if (cfg->explain && !(counts = calloc(n + 1, sizeof(*counts))))
+		ret = -ENOMEM;
 	if (ret || !e.samples || !e.cl || !e.sfd || !use) {
 		ret = -ENOMEM;
 		snprintf(res->errmsg, sizeof(res->errmsg), "out of memory");
@@ -434,6 +445,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 		 "%s server, %u clients, backlog %u", servers[cfg->server].name,
 		 n, cfg->backlog);
 	ik_crew_init(&cr, cfg, mode, run, echo_body, echo_unblock, &e, use);
+	cr.counts = counts;
 	ret = ik_crew_run(&cr);
 	if (cr.stuck) {
 		res->err = ret;
@@ -458,6 +470,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 		ik_cpu_add(&res->cpu[0], &use[c + 1]);
 	}
 	res->cpu[1] = use[0];
+	ik_crew_counts_fold(&cr, res);
 	res->wall_ns = end > cr.t_open_ns ? end - cr.t_open_ns : 0;
 	res->hit_cap = cfg->duration_ns && res->count == (uint64_t)n * e.cap;
 out:
@@ -471,6 +484,7 @@ out:
 	ik_shm_free(e.cl, n * sizeof(*e.cl));
 	ik_shm_free(e.sfd, n * sizeof(*e.sfd));
 	free(use);
+	free(counts);
 	res->err = ret;
 	return ret;
 }

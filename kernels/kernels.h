@@ -19,6 +19,7 @@
 struct pollfd;
 
 #include "../affinity/affinity.h"
+#include "../counters/counters.h"
 #include "../cpuinfo/cpuinfo.h"
 #include "../hist/hist.h"
 #include "../ipc/ipc.h"
@@ -27,6 +28,7 @@ struct pollfd;
 #define IK_MAX_SWEEP	       32 /* values in one --size or --buffer list */
 #define IK_MAX_PAIRS	       64 /* most pairs run at once */
 #define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
+#define IK_EXPLAIN_IDLE_NS     (1000u * 1000u * 1000u) /* longest idle */
 
 /* The kernels' index in ik_kernels[], from kernels/kernels.def: one
  * IK_KERNEL_<NAME> each; struct ik_config's kernel is one. */
@@ -65,6 +67,7 @@ struct ik_config {
 	uint64_t duration_ns;  /* 0: run for iters */
 	uint64_t timeout_ns;   /* one measurement's wall-clock limit */
 	bool keep_raw;	       /* keep every round trip (--raw) */
+	bool explain;	       /* --explain: count around the timed loop */
 	/* the cell's CPUs (OS numbers), when pinned: a pair's A and B, or a
 	 * crew's server and then its clients' (round them); ik_config_cpu
 	 * reads a side */
@@ -175,6 +178,16 @@ struct ik_result {
 	struct ik_hist hist;	/* round-trip ns */
 	uint64_t *raw_ns;	/* every round trip, if asked; malloc'd */
 	struct ik_cpu_usage cpu[2];
+	/* --explain: each peer's counters over the span its cpu[] covers
+	 * (counters/counters.h); explained says they were taken */
+	bool explained;
+	struct ik_counts ctr[2];
+	/* and, pinned, each CPU's background over an idle interval as long
+	 * (capped at IK_EXPLAIN_IDLE_NS; ns 0: not measured) */
+	struct ik_counts bg[2];
+	/* which pass the timed figures are: 1, the counted one; 2, a
+	 * second, uncounted one (cli/grid.c: the first switched) */
+	int explain_pass;
 	/* the kernel that measured it (NULL: ping-pong); call's cpu[]
 	 * covers the timed calls, echo's cpu[0] is the clients', cpu[1]
 	 * the server's */
@@ -514,6 +527,7 @@ struct ik_crew_member {
 	_Atomic int done;
 	int cpu_seen; /* where it ran once placed */
 	struct ik_cpu_usage cpu;
+	struct ik_counts counts; /* --explain: what it counted */
 	char msg[200];
 };
 struct ik_crew_shared {
@@ -550,6 +564,7 @@ struct ik_crew {
 	const char *const *names;
 	struct ik_cpu_usage *cpu; /* n entries, filled by ik_crew_run */
 	int *cpu_seen;		  /* NULL, or n entries filled by it */
+	struct ik_counts *counts; /* NULL, or n entries filled by it */
 	/* filled by ik_crew_run */
 	struct ik_crew_shared *sh;
 	uint64_t t_open_ns; /* when the barrier opened */
@@ -571,6 +586,22 @@ int ik_crew_barrier(struct ik_crew *c);
 bool ik_crew_aborted(const struct ik_crew *c);
 void ik_crew_add_cpu(struct ik_crew *c, unsigned i,
 		     const struct ik_cpu_usage *u);
+/* --explain: member i's counters (once per member). */
+void ik_crew_set_counts(struct ik_crew *c, unsigned i,
+			const struct ik_counts *d);
+/*
+ * --explain in a member (the crew's counts set): open this thread's
+ * counters (its CPU's too when it has the CPU to itself) and read them,
+ * before its timed part; then, after it, ik_crew_count_end stores what
+ * they counted as member i's and closes them. No-ops without counts.
+ */
+void ik_crew_count_start(struct ik_crew *c, unsigned i, struct ik_counters *k,
+			 struct ik_counts *c0);
+void ik_crew_count_end(struct ik_crew *c, unsigned i, struct ik_counters *k,
+		       const struct ik_counts *c0);
+/* --explain: the members' counts into res, the clients' summed in
+ * ctr[0], the server's in ctr[1] (as echo and connect report CPU). */
+void ik_crew_counts_fold(const struct ik_crew *c, struct ik_result *res);
 /* Record member i's failure (the first message wins). */
 void ik_crew_fail(struct ik_crew *c, unsigned i, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -589,6 +620,7 @@ struct ik_peers {
 	bool pinned;
 	int cpu[2];
 	uint64_t timeout_ns;
+	bool explain; /* --explain: count around the body */
 	/* before the barrier (fault in buffers), then the measured part */
 	int (*prepare)(struct ik_peers *g, enum ik_side side);
 	int (*body)(struct ik_peers *g, enum ik_side side);
@@ -596,8 +628,12 @@ struct ik_peers {
 	/* filled by ik_peers_run */
 	struct ik_crew crew;
 	struct ik_cpu_mark mark[2]; /* each peer's own, in its process */
+	/* --explain: each peer's counters and their reading at the mark */
+	struct ik_counters ctr[2];
+	struct ik_counts ctr0[2];
 	int cpu_seen[2];
 	struct ik_cpu_usage cpu_use[2];
+	struct ik_counts counts[2]; /* --explain */
 	bool stuck; /* a thread would not stop: do not free the channel */
 	char errmsg[200];
 };

@@ -75,8 +75,14 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 	dst->hit_cap |= src->hit_cap;
 	dst->untimed_mean_ns =
 		(dst->untimed_mean_ns * r + src->untimed_mean_ns) / (r + 1);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		ik_cpu_add(&dst->cpu[i], &src->cpu[i]);
+		ik_counts_add(&dst->ctr[i], &src->ctr[i]);
+		ik_counts_add(&dst->bg[i], &src->bg[i]);
+	}
+	dst->explained &= src->explained;
+	if (src->explain_pass > dst->explain_pass)
+		dst->explain_pass = src->explain_pass;
 	if (k->pool)
 		k->pool(dst, src, r);
 }
@@ -90,7 +96,19 @@ static void peer_fail(struct ik_crew *c, unsigned s, int err, const char *what)
 
 void ik_peers_cpu_restart(struct ik_peers *g, enum ik_side s)
 {
+	if (g->explain)
+		ik_counters_read(&g->ctr[s], &g->ctr0[s]);
 	ik_cpu_mark(&g->mark[s]);
+}
+
+/* --explain: what peer s counted since its mark, into the crew. */
+static void peer_counted(struct ik_crew *c, struct ik_peers *g, enum ik_side s)
+{
+	struct ik_counts now, d;
+
+	ik_counters_read(&g->ctr[s], &now);
+	ik_counts_delta(&d, &g->ctr0[s], &now);
+	ik_crew_set_counts(c, s, &d);
 }
 
 /* Where the peer runs, bound to its CPU if pinned; 0 or -errno. */
@@ -125,6 +143,10 @@ static int peer_main(struct ik_crew *c, unsigned i)
 		peer_fail(c, i, ret, "open_side");
 	if (!ret && g->prepare && (ret = g->prepare(g, s)))
 		peer_fail(c, i, ret, "prepare");
+	/* counting starts here, in the peer's own thread; read at the
+	 * mark and at the end, never inside the body's loops */
+	if (g->explain)
+		ik_counters_open(&g->ctr[s], g->pinned ? g->cpu[s] : -1, "");
 	if (!ret && (ret = ik_crew_barrier(c)) == -ECANCELED)
 		ik_crew_fail(c, i, ret, "not run: %s",
 			     c->run->start ? "another pair failed to start"
@@ -135,8 +157,12 @@ static int peer_main(struct ik_crew *c, unsigned i)
 	ik_peers_cpu_restart(g, s);
 	if (!ret && (ret = g->body(g, s)))
 		peer_fail(c, i, ret, s ? "peer B" : "peer A");
+	if (g->explain)
+		peer_counted(c, g, s);
 	ik_cpu_since(&g->mark[s], &use);
 	ik_crew_add_cpu(c, i, &use);
+	if (g->explain)
+		ik_counters_close(&g->ctr[s]);
 	if (ret) /* the other peer stops at once, in its own process too */
 		ik_channel_abort(g->ch);
 	return ret;
@@ -174,6 +200,7 @@ int ik_peers_run(struct ik_peers *g)
 		.names = peer_names,
 		.cpu = g->cpu_use,
 		.cpu_seen = g->cpu_seen,
+		.counts = g->explain ? g->counts : NULL,
 	};
 	ret = ik_crew_run(&g->crew);
 	g->stuck = g->crew.stuck;
@@ -192,6 +219,22 @@ int ik_peers_run(struct ik_peers *g)
 	else
 		snprintf(g->errmsg, sizeof(g->errmsg), "%s", g->crew.errmsg);
 	return ret;
+}
+
+/*
+ * --explain, pinned: the two CPUs' interrupts and idle entries over an
+ * idle interval as long as the counted span (capped), once the peers
+ * are gone, so the reports can take the CPUs' background away.
+ */
+static void explain_idle(const struct ik_config *cfg, struct ik_result *res)
+{
+	int cpus[2] = {ik_config_cpu(cfg, 0), ik_config_cpu(cfg, 1)};
+	uint64_t ns = res->ctr[0].ns > res->ctr[1].ns ? res->ctr[0].ns
+						      : res->ctr[1].ns;
+
+	if (ns > IK_EXPLAIN_IDLE_NS)
+		ns = IK_EXPLAIN_IDLE_NS;
+	ik_counters_idle(cpus, 2, ns, "", res->bg);
 }
 
 /* What the transport's kernel held up, on the result and its error. */
@@ -237,6 +280,7 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.pinned = cfg->pinned,
 		.cpu = {ik_config_cpu(cfg, 0), ik_config_cpu(cfg, 1)},
 		.timeout_ns = cfg->timeout_ns,
+		.explain = cfg->explain,
 		.prepare = k->prepare,
 		.body = k->body,
 		.arg = k->arg,
@@ -263,7 +307,11 @@ int ik_kernel_run(const struct ik_config *cfg,
 	for (s = 0; s < 2; s++) {
 		res->cpu_seen[s] = g.cpu_seen[s];
 		res->cpu[s] = g.cpu_use[s];
+		res->ctr[s] = g.counts[s];
 	}
+	res->explained = cfg->explain && !ret;
+	if (res->explained && cfg->pinned)
+		explain_idle(cfg, res);
 	if (ret)
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s", g.errmsg);
 	if (!g.stuck && ops->stalls)

@@ -245,6 +245,8 @@ static json_t *result_json(const struct ik_report *r,
 			  ik_cpu_json(&res->cpu[1], res->count + res->warmup)));
 	if (k->json_own)
 		k->json_own(o, res);
+	if (res->explained)
+		json_object_set_new(o, "explain", ik_explain_json(res));
 	json_object_set_new(o, "repeats", repeats_json(res));
 	return o;
 }

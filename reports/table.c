@@ -275,6 +275,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	k->title(&t.v);
 	header(&t);
 	k->table(&t.v);
+	ik_explain_table(r, f);
 	strangers_notes(&t);
 	stall_notes(&t);
 	repeats_table(&t);

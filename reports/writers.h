@@ -40,4 +40,10 @@ json_t *ik_matrix_json(const struct ik_report *r);
 json_t *ik_machine_json(const struct ik_machine *m);
 json_t *ik_timer_json(const struct ik_timer *t);
 
+/* --explain (reports/explain.c): the table's section (nothing unless
+ * the run asked for it), a result's JSON object, its per-hop figures. */
+void ik_explain_table(const struct ik_report *r, FILE *f);
+json_t *ik_explain_json(const struct ik_result *res);
+void ik_explain_per_of(const struct ik_result *res, struct ik_explain_per *p);
+
 #endif

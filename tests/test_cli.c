@@ -1669,3 +1669,40 @@ Test(cli, a_pinned_pingpong_reports_the_floor_beside_line, .timeout = 60)
 		  o.stdout_text);
 	free(o.stdout_text);
 }
+
+/* --explain: futex's peers switch, so its timed figures come from a
+ * second, uncounted pass; spsc's never do, so its counted pass is its
+ * timed one. Every row has a reading, every counter its availability. */
+Test(cli, explain_says_which_pass_was_timed, .timeout = 120)
+{
+	struct out o;
+	json_t *r = json_run(
+		(const char *const[]){"--method", "futex,spsc", "--pin", "auto",
+				      "--iters", "2000", "--warmup", "200",
+				      "--explain", "--format", "json", NULL},
+		&o);
+	size_t i;
+	json_t *res, *e, *cyc;
+
+	json_array_foreach(json_object_get(r, "results"), i, res)
+	{
+		const char *m =
+			json_string_value(json_object_get(res, "method"));
+
+		e = json_object_get(res, "explain");
+		cr_assert_not_null(e, "%s: no explain", m);
+		cr_expect_str_eq(
+			json_string_value(json_object_get(e, "timed_pass")),
+			strcmp(m, "futex") ? "the counted one"
+					   : "second, uncounted",
+			"%s", m);
+		cr_expect(json_string_length(json_object_get(e, "reading")));
+		cyc = json_object_get(json_object_get(e, "a"), "cycles");
+		cr_expect(
+			json_is_true(json_object_get(cyc, "available")) ||
+				json_string_length(json_object_get(cyc, "why")),
+			"%s: cycles neither available nor explained", m);
+	}
+	json_decref(r);
+	free(o.stdout_text);
+}

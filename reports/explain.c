@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * --explain in the reports: each result's counters (counters/, taken by
+ * the peers at their start gate and at their end) per hop, the
+ * one-line reading, and what this machine does not expose and why. The
+ * table gets a section after the kernel's table; JSON an "explain"
+ * object per result with every counter's unit and availability.
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "writers.h"
+
+/* The hops a result's counters cover: the span its CPU figures cover
+ * (reports/stats.c divides CPU the same way). */
+static double hops(const struct ik_result *res)
+{
+	const struct ik_kernel_ops *k = ik_result_ops(res);
+
+	if (k->one_way)
+		return (double)res->stream.messages;
+	return (double)(res->count + (k->cpu_timed_only ? 0 : res->warmup));
+}
+
+static const char *hop_name(const struct ik_result *res)
+{
+	return ik_result_ops(res)->one_way ? "message" : "round trip";
+}
+
+/* The per-CPU counters' background was measured (pinned peers). */
+static bool has_bg(const struct ik_result *res)
+{
+	return res->bg[0].ns && res->bg[1].ns;
+}
+
+/* Counter c of peer s per hop, a per-CPU one less its CPU's background
+ * over as long a span; NaN where it is not exposed. */
+static double per(const struct ik_result *res, int s, enum ik_ctr c)
+{
+	const struct ik_counts *bg = &res->bg[s];
+	double n = hops(res), v = (double)res->ctr[s].v[c];
+
+	if (res->ctr[s].err[c] || n <= 0)
+		return NAN;
+	if (c >= IK_NCTR_PERF && has_bg(res) && !bg->err[c]) {
+		v -= (double)bg->v[c] * (double)res->ctr[s].ns / (double)bg->ns;
+		v = v < 0 ? 0 : v;
+	}
+	return v / n;
+}
+
+static double ipis(const struct ik_result *res, int s)
+{
+	return per(res, s, IK_CTR_IPI_RES) + per(res, s, IK_CTR_IPI_CAL) +
+	       per(res, s, IK_CTR_IPI_TLB);
+}
+
+void ik_explain_per_of(const struct ik_result *res, struct ik_explain_per *p)
+{
+	double cyc = per(res, 0, IK_CTR_CYCLES) + per(res, 1, IK_CTR_CYCLES);
+
+	*p = (struct ik_explain_per){
+		.ipis = ipis(res, 0) + ipis(res, 1),
+		.cs = per(res, 0, IK_CTR_CS) + per(res, 1, IK_CTR_CS),
+		.migrations = per(res, 0, IK_CTR_MIGRATIONS) +
+			      per(res, 1, IK_CTR_MIGRATIONS),
+		.faults =
+			per(res, 0, IK_CTR_FAULTS) + per(res, 1, IK_CTR_FAULTS),
+		.idle = per(res, 0, IK_CTR_IDLE) + per(res, 1, IK_CTR_IDLE),
+		.ipc = cyc > 0 ? (per(res, 0, IK_CTR_INSTR) +
+				  per(res, 1, IK_CTR_INSTR)) /
+					 cyc
+			       : NAN,
+		.same_cpu = res->pair.rel == IK_REL_SAME_PU,
+		.unpinned = res->pair.rel == IK_REL_UNPINNED,
+	};
+}
+
+/* Why counter c is not exposed, from its error. */
+static void why(enum ik_ctr c, int err, char *buf, size_t len)
+{
+	if (err == -EDOM)
+		snprintf(buf, len,
+			 "per CPU, and the CPU is not the peer's "
+			 "alone (not pinned: --pin; or several "
+			 "clients share it)");
+	else if (c >= IK_CTR_CYCLES && c < IK_NCTR_PERF)
+		snprintf(buf, len,
+			 "perf_event_open: %s (no PMU exposed here, as in "
+			 "most VMs)",
+			 strerror(-err));
+	else if (c < IK_NCTR_PERF)
+		snprintf(buf, len, "perf_event_open: %s", strerror(-err));
+	else if (c == IK_CTR_IDLE)
+		snprintf(buf, len, "no cpuidle usage counters: %s",
+			 strerror(-err));
+	else
+		snprintf(buf, len, "no such row in /proc/interrupts: %s",
+			 strerror(-err));
+}
+
+static void fmt(char *b, size_t n, double v)
+{
+	if (isnan(v))
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, v < 10 ? "%.2f" : "%.1f", v);
+}
+
+static void peer_cols(FILE *f, const struct ik_result *res, int s)
+{
+	static const enum ik_ctr cols[] = {IK_CTR_IPI_RES, IK_CTR_IPI_CAL,
+					   IK_CTR_CS,	   IK_CTR_MIGRATIONS,
+					   IK_CTR_FAULTS,  IK_CTR_IDLE};
+	double n = hops(res);
+	char b[24];
+	unsigned i;
+
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		fmt(b, sizeof(b), per(res, s, cols[i]));
+		fprintf(f, " %6s", b);
+	}
+	fmt(b, sizeof(b), n > 0 ? (double)res->cpu[s].vol_cs / n : NAN);
+	fprintf(f, " %6s", b);
+	fmt(b, sizeof(b), n > 0 ? (double)res->cpu[s].invol_cs / n : NAN);
+	fprintf(f, " %6s", b);
+}
+
+/* Why counter c is not exposed in r ("" when it is, everywhere). */
+static void why_not(const struct ik_report *r, int c, char *w, size_t len)
+{
+	size_t i;
+
+	w[0] = '\0';
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		int err = res->ctr[0].err[c] ? res->ctr[0].err[c]
+					     : res->ctr[1].err[c];
+
+		if (res->explained && err) {
+			why((enum ik_ctr)c, err, w, len);
+			return;
+		}
+	}
+}
+
+/* The counters some explained result lacks, those with one reason on
+ * one line. */
+static void not_exposed(const struct ik_report *r, FILE *f)
+{
+	char w[IK_NCTR][160];
+	bool done[IK_NCTR] = {false};
+	int c, d;
+
+	for (c = 0; c < IK_NCTR; c++)
+		why_not(r, c, w[c], sizeof(w[c]));
+	for (c = 0; c < IK_NCTR; c++) {
+		if (done[c] || !w[c][0])
+			continue;
+		fprintf(f, "  not exposed: %s", ik_ctr_infos[c].name);
+		for (d = c + 1; d < IK_NCTR; d++)
+			if (!done[d] && !strcmp(w[c], w[d])) {
+				fprintf(f, ", %s", ik_ctr_infos[d].name);
+				done[d] = true;
+			}
+		fprintf(f, ": %s\n", w[c]);
+	}
+}
+
+/* IPIs a second on side s's CPU: counted (bg false) or in the idle
+ * interval (bg true); NaN where not known. */
+static double ipi_rate(const struct ik_result *res, int s, bool bg)
+{
+	const struct ik_counts *c = bg ? &res->bg[s] : &res->ctr[s];
+
+	if (!c->ns || c->err[IK_CTR_IPI_RES] || c->err[IK_CTR_IPI_CAL])
+		return NAN;
+	return (double)(c->v[IK_CTR_IPI_RES] + c->v[IK_CTR_IPI_CAL]) * 1e9 /
+	       (double)c->ns;
+}
+
+/* Where the CPUs were as busy with IPIs while our peers were gone as
+ * while they ran, the subtraction leaves little: say so. */
+static void busy_notes(const struct ik_report *r, FILE *f)
+{
+	size_t i;
+	int s;
+
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+
+		if (!res->explained || !has_bg(res))
+			continue;
+		for (s = 0; s < 2; s++) {
+			const struct ik_counts *c = &res->ctr[s];
+			double run = ipi_rate(res, s, false),
+			       idle = ipi_rate(res, s, true);
+
+			/* a few IPIs a hop at most matter at all */
+			if (isnan(run) || isnan(idle) || idle < 0.5 * run ||
+			    (double)(c->v[IK_CTR_IPI_RES] +
+				     c->v[IK_CTR_IPI_CAL]) < 0.05 * hops(res))
+				continue;
+			fprintf(f,
+				"  busy: %s %s: CPU %d took %.0f IPIs/s "
+				"with the peers gone and %.0f/s while they "
+				"ran: other tasks' IPIs may dominate its "
+				"figures "
+				"(raw counts in the JSON)\n",
+				res->ops->name, ik_mode_name(res->mode),
+				res->pair.cpu[s], idle, run);
+			break;
+		}
+	}
+}
+
+/* Which pass each row's timed figures are (cli/grid.c decides). */
+static void passes(const struct ik_report *r, FILE *f)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+
+		if (!res->explained || res->explain_pass != 2)
+			continue;
+		fprintf(f, "%s%s %s", n++ ? ", " : "  timed figures of ",
+			res->ops->name, ik_mode_name(res->mode));
+	}
+	if (n)
+		fprintf(f, ": a second, uncounted pass (their peers "
+			   "switched: perf's work at each switch of a counted "
+			   "thread would have slowed them); the other rows': "
+			   "the counted pass itself (no switches, nothing to "
+			   "disturb)\n");
+	else
+		fprintf(f, "  timed figures: the counted pass itself (no "
+			   "switches, or --pairs: nothing was timed twice)\n");
+}
+
+void ik_explain_table(const struct ik_report *r, FILE *f)
+{
+	struct ik_explain_per p;
+	char line[200];
+	size_t i;
+	bool any = false;
+
+	for (i = 0; i < r->nresults; i++)
+		any |= r->results[i].explained;
+	if (!r->cfg->explain)
+		return;
+	fprintf(f,
+		"\nexplain: per %s, %s; each peer's counters are read at "
+		"its start gate and at its end, never inside the loop; ",
+		r->nresults ? hop_name(&r->results[0]) : "round trip",
+		ik_kernels[r->cfg->kernel]->crew
+			? "the clients (summed) | the server"
+			: "each peer (A | B)");
+	if (r->nresults && has_bg(&r->results[0]))
+		fprintf(f,
+			"IPIs and idle entries are per CPU, less its "
+			"background over an idle interval as long (up to "
+			"%u s) right after\n",
+			IK_EXPLAIN_IDLE_NS / 1000000000u);
+	else
+		fprintf(f, "IPIs and idle entries are per CPU and include "
+			   "its background (not subtracted: measured for "
+			   "pinned pairs only)\n");
+	if (!any) {
+		fprintf(f, "  nothing counted (every cell failed, or its "
+			   "kernel does not count yet)\n");
+		return;
+	}
+	fprintf(f, "%-12s %-7s |%s |%s | reading\n", "method", "mode",
+		"    res    cal     cs   migr faults   idle    vcs    ics",
+		"    res    cal     cs   migr faults   idle    vcs    ics");
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+
+		fprintf(f, "%-12s %-7s |", res->ops->name,
+			ik_mode_name(res->mode));
+		if (!res->explained) {
+			fprintf(f, " not counted%s\n",
+				res->err ? " (failed)" : "");
+			continue;
+		}
+		peer_cols(f, res, 0);
+		fprintf(f, " |");
+		peer_cols(f, res, 1);
+		ik_explain_per_of(res, &p);
+		fprintf(f, " | %s\n",
+			ik_explain_reading(&p, line, sizeof(line)));
+	}
+	fprintf(f, "  res/cal: rescheduling / function-call IPIs on the "
+		   "peer's CPU; cs, migr, faults: perf software events of "
+		   "the peer's thread; idle: cpuidle entries of its CPU; "
+		   "vcs/ics: voluntary / involuntary switches (getrusage)\n");
+	passes(r, f);
+	busy_notes(r, f);
+	not_exposed(r, f);
+}
+
+static json_t *peer_json(const struct ik_result *res, int s)
+{
+	json_t *o = json_object(), *c;
+	double n = hops(res);
+	char w[160];
+	int i;
+
+	json_object_set_new(o, "cpu", json_integer(res->pair.cpu[s]));
+	json_object_set_new(o, "counted_ns",
+			    json_integer((json_int_t)res->ctr[s].ns));
+	if (has_bg(res))
+		json_object_set_new(o, "idle_interval_ns",
+				    json_integer((json_int_t)res->bg[s].ns));
+	for (i = 0; i < IK_NCTR; i++) {
+		int err = res->ctr[s].err[i];
+
+		c = json_object();
+		json_object_set_new(c, "unit",
+				    json_string(ik_ctr_infos[i].unit));
+		json_object_set_new(c, "what",
+				    json_string(ik_ctr_infos[i].what));
+		json_object_set_new(c, "available", json_boolean(!err));
+		if (err) {
+			why((enum ik_ctr)i, err, w, sizeof(w));
+			json_object_set_new(c, "why", json_string(w));
+		} else {
+			json_object_set_new(
+				c, "total",
+				json_integer((json_int_t)res->ctr[s].v[i]));
+			json_object_set_new(c, "per_hop",
+					    json_real(per(res, s, i)));
+			if (i >= IK_NCTR_PERF && has_bg(res) &&
+			    !res->bg[s].err[i])
+				json_object_set_new(
+					c, "background",
+					json_integer(
+						(json_int_t)res->bg[s].v[i]));
+		}
+		json_object_set_new(o, ik_ctr_infos[i].name, c);
+	}
+	json_object_set_new(
+		o, "voluntary_cs",
+		json_pack("{s:s,s:b,s:I,s:f}", "unit", "count", "available", 1,
+			  "total", (json_int_t)res->cpu[s].vol_cs, "per_hop",
+			  n > 0 ? (double)res->cpu[s].vol_cs / n : 0.0));
+	json_object_set_new(
+		o, "involuntary_cs",
+		json_pack("{s:s,s:b,s:I,s:f}", "unit", "count", "available", 1,
+			  "total", (json_int_t)res->cpu[s].invol_cs, "per_hop",
+			  n > 0 ? (double)res->cpu[s].invol_cs / n : 0.0));
+	return o;
+}
+
+json_t *ik_explain_json(const struct ik_result *res)
+{
+	struct ik_explain_per p;
+	char line[200];
+
+	ik_explain_per_of(res, &p);
+	return json_pack("{s:s,s:f,s:s,s:b,s:s,s:o,s:o}", "per", hop_name(res),
+			 "hops", hops(res), "timed_pass",
+			 res->explain_pass == 2 ? "second, uncounted"
+						: "the counted one",
+			 "background_subtracted", has_bg(res), "reading",
+			 ik_explain_reading(&p, line, sizeof(line)), "a",
+			 peer_json(res, 0), "b", peer_json(res, 1));
+}

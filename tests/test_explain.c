@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * --explain: the reading rules on recorded per-hop figures, the
+ * /proc/interrupts parser on recorded text, the hardware counters' path
+ * on recorded perf values (this VM has no PMU), and on this machine
+ * what must hold: a futex round trip across two CPUs wakes a sleeping
+ * peer (at least one IPI or context switch per hop), pinned spsc peers
+ * spin (no switches, no migrations).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <sched.h>
+#include <string.h>
+
+#include "../reports/writers.h"
+#include "helpers.h"
+
+static const char *reading(struct ik_explain_per p)
+{
+	static char buf[200];
+
+	return ik_explain_reading(&p, buf, sizeof(buf));
+}
+
+Test(explain_rules, futex_across_cpus_reads_as_a_wake_up_by_ipi)
+{
+	const char *r = reading(
+		(struct ik_explain_per){.ipis = 2.0, .cs = 2.0, .ipc = NAN});
+
+	cr_expect(strstr(r, "2.0 IPIs, 2.0 switches") != NULL, "%s", r);
+	cr_expect(strstr(r, "wakes a sleeping peer on another CPU") != NULL,
+		  "%s", r);
+}
+
+Test(explain_rules, no_ipis_and_no_switches_read_as_spinning)
+{
+	const char *r = reading((struct ik_explain_per){.ipc = NAN});
+
+	cr_expect(strstr(r, "the peers spin") != NULL, "%s", r);
+}
+
+Test(explain_rules, migrations_come_first)
+{
+	const char *r = reading((struct ik_explain_per){
+		.ipis = 2.0, .cs = 2.0, .migrations = 0.5, .ipc = NAN});
+
+	cr_expect(strstr(r, "moves the peers") != NULL, "%s", r);
+}
+
+Test(explain_rules, one_cpu_reads_as_a_switch_per_hop)
+{
+	const char *r = reading((struct ik_explain_per){
+		.ipis = 0, .cs = 2.0, .same_cpu = true, .ipc = NAN});
+
+	cr_expect(strstr(r, "share one CPU") != NULL, "%s", r);
+}
+
+Test(explain_rules, switches_without_ipis_read_as_a_polling_wake_up)
+{
+	const char *r = reading(
+		(struct ik_explain_per){.ipis = 0.1, .cs = 2.0, .ipc = NAN});
+
+	cr_expect(strstr(r, "without an IPI") != NULL, "%s", r);
+}
+
+Test(explain_rules, unknown_ipis_say_so)
+{
+	const char *r = reading((struct ik_explain_per){
+		.ipis = NAN, .cs = 2.0, .unpinned = true, .ipc = NAN});
+
+	cr_expect(strncmp(r, "? IPIs", 6) == 0, "%s", r);
+	cr_expect(strstr(r, "sleeps on most hops") != NULL, "%s", r);
+}
+
+Test(explain_rules, a_few_switches_read_as_partly_blocking)
+{
+	const char *r = reading(
+		(struct ik_explain_per){.ipis = 0.2, .cs = 0.2, .ipc = NAN});
+
+	cr_expect(strstr(r, "partly blocking") != NULL, "%s", r);
+}
+
+/* Two CPUs online, 0 and 2 (1 offline): its column is the header's. */
+static const char interrupts[] =
+	"           CPU0       CPU2       \n"
+	"  0:         44          0   IO-APIC   2-edge      timer\n"
+	"NMI:          0          0   Non-maskable interrupts\n"
+	"LOC:     940283     891023   Local timer interrupts\n"
+	"RES:       2605       2796   Rescheduling interrupts\n"
+	"CAL:        306        370   Function call interrupts\n"
+	"TLB:          5\n";
+
+Test(explain_interrupts, the_column_is_the_cpus_own)
+{
+	struct ik_counts c;
+
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(ik_interrupts_parse(interrupts, 2, &c), 0);
+	cr_expect_eq(c.v[IK_CTR_IPI_RES], 2796);
+	cr_expect_eq(c.v[IK_CTR_IPI_CAL], 370);
+	cr_expect_eq(c.v[IK_CTR_IRQ_LOC], 891023);
+	cr_expect_eq(c.err[IK_CTR_IPI_RES], 0);
+	/* a short row has no value for CPU2: not a zero */
+	cr_expect_eq(c.err[IK_CTR_IPI_TLB], -ENOENT);
+	cr_assert_eq(ik_interrupts_parse(interrupts, 0, &c), 0);
+	cr_expect_eq(c.v[IK_CTR_IPI_RES], 2605);
+	cr_expect_eq(c.v[IK_CTR_IPI_TLB], 5);
+	cr_expect_eq(c.err[IK_CTR_IPI_TLB], 0);
+}
+
+Test(explain_interrupts, a_cpu_without_a_column_is_not_exposed)
+{
+	struct ik_counts c;
+
+	memset(&c, 0, sizeof(c));
+	cr_expect_eq(ik_interrupts_parse(interrupts, 1, &c), -ENOENT);
+	cr_expect_eq(c.err[IK_CTR_IPI_RES], -ENOENT);
+}
+
+Test(explain_counts, an_error_on_either_side_makes_the_delta_unknown)
+{
+	struct ik_counts a, b, d;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+
+	a.v[IK_CTR_CS] = 10;
+	b.v[IK_CTR_CS] = 25;
+	a.err[IK_CTR_CYCLES] = b.err[IK_CTR_CYCLES] = -ENOENT;
+	b.err[IK_CTR_IDLE] = -ENOENT;
+	ik_counts_delta(&d, &a, &b);
+	cr_expect_eq(d.v[IK_CTR_CS], 15);
+	cr_expect_eq(d.err[IK_CTR_CYCLES], -ENOENT);
+	cr_expect_eq(d.err[IK_CTR_IDLE], -ENOENT);
+	cr_expect_eq(d.v[IK_CTR_IDLE], 0);
+	ik_counts_add(&a, &d);
+	cr_expect_eq(a.v[IK_CTR_CS], 25);
+	cr_expect_eq(a.err[IK_CTR_IDLE], -ENOENT);
+}
+
+/* A result as a PMU machine records it: 1000 round trips. */
+static void recorded(struct ik_result *res, bool pmu)
+{
+	int s;
+
+	memset(res, 0, sizeof(*res));
+	res->ops = ik_transport_find("futex");
+	res->count = 1000;
+	res->explained = true;
+	res->pair.rel = IK_REL_SHARED_L3;
+	for (s = 0; s < 2; s++) {
+		res->ctr[s].v[IK_CTR_CS] = 1000;
+		res->ctr[s].v[IK_CTR_IPI_RES] = 1000;
+		res->ctr[s].v[IK_CTR_CYCLES] = 3000000;
+		res->ctr[s].v[IK_CTR_INSTR] = 1500000;
+		res->ctr[s].v[IK_CTR_LLC_MISS] = 2000;
+		if (!pmu) {
+			res->ctr[s].v[IK_CTR_CYCLES] = 0;
+			res->ctr[s].err[IK_CTR_CYCLES] = -ENOENT;
+			res->ctr[s].err[IK_CTR_INSTR] = -ENOENT;
+			res->ctr[s].err[IK_CTR_LLC_MISS] = -ENOENT;
+		}
+	}
+}
+
+Test(explain_pmu, recorded_hardware_counts_give_per_trip_figures_and_ipc)
+{
+	struct ik_explain_per p;
+	struct ik_result res;
+	json_t *o, *c;
+
+	recorded(&res, true);
+	ik_explain_per_of(&res, &p);
+	cr_expect_float_eq(p.ipc, 0.5, 1e-9);
+	cr_expect_float_eq(p.cs, 2.0, 1e-9);
+	o = ik_explain_json(&res);
+	c = json_object_get(json_object_get(o, "a"), "cycles");
+	cr_assert_not_null(c);
+	cr_expect(json_is_true(json_object_get(c, "available")));
+	cr_expect_str_eq(json_string_value(json_object_get(c, "unit")),
+			 "cycles");
+	cr_expect_float_eq(json_real_value(json_object_get(c, "per_hop")),
+			   3000.0, 1e-9);
+	cr_expect_str_eq(json_string_value(json_object_get(o, "per")),
+			 "round trip");
+	json_decref(o);
+}
+
+Test(explain_pmu, a_missing_pmu_is_not_exposed_never_a_zero)
+{
+	struct ik_explain_per p;
+	struct ik_result res;
+	json_t *o, *c;
+
+	recorded(&res, false);
+	ik_explain_per_of(&res, &p);
+	cr_expect(isnan(p.ipc));
+	o = ik_explain_json(&res);
+	c = json_object_get(json_object_get(o, "b"), "llc_misses");
+	cr_assert_not_null(c);
+	cr_expect(json_is_false(json_object_get(c, "available")));
+	cr_expect_null(json_object_get(c, "total"));
+	cr_expect_null(json_object_get(c, "per_hop"));
+	cr_expect(strstr(json_string_value(json_object_get(c, "why")),
+			 "no PMU") != NULL);
+	json_decref(o);
+}
+
+Test(explain_pmu, the_cpus_background_is_taken_away_pro_rata)
+{
+	struct ik_result res;
+	json_t *o, *c;
+
+	recorded(&res, false);
+	res.ctr[0].ns = res.ctr[1].ns = 2000000000u;
+	res.bg[0].ns = res.bg[1].ns = 1000000000u;
+	/* 1000 RES counted over 2 s; the idle second had 250 */
+	res.bg[0].v[IK_CTR_IPI_RES] = 250;
+	o = ik_explain_json(&res);
+	cr_expect(json_is_true(json_object_get(o, "background_subtracted")));
+	c = json_object_get(json_object_get(o, "a"), "ipi_resched");
+	cr_expect_float_eq(json_real_value(json_object_get(c, "per_hop")), 0.5,
+			   1e-9);
+	cr_expect_eq(json_integer_value(json_object_get(c, "total")), 1000);
+	cr_expect_eq(json_integer_value(json_object_get(c, "background")), 250);
+	/* a thread's own perf counts have no background */
+	c = json_object_get(json_object_get(o, "a"), "context_switches");
+	cr_expect_float_eq(json_real_value(json_object_get(c, "per_hop")), 1.0,
+			   1e-9);
+	json_decref(o);
+}
+
+/* Two CPUs we may run on, or skip. */
+static void two_cpus(struct ik_config *cfg)
+{
+	cpu_set_t set;
+	int i, n = 0;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	for (i = 0; i < CPU_SETSIZE && n < 2; i++)
+		if (CPU_ISSET(i, &set))
+			cfg->cpu[n++] = i;
+	if (n < 2)
+		cr_skip_test("needs two CPUs");
+	cfg->pinned = true;
+	cfg->ncpu = 2;
+}
+
+static void explain_run(const char *method, struct ik_result *res)
+{
+	struct ik_config cfg = {
+		.kernel = IK_KERNEL_PINGPONG,
+		.size = 8,
+		.iters = 5000,
+		.warmup = 500,
+		.timeout_ns = 60 * IK_NS_PER_SEC,
+		.explain = true,
+	};
+	int ret;
+
+	two_cpus(&cfg);
+	ret = ik_pingpong(&cfg, ik_transport_find(method), IK_MODE_THREAD,
+			  &t_ctx, res);
+	if (t_unsupported(ret))
+		cr_skip_test("%s: %s", method, res->errmsg);
+	cr_assert_eq(ret, 0, "%s: %s", method, res->errmsg);
+	cr_assert(res->explained);
+	cr_assert_eq(res->ctr[0].err[IK_CTR_CS], 0, "perf software events");
+}
+
+Test(explain_live, futex_across_cpus_wakes_on_every_hop, .init = t_setup,
+     .fini = t_teardown, .timeout = 60)
+{
+	struct ik_result res;
+	double trips, ipis = 0, cs = 0;
+	int i;
+
+	explain_run("futex", &res);
+	trips = (double)(res.count + res.warmup);
+	/* raw counts: a busy machine's background only adds to them */
+	for (i = 0; i < 2; i++) {
+		ipis += (double)(res.ctr[i].v[IK_CTR_IPI_RES] +
+				 res.ctr[i].v[IK_CTR_IPI_CAL]);
+		cs += (double)res.ctr[i].v[IK_CTR_CS];
+	}
+	/* two hops a round trip, each at least one IPI or switch */
+	cr_expect((ipis + cs) / trips >= 2.0,
+		  "futex: %.2f IPIs, %.2f switches per round trip",
+		  ipis / trips, cs / trips);
+	ik_result_free(&res);
+}
+
+Test(explain_live, spsc_pinned_does_not_switch, .init = t_setup,
+     .fini = t_teardown, .timeout = 60)
+{
+	struct ik_result res;
+	double vol;
+
+	explain_run("spsc", &res);
+	/* a spinning peer never sleeps; other tasks on a busy machine may
+	 * preempt it (involuntary switches), which says nothing of spsc */
+	vol = (double)(res.cpu[0].vol_cs + res.cpu[1].vol_cs) /
+	      (double)(res.count + res.warmup);
+	cr_expect(vol < 0.001, "spsc: %.4f voluntary switches per round trip",
+		  vol);
+	cr_expect_eq(res.ctr[0].v[IK_CTR_MIGRATIONS] +
+			     res.ctr[1].v[IK_CTR_MIGRATIONS],
+		     0);
+	ik_result_free(&res);
+}
