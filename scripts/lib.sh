@@ -109,3 +109,33 @@ median_of() {
 ratio() {
 	awk -v x="$1" -v y="$2" 'BEGIN{printf "%.3f", x/y}'
 }
+
+# A study's -h/--help: print its header comment (from the "# Study:" line
+# to the usage) and exit 0, instead of taking "--help" for OUT and running
+# the whole study. Call as: ik_study_help "$0" "$@" (after the cd).
+ik_study_help() {
+	local self
+	self=scripts/$(basename "$1")
+	shift
+	case ${1:-} in
+	-h | --help)
+		sed -n '3,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$self"
+		exit 0
+		;;
+	-*)
+		[ "$1" = --small ] && return 0
+		echo "$self: '$1': not an OUT path (try --help)" >&2
+		exit 2
+		;;
+	esac
+}
+
+# ik_here PATH: PATH as the user meant it. The studies cd to the project
+# root first, so a relative OUT is taken from where they were started
+# (IK_CALLER, set before that cd), not the root.
+ik_here() {
+	case $1 in
+	/*) printf '%s\n' "$1" ;;
+	*) printf '%s/%s\n' "${IK_CALLER:-$PWD}" "$1" ;;
+	esac
+}
