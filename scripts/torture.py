@@ -752,14 +752,19 @@ def h_kill_server(argv):
             if pid == me:
                 continue
             try:
-                links = [os.readlink(f"/proc/{pid}/fd/{fd}")
-                         for fd in os.listdir(f"/proc/{pid}/fd")]
                 with open(f"/proc/{pid}/stat") as f:
                     st = f.read().rsplit(")", 1)[1].split()
                 with open(f"/proc/{pid}/comm") as f:
                     comm = f.read().strip()
+                fds = os.listdir(f"/proc/{pid}/fd")
             except OSError:
                 continue
+            links = []
+            for fd in fds:  # a server closes connections as we look
+                try:
+                    links.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+                except OSError:
+                    pass
             if comm == "ipckern":
                 ppid[pid] = int(st[1])
             up |= any(x[8:-1] in listening for x in links
