@@ -70,12 +70,6 @@ void ik_crew_add_cpu(struct ik_crew *c, unsigned i,
 	__atomic_fetch_add(&t->invol_cs, u->invol_cs, __ATOMIC_RELAXED);
 }
 
-void ik_crew_set_counts(struct ik_crew *c, unsigned i,
-			const struct ik_counts *d)
-{
-	c->sh->m[i].counts = *d;
-}
-
 void ik_crew_count_start(struct ik_crew *c, unsigned i, struct ik_counters *k,
 			 struct ik_counts *c0)
 {
@@ -89,16 +83,23 @@ void ik_crew_count_start(struct ik_crew *c, unsigned i, struct ik_counters *k,
 	ik_counters_read(k, c0);
 }
 
-void ik_crew_count_end(struct ik_crew *c, unsigned i, struct ik_counters *k,
-		       const struct ik_counts *c0)
+void ik_crew_count_store(struct ik_crew *c, unsigned i, struct ik_counters *k,
+			 const struct ik_counts *c0)
 {
-	struct ik_counts now, d;
+	struct ik_counts now;
 
 	if (!c->counts)
 		return;
 	ik_counters_read(k, &now);
-	ik_counts_delta(&d, c0, &now);
-	ik_crew_set_counts(c, i, &d);
+	ik_counts_delta(&c->sh->m[i].counts, c0, &now);
+}
+
+void ik_crew_count_end(struct ik_crew *c, unsigned i, struct ik_counters *k,
+		       const struct ik_counts *c0)
+{
+	if (!c->counts)
+		return;
+	ik_crew_count_store(c, i, k, c0);
 	ik_counters_close(k);
 }
 

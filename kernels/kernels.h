@@ -586,9 +586,6 @@ int ik_crew_barrier(struct ik_crew *c);
 bool ik_crew_aborted(const struct ik_crew *c);
 void ik_crew_add_cpu(struct ik_crew *c, unsigned i,
 		     const struct ik_cpu_usage *u);
-/* --explain: member i's counters (once per member). */
-void ik_crew_set_counts(struct ik_crew *c, unsigned i,
-			const struct ik_counts *d);
 /*
  * --explain in a member (the crew's counts set): open this thread's
  * counters (its CPU's too when it has the CPU to itself) and read them,
@@ -599,6 +596,10 @@ void ik_crew_count_start(struct ik_crew *c, unsigned i, struct ik_counters *k,
 			 struct ik_counts *c0);
 void ik_crew_count_end(struct ik_crew *c, unsigned i, struct ik_counters *k,
 		       const struct ik_counts *c0);
+/* ik_crew_count_end without the close: store what k counted since c0 as
+ * member i's (the peers of a pair close theirs after reading CPU). */
+void ik_crew_count_store(struct ik_crew *c, unsigned i, struct ik_counters *k,
+			 const struct ik_counts *c0);
 /* --explain: the members' counts into res, the clients' summed in
  * ctr[0], the server's in ctr[1] (as echo and connect report CPU). */
 void ik_crew_counts_fold(const struct ik_crew *c, struct ik_result *res);

@@ -101,16 +101,6 @@ void ik_peers_cpu_restart(struct ik_peers *g, enum ik_side s)
 	ik_cpu_mark(&g->mark[s]);
 }
 
-/* --explain: what peer s counted since its mark, into the crew. */
-static void peer_counted(struct ik_crew *c, struct ik_peers *g, enum ik_side s)
-{
-	struct ik_counts now, d;
-
-	ik_counters_read(&g->ctr[s], &now);
-	ik_counts_delta(&d, &g->ctr0[s], &now);
-	ik_crew_set_counts(c, s, &d);
-}
-
 /* Where the peer runs, bound to its CPU if pinned; 0 or -errno. */
 static int peer_place(struct ik_crew *c, struct ik_peers *g, enum ik_side s)
 {
@@ -157,8 +147,9 @@ static int peer_main(struct ik_crew *c, unsigned i)
 	ik_peers_cpu_restart(g, s);
 	if (!ret && (ret = g->body(g, s)))
 		peer_fail(c, i, ret, s ? "peer B" : "peer A");
-	if (g->explain)
-		peer_counted(c, g, s);
+	/* what it counted since its mark; closed after its CPU is read,
+	 * so closing the counters costs the peer nothing it reports */
+	ik_crew_count_store(c, s, &g->ctr[s], &g->ctr0[s]);
 	ik_cpu_since(&g->mark[s], &use);
 	ik_crew_add_cpu(c, i, &use);
 	if (g->explain)
