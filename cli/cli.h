@@ -167,6 +167,13 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv);
  * crew's server and clients; cfg->pinned with --pin auto too. */
 void ik_cli_cell_cpus(struct ik_plan *p);
 
+/*
+ * The name in names (NULL-terminated) nearest to s by edit distance, a
+ * prefix counting as one edit, when near enough to be a slip (at most a
+ * third of s, 1 to 3 edits); else NULL. Every "did you mean" asks this.
+ */
+const char *ik_cli_nearest(const char *s, const char *const *names);
+
 /* --help, from the table. */
 void ik_cli_usage(FILE *f);
 
