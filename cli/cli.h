@@ -174,6 +174,16 @@ void ik_cli_cell_cpus(struct ik_plan *p);
  */
 const char *ik_cli_nearest(const char *s, const char *const *names);
 
+#define IK_CHOICES_MAX 16 /* the most names a CHOICE row has */
+
+/* A CHOICE row's names, NULL-terminated: its array, or from choice_of
+ * into buf (cap entries). */
+const char *const *ik_cli_choices(const struct ik_option *o, const char **buf,
+				  unsigned cap);
+
+/* A row's help with its number in, lines joined by '\n', into out. */
+void ik_cli_help_text(const struct ik_option *o, char *out, size_t len);
+
 /* --help, from the table. */
 void ik_cli_usage(FILE *f);
 

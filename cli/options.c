@@ -174,11 +174,7 @@ const char *ik_cli_nearest(const char *s, const char *const *names)
 	return min && min <= limit ? best : NULL;
 }
 
-#define IK_CHOICES_MAX 16
-
-/* A CHOICE row's names, NULL-terminated: its array, or from choice_of
- * into buf (cap entries). */
-static const char *const *choices(const struct ik_option *o, const char **buf,
+const char *const *ik_cli_choices(const struct ik_option *o, const char **buf,
 				  unsigned cap)
 {
 	unsigned k;
@@ -239,7 +235,7 @@ static int parse_one(struct ik_plan *p, const struct ik_option *o,
 			*(double *)field(p, o, i) = v / 100;
 		return ret;
 	case IK_OPT_CHOICE:
-		names = choices(o, buf, IK_ARRAY_SIZE(buf));
+		names = ik_cli_choices(o, buf, IK_ARRAY_SIZE(buf));
 		for (k = 0; names[k]; k++)
 			if (!strcmp(s, names[k])) {
 				store(p, o, i, (unsigned long long)k);
@@ -495,14 +491,18 @@ int ik_cli_parse_options(struct ik_plan *p, int argc, char **argv)
 	return 0;
 }
 
+void ik_cli_help_text(const struct ik_option *o, char *out, size_t len)
+{
+	snprintf(out, len, o->help_of ? o->help_of() : o->help, o->help_num);
+}
+
 /* A row's help with its number in, continuation lines indented by ind. */
 static void print_help(FILE *f, const struct ik_option *o, const char *ind)
 {
 	char text[1024];
 	const char *s, *nl;
 
-	snprintf(text, sizeof(text), o->help_of ? o->help_of() : o->help,
-		 o->help_num);
+	ik_cli_help_text(o, text, sizeof(text));
 	for (s = text; (nl = strchr(s, '\n')); s = nl + 1)
 		fprintf(f, "%.*s\n%s", (int)(nl - s), s, ind);
 	fprintf(f, "%s\n", s);
@@ -579,7 +579,7 @@ void ik_cli_options_markdown(FILE *f)
 		fprintf(f, "| `--%s` | ", o->name);
 		if (o->kind == IK_OPT_CHOICE) {
 			join(text, sizeof(text),
-			     choices(o, buf, IK_ARRAY_SIZE(buf)), ", ");
+			     ik_cli_choices(o, buf, IK_ARRAY_SIZE(buf)), ", ");
 			md_cell(f, text);
 		} else {
 			md_cell(f, o->arg ? o->arg : "");
@@ -589,8 +589,7 @@ void ik_cli_options_markdown(FILE *f)
 		ik_cli_kernel_names(ik_cli_option_kernels(o), ", ", names,
 				    sizeof(names));
 		fprintf(f, "%s | ", o->flags & IK_OPTF_KERNEL ? names : "all");
-		snprintf(text, sizeof(text),
-			 o->help_of ? o->help_of() : o->help, o->help_num);
+		ik_cli_help_text(o, text, sizeof(text));
 		md_cell(f, text);
 		fputs(" |\n", f);
 	}
