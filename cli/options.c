@@ -482,13 +482,16 @@ int ik_cli_parse_options(struct ik_plan *p, int argc, char **argv)
 				"%.*s: abbreviations are not accepted; did "
 				"you mean --%s? (see --help)",
 				(int)strcspn(tok, "="), tok, lo[c - 256].name);
-		if ((ret = take(p, &ik_options[c - 256], optarg)))
+		ret = take(p, &ik_options[c - 256], optarg);
+		/* --list reads on (--format json --list, --list --format
+		 * json); --help and --version stop where they stand */
+		if (ret && !(ret == 1 && p->action == IK_CLI_LIST))
 			return ret;
 	}
 	if (optind < argc)
 		return ik_cli_fail(p, "unexpected argument '%s' (see --help)",
 				   argv[optind]);
-	return 0;
+	return p->action == IK_CLI_LIST;
 }
 
 void ik_cli_help_text(const struct ik_option *o, char *out, size_t len)
