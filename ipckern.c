@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <numa.h>
 
 #include "cli/cli.h"
@@ -51,25 +52,49 @@ static _Noreturn void exit_printed(void)
 	exit(0);
 }
 
-static void list_methods(void)
+/*
+ * --list: every method but those for ipckern's own tests (line-delay),
+ * which IPCKERN_LIST_TEST=1 shows; --format json as one JSON object.
+ */
+static void list_methods(enum ik_format format)
 {
 	struct ik_chan_params p = {.size = 1};
 	const struct ik_transport_ops *const *t;
+	const char *env = getenv("IPCKERN_LIST_TEST");
+	bool tests = env && !strcmp(env, "1");
+	json_t *root = json_object(), *list = json_array();
 
 	for (t = ik_transports; *t; t++) {
 		size_t max = ik_transport_max_size(*t, &p);
 
-		printf("%-10s %s (max %zu B)\n", (*t)->name, (*t)->summary,
-		       max);
+		if (((*t)->flags & IK_T_TEST) && !tests)
+			continue;
+		if (format == IK_FMT_JSON)
+			json_array_append_new(
+				list,
+				json_pack("{s:s,s:s,s:I,s:b}", "name",
+					  (*t)->name, "summary", (*t)->summary,
+					  "max_size_bytes", (json_int_t)max,
+					  "test_only",
+					  ((*t)->flags & IK_T_TEST) != 0));
+		else
+			printf("%-10s %s (max %zu B)\n", (*t)->name,
+			       (*t)->summary, max);
 	}
+	json_object_set_new(root, "methods", list);
+	if (format == IK_FMT_JSON) {
+		json_dumpf(root, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	json_decref(root);
 }
 
 /* --list, --version, --help: print, and exit 0 only if it all arrived. */
-static _Noreturn void act(enum ik_cli_action a)
+static _Noreturn void act(const struct ik_plan *p)
 {
-	if (a == IK_CLI_LIST)
-		list_methods();
-	else if (a == IK_CLI_VERSION)
+	if (p->action == IK_CLI_LIST)
+		list_methods(p->format);
+	else if (p->action == IK_CLI_VERSION)
 		printf("ipckern %s\n", IK_VERSION);
 	else
 		ik_cli_usage(stdout);
@@ -157,6 +182,7 @@ struct run {
 	unsigned n;   /* results measured, per repeat */
 	struct ik_report rep;
 	char note[8][200];
+	char topo_src[300]; /* the topology when not this machine's */
 };
 
 static void run_free(struct run *r)
@@ -261,6 +287,20 @@ static int load_machine(struct run *r)
 		}
 		r->rep.classes = r->classes;
 		r->rep.topology = p->topology;
+		/* hwloc's order: HWLOC_SYNTHETIC, then HWLOC_XMLFILE */
+		if (!p->topology && !r->topo.this_system) {
+			const char *syn = getenv("HWLOC_SYNTHETIC"),
+				   *xml = getenv("HWLOC_XMLFILE");
+
+			snprintf(r->topo_src, sizeof(r->topo_src), "%s%s%s",
+				 syn && *syn ? "synthetic (HWLOC_SYNTHETIC="
+					     : "HWLOC_XMLFILE=",
+				 syn && *syn ? syn
+				 : xml	     ? xml
+					     : "?",
+				 syn && *syn ? ")" : "");
+			r->rep.topology = r->topo_src;
+		}
 	}
 	if (p->matrix)
 		matrix_cpus(p, &r->topo);
@@ -421,7 +461,11 @@ static void add_notes(struct run *r)
 	int pair[2] = {ik_config_cpu(cfg, 0), ik_config_cpu(cfg, 1)};
 	char warn[4][200];
 
-	if (!cfg->pinned)
+	/* --classes and --matrix pin each of their pairs (the header says
+	 * so); only a run of no stated pair is unpinned */
+	if (r->plan.classes || r->plan.matrix)
+		;
+	else if (!cfg->pinned)
 		add_note(r, "unpinned: the scheduler places the peers and may "
 			    "move them; use --pin A,B for a stated pair");
 	else if (ik_config_cpu(cfg, 0) == ik_config_cpu(cfg, 1))
@@ -579,7 +623,7 @@ static int run(int argc, char **argv, struct run *r)
 	if (ret < 0)
 		usage_error("%s", p->err);
 	if (ret > 0)
-		act(p->action);
+		act(p);
 	r->ctx = (struct ik_run){.topo = &r->topo,
 				 .timer = &r->timer,
 				 .interrupted = &interrupted,

@@ -167,6 +167,23 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv);
  * crew's server and clients; cfg->pinned with --pin auto too. */
 void ik_cli_cell_cpus(struct ik_plan *p);
 
+/*
+ * The name in names (NULL-terminated) nearest to s by edit distance, a
+ * prefix counting as one edit, when near enough to be a slip (at most a
+ * third of s, 1 to 3 edits); else NULL. Every "did you mean" asks this.
+ */
+const char *ik_cli_nearest(const char *s, const char *const *names);
+
+#define IK_CHOICES_MAX 16 /* the most names a CHOICE row has */
+
+/* A CHOICE row's names, NULL-terminated: its array, or from choice_of
+ * into buf (cap entries). */
+const char *const *ik_cli_choices(const struct ik_option *o, const char **buf,
+				  unsigned cap);
+
+/* A row's help with its number in, lines joined by '\n', into out. */
+void ik_cli_help_text(const struct ik_option *o, char *out, size_t len);
+
 /* --help, from the table. */
 void ik_cli_usage(FILE *f);
 

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,11 +123,58 @@ static void join(char *out, size_t len, const char *const *names,
 				       names[i]);
 }
 
-#define IK_CHOICES_MAX 16
+/*
+ * Edit distance of a and b, a swap of two neighbours counting as one
+ * edit (optimal string alignment: "spcs" is one slip from "spsc").
+ */
+static unsigned distance(const char *a, const char *b)
+{
+	unsigned d[64][64], i, j, la = (unsigned)strlen(a),
+				  lb = (unsigned)strlen(b);
 
-/* A CHOICE row's names, NULL-terminated: its array, or from choice_of
- * into buf (cap entries). */
-static const char *const *choices(const struct ik_option *o, const char **buf,
+	if (la >= IK_ARRAY_SIZE(d) || lb >= IK_ARRAY_SIZE(d))
+		return UINT_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			unsigned best =
+				d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+const char *ik_cli_nearest(const char *s, const char *const *names)
+{
+	const char *best = NULL;
+	unsigned d, min = UINT_MAX, len = (unsigned)strlen(s);
+	/* a third of the word, at least 1, at most 3: "spcs" -> spsc, but
+	 * "foo" is no misspelt "futex" */
+	unsigned limit = len / 3 < 1 ? 1 : len / 3 > 3 ? 3 : len / 3;
+
+	for (; *names; names++) {
+		d = distance(s, *names);
+		/* a prefix is a near miss too: --iter for --iters */
+		if (len >= 3 && !strncmp(s, *names, len) && d > 1)
+			d = 1;
+		if (d < min)
+			min = d, best = *names;
+	}
+	return min && min <= limit ? best : NULL;
+}
+
+const char *const *ik_cli_choices(const struct ik_option *o, const char **buf,
 				  unsigned cap)
 {
 	unsigned k;
@@ -144,7 +192,7 @@ static int parse_one(struct ik_plan *p, const struct ik_option *o,
 		     const char *opt, const char *s, unsigned i)
 {
 	const char *buf[IK_CHOICES_MAX];
-	const char *const *names;
+	const char *const *names, *near;
 	char what[160], allowed[160];
 	double v;
 	int k, ret;
@@ -187,15 +235,18 @@ static int parse_one(struct ik_plan *p, const struct ik_option *o,
 			*(double *)field(p, o, i) = v / 100;
 		return ret;
 	case IK_OPT_CHOICE:
-		names = choices(o, buf, IK_ARRAY_SIZE(buf));
+		names = ik_cli_choices(o, buf, IK_ARRAY_SIZE(buf));
 		for (k = 0; names[k]; k++)
 			if (!strcmp(s, names[k])) {
 				store(p, o, i, (unsigned long long)k);
 				return 0;
 			}
 		join(allowed, sizeof(allowed), names, ", ");
-		return ik_cli_fail(p, "%s '%s': %sallowed: %s", opt, s,
-				   o->what ? o->what : "", allowed);
+		near = ik_cli_nearest(s, names);
+		return ik_cli_fail(p, "%s '%s': %s%s%s%sallowed: %s", opt, s,
+				   o->what ? o->what : "",
+				   near ? "did you mean " : "",
+				   near ? near : "", near ? "? " : "", allowed);
 	case IK_OPT_PATH:
 		*(const char **)field(p, o, i) = s;
 		return 0;
@@ -352,11 +403,48 @@ static int take(struct ik_plan *p, const struct ik_option *o, const char *arg)
 	return ret;
 }
 
+/* The table's long names, NULL-terminated, for suggestions. */
+static void option_names(const char **names)
+{
+	unsigned i;
+
+	for (i = 0; i < IK_NOPTIONS; i++)
+		names[i] = ik_options[i].name;
+	names[IK_NOPTIONS] = NULL;
+}
+
+/* "--word" (or "--word=value") that is no option: say so, and the
+ * nearest one. */
+static int unknown_option(struct ik_plan *p, const char *tok)
+{
+	const char *names[IK_NOPTIONS + 1], *near;
+	char word[64];
+	size_t len = strcspn(tok, "=");
+
+	if (strncmp(tok, "--", 2) || len - 2 >= sizeof(word))
+		return ik_cli_fail(p, "unknown option '%s' (see --help)", tok);
+	snprintf(word, sizeof(word), "%.*s", (int)(len - 2), tok + 2);
+	option_names(names);
+	near = ik_cli_nearest(word, names);
+	if (near)
+		return ik_cli_fail(p,
+				   "--%s: unknown option; did you mean --%s? "
+				   "(see --help)",
+				   word, near);
+	return ik_cli_fail(p, "--%s: unknown option (see --help)", word);
+}
+
+/*
+ * getopt_long's own parsing, but exact names only: getopt_long takes any
+ * unambiguous prefix (--iter for --iters), and a prefix that a new option
+ * makes ambiguous would break a CI script that relied on it, so a prefix
+ * is refused naming the whole option.
+ */
 int ik_cli_parse_options(struct ik_plan *p, int argc, char **argv)
 {
 	struct option lo[IK_NOPTIONS + 1];
 	unsigned i;
-	int c, ret;
+	int c, ret, li;
 
 	defaults(p);
 	for (i = 0; i < IK_NOPTIONS; i++) {
@@ -370,18 +458,45 @@ int ik_cli_parse_options(struct ik_plan *p, int argc, char **argv)
 	lo[IK_NOPTIONS] = (struct option){NULL, 0, NULL, 0};
 	opterr = 0;
 	optind = 0; /* GNU: start over, so the parser can run again */
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((li = -1, c = getopt_long(argc, argv, ":h", lo, &li)) != -1) {
+		/* the word just read: before a separate value, or the last */
+		const char *tok = argv[optind - 1];
+
+		if (c >= 256 && optarg && optarg == argv[optind - 1])
+			tok = argv[optind - 2];
+		if (c == 'h') {
+			p->action = IK_CLI_HELP;
+			return 1;
+		}
+		if (c == ':')
+			return ik_cli_fail(p, "%s: needs a value (see --help)",
+					   tok);
 		if (c < 256)
-			return ik_cli_fail(p,
-					   "unknown option '%s' (see --help)",
-					   argv[optind - 1]);
-		if ((ret = take(p, &ik_options[c - 256], optarg)))
+			return unknown_option(p, tok);
+		if (strncmp(tok + 2, lo[c - 256].name,
+			    strlen(lo[c - 256].name)) ||
+		    (tok[2 + strlen(lo[c - 256].name)] &&
+		     tok[2 + strlen(lo[c - 256].name)] != '='))
+			return ik_cli_fail(
+				p,
+				"%.*s: abbreviations are not accepted; did "
+				"you mean --%s? (see --help)",
+				(int)strcspn(tok, "="), tok, lo[c - 256].name);
+		ret = take(p, &ik_options[c - 256], optarg);
+		/* --list reads on (--format json --list, --list --format
+		 * json); --help and --version stop where they stand */
+		if (ret && !(ret == 1 && p->action == IK_CLI_LIST))
 			return ret;
 	}
 	if (optind < argc)
 		return ik_cli_fail(p, "unexpected argument '%s' (see --help)",
 				   argv[optind]);
-	return 0;
+	return p->action == IK_CLI_LIST;
+}
+
+void ik_cli_help_text(const struct ik_option *o, char *out, size_t len)
+{
+	snprintf(out, len, o->help_of ? o->help_of() : o->help, o->help_num);
 }
 
 /* A row's help with its number in, continuation lines indented by ind. */
@@ -390,8 +505,7 @@ static void print_help(FILE *f, const struct ik_option *o, const char *ind)
 	char text[1024];
 	const char *s, *nl;
 
-	snprintf(text, sizeof(text), o->help_of ? o->help_of() : o->help,
-		 o->help_num);
+	ik_cli_help_text(o, text, sizeof(text));
 	for (s = text; (nl = strchr(s, '\n')); s = nl + 1)
 		fprintf(f, "%.*s\n%s", (int)(nl - s), s, ind);
 	fprintf(f, "%s\n", s);
@@ -435,6 +549,8 @@ void ik_cli_usage(FILE *f)
 	      "Numbers are decimal (12, 0.5, 2e-3); times take ns, us, ms or s "
 	      "(SEC\n"
 	      "options: at least 1 ms); sizes k or m (binary).\n"
+	      "Options are written in full: an abbreviation (--iter) is "
+	      "refused.\n"
 	      "Latency is the round trip; the one-way estimate is half of it.\n"
 	      "Exit: 0 ok, 1 a gate failed (regression or assertion), 2 bad "
 	      "usage or\n"
@@ -466,7 +582,7 @@ void ik_cli_options_markdown(FILE *f)
 		fprintf(f, "| `--%s` | ", o->name);
 		if (o->kind == IK_OPT_CHOICE) {
 			join(text, sizeof(text),
-			     choices(o, buf, IK_ARRAY_SIZE(buf)), ", ");
+			     ik_cli_choices(o, buf, IK_ARRAY_SIZE(buf)), ", ");
 			md_cell(f, text);
 		} else {
 			md_cell(f, o->arg ? o->arg : "");
@@ -476,8 +592,7 @@ void ik_cli_options_markdown(FILE *f)
 		ik_cli_kernel_names(ik_cli_option_kernels(o), ", ", names,
 				    sizeof(names));
 		fprintf(f, "%s | ", o->flags & IK_OPTF_KERNEL ? names : "all");
-		snprintf(text, sizeof(text),
-			 o->help_of ? o->help_of() : o->help, o->help_num);
+		ik_cli_help_text(o, text, sizeof(text));
 		md_cell(f, text);
 		fputs(" |\n", f);
 	}

@@ -36,6 +36,20 @@ static void add_method(struct ik_sweep *c, const struct ik_transport_ops *m)
 	c->methods[c->nmethods++] = m;
 }
 
+/* The registered method (or 'all') nearest to a misspelt name. */
+static const char *nearest_method(const char *tok)
+{
+	const char *names[IK_MAX_METHODS + 2];
+	unsigned n = 0;
+
+	for (const struct ik_transport_ops *const *t = ik_transports;
+	     *t && n < IK_MAX_METHODS; t++)
+		names[n++] = (*t)->name;
+	names[n++] = "all";
+	names[n] = NULL;
+	return ik_cli_nearest(tok, names);
+}
+
 /* --method: registered names, or 'all' (every one not for tests only) */
 static int parse_methods(struct ik_plan *p, const struct ik_option *o,
 			 const char *arg)
@@ -64,10 +78,14 @@ static int parse_methods(struct ik_plan *p, const struct ik_option *o,
 				if (!((*t)->flags & IK_T_TEST))
 					add_method(c, *t);
 		} else if (!m) {
+			const char *near = nearest_method(tok);
+
 			ret = ik_cli_fail(p,
 					  "--method '%s': unknown method; "
-					  "allowed: %s",
-					  tok, names);
+					  "%s%s%sallowed: %s",
+					  tok, near ? "did you mean " : "",
+					  near ? near : "", near ? "? " : "",
+					  names);
 		} else {
 			add_method(c, m);
 		}
@@ -98,10 +116,15 @@ static int parse_modes(struct ik_plan *p, const struct ik_option *o,
 		c->modes[0] = IK_MODE_PROCESS, c->modes[1] = IK_MODE_THREAD;
 		c->nmodes = 2;
 	} else {
+		static const char *const modes[] = {"thread", "process", "both",
+						    NULL};
+		const char *near = ik_cli_nearest(arg, modes);
+
 		return ik_cli_fail(p,
-				   "--mode '%s': allowed: thread, process, "
-				   "both",
-				   arg);
+				   "--mode '%s': %s%s%sallowed: thread, "
+				   "process, both",
+				   arg, near ? "did you mean " : "",
+				   near ? near : "", near ? "? " : "");
 	}
 	return 0;
 }
@@ -616,7 +639,7 @@ const struct ik_option ik_options[] = {
 	 .kind = IK_OPT_ACTION,
 	 .action = IK_CLI_LIST,
 	 .flags = IK_OPTF_INFO,
-	 .help = "list the methods and exit"},
+	 .help = "list the methods and exit (--format json: as JSON)"},
 	{.name = "version",
 	 .kind = IK_OPT_ACTION,
 	 .action = IK_CLI_VERSION,
@@ -626,7 +649,7 @@ const struct ik_option ik_options[] = {
 	 .kind = IK_OPT_ACTION,
 	 .action = IK_CLI_HELP,
 	 .flags = IK_OPTF_INFO,
-	 .usage = "--version, --help",
+	 .usage = "--version, -h, --help",
 	 .help = "print this"},
 	{.name = NULL},
 };

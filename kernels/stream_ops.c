@@ -87,10 +87,15 @@ static void stream_rows(const struct ik_view *v)
 			fprintf(v->f, "FAILED: %s\n", res->errmsg);
 			continue;
 		}
-		fprintf(v->f,
-			"%12.0f %10.1f %9.1f %8s %8s %8s %9.0f %9.0f %s\n",
-			s->msgs_per_s, s->bytes_per_s / 1e6,
-			s->msgs_per_s > 0 ? 1e9 / s->msgs_per_s : 0,
+		/* ns/msg: a stalled run's can take ten digits; u and m
+		 * keep it in its column */
+		if (s->msgs_per_s > 0 && 1e9 / s->msgs_per_s >= 1e5)
+			ik_fmt_ns(a[5], 16, 1e9 / s->msgs_per_s);
+		else
+			snprintf(a[5], 16, "%.1f",
+				 s->msgs_per_s > 0 ? 1e9 / s->msgs_per_s : 0);
+		fprintf(v->f, "%12.0f %10.1f %9s %8s %8s %8s %9.0f %9.0f %s\n",
+			s->msgs_per_s, s->bytes_per_s / 1e6, a[5],
 			lat ? ik_fmt_ns(a[0], 16,
 					(double)ik_hist_percentile(h, 50))
 			    : "-",

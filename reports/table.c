@@ -24,6 +24,7 @@ struct ik_tbl {
 	bool pairs;   /* a pair column: --pairs above 1 */
 	bool classes; /* a class column: --classes */
 	bool gaps;    /* a gap column: --gap given */
+	bool cpus;    /* a cpus column: --classes, --matrix (a pair a row) */
 };
 
 static void describe_pair(const struct ik_result *res, char *b, size_t n)
@@ -50,6 +51,13 @@ static void row_key(const struct ik_tbl *t, const struct ik_result *res)
 		fprintf(f, "%-13s ",
 			res->cls >= 0 ? ik_class_key((enum ik_class)res->cls)
 				      : "-");
+	if (t->cpus) {
+		char cp[24];
+
+		snprintf(cp, sizeof(cp), "%d,%d", res->pair.cpu[0],
+			 res->pair.cpu[1]);
+		fprintf(f, "%-7s ", res->pair.pinned ? cp : "-");
+	}
 	if (t->pairs) {
 		char pr[24];
 
@@ -69,6 +77,8 @@ static void head_key(const struct ik_tbl *t)
 {
 	if (t->classes)
 		fprintf(t->f, "%-13s ", "class");
+	if (t->cpus)
+		fprintf(t->f, "%-7s ", "cpus");
 	if (t->pairs)
 		fprintf(t->f, "%-7s ", "pair");
 	fprintf(t->f, "%-10s %-7s %6s %6s ", "method", "mode", "size",
@@ -131,21 +141,46 @@ static void stall_notes(const struct ik_tbl *t)
 	}
 }
 
-/* "130 [120, 141] 3.1%": the median, its interval and the CV. */
+/* Four significant digits, never an exponent (v is under 10^4). */
+static int plain(char *b, size_t n, double v)
+{
+	return snprintf(b, n, "%.*f",
+			v >= 1000  ? 0
+			: v >= 100 ? 1
+			: v >= 10  ? 2
+				   : 3,
+			v);
+}
+
+/*
+ * "130 [120, 141] ns 3.1%": the median, its interval and the CV, in
+ * the unit that keeps the median under five digits (ns, us, ms, s; a
+ * rate per s, k/s, M/s): never an exponent.
+ */
 static void rep_cell(const struct ik_result *res, int m, char *b, size_t n)
 {
-	double col[1024], div = m == IK_M_MSGS ? 1e6 : 1;
-	unsigned k = res->repeats < 1024 ? res->repeats : 1024, i;
+	static const char *const ns_u[] = {"ns", "us", "ms", "s"};
+	static const char *const rate_u[] = {"/s", "k/s", "M/s", "G/s"};
+	const char *const *unit = m == IK_M_MSGS ? rate_u : ns_u;
+	double col[1024], div = 1;
+	unsigned k = res->repeats < 1024 ? res->repeats : 1024, i, u = 0;
 	struct ik_summary s;
+	char v[3][24];
 
 	for (i = 0; i < k; i++)
 		col[i] = ik_rep_value(res, i, m);
 	ik_summarize(col, k, &s);
-	if (!s.n)
+	if (!s.n) {
 		snprintf(b, n, "-");
-	else
-		snprintf(b, n, "%.4g [%.4g, %.4g] %.1f%%", s.median / div,
-			 s.lo / div, s.hi / div, 100 * s.cv);
+		return;
+	}
+	while (u < 3 && s.median / div >= 1e4)
+		div *= 1e3, u++;
+	plain(v[0], sizeof(v[0]), s.median / div);
+	plain(v[1], sizeof(v[1]), s.lo / div);
+	plain(v[2], sizeof(v[2]), s.hi / div);
+	snprintf(b, n, "%s [%s, %s] %s %.1f%%", v[0], v[1], v[2], unit[u],
+		 100 * s.cv);
 }
 
 /* --repeat K > 1: each metric's spread across the K runs. */
@@ -162,9 +197,8 @@ static void repeats_table(const struct ik_tbl *t)
 		return;
 	fprintf(t->f,
 		"\nacross %u repeats, fresh peers each: median [95%% interval] "
-		"run-to-run CV\n%-10s %-22s %-26s %-26s %-26s %s\n",
-		k, "method", "cell", "p50 ns", "p99 ns", "M msgs/s",
-		"cpu ns/msg");
+		"unit, run-to-run CV\n%-10s %-22s %-30s %-30s %-30s %s\n",
+		k, "method", "cell", "p50", "p99", "rate", "cpu/msg");
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 		char cell[64];
@@ -174,7 +208,7 @@ static void repeats_table(const struct ik_tbl *t)
 		for (unsigned j = 0; j < 4; j++)
 			rep_cell(res, ms[j], c[j], sizeof(c[j]));
 		ik_cell_name(res, cell, sizeof(cell));
-		fprintf(t->f, "%-10s %-22s %-26s %-26s %-26s %s\n",
+		fprintf(t->f, "%-10s %-22s %-30s %-30s %-30s %s\n",
 			res->ops->name, cell, c[0], c[1], c[2], c[3]);
 	}
 	fprintf(t->f, "interval: %s\n", IK_CI_METHOD);
@@ -218,7 +252,13 @@ static void header(const struct ik_tbl *t)
 	fprintf(f, ", %.1f ns per read, %.1f ns resolution (%s)\n",
 		tm->read_cost_ns, tm->resolution_ns, tm->why);
 	if (r->classes) {
-		fprintf(f, "pairs:   one per topology class (class column)\n");
+		fprintf(f,
+			"pairs:   one per topology class, each pinned to its "
+			"pair (class and cpus columns)\n");
+	} else if (r->matrix) {
+		fprintf(f,
+			"pairs:   every ordered pair of the CPUs, each pinned "
+			"(cpus column: A,B)\n");
 	} else if (r->nresults) {
 		describe_pair(&r->results[0], pair, sizeof(pair));
 		fprintf(f, "pair:    %s\n", pair);
@@ -266,6 +306,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		.pairs = r->sweep->npairs > 1 || r->sweep->pairs[0] > 1,
 		.classes = r->classes != NULL,
 		.gaps = r->sweep->ngaps > 1 || r->sweep->gaps[0],
+		.cpus = r->classes != NULL || r->matrix,
 	};
 
 	ik_view_init(&t.v, r, f);

@@ -17,7 +17,17 @@
 #   bytes_per_s         .stream.bytes_per_sec        (stream)
 #   status, error       .status ("ok" | "error"), .error
 
-ik=build/ipckern
+# Where the binaries are: build/ in a checkout. Installed (cmake
+# --install), the scripts are PREFIX/share/ipckern/scripts and the
+# install wrote scripts/installed.sh, which sets ik (PREFIX/bin/ipckern)
+# and ikx (PREFIX/libexec/ipckern: ik-ref-bounce and the other
+# references the bench scripts compare with).
+if [ -f scripts/installed.sh ]; then
+	# shellcheck disable=SC1091 # written by cmake --install
+	. scripts/installed.sh
+else
+	ik=build/ipckern ikx=build
+fi
 
 # ik_tool COMMAND [PACKAGE]: install PACKAGE (default: COMMAND) through
 # scripts/deps unless COMMAND is on the PATH
@@ -25,18 +35,22 @@ ik_tool() {
 	command -v "$1" >/dev/null || bash scripts/deps "${2:-$1}"
 }
 
-# ik_need [BINARY...]: build ipckern (scripts/setup) unless build/ipckern
-# and each named build/BINARY (ik-ref-bounce, ...) are there; and jq,
-# which every reader below runs
+# ik_need [BINARY...]: build ipckern (scripts/setup) unless $ik and each
+# named $ikx/BINARY (ik-ref-bounce, ...) are there (installed: fail
+# naming the missing one, there is nothing to build); and jq, which
+# every reader below runs
 # shellcheck disable=SC2120 # BINARY... is optional
 ik_need() {
 	local b
 	ik_tool jq
-	for b in ipckern "$@"; do
-		if [ ! -x "build/$b" ]; then
-			bash scripts/setup
-			return
+	for b in "$ik" "${@/#/$ikx/}"; do
+		[ -x "$b" ] && continue
+		if [ -f scripts/installed.sh ]; then
+			echo "${0##*/}: $b is not installed" >&2
+			exit 3
 		fi
+		bash scripts/setup
+		return
 	done
 }
 

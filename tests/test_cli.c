@@ -316,6 +316,59 @@ Test(cli, a_synthetic_topology_in_the_environment_only_dry_runs)
 	free(o.stdout_text);
 }
 
+Test(cli, a_topology_not_this_machines_is_named_not_called_this_machine)
+{
+	struct out o = run_env(
+		"HWLOC_SYNTHETIC=pack:1 core:4 pu:2",
+		(const char *const[]){"--classes", "--dry-run", NULL}, -1);
+
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, "topology: synthetic "
+					"(HWLOC_SYNTHETIC=pack:1 core:4 pu:2)"),
+		  "%s", o.stdout_text);
+	cr_expect(strstr(o.stdout_text, "this machine") == NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+	o = run_env("HWLOC_XMLFILE=" IK_TESTDATA "/two-socket.xml",
+		    (const char *const[]){"--classes", "--dry-run", "--format",
+					  "json", NULL},
+		    -1);
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text,
+			 "\"HWLOC_XMLFILE=" IK_TESTDATA "/two-socket.xml\""),
+		  "%s", o.stdout_text);
+	free(o.stdout_text);
+}
+
+Test(cli, classes_and_matrix_say_pinned_and_rows_carry_their_cpus,
+     .timeout = 60)
+{
+	struct out o;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("needs two CPUs");
+	o = run((const char *const[]){"--matrix", "--method", "line", "--cpus",
+				      "0-1", "--iters", "200", "--warmup", "10",
+				      NULL});
+	cr_expect_eq(o.code, 0, "%s", o.err);
+	cr_expect(strstr(o.stdout_text, "unpinned") == NULL, "%s",
+		  o.stdout_text);
+	cr_expect(strstr(o.stdout_text, "each pinned") != NULL, "%s",
+		  o.stdout_text);
+	cr_expect(strstr(o.stdout_text, "\n0,1     line ") != NULL, "%s",
+		  o.stdout_text);
+	cr_expect(strstr(o.stdout_text, "\n1,0     line ") != NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+	o = run((const char *const[]){"--classes", "--method", "line",
+				      "--iters", "200", "--warmup", "10",
+				      "--format", "json", NULL});
+	cr_expect_eq(o.code, 0, "%s", o.err);
+	cr_expect(strstr(o.stdout_text, "unpinned") == NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+}
+
 Test(cli, bad_topologies_and_class_options_are_refused)
 {
 	BAD("cannot open it", "--topology", "/nonexistent/x.xml", "--classes",
@@ -586,11 +639,61 @@ Test(cli, list_names_every_method)
 	for (t = ik_transports; *t; t++)
 		n++;
 	cr_expect_eq(o.code, 0);
-	/* one line a registered method, so a new method needs no edit here */
-	cr_expect_eq(lines(o.stdout_text), n);
+	/* one line a registered method but the test-only line-delay, so a
+	 * new method needs no edit here */
+	cr_expect_eq(lines(o.stdout_text), n - 1);
 	cr_expect(strstr(o.stdout_text, "io_uring") != NULL);
+	cr_expect(strstr(o.stdout_text, "line-delay") == NULL);
+	free(o.stdout_text);
+	o = run_env("IPCKERN_LIST_TEST=1",
+		    (const char *const[]){"--list", NULL}, -1);
+	cr_expect_eq(lines(o.stdout_text), n);
 	cr_expect(strstr(o.stdout_text, "line-delay test only") != NULL);
 	free(o.stdout_text);
+}
+
+Test(cli, list_honours_format_json_on_either_side)
+{
+	const char *const *argvs[] = {
+		(const char *const[]){"--list", "--format", "json", NULL},
+		(const char *const[]){"--format", "json", "--list", NULL},
+	};
+	const struct ik_transport_ops *const *t;
+	size_t n = 0;
+
+	for (t = ik_transports; *t; t++)
+		n += !((*t)->flags & IK_T_TEST);
+	for (unsigned k = 0; k < 2; k++) {
+		struct out o = run(argvs[k]);
+		json_error_t e;
+		json_t *r = json_loads(o.stdout_text, 0, &e), *m;
+
+		cr_expect_eq(o.code, 0, "%s", o.err);
+		cr_assert_not_null(r, "%s: %s", e.text, o.stdout_text);
+		m = json_object_get(r, "methods");
+		cr_expect_eq(json_array_size(m), n);
+		cr_expect_str_eq(json_string_value(json_object_get(
+					 json_array_get(m, 0), "name")),
+				 ik_transports[0]->name);
+		cr_expect(json_integer_value(json_object_get(
+				  json_array_get(m, 0), "max_size_bytes")) > 0);
+		json_decref(r);
+		free(o.stdout_text);
+	}
+}
+
+Test(cli, h_prints_help_and_a_slip_names_the_nearest_option)
+{
+	struct out o = run((const char *const[]){"-h", NULL});
+
+	cr_expect_eq(o.code, 0, "%s", o.err);
+	cr_expect(strstr(o.stdout_text, "--repeat-every") != NULL);
+	cr_expect(strstr(o.stdout_text, "--buffer") != NULL);
+	free(o.stdout_text);
+	BAD("--methdo: unknown option; did you mean --method?", "--methdo",
+	    "spsc");
+	BAD("did you mean spsc?", "--method", "spcs");
+	BAD("did you mean --iters?", "--iter", "10");
 }
 
 Test(cli, all_leaves_out_the_test_only_method, .timeout = 60)

@@ -505,3 +505,56 @@ Test(options, the_readme_option_table_is_the_one_the_table_prints)
 	t_expect_readme_table(IK_README, "options", print_options,
 			      "ik-options-md");
 }
+
+/* ---- help, suggestions and exact names (issue 18 item 9) ---- */
+
+Test(options, h_is_help)
+{
+	cr_expect_eq(OK("-h"), 1);
+	cr_expect_eq(plan.action, IK_CLI_HELP);
+}
+
+Test(options, a_misspelt_option_or_value_names_the_nearest_one)
+{
+	BAD("did you mean --method?", "--methdo", "spsc");
+	BAD("did you mean --method?", "--methdo=spsc");
+	BAD("did you mean spsc?", "--method", "spcs");
+	BAD("did you mean futex?", "--method", "spsc,futx");
+	BAD("did you mean both?", "--mode", "bth");
+	BAD("did you mean epoll?", "--kernel", "echo", "--server", "epol");
+	BAD("did you mean echo?", "--kernel", "eco");
+	BAD("did you mean futex?", "--wait", "futx");
+}
+
+Test(options, a_value_far_from_every_name_gets_no_guess)
+{
+	BAD("unknown method", "--method", "zzzz");
+	cr_expect(strstr(plan.err, "did you mean") == NULL, "%s", plan.err);
+	BAD("unknown option", "--zzzzzz");
+	cr_expect(strstr(plan.err, "did you mean") == NULL, "%s", plan.err);
+}
+
+Test(options, nearest_ranks_by_edit_distance_with_swaps_as_one)
+{
+	const char *const names[] = {"spsc", "pipe", "futex", NULL};
+
+	cr_expect_str_eq(ik_cli_nearest("spcs", names), "spsc");
+	cr_expect_str_eq(ik_cli_nearest("pip", names), "pipe");
+	cr_expect_str_eq(ik_cli_nearest("futexx", names), "futex");
+	cr_expect_null(ik_cli_nearest("spsc", names)); /* exact: no slip */
+	cr_expect_null(ik_cli_nearest("foo", names));
+}
+
+Test(options, abbreviations_are_refused_naming_the_whole_option)
+{
+	BAD("did you mean --iters?", "--iter", "10");
+	BAD("abbreviations are not accepted", "--iter=10");
+	BAD("did you mean --mkdir?", "--mkd");
+	cr_expect_eq(OK("--iters", "10"), 0, "%s", plan.err);
+	cr_expect_eq(OK("--iters=10"), 0, "%s", plan.err);
+}
+
+Test(options, a_missing_value_is_named)
+{
+	BAD("--method: needs a value", "--method");
+}

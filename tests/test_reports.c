@@ -609,3 +609,27 @@ Test(golden, machine)
 	}
 	fx_free(&x);
 }
+
+/* A stalled stream's ns/msg (1.3 s a message) keeps its column: written
+ * with a unit, not as 1313341505.1 pushing the row apart. */
+Test(labels, a_stalled_streams_ns_per_message_keeps_its_column)
+{
+	struct fx x;
+	struct ik_result *r;
+	char *got, *head, *row;
+
+	fx_init(&x, IK_KERNEL_STREAM, "tcp");
+	r = add(&x, "tcp", IK_MODE_THREAD, 4096, 300);
+	r->stream.messages = 3;
+	r->stream.seconds = 3.94;
+	r->stream.msgs_per_s = 1e9 / 1313341505.1;
+	r->stream.bytes_per_s = r->stream.msgs_per_s * 4096;
+	got = render(&x, ik_report_table);
+	head = strstr(got, "ns/msg");
+	row = strstr(got, "\ntcp ");
+	cr_assert(head && row, "%s", got);
+	cr_expect(strstr(row, "1313.3m ") != NULL, "%s", row);
+	cr_expect(strstr(row, "1313341505") == NULL, "%s", row);
+	free(got);
+	fx_free(&x);
+}
