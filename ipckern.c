@@ -606,6 +606,7 @@ static int run(int argc, char **argv, struct run *r)
 	failed = measure_all(r);
 	r->rep.machine = &r->machine;
 	r->rep.timer = &r->timer;
+	r->rep.topo = &r->topo;
 	r->rep.results = r->results;
 	r->rep.nresults = r->n;
 	if (interrupted) {

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -695,15 +696,23 @@ Test(gbench, the_shape_trackers_read)
 
 	world_init(&w, 1);
 	w.res[0].repeats = w.res[1].repeats = 1;
+	w.machine.max_khz = 3000000;
 	root = gbench_of(&w);
 	ctx = json_object_get(root, "context");
 	cr_assert(json_is_object(ctx));
 	expect_type(ctx, "date", JSON_STRING, "context");
 	expect_type(ctx, "host_name", JSON_STRING, "context");
+	expect_type(ctx, "executable", JSON_STRING, "context");
 	expect_type(ctx, "num_cpus", JSON_INTEGER, "context");
-	expect_type(ctx, "mhz_per_cpu", JSON_REAL, "context");
+	expect_type(ctx, "mhz_per_cpu", JSON_INTEGER, "context");
 	expect_type(ctx, "caches", JSON_ARRAY, "context");
 	expect_type(ctx, "library_build_type", JSON_STRING, "context");
+	cr_expect_eq(json_integer_value(json_object_get(ctx, "num_cpus")), 2);
+	cr_expect_str_eq(json_string_value(json_object_get(ctx, "host_name")),
+			 "h");
+	cr_expect(strstr(json_string_value(json_object_get(ctx, "executable")),
+			 "test_gate") != NULL,
+		  "this process's own path");
 	list = json_object_get(root, "benchmarks");
 	cr_assert(json_is_array(list));
 	/* mean is NaN in the fake cells: p50 and p99 for each */
@@ -721,10 +730,21 @@ Test(gbench, the_shape_trackers_read)
 		expect_type(b, "cpu_time", JSON_REAL, "benchmark");
 		expect_type(b, "threads", JSON_INTEGER, "benchmark");
 		expect_type(b, "repetitions", JSON_INTEGER, "benchmark");
+		expect_type(b, "repetition_index", JSON_INTEGER, "benchmark");
+		expect_type(b, "family_index", JSON_INTEGER, "benchmark");
+		expect_type(b, "per_family_instance_index", JSON_INTEGER,
+			    "benchmark");
 		cr_expect(unit && !strcmp(unit, "ns"));
 		cr_expect_str_eq(
 			json_string_value(json_object_get(b, "run_type")),
 			"iteration");
+		/* a cell is a family, its metrics the instances */
+		cr_expect_eq(
+			json_integer_value(json_object_get(b, "family_index")),
+			(json_int_t)i / 2);
+		cr_expect_eq(json_integer_value(json_object_get(
+				     b, "per_family_instance_index")),
+			     (json_int_t)i % 2);
 	}
 	b = json_array_get(list, 0);
 	cr_expect_str_eq(json_string_value(json_object_get(b, "name")),
@@ -735,40 +755,211 @@ Test(gbench, the_shape_trackers_read)
 	world_free(&w);
 }
 
-Test(gbench, repeats_become_aggregates)
+/* The entries of list whose "name" is name, in order, into out. */
+static unsigned named(json_t *list, const char *name, json_t **out,
+		      unsigned max)
 {
-	struct world w;
-	json_t *root, *list, *b;
+	unsigned n = 0;
 	size_t i;
-	unsigned medians = 0;
+	json_t *b;
+
+	json_array_foreach(list, i, b)
+	{
+		if (n < max &&
+		    !strcmp(json_string_value(json_object_get(b, "name")),
+			    name))
+			out[n++] = b;
+	}
+	return n;
+}
+
+Test(gbench, each_repeat_is_a_run_and_the_aggregates_follow)
+{
+	static const char *const agg[] = {"mean", "median", "stddev", "cv"};
+	double a[5] = {100, 102, 98, 101, 99}, mean = 100, sd = sqrt(2.5);
+	struct world w;
+	json_t *root, *list, *b, *runs[8];
+	size_t i;
+	unsigned n;
 
 	world_init(&w, 1);
 	root = gbench_of(&w);
 	list = json_object_get(root, "benchmarks");
-	cr_assert_eq(json_array_size(list), 16, "4 aggregates x 2 metrics x 2");
-	json_array_foreach(list, i, b)
-	{
-		const char *agg =
-			json_string_value(json_object_get(b, "aggregate_name"));
-
+	/* 5 runs + 4 aggregates, for p50 and p99, of 2 cells */
+	cr_assert_eq(json_array_size(list), 36, "%zu", json_array_size(list));
+	n = named(list, "pingpong/spsc/thread/size:8/p50", runs, 8);
+	cr_assert_eq(n, 5,
+		     "one entry per repetition, as compare.py's U "
+		     "test needs");
+	for (unsigned r = 0; r < n; r++) {
+		b = runs[r];
 		cr_expect_str_eq(
 			json_string_value(json_object_get(b, "run_type")),
-			"aggregate");
+			"iteration");
+		cr_expect_str_eq(
+			json_string_value(json_object_get(b, "run_name")),
+			"pingpong/spsc/thread/size:8/p50");
 		cr_expect_eq(
 			json_integer_value(json_object_get(b, "repetitions")),
 			5);
-		cr_assert_not_null(agg);
-		if (!strcmp(agg, "median") &&
-		    !strcmp(json_string_value(json_object_get(b, "run_name")),
-			    "pingpong/spsc/thread/size:8/p50")) {
-			medians++;
-			cr_expect_float_eq(json_real_value(json_object_get(
-						   b, "real_time")),
-					   100, 1e-9);
-		}
+		cr_expect_eq(json_integer_value(
+				     json_object_get(b, "repetition_index")),
+			     r);
+		cr_expect_null(json_object_get(b, "aggregate_name"));
+		cr_expect_float_eq(
+			json_real_value(json_object_get(b, "real_time")), a[r],
+			1e-9);
+		cr_expect_float_eq(
+			json_real_value(json_object_get(b, "cpu_time")),
+			2 * a[r], 1e-9);
+		/* the pooled 1000 round trips, shared by the 5 */
+		cr_expect_eq(
+			json_integer_value(json_object_get(b, "iterations")),
+			200);
 	}
-	cr_expect_eq(medians, 1);
+	/* the aggregates follow the runs, in gbench's order */
+	json_array_foreach(list, i, b)
+	{
+		if (b == runs[4])
+			break;
+	}
+	for (unsigned k = 0; k < 4; k++) {
+		char want[100];
+		double v;
+
+		b = json_array_get(list, i + 1 + k);
+		snprintf(want, sizeof(want),
+			 "pingpong/spsc/thread/size:8/p50_%s", agg[k]);
+		cr_assert_not_null(b);
+		cr_expect_str_eq(json_string_value(json_object_get(b, "name")),
+				 want);
+		cr_expect_str_eq(
+			json_string_value(json_object_get(b, "run_type")),
+			"aggregate");
+		cr_expect_str_eq(
+			json_string_value(json_object_get(b, "aggregate_name")),
+			agg[k]);
+		cr_expect_str_eq(
+			json_string_value(json_object_get(b, "aggregate_unit")),
+			k == 3 ? "percentage" : "time");
+		cr_expect_null(json_object_get(b, "repetition_index"));
+		cr_expect_eq(
+			json_integer_value(json_object_get(b, "iterations")), 5,
+			"an aggregate's iterations are its repetitions");
+		v = json_real_value(json_object_get(b, "real_time"));
+		cr_expect_float_eq(v,
+				   k == 0   ? mean
+				   : k == 1 ? 100
+				   : k == 2 ? sd
+					    : sd / mean,
+				   1e-9, "%s: %f", agg[k], v);
+	}
 	json_decref(root);
+	world_free(&w);
+}
+
+Test(gbench, a_repetition_without_the_value_is_not_a_run)
+{
+	struct world w;
+	json_t *root, *runs[8];
+	unsigned n;
+
+	world_init(&w, 1);
+	w.res[0].rep_v[2 * IK_NMETRICS + IK_M_P50] = NAN;
+	root = gbench_of(&w);
+	n = named(json_object_get(root, "benchmarks"),
+		  "pingpong/spsc/thread/size:8/p50", runs, 8);
+	cr_assert_eq(n, 4);
+	for (unsigned r = 0; r < n; r++) {
+		cr_expect_eq(json_integer_value(
+				     json_object_get(runs[r], "repetitions")),
+			     4);
+		cr_expect_eq(json_integer_value(json_object_get(
+				     runs[r], "repetition_index")),
+			     r, "numbered without gaps");
+		cr_expect(isfinite(json_real_value(
+			json_object_get(runs[r], "real_time"))));
+	}
+	json_decref(root);
+	world_free(&w);
+}
+
+Test(gbench, the_context_is_this_machines)
+{
+	struct world w;
+	struct ik_topo tp;
+	json_t *root, *ctx, *c;
+	char bt[64];
+	size_t i;
+	const char *want_bt = IK_BUILD_TYPE;
+
+	world_init(&w, 1);
+	/* cpufreq's maximum when the machine has one */
+	w.machine.max_khz = 3400000;
+	w.timer.tsc_mhz = 2596.1;
+	root = gbench_of(&w);
+	ctx = json_object_get(root, "context");
+	cr_expect_eq(json_integer_value(json_object_get(ctx, "mhz_per_cpu")),
+		     3400);
+	cr_expect(strstr(json_string_value(
+				 json_object_get(ctx, "mhz_per_cpu_source")),
+			 "cpufreq") != NULL);
+	json_decref(root);
+	/* a VM without cpufreq: the TSC's measured rate, saying so */
+	w.machine.max_khz = -1;
+	root = gbench_of(&w);
+	ctx = json_object_get(root, "context");
+	cr_expect_eq(json_integer_value(json_object_get(ctx, "mhz_per_cpu")),
+		     2596);
+	cr_expect(strstr(json_string_value(
+				 json_object_get(ctx, "mhz_per_cpu_source")),
+			 "TSC") != NULL);
+	/* the build type this was compiled as, never a constant */
+	for (i = 0; want_bt[i] && i + 1 < sizeof(bt); i++)
+		bt[i] = (char)tolower((unsigned char)want_bt[i]);
+	bt[i] = 0;
+	cr_expect_str_eq(
+		json_string_value(json_object_get(ctx, "library_build_type")),
+		i ? bt : "none");
+	cr_expect_eq(json_array_size(json_object_get(ctx, "caches")), 0,
+		     "no topology, no caches made up");
+	json_decref(root);
+	/* neither: null, never 0 */
+	w.timer.tsc_mhz = 0;
+	root = gbench_of(&w);
+	ctx = json_object_get(root, "context");
+	cr_expect(json_is_null(json_object_get(ctx, "mhz_per_cpu")));
+	json_decref(root);
+
+	/* caches from hwloc, those above the first PU, innermost first */
+	setenv("HWLOC_SYNTHETIC",
+	       "pack:1 l3:1(size=32MiB) l2:2(size=1MiB) l1d:1(size=32KiB) "
+	       "core:1 pu:2",
+	       1);
+	cr_assert_eq(ik_topo_load(&tp, NULL), 0);
+	unsetenv("HWLOC_SYNTHETIC");
+	w.rep.topo = &tp;
+	root = gbench_of(&w);
+	ctx = json_object_get(root, "context");
+	cr_assert_eq(json_array_size(json_object_get(ctx, "caches")), 3);
+	json_array_foreach(json_object_get(ctx, "caches"), i, c)
+	{
+		static const json_int_t level[] = {1, 2, 3},
+					size[] = {32 << 10, 1 << 20, 32 << 20},
+					share[] = {2, 2, 4};
+
+		cr_expect_str_eq(json_string_value(json_object_get(c, "type")),
+				 i ? "Unified" : "Data");
+		cr_expect_eq(json_integer_value(json_object_get(c, "level")),
+			     level[i]);
+		cr_expect_eq(json_integer_value(json_object_get(c, "size")),
+			     size[i]);
+		cr_expect_eq(
+			json_integer_value(json_object_get(c, "num_sharing")),
+			share[i], "L%zu", i + 1);
+	}
+	json_decref(root);
+	ik_topo_free(&tp);
 	world_free(&w);
 }
 
