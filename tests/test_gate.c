@@ -1201,6 +1201,59 @@ Test(gbench, the_context_is_this_machines)
 	world_free(&w);
 }
 
+/* hwloc's count of data and unified caches on this machine */
+static int caches_here(const struct ik_topo *tp)
+{
+	int n = 0;
+
+	for (int d = 0; d < hwloc_topology_get_depth(tp->t); d++)
+		n += hwloc_obj_type_is_dcache(hwloc_get_depth_type(tp->t, d)) !=
+		     0;
+	return n;
+}
+
+Test(gbench, on_this_machine_the_context_is_filled_in)
+{
+	struct world w;
+	struct ik_topo tp;
+	json_t *root, *ctx, *c;
+	size_t i;
+	int levels;
+
+	world_init(&w, 1);
+	cr_assert_eq(ik_machine_read(&w.machine, ""), 0);
+	cr_assert_eq(ik_timer_init(&w.timer), 0);
+	cr_assert_eq(ik_topo_load(&tp, NULL), 0);
+	w.rep.topo = &tp;
+	root = gbench_of(&w);
+	ctx = json_object_get(root, "context");
+	cr_expect_gt(json_integer_value(json_object_get(ctx, "num_cpus")), 0);
+	cr_expect_gt(
+		strlen(json_string_value(json_object_get(ctx, "host_name"))),
+		0);
+	/* cpufreq or the TSC: one of them on every x86 this runs on */
+	if (w.machine.max_khz > 0 || w.timer.tsc_mhz > 0)
+		cr_expect_gt(
+			json_integer_value(json_object_get(ctx, "mhz_per_cpu")),
+			0, "MHz known here: %ld kHz max, TSC %.1f MHz",
+			w.machine.max_khz, w.timer.tsc_mhz);
+	levels = caches_here(&tp);
+	cr_expect_eq(json_array_size(json_object_get(ctx, "caches")),
+		     (size_t)levels, "one entry per cache level hwloc sees");
+	json_array_foreach(json_object_get(ctx, "caches"), i, c)
+	{
+		cr_expect_gt(json_integer_value(json_object_get(c, "size")), 0);
+		cr_expect_gt(
+			json_integer_value(json_object_get(c, "num_sharing")),
+			0);
+		cr_expect_eq(json_integer_value(json_object_get(c, "level")),
+			     (json_int_t)i + 1, "innermost first");
+	}
+	json_decref(root);
+	ik_topo_free(&tp);
+	world_free(&w);
+}
+
 Test(assertions, two_metrics_of_one_run_compare_repeat_by_repeat)
 {
 	/* the host changed speed in repeat 2 (both slow) and 3 (one slow):
