@@ -115,25 +115,30 @@ static json_t *context_json(const struct ik_report *r)
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	double mhz = 0;
 	const char *src = "unknown";
-	json_t *o;
+	/* as gbench: a governor other than performance; none (a VM) is not
+	 * scaling, so "unknown" is false */
+	bool scaling = strcmp(m->governor, "unknown") &&
+		       strcmp(m->governor, "performance");
+	json_t *o, *load = json_array();
 
 	exe[n > 0 ? n : 0] = 0;
 	if (m->max_khz > 0)
 		mhz = m->max_khz / 1e3, src = "cpufreq cpuinfo_max_freq";
 	else if (r->timer && r->timer->tsc_mhz > 0)
 		mhz = r->timer->tsc_mhz, src = "TSC, measured";
+	if (m->load1 >= 0) /* the 1-minute one; unknown: none, never 0 */
+		json_array_append_new(load, json_real(m->load1));
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S+00:00", gmtime(&now));
 	/* gbench writes whole MHz; unknown is null, never 0 */
-	o = json_pack(
-		"{s:s,s:s,s:s,s:i,s:o,s:s,s:b,s:o,s:[f],s:s,s:s,s:s}", "date",
-		when, "host_name", m->hostname, "executable", exe, "num_cpus",
-		m->online_cpus, "mhz_per_cpu",
-		mhz > 0 ? json_integer((json_int_t)lround(mhz)) : json_null(),
-		"mhz_per_cpu_source", src, "cpu_scaling_enabled",
-		strcmp(m->governor, "performance") != 0, "caches",
-		caches_json(r->topo), "load_avg", m->load1 > 0 ? m->load1 : 0.0,
-		"library_build_type", build_type(bt, sizeof(bt)),
-		"ipckern_version", IK_VERSION, "cpu_model", m->model);
+	o = json_pack("{s:s,s:s,s:s,s:i,s:o,s:s,s:b,s:o,s:o,s:s,s:s,s:s}",
+		      "date", when, "host_name", m->hostname, "executable", exe,
+		      "num_cpus", m->online_cpus, "mhz_per_cpu",
+		      mhz > 0 ? json_integer((json_int_t)lround(mhz))
+			      : json_null(),
+		      "mhz_per_cpu_source", src, "cpu_scaling_enabled", scaling,
+		      "caches", caches_json(r->topo), "load_avg", load,
+		      "library_build_type", build_type(bt, sizeof(bt)),
+		      "ipckern_version", IK_VERSION, "cpu_model", m->model);
 	return o;
 }
 

@@ -1162,11 +1162,20 @@ Test(gbench, the_context_is_this_machines)
 	cr_expect_eq(json_array_size(json_object_get(ctx, "caches")), 0,
 		     "no topology, no caches made up");
 	json_decref(root);
-	/* neither: null, never 0 */
+	/* neither: null, never 0; no governor (a VM) is no scaling, as
+	 * gbench has it; an unknown load average is none */
 	w.timer.tsc_mhz = 0;
+	w.machine.load1 = -1;
 	root = gbench_of(&w);
 	ctx = json_object_get(root, "context");
 	cr_expect(json_is_null(json_object_get(ctx, "mhz_per_cpu")));
+	cr_expect(json_is_false(json_object_get(ctx, "cpu_scaling_enabled")));
+	cr_expect_eq(json_array_size(json_object_get(ctx, "load_avg")), 0);
+	json_decref(root);
+	snprintf(w.machine.governor, sizeof(w.machine.governor), "powersave");
+	root = gbench_of(&w);
+	cr_expect(json_is_true(json_object_get(json_object_get(root, "context"),
+					       "cpu_scaling_enabled")));
 	json_decref(root);
 
 	/* caches from hwloc, those above the first PU, innermost first */
