@@ -407,7 +407,8 @@ static void check_baselines(struct run *r)
 			    "differently (%u difference%s): %s",
 			    g->save_baseline, d, d == 1 ? "" : "s", why);
 	if (g->baseline && !g->allow_mismatch &&
-	    (d = ik_baseline_mismatch(&r->baseline, &pre, why, sizeof(why))))
+	    (d = ik_baseline_incompatible(&r->baseline, &pre, why,
+					  sizeof(why))))
 		usage_error("--baseline %s: measured differently (%u "
 			    "difference%s): %s; --allow-mismatch "
 			    "compares anyway",
@@ -650,6 +651,7 @@ static int run(int argc, char **argv, struct run *r)
 	failed = measure_all(r);
 	r->rep.machine = &r->machine;
 	r->rep.timer = &r->timer;
+	r->rep.topo = &r->topo;
 	r->rep.results = r->results;
 	r->rep.nresults = r->n;
 	if (interrupted) {

@@ -37,7 +37,7 @@ int ik_cli_run_gate(const struct ik_cli_gate *gate, bool mkdirs,
 	int code = IK_EXIT_USAGE, ret;
 
 	if (bl) {
-		d = ik_baseline_mismatch(bl, rep, why, sizeof(why));
+		d = ik_baseline_incompatible(bl, rep, why, sizeof(why));
 		if (d && !gate->allow_mismatch) {
 			fprintf(stderr,
 				"ipckern: --baseline %s: measured differently "

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * --baseline FILE, comparing: find each result's cell in a baseline
- * (baseline_read.c read and checked it), refuse one measured elsewhere
- * (ik_baseline_mismatch), let --repeat fold the saved repeats in, and
- * compare this run with it metric by metric into the gate's log.
+ * --baseline FILE, comparing: find each result's cell in a baseline by
+ * its key (baseline_read.c read and checked it), never by its position,
+ * refuse one measured elsewhere (ik_baseline_incompatible; --append:
+ * ik_baseline_mismatch), let --repeat fold the saved repeats in, and
+ * compare this run with it metric by metric into the gate's log, naming
+ * the cells only one side has.
  */
 #include <errno.h>
 #include <math.h>
@@ -117,61 +119,175 @@ static void differs(char *why, size_t n, unsigned *count, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The configuration fields that make two runs comparable. */
-static const char *const config_keys[] = {
-	"kernel",      "verify",  "methods", "modes",	 "wait",
-	"sizes",       "buffers", "gaps_ns", "gap_mode", "iters",
-	"duration_ns", "rate",	  "pairs",
+/*
+ * The settings that make two runs' numbers comparable at all: one value
+ * per run, the same in every cell, and no cell key says them.
+ */
+static const char *const settings[] = {
+	"kernel", "verify", "wait", "gap_mode", "iters", "duration_ns", "rate",
 };
 
-unsigned ik_baseline_mismatch(const struct ik_baseline *b,
-			      const struct ik_report *r, char *why, size_t n)
+/*
+ * The lists a run sweeps: each value is part of a cell's key, so cells
+ * are matched by key whatever the order on the command line.
+ */
+static const char *const dimensions[] = {
+	"methods", "modes",   "sizes",	  "buffers",
+	"gaps_ns", "servers", "works_ns", "pairs",
+};
+
+/* x and y as compact JSON into the why of a difference (free both). */
+static void config_differs(char *why, size_t n, unsigned *count,
+			   const char *key, json_t *x, json_t *y,
+			   const char *because)
+{
+	char *xs = x ? json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	char *ys = y ? json_dumps(y, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+	differs(why, n, count, "config %s: baseline %.40s, now %.40s%s", key,
+		xs ? xs : "absent", ys ? ys : "absent", because);
+	free(xs);
+	free(ys);
+}
+
+/* How many of a's values are in b (JSON arrays; anything else: 0). */
+static size_t shared(json_t *a, json_t *b)
+{
+	size_t i, j, n = 0;
+	json_t *x, *y;
+
+	json_array_foreach(a, i, x)
+	{
+		json_array_foreach(b, j, y)
+		{
+			if (json_equal(x, y)) {
+				n++;
+				break;
+			}
+		}
+	}
+	return n;
+}
+
+/*
+ * The machine and the run-wide configuration. strict (--append): every
+ * dimension holds the same values, in any order; otherwise (--baseline)
+ * a dimension differs only when no value is on both sides, since then
+ * no cell can match.
+ */
+static void config_mismatch(const struct ik_baseline *b,
+			    const struct ik_report *r, bool strict, char *why,
+			    size_t n, unsigned *count)
 {
 	json_t *cur = ik_config_json(r);
-	unsigned i, count = 0;
+	unsigned i;
 
-	why[0] = 0;
 	if (strcmp(b->model, r->machine->model))
-		differs(why, n, &count,
+		differs(why, n, count,
 			"machine model: baseline \"%s\", now "
 			"\"%s\"",
 			b->model, r->machine->model);
-	for (i = 0; i < IK_ARRAY_SIZE(config_keys); i++) {
-		json_t *x = json_object_get(b->config, config_keys[i]),
-		       *y = json_object_get(cur, config_keys[i]);
+	for (i = 0; i < IK_ARRAY_SIZE(settings); i++) {
+		json_t *x = json_object_get(b->config, settings[i]),
+		       *y = json_object_get(cur, settings[i]);
 
-		if (!json_equal(x, y)) {
-			char *xs = x ? json_dumps(x, JSON_COMPACT |
-							     JSON_ENCODE_ANY)
-				     : NULL;
-			char *ys = y ? json_dumps(y, JSON_COMPACT |
-							     JSON_ENCODE_ANY)
-				     : NULL;
+		if (!json_equal(x, y))
+			config_differs(why, n, count, settings[i], x, y, "");
+	}
+	for (i = 0; i < IK_ARRAY_SIZE(dimensions); i++) {
+		json_t *x = json_object_get(b->config, dimensions[i]),
+		       *y = json_object_get(cur, dimensions[i]);
+		size_t nx = json_array_size(x), ny = json_array_size(y);
 
-			differs(why, n, &count,
-				"config %s: baseline %.40s, now %.40s",
-				config_keys[i], xs ? xs : "absent",
-				ys ? ys : "absent");
-			free(xs);
-			free(ys);
-		}
+		if (strict && (!x) != (!y))
+			config_differs(why, n, count, dimensions[i], x, y, "");
+		else if (strict && (shared(x, y) != nx || shared(y, x) != ny))
+			config_differs(why, n, count, dimensions[i], x, y, "");
+		else if (!strict && nx && ny && !shared(x, y))
+			config_differs(why, n, count, dimensions[i], x, y,
+				       ": no value in common, no cell can "
+				       "match");
 	}
 	json_decref(cur);
+}
+
+/* Whether any result of r is the baseline's cell c. */
+static bool measured(const struct ik_base_cell *c, const struct ik_report *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nresults; i++)
+		if (!r->results[i].err && cell_is(c, &r->results[i], NULL))
+			return true;
+	return false;
+}
+
+/* "spsc [thread 8 B]": a baseline cell as the gate's rows name cells. */
+static void base_cell_name(const struct ik_base_cell *c, char *b, size_t n)
+{
+	char label[160];
+
+	ik_cell_key_name(&c->key, IK_CELL_NAME_LABEL, label, sizeof(label));
+	snprintf(b, n, "%s [%s]", c->key.method, label);
+}
+
+/*
+ * Each cell measured on both sides whose pair relation differs; with
+ * strict, also each cell on one side only.
+ */
+static void cell_mismatch(const struct ik_baseline *b,
+			  const struct ik_report *r, bool strict, char *why,
+			  size_t n, unsigned *count)
+{
+	unsigned i;
+
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 		const struct ik_base_cell *c = find_cell(b, res, NULL);
 		char cell[64];
 
 		ik_cell_name(res, cell, sizeof(cell));
-		if (!c)
-			differs(why, n, &count, "%s %s: not in the baseline",
+		if (!c && strict)
+			differs(why, n, count, "%s %s: not in the baseline",
 				res->ops->name, cell);
-		else if (strcmp(c->relation, ik_relation_key(res->pair.rel)))
-			differs(why, n, &count,
+		else if (c &&
+			 strcmp(c->relation, ik_relation_key(res->pair.rel)))
+			differs(why, n, count,
 				"%s %s: pair relation: baseline %s, now %s",
 				res->ops->name, cell, c->relation,
 				ik_relation_key(res->pair.rel));
 	}
+	for (i = 0; strict && r->nresults && i < b->ncells; i++) {
+		char cell[200];
+
+		if (measured(&b->cells[i], r))
+			continue;
+		base_cell_name(&b->cells[i], cell, sizeof(cell));
+		differs(why, n, count, "%s: in the baseline, not measured now",
+			cell);
+	}
+}
+
+unsigned ik_baseline_mismatch(const struct ik_baseline *b,
+			      const struct ik_report *r, char *why, size_t n)
+{
+	unsigned count = 0;
+
+	why[0] = 0;
+	config_mismatch(b, r, true, why, n, &count);
+	cell_mismatch(b, r, true, why, n, &count);
+	return count;
+}
+
+unsigned ik_baseline_incompatible(const struct ik_baseline *b,
+				  const struct ik_report *r, char *why,
+				  size_t n)
+{
+	unsigned count = 0;
+
+	why[0] = 0;
+	config_mismatch(b, r, false, why, n, &count);
+	cell_mismatch(b, r, false, why, n, &count);
 	return count;
 }
 
@@ -384,6 +500,60 @@ static int compare_metric(const struct ik_report *r,
 	return 1;
 }
 
+/* A cell on one side only: a row saying so, neither a check nor failed. */
+static int one_side_row(struct ik_gate_log *g, const char *cell,
+			const char *verdict, const char *detail)
+{
+	struct ik_gate_row *row = ik_gate_log_add(g);
+
+	if (!row)
+		return -ENOMEM;
+	snprintf(row->what, sizeof(row->what), "%s", cell);
+	snprintf(row->value, sizeof(row->value), "-");
+	snprintf(row->against, sizeof(row->against), "-");
+	snprintf(row->verdict, sizeof(row->verdict), "%s", verdict);
+	snprintf(row->detail, sizeof(row->detail), "%s", detail);
+	return 0;
+}
+
+/*
+ * Cells are matched by key, so a run and a baseline may hold different
+ * cells: each one on a single side gets a row naming it. Neither fails
+ * the gate: a new cell has nothing to compare with, and a cell left out
+ * of this run is the command's choice (a CI job runs the same command as
+ * the baseline's, so its cells vanish only when that command changes).
+ * Comparing nothing at all still fails. 0 or -ENOMEM.
+ */
+static int one_side(const struct ik_baseline *b, const struct ik_report *r,
+		    struct ik_gate_log *g)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		char label[160], cell[200];
+
+		if (res->err || find_cell(b, res, NULL))
+			continue;
+		ik_cell_name(res, label, sizeof(label));
+		snprintf(cell, sizeof(cell), "%s [%s]", res->ops->name, label);
+		if (one_side_row(g, cell, "new",
+				 "not in the baseline: nothing to compare"))
+			return -ENOMEM;
+	}
+	for (i = 0; i < b->ncells; i++) {
+		char cell[200];
+
+		if (measured(&b->cells[i], r))
+			continue;
+		base_cell_name(&b->cells[i], cell, sizeof(cell));
+		if (one_side_row(g, cell, "missing",
+				 "in the baseline, not measured now"))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 			double max_regress, const char *norm,
 			struct ik_gate_log *g, char *err, size_t errlen)
@@ -443,6 +613,8 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 			checks += (unsigned)ret;
 		}
 	}
+	if (one_side(b, r, g))
+		return ik_baseline_bad(err, errlen, "out of memory");
 	if (checks)
 		return (int)checks;
 	if (!r->nresults)

@@ -228,16 +228,35 @@ int ik_baseline_load(const char *path, struct ik_baseline *b, char *err,
 void ik_baseline_free(struct ik_baseline *b);
 
 /*
- * The fields where the baseline was measured differently from r: the
- * machine model, the configuration, each cell's pair relation, cells
- * missing on either side. Writes "field: baseline X, now Y; ..." to why;
- * returns how many fields differ.
+ * --save-baseline --append: the fields where the baseline was measured
+ * differently from r: the machine model, the run-wide settings, each
+ * swept list (methods, modes, sizes, buffers, gaps, servers, works,
+ * pairs) as a set, in any order; with results, each cell on one side
+ * only and each pair relation. Appending needs the same cells, or the
+ * file would lose the ones this run lacks. Writes "field: baseline X,
+ * now Y; ..." to why; returns how many fields differ.
  */
 unsigned ik_baseline_mismatch(const struct ik_baseline *b,
 			      const struct ik_report *r, char *why, size_t n);
 
 /*
- * Compare every cell present on both sides, metric by metric. With norm
+ * --baseline: what makes the numbers incomparable (exit 2 before
+ * measuring): the machine model; a setting (kernel, verify, wait,
+ * gap_mode, iters, duration_ns, rate); a swept list with no value in
+ * common with the baseline's (no cell could match); with results, a
+ * cell whose pair relation differs. Lists in another order, or with
+ * values on one side only, are not: cells are matched by key, and
+ * ik_baseline_compare names those on one side. Same why as above.
+ */
+unsigned ik_baseline_incompatible(const struct ik_baseline *b,
+				  const struct ik_report *r, char *why,
+				  size_t n);
+
+/*
+ * Compare every cell present on both sides (matched by key), metric by
+ * metric. Each cell on one side only gets a row that is not a check and
+ * never fails: "new" (in this run, not in the baseline) or "missing" (in
+ * the baseline, not measured now). With norm
  * (a method name), each metric is first divided, repeat by repeat, by
  * norm's in the same cell: a host that changes speed moves both, so the
  * ratio keeps what the code changed. One row per compared metric into

@@ -39,6 +39,8 @@ struct ik_report {
 	const struct ik_result *results;
 	unsigned nresults;
 	const char *topology; /* where the topology came from */
+	/* the loaded topology (gbench's caches), or NULL */
+	const struct ik_topo *topo;
 	const struct ik_class_pair
 		*classes;     /* --classes: IK_NCLASSES, or NULL */
 	const char *notes[8]; /* run-wide remarks, e.g. "unpinned" */

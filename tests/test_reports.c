@@ -4,9 +4,10 @@
  * --matrix, --repeat, --pairs, a failed cell, the floor, --machine)
  * rendered as table, JSON, CSV and gbench, compared byte for byte with
  * the golden files in tests/data/golden/. Only what depends on the clock
- * or the host running the test (JSON "created", gbench "date" and
- * "executable") is masked. IK_GOLDEN_UPDATE=1 rewrites the files: do that
- * only when an output is meant to change, and say so in the commit.
+ * or the host running the test (JSON "created", gbench "date",
+ * "executable" and "library_build_type") is masked. IK_GOLDEN_UPDATE=1
+ * rewrites the files: do that only when an output is meant to change,
+ * and say so in the commit.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -214,6 +215,8 @@ static char *render(const struct fx *x, writer w)
 	mask(buf, "created");
 	mask(buf, "date");
 	mask(buf, "executable");
+	mask(buf,
+	     "library_build_type"); /* the build's, e.g. Debug under ASan */
 	return buf;
 }
 
