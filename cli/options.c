@@ -352,6 +352,16 @@ static int take(struct ik_plan *p, const struct ik_option *o, const char *arg)
 	return ret;
 }
 
+/* The row named name (a short option's long one). */
+static int option_index(const char *name)
+{
+	int i;
+
+	for (i = 0; ik_options[i].name && strcmp(ik_options[i].name, name); i++)
+		;
+	return i;
+}
+
 int ik_cli_parse_options(struct ik_plan *p, int argc, char **argv)
 {
 	struct option lo[IK_NOPTIONS + 1];
@@ -370,7 +380,9 @@ int ik_cli_parse_options(struct ik_plan *p, int argc, char **argv)
 	lo[IK_NOPTIONS] = (struct option){NULL, 0, NULL, 0};
 	opterr = 0;
 	optind = 0; /* GNU: start over, so the parser can run again */
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qv", lo, NULL)) != -1) {
+		if (c == 'q' || c == 'v') /* -q, -v: --quiet, --verbose */
+			c = 256 + option_index(c == 'q' ? "quiet" : "verbose");
 		if (c < 256)
 			return ik_cli_fail(p,
 					   "unknown option '%s' (see --help)",
@@ -438,7 +450,8 @@ void ik_cli_usage(FILE *f)
 	      "Latency is the round trip; the one-way estimate is half of it.\n"
 	      "Exit: 0 ok, 1 a gate failed (regression or assertion), 2 bad "
 	      "usage or\n"
-	      "input, 3 failure at run time.\n",
+	      "input, 3 failure at run time; 128+N when signal N ended a run\n"
+	      "(130: Ctrl-C), after writing the cells that finished.\n",
 	      f);
 }
 
