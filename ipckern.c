@@ -508,8 +508,9 @@ static void cut_short(struct run *r, unsigned got)
 	} else if (g->repeat > 1) {
 		snprintf(w, len,
 			 "interrupted by %s after %u of %u repeats; the "
-			 "%u cells of repeat %u measured so far are dropped",
-			 sig, r->nrep, g->repeat, got, r->nrep + 1);
+			 "%u cell%s of repeat %u measured so far dropped",
+			 sig, r->nrep, g->repeat, got, got == 1 ? "" : "s",
+			 r->nrep + 1);
 	}
 	if (*w)
 		r->rep.partial = w;
