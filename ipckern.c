@@ -735,6 +735,20 @@ static int dry_run(struct run *r)
 	plan_output("report", p->output, p->mkdirs);
 	if (p->raw)
 		plan_output("--raw", p->raw, p->mkdirs);
+	if (g->save_baseline && g->append && !access(g->save_baseline, F_OK))
+		printf("  %-16s %s: would add this run's repeats to it\n",
+		       "--save-baseline", g->save_baseline);
+	else if (g->save_baseline)
+		plan_output("--save-baseline", g->save_baseline, p->mkdirs);
+	if (g->summary_md)
+		plan_output("--summary-md", g->summary_md, p->mkdirs);
+	if (g->nasserts || g->baseline)
+		printf("gate: %u --assert check%s%s%s%s; exit 1 if one "
+		       "fails\n",
+		       g->nasserts, g->nasserts == 1 ? "" : "s",
+		       g->baseline ? ", and against --baseline " : "",
+		       g->baseline ? g->baseline : "",
+		       g->baseline ? " (read, and it matches this run)" : "");
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "ipckern: writing to stdout: %s\n",
 			strerror(errno ? errno : EIO));
@@ -771,8 +785,10 @@ static int run(int argc, char **argv, struct run *r)
 		return describe(r);
 	if ((code = resolve_pins(r)))
 		return code;
-	if (p->dry_run)
+	if (p->dry_run) {
+		check_baselines(r);
 		return dry_run(r);
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);

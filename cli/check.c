@@ -196,7 +196,7 @@ static int check_gate(struct ik_plan *p)
 		return ik_cli_fail(p,
 				   "--raw: needs a single run; drop --repeat");
 	if ((g->baseline || g->save_baseline || g->nasserts || g->summary_md) &&
-	    (p->dry_run || p->machine))
+	    ((p->dry_run && p->classes) || p->machine))
 		return ik_cli_fail(p, "--baseline, --save-baseline, --assert "
 				      "and --summary-md need a measurement; "
 				      "drop --dry-run and --machine");

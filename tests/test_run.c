@@ -414,3 +414,27 @@ Test(progress, none_with_q_or_when_stderr_is_no_terminal, .timeout = 60)
 	cr_expect_eq(strchr(o.err, '\r'), NULL, "a pipe: %s", o.err);
 	free(o.stdout_text);
 }
+
+/* A CI command tried as a dry run: its gate and baseline are listed. */
+Test(dry_run, a_gate_is_planned_and_its_baseline_not_written, .timeout = 60)
+{
+	char *dir = tmp_dir(), bl[300];
+	struct stat st;
+	struct out o;
+
+	snprintf(bl, sizeof(bl), "%s/perf/base.json", dir);
+	o = run((const char *const[]){"--dry-run", "--method", "line,spsc",
+				      "--assert", "spsc.p50<=8*line.p50",
+				      "--save-baseline", bl, "--mkdir", NULL});
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, "total: 2 cells x 5 repeats") != NULL,
+		  "%s", o.stdout_text);
+	cr_expect(strstr(o.stdout_text, "gate: 1 --assert check") != NULL, "%s",
+		  o.stdout_text);
+	cr_expect(strstr(o.stdout_text, "--save-baseline") != NULL, "%s",
+		  o.stdout_text);
+	cr_expect_neq(stat(bl, &st), 0, "a dry run wrote %s", bl);
+	free(o.stdout_text);
+	cr_expect_eq(rmdir(dir), 0, "a dry run made something in %s", dir);
+	free(dir);
+}
