@@ -159,6 +159,7 @@ struct run {
 	struct ik_report rep;
 	char note[8][200];
 	unsigned rows;	   /* results one repeat makes, as planned */
+	unsigned planned;  /* measurements in one repeat, as planned */
 	unsigned nrep;	   /* repeats kept */
 	char partial[300]; /* why the run ended early, for the reports */
 };
@@ -489,9 +490,10 @@ static const char *signal_name(int sig)
  * A signal ended the run: which cells are kept, and why in words. Whole
  * repeats when at least one finished (a cell's repeats must be alike:
  * the unfinished repeat's cells are dropped), else the cells of the
- * first that finished. got: what the unfinished repeat measured.
+ * first that finished. got: the results the unfinished repeat made,
+ * done: the measurements that finished (a --pairs row set is one).
  */
-static void cut_short(struct run *r, unsigned got)
+static void cut_short(struct run *r, unsigned got, unsigned done)
 {
 	const struct ik_cli_gate *g = &r->plan.gate;
 	const char *sig = signal_name(interrupted);
@@ -504,12 +506,13 @@ static void cut_short(struct run *r, unsigned got)
 		r->n = got;
 		r->nrep = 1;
 		snprintf(w, len, "interrupted by %s after %u of %u cells", sig,
-			 got, r->rows);
-	} else if (g->repeat > 1) {
+			 done, r->planned);
+	} else {
+		done -= r->nrep * r->planned; /* of the unfinished repeat */
 		snprintf(w, len,
 			 "interrupted by %s after %u of %u repeats; the "
 			 "%u cell%s of repeat %u measured so far dropped",
-			 sig, r->nrep, g->repeat, got, got == 1 ? "" : "s",
+			 sig, r->nrep, g->repeat, done, done == 1 ? "" : "s",
 			 r->nrep + 1);
 	}
 	if (*w)
@@ -572,7 +575,7 @@ static bool measure_all(struct run *r, struct ik_progress *pg)
 	}
 	ik_progress_clear(pg);
 	if (interrupted)
-		cut_short(r, got);
+		cut_short(r, got, pg->done);
 	if (!failed && r->nrep &&
 	    ik_cli_fold_repeats(r->results, r->n, r->nrep, r->cells)) {
 		fprintf(stderr, "ipckern: out of memory\n");
@@ -762,7 +765,6 @@ static int run(int argc, char **argv, struct run *r)
 {
 	struct ik_plan *p = &r->plan;
 	struct ik_progress pg;
-	unsigned cells;
 	double est;
 	bool failed;
 	int code, ret;
@@ -799,8 +801,9 @@ static int run(int argc, char **argv, struct run *r)
 		return IK_EXIT_RUNTIME;
 	}
 	add_notes(r);
-	r->rows = ik_cli_plan_grid(p, r->classes, NULL, &cells, &est);
-	ik_progress_start(&pg, p, cells * p->gate.repeat, est * p->gate.repeat);
+	r->rows = ik_cli_plan_grid(p, r->classes, NULL, &r->planned, &est);
+	ik_progress_start(&pg, p, r->planned * p->gate.repeat,
+			  est * p->gate.repeat);
 	failed = measure_all(r, &pg);
 	r->rep.machine = &r->machine;
 	r->rep.timer = &r->timer;
