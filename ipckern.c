@@ -774,6 +774,7 @@ static int run(int argc, char **argv, struct run *r)
 		usage_error("%s", p->err);
 	if (ret > 0)
 		act(p->action);
+	p->gate.quiet = p->quiet;
 	r->ctx = (struct ik_run){.topo = &r->topo,
 				 .timer = &r->timer,
 				 .interrupted = &interrupted,

@@ -38,6 +38,7 @@ struct ik_cli_gate {
 	const char *normalize; /* --normalize METHOD, or NULL */
 	struct ik_assertion asserts[IK_MAX_ASSERTS];
 	unsigned nasserts;
+	bool quiet; /* -q: no warnings on stderr, errors only */
 };
 
 /* What the command line asks for besides a run. */

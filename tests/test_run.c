@@ -438,3 +438,38 @@ Test(dry_run, a_gate_is_planned_and_its_baseline_not_written, .timeout = 60)
 	cr_expect_eq(rmdir(dir), 0, "a dry run made something in %s", dir);
 	free(dir);
 }
+
+/* The gate's own warnings (a VM, a baseline compared anyway) obey -q. */
+Test(quiet, the_gates_warnings_obey_q_too, .timeout = 120)
+{
+	char *dir = tmp_dir(), bl[300], out[300];
+	struct out o;
+
+	snprintf(bl, sizeof(bl), "%s/bl.json", dir);
+	snprintf(out, sizeof(out), "%s/r.txt", dir);
+	o = run((const char *const[]){"-q", "--method", "line", "--iters",
+				      "200", "--warmup", "10", "--output", out,
+				      "--save-baseline", bl, NULL});
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	cr_expect_eq(o.err[0], 0, "-q: %s", o.err);
+	free(o.stdout_text);
+	/* a gate may fail on noise (exit 1); what matters is stderr */
+	o = run((const char *const[]){"-q", "--method", "line", "--iters",
+				      "200", "--warmup", "10", "--size", "16",
+				      "--allow-mismatch", "--output", out,
+				      "--baseline", bl, NULL});
+	cr_expect(o.code == 0 || o.code == 1, "exit %d: %s", o.code, o.err);
+	cr_expect_eq(strstr(o.err, "warning"), NULL, "-q: %s", o.err);
+	free(o.stdout_text);
+	o = run((const char *const[]){"--method", "line", "--iters", "200",
+				      "--warmup", "10", "--size", "16",
+				      "--allow-mismatch", "--output", out,
+				      "--baseline", bl, NULL});
+	cr_expect(strstr(o.err, "warning: --baseline") != NULL,
+		  "without -q: %s", o.err);
+	free(o.stdout_text);
+	unlink(bl);
+	unlink(out);
+	rmdir(dir);
+	free(dir);
+}
