@@ -30,7 +30,9 @@ struct bg {
 	size_t len;
 };
 
-static void bg_start(struct bg *b, const char *const *args)
+/* own_group: in a process group of its own, as a terminal's job is,
+ * so that a signal to the group reaches the peers too (Ctrl-C). */
+static void bg_start_in(struct bg *b, const char *const *args, bool own_group)
 {
 	const char *argv[64];
 	int ep[2];
@@ -41,6 +43,8 @@ static void bg_start(struct bg *b, const char *const *args)
 	b->pid = fork();
 	cr_assert_geq(b->pid, 0);
 	if (b->pid == 0) {
+		if (own_group)
+			setpgid(0, 0);
 		t_argv(argv, 64, IK_BIN, args);
 		dup2(ep[1], 2);
 		close(ep[0]);
@@ -49,6 +53,11 @@ static void bg_start(struct bg *b, const char *const *args)
 	}
 	close(ep[1]);
 	b->err_fd = ep[0];
+}
+
+static void bg_start(struct bg *b, const char *const *args)
+{
+	bg_start_in(b, args, false);
 }
 
 /* Read stderr until it holds what (true) or ends (false). */
@@ -221,12 +230,14 @@ Test(interrupt, sigterm_marks_the_csv_and_exits_143, .timeout = 120)
 Test(interrupt, a_repeat_cut_short_keeps_the_whole_repeats_before_it,
      .timeout = 120)
 {
+	char *dir = tmp_dir(), out[300], *table;
 	struct bg b;
 	int code;
 
-	bg_start(&b,
-		 (const char *const[]){"--method", "line,pipe", "--duration",
-				       "0.2", "--repeat", "3", "-v", NULL});
+	snprintf(out, sizeof(out), "%s/r.txt", dir);
+	bg_start(&b, (const char *const[]){"--method", "line,pipe",
+					   "--duration", "0.2", "--repeat", "3",
+					   "-v", "--output", out, NULL});
 	cr_assert(bg_wait_for(&b, "cell 3 of 6:"), "%s", b.err);
 	kill(b.pid, SIGHUP);
 	code = bg_end(&b);
@@ -234,6 +245,15 @@ Test(interrupt, a_repeat_cut_short_keeps_the_whole_repeats_before_it,
 	cr_expect(strstr(b.err, "interrupted by SIGHUP after ") != NULL, "%s",
 		  b.err);
 	cr_expect(strstr(b.err, " of 3 repeats") != NULL, "%s", b.err);
+	/* the table's last line says so */
+	table = slurp(out);
+	cr_expect(strstr(table, "\npartial: interrupted by SIGHUP after ") !=
+			  NULL,
+		  "%s", table);
+	free(table);
+	unlink(out);
+	rmdir(dir);
+	free(dir);
 	expect_no_leftover_children();
 }
 
@@ -469,6 +489,43 @@ Test(quiet, the_gates_warnings_obey_q_too, .timeout = 120)
 		  "without -q: %s", o.err);
 	free(o.stdout_text);
 	unlink(bl);
+	unlink(out);
+	rmdir(dir);
+	free(dir);
+}
+
+/* Ctrl-C on a terminal signals the whole job: the peer processes too. */
+Test(interrupt, ctrl_c_to_the_job_keeps_the_finished_cells_too, .timeout = 120)
+{
+	char *dir = tmp_dir(), out[300];
+	json_t *root, *res;
+	struct bg b;
+	size_t i;
+	int code;
+
+	snprintf(out, sizeof(out), "%s/r.json", dir);
+	bg_start_in(&b,
+		    (const char *const[]){"--method", "pipe,eventfd,tcp",
+					  "--mode", "process", "--duration",
+					  "0.3", "-v", "--format", "json",
+					  "--output", out, NULL},
+		    true);
+	cr_assert(bg_wait_for(&b, "cell 1 of 3:"), "%s", b.err);
+	kill(-b.pid, SIGINT);
+	code = bg_end(&b);
+	cr_expect_eq(code, 130, "exit %d: %s", code, b.err);
+	/* the peers' deaths by SIGINT are the interrupt, not failures */
+	cr_expect_eq(strstr(b.err, "killed"), NULL, "%s", b.err);
+	root = json_load_file(out, 0, NULL);
+	cr_assert_not_null(root, "%s", b.err);
+	res = json_object_get(root, "results");
+	cr_expect(json_array_size(res) >= 1 && json_array_size(res) < 3);
+	for (i = 0; i < json_array_size(res); i++)
+		cr_expect_str_eq(json_string_value(json_object_get(
+					 json_array_get(res, i), "status")),
+				 "ok");
+	json_decref(root);
+	expect_no_leftover_children();
 	unlink(out);
 	rmdir(dir);
 	free(dir);
