@@ -356,8 +356,10 @@ Test(quiet, warnings_go_to_the_report_and_only_without_q, .timeout = 60)
 	cr_assert(strstr(a.err, w1) != NULL, "not on stderr: %s", a.err);
 	cr_expect_eq(strstr(strstr(a.err, w1) + 1, w1), NULL,
 		     "printed twice: %s", a.err);
-	cr_expect(json_equal(json_object_get(ja, "warnings"),
-			     json_object_get(jq, "warnings")));
+	/* the same machine: warned of under -q too (the figures in them,
+	 * a load average, may move between the two runs) */
+	cr_expect(json_array_size(json_object_get(jq, "warnings")) >= 1,
+		  "-q dropped the warnings from the report: %s", q.stdout_text);
 	json_decref(ja);
 	json_decref(jq);
 	free(a.stdout_text);
