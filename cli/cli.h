@@ -187,7 +187,8 @@ const char *ik_cli_out_error(int err);
  * place between cells when stderr is a terminal and the run is long
  * (over IK_PROGRESS_AFTER_NS, estimated or elapsed), erased at the end;
  * with verbose a line per finished cell instead, terminal or not. Never
- * called from inside a measurement: a cell is the unit.
+ * called from inside a timed loop: between cells, and while one runs
+ * from its controller's polls (ik_progress_tick).
  */
 #define IK_PROGRESS_AFTER_NS (2 * IK_NS_PER_SEC)
 
@@ -196,6 +197,7 @@ struct ik_progress {
 	bool drawn;	   /* a line is on the terminal now */
 	unsigned done, total;
 	uint64_t t0;		    /* ik_clock_ns() at the start */
+	uint64_t t_done, t_drawn;   /* when the last cell ended, was drawn */
 	double est_total, est_done; /* ns, from ik_cli_cell_estimate */
 	char what[160];		    /* the cell being measured */
 };
@@ -212,6 +214,9 @@ void ik_progress_start(struct ik_progress *pg, const struct ik_plan *p,
 void ik_progress_cell(struct ik_progress *pg, const char *what);
 /* The cell ended (err: it failed); est_ns as it was estimated. */
 void ik_progress_done(struct ik_progress *pg, double est_ns, int err);
+/* While a cell runs (struct ik_run's progress hook, arg a struct
+ * ik_progress): the line redrawn, at most once a second. */
+void ik_progress_tick(void *arg);
 /* Erase the line (at the end, before anything else goes to stderr). */
 void ik_progress_clear(struct ik_progress *pg);
 

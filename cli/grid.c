@@ -147,11 +147,20 @@ static unsigned one(struct grid *g, const struct ik_config *cell,
 		return rows;
 	}
 	ik_progress_cell(g->pg, what);
-	if (np == 1)
-		ret = measure_quiet(cell, ops, mode, g->run, res);
-	else
+	if (np == 1) {
+		struct ik_run run = *g->run;
+
+		/* the line moves while one long cell runs, redrawn by its
+		 * controller; --pairs' controllers run at once: not there */
+		if (g->pg && g->pg->tty) {
+			run.progress = ik_progress_tick;
+			run.progress_arg = g->pg;
+		}
+		ret = measure_quiet(cell, ops, mode, &run, res);
+	} else {
 		ret = measure_pairs(cell, g->p->pins, np, ops, mode, g->run,
 				    res);
+	}
 	if (ret && stopped(g->run))
 		return 0;
 	if (ret) {

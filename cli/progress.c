@@ -4,9 +4,10 @@
  * in place (cell n of N, which, elapsed, time left) when stderr is a
  * terminal and the run is long, erased at the end; with -v a line per
  * finished cell, terminal or not; with -q nothing. Updates come between
- * cells only, never from inside a measurement, so a long single cell
- * shows no movement until it ends. Time left scales what is still
- * planned by how the estimates compared with the clock so far.
+ * cells, and while a cell runs from its controller's polls (about once a
+ * second), never from inside a timed loop: the controller takes no part
+ * in timing. Time left scales what is still planned by how the
+ * estimates compared with the clock so far.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -90,28 +91,34 @@ void ik_progress_start(struct ik_progress *pg, const struct ik_plan *p,
 	}
 }
 
-/* Time left: what is still planned, at the pace seen so far. */
-static double left_ns(const struct ik_progress *pg, double elapsed)
+/* Time left: what is still planned, at the pace the finished cells
+ * kept, less what the running one has already taken. */
+static double left_ns(const struct ik_progress *pg, uint64_t now)
 {
-	double rest = pg->est_total - pg->est_done;
+	double rest = pg->est_total - pg->est_done, upto = 0;
+	uint64_t since = pg->t_done ? pg->t_done : pg->t0;
 
 	if (rest < 0)
 		rest = 0;
-	if (pg->est_done > 0 && elapsed > 0)
-		return rest * elapsed / pg->est_done;
-	return rest;
+	if (pg->est_done > 0 && pg->t_done > pg->t0)
+		rest *= (double)(pg->t_done - pg->t0) / pg->est_done;
+	if (now > since)
+		upto = (double)(now - since);
+	return rest > upto ? rest - upto : 0;
 }
 
 static void draw(struct ik_progress *pg)
 {
-	double elapsed = (double)(ik_clock_ns() - pg->t0);
+	uint64_t now = ik_clock_ns();
+	double elapsed = (double)(now - pg->t0);
 	char el[32], left[32];
 
 	if (!pg->tty || (pg->est_total < IK_PROGRESS_AFTER_NS &&
 			 elapsed < IK_PROGRESS_AFTER_NS))
 		return;
 	duration(el, sizeof(el), elapsed);
-	duration(left, sizeof(left), left_ns(pg, elapsed));
+	duration(left, sizeof(left), left_ns(pg, now));
+	pg->t_drawn = now;
 	/* \r and erase to the end of the line: one line, redrawn */
 	fprintf(stderr, "\r\033[Kipckern: cell %u of %u: %.60s; %s, ~%s left",
 		pg->done + 1 > pg->total ? pg->total : pg->done + 1, pg->total,
@@ -134,6 +141,7 @@ void ik_progress_done(struct ik_progress *pg, double est_ns, int err)
 		return;
 	pg->done++;
 	pg->est_done += est_ns;
+	pg->t_done = ik_clock_ns();
 	if (pg->verbose) {
 		char el[32];
 
@@ -143,6 +151,14 @@ void ik_progress_done(struct ik_progress *pg, double est_ns, int err)
 			pg->done, pg->total, pg->what, err ? "failed" : "done",
 			el);
 	}
+}
+
+void ik_progress_tick(void *arg)
+{
+	struct ik_progress *pg = arg;
+
+	if (pg->tty && ik_clock_ns() - pg->t_drawn >= IK_NS_PER_SEC)
+		draw(pg);
 }
 
 void ik_progress_clear(struct ik_progress *pg)

@@ -532,3 +532,20 @@ Test(interrupt, ctrl_c_to_the_job_keeps_the_finished_cells_too, .timeout = 120)
 	rmdir(dir);
 	free(dir);
 }
+
+/* One long cell: the line is redrawn while it runs, not only between
+ * cells (by its controller, outside the timed loop). */
+Test(progress, one_long_cell_still_moves, .timeout = 60)
+{
+	const char *const args[] = {"--method", "pipe", "--duration", "3.5",
+				    NULL};
+	const char *at, *line = "\r\033[Kipckern: cell 1 of 1: pipe";
+	int code, n = 0;
+	char *tty = on_a_terminal(args, &code);
+
+	cr_expect_eq(code, 0, "%s", tty);
+	for (at = tty; (at = strstr(at, line)); at++)
+		n++;
+	cr_expect_geq(n, 3, "drawn %d times: %s", n, tty);
+	free(tty);
+}
