@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <numa.h>
@@ -183,6 +184,10 @@ struct run {
 	struct ik_report rep;
 	char note[8][200];
 	char topo_src[300]; /* the topology when not this machine's */
+	unsigned rows;	    /* results one repeat makes, as planned */
+	unsigned planned;   /* measurements in one repeat, as planned */
+	unsigned nrep;	    /* repeats kept */
+	char partial[300];  /* why the run ended early, for the reports */
 };
 
 static void run_free(struct run *r)
@@ -452,15 +457,34 @@ static void add_note(struct run *r, const char *fmt, ...)
 	rep->nnotes++;
 }
 
+/*
+ * An environment warning: a line on stderr once per invocation (not
+ * with --quiet), a note in the report and an item of JSON's "warnings".
+ * The same text twice is kept once.
+ */
+static void warn(struct run *r, const char *text)
+{
+	struct ik_report *rep = &r->rep;
+	unsigned i;
+
+	for (i = 0; i < rep->nwarnings; i++)
+		if (!strcmp(rep->warnings[i], text))
+			return;
+	if (!r->plan.quiet)
+		fprintf(stderr, "ipckern: warning: %s\n", text);
+	if (rep->nwarnings < IK_ARRAY_SIZE(rep->warnings))
+		rep->warnings[rep->nwarnings++] = text;
+}
+
 /* What the report says about how the peers were placed, and the noise
- * warnings (each also a line on stderr). */
+ * warnings (warn: once on stderr, and in the report). */
 static void add_notes(struct run *r)
 {
 	const struct ik_config *cfg = &r->plan.cfg;
 	unsigned i, w, k, maxp = 1,
 			  cpus = (unsigned)hwloc_bitmap_weight(r->topo.allowed);
 	int pair[2] = {ik_config_cpu(cfg, 0), ik_config_cpu(cfg, 1)};
-	char warn[4][200];
+	char warns[4][200];
 
 	/* --classes and --matrix pin each of their pairs (the header says
 	 * so); only a run of no stated pair is unpinned */
@@ -482,19 +506,62 @@ static void add_notes(struct run *r)
 			 "--pairs %u puts %u peers on %u usable CPUs: "
 			 "peers share CPUs, so pairs compete for time",
 			 maxp, 2 * maxp, cpus);
-	if (cfg->pinned)
+	if (cfg->pinned) {
+		unsigned before = r->rep.nnotes;
+
 		ik_cli_sibling_warnings(cfg, &r->topo, r->note, &r->rep);
+		for (i = before; i < r->rep.nnotes; i++)
+			warn(r, r->rep.notes[i]);
+	}
 	/* the CPUs this run pins: its pair, or --matrix's every CPU */
 	k = ik_machine_warnings(&r->machine,
 				r->plan.matrix ? r->plan.cpus : pair,
 				r->plan.matrix ? r->plan.ncpus
 				: cfg->pinned  ? 2
 					       : 0,
-				warn, 4);
+				warns, 4);
 	for (w = 0; w < k && r->rep.nnotes < IK_ARRAY_SIZE(r->rep.notes); w++) {
-		fprintf(stderr, "ipckern: warning: %s\n", warn[w]);
-		add_note(r, "%s", warn[w]);
+		add_note(r, "%s", warns[w]);
+		warn(r, r->rep.notes[r->rep.nnotes - 1]);
 	}
+}
+
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+}
+
+/*
+ * A signal ended the run: which cells are kept, and why in words. Whole
+ * repeats when at least one finished (a cell's repeats must be alike:
+ * the unfinished repeat's cells are dropped), else the cells of the
+ * first that finished. got: the results the unfinished repeat made,
+ * done: the measurements that finished (a --pairs row set is one).
+ */
+static void cut_short(struct run *r, unsigned got, unsigned done)
+{
+	const struct ik_cli_gate *g = &r->plan.gate;
+	const char *sig = signal_name(interrupted);
+	char *w = r->partial;
+	size_t len = sizeof(r->partial);
+
+	if (r->nrep == g->repeat)
+		return; /* everything was measured before the signal */
+	if (!r->nrep) {
+		r->n = got;
+		r->nrep = 1;
+		snprintf(w, len, "interrupted by %s after %u of %u cells", sig,
+			 done, r->planned);
+	} else {
+		done -= r->nrep * r->planned; /* of the unfinished repeat */
+		snprintf(w, len,
+			 "interrupted by %s after %u of %u repeats; the "
+			 "%u cell%s of repeat %u measured so far dropped",
+			 sig, r->nrep, g->repeat, done, done == 1 ? "" : "s",
+			 r->nrep + 1);
+	}
+	if (*w)
+		r->rep.partial = w;
 }
 
 /*
@@ -503,12 +570,12 @@ static void add_notes(struct run *r)
  * repeats outermost so each cell's runs spread over the whole time.
  * Returns whether anything failed.
  */
-static bool measure_all(struct run *r)
+static bool measure_all(struct run *r, struct ik_progress *pg)
 {
 	const struct ik_cli_gate *g = &r->plan.gate;
 	const struct ik_config *cfg = &r->plan.cfg;
 	uint64_t t_start;
-	unsigned rp, nrep = 0;
+	unsigned rp, got = 0;
 	bool failed = false;
 
 	if (ik_cli_floor_applies(&r->plan)) {
@@ -520,8 +587,6 @@ static bool measure_all(struct run *r)
 	}
 	t_start = ik_clock_ns();
 	for (rp = 0; rp < g->repeat && !interrupted && !failed; rp++) {
-		unsigned got;
-
 		/* --repeat-every: sample the machine over time, not at one
 		 * moment (not a synchronisation: nothing waits for this) */
 		while (rp && !interrupted &&
@@ -537,8 +602,12 @@ static bool measure_all(struct run *r)
 		if (interrupted)
 			break;
 		got = ik_cli_run_grid(&r->plan, r->classes, &r->ctx,
-				      &r->results[rp * r->cells], &failed);
+				      &r->results[rp * r->cells], pg, &failed);
+		/* a signal before the repeat's last cell: not a repeat */
+		if (interrupted && got < (rp ? r->n : r->rows))
+			break;
 		if (rp && got != r->n && !interrupted) {
+			ik_progress_clear(pg);
 			fprintf(stderr,
 				"ipckern: repeat %u measured %u cells, the "
 				"first %u\n",
@@ -546,10 +615,14 @@ static bool measure_all(struct run *r)
 			failed = true;
 		}
 		r->n = got;
-		nrep++;
+		r->nrep++;
+		got = 0; /* of the next repeat */
 	}
-	if (!interrupted && !failed &&
-	    ik_cli_fold_repeats(r->results, r->n, nrep, r->cells)) {
+	ik_progress_clear(pg);
+	if (interrupted)
+		cut_short(r, got, pg->done);
+	if (!failed && r->nrep &&
+	    ik_cli_fold_repeats(r->results, r->n, r->nrep, r->cells)) {
 		fprintf(stderr, "ipckern: out of memory\n");
 		failed = true;
 	}
@@ -578,12 +651,17 @@ static bool save_baseline(struct run *r)
 
 /*
  * The report, the gate, the baseline and the raw samples. Returns the
- * exit code: the gate's, unless something failed.
+ * exit code: the gate's, unless something failed; after a signal,
+ * 128 + its number (130 for SIGINT) once what finished is written. A
+ * gate never passes on partial data, and partial data never becomes a
+ * baseline.
  */
 static int write_outputs(struct run *r, bool failed)
 {
 	const struct ik_cli_gate *g = &r->plan.gate;
 	const struct ik_plan *p = &r->plan;
+	const char *partial = r->rep.partial;
+	bool unwritten = false;
 	int ret, code = 0;
 
 	ret = ik_report_write_file(&r->rep, p->output ? p->output : "-",
@@ -592,31 +670,147 @@ static int write_outputs(struct run *r, bool failed)
 		fprintf(stderr, "ipckern: writing %s: %s\n",
 			p->output ? p->output : "the report",
 			ik_cli_out_error(-ret));
-		failed = true;
+		unwritten = true;
 	}
-	if ((g->baseline || g->nasserts) && !failed)
+	if ((g->baseline || g->nasserts) && partial)
+		fprintf(stderr,
+			"ipckern: %s not checked: the data is partial (%s); "
+			"a gate never passes on partial data\n",
+			g->baseline ? "--baseline" : "--assert", partial);
+	else if ((g->baseline || g->nasserts) && !failed && !unwritten)
 		code = ik_cli_run_gate(g, p->mkdirs, &r->rep,
 				       g->baseline ? &r->baseline : NULL,
 				       p->format != IK_FMT_TABLE && !p->output
 					       ? stderr
 					       : stdout);
-	if (g->save_baseline && !failed)
-		failed |= save_baseline(r);
+	if (g->save_baseline && partial)
+		fprintf(stderr,
+			"ipckern: --save-baseline %s: not written: partial "
+			"data (%s) must not become a baseline\n",
+			g->save_baseline, partial);
+	else if (g->save_baseline && !failed && !unwritten)
+		unwritten |= save_baseline(r);
 	if (p->raw && r->n == 1 && !r->results[0].err) {
 		ret = ik_raw_write_file(&r->results[0], p->raw, p->mkdirs);
 		if (ret) {
 			fprintf(stderr, "ipckern: --raw %s: %s\n", p->raw,
 				ik_cli_out_error(-ret));
-			failed = true;
+			unwritten = true;
 		}
 	}
+	if (unwritten)
+		return IK_EXIT_RUNTIME;
+	if (interrupted)
+		return 128 + interrupted;
 	return failed ? IK_EXIT_RUNTIME : code;
+}
+
+/* --dry-run: where path would go, and what it would make there. */
+static void plan_output(const char *opt, const char *path, bool mkdirs)
+{
+	struct stat st;
+	char *dir, *missing = NULL;
+
+	printf("  %-16s ", opt);
+	if (!path || !strcmp(path, "-")) {
+		printf("stdout\n");
+		return;
+	}
+	if (!stat(path, &st)) {
+		printf("%s: %s\n", path,
+		       S_ISREG(st.st_mode)
+			       ? "would replace it"
+			       : "would write to it where it is (not a "
+				 "regular file)");
+		return;
+	}
+	/* the outermost missing directory --mkdir would make */
+	dir = strdup(path);
+	while (dir) {
+		char *slash = strrchr(dir, '/');
+
+		if (!slash || slash == dir)
+			break;
+		*slash = '\0';
+		if (!stat(dir, &st))
+			break;
+		free(missing);
+		missing = strdup(dir);
+	}
+	printf("%s: would create it", path);
+	if (missing && mkdirs)
+		printf(", and the directory %s with what is under it "
+		       "(--mkdir)",
+		       missing);
+	printf("\n");
+	free(missing);
+	free(dir);
+}
+
+/*
+ * --dry-run: every cell the run would measure, each estimate and the
+ * total, and the outputs as checked; nothing measured, nothing made.
+ */
+static int dry_run(struct run *r)
+{
+	const struct ik_plan *p = &r->plan;
+	const struct ik_cli_gate *g = &p->gate;
+	const char *fmt[] = {"table", "json", "csv", "gbench"};
+	unsigned cells;
+	double est, total;
+
+	printf("ipckern --dry-run: the plan; nothing is measured, nothing "
+	       "is written\n");
+	printf("kernel %s; cells in the order they would run:\n",
+	       ik_kernel_name(p->cfg.kernel));
+	if (ik_cli_floor_applies(p))
+		printf("%5s  %-60s\n", "-",
+		       "harness floor first (one word, same pair)");
+	ik_cli_plan_grid(p, r->classes, stdout, &cells, &est);
+	total = est * g->repeat;
+	if (g->repeat_every_ns &&
+	    (double)(g->repeat - 1) * (double)g->repeat_every_ns + est > total)
+		total = (double)(g->repeat - 1) * (double)g->repeat_every_ns +
+			est;
+	printf("total: %u cell%s x %u repeat%s, ~%.1f s\n", cells,
+	       cells == 1 ? "" : "s", g->repeat, g->repeat == 1 ? "" : "s",
+	       total / 1e9);
+	printf("estimates: --duration, or (iters + warmup) x (10 us + gap + "
+	       "work), plus 20 ms start-up a cell; the machine decides the "
+	       "real time\n");
+	printf("outputs:\n");
+	printf("  %-16s %s\n", "format", fmt[p->format]);
+	plan_output("report", p->output, p->mkdirs);
+	if (p->raw)
+		plan_output("--raw", p->raw, p->mkdirs);
+	if (g->save_baseline && g->append && !access(g->save_baseline, F_OK))
+		printf("  %-16s %s: would add this run's repeats to it\n",
+		       "--save-baseline", g->save_baseline);
+	else if (g->save_baseline)
+		plan_output("--save-baseline", g->save_baseline, p->mkdirs);
+	if (g->summary_md)
+		plan_output("--summary-md", g->summary_md, p->mkdirs);
+	if (g->nasserts || g->baseline)
+		printf("gate: %u --assert check%s%s%s%s; exit 1 if one "
+		       "fails\n",
+		       g->nasserts, g->nasserts == 1 ? "" : "s",
+		       g->baseline ? ", and against --baseline " : "",
+		       g->baseline ? g->baseline : "",
+		       g->baseline ? " (read, and it matches this run)" : "");
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "ipckern: writing to stdout: %s\n",
+			strerror(errno ? errno : EIO));
+		return IK_EXIT_RUNTIME;
+	}
+	return 0;
 }
 
 /* One run, start to end: plan, check, measure, report, gate. */
 static int run(int argc, char **argv, struct run *r)
 {
 	struct ik_plan *p = &r->plan;
+	struct ik_progress pg;
+	double est;
 	bool failed;
 	int code, ret;
 
@@ -625,6 +819,7 @@ static int run(int argc, char **argv, struct run *r)
 		usage_error("%s", p->err);
 	if (ret > 0)
 		act(p);
+	p->gate.quiet = p->quiet;
 	r->ctx = (struct ik_run){.topo = &r->topo,
 				 .timer = &r->timer,
 				 .interrupted = &interrupted,
@@ -638,6 +833,10 @@ static int run(int argc, char **argv, struct run *r)
 		return describe(r);
 	if ((code = resolve_pins(r)))
 		return code;
+	if (p->dry_run) {
+		check_baselines(r);
+		return dry_run(r);
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
@@ -648,16 +847,19 @@ static int run(int argc, char **argv, struct run *r)
 		return IK_EXIT_RUNTIME;
 	}
 	add_notes(r);
-	failed = measure_all(r);
+	r->rows = ik_cli_plan_grid(p, r->classes, NULL, &r->planned, &est);
+	ik_progress_start(&pg, p, r->planned * p->gate.repeat,
+			  est * p->gate.repeat);
+	failed = measure_all(r, &pg);
 	r->rep.machine = &r->machine;
 	r->rep.timer = &r->timer;
 	r->rep.topo = &r->topo;
 	r->rep.results = r->results;
 	r->rep.nresults = r->n;
-	if (interrupted) {
-		fprintf(stderr, "ipckern: interrupted; nothing written\n");
-		return IK_EXIT_RUNTIME;
-	}
+	if (r->rep.partial && !p->quiet)
+		fprintf(stderr,
+			"ipckern: %s; writing the cells that finished\n",
+			r->rep.partial);
 	return write_outputs(r, failed);
 }
 

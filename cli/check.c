@@ -90,7 +90,7 @@ static int check_pins(struct ik_plan *p)
 	return 0;
 }
 
-/* --matrix, --classes, --cpus, --dry-run, --topology: who goes with whom */
+/* --matrix, --classes, --cpus, --topology, -q/-v: who goes with whom */
 static int check_pairs(struct ik_plan *p)
 {
 	const struct ik_sweep *sw = &p->sweep;
@@ -105,9 +105,9 @@ static int check_pairs(struct ik_plan *p)
 	    (c->pinned || p->classes || sw->npairs > 1 || sw->pairs[0] > 1))
 		return ik_cli_fail(p, "--matrix picks its own pairs; drop "
 				      "--pin, --classes and --pairs");
-	if (p->dry_run && !p->classes)
-		return ik_cli_fail(p, "--dry-run: applies to --classes");
-	if (p->topology && !p->dry_run)
+	if (p->quiet && p->verbose)
+		return ik_cli_fail(p, "--quiet and --verbose: pick one");
+	if (p->topology && !(p->dry_run && p->classes))
 		return ik_cli_fail(p,
 				   "--topology %s: describes another machine, "
 				   "so it only goes with --classes --dry-run",
@@ -196,7 +196,7 @@ static int check_gate(struct ik_plan *p)
 		return ik_cli_fail(p,
 				   "--raw: needs a single run; drop --repeat");
 	if ((g->baseline || g->save_baseline || g->nasserts || g->summary_md) &&
-	    (p->dry_run || p->machine))
+	    ((p->dry_run && p->classes) || p->machine))
 		return ik_cli_fail(p, "--baseline, --save-baseline, --assert "
 				      "and --summary-md need a measurement; "
 				      "drop --dry-run and --machine");

@@ -38,6 +38,7 @@ struct ik_cli_gate {
 	const char *normalize; /* --normalize METHOD, or NULL */
 	struct ik_assertion asserts[IK_MAX_ASSERTS];
 	unsigned nasserts;
+	bool quiet; /* -q: no warnings on stderr, errors only */
 };
 
 /* What the command line asks for besides a run. */
@@ -62,7 +63,9 @@ struct ik_plan {
 	bool classes;	      /* --classes: one run per topology class */
 	bool machine;	      /* --machine: describe the machine, run nothing */
 	bool matrix;	      /* --matrix: every ordered pair of cpus[] */
-	bool dry_run;	      /* --dry-run: list the classes, run nothing */
+	bool dry_run;	      /* --dry-run: list the cells, run nothing */
+	bool quiet;	      /* -q: errors only on stderr */
+	bool verbose;	      /* -v: a line per finished cell too */
 	const char *topology; /* --topology FILE.xml, or NULL */
 	int cpus[256];	      /* --cpus, or every allowed CPU */
 	unsigned ncpus;
@@ -126,7 +129,7 @@ struct ik_option {
 };
 
 /* The option table, NULL-name terminated, in --help's order. */
-#define IK_NOPTIONS 45
+#define IK_NOPTIONS 47
 extern const struct ik_option ik_options[];
 
 /* p->err = the formatted message; returns -EINVAL. */
@@ -197,18 +200,72 @@ void ik_cli_options_markdown(FILE *f);
 const char *ik_cli_out_error(int err);
 
 /*
+ * Progress of a run, on stderr (cli/progress.c): one line redrawn in
+ * place between cells when stderr is a terminal and the run is long
+ * (over IK_PROGRESS_AFTER_NS, estimated or elapsed), erased at the end;
+ * with verbose a line per finished cell instead, terminal or not. Never
+ * called from inside a timed loop: between cells, and while one runs
+ * from its controller's polls (ik_progress_tick).
+ */
+#define IK_PROGRESS_AFTER_NS (2 * IK_NS_PER_SEC)
+
+struct ik_progress {
+	bool tty, verbose; /* what to draw; neither: nothing at all */
+	bool drawn;	   /* a line is on the terminal now */
+	unsigned done, total;
+	uint64_t t0;		    /* ik_clock_ns() at the start */
+	uint64_t t_done, t_drawn;   /* when the last cell ended, was drawn */
+	double est_total, est_done; /* ns, from ik_cli_cell_estimate */
+	char what[160];		    /* the cell being measured */
+};
+
+/* A rough time for one measurement of cell, in ns: its --duration, or
+ * (iters + warmup) x (a 10 us round trip + gap + work), plus 20 ms of
+ * start-up. An estimate for plans and ETAs, never a result. */
+double ik_cli_cell_estimate(const struct ik_config *cell);
+
+/* The run's cells and repeats; quiet: nothing on stderr. */
+void ik_progress_start(struct ik_progress *pg, const struct ik_plan *p,
+		       unsigned total, double est_total);
+/* Cell what begins (redraws the line); est_ns its estimate. */
+void ik_progress_cell(struct ik_progress *pg, const char *what);
+/* The cell ended (err: it failed); est_ns as it was estimated. */
+void ik_progress_done(struct ik_progress *pg, double est_ns, int err);
+/* While a cell runs (struct ik_run's progress hook, arg a struct
+ * ik_progress): the line redrawn, at most once a second. */
+void ik_progress_tick(void *arg);
+/* Erase the line (at the end, before anything else goes to stderr). */
+void ik_progress_clear(struct ik_progress *pg);
+
+/* A cell's short name for progress and plans ("spsc 64 B thread"). */
+void ik_cli_cell_name(const struct ik_plan *p, const struct ik_config *cell,
+		      const struct ik_transport_ops *ops, enum ik_mode mode,
+		      const char *pair, char *out, size_t len);
+
+/*
  * Every cell of p once: p->cfg with each combination of p->sweep's
  * methods x sizes x buffers x gaps x works x clients x servers x modes,
  * each over
  * its pairs (--pairs with p->pins, --classes or --matrix), into
  * results[]; failures are reported on stderr as they happen and set
- * *failed. Stops early once *run->interrupted is set. Returns the
- * results written.
+ * *failed; pg (may be NULL) hears of each cell between cells. Stops
+ * early once *run->interrupted is set: a cell the signal cut short is
+ * not counted (nor reported as a failure). Returns the results written.
  */
 unsigned ik_cli_run_grid(const struct ik_plan *p,
 			 const struct ik_class_pair *classes,
 			 const struct ik_run *run, struct ik_result *results,
-			 bool *failed);
+			 struct ik_progress *pg, bool *failed);
+
+/*
+ * The cells ik_cli_run_grid would measure, walked without measuring:
+ * with f, one line each (its name and estimate) for --dry-run. Returns
+ * the results they would make (--pairs N: N + 1 rows), with *cells the
+ * measurements and *est_ns their estimated total.
+ */
+unsigned ik_cli_plan_grid(const struct ik_plan *p,
+			  const struct ik_class_pair *classes, FILE *f,
+			  unsigned *cells, double *est_ns);
 
 /*
  * --repeat: cell j of repeat r is results[r * stride + j]. Keeps every
@@ -229,8 +286,8 @@ int ik_cli_measure_floor(const struct ik_config *cfg, const struct ik_run *run,
 
 /*
  * Notes for the report about the pinned pair's SMT siblings that were
- * busy (sampled over 100 ms), each also a warning on stderr; note[] is
- * the storage rep->notes point into.
+ * busy (sampled over 100 ms), for the caller to warn of once; note[]
+ * is the storage rep->notes point into.
  */
 void ik_cli_sibling_warnings(const struct ik_config *c,
 			     const struct ik_topo *tp, char (*note)[200],

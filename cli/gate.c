@@ -46,12 +46,13 @@ int ik_cli_run_gate(const struct ik_cli_gate *gate, bool mkdirs,
 				gate->baseline, d, d == 1 ? "" : "s", why);
 			goto out;
 		}
-		if (d)
+		if (d && !gate->quiet)
 			fprintf(stderr,
 				"ipckern: warning: --baseline %s: %u "
 				"difference%s, compared anyway: %s\n",
 				gate->baseline, d, d == 1 ? "" : "s", why);
-		if (!gate->normalize && rep->machine->hypervisor)
+		if (!gate->normalize && rep->machine->hypervisor &&
+		    !gate->quiet)
 			fprintf(stderr,
 				"ipckern: warning: absolute numbers against a "
 				"baseline on a VM: the host's speed changes "

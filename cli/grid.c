@@ -93,82 +93,154 @@ static void report_failure(const struct ik_config *cell,
 		ik_mode_name(mode), cell->size, why);
 }
 
-/* One measurement, its failure reported on stderr as it happens. */
-static int measure(const struct ik_config *cell,
-		   const struct ik_transport_ops *ops, enum ik_mode mode,
-		   const struct ik_run *run, struct ik_result *res)
-{
-	int ret = measure_quiet(cell, ops, mode, run, res);
+/*
+ * A walk of the grid: measuring (run set) or planning (run NULL: each
+ * cell counted, with its estimate, and listed on list for --dry-run).
+ */
+struct grid {
+	const struct ik_plan *p;
+	const struct ik_class_pair *classes;
+	const struct ik_run *run; /* NULL: a plan, nothing measured */
+	struct ik_progress *pg;	  /* may be NULL */
+	FILE *list;		  /* a plan's listing, or NULL */
+	unsigned planned;	  /* a plan's measurements */
+	double est;		  /* a plan's estimated ns */
+	bool *failed;
+};
 
-	if (ret)
-		report_failure(cell, ops, mode, res->errmsg);
-	return ret;
+static int measure_pairs(const struct ik_config *cell, const int *pins,
+			 unsigned np, const struct ik_transport_ops *ops,
+			 enum ik_mode mode, const struct ik_run *run,
+			 struct ik_result *res);
+
+/* &res[n], or NULL for a plan, which has no results */
+static struct ik_result *at(struct ik_result *res, unsigned n)
+{
+	return res ? res + n : NULL;
+}
+
+/*
+ * One measurement of cell (np > 1: --pairs, np pairs at once) into res,
+ * its failure reported on stderr as it happens, between progress
+ * updates. Returns the rows it made: none when the signal cut it short
+ * (an interrupted cell is not a result, nor a failure to report).
+ */
+static unsigned one(struct grid *g, const struct ik_config *cell,
+		    const struct ik_transport_ops *ops, enum ik_mode mode,
+		    unsigned np, const char *pair, struct ik_result *res)
+{
+	double est = ik_cli_cell_estimate(cell);
+	unsigned rows = np == 1 ? 1 : np + 1;
+	char what[160];
+	int ret;
+
+	ik_cli_cell_name(g->p, cell, ops, mode, pair, what, sizeof(what));
+	if (np > 1 && sizeof(what) > strlen(what))
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+			 " x%u pairs", np);
+	if (!g->run) {
+		g->planned++;
+		g->est += est;
+		if (g->list)
+			fprintf(g->list, "%5u  %-60s ~%.2f s\n", g->planned,
+				what, est / 1e9);
+		return rows;
+	}
+	ik_progress_cell(g->pg, what);
+	if (np == 1) {
+		struct ik_run run = *g->run;
+
+		/* the line moves while one long cell runs, redrawn by its
+		 * controller; --pairs' controllers run at once: not there */
+		if (g->pg && g->pg->tty) {
+			run.progress = ik_progress_tick;
+			run.progress_arg = g->pg;
+		}
+		ret = measure_quiet(cell, ops, mode, &run, res);
+	} else {
+		ret = measure_pairs(cell, g->p->pins, np, ops, mode, g->run,
+				    res);
+	}
+	if (ret && stopped(g->run))
+		return 0;
+	if (ret) {
+		ik_progress_clear(g->pg);
+		report_failure(cell, ops, mode, res[rows - 1].errmsg);
+	}
+	*g->failed |= ret != 0;
+	ik_progress_done(g->pg, est, ret);
+	return rows;
 }
 
 /* --classes: one run pinned to each present class's pair; rows made. */
-static unsigned run_classes(const struct ik_config *cell,
-			    const struct ik_class_pair *classes,
+static unsigned run_classes(struct grid *g, const struct ik_config *cell,
 			    const struct ik_transport_ops *ops,
-			    enum ik_mode mode, const struct ik_run *run,
-			    struct ik_result *res, bool *failed)
+			    enum ik_mode mode, struct ik_result *res)
 {
 	unsigned k, n = 0;
 
-	for (k = 0; k < IK_NCLASSES && !stopped(run); k++) {
-		struct ik_config one = *cell;
+	for (k = 0; k < IK_NCLASSES && !(g->run && stopped(g->run)); k++) {
+		struct ik_config one_cell = *cell;
+		char pair[32];
 
-		if (!classes[k].present)
+		if (!g->classes[k].present)
 			continue;
-		one.pinned = true;
-		one.cpu[0] = classes[k].cpu[0];
-		one.cpu[1] = classes[k].cpu[1];
-		one.ncpu = 2;
-		*failed |= measure(&one, ops, mode, run, &res[n]) != 0;
-		res[n++].cls = (int)k;
+		one_cell.pinned = true;
+		one_cell.cpu[0] = g->classes[k].cpu[0];
+		one_cell.cpu[1] = g->classes[k].cpu[1];
+		one_cell.ncpu = 2;
+		snprintf(pair, sizeof(pair), "CPUs %d,%d", one_cell.cpu[0],
+			 one_cell.cpu[1]);
+		if (!one(g, &one_cell, ops, mode, 1, pair, at(res, n)))
+			break;
+		if (g->run)
+			res[n].cls = (int)k;
+		n++;
 	}
 	return n;
 }
 
 /*
- * --matrix: every ordered pair (a, b), a != b, of the plan's cpus; a
- * progress line on stderr when it is a terminal. Start-up per pair
- * (channel, peers, pinning: all but the measured loops) is kept for the
- * report.
+ * --matrix: every ordered pair (a, b), a != b, of the plan's cpus.
+ * Start-up per pair (channel, peers, pinning: all but the measured
+ * loops) is kept for the report.
  */
-static unsigned run_matrix(const struct ik_plan *p,
-			   const struct ik_config *cell,
+static unsigned run_matrix(struct grid *g, const struct ik_config *cell,
 			   const struct ik_transport_ops *ops,
-			   enum ik_mode mode, const struct ik_run *run,
-			   struct ik_result *res, bool *failed)
+			   enum ik_mode mode, struct ik_result *res)
 {
-	unsigned a, b, n = 0, total = p->ncpus * (p->ncpus - 1);
-	bool tty = isatty(2);
+	const struct ik_plan *p = g->p;
+	unsigned a, b, n = 0;
 
-	for (a = 0; a < p->ncpus && !stopped(run); a++)
-		for (b = 0; b < p->ncpus && !stopped(run); b++) {
-			struct ik_config one = *cell;
+	for (a = 0; a < p->ncpus; a++)
+		for (b = 0; b < p->ncpus; b++) {
+			struct ik_config one_cell = *cell;
+			char pair[32];
 			uint64_t t0;
 			double loops;
 
 			if (a == b)
 				continue;
-			if (tty)
-				fprintf(stderr,
-					"\rmatrix: pair %u of %u (%d->%d) ",
-					n + 1, total, p->cpus[a], p->cpus[b]);
-			one.pinned = true;
-			one.cpu[0] = p->cpus[a];
-			one.cpu[1] = p->cpus[b];
-			one.ncpu = 2;
+			if (g->run && stopped(g->run))
+				return n;
+			one_cell.pinned = true;
+			one_cell.cpu[0] = p->cpus[a];
+			one_cell.cpu[1] = p->cpus[b];
+			one_cell.ncpu = 2;
+			snprintf(pair, sizeof(pair), "CPUs %d->%d", p->cpus[a],
+				 p->cpus[b]);
 			t0 = ik_clock_ns();
-			*failed |= measure(&one, ops, mode, run, &res[n]) != 0;
-			loops = (double)(res[n].wall_ns + res[n].warmup_ns);
-			res[n].startup_ms =
-				((double)(ik_clock_ns() - t0) - loops) / 1e6;
+			if (!one(g, &one_cell, ops, mode, 1, pair, at(res, n)))
+				return n;
+			if (g->run) {
+				loops = (double)(res[n].wall_ns +
+						 res[n].warmup_ns);
+				res[n].startup_ms =
+					((double)(ik_clock_ns() - t0) - loops) /
+					1e6;
+			}
 			n++;
 		}
-	if (tty)
-		fputc('\n', stderr);
 	return n;
 }
 
@@ -222,7 +294,7 @@ static void add_pair(struct ik_result *all, const struct ik_result *r,
  * all peers released together by one start barrier. res[0..np-1] get
  * each pair, res[np] their sum: throughputs added, histograms merged.
  * One pair's failure breaks the barrier, so the rest end at once as not
- * run; stderr gets one line naming the failure that came first.
+ * run; the sum row's error names the failure that came first.
  */
 static int measure_pairs(const struct ik_config *cell, const int *pins,
 			 unsigned np, const struct ik_transport_ops *ops,
@@ -252,7 +324,6 @@ static int measure_pairs(const struct ik_config *cell, const int *pins,
 			snprintf(res[k].errmsg, sizeof(res[k].errmsg),
 				 "not run: out of memory");
 		all->err = -ENOMEM;
-		report_failure(cell, ops, mode, all->errmsg);
 		free(jobs);
 		ik_barrier_free(start);
 		return -ENOMEM;
@@ -311,7 +382,6 @@ static int measure_pairs(const struct ik_config *cell, const int *pins,
 			snprintf(all->errmsg + at, sizeof(all->errmsg) - at,
 				 "; of %u pairs %u failed, %u not run", np,
 				 failed, not_run);
-		report_failure(cell, ops, mode, all->errmsg);
 	}
 	/* only a one-way kernel's sum is marked as its kernel's (it must be
 	 * read as one way), as before issue 12; the others' sums read as
@@ -366,48 +436,42 @@ int ik_cli_measure_floor(const struct ik_config *cfg, const struct ik_run *run,
  * One configuration of the sweep (cell) over its pairs: --matrix's,
  * --classes', or each --pairs count. Returns the results written at res.
  */
-static unsigned run_cell(const struct ik_plan *p, const struct ik_config *cell,
-			 const struct ik_class_pair *classes,
+static unsigned run_cell(struct grid *g, const struct ik_config *cell,
 			 const struct ik_transport_ops *ops, enum ik_mode mode,
-			 const struct ik_run *run, struct ik_result *res,
-			 bool *failed)
+			 struct ik_result *res)
 {
-	unsigned pr, n = 0;
-	int ret;
+	const struct ik_plan *p = g->p;
+	unsigned pr, n = 0, got;
 
 	if (p->matrix)
-		return run_matrix(p, cell, ops, mode, run, res, failed);
+		return run_matrix(g, cell, ops, mode, res);
 	if (p->classes)
-		return run_classes(cell, classes, ops, mode, run, res, failed);
+		return run_classes(g, cell, ops, mode, res);
 	for (pr = 0; pr < p->sweep.npairs; pr++) {
-		unsigned np = p->sweep.pairs[pr];
-
-		if (np == 1)
-			ret = measure(cell, ops, mode, run, &res[n]);
-		else
-			ret = measure_pairs(cell, p->pins, np, ops, mode, run,
-					    &res[n]);
-		n += np == 1 ? 1 : np + 1;
-		*failed |= ret != 0;
+		if (g->run && stopped(g->run))
+			break;
+		got = one(g, cell, ops, mode, p->sweep.pairs[pr], NULL,
+			  at(res, n));
+		if (!got)
+			break;
+		n += got;
 	}
 	return n;
 }
 
-unsigned ik_cli_run_grid(const struct ik_plan *p,
-			 const struct ik_class_pair *classes,
-			 const struct ik_run *run, struct ik_result *results,
-			 bool *failed)
+/* Every cell of the grid through g, in the order results are kept. */
+static unsigned walk(struct grid *g, struct ik_result *results)
 {
+	const struct ik_plan *p = g->p;
 	const struct ik_sweep *sw = &p->sweep;
 	unsigned ncombo = sw->ngaps * sw->nworks * sw->nclients * sw->nservers *
 			  sw->nmodes;
 	unsigned i, z, b, gp, n = 0;
 
-	for (i = 0; i < sw->nmethods && !stopped(run); i++)
-		for (z = 0; z < sw->nsizes && !stopped(run); z++)
-			for (b = 0; b < sw->nbuffers && !stopped(run); b++)
-				for (gp = 0; gp < ncombo && !stopped(run);
-				     gp++) {
+	for (i = 0; i < sw->nmethods; i++)
+		for (z = 0; z < sw->nsizes; z++)
+			for (b = 0; b < sw->nbuffers; b++)
+				for (gp = 0; gp < ncombo; gp++) {
 					struct ik_config cell = p->cfg;
 					/* modes vary fastest, then gaps, works,
 					 * clients, servers */
@@ -416,6 +480,8 @@ unsigned ik_cli_run_grid(const struct ik_plan *p,
 					unsigned rest = gw / sw->ngaps;
 					unsigned cs = rest / sw->nworks;
 
+					if (g->run && stopped(g->run))
+						return n;
 					cell.size = sw->sizes[z];
 					cell.buffer = sw->buffers[b];
 					cell.gap_ns = sw->gaps[gw % sw->ngaps];
@@ -425,12 +491,39 @@ unsigned ik_cli_run_grid(const struct ik_plan *p,
 						sw->clients[cs % sw->nclients];
 					cell.server =
 						sw->servers[cs / sw->nclients];
-					n += run_cell(p, &cell, classes,
-						      sw->methods[i],
-						      sw->modes[m], run,
-						      &results[n], failed);
+					n += run_cell(g, &cell, sw->methods[i],
+						      sw->modes[m],
+						      at(results, n));
 				}
 	return n;
+}
+
+unsigned ik_cli_run_grid(const struct ik_plan *p,
+			 const struct ik_class_pair *classes,
+			 const struct ik_run *run, struct ik_result *results,
+			 struct ik_progress *pg, bool *failed)
+{
+	struct grid g = {.p = p,
+			 .classes = classes,
+			 .run = run,
+			 .pg = pg,
+			 .failed = failed};
+
+	return walk(&g, results);
+}
+
+unsigned ik_cli_plan_grid(const struct ik_plan *p,
+			  const struct ik_class_pair *classes, FILE *f,
+			  unsigned *cells, double *est_ns)
+{
+	bool failed = false;
+	struct grid g = {
+		.p = p, .classes = classes, .list = f, .failed = &failed};
+	unsigned rows = walk(&g, NULL);
+
+	*cells = g.planned;
+	*est_ns = g.est;
+	return rows;
 }
 
 /*
@@ -499,7 +592,6 @@ void ik_cli_sibling_warnings(const struct ik_config *c,
 			 "it shares the core with a peer",
 			 sib[k],
 			 100.0 * (double)(b1 - b0[k]) / (double)(t1 - t0[k]));
-		fprintf(stderr, "ipckern: warning: %s\n", note[j]);
 		rep->notes[j] = note[j];
 		rep->nnotes++;
 	}

@@ -403,6 +403,16 @@ static int take(struct ik_plan *p, const struct ik_option *o, const char *arg)
 	return ret;
 }
 
+/* The row named name (a short option's long one). */
+static int option_index(const char *name)
+{
+	int i;
+
+	for (i = 0; ik_options[i].name && strcmp(ik_options[i].name, name); i++)
+		;
+	return i;
+}
+
 /* The table's long names, NULL-terminated, for suggestions. */
 static void option_names(const char **names)
 {
@@ -458,13 +468,15 @@ int ik_cli_parse_options(struct ik_plan *p, int argc, char **argv)
 	lo[IK_NOPTIONS] = (struct option){NULL, 0, NULL, 0};
 	opterr = 0;
 	optind = 0; /* GNU: start over, so the parser can run again */
-	while ((li = -1, c = getopt_long(argc, argv, ":h", lo, &li)) != -1) {
+	while ((li = -1, c = getopt_long(argc, argv, ":hqv", lo, &li)) != -1) {
 		/* the word just read: before a separate value, or the last */
 		const char *tok = argv[optind - 1];
 
 		if (c >= 256 && optarg && optarg == argv[optind - 1])
 			tok = argv[optind - 2];
-		if (c == 'h') {
+		if (c == 'q' || c == 'v') /* -q, -v: --quiet, --verbose */
+			c = 256 + option_index(c == 'q' ? "quiet" : "verbose");
+		else if (c == 'h') {
 			p->action = IK_CLI_HELP;
 			return 1;
 		}
@@ -473,10 +485,11 @@ int ik_cli_parse_options(struct ik_plan *p, int argc, char **argv)
 					   tok);
 		if (c < 256)
 			return unknown_option(p, tok);
-		if (strncmp(tok + 2, lo[c - 256].name,
-			    strlen(lo[c - 256].name)) ||
-		    (tok[2 + strlen(lo[c - 256].name)] &&
-		     tok[2 + strlen(lo[c - 256].name)] != '='))
+		if (tok[1] == '-' && /* -q, -v are short, not abbreviated */
+		    (strncmp(tok + 2, lo[c - 256].name,
+			     strlen(lo[c - 256].name)) ||
+		     (tok[2 + strlen(lo[c - 256].name)] &&
+		      tok[2 + strlen(lo[c - 256].name)] != '=')))
 			return ik_cli_fail(
 				p,
 				"%.*s: abbreviations are not accepted; did "
@@ -554,7 +567,8 @@ void ik_cli_usage(FILE *f)
 	      "Latency is the round trip; the one-way estimate is half of it.\n"
 	      "Exit: 0 ok, 1 a gate failed (regression or assertion), 2 bad "
 	      "usage or\n"
-	      "input, 3 failure at run time.\n",
+	      "input, 3 failure at run time; 128+N when signal N ended a run\n"
+	      "(130: Ctrl-C), after writing the cells that finished.\n",
 	      f);
 }
 

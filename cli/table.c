@@ -439,7 +439,18 @@ const struct ik_option ik_options[] = {
 	{.name = "dry-run",
 	 .kind = IK_OPT_FLAG,
 	 VAL(dry_run),
-	 .help = "with --classes: list the pairs, run nothing"},
+	 .help = "list the cells, their estimated time and the outputs\n"
+		 "it would write; measure and create nothing (with\n"
+		 "--classes: the pairs)"},
+	{.name = "quiet",
+	 .kind = IK_OPT_FLAG,
+	 VAL(quiet),
+	 .help = "-q: errors only on stderr (no warnings, no progress);\n"
+		 "warnings are still in the report"},
+	{.name = "verbose",
+	 .kind = IK_OPT_FLAG,
+	 VAL(verbose),
+	 .help = "-v: the plan and a line per finished cell on stderr"},
 	{.name = "topology",
 	 .arg = "FILE",
 	 .kind = IK_OPT_PATH,

@@ -455,6 +455,8 @@ static int watch(struct ctl *x)
 		wait_slice(c, left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS);
 		if (c->tick)
 			c->tick(c);
+		if (c->run->progress)
+			c->run->progress(c->run->progress_arg);
 	}
 }
 

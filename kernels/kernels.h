@@ -116,6 +116,12 @@ struct ik_run {
 	/* set asynchronously (SIGINT/SIGTERM) to end the run; may be NULL */
 	volatile sig_atomic_t *interrupted;
 	int mem_node; /* --mem-node: bind shared pages to it; -1: none */
+	/* the CLI's progress line, called by the controller between its
+	 * polls while a cell runs (never by a peer, never inside a timed
+	 * loop; not with --pairs, whose controllers run at once); may be
+	 * NULL */
+	void (*progress)(void *arg);
+	void *progress_arg;
 };
 
 /* echo, connect: the --clients list's largest value, the cell every

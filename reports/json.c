@@ -292,6 +292,18 @@ int ik_report_json(const struct ik_report *r, FILE *f)
 	for (i = 0; i < r->nnotes; i++)
 		json_array_append_new(notes, json_string(r->notes[i]));
 	json_object_set_new(root, "notes", notes);
+	if (r->nwarnings) {
+		json_t *w = json_array();
+
+		for (i = 0; i < r->nwarnings; i++)
+			json_array_append_new(w, json_string(r->warnings[i]));
+		json_object_set_new(root, "warnings", w);
+	}
+	if (r->partial) {
+		json_object_set_new(root, "partial", json_true());
+		json_object_set_new(root, "partial_reason",
+				    json_string(r->partial));
+	}
 	if (r->floor && !r->floor->err)
 		json_object_set_new(root, "floor", floor_json(r));
 	if (ik_kernels[r->cfg->kernel]->json_run)

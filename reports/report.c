@@ -8,6 +8,7 @@
  * and labelled as an estimate, since no clock is read on the far side.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <string.h>
 
 #include "gate.h"
@@ -76,7 +77,7 @@ void ik_view_init(struct ik_view *v, const struct ik_report *r, FILE *f)
 	};
 }
 
-int ik_report_write(const struct ik_report *r, FILE *f)
+static int write_format(const struct ik_report *r, FILE *f)
 {
 	if (r->classes && r->dry_run)
 		return ik_report_classes(r, f);
@@ -90,6 +91,29 @@ int ik_report_write(const struct ik_report *r, FILE *f)
 	default:
 		return ik_report_table(r, f);
 	}
+}
+
+/*
+ * A run a signal ended says so where a reader looks last: the table's
+ * last line; for CSV a last comment line, "# partial: ...", which
+ * spreadsheets show as one stray cell and pandas (comment='#') or R
+ * (comment.char) skip, so the rows above parse as ever. JSON carries
+ * "partial" in its object.
+ */
+int ik_report_write(const struct ik_report *r, FILE *f)
+{
+	int ret = write_format(r, f);
+
+	if (ret || !r->partial)
+		return ret;
+	if (r->format == IK_FMT_TABLE)
+		fprintf(f,
+			"partial: %s; the cells above are those that "
+			"finished\n",
+			r->partial);
+	else if (r->format == IK_FMT_CSV)
+		fprintf(f, "# partial: %s\n", r->partial);
+	return ferror(f) ? -EIO : 0;
 }
 
 static int report_fn(const void *arg, FILE *f)

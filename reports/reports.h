@@ -50,6 +50,15 @@ struct ik_report {
 	unsigned nnotes;
 	/* --mem-node as asked, or -1 (set it: 0 is a node) */
 	int mem_node;
+	/* the environment's warnings (each also among notes), printed once
+	 * on stderr; JSON's top-level "warnings" */
+	const char *warnings[8];
+	unsigned nwarnings;
+	/* why the run ended before its last cell (a signal), or NULL: the
+	 * results are the cells that finished. JSON "partial": true and
+	 * "partial_reason"; a last "partial: ..." line in the table, a
+	 * last "# partial: ..." comment line in CSV */
+	const char *partial;
 };
 
 #define IK_SCHEMA "ipckern/1"

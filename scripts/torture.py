@@ -230,6 +230,7 @@ def at_output(sig, args, secs):
 SENT = '[ -e $R/sent ] || echo "no new file beside the report: not signalled"'
 # after any signal a report on disk is whole, and raw lines are numbers
 SIGNAL_CHECK = ('[ ! -e out.json ] || $T json-ok out.json; '
+                '[ ! -e out.json ] || $T partial-ok out.json "$(cat $R/rc)"; '
                 '[ ! -e raw.txt ] || $T raw-ok raw.txt')
 
 
@@ -839,6 +840,33 @@ def h_json_ok(argv):
     return 0
 
 
+def h_partial_ok(argv):
+    """A report a signal cut short says so, and keeps only whole cells:
+    "partial" names the signal the exit code does, no result is a cell
+    the signal interrupted, and a run that ended by itself is not
+    partial."""
+    try:
+        with open(argv[0]) as f:
+            doc = json.load(f)
+        rc = int(argv[1])
+    except (OSError, ValueError):
+        return 0  # json-ok says what is wrong with it
+    cut = [r for r in doc.get("results", [])
+           if "interrupt" in json.dumps(r)]
+    if cut:
+        print(f"{argv[0]}: a cell the signal cut short is a result: "
+              f"{json.dumps(cut[0])[:200]}")
+        return 1
+    if doc.get("partial") is not True:
+        return 0
+    sig = SIGNAMES.get(rc - 128, "?")
+    if rc < 128 or sig not in doc.get("partial_reason", ""):
+        print(f"{argv[0]}: partial ({doc.get('partial_reason')!r}) but "
+              f"exit {rc}")
+        return 1
+    return 0
+
+
 def h_raw_ok(argv):
     with open(argv[0], "rb") as f:
         data = f.read()
@@ -930,6 +958,7 @@ def h_big_index(argv):
 HELPERS = {
     "closed-stdout": h_closed_stdout, "stranger": h_stranger,
     "squat": h_squat, "kill-server": h_kill_server, "wait-output": h_wait_output, "json-ok": h_json_ok,
+    "partial-ok": h_partial_ok,
     "raw-ok": h_raw_ok, "report-ok": h_report_ok, "mutate": h_mutate,
     "deep-xml": h_deep_xml, "deep-json": h_deep_json,
     "big-index": h_big_index,

@@ -479,7 +479,9 @@ Test(options, echo_memory_need_counts_clients_server_and_samples)
 Test(options, class_matrix_node_and_number_refusals_need_no_machine)
 {
 	BAD("only goes with --classes --dry-run", "--topology", "x.xml");
-	BAD("--dry-run: applies to --classes", "--dry-run");
+	BAD("only goes with --classes --dry-run", "--dry-run", "--topology",
+	    "x.xml");
+	BAD("--quiet and --verbose: pick one", "-q", "--verbose");
 	BAD("drop --pin", "--classes", "--pin", "0,1");
 	BAD("pick one --method", "--matrix", "--method", "pipe,line");
 	BAD("'0-'", "--matrix", "--cpus", "0-");
