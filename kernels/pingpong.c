@@ -528,6 +528,7 @@ static const char *const pingpong_options[] = {"matrix", "gap", NULL};
 
 const struct ik_kernel_ops ik_kernel_pingpong = {
 	.name = "pingpong",
+	.msg = "round_trip",
 	.summary = "round trips",
 	.help = "pingpong (default: round trips)",
 	.id = IK_KERNEL_PINGPONG,

@@ -49,8 +49,9 @@ const char *ik_fmt_bytes(char *b, size_t n, size_t v);
 double ik_per(double v, uint64_t n);
 
 /* JSON parts more than one kernel writes (kernels/view.c). */
-/* A peer's CPU use, and per round trip (n of them). */
-json_t *ik_cpu_json(const struct ik_cpu_usage *u, uint64_t n);
+/* A peer's CPU use in all (*_total), and per "per" (n of them:
+ * cpu_ns_per_msg, cpu_ns_per_request; null when n is 0). */
+json_t *ik_cpu_json(const struct ik_cpu_usage *u, uint64_t n, const char *per);
 /* res's latency as kind ("round_trip", "one_way"), with its buckets. */
 json_t *ik_latency_json(const struct ik_result *res, const struct ik_stats *st,
 			const char *kind);

@@ -16,31 +16,33 @@
 #include "gate.h"
 
 const struct ik_metric_info ik_metric_infos[IK_NMETRICS] = {
-	[IK_M_MIN] = {"min", IK_DIM_TIME, false, false},
-	[IK_M_P50] = {"p50", IK_DIM_TIME, false, true},
-	[IK_M_P90] = {"p90", IK_DIM_TIME, false, false},
-	[IK_M_P99] = {"p99", IK_DIM_TIME, false, true},
-	[IK_M_P999] = {"p99.9", IK_DIM_TIME, false, false},
-	[IK_M_MAX] = {"max", IK_DIM_TIME, false, false},
-	[IK_M_MEAN] = {"mean", IK_DIM_TIME, false, false},
-	[IK_M_MSGS] = {"msgs", IK_DIM_MSGS, true, true},
-	[IK_M_BYTES] = {"throughput", IK_DIM_BYTES, true, false},
-	[IK_M_CPU] = {"cpu", IK_DIM_TIME, false, true},
+	[IK_M_MIN] = {"min", "min_ns", "min", IK_DIM_TIME, false, false},
+	[IK_M_P50] = {"p50", "p50_ns", "p50", IK_DIM_TIME, false, true},
+	[IK_M_P90] = {"p90", "p90_ns", "p90", IK_DIM_TIME, false, false},
+	[IK_M_P99] = {"p99", "p99_ns", "p99", IK_DIM_TIME, false, true},
+	[IK_M_P999] = {"p99_9", "p99_9_ns", "p99.9", IK_DIM_TIME, false, false},
+	[IK_M_MAX] = {"max", "max_ns", "max", IK_DIM_TIME, false, false},
+	[IK_M_MEAN] = {"mean", "mean_ns", "mean", IK_DIM_TIME, false, false},
+	[IK_M_MSGS] = {"msgs", "msgs_per_sec", "msgs", IK_DIM_MSGS, true, true},
+	[IK_M_BYTES] = {"throughput", "bytes_per_sec", "throughput",
+			IK_DIM_BYTES, true, false},
+	[IK_M_CPU] = {"cpu", "cpu_ns_per_msg", "cpu", IK_DIM_TIME, false, true},
 };
 
 int ik_metric_by_name(const char *name, size_t len)
 {
-	char b[16];
+	char b[24];
 	int m;
 
 	if (len >= sizeof(b))
 		return -1;
 	memcpy(b, name, len);
 	b[len] = 0;
-	if (!strcmp(b, "p99_9") || !strcmp(b, "p999"))
+	if (!strcmp(b, "p99.9") || !strcmp(b, "p999"))
 		return IK_M_P999;
 	for (m = 0; m < IK_NMETRICS; m++)
-		if (!strcmp(b, ik_metric_infos[m].name))
+		if (!strcmp(b, ik_metric_infos[m].name) ||
+		    !strcmp(b, ik_metric_infos[m].key))
 			return m;
 	return -1;
 }
