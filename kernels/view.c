@@ -75,12 +75,12 @@ json_t *ik_latency_json(const struct ik_result *res, const struct ik_stats *st,
 		"{s:s,s:s,s:I,s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
 		"s:f}",
 		"kind", kind, "unit", "ns", "count",
-		(json_int_t)res->hist.total, "min_ns",
-		(json_int_t)res->hist.min, "mean_ns", st->mean, "stddev_ns",
-		st->sd, "p50_ns", (json_int_t)st->p50, "p90_ns",
-		(json_int_t)st->p90, "p99_ns", (json_int_t)st->p99, "p99_9_ns",
-		(json_int_t)st->p999, "p99_99_ns", (json_int_t)st->p9999,
-		"max_ns", (json_int_t)res->hist.max, "dropped",
+		(json_int_t)res->hist.total, IK_Q_MIN,
+		(json_int_t)res->hist.min, IK_Q_MEAN, st->mean, IK_Q_STDDEV,
+		st->sd, IK_Q_P50, (json_int_t)st->p50, IK_Q_P90,
+		(json_int_t)st->p90, IK_Q_P99, (json_int_t)st->p99, IK_Q_P999,
+		(json_int_t)st->p999, IK_Q_P9999, (json_int_t)st->p9999,
+		IK_Q_MAX, (json_int_t)res->hist.max, "dropped",
 		(json_int_t)res->hist.dropped, "max_relative_error", 0.01);
 
 	json_object_set_new(lat, "histogram", hist_json(&res->hist));
@@ -111,10 +111,10 @@ void ik_roundtrip_json(json_t *o, const struct ik_result *res,
 			    ik_latency_json(res, st, "round_trip"));
 	json_object_set_new(o, "one_way_estimate",
 			    json_pack("{s:s,s:f,s:f,s:f}", "how",
-				      "round_trip/2", "p50_ns", st->p50 / 2.0,
-				      "p99_ns", st->p99 / 2.0, "mean_ns",
+				      "round_trip/2", IK_Q_P50, st->p50 / 2.0,
+				      IK_Q_P99, st->p99 / 2.0, IK_Q_MEAN,
 				      st->mean / 2.0));
-	json_object_set_new(o, "msgs_per_sec",
+	json_object_set_new(o, IK_Q_MSGS,
 			    wall_ok ? json_real(st->rps) : json_null());
 	json_object_set_new(
 		o, "wall",

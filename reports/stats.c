@@ -13,20 +13,21 @@
 #include <string.h>
 
 #include "../kernels/kernels.h"
+#include "../kernels/view.h"
 #include "gate.h"
 
 const struct ik_metric_info ik_metric_infos[IK_NMETRICS] = {
-	[IK_M_MIN] = {"min", "min_ns", "min", IK_DIM_TIME, false, false},
-	[IK_M_P50] = {"p50", "p50_ns", "p50", IK_DIM_TIME, false, true},
-	[IK_M_P90] = {"p90", "p90_ns", "p90", IK_DIM_TIME, false, false},
-	[IK_M_P99] = {"p99", "p99_ns", "p99", IK_DIM_TIME, false, true},
-	[IK_M_P999] = {"p99_9", "p99_9_ns", "p99.9", IK_DIM_TIME, false, false},
-	[IK_M_MAX] = {"max", "max_ns", "max", IK_DIM_TIME, false, false},
-	[IK_M_MEAN] = {"mean", "mean_ns", "mean", IK_DIM_TIME, false, false},
-	[IK_M_MSGS] = {"msgs", "msgs_per_sec", "msgs", IK_DIM_MSGS, true, true},
-	[IK_M_BYTES] = {"throughput", "bytes_per_sec", "throughput",
-			IK_DIM_BYTES, true, false},
-	[IK_M_CPU] = {"cpu", "cpu_ns_per_msg", "cpu", IK_DIM_TIME, false, true},
+	[IK_M_MIN] = {"min", IK_Q_MIN, "min", IK_DIM_TIME, false, false},
+	[IK_M_P50] = {"p50", IK_Q_P50, "p50", IK_DIM_TIME, false, true},
+	[IK_M_P90] = {"p90", IK_Q_P90, "p90", IK_DIM_TIME, false, false},
+	[IK_M_P99] = {"p99", IK_Q_P99, "p99", IK_DIM_TIME, false, true},
+	[IK_M_P999] = {"p99_9", IK_Q_P999, "p99.9", IK_DIM_TIME, false, false},
+	[IK_M_MAX] = {"max", IK_Q_MAX, "max", IK_DIM_TIME, false, false},
+	[IK_M_MEAN] = {"mean", IK_Q_MEAN, "mean", IK_DIM_TIME, false, false},
+	[IK_M_MSGS] = {"msgs", IK_Q_MSGS, "msgs", IK_DIM_MSGS, true, true},
+	[IK_M_BYTES] = {"throughput", IK_Q_BYTES, "throughput", IK_DIM_BYTES,
+			true, false},
+	[IK_M_CPU] = {"cpu", IK_Q_CPU_PER_MSG, "cpu", IK_DIM_TIME, false, true},
 };
 
 int ik_metric_by_name(const char *name, size_t len)
