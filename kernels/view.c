@@ -100,12 +100,17 @@ void ik_listen_strangers_json(json_t *o, const struct ik_result *res)
 		ik_strangers_json(o, res);
 }
 
-/* With --gap the wall holds the idle time: no rate, and no observer
- * effect (the wall's mean minus the untimed one) can be taken from it. */
+/*
+ * With --gap the wall holds the idle time: no rate, no mean per trip and
+ * no observer effect (the wall's mean minus the untimed one) can be
+ * taken from it. Kernels without an untimed pass (call, echo, connect)
+ * have no untimed mean, so no observer effect either.
+ */
 void ik_roundtrip_json(json_t *o, const struct ik_result *res,
 		       const struct ik_stats *st)
 {
 	bool wall_ok = !res->gap_ns && res->wall_ns && res->count;
+	bool untimed_ok = !res->gap_ns && res->untimed_mean_ns > 0;
 
 	json_object_set_new(o, "latency",
 			    ik_latency_json(res, st, "round_trip"));
@@ -118,11 +123,14 @@ void ik_roundtrip_json(json_t *o, const struct ik_result *res,
 			    wall_ok ? json_real(st->rps) : json_null());
 	json_object_set_new(
 		o, "wall",
-		json_pack("{s:I,s:f,s:f,s:o,s:b}", "timed_ns_total",
+		json_pack("{s:I,s:o,s:o,s:o,s:b}", "timed_ns_total",
 			  (json_int_t)res->wall_ns, "whole_run_mean_ns",
-			  st->wall_mean, "untimed_mean_ns", st->untimed,
+			  wall_ok ? json_real(st->wall_mean) : json_null(),
+			  "untimed_mean_ns",
+			  untimed_ok ? json_real(st->untimed) : json_null(),
 			  "observer_effect_ns",
-			  wall_ok ? json_real(st->wall_mean - st->untimed)
+			  wall_ok && untimed_ok
+				  ? json_real(st->wall_mean - st->untimed)
 				  : json_null(),
 			  "hit_sample_cap", res->hit_cap));
 	json_object_set_new(o, "vs_line",

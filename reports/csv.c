@@ -318,11 +318,11 @@ static void field(const struct row *w, enum col c, char *b, size_t n)
 		num(b, n, cpu_per(res, 1), 1);
 		break;
 	case C_WALL_MEAN:
-		if (!ik_result_ops(res)->one_way && res->count)
+		if (wall_ok)
 			num(b, n, st->wall_mean, 1);
 		break;
 	case C_UNTIMED:
-		if (!ik_result_ops(res)->one_way && res->untimed_mean_ns > 0)
+		if (wall_ok && res->untimed_mean_ns > 0)
 			num(b, n, st->untimed, 1);
 		break;
 	case C_OBSERVER:
