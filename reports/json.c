@@ -163,9 +163,13 @@ static json_t *pair_json(const struct ik_result *res)
 	json_object_set_new(pair, "cpus",
 			    p->pinned ? json_pack("[ii]", p->cpu[0], p->cpu[1])
 				      : json_null());
-	json_object_set_new(
-		pair, "cpus_seen",
-		json_pack("[ii]", res->cpu_seen[0], res->cpu_seen[1]));
+	/* a crew (echo, connect) has many threads a side and says where
+	 * none of them ran: null, not the 0s it holds */
+	json_object_set_new(pair, "cpus_seen",
+			    ik_result_ops(res)->crew
+				    ? json_null()
+				    : json_pack("[ii]", res->cpu_seen[0],
+						res->cpu_seen[1]));
 	json_object_set_new(pair, "relation",
 			    json_string(ik_relation_key(p->rel)));
 	json_object_set_new(pair, "relation_text",
