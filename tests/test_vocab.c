@@ -6,7 +6,8 @@
  * its key columns alone; its quoting; and --baseline/--append reading a
  * baseline recorded by the previous schema (tests/data/baseline-
  * ipckern-1.json, saved by ipckern e46dea2: --method pipe,spsc --repeat 3
- * --iters 200 --warmup 20 --save-baseline).
+ * --iters 200 --warmup 20 --save-baseline); and --assert taking each
+ * metric by its short name or its JSON key.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -378,4 +379,36 @@ Test(baseline_v1, a_run_compares_with_it_and_append_carries_its_repeats,
 	json_decref(root);
 	unlink(copy);
 	rmdir(dir);
+}
+
+/* ---- --assert names ---- */
+
+/* Every metric by its short name and by its JSON/CSV key, the same. */
+Test(assert_names, a_metric_is_named_by_its_name_or_its_key)
+{
+	struct ik_assertion a;
+	char text[96], err[200] = "";
+	int m;
+
+	for (m = 0; m < IK_NMETRICS; m++) {
+		const char *const names[] = {ik_metric_infos[m].name,
+					     ik_metric_infos[m].key};
+
+		for (unsigned i = 0; i < 2; i++) {
+			snprintf(text, sizeof(text), "pipe.%s<=2*spsc.%s",
+				 names[i], names[i]);
+			cr_assert_eq(
+				ik_assert_parse(text, &a, err, sizeof(err)), 0,
+				"%s: %s", text, err);
+			cr_expect_eq(a.l.metric, m, "%s", text);
+			cr_expect_eq(a.r.metric, m, "%s", text);
+		}
+	}
+	/* the table's label still works */
+	cr_assert_eq(ik_assert_parse("pipe.p99.9<1ms", &a, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_expect_eq(a.l.metric, IK_M_P999);
+	cr_expect_eq(ik_assert_parse("pipe.p99_9_us<1ms", &a, err, sizeof(err)),
+		     -EINVAL);
+	cr_expect(strstr(err, "p99_9"), "the error lists the names: %s", err);
 }
