@@ -242,10 +242,7 @@ static void key_field(const struct row *w, enum col c, char *b, size_t n)
 /* CPU ns of one peer per msg: the msgs the gate's cpu metric counts. */
 static double cpu_per(const struct ik_result *res, int peer)
 {
-	const struct ik_kernel_ops *k = ik_result_ops(res);
-	uint64_t n = k->one_way		 ? res->stream.messages
-		     : k->cpu_timed_only ? res->count
-					 : res->count + res->warmup;
+	uint64_t n = ik_result_msgs(res);
 
 	return n ? (double)res->cpu[peer].cpu_ns / (double)n : NAN;
 }

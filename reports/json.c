@@ -229,15 +229,10 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 	return o;
 }
 
-/* CPU ns per msg of one peer: a call's counts the timed calls only. */
+/* CPU ns per msg of one peer: the msgs the gate's cpu metric counts. */
 static json_t *peer_cpu_json(const struct ik_result *res, int peer)
 {
-	const struct ik_kernel_ops *k = ik_result_ops(res);
-	uint64_t n = k->one_way		 ? res->stream.messages
-		     : k->cpu_timed_only ? res->count
-					 : res->count + res->warmup;
-
-	return ik_cpu_json(&res->cpu[peer], n, "msg");
+	return ik_cpu_json(&res->cpu[peer], ik_result_msgs(res), "msg");
 }
 
 static json_t *result_json(const struct ik_report *r,

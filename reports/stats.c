@@ -72,7 +72,6 @@ void ik_metrics_of(const struct ik_result *res, double v[IK_NMETRICS])
 	if (stream) {
 		v[IK_M_MSGS] = res->stream.msgs_per_s;
 		v[IK_M_BYTES] = res->stream.bytes_per_s;
-		n = (double)res->stream.messages;
 	} else {
 		/* with --gap the wall holds the idle time: no rate then */
 		if (res->wall_ns && !res->gap_ns) {
@@ -80,11 +79,9 @@ void ik_metrics_of(const struct ik_result *res, double v[IK_NMETRICS])
 				(double)res->count * 1e9 / (double)res->wall_ns;
 			v[IK_M_BYTES] = v[IK_M_MSGS] * 2.0 * (double)res->size;
 		}
-		/* a call's CPU covers the timed calls only */
-		n = (double)(res->count + (ik_result_ops(res)->cpu_timed_only
-						   ? 0
-						   : res->warmup));
 	}
+	/* a call's CPU covers the timed calls only */
+	n = (double)ik_result_msgs(res);
 	if (n > 0)
 		v[IK_M_CPU] = cpu / n;
 }
