@@ -330,13 +330,13 @@ static void call_json(json_t *o, const struct ik_result *res)
 		o, "call",
 		json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:s}",
 			  "work_ns", (json_int_t)res->work_ns, "calls",
-			  (json_int_t)res->count, "wall_ns",
-			  (json_int_t)res->wall_ns, "cpu_caller_ns",
-			  (json_int_t)res->cpu[0].cpu_ns, "cpu_worker_ns",
-			  (json_int_t)res->cpu[1].cpu_ns, "wall_per_call_ns",
-			  (double)res->wall_ns / n, "cpu_per_call_ns",
-			  (ca + cw) / n, "cpu_caller_per_call_ns", ca / n,
-			  "cpu_worker_per_call_ns", cw / n, "cpu_counted",
+			  (json_int_t)res->count, "wall_ns_total",
+			  (json_int_t)res->wall_ns, "cpu_caller_ns_total",
+			  (json_int_t)res->cpu[0].cpu_ns, "cpu_worker_ns_total",
+			  (json_int_t)res->cpu[1].cpu_ns, "wall_ns_per_call",
+			  (double)res->wall_ns / n, "cpu_ns_per_call",
+			  (ca + cw) / n, "cpu_caller_ns_per_call", ca / n,
+			  "cpu_worker_ns_per_call", cw / n, "cpu_counted",
 			  "timed calls only"));
 }
 
@@ -344,6 +344,7 @@ static const char *const call_options[] = {"work", NULL};
 
 const struct ik_kernel_ops ik_kernel_call = {
 	.name = "call",
+	.msg = "call",
 	.summary = "A calls into a worker B and waits: wall and CPU per call",
 	.help = "\ncall (A calls into a worker B and waits: wall and CPU\n"
 		"per call, caller and worker)",

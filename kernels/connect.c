@@ -521,7 +521,7 @@ static void connect_json(json_t *o, const struct ik_result *res)
 
 	json_object_set_new(
 		o, "connect",
-		json_pack("{s:i,s:i,s:I,s:I,s:I,s:o,s:f,s:o,s:o,s:{s:I,"
+		json_pack("{s:i,s:i,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:{s:I,"
 			  "s:I,s:I,s:I},s:o,s:o}",
 			  "clients", (int)res->clients, "backlog",
 			  (int)cx->backlog, "requests", (json_int_t)res->count,
@@ -530,25 +530,28 @@ static void connect_json(json_t *o, const struct ik_result *res)
 			  cx->failed ? json_string(strerror(-cx->first_err))
 				     : json_null(),
 			  "requests_per_sec",
-			  secs > 0 ? res->count / secs : 0.0, "time_wait_after",
+			  secs > 0 ? json_real(res->count / secs) : json_null(),
+			  "time_wait_after",
 			  cx->time_wait < 0 ? json_null()
 					    : json_integer(cx->time_wait),
 			  "tcp_tw_reuse",
 			  cx->tw_reuse < 0 ? json_null()
 					   : json_integer(cx->tw_reuse),
-			  "connect_ns", "p50",
-			  (json_int_t)ik_hist_percentile(h, 50), "p99",
-			  (json_int_t)ik_hist_percentile(h, 99), "p99_9",
-			  (json_int_t)ik_hist_percentile(h, 99.9), "max",
+			  "connect_time", IK_Q_P50,
+			  (json_int_t)ik_hist_percentile(h, 50), IK_Q_P99,
+			  (json_int_t)ik_hist_percentile(h, 99), IK_Q_P999,
+			  (json_int_t)ik_hist_percentile(h, 99.9), IK_Q_MAX,
 			  (json_int_t)h->max, "server_cpu",
-			  ik_cpu_json(&res->cpu[1], res->count), "clients_cpu",
-			  ik_cpu_json(&res->cpu[0], res->count)));
+			  ik_cpu_json(&res->cpu[1], res->count, "request"),
+			  "clients_cpu",
+			  ik_cpu_json(&res->cpu[0], res->count, "request")));
 }
 
 static const char *const connect_options[] = {"clients", "backlog", NULL};
 
 const struct ik_kernel_ops ik_kernel_connect = {
 	.name = "connect",
+	.msg = "request",
 	.summary = "a connection per request",
 	.help = "connect (a connection per\nrequest)",
 	.id = IK_KERNEL_CONNECT,

@@ -566,18 +566,29 @@ static void echo_json(json_t *o, const struct ik_result *res)
 
 	json_object_set_new(
 		o, "echo",
-		json_pack(
-			"{s:s,s:i,s:I,s:I,s:f,s:f,s:f,s:f,s:o,s:o}", "server",
-			ik_server_names[res->server], "clients",
-			(int)res->clients, "messages", (json_int_t)res->count,
-			"wall_ns", (json_int_t)res->wall_ns, "messages_per_sec",
-			rate, "mb_per_sec_one_way",
-			rate * (double)res->size / 1e6, "cpu_server_per_msg_ns",
-			ik_per((double)res->cpu[1].cpu_ns, res->count),
-			"cpu_clients_per_msg_ns",
-			ik_per((double)res->cpu[0].cpu_ns, res->count),
-			"server_cpu", ik_cpu_json(&res->cpu[1], res->count),
-			"clients_cpu", ik_cpu_json(&res->cpu[0], res->count)));
+		json_pack("{s:s,s:i,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "server",
+			  ik_server_names[res->server], "clients",
+			  (int)res->clients, "requests", (json_int_t)res->count,
+			  "wall_ns_total", (json_int_t)res->wall_ns,
+			  "requests_per_sec",
+			  secs > 0 ? json_real(rate) : json_null(),
+			  "mb_per_sec_one_way",
+			  secs > 0 ? json_real(rate * (double)res->size / 1e6)
+				   : json_null(),
+			  "cpu_server_ns_per_request",
+			  res->count
+				  ? json_real(ik_per((double)res->cpu[1].cpu_ns,
+						     res->count))
+				  : json_null(),
+			  "cpu_clients_ns_per_request",
+			  res->count
+				  ? json_real(ik_per((double)res->cpu[0].cpu_ns,
+						     res->count))
+				  : json_null(),
+			  "server_cpu",
+			  ik_cpu_json(&res->cpu[1], res->count, "request"),
+			  "clients_cpu",
+			  ik_cpu_json(&res->cpu[0], res->count, "request")));
 }
 
 /* What the machine can give now: MemAvailable, else all of its memory. */
@@ -655,6 +666,7 @@ static const char *const echo_options[] = {"clients", "server", "backlog",
 
 const struct ik_kernel_ops ik_kernel_echo = {
 	.name = "echo",
+	.msg = "request",
 	.summary = "a server and --clients in a closed loop",
 	.help = "echo (a server and\n--clients in a closed loop)",
 	.id = IK_KERNEL_ECHO,

@@ -265,6 +265,10 @@ struct ik_kernel_ops {
 	 * cli/table.c marked kernel-specific), NULL-terminated; NULL: none */
 	const char *const *options;
 	unsigned keys; /* enum ik_key_dim: what else tells cells apart */
+	/* what one "msg" of its results is, as JSON's "msg" and CSV's msg
+	 * column say it: round_trip, message, call, request (every
+	 * *_per_msg and msgs_per_sec counts these) */
+	const char *msg;
 	/* a server and clients over the method's own sockets (echo,
 	 * connect), not two peers around an ik_channel */
 	bool crew;

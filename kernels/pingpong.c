@@ -413,7 +413,7 @@ static void pingpong_title(const struct ik_view *v)
 static bool pingpong_latency(const struct ik_view *v)
 {
 	bool any_line = false;
-	char a[8][16];
+	char a[9][16];
 	unsigned i;
 
 	v->head_key(v);
@@ -431,7 +431,12 @@ static bool pingpong_latency(const struct ik_view *v)
 		}
 		v->stats(v, res, &st);
 		any_line |= st.vs_line > 0;
-		fprintf(v->f, "%7s %7s %7s %7s %7s %7s %7s %7s %9.0f ",
+		/* with --gap the wall holds the gaps: no rate ("-") */
+		if (st.rps > 0)
+			snprintf(a[8], 16, "%.0f", st.rps);
+		else
+			snprintf(a[8], 16, "-");
+		fprintf(v->f, "%7s %7s %7s %7s %7s %7s %7s %7s %9s ",
 			ik_fmt_ns(a[0], 16, (double)res->hist.min),
 			ik_fmt_ns(a[1], 16, (double)st.p50),
 			ik_fmt_ns(a[2], 16, (double)st.p90),
@@ -439,7 +444,7 @@ static bool pingpong_latency(const struct ik_view *v)
 			ik_fmt_ns(a[4], 16, (double)st.p999),
 			ik_fmt_ns(a[5], 16, (double)res->hist.max),
 			ik_fmt_ns(a[6], 16, st.mean),
-			ik_fmt_ns(a[7], 16, st.sd), st.rps);
+			ik_fmt_ns(a[7], 16, st.sd), a[8]);
 		if (st.vs_line > 0)
 			fprintf(v->f, "%7.2f\n", st.vs_line);
 		else
@@ -528,6 +533,7 @@ static const char *const pingpong_options[] = {"matrix", "gap", NULL};
 
 const struct ik_kernel_ops ik_kernel_pingpong = {
 	.name = "pingpong",
+	.msg = "round_trip",
 	.summary = "round trips",
 	.help = "pingpong (default: round trips)",
 	.id = IK_KERNEL_PINGPONG,

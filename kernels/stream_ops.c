@@ -200,7 +200,7 @@ static void stream_json(json_t *o, const struct ik_result *res,
 		o, "stream",
 		json_pack("{s:I,s:f,s:f,s:f,s:s,s:f,s:f}", "messages",
 			  (json_int_t)sr->messages, "seconds", sr->seconds,
-			  "messages_per_sec", sr->msgs_per_s, "bytes_per_sec",
+			  IK_Q_MSGS, sr->msgs_per_s, IK_Q_BYTES,
 			  sr->bytes_per_s, "bytes_unit", "B (MB = 10^6 B)",
 			  "tsc_offset_ns", sr->tsc_offset_ns,
 			  "tsc_offset_err_ns", sr->tsc_offset_err_ns));
@@ -230,6 +230,7 @@ static const char *const stream_options[] = {"matrix", "rate", "verify", NULL};
 
 const struct ik_kernel_ops ik_kernel_stream = {
 	.name = "stream",
+	.msg = "message",
 	.summary = "A sends, B receives: messages/s, bytes/s, one-way latency",
 	.help = "stream (A sends,\nB receives: messages/s, bytes/s, one-way "
 		"latency)",

@@ -35,14 +35,24 @@ double ik_per(double v, uint64_t n)
 	return n ? v / (double)n : 0;
 }
 
-json_t *ik_cpu_json(const struct ik_cpu_usage *u, uint64_t n)
+/* A number, or null where nothing was measured (n == 0). */
+static json_t *per_or_null(double v, uint64_t n)
 {
-	return json_pack(
-		"{s:I,s:I,s:I,s:I,s:I,s:f}", "cpu_ns", (json_int_t)u->cpu_ns,
-		"user_ns", (json_int_t)u->user_ns, "sys_ns",
+	return n ? json_real(v / (double)n) : json_null();
+}
+
+json_t *ik_cpu_json(const struct ik_cpu_usage *u, uint64_t n, const char *per)
+{
+	char key[48];
+	json_t *o = json_pack(
+		"{s:I,s:I,s:I,s:I,s:I}", "cpu_ns_total", (json_int_t)u->cpu_ns,
+		"user_ns_total", (json_int_t)u->user_ns, "sys_ns_total",
 		(json_int_t)u->sys_ns, "voluntary_cs", (json_int_t)u->vol_cs,
-		"involuntary_cs", (json_int_t)u->invol_cs, "per_round_trip_ns",
-		n ? (double)u->cpu_ns / (double)n : 0.0);
+		"involuntary_cs", (json_int_t)u->invol_cs);
+
+	snprintf(key, sizeof(key), "cpu_ns_per_%s", per);
+	json_object_set_new(o, key, per_or_null((double)u->cpu_ns, n));
+	return o;
 }
 
 static json_t *hist_json(const struct ik_hist *h)
@@ -65,11 +75,12 @@ json_t *ik_latency_json(const struct ik_result *res, const struct ik_stats *st,
 		"{s:s,s:s,s:I,s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
 		"s:f}",
 		"kind", kind, "unit", "ns", "count",
-		(json_int_t)res->hist.total, "min", (json_int_t)res->hist.min,
-		"mean", st->mean, "stddev", st->sd, "p50", (json_int_t)st->p50,
-		"p90", (json_int_t)st->p90, "p99", (json_int_t)st->p99, "p99_9",
-		(json_int_t)st->p999, "p99_99", (json_int_t)st->p9999, "max",
-		(json_int_t)res->hist.max, "dropped",
+		(json_int_t)res->hist.total, IK_Q_MIN,
+		(json_int_t)res->hist.min, IK_Q_MEAN, st->mean, IK_Q_STDDEV,
+		st->sd, IK_Q_P50, (json_int_t)st->p50, IK_Q_P90,
+		(json_int_t)st->p90, IK_Q_P99, (json_int_t)st->p99, IK_Q_P999,
+		(json_int_t)st->p999, IK_Q_P9999, (json_int_t)st->p9999,
+		IK_Q_MAX, (json_int_t)res->hist.max, "dropped",
 		(json_int_t)res->hist.dropped, "max_relative_error", 0.01);
 
 	json_object_set_new(lat, "histogram", hist_json(&res->hist));
@@ -89,23 +100,38 @@ void ik_listen_strangers_json(json_t *o, const struct ik_result *res)
 		ik_strangers_json(o, res);
 }
 
+/*
+ * With --gap the wall holds the idle time: no rate, no mean per trip and
+ * no observer effect (the wall's mean minus the untimed one) can be
+ * taken from it. Kernels without an untimed pass (call, echo, connect)
+ * have no untimed mean, so no observer effect either.
+ */
 void ik_roundtrip_json(json_t *o, const struct ik_result *res,
 		       const struct ik_stats *st)
 {
+	bool wall_ok = !res->gap_ns && res->wall_ns && res->count;
+	bool untimed_ok = !res->gap_ns && res->untimed_mean_ns > 0;
+
 	json_object_set_new(o, "latency",
 			    ik_latency_json(res, st, "round_trip"));
 	json_object_set_new(o, "one_way_estimate",
 			    json_pack("{s:s,s:f,s:f,s:f}", "how",
-				      "round_trip/2", "p50", st->p50 / 2.0,
-				      "p99", st->p99 / 2.0, "mean",
+				      "round_trip/2", IK_Q_P50, st->p50 / 2.0,
+				      IK_Q_P99, st->p99 / 2.0, IK_Q_MEAN,
 				      st->mean / 2.0));
-	json_object_set_new(o, "round_trips_per_sec", json_real(st->rps));
+	json_object_set_new(o, IK_Q_MSGS,
+			    wall_ok ? json_real(st->rps) : json_null());
 	json_object_set_new(
 		o, "wall",
-		json_pack("{s:I,s:f,s:f,s:f,s:b}", "timed_ns",
+		json_pack("{s:I,s:o,s:o,s:o,s:b}", "timed_ns_total",
 			  (json_int_t)res->wall_ns, "whole_run_mean_ns",
-			  st->wall_mean, "untimed_mean_ns", st->untimed,
-			  "observer_effect_ns", st->wall_mean - st->untimed,
+			  wall_ok ? json_real(st->wall_mean) : json_null(),
+			  "untimed_mean_ns",
+			  untimed_ok ? json_real(st->untimed) : json_null(),
+			  "observer_effect_ns",
+			  wall_ok && untimed_ok
+				  ? json_real(st->wall_mean - st->untimed)
+				  : json_null(),
 			  "hit_sample_cap", res->hit_cap));
 	json_object_set_new(o, "vs_line",
 			    st->vs_line > 0 ? json_real(st->vs_line)

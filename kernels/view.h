@@ -48,9 +48,28 @@ const char *ik_fmt_bytes(char *b, size_t n, size_t v);
 /* Per message (or request): n of them, v in all; 0 when n is 0. */
 double ik_per(double v, uint64_t n);
 
+/*
+ * The names of docs/vocabulary.md that more than one writer prints: the
+ * latency object's JSON keys, which are also the CSV columns and the
+ * gate metrics' keys (reports/stats.c). A name carries its unit.
+ */
+#define IK_Q_MIN	 "min_ns"
+#define IK_Q_MEAN	 "mean_ns"
+#define IK_Q_STDDEV	 "stddev_ns"
+#define IK_Q_P50	 "p50_ns"
+#define IK_Q_P90	 "p90_ns"
+#define IK_Q_P99	 "p99_ns"
+#define IK_Q_P999	 "p99_9_ns"
+#define IK_Q_P9999	 "p99_99_ns"
+#define IK_Q_MAX	 "max_ns"
+#define IK_Q_MSGS	 "msgs_per_sec"
+#define IK_Q_BYTES	 "bytes_per_sec"
+#define IK_Q_CPU_PER_MSG "cpu_ns_per_msg"
+
 /* JSON parts more than one kernel writes (kernels/view.c). */
-/* A peer's CPU use, and per round trip (n of them). */
-json_t *ik_cpu_json(const struct ik_cpu_usage *u, uint64_t n);
+/* A peer's CPU use in all (*_total), and per "per" (n of them:
+ * cpu_ns_per_msg, cpu_ns_per_request; null when n is 0). */
+json_t *ik_cpu_json(const struct ik_cpu_usage *u, uint64_t n, const char *per);
 /* res's latency as kind ("round_trip", "one_way"), with its buckets. */
 json_t *ik_latency_json(const struct ik_result *res, const struct ik_stats *st,
 			const char *kind);

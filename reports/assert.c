@@ -20,7 +20,7 @@
 #define UNITS_HELP                                                             \
 	"ns us ms s; msgs/s; B/s; rates take k M G (SI) or Ki Mi Gi "          \
 	"(binary) prefixes"
-#define METRICS_HELP "min p50 p90 p99 p99.9 max mean msgs throughput cpu"
+#define METRICS_HELP "min p50 p90 p99 p99_9 max mean msgs throughput cpu"
 
 struct lex {
 	const char *s, *p;

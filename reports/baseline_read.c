@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * --baseline FILE, reading it: a saved result (schema ipckern/1, with
- * every cell's per-repeat metrics) into struct ik_baseline. The file may
+ * --baseline FILE, reading it: a saved result (schema IK_SCHEMA, or the
+ * one before it, IK_SCHEMA_PREV, whose metrics had other keys: the
+ * metric table's v1), with every cell's per-repeat metrics, into struct
+ * ik_baseline. The file may
  * be anything (a truncated upload, someone else's JSON, a hostile blob),
  * so the reader checks every type and range before it keeps a value, and
  * stops at IK_BASELINE_MAX_BYTES; jansson bounds the nesting depth.
@@ -81,9 +83,10 @@ static int check_cell(const struct ik_base_cell *c, char *err, size_t n,
 	return 0;
 }
 
-/* The cell's "repeats.metrics": k values per metric, null for missing. */
-static int read_repeats(json_t *res, struct ik_base_cell *c, char *err,
-			size_t n, unsigned idx)
+/* The cell's "repeats.metrics": k values per metric, null for missing;
+ * prev: the file is IK_SCHEMA_PREV. */
+static int read_repeats(json_t *res, struct ik_base_cell *c, bool prev,
+			char *err, size_t n, unsigned idx)
 {
 	json_t *rep = json_object_get(res, "repeats"), *ms, *mv, *vals;
 	uint64_t k;
@@ -113,7 +116,8 @@ static int read_repeats(json_t *res, struct ik_base_cell *c, char *err,
 	for (m = 0; m < IK_NMETRICS; m++) {
 		size_t r;
 
-		mv = json_object_get(ms, ik_metric_infos[m].name);
+		mv = json_object_get(ms, prev ? ik_metric_infos[m].v1
+					      : ik_metric_infos[m].key);
 		if (!mv)
 			continue;
 		vals = json_object_get(mv, "values");
@@ -145,8 +149,8 @@ static int read_repeats(json_t *res, struct ik_base_cell *c, char *err,
 	return check_cell(c, err, n, idx);
 }
 
-static int read_cell(json_t *res, struct ik_base_cell *c, int kernel, char *err,
-		     size_t n, unsigned idx)
+static int read_cell(json_t *res, struct ik_base_cell *c, int kernel, bool prev,
+		     char *err, size_t n, unsigned idx)
 {
 	json_t *pair = json_object_get(res, "pair");
 	char status[16];
@@ -179,7 +183,7 @@ static int read_cell(json_t *res, struct ik_base_cell *c, int kernel, char *err,
 			"baseline holds only cells that ran",
 			idx, name, status);
 	}
-	return read_repeats(res, c, err, n, idx);
+	return read_repeats(res, c, prev, err, n, idx);
 }
 
 int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
@@ -190,6 +194,7 @@ int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
 	char schema[32];
 	unsigned i;
 	int ret, kernel;
+	bool prev;
 
 	memset(b, 0, sizeof(*b));
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
@@ -201,10 +206,12 @@ int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
 	if (!json_is_object(root) ||
 	    ik_json_str(root, "schema", schema, sizeof(schema), true))
 		goto out;
-	if (strcmp(schema, IK_SCHEMA)) {
-		ret = ik_baseline_bad(
-			err, errlen, "schema \"%s\"; this ipckern reads \"%s\"",
-			schema, IK_SCHEMA);
+	prev = !strcmp(schema, IK_SCHEMA_PREV);
+	if (strcmp(schema, IK_SCHEMA) && !prev) {
+		ret = ik_baseline_bad(err, errlen,
+				      "schema \"%s\"; this ipckern reads "
+				      "\"%s\" and \"%s\"",
+				      schema, IK_SCHEMA, IK_SCHEMA_PREV);
 		goto out;
 	}
 	machine = json_object_get(root, "machine");
@@ -234,7 +241,7 @@ int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
 	for (i = 0; i < json_array_size(results); i++) {
 		b->ncells++;
 		ret = read_cell(json_array_get(results, i), &b->cells[i],
-				kernel, err, errlen, i + 1);
+				kernel, prev, err, errlen, i + 1);
 		if (ret)
 			goto out;
 	}

@@ -80,6 +80,17 @@ ik_result_ops(const struct ik_result *res)
 	return res->kernel ? res->kernel : ik_kernels[0];
 }
 
+/* The msgs a per-msg CPU figure of res divides by: a stream's messages,
+ * a call's timed calls, else the round trips with their warm-up. */
+static inline uint64_t ik_result_msgs(const struct ik_result *res)
+{
+	const struct ik_kernel_ops *k = ik_result_ops(res);
+
+	return k->one_way	   ? res->stream.messages
+	       : k->cpu_timed_only ? res->count
+				   : res->count + res->warmup;
+}
+
 void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k);
 /*
  * From one entry of a report's "results" (kernel: the saved config's,

@@ -40,12 +40,16 @@ int ik_report_classes(const struct ik_report *r, FILE *f)
 		return ret || ferror(f) ? -EIO : 0;
 	}
 	if (r->format == IK_FMT_CSV) {
-		fprintf(f, "class,present,cpu_a,cpu_b\n");
+		/* the CSV report's names; an absent class has no CPUs */
+		fprintf(f, "class,present,pin_a,pin_b\n");
 		for (k = 0; k < IK_NCLASSES; k++)
-			fprintf(f, "%s,%d,%d,%d\n",
-				ik_class_key((enum ik_class)k), c[k].present,
-				c[k].present ? c[k].cpu[0] : -1,
-				c[k].present ? c[k].cpu[1] : -1);
+			if (c[k].present)
+				fprintf(f, "%s,true,%d,%d\n",
+					ik_class_key((enum ik_class)k),
+					c[k].cpu[0], c[k].cpu[1]);
+			else
+				fprintf(f, "%s,false,,\n",
+					ik_class_key((enum ik_class)k));
 		return ferror(f) ? -EIO : 0;
 	}
 	fprintf(f, "topology: %s\n\n%-14s %-8s %s\n",

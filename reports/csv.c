@@ -1,23 +1,390 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * --format csv: one row per result, every kernel the same columns
- * (RFC 4180: the error message is quoted, its quotes doubled).
+ * --format csv (RFC 4180): one header, one row per result, and with
+ * --repeat K then one row per repeat of each (repeat 1..K, the gate's
+ * metrics only; the result's own row is repeat "all"). Every column of the cell
+ * key comes first, so rows group by columns without guessing; a key
+ * column that does not apply to the kernel (server outside echo, work
+ * outside call) is empty, and so is every number not measured, never 0
+ * or -1. Names are docs/vocabulary.md's: the same as the JSON keys, the
+ * metrics' from ik_metric_infos. A field holding a comma, a quote or a
+ * line break is quoted, its quotes doubled; lines end in LF, not
+ * RFC 4180's CRLF (what every CSV reader accepts, and diff shows).
  */
+#include <math.h>
+#include <string.h>
+
+#include "gate.h"
 #include "writers.h"
+
+/* The columns, in order: the key, then what was measured. */
+enum col {
+	C_KERNEL,
+	C_METHOD,
+	C_MODE,
+	C_SERVER,
+	C_CLIENTS,
+	C_WORK,
+	C_SIZE,
+	C_BUFFER,
+	C_WAIT,
+	C_GAP,
+	C_RATE,
+	C_PAIRS,
+	C_PAIR,
+	C_PIN_A,
+	C_PIN_B,
+	C_RELATION,
+	C_CROSS_NUMA,
+	C_CLASS,
+	C_REPEAT,
+	C_MSG,
+	C_LATENCY,
+	C_COUNT,
+	C_MIN,
+	C_MEAN,
+	C_STDDEV,
+	C_P50,
+	C_P90,
+	C_P99,
+	C_P999,
+	C_P9999,
+	C_MAX,
+	C_MSGS,
+	C_BYTES,
+	C_CPU,
+	C_CPU_A_TOTAL,
+	C_CPU_B_TOTAL,
+	C_CPU_A_PER,
+	C_CPU_B_PER,
+	C_WALL_MEAN,
+	C_UNTIMED,
+	C_OBSERVER,
+	C_VS_LINE,
+	C_FLOOR_P50,
+	C_FLOOR_UNTIMED,
+	C_STALLS,
+	C_STALL_NS,
+	C_STATUS,
+	C_ERROR,
+	C_N
+};
+
+/* Names not in ik_metric_infos (those columns take its keys). */
+static const char *const names[C_N] = {
+	[C_KERNEL] = "kernel",
+	[C_METHOD] = "method",
+	[C_MODE] = "mode",
+	[C_SERVER] = "server",
+	[C_CLIENTS] = "clients",
+	[C_WORK] = "work_ns",
+	[C_SIZE] = "size",
+	[C_BUFFER] = "buffer",
+	[C_WAIT] = "wait",
+	[C_GAP] = "gap_ns",
+	[C_RATE] = "rate",
+	[C_PAIRS] = "pairs_at_once",
+	[C_PAIR] = "pair",
+	[C_PIN_A] = "pin_a",
+	[C_PIN_B] = "pin_b",
+	[C_RELATION] = "relation",
+	[C_CROSS_NUMA] = "cross_numa",
+	[C_CLASS] = "class",
+	[C_REPEAT] = "repeat",
+	[C_MSG] = "msg",
+	[C_LATENCY] = "latency",
+	[C_COUNT] = "count",
+	[C_STDDEV] = IK_Q_STDDEV,
+	[C_P9999] = IK_Q_P9999,
+	[C_CPU_A_TOTAL] = "cpu_a_ns_total",
+	[C_CPU_B_TOTAL] = "cpu_b_ns_total",
+	[C_CPU_A_PER] = "cpu_a_ns_per_msg",
+	[C_CPU_B_PER] = "cpu_b_ns_per_msg",
+	[C_WALL_MEAN] = "whole_run_mean_ns",
+	[C_UNTIMED] = "untimed_mean_ns",
+	[C_OBSERVER] = "observer_effect_ns",
+	[C_VS_LINE] = "vs_line",
+	[C_FLOOR_P50] = "floor_p50_ns",
+	[C_FLOOR_UNTIMED] = "floor_untimed_mean_ns",
+	[C_STALLS] = "stalls",
+	[C_STALL_NS] = "stall_ns",
+	[C_STATUS] = "status",
+	[C_ERROR] = "error",
+};
+
+/* The columns that are a gate metric: its enum ik_metric + 1. */
+static const signed char metric_col[C_N] = {
+	[C_MIN] = IK_M_MIN + 1,	    [C_MEAN] = IK_M_MEAN + 1,
+	[C_P50] = IK_M_P50 + 1,	    [C_P90] = IK_M_P90 + 1,
+	[C_P99] = IK_M_P99 + 1,	    [C_P999] = IK_M_P999 + 1,
+	[C_MAX] = IK_M_MAX + 1,	    [C_MSGS] = IK_M_MSGS + 1,
+	[C_BYTES] = IK_M_BYTES + 1, [C_CPU] = IK_M_CPU + 1,
+};
+
+static int metric_of(enum col c)
+{
+	return metric_col[c] - 1;
+}
+
+static const char *col_name(enum col c)
+{
+	int m = metric_of(c);
+
+	return m >= 0 ? ik_metric_infos[m].key : names[c];
+}
+
+/* One row: a result, or one repeat of it (rep >= 0). */
+struct row {
+	const struct ik_report *r;
+	const struct ik_result *res;
+	const struct ik_stats *st; /* NULL: a repeat's row, or an error */
+	const struct ik_stats *fl; /* the floor, on its pair; or NULL */
+	double m[IK_NMETRICS];	   /* NAN where not measured */
+	int rep;		   /* -1: the result's own row */
+};
+
+static void num(char *b, size_t n, double v, int prec)
+{
+	if (isfinite(v))
+		snprintf(b, n, "%.*f", prec, v);
+}
+
+static void put_uint(char *b, size_t n, unsigned long long v)
+{
+	snprintf(b, n, "%llu", v);
+}
+
+/* The key columns: every row has them. */
+static void key_field(const struct row *w, enum col c, char *b, size_t n)
+{
+	const struct ik_result *res = w->res;
+	const struct ik_kernel_ops *k = ik_result_ops(res);
+
+	switch (c) {
+	case C_KERNEL:
+		snprintf(b, n, "%s", k->name);
+		break;
+	case C_METHOD:
+		snprintf(b, n, "%s", res->ops->name);
+		break;
+	case C_MODE:
+		snprintf(b, n, "%s", ik_mode_name(res->mode));
+		break;
+	case C_SERVER:
+		if (k->keys & IK_KEY_SERVER)
+			snprintf(b, n, "%s", ik_server_names[res->server]);
+		break;
+	case C_CLIENTS:
+		if (k->keys & IK_KEY_CLIENTS)
+			put_uint(b, n, res->clients);
+		break;
+	case C_WORK:
+		if (k->keys & IK_KEY_WORK)
+			put_uint(b, n, res->work_ns);
+		break;
+	case C_SIZE:
+		put_uint(b, n, res->size);
+		break;
+	case C_BUFFER:
+		put_uint(b, n, res->buffer);
+		break;
+	case C_WAIT:
+		snprintf(b, n, "%s", ik_wait_name(w->r->cfg->wait));
+		break;
+	case C_GAP:
+		if (k->id == IK_KERNEL_PINGPONG)
+			put_uint(b, n, res->gap_ns);
+		break;
+	case C_RATE:
+		if (k->one_way && w->r->cfg->rate)
+			put_uint(b, n, w->r->cfg->rate);
+		break;
+	case C_PAIRS:
+		put_uint(b, n, res->npairs > 1 ? res->npairs : 1);
+		break;
+	case C_PAIR:
+		if (res->npairs > 1 && res->pair_index < 0)
+			snprintf(b, n, "sum");
+		else
+			put_uint(b, n,
+				 res->npairs > 1 ? (unsigned)res->pair_index + 1
+						 : 1);
+		break;
+	case C_PIN_A:
+	case C_PIN_B:
+		if (res->pair.pinned)
+			snprintf(b, n, "%d", res->pair.cpu[c - C_PIN_A]);
+		break;
+	case C_RELATION:
+		snprintf(b, n, "%s", ik_relation_key(res->pair.rel));
+		break;
+	case C_CROSS_NUMA:
+		snprintf(b, n, "%s", res->pair.cross_numa ? "true" : "false");
+		break;
+	case C_CLASS:
+		if (res->cls >= 0)
+			snprintf(b, n, "%s",
+				 ik_class_key((enum ik_class)res->cls));
+		break;
+	case C_REPEAT:
+		if (w->rep >= 0)
+			put_uint(b, n, (unsigned)w->rep + 1);
+		else if (res->rep_v && res->repeats > 1)
+			snprintf(b, n, "all");
+		else
+			put_uint(b, n, 1);
+		break;
+	default:
+		break;
+	}
+}
+
+/* CPU ns of one peer per msg: the msgs the gate's cpu metric counts. */
+static double cpu_per(const struct ik_result *res, int peer)
+{
+	uint64_t n = ik_result_msgs(res);
+
+	return n ? (double)res->cpu[peer].cpu_ns / (double)n : NAN;
+}
+
+static void field(const struct row *w, enum col c, char *b, size_t n)
+{
+	const struct ik_result *res = w->res;
+	const struct ik_stats *st = w->st;
+	bool lat = isfinite(w->m[IK_M_P50]);
+	bool wall_ok = st && !res->gap_ns && res->wall_ns && res->count &&
+		       !ik_result_ops(res)->one_way;
+	int m = metric_of(c);
+
+	b[0] = 0;
+	if (c <= C_REPEAT) {
+		key_field(w, c, b, n);
+		return;
+	}
+	if (c == C_STATUS) {
+		snprintf(b, n, "%s", res->err ? "error" : "ok");
+		return;
+	}
+	if (c == C_ERROR) {
+		if (res->err)
+			snprintf(b, n, "%s", res->errmsg);
+		return;
+	}
+	if (c == C_MSG) {
+		snprintf(b, n, "%s", ik_result_ops(res)->msg);
+		return;
+	}
+	if (m >= 0) {
+		num(b, n, w->m[m],
+		    ik_metric_infos[m].dim == IK_DIM_TIME && m != IK_M_MEAN &&
+				    m != IK_M_CPU
+			    ? 0
+			    : 1);
+		return;
+	}
+	if (!st) /* a repeat's row, or a failed cell: the metrics only */
+		return;
+	switch (c) {
+	case C_LATENCY:
+		if (lat)
+			snprintf(b, n, "%s",
+				 ik_result_ops(res)->one_way ? "one_way"
+							     : "round_trip");
+		break;
+	case C_COUNT:
+		put_uint(b, n, res->count);
+		break;
+	case C_STDDEV:
+		if (lat)
+			num(b, n, st->sd, 1);
+		break;
+	case C_P9999:
+		if (lat)
+			put_uint(b, n, st->p9999);
+		break;
+	case C_CPU_A_TOTAL:
+		put_uint(b, n, res->cpu[0].cpu_ns);
+		break;
+	case C_CPU_B_TOTAL:
+		put_uint(b, n, res->cpu[1].cpu_ns);
+		break;
+	case C_CPU_A_PER:
+		num(b, n, cpu_per(res, 0), 1);
+		break;
+	case C_CPU_B_PER:
+		num(b, n, cpu_per(res, 1), 1);
+		break;
+	case C_WALL_MEAN:
+		if (wall_ok)
+			num(b, n, st->wall_mean, 1);
+		break;
+	case C_UNTIMED:
+		if (wall_ok && res->untimed_mean_ns > 0)
+			num(b, n, st->untimed, 1);
+		break;
+	case C_OBSERVER:
+		if (wall_ok && res->untimed_mean_ns > 0)
+			num(b, n, st->wall_mean - st->untimed, 1);
+		break;
+	case C_VS_LINE:
+		if (st->vs_line > 0)
+			num(b, n, st->vs_line, 3);
+		break;
+	case C_FLOOR_P50:
+		if (w->fl)
+			put_uint(b, n, w->fl->p50);
+		break;
+	case C_FLOOR_UNTIMED:
+		if (w->fl)
+			num(b, n, w->fl->untimed, 1);
+		break;
+	case C_STALLS:
+		put_uint(b, n, res->stalls);
+		break;
+	case C_STALL_NS:
+		put_uint(b, n, res->stall_ns);
+		break;
+	default:
+		break;
+	}
+}
+
+/* RFC 4180: quoted when it holds a comma, a quote or a line break. */
+static void put(FILE *f, const char *s, bool last)
+{
+	if (strpbrk(s, ",\"\r\n")) {
+		fputc('"', f);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', f);
+			fputc(*s, f);
+		}
+		fputc('"', f);
+	} else {
+		fputs(s, f);
+	}
+	fputc(last ? '\n' : ',', f);
+}
+
+static void put_row(FILE *f, const struct row *w)
+{
+	char b[512];
+	int c;
+
+	for (c = 0; c < C_N; c++) {
+		field(w, (enum col)c, b, sizeof(b));
+		put(f, b, c == C_N - 1);
+	}
+}
 
 int ik_report_csv(const struct ik_report *r, FILE *f)
 {
 	struct ik_stats fl = {0};
-	unsigned i;
+	unsigned i, k;
+	int c;
 
-	fprintf(f,
-		"method,mode,size,buffer,wait,cpu_a,cpu_b,relation,cross_numa,"
-		"count,min_ns,mean_ns,stddev_ns,p50_ns,p90_ns,p99_ns,"
-		"p99_9_ns,p99_99_ns,max_ns,round_trips_per_s,"
-		"whole_run_mean_ns,untimed_mean_ns,vs_line,cpu_a_ns,"
-		"cpu_b_ns,msgs_per_s,bytes_per_s,gap_ns,floor_p50_ns,"
-		"floor_untimed_mean_ns,stalls,stall_ns,server,clients,status,"
-		"error\n");
+	for (c = 0; c < C_N; c++)
+		put(f, col_name((enum col)c), c == C_N - 1);
 	/* the harness floor (one per run, on its pair) on every row that
 	 * shares that pair, empty where none was measured */
 	if (r->floor && !r->floor->err)
@@ -25,56 +392,32 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 		struct ik_stats st = {0};
-		bool has_floor = r->floor && !r->floor->err &&
-				 res->pair.cpu[0] == r->floor->pair.cpu[0] &&
-				 res->pair.cpu[1] == r->floor->pair.cpu[1];
+		struct row w = {.r = r, .res = res, .rep = -1};
 
-		if (!res->err)
+		if (r->floor && !r->floor->err &&
+		    res->pair.cpu[0] == r->floor->pair.cpu[0] &&
+		    res->pair.cpu[1] == r->floor->pair.cpu[1])
+			w.fl = &fl;
+		if (!res->err) {
 			ik_stats_of(r, res, &st);
-		fprintf(f,
-			"%s,%s,%zu,%zu,%s,%d,%d,%s,%d,%llu,%llu,%.1f,%.1f,%llu,"
-			"%llu,%llu,%llu,%llu,%llu,%.1f,%.1f,%.1f,%.3f,%llu,"
-			"%llu,%.1f,%.1f,%llu,",
-			res->ops->name, ik_mode_name(res->mode), res->size,
-			res->buffer, ik_wait_name(r->cfg->wait),
-			res->pair.cpu[0], res->pair.cpu[1],
-			ik_relation_key(res->pair.rel), res->pair.cross_numa,
-			(unsigned long long)res->count,
-			(unsigned long long)(res->hist.total ? res->hist.min
-							     : 0),
-			st.mean, st.sd, (unsigned long long)st.p50,
-			(unsigned long long)st.p90, (unsigned long long)st.p99,
-			(unsigned long long)st.p999,
-			(unsigned long long)st.p9999,
-			(unsigned long long)res->hist.max, st.rps, st.wall_mean,
-			st.untimed, st.vs_line,
-			(unsigned long long)res->cpu[0].cpu_ns,
-			(unsigned long long)res->cpu[1].cpu_ns,
-			res->stream.msgs_per_s, res->stream.bytes_per_s,
-			(unsigned long long)res->gap_ns);
-		if (has_floor)
-			fprintf(f, "%llu,%.1f,", (unsigned long long)fl.p50,
-				fl.untimed);
-		else
-			fputs(",,", f);
-		fprintf(f, "%u,%llu,", res->stalls,
-			(unsigned long long)res->stall_ns);
-		/* the server model and the clients, where the kernel's
-		 * cells differ by them (echo, connect); empty elsewhere */
-		if (res->kernel && (res->kernel->keys & IK_KEY_SERVER))
-			fputs(ik_server_names[res->server], f);
-		if (res->kernel && (res->kernel->keys & IK_KEY_CLIENTS))
-			fprintf(f, ",%u,", res->clients);
-		else
-			fputs(",,", f);
-		fprintf(f, "%s,\"", res->err ? "error" : "ok");
-		/* RFC 4180: a quote inside a quoted field is doubled */
-		for (const char *c = res->err ? res->errmsg : ""; *c; c++) {
-			if (*c == '"')
-				fputc('"', f);
-			fputc(*c, f);
+			w.st = &st;
 		}
-		fputs("\"\n", f);
+		ik_metrics_of(res, w.m);
+		put_row(f, &w);
+	}
+	/* then each repeat of each result: row i stays result i */
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		struct row w = {.r = r, .res = res};
+
+		if (res->err || !res->rep_v || res->repeats < 2)
+			continue;
+		for (k = 0; k < res->repeats; k++) {
+			w.rep = (int)k;
+			for (c = 0; c < IK_NMETRICS; c++)
+				w.m[c] = ik_rep_value(res, k, c);
+			put_row(f, &w);
+		}
 	}
 	return ferror(f) ? -EIO : 0;
 }

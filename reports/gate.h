@@ -40,14 +40,16 @@ enum ik_metric {
 enum ik_dim { IK_DIM_NONE = 0, IK_DIM_TIME, IK_DIM_MSGS, IK_DIM_BYTES };
 
 struct ik_metric_info {
-	const char *name; /* as in JSON and in assertions */
+	const char *name; /* in assertions, gbench names, the gate's text */
+	const char *key;  /* JSON and CSV (docs/vocabulary.md) */
+	const char *v1;	  /* its key in schema ipckern/1's "repeats" */
 	enum ik_dim dim;
 	bool higher_better;
 	bool compared; /* in a --baseline comparison */
 };
 extern const struct ik_metric_info ik_metric_infos[IK_NMETRICS];
 
-/* -1 for an unknown name. "p99.9" and "p99_9" are the same metric. */
+/* -1 for an unknown name: a name, a key, or "p99.9" (p99_9). */
 int ik_metric_by_name(const char *name, size_t len);
 
 /* "thread 8 B", plus buffer, gap, class and pair where they vary. */

@@ -124,9 +124,9 @@ static json_t *repeats_json(const struct ik_result *res)
 	json_object_set_new(o, "interval", json_string(IK_CI_METHOD));
 	json_object_set_new(o, "cv", json_string("sample stddev / mean"));
 	json_object_set_new(o, "units",
-			    json_string("ns; msgs: messages/s (ping-pong: "
-					"round trips/s); throughput: payload "
-					"B/s; cpu: both peers' ns/message"));
+			    json_string("each key says its unit; a msg is "
+					"the result's \"msg\"; "
+					"cpu_ns_per_msg: both peers' CPU"));
 	for (m = 0; col && m < IK_NMETRICS; m++) {
 		json_t *vals = json_array();
 		struct ik_summary s;
@@ -141,7 +141,7 @@ static json_t *repeats_json(const struct ik_result *res)
 			continue;
 		}
 		json_object_set_new(
-			ms, ik_metric_infos[m].name,
+			ms, ik_metric_infos[m].key,
 			json_pack("{s:o,s:o,s:[oo],s:o}", "values", vals,
 				  "median", num_or_null(s.median), "ci95",
 				  num_or_null(s.lo), num_or_null(s.hi), "cv",
@@ -163,9 +163,13 @@ static json_t *pair_json(const struct ik_result *res)
 	json_object_set_new(pair, "cpus",
 			    p->pinned ? json_pack("[ii]", p->cpu[0], p->cpu[1])
 				      : json_null());
-	json_object_set_new(
-		pair, "cpus_seen",
-		json_pack("[ii]", res->cpu_seen[0], res->cpu_seen[1]));
+	/* a crew (echo, connect) has many threads a side and says where
+	 * none of them ran: null, not the 0s it holds */
+	json_object_set_new(pair, "cpus_seen",
+			    ik_result_ops(res)->crew
+				    ? json_null()
+				    : json_pack("[ii]", res->cpu_seen[0],
+						res->cpu_seen[1]));
 	json_object_set_new(pair, "relation",
 			    json_string(ik_relation_key(p->rel)));
 	json_object_set_new(pair, "relation_text",
@@ -199,6 +203,7 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 				? json_string("sum")
 				: json_integer(res->pair_index + 1));
 	}
+	json_object_set_new(o, "msg", json_string(k->msg));
 	json_object_set_new(o, "count", json_integer((json_int_t)res->count));
 	json_object_set_new(
 		o, "memory",
@@ -206,7 +211,7 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 			  r->mem_node < 0 ? json_null()
 					  : json_integer(r->mem_node),
 			  "pages_on_node",
-			  res->mem_node < 0 ? json_string("unknown")
+			  res->mem_node < 0 ? json_null()
 					    : json_integer(res->mem_node)));
 	if (r->matrix)
 		json_object_set_new(o, "startup_ms",
@@ -224,6 +229,12 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 	return o;
 }
 
+/* CPU ns per msg of one peer: the msgs the gate's cpu metric counts. */
+static json_t *peer_cpu_json(const struct ik_result *res, int peer)
+{
+	return ik_cpu_json(&res->cpu[peer], ik_result_msgs(res), "msg");
+}
+
 static json_t *result_json(const struct ik_report *r,
 			   const struct ik_result *res)
 {
@@ -237,12 +248,9 @@ static json_t *result_json(const struct ik_report *r,
 	}
 	ik_stats_of(r, res, &st);
 	k->json_measured(o, res, &st);
-	json_object_set_new(
-		o, "cpu",
-		json_pack("{s:o,s:o}", "a",
-			  ik_cpu_json(&res->cpu[0], res->count + res->warmup),
-			  "b",
-			  ik_cpu_json(&res->cpu[1], res->count + res->warmup)));
+	json_object_set_new(o, "cpu",
+			    json_pack("{s:o,s:o}", "a", peer_cpu_json(res, 0),
+				      "b", peer_cpu_json(res, 1)));
 	if (k->json_own)
 		k->json_own(o, res);
 	if (res->explained)

@@ -25,21 +25,19 @@ json_t *ik_machine_json(const struct ik_machine *m)
 	json_object_set_new(o, "isolated_cpus", json_string(m->isolated));
 	json_object_set_new(o, "nohz_full", json_string(m->nohz_full));
 	json_object_set_new(o, "governor", json_string(m->governor));
-	json_object_set_new(o, "freq_khz",
-			    json_pack("{s:o,s:o,s:o}", "cur",
-				      m->cur_khz < 0 ? json_string("unknown")
-						     : json_integer(m->cur_khz),
-				      "min",
-				      m->min_khz < 0 ? json_string("unknown")
-						     : json_integer(m->min_khz),
-				      "max",
-				      m->max_khz < 0
-					      ? json_string("unknown")
-					      : json_integer(m->max_khz)));
+	json_object_set_new(
+		o, "freq_khz",
+		json_pack(
+			"{s:o,s:o,s:o}", "cur",
+			m->cur_khz < 0 ? json_null() : json_integer(m->cur_khz),
+			"min",
+			m->min_khz < 0 ? json_null() : json_integer(m->min_khz),
+			"max",
+			m->max_khz < 0 ? json_null()
+				       : json_integer(m->max_khz)));
 	json_object_set_new(o, "boost", json_string(m->boost));
 	json_object_set_new(o, "load_average_1m",
-			    m->load1 < 0 ? json_string("unknown")
-					 : json_real(m->load1));
+			    m->load1 < 0 ? json_null() : json_real(m->load1));
 	json_object_set_new(o, "numa_distances",
 			    json_string(m->numa_distances));
 	json_object_set_new(o, "kernel_cmdline", json_string(m->cmdline));

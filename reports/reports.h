@@ -61,7 +61,10 @@ struct ik_report {
 	const char *partial;
 };
 
-#define IK_SCHEMA "ipckern/1"
+/* Bumped with every change of a key or its meaning (docs/schema/);
+ * --baseline also reads IK_SCHEMA_PREV. */
+#define IK_SCHEMA      "ipckern/2"
+#define IK_SCHEMA_PREV "ipckern/1"
 
 /* Write r as r->format to f. 0 or -errno. */
 int ik_report_write(const struct ik_report *r, FILE *f);

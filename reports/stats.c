@@ -13,34 +13,37 @@
 #include <string.h>
 
 #include "../kernels/kernels.h"
+#include "../kernels/view.h"
 #include "gate.h"
 
 const struct ik_metric_info ik_metric_infos[IK_NMETRICS] = {
-	[IK_M_MIN] = {"min", IK_DIM_TIME, false, false},
-	[IK_M_P50] = {"p50", IK_DIM_TIME, false, true},
-	[IK_M_P90] = {"p90", IK_DIM_TIME, false, false},
-	[IK_M_P99] = {"p99", IK_DIM_TIME, false, true},
-	[IK_M_P999] = {"p99.9", IK_DIM_TIME, false, false},
-	[IK_M_MAX] = {"max", IK_DIM_TIME, false, false},
-	[IK_M_MEAN] = {"mean", IK_DIM_TIME, false, false},
-	[IK_M_MSGS] = {"msgs", IK_DIM_MSGS, true, true},
-	[IK_M_BYTES] = {"throughput", IK_DIM_BYTES, true, false},
-	[IK_M_CPU] = {"cpu", IK_DIM_TIME, false, true},
+	[IK_M_MIN] = {"min", IK_Q_MIN, "min", IK_DIM_TIME, false, false},
+	[IK_M_P50] = {"p50", IK_Q_P50, "p50", IK_DIM_TIME, false, true},
+	[IK_M_P90] = {"p90", IK_Q_P90, "p90", IK_DIM_TIME, false, false},
+	[IK_M_P99] = {"p99", IK_Q_P99, "p99", IK_DIM_TIME, false, true},
+	[IK_M_P999] = {"p99_9", IK_Q_P999, "p99.9", IK_DIM_TIME, false, false},
+	[IK_M_MAX] = {"max", IK_Q_MAX, "max", IK_DIM_TIME, false, false},
+	[IK_M_MEAN] = {"mean", IK_Q_MEAN, "mean", IK_DIM_TIME, false, false},
+	[IK_M_MSGS] = {"msgs", IK_Q_MSGS, "msgs", IK_DIM_MSGS, true, true},
+	[IK_M_BYTES] = {"throughput", IK_Q_BYTES, "throughput", IK_DIM_BYTES,
+			true, false},
+	[IK_M_CPU] = {"cpu", IK_Q_CPU_PER_MSG, "cpu", IK_DIM_TIME, false, true},
 };
 
 int ik_metric_by_name(const char *name, size_t len)
 {
-	char b[16];
+	char b[24];
 	int m;
 
 	if (len >= sizeof(b))
 		return -1;
 	memcpy(b, name, len);
 	b[len] = 0;
-	if (!strcmp(b, "p99_9") || !strcmp(b, "p999"))
+	if (!strcmp(b, "p99.9") || !strcmp(b, "p999"))
 		return IK_M_P999;
 	for (m = 0; m < IK_NMETRICS; m++)
-		if (!strcmp(b, ik_metric_infos[m].name))
+		if (!strcmp(b, ik_metric_infos[m].name) ||
+		    !strcmp(b, ik_metric_infos[m].key))
 			return m;
 	return -1;
 }
@@ -69,7 +72,6 @@ void ik_metrics_of(const struct ik_result *res, double v[IK_NMETRICS])
 	if (stream) {
 		v[IK_M_MSGS] = res->stream.msgs_per_s;
 		v[IK_M_BYTES] = res->stream.bytes_per_s;
-		n = (double)res->stream.messages;
 	} else {
 		/* with --gap the wall holds the idle time: no rate then */
 		if (res->wall_ns && !res->gap_ns) {
@@ -77,11 +79,9 @@ void ik_metrics_of(const struct ik_result *res, double v[IK_NMETRICS])
 				(double)res->count * 1e9 / (double)res->wall_ns;
 			v[IK_M_BYTES] = v[IK_M_MSGS] * 2.0 * (double)res->size;
 		}
-		/* a call's CPU covers the timed calls only */
-		n = (double)(res->count + (ik_result_ops(res)->cpu_timed_only
-						   ? 0
-						   : res->warmup));
 	}
+	/* a call's CPU covers the timed calls only */
+	n = (double)ik_result_msgs(res);
 	if (n > 0)
 		v[IK_M_CPU] = cpu / n;
 }

@@ -3,18 +3,19 @@
 # What the scripts share. Sourced, not run, from the project root (each
 # script does `cd "$(dirname "$0")/.."` first):
 #   . scripts/lib.sh
-# ipckern's results are read from its --format json (schema ipckern/1)
+# ipckern's results are read from its --format json (schema ipckern/2)
 # with jq, never from --format csv: the CSV's error column is a quoted
 # field that may hold commas, which a split on commas cuts apart, and
 # its columns change as ipckern grows.
-# Where the CSV's columns live in the JSON, relative to one result:
-#   cpu_a, cpu_b        .pair.cpus[0], .pair.cpus[1]  (null if unpinned)
+# Where the CSV's columns live in the JSON, relative to one result (every
+# name: docs/vocabulary.md):
+#   pin_a, pin_b        .pair.cpus[0], .pair.cpus[1]  (null if unpinned)
 #   relation            .pair.relation
-#   p50_ns              .latency.p50
+#   p50_ns              .latency.p50_ns
 #   whole_run_mean_ns   .wall.whole_run_mean_ns      (ping-pong)
 #   untimed_mean_ns     .wall.untimed_mean_ns        (ping-pong)
-#   msgs_per_s          .stream.messages_per_sec     (stream)
-#   bytes_per_s         .stream.bytes_per_sec        (stream)
+#   msgs_per_sec        .stream.msgs_per_sec         (stream)
+#   bytes_per_sec       .stream.bytes_per_sec        (stream)
 #   status, error       .status ("ok" | "error"), .error
 
 # Where the binaries are: build/ in a checkout. Installed (cmake
@@ -55,17 +56,17 @@ ik_need() {
 }
 
 # ik_get PATH...: an ipckern --format json document on stdin; prints each
-# jq PATH (e.g. .latency.p50) of its first result on a line of its own,
+# jq PATH (e.g. .latency.p50_ns) of its first result on a line of its own,
 # an empty line where the value is null (a failed result has no latency,
-# wall or stream). Fails on anything but an ipckern/1 document with a
+# wall or stream). Fails on anything but an ipckern/2 document with a
 # result.
 ik_get() {
 	local p prog=""
 	for p in "$@"; do
 		prog+="${prog:+, }(\$r | $p | if . == null then \"\" else . end)"
 	done
-	jq -r "if .schema != \"ipckern/1\" or (.results | length) == 0
-	       then error(\"not an ipckern/1 result\") else .results[0] end
+	jq -r "if .schema != \"ipckern/2\" or (.results | length) == 0
+	       then error(\"not an ipckern/2 result\") else .results[0] end
 	       | . as \$r | $prog"
 }
 

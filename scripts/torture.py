@@ -890,10 +890,10 @@ def h_report_ok(argv):
         lat = r.get("latency") or {}
         if r.get("status") == "ok" and (r.get("count") == 0 or
                                         lat.get("count") == 0 or
-                                        lat.get("min") == -1):
+                                        lat.get("min_ns") == -1):
             print(f"{r.get('method')} pair {r.get('pair_number', '-')}: "
                   f"status ok, count {r.get('count')}, "
-                  f"min {lat.get('min')}: a pair that never ran")
+                  f"min {lat.get('min_ns')}: a pair that never ran")
             bad = 1
     return bad
 

@@ -104,7 +104,7 @@ Test(cli, stream_reports_throughput_and_verified_delivery, .timeout = 60)
 
 	cr_assert_not_null(st);
 	cr_expect_eq(json_integer_value(json_object_get(st, "messages")), 5000);
-	cr_expect(json_real_value(json_object_get(st, "messages_per_sec")) > 0);
+	cr_expect(json_real_value(json_object_get(st, "msgs_per_sec")) > 0);
 	cr_expect_str_eq(json_string_value(json_object_get(
 				 json_object_get(r, "config"), "kernel")),
 			 "stream");
@@ -119,9 +119,9 @@ Test(cli, size_and_buffer_lists_sweep_their_product, .timeout = 60)
 		"1000,4k", "--buffer", "16k,64k", "--iters", "300", "--format",
 		"csv", NULL});
 	static const char *const rows[] = {
-		"pipe,thread,1000,16384,", "pipe,thread,1000,65536,",
-		"pipe,thread,4096,16384,", "pipe,thread,4096,65536,",
-		"uds,thread,1000,16384,",  "uds,thread,4096,65536,"};
+		"pipe,thread,,,,1000,16384,", "pipe,thread,,,,1000,65536,",
+		"pipe,thread,,,,4096,16384,", "pipe,thread,,,,4096,65536,",
+		"uds,thread,,,,1000,16384,",  "uds,thread,,,,4096,65536,"};
 
 	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
 	cr_expect_eq(lines(o.stdout_text), 9, "%s", o.stdout_text);
@@ -139,9 +139,10 @@ Test(cli, gaps_sweep_and_time_only_the_trip, .timeout = 60)
 
 	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
 	cr_expect_eq(lines(o.stdout_text), 3, "%s", o.stdout_text);
-	/* gap_ns, then the floor's two columns (empty: unpinned) */
-	cr_expect(strstr(o.stdout_text, ",0,,,") != NULL, "%s", o.stdout_text);
-	cr_expect(strstr(o.stdout_text, ",100000,,,") != NULL, "%s",
+	/* wait, gap_ns, then rate (empty: not a stream) */
+	cr_expect(strstr(o.stdout_text, ",spin,0,,") != NULL, "%s",
+		  o.stdout_text);
+	cr_expect(strstr(o.stdout_text, ",spin,100000,,") != NULL, "%s",
 		  o.stdout_text);
 	free(o.stdout_text);
 }
@@ -310,8 +311,8 @@ Test(cli, a_synthetic_topology_in_the_environment_only_dry_runs)
 					  "csv", NULL},
 		    -1);
 	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
-	cr_expect(strstr(o.stdout_text, "shared-l3,0,") ||
-			  strstr(o.stdout_text, "same-package,1,0,1"),
+	cr_expect(strstr(o.stdout_text, "shared-l3,false,") ||
+			  strstr(o.stdout_text, "same-package,true,0,1"),
 		  "%s", o.stdout_text);
 	free(o.stdout_text);
 }
@@ -487,7 +488,7 @@ Test(cli, json_report_holds_config_machine_timer_and_results, .timeout = 60)
 	json_t *res = json_object_get(r, "results"), *x;
 
 	cr_expect_str_eq(json_string_value(json_object_get(r, "schema")),
-			 "ipckern/1");
+			 "ipckern/2");
 	cr_expect_not_null(
 		json_object_get(json_object_get(r, "machine"), "model_name"));
 	cr_expect(json_real_value(json_object_get(json_object_get(r, "timer"),
@@ -521,7 +522,7 @@ Test(cli, raw_samples_agree_with_the_reported_percentiles, .timeout = 60)
 {
 	char raw[] = "/tmp/ipckern-raw-XXXXXX",
 	     out[] = "/tmp/ipckern-out-XXXXXX";
-	static const char *const keys[] = {"p50", "p90", "p99"};
+	static const char *const keys[] = {"p50_ns", "p90_ns", "p99_ns"};
 	static const double pcts[] = {50, 90, 99};
 	uint64_t v[2000];
 	size_t n = 0, i;
@@ -556,8 +557,9 @@ Test(cli, raw_samples_agree_with_the_reported_percentiles, .timeout = 60)
 			  "%s: report %.0f, raw %lu", keys[i], got,
 			  (unsigned long)exact);
 	}
-	cr_expect_eq(json_integer_value(json_object_get(lat, "min")), v[0]);
-	cr_expect_eq(json_integer_value(json_object_get(lat, "max")), v[n - 1]);
+	cr_expect_eq(json_integer_value(json_object_get(lat, "min_ns")), v[0]);
+	cr_expect_eq(json_integer_value(json_object_get(lat, "max_ns")),
+		     v[n - 1]);
 	json_decref(r);
 	unlink(raw);
 	unlink(out);
@@ -572,7 +574,7 @@ Test(cli, csv_has_a_header_and_a_row_per_result, .timeout = 60)
 
 	cr_assert_eq(o.code, 0, "%s", o.err);
 	cr_expect_eq(lines(o.stdout_text), 3);
-	cr_expect(!strncmp(o.stdout_text, "method,mode,size", 16));
+	cr_expect(!strncmp(o.stdout_text, "kernel,method,mode,", 19));
 	free(o.stdout_text);
 }
 
@@ -703,7 +705,7 @@ Test(cli, all_leaves_out_the_test_only_method, .timeout = 60)
 						 "--format", "csv", NULL});
 
 	cr_expect_eq(o.code, 0, "%s", o.err);
-	cr_expect(strstr(o.stdout_text, "\nio_uring,") != NULL);
+	cr_expect(strstr(o.stdout_text, "\npingpong,io_uring,") != NULL);
 	cr_expect(strstr(o.stdout_text, "line-delay") == NULL);
 	free(o.stdout_text);
 }
@@ -934,10 +936,10 @@ Test(call, a_call_run_reports_wall_and_cpu_per_side, .timeout = 60)
 		cr_expect_eq(
 			json_integer_value(json_object_get(call, "work_ns")),
 			i % 2 ? 1000 : 0);
-		cr_expect(json_integer_value(
-				  json_object_get(call, "cpu_caller_ns")) > 0);
-		cr_expect(json_integer_value(
-				  json_object_get(call, "cpu_worker_ns")) > 0);
+		cr_expect(json_integer_value(json_object_get(
+				  call, "cpu_caller_ns_total")) > 0);
+		cr_expect(json_integer_value(json_object_get(
+				  call, "cpu_worker_ns_total")) > 0);
 	}
 	json_decref(root);
 	free(o.stdout_text);
@@ -1024,7 +1026,7 @@ Test(crew, a_clients_list_sweeps_and_every_format_tells_the_cells_apart,
 			json_string_value(json_object_get(r, "server")),
 			i < 2 ? "thread" : "epoll");
 		cr_expect_eq(json_integer_value(json_object_get(
-				     json_object_get(r, "echo"), "messages")),
+				     json_object_get(r, "echo"), "requests")),
 			     i % 2 ? 150 : 50);
 	}
 	json_decref(root);
@@ -1041,10 +1043,11 @@ Test(crew, a_clients_list_sweeps_and_every_format_tells_the_cells_apart,
 	cr_assert_eq(o.code, 0, "%s", o.err);
 	cr_expect(strstr(o.stdout_text, ",server,clients,") != NULL, "%s",
 		  o.stdout_text);
-	cr_expect(strstr(o.stdout_text, ",thread,1,") &&
-			  strstr(o.stdout_text, ",thread,3,") &&
-			  strstr(o.stdout_text, ",epoll,1,") &&
-			  strstr(o.stdout_text, ",epoll,3,"),
+	/* mode, then server and clients */
+	cr_expect(strstr(o.stdout_text, "thread,thread,1,") &&
+			  strstr(o.stdout_text, "thread,thread,3,") &&
+			  strstr(o.stdout_text, "thread,epoll,1,") &&
+			  strstr(o.stdout_text, "thread,epoll,3,"),
 		  "%s", o.stdout_text);
 	free(o.stdout_text);
 }
@@ -1167,7 +1170,7 @@ Test(crew, echo_and_connect_report_their_tables_and_json, .timeout = 60)
 				json_array_get(json_object_get(root, "results"),
 					       0),
 				"echo"),
-			"messages")),
+			"requests")),
 		600);
 	json_decref(root);
 	free(o.stdout_text);
@@ -1298,12 +1301,12 @@ Test(gate, baselines_no_gate_can_compare_with_are_refused_before_running,
 			     "result 1 (line thread 8 B): no p50, p99, msgs "
 			     "or cpu value");
 	/* the normaliser's p50 is 0: every ratio over it would be inf */
-	edit_baseline(base, bad, "p50", zero, NULL, "line");
+	edit_baseline(base, bad, "p50_ns", zero, NULL, "line");
 	expect_refused_early(RUN_AGAINST, bad,
 			     "result 1 (line thread 8 B): p50 is 0 in repeat "
 			     "1");
 	/* a metric of 0: was "unchanged xinf" */
-	edit_baseline(base, bad, "cpu", zero, NULL, "spsc");
+	edit_baseline(base, bad, "cpu_ns_per_msg", zero, NULL, "spsc");
 	expect_refused_early(
 		RUN_AGAINST, bad,
 		"result 2 (spsc thread 8 B): cpu is 0 in repeat 1");
@@ -1414,7 +1417,7 @@ static void grow_repeats(json_t *root, unsigned k)
 
 		for (unsigned r = 0; r < k; r++)
 			json_array_append_new(
-				vals, !strcmp(key, "p50")
+				vals, !strcmp(key, "p50_ns")
 					      ? json_real(1000 + r)
 					      : json_deep_copy(json_array_get(
 							old, r % n)));
@@ -1428,7 +1431,7 @@ static json_t *p50_values(json_t *root)
 	       *ms = json_object_get(json_object_get(res, "repeats"),
 				     "metrics");
 
-	return json_object_get(json_object_get(ms, "p50"), "values");
+	return json_object_get(json_object_get(ms, "p50_ns"), "values");
 }
 
 Test(gate, append_past_the_limit_keeps_the_newest_and_still_loads,

@@ -819,7 +819,7 @@ Test(baseline, malformed_files_are_refused_with_a_reason)
 	expect_refused("hello", 5, "not JSON", "not JSON");
 	expect_refused("[1,2]", 5, "no \"schema\"", "an array");
 	expect_refused("{\"a\":1}", 7, "no \"schema\"", "another object");
-	bad = subst(good, "\"ipckern/1\"", "\"ipckern/9\"");
+	bad = subst(good, "\"ipckern/2\"", "\"ipckern/9\"");
 	expect_refused(bad, strlen(bad), "schema \"ipckern/9\"",
 		       "another schema version");
 	free(bad);
