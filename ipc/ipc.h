@@ -312,6 +312,17 @@ int ik_sock_buffers(struct ik_channel *ch, int fd);
  * --buffer applied. 0 or -errno, nothing left open.
  */
 int ik_socketpair_setup(struct ik_channel *ch, int type);
+/*
+ * Whole-message socket I/O (uds-dgram, uds-seqpacket; ik_fds in
+ * ch->priv): one send or recv is one message, a short one is -EMSGSIZE,
+ * the peer gone is -EPIPE. ik_dgram_max: the largest message a socket
+ * buffer of p->buffer (or the default) takes, at most 64 KiB.
+ */
+size_t ik_dgram_max(const struct ik_chan_params *p);
+int ik_dgram_send(struct ik_channel *ch, enum ik_side side, const void *buf,
+		  size_t len);
+int ik_dgram_recv(struct ik_channel *ch, enum ik_side side, void *buf,
+		  size_t len);
 /* Note in ch->granted what fd has now (SO_SNDBUF/SO_RCVBUF); 0. */
 int ik_sock_granted(struct ik_channel *ch, int fd);
 
