@@ -178,3 +178,106 @@ Test(registry, a_method_that_listens_also_connects)
 			cr_expect(o->listen && o->connect, "%s", o->name);
 	}
 }
+
+/* ---- methods with objects in shared namespaces (issue 20) ---- */
+
+/* The ids of the SysV objects listed in /proc/sysvipc/<what> (msg, sem)
+ * with key 0 (IPC_PRIVATE) and their perms, at most max; how many. */
+static size_t sysv_private(const char *what, int *ids, unsigned *perms,
+			   size_t max)
+{
+	char path[64], line[512];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sysvipc/%s", what);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	while (fgets(line, sizeof(line), f) && n < max) {
+		long key;
+		int id;
+		unsigned perm;
+
+		if (sscanf(line, "%ld %d %o", &key, &id, &perm) == 3 &&
+		    key == 0)
+			ids[n] = id, perms[n++] = perm;
+	}
+	fclose(f);
+	return n;
+}
+
+static bool has_id(const int *ids, size_t n, int id)
+{
+	while (n--)
+		if (ids[n] == id)
+			return true;
+	return false;
+}
+
+/*
+ * A method's SysV objects are private (no key to guess), mode 0600, and
+ * gone after teardown: the ids that setup added are checked, so objects
+ * of other programs on the machine do not count.
+ */
+static void check_sysv_objects(const char *method, const char *what,
+			       size_t want)
+{
+	struct ik_chan_params p = {.size = 64, .mode = IK_MODE_PROCESS};
+	int before[256], during[256], after[256];
+	unsigned perm[256], perm2[256], perm3[256];
+	size_t nb, nd, na, i, mine = 0;
+	struct ik_channel ch;
+
+	nb = sysv_private(what, before, perm, 256);
+	cr_assert_eq(ik_channel_init(&ch, ik_transport_find(method), &p), 0);
+	nd = sysv_private(what, during, perm2, 256);
+	for (i = 0; i < nd; i++)
+		if (!has_id(before, nb, during[i])) {
+			cr_expect_eq(perm2[i] & 0777, 0600, "%s id %d mode %o",
+				     method, during[i], perm2[i]);
+			mine++;
+		}
+	cr_expect_eq(mine, want, "%s made %zu private %s objects", method, mine,
+		     what);
+	ik_channel_destroy(&ch);
+	na = sysv_private(what, after, perm3, 256);
+	for (i = 0; i < nd; i++)
+		if (!has_id(before, nb, during[i]))
+			cr_expect(!has_id(after, na, during[i]),
+				  "%s left %s id %d behind", method, what,
+				  during[i]);
+}
+
+Test(sysv_msg, queues_are_private_0600_and_removed_at_teardown)
+{
+	check_sysv_objects("sysv-msg", "msg", 2);
+}
+
+static unsigned long proc_ulong(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	unsigned long v = 0;
+
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fscanf(f, "%lu", &v), 1, "%s", path);
+	fclose(f);
+	return v;
+}
+
+/* msgmax and msgmnb bound the size; one byte more is refused at setup. */
+Test(sysv_msg, sizes_above_msgmax_or_msgmnb_are_refused)
+{
+	unsigned long max = proc_ulong("/proc/sys/kernel/msgmax");
+	unsigned long mnb = proc_ulong("/proc/sys/kernel/msgmnb");
+	struct ik_chan_params p = {.mode = IK_MODE_THREAD};
+	const struct ik_transport_ops *ops = ik_transport_find("sysv-msg");
+	struct ik_channel ch;
+
+	if (mnb < max)
+		max = mnb;
+	cr_expect_eq(ik_transport_max_size(ops, &p), max);
+	p.size = max + 1;
+	cr_expect_eq(ik_channel_init(&ch, ops, &p), -EINVAL);
+	p.size = 100, p.buffer = 99; /* a queue of 99 bytes: no room */
+	cr_expect_eq(ik_channel_init(&ch, ops, &p), -EINVAL);
+}
