@@ -281,3 +281,8 @@ Test(sysv_msg, sizes_above_msgmax_or_msgmnb_are_refused)
 	p.size = 100, p.buffer = 99; /* a queue of 99 bytes: no room */
 	cr_expect_eq(ik_channel_init(&ch, ops, &p), -EINVAL);
 }
+
+Test(sysv_sem, the_set_is_private_0600_and_removed_at_teardown)
+{
+	check_sysv_objects("sysv-sem", "sem", 1);
+}
