@@ -286,3 +286,38 @@ Test(sysv_sem, the_set_is_private_0600_and_removed_at_teardown)
 {
 	check_sysv_objects("sysv-sem", "sem", 1);
 }
+
+/* B ends at once, holding the mutex A's first wait is for. */
+static int b_walks_off(struct ik_peers *g, enum ik_side side)
+{
+	unsigned char m[8] = {0};
+	int ret;
+
+	if (side == IK_SIDE_B)
+		return -EIO;
+	if ((ret = g->ch->send(g->ch, side, m, sizeof(m))))
+		return ret;
+	return g->ch->recv(g->ch, side, m, sizeof(m));
+}
+
+/*
+ * A peer that ends holding a mutex the other waits for: the waiter sees
+ * the owner dead (robust: process mode, and -pi) or the abort, never a
+ * hang, and the run fails.
+ */
+Test(mutex, a_peer_ending_with_the_baton_fails_the_run, .timeout = 60)
+{
+	static const char *const names[] = {"mutex", "mutex-pi"};
+	static const enum ik_mode modes[] = {IK_MODE_THREAD, IK_MODE_PROCESS};
+
+	for (size_t i = 0; i < 2; i++)
+		for (size_t m = 0; m < 2; m++) {
+			struct t_run t = {.method = names[i],
+					  .mode = modes[m],
+					  .size = 8,
+					  .body = b_walks_off};
+
+			cr_expect_neq(t_run_peers(&t), 0, "%s %s", names[i],
+				      ik_mode_name(modes[m]));
+		}
+}
