@@ -6,6 +6,7 @@
  * Sizes run from one byte to far above a pipe's or socket's buffer, up to
  * each method's stated limit.
  */
+#include <dirent.h>
 #include <stdlib.h>
 
 #include "helpers.h"
@@ -85,6 +86,40 @@ ParameterizedTest(struct t_method_case *c, methods, carries_every_byte,
 		  .timeout = 120)
 {
 	check_method(ik_transports[c->method]->name, c->mode);
+}
+
+/* Open fds of this process, as /proc/self/fd lists them. */
+static unsigned open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	cr_assert_not_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Every method gives back every fd it opened, in the parent and (thread
+ * mode) the fds its peers opened in open_side. */
+ParameterizedTestParameters(methods, leave_no_fd_open)
+{
+	return t_method_cases();
+}
+
+ParameterizedTest(struct t_method_case *c, methods, leave_no_fd_open,
+		  .timeout = 60)
+{
+	const char *name = ik_transports[c->method]->name;
+	struct t_run t = {
+		.method = name, .mode = c->mode, .size = 64, .body = echo_body};
+	unsigned before = open_fds();
+	int ret = t_run_peers(&t);
+
+	cr_assert_eq(ret, 0, "%s: %s (%s)", name, strerror(-ret), t.errmsg);
+	cr_expect_eq(open_fds(), before, "%s %s: %u fds open, %u before", name,
+		     ik_mode_name(c->mode), open_fds(), before);
 }
 
 /* The test-only method with its delay on: the bytes still all arrive. */
