@@ -51,16 +51,27 @@ static _Noreturn void exit_printed(void)
 	exit(0);
 }
 
+/* One line a method; where it cannot run here (in a mode), why. */
 static void list_methods(void)
 {
 	struct ik_chan_params p = {.size = 1};
 	const struct ik_transport_ops *const *t;
 
 	for (t = ik_transports; *t; t++) {
+		struct ik_chan_params pp = {.size = 1, .mode = IK_MODE_PROCESS};
 		size_t max = ik_transport_max_size(*t, &p);
+		const char *th =
+			(*t)->unavailable ? (*t)->unavailable(&p) : NULL;
+		const char *pr =
+			(*t)->unavailable ? (*t)->unavailable(&pp) : NULL;
 
-		printf("%-10s %s (max %zu B)\n", (*t)->name, (*t)->summary,
-		       max);
+		printf("%-10s %s (max %zu B)", (*t)->name, (*t)->summary, max);
+		if (th && pr)
+			printf("; unavailable here: %s", th);
+		else if (th || pr)
+			printf("; %s mode unavailable here: %s",
+			       th ? "thread" : "process", th ? th : pr);
+		putchar('\n');
 	}
 }
 

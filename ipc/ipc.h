@@ -146,6 +146,12 @@ struct ik_transport_ops {
 	 */
 	int (*listen)(unsigned backlog, struct ik_sockaddr *a);
 	int (*connect)(const struct ik_sockaddr *a);
+	/*
+	 * Why this method cannot run here under p (its mode), as a phrase
+	 * for --list, or NULL: it can as far as can be told without
+	 * running it. NULL op: always available.
+	 */
+	const char *(*unavailable)(const struct ik_chan_params *p);
 };
 
 struct ik_channel {

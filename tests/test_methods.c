@@ -356,3 +356,43 @@ Test(mutex, a_peer_ending_with_the_baton_fails_the_run, .timeout = 60)
 				      ik_mode_name(modes[m]));
 		}
 }
+
+/* --list's availability: a method that can never run in thread mode
+ * says why; vm-rw's thread mode writes into its own process, which is
+ * always allowed, so only its process mode may be refused. */
+Test(registry, vm_rw_in_thread_mode_is_always_available)
+{
+	const struct ik_transport_ops *o = ik_transport_find("vm-rw");
+	struct ik_chan_params p = {.size = 8, .mode = IK_MODE_THREAD};
+
+	cr_assert_not_null(o);
+	cr_assert_not_null(o->unavailable);
+	cr_expect_null(o->unavailable(&p));
+}
+
+/* Whatever --list says of a mode, setup agrees: refused where a reason
+ * is given (EPERM, so tests skip), set up where none is. */
+Test(registry, setup_agrees_with_what_list_says_of_availability)
+{
+	static const enum ik_mode modes[] = {IK_MODE_THREAD, IK_MODE_PROCESS};
+
+	for (unsigned i = 0; ik_transports[i]; i++) {
+		const struct ik_transport_ops *o = ik_transports[i];
+
+		for (size_t m = 0; m < 2 && o->unavailable; m++) {
+			struct ik_chan_params p = {.size = 8, .mode = modes[m]};
+			const char *why = o->unavailable(&p);
+			struct ik_channel ch;
+			int ret = ik_channel_init(&ch, o, &p);
+
+			if (why)
+				cr_expect(t_unsupported(ret), "%s: %s, yet %d",
+					  o->name, why, ret);
+			else
+				cr_expect_eq(ret, 0, "%s: %s", o->name,
+					     strerror(-ret));
+			if (!ret)
+				ik_channel_destroy(&ch);
+		}
+	}
+}
