@@ -163,6 +163,14 @@ Test(framing, pipe_reassembles_messages_above_the_buffer, .timeout = 120)
 	check_framing("pipe", IK_MODE_PROCESS);
 }
 
+/* a one-page pipe takes a message one spliced page at a time (the send
+ * ring is then 3 buffers; test_stream's verified streams check reuse) */
+Test(framing, vmsplice_splices_messages_above_a_one_page_pipe, .timeout = 120)
+{
+	check_framing("vmsplice", IK_MODE_THREAD);
+	check_framing("vmsplice", IK_MODE_PROCESS);
+}
+
 Test(framing, uds_reassembles_messages_above_the_buffer, .timeout = 120)
 {
 	check_framing("uds", IK_MODE_THREAD);
