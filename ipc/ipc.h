@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "../ik.h"
 
@@ -277,6 +278,23 @@ extern void (*ik_test_listening)(const struct sockaddr *a, socklen_t len);
 /* Test seam, NULL in a run: tcp's two sockets, A's and B's, once connected
  * (so a test can reshape one after the handshake). */
 extern void (*ik_test_tcp_connected)(int a, int b);
+
+/*
+ * SysV objects outlive their processes (ipc/sysv_reap.c): start, right
+ * after making them, forks a child that removes the n ids of kind (msg
+ * queues or semaphore sets) if every holder of the parent's end dies
+ * first; stop, after teardown removed them itself, tells it so and
+ * reaps it. In process mode each peer must close r->fd (open_side), so
+ * that only the parent's death counts. start: 0 or -errno.
+ */
+enum { IK_SYSV_MSG, IK_SYSV_SEM };
+struct ik_sysv_reaper {
+	pid_t pid;
+	int fd;
+};
+int ik_sysv_reaper_start(struct ik_sysv_reaper *r, int kind, const int *ids,
+			 unsigned n);
+void ik_sysv_reaper_stop(struct ik_sysv_reaper *r);
 
 /* Close *fd if open and mark it closed. */
 void ik_close(int *fd);

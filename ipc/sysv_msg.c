@@ -5,7 +5,8 @@
  * take first, and mode 0600. Unlike a POSIX queue a SysV queue cannot be
  * removed while in use and still work: it lives until IPC_RMID, which
  * teardown (and every failed setup) issues. A SIGKILL of the parent is
- * the one end that leaves the two queues behind (ipcs -q shows them).
+ * the one end teardown cannot see: a reaper child (ipc/sysv_reap.c)
+ * removes the queues then.
  * A message is at most kernel.msgmax bytes and must fit the queue's byte
  * limit (kernel.msgmnb, the default msg_qbytes): larger sizes are refused.
  * --buffer sets that byte limit (msg_qbytes) instead.
@@ -30,6 +31,7 @@ struct msg_buf {
 
 struct msg_state {
 	int q[2]; /* q[s]: read by side s, written by its peer */
+	struct ik_sysv_reaper reaper;
 	/* side s builds and takes its messages here (its own, so the two
 	 * threads of thread mode never share one) */
 	struct msg_buf *out[2], *in[2];
@@ -73,6 +75,7 @@ static void msg_teardown(struct ik_channel *ch)
 		free(st->out[s]);
 		free(st->in[s]);
 	}
+	ik_sysv_reaper_stop(&st->reaper);
 	free(st);
 	ch->priv = NULL;
 }
@@ -82,11 +85,12 @@ static int msg_setup(struct ik_channel *ch)
 	struct msg_state *st = calloc(1, sizeof(*st));
 	size_t len = sizeof(struct msg_buf) + ch->p.size;
 	struct msqid_ds ds;
-	int s;
+	int s, ret;
 
 	if (!st)
 		return -ENOMEM;
 	st->q[0] = st->q[1] = -1;
+	st->reaper.pid = -1;
 	ch->priv = st;
 	for (s = 0; s < 2; s++) {
 		st->out[s] = malloc(len);
@@ -98,11 +102,15 @@ static int msg_setup(struct ik_channel *ch)
 		st->out[s]->mtype = 1; /* any type above 0; one per queue */
 		st->q[s] = msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | 0600);
 		if (st->q[s] < 0) {
-			int ret = -errno;
+			ret = -errno;
 
 			msg_teardown(ch);
 			return ret;
 		}
+	}
+	if ((ret = ik_sysv_reaper_start(&st->reaper, IK_SYSV_MSG, st->q, 2))) {
+		msg_teardown(ch);
+		return ret;
 	}
 	/* --buffer: the queues' byte limit (raising it above msgmnb takes
 	 * CAP_SYS_RESOURCE: EPERM without) */
@@ -110,7 +118,7 @@ static int msg_setup(struct ik_channel *ch)
 		if (msgctl(st->q[s], IPC_STAT, &ds) < 0 ||
 		    (ds.msg_qbytes = ch->p.buffer,
 		     msgctl(st->q[s], IPC_SET, &ds) < 0)) {
-			int ret = -errno;
+			ret = -errno;
 
 			msg_teardown(ch);
 			return ret;
@@ -120,6 +128,17 @@ static int msg_setup(struct ik_channel *ch)
 			 "msg_qbytes %lu B, msgmax %lu B",
 			 (unsigned long)ds.msg_qbytes,
 			 read_limit(MSGMAX_FILE, 8192));
+	return 0;
+}
+
+/* Only the parent's end of the reaper's pipe may keep it waiting. */
+static int msg_open_side(struct ik_channel *ch, enum ik_side side)
+{
+	struct msg_state *st = ch->priv;
+
+	(void)side;
+	if (ch->p.mode == IK_MODE_PROCESS)
+		ik_close(&st->reaper.fd);
 	return 0;
 }
 
@@ -168,6 +187,7 @@ const struct ik_transport_ops ik_sysv_msg_ops = {
 	.flags = IK_T_DATAGRAM,
 	.max_size = msg_max,
 	.setup = msg_setup,
+	.open_side = msg_open_side,
 	.send = msg_send,
 	.recv = msg_recv,
 	.teardown = msg_teardown,

@@ -4,7 +4,8 @@
  * set (semop +1 to post, -1 to wait); the payload rides in the mailbox.
  * The set is made with IPC_PRIVATE (no key to guess or take first) and
  * mode 0600, and lives until IPC_RMID, which teardown (and a failed
- * setup) issues; only a SIGKILL of the parent leaves it behind.
+ * setup) issues, or a reaper child (ipc/sysv_reap.c) if ipckern is
+ * SIGKILLed.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -15,11 +16,13 @@
 
 struct ssem_state {
 	int id; /* semaphore s: posted by the peer of side s */
+	struct ik_sysv_reaper reaper;
 };
 
 static int ssem_setup(struct ik_channel *ch)
 {
 	struct ssem_state *st = malloc(sizeof(*st));
+	int ret;
 
 	if (!st)
 		return -ENOMEM;
@@ -31,7 +34,24 @@ static int ssem_setup(struct ik_channel *ch)
 		free(st);
 		return ret;
 	}
+	ret = ik_sysv_reaper_start(&st->reaper, IK_SYSV_SEM, &st->id, 1);
+	if (ret) {
+		semctl(st->id, 0, IPC_RMID);
+		free(st);
+		return ret;
+	}
 	ch->priv = st;
+	return 0;
+}
+
+/* Only the parent's end of the reaper's pipe may keep it waiting. */
+static int ssem_open_side(struct ik_channel *ch, enum ik_side side)
+{
+	struct ssem_state *st = ch->priv;
+
+	(void)side;
+	if (ch->p.mode == IK_MODE_PROCESS)
+		ik_close(&st->reaper.fd);
 	return 0;
 }
 
@@ -74,6 +94,7 @@ static void ssem_teardown(struct ik_channel *ch)
 	if (!st)
 		return;
 	semctl(st->id, 0, IPC_RMID);
+	ik_sysv_reaper_stop(&st->reaper);
 	free(st);
 	ch->priv = NULL;
 }
@@ -86,6 +107,7 @@ const struct ik_transport_ops ik_sysv_sem_ops = {
 	       "`IPC_RMID` at teardown)",
 	.flags = IK_T_SIGNAL,
 	.setup = ssem_setup,
+	.open_side = ssem_open_side,
 	.send = ssem_send,
 	.recv = ssem_recv,
 	.teardown = ssem_teardown,

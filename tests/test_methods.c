@@ -7,7 +7,11 @@
  * each method's stated limit.
  */
 #include <dirent.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -403,4 +407,64 @@ Test(registry, setup_agrees_with_what_list_says_of_availability)
 				ik_channel_destroy(&ch);
 		}
 	}
+}
+
+/*
+ * SysV objects outlive their owner, so a SIGKILL of it must not leave
+ * them: the reaper child removes them. We are made the subreaper, so the
+ * orphaned reaper is ours to wait for (no sleeping on the clock).
+ */
+static void check_sysv_reaped(const char *method, const char *what)
+{
+	int before[256], during[256], after[256], p[2], st;
+	unsigned perm[256];
+	size_t nb, nd, na, i, mine = 0;
+	pid_t child, r;
+	char c;
+
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	cr_assert_eq(pipe(p), 0);
+	nb = sysv_private(what, before, perm, 256);
+	child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		struct ik_chan_params cp = {.size = 64,
+					    .mode = IK_MODE_PROCESS};
+		struct ik_channel ch;
+
+		if (ik_channel_init(&ch, ik_transport_find(method), &cp))
+			_exit(1);
+		if (write(p[1], "k", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	cr_assert_eq(read(p[0], &c, 1), 1, "%s: setup in the child", method);
+	close(p[0]);
+	nd = sysv_private(what, during, perm, 256);
+	kill(child, SIGKILL);
+	cr_assert_eq(waitpid(child, &st, 0), child);
+	/* the reaper, orphaned and ours now, ends once it has removed */
+	while ((r = waitpid(-1, &st, 0)) > 0)
+		;
+	na = sysv_private(what, after, perm, 256);
+	for (i = 0; i < nd; i++)
+		if (!has_id(before, nb, during[i])) {
+			mine++;
+			cr_expect(!has_id(after, na, during[i]),
+				  "%s: %s id %d outlived a SIGKILL", method,
+				  what, during[i]);
+		}
+	cr_expect_gt(mine, 0, "%s made no %s object", method, what);
+}
+
+Test(sysv_msg, queues_are_removed_when_the_owner_is_sigkilled, .timeout = 30)
+{
+	check_sysv_reaped("sysv-msg", "msg");
+}
+
+Test(sysv_sem, the_set_is_removed_when_the_owner_is_sigkilled, .timeout = 30)
+{
+	check_sysv_reaped("sysv-sem", "sem");
 }
