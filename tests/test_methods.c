@@ -468,3 +468,29 @@ Test(sysv_sem, the_set_is_removed_when_the_owner_is_sigkilled, .timeout = 30)
 {
 	check_sysv_reaped("sysv-sem", "sem");
 }
+
+/* Both sides send at once: B, waiting for A's fetch, takes A's message
+ * call instead and must refuse it (its kind is checked), not hang. */
+static int both_send(struct ik_peers *g, enum ik_side side)
+{
+	unsigned char m[8] = {0};
+
+	return g->ch->send(g->ch, side, m, sizeof(m));
+}
+
+Test(seccomp_notify, a_call_of_the_wrong_kind_fails_the_run, .timeout = 60)
+{
+	static const enum ik_mode modes[] = {IK_MODE_THREAD, IK_MODE_PROCESS};
+
+	for (size_t m = 0; m < 2; m++) {
+		struct t_run t = {.method = "seccomp-notify",
+				  .mode = modes[m],
+				  .size = 8,
+				  .body = both_send};
+		int ret = t_run_peers(&t);
+
+		cr_expect_neq(ret, 0, "%s", ik_mode_name(modes[m]));
+		cr_expect(strstr(t.errmsg, strerror(EPROTO)), "%s: %s",
+			  ik_mode_name(modes[m]), t.errmsg);
+	}
+}
