@@ -56,6 +56,7 @@ static _Noreturn void exit_printed(void)
 /*
  * --list: every method but those for ipckern's own tests (line-delay),
  * which IPCKERN_LIST_TEST=1 shows; --format json as one JSON object.
+ * Where a method cannot run here (in a mode), it says why.
  */
 static void list_methods(enum ik_format format)
 {
@@ -66,21 +67,34 @@ static void list_methods(enum ik_format format)
 	json_t *root = json_object(), *list = json_array();
 
 	for (t = ik_transports; *t; t++) {
+		struct ik_chan_params pp = {.size = 1, .mode = IK_MODE_PROCESS};
 		size_t max = ik_transport_max_size(*t, &p);
+		const char *th =
+			(*t)->unavailable ? (*t)->unavailable(&p) : NULL;
+		const char *pr =
+			(*t)->unavailable ? (*t)->unavailable(&pp) : NULL;
 
 		if (((*t)->flags & IK_T_TEST) && !tests)
 			continue;
-		if (format == IK_FMT_JSON)
+		if (format == IK_FMT_JSON) {
 			json_array_append_new(
 				list,
-				json_pack("{s:s,s:s,s:I,s:b}", "name",
-					  (*t)->name, "summary", (*t)->summary,
-					  "max_size_bytes", (json_int_t)max,
-					  "test_only",
-					  ((*t)->flags & IK_T_TEST) != 0));
-		else
-			printf("%-10s %s (max %zu B)\n", (*t)->name,
-			       (*t)->summary, max);
+				json_pack("{s:s,s:s,s:I,s:b,s:{s:s?,s:s?}}",
+					  "name", (*t)->name, "summary",
+					  (*t)->summary, "max_size_bytes",
+					  (json_int_t)max, "test_only",
+					  ((*t)->flags & IK_T_TEST) != 0,
+					  "unavailable", "thread", th,
+					  "process", pr));
+			continue;
+		}
+		printf("%-10s %s (max %zu B)", (*t)->name, (*t)->summary, max);
+		if (th && pr)
+			printf("; unavailable here: %s", th);
+		else if (th || pr)
+			printf("; %s mode unavailable here: %s",
+			       th ? "thread" : "process", th ? th : pr);
+		putchar('\n');
 	}
 	json_object_set_new(root, "methods", list);
 	if (format == IK_FMT_JSON) {

@@ -50,7 +50,17 @@ static const char *nearest_method(const char *tok)
 	return ik_cli_nearest(tok, names);
 }
 
-/* --method: registered names, or 'all' (every one not for tests only) */
+/* Unavailable in thread and process mode alike (ops->unavailable). */
+static bool unavailable_here(const struct ik_transport_ops *t)
+{
+	struct ik_chan_params th = {.size = 1, .mode = IK_MODE_THREAD};
+	struct ik_chan_params pr = {.size = 1, .mode = IK_MODE_PROCESS};
+
+	return t->unavailable && t->unavailable(&th) && t->unavailable(&pr);
+}
+
+/* --method: registered names, or 'all' (every one not for tests only,
+ * and available here) */
 static int parse_methods(struct ik_plan *p, const struct ik_option *o,
 			 const char *arg)
 {
@@ -74,8 +84,11 @@ static int parse_methods(struct ik_plan *p, const struct ik_option *o,
 		const struct ik_transport_ops *m = ik_transport_find(tok);
 
 		if (!strcmp(tok, "all")) {
+			/* not the test-only ones, nor those that cannot run
+			 * here in any mode (--list says why) */
 			for (t = ik_transports; *t; t++)
-				if (!((*t)->flags & IK_T_TEST))
+				if (!((*t)->flags & IK_T_TEST) &&
+				    !unavailable_here(*t))
 					add_method(c, *t);
 		} else if (!m) {
 			const char *near = nearest_method(tok);

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "../ik.h"
 
@@ -146,6 +147,12 @@ struct ik_transport_ops {
 	 */
 	int (*listen)(unsigned backlog, struct ik_sockaddr *a);
 	int (*connect)(const struct ik_sockaddr *a);
+	/*
+	 * Why this method cannot run here under p (its mode), as a phrase
+	 * for --list, or NULL: it can as far as can be told without
+	 * running it. NULL op: always available.
+	 */
+	const char *(*unavailable)(const struct ik_chan_params *p);
 };
 
 struct ik_channel {
@@ -272,6 +279,23 @@ extern void (*ik_test_listening)(const struct sockaddr *a, socklen_t len);
  * (so a test can reshape one after the handshake). */
 extern void (*ik_test_tcp_connected)(int a, int b);
 
+/*
+ * SysV objects outlive their processes (ipc/sysv_reap.c): start, right
+ * after making them, forks a child that removes the n ids of kind (msg
+ * queues or semaphore sets) if every holder of the parent's end dies
+ * first; stop, after teardown removed them itself, tells it so and
+ * reaps it. In process mode each peer must close r->fd (open_side), so
+ * that only the parent's death counts. start: 0 or -errno.
+ */
+enum { IK_SYSV_MSG, IK_SYSV_SEM };
+struct ik_sysv_reaper {
+	pid_t pid;
+	int fd;
+};
+int ik_sysv_reaper_start(struct ik_sysv_reaper *r, int kind, const int *ids,
+			 unsigned n);
+void ik_sysv_reaper_stop(struct ik_sysv_reaper *r);
+
 /* Close *fd if open and mark it closed. */
 void ik_close(int *fd);
 
@@ -312,6 +336,17 @@ int ik_sock_buffers(struct ik_channel *ch, int fd);
  * --buffer applied. 0 or -errno, nothing left open.
  */
 int ik_socketpair_setup(struct ik_channel *ch, int type);
+/*
+ * Whole-message socket I/O (uds-dgram, uds-seqpacket; ik_fds in
+ * ch->priv): one send or recv is one message, a short one is -EMSGSIZE,
+ * the peer gone is -EPIPE. ik_dgram_max: the largest message a socket
+ * buffer of p->buffer (or the default) takes, at most 64 KiB.
+ */
+size_t ik_dgram_max(const struct ik_chan_params *p);
+int ik_dgram_send(struct ik_channel *ch, enum ik_side side, const void *buf,
+		  size_t len);
+int ik_dgram_recv(struct ik_channel *ch, enum ik_side side, void *buf,
+		  size_t len);
 /* Note in ch->granted what fd has now (SO_SNDBUF/SO_RCVBUF); 0. */
 int ik_sock_granted(struct ik_channel *ch, int fd);
 

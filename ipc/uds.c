@@ -38,8 +38,8 @@ static int uds_listen(unsigned backlog, struct ik_sockaddr *a)
 const struct ik_transport_ops ik_uds_ops = {
 	.name = "uds",
 	.summary = "AF_UNIX stream socketpair, blocking",
-	.doc = "AF_UNIX stream / datagram socketpair (datagrams at most 64 "
-	       "KiB)",
+	.doc = "AF_UNIX stream / datagram / seqpacket socketpair (datagrams "
+	       "and packets at most 64 KiB)",
 	.setup = uds_setup,
 	.open_side = ik_fds_open_side,
 	.send = ik_fds_send,

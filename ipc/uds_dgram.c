@@ -12,7 +12,7 @@
 #define DGRAM_MAX 65536u /* fits the default SO_SNDBUF with room to spare */
 
 /* A datagram must fit the send buffer (the kernel doubles what we ask). */
-static size_t dgram_max(const struct ik_chan_params *p)
+size_t ik_dgram_max(const struct ik_chan_params *p)
 {
 	return p->buffer && p->buffer < DGRAM_MAX ? p->buffer : DGRAM_MAX;
 }
@@ -22,8 +22,8 @@ static int dgram_setup(struct ik_channel *ch)
 	return ik_socketpair_setup(ch, SOCK_DGRAM);
 }
 
-static int dgram_send(struct ik_channel *ch, enum ik_side side, const void *buf,
-		      size_t len)
+int ik_dgram_send(struct ik_channel *ch, enum ik_side side, const void *buf,
+		  size_t len)
 {
 	struct ik_fds *f = ch->priv;
 	ssize_t n;
@@ -36,8 +36,8 @@ static int dgram_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 	return (size_t)n == len ? 0 : -EMSGSIZE;
 }
 
-static int dgram_recv(struct ik_channel *ch, enum ik_side side, void *buf,
-		      size_t len)
+int ik_dgram_recv(struct ik_channel *ch, enum ik_side side, void *buf,
+		  size_t len)
 {
 	struct ik_fds *f = ch->priv;
 	ssize_t n;
@@ -57,10 +57,10 @@ const struct ik_transport_ops ik_uds_dgram_ops = {
 	.summary = "AF_UNIX datagram socketpair, one datagram a message "
 		   "(<= 64 KiB)",
 	.flags = IK_T_DATAGRAM,
-	.max_size = dgram_max,
+	.max_size = ik_dgram_max,
 	.setup = dgram_setup,
 	.open_side = ik_fds_open_side,
-	.send = dgram_send,
-	.recv = dgram_recv,
+	.send = ik_dgram_send,
+	.recv = ik_dgram_recv,
 	.teardown = ik_fds_teardown,
 };

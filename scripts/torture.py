@@ -14,7 +14,8 @@ listener, socket, shm or mq entry it sees is the case's own. Each case is
 tagged with an environment variable its children inherit; after the case
 nothing tagged may be alive, and the namespace must hold no new file
 (temp files beside outputs included), no replaced device, no shm or mq
-entry, no listening socket and no named Unix socket.
+entry, no SysV queue or semaphore set, no listening socket and no named
+Unix socket.
 
 Signal cases send SIGINT, SIGTERM, SIGHUP or SIGKILL at seeded random
 moments spread over start-up, run and output of every kernel (fractions
@@ -97,6 +98,9 @@ others() {
 sockets() {
 	awk 'FNR > 1 && $4 == "0A" { print "listening TCP socket " $2 }' /proc/net/tcp /proc/net/tcp6
 	awk 'NR > 1 && NF >= 8 { print "named Unix socket " $8 }' /proc/net/unix
+	# and its SysV objects: this IPC namespace holds nothing else
+	awk 'NR > 1 { print "SysV message queue " $2 }' /proc/sysvipc/msg
+	awk 'NR > 1 { print "SysV semaphore set " $2 }' /proc/sysvipc/sem
 }
 # wait (2 s at most) for the case's processes and sockets to go
 settle() {
@@ -194,7 +198,8 @@ FORMATS = ("table", "json", "csv", "gbench")
 SIGNAL_KERNELS = {
     "pingpong-thread": "--method pipe --iters 20000 --warmup 500 "
                        "--raw $D/raw.txt --format json --output $D/out.json",
-    "pingpong-process": "--method eventfd,tcp,mq --mode process --iters 6000 "
+    "pingpong-process": "--method eventfd,tcp,mq,sysv-msg,sysv-sem "
+                        "--mode process --iters 6000 "
                         "--warmup 200 --format json --output $D/out.json",
     "stream": "--kernel stream --method uds,spsc --mode both --iters 10000 "
               "--format json --output $D/out.json",
