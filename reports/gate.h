@@ -186,6 +186,9 @@ struct ik_base_cell {
 	unsigned k; /* repeats */
 	double *v;  /* k * IK_NMETRICS, NAN where missing */
 	bool ok;
+	/* another cell of the file differs from this one only in its CPUs
+	 * (a --matrix baseline): CPUs are then part of what it matches */
+	bool by_cpus;
 };
 struct ik_baseline {
 	char model[160];

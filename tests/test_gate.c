@@ -1794,3 +1794,83 @@ Test(gbench, the_floor_is_in_the_context_and_stalls_on_the_cell)
 	ik_result_free(&fl);
 	world_free(&w);
 }
+
+/* spsc thread 8 B over CPUs a->b: a --matrix cell. */
+static void matrix_cell(struct world *w, int i, int a, int b)
+{
+	static const int cpus[] = {0, 1};
+
+	w->res[i].ops = ik_transport_find("spsc");
+	w->res[i].pair.pinned = true;
+	w->res[i].pair.cpu[0] = a;
+	w->res[i].pair.cpu[1] = b;
+	w->rep.matrix = true;
+	w->rep.cpus = cpus;
+	w->rep.ncpus = 2;
+	w->sweep.nmethods = 1;
+}
+
+/* --matrix --method spsc: 0->1 and 1->0 are one key but for their CPUs,
+ * and 1->0 is 3x slower. Each is compared with its own saved cell, and
+ * the rows name their CPUs; a file holding one cell twice is refused. */
+Test(baseline, matrix_cells_are_matched_by_their_cpus)
+{
+	struct world base, now;
+	struct ik_baseline b;
+	struct ik_gate_log g = {0};
+	char err[300] = "", why[2000];
+	size_t len;
+	char *buf, *twice;
+
+	world_init(&base, 1);
+	matrix_cell(&base, 0, 0, 1);
+	matrix_cell(&base, 1, 1, 0);
+	buf = json_of(&base, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_expect(b.cells[0].by_cpus && b.cells[1].by_cpus);
+	world_init(&now, 1);
+	{
+		struct ik_result t = now.res[0];
+
+		now.res[0] = now.res[1];
+		now.res[1] = t;
+	}
+	matrix_cell(&now, 0, 1, 0);
+	matrix_cell(&now, 1, 0, 1);
+	cr_expect_eq(ik_baseline_mismatch(&b, &now.rep, why, sizeof(why)), 0,
+		     "%s", why);
+	cr_assert_eq(ik_baseline_compare(&b, &now.rep, 0.10, NULL, &g, err,
+					 sizeof(err)),
+		     8, "%s", err);
+	cr_expect_eq(g.failed, 0);
+	for (unsigned i = 0; i < g.n; i++) {
+		cr_expect_str_eq(g.rows[i].verdict, "unchanged", "%s: %s",
+				 g.rows[i].what, g.rows[i].detail);
+		cr_expect(strstr(g.rows[i].what, "cpus 1,0") ||
+				  strstr(g.rows[i].what, "cpus 0,1"),
+			  "%s", g.rows[i].what);
+	}
+	ik_gate_log_free(&g);
+	ik_baseline_free(&b);
+
+	/* both cells 0->1: one cell twice */
+	{
+		json_t *root = json_loadb(buf, len, 0, NULL), *pair;
+
+		cr_assert_not_null(root);
+		pair = json_object_get(
+			json_array_get(json_object_get(root, "results"), 1),
+			"pair");
+		json_object_set_new(pair, "cpus", json_pack("[ii]", 0, 1));
+		twice = json_dumps(root, 0);
+		json_decref(root);
+	}
+	expect_refused(twice, strlen(twice),
+		       "one cell (spsc thread 8 B, CPUs 0,1) twice",
+		       "0->1 twice");
+	free(twice);
+	free(buf);
+	world_free(&base);
+	world_free(&now);
+}
