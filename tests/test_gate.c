@@ -1874,3 +1874,63 @@ Test(baseline, matrix_cells_are_matched_by_their_cpus)
 	world_free(&base);
 	world_free(&now);
 }
+
+/* Whether two entries of a gbench export share name and repetition:
+ * compare.py would pair them with each other. */
+static unsigned gbench_duplicates(json_t *list)
+{
+	unsigned dup = 0;
+	size_t i, j;
+	json_t *a, *b;
+
+	json_array_foreach(list, i, a)
+	{
+		for (j = i + 1; j < json_array_size(list); j++) {
+			b = json_array_get(list, j);
+			if (!strcmp(json_string_value(
+					    json_object_get(a, "name")),
+				    json_string_value(
+					    json_object_get(b, "name"))) &&
+			    json_equal(json_object_get(a, "repetition_index"),
+				       json_object_get(b, "repetition_index")))
+				dup++;
+		}
+	}
+	return dup;
+}
+
+/* --matrix: 0->1 and 1->0; --pairs 2,4: pair 1 of 2 and pair 1 of 4.
+ * Each cell has names of its own. */
+Test(gbench, cells_that_differ_in_cpus_or_pair_count_have_their_own_names)
+{
+	struct world w;
+	json_t *root, *list, *runs[8];
+
+	world_init(&w, 1);
+	matrix_cell(&w, 0, 0, 1);
+	matrix_cell(&w, 1, 1, 0);
+	root = gbench_of(&w);
+	list = json_object_get(root, "benchmarks");
+	cr_expect_eq(gbench_duplicates(list), 0);
+	cr_expect_eq(named(list, "pingpong/spsc/thread/size:8/cpus:1,0/p50",
+			   runs, 8),
+		     5);
+	json_decref(root);
+	world_free(&w);
+
+	world_init(&w, 1);
+	w.res[1].ops = ik_transport_find("spsc");
+	w.res[0].npairs = 2;
+	w.res[1].npairs = 4;
+	w.sweep.nmethods = 1;
+	w.sweep.pairs[1] = 4;
+	w.sweep.npairs = 2;
+	root = gbench_of(&w);
+	list = json_object_get(root, "benchmarks");
+	cr_expect_eq(gbench_duplicates(list), 0);
+	cr_expect_eq(named(list, "pingpong/spsc/thread/size:8/pair:1of4/p50",
+			   runs, 8),
+		     5);
+	json_decref(root);
+	world_free(&w);
+}
