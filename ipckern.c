@@ -407,9 +407,18 @@ static int resolve_pins(struct run *r)
 }
 
 /*
- * The machine and configuration can be checked against the baselines
- * before running (exit 2); each pair's relation only after.
+ * The machine and configuration are checked against the baselines
+ * before running (exit 2); so is the pair relation when --pin puts every
+ * cell on one pair (README: refused as soon as it is known). Other
+ * pairs (--classes, --matrix, --pairs, unpinned) are checked after.
  */
+/* Every cell of p on the one pinned pair --pin names. */
+static bool one_pair(const struct ik_plan *p)
+{
+	return p->cfg.pinned && !p->matrix && !p->classes &&
+	       p->sweep.npairs == 1 && p->sweep.pairs[0] == 1;
+}
+
 static void check_baselines(struct run *r)
 {
 	const struct ik_cli_gate *g = &r->plan.gate;
@@ -417,6 +426,7 @@ static void check_baselines(struct run *r)
 				.sweep = &r->plan.sweep,
 				.machine = &r->machine,
 				.mem_node = -1};
+	struct ik_pair pair;
 	char why[2048];
 	unsigned d;
 
@@ -428,6 +438,23 @@ static void check_baselines(struct run *r)
 	if (g->baseline && !g->allow_mismatch &&
 	    (d = ik_baseline_incompatible(&r->baseline, &pre, why,
 					  sizeof(why))))
+		usage_error("--baseline %s: measured differently (%u "
+			    "difference%s): %s; --allow-mismatch "
+			    "compares anyway",
+			    g->baseline, d, d == 1 ? "" : "s", why);
+	if (!one_pair(&r->plan) ||
+	    ik_topo_classify(&r->topo, ik_config_cpu(&r->plan.cfg, 0),
+			     ik_config_cpu(&r->plan.cfg, 1), &pair))
+		return;
+	if (r->appended.ncells &&
+	    (d = ik_baseline_relation_differs(&r->appended, &pre, &pair, why,
+					      sizeof(why))))
+		usage_error("--save-baseline %s --append: measured "
+			    "differently (%u difference%s): %s",
+			    g->save_baseline, d, d == 1 ? "" : "s", why);
+	if (g->baseline && !g->allow_mismatch &&
+	    (d = ik_baseline_relation_differs(&r->baseline, &pre, &pair, why,
+					      sizeof(why))))
 		usage_error("--baseline %s: measured differently (%u "
 			    "difference%s): %s; --allow-mismatch "
 			    "compares anyway",

@@ -322,6 +322,60 @@ unsigned ik_baseline_incompatible(const struct ik_baseline *b,
 	return count;
 }
 
+/* Whether the run's sweep measures the baseline cell key (one pair
+ * per cell: no class, no concurrent pairs). */
+static bool swept(const struct ik_cell_key *k, const struct ik_sweep *sw)
+{
+	bool m = false, mo = false, z = false, bu = false, ga = false,
+	     se = !k->server[0], cl = !k->clients, wo = !k->work_ns;
+	unsigned i;
+
+	if (k->cls[0] || k->npairs > 1)
+		return false;
+	for (i = 0; i < sw->nmethods; i++)
+		m |= !strcmp(sw->methods[i]->name, k->method);
+	for (i = 0; i < sw->nmodes; i++)
+		mo |= !strcmp(ik_mode_name(sw->modes[i]), k->mode);
+	for (i = 0; i < sw->nsizes; i++)
+		z |= sw->sizes[i] == k->size;
+	for (i = 0; i < sw->nbuffers; i++)
+		bu |= sw->buffers[i] == k->buffer;
+	for (i = 0; i < sw->ngaps; i++)
+		ga |= sw->gaps[i] == k->gap_ns;
+	for (i = 0; i < sw->nservers; i++)
+		se |= !strcmp(ik_server_names[sw->servers[i]], k->server);
+	for (i = 0; i < sw->nclients; i++)
+		cl |= sw->clients[i] == k->clients;
+	for (i = 0; i < sw->nworks; i++)
+		wo |= sw->works[i] == k->work_ns;
+	return m && mo && z && bu && ga && se && cl && wo;
+}
+
+unsigned ik_baseline_relation_differs(const struct ik_baseline *b,
+				      const struct ik_report *r,
+				      const struct ik_pair *pair, char *why,
+				      size_t n)
+{
+	const char *now = ik_relation_key(pair->rel);
+	unsigned i, count = 0;
+
+	why[0] = 0;
+	for (i = 0; i < b->ncells; i++) {
+		const struct ik_base_cell *c = &b->cells[i];
+		char cell[200];
+
+		if (!swept(&c->key, r->sweep) || !strcmp(c->relation, now) ||
+		    (c->by_cpus && (c->key.cpu[0] != pair->cpu[0] ||
+				    c->key.cpu[1] != pair->cpu[1])))
+			continue;
+		base_cell_name(c, cell, sizeof(cell));
+		differs(why, n, &count,
+			"%s: pair relation: baseline %s, now %s", cell,
+			c->relation, now);
+	}
+	return count;
+}
+
 /*
  * One metric's repeat values on both sides into base[] and cur[]; with
  * norm, each divided by the norm method's value in the same repeat.

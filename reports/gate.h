@@ -258,6 +258,17 @@ unsigned ik_baseline_incompatible(const struct ik_baseline *b,
 				  size_t n);
 
 /*
+ * Before measuring, when every cell of the run will be on one pinned
+ * pair of relation rel (known from --pin): each baseline cell the run's
+ * sweep (r->sweep) would measure whose relation is another, counted and
+ * named in why as the check after measuring names it. 0 when none.
+ */
+unsigned ik_baseline_relation_differs(const struct ik_baseline *b,
+				      const struct ik_report *r,
+				      const struct ik_pair *pair, char *why,
+				      size_t n);
+
+/*
  * Compare every cell present on both sides (matched by key), metric by
  * metric. Each cell on one side only gets a row that is not a check and
  * never fails: "new" (in this run, not in the baseline) or "missing" (in

@@ -1934,3 +1934,49 @@ Test(gbench, cells_that_differ_in_cpus_or_pair_count_have_their_own_names)
 	json_decref(root);
 	world_free(&w);
 }
+
+/* --pin says the pair's relation before anything runs: a baseline saved
+ * on another relation is refused then (exit 2, nothing measured, no
+ * table), as README says, not after the measuring. */
+Test(baseline, a_pinned_pairs_other_relation_is_refused_before_measuring,
+     .timeout = 120)
+{
+	char dir[] = "/tmp/ik-rel-XXXXXX", base[64], *text;
+	json_t *root, *res;
+	struct out o;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(base, sizeof(base), "%s/base.json", dir);
+	o = run((const char *const[]){"--method", "spsc", "--pin", "0,0",
+				      "--iters", "2000", "--repeat", "3", "-q",
+				      "--save-baseline", base, NULL});
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	free(o.stdout_text);
+	/* the same cell saved on a pair sharing an L3 */
+	root = json_load_file(base, 0, NULL);
+	cr_assert_not_null(root);
+	res = json_array_get(json_object_get(root, "results"), 0);
+	json_object_set_new(json_object_get(res, "pair"), "relation",
+			    json_string("shared-l3"));
+	cr_assert_eq(json_dump_file(root, base, 0), 0);
+	json_decref(root);
+	o = run((const char *const[]){"--method", "spsc", "--pin", "0,0",
+				      "--iters", "2000", "--repeat", "3",
+				      "--baseline", base, NULL});
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
+	t_expect_one_line_naming("--pin 0,0", o.err, true,
+				 "pair relation: baseline shared-l3, now "
+				 "same-pu");
+	text = o.stdout_text;
+	cr_expect(!text || !*text, "measured and wrote: %s", text);
+	free(text);
+	/* --allow-mismatch still compares */
+	o = run((const char *const[]){"--method", "spsc", "--pin", "0,0",
+				      "--iters", "2000", "--repeat", "3", "-q",
+				      "--allow-mismatch", "--baseline", base,
+				      NULL});
+	cr_expect(o.code == 0 || o.code == 1, "exit %d: %s", o.code, o.err);
+	free(o.stdout_text);
+	unlink(base);
+	rmdir(dir);
+}
