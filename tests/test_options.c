@@ -579,3 +579,15 @@ Test(options, a_value_listed_twice_is_refused)
 	    "--server", "epoll,epoll");
 	cr_expect_eq(OK("--size", "8,16"), 0, "%s", plan.err);
 }
+
+/* --raw with the repeats --baseline and --save-baseline add: the error
+ * names them, not a --repeat nobody gave. */
+Test(options, raw_with_a_gates_own_repeats_names_them)
+{
+	BAD("--save-baseline runs each cell 5 times", "--save-baseline",
+	    "b.json", "--raw", "r.txt");
+	cr_expect(!strstr(plan.err, "--repeat"), "%s", plan.err);
+	BAD("--baseline runs each cell 5 times", "--baseline", "b.json",
+	    "--raw", "r.txt");
+	BAD("drop --repeat", "--repeat", "3", "--raw", "r.txt");
+}
