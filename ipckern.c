@@ -358,6 +358,33 @@ static int machine_fn(const void *arg, FILE *f)
 }
 
 /* --machine, or --classes --dry-run: a description, nothing measured. */
+/*
+ * --classes --dry-run writes the classes (its plan) where the report
+ * would go; what the run would also write, or gate against, is said on
+ * stderr, as --dry-run's plan says it: planned, nothing written.
+ */
+static void plan_gate(const struct ik_plan *p)
+{
+	const struct ik_cli_gate *g = &p->gate;
+	const char *opt[] = {"--save-baseline", "--summary-md", "--baseline"};
+	const char *path[] = {g->save_baseline, g->summary_md, g->baseline};
+
+	for (unsigned i = 0; i < IK_ARRAY_SIZE(opt) && !p->quiet; i++)
+		if (path[i])
+			fprintf(stderr,
+				"ipckern: --dry-run: %s %s: %s; nothing is "
+				"measured, so the run without --dry-run "
+				"would %s it\n",
+				opt[i], path[i],
+				i < 2 ? "not written" : "read, and it matches",
+				i < 2 ? "write" : "gate against");
+	if (g->nasserts && !p->quiet)
+		fprintf(stderr,
+			"ipckern: --dry-run: %u --assert check%s: nothing is "
+			"measured to check\n",
+			g->nasserts, g->nasserts == 1 ? "" : "s");
+}
+
 static int describe(struct run *r)
 {
 	const struct ik_plan *p = &r->plan;
@@ -870,6 +897,10 @@ static int run(int argc, char **argv, struct run *r)
 	if ((code = load_machine(r)))
 		return code;
 	plan_report(r);
+	if (p->classes && p->dry_run && !p->machine) {
+		check_baselines(r);
+		plan_gate(p);
+	}
 	if (p->machine || (p->classes && p->dry_run))
 		return describe(r);
 	if ((code = resolve_pins(r)))

@@ -203,11 +203,12 @@ static int check_gate(struct ik_plan *p)
 				   g->baseline ? "--baseline"
 					       : "--save-baseline",
 				   g->repeat);
+	/* --dry-run, --classes --dry-run too, plans them (nothing written) */
 	if ((g->baseline || g->save_baseline || g->nasserts || g->summary_md) &&
-	    ((p->dry_run && p->classes) || p->machine))
+	    p->machine)
 		return ik_cli_fail(p, "--baseline, --save-baseline, --assert "
 				      "and --summary-md need a measurement; "
-				      "drop --dry-run and --machine");
+				      "drop --machine");
 	if (g->summary_md && !g->baseline && !g->nasserts)
 		return ik_cli_fail(p,
 				   "--summary-md %s: summarises a gate; add "

@@ -1980,3 +1980,46 @@ Test(baseline, a_pinned_pairs_other_relation_is_refused_before_measuring,
 	unlink(base);
 	rmdir(dir);
 }
+
+/* --classes --dry-run plans a gate as every --dry-run does: accepted,
+ * nothing written, and a baseline measured elsewhere still refused. */
+Test(baseline, classes_dry_run_plans_the_gate_like_every_dry_run, .timeout = 60)
+{
+	char dir[] = "/tmp/ik-cdry-XXXXXX", save[64], base[64];
+	struct world w;
+	size_t len;
+	char *buf;
+	FILE *f;
+	struct out o;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(save, sizeof(save), "%s/save.json", dir);
+	snprintf(base, sizeof(base), "%s/base.json", dir);
+	o = run((const char *const[]){"--classes", "--dry-run",
+				      "--save-baseline", save, NULL});
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "not written"), "%s", o.err);
+	cr_expect_neq(access(save, F_OK), 0, "a dry run wrote %s", save);
+	free(o.stdout_text);
+	/* a baseline from another machine: refused, as by --dry-run */
+	world_init(&w, 1);
+	buf = json_of(&w, &len);
+	f = fopen(base, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(buf, 1, len, f), len);
+	fclose(f);
+	o = run((const char *const[]){"--classes", "--dry-run", "--baseline",
+				      base, NULL});
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
+	t_expect_one_line_naming("another machine", o.err, true,
+				 "machine model");
+	free(o.stdout_text);
+	o = run((const char *const[]){"--machine", "--save-baseline", save,
+				      NULL});
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
+	free(o.stdout_text);
+	free(buf);
+	world_free(&w);
+	unlink(base);
+	rmdir(dir);
+}
