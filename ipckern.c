@@ -358,6 +358,33 @@ static int machine_fn(const void *arg, FILE *f)
 }
 
 /* --machine, or --classes --dry-run: a description, nothing measured. */
+/*
+ * --classes --dry-run writes the classes (its plan) where the report
+ * would go; what the run would also write, or gate against, is said on
+ * stderr, as --dry-run's plan says it: planned, nothing written.
+ */
+static void plan_gate(const struct ik_plan *p)
+{
+	const struct ik_cli_gate *g = &p->gate;
+	const char *opt[] = {"--save-baseline", "--summary-md", "--baseline"};
+	const char *path[] = {g->save_baseline, g->summary_md, g->baseline};
+
+	for (unsigned i = 0; i < IK_ARRAY_SIZE(opt) && !p->quiet; i++)
+		if (path[i])
+			fprintf(stderr,
+				"ipckern: --dry-run: %s %s: %s; nothing is "
+				"measured, so the run without --dry-run "
+				"would %s it\n",
+				opt[i], path[i],
+				i < 2 ? "not written" : "read, and it matches",
+				i < 2 ? "write" : "gate against");
+	if (g->nasserts && !p->quiet)
+		fprintf(stderr,
+			"ipckern: --dry-run: %u --assert check%s: nothing is "
+			"measured to check\n",
+			g->nasserts, g->nasserts == 1 ? "" : "s");
+}
+
 static int describe(struct run *r)
 {
 	const struct ik_plan *p = &r->plan;
@@ -407,9 +434,18 @@ static int resolve_pins(struct run *r)
 }
 
 /*
- * The machine and configuration can be checked against the baselines
- * before running (exit 2); each pair's relation only after.
+ * The machine and configuration are checked against the baselines
+ * before running (exit 2); so is the pair relation when --pin puts every
+ * cell on one pair (README: refused as soon as it is known). Other
+ * pairs (--classes, --matrix, --pairs, unpinned) are checked after.
  */
+/* Every cell of p on the one pinned pair --pin names. */
+static bool one_pair(const struct ik_plan *p)
+{
+	return p->cfg.pinned && !p->matrix && !p->classes &&
+	       p->sweep.npairs == 1 && p->sweep.pairs[0] == 1;
+}
+
 static void check_baselines(struct run *r)
 {
 	const struct ik_cli_gate *g = &r->plan.gate;
@@ -417,6 +453,7 @@ static void check_baselines(struct run *r)
 				.sweep = &r->plan.sweep,
 				.machine = &r->machine,
 				.mem_node = -1};
+	struct ik_pair pair;
 	char why[2048];
 	unsigned d;
 
@@ -428,6 +465,23 @@ static void check_baselines(struct run *r)
 	if (g->baseline && !g->allow_mismatch &&
 	    (d = ik_baseline_incompatible(&r->baseline, &pre, why,
 					  sizeof(why))))
+		usage_error("--baseline %s: measured differently (%u "
+			    "difference%s): %s; --allow-mismatch "
+			    "compares anyway",
+			    g->baseline, d, d == 1 ? "" : "s", why);
+	if (!one_pair(&r->plan) ||
+	    ik_topo_classify(&r->topo, ik_config_cpu(&r->plan.cfg, 0),
+			     ik_config_cpu(&r->plan.cfg, 1), &pair))
+		return;
+	if (r->appended.ncells &&
+	    (d = ik_baseline_relation_differs(&r->appended, &pre, &pair, why,
+					      sizeof(why))))
+		usage_error("--save-baseline %s --append: measured "
+			    "differently (%u difference%s): %s",
+			    g->save_baseline, d, d == 1 ? "" : "s", why);
+	if (g->baseline && !g->allow_mismatch &&
+	    (d = ik_baseline_relation_differs(&r->baseline, &pre, &pair, why,
+					      sizeof(why))))
 		usage_error("--baseline %s: measured differently (%u "
 			    "difference%s): %s; --allow-mismatch "
 			    "compares anyway",
@@ -843,6 +897,10 @@ static int run(int argc, char **argv, struct run *r)
 	if ((code = load_machine(r)))
 		return code;
 	plan_report(r);
+	if (p->classes && p->dry_run && !p->machine) {
+		check_baselines(r);
+		plan_gate(p);
+	}
 	if (p->machine || (p->classes && p->dry_run))
 		return describe(r);
 	if ((code = resolve_pins(r)))

@@ -192,14 +192,23 @@ static int check_gate(struct ik_plan *p)
 	if (g->repeat_every_ns && g->repeat < 2)
 		return ik_cli_fail(p, "--repeat-every: applies to --repeat 2 "
 				      "or more");
-	if (g->repeat > 1 && p->raw)
+	if (g->repeat > 1 && p->raw && g->repeat_given)
 		return ik_cli_fail(p,
 				   "--raw: needs a single run; drop --repeat");
+	if (g->repeat > 1 && p->raw) /* the gate's own repeats */
+		return ik_cli_fail(p,
+				   "--raw: needs a single run, and %s runs "
+				   "each cell %u times; drop --raw, or "
+				   "record it in a run of its own",
+				   g->baseline ? "--baseline"
+					       : "--save-baseline",
+				   g->repeat);
+	/* --dry-run, --classes --dry-run too, plans them (nothing written) */
 	if ((g->baseline || g->save_baseline || g->nasserts || g->summary_md) &&
-	    ((p->dry_run && p->classes) || p->machine))
+	    p->machine)
 		return ik_cli_fail(p, "--baseline, --save-baseline, --assert "
 				      "and --summary-md need a measurement; "
-				      "drop --dry-run and --machine");
+				      "drop --machine");
 	if (g->summary_md && !g->baseline && !g->nasserts)
 		return ik_cli_fail(p,
 				   "--summary-md %s: summarises a gate; add "

@@ -260,8 +260,10 @@ static int parse_one(struct ik_plan *p, const struct ik_option *o,
 
 /*
  * A list row: arg split at commas into at most list_max items, each
- * parsed as one value. Empty items (",,", a leading or trailing comma)
- * and too many are refused naming the whole list.
+ * parsed as one value. Empty items (",,", a leading or trailing comma),
+ * too many, and a value listed twice (8,8 or 1k,1024: two cells with
+ * one key, which no baseline, gbench name or CSV row tells apart) are
+ * refused naming the whole list.
  */
 static int parse_list(struct ik_plan *p, const struct ik_option *o,
 		      const char *opt, const char *arg)
@@ -285,6 +287,14 @@ static int parse_list(struct ik_plan *p, const struct ik_option *o,
 					  arg, o->list_max);
 		else
 			ret = parse_one(p, o, opt, tok, n++);
+		for (unsigned k = 0; !ret && k + 1 < n; k++)
+			if (!memcmp(field(p, o, k), field(p, o, n - 1),
+				    o->width))
+				ret = ik_cli_fail(p,
+						  "%s '%s': '%s' is the value "
+						  "of item %u again; list each "
+						  "value once (one cell each)",
+						  opt, arg, tok, k + 1);
 	}
 	free(copy);
 	if (!ret)

@@ -19,26 +19,33 @@
 #include "gate.h"
 #include "reports.h"
 
-/* c is res's cell, measured with method (res's own when NULL) */
+/*
+ * c is res's cell, measured with method (res's own when NULL). CPU
+ * numbers are this host's, so they are compared only where they tell
+ * cells apart: in a --matrix run, or a baseline whose cells differ only
+ * in their CPUs (0->1 and 1->0 are two cells, never one).
+ */
 static bool cell_is(const struct ik_base_cell *c, const struct ik_result *res,
-		    const char *method)
+		    const char *method, bool matrix)
 {
 	struct ik_cell_key k;
 
 	ik_cell_key_of(res, &k);
 	if (method)
 		snprintf(k.method, sizeof(k.method), "%s", method);
-	return ik_cell_key_eq(&c->key, &k, IK_CELL_BASELINE);
+	return ik_cell_key_eq(&c->key, &k,
+			      c->by_cpus || matrix ? IK_CF_KERNEL
+						   : IK_CELL_BASELINE);
 }
 
 static const struct ik_base_cell *find_cell(const struct ik_baseline *b,
 					    const struct ik_result *res,
-					    const char *method)
+					    const char *method, bool matrix)
 {
 	unsigned i;
 
 	for (i = 0; i < b->ncells; i++)
-		if (cell_is(&b->cells[i], res, method))
+		if (cell_is(&b->cells[i], res, method, matrix))
 			return &b->cells[i];
 	return NULL;
 }
@@ -71,7 +78,7 @@ int ik_baseline_prepend(const struct ik_baseline *b, struct ik_result *results,
 
 	for (i = 0; i < n; i++) {
 		struct ik_result *res = &results[i];
-		const struct ik_base_cell *c = find_cell(b, res, NULL);
+		const struct ik_base_cell *c = find_cell(b, res, NULL, false);
 		unsigned keep_new, keep_old;
 		size_t old, now;
 		double *v;
@@ -217,9 +224,20 @@ static bool measured(const struct ik_base_cell *c, const struct ik_report *r)
 	unsigned i;
 
 	for (i = 0; i < r->nresults; i++)
-		if (!r->results[i].err && cell_is(c, &r->results[i], NULL))
+		if (!r->results[i].err &&
+		    cell_is(c, &r->results[i], NULL, r->matrix))
 			return true;
 	return false;
+}
+
+/* " cpus 0,1" after the name in b, when the CPUs tell cells apart
+ * (cell_is) and are known. */
+static void add_cpus(char *b, size_t n, const struct ik_cell_key *k, bool cpus)
+{
+	size_t u = strlen(b);
+
+	if (cpus && k->cpu[0] >= 0 && u < n)
+		snprintf(b + u, n - u, " cpus %d,%d", k->cpu[0], k->cpu[1]);
 }
 
 /* "spsc [thread 8 B]": a baseline cell as the gate's rows name cells. */
@@ -228,7 +246,19 @@ static void base_cell_name(const struct ik_base_cell *c, char *b, size_t n)
 	char label[160];
 
 	ik_cell_key_name(&c->key, IK_CELL_NAME_LABEL, label, sizeof(label));
+	add_cpus(label, sizeof(label), &c->key, c->by_cpus);
 	snprintf(b, n, "%s [%s]", c->key.method, label);
+}
+
+/* The same for a result of r. */
+static void res_cell_name(const struct ik_result *res, bool cpus, char *b,
+			  size_t n)
+{
+	struct ik_cell_key k;
+
+	ik_cell_key_of(res, &k);
+	ik_cell_key_name(&k, IK_CELL_NAME_LABEL, b, n);
+	add_cpus(b, n, &k, cpus);
 }
 
 /*
@@ -243,7 +273,8 @@ static void cell_mismatch(const struct ik_baseline *b,
 
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
-		const struct ik_base_cell *c = find_cell(b, res, NULL);
+		const struct ik_base_cell *c =
+			find_cell(b, res, NULL, r->matrix);
 		char cell[64];
 
 		ik_cell_name(res, cell, sizeof(cell));
@@ -288,6 +319,60 @@ unsigned ik_baseline_incompatible(const struct ik_baseline *b,
 	why[0] = 0;
 	config_mismatch(b, r, false, why, n, &count);
 	cell_mismatch(b, r, false, why, n, &count);
+	return count;
+}
+
+/* Whether the run's sweep measures the baseline cell key (one pair
+ * per cell: no class, no concurrent pairs). */
+static bool swept(const struct ik_cell_key *k, const struct ik_sweep *sw)
+{
+	bool m = false, mo = false, z = false, bu = false, ga = false,
+	     se = !k->server[0], cl = !k->clients, wo = !k->work_ns;
+	unsigned i;
+
+	if (k->cls[0] || k->npairs > 1)
+		return false;
+	for (i = 0; i < sw->nmethods; i++)
+		m |= !strcmp(sw->methods[i]->name, k->method);
+	for (i = 0; i < sw->nmodes; i++)
+		mo |= !strcmp(ik_mode_name(sw->modes[i]), k->mode);
+	for (i = 0; i < sw->nsizes; i++)
+		z |= sw->sizes[i] == k->size;
+	for (i = 0; i < sw->nbuffers; i++)
+		bu |= sw->buffers[i] == k->buffer;
+	for (i = 0; i < sw->ngaps; i++)
+		ga |= sw->gaps[i] == k->gap_ns;
+	for (i = 0; i < sw->nservers; i++)
+		se |= !strcmp(ik_server_names[sw->servers[i]], k->server);
+	for (i = 0; i < sw->nclients; i++)
+		cl |= sw->clients[i] == k->clients;
+	for (i = 0; i < sw->nworks; i++)
+		wo |= sw->works[i] == k->work_ns;
+	return m && mo && z && bu && ga && se && cl && wo;
+}
+
+unsigned ik_baseline_relation_differs(const struct ik_baseline *b,
+				      const struct ik_report *r,
+				      const struct ik_pair *pair, char *why,
+				      size_t n)
+{
+	const char *now = ik_relation_key(pair->rel);
+	unsigned i, count = 0;
+
+	why[0] = 0;
+	for (i = 0; i < b->ncells; i++) {
+		const struct ik_base_cell *c = &b->cells[i];
+		char cell[200];
+
+		if (!swept(&c->key, r->sweep) || !strcmp(c->relation, now) ||
+		    (c->by_cpus && (c->key.cpu[0] != pair->cpu[0] ||
+				    c->key.cpu[1] != pair->cpu[1])))
+			continue;
+		base_cell_name(c, cell, sizeof(cell));
+		differs(why, n, &count,
+			"%s: pair relation: baseline %s, now %s", cell,
+			c->relation, now);
+	}
 	return count;
 }
 
@@ -533,9 +618,9 @@ static int one_side(const struct ik_baseline *b, const struct ik_report *r,
 		const struct ik_result *res = &r->results[i];
 		char label[160], cell[200];
 
-		if (res->err || find_cell(b, res, NULL))
+		if (res->err || find_cell(b, res, NULL, r->matrix))
 			continue;
-		ik_cell_name(res, label, sizeof(label));
+		res_cell_name(res, r->matrix, label, sizeof(label));
 		snprintf(cell, sizeof(cell), "%s [%s]", res->ops->name, label);
 		if (one_side_row(g, cell, "new",
 				 "not in the baseline: nothing to compare"))
@@ -564,9 +649,10 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i], *nr = NULL;
-		const struct ik_base_cell *c = find_cell(b, res, NULL),
+		const struct ik_base_cell *c = find_cell(b, res, NULL,
+							 r->matrix),
 					  *nc = NULL;
-		char cell[64];
+		char cell[160];
 
 		if (!c || !c->ok || res->err || !res->rep_v)
 			continue;
@@ -591,7 +677,7 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 				continue; /* itself: always 1 */
 			}
 			nr = find_result(r, res, norm);
-			nc = find_cell(b, res, norm);
+			nc = find_cell(b, res, norm, r->matrix);
 			if (!nr || !nr->rep_v || !nc || !nc->ok ||
 			    nc->k != c->k || nr->repeats != res->repeats)
 				return ik_baseline_bad(
@@ -602,7 +688,7 @@ int ik_baseline_compare(const struct ik_baseline *b, const struct ik_report *r,
 					norm, norm, res->ops->name);
 		}
 		matched++;
-		ik_cell_name(res, cell, sizeof(cell));
+		res_cell_name(res, r->matrix || c->by_cpus, cell, sizeof(cell));
 		for (m = 0; m < IK_NMETRICS; m++) {
 			int ret = compare_metric(r, c, res, nc, nr, norm, cell,
 						 m, max_regress, g, base, cur);

@@ -186,6 +186,64 @@ static int read_cell(json_t *res, struct ik_base_cell *c, int kernel, bool prev,
 	return read_repeats(res, c, prev, err, n, idx);
 }
 
+/* Orders cells by every key field, the CPUs last. */
+static int key_cmp(const void *x, const void *y)
+{
+	const struct ik_cell_key
+		*a = &(*(const struct ik_base_cell *const *)x)->key,
+		*b = &(*(const struct ik_base_cell *const *)y)->key;
+	int d;
+
+#define CMP(f) ((a->f > b->f) - (a->f < b->f))
+	if ((d = CMP(kernel)) || (d = strcmp(a->method, b->method)) ||
+	    (d = strcmp(a->mode, b->mode)) || (d = CMP(size)) ||
+	    (d = CMP(buffer)) || (d = CMP(gap_ns)) ||
+	    (d = strcmp(a->server, b->server)) || (d = CMP(clients)) ||
+	    (d = CMP(work_ns)) || (d = strcmp(a->cls, b->cls)) ||
+	    (d = CMP(npairs)) || (d = CMP(pair_index)))
+		return d;
+	return (d = CMP(cpu[0])) ? d : CMP(cpu[1]);
+#undef CMP
+}
+
+/*
+ * Cells that differ only in their CPUs (a --matrix baseline) are matched
+ * by CPUs too (by_cpus); two cells with one key, CPUs and all, are
+ * refused: no run could say which of them it is. Sorted, so a file of
+ * MAX_CELLS cells costs n log n, not n^2.
+ */
+static int by_cpus(struct ik_baseline *b, char *err, size_t n)
+{
+	struct ik_base_cell **s = calloc(b->ncells, sizeof(*s));
+	unsigned i;
+	int ret = 0;
+
+	if (!s)
+		return ik_baseline_bad(err, n, "out of memory");
+	for (i = 0; i < b->ncells; i++)
+		s[i] = &b->cells[i];
+	qsort(s, b->ncells, sizeof(*s), key_cmp);
+	for (i = 1; i < b->ncells && !ret; i++) {
+		char name[160];
+
+		if (!ik_cell_key_eq(&s[i - 1]->key, &s[i]->key, IK_CF_CPUS))
+			continue;
+		s[i - 1]->by_cpus = s[i]->by_cpus = true;
+		if (!ik_cell_key_eq(&s[i - 1]->key, &s[i]->key, 0))
+			continue;
+		base_name(s[i], name, sizeof(name));
+		ret = ik_baseline_bad(err, n,
+				      "results %u and %u: one cell (%s, CPUs "
+				      "%d,%d) twice; no run can say which "
+				      "it is",
+				      (unsigned)(s[i - 1] - b->cells) + 1,
+				      (unsigned)(s[i] - b->cells) + 1, name,
+				      s[i]->key.cpu[0], s[i]->key.cpu[1]);
+	}
+	free(s);
+	return ret;
+}
+
 int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
 		      char *err, size_t errlen)
 {
@@ -245,7 +303,7 @@ int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
 		if (ret)
 			goto out;
 	}
-	ret = 0;
+	ret = by_cpus(b, err, errlen);
 out:
 	json_decref(root);
 	if (ret)

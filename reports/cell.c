@@ -230,8 +230,8 @@ static void gbench_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, "/class:%s", k->cls);
 	if (k->npairs > 1 && k->pair_index < 0)
 		add(b, n, &u, "/pair:sum%u", k->npairs);
-	else if (k->npairs > 1)
-		add(b, n, &u, "/pair:%d", k->pair_index + 1);
+	else if (k->npairs > 1) /* pair 1 of 2 is not pair 1 of 4 */
+		add(b, n, &u, "/pair:%dof%u", k->pair_index + 1, k->npairs);
 }
 
 static void label_name(const struct ik_cell_key *k, char *b, size_t n)

@@ -115,7 +115,8 @@ void ik_cell_pair_name(unsigned npairs, int pair_index, char *b, size_t n);
 
 enum ik_cell_name_style {
 	/* KERNEL/METHOD/MODE/size:N[/server:S][/clients:C][/work:W]
-	 * [/buffer:N][/gap:N][/class:K][/pair:P]: gbench's name */
+	 * [/buffer:N][/gap:N][/class:K][/pair:IofN or sumN]: gbench's
+	 * name (a --matrix report adds /cpus:A,B, gbench.c) */
 	IK_CELL_NAME_GBENCH,
 	/* "thread 8 B buf N ...", no method: the gate's and --repeat's */
 	IK_CELL_NAME_LABEL,

@@ -186,6 +186,9 @@ struct ik_base_cell {
 	unsigned k; /* repeats */
 	double *v;  /* k * IK_NMETRICS, NAN where missing */
 	bool ok;
+	/* another cell of the file differs from this one only in its CPUs
+	 * (a --matrix baseline): CPUs are then part of what it matches */
+	bool by_cpus;
 };
 struct ik_baseline {
 	char model[160];
@@ -253,6 +256,17 @@ unsigned ik_baseline_mismatch(const struct ik_baseline *b,
 unsigned ik_baseline_incompatible(const struct ik_baseline *b,
 				  const struct ik_report *r, char *why,
 				  size_t n);
+
+/*
+ * Before measuring, when every cell of the run will be on one pinned
+ * pair of relation rel (known from --pin): each baseline cell the run's
+ * sweep (r->sweep) would measure whose relation is another, counted and
+ * named in why as the check after measuring names it. 0 when none.
+ */
+unsigned ik_baseline_relation_differs(const struct ik_baseline *b,
+				      const struct ik_report *r,
+				      const struct ik_pair *pair, char *why,
+				      size_t n);
 
 /*
  * Compare every cell present on both sides (matched by key), metric by

@@ -310,6 +310,11 @@ int ik_report_gbench(const struct ik_report *r, FILE *f)
 			continue;
 		ik_cell_key_of(res, &key);
 		ik_cell_key_name(&key, IK_CELL_NAME_GBENCH, base, sizeof(base));
+		/* a matrix's cells differ only in their CPUs: one name each */
+		if (r->matrix && key.cpu[0] >= 0 && strlen(base) < sizeof(base))
+			snprintf(base + strlen(base),
+				 sizeof(base) - strlen(base), "/cpus:%d,%d",
+				 key.cpu[0], key.cpu[1]);
 		for (int m = 0; m < IK_NMETRICS; m++)
 			v[m] = ik_result_metric(res, m);
 		for (e = 0; e < IK_ARRAY_SIZE(entries); e++) {

@@ -186,7 +186,7 @@ Test(cell, names)
 	r.pair_index = 1;
 	key(&r, &k);
 	ik_cell_key_name(&k, IK_CELL_NAME_GBENCH, b, sizeof(b));
-	cr_expect_str_eq(b, "call/spsc/thread/size:8/work:0/pair:2");
+	cr_expect_str_eq(b, "call/spsc/thread/size:8/work:0/pair:2of3");
 	ik_cell_key_name(&k, IK_CELL_NAME_LABEL, b, sizeof(b));
 	cr_expect_str_eq(b, "thread 8 B work 0 ns pair 2/3");
 	ik_cell_key_name(&k, IK_CELL_NAME_BASELINE, b, sizeof(b));
@@ -354,7 +354,7 @@ Test(cell, baselines_written_before_the_key_are_read)
 	cr_expect_str_eq(name, "pingpong/uds/thread/size:64/pair:sum2");
 	ik_cell_key_name(&b.cells[6].key, IK_CELL_NAME_GBENCH, name,
 			 sizeof(name));
-	cr_expect_str_eq(name, "pingpong/uds/thread/size:64/pair:2");
+	cr_expect_str_eq(name, "pingpong/uds/thread/size:64/pair:2of2");
 	cr_expect_eq(b.cells[6].key.cpu[0], 1);
 	ik_baseline_free(&b);
 	free(buf);

@@ -1794,3 +1794,232 @@ Test(gbench, the_floor_is_in_the_context_and_stalls_on_the_cell)
 	ik_result_free(&fl);
 	world_free(&w);
 }
+
+/* spsc thread 8 B over CPUs a->b: a --matrix cell. */
+static void matrix_cell(struct world *w, int i, int a, int b)
+{
+	static const int cpus[] = {0, 1};
+
+	w->res[i].ops = ik_transport_find("spsc");
+	w->res[i].pair.pinned = true;
+	w->res[i].pair.cpu[0] = a;
+	w->res[i].pair.cpu[1] = b;
+	w->rep.matrix = true;
+	w->rep.cpus = cpus;
+	w->rep.ncpus = 2;
+	w->sweep.nmethods = 1;
+}
+
+/* --matrix --method spsc: 0->1 and 1->0 are one key but for their CPUs,
+ * and 1->0 is 3x slower. Each is compared with its own saved cell, and
+ * the rows name their CPUs; a file holding one cell twice is refused. */
+Test(baseline, matrix_cells_are_matched_by_their_cpus)
+{
+	struct world base, now;
+	struct ik_baseline b;
+	struct ik_gate_log g = {0};
+	char err[300] = "", why[2000];
+	size_t len;
+	char *buf, *twice;
+
+	world_init(&base, 1);
+	matrix_cell(&base, 0, 0, 1);
+	matrix_cell(&base, 1, 1, 0);
+	buf = json_of(&base, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_expect(b.cells[0].by_cpus && b.cells[1].by_cpus);
+	world_init(&now, 1);
+	{
+		struct ik_result t = now.res[0];
+
+		now.res[0] = now.res[1];
+		now.res[1] = t;
+	}
+	matrix_cell(&now, 0, 1, 0);
+	matrix_cell(&now, 1, 0, 1);
+	cr_expect_eq(ik_baseline_mismatch(&b, &now.rep, why, sizeof(why)), 0,
+		     "%s", why);
+	cr_assert_eq(ik_baseline_compare(&b, &now.rep, 0.10, NULL, &g, err,
+					 sizeof(err)),
+		     8, "%s", err);
+	cr_expect_eq(g.failed, 0);
+	for (unsigned i = 0; i < g.n; i++) {
+		cr_expect_str_eq(g.rows[i].verdict, "unchanged", "%s: %s",
+				 g.rows[i].what, g.rows[i].detail);
+		cr_expect(strstr(g.rows[i].what, "cpus 1,0") ||
+				  strstr(g.rows[i].what, "cpus 0,1"),
+			  "%s", g.rows[i].what);
+	}
+	ik_gate_log_free(&g);
+	ik_baseline_free(&b);
+
+	/* both cells 0->1: one cell twice */
+	{
+		json_t *root = json_loadb(buf, len, 0, NULL), *pair;
+
+		cr_assert_not_null(root);
+		pair = json_object_get(
+			json_array_get(json_object_get(root, "results"), 1),
+			"pair");
+		json_object_set_new(pair, "cpus", json_pack("[ii]", 0, 1));
+		twice = json_dumps(root, 0);
+		json_decref(root);
+	}
+	expect_refused(twice, strlen(twice),
+		       "one cell (spsc thread 8 B, CPUs 0,1) twice",
+		       "0->1 twice");
+	free(twice);
+	free(buf);
+	world_free(&base);
+	world_free(&now);
+}
+
+/* Whether two entries of a gbench export share name and repetition:
+ * compare.py would pair them with each other. */
+static unsigned gbench_duplicates(json_t *list)
+{
+	unsigned dup = 0;
+	size_t i, j;
+	json_t *a, *b;
+
+	json_array_foreach(list, i, a)
+	{
+		for (j = i + 1; j < json_array_size(list); j++) {
+			b = json_array_get(list, j);
+			if (!strcmp(json_string_value(
+					    json_object_get(a, "name")),
+				    json_string_value(
+					    json_object_get(b, "name"))) &&
+			    json_equal(json_object_get(a, "repetition_index"),
+				       json_object_get(b, "repetition_index")))
+				dup++;
+		}
+	}
+	return dup;
+}
+
+/* --matrix: 0->1 and 1->0; --pairs 2,4: pair 1 of 2 and pair 1 of 4.
+ * Each cell has names of its own. */
+Test(gbench, cells_that_differ_in_cpus_or_pair_count_have_their_own_names)
+{
+	struct world w;
+	json_t *root, *list, *runs[8];
+
+	world_init(&w, 1);
+	matrix_cell(&w, 0, 0, 1);
+	matrix_cell(&w, 1, 1, 0);
+	root = gbench_of(&w);
+	list = json_object_get(root, "benchmarks");
+	cr_expect_eq(gbench_duplicates(list), 0);
+	cr_expect_eq(named(list, "pingpong/spsc/thread/size:8/cpus:1,0/p50",
+			   runs, 8),
+		     5);
+	json_decref(root);
+	world_free(&w);
+
+	world_init(&w, 1);
+	w.res[1].ops = ik_transport_find("spsc");
+	w.res[0].npairs = 2;
+	w.res[1].npairs = 4;
+	w.sweep.nmethods = 1;
+	w.sweep.pairs[1] = 4;
+	w.sweep.npairs = 2;
+	root = gbench_of(&w);
+	list = json_object_get(root, "benchmarks");
+	cr_expect_eq(gbench_duplicates(list), 0);
+	cr_expect_eq(named(list, "pingpong/spsc/thread/size:8/pair:1of4/p50",
+			   runs, 8),
+		     5);
+	json_decref(root);
+	world_free(&w);
+}
+
+/* --pin says the pair's relation before anything runs: a baseline saved
+ * on another relation is refused then (exit 2, nothing measured, no
+ * table), as README says, not after the measuring. */
+Test(baseline, a_pinned_pairs_other_relation_is_refused_before_measuring,
+     .timeout = 120)
+{
+	char dir[] = "/tmp/ik-rel-XXXXXX", base[64], *text;
+	json_t *root, *res;
+	struct out o;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(base, sizeof(base), "%s/base.json", dir);
+	o = run((const char *const[]){"--method", "spsc", "--pin", "0,0",
+				      "--iters", "2000", "--repeat", "3", "-q",
+				      "--save-baseline", base, NULL});
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	free(o.stdout_text);
+	/* the same cell saved on a pair sharing an L3 */
+	root = json_load_file(base, 0, NULL);
+	cr_assert_not_null(root);
+	res = json_array_get(json_object_get(root, "results"), 0);
+	json_object_set_new(json_object_get(res, "pair"), "relation",
+			    json_string("shared-l3"));
+	cr_assert_eq(json_dump_file(root, base, 0), 0);
+	json_decref(root);
+	o = run((const char *const[]){"--method", "spsc", "--pin", "0,0",
+				      "--iters", "2000", "--repeat", "3",
+				      "--baseline", base, NULL});
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
+	t_expect_one_line_naming("--pin 0,0", o.err, true,
+				 "pair relation: baseline shared-l3, now "
+				 "same-pu");
+	text = o.stdout_text;
+	cr_expect(!text || !*text, "measured and wrote: %s", text);
+	free(text);
+	/* --allow-mismatch still compares */
+	o = run((const char *const[]){"--method", "spsc", "--pin", "0,0",
+				      "--iters", "2000", "--repeat", "3", "-q",
+				      "--allow-mismatch", "--baseline", base,
+				      NULL});
+	cr_expect(o.code == 0 || o.code == 1, "exit %d: %s", o.code, o.err);
+	free(o.stdout_text);
+	unlink(base);
+	rmdir(dir);
+}
+
+/* --classes --dry-run plans a gate as every --dry-run does: accepted,
+ * nothing written, and a baseline measured elsewhere still refused. */
+Test(baseline, classes_dry_run_plans_the_gate_like_every_dry_run, .timeout = 60)
+{
+	char dir[] = "/tmp/ik-cdry-XXXXXX", save[64], base[64];
+	struct world w;
+	size_t len;
+	char *buf;
+	FILE *f;
+	struct out o;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(save, sizeof(save), "%s/save.json", dir);
+	snprintf(base, sizeof(base), "%s/base.json", dir);
+	o = run((const char *const[]){"--classes", "--dry-run",
+				      "--save-baseline", save, NULL});
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "not written"), "%s", o.err);
+	cr_expect_neq(access(save, F_OK), 0, "a dry run wrote %s", save);
+	free(o.stdout_text);
+	/* a baseline from another machine: refused, as by --dry-run */
+	world_init(&w, 1);
+	buf = json_of(&w, &len);
+	f = fopen(base, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(buf, 1, len, f), len);
+	fclose(f);
+	o = run((const char *const[]){"--classes", "--dry-run", "--baseline",
+				      base, NULL});
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
+	t_expect_one_line_naming("another machine", o.err, true,
+				 "machine model");
+	free(o.stdout_text);
+	o = run((const char *const[]){"--machine", "--save-baseline", save,
+				      NULL});
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
+	free(o.stdout_text);
+	free(buf);
+	world_free(&w);
+	unlink(base);
+	rmdir(dir);
+}

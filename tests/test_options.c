@@ -189,7 +189,7 @@ Test(options, kernel_only_options_are_refused_elsewhere_at_their_default_not)
 	cr_expect_eq(OK("--gap", "0", "--clients", "1", "--server", "thread"),
 		     0, "%s", plan.err);
 	BAD("--gap: applies to --kernel pingpong", "--kernel", "call", "--gap",
-	    "0,0");
+	    "0,10us");
 	BAD("--matrix: applies to --kernel pingpong and stream", "--kernel",
 	    "call", "--matrix");
 	BAD("--rate 1000: applies to --kernel stream", "--rate", "1e3");
@@ -559,4 +559,35 @@ Test(options, abbreviations_are_refused_naming_the_whole_option)
 Test(options, a_missing_value_is_named)
 {
 	BAD("--method: needs a value", "--method");
+}
+
+/* Two equal values of a list are two cells with one key: no baseline,
+ * gbench name or CSV row could tell them apart, so they are refused,
+ * whatever spelling made them equal. */
+Test(options, a_value_listed_twice_is_refused)
+{
+	BAD("'8' is the value of item 1 again", "--size", "8,8");
+	BAD("'1024' is the value of item 1 again", "--size", "1k,1024");
+	BAD("'4k' is the value of item 1 again", "--buffer", "4k,4k");
+	BAD("'1' is the value of item 1 again", "--pairs", "1,1");
+	BAD("'0' is the value of item 1 again", "--gap", "0,0");
+	BAD("'10us' is the value of item 2 again", "--kernel", "call", "--work",
+	    "0,10000,10us");
+	BAD("'1' is the value of item 1 again", "--kernel", "echo", "--clients",
+	    "1,1");
+	BAD("'epoll' is the value of item 1 again", "--kernel", "echo",
+	    "--server", "epoll,epoll");
+	cr_expect_eq(OK("--size", "8,16"), 0, "%s", plan.err);
+}
+
+/* --raw with the repeats --baseline and --save-baseline add: the error
+ * names them, not a --repeat nobody gave. */
+Test(options, raw_with_a_gates_own_repeats_names_them)
+{
+	BAD("--save-baseline runs each cell 5 times", "--save-baseline",
+	    "b.json", "--raw", "r.txt");
+	cr_expect(!strstr(plan.err, "--repeat"), "%s", plan.err);
+	BAD("--baseline runs each cell 5 times", "--baseline", "b.json",
+	    "--raw", "r.txt");
+	BAD("drop --repeat", "--repeat", "3", "--raw", "r.txt");
 }
