@@ -110,7 +110,8 @@ static void json_cpus(json_t *res, int cpu[2])
 	}
 }
 
-/* pairs_at_once N (2..IK_MAX_PAIRS) and pair_number 1..N or "sum". */
+/* pairs_at_once N (2..IK_MAX_PAIRS) and pair_number 1..N, or null or
+ * "sum" (as written before) for the sum of all pairs. */
 static int json_pair(json_t *res, struct ik_cell_key *k)
 {
 	json_t *pn = json_object_get(res, "pair_number"),
@@ -127,7 +128,9 @@ static int json_pair(json_t *res, struct ik_cell_key *k)
 	if (n < 2 || n > IK_MAX_PAIRS)
 		return -ERANGE;
 	k->npairs = (unsigned)n;
-	if (json_is_string(pn) && !strcmp(json_string_value(pn), "sum")) {
+	/* the sum: null (with sum_of_pairs), or "sum" as written before */
+	if (json_is_null(pn) ||
+	    (json_is_string(pn) && !strcmp(json_string_value(pn), "sum"))) {
 		k->pair_index = -1;
 		return 0;
 	}

@@ -338,11 +338,13 @@ static void field(const struct row *w, enum col c, char *b, size_t n)
 		if (w->fl)
 			num(b, n, w->fl->untimed, 1);
 		break;
-	case C_STALLS:
-		put_uint(b, n, res->stalls);
+	case C_STALLS: /* as JSON's "stalls": only where a kernel saw some */
+		if (res->note[0])
+			put_uint(b, n, res->stalls);
 		break;
 	case C_STALL_NS:
-		put_uint(b, n, res->stall_ns);
+		if (res->note[0])
+			put_uint(b, n, res->stall_ns);
 		break;
 	default:
 		break;

@@ -140,6 +140,8 @@ static json_t *repeats_json(const struct ik_result *res)
 			json_decref(vals);
 			continue;
 		}
+		if (s.n < 2) /* one sample has no interval and no spread */
+			s.lo = s.hi = s.cv = NAN;
 		json_object_set_new(
 			ms, ik_metric_infos[m].key,
 			json_pack("{s:o,s:o,s:[oo],s:o}", "values", vals,
@@ -197,14 +199,20 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 	if (res->npairs > 1) {
 		json_object_set_new(o, "pairs_at_once",
 				    json_integer((json_int_t)res->npairs));
+		/* the sum of all pairs is no pair: null, and said so */
 		json_object_set_new(
 			o, "pair_number",
 			res->pair_index < 0
-				? json_string("sum")
+				? json_null()
 				: json_integer(res->pair_index + 1));
+		json_object_set_new(o, "sum_of_pairs",
+				    json_boolean(res->pair_index < 0));
 	}
 	json_object_set_new(o, "msg", json_string(k->msg));
-	json_object_set_new(o, "count", json_integer((json_int_t)res->count));
+	/* a failed cell counted nothing: null, as in CSV */
+	json_object_set_new(o, "count",
+			    res->err ? json_null()
+				     : json_integer((json_int_t)res->count));
 	json_object_set_new(
 		o, "memory",
 		json_pack("{s:o,s:o}", "node_asked",
