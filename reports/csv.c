@@ -188,8 +188,9 @@ static void key_field(const struct row *w, enum col c, char *b, size_t n)
 	case C_BUFFER:
 		put_uint(b, n, res->buffer);
 		break;
-	case C_WAIT:
-		snprintf(b, n, "%s", ik_wait_name(w->r->cfg->wait));
+	case C_WAIT: /* --wait is spsc's alone (ipc.h): empty elsewhere */
+		if (!strcmp(res->ops->name, "spsc"))
+			snprintf(b, n, "%s", ik_wait_name(w->r->cfg->wait));
 		break;
 	case C_GAP:
 		if (k->id == IK_KERNEL_PINGPONG)

@@ -117,9 +117,9 @@ static const char *const key_cols[] = {
 	"rate",		 "pair",   "pin_a",  "pin_b",	   "relation",
 	"pairs_at_once", "class",  "repeat", "cross_numa",
 };
-/* Filled on every row of every kernel. */
+/* Filled on every row of every kernel (wait: spsc's alone). */
 static const char *const always[] = {
-	"kernel", "method",	   "mode",     "size",	 "buffer", "wait",
+	"kernel", "method",	   "mode",     "size",	 "buffer",
 	"pair",	  "pairs_at_once", "relation", "repeat", "status",
 };
 
