@@ -151,7 +151,8 @@ int ik_cell_key_from_json(json_t *res, int kernel, struct ik_cell_key *k)
 	    ik_json_str(res, "method", k->method, sizeof(k->method), true) ||
 	    ik_json_str(res, "mode", k->mode, sizeof(k->mode), true) ||
 	    ik_json_uint(res, "size", &k->size) ||
-	    ik_json_uint(res, "buffer", &k->buffer) ||
+	    (!json_is_null(json_object_get(res, "buffer")) &&
+	     ik_json_uint(res, "buffer", &k->buffer)) ||
 	    ik_json_uint(res, "gap_ns", &k->gap_ns) ||
 	    ik_json_str(res, "class", k->cls, sizeof(k->cls), false) ||
 	    ik_json_str(res, "server", k->server, sizeof(k->server), false) ||

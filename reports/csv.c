@@ -185,8 +185,9 @@ static void key_field(const struct row *w, enum col c, char *b, size_t n)
 	case C_SIZE:
 		put_uint(b, n, res->size);
 		break;
-	case C_BUFFER:
-		put_uint(b, n, res->buffer);
+	case C_BUFFER: /* empty: not asked, the method's own */
+		if (res->buffer)
+			put_uint(b, n, res->buffer);
 		break;
 	case C_WAIT: /* --wait is spsc's alone (ipc.h): empty elsewhere */
 		if (!strcmp(res->ops->name, "spsc"))

@@ -189,7 +189,10 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 	json_object_set_new(o, "method", json_string(res->ops->name));
 	json_object_set_new(o, "mode", json_string(ik_mode_name(res->mode)));
 	json_object_set_new(o, "size", json_integer((json_int_t)res->size));
-	json_object_set_new(o, "buffer", json_integer((json_int_t)res->buffer));
+	/* 0: not asked, the method's own (granted says what it got) */
+	json_object_set_new(o, "buffer",
+			    res->buffer ? json_integer((json_int_t)res->buffer)
+					: json_null());
 	json_object_set_new(o, "gap_ns", json_integer((json_int_t)res->gap_ns));
 	k->json_cell(o, res);
 	if (res->cls >= 0)
