@@ -341,6 +341,38 @@ Test(cli, a_topology_not_this_machines_is_named_not_called_this_machine)
 	free(o.stdout_text);
 }
 
+/* --machine with a topology from a file or a description: the text and
+ * the JSON name where it came from, and no CPUs "this process may use" */
+Test(cli, machine_names_a_topology_that_is_not_this_machines)
+{
+	struct out o = run_env("HWLOC_XMLFILE=" IK_TESTDATA "/two-socket.xml",
+			       (const char *const[]){"--machine", NULL}, -1);
+
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text,
+			 "topology src: HWLOC_XMLFILE=" IK_TESTDATA
+			 "/two-socket.xml (not this machine"),
+		  "%s", o.stdout_text);
+	cr_expect(strstr(o.stdout_text, "this process may use") == NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+	o = run_env(
+		"HWLOC_SYNTHETIC=pack:1 core:4 pu:2",
+		(const char *const[]){"--machine", "--format", "json", NULL},
+		-1);
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text,
+			 "\"topology_source\": \"synthetic "
+			 "(HWLOC_SYNTHETIC=pack:1 core:4 pu:2)\""),
+		  "%s", o.stdout_text);
+	free(o.stdout_text);
+	o = run((const char *const[]){"--machine", NULL});
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, "topology src: this machine\n"), "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+}
+
 Test(cli, classes_and_matrix_say_pinned_and_rows_carry_their_cpus,
      .timeout = 60)
 {
