@@ -305,21 +305,22 @@ static int load_machine(struct run *r)
 			return IK_EXIT_RUNTIME;
 		}
 		r->rep.classes = r->classes;
-		r->rep.topology = p->topology;
-		/* hwloc's order: HWLOC_SYNTHETIC, then HWLOC_XMLFILE */
-		if (!p->topology && !r->topo.this_system) {
-			const char *syn = getenv("HWLOC_SYNTHETIC"),
-				   *xml = getenv("HWLOC_XMLFILE");
+	}
+	/* where the topology came from, for --classes and --machine alike;
+	 * hwloc's order: HWLOC_SYNTHETIC, then HWLOC_XMLFILE */
+	r->rep.topology = p->topology;
+	if (!p->topology && !r->topo.this_system) {
+		const char *syn = getenv("HWLOC_SYNTHETIC"),
+			   *xml = getenv("HWLOC_XMLFILE");
 
-			snprintf(r->topo_src, sizeof(r->topo_src), "%s%s%s",
-				 syn && *syn ? "synthetic (HWLOC_SYNTHETIC="
-					     : "HWLOC_XMLFILE=",
-				 syn && *syn ? syn
-				 : xml	     ? xml
-					     : "?",
-				 syn && *syn ? ")" : "");
-			r->rep.topology = r->topo_src;
-		}
+		snprintf(r->topo_src, sizeof(r->topo_src), "%s%s%s",
+			 syn && *syn ? "synthetic (HWLOC_SYNTHETIC="
+				     : "HWLOC_XMLFILE=",
+			 syn && *syn ? syn
+			 : xml	     ? xml
+				     : "?",
+			 syn && *syn ? ")" : "");
+		r->rep.topology = r->topo_src;
 	}
 	if (p->matrix)
 		matrix_cpus(p, &r->topo);

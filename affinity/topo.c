@@ -251,10 +251,13 @@ void ik_topo_summary(const struct ik_topo *tp, char *buf, size_t len)
 	char allowed[256];
 
 	ik_topo_allowed_str(tp, allowed, sizeof(allowed));
+	/* a file or a description: its CPUs are not this process's */
 	snprintf(buf, len,
 		 "%d package(s), %d core(s), %d PU(s), SMT %s, %d "
-		 "NUMA node(s); this process may use CPUs %s",
-		 pkgs, cores, pus, pus > cores ? "on" : "off", nodes, allowed);
+		 "NUMA node(s); %s CPUs %s",
+		 pkgs, cores, pus, pus > cores ? "on" : "off", nodes,
+		 tp->this_system ? "this process may use" : "it allows",
+		 allowed);
 	/* caches: per level, size and how many PUs share one */
 	for (d = 1; d <= 5; d++) {
 		hwloc_obj_type_t ty;

@@ -44,7 +44,8 @@ static const char *nearest_method(const char *tok)
 
 	for (const struct ik_transport_ops *const *t = ik_transports;
 	     *t && n < IK_MAX_METHODS; t++)
-		names[n++] = (*t)->name;
+		if (!((*t)->flags & IK_T_TEST)) /* ipckern's own tests' */
+			names[n++] = (*t)->name;
 	names[n++] = "all";
 	names[n] = NULL;
 	return ik_cli_nearest(tok, names);
@@ -73,7 +74,9 @@ static int parse_methods(struct ik_plan *p, const struct ik_option *o,
 	(void)o;
 	if (!copy)
 		return ik_cli_fail(p, "--method: out of memory");
-	for (t = ik_transports; *t; t++) {
+	for (t = ik_transports; *t; t++) { /* not the test-only ones */
+		if ((*t)->flags & IK_T_TEST)
+			continue;
 		strcat(names, (*t)->name);
 		strcat(names, ", ");
 	}

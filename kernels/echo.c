@@ -404,6 +404,9 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	res->kernel = &ik_kernel_echo;
 	res->server = cfg->server;
 	res->clients = n;
+	/* the buffer it uses, its own 64k when not asked: what the table says
+	 */
+	res->buffer = e.buffer;
 	if (fault && !strcmp(fault, "kill-server"))
 		e.fault = IK_ECHO_FAULT_KILL_SERVER;
 	else if (fault && !strcmp(fault, "kill-client"))

@@ -110,7 +110,8 @@ static void json_cpus(json_t *res, int cpu[2])
 	}
 }
 
-/* pairs_at_once N (2..IK_MAX_PAIRS) and pair_number 1..N or "sum". */
+/* pairs_at_once N (2..IK_MAX_PAIRS) and pair_number 1..N, or null or
+ * "sum" (as written before) for the sum of all pairs. */
 static int json_pair(json_t *res, struct ik_cell_key *k)
 {
 	json_t *pn = json_object_get(res, "pair_number"),
@@ -127,7 +128,9 @@ static int json_pair(json_t *res, struct ik_cell_key *k)
 	if (n < 2 || n > IK_MAX_PAIRS)
 		return -ERANGE;
 	k->npairs = (unsigned)n;
-	if (json_is_string(pn) && !strcmp(json_string_value(pn), "sum")) {
+	/* the sum: null (with sum_of_pairs), or "sum" as written before */
+	if (json_is_null(pn) ||
+	    (json_is_string(pn) && !strcmp(json_string_value(pn), "sum"))) {
 		k->pair_index = -1;
 		return 0;
 	}
@@ -148,7 +151,8 @@ int ik_cell_key_from_json(json_t *res, int kernel, struct ik_cell_key *k)
 	    ik_json_str(res, "method", k->method, sizeof(k->method), true) ||
 	    ik_json_str(res, "mode", k->mode, sizeof(k->mode), true) ||
 	    ik_json_uint(res, "size", &k->size) ||
-	    ik_json_uint(res, "buffer", &k->buffer) ||
+	    (!json_is_null(json_object_get(res, "buffer")) &&
+	     ik_json_uint(res, "buffer", &k->buffer)) ||
 	    ik_json_uint(res, "gap_ns", &k->gap_ns) ||
 	    ik_json_str(res, "class", k->cls, sizeof(k->cls), false) ||
 	    ik_json_str(res, "server", k->server, sizeof(k->server), false) ||

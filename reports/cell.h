@@ -96,8 +96,8 @@ void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k);
  * From one entry of a report's "results" (kernel: the saved config's,
  * or -1), checking every type and range. 0; -EINVAL when method, mode,
  * size, buffer, gap_ns, class, server, clients or work_ns is missing or
- * of the wrong type; -ERANGE for a pair_number that is not 1..N or
- * "sum" with pairs_at_once N in 2..IK_MAX_PAIRS.
+ * of the wrong type; -ERANGE for a pair_number that is not 1..N,
+ * null or "sum" with pairs_at_once N in 2..IK_MAX_PAIRS.
  */
 int ik_cell_key_from_json(json_t *res, int kernel, struct ik_cell_key *k);
 

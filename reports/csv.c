@@ -185,11 +185,13 @@ static void key_field(const struct row *w, enum col c, char *b, size_t n)
 	case C_SIZE:
 		put_uint(b, n, res->size);
 		break;
-	case C_BUFFER:
-		put_uint(b, n, res->buffer);
+	case C_BUFFER: /* empty: not asked, the method's own */
+		if (res->buffer)
+			put_uint(b, n, res->buffer);
 		break;
-	case C_WAIT:
-		snprintf(b, n, "%s", ik_wait_name(w->r->cfg->wait));
+	case C_WAIT: /* --wait is spsc's alone (ipc.h): empty elsewhere */
+		if (!strcmp(res->ops->name, "spsc"))
+			snprintf(b, n, "%s", ik_wait_name(w->r->cfg->wait));
 		break;
 	case C_GAP:
 		if (k->id == IK_KERNEL_PINGPONG)
@@ -338,11 +340,13 @@ static void field(const struct row *w, enum col c, char *b, size_t n)
 		if (w->fl)
 			num(b, n, w->fl->untimed, 1);
 		break;
-	case C_STALLS:
-		put_uint(b, n, res->stalls);
+	case C_STALLS: /* as JSON's "stalls": only where a kernel saw some */
+		if (res->note[0])
+			put_uint(b, n, res->stalls);
 		break;
 	case C_STALL_NS:
-		put_uint(b, n, res->stall_ns);
+		if (res->note[0])
+			put_uint(b, n, res->stall_ns);
 		break;
 	default:
 		break;

@@ -309,7 +309,11 @@ static json_t *peer_json(const struct ik_result *res, int s)
 	char w[160];
 	int i;
 
-	json_object_set_new(o, "cpu", json_integer(res->pair.cpu[s]));
+	/* unpinned: no CPU of its own to name (null, not -1) */
+	json_object_set_new(o, "cpu",
+			    res->pair.cpu[s] < 0
+				    ? json_null()
+				    : json_integer(res->pair.cpu[s]));
 	json_object_set_new(o, "counted_ns",
 			    json_integer((json_int_t)res->ctr[s].ns));
 	if (has_bg(res))

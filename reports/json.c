@@ -140,6 +140,8 @@ static json_t *repeats_json(const struct ik_result *res)
 			json_decref(vals);
 			continue;
 		}
+		if (s.n < 2) /* one sample has no interval and no spread */
+			s.lo = s.hi = s.cv = NAN;
 		json_object_set_new(
 			ms, ik_metric_infos[m].key,
 			json_pack("{s:o,s:o,s:[oo],s:o}", "values", vals,
@@ -187,7 +189,10 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 	json_object_set_new(o, "method", json_string(res->ops->name));
 	json_object_set_new(o, "mode", json_string(ik_mode_name(res->mode)));
 	json_object_set_new(o, "size", json_integer((json_int_t)res->size));
-	json_object_set_new(o, "buffer", json_integer((json_int_t)res->buffer));
+	/* 0: not asked, the method's own (granted says what it got) */
+	json_object_set_new(o, "buffer",
+			    res->buffer ? json_integer((json_int_t)res->buffer)
+					: json_null());
 	json_object_set_new(o, "gap_ns", json_integer((json_int_t)res->gap_ns));
 	k->json_cell(o, res);
 	if (res->cls >= 0)
@@ -197,14 +202,20 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 	if (res->npairs > 1) {
 		json_object_set_new(o, "pairs_at_once",
 				    json_integer((json_int_t)res->npairs));
+		/* the sum of all pairs is no pair: null, and said so */
 		json_object_set_new(
 			o, "pair_number",
 			res->pair_index < 0
-				? json_string("sum")
+				? json_null()
 				: json_integer(res->pair_index + 1));
+		json_object_set_new(o, "sum_of_pairs",
+				    json_boolean(res->pair_index < 0));
 	}
 	json_object_set_new(o, "msg", json_string(k->msg));
-	json_object_set_new(o, "count", json_integer((json_int_t)res->count));
+	/* a failed cell counted nothing: null, as in CSV */
+	json_object_set_new(o, "count",
+			    res->err ? json_null()
+				     : json_integer((json_int_t)res->count));
 	json_object_set_new(
 		o, "memory",
 		json_pack("{s:o,s:o}", "node_asked",

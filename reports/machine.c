@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * --machine: what this machine is, everything "unknown" it hides, as
- * text or JSON; and the machine and timer objects every JSON report
- * carries.
+ * text or JSON, and where its topology came from (HWLOC_XMLFILE,
+ * HWLOC_SYNTHETIC, --topology describe another machine); and the machine and
+ * timer objects every JSON report carries.
  */
 #include "writers.h"
 
@@ -71,6 +72,7 @@ int ik_report_machine(const struct ik_report *r, const char *topo_summary,
 {
 	const struct ik_machine *m = r->machine;
 	const struct ik_timer *t = r->timer;
+	const char *src = r->topology; /* NULL: this machine's */
 	char a[3][32];
 
 	if (r->format == IK_FMT_JSON) {
@@ -81,6 +83,8 @@ int ik_report_machine(const struct ik_report *r, const char *topo_summary,
 		json_object_set_new(root, "timer", ik_timer_json(t));
 		json_object_set_new(root, "topology",
 				    json_string(topo_summary));
+		json_object_set_new(root, "topology_source",
+				    json_string(src ? src : "this machine"));
 		ret = json_dumpf(root, f, JSON_INDENT(2));
 		json_decref(root);
 		fputc('\n', f);
@@ -93,6 +97,7 @@ int ik_report_machine(const struct ik_report *r, const char *topo_summary,
 		"cpu:          %s (vendor %s, family %d, model %d, stepping "
 		"%d)\n"
 		"topology:     %s\n"
+		"topology src: %s%s\n"
 		"online:       %s (%d)\n"
 		"smt control:  %s\n"
 		"numa:         %s\n"
@@ -106,9 +111,13 @@ int ik_report_machine(const struct ik_report *r, const char *topo_summary,
 		"load (1 min): %.2f\n"
 		"mitigations:  %s\n",
 		m->model, m->vendor, m->family, m->cpu_model, m->stepping,
-		topo_summary, m->online, m->online_cpus, m->smt,
-		m->numa_distances, m->isolated, m->nohz_full, m->governor, a[0],
-		a[1], a[2], m->boost, ik_clock_name(t->kind), "",
+		topo_summary, src ? src : "this machine",
+		src ? " (not this machine: only the topology line is "
+		      "from it)"
+		    : "",
+		m->online, m->online_cpus, m->smt, m->numa_distances,
+		m->isolated, m->nohz_full, m->governor, a[0], a[1], a[2],
+		m->boost, ik_clock_name(t->kind), "",
 		t->tsc_invariant ? "yes" : "no", t->tsc_mhz, t->read_cost_ns,
 		m->clocksource, m->kernel, m->cmdline,
 		m->hypervisor ? "yes" : "no", m->load1, m->vulns);

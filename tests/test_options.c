@@ -536,6 +536,18 @@ Test(options, a_value_far_from_every_name_gets_no_guess)
 	cr_expect(strstr(plan.err, "did you mean") == NULL, "%s", plan.err);
 }
 
+/* the test-only method (line-delay) still parses, but is not offered */
+Test(options, the_allowed_methods_leave_out_the_test_only_ones)
+{
+	BAD("unknown method", "--method", "zzzz");
+	cr_expect(strstr(plan.err, "seccomp-notify, all") != NULL, "%s",
+		  plan.err);
+	cr_expect(strstr(plan.err, "line-delay") == NULL, "%s", plan.err);
+	BAD("unknown method", "--method", "line-dlay");
+	cr_expect(strstr(plan.err, "line-delay") == NULL, "%s", plan.err);
+	cr_expect_eq(OK("--method", "line-delay"), 0, "%s", plan.err);
+}
+
 Test(options, nearest_ranks_by_edit_distance_with_swaps_as_one)
 {
 	const char *const names[] = {"spsc", "pipe", "futex", NULL};
