@@ -23,11 +23,40 @@
 
 #include "cli/cli.h"
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted, measured;
 
+/*
+ * The first SIGINT/SIGTERM/SIGHUP while measuring only asks the grid to
+ * stop, so that the cells already measured are written. A second one, or
+ * any once measuring is over, ends the process by that signal at once: a
+ * write to a FIFO or pipe whose reader stalls would otherwise block (and
+ * be restarted) for ever. Dying leaves nothing: the peers die with us
+ * (PR_SET_PDEATHSIG), a report file is an unnamed O_TMPFILE until whole.
+ */
 static void on_signal(int sig)
 {
+	if (interrupted || measured) {
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
+
+		sigemptyset(&dfl.sa_mask);
+		sigaction(sig, &dfl, NULL);
+		raise(sig); /* delivered as the handler returns */
+		return;
+	}
 	interrupted = sig;
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+	int sig[] = {SIGINT, SIGTERM, SIGHUP};
+
+	/* one handler at a time: a second signal waits for the first's */
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < IK_ARRAY_SIZE(sig); i++)
+		sigaddset(&sa.sa_mask, sig[i]);
+	for (size_t i = 0; i < IK_ARRAY_SIZE(sig); i++)
+		sigaction(sig[i], &sa, NULL);
 }
 
 static void usage_error(const char *fmt, ...)
@@ -851,9 +880,7 @@ static int run(int argc, char **argv, struct run *r)
 		check_baselines(r);
 		return dry_run(r);
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
+	catch_stop_signals();
 	ik_timer_init(&r->timer);
 	check_baselines(r);
 	if (alloc_results(r)) {
@@ -865,6 +892,7 @@ static int run(int argc, char **argv, struct run *r)
 	ik_progress_start(&pg, p, r->planned * p->gate.repeat,
 			  est * p->gate.repeat);
 	failed = measure_all(r, &pg);
+	measured = 1; /* from here a signal ends the run (on_signal) */
 	r->rep.machine = &r->machine;
 	r->rep.timer = &r->timer;
 	r->rep.topo = &r->topo;

@@ -226,6 +226,100 @@ Test(interrupt, sigterm_marks_the_csv_and_exits_143, .timeout = 120)
 	expect_no_leftover_children();
 }
 
+/*
+ * A run whose stdout is a pipe of one page that the test reads only when
+ * told: once the report is larger than that, the run is still writing
+ * (blocked, or about to be) until the test drains it. Returns the read
+ * end; the run is in b.
+ */
+static int bg_start_stalled(struct bg *b, const char *const *args)
+{
+	const char *argv[64];
+	int ep[2], op[2];
+
+	memset(b, 0, sizeof(*b));
+	cr_assert_eq(pipe(ep), 0);
+	cr_assert_eq(pipe(op), 0);
+	cr_assert_geq(fcntl(op[1], F_SETPIPE_SZ, 4096), 4096);
+	b->pid = fork();
+	cr_assert_geq(b->pid, 0);
+	if (b->pid == 0) {
+		t_argv(argv, 64, IK_BIN, args);
+		dup2(ep[1], 2);
+		dup2(op[1], 1);
+		close(ep[0]);
+		close(op[0]);
+		execv(IK_BIN, (char *const *)argv);
+		_exit(127);
+	}
+	close(ep[1]);
+	close(op[1]);
+	b->err_fd = ep[0];
+	return op[0];
+}
+
+/* Everything left on fd, counted; then how the run ended (raw status). */
+static int bg_drain(struct bg *b, int fd, size_t *got)
+{
+	char buf[4096];
+	ssize_t n;
+	int st;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		*got += (size_t)n;
+	close(fd);
+	bg_wait_for(b, "\x01 never printed");
+	close(b->err_fd);
+	cr_assert_eq(waitpid(b->pid, &st, 0), b->pid);
+	return st;
+}
+
+/* A reader that stalls must not keep a run alive that was told to end:
+ * once measuring is over, a signal ends the write, by that signal. */
+Test(interrupt, a_signal_ends_a_write_that_a_stalled_reader_blocks,
+     .timeout = 120)
+{
+	size_t got = 0;
+	struct bg b;
+	char c;
+	int fd, st;
+
+	fd = bg_start_stalled(
+		&b, (const char *const[]){"--method", "spsc", "--iters", "1000",
+					  "--warmup", "10", "-q", "--format",
+					  "json", NULL});
+	/* the first byte: measuring is over, the report (10 KB) is being
+	 * written into a pipe that holds 4 KB */
+	cr_assert_eq(read(fd, &c, 1), 1);
+	kill(b.pid, SIGTERM);
+	st = bg_drain(&b, fd, &got);
+	cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM,
+		  "status %#x after %zu bytes: %s", st, got, b.err);
+}
+
+/* The second signal while measuring ends the run at once, even where
+ * the first one's orderly end (writing what finished) is stuck. */
+Test(interrupt, a_second_signal_ends_the_run, .timeout = 120)
+{
+	size_t got = 0;
+	struct bg b;
+	int fd, st;
+
+	fd = bg_start_stalled(
+		&b, (const char *const[]){"--method", "spsc,pipe,futex",
+					  "--duration", "0.3", "-v", "--format",
+					  "json", NULL});
+	cr_assert(bg_wait_for(&b, "cell 1 of "), "%s", b.err);
+	/* two different signals, so that neither can merge into the other
+	 * while pending; the stalled stdout keeps the run from ending on
+	 * the first alone */
+	kill(b.pid, SIGINT);
+	kill(b.pid, SIGTERM);
+	st = bg_drain(&b, fd, &got);
+	cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM,
+		  "status %#x after %zu bytes: %s", st, got, b.err);
+}
+
 /* --repeat: whole repeats are kept, the unfinished one's cells not. */
 Test(interrupt, a_repeat_cut_short_keeps_the_whole_repeats_before_it,
      .timeout = 120)
