@@ -580,31 +580,46 @@ static const char *signal_name(int sig)
  * the unfinished repeat's cells are dropped), else the cells of the
  * first that finished. got: the results the unfinished repeat made,
  * done: the measurements that finished (a --pairs row set is one).
+ * Cells are counted as the progress line counts them, over all repeats.
  */
 static void cut_short(struct run *r, unsigned got, unsigned done)
 {
 	const struct ik_cli_gate *g = &r->plan.gate;
 	const char *sig = signal_name(interrupted);
-	char *w = r->partial;
+	unsigned in_rep, rep = r->nrep + 1;
+	char *w = r->partial, kept[40];
 	size_t len = sizeof(r->partial);
+	int n;
 
 	if (r->nrep == g->repeat)
 		return; /* everything was measured before the signal */
+	if (r->nrep > 1)
+		snprintf(kept, sizeof(kept), "repeats 1-%u kept", r->nrep);
+	else
+		snprintf(kept, sizeof(kept), "repeat 1 kept");
+	n = snprintf(w, len, "interrupted by %s after %u of %u cells", sig,
+		     done, r->planned * g->repeat);
+	in_rep = done - r->nrep * r->planned; /* of the unfinished repeat */
+	if (n < 0 || (size_t)n >= len || g->repeat == 1) {
+		/* one repeat: the cells that finished are the report */
+	} else if (!r->nrep) {
+		snprintf(w + n, len - (size_t)n,
+			 ", in repeat 1 of %u: its finished cells kept",
+			 g->repeat);
+	} else if (!in_rep) {
+		snprintf(w + n, len - (size_t)n, ", before repeat %u of %u: %s",
+			 rep, g->repeat, kept);
+	} else {
+		snprintf(w + n, len - (size_t)n,
+			 ", in repeat %u of %u: %s, its %u finished cell%s "
+			 "dropped",
+			 rep, g->repeat, kept, in_rep, in_rep == 1 ? "" : "s");
+	}
 	if (!r->nrep) {
 		r->n = got;
 		r->nrep = 1;
-		snprintf(w, len, "interrupted by %s after %u of %u cells", sig,
-			 done, r->planned);
-	} else {
-		done -= r->nrep * r->planned; /* of the unfinished repeat */
-		snprintf(w, len,
-			 "interrupted by %s after %u of %u repeats; the "
-			 "%u cell%s of repeat %u measured so far dropped",
-			 sig, r->nrep, g->repeat, done, done == 1 ? "" : "s",
-			 r->nrep + 1);
 	}
-	if (*w)
-		r->rep.partial = w;
+	r->rep.partial = w;
 }
 
 /*

@@ -347,13 +347,71 @@ Test(interrupt, a_repeat_cut_short_keeps_the_whole_repeats_before_it,
 	cr_expect_eq(code, 129, "exit %d: %s", code, b.err);
 	cr_expect(strstr(b.err, "interrupted by SIGHUP after ") != NULL, "%s",
 		  b.err);
-	cr_expect(strstr(b.err, " of 3 repeats") != NULL, "%s", b.err);
+	/* counted as the progress line counted: over all the repeats */
+	cr_expect(strstr(b.err, " of 6 cells, in repeat ") != NULL, "%s",
+		  b.err);
+	cr_expect(strstr(b.err, " kept, its ") != NULL, "%s", b.err);
 	/* the table's last line says so */
 	table = slurp(out);
 	cr_expect(strstr(table, "\npartial: interrupted by SIGHUP after ") !=
 			  NULL,
 		  "%s", table);
 	free(table);
+	unlink(out);
+	rmdir(dir);
+	free(dir);
+	expect_no_leftover_children();
+}
+
+/* A signal while waiting for --repeat-every's next repeat: the reason
+ * counts cells as progress did and drops no cells it has not measured. */
+Test(interrupt, between_repeats_the_reason_counts_as_progress_does,
+     .timeout = 120)
+{
+	char *dir = tmp_dir(), out[300];
+	struct bg b;
+	int code;
+
+	snprintf(out, sizeof(out), "%s/r.json", dir);
+	bg_start(&b, (const char *const[]){
+			     "--method", "line", "--iters", "1000", "--warmup",
+			     "10", "--repeat", "3", "--repeat-every", "600s",
+			     "-v", "--format", "json", "--output", out, NULL});
+	/* the first repeat is done; the second waits for 600 s */
+	cr_assert(bg_wait_for(&b, "cell 1 of 3:"), "%s", b.err);
+	kill(b.pid, SIGINT);
+	code = bg_end(&b);
+	cr_expect_eq(code, 130, "exit %d: %s", code, b.err);
+	cr_expect(strstr(b.err, "interrupted by SIGINT after 1 of 3 cells, "
+				"before repeat 2 of 3: repeat 1 kept") != NULL,
+		  "%s", b.err);
+	cr_expect(strstr(b.err, "0 cells") == NULL, "%s", b.err);
+	unlink(out);
+	rmdir(dir);
+	free(dir);
+	expect_no_leftover_children();
+}
+
+/* The first repeat cut short: its finished cells, counted over all. */
+Test(interrupt, in_the_first_repeat_the_reason_counts_every_repeats_cells,
+     .timeout = 120)
+{
+	char *dir = tmp_dir(), out[300];
+	struct bg b;
+	int code;
+
+	snprintf(out, sizeof(out), "%s/r.json", dir);
+	bg_start(&b, (const char *const[]){"--method", "line,pipe,spsc",
+					   "--duration", "0.3", "--repeat", "2",
+					   "-v", "--format", "json", "--output",
+					   out, NULL});
+	cr_assert(bg_wait_for(&b, "cell 1 of 6:"), "%s", b.err);
+	kill(b.pid, SIGINT);
+	code = bg_end(&b);
+	cr_expect_eq(code, 130, "exit %d: %s", code, b.err);
+	cr_expect(strstr(b.err, " of 6 cells, in repeat 1 of 2: its finished "
+				"cells kept") != NULL,
+		  "%s", b.err);
 	unlink(out);
 	rmdir(dir);
 	free(dir);
