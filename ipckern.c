@@ -825,17 +825,14 @@ static int dry_run(struct run *r)
 		printf("%5s  %-60s\n", "-",
 		       "harness floor first (one word, same pair)");
 	ik_cli_plan_grid(p, r->classes, stdout, &cells, &est);
-	total = est * g->repeat;
-	if (g->repeat_every_ns &&
-	    (double)(g->repeat - 1) * (double)g->repeat_every_ns + est > total)
-		total = (double)(g->repeat - 1) * (double)g->repeat_every_ns +
-			est;
+	total = ik_cli_plan_total(g, est);
 	printf("total: %u cell%s x %u repeat%s, ~%.1f s\n", cells,
 	       cells == 1 ? "" : "s", g->repeat, g->repeat == 1 ? "" : "s",
 	       total / 1e9);
 	printf("estimates: --duration, or (iters + warmup) x (10 us + gap + "
-	       "work), plus 20 ms start-up a cell; the machine decides the "
-	       "real time\n");
+	       "work) (echo, connect: iters x clients x 10 us, 40 us a "
+	       "connect), plus 20 ms start-up a cell and 0.2 ms a client; "
+	       "the machine decides the real time\n");
 	printf("outputs:\n");
 	printf("  %-16s %s\n", "format", fmt[p->format]);
 	plan_output("report", p->output, p->mkdirs);
@@ -905,7 +902,7 @@ static int run(int argc, char **argv, struct run *r)
 	add_notes(r);
 	r->rows = ik_cli_plan_grid(p, r->classes, NULL, &r->planned, &est);
 	ik_progress_start(&pg, p, r->planned * p->gate.repeat,
-			  est * p->gate.repeat);
+			  ik_cli_plan_total(&p->gate, est));
 	failed = measure_all(r, &pg);
 	measured = 1; /* from here a signal ends the run (on_signal) */
 	r->rep.machine = &r->machine;
