@@ -23,11 +23,40 @@
 
 #include "cli/cli.h"
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted, measured;
 
+/*
+ * The first SIGINT/SIGTERM/SIGHUP while measuring only asks the grid to
+ * stop, so that the cells already measured are written. A second one, or
+ * any once measuring is over, ends the process by that signal at once: a
+ * write to a FIFO or pipe whose reader stalls would otherwise block (and
+ * be restarted) for ever. Dying leaves nothing: the peers die with us
+ * (PR_SET_PDEATHSIG), a report file is an unnamed O_TMPFILE until whole.
+ */
 static void on_signal(int sig)
 {
+	if (interrupted || measured) {
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
+
+		sigemptyset(&dfl.sa_mask);
+		sigaction(sig, &dfl, NULL);
+		raise(sig); /* delivered as the handler returns */
+		return;
+	}
 	interrupted = sig;
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+	int sig[] = {SIGINT, SIGTERM, SIGHUP};
+
+	/* one handler at a time: a second signal waits for the first's */
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < IK_ARRAY_SIZE(sig); i++)
+		sigaddset(&sa.sa_mask, sig[i]);
+	for (size_t i = 0; i < IK_ARRAY_SIZE(sig); i++)
+		sigaction(sig[i], &sa, NULL);
 }
 
 static void usage_error(const char *fmt, ...)
@@ -606,31 +635,46 @@ static const char *signal_name(int sig)
  * the unfinished repeat's cells are dropped), else the cells of the
  * first that finished. got: the results the unfinished repeat made,
  * done: the measurements that finished (a --pairs row set is one).
+ * Cells are counted as the progress line counts them, over all repeats.
  */
 static void cut_short(struct run *r, unsigned got, unsigned done)
 {
 	const struct ik_cli_gate *g = &r->plan.gate;
 	const char *sig = signal_name(interrupted);
-	char *w = r->partial;
+	unsigned in_rep, rep = r->nrep + 1;
+	char *w = r->partial, kept[40];
 	size_t len = sizeof(r->partial);
+	int n;
 
 	if (r->nrep == g->repeat)
 		return; /* everything was measured before the signal */
+	if (r->nrep > 1)
+		snprintf(kept, sizeof(kept), "repeats 1-%u kept", r->nrep);
+	else
+		snprintf(kept, sizeof(kept), "repeat 1 kept");
+	n = snprintf(w, len, "interrupted by %s after %u of %u cells", sig,
+		     done, r->planned * g->repeat);
+	in_rep = done - r->nrep * r->planned; /* of the unfinished repeat */
+	if (n < 0 || (size_t)n >= len || g->repeat == 1) {
+		/* one repeat: the cells that finished are the report */
+	} else if (!r->nrep) {
+		snprintf(w + n, len - (size_t)n,
+			 ", in repeat 1 of %u: its finished cells kept",
+			 g->repeat);
+	} else if (!in_rep) {
+		snprintf(w + n, len - (size_t)n, ", before repeat %u of %u: %s",
+			 rep, g->repeat, kept);
+	} else {
+		snprintf(w + n, len - (size_t)n,
+			 ", in repeat %u of %u: %s, its %u finished cell%s "
+			 "dropped",
+			 rep, g->repeat, kept, in_rep, in_rep == 1 ? "" : "s");
+	}
 	if (!r->nrep) {
 		r->n = got;
 		r->nrep = 1;
-		snprintf(w, len, "interrupted by %s after %u of %u cells", sig,
-			 done, r->planned);
-	} else {
-		done -= r->nrep * r->planned; /* of the unfinished repeat */
-		snprintf(w, len,
-			 "interrupted by %s after %u of %u repeats; the "
-			 "%u cell%s of repeat %u measured so far dropped",
-			 sig, r->nrep, g->repeat, done, done == 1 ? "" : "s",
-			 r->nrep + 1);
 	}
-	if (*w)
-		r->rep.partial = w;
+	r->rep.partial = w;
 }
 
 /*
@@ -836,17 +880,14 @@ static int dry_run(struct run *r)
 		printf("%5s  %-60s\n", "-",
 		       "harness floor first (one word, same pair)");
 	ik_cli_plan_grid(p, r->classes, stdout, &cells, &est);
-	total = est * g->repeat;
-	if (g->repeat_every_ns &&
-	    (double)(g->repeat - 1) * (double)g->repeat_every_ns + est > total)
-		total = (double)(g->repeat - 1) * (double)g->repeat_every_ns +
-			est;
+	total = ik_cli_plan_total(g, est);
 	printf("total: %u cell%s x %u repeat%s, ~%.1f s\n", cells,
 	       cells == 1 ? "" : "s", g->repeat, g->repeat == 1 ? "" : "s",
 	       total / 1e9);
 	printf("estimates: --duration, or (iters + warmup) x (10 us + gap + "
-	       "work), plus 20 ms start-up a cell; the machine decides the "
-	       "real time\n");
+	       "work) (echo, connect: iters x clients x 10 us, 40 us a "
+	       "connect), plus 20 ms start-up a cell and 0.2 ms a client; "
+	       "the machine decides the real time\n");
 	printf("outputs:\n");
 	printf("  %-16s %s\n", "format", fmt[p->format]);
 	plan_output("report", p->output, p->mkdirs);
@@ -910,9 +951,7 @@ static int run(int argc, char **argv, struct run *r)
 		check_baselines(r);
 		return dry_run(r);
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
+	catch_stop_signals();
 	ik_timer_init(&r->timer);
 	check_baselines(r);
 	if (alloc_results(r)) {
@@ -922,8 +961,9 @@ static int run(int argc, char **argv, struct run *r)
 	add_notes(r);
 	r->rows = ik_cli_plan_grid(p, r->classes, NULL, &r->planned, &est);
 	ik_progress_start(&pg, p, r->planned * p->gate.repeat,
-			  est * p->gate.repeat);
+			  ik_cli_plan_total(&p->gate, est));
 	failed = measure_all(r, &pg);
+	measured = 1; /* from here a signal ends the run (on_signal) */
 	r->rep.machine = &r->machine;
 	r->rep.timer = &r->timer;
 	r->rep.topo = &r->topo;

@@ -220,9 +220,16 @@ struct ik_progress {
 };
 
 /* A rough time for one measurement of cell, in ns: its --duration, or
- * (iters + warmup) x (a 10 us round trip + gap + work), plus 20 ms of
- * start-up. An estimate for plans and ETAs, never a result. */
+ * (iters + warmup) x (a 10 us round trip + gap + work), for echo and
+ * connect iters x clients (a connect request 40 us), plus 20 ms of
+ * start-up and 0.2 ms a client. An estimate for plans and ETAs, never a
+ * result. */
 double ik_cli_cell_estimate(const struct ik_config *cell);
+/* The whole run's rough time: est (one repeat's) x --repeat, or, when
+ * --repeat-every spreads the repeats further, their spread + one. */
+double ik_cli_plan_total(const struct ik_cli_gate *g, double est);
+/* The progress line's time left at now (ik_clock_ns), in ns. */
+double ik_progress_left_ns(const struct ik_progress *pg, uint64_t now);
 
 /* The run's cells and repeats; quiet: nothing on stderr. */
 void ik_progress_start(struct ik_progress *pg, const struct ik_plan *p,

@@ -7,7 +7,10 @@
  * cells, and while a cell runs from its controller's polls (about once a
  * second), never from inside a timed loop: the controller takes no part
  * in timing. Time left scales what is still planned by how the
- * estimates compared with the clock so far.
+ * estimates compared with the clock so far, but only ever up: a method
+ * that beat its estimate (spsc, 100-fold) says nothing about the
+ * syscall methods after it, and "~0.0 s left" with seconds to go is
+ * worse than a pessimistic guess.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -16,17 +19,46 @@
 
 #include "cli/cli.h"
 
-#define RT_GUESS_NS 10000.0 /* a syscall round trip on a loaded VM */
-#define STARTUP_NS  20e6    /* channel, peers, pinning: a cell's start */
+#define RT_GUESS_NS	 10000.0 /* a syscall round trip on a loaded VM */
+#define CONNECT_GUESS_NS 40000.0 /* connect, request, close (connect) */
+#define STARTUP_NS	 20e6	 /* channel, peers, pinning: a cell's start */
+#define CLIENT_START_NS	 200e3	 /* a crew's client: a thread, a socket */
 
 double ik_cli_cell_estimate(const struct ik_config *cell)
 {
-	double per = RT_GUESS_NS + (double)cell->gap_ns + (double)cell->work_ns;
+	const struct ik_kernel_ops *k = ik_kernels[cell->kernel];
+	double rt = cell->kernel == IK_KERNEL_CONNECT ? CONNECT_GUESS_NS
+						      : RT_GUESS_NS;
+	double per = rt + (double)cell->gap_ns + (double)cell->work_ns;
+	double start = STARTUP_NS;
+	double trips = (double)(cell->iters + cell->warmup);
 
+	/* a crew: --iters per client, every client's requests through
+	 * one server (no warm-up); each client started and reaped */
+	if (k->crew) {
+		unsigned n = cell->clients ? cell->clients : 1;
+
+		start += n * CLIENT_START_NS;
+		trips = (double)cell->iters * n;
+		if (cell->duration_ns)
+			return (double)cell->duration_ns + start;
+		return trips * per + start;
+	}
 	if (cell->duration_ns)
 		return (double)cell->duration_ns +
-		       (double)cell->warmup * RT_GUESS_NS + STARTUP_NS;
-	return (double)(cell->iters + cell->warmup) * per + STARTUP_NS;
+		       (double)cell->warmup * RT_GUESS_NS + start;
+	return trips * per + start;
+}
+
+double ik_cli_plan_total(const struct ik_cli_gate *g, double est)
+{
+	double total = est * g->repeat;
+	double spread = (double)(g->repeat - 1) * (double)g->repeat_every_ns;
+
+	/* --repeat-every: repeat k starts no earlier than k x its period */
+	if (g->repeat > 1 && spread + est > total)
+		total = spread + est;
+	return total;
 }
 
 static void duration(char *out, size_t len, double ns)
@@ -92,16 +124,20 @@ void ik_progress_start(struct ik_progress *pg, const struct ik_plan *p,
 }
 
 /* Time left: what is still planned, at the pace the finished cells
- * kept, less what the running one has already taken. */
-static double left_ns(const struct ik_progress *pg, uint64_t now)
+ * kept when slower than planned (never faster: see the top), less what
+ * the running one has already taken. */
+double ik_progress_left_ns(const struct ik_progress *pg, uint64_t now)
 {
-	double rest = pg->est_total - pg->est_done, upto = 0;
+	double rest = pg->est_total - pg->est_done, upto = 0, pace;
 	uint64_t since = pg->t_done ? pg->t_done : pg->t0;
 
 	if (rest < 0)
 		rest = 0;
-	if (pg->est_done > 0 && pg->t_done > pg->t0)
-		rest *= (double)(pg->t_done - pg->t0) / pg->est_done;
+	if (pg->est_done > 0 && pg->t_done > pg->t0) {
+		pace = (double)(pg->t_done - pg->t0) / pg->est_done;
+		if (pace > 1)
+			rest *= pace;
+	}
 	if (now > since)
 		upto = (double)(now - since);
 	return rest > upto ? rest - upto : 0;
@@ -117,7 +153,7 @@ static void draw(struct ik_progress *pg)
 			 elapsed < IK_PROGRESS_AFTER_NS))
 		return;
 	duration(el, sizeof(el), elapsed);
-	duration(left, sizeof(left), left_ns(pg, now));
+	duration(left, sizeof(left), ik_progress_left_ns(pg, now));
 	pg->t_drawn = now;
 	/* \r and erase to the end of the line: one line, redrawn */
 	fprintf(stderr, "\r\033[Kipckern: cell %u of %u: %.60s; %s, ~%s left",

@@ -10,6 +10,11 @@
  * metrics' from ik_metric_infos. A field holding a comma, a quote or a
  * line break is quoted, its quotes doubled; lines end in LF, not
  * RFC 4180's CRLF (what every CSV reader accepts, and diff shows).
+ *
+ * The last column, partial, is empty unless a signal ended the run; then
+ * every row holds the reason. A column, not a trailing "# partial" line:
+ * a spreadsheet would group that line as a row of its own (a stray
+ * "kernel"), and a reader without a comment option fails on it.
  */
 #include <math.h>
 #include <string.h>
@@ -67,6 +72,7 @@ enum col {
 	C_STALL_NS,
 	C_STATUS,
 	C_ERROR,
+	C_PARTIAL,
 	C_N
 };
 
@@ -110,6 +116,7 @@ static const char *const names[C_N] = {
 	[C_STALL_NS] = "stall_ns",
 	[C_STATUS] = "status",
 	[C_ERROR] = "error",
+	[C_PARTIAL] = "partial",
 };
 
 /* The columns that are a gate metric: its enum ik_metric + 1. */
@@ -270,6 +277,11 @@ static void field(const struct row *w, enum col c, char *b, size_t n)
 	if (c == C_ERROR) {
 		if (res->err)
 			snprintf(b, n, "%s", res->errmsg);
+		return;
+	}
+	if (c == C_PARTIAL) { /* a signal's reason, on every row it cut */
+		if (w->r->partial)
+			snprintf(b, n, "%s", w->r->partial);
 		return;
 	}
 	if (c == C_MSG) {

@@ -287,6 +287,13 @@ int ik_report_gbench(const struct ik_report *r, FILE *f)
 	int ret;
 
 	json_object_set_new(root, "context", context_json(r));
+	if (r->partial) { /* as in JSON: what a signal left out, and why */
+		json_t *c = json_object_get(root, "context");
+
+		json_object_set_new(c, "partial", json_true());
+		json_object_set_new(c, "partial_reason",
+				    json_string(r->partial));
+	}
 	if (r->floor && !r->floor->err) { /* what the harness itself costs */
 		json_t *c = json_object_get(root, "context");
 		const struct ik_result *fl = r->floor;

@@ -95,10 +95,8 @@ static int write_format(const struct ik_report *r, FILE *f)
 
 /*
  * A run a signal ended says so where a reader looks last: the table's
- * last line; for CSV a last comment line, "# partial: ...", which
- * spreadsheets show as one stray cell and pandas (comment='#') or R
- * (comment.char) skip, so the rows above parse as ever. JSON carries
- * "partial" in its object.
+ * last line. CSV carries it in its partial column on every row, JSON
+ * "partial" in its object, gbench in its context (the writers').
  */
 int ik_report_write(const struct ik_report *r, FILE *f)
 {
@@ -111,8 +109,6 @@ int ik_report_write(const struct ik_report *r, FILE *f)
 			"partial: %s; the cells above are those that "
 			"finished\n",
 			r->partial);
-	else if (r->format == IK_FMT_CSV)
-		fprintf(f, "# partial: %s\n", r->partial);
 	return ferror(f) ? -EIO : 0;
 }
 

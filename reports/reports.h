@@ -56,8 +56,8 @@ struct ik_report {
 	unsigned nwarnings;
 	/* why the run ended before its last cell (a signal), or NULL: the
 	 * results are the cells that finished. JSON "partial": true and
-	 * "partial_reason"; a last "partial: ..." line in the table, a
-	 * last "# partial: ..." comment line in CSV */
+	 * "partial_reason" (so too gbench's context); a last "partial:
+	 * ..." line in the table; CSV's partial column on every row */
 	const char *partial;
 };
 

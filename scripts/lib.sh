@@ -154,3 +154,11 @@ ik_here() {
 	*) printf '%s/%s\n' "${IK_CALLER:-$PWD}" "$1" ;;
 	esac
 }
+
+# ik_warnings FILE.json: the environment warnings of that report, once
+# each, on stderr, for scripts that run ipckern --quiet several times
+# (each run would repeat them; the JSON carries them)
+ik_warnings() {
+	[ -s "$1" ] || return 0
+	jq -r '.warnings[]? | "ipckern: warning: \(.)"' "$1" >&2
+}

@@ -572,6 +572,20 @@ Test(golden, repeats)
 	fx_free(&x);
 }
 
+/* A signal ended the run after 2 of 3 cells: every format says so (CSV
+ * on each row, gbench in its context), and the rows stay groupable. */
+Test(golden, partial)
+{
+	struct fx x;
+
+	fx_init(&x, IK_KERNEL_PINGPONG, "line,spsc,pipe");
+	add(&x, "line", IK_MODE_THREAD, 64, 180);
+	add(&x, "spsc", IK_MODE_THREAD, 64, 210);
+	x.rep.partial = "interrupted by SIGINT after 2 of 3 cells";
+	all_formats(&x, "partial");
+	fx_free(&x);
+}
+
 Test(golden, stream_and_echo_repeats_in_gbench)
 {
 	struct fx x;

@@ -196,7 +196,8 @@ Test(interrupt, sigint_after_a_finished_cell_keeps_it_and_exits_130,
 	free(dir);
 }
 
-/* SIGTERM: 143, and CSV says it in a last comment line. */
+/* SIGTERM: 143, and CSV says it in the partial column of every row: a
+ * spreadsheet groups the rows as ever, with no stray last line. */
 Test(interrupt, sigterm_marks_the_csv_and_exits_143, .timeout = 120)
 {
 	char *dir = tmp_dir(), out[300], *csv, *last;
@@ -212,18 +213,120 @@ Test(interrupt, sigterm_marks_the_csv_and_exits_143, .timeout = 120)
 	code = bg_end(&b);
 	cr_expect_eq(code, 143, "exit %d: %s", code, b.err);
 	csv = slurp(out);
-	last = strrchr(csv, '\n');
-	while (last > csv && last[-1] != '\n')
-		last--;
-	cr_expect(!strncmp(last, "# partial: interrupted by SIGTERM", 33), "%s",
-		  csv);
-	cr_expect(!strncmp(csv, "method,", 7) || strstr(csv, "method") != NULL,
-		  "the header is still first: %s", csv);
+	cr_expect(strstr(csv, ",partial\n") != NULL, "header: %s", csv);
+	cr_expect(strchr(csv, '#') == NULL, "no comment line: %s", csv);
+	/* every row after the header ends in the reason */
+	for (last = strchr(csv, '\n'); last && last[1];
+	     last = strchr(last + 1, '\n')) {
+		char *end = strchr(last + 1, '\n');
+
+		cr_assert_not_null(end, "%s", csv);
+		cr_expect(
+			strstr(last, ",interrupted by SIGTERM after ") &&
+				strstr(last, ",interrupted by SIGTERM after ") <
+					end,
+			"a row without the reason: %.*s", (int)(end - last),
+			last + 1);
+	}
 	free(csv);
 	unlink(out);
 	rmdir(dir);
 	free(dir);
 	expect_no_leftover_children();
+}
+
+/*
+ * A run whose stdout is a pipe of one page that the test reads only when
+ * told: once the report is larger than that, the run is still writing
+ * (blocked, or about to be) until the test drains it. Returns the read
+ * end; the run is in b.
+ */
+static int bg_start_stalled(struct bg *b, const char *const *args)
+{
+	const char *argv[64];
+	int ep[2], op[2];
+
+	memset(b, 0, sizeof(*b));
+	cr_assert_eq(pipe(ep), 0);
+	cr_assert_eq(pipe(op), 0);
+	cr_assert_geq(fcntl(op[1], F_SETPIPE_SZ, 4096), 4096);
+	b->pid = fork();
+	cr_assert_geq(b->pid, 0);
+	if (b->pid == 0) {
+		t_argv(argv, 64, IK_BIN, args);
+		dup2(ep[1], 2);
+		dup2(op[1], 1);
+		close(ep[0]);
+		close(op[0]);
+		execv(IK_BIN, (char *const *)argv);
+		_exit(127);
+	}
+	close(ep[1]);
+	close(op[1]);
+	b->err_fd = ep[0];
+	return op[0];
+}
+
+/* Everything left on fd, counted; then how the run ended (raw status). */
+static int bg_drain(struct bg *b, int fd, size_t *got)
+{
+	char buf[4096];
+	ssize_t n;
+	int st;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		*got += (size_t)n;
+	close(fd);
+	bg_wait_for(b, "\x01 never printed");
+	close(b->err_fd);
+	cr_assert_eq(waitpid(b->pid, &st, 0), b->pid);
+	return st;
+}
+
+/* A reader that stalls must not keep a run alive that was told to end:
+ * once measuring is over, a signal ends the write, by that signal. */
+Test(interrupt, a_signal_ends_a_write_that_a_stalled_reader_blocks,
+     .timeout = 120)
+{
+	size_t got = 0;
+	struct bg b;
+	char c;
+	int fd, st;
+
+	fd = bg_start_stalled(
+		&b, (const char *const[]){"--method", "spsc", "--iters", "1000",
+					  "--warmup", "10", "-q", "--format",
+					  "json", NULL});
+	/* the first byte: measuring is over, the report (10 KB) is being
+	 * written into a pipe that holds 4 KB */
+	cr_assert_eq(read(fd, &c, 1), 1);
+	kill(b.pid, SIGTERM);
+	st = bg_drain(&b, fd, &got);
+	cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM,
+		  "status %#x after %zu bytes: %s", st, got, b.err);
+}
+
+/* The second signal while measuring ends the run at once, even where
+ * the first one's orderly end (writing what finished) is stuck. */
+Test(interrupt, a_second_signal_ends_the_run, .timeout = 120)
+{
+	size_t got = 0;
+	struct bg b;
+	int fd, st;
+
+	fd = bg_start_stalled(
+		&b, (const char *const[]){"--method", "spsc,pipe,futex",
+					  "--duration", "0.3", "-v", "--format",
+					  "json", NULL});
+	cr_assert(bg_wait_for(&b, "cell 1 of "), "%s", b.err);
+	/* two different signals, so that neither can merge into the other
+	 * while pending; the stalled stdout keeps the run from ending on
+	 * the first alone */
+	kill(b.pid, SIGINT);
+	kill(b.pid, SIGTERM);
+	st = bg_drain(&b, fd, &got);
+	cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM,
+		  "status %#x after %zu bytes: %s", st, got, b.err);
 }
 
 /* --repeat: whole repeats are kept, the unfinished one's cells not. */
@@ -244,13 +347,71 @@ Test(interrupt, a_repeat_cut_short_keeps_the_whole_repeats_before_it,
 	cr_expect_eq(code, 129, "exit %d: %s", code, b.err);
 	cr_expect(strstr(b.err, "interrupted by SIGHUP after ") != NULL, "%s",
 		  b.err);
-	cr_expect(strstr(b.err, " of 3 repeats") != NULL, "%s", b.err);
+	/* counted as the progress line counted: over all the repeats */
+	cr_expect(strstr(b.err, " of 6 cells, in repeat ") != NULL, "%s",
+		  b.err);
+	cr_expect(strstr(b.err, " kept, its ") != NULL, "%s", b.err);
 	/* the table's last line says so */
 	table = slurp(out);
 	cr_expect(strstr(table, "\npartial: interrupted by SIGHUP after ") !=
 			  NULL,
 		  "%s", table);
 	free(table);
+	unlink(out);
+	rmdir(dir);
+	free(dir);
+	expect_no_leftover_children();
+}
+
+/* A signal while waiting for --repeat-every's next repeat: the reason
+ * counts cells as progress did and drops no cells it has not measured. */
+Test(interrupt, between_repeats_the_reason_counts_as_progress_does,
+     .timeout = 120)
+{
+	char *dir = tmp_dir(), out[300];
+	struct bg b;
+	int code;
+
+	snprintf(out, sizeof(out), "%s/r.json", dir);
+	bg_start(&b, (const char *const[]){
+			     "--method", "line", "--iters", "1000", "--warmup",
+			     "10", "--repeat", "3", "--repeat-every", "600s",
+			     "-v", "--format", "json", "--output", out, NULL});
+	/* the first repeat is done; the second waits for 600 s */
+	cr_assert(bg_wait_for(&b, "cell 1 of 3:"), "%s", b.err);
+	kill(b.pid, SIGINT);
+	code = bg_end(&b);
+	cr_expect_eq(code, 130, "exit %d: %s", code, b.err);
+	cr_expect(strstr(b.err, "interrupted by SIGINT after 1 of 3 cells, "
+				"before repeat 2 of 3: repeat 1 kept") != NULL,
+		  "%s", b.err);
+	cr_expect(strstr(b.err, "0 cells") == NULL, "%s", b.err);
+	unlink(out);
+	rmdir(dir);
+	free(dir);
+	expect_no_leftover_children();
+}
+
+/* The first repeat cut short: its finished cells, counted over all. */
+Test(interrupt, in_the_first_repeat_the_reason_counts_every_repeats_cells,
+     .timeout = 120)
+{
+	char *dir = tmp_dir(), out[300];
+	struct bg b;
+	int code;
+
+	snprintf(out, sizeof(out), "%s/r.json", dir);
+	bg_start(&b, (const char *const[]){"--method", "line,pipe,spsc",
+					   "--duration", "0.3", "--repeat", "2",
+					   "-v", "--format", "json", "--output",
+					   out, NULL});
+	cr_assert(bg_wait_for(&b, "cell 1 of 6:"), "%s", b.err);
+	kill(b.pid, SIGINT);
+	code = bg_end(&b);
+	cr_expect_eq(code, 130, "exit %d: %s", code, b.err);
+	cr_expect(strstr(b.err, " of 6 cells, in repeat 1 of 2: its finished "
+				"cells kept") != NULL,
+		  "%s", b.err);
 	unlink(out);
 	rmdir(dir);
 	free(dir);
