@@ -54,6 +54,7 @@ static int explain_again(const struct ik_config *cell,
 	res->explain_pass = 2;
 	memcpy(res->ctr, counted.ctr, sizeof(res->ctr));
 	memcpy(res->bg, counted.bg, sizeof(res->bg));
+	res->wake = counted.wake;
 	ik_result_free(&counted);
 	return 0;
 }

@@ -188,6 +188,9 @@ struct ik_result {
 	/* which pass the timed figures are: 1, the counted one; 2, a
 	 * second, uncounted one (cli/grid.c: the first switched) */
 	int explain_pass;
+	/* --explain: the blocked peer's wake-up latency (tracefs), of the
+	 * counted pass; err says why not */
+	struct ik_wakeup wake;
 	/* the kernel that measured it (NULL: ping-pong); call's cpu[]
 	 * covers the timed calls, echo's cpu[0] is the clients', cpu[1]
 	 * the server's */
@@ -528,6 +531,7 @@ struct ik_crew_member {
 	int cpu_seen; /* where it ran once placed */
 	struct ik_cpu_usage cpu;
 	struct ik_counts counts; /* --explain: what it counted */
+	int tid;		 /* --explain: its thread, when traced */
 	char msg[200];
 };
 struct ik_crew_shared {
@@ -565,6 +569,7 @@ struct ik_crew {
 	struct ik_cpu_usage *cpu; /* n entries, filled by ik_crew_run */
 	int *cpu_seen;		  /* NULL, or n entries filled by it */
 	struct ik_counts *counts; /* NULL, or n entries filled by it */
+	int *tids;		  /* NULL, or n entries filled by it */
 	/* filled by ik_crew_run */
 	struct ik_crew_shared *sh;
 	uint64_t t_open_ns; /* when the barrier opened */
@@ -635,6 +640,11 @@ struct ik_peers {
 	int cpu_seen[2];
 	struct ik_cpu_usage cpu_use[2];
 	struct ik_counts counts[2]; /* --explain */
+	/* --explain: the counted pass's tracefs instance (NULL: none);
+	 * peer B notes its tid, peer A starts tracing both before the
+	 * gate */
+	struct ik_trace *trace;
+	int tids[2];
 	bool stuck; /* a thread would not stop: do not free the channel */
 	char errmsg[200];
 };

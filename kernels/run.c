@@ -30,6 +30,7 @@ void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
 	res->buffer = cfg->buffer;
 	res->gap_ns = cfg->gap_ns;
 	res->cls = -1;
+	res->wake.err = -ENODATA; /* not traced, until a pass is */
 	if (cfg->pinned)
 		ik_topo_classify(topo, ik_config_cpu(cfg, 0),
 				 ik_config_cpu(cfg, 1), &res->pair);
@@ -81,6 +82,9 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 		ik_counts_add(&dst->bg[i], &src->bg[i]);
 	}
 	dst->explained &= src->explained;
+	/* percentiles do not add up: the first repeat traced stands */
+	if (dst->wake.err && !src->wake.err)
+		dst->wake = src->wake;
 	if (src->explain_pass > dst->explain_pass)
 		dst->explain_pass = src->explain_pass;
 	if (k->pool)
@@ -129,6 +133,8 @@ static int peer_main(struct ik_crew *c, unsigned i)
 	struct ik_cpu_usage use;
 	int ret = peer_place(c, g, s);
 
+	if (g->trace && s == IK_SIDE_B)
+		__atomic_store_n(&c->sh->m[1].tid, gettid(), __ATOMIC_RELEASE);
 	if (!ret && (ret = ik_channel_open_side(g->ch, s)))
 		peer_fail(c, i, ret, "open_side");
 	if (!ret && g->prepare && (ret = g->prepare(g, s)))
@@ -137,6 +143,19 @@ static int peer_main(struct ik_crew *c, unsigned i)
 	 * mark and at the end, never inside the body's loops */
 	if (g->explain)
 		ik_counters_open(&g->ctr[s], g->pinned ? g->cpu[s] : -1, "");
+	/* --explain traced: peer A, once it knows B's tid, starts tracing
+	 * both before the gate (so no hop goes untraced) */
+	if (!ret && g->trace && s == IK_SIDE_A) {
+		int tids[2] = {gettid(), 0};
+
+		while (!(tids[1] = __atomic_load_n(&c->sh->m[1].tid,
+						   __ATOMIC_ACQUIRE)) &&
+		       !ik_crew_aborted(c))
+			sched_yield();
+		if (tids[1])
+			ik_trace_start(g->trace, tids, 2);
+		c->sh->m[0].tid = tids[0];
+	}
 	if (!ret && (ret = ik_crew_barrier(c)) == -ECANCELED)
 		ik_crew_fail(c, i, ret, "not run: %s",
 			     c->run->start ? "another pair failed to start"
@@ -192,6 +211,7 @@ int ik_peers_run(struct ik_peers *g)
 		.cpu = g->cpu_use,
 		.cpu_seen = g->cpu_seen,
 		.counts = g->explain ? g->counts : NULL,
+		.tids = g->trace ? g->tids : NULL,
 	};
 	ret = ik_crew_run(&g->crew);
 	g->stuck = g->crew.stuck;
@@ -264,6 +284,7 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.node = run->mem_node,
 	};
 	struct ik_channel ch;
+	struct ik_trace tr = {.err = -ENODATA};
 	struct ik_peers g = {
 		.ch = &ch,
 		.mode = mode,
@@ -292,7 +313,17 @@ int ik_kernel_run(const struct ik_config *cfg,
 	}
 	snprintf(res->granted, sizeof(res->granted), "%s", ch.granted);
 	res->strangers = ch.strangers;
+	/* --explain traces the counted pass (cli/grid.c times a second,
+	 * untraced one where the tracing could have disturbed it) */
+	if (cfg->explain) {
+		ik_trace_open(&tr);
+		g.trace = tr.err ? NULL : &tr;
+	}
 	ret = ik_peers_run(&g);
+	if (cfg->explain) {
+		ik_trace_collect(&tr, g.tids, g.trace ? 2 : 0, &res->wake);
+		ik_trace_close(&tr);
+	}
 	if (!g.stuck)
 		res->mem_node = ik_shm_node_of(ch.sh); /* touched by now */
 	for (s = 0; s < 2; s++) {

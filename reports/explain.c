@@ -7,6 +7,7 @@
  * object per result with every counter's unit and availability.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -98,6 +99,30 @@ static void why(enum ik_ctr c, int err, char *buf, size_t len)
 	else
 		snprintf(buf, len, "no such row in /proc/interrupts: %s",
 			 strerror(-err));
+}
+
+/* Why the wake-up latency is not known, from its error. */
+static void why_wake(int err, char *buf, size_t len)
+{
+	if (err == -ENODEV)
+		snprintf(buf, len,
+			 "tracefs is not mounted (as root: mount -t tracefs "
+			 "nodev /sys/kernel/tracing)");
+	else if (err == -EACCES || err == -EPERM)
+		snprintf(buf, len, "a tracefs instance needs root: %s",
+			 strerror(-err));
+	else if (err == -ENOENT)
+		snprintf(buf, len,
+			 "no sched_waking/sched_switch tracepoints "
+			 "in this kernel");
+	else if (err == -EOPNOTSUPP)
+		snprintf(buf, len,
+			 "traced for a pair of peers only (here "
+			 "many clients share a server)");
+	else if (err == -ENODATA)
+		snprintf(buf, len, "not traced");
+	else
+		snprintf(buf, len, "tracefs instance: %s", strerror(-err));
 }
 
 static void fmt(char *b, size_t n, double v)
@@ -240,6 +265,63 @@ static void passes(const struct ik_report *r, FILE *f)
 			   "switches, or --pairs: nothing was timed twice)\n");
 }
 
+/* The blocked peer's wake-up latency, row by row where it was traced;
+ * else why not, once per reason. */
+static void wakeups(const struct ik_report *r, FILE *f)
+{
+	char w[160], seen[160] = "";
+	size_t i;
+	bool head = false;
+
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		const struct ik_wakeup *k = &res->wake;
+
+		if (!res->explained || k->err)
+			continue;
+		if (!head)
+			fprintf(f, "  wake-up latency (tracefs: sched_waking "
+				   "of a peer -> sched_switch onto it, 1 us "
+				   "resolution; traced in the counted pass "
+				   "only):\n");
+		head = true;
+		if (!k->n) {
+			fprintf(f,
+				"    %s %s: no wake-up traced (%" PRIu64
+				" wakings; the peers never slept)\n",
+				res->ops->name, ik_mode_name(res->mode),
+				k->wakings);
+			continue;
+		}
+		fprintf(f,
+			"    %s %s: p50 %.0f us, p99 %.0f us over %" PRIu64
+			" wake-ups (%.2f per %s)",
+			res->ops->name, ik_mode_name(res->mode),
+			(double)k->p50_ns / 1e3, (double)k->p99_ns / 1e3, k->n,
+			hops(res) > 0 ? (double)k->n / hops(res) : 0.0,
+			hop_name(res));
+		if (k->lost)
+			fprintf(f,
+				"; %" PRIu64 " events lost (buffer full): "
+				"a sample of the loop",
+				k->lost);
+		fprintf(f, "\n");
+	}
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+
+		if (!res->explained || !res->wake.err)
+			continue;
+		why_wake(res->wake.err, w, sizeof(w));
+		if (!strcmp(w, seen))
+			continue;
+		fprintf(f, "  not exposed: wake-up latency%s%s%s: %s\n",
+			head ? " of " : "", head ? res->ops->name : "",
+			head ? " and others like it" : "", w);
+		snprintf(seen, sizeof(seen), "%s", w);
+	}
+}
+
 void ik_explain_table(const struct ik_report *r, FILE *f)
 {
 	struct ik_explain_per p;
@@ -299,6 +381,7 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 		   "vcs/ics: voluntary / involuntary switches (getrusage)\n");
 	passes(r, f);
 	busy_notes(r, f);
+	wakeups(r, f);
 	not_exposed(r, f);
 }
 
@@ -355,17 +438,56 @@ static json_t *peer_json(const struct ik_result *res, int s)
 	return o;
 }
 
+static json_t *wake_json(const struct ik_result *res)
+{
+	const struct ik_wakeup *k = &res->wake;
+	json_t *o = json_pack("{s:s,s:s,s:b}", "unit", "ns", "what",
+			      "the blocked peer's wake-up latency: "
+			      "sched_waking of its tid to sched_switch onto "
+			      "it (tracefs, counted pass)",
+			      "available", !k->err);
+	char w[160];
+
+	if (k->err) {
+		why_wake(k->err, w, sizeof(w));
+		json_object_set_new(o, "why", json_string(w));
+		return o;
+	}
+	json_object_set_new(o, "resolution_ns", json_integer(1000));
+	json_object_set_new(o, "wakeups", json_integer((json_int_t)k->n));
+	json_object_set_new(o, "wakings", json_integer((json_int_t)k->wakings));
+	json_object_set_new(
+		o, "per_hop",
+		json_real(hops(res) > 0 ? (double)k->n / hops(res) : 0.0));
+	json_object_set_new(o, "lost_events",
+			    json_integer((json_int_t)k->lost));
+	/* no wake-up, no latency: null, never a zero */
+	json_object_set_new(o, "p50",
+			    k->n ? json_integer((json_int_t)k->p50_ns)
+				 : json_null());
+	json_object_set_new(o, "p99",
+			    k->n ? json_integer((json_int_t)k->p99_ns)
+				 : json_null());
+	json_object_set_new(o, "max",
+			    k->n ? json_integer((json_int_t)k->max_ns)
+				 : json_null());
+	return o;
+}
+
 json_t *ik_explain_json(const struct ik_result *res)
 {
 	struct ik_explain_per p;
 	char line[200];
+	json_t *o;
 
 	ik_explain_per_of(res, &p);
-	return json_pack("{s:s,s:f,s:s,s:b,s:s,s:o,s:o}", "per", hop_name(res),
-			 "hops", hops(res), "timed_pass",
-			 res->explain_pass == 2 ? "second, uncounted"
-						: "the counted one",
-			 "background_subtracted", has_bg(res), "reading",
-			 ik_explain_reading(&p, line, sizeof(line)), "a",
-			 peer_json(res, 0), "b", peer_json(res, 1));
+	o = json_pack("{s:s,s:f,s:s,s:b,s:s,s:o,s:o}", "per", hop_name(res),
+		      "hops", hops(res), "timed_pass",
+		      res->explain_pass == 2 ? "second, uncounted"
+					     : "the counted one",
+		      "background_subtracted", has_bg(res), "reading",
+		      ik_explain_reading(&p, line, sizeof(line)), "a",
+		      peer_json(res, 0), "b", peer_json(res, 1));
+	json_object_set_new(o, "wakeup", wake_json(res));
+	return o;
 }
