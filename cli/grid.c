@@ -24,24 +24,33 @@ static bool stopped(const struct ik_run *run)
 
 /*
  * --explain: a counted thread costs perf some work at each of its
- * context switches, inside the loop. A counted pass whose peers
- * switched (getrusage, which every pass reads anyway) is timed again
- * uncounted, and that pass's figures are reported with the first one's
- * counts; one that never switched had nothing to disturb. Not with
- * --pairs, whose pairs start together once.
+ * context switches, inside the loop, and a traced one tracefs some at
+ * each switch and waking. A counted pass whose peers switched
+ * (getrusage, which every pass reads anyway) is timed again uncounted,
+ * and that pass's figures are reported with the first one's counts;
+ * one that never switched had nothing to disturb. --pairs' pairs start
+ * together: measure_pairs times them all again together.
  */
+static bool explain_switched(const struct ik_result *res)
+{
+	double sw = (double)(res->cpu[0].vol_cs + res->cpu[0].invol_cs +
+			     res->cpu[1].vol_cs + res->cpu[1].invol_cs);
+
+	return res->explained &&
+	       sw >= 0.01 * (double)(res->count ? res->count : 1);
+}
+
 static int explain_again(const struct ik_config *cell,
 			 const struct ik_transport_ops *ops, enum ik_mode mode,
 			 const struct ik_run *run, struct ik_result *res)
 {
 	struct ik_config plain = *cell;
-	struct ik_result counted = *res;
-	double sw = (double)(res->cpu[0].vol_cs + res->cpu[0].invol_cs +
-			     res->cpu[1].vol_cs + res->cpu[1].invol_cs);
+	struct ik_result counted;
 	int ret;
 
-	res->explain_pass = 1;
-	if (run->start || sw < 0.01 * (double)(res->count ? res->count : 1))
+	ik_result_counted(res);
+	counted = *res;
+	if (run->start || !explain_switched(res))
 		return 0;
 	plain.explain = false;
 	ret = ik_kernels[cell->kernel]->run(&plain, ops, mode, run, res);
@@ -50,11 +59,7 @@ static int explain_again(const struct ik_config *cell,
 		*res = counted;
 		return 0;
 	}
-	res->explained = true;
-	res->explain_pass = 2;
-	memcpy(res->ctr, counted.ctr, sizeof(res->ctr));
-	memcpy(res->bg, counted.bg, sizeof(res->bg));
-	res->wake = counted.wake;
+	ik_result_keep_counted(res, &counted);
 	ik_result_free(&counted);
 	return 0;
 }
@@ -225,10 +230,10 @@ static void add_pair(struct ik_result *all, const struct ik_result *r,
  * One pair's failure breaks the barrier, so the rest end at once as not
  * run; stderr gets one line naming the failure that came first.
  */
-static int measure_pairs(const struct ik_config *cell, const int *pins,
-			 unsigned np, const struct ik_transport_ops *ops,
-			 enum ik_mode mode, const struct ik_run *run,
-			 struct ik_result *res)
+static int pairs_once(const struct ik_config *cell, const int *pins,
+		      unsigned np, const struct ik_transport_ops *ops,
+		      enum ik_mode mode, const struct ik_run *run,
+		      struct ik_result *res, bool quiet)
 {
 	struct pair_job *jobs = calloc(np, sizeof(*jobs));
 	struct ik_barrier *start = ik_barrier_new(2 * np, run->mem_node);
@@ -253,7 +258,8 @@ static int measure_pairs(const struct ik_config *cell, const int *pins,
 			snprintf(res[k].errmsg, sizeof(res[k].errmsg),
 				 "not run: out of memory");
 		all->err = -ENOMEM;
-		report_failure(cell, ops, mode, all->errmsg);
+		if (!quiet)
+			report_failure(cell, ops, mode, all->errmsg);
 		free(jobs);
 		ik_barrier_free(start);
 		return -ENOMEM;
@@ -312,7 +318,8 @@ static int measure_pairs(const struct ik_config *cell, const int *pins,
 			snprintf(all->errmsg + at, sizeof(all->errmsg) - at,
 				 "; of %u pairs %u failed, %u not run", np,
 				 failed, not_run);
-		report_failure(cell, ops, mode, all->errmsg);
+		if (!quiet)
+			report_failure(cell, ops, mode, all->errmsg);
 	}
 	/* only a one-way kernel's sum is marked as its kernel's (it must be
 	 * read as one way), as before issue 12; the others' sums read as
@@ -326,6 +333,48 @@ static int measure_pairs(const struct ik_config *cell, const int *pins,
 	free(jobs);
 	ik_barrier_free(start);
 	return all->err ? all->err : ret;
+}
+
+/*
+ * --pairs, and --explain: when some pair's peers switched in the
+ * counted pass, every pair is timed again together, uncounted (as
+ * explain_again does for one pair); each row keeps its counted pass's
+ * counts. A second pass that fails leaves the counted one as it was.
+ */
+static int measure_pairs(const struct ik_config *cell, const int *pins,
+			 unsigned np, const struct ik_transport_ops *ops,
+			 enum ik_mode mode, const struct ik_run *run,
+			 struct ik_result *res)
+{
+	struct ik_config plain = *cell;
+	struct ik_result *counted;
+	bool again = false;
+	unsigned k;
+	int ret = pairs_once(cell, pins, np, ops, mode, run, res, false);
+
+	if (ret || !cell->explain || stopped(run))
+		return ret;
+	for (k = 0; k < np; k++) {
+		ik_result_counted(&res[k]);
+		again |= explain_switched(&res[k]);
+	}
+	if (!again || !(counted = malloc((np + 1) * sizeof(*counted))))
+		return 0;
+	memcpy(counted, res, (np + 1) * sizeof(*counted));
+	plain.explain = false;
+	if (pairs_once(&plain, pins, np, ops, mode, run, res, true)) {
+		for (k = 0; k <= np; k++)
+			ik_result_free(&res[k]);
+		memcpy(res, counted, (np + 1) * sizeof(*counted));
+		free(counted);
+		return 0;
+	}
+	for (k = 0; k < np; k++)
+		ik_result_keep_counted(&res[k], &counted[k]);
+	for (k = 0; k <= np; k++)
+		ik_result_free(&counted[k]);
+	free(counted);
+	return 0;
 }
 
 /* The floor goes with a kernel that has one (ping-pong) on one stated

@@ -188,6 +188,13 @@ struct ik_result {
 	/* which pass the timed figures are: 1, the counted one; 2, a
 	 * second, uncounted one (cli/grid.c: the first switched) */
 	int explain_pass;
+	/* --explain: the counted pass's own hops and CPU use, which its
+	 * counters go with (count, warmup, cpu[] above may be the second
+	 * pass's) */
+	struct ik_counted {
+		uint64_t count, warmup, messages;
+		struct ik_cpu_usage cpu[2];
+	} counted;
 	/* --explain: the blocked peer's wake-up latency (tracefs), of the
 	 * counted pass; err says why not */
 	struct ik_wakeup wake;
@@ -374,6 +381,13 @@ int ik_send_all(int fd, const void *p, size_t n);
 int ik_recv_all(int fd, void *p, size_t n); /* -EPIPE at EOF */
 
 void ik_result_free(struct ik_result *res);
+/* --explain: note res's own pass as the counted one (explain_pass 1) */
+void ik_result_counted(struct ik_result *res);
+/* --explain: res is an uncounted second pass; take what the counted
+ * pass counted (its counters, background, wake-ups, hops and CPU use)
+ * and say so (explain_pass 2). */
+void ik_result_keep_counted(struct ik_result *res,
+			    const struct ik_result *counted);
 
 /*
  * The door of a crew's listener (kernels/door.c): our own clients only.

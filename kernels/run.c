@@ -50,6 +50,28 @@ void ik_result_free(struct ik_result *res)
 	res->rep_v = NULL;
 }
 
+void ik_result_counted(struct ik_result *res)
+{
+	res->explain_pass = 1;
+	res->counted = (struct ik_counted){
+		.count = res->count,
+		.warmup = res->warmup,
+		.messages = res->stream.messages,
+		.cpu = {res->cpu[0], res->cpu[1]},
+	};
+}
+
+void ik_result_keep_counted(struct ik_result *res,
+			    const struct ik_result *counted)
+{
+	res->explained = true;
+	res->explain_pass = 2;
+	memcpy(res->ctr, counted->ctr, sizeof(res->ctr));
+	memcpy(res->bg, counted->bg, sizeof(res->bg));
+	res->wake = counted->wake;
+	res->counted = counted->counted;
+}
+
 void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 		    unsigned r)
 {
@@ -82,6 +104,11 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 		ik_counts_add(&dst->bg[i], &src->bg[i]);
 	}
 	dst->explained &= src->explained;
+	dst->counted.count += src->counted.count;
+	dst->counted.warmup += src->counted.warmup;
+	dst->counted.messages += src->counted.messages;
+	for (i = 0; i < 2; i++)
+		ik_cpu_add(&dst->counted.cpu[i], &src->counted.cpu[i]);
 	/* percentiles do not add up: the first repeat traced stands */
 	if (dst->wake.err && !src->wake.err)
 		dst->wake = src->wake;

@@ -13,15 +13,28 @@
 
 #include "writers.h"
 
-/* The hops a result's counters cover: the span its CPU figures cover
- * (reports/stats.c divides CPU the same way). */
+/* The hops a result's counters cover: the counted pass's, over the
+ * span its CPU figures cover (reports/stats.c divides CPU the same
+ * way). */
 static double hops(const struct ik_result *res)
 {
 	const struct ik_kernel_ops *k = ik_result_ops(res);
+	/* not through the grid (explain_pass 0): its own figures */
+	struct ik_counted c = {.count = res->count,
+			       .warmup = res->warmup,
+			       .messages = res->stream.messages};
 
+	if (res->explain_pass)
+		c = res->counted;
 	if (k->one_way)
-		return (double)res->stream.messages;
-	return (double)(res->count + (k->cpu_timed_only ? 0 : res->warmup));
+		return (double)c.messages;
+	return (double)(c.count + (k->cpu_timed_only ? 0 : c.warmup));
+}
+
+/* The counted pass's CPU use of side s (getrusage's switches). */
+static const struct ik_cpu_usage *ccpu(const struct ik_result *res, int s)
+{
+	return res->explain_pass ? &res->counted.cpu[s] : &res->cpu[s];
 }
 
 static const char *hop_name(const struct ik_result *res)
@@ -146,9 +159,9 @@ static void peer_cols(FILE *f, const struct ik_result *res, int s)
 		fmt(b, sizeof(b), per(res, s, cols[i]));
 		fprintf(f, " %6s", b);
 	}
-	fmt(b, sizeof(b), n > 0 ? (double)res->cpu[s].vol_cs / n : NAN);
+	fmt(b, sizeof(b), n > 0 ? (double)ccpu(res, s)->vol_cs / n : NAN);
 	fprintf(f, " %6s", b);
-	fmt(b, sizeof(b), n > 0 ? (double)res->cpu[s].invol_cs / n : NAN);
+	fmt(b, sizeof(b), n > 0 ? (double)ccpu(res, s)->invol_cs / n : NAN);
 	fprintf(f, " %6s", b);
 }
 
@@ -240,11 +253,25 @@ static void busy_notes(const struct ik_report *r, FILE *f)
 	}
 }
 
+/* A row's name: method, and with --pairs its pair's number. */
+static const char *row_name(const struct ik_result *res, char *b, size_t n)
+{
+	if (res->npairs > 1 && res->pair_index >= 0)
+		snprintf(b, n, "%s p%d", res->ops->name, res->pair_index + 1);
+	else if (res->npairs > 1)
+		snprintf(b, n, "%s sum", res->ops->name);
+	else
+		snprintf(b, n, "%s", res->ops->name);
+	return b;
+}
+
 /* Which pass each row's timed figures are (cli/grid.c decides). */
 static void passes(const struct ik_report *r, FILE *f)
 {
 	size_t i;
 	int n = 0;
+
+	char b[64];
 
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
@@ -252,24 +279,26 @@ static void passes(const struct ik_report *r, FILE *f)
 		if (!res->explained || res->explain_pass != 2)
 			continue;
 		fprintf(f, "%s%s %s", n++ ? ", " : "  timed figures of ",
-			res->ops->name, ik_mode_name(res->mode));
+			row_name(res, b, sizeof(b)), ik_mode_name(res->mode));
 	}
 	if (n)
-		fprintf(f, ": a second, uncounted pass (their peers "
-			   "switched: perf's work at each switch of a counted "
-			   "thread would have slowed them); the other rows': "
-			   "the counted pass itself (no switches, nothing to "
-			   "disturb)\n");
+		fprintf(f, ": a second pass, neither counted nor traced "
+			   "(their peers switched: perf's and tracefs' work "
+			   "at each switch of a counted thread would have "
+			   "slowed them); the other rows': the counted pass "
+			   "itself (no switches, nothing to disturb). Every "
+			   "column here, vcs/ics included, is the counted "
+			   "pass's\n");
 	else
 		fprintf(f, "  timed figures: the counted pass itself (no "
-			   "switches, or --pairs: nothing was timed twice)\n");
+			   "switches, nothing to disturb)\n");
 }
 
 /* The blocked peer's wake-up latency, row by row where it was traced;
  * else why not, once per reason. */
 static void wakeups(const struct ik_report *r, FILE *f)
 {
-	char w[160], seen[160] = "";
+	char w[160], seen[160] = "", b[64];
 	size_t i;
 	bool head = false;
 
@@ -296,7 +325,7 @@ static void wakeups(const struct ik_report *r, FILE *f)
 		fprintf(f,
 			"    %s %s: p50 %.0f us, p99 %.0f us over %" PRIu64
 			" wake-ups (%.2f per %s)",
-			res->ops->name, ik_mode_name(res->mode),
+			row_name(res, b, sizeof(b)), ik_mode_name(res->mode),
 			(double)k->p50_ns / 1e3, (double)k->p99_ns / 1e3, k->n,
 			hops(res) > 0 ? (double)k->n / hops(res) : 0.0,
 			hop_name(res));
@@ -325,7 +354,7 @@ static void wakeups(const struct ik_report *r, FILE *f)
 void ik_explain_table(const struct ik_report *r, FILE *f)
 {
 	struct ik_explain_per p;
-	char line[200];
+	char line[200], name[64];
 	size_t i;
 	bool any = false;
 
@@ -361,11 +390,15 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 
-		fprintf(f, "%-12s %-7s |", res->ops->name,
+		fprintf(f, "%-12s %-7s |", row_name(res, name, sizeof(name)),
 			ik_mode_name(res->mode));
+		if (!res->explained && res->npairs > 1 && res->pair_index < 0)
+			fprintf(f, " the pairs' sum: each pair is counted on "
+				   "its own row\n");
 		if (!res->explained) {
-			fprintf(f, " not counted%s\n",
-				res->err ? " (failed)" : "");
+			if (res->npairs <= 1 || res->pair_index >= 0)
+				fprintf(f, " not counted%s\n",
+					res->err ? " (failed)" : "");
 			continue;
 		}
 		peer_cols(f, res, 0);
@@ -428,13 +461,14 @@ static json_t *peer_json(const struct ik_result *res, int s)
 	json_object_set_new(
 		o, "voluntary_cs",
 		json_pack("{s:s,s:b,s:I,s:f}", "unit", "count", "available", 1,
-			  "total", (json_int_t)res->cpu[s].vol_cs, "per_hop",
-			  n > 0 ? (double)res->cpu[s].vol_cs / n : 0.0));
+			  "total", (json_int_t)ccpu(res, s)->vol_cs, "per_hop",
+			  n > 0 ? (double)ccpu(res, s)->vol_cs / n : 0.0));
 	json_object_set_new(
 		o, "involuntary_cs",
 		json_pack("{s:s,s:b,s:I,s:f}", "unit", "count", "available", 1,
-			  "total", (json_int_t)res->cpu[s].invol_cs, "per_hop",
-			  n > 0 ? (double)res->cpu[s].invol_cs / n : 0.0));
+			  "total", (json_int_t)ccpu(res, s)->invol_cs,
+			  "per_hop",
+			  n > 0 ? (double)ccpu(res, s)->invol_cs / n : 0.0));
 	return o;
 }
 
