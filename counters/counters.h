@@ -106,6 +106,10 @@ struct ik_explain_per {
 	double ipc;
 	bool same_cpu; /* both peers on one CPU */
 	bool unpinned;
+	/* ipis and idle are net of the CPUs' background, measured over an
+	 * idle interval with the peers gone; some went below 0 and were
+	 * clamped to 0 (the CPUs were busier without the peers) */
+	bool bg_subtracted, clamped;
 };
 
 /*

@@ -49,8 +49,11 @@ static bool has_bg(const struct ik_result *res)
 }
 
 /* Counter c of peer s per hop, a per-CPU one less its CPU's background
- * over as long a span; NaN where it is not exposed. */
-static double per(const struct ik_result *res, int s, enum ik_ctr c)
+ * over as long a span; NaN where it is not exposed. A background
+ * larger than the count (the CPU was busier with the peers gone) is
+ * clamped to 0, and *clamped says so. */
+static double per_c(const struct ik_result *res, int s, enum ik_ctr c,
+		    bool *clamped)
 {
 	const struct ik_counts *bg = &res->bg[s];
 	double n = hops(res), v = (double)res->ctr[s].v[c];
@@ -59,9 +62,30 @@ static double per(const struct ik_result *res, int s, enum ik_ctr c)
 		return NAN;
 	if (c >= IK_NCTR_PERF && has_bg(res) && !bg->err[c]) {
 		v -= (double)bg->v[c] * (double)res->ctr[s].ns / (double)bg->ns;
-		v = v < 0 ? 0 : v;
+		if (v < 0) {
+			v = 0;
+			if (clamped)
+				*clamped = true;
+		}
 	}
 	return v / n;
+}
+
+static double per(const struct ik_result *res, int s, enum ik_ctr c)
+{
+	return per_c(res, s, c, NULL);
+}
+
+/* Some per-CPU counter shown went below 0 and was clamped. */
+static bool any_clamped(const struct ik_result *res)
+{
+	bool clamped = false;
+	int s, c;
+
+	for (s = 0; s < 2; s++)
+		for (c = IK_NCTR_PERF; c < IK_NCTR; c++)
+			per_c(res, s, (enum ik_ctr)c, &clamped);
+	return clamped;
 }
 
 static double ipis(const struct ik_result *res, int s)
@@ -88,6 +112,8 @@ void ik_explain_per_of(const struct ik_result *res, struct ik_explain_per *p)
 			       : NAN,
 		.same_cpu = res->pair.rel == IK_REL_SAME_PU,
 		.unpinned = res->pair.rel == IK_REL_UNPINNED,
+		.bg_subtracted = has_bg(res),
+		.clamped = any_clamped(res),
 	};
 }
 
@@ -156,8 +182,11 @@ static void peer_cols(FILE *f, const struct ik_result *res, int s)
 	unsigned i;
 
 	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		fmt(b, sizeof(b), per(res, s, cols[i]));
-		fprintf(f, " %6s", b);
+		bool clamped = false;
+
+		fmt(b, sizeof(b), per_c(res, s, cols[i], &clamped));
+		/* "0.00<": below its background, clamped */
+		fprintf(f, clamped ? " %5s<" : " %6s", b);
 	}
 	fmt(b, sizeof(b), n > 0 ? (double)ccpu(res, s)->vol_cs / n : NAN);
 	fprintf(f, " %6s", b);
@@ -354,7 +383,7 @@ static void wakeups(const struct ik_report *r, FILE *f)
 void ik_explain_table(const struct ik_report *r, FILE *f)
 {
 	struct ik_explain_per p;
-	char line[200], name[64];
+	char line[320], name[64];
 	size_t i;
 	bool any = false;
 
@@ -373,7 +402,8 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 		fprintf(f,
 			"IPIs and idle entries are per CPU, less its "
 			"background over an idle interval as long (up to "
-			"%u s) right after\n",
+			"%u s) right after, with the peers gone (a value "
+			"that went below 0 is shown as 0, marked <)\n",
 			IK_EXPLAIN_IDLE_NS / 1000000000u);
 	else
 		fprintf(f, "IPIs and idle entries are per CPU and include "
@@ -447,8 +477,12 @@ static json_t *peer_json(const struct ik_result *res, int s)
 			json_object_set_new(
 				c, "total",
 				json_integer((json_int_t)res->ctr[s].v[i]));
-			json_object_set_new(c, "per_hop",
-					    json_real(per(res, s, i)));
+			bool clamped = false;
+			double v = per_c(res, s, (enum ik_ctr)i, &clamped);
+
+			json_object_set_new(c, "per_hop", json_real(v));
+			if (clamped) /* the background was larger: 0, flagged */
+				json_object_set_new(c, "clamped", json_true());
 			if (i >= IK_NCTR_PERF && has_bg(res) &&
 			    !res->bg[s].err[i])
 				json_object_set_new(
@@ -511,7 +545,7 @@ static json_t *wake_json(const struct ik_result *res)
 json_t *ik_explain_json(const struct ik_result *res)
 {
 	struct ik_explain_per p;
-	char line[200];
+	char line[320];
 	json_t *o;
 
 	ik_explain_per_of(res, &p);

@@ -20,7 +20,7 @@
 
 static const char *reading(struct ik_explain_per p)
 {
-	static char buf[200];
+	static char buf[320];
 
 	return ik_explain_reading(&p, buf, sizeof(buf));
 }
@@ -81,6 +81,27 @@ Test(explain_rules, a_few_switches_read_as_partly_blocking)
 		(struct ik_explain_per){.ipis = 0.2, .cs = 0.2, .ipc = NAN});
 
 	cr_expect(strstr(r, "partly blocking") != NULL, "%s", r);
+}
+
+Test(explain_rules, a_subtracted_background_is_said_and_a_clamp_flagged)
+{
+	const char *r = reading((struct ik_explain_per){
+		.ipis = 2.0, .cs = 2.0, .ipc = NAN, .bg_subtracted = true});
+
+	cr_expect(strstr(r, "net of the background with the peers gone") !=
+			  NULL,
+		  "%s", r);
+	cr_expect(strstr(r, "clamped") == NULL, "%s", r);
+	r = reading((struct ik_explain_per){.ipis = 0,
+					    .cs = 2.0,
+					    .ipc = NAN,
+					    .bg_subtracted = true,
+					    .clamped = true});
+	cr_expect(strstr(r, "clamped to 0") != NULL, "%s", r);
+	/* without a background there is nothing to say */
+	r = reading(
+		(struct ik_explain_per){.ipis = 2.0, .cs = 2.0, .ipc = NAN});
+	cr_expect(strstr(r, "background") == NULL, "%s", r);
 }
 
 /* Two CPUs online, 0 and 2 (1 offline): its column is the header's. */
@@ -209,6 +230,46 @@ Test(explain_pmu, a_missing_pmu_is_not_exposed_never_a_zero)
 	json_decref(o);
 }
 
+/* A CPU busier with the peers gone than while they ran: its IPIs are
+ * clamped to 0 and flagged, never a negative count. */
+Test(explain_pmu, a_background_larger_than_the_count_is_clamped_and_flagged)
+{
+	struct ik_explain_per p;
+	struct ik_result res;
+	json_t *o, *c;
+	FILE *f;
+	char *text = NULL;
+	size_t len = 0;
+	struct ik_report r = {0};
+	struct ik_config cfg = {.explain = true};
+
+	recorded(&res, false);
+	res.ctr[0].ns = res.ctr[1].ns = 1000000000u;
+	res.bg[0].ns = res.bg[1].ns = 1000000000u;
+	res.bg[0].v[IK_CTR_IPI_RES] = 3000; /* 1000 counted */
+	o = ik_explain_json(&res);
+	c = json_object_get(json_object_get(o, "a"), "ipi_resched");
+	cr_expect_float_eq(json_real_value(json_object_get(c, "per_hop")), 0.0,
+			   1e-12);
+	cr_expect(json_is_true(json_object_get(c, "clamped")));
+	cr_expect(strstr(json_string_value(json_object_get(o, "reading")),
+			 "clamped to 0") != NULL);
+	json_decref(o);
+	ik_explain_per_of(&res, &p);
+	cr_expect(p.clamped && p.bg_subtracted);
+	cr_expect_geq(p.ipis, 0);
+	/* the table marks the cell, and prints no minus sign in it */
+	r.cfg = &cfg;
+	r.results = &res;
+	r.nresults = 1;
+	f = open_memstream(&text, &len);
+	ik_explain_table(&r, f);
+	fclose(f);
+	cr_expect(strstr(text, "0.00<") != NULL, "%s", text);
+	cr_expect(strstr(text, " -0") == NULL, "%s", text);
+	free(text);
+}
+
 Test(explain_pmu, the_cpus_background_is_taken_away_pro_rata)
 {
 	struct ik_result res;
@@ -226,6 +287,7 @@ Test(explain_pmu, the_cpus_background_is_taken_away_pro_rata)
 			   1e-9);
 	cr_expect_eq(json_integer_value(json_object_get(c, "total")), 1000);
 	cr_expect_eq(json_integer_value(json_object_get(c, "background")), 250);
+	cr_expect_null(json_object_get(c, "clamped"));
 	/* a thread's own perf counts have no background */
 	c = json_object_get(json_object_get(o, "a"), "context_switches");
 	cr_expect_float_eq(json_real_value(json_object_get(c, "per_hop")), 1.0,
