@@ -76,14 +76,14 @@ static double per(const struct ik_result *res, int s, enum ik_ctr c)
 	return per_c(res, s, c, NULL);
 }
 
-/* Some per-CPU counter shown went below 0 and was clamped. */
+/* Some IPI count the reading adds up went below 0 and was clamped. */
 static bool any_clamped(const struct ik_result *res)
 {
 	bool clamped = false;
 	int s, c;
 
 	for (s = 0; s < 2; s++)
-		for (c = IK_NCTR_PERF; c < IK_NCTR; c++)
+		for (c = IK_CTR_IPI_RES; c <= IK_CTR_IPI_TLB; c++)
 			per_c(res, s, (enum ik_ctr)c, &clamped);
 	return clamped;
 }
