@@ -143,7 +143,7 @@ struct ik_trace {
 /* Make one (the two events on, tracing off): never fails as a whole,
  * t->err says why not. Removes stale instances of dead runs first. */
 void ik_trace_open(struct ik_trace *t);
-/* Trace the n (at most 2) tids from now on. 0 or -errno. */
+/* Trace just the n (at most 2) tids, once on. 0 or -errno. */
 int ik_trace_start(const struct ik_trace *t, const int *tids, unsigned n);
 int ik_trace_on(const struct ik_trace *t, bool on);
 /* Tracing off, then the wake-ups of tids (at most IK_TRACE_TIDS) */

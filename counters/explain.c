@@ -89,8 +89,8 @@ const char *ik_explain_reading(const struct ik_explain_per *p, char *buf,
 	/* the IPIs are a difference of two spans: say so where it shows */
 	if (n > 0 && (size_t)n < len && p->clamped)
 		snprintf(buf + n, len - (size_t)n,
-			 " (IPIs net of the background with the peers gone, "
-			 "which was larger for some: clamped to 0)");
+			 " (IPIs net of the background with the peers gone; "
+			 "some below it, clamped to 0)");
 	else if (n > 0 && (size_t)n < len && p->bg_subtracted &&
 		 !isnan(p->ipis))
 		snprintf(buf + n, len - (size_t)n,

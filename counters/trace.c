@@ -227,10 +227,9 @@ int ik_trace_start(const struct ik_trace *t, const int *tids, unsigned n)
 				      i ? " || " : "", tids[i], tids[i]);
 	}
 	if ((err = put(t->dir, "events/sched/sched_waking/filter", waking,
-		       false)) ||
-	    (err = put(t->dir, "events/sched/sched_switch/filter", sw, false)))
+		       false)))
 		return err;
-	return ik_trace_on(t, true);
+	return put(t->dir, "events/sched/sched_switch/filter", sw, false);
 }
 
 int ik_trace_on(const struct ik_trace *t, bool on)

@@ -655,8 +655,8 @@ struct ik_peers {
 	struct ik_cpu_usage cpu_use[2];
 	struct ik_counts counts[2]; /* --explain */
 	/* --explain: the counted pass's tracefs instance (NULL: none);
-	 * peer B notes its tid, peer A starts tracing both before the
-	 * gate */
+	 * peer B notes its tid, peer A sets the trace to both before the
+	 * gate and turns it on past it */
 	struct ik_trace *trace;
 	int tids[2];
 	bool stuck; /* a thread would not stop: do not free the channel */

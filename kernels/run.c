@@ -170,8 +170,8 @@ static int peer_main(struct ik_crew *c, unsigned i)
 	 * mark and at the end, never inside the body's loops */
 	if (g->explain)
 		ik_counters_open(&g->ctr[s], g->pinned ? g->cpu[s] : -1, "");
-	/* --explain traced: peer A, once it knows B's tid, starts tracing
-	 * both before the gate (so no hop goes untraced) */
+	/* --explain traced: peer A, once it knows B's tid, sets the trace
+	 * to both before the gate (a filter takes a while to set) */
 	if (!ret && g->trace && s == IK_SIDE_A) {
 		int tids[2] = {gettid(), 0};
 
@@ -190,6 +190,10 @@ static int peer_main(struct ik_crew *c, unsigned i)
 	else if (ret) /* first message wins: only the barrier's is new */
 		peer_fail(c, i, ret,
 			  s ? "peer B: start gate" : "peer A: start gate");
+	/* and turns it on past the gate, so that the gate's own wake-up is
+	 * not taken for a hop's (a hop or two of B's may go untraced) */
+	if (!ret && g->trace && s == IK_SIDE_A)
+		ik_trace_on(g->trace, true);
 	ik_peers_cpu_restart(g, s);
 	if (!ret && (ret = g->body(g, s)))
 		peer_fail(c, i, ret, s ? "peer B" : "peer A");
