@@ -29,9 +29,13 @@
 #include "counters.h"
 
 #define TRACEFS_MAGIC 0x74726163
-/* per CPU: about 50 000 switches and wakings; older ones are
- * overwritten, and counted as lost */
-#define TRACE_BUF_KB "4096"
+/* The buffers' kernel memory, all CPUs together, and its bounds per
+ * CPU: 16 MiB a CPU holds about 150 000 switches and wakings (50 000
+ * round trips of a blocking pair); older ones are overwritten, and
+ * counted as lost */
+#define TRACE_BUF_TOTAL_KB (32 * 1024)
+#define TRACE_BUF_MIN_KB   1024
+#define TRACE_BUF_MAX_KB   (16 * 1024)
 
 static const char *const tracefs_roots[] = {"/sys/kernel/tracing",
 					    "/sys/kernel/debug/tracing"};
@@ -155,9 +159,11 @@ void ik_trace_reap(void)
 
 void ik_trace_open(struct ik_trace *t)
 {
-	static const char *const setup[][2] = {
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF), per;
+	char kb[24];
+	const char *const setup[][2] = {
 		{"tracing_on", "0"},
-		{"buffer_size_kb", TRACE_BUF_KB},
+		{"buffer_size_kb", kb},
 		/* one clock on every CPU: a waking and its switch are on
 		 * two */
 		{"trace_clock", "mono"},
@@ -165,11 +171,16 @@ void ik_trace_open(struct ik_trace *t)
 		{"events/sched/sched_switch/enable", "1"},
 	};
 	const char *root = tracefs();
-	unsigned long long ino, st;
+	unsigned long long ino = 0, st = 0;
 	unsigned char rnd[8];
 	unsigned i;
 	int err;
 
+	per = TRACE_BUF_TOTAL_KB / (ncpu > 0 ? ncpu : 1);
+	per = per < TRACE_BUF_MIN_KB   ? TRACE_BUF_MIN_KB
+	      : per > TRACE_BUF_MAX_KB ? TRACE_BUF_MAX_KB
+				       : per;
+	snprintf(kb, sizeof(kb), "%ld", per);
 	t->dir[0] = '\0';
 	if (!root) {
 		t->err = -ENODEV;

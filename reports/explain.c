@@ -347,8 +347,8 @@ static void wakeups(const struct ik_report *r, FILE *f)
 			fprintf(f,
 				"    %s %s: no wake-up traced (%" PRIu64
 				" wakings; the peers never slept)\n",
-				res->ops->name, ik_mode_name(res->mode),
-				k->wakings);
+				row_name(res, b, sizeof(b)),
+				ik_mode_name(res->mode), k->wakings);
 			continue;
 		}
 		fprintf(f,
