@@ -69,10 +69,21 @@ static int measure_quiet(const struct ik_config *cell,
 			 const struct ik_transport_ops *ops, enum ik_mode mode,
 			 const struct ik_run *run, struct ik_result *res)
 {
-	int ret = ik_kernels[cell->kernel]->run(cell, ops, mode, run, res);
+	struct ik_trace hold = {.err = -ENODATA};
+	struct ik_config c = *cell;
+	int ret;
 
+	/* a traced pass's trace is read and removed after the second pass
+	 * (reading and removing it wake kernel work that would land in the
+	 * loop); --pairs' pairs end theirs at once */
+	c.trace_hold = run->start ? NULL : &hold;
+	ret = ik_kernels[cell->kernel]->run(&c, ops, mode, run, res);
 	if (!ret && res->explained)
-		ret = explain_again(cell, ops, mode, run, res);
+		ret = explain_again(&c, ops, mode, run, res);
+	if (hold.held) {
+		ik_trace_collect(&hold, hold.tids, hold.ntids, &res->wake);
+		ik_trace_close(&hold);
+	}
 
 	/* a cell that measured nothing has no min or percentiles: it is a
 	 * failure, never an "ok" row of zeros */

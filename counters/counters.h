@@ -139,6 +139,11 @@ struct ik_wakeup {
 struct ik_trace {
 	int err;
 	char dir[256];
+	/* held: stopped and left for the caller to collect and close, with
+	 * the tids it traced */
+	bool held;
+	int tids[2];
+	unsigned ntids;
 };
 /* Make one (the two events on, tracing off): never fails as a whole,
  * t->err says why not. Removes stale instances of dead runs first. */

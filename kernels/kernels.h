@@ -68,6 +68,10 @@ struct ik_config {
 	uint64_t timeout_ns;   /* one measurement's wall-clock limit */
 	bool keep_raw;	       /* keep every round trip (--raw) */
 	bool explain;	       /* --explain: count around the timed loop */
+	/* --explain: NULL, or where ik_kernel_run leaves its stopped trace
+	 * (held) for the caller to read and remove once it has timed a
+	 * second pass: a trace's teardown must not precede a timed loop */
+	struct ik_trace *trace_hold;
 	/* the cell's CPUs (OS numbers), when pinned: a pair's A and B, or a
 	 * crew's server and then its clients' (round them); ik_config_cpu
 	 * reads a side */

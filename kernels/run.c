@@ -351,7 +351,14 @@ int ik_kernel_run(const struct ik_config *cfg,
 		g.trace = tr.err ? NULL : &tr;
 	}
 	ret = ik_peers_run(&g);
-	if (cfg->explain) {
+	if (cfg->explain && cfg->trace_hold && g.trace) {
+		ik_trace_on(&tr, false);
+		tr.held = true;
+		tr.tids[0] = g.tids[0];
+		tr.tids[1] = g.tids[1];
+		tr.ntids = 2;
+		*cfg->trace_hold = tr;
+	} else if (cfg->explain) {
 		ik_trace_collect(&tr, g.tids, g.trace ? 2 : 0, &res->wake);
 		ik_trace_close(&tr);
 	}
