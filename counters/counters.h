@@ -151,6 +151,9 @@ void ik_trace_open(struct ik_trace *t);
 /* Trace just the n (at most 2) tids, once on. 0 or -errno. */
 int ik_trace_start(const struct ik_trace *t, const int *tids, unsigned n);
 int ik_trace_on(const struct ik_trace *t, bool on);
+/* Tracing off and both events disabled (their probes cost every switch
+ * even with tracing off); the buffers keep what they hold. */
+int ik_trace_stop(const struct ik_trace *t);
 /* Tracing off, then the wake-ups of tids (at most IK_TRACE_TIDS) */
 void ik_trace_collect(struct ik_trace *t, const int *tids, unsigned ntids,
 		      struct ik_wakeup *w);

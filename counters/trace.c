@@ -250,6 +250,22 @@ int ik_trace_on(const struct ik_trace *t, bool on)
 	return put(t->dir, "tracing_on", on ? "1" : "0", false);
 }
 
+int ik_trace_stop(const struct ik_trace *t)
+{
+	int err = ik_trace_on(t, false);
+
+	/* tracing off still runs both events' probes (and filters) at
+	 * every switch and waking; disabled, they are unregistered, and
+	 * what the buffers hold stays to be read */
+	if (!err)
+		err = put(t->dir, "events/sched/sched_waking/enable", "0",
+			  false);
+	if (!err)
+		err = put(t->dir, "events/sched/sched_switch/enable", "0",
+			  false);
+	return err;
+}
+
 /* Events the instance's buffers lost: each CPU's overrun and dropped. */
 static uint64_t lost_events(const char *dir)
 {
@@ -286,7 +302,7 @@ void ik_trace_collect(struct ik_trace *t, const int *tids, unsigned ntids,
 	*w = (struct ik_wakeup){.err = t->err};
 	if (t->err)
 		return;
-	ik_trace_on(t, false);
+	ik_trace_stop(t);
 	snprintf(path, sizeof(path), "%s/trace", t->dir);
 	if (!(f = fopen(path, "re"))) {
 		w->err = -errno;

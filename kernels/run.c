@@ -352,7 +352,7 @@ int ik_kernel_run(const struct ik_config *cfg,
 	}
 	ret = ik_peers_run(&g);
 	if (cfg->explain && cfg->trace_hold && g.trace) {
-		ik_trace_on(&tr, false);
+		ik_trace_stop(&tr);
 		tr.held = true;
 		tr.tids[0] = g.tids[0];
 		tr.tids[1] = g.tids[1];
