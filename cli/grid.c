@@ -73,9 +73,9 @@ static int measure_quiet(const struct ik_config *cell,
 	struct ik_config c = *cell;
 	int ret;
 
-	/* a traced pass's trace is read and removed after the second pass
-	 * (reading and removing it wake kernel work that would land in the
-	 * loop); --pairs' pairs end theirs at once */
+	/* a traced pass's trace is read and removed, and the CPUs idled for
+	 * their background, after the second pass (kernel work and idle
+	 * CPUs linger into the next loop); --pairs' pairs do both at once */
 	c.trace_hold = run->start ? NULL : &hold;
 	ret = ik_kernels[cell->kernel]->run(&c, ops, mode, run, res);
 	if (!ret && res->explained)
@@ -84,6 +84,8 @@ static int measure_quiet(const struct ik_config *cell,
 		ik_trace_collect(&hold, hold.tids, hold.ntids, &res->wake);
 		ik_trace_close(&hold);
 	}
+	if (hold.idle_due && res->explained)
+		ik_explain_idle(cell, res);
 
 	/* a cell that measured nothing has no min or percentiles: it is a
 	 * failure, never an "ok" row of zeros */

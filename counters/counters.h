@@ -144,6 +144,8 @@ struct ik_trace {
 	bool held;
 	int tids[2];
 	unsigned ntids;
+	/* a holder's: the CPUs' idle background is also left to it */
+	bool idle_due;
 };
 /* Make one (the two events on, tracing off): never fails as a whole,
  * t->err says why not. Removes stale instances of dead runs first. */

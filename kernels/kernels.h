@@ -69,8 +69,9 @@ struct ik_config {
 	bool keep_raw;	       /* keep every round trip (--raw) */
 	bool explain;	       /* --explain: count around the timed loop */
 	/* --explain: NULL, or where ik_kernel_run leaves its stopped trace
-	 * (held) for the caller to read and remove once it has timed a
-	 * second pass: a trace's teardown must not precede a timed loop */
+	 * (held) for the caller to read and remove, and measure the CPUs'
+	 * background (ik_explain_idle), once it has timed a second pass:
+	 * neither may precede a timed loop */
 	struct ik_trace *trace_hold;
 	/* the cell's CPUs (OS numbers), when pinned: a pair's A and B, or a
 	 * crew's server and then its clients' (round them); ik_config_cpu
@@ -385,6 +386,9 @@ int ik_send_all(int fd, const void *p, size_t n);
 int ik_recv_all(int fd, void *p, size_t n); /* -EPIPE at EOF */
 
 void ik_result_free(struct ik_result *res);
+/* --explain, pinned: res's CPUs' background over an idle interval as
+ * long as its counted span (capped), into res->bg. */
+void ik_explain_idle(const struct ik_config *cfg, struct ik_result *res);
 /* --explain: note res's own pass as the counted one (explain_pass 1) */
 void ik_result_counted(struct ik_result *res);
 /* --explain: res is an uncounted second pass; take what the counted

@@ -268,7 +268,7 @@ int ik_peers_run(struct ik_peers *g)
  * idle interval as long as the counted span (capped), once the peers
  * are gone, so the reports can take the CPUs' background away.
  */
-static void explain_idle(const struct ik_config *cfg, struct ik_result *res)
+void ik_explain_idle(const struct ik_config *cfg, struct ik_result *res)
 {
 	int cpus[2] = {ik_config_cpu(cfg, 0), ik_config_cpu(cfg, 1)};
 	uint64_t ns = res->ctr[0].ns > res->ctr[1].ns ? res->ctr[0].ns
@@ -370,8 +370,12 @@ int ik_kernel_run(const struct ik_config *cfg,
 		res->ctr[s] = g.counts[s];
 	}
 	res->explained = cfg->explain && !ret;
-	if (res->explained && cfg->pinned)
-		explain_idle(cfg, res);
+	/* the caller that holds the trace also idles after its second
+	 * pass: a second idle CPU lingers into the next timed loop */
+	if (res->explained && cfg->pinned && cfg->trace_hold)
+		cfg->trace_hold->idle_due = true;
+	else if (res->explained && cfg->pinned)
+		ik_explain_idle(cfg, res);
 	if (ret)
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s", g.errmsg);
 	if (!g.stuck && ops->stalls)

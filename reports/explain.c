@@ -402,7 +402,8 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 		fprintf(f,
 			"IPIs and idle entries are per CPU, less its "
 			"background over an idle interval as long (up to "
-			"%u s) right after, with the peers gone (a value "
+			"%u s) once the cell is done, with the peers gone (a "
+			"value "
 			"that went below 0 is shown as 0, marked <)\n",
 			IK_EXPLAIN_IDLE_NS / 1000000000u);
 	else
