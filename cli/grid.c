@@ -84,7 +84,7 @@ static int measure_quiet(const struct ik_config *cell,
 		ik_trace_collect(&hold, hold.tids, hold.ntids, &res->wake);
 		ik_trace_close(&hold);
 	}
-	if (hold.idle_due && res->explained)
+	if (hold.idle_due && res->explained && !stopped(run))
 		ik_explain_idle(cell, res);
 
 	/* a cell that measured nothing has no min or percentiles: it is a
