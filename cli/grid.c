@@ -24,24 +24,33 @@ static bool stopped(const struct ik_run *run)
 
 /*
  * --explain: a counted thread costs perf some work at each of its
- * context switches, inside the loop. A counted pass whose peers
- * switched (getrusage, which every pass reads anyway) is timed again
- * uncounted, and that pass's figures are reported with the first one's
- * counts; one that never switched had nothing to disturb. Not with
- * --pairs, whose pairs start together once.
+ * context switches, inside the loop, and a traced one tracefs some at
+ * each switch and waking. A counted pass whose peers switched
+ * (getrusage, which every pass reads anyway) is timed again uncounted,
+ * and that pass's figures are reported with the first one's counts;
+ * one that never switched had nothing to disturb. --pairs' pairs start
+ * together: measure_pairs times them all again together.
  */
+static bool explain_switched(const struct ik_result *res)
+{
+	double sw = (double)(res->cpu[0].vol_cs + res->cpu[0].invol_cs +
+			     res->cpu[1].vol_cs + res->cpu[1].invol_cs);
+
+	return res->explained &&
+	       sw >= 0.01 * (double)(res->count ? res->count : 1);
+}
+
 static int explain_again(const struct ik_config *cell,
 			 const struct ik_transport_ops *ops, enum ik_mode mode,
 			 const struct ik_run *run, struct ik_result *res)
 {
 	struct ik_config plain = *cell;
-	struct ik_result counted = *res;
-	double sw = (double)(res->cpu[0].vol_cs + res->cpu[0].invol_cs +
-			     res->cpu[1].vol_cs + res->cpu[1].invol_cs);
+	struct ik_result counted;
 	int ret;
 
-	res->explain_pass = 1;
-	if (run->start || sw < 0.01 * (double)(res->count ? res->count : 1))
+	ik_result_counted(res);
+	counted = *res;
+	if (run->start || !explain_switched(res))
 		return 0;
 	plain.explain = false;
 	ret = ik_kernels[cell->kernel]->run(&plain, ops, mode, run, res);
@@ -50,10 +59,7 @@ static int explain_again(const struct ik_config *cell,
 		*res = counted;
 		return 0;
 	}
-	res->explained = true;
-	res->explain_pass = 2;
-	memcpy(res->ctr, counted.ctr, sizeof(res->ctr));
-	memcpy(res->bg, counted.bg, sizeof(res->bg));
+	ik_result_keep_counted(res, &counted);
 	ik_result_free(&counted);
 	return 0;
 }
@@ -63,10 +69,23 @@ static int measure_quiet(const struct ik_config *cell,
 			 const struct ik_transport_ops *ops, enum ik_mode mode,
 			 const struct ik_run *run, struct ik_result *res)
 {
-	int ret = ik_kernels[cell->kernel]->run(cell, ops, mode, run, res);
+	struct ik_trace hold = {.err = -ENODATA};
+	struct ik_config c = *cell;
+	int ret;
 
+	/* a traced pass's trace is read and removed, and the CPUs idled for
+	 * their background, after the second pass (kernel work and idle
+	 * CPUs linger into the next loop); --pairs' pairs do both at once */
+	c.trace_hold = run->start ? NULL : &hold;
+	ret = ik_kernels[cell->kernel]->run(&c, ops, mode, run, res);
 	if (!ret && res->explained)
-		ret = explain_again(cell, ops, mode, run, res);
+		ret = explain_again(&c, ops, mode, run, res);
+	if (hold.held) {
+		ik_trace_collect(&hold, hold.tids, hold.ntids, &res->wake);
+		ik_trace_close(&hold);
+	}
+	if (hold.idle_due && res->explained && !stopped(run))
+		ik_explain_idle(cell, res);
 
 	/* a cell that measured nothing has no min or percentiles: it is a
 	 * failure, never an "ok" row of zeros */
@@ -296,10 +315,10 @@ static void add_pair(struct ik_result *all, const struct ik_result *r,
  * One pair's failure breaks the barrier, so the rest end at once as not
  * run; the sum row's error names the failure that came first.
  */
-static int measure_pairs(const struct ik_config *cell, const int *pins,
-			 unsigned np, const struct ik_transport_ops *ops,
-			 enum ik_mode mode, const struct ik_run *run,
-			 struct ik_result *res)
+static int pairs_once(const struct ik_config *cell, const int *pins,
+		      unsigned np, const struct ik_transport_ops *ops,
+		      enum ik_mode mode, const struct ik_run *run,
+		      struct ik_result *res)
 {
 	struct pair_job *jobs = calloc(np, sizeof(*jobs));
 	struct ik_barrier *start = ik_barrier_new(2 * np, run->mem_node);
@@ -395,6 +414,48 @@ static int measure_pairs(const struct ik_config *cell, const int *pins,
 	free(jobs);
 	ik_barrier_free(start);
 	return all->err ? all->err : ret;
+}
+
+/*
+ * --pairs, and --explain: when some pair's peers switched in the
+ * counted pass, every pair is timed again together, uncounted (as
+ * explain_again does for one pair); each row keeps its counted pass's
+ * counts. A second pass that fails leaves the counted one as it was.
+ */
+static int measure_pairs(const struct ik_config *cell, const int *pins,
+			 unsigned np, const struct ik_transport_ops *ops,
+			 enum ik_mode mode, const struct ik_run *run,
+			 struct ik_result *res)
+{
+	struct ik_config plain = *cell;
+	struct ik_result *counted;
+	bool again = false;
+	unsigned k;
+	int ret = pairs_once(cell, pins, np, ops, mode, run, res);
+
+	if (ret || !cell->explain || stopped(run))
+		return ret;
+	for (k = 0; k < np; k++) {
+		ik_result_counted(&res[k]);
+		again |= explain_switched(&res[k]);
+	}
+	if (!again || !(counted = malloc((np + 1) * sizeof(*counted))))
+		return 0;
+	memcpy(counted, res, (np + 1) * sizeof(*counted));
+	plain.explain = false;
+	if (pairs_once(&plain, pins, np, ops, mode, run, res)) {
+		for (k = 0; k <= np; k++)
+			ik_result_free(&res[k]);
+		memcpy(res, counted, (np + 1) * sizeof(*counted));
+		free(counted);
+		return 0;
+	}
+	for (k = 0; k < np; k++)
+		ik_result_keep_counted(&res[k], &counted[k]);
+	for (k = 0; k <= np; k++)
+		ik_result_free(&counted[k]);
+	free(counted);
+	return 0;
 }
 
 /* The floor goes with a kernel that has one (ping-pong) on one stated

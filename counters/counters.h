@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* The counters, in report order. The perf ones come first. */
 enum ik_ctr {
@@ -105,6 +106,10 @@ struct ik_explain_per {
 	double ipc;
 	bool same_cpu; /* both peers on one CPU */
 	bool unpinned;
+	/* ipis and idle are net of the CPUs' background, measured over an
+	 * idle interval with the peers gone; some went below 0 and were
+	 * clamped to 0 (the CPUs were busier without the peers) */
+	bool bg_subtracted, clamped;
 };
 
 /*
@@ -114,5 +119,55 @@ struct ik_explain_per {
  */
 const char *ik_explain_reading(const struct ik_explain_per *p, char *buf,
 			       size_t len);
+
+/*
+ * The blocked peer's wake-up latency (counters/trace.c): from
+ * sched_waking of a peer's tid to sched_switch onto it, as root where
+ * tracefs is mounted. err 0: n wake-ups paired, their median, p99 and
+ * max (tracefs text: microsecond resolution); else why not (-ENODEV:
+ * no tracefs mounted, -EACCES/-EPERM: not allowed, -ENOENT: no sched
+ * events, -EOPNOTSUPP: the kernel's peers are not a pair, -ENODATA: not
+ * traced). lost: events the trace buffers overwrote or dropped.
+ */
+struct ik_wakeup {
+	int err;
+	uint64_t n, wakings, lost;
+	uint64_t p50_ns, p99_ns, max_ns;
+};
+#define IK_TRACE_TIDS 8
+/* A private tracefs instance; err says why there is none. */
+struct ik_trace {
+	int err;
+	char dir[256];
+	/* held: stopped and left for the caller to collect and close, with
+	 * the tids it traced */
+	bool held;
+	int tids[2];
+	unsigned ntids;
+	/* a holder's: the CPUs' idle background is also left to it */
+	bool idle_due;
+};
+/* Make one (the two events on, tracing off): never fails as a whole,
+ * t->err says why not. Removes stale instances of dead runs first. */
+void ik_trace_open(struct ik_trace *t);
+/* Trace just the n (at most 2) tids, once on. 0 or -errno. */
+int ik_trace_start(const struct ik_trace *t, const int *tids, unsigned n);
+int ik_trace_on(const struct ik_trace *t, bool on);
+/* Tracing off and both events disabled (their probes cost every switch
+ * even with tracing off); the buffers keep what they hold. */
+int ik_trace_stop(const struct ik_trace *t);
+/* Tracing off, then the wake-ups of tids (at most IK_TRACE_TIDS) */
+void ik_trace_collect(struct ik_trace *t, const int *tids, unsigned ntids,
+		      struct ik_wakeup *w);
+/* Remove the instance (nothing if there is none). */
+void ik_trace_close(struct ik_trace *t);
+/* Remove instances of runs that are gone (see counters/trace.c). */
+void ik_trace_reap(void);
+/* 1 if an instance named name belongs to a run that is gone: ours, by
+ * its name's pid namespace inode ns_ino, and its pid dead or reused. */
+int ik_trace_stale(const char *name, unsigned long long ns_ino);
+/* Parse trace text: the wake-ups of tids into w. 0 or -errno. */
+int ik_wakeup_parse(FILE *f, const int *tids, unsigned ntids,
+		    struct ik_wakeup *w);
 
 #endif

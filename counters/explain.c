@@ -83,7 +83,18 @@ const char *ik_explain_reading(const struct ik_explain_per *p, char *buf,
 		n = snprintf(buf, len, "%.1f IPIs, ", p->ipis);
 	if (n < 0 || (size_t)n >= len)
 		return buf;
-	snprintf(buf + n, len - (size_t)n, "%.1f switches, %.2f migrations: %s",
-		 p->cs, p->migrations, rules[i].says);
+	n += snprintf(buf + n, len - (size_t)n,
+		      "%.1f switches, %.2f migrations: %s", p->cs,
+		      p->migrations, rules[i].says);
+	/* the IPIs are a difference of two spans: say so where it shows */
+	if (n > 0 && (size_t)n < len && p->clamped)
+		snprintf(buf + n, len - (size_t)n,
+			 " (IPIs net of the background with the peers gone; "
+			 "some below it, clamped to 0)");
+	else if (n > 0 && (size_t)n < len && p->bg_subtracted &&
+		 !isnan(p->ipis))
+		snprintf(buf + n, len - (size_t)n,
+			 " (IPIs net of the background with the peers "
+			 "gone)");
 	return buf;
 }

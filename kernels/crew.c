@@ -113,6 +113,8 @@ void ik_crew_counts_fold(const struct ik_crew *c, struct ik_result *res)
 	for (i = 1; i < c->n; i++)
 		ik_counts_add(&res->ctr[0], &c->counts[i]);
 	res->explained = true;
+	/* whose wake-up would it be: many clients, one server */
+	res->wake.err = -EOPNOTSUPP;
 }
 
 bool ik_crew_aborted(const struct ik_crew *c)
@@ -607,6 +609,8 @@ int ik_crew_run(struct ik_crew *c)
 			c->cpu_seen[i] = c->sh->m[i].cpu_seen;
 		if (c->counts)
 			c->counts[i] = c->sh->m[i].counts;
+		if (c->tids)
+			c->tids[i] = c->sh->m[i].tid;
 	}
 	if (!c->stuck) { /* else a live thread may still use both */
 		close(c->sh->donefd);

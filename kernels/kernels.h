@@ -68,6 +68,11 @@ struct ik_config {
 	uint64_t timeout_ns;   /* one measurement's wall-clock limit */
 	bool keep_raw;	       /* keep every round trip (--raw) */
 	bool explain;	       /* --explain: count around the timed loop */
+	/* --explain: NULL, or where ik_kernel_run leaves its stopped trace
+	 * (held) for the caller to read and remove, and measure the CPUs'
+	 * background (ik_explain_idle), once it has timed a second pass:
+	 * neither may precede a timed loop */
+	struct ik_trace *trace_hold;
 	/* the cell's CPUs (OS numbers), when pinned: a pair's A and B, or a
 	 * crew's server and then its clients' (round them); ik_config_cpu
 	 * reads a side */
@@ -194,6 +199,16 @@ struct ik_result {
 	/* which pass the timed figures are: 1, the counted one; 2, a
 	 * second, uncounted one (cli/grid.c: the first switched) */
 	int explain_pass;
+	/* --explain: the counted pass's own hops and CPU use, which its
+	 * counters go with (count, warmup, cpu[] above may be the second
+	 * pass's) */
+	struct ik_counted {
+		uint64_t count, warmup, messages;
+		struct ik_cpu_usage cpu[2];
+	} counted;
+	/* --explain: the blocked peer's wake-up latency (tracefs), of the
+	 * counted pass; err says why not */
+	struct ik_wakeup wake;
 	/* the kernel that measured it (NULL: ping-pong); call's cpu[]
 	 * covers the timed calls, echo's cpu[0] is the clients', cpu[1]
 	 * the server's */
@@ -381,6 +396,16 @@ int ik_send_all(int fd, const void *p, size_t n);
 int ik_recv_all(int fd, void *p, size_t n); /* -EPIPE at EOF */
 
 void ik_result_free(struct ik_result *res);
+/* --explain, pinned: res's CPUs' background over an idle interval as
+ * long as its counted span (capped), into res->bg. */
+void ik_explain_idle(const struct ik_config *cfg, struct ik_result *res);
+/* --explain: note res's own pass as the counted one (explain_pass 1) */
+void ik_result_counted(struct ik_result *res);
+/* --explain: res is an uncounted second pass; take what the counted
+ * pass counted (its counters, background, wake-ups, hops and CPU use)
+ * and say so (explain_pass 2). */
+void ik_result_keep_counted(struct ik_result *res,
+			    const struct ik_result *counted);
 
 /*
  * The door of a crew's listener (kernels/door.c): our own clients only.
@@ -538,6 +563,7 @@ struct ik_crew_member {
 	int cpu_seen; /* where it ran once placed */
 	struct ik_cpu_usage cpu;
 	struct ik_counts counts; /* --explain: what it counted */
+	int tid;		 /* --explain: its thread, when traced */
 	char msg[200];
 };
 struct ik_crew_shared {
@@ -575,6 +601,7 @@ struct ik_crew {
 	struct ik_cpu_usage *cpu; /* n entries, filled by ik_crew_run */
 	int *cpu_seen;		  /* NULL, or n entries filled by it */
 	struct ik_counts *counts; /* NULL, or n entries filled by it */
+	int *tids;		  /* NULL, or n entries filled by it */
 	/* filled by ik_crew_run */
 	struct ik_crew_shared *sh;
 	uint64_t t_open_ns; /* when the barrier opened */
@@ -645,6 +672,11 @@ struct ik_peers {
 	int cpu_seen[2];
 	struct ik_cpu_usage cpu_use[2];
 	struct ik_counts counts[2]; /* --explain */
+	/* --explain: the counted pass's tracefs instance (NULL: none);
+	 * peer B notes its tid, peer A sets the trace to both before the
+	 * gate and turns it on past it */
+	struct ik_trace *trace;
+	int tids[2];
 	bool stuck; /* a thread would not stop: do not free the channel */
 	char errmsg[200];
 };

@@ -30,6 +30,7 @@ void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
 	res->buffer = cfg->buffer;
 	res->gap_ns = cfg->gap_ns;
 	res->cls = -1;
+	res->wake.err = -ENODATA; /* not traced, until a pass is */
 	if (cfg->pinned)
 		ik_topo_classify(topo, ik_config_cpu(cfg, 0),
 				 ik_config_cpu(cfg, 1), &res->pair);
@@ -47,6 +48,28 @@ void ik_result_free(struct ik_result *res)
 	res->raw_ns = NULL;
 	free(res->rep_v);
 	res->rep_v = NULL;
+}
+
+void ik_result_counted(struct ik_result *res)
+{
+	res->explain_pass = 1;
+	res->counted = (struct ik_counted){
+		.count = res->count,
+		.warmup = res->warmup,
+		.messages = res->stream.messages,
+		.cpu = {res->cpu[0], res->cpu[1]},
+	};
+}
+
+void ik_result_keep_counted(struct ik_result *res,
+			    const struct ik_result *counted)
+{
+	res->explained = true;
+	res->explain_pass = 2;
+	memcpy(res->ctr, counted->ctr, sizeof(res->ctr));
+	memcpy(res->bg, counted->bg, sizeof(res->bg));
+	res->wake = counted->wake;
+	res->counted = counted->counted;
 }
 
 void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
@@ -81,6 +104,14 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 		ik_counts_add(&dst->bg[i], &src->bg[i]);
 	}
 	dst->explained &= src->explained;
+	dst->counted.count += src->counted.count;
+	dst->counted.warmup += src->counted.warmup;
+	dst->counted.messages += src->counted.messages;
+	for (i = 0; i < 2; i++)
+		ik_cpu_add(&dst->counted.cpu[i], &src->counted.cpu[i]);
+	/* percentiles do not add up: the first repeat traced stands */
+	if (dst->wake.err && !src->wake.err)
+		dst->wake = src->wake;
 	if (src->explain_pass > dst->explain_pass)
 		dst->explain_pass = src->explain_pass;
 	if (k->pool)
@@ -129,6 +160,8 @@ static int peer_main(struct ik_crew *c, unsigned i)
 	struct ik_cpu_usage use;
 	int ret = peer_place(c, g, s);
 
+	if (g->trace && s == IK_SIDE_B)
+		__atomic_store_n(&c->sh->m[1].tid, gettid(), __ATOMIC_RELEASE);
 	if (!ret && (ret = ik_channel_open_side(g->ch, s)))
 		peer_fail(c, i, ret, "open_side");
 	if (!ret && g->prepare && (ret = g->prepare(g, s)))
@@ -137,6 +170,19 @@ static int peer_main(struct ik_crew *c, unsigned i)
 	 * mark and at the end, never inside the body's loops */
 	if (g->explain)
 		ik_counters_open(&g->ctr[s], g->pinned ? g->cpu[s] : -1, "");
+	/* --explain traced: peer A, once it knows B's tid, sets the trace
+	 * to both before the gate (a filter takes a while to set) */
+	if (!ret && g->trace && s == IK_SIDE_A) {
+		int tids[2] = {gettid(), 0};
+
+		while (!(tids[1] = __atomic_load_n(&c->sh->m[1].tid,
+						   __ATOMIC_ACQUIRE)) &&
+		       !ik_crew_aborted(c))
+			sched_yield();
+		if (tids[1])
+			ik_trace_start(g->trace, tids, 2);
+		c->sh->m[0].tid = tids[0];
+	}
 	if (!ret && (ret = ik_crew_barrier(c)) == -ECANCELED)
 		ik_crew_fail(c, i, ret, "not run: %s",
 			     c->run->start ? "another pair failed to start"
@@ -144,6 +190,10 @@ static int peer_main(struct ik_crew *c, unsigned i)
 	else if (ret) /* first message wins: only the barrier's is new */
 		peer_fail(c, i, ret,
 			  s ? "peer B: start gate" : "peer A: start gate");
+	/* and turns it on past the gate, so that the gate's own wake-up is
+	 * not taken for a hop's (a hop or two of B's may go untraced) */
+	if (!ret && g->trace && s == IK_SIDE_A)
+		ik_trace_on(g->trace, true);
 	ik_peers_cpu_restart(g, s);
 	if (!ret && (ret = g->body(g, s)))
 		peer_fail(c, i, ret, s ? "peer B" : "peer A");
@@ -192,6 +242,7 @@ int ik_peers_run(struct ik_peers *g)
 		.cpu = g->cpu_use,
 		.cpu_seen = g->cpu_seen,
 		.counts = g->explain ? g->counts : NULL,
+		.tids = g->trace ? g->tids : NULL,
 	};
 	ret = ik_crew_run(&g->crew);
 	g->stuck = g->crew.stuck;
@@ -217,7 +268,7 @@ int ik_peers_run(struct ik_peers *g)
  * idle interval as long as the counted span (capped), once the peers
  * are gone, so the reports can take the CPUs' background away.
  */
-static void explain_idle(const struct ik_config *cfg, struct ik_result *res)
+void ik_explain_idle(const struct ik_config *cfg, struct ik_result *res)
 {
 	int cpus[2] = {ik_config_cpu(cfg, 0), ik_config_cpu(cfg, 1)};
 	uint64_t ns = res->ctr[0].ns > res->ctr[1].ns ? res->ctr[0].ns
@@ -264,6 +315,7 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.node = run->mem_node,
 	};
 	struct ik_channel ch;
+	struct ik_trace tr = {.err = -ENODATA};
 	struct ik_peers g = {
 		.ch = &ch,
 		.mode = mode,
@@ -292,7 +344,24 @@ int ik_kernel_run(const struct ik_config *cfg,
 	}
 	snprintf(res->granted, sizeof(res->granted), "%s", ch.granted);
 	res->strangers = ch.strangers;
+	/* --explain traces the counted pass (cli/grid.c times a second,
+	 * untraced one where the tracing could have disturbed it) */
+	if (cfg->explain) {
+		ik_trace_open(&tr);
+		g.trace = tr.err ? NULL : &tr;
+	}
 	ret = ik_peers_run(&g);
+	if (cfg->explain && cfg->trace_hold && g.trace) {
+		ik_trace_stop(&tr);
+		tr.held = true;
+		tr.tids[0] = g.tids[0];
+		tr.tids[1] = g.tids[1];
+		tr.ntids = 2;
+		*cfg->trace_hold = tr;
+	} else if (cfg->explain) {
+		ik_trace_collect(&tr, g.tids, g.trace ? 2 : 0, &res->wake);
+		ik_trace_close(&tr);
+	}
 	if (!g.stuck)
 		res->mem_node = ik_shm_node_of(ch.sh); /* touched by now */
 	for (s = 0; s < 2; s++) {
@@ -301,8 +370,12 @@ int ik_kernel_run(const struct ik_config *cfg,
 		res->ctr[s] = g.counts[s];
 	}
 	res->explained = cfg->explain && !ret;
-	if (res->explained && cfg->pinned)
-		explain_idle(cfg, res);
+	/* the caller that holds the trace also idles after its second
+	 * pass: a second idle CPU lingers into the next timed loop */
+	if (res->explained && cfg->pinned && cfg->trace_hold)
+		cfg->trace_hold->idle_due = true;
+	else if (res->explained && cfg->pinned)
+		ik_explain_idle(cfg, res);
 	if (ret)
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s", g.errmsg);
 	if (!g.stuck && ops->stalls)

@@ -7,20 +7,34 @@
  * object per result with every counter's unit and availability.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
 #include "writers.h"
 
-/* The hops a result's counters cover: the span its CPU figures cover
- * (reports/stats.c divides CPU the same way). */
+/* The hops a result's counters cover: the counted pass's, over the
+ * span its CPU figures cover (reports/stats.c divides CPU the same
+ * way). */
 static double hops(const struct ik_result *res)
 {
 	const struct ik_kernel_ops *k = ik_result_ops(res);
+	/* not through the grid (explain_pass 0): its own figures */
+	struct ik_counted c = {.count = res->count,
+			       .warmup = res->warmup,
+			       .messages = res->stream.messages};
 
+	if (res->explain_pass)
+		c = res->counted;
 	if (k->one_way)
-		return (double)res->stream.messages;
-	return (double)(res->count + (k->cpu_timed_only ? 0 : res->warmup));
+		return (double)c.messages;
+	return (double)(c.count + (k->cpu_timed_only ? 0 : c.warmup));
+}
+
+/* The counted pass's CPU use of side s (getrusage's switches). */
+static const struct ik_cpu_usage *ccpu(const struct ik_result *res, int s)
+{
+	return res->explain_pass ? &res->counted.cpu[s] : &res->cpu[s];
 }
 
 static const char *hop_name(const struct ik_result *res)
@@ -35,8 +49,11 @@ static bool has_bg(const struct ik_result *res)
 }
 
 /* Counter c of peer s per hop, a per-CPU one less its CPU's background
- * over as long a span; NaN where it is not exposed. */
-static double per(const struct ik_result *res, int s, enum ik_ctr c)
+ * over as long a span; NaN where it is not exposed. A background
+ * larger than the count (the CPU was busier with the peers gone) is
+ * clamped to 0, and *clamped says so. */
+static double per_c(const struct ik_result *res, int s, enum ik_ctr c,
+		    bool *clamped)
 {
 	const struct ik_counts *bg = &res->bg[s];
 	double n = hops(res), v = (double)res->ctr[s].v[c];
@@ -45,9 +62,30 @@ static double per(const struct ik_result *res, int s, enum ik_ctr c)
 		return NAN;
 	if (c >= IK_NCTR_PERF && has_bg(res) && !bg->err[c]) {
 		v -= (double)bg->v[c] * (double)res->ctr[s].ns / (double)bg->ns;
-		v = v < 0 ? 0 : v;
+		if (v < 0) {
+			v = 0;
+			if (clamped)
+				*clamped = true;
+		}
 	}
 	return v / n;
+}
+
+static double per(const struct ik_result *res, int s, enum ik_ctr c)
+{
+	return per_c(res, s, c, NULL);
+}
+
+/* Some IPI count the reading adds up went below 0 and was clamped. */
+static bool any_clamped(const struct ik_result *res)
+{
+	bool clamped = false;
+	int s, c;
+
+	for (s = 0; s < 2; s++)
+		for (c = IK_CTR_IPI_RES; c <= IK_CTR_IPI_TLB; c++)
+			per_c(res, s, (enum ik_ctr)c, &clamped);
+	return clamped;
 }
 
 static double ipis(const struct ik_result *res, int s)
@@ -74,6 +112,8 @@ void ik_explain_per_of(const struct ik_result *res, struct ik_explain_per *p)
 			       : NAN,
 		.same_cpu = res->pair.rel == IK_REL_SAME_PU,
 		.unpinned = res->pair.rel == IK_REL_UNPINNED,
+		.bg_subtracted = has_bg(res),
+		.clamped = any_clamped(res),
 	};
 }
 
@@ -100,6 +140,30 @@ static void why(enum ik_ctr c, int err, char *buf, size_t len)
 			 strerror(-err));
 }
 
+/* Why the wake-up latency is not known, from its error. */
+static void why_wake(int err, char *buf, size_t len)
+{
+	if (err == -ENODEV)
+		snprintf(buf, len,
+			 "tracefs is not mounted (as root: mount -t tracefs "
+			 "nodev /sys/kernel/tracing)");
+	else if (err == -EACCES || err == -EPERM)
+		snprintf(buf, len, "a tracefs instance needs root: %s",
+			 strerror(-err));
+	else if (err == -ENOENT)
+		snprintf(buf, len,
+			 "no sched_waking/sched_switch tracepoints "
+			 "in this kernel");
+	else if (err == -EOPNOTSUPP)
+		snprintf(buf, len,
+			 "traced for a pair of peers only (here "
+			 "many clients share a server)");
+	else if (err == -ENODATA)
+		snprintf(buf, len, "not traced");
+	else
+		snprintf(buf, len, "tracefs instance: %s", strerror(-err));
+}
+
 static void fmt(char *b, size_t n, double v)
 {
 	if (isnan(v))
@@ -118,12 +182,15 @@ static void peer_cols(FILE *f, const struct ik_result *res, int s)
 	unsigned i;
 
 	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		fmt(b, sizeof(b), per(res, s, cols[i]));
-		fprintf(f, " %6s", b);
+		bool clamped = false;
+
+		fmt(b, sizeof(b), per_c(res, s, cols[i], &clamped));
+		/* "0.00<": below its background, clamped */
+		fprintf(f, clamped ? " %5s<" : " %6s", b);
 	}
-	fmt(b, sizeof(b), n > 0 ? (double)res->cpu[s].vol_cs / n : NAN);
+	fmt(b, sizeof(b), n > 0 ? (double)ccpu(res, s)->vol_cs / n : NAN);
 	fprintf(f, " %6s", b);
-	fmt(b, sizeof(b), n > 0 ? (double)res->cpu[s].invol_cs / n : NAN);
+	fmt(b, sizeof(b), n > 0 ? (double)ccpu(res, s)->invol_cs / n : NAN);
 	fprintf(f, " %6s", b);
 }
 
@@ -215,11 +282,25 @@ static void busy_notes(const struct ik_report *r, FILE *f)
 	}
 }
 
+/* A row's name: method, and with --pairs its pair's number. */
+static const char *row_name(const struct ik_result *res, char *b, size_t n)
+{
+	if (res->npairs > 1 && res->pair_index >= 0)
+		snprintf(b, n, "%s p%d", res->ops->name, res->pair_index + 1);
+	else if (res->npairs > 1)
+		snprintf(b, n, "%s sum", res->ops->name);
+	else
+		snprintf(b, n, "%s", res->ops->name);
+	return b;
+}
+
 /* Which pass each row's timed figures are (cli/grid.c decides). */
 static void passes(const struct ik_report *r, FILE *f)
 {
 	size_t i;
 	int n = 0;
+
+	char b[64];
 
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
@@ -227,23 +308,82 @@ static void passes(const struct ik_report *r, FILE *f)
 		if (!res->explained || res->explain_pass != 2)
 			continue;
 		fprintf(f, "%s%s %s", n++ ? ", " : "  timed figures of ",
-			res->ops->name, ik_mode_name(res->mode));
+			row_name(res, b, sizeof(b)), ik_mode_name(res->mode));
 	}
 	if (n)
-		fprintf(f, ": a second, uncounted pass (their peers "
-			   "switched: perf's work at each switch of a counted "
-			   "thread would have slowed them); the other rows': "
-			   "the counted pass itself (no switches, nothing to "
-			   "disturb)\n");
+		fprintf(f, ": a second pass, neither counted nor traced "
+			   "(their peers switched: perf's and tracefs' work "
+			   "at each switch of a counted thread would have "
+			   "slowed them); the other rows': the counted pass "
+			   "itself (no switches, nothing to disturb). Every "
+			   "column here, vcs/ics included, is the counted "
+			   "pass's\n");
 	else
 		fprintf(f, "  timed figures: the counted pass itself (no "
-			   "switches, or --pairs: nothing was timed twice)\n");
+			   "switches, nothing to disturb)\n");
+}
+
+/* The blocked peer's wake-up latency, row by row where it was traced;
+ * else why not, once per reason. */
+static void wakeups(const struct ik_report *r, FILE *f)
+{
+	char w[160], seen[160] = "", b[64];
+	size_t i;
+	bool head = false;
+
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		const struct ik_wakeup *k = &res->wake;
+
+		if (!res->explained || k->err)
+			continue;
+		if (!head)
+			fprintf(f, "  wake-up latency (tracefs: sched_waking "
+				   "of a peer -> sched_switch onto it, 1 us "
+				   "resolution; traced in the counted pass "
+				   "only):\n");
+		head = true;
+		if (!k->n) {
+			fprintf(f,
+				"    %s %s: no wake-up traced (%" PRIu64
+				" wakings; the peers never slept)\n",
+				row_name(res, b, sizeof(b)),
+				ik_mode_name(res->mode), k->wakings);
+			continue;
+		}
+		fprintf(f,
+			"    %s %s: p50 %.0f us, p99 %.0f us over %" PRIu64
+			" wake-ups (%.2f per %s)",
+			row_name(res, b, sizeof(b)), ik_mode_name(res->mode),
+			(double)k->p50_ns / 1e3, (double)k->p99_ns / 1e3, k->n,
+			hops(res) > 0 ? (double)k->n / hops(res) : 0.0,
+			hop_name(res));
+		if (k->lost)
+			fprintf(f,
+				"; %" PRIu64 " events lost (buffer full): "
+				"a sample of the loop",
+				k->lost);
+		fprintf(f, "\n");
+	}
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+
+		if (!res->explained || !res->wake.err)
+			continue;
+		why_wake(res->wake.err, w, sizeof(w));
+		if (!strcmp(w, seen))
+			continue;
+		fprintf(f, "  not exposed: wake-up latency%s%s%s: %s\n",
+			head ? " of " : "", head ? res->ops->name : "",
+			head ? " and others like it" : "", w);
+		snprintf(seen, sizeof(seen), "%s", w);
+	}
 }
 
 void ik_explain_table(const struct ik_report *r, FILE *f)
 {
 	struct ik_explain_per p;
-	char line[200];
+	char line[320], name[64];
 	size_t i;
 	bool any = false;
 
@@ -262,7 +402,9 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 		fprintf(f,
 			"IPIs and idle entries are per CPU, less its "
 			"background over an idle interval as long (up to "
-			"%u s) right after\n",
+			"%u s) once the cell is done, with the peers gone (a "
+			"value "
+			"that went below 0 is shown as 0, marked <)\n",
 			IK_EXPLAIN_IDLE_NS / 1000000000u);
 	else
 		fprintf(f, "IPIs and idle entries are per CPU and include "
@@ -279,11 +421,15 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 
-		fprintf(f, "%-12s %-7s |", res->ops->name,
+		fprintf(f, "%-12s %-7s |", row_name(res, name, sizeof(name)),
 			ik_mode_name(res->mode));
+		if (!res->explained && res->npairs > 1 && res->pair_index < 0)
+			fprintf(f, " the pairs' sum: each pair is counted on "
+				   "its own row\n");
 		if (!res->explained) {
-			fprintf(f, " not counted%s\n",
-				res->err ? " (failed)" : "");
+			if (res->npairs <= 1 || res->pair_index >= 0)
+				fprintf(f, " not counted%s\n",
+					res->err ? " (failed)" : "");
 			continue;
 		}
 		peer_cols(f, res, 0);
@@ -299,6 +445,7 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 		   "vcs/ics: voluntary / involuntary switches (getrusage)\n");
 	passes(r, f);
 	busy_notes(r, f);
+	wakeups(r, f);
 	not_exposed(r, f);
 }
 
@@ -335,8 +482,12 @@ static json_t *peer_json(const struct ik_result *res, int s)
 			json_object_set_new(
 				c, "total",
 				json_integer((json_int_t)res->ctr[s].v[i]));
-			json_object_set_new(c, "per_hop",
-					    json_real(per(res, s, i)));
+			bool clamped = false;
+			double v = per_c(res, s, (enum ik_ctr)i, &clamped);
+
+			json_object_set_new(c, "per_hop", json_real(v));
+			if (clamped) /* the background was larger: 0, flagged */
+				json_object_set_new(c, "clamped", json_true());
 			if (i >= IK_NCTR_PERF && has_bg(res) &&
 			    !res->bg[s].err[i])
 				json_object_set_new(
@@ -349,27 +500,67 @@ static json_t *peer_json(const struct ik_result *res, int s)
 	json_object_set_new(
 		o, "voluntary_cs",
 		json_pack("{s:s,s:b,s:I,s:f}", "unit", "count", "available", 1,
-			  "total", (json_int_t)res->cpu[s].vol_cs, "per_hop",
-			  n > 0 ? (double)res->cpu[s].vol_cs / n : 0.0));
+			  "total", (json_int_t)ccpu(res, s)->vol_cs, "per_hop",
+			  n > 0 ? (double)ccpu(res, s)->vol_cs / n : 0.0));
 	json_object_set_new(
 		o, "involuntary_cs",
 		json_pack("{s:s,s:b,s:I,s:f}", "unit", "count", "available", 1,
-			  "total", (json_int_t)res->cpu[s].invol_cs, "per_hop",
-			  n > 0 ? (double)res->cpu[s].invol_cs / n : 0.0));
+			  "total", (json_int_t)ccpu(res, s)->invol_cs,
+			  "per_hop",
+			  n > 0 ? (double)ccpu(res, s)->invol_cs / n : 0.0));
+	return o;
+}
+
+static json_t *wake_json(const struct ik_result *res)
+{
+	const struct ik_wakeup *k = &res->wake;
+	json_t *o = json_pack("{s:s,s:s,s:b}", "unit", "ns", "what",
+			      "the blocked peer's wake-up latency: "
+			      "sched_waking of its tid to sched_switch onto "
+			      "it (tracefs, counted pass)",
+			      "available", !k->err);
+	char w[160];
+
+	if (k->err) {
+		why_wake(k->err, w, sizeof(w));
+		json_object_set_new(o, "why", json_string(w));
+		return o;
+	}
+	json_object_set_new(o, "resolution_ns", json_integer(1000));
+	json_object_set_new(o, "wakeups", json_integer((json_int_t)k->n));
+	json_object_set_new(o, "wakings", json_integer((json_int_t)k->wakings));
+	json_object_set_new(
+		o, "per_hop",
+		json_real(hops(res) > 0 ? (double)k->n / hops(res) : 0.0));
+	json_object_set_new(o, "lost_events",
+			    json_integer((json_int_t)k->lost));
+	/* no wake-up, no latency: null, never a zero */
+	json_object_set_new(o, "p50_ns",
+			    k->n ? json_integer((json_int_t)k->p50_ns)
+				 : json_null());
+	json_object_set_new(o, "p99_ns",
+			    k->n ? json_integer((json_int_t)k->p99_ns)
+				 : json_null());
+	json_object_set_new(o, "max_ns",
+			    k->n ? json_integer((json_int_t)k->max_ns)
+				 : json_null());
 	return o;
 }
 
 json_t *ik_explain_json(const struct ik_result *res)
 {
 	struct ik_explain_per p;
-	char line[200];
+	char line[320];
+	json_t *o;
 
 	ik_explain_per_of(res, &p);
-	return json_pack("{s:s,s:f,s:s,s:b,s:s,s:o,s:o}", "per", hop_name(res),
-			 "hops", hops(res), "timed_pass",
-			 res->explain_pass == 2 ? "second, uncounted"
-						: "the counted one",
-			 "background_subtracted", has_bg(res), "reading",
-			 ik_explain_reading(&p, line, sizeof(line)), "a",
-			 peer_json(res, 0), "b", peer_json(res, 1));
+	o = json_pack("{s:s,s:f,s:s,s:b,s:s,s:o,s:o}", "per", hop_name(res),
+		      "hops", hops(res), "timed_pass",
+		      res->explain_pass == 2 ? "second, uncounted"
+					     : "the counted one",
+		      "background_subtracted", has_bg(res), "reading",
+		      ik_explain_reading(&p, line, sizeof(line)), "a",
+		      peer_json(res, 0), "b", peer_json(res, 1));
+	json_object_set_new(o, "wakeup", wake_json(res));
+	return o;
 }

@@ -1870,3 +1870,45 @@ Test(cli, explain_says_which_pass_was_timed, .timeout = 120)
 	json_decref(r);
 	free(o.stdout_text);
 }
+
+/* --explain --pairs 2: futex's pairs switch, so both are timed again
+ * together, uncounted; each pair keeps its own counts, whose per-hop
+ * switches are of the counted pass (vcs and cs agree there). */
+Test(cli, explain_times_pairs_again_together, .timeout = 120)
+{
+	struct out o;
+	json_t *r = json_run(
+		(const char *const[]){"--method", "futex", "--pairs", "2",
+				      "--iters", "2000", "--warmup", "200",
+				      "--explain", "--format", "json", NULL},
+		&o);
+	size_t i, pairs = 0;
+	json_t *res, *e;
+
+	json_array_foreach(json_object_get(r, "results"), i, res)
+	{
+		double cs, vcs, ics;
+
+		e = json_object_get(res, "explain");
+		if (!json_is_integer(json_object_get(res, "pair_number")))
+			continue; /* the sum */
+		pairs++;
+		cr_assert_not_null(e, "pair %zu: no explain", pairs);
+		cr_expect_str_eq(
+			json_string_value(json_object_get(e, "timed_pass")),
+			"second, uncounted");
+		e = json_object_get(e, "a");
+		cs = json_real_value(json_object_get(
+			json_object_get(e, "context_switches"), "per_hop"));
+		vcs = json_real_value(json_object_get(
+			json_object_get(e, "voluntary_cs"), "per_hop"));
+		ics = json_real_value(json_object_get(
+			json_object_get(e, "involuntary_cs"), "per_hop"));
+		/* one pass's perf and getrusage counts of one thread */
+		cr_expect(fabs(cs - (vcs + ics)) < 0.05,
+			  "cs %.3f, vcs + ics %.3f", cs, vcs + ics);
+	}
+	cr_expect_eq(pairs, 2);
+	json_decref(r);
+	free(o.stdout_text);
+}
