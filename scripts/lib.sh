@@ -96,17 +96,24 @@ ik_small() {
 }
 
 # ik_pair: the CPU pair ipckern picks itself (--pin auto: two cores
-# sharing the most cache), as "A B"; fails if it pinned nothing
+# sharing the most cache), as "A B"; fails if it pinned nothing. Quiet:
+# ik_relation, which scripts call next, prints the warnings once.
 ik_pair() {
-	"$ik" --pin auto --method line --iters 10 --warmup 0 --format json |
+	"$ik" --pin auto --method line --iters 10 --warmup 0 --format json \
+		--quiet |
 		ik_get '.pair.cpus // error("--pin auto pinned no pair")
 			| "\(.[0]) \(.[1])"'
 }
 
-# ik_relation A B: how ipckern classes that pair (shared-l3, smt, ...)
+# ik_relation A B: how ipckern classes that pair (shared-l3, smt, ...);
+# prints ipckern's environment warnings once, on stderr, so that the
+# script's own runs can pass --quiet
 ik_relation() {
-	"$ik" --pin "$1,$2" --method line --iters 10 --warmup 0 \
-		--format json | ik_get .pair.relation
+	local j
+	j=$("$ik" --pin "$1,$2" --method line --iters 10 --warmup 0 \
+		--format json --quiet) || return
+	jq -r '.warnings[]? | "ipckern: warning: \(.)"' <<<"$j" >&2
+	ik_get .pair.relation <<<"$j"
 }
 
 # median: numbers on stdin, one a line -> their median (mean of the two
