@@ -371,6 +371,47 @@ int ik_futex_wait(_Atomic uint32_t *addr, uint32_t val, bool shared);
 int ik_futex_wake(_Atomic uint32_t *addr, int n, bool shared);
 
 /*
+ * A sleeper that says so, for methods whose waker must not pay a futex
+ * call when nobody sleeps: ik_futex_sleep waits while *w still reads v,
+ * having raised *flag first; ik_futex_wake_flagged wakes only if *flag
+ * is up. The seq_cst fences make a Dekker pair of the waker's store to
+ * *w and the sleeper's store to *flag, so no wake-up is lost. 0, or
+ * -ECANCELED when the run was aborted.
+ */
+static inline int ik_futex_sleep(struct ik_channel *ch, _Atomic uint32_t *w,
+				 uint32_t v, _Atomic uint32_t *flag,
+				 bool shared)
+{
+	int ret = 0;
+
+	atomic_store_explicit(flag, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(w, memory_order_acquire) == v)
+		ret = ik_futex_wait(w, v, shared);
+	atomic_store_explicit(flag, 0, memory_order_relaxed);
+	if (ret == -EINTR)
+		ret = ik_channel_aborted(ch) ? -ECANCELED : 0;
+	return ret;
+}
+
+static inline void ik_futex_wake_flagged(_Atomic uint32_t *w,
+					 _Atomic uint32_t *flag, bool shared)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(flag, memory_order_relaxed))
+		ik_futex_wake(w, 1, shared);
+}
+
+/*
+ * One fd over an AF_UNIX socket (SCM_RIGHTS), for methods that set up
+ * in one process and hand an fd to the other: ik_fd_send 0 or -errno;
+ * ik_fd_recv the fd (close-on-exec), -EPIPE when the sender went away
+ * first, -EBADMSG for anything but exactly one fd.
+ */
+int ik_fd_send(int sock, int fd);
+int ik_fd_recv(int sock);
+
+/*
  * memcpy for the shared-memory hot paths: a message of at most 16 bytes
  * is copied inline (two possibly overlapping words), sparing the libc
  * call on the hop's critical path; larger ones go to memcpy.

@@ -137,61 +137,6 @@ static int mr_setup(struct ik_channel *ch)
 	return 0;
 }
 
-static int send_fd(int sock, int fd)
-{
-	char byte = 'm';
-	struct iovec iov = {&byte, 1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = u.buf,
-			   .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-
-	memset(&u, 0, sizeof(u));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	while (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return 0;
-}
-
-/* The one fd A sent, or -errno (-EPIPE: A went away first). */
-static int recv_fd(int sock)
-{
-	char byte;
-	struct iovec iov = {&byte, 1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = u.buf,
-			   .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *c;
-	ssize_t n;
-	int fd;
-
-	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0)
-		if (errno != EINTR)
-			return -errno;
-	c = CMSG_FIRSTHDR(&m);
-	if (n == 0)
-		return -EPIPE;
-	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)) || (m.msg_flags & MSG_CTRUNC))
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 /* What B checks before it maps: sealed as promised, the size agreed. */
 static int check_memfd(const struct mr_state *st, int fd)
 {
@@ -217,14 +162,14 @@ static int mr_open_side(struct ik_channel *ch, enum ik_side side)
 	if (side == IK_SIDE_A) {
 		if ((fd = make_memfd(st)) < 0)
 			return fd;
-		ret = send_fd(st->sv[0], fd);
+		ret = ik_fd_send(st->sv[0], fd);
 		if (ret) {
 			close(fd);
 			return ret;
 		}
 		ret = map_ring(st, fd);
 	} else {
-		if ((fd = recv_fd(st->sv[1])) < 0)
+		if ((fd = ik_fd_recv(st->sv[1])) < 0)
 			return fd;
 		if ((ret = check_memfd(st, fd))) {
 			close(fd);
@@ -234,33 +179,6 @@ static int mr_open_side(struct ik_channel *ch, enum ik_side side)
 	}
 	ik_close(&st->sv[side]);
 	return ret;
-}
-
-/*
- * Sleep while *w still reads v, having said so in *flag (Dekker pair
- * with the peer's store then seq_cst fence then flag read).
- */
-static int mr_sleep(struct ik_channel *ch, const struct mr_state *st,
-		    _Atomic uint32_t *w, uint32_t v, _Atomic uint32_t *flag)
-{
-	int ret = 0;
-
-	atomic_store_explicit(flag, 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(w, memory_order_acquire) == v)
-		ret = ik_futex_wait(w, v, st->shared);
-	atomic_store_explicit(flag, 0, memory_order_relaxed);
-	if (ret == -EINTR)
-		ret = ik_channel_aborted(ch) ? -ECANCELED : 0;
-	return ret;
-}
-
-static void mr_wake(const struct mr_state *st, _Atomic uint32_t *w,
-		    _Atomic uint32_t *flag)
-{
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(flag, memory_order_relaxed))
-		ik_futex_wake(w, 1, st->shared);
 }
 
 static int mr_send(struct ik_channel *ch, enum ik_side side, const void *buf,
@@ -274,12 +192,13 @@ static int mr_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 	/* acquire: the reader's copy out of the slot is done */
 	while (h - (t = atomic_load_explicit(&d->tail, memory_order_acquire)) >=
 	       st->nslots)
-		if ((ret = mr_sleep(ch, st, &d->tail, t, &d->wwait)))
+		if ((ret = ik_futex_sleep(ch, &d->tail, t, &d->wwait,
+					  st->shared)))
 			return ret;
 	memcpy(d->slots + (h & (st->nslots - 1)) * st->stride, buf, len);
 	/* release pairs with the reader's acquire of head */
 	atomic_store_explicit(&d->head, h + 1, memory_order_release);
-	mr_wake(st, &d->head, &d->rwait);
+	ik_futex_wake_flagged(&d->head, &d->rwait, st->shared);
 	return 0;
 }
 
@@ -292,12 +211,13 @@ static int mr_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 	int ret;
 
 	while (atomic_load_explicit(&d->head, memory_order_acquire) == t)
-		if ((ret = mr_sleep(ch, st, &d->head, t, &d->rwait)))
+		if ((ret = ik_futex_sleep(ch, &d->head, t, &d->rwait,
+					  st->shared)))
 			return ret;
 	memcpy(buf, d->slots + (t & (st->nslots - 1)) * st->stride, len);
 	/* release: the slot is free once tail says so */
 	atomic_store_explicit(&d->tail, t + 1, memory_order_release);
-	mr_wake(st, &d->tail, &d->wwait);
+	ik_futex_wake_flagged(&d->tail, &d->wwait, st->shared);
 	return 0;
 }
 

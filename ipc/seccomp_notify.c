@@ -138,60 +138,6 @@ static int install_filter(void)
 #endif
 }
 
-static int send_fd(int sock, int fd)
-{
-	char byte = 'l';
-	struct iovec iov = {&byte, 1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = u.buf,
-			   .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-
-	memset(&u, 0, sizeof(u));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	while (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return 0;
-}
-
-static int recv_fd(int sock)
-{
-	char byte;
-	struct iovec iov = {&byte, 1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = u.buf,
-			   .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *c;
-	ssize_t n;
-	int fd;
-
-	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (n == 0)
-		return -EPIPE;
-	c = CMSG_FIRSTHDR(&m);
-	if (!c || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 static int sn_open_side(struct ik_channel *ch, enum ik_side side)
 {
 	struct sn_state *st = ch->priv;
@@ -208,10 +154,10 @@ static int sn_open_side(struct ik_channel *ch, enum ik_side side)
 					      memory_order_release);
 			return 0;
 		}
-		ret = send_fd(st->sv[0], fd);
+		ret = ik_fd_send(st->sv[0], fd);
 		close(fd); /* B's now: A must not hold its own listener */
 	} else if (proc) {
-		if ((fd = recv_fd(st->sv[1])) < 0)
+		if ((fd = ik_fd_recv(st->sv[1])) < 0)
 			return fd;
 		atomic_store(&st->lfd, fd);
 	}

@@ -119,30 +119,6 @@ static int vr_open_side(struct ik_channel *ch, enum ik_side side)
 	return 0;
 }
 
-/* As ipc/memfd.c: sleep while *w reads v, having said so in *flag. */
-static int vr_sleep(struct ik_channel *ch, const struct vr_state *st,
-		    _Atomic uint32_t *w, uint32_t v, _Atomic uint32_t *flag)
-{
-	int ret = 0;
-
-	atomic_store_explicit(flag, 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(w, memory_order_acquire) == v)
-		ret = ik_futex_wait(w, v, st->shared);
-	atomic_store_explicit(flag, 0, memory_order_relaxed);
-	if (ret == -EINTR)
-		ret = ik_channel_aborted(ch) ? -ECANCELED : 0;
-	return ret;
-}
-
-static void vr_wake(const struct vr_state *st, _Atomic uint32_t *w,
-		    _Atomic uint32_t *flag)
-{
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(flag, memory_order_relaxed))
-		ik_futex_wake(w, 1, st->shared);
-}
-
 static int vr_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 		   size_t len)
 {
@@ -157,7 +133,8 @@ static int vr_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 
 	while (h - (t = atomic_load_explicit(&d->tail, memory_order_acquire)) >=
 	       st->nslots)
-		if ((ret = vr_sleep(ch, st, &d->tail, t, &d->wwait)))
+		if ((ret = ik_futex_sleep(ch, &d->tail, t, &d->wwait,
+					  st->shared)))
 			return ret;
 	/* all at once or not at all: the inbox is touched and ours */
 	while ((n = process_vm_writev(pid, &local, 1, &remote, 1, 0)) < 0) {
@@ -170,7 +147,7 @@ static int vr_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 		return -EIO;
 	/* release pairs with the reader's acquire of head */
 	atomic_store_explicit(&d->head, h + 1, memory_order_release);
-	vr_wake(st, &d->head, &d->rwait);
+	ik_futex_wake_flagged(&d->head, &d->rwait, st->shared);
 	return 0;
 }
 
@@ -183,11 +160,12 @@ static int vr_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 	int ret;
 
 	while (atomic_load_explicit(&d->head, memory_order_acquire) == t)
-		if ((ret = vr_sleep(ch, st, &d->head, t, &d->rwait)))
+		if ((ret = ik_futex_sleep(ch, &d->head, t, &d->rwait,
+					  st->shared)))
 			return ret;
 	memcpy(buf, slot(st, side, t), len);
 	atomic_store_explicit(&d->tail, t + 1, memory_order_release);
-	vr_wake(st, &d->tail, &d->wwait);
+	ik_futex_wake_flagged(&d->tail, &d->wwait, st->shared);
 	return 0;
 }
 
