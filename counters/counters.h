@@ -164,8 +164,14 @@ void ik_trace_close(struct ik_trace *t);
 /* Remove instances of runs that are gone (see counters/trace.c). */
 void ik_trace_reap(void);
 /* 1 if an instance named name belongs to a run that is gone: ours, by
- * its name's pid namespace inode ns_ino, and its pid dead or reused. */
+ * its name's pid namespace inode ns_ino, and its pid dead or reused; or,
+ * seen from the initial pid namespace (ns_ino IK_INIT_PIDNS_INO, which
+ * sees every process), of a namespace no process is in any more. */
+#define IK_INIT_PIDNS_INO 0xEFFFFFFCull /* the kernel's PROC_PID_INIT_INO */
 int ik_trace_stale(const char *name, unsigned long long ns_ino);
+/* 1 if a process we can see is in the pid namespace of inode ino (or
+ * /proc cannot be read), 0 if none is. */
+int ik_pidns_alive(unsigned long long ino);
 /* Parse trace text: the wake-ups of tids into w. 0 or -errno. */
 int ik_wakeup_parse(FILE *f, const int *tids, unsigned ntids,
 		    struct ik_wakeup *w);

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -537,4 +538,24 @@ Test(explain_live, spsc_pinned_does_not_switch, .init = t_setup,
 			     res.ctr[1].v[IK_CTR_MIGRATIONS],
 		     0);
 	ik_result_free(&res);
+}
+
+/* A run killed inside unshare -p leaves an instance named after its own
+ * pid namespace: once no process is in that namespace, the initial
+ * namespace's reaper takes it (it sees every process); a namespace
+ * still in use, or a reaper in a namespace that does not see everyone,
+ * leaves it. */
+Test(explain_wakeup, an_instance_of_a_gone_pid_namespace_is_stale)
+{
+	struct stat st;
+
+	cr_assert_eq(stat("/proc/self/ns/pid", &st), 0);
+	cr_expect_eq(ik_pidns_alive((unsigned long long)st.st_ino), 1,
+		     "our own namespace is in use");
+	/* inode 1 is never a pid namespace's */
+	cr_expect_eq(ik_pidns_alive(1), 0);
+	cr_expect_eq(ik_trace_stale("ipckern-1-2-1-0a1b", IK_INIT_PIDNS_INO), 1,
+		     "a gone namespace's, seen from the initial one");
+	cr_expect_eq(ik_trace_stale("ipckern-1-2-1-0a1b", 78), 0,
+		     "a reaper that cannot see every process cannot tell");
 }
