@@ -129,12 +129,18 @@ const char *ik_explain_reading(const struct ik_explain_per *p, char *buf,
  * events, -EOPNOTSUPP: the kernel's peers are not a pair, -ENODATA: not
  * traced). lost: events the trace buffers overwrote or dropped.
  */
+#define IK_TRACE_TIDS 8
 struct ik_wakeup {
 	int err;
 	uint64_t n, wakings, lost;
 	uint64_t p50_ns, p99_ns, max_ns;
+	/* per traced tid (in the order given): its wakings, the wake-ups
+	 * paired, and the CPU its wakings targeted last (-1: none). A
+	 * switch the trace never recorded (an idle CPU's, on some VMs)
+	 * leaves one peer's wakings unpaired: the latency is the other's */
+	uint64_t tid_wakings[IK_TRACE_TIDS], tid_n[IK_TRACE_TIDS];
+	int tid_cpu[IK_TRACE_TIDS];
 };
-#define IK_TRACE_TIDS 8
 /* A private tracefs instance; err says why there is none. */
 struct ik_trace {
 	int err;

@@ -427,6 +427,8 @@ int ik_wakeup_parse(FILE *f, const int *tids, unsigned ntids,
 	*w = (struct ik_wakeup){0};
 	if (ntids > IK_TRACE_TIDS)
 		return -EINVAL;
+	for (unsigned t = 0; t < IK_TRACE_TIDS; t++)
+		w->tid_cpu[t] = -1;
 	while ((got = getline(&line, &len, f)) > 0) {
 		const char *e = line + got, *ev, *p, *q;
 		unsigned long long k;
@@ -450,6 +452,9 @@ int ik_wakeup_parse(FILE *f, const int *tids, unsigned ntids,
 			    stamp(line, ev, &us))
 				continue;
 			w->wakings++;
+			w->tid_wakings[i]++;
+			if ((q = last(p, e, " target_cpu=")))
+				w->tid_cpu[i] = (int)field(q, " target_cpu=");
 			/* the latest: a peer woken while it still ran is
 			 * woken again before it next needs to be */
 			pending[i] = us + 1; /* 0: none */
@@ -482,6 +487,7 @@ int ik_wakeup_parse(FILE *f, const int *tids, unsigned ntids,
 			lat = nl;
 		}
 		lat[n++] = us + 1 >= pending[i] ? us + 1 - pending[i] : 0;
+		w->tid_n[i]++;
 		pending[i] = 0;
 	}
 	free(line);
