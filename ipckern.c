@@ -599,6 +599,22 @@ static void add_notes(struct run *r)
 	for (i = 0; i < r->plan.sweep.npairs; i++)
 		maxp = r->plan.sweep.pairs[i] > maxp ? r->plan.sweep.pairs[i]
 						     : maxp;
+	/* what --method all left out, unless named besides */
+	for (i = 0; i < r->plan.sweep.nleft_out; i++) {
+		const struct ik_transport_ops *m = r->plan.sweep.left_out[i];
+		struct ik_chan_params th = {.size = 1, .mode = IK_MODE_THREAD};
+		const char *why = m->unavailable ? m->unavailable(&th) : NULL;
+		unsigned j = 0;
+
+		while (j < r->plan.sweep.nmethods &&
+		       r->plan.sweep.methods[j] != m)
+			j++;
+		if (j == r->plan.sweep.nmethods)
+			add_note(r,
+				 "--method all left out %s, unavailable here: "
+				 "%.120s",
+				 m->name, why ? why : "in either mode");
+	}
 	if (2 * maxp > cpus)
 		add_note(r,
 			 "--pairs %u puts %u peers on %u usable CPUs: "

@@ -89,10 +89,20 @@ static int parse_methods(struct ik_plan *p, const struct ik_option *o,
 		if (!strcmp(tok, "all")) {
 			/* not the test-only ones, nor those that cannot run
 			 * here in any mode (--list says why) */
-			for (t = ik_transports; *t; t++)
-				if (!((*t)->flags & IK_T_TEST) &&
-				    !unavailable_here(*t))
+			for (t = ik_transports; *t; t++) {
+				unsigned k = 0;
+
+				if ((*t)->flags & IK_T_TEST)
+					continue;
+				if (!unavailable_here(*t)) {
 					add_method(c, *t);
+					continue;
+				}
+				while (k < c->nleft_out && c->left_out[k] != *t)
+					k++;
+				if (k == c->nleft_out)
+					c->left_out[c->nleft_out++] = *t;
+			}
 		} else if (!m) {
 			const char *near = nearest_method(tok);
 

@@ -129,12 +129,18 @@ const char *ik_explain_reading(const struct ik_explain_per *p, char *buf,
  * events, -EOPNOTSUPP: the kernel's peers are not a pair, -ENODATA: not
  * traced). lost: events the trace buffers overwrote or dropped.
  */
+#define IK_TRACE_TIDS 8
 struct ik_wakeup {
 	int err;
 	uint64_t n, wakings, lost;
 	uint64_t p50_ns, p99_ns, max_ns;
+	/* per traced tid (in the order given): its wakings, the wake-ups
+	 * paired, and the CPU its wakings targeted last (-1: none). A
+	 * switch the trace never recorded (an idle CPU's, on some VMs)
+	 * leaves one peer's wakings unpaired: the latency is the other's */
+	uint64_t tid_wakings[IK_TRACE_TIDS], tid_n[IK_TRACE_TIDS];
+	int tid_cpu[IK_TRACE_TIDS];
 };
-#define IK_TRACE_TIDS 8
 /* A private tracefs instance; err says why there is none. */
 struct ik_trace {
 	int err;
@@ -164,8 +170,14 @@ void ik_trace_close(struct ik_trace *t);
 /* Remove instances of runs that are gone (see counters/trace.c). */
 void ik_trace_reap(void);
 /* 1 if an instance named name belongs to a run that is gone: ours, by
- * its name's pid namespace inode ns_ino, and its pid dead or reused. */
+ * its name's pid namespace inode ns_ino, and its pid dead or reused; or,
+ * seen from the initial pid namespace (ns_ino IK_INIT_PIDNS_INO, which
+ * sees every process), of a namespace no process is in any more. */
+#define IK_INIT_PIDNS_INO 0xEFFFFFFCull /* the kernel's PROC_PID_INIT_INO */
 int ik_trace_stale(const char *name, unsigned long long ns_ino);
+/* 1 if a process we can see is in the pid namespace of inode ino (or
+ * /proc cannot be read), 0 if none is. */
+int ik_pidns_alive(unsigned long long ino);
 /* Parse trace text: the wake-ups of tids into w. 0 or -errno. */
 int ik_wakeup_parse(FILE *f, const int *tids, unsigned ntids,
 		    struct ik_wakeup *w);

@@ -115,6 +115,37 @@ static int start_time(long pid, unsigned long long *t)
 	return 0;
 }
 
+/*
+ * 1 if some process we can look into is in the pid namespace of inode
+ * ino (or /proc cannot be read), 0 if none is: the namespace is gone. Only
+ * meaningful from the initial pid namespace, whose /proc shows every process (a
+ * run killed inside unshare -p leaves its instance named after its own
+ * namespace).
+ */
+int ik_pidns_alive(unsigned long long ino)
+{
+	struct dirent *e;
+	struct stat st;
+	char path[300];
+	int alive = 0;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return 1;
+	while (!alive && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/pid", e->d_name);
+		/* one we may not look into (a sandbox's init, say) is not
+		 * a run of ours: the reaper, root, sees the runs it could
+		 * trace alongside */
+		if (!stat(path, &st))
+			alive = (unsigned long long)st.st_ino == ino;
+	}
+	closedir(d);
+	return alive;
+}
+
 int ik_trace_stale(const char *name, unsigned long long ns_ino)
 {
 	unsigned long long ino, t, now;
@@ -125,9 +156,10 @@ int ik_trace_stale(const char *name, unsigned long long ns_ino)
 		   &off) != 3 ||
 	    !off || name[off] || pid <= 0)
 		return 0;
-	/* another pid namespace's: its pids mean nothing here */
+	/* another pid namespace's: its pids mean nothing here, but a
+	 * namespace no process is in any more is gone, with its runs */
 	if (ino != ns_ino)
-		return 0;
+		return ns_ino == IK_INIT_PIDNS_INO && !ik_pidns_alive(ino);
 	if (kill((pid_t)pid, 0) && errno == ESRCH)
 		return 1;
 	/* the pid is alive: stale only if it is someone else now */
@@ -395,6 +427,8 @@ int ik_wakeup_parse(FILE *f, const int *tids, unsigned ntids,
 	*w = (struct ik_wakeup){0};
 	if (ntids > IK_TRACE_TIDS)
 		return -EINVAL;
+	for (unsigned t = 0; t < IK_TRACE_TIDS; t++)
+		w->tid_cpu[t] = -1;
 	while ((got = getline(&line, &len, f)) > 0) {
 		const char *e = line + got, *ev, *p, *q;
 		unsigned long long k;
@@ -418,6 +452,9 @@ int ik_wakeup_parse(FILE *f, const int *tids, unsigned ntids,
 			    stamp(line, ev, &us))
 				continue;
 			w->wakings++;
+			w->tid_wakings[i]++;
+			if ((q = last(p, e, " target_cpu=")))
+				w->tid_cpu[i] = (int)field(q, " target_cpu=");
 			/* the latest: a peer woken while it still ran is
 			 * woken again before it next needs to be */
 			pending[i] = us + 1; /* 0: none */
@@ -450,6 +487,7 @@ int ik_wakeup_parse(FILE *f, const int *tids, unsigned ntids,
 			lat = nl;
 		}
 		lat[n++] = us + 1 >= pending[i] ? us + 1 - pending[i] : 0;
+		w->tid_n[i]++;
 		pending[i] = 0;
 	}
 	free(line);

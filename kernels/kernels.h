@@ -105,6 +105,9 @@ struct ik_sweep {
 	unsigned nworks;
 	unsigned pairs[IK_MAX_SWEEP]; /* --pairs */
 	unsigned npairs;
+	/* --method all's left out: unavailable here (the report says) */
+	const struct ik_transport_ops *left_out[IK_MAX_METHODS];
+	unsigned nleft_out;
 };
 
 /*

@@ -323,6 +323,36 @@ static void passes(const struct ik_report *r, FILE *f)
 			   "switches, nothing to disturb)\n");
 }
 
+/* Wakings left without a switch onto their peer: well under 1 of them
+ * paired (on some VMs an idle CPU's switches are never recorded, so
+ * only the other peer's wake-ups are timed). */
+static bool unmatched(const struct ik_wakeup *k)
+{
+	return k->wakings && (double)k->n < 0.9 * (double)k->wakings;
+}
+
+/* "matched N of M wakings", and whose: peer by peer, on its CPU */
+static void matched(bool crew, const struct ik_wakeup *k, FILE *f)
+{
+	unsigned t;
+
+	fprintf(f,
+		"      matched %" PRIu64 " of %" PRIu64
+		" wakings, so partial: the latency is of the peers seen",
+		k->n, k->wakings);
+	for (t = 0; t < IK_TRACE_TIDS; t++) {
+		if (!k->tid_wakings[t])
+			continue;
+		fprintf(f, "; peer %c", (int)(crew ? '1' + t : 'A' + t));
+		if (k->tid_cpu[t] >= 0)
+			fprintf(f, " (CPU %d)", k->tid_cpu[t]);
+		fprintf(f, " %" PRIu64 " of %" PRIu64 "%s", k->tid_n[t],
+			k->tid_wakings[t],
+			k->tid_n[t] ? "" : " (no switch onto it recorded)");
+	}
+	fprintf(f, "\n");
+}
+
 /* The blocked peer's wake-up latency, row by row where it was traced;
  * else why not, once per reason. */
 static void wakeups(const struct ik_report *r, FILE *f)
@@ -360,10 +390,12 @@ static void wakeups(const struct ik_report *r, FILE *f)
 			hop_name(res));
 		if (k->lost)
 			fprintf(f,
-				"; %" PRIu64 " events lost (buffer full): "
-				"a sample of the loop",
+				"; partial: %" PRIu64 " events lost (buffer "
+				"full), a sample of the loop",
 				k->lost);
 		fprintf(f, "\n");
+		if (unmatched(k))
+			matched(ik_kernels[r->cfg->kernel]->crew, k, f);
 	}
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
@@ -534,6 +566,28 @@ static json_t *wake_json(const struct ik_result *res)
 		json_real(hops(res) > 0 ? (double)k->n / hops(res) : 0.0));
 	json_object_set_new(o, "lost_events",
 			    json_integer((json_int_t)k->lost));
+	/* the latency is a sample: events lost, or wakings unpaired */
+	json_object_set_new(o, "partial",
+			    json_boolean(k->lost || unmatched(k)));
+	{
+		json_t *peers = json_array();
+		unsigned t;
+
+		for (t = 0; t < IK_TRACE_TIDS; t++)
+			if (k->tid_wakings[t])
+				json_array_append_new(
+					peers,
+					json_pack(
+						"{s:I,s:I,s:o}", "wakings",
+						(json_int_t)k->tid_wakings[t],
+						"wakeups",
+						(json_int_t)k->tid_n[t], "cpu",
+						k->tid_cpu[t] >= 0
+							? json_integer(
+								  k->tid_cpu[t])
+							: json_null()));
+		json_object_set_new(o, "peers", peers);
+	}
 	/* no wake-up, no latency: null, never a zero */
 	json_object_set_new(o, "p50_ns",
 			    k->n ? json_integer((json_int_t)k->p50_ns)

@@ -1912,3 +1912,41 @@ Test(cli, explain_times_pairs_again_together, .timeout = 120)
 	json_decref(r);
 	free(o.stdout_text);
 }
+
+/* --method all says what it left out and why, in the table's notes and
+ * JSON's: each method unavailable here in either mode, by name (on a
+ * machine without vsock_loopback, vsock). */
+Test(cli, all_says_which_methods_it_left_out_and_why, .timeout = 120)
+{
+	struct ik_chan_params th = {.size = 1, .mode = IK_MODE_THREAD};
+	struct ik_chan_params pr = {.size = 1, .mode = IK_MODE_PROCESS};
+	const struct ik_transport_ops *const *t;
+	struct out o = run((const char *const[]){"--method", "all", "--iters",
+						 "10", "--warmup", "0",
+						 "--format", "json", NULL});
+	json_t *doc, *notes;
+	char want[128];
+
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	doc = json_loads(o.stdout_text, 0, NULL);
+	cr_assert_not_null(doc);
+	notes = json_object_get(doc, "notes");
+	for (t = ik_transports; *t; t++) {
+		bool out = !((*t)->flags & IK_T_TEST) && (*t)->unavailable &&
+			   (*t)->unavailable(&th) && (*t)->unavailable(&pr);
+		bool said = false;
+		size_t i;
+
+		snprintf(want, sizeof(want),
+			 "--method all left out %s, unavailable here: ",
+			 (*t)->name);
+		for (i = 0; i < json_array_size(notes); i++)
+			said |= !strncmp(
+				json_string_value(json_array_get(notes, i)),
+				want, strlen(want));
+		cr_expect_eq(said, out, "%s: left out %d, said %d", (*t)->name,
+			     out, said);
+	}
+	json_decref(doc);
+	free(o.stdout_text);
+}

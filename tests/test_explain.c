@@ -12,6 +12,7 @@
 #include <math.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -537,4 +538,106 @@ Test(explain_live, spsc_pinned_does_not_switch, .init = t_setup,
 			     res.ctr[1].v[IK_CTR_MIGRATIONS],
 		     0);
 	ik_result_free(&res);
+}
+
+/* A run killed inside unshare -p leaves an instance named after its own
+ * pid namespace: once no process is in that namespace, the initial
+ * namespace's reaper takes it (it sees every process); a namespace
+ * still in use, or a reaper in a namespace that does not see everyone,
+ * leaves it. */
+Test(explain_wakeup, an_instance_of_a_gone_pid_namespace_is_stale)
+{
+	struct stat st;
+
+	cr_assert_eq(stat("/proc/self/ns/pid", &st), 0);
+	cr_expect_eq(ik_pidns_alive((unsigned long long)st.st_ino), 1,
+		     "our own namespace is in use");
+	/* inode 1 is never a pid namespace's */
+	cr_expect_eq(ik_pidns_alive(1), 0);
+	cr_expect_eq(ik_trace_stale("ipckern-1-2-1-0a1b", IK_INIT_PIDNS_INO), 1,
+		     "a gone namespace's, seen from the initial one");
+	cr_expect_eq(ik_trace_stale("ipckern-1-2-1-0a1b", 78), 0,
+		     "a reaper that cannot see every process cannot tell");
+}
+
+/* As on this KVM guest: CPU 1's idle task never shows switching out, so
+ * peer B's (tid 11, on CPU 1) wakings are never paired and only peer
+ * A's are timed. The report says "matched N of M" and whose, and that
+ * the latency is partial (so does JSON); lost events make it partial
+ * too. */
+static const char half_trace[] =
+	"# tracer: nop\n"
+	"  b-11 [001] d..2. 200.000010: sched_waking: comm=a pid=10 "
+	"prio=120 target_cpu=000\n"
+	"  c-0 [000] d..2. 200.000020: sched_switch: prev_comm=c "
+	"prev_pid=0 prev_prio=120 prev_state=S ==> next_comm=a "
+	"next_pid=10 next_prio=120\n"
+	"  a-10 [000] d..2. 200.000030: sched_waking: comm=b pid=11 "
+	"prio=120 target_cpu=001\n"
+	"  b-11 [001] d..2. 200.000110: sched_waking: comm=a pid=10 "
+	"prio=120 target_cpu=000\n"
+	"  c-0 [000] d..2. 200.000120: sched_switch: prev_comm=c "
+	"prev_pid=0 prev_prio=120 prev_state=S ==> next_comm=a "
+	"next_pid=10 next_prio=120\n"
+	"  a-10 [000] d..2. 200.000130: sched_waking: comm=b pid=11 "
+	"prio=120 target_cpu=001\n";
+
+Test(explain_wakeup, half_the_wakings_paired_is_said_partial_and_whose)
+{
+	static const int tids[] = {10, 11};
+	struct ik_report r = {0};
+	struct ik_config cfg = {.explain = true};
+	struct ik_result res;
+	char *text = NULL;
+	size_t len = 0;
+	json_t *o, *w;
+	FILE *f = fmemopen((void *)half_trace, strlen(half_trace), "r");
+
+	cr_assert_not_null(f);
+	recorded(&res, false);
+	cr_assert_eq(ik_wakeup_parse(f, tids, 2, &res.wake), 0);
+	fclose(f);
+	cr_expect_eq(res.wake.wakings, 4);
+	cr_expect_eq(res.wake.n, 2);
+	cr_expect_eq(res.wake.tid_wakings[0], 2);
+	cr_expect_eq(res.wake.tid_n[0], 2);
+	cr_expect_eq(res.wake.tid_cpu[0], 0);
+	cr_expect_eq(res.wake.tid_wakings[1], 2);
+	cr_expect_eq(res.wake.tid_n[1], 0);
+	cr_expect_eq(res.wake.tid_cpu[1], 1);
+
+	r.cfg = &cfg;
+	r.results = &res;
+	r.nresults = 1;
+	f = open_memstream(&text, &len);
+	ik_explain_table(&r, f);
+	fclose(f);
+	cr_expect(strstr(text, "matched 2 of 4 wakings, so partial") != NULL,
+		  "%s", text);
+	cr_expect(strstr(text, "peer A (CPU 0) 2 of 2") != NULL, "%s", text);
+	cr_expect(strstr(text, "peer B (CPU 1) 0 of 2 (no switch onto it "
+			       "recorded)") != NULL,
+		  "%s", text);
+	free(text);
+	o = ik_explain_json(&res);
+	w = json_object_get(o, "wakeup");
+	cr_expect(json_is_true(json_object_get(w, "partial")));
+	cr_expect_eq(json_array_size(json_object_get(w, "peers")), 2);
+	json_decref(o);
+
+	/* every waking paired but events lost: partial all the same */
+	res.wake.n = res.wake.wakings;
+	res.wake.lost = 217446;
+	text = NULL;
+	f = open_memstream(&text, &len);
+	ik_explain_table(&r, f);
+	fclose(f);
+	cr_expect(strstr(text, "matched") == NULL, "%s", text);
+	cr_expect(strstr(text, "partial: 217446 events lost") != NULL, "%s",
+		  text);
+	free(text);
+	o = ik_explain_json(&res);
+	cr_expect(json_is_true(
+		json_object_get(json_object_get(o, "wakeup"), "partial")));
+	json_decref(o);
 }
