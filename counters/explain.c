@@ -86,6 +86,10 @@ const char *ik_explain_reading(const struct ik_explain_per *p, char *buf,
 	n += snprintf(buf + n, len - (size_t)n,
 		      "%.1f switches, %.2f migrations: %s", p->cs,
 		      p->migrations, rules[i].says);
+	if (n > 0 && (size_t)n < len && p->cs_rusage)
+		n += snprintf(buf + n, len - (size_t)n,
+			      " (switches from getrusage: perf may not "
+			      "count them here)");
 	/* the IPIs are a difference of two spans: say so where it shows */
 	if (n > 0 && (size_t)n < len && p->clamped)
 		snprintf(buf + n, len - (size_t)n,

@@ -97,10 +97,24 @@ static double ipis(const struct ik_result *res, int s)
 void ik_explain_per_of(const struct ik_result *res, struct ik_explain_per *p)
 {
 	double cyc = per(res, 0, IK_CTR_CYCLES) + per(res, 1, IK_CTR_CYCLES);
+	double n = hops(res);
+	double vcs =
+		n > 0 ? (double)(ccpu(res, 0)->vol_cs + ccpu(res, 1)->vol_cs) /
+				n
+		      : NAN;
+	double ics = n > 0 ? (double)(ccpu(res, 0)->invol_cs +
+				      ccpu(res, 1)->invol_cs) /
+				     n
+			   : NAN;
+	double cs = per(res, 0, IK_CTR_CS) + per(res, 1, IK_CTR_CS);
 
 	*p = (struct ik_explain_per){
 		.ipis = ipis(res, 0) + ipis(res, 1),
-		.cs = per(res, 0, IK_CTR_CS) + per(res, 1, IK_CTR_CS),
+		/* perf not allowed to count switches: getrusage's, said */
+		.cs = isnan(cs) ? vcs + ics : cs,
+		.vcs = vcs,
+		.ics = ics,
+		.cs_rusage = isnan(cs) && !isnan(vcs),
 		.migrations = per(res, 0, IK_CTR_MIGRATIONS) +
 			      per(res, 1, IK_CTR_MIGRATIONS),
 		.faults =
@@ -129,6 +143,14 @@ static void why(enum ik_ctr c, int err, char *buf, size_t len)
 		snprintf(buf, len,
 			 "perf_event_open: %s (no PMU exposed here, as in "
 			 "most VMs)",
+			 strerror(-err));
+	else if (c < IK_NCTR_PERF && (err == -EACCES || err == -EPERM) &&
+		 !ik_ctr_user_countable(c))
+		snprintf(buf, len,
+			 "perf_event_open: %s (perf_event_paranoid allows "
+			 "user-space counting only, and the scheduler counts "
+			 "these in the kernel; vcs/ics (getrusage) give the "
+			 "switches)",
 			 strerror(-err));
 	else if (c < IK_NCTR_PERF)
 		snprintf(buf, len, "perf_event_open: %s", strerror(-err));

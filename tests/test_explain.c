@@ -538,3 +538,41 @@ Test(explain_live, spsc_pinned_does_not_switch, .init = t_setup,
 		     0);
 	ik_result_free(&res);
 }
+
+/* perf_event_paranoid 2 as non-root: only user-space counting. A
+ * switch or a migration happens in the kernel and never counts there:
+ * not exposed with the reason, and the reading takes getrusage's
+ * switches instead (and says so), never a measured 0. */
+Test(explain_paranoid, kernel_only_counters_are_not_exposed_not_zero)
+{
+	struct ik_explain_per p;
+	struct ik_result res;
+	const char *why;
+	json_t *o, *c;
+	int s;
+
+	cr_expect_not(ik_ctr_user_countable(IK_CTR_CS));
+	cr_expect_not(ik_ctr_user_countable(IK_CTR_MIGRATIONS));
+	cr_expect(ik_ctr_user_countable(IK_CTR_FAULTS));
+	cr_expect(ik_ctr_user_countable(IK_CTR_CYCLES));
+	recorded(&res, false);
+	for (s = 0; s < 2; s++) {
+		res.ctr[s].v[IK_CTR_CS] = 0;
+		res.ctr[s].err[IK_CTR_CS] = -EACCES;
+		res.ctr[s].err[IK_CTR_MIGRATIONS] = -EACCES;
+		res.cpu[s].vol_cs = 1000;
+	}
+	ik_explain_per_of(&res, &p);
+	cr_expect_float_eq(p.cs, 2.0, 1e-9);
+	cr_expect(p.cs_rusage);
+	cr_expect(strstr(reading(p), "from getrusage") != NULL);
+	o = ik_explain_json(&res);
+	c = json_object_get(json_object_get(o, "a"), "context_switches");
+	cr_assert_not_null(c);
+	cr_expect(json_is_false(json_object_get(c, "available")));
+	cr_expect_null(json_object_get(c, "total"));
+	why = json_string_value(json_object_get(c, "why"));
+	cr_assert_not_null(why);
+	cr_expect(strstr(why, "user-space counting only") != NULL, "%s", why);
+	json_decref(o);
+}
