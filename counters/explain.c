@@ -16,6 +16,13 @@ static bool moved(const struct ik_explain_per *p)
 	return p->migrations >= 0.01;
 }
 
+/* Most switches involuntary: the peers were preempted, competing for
+ * CPUs, not asleep (getrusage tells the two apart; perf does not). */
+static bool preempted(const struct ik_explain_per *p)
+{
+	return p->ics >= 0.5 && p->ics > p->vcs;
+}
+
 static bool one_cpu_switching(const struct ik_explain_per *p)
 {
 	return p->same_cpu && p->cs >= 0.5;
@@ -57,6 +64,8 @@ static const struct {
 	const char *says;
 } rules[] = {
 	{moved, "the scheduler moves the peers between CPUs (pin them)"},
+	{preempted, "the peers are preempted, not sleeping: they compete "
+		    "for CPUs (more threads than CPUs, or other tasks)"},
 	{one_cpu_switching,
 	 "both peers share one CPU: each hop is a switch to the other"},
 	{wakes_with_ipi, "each hop wakes a sleeping peer on another CPU"},

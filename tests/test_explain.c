@@ -576,3 +576,18 @@ Test(explain_paranoid, kernel_only_counters_are_not_exposed_not_zero)
 	cr_expect(strstr(why, "user-space counting only") != NULL, "%s", why);
 	json_decref(o);
 }
+
+/* Unpinned spsc, four threads on two CPUs: a switch a hop, all of them
+ * involuntary. The peer is preempted, not sleeping. */
+Test(explain_rules, involuntary_switches_read_as_preemption_not_sleep)
+{
+	const char *r = reading((struct ik_explain_per){
+		.ipis = NAN, .cs = 1.0, .vcs = 0.0, .ics = 1.0, .ipc = NAN});
+
+	cr_expect(strstr(r, "preempted") != NULL, "%s", r);
+	cr_expect(strstr(r, "sleeps") == NULL, "%s", r);
+	/* and a futex's voluntary switches still read as sleeping */
+	r = reading((struct ik_explain_per){
+		.ipis = NAN, .cs = 2.0, .vcs = 2.0, .ics = 0.1, .ipc = NAN});
+	cr_expect(strstr(r, "sleeps on most hops") != NULL, "%s", r);
+}
