@@ -177,9 +177,12 @@ static void why_wake(int err, char *buf, size_t len)
 			 "no sched_waking/sched_switch tracepoints "
 			 "in this kernel");
 	else if (err == -EOPNOTSUPP)
+		/* whatever the number of clients or tracefs' state: a
+		 * crew's run is never traced (kernels/crew.c) */
 		snprintf(buf, len,
-			 "traced for a pair of peers only (here "
-			 "many clients share a server)");
+			 "not traced for a server and its clients (echo, "
+			 "connect): the tracing follows the two peers of a "
+			 "ping-pong, stream or call kernel");
 	else if (err == -ENODATA)
 		snprintf(buf, len, "not traced");
 	else

@@ -591,3 +591,22 @@ Test(explain_rules, involuntary_switches_read_as_preemption_not_sleep)
 		.ipis = NAN, .cs = 2.0, .vcs = 2.0, .ics = 0.1, .ipc = NAN});
 	cr_expect(strstr(r, "sleeps on most hops") != NULL, "%s", r);
 }
+
+/* echo with one client and no tracefs said "many clients share a
+ * server": a crew is never traced, and the reason says that. */
+Test(explain_wakeup, a_crews_reason_does_not_count_clients)
+{
+	struct ik_result res;
+	const char *why;
+	json_t *o;
+
+	recorded(&res, false);
+	res.wake.err = -EOPNOTSUPP;
+	o = ik_explain_json(&res);
+	why = json_string_value(
+		json_object_get(json_object_get(o, "wakeup"), "why"));
+	cr_assert_not_null(why);
+	cr_expect(strstr(why, "many clients") == NULL, "%s", why);
+	cr_expect(strstr(why, "a server and its clients") != NULL, "%s", why);
+	json_decref(o);
+}
