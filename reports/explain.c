@@ -524,14 +524,19 @@ static json_t *peer_json(const struct ik_result *res, int s)
 	}
 	json_object_set_new(
 		o, "voluntary_cs",
-		json_pack("{s:s,s:b,s:I,s:f}", "unit", "count", "available", 1,
-			  "total", (json_int_t)ccpu(res, s)->vol_cs, "per_hop",
+		json_pack("{s:s,s:s,s:b,s:I,s:f}", "unit", "count", "what",
+			  "voluntary context switches of the peer's thread: "
+			  "it slept (getrusage)",
+			  "available", 1, "total",
+			  (json_int_t)ccpu(res, s)->vol_cs, "per_hop",
 			  n > 0 ? (double)ccpu(res, s)->vol_cs / n : 0.0));
 	json_object_set_new(
 		o, "involuntary_cs",
-		json_pack("{s:s,s:b,s:I,s:f}", "unit", "count", "available", 1,
-			  "total", (json_int_t)ccpu(res, s)->invol_cs,
-			  "per_hop",
+		json_pack("{s:s,s:s,s:b,s:I,s:f}", "unit", "count", "what",
+			  "involuntary context switches of the peer's "
+			  "thread: it was preempted (getrusage)",
+			  "available", 1, "total",
+			  (json_int_t)ccpu(res, s)->invol_cs, "per_hop",
 			  n > 0 ? (double)ccpu(res, s)->invol_cs / n : 0.0));
 	return o;
 }

@@ -610,3 +610,25 @@ Test(explain_wakeup, a_crews_reason_does_not_count_clients)
 	cr_expect(strstr(why, "a server and its clients") != NULL, "%s", why);
 	json_decref(o);
 }
+
+/* Every counter in the JSON says what it is, getrusage's two too. */
+Test(explain_pmu, every_counter_has_a_what)
+{
+	static const char *const names[] = {"voluntary_cs", "involuntary_cs",
+					    "context_switches"};
+	struct ik_result res;
+	json_t *o, *a;
+	unsigned i;
+
+	recorded(&res, false);
+	o = ik_explain_json(&res);
+	a = json_object_get(o, "a");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		json_t *c = json_object_get(a, names[i]);
+
+		cr_assert_not_null(c, "%s", names[i]);
+		cr_expect(json_is_string(json_object_get(c, "what")), "%s",
+			  names[i]);
+	}
+	json_decref(o);
+}
