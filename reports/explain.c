@@ -411,6 +411,7 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 	char line[320], name[64];
 	size_t i;
 	bool any = false;
+	int w;
 
 	for (i = 0; i < r->nresults; i++)
 		any |= r->results[i].explained;
@@ -440,13 +441,18 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 			   "kernel does not count yet)\n");
 		return;
 	}
-	fprintf(f, "%-12s %-7s |%s |%s | reading\n", "method", "mode",
+	/* a row's name is the method's, " p<N>" or " sum" with --pairs */
+	w = ik_method_width(r, 0);
+	if (r->nresults && r->results[0].npairs > 1)
+		w += 4; /* " sum", " p1" .. " p99" */
+	w = w < 12 ? 12 : w;
+	fprintf(f, "%-*s %-7s |%s |%s | reading\n", w, "method", "mode",
 		"    res    cal     cs   migr faults   idle    vcs    ics",
 		"    res    cal     cs   migr faults   idle    vcs    ics");
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 
-		fprintf(f, "%-12s %-7s |", row_name(res, name, sizeof(name)),
+		fprintf(f, "%-*s %-7s |", w, row_name(res, name, sizeof(name)),
 			ik_mode_name(res->mode));
 		if (!res->explained && res->npairs > 1 && res->pair_index < 0)
 			fprintf(f, " the pairs' sum: each pair is counted on "
