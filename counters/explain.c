@@ -92,9 +92,13 @@ const char *ik_explain_reading(const struct ik_explain_per *p, char *buf,
 		n = snprintf(buf, len, "%.1f IPIs, ", p->ipis);
 	if (n < 0 || (size_t)n >= len)
 		return buf;
-	n += snprintf(buf + n, len - (size_t)n,
-		      "%.1f switches, %.2f migrations: %s", p->cs,
-		      p->migrations, rules[i].says);
+	n += snprintf(buf + n, len - (size_t)n, "%.1f switches, ", p->cs);
+	if (n > 0 && (size_t)n < len && isnan(p->migrations))
+		n += snprintf(buf + n, len - (size_t)n, "? migrations: %s",
+			      rules[i].says);
+	else if (n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, "%.2f migrations: %s",
+			      p->migrations, rules[i].says);
 	if (n > 0 && (size_t)n < len && p->cs_rusage)
 		n += snprintf(buf + n, len - (size_t)n,
 			      " (switches from getrusage: perf may not "

@@ -566,6 +566,9 @@ Test(explain_paranoid, kernel_only_counters_are_not_exposed_not_zero)
 	cr_expect_float_eq(p.cs, 2.0, 1e-9);
 	cr_expect(p.cs_rusage);
 	cr_expect(strstr(reading(p), "from getrusage") != NULL);
+	/* unknown migrations: a question mark, never "nan" */
+	cr_expect(strstr(reading(p), "? migrations") != NULL, "%s", reading(p));
+	cr_expect(strstr(reading(p), "nan") == NULL, "%s", reading(p));
 	o = ik_explain_json(&res);
 	c = json_object_get(json_object_get(o, "a"), "context_switches");
 	cr_assert_not_null(c);
