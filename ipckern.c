@@ -94,7 +94,13 @@ static void list_methods(enum ik_format format)
 	const char *env = getenv("IPCKERN_LIST_TEST");
 	bool tests = env && !strcmp(env, "1");
 	json_t *root = json_object(), *list = json_array();
+	int w = 10;
 
+	/* the summaries line up after the longest name listed */
+	for (t = ik_transports; *t; t++)
+		if ((!((*t)->flags & IK_T_TEST) || tests) &&
+		    strlen((*t)->name) > (size_t)w)
+			w = (int)strlen((*t)->name);
 	for (t = ik_transports; *t; t++) {
 		struct ik_chan_params pp = {.size = 1, .mode = IK_MODE_PROCESS};
 		size_t max = ik_transport_max_size(*t, &p);
@@ -117,7 +123,8 @@ static void list_methods(enum ik_format format)
 					  "process", pr));
 			continue;
 		}
-		printf("%-10s %s (max %zu B)", (*t)->name, (*t)->summary, max);
+		printf("%-*s %s (max %zu B)", w, (*t)->name, (*t)->summary,
+		       max);
 		if (th && pr)
 			printf("; unavailable here: %s", th);
 		else if (th || pr)

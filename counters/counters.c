@@ -70,6 +70,13 @@ static const struct {
 	[IK_CTR_LLC_MISS] = {PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES},
 };
 
+bool ik_ctr_user_countable(enum ik_ctr c)
+{
+	/* the scheduler counts these in the kernel, where exclude_kernel
+	 * drops every one of them: a user-only counter reads 0 */
+	return c != IK_CTR_CS && c != IK_CTR_MIGRATIONS;
+}
+
 /* This thread only (pid 0, any CPU), counting from now; -errno. */
 static int perf_open(uint32_t type, uint64_t config, bool user_only)
 {
@@ -224,8 +231,11 @@ void ik_counters_open(struct ik_counters *k, int cpu, const char *root)
 	for (i = 0; i < IK_NCTR_PERF; i++) {
 		fd = perf_open(perf_events[i].type, perf_events[i].config,
 			       false);
-		/* a paranoid setting may still allow user-space counting */
-		if (fd == -EACCES || fd == -EPERM)
+		/* a paranoid setting may still allow user-space counting,
+		 * of the events that happen there: a switch or a migration
+		 * never does (not exposed, never a measured 0) */
+		if ((fd == -EACCES || fd == -EPERM) &&
+		    ik_ctr_user_countable((enum ik_ctr)i))
 			fd = perf_open(perf_events[i].type,
 				       perf_events[i].config, true);
 		k->fd[i] = fd < 0 ? -1 : fd;

@@ -60,6 +60,14 @@ struct ik_counters {
 };
 
 /*
+ * Whether counter c (a perf one) still counts when only user-space
+ * counting is allowed (exclude_kernel): page faults and the hardware
+ * events do, context switches and migrations (counted by the scheduler,
+ * in the kernel) never.
+ */
+bool ik_ctr_user_countable(enum ik_ctr c);
+
+/*
  * In the thread to count: open its perf events (counting just this
  * thread, from now on) and check the per-CPU files of cpu (-1: none)
  * under root. Counters that cannot be opened are marked with why; this
@@ -100,6 +108,11 @@ int ik_interrupts_parse(const char *text, int cpu, struct ik_counts *c);
 struct ik_explain_per {
 	double ipis; /* RES + CAL on both peers' CPUs */
 	double cs;   /* context switches of both peer threads */
+	/* of those, voluntary (the peer slept) and involuntary (it was
+	 * preempted: peers compete for CPUs), from getrusage; cs_rusage:
+	 * perf could not count switches here, cs is vcs + ics */
+	double vcs, ics;
+	bool cs_rusage;
 	double migrations;
 	double faults;
 	double idle; /* cpuidle entries on both CPUs */

@@ -16,6 +16,13 @@ static bool moved(const struct ik_explain_per *p)
 	return p->migrations >= 0.01;
 }
 
+/* Most switches involuntary: the peers were preempted, competing for
+ * CPUs, not asleep (getrusage tells the two apart; perf does not). */
+static bool preempted(const struct ik_explain_per *p)
+{
+	return p->ics >= 0.5 && p->ics > p->vcs;
+}
+
 static bool one_cpu_switching(const struct ik_explain_per *p)
 {
 	return p->same_cpu && p->cs >= 0.5;
@@ -57,6 +64,8 @@ static const struct {
 	const char *says;
 } rules[] = {
 	{moved, "the scheduler moves the peers between CPUs (pin them)"},
+	{preempted, "the peers are preempted, not sleeping: they compete "
+		    "for CPUs (more threads than CPUs, or other tasks)"},
 	{one_cpu_switching,
 	 "both peers share one CPU: each hop is a switch to the other"},
 	{wakes_with_ipi, "each hop wakes a sleeping peer on another CPU"},
@@ -83,9 +92,17 @@ const char *ik_explain_reading(const struct ik_explain_per *p, char *buf,
 		n = snprintf(buf, len, "%.1f IPIs, ", p->ipis);
 	if (n < 0 || (size_t)n >= len)
 		return buf;
-	n += snprintf(buf + n, len - (size_t)n,
-		      "%.1f switches, %.2f migrations: %s", p->cs,
-		      p->migrations, rules[i].says);
+	n += snprintf(buf + n, len - (size_t)n, "%.1f switches, ", p->cs);
+	if (n > 0 && (size_t)n < len && isnan(p->migrations))
+		n += snprintf(buf + n, len - (size_t)n, "? migrations: %s",
+			      rules[i].says);
+	else if (n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, "%.2f migrations: %s",
+			      p->migrations, rules[i].says);
+	if (n > 0 && (size_t)n < len && p->cs_rusage)
+		n += snprintf(buf + n, len - (size_t)n,
+			      " (switches from getrusage: perf may not "
+			      "count them here)");
 	/* the IPIs are a difference of two spans: say so where it shows */
 	if (n > 0 && (size_t)n < len && p->clamped)
 		snprintf(buf + n, len - (size_t)n,

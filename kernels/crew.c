@@ -113,7 +113,7 @@ void ik_crew_counts_fold(const struct ik_crew *c, struct ik_result *res)
 	for (i = 1; i < c->n; i++)
 		ik_counts_add(&res->ctr[0], &c->counts[i]);
 	res->explained = true;
-	/* whose wake-up would it be: many clients, one server */
+	/* never traced, one client or many (reports/explain.c says so) */
 	res->wake.err = -EOPNOTSUPP;
 }
 

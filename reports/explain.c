@@ -97,10 +97,24 @@ static double ipis(const struct ik_result *res, int s)
 void ik_explain_per_of(const struct ik_result *res, struct ik_explain_per *p)
 {
 	double cyc = per(res, 0, IK_CTR_CYCLES) + per(res, 1, IK_CTR_CYCLES);
+	double n = hops(res);
+	double vcs =
+		n > 0 ? (double)(ccpu(res, 0)->vol_cs + ccpu(res, 1)->vol_cs) /
+				n
+		      : NAN;
+	double ics = n > 0 ? (double)(ccpu(res, 0)->invol_cs +
+				      ccpu(res, 1)->invol_cs) /
+				     n
+			   : NAN;
+	double cs = per(res, 0, IK_CTR_CS) + per(res, 1, IK_CTR_CS);
 
 	*p = (struct ik_explain_per){
 		.ipis = ipis(res, 0) + ipis(res, 1),
-		.cs = per(res, 0, IK_CTR_CS) + per(res, 1, IK_CTR_CS),
+		/* perf not allowed to count switches: getrusage's, said */
+		.cs = isnan(cs) ? vcs + ics : cs,
+		.vcs = vcs,
+		.ics = ics,
+		.cs_rusage = isnan(cs) && !isnan(vcs),
 		.migrations = per(res, 0, IK_CTR_MIGRATIONS) +
 			      per(res, 1, IK_CTR_MIGRATIONS),
 		.faults =
@@ -130,6 +144,14 @@ static void why(enum ik_ctr c, int err, char *buf, size_t len)
 			 "perf_event_open: %s (no PMU exposed here, as in "
 			 "most VMs)",
 			 strerror(-err));
+	else if (c < IK_NCTR_PERF && (err == -EACCES || err == -EPERM) &&
+		 !ik_ctr_user_countable(c))
+		snprintf(buf, len,
+			 "perf_event_open: %s (perf_event_paranoid allows "
+			 "user-space counting only, and the scheduler counts "
+			 "these in the kernel; vcs/ics (getrusage) give the "
+			 "switches)",
+			 strerror(-err));
 	else if (c < IK_NCTR_PERF)
 		snprintf(buf, len, "perf_event_open: %s", strerror(-err));
 	else if (c == IK_CTR_IDLE)
@@ -155,9 +177,12 @@ static void why_wake(int err, char *buf, size_t len)
 			 "no sched_waking/sched_switch tracepoints "
 			 "in this kernel");
 	else if (err == -EOPNOTSUPP)
+		/* whatever the number of clients or tracefs' state: a
+		 * crew's run is never traced (kernels/crew.c) */
 		snprintf(buf, len,
-			 "traced for a pair of peers only (here "
-			 "many clients share a server)");
+			 "not traced for a server and its clients (echo, "
+			 "connect): the tracing follows the two peers of a "
+			 "ping-pong, stream or call kernel");
 	else if (err == -ENODATA)
 		snprintf(buf, len, "not traced");
 	else
@@ -418,6 +443,7 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 	char line[320], name[64];
 	size_t i;
 	bool any = false;
+	int w;
 
 	for (i = 0; i < r->nresults; i++)
 		any |= r->results[i].explained;
@@ -447,13 +473,18 @@ void ik_explain_table(const struct ik_report *r, FILE *f)
 			   "kernel does not count yet)\n");
 		return;
 	}
-	fprintf(f, "%-12s %-7s |%s |%s | reading\n", "method", "mode",
+	/* a row's name is the method's, " p<N>" or " sum" with --pairs */
+	w = ik_method_width(r, 0);
+	if (r->nresults && r->results[0].npairs > 1)
+		w += 4; /* " sum", " p1" .. " p99" */
+	w = w < 12 ? 12 : w;
+	fprintf(f, "%-*s %-7s |%s |%s | reading\n", w, "method", "mode",
 		"    res    cal     cs   migr faults   idle    vcs    ics",
 		"    res    cal     cs   migr faults   idle    vcs    ics");
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 
-		fprintf(f, "%-12s %-7s |", row_name(res, name, sizeof(name)),
+		fprintf(f, "%-*s %-7s |", w, row_name(res, name, sizeof(name)),
 			ik_mode_name(res->mode));
 		if (!res->explained && res->npairs > 1 && res->pair_index < 0)
 			fprintf(f, " the pairs' sum: each pair is counted on "
@@ -531,14 +562,19 @@ static json_t *peer_json(const struct ik_result *res, int s)
 	}
 	json_object_set_new(
 		o, "voluntary_cs",
-		json_pack("{s:s,s:b,s:I,s:f}", "unit", "count", "available", 1,
-			  "total", (json_int_t)ccpu(res, s)->vol_cs, "per_hop",
+		json_pack("{s:s,s:s,s:b,s:I,s:f}", "unit", "count", "what",
+			  "voluntary context switches of the peer's thread: "
+			  "it slept (getrusage)",
+			  "available", 1, "total",
+			  (json_int_t)ccpu(res, s)->vol_cs, "per_hop",
 			  n > 0 ? (double)ccpu(res, s)->vol_cs / n : 0.0));
 	json_object_set_new(
 		o, "involuntary_cs",
-		json_pack("{s:s,s:b,s:I,s:f}", "unit", "count", "available", 1,
-			  "total", (json_int_t)ccpu(res, s)->invol_cs,
-			  "per_hop",
+		json_pack("{s:s,s:s,s:b,s:I,s:f}", "unit", "count", "what",
+			  "involuntary context switches of the peer's "
+			  "thread: it was preempted (getrusage)",
+			  "available", 1, "total",
+			  (json_int_t)ccpu(res, s)->invol_cs, "per_hop",
 			  n > 0 ? (double)ccpu(res, s)->invol_cs / n : 0.0));
 	return o;
 }

@@ -25,6 +25,7 @@ struct ik_tbl {
 	bool classes; /* a class column: --classes */
 	bool gaps;    /* a gap column: --gap given */
 	bool cpus;    /* a cpus column: --classes, --matrix (a pair a row) */
+	int mw;	      /* the method column: its longest name, 10 at least */
 };
 
 static void describe_pair(const struct ik_result *res, char *b, size_t n)
@@ -65,7 +66,7 @@ static void row_key(const struct ik_tbl *t, const struct ik_result *res)
 		fprintf(f, "%-7s ", pr);
 	}
 
-	fprintf(f, "%-10s %-7s %6s %6s ", res->ops->name,
+	fprintf(f, "%-*s %-7s %6s %6s ", t->mw, res->ops->name,
 		ik_mode_name(res->mode), ik_fmt_bytes(s, sizeof(s), res->size),
 		res->buffer ? ik_fmt_bytes(b, sizeof(b), res->buffer) : "-");
 	if (t->gaps)
@@ -81,7 +82,7 @@ static void head_key(const struct ik_tbl *t)
 		fprintf(t->f, "%-7s ", "cpus");
 	if (t->pairs)
 		fprintf(t->f, "%-7s ", "pair");
-	fprintf(t->f, "%-10s %-7s %6s %6s ", "method", "mode", "size",
+	fprintf(t->f, "%-*s %-7s %6s %6s ", t->mw, "method", "mode", "size",
 		"buffer");
 	if (t->gaps)
 		fprintf(t->f, "%7s ", "gap");
@@ -197,8 +198,8 @@ static void repeats_table(const struct ik_tbl *t)
 		return;
 	fprintf(t->f,
 		"\nacross %u repeats, fresh peers each: median [95%% interval] "
-		"unit, run-to-run CV\n%-10s %-22s %-30s %-30s %-30s %s\n",
-		k, "method", "cell", "p50", "p99", "rate", "cpu/msg");
+		"unit, run-to-run CV\n%-*s %-22s %-30s %-30s %-30s %s\n",
+		k, t->mw, "method", "cell", "p50", "p99", "rate", "cpu/msg");
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 		char cell[64];
@@ -208,7 +209,7 @@ static void repeats_table(const struct ik_tbl *t)
 		for (unsigned j = 0; j < 4; j++)
 			rep_cell(res, ms[j], c[j], sizeof(c[j]));
 		ik_cell_name(res, cell, sizeof(cell));
-		fprintf(t->f, "%-10s %-22s %-30s %-30s %-30s %s\n",
+		fprintf(t->f, "%-*s %-22s %-30s %-30s %-30s %s\n", t->mw,
 			res->ops->name, cell, c[0], c[1], c[2], c[3]);
 	}
 	fprintf(t->f, "interval: %s\n", IK_CI_METHOD);
@@ -295,6 +296,19 @@ static void view_sections(const struct ik_view *v)
 		ik_matrix_table(t->r, t->f);
 }
 
+int ik_method_width(const struct ik_report *r, int least)
+{
+	size_t i, n;
+	int w = least;
+
+	for (i = 0; i < r->nresults; i++) {
+		n = strlen(r->results[i].ops->name);
+		if (n > (size_t)w && n < 64)
+			w = (int)n;
+	}
+	return w;
+}
+
 int ik_report_table(const struct ik_report *r, FILE *f)
 {
 	const struct ik_config *c = r->cfg;
@@ -307,6 +321,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		.classes = r->classes != NULL,
 		.gaps = r->sweep->ngaps > 1 || r->sweep->gaps[0],
 		.cpus = r->classes != NULL || r->matrix,
+		.mw = ik_method_width(r, 10),
 	};
 
 	ik_view_init(&t.v, r, f);

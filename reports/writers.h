@@ -42,6 +42,9 @@ json_t *ik_timer_json(const struct ik_timer *t);
 
 /* --explain (reports/explain.c): the table's section (nothing unless
  * the run asked for it), a result's JSON object, its per-hop figures. */
+/* The width of a method column: the longest method name among r's
+ * results, least at least (short names keep the columns they had). */
+int ik_method_width(const struct ik_report *r, int least);
 void ik_explain_table(const struct ik_report *r, FILE *f);
 json_t *ik_explain_json(const struct ik_result *res);
 void ik_explain_per_of(const struct ik_result *res, struct ik_explain_per *p);

@@ -682,7 +682,9 @@ Test(cli, list_names_every_method)
 	o = run_env("IPCKERN_LIST_TEST=1",
 		    (const char *const[]){"--list", NULL}, -1);
 	cr_expect_eq(lines(o.stdout_text), n);
-	cr_expect(strstr(o.stdout_text, "line-delay test only") != NULL);
+	/* the summary after the name column, as wide as the longest name */
+	cr_expect(strstr(o.stdout_text, "line-delay ") != NULL);
+	cr_expect(strstr(o.stdout_text, " test only") != NULL);
 	free(o.stdout_text);
 }
 
@@ -1948,5 +1950,48 @@ Test(cli, all_says_which_methods_it_left_out_and_why, .timeout = 120)
 			     out, said);
 	}
 	json_decref(doc);
+}
+
+/* uds-seqpacket and seccomp-notify are longer than the 10 characters
+ * the name column had: every summary starts in one column, after the
+ * longest name. */
+Test(cli, list_lines_up_its_summaries_after_the_longest_name)
+{
+	struct out o = run((const char *const[]){"--list", NULL});
+	char *line, *save = NULL;
+	long col = -1;
+
+	cr_assert_eq(o.code, 0);
+	cr_assert(strstr(o.stdout_text, "seccomp-notify") != NULL);
+	for (line = strtok_r(o.stdout_text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		size_t name = strcspn(line, " ");
+		long at = (long)(name + strspn(line + name, " "));
+
+		if (col < 0)
+			col = at;
+		cr_expect_eq(at, col, "%s", line);
+	}
+	free(o.stdout_text);
+}
+
+/* The latency table's method column is as wide as its longest name:
+ * uds-seqpacket's mode sits under "mode" like pipe's. */
+Test(cli, a_long_method_name_keeps_the_table_in_line, .timeout = 60)
+{
+	struct out o = run((const char *const[]){
+		"--method", "uds-seqpacket,pipe", "--iters", "100", "--warmup",
+		"20", NULL});
+	const char *head, *l1, *l2;
+
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	head = strstr(o.stdout_text, "\nmethod ");
+	l1 = strstr(o.stdout_text, "\nuds-seqpacket ");
+	l2 = strstr(o.stdout_text, "\npipe ");
+	cr_assert(head && l1 && l2, "%s", o.stdout_text);
+	cr_expect_eq(strstr(l1, "thread") - l1, strstr(head, "mode") - head,
+		     "%s", o.stdout_text);
+	cr_expect_eq(strstr(l2, "thread") - l2, strstr(head, "mode") - head,
+		     "%s", o.stdout_text);
 	free(o.stdout_text);
 }

@@ -641,3 +641,139 @@ Test(explain_wakeup, half_the_wakings_paired_is_said_partial_and_whose)
 		json_object_get(json_object_get(o, "wakeup"), "partial")));
 	json_decref(o);
 }
+
+/* perf_event_paranoid 2 as non-root: only user-space counting. A
+ * switch or a migration happens in the kernel and never counts there:
+ * not exposed with the reason, and the reading takes getrusage's
+ * switches instead (and says so), never a measured 0. */
+Test(explain_paranoid, kernel_only_counters_are_not_exposed_not_zero)
+{
+	struct ik_explain_per p;
+	struct ik_result res;
+	const char *why;
+	json_t *o, *c;
+	int s;
+
+	cr_expect_not(ik_ctr_user_countable(IK_CTR_CS));
+	cr_expect_not(ik_ctr_user_countable(IK_CTR_MIGRATIONS));
+	cr_expect(ik_ctr_user_countable(IK_CTR_FAULTS));
+	cr_expect(ik_ctr_user_countable(IK_CTR_CYCLES));
+	recorded(&res, false);
+	for (s = 0; s < 2; s++) {
+		res.ctr[s].v[IK_CTR_CS] = 0;
+		res.ctr[s].err[IK_CTR_CS] = -EACCES;
+		res.ctr[s].err[IK_CTR_MIGRATIONS] = -EACCES;
+		res.cpu[s].vol_cs = 1000;
+	}
+	ik_explain_per_of(&res, &p);
+	cr_expect_float_eq(p.cs, 2.0, 1e-9);
+	cr_expect(p.cs_rusage);
+	cr_expect(strstr(reading(p), "from getrusage") != NULL);
+	/* unknown migrations: a question mark, never "nan" */
+	cr_expect(strstr(reading(p), "? migrations") != NULL, "%s", reading(p));
+	cr_expect(strstr(reading(p), "nan") == NULL, "%s", reading(p));
+	o = ik_explain_json(&res);
+	c = json_object_get(json_object_get(o, "a"), "context_switches");
+	cr_assert_not_null(c);
+	cr_expect(json_is_false(json_object_get(c, "available")));
+	cr_expect_null(json_object_get(c, "total"));
+	why = json_string_value(json_object_get(c, "why"));
+	cr_assert_not_null(why);
+	cr_expect(strstr(why, "user-space counting only") != NULL, "%s", why);
+	json_decref(o);
+}
+
+/* Unpinned spsc, four threads on two CPUs: a switch a hop, all of them
+ * involuntary. The peer is preempted, not sleeping. */
+Test(explain_rules, involuntary_switches_read_as_preemption_not_sleep)
+{
+	const char *r = reading((struct ik_explain_per){
+		.ipis = NAN, .cs = 1.0, .vcs = 0.0, .ics = 1.0, .ipc = NAN});
+
+	cr_expect(strstr(r, "preempted") != NULL, "%s", r);
+	cr_expect(strstr(r, "sleeps") == NULL, "%s", r);
+	/* and a futex's voluntary switches still read as sleeping */
+	r = reading((struct ik_explain_per){
+		.ipis = NAN, .cs = 2.0, .vcs = 2.0, .ics = 0.1, .ipc = NAN});
+	cr_expect(strstr(r, "sleeps on most hops") != NULL, "%s", r);
+}
+
+/* echo with one client and no tracefs said "many clients share a
+ * server": a crew is never traced, and the reason says that. */
+Test(explain_wakeup, a_crews_reason_does_not_count_clients)
+{
+	struct ik_result res;
+	const char *why;
+	json_t *o;
+
+	recorded(&res, false);
+	res.wake.err = -EOPNOTSUPP;
+	o = ik_explain_json(&res);
+	why = json_string_value(
+		json_object_get(json_object_get(o, "wakeup"), "why"));
+	cr_assert_not_null(why);
+	cr_expect(strstr(why, "many clients") == NULL, "%s", why);
+	cr_expect(strstr(why, "a server and its clients") != NULL, "%s", why);
+	json_decref(o);
+}
+
+/* Every counter in the JSON says what it is, getrusage's two too. */
+Test(explain_pmu, every_counter_has_a_what)
+{
+	static const char *const names[] = {"voluntary_cs", "involuntary_cs",
+					    "context_switches"};
+	struct ik_result res;
+	json_t *o, *a;
+	unsigned i;
+
+	recorded(&res, false);
+	o = ik_explain_json(&res);
+	a = json_object_get(o, "a");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		json_t *c = json_object_get(a, names[i]);
+
+		cr_assert_not_null(c, "%s", names[i]);
+		cr_expect(json_is_string(json_object_get(c, "what")), "%s",
+			  names[i]);
+	}
+	json_decref(o);
+}
+
+/* seccomp-notify (14 characters) pushed its row's columns out of line:
+ * every row's first '|' is where the header's is. */
+Test(explain_pmu, long_method_names_keep_the_columns_in_line)
+{
+	struct ik_result res[2];
+	struct ik_report r = {0};
+	struct ik_config cfg = {.explain = true};
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	long col = -1;
+	int rows = 0;
+	FILE *f;
+
+	recorded(&res[0], false);
+	recorded(&res[1], false);
+	res[1].ops = ik_transport_find("seccomp-notify");
+	cr_assert_not_null(res[1].ops);
+	r.cfg = &cfg;
+	r.results = res;
+	r.nresults = 2;
+	f = open_memstream(&text, &len);
+	ik_explain_table(&r, f);
+	fclose(f);
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		const char *bar = strchr(line, '|');
+
+		/* the heading line says "(A | B)": not a column */
+		if (!bar || line[0] == ' ' || !strncmp(line, "explain:", 8))
+			continue;
+		if (col < 0)
+			col = bar - line;
+		cr_expect_eq(bar - line, col, "%s", line);
+		rows++;
+	}
+	cr_expect_eq(rows, 3, "the header and two rows");
+	free(text);
+}
