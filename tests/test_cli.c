@@ -1950,6 +1950,7 @@ Test(cli, all_says_which_methods_it_left_out_and_why, .timeout = 120)
 			     out, said);
 	}
 	json_decref(doc);
+	free(o.stdout_text);
 }
 
 /* uds-seqpacket and seccomp-notify are longer than the 10 characters
