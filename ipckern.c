@@ -298,13 +298,12 @@ static void matrix_cpus(struct ik_plan *p, const struct ik_topo *topo)
 			    allowed);
 }
 
-static void check_mem_node(int node)
+static void check_mem_node(const char *opt, int node)
 {
 	if (numa_available() < 0 || node > numa_max_node() ||
 	    !numa_bitmask_isbitset(numa_all_nodes_ptr, (unsigned)node))
-		usage_error(
-			"--mem-node %d: no such NUMA node here; nodes: 0-%d",
-			node, numa_available() < 0 ? 0 : numa_max_node());
+		usage_error("%s %d: no such NUMA node here; nodes: 0-%d", opt,
+			    node, numa_available() < 0 ? 0 : numa_max_node());
 }
 
 /*
@@ -361,7 +360,19 @@ static int load_machine(struct run *r)
 	if (p->matrix)
 		matrix_cpus(p, &r->topo);
 	if (p->mem_node >= 0)
-		check_mem_node(p->mem_node);
+		check_mem_node("--mem-node", p->mem_node);
+	for (unsigned i = 0; i < p->sweep.nhomes; i++)
+		check_mem_node("--home", (int)p->sweep.homes[i]);
+	for (unsigned i = 0; i < p->sweep.ntouches; i++) {
+		char allowed[256];
+
+		ik_topo_allowed_str(&r->topo, allowed, sizeof(allowed));
+		if (p->sweep.touches[i] >= 0 &&
+		    ik_topo_check_cpu(&r->topo, p->sweep.touches[i]))
+			usage_error("--first-touch %d: CPU not usable here; "
+				    "usable CPUs: %s",
+				    p->sweep.touches[i], allowed);
+	}
 	return 0;
 }
 
@@ -540,7 +551,7 @@ static int alloc_results(struct run *r)
 	r->cells = (size_t)p->sweep.nmethods * p->sweep.nsizes *
 		   p->sweep.nbuffers * p->sweep.ngaps * p->sweep.nworks *
 		   p->sweep.nclients * p->sweep.nservers * p->sweep.nmodes *
-		   rows;
+		   ik_cli_line_cells(&p->sweep) * rows;
 	r->results = calloc(r->cells * p->gate.repeat, sizeof(*r->results));
 	return r->results ? 0 : -ENOMEM;
 }

@@ -336,6 +336,53 @@ static int check_crew(struct ik_plan *p)
 	return 0;
 }
 
+/*
+ * Issue 19's options: which methods and kernels they apply to, and the
+ * pinning a or b and --preheat need.
+ */
+static int check_lines(struct ik_plan *p)
+{
+	const struct ik_sweep *sw = &p->sweep;
+	bool pinned = p->npins || p->pin_auto || p->classes || p->matrix;
+	bool touch_ab = false;
+	unsigned i;
+
+	for (i = 0; i < sw->ntouches; i++)
+		touch_ab |= sw->touches[i] < 0;
+	if ((sw->ntouches || sw->nhomes || p->cfg.lines.fresh || sw->nstrides ||
+	     p->cfg.preheat_ms) &&
+	    crew_kernel(&p->cfg))
+		return ik_cli_fail(p,
+				   "--first-touch, --home, --fresh, --stride "
+				   "and --preheat: apply to the pair kernels "
+				   "(pingpong, stream, call), not --kernel %s",
+				   ik_kernels[p->cfg.kernel]->name);
+	if (touch_ab && !pinned)
+		return ik_cli_fail(p, "--first-touch a or b: needs the peers "
+				      "pinned (--pin, --classes or --matrix); "
+				      "or name an OS CPU");
+	if (p->cfg.preheat_ms && !pinned)
+		return ik_cli_fail(p,
+				   "--preheat: needs the peers pinned (--pin, "
+				   "--classes or --matrix)");
+	for (i = 0; i < sw->nmethods; i++) {
+		const char *m = sw->methods[i]->name;
+
+		if ((sw->nline_ops || sw->nnlines) && strcmp(m, "line"))
+			return ik_cli_fail(p,
+					   "--%s: applies to --method line, "
+					   "not %s",
+					   sw->nline_ops ? "line-op" : "lines",
+					   m);
+		if (sw->nstrides && strcmp(m, "line") && strcmp(m, "spsc"))
+			return ik_cli_fail(p,
+					   "--stride: applies to --method line "
+					   "and spsc, not %s",
+					   m);
+	}
+	return 0;
+}
+
 /* What the kernel takes: its options, and the sizes its messages need. */
 static int check_kernel(struct ik_plan *p)
 {
@@ -395,5 +442,6 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 	c->clients = sw->clients[0];
 	c->gap_ns = sw->gaps[0];
 	TRY(check_sizes(p));
-	return check_kernel(p);
+	TRY(check_kernel(p));
+	return check_lines(p);
 }

@@ -129,7 +129,7 @@ struct ik_option {
 };
 
 /* The option table, NULL-name terminated, in --help's order. */
-#define IK_NOPTIONS 47
+#define IK_NOPTIONS 54
 extern const struct ik_option ik_options[];
 
 /* p->err = the formatted message; returns -EINVAL. */
@@ -165,6 +165,10 @@ void ik_cli_kernel_names(unsigned mask, const char *sep, char *out, size_t len);
  * Returns as ik_cli_parse_options does.
  */
 int ik_cli_parse(struct ik_plan *p, int argc, char **argv);
+
+/* The cells issue 19's lists make of each (--first-touch x --home x
+ * --line-op x --stride x --lines), 1 when none is given. */
+unsigned ik_cli_line_cells(const struct ik_sweep *sw);
 
 /* cfg's CPUs from p->pins: a pair's A and B (the first pair's), or a
  * crew's server and clients; cfg->pinned with --pin auto too. */

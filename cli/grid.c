@@ -486,6 +486,11 @@ int ik_cli_measure_floor(const struct ik_config *cfg, const struct ik_run *run,
 	fc.keep_raw = false;
 	fc.explain = false;
 	fc.duration_ns = 0;
+	/* the floor's word is nobody's line provenance: as it always was */
+	fc.touch = IK_TOUCH_NONE;
+	fc.homed = false;
+	fc.lines = (struct ik_lines){0};
+	fc.preheat_ms = 0;
 	fc.iters =
 		cfg->duration_ns || cfg->iters > 1000000 ? 20000 : cfg->iters;
 	fc.warmup = cfg->warmup ? cfg->warmup : 2000;
@@ -516,6 +521,70 @@ static unsigned run_cell(struct grid *g, const struct ik_config *cell,
 		if (!got)
 			break;
 		n += got;
+	}
+	return n;
+}
+
+/* A list's count, at least 1: an option not given sweeps nothing. */
+static unsigned one_or(unsigned n)
+{
+	return n ? n : 1;
+}
+
+unsigned ik_cli_line_cells(const struct ik_sweep *sw)
+{
+	return one_or(sw->ntouches) * one_or(sw->nhomes) *
+	       one_or(sw->nline_ops) * one_or(sw->nstrides) *
+	       one_or(sw->nnlines);
+}
+
+/*
+ * Issue 19's dimensions of one cell, innermost: --first-touch, --home,
+ * --line-op, --stride, --lines (the first varying slowest). Returns the
+ * results written at res.
+ */
+static unsigned run_lines(struct grid *g, const struct ik_config *cell,
+			  const struct ik_transport_ops *ops, enum ik_mode mode,
+			  struct ik_result *res)
+{
+	const struct ik_sweep *sw = &g->p->sweep;
+	unsigned nt = one_or(sw->ntouches), nh = one_or(sw->nhomes),
+		 no = one_or(sw->nline_ops), ns = one_or(sw->nstrides),
+		 nl = one_or(sw->nnlines);
+	unsigned k, n = 0, got, total = ik_cli_line_cells(sw);
+
+	for (k = 0; k < total; k++) {
+		struct ik_config c = *cell;
+		unsigned r = k;
+
+		if (sw->nnlines)
+			c.lines.n = sw->nlines[r % nl];
+		r /= nl;
+		if (sw->nstrides)
+			c.lines.stride = IK_CACHELINE << sw->strides[r % ns];
+		r /= ns;
+		if (sw->nline_ops)
+			c.lines.op = (enum ik_line_op)sw->line_ops[r % no];
+		r /= no;
+		if (sw->nhomes) {
+			c.homed = true;
+			c.home = (int)sw->homes[r % nh];
+		}
+		r /= nh;
+		if (sw->ntouches) {
+			int t = sw->touches[r % nt];
+
+			c.touch = t == -1   ? IK_TOUCH_A
+				  : t == -2 ? IK_TOUCH_B
+					    : IK_TOUCH_CPU;
+			c.touch_cpu = t;
+		}
+		if (g->run && stopped(g->run))
+			break;
+		got = run_cell(g, &c, ops, mode, at(res, n));
+		n += got;
+		if (!got)
+			break;
 	}
 	return n;
 }
@@ -552,9 +621,9 @@ static unsigned walk(struct grid *g, struct ik_result *results)
 						sw->clients[cs % sw->nclients];
 					cell.server =
 						sw->servers[cs / sw->nclients];
-					n += run_cell(g, &cell, sw->methods[i],
-						      sw->modes[m],
-						      at(results, n));
+					n += run_lines(g, &cell, sw->methods[i],
+						       sw->modes[m],
+						       at(results, n));
 				}
 	return n;
 }
@@ -569,8 +638,10 @@ unsigned ik_cli_run_grid(const struct ik_plan *p,
 			 .run = run,
 			 .pg = pg,
 			 .failed = failed};
+	unsigned n = walk(&g, results);
 
-	return walk(&g, results);
+	ik_shm_retired_free(); /* --fresh: the mappings kept till now */
+	return n;
 }
 
 unsigned ik_cli_plan_grid(const struct ik_plan *p,

@@ -262,6 +262,51 @@ static int parse_assert(struct ik_plan *p, const struct ik_option *o,
 	return 0;
 }
 
+/* --first-touch "a,b,3": a and b as -1 and -2, CPUs as themselves. */
+static int parse_touch(struct ik_plan *p, const struct ik_option *o,
+		       const char *arg)
+{
+	struct ik_sweep *sw = &p->sweep;
+	const char *s = arg;
+
+	(void)o;
+	sw->ntouches = 0;
+	while (*s) {
+		char *end = (char *)s;
+		long v;
+
+		if (sw->ntouches == IK_MAX_SWEEP)
+			goto bad;
+		if ((*s == 'a' || *s == 'b') && (!s[1] || s[1] == ',')) {
+			v = *s == 'a' ? -1 : -2;
+			end = (char *)s + 1;
+		} else if (isdigit((unsigned char)*s)) {
+			errno = 0;
+			v = strtol(s, &end, 10);
+			if (errno || v > 100000)
+				goto bad;
+		} else {
+			goto bad;
+		}
+		sw->touches[sw->ntouches++] = (int)v;
+		s = end;
+		if (*s == ',' && s[1])
+			s++;
+		else if (*s)
+			goto bad;
+	}
+	if (sw->ntouches)
+		return 0;
+bad:
+	sw->ntouches = 0;
+	return ik_cli_fail(p,
+			   "--first-touch '%s': expected a (peer A's CPU), b "
+			   "(peer B's) or an OS CPU number, a list sweeps "
+			   "(e.g. a,b,2)",
+			   arg);
+}
+
+static const char *const stride_names[] = {"64", "128", NULL};
 static const char *const wait_names[] = {"spin", "futex", "hybrid", NULL};
 static const char *const format_names[] = {"table", "json", "csv", "gbench",
 					   NULL};
@@ -672,6 +717,66 @@ const struct ik_option ik_options[] = {
 	 VAL(gate.summary_md),
 	 .flags = IK_OPTF_GATE,
 	 .help = "the gate's summary as a Markdown table (PR comment)"},
+	{.name = "first-touch",
+	 .arg = "LIST",
+	 .kind = IK_OPT_CUSTOM,
+	 .parse = parse_touch,
+	 .help = "who faults the channel's shared pages in, before the\n"
+		 "peers start: a (peer A's CPU), b, or an OS CPU, from a\n"
+		 "thread pinned there (a list sweeps, e.g. a,b); the report\n"
+		 "says where it ran and the node of each page"},
+	{.name = "home",
+	 .arg = "LIST",
+	 .kind = IK_OPT_COUNT,
+	 LIST(sweep.homes, sweep.nhomes),
+	 .eg = "0,1",
+	 .min = 0,
+	 .max = 4095,
+	 .help = "bind the channel's shared pages (the lines) to NUMA\n"
+		 "node N, as --mem-node binds every shared page, checked\n"
+		 "with move_pages"},
+	{.name = "fresh",
+	 .kind = IK_OPT_FLAG,
+	 VAL(cfg.lines.fresh),
+	 .help = "new pages for each cell and pair, kept mapped until\n"
+		 "the run ends so that no later cell gets the same frames"},
+	{.name = "lines",
+	 .arg = "LIST",
+	 .kind = IK_OPT_COUNT,
+	 LIST(sweep.nlines, sweep.nnlines),
+	 .eg = "1,4,16",
+	 .min = 1,
+	 .max = IK_LINES_MAX,
+	 .flags = IK_OPTF_KERNEL,
+	 .help = "line: N distinct lines per pair, bounced in turn: each\n"
+		 "line's p50, their spread and the worst"},
+	{.name = "line-op",
+	 .arg = "LIST",
+	 .kind = IK_OPT_CHOICE,
+	 LIST(sweep.line_ops, sweep.nline_ops),
+	 .eg = "load,cas",
+	 .choices = ik_line_op_names,
+	 .flags = IK_OPTF_KERNEL,
+	 .help = "line: what a hop does: store (one line both write),\n"
+		 "load (a line per direction, the other side only loads),\n"
+		 "cas, xadd (polls with that locked RMW), xchg (hands over\n"
+		 "with it)"},
+	{.name = "stride",
+	 .arg = "LIST",
+	 .kind = IK_OPT_CHOICE,
+	 LIST(sweep.strides, sweep.nstrides),
+	 .eg = "64,128",
+	 .choices = stride_names,
+	 .help = "line, spsc: bytes between lines two CPUs write, 64 or\n"
+		 "128 (the adjacent-line prefetcher pairs lines in 128)"},
+	{.name = "preheat",
+	 .arg = "MS",
+	 .kind = IK_OPT_COUNT,
+	 VAL(cfg.preheat_ms),
+	 .min = 1,
+	 .max = 60000,
+	 .help = "busy both CPUs of the pair for MS ms before each cell,\n"
+		 "recording their clock before and after"},
 	{.name = "list",
 	 .kind = IK_OPT_ACTION,
 	 .action = IK_CLI_LIST,

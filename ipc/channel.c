@@ -8,6 +8,8 @@
 #include <linux/futex.h>
 #include <numa.h>
 #include <numaif.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -52,9 +54,128 @@ int ik_channel_node(const struct ik_channel *ch)
 	return ch->p.bind_node ? ch->p.node : -1;
 }
 
-void *ik_channel_shm(const struct ik_channel *ch, size_t len)
+void *ik_channel_shm(struct ik_channel *ch, size_t len)
 {
-	return ik_shm_alloc_on(len, ik_channel_node(ch));
+	return ik_channel_mem(ch, len, true);
+}
+
+struct toucher {
+	int cpu, seen;
+	unsigned char *p;
+	size_t len;
+};
+
+static void *touch_main(void *arg)
+{
+	struct toucher *t = arg;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), off;
+
+	t->seen = sched_getcpu();
+	if (t->seen != t->cpu)
+		return NULL; /* the caller refuses it */
+	/* a write fault: the page is born where this CPU's policy says */
+	for (off = 0; off < t->len; off += page)
+		((volatile unsigned char *)t->p)[off] = 0;
+	return NULL;
+}
+
+int ik_touch_from(int cpu, void *p, size_t len, int *seen)
+{
+	struct toucher t = {.cpu = cpu, .seen = -1, .p = p, .len = len};
+	pthread_attr_t a;
+	cpu_set_t set;
+	pthread_t th;
+	int ret;
+
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		return -EINVAL;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if ((ret = pthread_attr_init(&a)))
+		return -ret;
+	ret = pthread_attr_setaffinity_np(&a, sizeof(set), &set);
+	if (!ret)
+		ret = pthread_create(&th, &a, touch_main, &t);
+	pthread_attr_destroy(&a);
+	if (ret)
+		return -ret;
+	pthread_join(th, NULL);
+	*seen = t.seen;
+	return t.seen == cpu ? 0 : -EINVAL;
+}
+
+void *ik_channel_mem(struct ik_channel *ch, size_t len, bool shared)
+{
+	void *p = ik_mem_alloc(len, shared, ik_channel_node(ch));
+	int seen = -1;
+
+	if (!p || !ch->p.lines.touch)
+		return p;
+	if (ik_touch_from(ch->p.lines.touch_cpu, p, len, &seen)) {
+		munmap(p, len);
+		return NULL;
+	}
+	ch->touched_on = seen;
+	return p;
+}
+
+/*
+ * --fresh: mappings kept until the run ends. A frame freed by munmap
+ * goes to the per-CPU free list and is the first one handed out again,
+ * still in the caches of the CPUs that used it; kept mapped, it cannot
+ * be. At most RETIRE_MAX of them (then unmapped as usual).
+ */
+#define RETIRE_MAX 4096
+static struct {
+	void *p;
+	size_t len;
+} retired[RETIRE_MAX];
+static unsigned nretired;
+static pthread_mutex_t retire_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void ik_channel_mem_free(const struct ik_channel *ch, void *p, size_t len)
+{
+	if (!p)
+		return;
+	if (ch->p.lines.fresh) {
+		pthread_mutex_lock(&retire_lock);
+		if (nretired < RETIRE_MAX) {
+			retired[nretired].p = p;
+			retired[nretired++].len = len;
+			p = NULL;
+		}
+		pthread_mutex_unlock(&retire_lock);
+	}
+	ik_shm_free(p, len);
+}
+
+void ik_shm_retired_free(void)
+{
+	pthread_mutex_lock(&retire_lock);
+	while (nretired) {
+		nretired--;
+		munmap(retired[nretired].p, retired[nretired].len);
+	}
+	pthread_mutex_unlock(&retire_lock);
+}
+
+int ik_shm_nodes_of(void *p, size_t len, unsigned *pages)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)(page - 1);
+	int node = -1, k;
+
+	*pages = 0;
+	for (; a < (uintptr_t)p + len; a += page) {
+		k = ik_shm_node_of((void *)a);
+		if (k < 0)
+			return k;
+		if (*pages && k != node)
+			return IK_NODES_MIXED;
+		node = k;
+		(*pages)++;
+	}
+	return node;
 }
 
 int ik_shm_node_of(void *p)
@@ -120,6 +241,7 @@ int ik_channel_init(struct ik_channel *ch, const struct ik_transport_ops *ops,
 	ch->mb_stride = sizeof(struct ik_mailbox) + ch->mb_slots * ch->mb_slot;
 	ch->sh_len = round_up(sizeof(struct ik_chan_shared) + 2 * ch->mb_stride,
 			      (size_t)sysconf(_SC_PAGESIZE));
+	ch->touched_on = -1;
 	ch->sh = ik_channel_shm(ch, ch->sh_len);
 	if (!ch->sh)
 		return -ENOMEM;
@@ -127,8 +249,13 @@ int ik_channel_init(struct ik_channel *ch, const struct ik_transport_ops *ops,
 	if (ret) {
 		ik_shm_free(ch->sh, ch->sh_len);
 		memset(ch, 0, sizeof(*ch));
+		return ret;
 	}
-	return ret;
+	if (!ch->lines) {
+		ch->lines = ch->sh;
+		ch->lines_len = ch->sh_len;
+	}
+	return 0;
 }
 
 int ik_channel_open_side(struct ik_channel *ch, enum ik_side side)
@@ -142,7 +269,7 @@ void ik_channel_destroy(struct ik_channel *ch)
 		return;
 	if (ch->ops->teardown)
 		ch->ops->teardown(ch);
-	ik_shm_free(ch->sh, ch->sh_len);
+	ik_channel_mem_free(ch, ch->sh, ch->sh_len);
 	memset(ch, 0, sizeof(*ch));
 }
 

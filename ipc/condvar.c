@@ -97,7 +97,7 @@ static void cv_wake_all(struct ik_channel *ch)
  */
 static void cv_teardown(struct ik_channel *ch)
 {
-	ik_shm_free(ch->priv, sizeof(struct cv_state));
+	ik_channel_mem_free(ch, ch->priv, sizeof(struct cv_state));
 }
 
 const struct ik_transport_ops ik_condvar_ops = {

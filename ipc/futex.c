@@ -68,7 +68,7 @@ static int futex_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 
 static void futex_teardown(struct ik_channel *ch)
 {
-	ik_shm_free(ch->priv, sizeof(struct futex_state));
+	ik_channel_mem_free(ch, ch->priv, sizeof(struct futex_state));
 }
 
 const struct ik_transport_ops ik_futex_ops = {

@@ -35,6 +35,41 @@
 /* The largest message any method accepts; methods may state less. */
 #define IK_SIZE_MAX (64u << 20)
 
+/*
+ * --line-op: what a hop of the line method does to its line. store (the
+ * default): one line both peers write, the waiter polls with loads and
+ * hands over with a store (a modified line read, then an upgrade);
+ * load: a line per direction, each written by one peer and only loaded
+ * by the other (clean copies left behind, c2clat's default); cas, xadd:
+ * the waiter polls with that locked RMW itself, so every poll asks for
+ * ownership, and hands over with it; xchg: polls with loads, hands over
+ * with a locked exchange.
+ */
+enum ik_line_op {
+	IK_LINE_STORE = 0,
+	IK_LINE_LOAD,
+	IK_LINE_CAS,
+	IK_LINE_XCHG,
+	IK_LINE_XADD,
+	IK_NLINE_OPS
+};
+extern const char *const ik_line_op_names[]; /* by enum, NULL-terminated */
+
+#define IK_LINES_MAX 64 /* --lines: the most lines a pair bounces */
+
+/*
+ * Line provenance of a channel (issue 19). Zeroed: as before (pages
+ * faulted by whoever writes first, one line, store, 64-byte spacing).
+ */
+struct ik_lines {
+	bool touch;	    /* touch_cpu faults every shared page in first */
+	int touch_cpu;	    /* OS CPU, pinned thread, before the peers */
+	bool fresh;	    /* mappings held to the run's end: no frame reuse */
+	unsigned n;	    /* line: lines bounced in turn; 0 or 1: one */
+	enum ik_line_op op; /* line only */
+	unsigned stride;    /* bytes between lines two CPUs write; 0: 64 */
+};
+
 struct ik_chan_params {
 	size_t size;	   /* payload bytes of each message, each direction */
 	size_t buffer;	   /* transport buffer to ask for; 0: its default */
@@ -47,6 +82,7 @@ struct ik_chan_params {
 	 * a flag, so that zeroed params bind nothing) */
 	bool bind_node;
 	int node;
+	struct ik_lines lines; /* issue 19: where the lines live, the hop */
 };
 
 /* Transport flags, shown by --list and used by kernels to plan framing. */
@@ -171,6 +207,12 @@ struct ik_channel {
 	unsigned spin_check;
 	char granted[96];   /* what the kernel granted, for the report */
 	unsigned strangers; /* connections setup dropped: not our own peer */
+	/* the lines the method bounces (setup sets it; else the shared
+	 * block), whose pages --home verifies; and where the first-touch
+	 * thread found itself running (-1: none ran) */
+	void *lines;
+	size_t lines_len;
+	int touched_on;
 };
 
 /* The registry (ipc/methods.def): NULL-terminated, in --list order. */
@@ -228,6 +270,29 @@ int ik_mailbox_put(struct ik_channel *ch, enum ik_side to, const void *buf,
 int ik_mailbox_get(struct ik_channel *ch, enum ik_side side, void *buf,
 		   size_t len);
 
+/*
+ * Memory for a channel's shared state: ik_mem_alloc's, bound to the
+ * channel's node; with p.lines.touch every page is faulted in by a
+ * thread pinned to touch_cpu before anything else writes it (the CPU
+ * it saw in ch->touched_on); with p.lines.fresh ik_channel_mem_free
+ * keeps the mapping to the end of the run (ik_shm_retired_free), so no
+ * later cell is handed the same, still cached, frames. NULL on failure.
+ */
+void *ik_channel_mem(struct ik_channel *ch, size_t len, bool shared);
+void ik_channel_mem_free(const struct ik_channel *ch, void *p, size_t len);
+/* Unmap what --fresh kept; the CLI calls it once the cells are done. */
+void ik_shm_retired_free(void);
+/*
+ * Where the pages of [p, p + len) are (move_pages, query mode): the
+ * node of them all, IK_NODES_MIXED when they are on different nodes,
+ * or -errno; *pages their count.
+ */
+#define IK_NODES_MIXED (-4096)
+int ik_shm_nodes_of(void *p, size_t len, unsigned *pages);
+/* Fault p's pages in from a thread pinned to cpu; its sched_getcpu()
+ * in *seen. 0 or -errno (-EINVAL: cannot run there). */
+int ik_touch_from(int cpu, void *p, size_t len, int *seen);
+
 /* Anonymous MAP_SHARED memory, zeroed; NULL on failure. */
 void *ik_shm_alloc(size_t len);
 /* The same, its pages bound to NUMA node (libnuma) before the first
@@ -243,8 +308,8 @@ void *ik_shm_alloc_on(size_t len, int node);
 void *ik_mem_alloc(size_t len, bool shared, int node);
 /* The node ch's shared pages are bound to (its params), or -1. */
 int ik_channel_node(const struct ik_channel *ch);
-/* Shared memory for ch's transport (ik_shm_alloc_on ch's node). */
-void *ik_channel_shm(const struct ik_channel *ch, size_t len);
+/* Shared memory for ch's transport: ik_channel_mem(ch, len, true). */
+void *ik_channel_shm(struct ik_channel *ch, size_t len);
 /*
  * The NUMA node the page holding p is on (move_pages query; a page not
  * yet touched is faulted in first, under the region's policy), or -errno.

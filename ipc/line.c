@@ -32,11 +32,25 @@ static int line_put(struct ik_channel *ch, enum ik_side side, const void *buf,
 static int line_take(struct ik_channel *ch, enum ik_side side, void *buf,
 		     size_t len);
 
+/* --lines, --line-op, --stride: anything but one line, store, 64. */
+static bool line_plain(const struct ik_channel *ch)
+{
+	const struct ik_lines *l = &ch->p.lines;
+
+	return l->n <= 1 && l->op == IK_LINE_STORE && !l->stride;
+}
+
+static int lines_setup(struct ik_channel *ch);
+
 static int line_setup(struct ik_channel *ch)
 {
+	if (!line_plain(ch))
+		return ch->p.stream ? -EINVAL : lines_setup(ch);
 	ch->priv = ik_channel_shm(ch, line_len(ch));
 	if (!ch->priv)
 		return -ENOMEM;
+	ch->lines = ch->priv;
+	ch->lines_len = line_len(ch);
 	snprintf(ch->granted, sizeof(ch->granted), "%zu cache line(s)",
 		 line_len(ch) / IK_CACHELINE);
 	if (ch->p.stream) {
@@ -109,9 +123,295 @@ static int line_take(struct ik_channel *ch, enum ik_side side, void *buf,
 	return 0;
 }
 
+/*
+ * The variants (--lines, --line-op, --stride), ping-pong only. Setup
+ * picks one send/recv pair per op and per one-or-many lines, each built
+ * from the bodies below with both as constants, so no hop branches on
+ * the op. The mapping: a header (read-only once set up), each side's
+ * cursor on a line of its own, then the lines, stride-aligned: line k's
+ * word written by w (0 for one-word ops; the sending side for load) at
+ * base + (k * ways + w) * slot.
+ */
+struct line_word {
+	_Atomic uint64_t seq; /* as line_state's: even, A's turn */
+	unsigned char data[];
+};
+
+struct line_hdr {
+	alignas(IK_CACHELINE) unsigned char *base;
+	size_t slot;   /* one word and its payload, whole strides */
+	unsigned n;    /* lines, bounced in turn */
+	unsigned ways; /* words per line: 2 for load, else 1 */
+	struct {       /* the line each side is on; its own cache line */
+		alignas(IK_CACHELINE) unsigned k;
+	} cur[2];
+};
+_Static_assert(sizeof(struct line_hdr) == 3 * IK_CACHELINE,
+	       "each side's cursor on a line of its own");
+
+const char *const ik_line_op_names[] = {
+	[IK_LINE_STORE] = "store", [IK_LINE_LOAD] = "load",
+	[IK_LINE_CAS] = "cas",	   [IK_LINE_XCHG] = "xchg",
+	[IK_LINE_XADD] = "xadd",   [IK_NLINE_OPS] = NULL,
+};
+
+static size_t lines_stride(const struct ik_channel *ch)
+{
+	return ch->p.lines.stride ? ch->p.lines.stride : IK_CACHELINE;
+}
+
+static size_t lines_slot(const struct ik_channel *ch)
+{
+	size_t st = lines_stride(ch);
+
+	return (sizeof(struct line_word) + ch->p.size + st - 1) / st * st;
+}
+
+static size_t lines_hdr_len(const struct ik_channel *ch)
+{
+	size_t st = lines_stride(ch);
+
+	return (sizeof(struct line_hdr) + st - 1) / st * st;
+}
+
+static unsigned lines_n(const struct ik_channel *ch)
+{
+	return ch->p.lines.n > 1 ? ch->p.lines.n : 1;
+}
+
+static unsigned lines_ways(const struct ik_channel *ch)
+{
+	return ch->p.lines.op == IK_LINE_LOAD ? 2 : 1;
+}
+
+static size_t lines_map_len(const struct ik_channel *ch)
+{
+	return lines_hdr_len(ch) +
+	       (size_t)lines_n(ch) * lines_ways(ch) * lines_slot(ch);
+}
+
+static inline struct line_word *word(const struct line_hdr *h, unsigned k,
+				     unsigned w)
+{
+	return (struct line_word *)(h->base +
+				    ((size_t)k * h->ways + w) * h->slot);
+}
+
+static inline unsigned cur(const struct line_hdr *h, enum ik_side side,
+			   bool many)
+{
+	return many ? h->cur[side].k : 0;
+}
+
+/* A trip ends at A's receive and B's send: the next goes a line on. */
+static inline void next(struct line_hdr *h, enum ik_side side, bool many)
+{
+	if (many && ++h->cur[side].k == h->n)
+		h->cur[side].k = 0;
+}
+
+/* Wait for side's turn on w by op's poll; the seq seen, or -ECANCELED. */
+static inline int64_t turn(struct ik_channel *ch, struct line_word *w,
+			   enum ik_side side, enum ik_line_op op)
+{
+	unsigned n = 0;
+	uint64_t s;
+
+	if (op == IK_LINE_CAS) {
+		uint64_t e = side;
+
+		/* every poll a lock cmpxchg (e for e when it matches): the
+		 * line comes over in the modified state, never shared */
+		while (!atomic_compare_exchange_strong_explicit(
+			       &w->seq, &e, e, memory_order_acquire,
+			       memory_order_acquire) ||
+		       (e & 1) != side)
+			if (ik_spin_step(ch, &n))
+				return -ECANCELED;
+		return (int64_t)e;
+	}
+	if (op == IK_LINE_XADD) {
+		/* lock xadd of 0: a locked read, ownership each poll */
+		while (((s = atomic_fetch_add_explicit(&w->seq, 0,
+						       memory_order_acquire)) &
+			1) != (uint64_t)side)
+			if (ik_spin_step(ch, &n))
+				return -ECANCELED;
+		return (int64_t)s;
+	}
+	while (((s = atomic_load_explicit(&w->seq, memory_order_acquire)) &
+		1) != (uint64_t)side)
+		if (ik_spin_step(ch, &n))
+			return -ECANCELED;
+	return (int64_t)s;
+}
+
+/* Hand the turn over (release: the payload is in) by op's write. */
+static inline void hand(struct line_word *w, uint64_t s, enum ik_line_op op)
+{
+	uint64_t e = s;
+
+	if (op == IK_LINE_CAS)
+		atomic_compare_exchange_strong_explicit(&w->seq, &e, s + 1,
+							memory_order_release,
+							memory_order_relaxed);
+	else if (op == IK_LINE_XCHG)
+		atomic_exchange_explicit(&w->seq, s + 1, memory_order_release);
+	else if (op == IK_LINE_XADD)
+		atomic_fetch_add_explicit(&w->seq, 1, memory_order_release);
+	else
+		atomic_store_explicit(&w->seq, s + 1, memory_order_release);
+}
+
+/*
+ * load: side s writes only its own word, the peer only loads it. A
+ * sends first, so A's reply is in when B's count catches up with A's,
+ * and B's message when A's count is ahead of B's.
+ */
+static inline int load_send(struct ik_channel *ch, enum ik_side side,
+			    const void *buf, size_t len, bool many)
+{
+	struct line_hdr *h = ch->priv;
+	struct line_word *w = word(h, cur(h, side, many), side);
+	/* only this side writes its word: no wait, the peer took the last
+	 * message before it answered (ping-pong) */
+	uint64_t s = atomic_load_explicit(&w->seq, memory_order_relaxed);
+
+	ik_copy(w->data, buf, len);
+	atomic_store_explicit(&w->seq, s + 1, memory_order_release);
+	if (side == IK_SIDE_B)
+		next(h, side, many);
+	return 0;
+}
+
+static inline int load_recv(struct ik_channel *ch, enum ik_side side, void *buf,
+			    size_t len, bool many)
+{
+	struct line_hdr *h = ch->priv;
+	unsigned k = cur(h, side, many), n = 0;
+	struct line_word *me = word(h, k, side), *peer = word(h, k, !side);
+	uint64_t o = atomic_load_explicit(&me->seq, memory_order_relaxed), p;
+
+	/* acquire pairs with the peer's release in load_send */
+	while ((p = atomic_load_explicit(&peer->seq, memory_order_acquire)),
+	       side == IK_SIDE_A ? p != o : p == o)
+		if (ik_spin_step(ch, &n))
+			return -ECANCELED;
+	ik_copy(buf, peer->data, len);
+	if (side == IK_SIDE_A)
+		next(h, side, many);
+	return 0;
+}
+
+static inline int ops_send(struct ik_channel *ch, enum ik_side side,
+			   const void *buf, size_t len, enum ik_line_op op,
+			   bool many)
+{
+	struct line_hdr *h = ch->priv;
+	struct line_word *w;
+	int64_t s;
+
+	if (op == IK_LINE_LOAD)
+		return load_send(ch, side, buf, len, many);
+	w = word(h, cur(h, side, many), 0);
+	if ((s = turn(ch, w, side, op)) < 0)
+		return (int)s;
+	ik_copy(w->data, buf, len);
+	hand(w, (uint64_t)s, op);
+	if (side == IK_SIDE_B)
+		next(h, side, many);
+	return 0;
+}
+
+static inline int ops_recv(struct ik_channel *ch, enum ik_side side, void *buf,
+			   size_t len, enum ik_line_op op, bool many)
+{
+	struct line_hdr *h = ch->priv;
+	struct line_word *w;
+	int64_t s;
+
+	if (op == IK_LINE_LOAD)
+		return load_recv(ch, side, buf, len, many);
+	w = word(h, cur(h, side, many), 0);
+	if ((s = turn(ch, w, side, op)) < 0)
+		return (int)s;
+	ik_copy(buf, w->data, len);
+	if (side == IK_SIDE_A)
+		next(h, side, many);
+	return 0;
+}
+
+#define VARIANT(name, op, many)                                                \
+	static int send_##name(struct ik_channel *ch, enum ik_side side,       \
+			       const void *buf, size_t len)                    \
+	{                                                                      \
+		return ops_send(ch, side, buf, len, op, many);                 \
+	}                                                                      \
+	static int recv_##name(struct ik_channel *ch, enum ik_side side,       \
+			       void *buf, size_t len)                          \
+	{                                                                      \
+		return ops_recv(ch, side, buf, len, op, many);                 \
+	}
+VARIANT(store1, IK_LINE_STORE, false)
+VARIANT(storen, IK_LINE_STORE, true)
+VARIANT(load1, IK_LINE_LOAD, false)
+VARIANT(loadn, IK_LINE_LOAD, true)
+VARIANT(cas1, IK_LINE_CAS, false)
+VARIANT(casn, IK_LINE_CAS, true)
+VARIANT(xchg1, IK_LINE_XCHG, false)
+VARIANT(xchgn, IK_LINE_XCHG, true)
+VARIANT(xadd1, IK_LINE_XADD, false)
+VARIANT(xaddn, IK_LINE_XADD, true)
+#undef VARIANT
+
+static const struct {
+	ik_send_fn send[2]; /* [many] */
+	ik_recv_fn recv[2];
+} variants[IK_NLINE_OPS] = {
+	[IK_LINE_STORE] = {{send_store1, send_storen},
+			   {recv_store1, recv_storen}},
+	[IK_LINE_LOAD] = {{send_load1, send_loadn}, {recv_load1, recv_loadn}},
+	[IK_LINE_CAS] = {{send_cas1, send_casn}, {recv_cas1, recv_casn}},
+	[IK_LINE_XCHG] = {{send_xchg1, send_xchgn}, {recv_xchg1, recv_xchgn}},
+	[IK_LINE_XADD] = {{send_xadd1, send_xaddn}, {recv_xadd1, recv_xaddn}},
+};
+
+static int lines_setup(struct ik_channel *ch)
+{
+	const struct ik_lines *l = &ch->p.lines;
+	unsigned char *m;
+	struct line_hdr *h;
+	bool many = lines_n(ch) > 1;
+
+	if (l->op >= IK_NLINE_OPS || lines_n(ch) > IK_LINES_MAX ||
+	    (l->stride && l->stride % IK_CACHELINE))
+		return -EINVAL;
+	m = ik_channel_shm(ch, lines_map_len(ch));
+	if (!m)
+		return -ENOMEM;
+	h = (struct line_hdr *)m;
+	h->base = m + lines_hdr_len(ch);
+	h->slot = lines_slot(ch);
+	h->n = lines_n(ch);
+	h->ways = lines_ways(ch);
+	ch->priv = h;
+	ch->lines = h->base;
+	ch->lines_len = lines_map_len(ch) - lines_hdr_len(ch);
+	ch->send = variants[l->op].send[many];
+	ch->recv = variants[l->op].recv[many];
+	snprintf(ch->granted, sizeof(ch->granted),
+		 "%u line(s)%s, %zu B apart, %s", h->n,
+		 h->ways == 2 ? " x 2 (one per direction)" : "", h->slot,
+		 ik_line_op_names[l->op]);
+	return 0;
+}
+
 static void line_teardown(struct ik_channel *ch)
 {
-	ik_shm_free(ch->priv, line_len(ch));
+	if (!ch->priv)
+		return;
+	ik_channel_mem_free(ch, ch->priv,
+			    line_plain(ch) ? line_len(ch) : lines_map_len(ch));
 }
 
 const struct ik_transport_ops ik_line_ops = {
@@ -178,6 +478,8 @@ static int line_delay_setup(struct ik_channel *ch)
 	}
 	delay_iters =
 		ns ? (uint64_t)((double)ns * (1u << 20) / (double)best) : 0;
+	if (!line_plain(ch))
+		return -EINVAL; /* the delay goes with the plain line only */
 	ret = line_setup(ch);
 	if (!ret && !ch->p.stream && delay_iters)
 		ch->send = line_delay_send;

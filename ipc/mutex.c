@@ -210,7 +210,7 @@ static int mtx_pi_setup(struct ik_channel *ch)
  */
 static void mtx_teardown(struct ik_channel *ch)
 {
-	ik_shm_free(ch->priv, sizeof(struct mtx_state));
+	ik_channel_mem_free(ch, ch->priv, sizeof(struct mtx_state));
 }
 
 const struct ik_transport_ops ik_mutex_ops = {

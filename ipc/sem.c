@@ -69,7 +69,7 @@ static void sem_teardown(struct ik_channel *ch)
 		return;
 	sem_destroy(&st->d[0].sem);
 	sem_destroy(&st->d[1].sem);
-	ik_shm_free(st, sizeof(*st));
+	ik_channel_mem_free(ch, st, sizeof(*st));
 }
 
 const struct ik_transport_ops ik_sem_ops = {

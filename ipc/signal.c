@@ -186,7 +186,7 @@ static void sig_teardown(struct ik_channel *ch)
 		ik_close(&st->side[0].sfd);
 		ik_close(&st->side[1].sfd);
 	}
-	ik_shm_free(st, sizeof(*st));
+	ik_channel_mem_free(ch, st, sizeof(*st));
 }
 
 const struct ik_transport_ops ik_signal_ops = {

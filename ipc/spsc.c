@@ -279,19 +279,33 @@ static int spsc_recv_duplex(struct ik_channel *ch, enum ik_side side, void *buf,
 static int duplex_setup(struct ik_channel *ch, struct spsc_state *st)
 {
 	size_t half = (sizeof(struct spsc_half) + ch->p.size + 15) / 16 * 16;
+	size_t stride = ch->p.lines.stride;
 
 	if (2 * half > IK_CACHELINE)
 		half = (half + IK_CACHELINE - 1) / IK_CACHELINE * IK_CACHELINE;
+	/* --stride: each side's half starts a whole stride apart, so the
+	 * adjacent-line prefetcher (128) can pair them or not */
+	if (stride)
+		half = (half + stride - 1) / stride * stride;
 	st->half_len = half;
 	st->half[0] = ik_channel_shm(ch, 2 * half);
 	if (!st->half[0])
 		return -ENOMEM;
 	st->half[1] = (struct spsc_half *)((unsigned char *)st->half[0] + half);
+	ch->lines = st->half[0];
+	ch->lines_len = 2 * half;
 	ch->send = spsc_send_duplex;
 	ch->recv = spsc_recv_duplex;
-	snprintf(ch->granted, sizeof(ch->granted),
-		 "duplex: 1 slot per direction, %s, wait spin",
-		 2 * half > IK_CACHELINE ? "a line each" : "both in one line");
+	if (stride)
+		snprintf(ch->granted, sizeof(ch->granted),
+			 "duplex: 1 slot per direction, %zu B apart, wait "
+			 "spin",
+			 half);
+	else
+		snprintf(ch->granted, sizeof(ch->granted),
+			 "duplex: 1 slot per direction, %s, wait spin",
+			 2 * half > IK_CACHELINE ? "a line each"
+						 : "both in one line");
 	return 0;
 }
 
@@ -419,6 +433,10 @@ static int spsc_setup(struct ik_channel *ch)
 	if (!st)
 		return -ENOMEM;
 	st->stride = slot_stride(ch->p.size);
+	/* --stride: slots padded to a whole stride each */
+	if (ch->p.lines.stride)
+		st->stride = (st->stride + ch->p.lines.stride - 1) /
+			     ch->p.lines.stride * ch->p.lines.stride;
 	st->cap = ring_slots(&ch->p, st->stride);
 	st->mask = st->cap - 1;
 	/* a quarter of the ring, but no more than ~1 KiB of slots: past that
@@ -439,16 +457,17 @@ static int spsc_setup(struct ik_channel *ch)
 		return s;
 	}
 	for (s = 0; s < 2; s++) {
-		st->ring[s] = ik_mem_alloc(st->ring_len, st->shared,
-					   ik_channel_node(ch));
+		st->ring[s] = ik_channel_mem(ch, st->ring_len, st->shared);
 		if (!st->ring[s]) {
-			ik_shm_free(st->ring[0], st->ring_len);
+			ik_channel_mem_free(ch, st->ring[0], st->ring_len);
 			ik_shm_free(st, sizeof(*st));
 			return -ENOMEM;
 		}
 		prefault(st->ring[s], st->ring_len);
 	}
 	ch->priv = st;
+	ch->lines = st->ring[1]; /* B's ring: A's messages to B */
+	ch->lines_len = st->ring_len;
 	if (ch->p.wait == IK_WAIT_SPIN) {
 		ch->send = spsc_send_spin;
 		ch->recv = spsc_recv_spin;
@@ -469,10 +488,10 @@ static void spsc_teardown(struct ik_channel *ch)
 
 	if (!st)
 		return;
-	ik_shm_free(st->half[0], 2 * st->half_len);
-	ik_shm_free(st->ring[0], st->ring_len);
-	ik_shm_free(st->ring[1], st->ring_len);
-	ik_shm_free(st, sizeof(*st));
+	ik_channel_mem_free(ch, st->half[0], 2 * st->half_len);
+	ik_channel_mem_free(ch, st->ring[0], st->ring_len);
+	ik_channel_mem_free(ch, st->ring[1], st->ring_len);
+	ik_channel_mem_free(ch, st, sizeof(*st));
 }
 
 const struct ik_transport_ops ik_spsc_ops = {

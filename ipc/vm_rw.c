@@ -62,7 +62,7 @@ static void vr_teardown(struct ik_channel *ch)
 
 	if (!st)
 		return;
-	ik_shm_free(st->sh, sizeof(*st->sh));
+	ik_channel_mem_free(ch, st->sh, sizeof(*st->sh));
 	if (st->inbox)
 		munmap(st->inbox, st->inbox_len);
 	free(st);

@@ -79,7 +79,20 @@ struct ik_config {
 	bool pinned;
 	int cpu[2 * IK_MAX_PAIRS];
 	unsigned ncpu;
+	/* issue 19, line provenance: who faults the shared pages in
+	 * (IK_TOUCH_*; touch_cpu for IK_TOUCH_CPU), the lines' NUMA node
+	 * (--home; else --mem-node's, as before), and the channel's struct
+	 * ik_lines (n, op, stride, fresh; its touch is set per cell) */
+	int touch;
+	int touch_cpu;
+	bool homed;
+	int home;
+	struct ik_lines lines;
+	unsigned preheat_ms; /* --preheat: busy the pair's CPUs first */
 };
+
+/* --first-touch: nobody in particular (the first writer), A, B, a CPU */
+enum { IK_TOUCH_NONE = 0, IK_TOUCH_A, IK_TOUCH_B, IK_TOUCH_CPU };
 
 /*
  * The lists a run sweeps, as the CLI planned them: each cell takes one
@@ -108,6 +121,19 @@ struct ik_sweep {
 	/* --method all's left out: unavailable here (the report says) */
 	const struct ik_transport_ops *left_out[IK_MAX_METHODS];
 	unsigned nleft_out;
+	/* issue 19 (0 items: not given, nothing swept): --first-touch as
+	 * -1 a, -2 b or a CPU; --home nodes; --line-op (enum ik_line_op);
+	 * --stride as 0 (64) or 1 (128); --lines */
+	int touches[IK_MAX_SWEEP];
+	unsigned ntouches;
+	unsigned homes[IK_MAX_SWEEP];
+	unsigned nhomes;
+	unsigned line_ops[IK_MAX_SWEEP];
+	unsigned nline_ops;
+	unsigned strides[IK_MAX_SWEEP];
+	unsigned nstrides;
+	unsigned nlines[IK_MAX_SWEEP];
+	unsigned nnlines;
 };
 
 /*
@@ -246,7 +272,41 @@ struct ik_result {
 	unsigned stalls;
 	uint64_t stall_ns;
 	char note[256];
+	/* issue 19: the cell's line provenance as asked (ik_config's) and
+	 * as verified against the kernel */
+	struct ik_line_result {
+		int touch, touch_cpu; /* asked: IK_TOUCH_*, the CPU */
+		int touched_on;	      /* the toucher's sched_getcpu; -1 */
+		bool homed;
+		int home;	/* asked */
+		int node_found; /* every page of the lines: node; -2 mixed;
+				 * -1 unknown */
+		unsigned pages;
+		struct ik_lines lines;
+		char why[160]; /* what could not be verified, and why */
+		/* --lines N > 1: each line's p50 round trip, ns */
+		unsigned nlines;
+		uint64_t p50[IK_LINES_MAX];
+	} line;
+	/* --preheat: the pair's clock before and after busying both CPUs */
+	struct ik_preheat {
+		unsigned ms;	      /* 0: none */
+		double khz_before[2]; /* 0: not exposed (why) */
+		double khz_after[2];
+		char source[24]; /* scaling_cur_freq, aperf/mperf */
+		char why[160];
+	} preheat;
 };
+
+/*
+ * --preheat (kernels/preheat.c): spin a thread pinned to each of cpu[2]
+ * for ms, reading each CPU's clock before and after: cpufreq's
+ * scaling_cur_freq under root (a prefix, "" for /), else APERF/MPERF
+ * from /dev/cpu/N/msr over 10 ms at each end, else out->why says why
+ * neither. 0 or -errno (a CPU we may not run on).
+ */
+int ik_preheat(const char *root, const int cpu[2], unsigned ms,
+	       struct ik_preheat *out);
 
 /* What tells a kernel's cells apart besides method, mode, size, buffer
  * and gap (struct ik_kernel_ops.keys): the cell key and its names. */

@@ -343,6 +343,41 @@ static void fill_result(struct ik_result *res, const struct pp *pp,
 	}
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * --lines N: trip t bounced line t mod N (ipc/line.c), and the warm-up's
+ * trips came first, so sample j is line (warmup + j) mod N. Each line's
+ * own median, so that one slow line (a set conflict, a line the
+ * prefetcher pairs with its neighbour) stands out from the rest.
+ */
+static void per_line(struct ik_result *res, const struct pp *pp,
+		     const struct ik_timer *timer)
+{
+	unsigned n = pp->cfg->lines.n, l;
+	uint64_t *v = malloc((res->count / n + 1) * sizeof(*v)), j, k;
+
+	if (!v)
+		return;
+	for (l = 0; l < n; l++) {
+		k = 0;
+		for (j = (l + n - pp->cfg->warmup % n) % n; j < res->count;
+		     j += n)
+			v[k++] = pp->samples[j];
+		if (!k)
+			break;
+		qsort(v, k, sizeof(*v), cmp_u64);
+		res->line.p50[l] = ik_ticks_to_ns(timer, v[(k - 1) / 2]);
+		res->line.nlines = l + 1;
+	}
+	free(v);
+}
+
 static void pp_release(void *arg)
 {
 	struct pp *pp = arg;
@@ -390,6 +425,8 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	}
 	if (!ret)
 		fill_result(res, &pp, timer, cfg->keep_raw);
+	if (!ret && cfg->lines.n > 1 && res->count >= cfg->lines.n)
+		per_line(res, &pp, timer);
 out:
 	ik_shm_free(pp.samples, pp.samples_len);
 	ik_shm_free(pp.sh, sizeof(*pp.sh));
@@ -529,7 +566,8 @@ static void pingpong_json_run(json_t *root, const struct ik_config *cfg)
 					"mode, size and gap"));
 }
 
-static const char *const pingpong_options[] = {"matrix", "gap", NULL};
+static const char *const pingpong_options[] = {"matrix", "gap", "line-op",
+					       "lines", NULL};
 
 const struct ik_kernel_ops ik_kernel_pingpong = {
 	.name = "pingpong",

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
+#include <numa.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -31,6 +32,15 @@ void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
 	res->gap_ns = cfg->gap_ns;
 	res->cls = -1;
 	res->wake.err = -ENODATA; /* not traced, until a pass is */
+	res->line.touch = cfg->touch;
+	res->line.touch_cpu = cfg->touch == IK_TOUCH_A	 ? ik_config_cpu(cfg, 0)
+			      : cfg->touch == IK_TOUCH_B ? ik_config_cpu(cfg, 1)
+							 : cfg->touch_cpu;
+	res->line.touched_on = -1;
+	res->line.homed = cfg->homed;
+	res->line.home = cfg->homed ? cfg->home : -1;
+	res->line.node_found = -1;
+	res->line.lines = cfg->lines;
 	if (cfg->pinned)
 		ik_topo_classify(topo, ik_config_cpu(cfg, 0),
 				 ik_config_cpu(cfg, 1), &res->pair);
@@ -279,6 +289,50 @@ void ik_explain_idle(const struct ik_config *cfg, struct ik_result *res)
 	ik_counters_idle(cpus, 2, ns, "", res->bg);
 }
 
+/* --preheat: the pair's CPUs busy first, their clock recorded. */
+static int preheat(const struct ik_config *cfg, struct ik_result *res)
+{
+	int cpu[2] = {ik_config_cpu(cfg, 0), ik_config_cpu(cfg, 1)};
+	int ret;
+
+	if (!cfg->pinned) {
+		snprintf(res->errmsg, sizeof(res->errmsg),
+			 "--preheat: the peers are not pinned");
+		return -EINVAL;
+	}
+	ret = ik_preheat("", cpu, cfg->preheat_ms, &res->preheat);
+	if (ret)
+		snprintf(res->errmsg, sizeof(res->errmsg),
+			 "--preheat on CPUs %d,%d: %s", cpu[0], cpu[1],
+			 strerror(-ret));
+	return ret;
+}
+
+/*
+ * Line provenance as the kernel has it: which CPU the first-touch thread
+ * ran on, and the node of every page of the lines (move_pages), with
+ * what that cannot tell on this machine.
+ */
+static void verify_lines(const struct ik_channel *ch, struct ik_result *res)
+{
+	struct ik_line_result *l = &res->line;
+	int nodes = numa_available() < 0 ? 1 : numa_max_node() + 1;
+
+	l->touched_on = ch->touched_on;
+	l->node_found = ik_shm_nodes_of(ch->lines, ch->lines_len, &l->pages);
+	if (l->node_found == IK_NODES_MIXED) {
+		l->node_found = -2;
+	} else if (l->node_found < 0) {
+		snprintf(l->why, sizeof(l->why), "move_pages: %s",
+			 strerror(-l->node_found));
+		l->node_found = -1;
+	} else if (nodes < 2 && (l->homed || l->touch)) {
+		snprintf(l->why, sizeof(l->why),
+			 "one NUMA node here: every page is on node 0 "
+			 "whoever touches it; placement not tested");
+	}
+}
+
 /* What the transport's kernel held up, on the result and its error. */
 static void note_stalls(struct ik_channel *ch, int ret, struct ik_result *res)
 {
@@ -311,8 +365,10 @@ int ik_kernel_run(const struct ik_config *cfg,
 			   ik_config_cpu(cfg, 0) == ik_config_cpu(cfg, 1),
 		.unpinned = !cfg->pinned,
 		.stream = ik_kernels[cfg->kernel]->one_way,
-		.bind_node = run->mem_node >= 0,
-		.node = run->mem_node,
+		/* --home is --mem-node for the channel alone: one binding */
+		.bind_node = cfg->homed || run->mem_node >= 0,
+		.node = cfg->homed ? cfg->home : run->mem_node,
+		.lines = cfg->lines,
 	};
 	struct ik_channel ch;
 	struct ik_trace tr = {.err = -ENODATA};
@@ -331,6 +387,13 @@ int ik_kernel_run(const struct ik_config *cfg,
 	int ret, s;
 
 	*stuck = false;
+	p.lines.touch = cfg->touch != IK_TOUCH_NONE;
+	p.lines.touch_cpu = res->line.touch_cpu;
+	if (p.lines.touch && p.lines.touch_cpu < 0) {
+		snprintf(res->errmsg, sizeof(res->errmsg),
+			 "--first-touch a or b: the peers are not pinned");
+		return -EINVAL;
+	}
 	ret = ik_channel_init(&ch, ops, &p);
 	if (ret) {
 		char limit[120];
@@ -350,6 +413,10 @@ int ik_kernel_run(const struct ik_config *cfg,
 		ik_trace_open(&tr);
 		g.trace = tr.err ? NULL : &tr;
 	}
+	if (cfg->preheat_ms && (ret = preheat(cfg, res))) {
+		ik_channel_destroy(&ch);
+		return ret;
+	}
 	ret = ik_peers_run(&g);
 	if (cfg->explain && cfg->trace_hold && g.trace) {
 		ik_trace_stop(&tr);
@@ -364,6 +431,8 @@ int ik_kernel_run(const struct ik_config *cfg,
 	}
 	if (!g.stuck)
 		res->mem_node = ik_shm_node_of(ch.sh); /* touched by now */
+	if (!g.stuck)
+		verify_lines(&ch, res);
 	for (s = 0; s < 2; s++) {
 		res->cpu_seen[s] = g.cpu_seen[s];
 		res->cpu[s] = g.cpu_use[s];

@@ -38,6 +38,35 @@ static void copy(char *dst, size_t n, const char *s)
 	snprintf(dst, n, "%s", s);
 }
 
+/* Appends to b at *u, bounded. */
+static void add(char *b, size_t n, size_t *u, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+void ik_cell_line_key(int touch, int touch_cpu, bool homed, int home,
+		      const struct ik_lines *l, char *b, size_t n)
+{
+	size_t u = 0;
+
+	if (n)
+		b[0] = 0;
+	if (touch == IK_TOUCH_A || touch == IK_TOUCH_B)
+		add(b, n, &u, "/touch:%s", touch == IK_TOUCH_A ? "a" : "b");
+	else if (touch == IK_TOUCH_CPU)
+		add(b, n, &u, "/touch:cpu%d", touch_cpu);
+	if (homed)
+		add(b, n, &u, "/home:%d", home);
+	if (l->fresh)
+		add(b, n, &u, "/fresh");
+	if (l->op != IK_LINE_STORE && l->op < IK_NLINE_OPS)
+		add(b, n, &u, "/op:%s", ik_line_op_names[l->op]);
+	if (l->stride && l->stride != IK_CACHELINE)
+		add(b, n, &u, "/stride:%u", l->stride);
+	if (l->n > 1)
+		add(b, n, &u, "/lines:%u", l->n);
+	if (u && n) /* no leading '/' */
+		memmove(b, b + 1, strlen(b));
+}
+
 void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k)
 {
 	const struct ik_kernel_ops *ko = ik_result_ops(res);
@@ -64,6 +93,64 @@ void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k)
 	k->pair_index = alone ? 0 : res->pair_index;
 	k->cpu[0] = res->pair.pinned ? res->pair.cpu[0] : -1;
 	k->cpu[1] = res->pair.pinned ? res->pair.cpu[1] : -1;
+	ik_cell_line_key(res->line.touch, res->line.touch_cpu, res->line.homed,
+			 res->line.home, &res->line.lines, k->line,
+			 sizeof(k->line));
+}
+
+/*
+ * The line key from a result's JSON: first_touch "a", "b" or a CPU,
+ * home, fresh, line_op, stride, lines, each optional. 0 or -EINVAL.
+ */
+static int json_line(json_t *res, struct ik_cell_key *k)
+{
+	json_t *t = json_object_get(res, "first_touch"),
+	       *h = json_object_get(res, "home"),
+	       *f = json_object_get(res, "fresh"),
+	       *op = json_object_get(res, "line_op");
+	struct ik_lines l = {0};
+	int touch = IK_TOUCH_NONE, cpu = -1, home = -1;
+	uint64_t v = 0;
+
+	if (json_is_string(t) && !strcmp(json_string_value(t), "a"))
+		touch = IK_TOUCH_A;
+	else if (json_is_string(t) && !strcmp(json_string_value(t), "b"))
+		touch = IK_TOUCH_B;
+	else if (json_is_integer(t) && json_integer_value(t) >= 0 &&
+		 json_integer_value(t) < 1 << 20)
+		touch = IK_TOUCH_CPU, cpu = (int)json_integer_value(t);
+	else if (t && !json_is_null(t))
+		return -EINVAL;
+	if (h && !json_is_null(h)) {
+		if (ik_json_uint(res, "home", &v) || v > 4095)
+			return -EINVAL;
+		home = (int)v;
+	}
+	if (f && !json_is_boolean(f))
+		return -EINVAL;
+	l.fresh = json_is_true(f);
+	if (op && !json_is_null(op)) {
+		if (!json_is_string(op))
+			return -EINVAL;
+		while (l.op < IK_NLINE_OPS &&
+		       strcmp(ik_line_op_names[l.op], json_string_value(op)))
+			l.op++;
+		if (l.op == IK_NLINE_OPS)
+			return -EINVAL;
+	}
+	if (json_object_get(res, "stride")) {
+		if (ik_json_uint(res, "stride", &v) || v > 4096)
+			return -EINVAL;
+		l.stride = (unsigned)v;
+	}
+	if (json_object_get(res, "lines")) {
+		if (ik_json_uint(res, "lines", &v) || v > IK_LINES_MAX)
+			return -EINVAL;
+		l.n = (unsigned)v;
+	}
+	ik_cell_line_key(touch, cpu, home >= 0, home, &l, k->line,
+			 sizeof(k->line));
+	return 0;
 }
 
 int ik_json_str(json_t *o, const char *key, char *dst, size_t n, bool need)
@@ -162,6 +249,8 @@ int ik_cell_key_from_json(json_t *res, int kernel, struct ik_cell_key *k)
 	     ik_json_uint(res, "work_ns", &k->work_ns)))
 		return -EINVAL;
 	json_cpus(res, k->cpu);
+	if (json_line(res, k))
+		return -EINVAL;
 	return json_pair(res, k);
 }
 
@@ -182,7 +271,8 @@ bool ik_cell_key_eq(const struct ik_cell_key *a, const struct ik_cell_key *b,
 	       SAME(IK_CF_PAIR,
 		    a->npairs == b->npairs && a->pair_index == b->pair_index) &&
 	       SAME(IK_CF_CPUS,
-		    a->cpu[0] == b->cpu[0] && a->cpu[1] == b->cpu[1]);
+		    a->cpu[0] == b->cpu[0] && a->cpu[1] == b->cpu[1]) &&
+	       SAME(IK_CF_LINE, !strcmp(a->line, b->line));
 #undef SAME
 }
 
@@ -195,10 +285,6 @@ void ik_cell_pair_name(unsigned npairs, int pair_index, char *b, size_t n)
 	else
 		snprintf(b, n, "%d/%u", pair_index + 1, npairs);
 }
-
-/* Appends to b at *u, bounded. */
-static void add(char *b, size_t n, size_t *u, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
 static void add(char *b, size_t n, size_t *u, const char *fmt, ...)
 {
@@ -236,6 +322,8 @@ static void gbench_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, "/pair:sum%u", k->npairs);
 	else if (k->npairs > 1) /* pair 1 of 2 is not pair 1 of 4 */
 		add(b, n, &u, "/pair:%dof%u", k->pair_index + 1, k->npairs);
+	if (k->line[0])
+		add(b, n, &u, "/%s", k->line);
 }
 
 static void label_name(const struct ik_cell_key *k, char *b, size_t n)
@@ -259,6 +347,8 @@ static void label_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, " sum of %u pairs", k->npairs);
 	else if (k->npairs > 1)
 		add(b, n, &u, " pair %d/%u", k->pair_index + 1, k->npairs);
+	if (k->line[0])
+		add(b, n, &u, " %s", k->line);
 }
 
 static void baseline_name(const struct ik_cell_key *k, char *b, size_t n)
@@ -284,6 +374,8 @@ static void baseline_name(const struct ik_cell_key *k, char *b, size_t n)
 		ik_cell_pair_name(k->npairs, k->pair_index, pair, sizeof(pair));
 		add(b, n, &u, " pair %s", pair);
 	}
+	if (k->line[0])
+		add(b, n, &u, " %s", k->line);
 }
 
 void ik_cell_key_name(const struct ik_cell_key *k, enum ik_cell_name_style s,

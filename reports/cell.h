@@ -32,6 +32,7 @@ enum ik_cell_field {
 	IK_CF_CLASS = 1u << 9,	 /* --classes */
 	IK_CF_PAIR = 1u << 10,	 /* --pairs: pairs at once, which one */
 	IK_CF_CPUS = 1u << 11,	 /* the two CPUs (--matrix, --pin) */
+	IK_CF_LINE = 1u << 12,	 /* line provenance (issue 19) */
 };
 
 /*
@@ -66,7 +67,18 @@ struct ik_cell_key {
 	unsigned npairs;  /* pairs at once; 1 alone */
 	int pair_index;	  /* 0..npairs-1, -1 for their sum; 0 alone */
 	int cpu[2];	  /* -1 unpinned or unknown */
+	/* line provenance, its non-default parts joined by '/' (e.g.
+	 * "touch:a/op:cas/stride:128"); "" for none (ik_cell_line_key) */
+	char line[96];
 };
+
+/*
+ * The line key of a cell: first touch (IK_TOUCH_*, its CPU), home node
+ * (homed), fresh, op, stride (0 is 64) and lines (0 is 1), each only
+ * when not the default, into b.
+ */
+void ik_cell_line_key(int touch, int touch_cpu, bool homed, int home,
+		      const struct ik_lines *l, char *b, size_t n);
 
 /* The kernel's name as --kernel takes it; "?" for none. */
 const char *ik_cell_kernel_name(int kernel);

@@ -384,12 +384,18 @@ static void put(FILE *f, const char *s, bool last)
 
 static void put_row(FILE *f, const struct row *w)
 {
+	unsigned extra = ik_lines_csv_ncols(w->r), k;
 	char b[512];
 	int c;
 
 	for (c = 0; c < C_N; c++) {
 		field(w, (enum col)c, b, sizeof(b));
-		put(f, b, c == C_N - 1);
+		put(f, b, c == C_N - 1 && !extra);
+	}
+	/* issue 19's columns, only when the run used them */
+	for (k = 0; k < extra; k++) {
+		ik_lines_csv_field(w->r, w->res, k, b, sizeof(b));
+		put(f, b, k == extra - 1);
 	}
 }
 
@@ -399,8 +405,12 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 	unsigned i, k;
 	int c;
 
+	unsigned extra = ik_lines_csv_ncols(r);
+
 	for (c = 0; c < C_N; c++)
-		put(f, col_name((enum col)c), c == C_N - 1);
+		put(f, col_name((enum col)c), c == C_N - 1 && !extra);
+	for (k = 0; k < extra; k++)
+		put(f, ik_lines_csv_name(r, k), k == extra - 1);
 	/* the harness floor (one per run, on its pair) on every row that
 	 * shares that pair, empty where none was measured */
 	if (r->floor && !r->floor->err)

@@ -224,6 +224,8 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 			  "pages_on_node",
 			  res->mem_node < 0 ? json_null()
 					    : json_integer(res->mem_node)));
+	if (ik_lines_used(r)) /* issue 19: only when asked */
+		ik_lines_json(o, r, res);
 	if (r->matrix)
 		json_object_set_new(o, "startup_ms",
 				    json_real(res->startup_ms));

@@ -26,7 +26,35 @@ struct ik_tbl {
 	bool gaps;    /* a gap column: --gap given */
 	bool cpus;    /* a cpus column: --classes, --matrix (a pair a row) */
 	int mw;	      /* the method column: its longest name, 10 at least */
+	int lw;	      /* a line column (issue 19): its longest key; 0: none */
 };
+
+/* A result's line key, "-" for the defaults. */
+static void line_key(const struct ik_result *res, char *b, size_t n)
+{
+	const struct ik_line_result *l = &res->line;
+
+	ik_cell_line_key(l->touch, l->touch_cpu, l->homed, l->home, &l->lines,
+			 b, n);
+	if (!b[0])
+		snprintf(b, n, "-");
+}
+
+/* The line column's width when the run used a line dimension, else 0. */
+static int line_width(const struct ik_report *r)
+{
+	unsigned u = ik_lines_used(r) & ~IK_LU_PREHEAT, i;
+	int w = 4;
+	char b[96];
+
+	if (!u)
+		return 0;
+	for (i = 0; i < r->nresults; i++) {
+		line_key(&r->results[i], b, sizeof(b));
+		w = (int)strlen(b) > w ? (int)strlen(b) : w;
+	}
+	return w;
+}
 
 static void describe_pair(const struct ik_result *res, char *b, size_t n)
 {
@@ -72,6 +100,12 @@ static void row_key(const struct ik_tbl *t, const struct ik_result *res)
 	if (t->gaps)
 		fprintf(f, "%7s ",
 			ik_fmt_ns(g, sizeof(g), (double)res->gap_ns));
+	if (t->lw) {
+		char lk[96];
+
+		line_key(res, lk, sizeof(lk));
+		fprintf(f, "%-*s ", t->lw, lk);
+	}
 }
 
 static void head_key(const struct ik_tbl *t)
@@ -86,6 +120,8 @@ static void head_key(const struct ik_tbl *t)
 		"buffer");
 	if (t->gaps)
 		fprintf(t->f, "%7s ", "gap");
+	if (t->lw)
+		fprintf(t->f, "%-*s ", t->lw, "line");
 }
 
 /*
@@ -322,6 +358,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		.gaps = r->sweep->ngaps > 1 || r->sweep->gaps[0],
 		.cpus = r->classes != NULL || r->matrix,
 		.mw = ik_method_width(r, 10),
+		.lw = line_width(r),
 	};
 
 	ik_view_init(&t.v, r, f);
@@ -332,6 +369,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	header(&t);
 	k->table(&t.v);
 	ik_explain_table(r, f);
+	ik_lines_table(r, f);
 	strangers_notes(&t);
 	stall_notes(&t);
 	repeats_table(&t);

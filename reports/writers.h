@@ -28,6 +28,32 @@ void ik_stats_of(const struct ik_report *r, const struct ik_result *res,
  * results, the config and the stats; the table adds its key columns. */
 void ik_view_init(struct ik_view *v, const struct ik_report *r, FILE *f);
 
+/*
+ * Line provenance and --preheat (lines.c), each only when the run used
+ * it: ik_lines_used's IK_LU_* bits say which. JSON: the key fields and
+ * line_provenance / preheat objects on a result; CSV: extra columns
+ * after the fixed ones; the table: a section after the kernel's.
+ */
+#define IK_LU_TOUCH   (1u << 0)
+#define IK_LU_HOME    (1u << 1)
+#define IK_LU_FRESH   (1u << 2)
+#define IK_LU_OP      (1u << 3)
+#define IK_LU_STRIDE  (1u << 4)
+#define IK_LU_LINES   (1u << 5)
+#define IK_LU_PREHEAT (1u << 6)
+unsigned ik_lines_used(const struct ik_report *r);
+/* --lines: the min, median and max of the per-line p50s and the worst
+ * line; false when the result has fewer than two lines. */
+bool ik_lines_spread(const struct ik_result *res, uint64_t *min, uint64_t *med,
+		     uint64_t *max, unsigned *worst);
+void ik_lines_json(json_t *o, const struct ik_report *r,
+		   const struct ik_result *res);
+unsigned ik_lines_csv_ncols(const struct ik_report *r);
+const char *ik_lines_csv_name(const struct ik_report *r, unsigned i);
+void ik_lines_csv_field(const struct ik_report *r, const struct ik_result *res,
+			unsigned i, char *b, size_t n);
+void ik_lines_table(const struct ik_report *r, FILE *f);
+
 /* --classes (classes.c): the table's section and the JSON array. */
 void ik_classes_table(const struct ik_report *r, FILE *f);
 json_t *ik_classes_json(const struct ik_class_pair *c);
