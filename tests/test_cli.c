@@ -1996,3 +1996,134 @@ Test(cli, a_long_method_name_keeps_the_table_in_line, .timeout = 60)
 		     "%s", o.stdout_text);
 	free(o.stdout_text);
 }
+
+/* ---- line provenance and preheat (issue 19) ---- */
+
+Test(cli, line_provenance_refusals_name_the_value_and_what_is_allowed,
+     .timeout = 30)
+{
+	BAD("--home 4095: no such NUMA node here; nodes: 0-", "--method",
+	    "line", "--home", "4095");
+	BAD("--home 'x'", "--home", "1,x");
+	BAD("--first-touch 'c'", "--first-touch", "c");
+	BAD("--first-touch a or b: needs the peers pinned", "--method", "line",
+	    "--first-touch", "a");
+	BAD("--first-touch 99999: CPU not usable here", "--method", "line",
+	    "--first-touch", "99999");
+	BAD("--lines: applies to --method line, not spsc", "--method", "spsc",
+	    "--lines", "4");
+	BAD("--line-op: applies to --method line, not pipe", "--method",
+	    "line,pipe", "--line-op", "cas");
+	BAD("allowed: store, load, cas, xchg, xadd", "--method", "line",
+	    "--line-op", "swap");
+	BAD("--stride: applies to --method line and spsc, not pipe", "--method",
+	    "pipe", "--stride", "128");
+	BAD("allowed: 64, 128", "--method", "line", "--stride", "96");
+	BAD("--preheat: needs the peers pinned", "--method", "line",
+	    "--preheat", "10");
+	BAD("--lines: applies to --kernel pingpong", "--kernel", "stream",
+	    "--method", "line", "--lines", "2");
+}
+
+/* Each dimension is a key of its own in JSON, only when asked: a default
+ * run's results have none of them. */
+Test(cli, line_dimensions_sweep_and_appear_only_when_used, .timeout = 120)
+{
+	struct out o;
+	json_t *r = json_run(
+		(const char *const[]){"--method", "line", "--pin", "0,1",
+				      "--line-op", "load,cas", "--stride",
+				      "64,128", "--lines", "3", "--first-touch",
+				      "b", "--iters", "600", "--warmup", "20",
+				      "--format", "json", NULL},
+		&o);
+	json_t *res = json_object_get(r, "results"), *x, *v;
+	const char *ops[] = {"load", "load", "cas", "cas"};
+	unsigned k;
+
+	cr_assert_eq(json_array_size(res), 4, "%s", o.stdout_text);
+	for (k = 0; k < 4; k++) {
+		x = json_array_get(res, k);
+		cr_expect_str_eq(
+			json_string_value(json_object_get(x, "line_op")),
+			ops[k]);
+		cr_expect_eq(json_integer_value(json_object_get(x, "stride")),
+			     k % 2 ? 128 : 64);
+		cr_expect_eq(json_integer_value(json_object_get(x, "lines")),
+			     3);
+		cr_expect_str_eq(
+			json_string_value(json_object_get(x, "first_touch")),
+			"b");
+		v = json_object_get(x, "line_provenance");
+		cr_expect_eq(json_integer_value(
+				     json_object_get(v, "touched_on_cpu")),
+			     1);
+		cr_expect_eq(
+			json_array_size(json_object_get(v, "per_line_p50_ns")),
+			3);
+		cr_expect_not_null(json_object_get(v, "worst_line"));
+		cr_expect(json_is_integer(json_object_get(v, "node_of_pages")));
+	}
+	json_decref(r);
+	free(o.stdout_text);
+	r = json_run((const char *const[]){"--method", "line", "--iters", "200",
+					   "--format", "json", NULL},
+		     &o);
+	x = json_array_get(json_object_get(r, "results"), 0);
+	cr_expect_null(json_object_get(x, "line_op"));
+	cr_expect_null(json_object_get(x, "line_provenance"));
+	cr_expect_null(json_object_get(x, "preheat"));
+	json_decref(r);
+	free(o.stdout_text);
+}
+
+/* One node here: --home 0 is checked and said to prove nothing. */
+Test(cli, home_reports_the_node_move_pages_found, .timeout = 60)
+{
+	struct out o;
+	json_t *r, *x, *v;
+
+	if (numa_available() < 0)
+		cr_skip_test("no NUMA support (libnuma) here");
+	r = json_run((const char *const[]){"--method", "spsc", "--home", "0",
+					   "--iters", "200", "--format", "json",
+					   NULL},
+		     &o);
+	x = json_array_get(json_object_get(r, "results"), 0);
+	v = json_object_get(x, "line_provenance");
+	cr_expect_eq(json_integer_value(json_object_get(x, "home")), 0);
+	cr_expect_eq(json_integer_value(json_object_get(v, "node_of_pages")),
+		     0);
+	if (numa_max_node() == 0)
+		cr_expect(strstr(
+			json_string_value(json_object_get(v, "not_verified")),
+			"one NUMA node"));
+	json_decref(r);
+	free(o.stdout_text);
+}
+
+/* No cpufreq and no MSR device here: the clock is "not exposed", with
+ * why, never a zero. */
+Test(cli, preheat_records_the_clock_or_why_not, .timeout = 60)
+{
+	struct out o;
+	json_t *r, *ph;
+
+	r = json_run((const char *const[]){"--method", "line", "--pin", "0,1",
+					   "--preheat", "30", "--iters", "200",
+					   "--format", "json", NULL},
+		     &o);
+	ph = json_object_get(json_array_get(json_object_get(r, "results"), 0),
+			     "preheat");
+	cr_expect_eq(json_integer_value(json_object_get(ph, "ms")), 30);
+	if (json_is_null(json_object_get(ph, "clock_source"))) {
+		cr_expect(!strncmp(
+			json_string_value(json_object_get(ph, "not_exposed")),
+			"not exposed: ", 13));
+		cr_expect(json_is_null(json_object_get(ph, "khz_before")));
+	} else {
+		cr_expect(json_is_array(json_object_get(ph, "khz_before")));
+	}
+	json_decref(r);
+	free(o.stdout_text);
+}
