@@ -525,8 +525,9 @@ static unsigned walk(struct grid *g, struct ik_result *results)
 {
 	const struct ik_plan *p = g->p;
 	const struct ik_sweep *sw = &p->sweep;
+	unsigned nload = sw->nloads ? sw->nloads : 1;
 	unsigned ncombo = sw->ngaps * sw->nworks * sw->nclients * sw->nservers *
-			  sw->nmodes;
+			  sw->nmodes * nload;
 	unsigned i, z, b, gp, n = 0;
 
 	for (i = 0; i < sw->nmethods; i++)
@@ -551,7 +552,13 @@ static unsigned walk(struct grid *g, struct ik_result *results)
 					cell.clients =
 						sw->clients[cs % sw->nclients];
 					cell.server =
-						sw->servers[cs / sw->nclients];
+						sw->servers[(cs / sw->nclients) %
+							    sw->nservers];
+					/* --load varies slowest of these */
+					if (sw->nloads)
+						cell.load = &sw->loads
+							[cs / sw->nclients /
+							 sw->nservers];
 					n += run_cell(g, &cell, sw->methods[i],
 						      sw->modes[m],
 						      at(results, n));

@@ -23,10 +23,12 @@ struct pollfd;
 #include "../cpuinfo/cpuinfo.h"
 #include "../hist/hist.h"
 #include "../ipc/ipc.h"
+#include "load.h"
 
 #define IK_MAX_METHODS	       32
 #define IK_MAX_SWEEP	       32 /* values in one --size or --buffer list */
 #define IK_MAX_PAIRS	       64 /* most pairs run at once */
+#define IK_MAX_LOADS	       8  /* --load given at most this often */
 #define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
 #define IK_EXPLAIN_IDLE_NS     (1000u * 1000u * 1000u) /* longest idle */
 
@@ -79,6 +81,10 @@ struct ik_config {
 	bool pinned;
 	int cpu[2 * IK_MAX_PAIRS];
 	unsigned ncpu;
+	/* --load: this cell's antagonists (one of the sweep's), NULL or
+	 * an empty set: none; load_on_peer: --load-on-peer */
+	const struct ik_load_set *load;
+	bool load_on_peer;
 };
 
 /*
@@ -108,6 +114,9 @@ struct ik_sweep {
 	/* --method all's left out: unavailable here (the report says) */
 	const struct ik_transport_ops *left_out[IK_MAX_METHODS];
 	unsigned nleft_out;
+	/* --load, once per value: each a cell of its own (none: 0) */
+	struct ik_load_set loads[IK_MAX_LOADS];
+	unsigned nloads;
 };
 
 /*
@@ -246,6 +255,9 @@ struct ik_result {
 	unsigned stalls;
 	uint64_t stall_ns;
 	char note[256];
+	/* --load: the cell's antagonists and what they did (text "": the
+	 * run had no --load) */
+	struct ik_load_result load;
 };
 
 /* What tells a kernel's cells apart besides method, mode, size, buffer
@@ -612,6 +624,12 @@ struct ik_crew {
 	int blamed; /* IK_CREW_MEMBER: whose failure it was */
 	bool stuck; /* a thread would not stop: nothing was freed */
 	char errmsg[200];
+	/* --load (set by ik_crew_init from cfg): antagonists that meet the
+	 * members at their barrier and stop once they are reaped (not with
+	 * an outer barrier); what they did goes to load_out, if set */
+	const struct ik_load_set *load;
+	bool load_on_peer;
+	struct ik_load_result *load_out;
 };
 /* A crew of cfg->clients clients and a server, cpu[] of as many + 1. */
 void ik_crew_init(struct ik_crew *c, const struct ik_config *cfg,
@@ -682,6 +700,10 @@ struct ik_peers {
 	int tids[2];
 	bool stuck; /* a thread would not stop: do not free the channel */
 	char errmsg[200];
+	/* --load: as the crew's */
+	const struct ik_load_set *load;
+	bool load_on_peer;
+	struct ik_load_result *load_out;
 };
 
 /* 0, or -errno with g->errmsg set. */

@@ -31,6 +31,9 @@ void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
 	res->gap_ns = cfg->gap_ns;
 	res->cls = -1;
 	res->wake.err = -ENODATA; /* not traced, until a pass is */
+	if (cfg->load)
+		snprintf(res->load.text, sizeof(res->load.text), "%s",
+			 cfg->load->text);
 	if (cfg->pinned)
 		ik_topo_classify(topo, ik_config_cpu(cfg, 0),
 				 ik_config_cpu(cfg, 1), &res->pair);
@@ -243,6 +246,9 @@ int ik_peers_run(struct ik_peers *g)
 		.cpu_seen = g->cpu_seen,
 		.counts = g->explain ? g->counts : NULL,
 		.tids = g->trace ? g->tids : NULL,
+		.load = g->load,
+		.load_on_peer = g->load_on_peer,
+		.load_out = g->load_out,
 	};
 	ret = ik_crew_run(&g->crew);
 	g->stuck = g->crew.stuck;
@@ -327,6 +333,9 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.prepare = k->prepare,
 		.body = k->body,
 		.arg = k->arg,
+		.load = cfg->load,
+		.load_on_peer = cfg->load_on_peer,
+		.load_out = &res->load,
 	};
 	int ret, s;
 
