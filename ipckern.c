@@ -567,7 +567,7 @@ static int alloc_results(struct run *r)
 	r->cells = (size_t)p->sweep.nmethods * p->sweep.nsizes *
 		   p->sweep.nbuffers * p->sweep.ngaps * p->sweep.nworks *
 		   p->sweep.nclients * p->sweep.nservers * p->sweep.nmodes *
-		   rows;
+		   (p->sweep.nloads ? p->sweep.nloads : 1) * rows;
 	r->results = calloc(r->cells * p->gate.repeat, sizeof(*r->results));
 	return r->results ? 0 : -ENOMEM;
 }

@@ -361,6 +361,7 @@ static struct ik_load_out *add_out(struct ik_load_run *lr,
 		.cpu_seen = {-1, -1},
 		.cpu_end = {-1, -1},
 		.node = -1,
+		.node_seen = -1,
 		.ops = it->ops,
 		.size = it->size,
 	};
@@ -803,7 +804,7 @@ int ik_load_stop(struct ik_load_run *lr, struct ik_load_result *res,
 			o->seconds = t->seconds;
 		}
 		if (t->buf && (o->kind == IK_LOAD_L3 || o->kind == IK_LOAD_MEM))
-			o->node = ik_shm_node_of(t->buf);
+			o->node_seen = ik_shm_node_of(t->buf);
 		if (t->err && !err) {
 			err = t->err;
 			snprintf(msg, len, "%s", t->msg);

@@ -73,7 +73,8 @@ struct ik_load_out {
 	int cpu[2];	 /* asked for (stream: sender, receiver; else -1) */
 	int cpu_seen[2]; /* sched_getcpu at its start ... */
 	int cpu_end[2];	 /* ... and at its end */
-	int node;	 /* l3/mem: node the buffer's pages are on; -1 */
+	int node;	 /* mem: the node it was bound to; -1 */
+	int node_seen;	 /* l3/mem: node a buffer page is on (move_pages) */
 	int cache_level; /* l3: the shared cache's level (2, 3) */
 	uint64_t buf_bytes;		    /* l3/mem: the buffer */
 	const struct ik_transport_ops *ops; /* stream */

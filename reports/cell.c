@@ -64,6 +64,7 @@ void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k)
 	k->pair_index = alone ? 0 : res->pair_index;
 	k->cpu[0] = res->pair.pinned ? res->pair.cpu[0] : -1;
 	k->cpu[1] = res->pair.pinned ? res->pair.cpu[1] : -1;
+	copy(k->load, sizeof(k->load), res->load.text);
 }
 
 int ik_json_str(json_t *o, const char *key, char *dst, size_t n, bool need)
@@ -159,7 +160,8 @@ int ik_cell_key_from_json(json_t *res, int kernel, struct ik_cell_key *k)
 	    (json_object_get(res, "clients") &&
 	     ik_json_uint(res, "clients", &k->clients)) ||
 	    (json_object_get(res, "work_ns") &&
-	     ik_json_uint(res, "work_ns", &k->work_ns)))
+	     ik_json_uint(res, "work_ns", &k->work_ns)) ||
+	    ik_json_str(res, "load", k->load, sizeof(k->load), false))
 		return -EINVAL;
 	json_cpus(res, k->cpu);
 	return json_pair(res, k);
@@ -182,7 +184,8 @@ bool ik_cell_key_eq(const struct ik_cell_key *a, const struct ik_cell_key *b,
 	       SAME(IK_CF_PAIR,
 		    a->npairs == b->npairs && a->pair_index == b->pair_index) &&
 	       SAME(IK_CF_CPUS,
-		    a->cpu[0] == b->cpu[0] && a->cpu[1] == b->cpu[1]);
+		    a->cpu[0] == b->cpu[0] && a->cpu[1] == b->cpu[1]) &&
+	       SAME(IK_CF_LOAD, !strcmp(a->load, b->load));
 #undef SAME
 }
 
@@ -236,6 +239,8 @@ static void gbench_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, "/pair:sum%u", k->npairs);
 	else if (k->npairs > 1) /* pair 1 of 2 is not pair 1 of 4 */
 		add(b, n, &u, "/pair:%dof%u", k->pair_index + 1, k->npairs);
+	if (k->load[0])
+		add(b, n, &u, "/load:%s", k->load);
 }
 
 static void label_name(const struct ik_cell_key *k, char *b, size_t n)
@@ -259,6 +264,8 @@ static void label_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, " sum of %u pairs", k->npairs);
 	else if (k->npairs > 1)
 		add(b, n, &u, " pair %d/%u", k->pair_index + 1, k->npairs);
+	if (k->load[0])
+		add(b, n, &u, " load %s", k->load);
 }
 
 static void baseline_name(const struct ik_cell_key *k, char *b, size_t n)
@@ -284,6 +291,8 @@ static void baseline_name(const struct ik_cell_key *k, char *b, size_t n)
 		ik_cell_pair_name(k->npairs, k->pair_index, pair, sizeof(pair));
 		add(b, n, &u, " pair %s", pair);
 	}
+	if (k->load[0])
+		add(b, n, &u, " load %s", k->load);
 }
 
 void ik_cell_key_name(const struct ik_cell_key *k, enum ik_cell_name_style s,

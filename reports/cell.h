@@ -32,6 +32,7 @@ enum ik_cell_field {
 	IK_CF_CLASS = 1u << 9,	 /* --classes */
 	IK_CF_PAIR = 1u << 10,	 /* --pairs: pairs at once, which one */
 	IK_CF_CPUS = 1u << 11,	 /* the two CPUs (--matrix, --pin) */
+	IK_CF_LOAD = 1u << 12,	 /* --load: the antagonists, as written */
 };
 
 /*
@@ -66,6 +67,7 @@ struct ik_cell_key {
 	unsigned npairs;  /* pairs at once; 1 alone */
 	int pair_index;	  /* 0..npairs-1, -1 for their sum; 0 alone */
 	int cpu[2];	  /* -1 unpinned or unknown */
+	char load[IK_LOAD_TEXT]; /* --load's set; "" without --load */
 };
 
 /* The kernel's name as --kernel takes it; "?" for none. */

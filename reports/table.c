@@ -26,6 +26,7 @@ struct ik_tbl {
 	bool gaps;    /* a gap column: --gap given */
 	bool cpus;    /* a cpus column: --classes, --matrix (a pair a row) */
 	int mw;	      /* the method column: its longest name, 10 at least */
+	int lw;	      /* a load column (--load): its longest set; 0 none */
 };
 
 static void describe_pair(const struct ik_result *res, char *b, size_t n)
@@ -72,6 +73,8 @@ static void row_key(const struct ik_tbl *t, const struct ik_result *res)
 	if (t->gaps)
 		fprintf(f, "%7s ",
 			ik_fmt_ns(g, sizeof(g), (double)res->gap_ns));
+	if (t->lw)
+		fprintf(f, "%-*s ", t->lw, res->load.text);
 }
 
 static void head_key(const struct ik_tbl *t)
@@ -86,6 +89,22 @@ static void head_key(const struct ik_tbl *t)
 		"buffer");
 	if (t->gaps)
 		fprintf(t->f, "%7s ", "gap");
+	if (t->lw)
+		fprintf(t->f, "%-*s ", t->lw, "load");
+}
+
+/* The load column's width: the longest --load set, 4 at least. */
+static int load_width(const struct ik_report *r)
+{
+	size_t n, w = 4;
+
+	if (!ik_load_used(r))
+		return 0;
+	for (unsigned i = 0; i < r->sweep->nloads; i++) {
+		n = strlen(r->sweep->loads[i].text);
+		w = n > w ? n : w;
+	}
+	return (int)w;
 }
 
 /*
@@ -322,6 +341,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		.gaps = r->sweep->ngaps > 1 || r->sweep->gaps[0],
 		.cpus = r->classes != NULL || r->matrix,
 		.mw = ik_method_width(r, 10),
+		.lw = load_width(r),
 	};
 
 	ik_view_init(&t.v, r, f);
@@ -332,6 +352,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	header(&t);
 	k->table(&t.v);
 	ik_explain_table(r, f);
+	ik_load_table(r, f, t.mw);
 	strangers_notes(&t);
 	stall_notes(&t);
 	repeats_table(&t);
