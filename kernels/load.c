@@ -22,13 +22,13 @@
 
 #include "kernels.h"
 
-#define SPIN_CHUNK  65536u	   /* iterations between stop checks */
-#define SWEEP_CHUNK (64u << 10)	   /* bytes between stop checks */
+#define SPIN_CHUNK  65536u		/* iterations between stop checks */
+#define SWEEP_CHUNK (64u << 10)		/* bytes between stop checks */
 #define STOP_GRACE  (2 * IK_NS_PER_SEC) /* for a thread to notice */
 
 static const char *const kind_names[] = {
-	[IK_LOAD_SPIN] = "spin", [IK_LOAD_SMT] = "smt",
-	[IK_LOAD_L3] = "l3",	 [IK_LOAD_MEM] = "mem",
+	[IK_LOAD_SPIN] = "spin",     [IK_LOAD_SMT] = "smt",
+	[IK_LOAD_L3] = "l3",	     [IK_LOAD_MEM] = "mem",
 	[IK_LOAD_STREAM] = "stream",
 };
 
@@ -154,8 +154,7 @@ static int parse_stream(char *args, struct ik_load_item *it, char *msg,
 	return 0;
 }
 
-static int parse_item(char *tok, struct ik_load_item *it, char *msg,
-		      size_t len)
+static int parse_item(char *tok, struct ik_load_item *it, char *msg, size_t len)
 {
 	char *at = strchr(tok, '@'), *args = strchr(tok, ':');
 	unsigned k;
@@ -225,8 +224,7 @@ static int parse_item(char *tok, struct ik_load_item *it, char *msg,
 	return 0;
 }
 
-int ik_load_parse(const char *s, struct ik_load_set *set, char *msg,
-		  size_t len)
+int ik_load_parse(const char *s, struct ik_load_set *set, char *msg, size_t len)
 {
 	char *copy, *tok, *save = NULL;
 	int ret = 0;
@@ -268,8 +266,8 @@ int ik_load_parse(const char *s, struct ik_load_set *set, char *msg,
 
 struct lthread {
 	struct ik_load_run *lr;
-	unsigned out;	 /* its entry in lr->out */
-	unsigned side;	 /* stream: 0 sends, 1 receives */
+	unsigned out;  /* its entry in lr->out */
+	unsigned side; /* stream: 0 sends, 1 receives */
 	struct ik_channel *ch;
 	void *buf;
 	size_t len;
@@ -382,8 +380,8 @@ static int place(struct ik_load_run *lr, struct ik_load_out *o,
 		int cpu = o->cpu[s], ret = ik_topo_check_cpu(lr->topo, cpu);
 
 		if (ret) {
-			snprintf(msg, len,
-				 "%s on CPU %d: %s; allowed CPUs: %s", kn, cpu,
+			snprintf(msg, len, "%s on CPU %d: %s; allowed CPUs: %s",
+				 kn, cpu,
 				 ret == -ENOENT	  ? "no such CPU"
 				 : ret == -ENODEV ? "offline"
 						  : "outside our cpuset",
@@ -395,7 +393,8 @@ static int place(struct ik_load_run *lr, struct ik_load_out *o,
 				 "%s on CPU %d: that is %s's CPU; load "
 				 "another CPU (allowed: %s), or add "
 				 "--load-on-peer to share it on purpose",
-				 kn, cpu, peer_name(npeers, w, who, sizeof(who)),
+				 kn, cpu,
+				 peer_name(npeers, w, who, sizeof(who)),
 				 allowed);
 			return -EINVAL;
 		}
@@ -417,10 +416,10 @@ static int place(struct ik_load_run *lr, struct ik_load_out *o,
 		hwloc_obj_t c = llc_of(lr->topo, o->cpu[0]);
 		uint64_t llc = c ? c->attr->cache.size : 0;
 
-		o->node = it->node >= 0 ? it->node : node_of(lr->topo, o->cpu[0]);
-		if (it->node >= 0 &&
-		    !hwloc_get_numanode_obj_by_os_index(lr->topo->t,
-							(unsigned)it->node)) {
+		o->node =
+			it->node >= 0 ? it->node : node_of(lr->topo, o->cpu[0]);
+		if (it->node >= 0 && !hwloc_get_numanode_obj_by_os_index(
+					     lr->topo->t, (unsigned)it->node)) {
 			snprintf(msg, len,
 				 "mem:%d: no NUMA node %d in this topology",
 				 it->node, it->node);
@@ -475,7 +474,8 @@ static int resolve_smt(struct ik_load_run *lr, const struct ik_load_item *it,
 			snprintf(msg, len,
 				 "smt: CPU %d (%s) has no SMT sibling but "
 				 "the other peer's CPU %d: nothing to load",
-				 cpus[p], peer_name(npeers, p, who, sizeof(who)),
+				 cpus[p],
+				 peer_name(npeers, p, who, sizeof(who)),
 				 sib[0]);
 		else
 			snprintf(msg, len,
@@ -534,8 +534,8 @@ int ik_load_resolve(struct ik_load_run **out, const struct ik_load_set *set,
 		unsigned s, ns = o->kind == IK_LOAD_STREAM ? 2 : 1;
 
 		for (s = 0; s < ns; s++)
-			lr->th[lr->nth++] = (struct lthread){
-				.lr = lr, .out = k, .side = s};
+			lr->th[lr->nth++] =
+				(struct lthread){.lr = lr, .out = k, .side = s};
 	}
 	if (ret) {
 		free(lr);
@@ -556,13 +556,13 @@ static void spin(struct lthread *t)
 {
 	uint64_t x = 1, n = 0;
 
-	while (!stopping(t->lr)) {
+	do { /* a chunk at least: every antagonist did some work */
 		for (unsigned k = 0; k < SPIN_CHUNK; k++) {
 			x = x * 6364136223846793005ull + 1442695040888963407ull;
 			__asm__ volatile("" : "+r"(x)); /* one ALU chain */
 		}
 		n += SPIN_CHUNK;
-	}
+	} while (!stopping(t->lr));
 	t->work = n;
 }
 
@@ -573,14 +573,14 @@ static void sweep(struct lthread *t)
 	size_t nw = t->len / 8, per = SWEEP_CHUNK / 8, i = 0, end;
 	uint64_t bytes = 0;
 
-	while (!stopping(t->lr)) {
+	do {
 		end = i + per < nw ? i + per : nw;
 		bytes += 2 * 8 * (uint64_t)(end - i); /* read, then written */
 		for (; i < end; i++)
 			w[i] = w[i] + 1;
 		if (i >= nw)
 			i = 0;
-	}
+	} while (!stopping(t->lr));
 	t->bytes = bytes;
 	t->work = bytes;
 }
@@ -592,13 +592,13 @@ static int stream(struct lthread *t)
 	uint64_t n = 0;
 	int ret = 0;
 
-	while (!stopping(t->lr)) {
+	do { /* a message at least; the abort at stop ends a wait */
 		ret = t->side ? ch->recv(ch, IK_SIDE_B, t->buf, t->len)
 			      : ch->send(ch, IK_SIDE_A, t->buf, t->len);
 		if (ret < 0)
 			break;
 		n++;
-	}
+	} while (!stopping(t->lr));
 	t->work = n;
 	t->bytes = n * t->len;
 	/* the abort at stop is how it ends, not a failure */
@@ -722,8 +722,9 @@ int ik_load_start(struct ik_load_run *lr, struct ik_barrier *gate,
 	}
 	for (i = 0; i < lr->nout && !ret; i++) {
 		const struct ik_load_out *o = &lr->out[i];
-		struct ik_chan_params p = {
-			.size = o->size, .mode = IK_MODE_THREAD, .stream = true};
+		struct ik_chan_params p = {.size = o->size,
+					   .mode = IK_MODE_THREAD,
+					   .stream = true};
 
 		if (o->kind != IK_LOAD_STREAM)
 			continue;
@@ -756,8 +757,8 @@ static bool all_done(const struct ik_load_run *lr)
 	return true;
 }
 
-int ik_load_stop(struct ik_load_run *lr, struct ik_load_result *res,
-		 char *msg, size_t len)
+int ik_load_stop(struct ik_load_run *lr, struct ik_load_result *res, char *msg,
+		 size_t len)
 {
 	uint64_t until = ik_clock_ns() + STOP_GRACE;
 	bool stuck = false;
@@ -780,8 +781,7 @@ int ik_load_stop(struct ik_load_run *lr, struct ik_load_result *res,
 		for (i = 0; i < lr->nth; i++)
 			if (lr->th[i].started && !atomic_load(&lr->th[i].done))
 				pthread_kill(lr->th[i].th, SIGUSR1);
-		if (poll(&pfd, 1, 1) > 0 &&
-		    read(lr->donefd, &v, sizeof(v)) < 0)
+		if (poll(&pfd, 1, 1) > 0 && read(lr->donefd, &v, sizeof(v)) < 0)
 			break;
 	}
 	for (i = 0; i < lr->nth; i++) {

@@ -25,11 +25,11 @@
 #include "../affinity/affinity.h"
 #include "../ipc/ipc.h"
 
-#define IK_LOAD_MAX	 16 /* antagonists in one set (stream: one) */
-#define IK_LOAD_TEXT	 96 /* a set as written, with its NUL */
-#define IK_LOAD_MEM_MIN	 (64u << 20) /* mem: at least, bytes */
-#define IK_LOAD_MEM_MULT 8	     /* mem: this many times the LLC */
-#define IK_LOAD_STREAM_SIZE 65536    /* stream: default message bytes */
+#define IK_LOAD_MAX	    16 /* antagonists in one set (stream: one) */
+#define IK_LOAD_TEXT	    96 /* a set as written, with its NUL */
+#define IK_LOAD_MEM_MIN	    (64u << 20) /* mem: at least, bytes */
+#define IK_LOAD_MEM_MULT    8		/* mem: this many times the LLC */
+#define IK_LOAD_STREAM_SIZE 65536	/* stream: default message bytes */
 
 enum ik_load_kind {
 	IK_LOAD_SPIN = 0, /* ALU loop */
@@ -70,13 +70,13 @@ int ik_load_parse(const char *s, struct ik_load_set *set, char *msg,
 /* What one antagonist did, for the reports. */
 struct ik_load_out {
 	enum ik_load_kind kind;
-	int cpu[2];	 /* asked for (stream: sender, receiver; else -1) */
-	int cpu_seen[2]; /* sched_getcpu at its start ... */
-	int cpu_end[2];	 /* ... and at its end */
-	int node;	 /* mem: the node it was bound to; -1 */
-	int node_seen;	 /* l3/mem: node a buffer page is on (move_pages) */
-	int cache_level; /* l3: the shared cache's level (2, 3) */
-	uint64_t buf_bytes;		    /* l3/mem: the buffer */
+	int cpu[2];	    /* asked for (stream: sender, receiver; else -1) */
+	int cpu_seen[2];    /* sched_getcpu at its start ... */
+	int cpu_end[2];	    /* ... and at its end */
+	int node;	    /* mem: the node it was bound to; -1 */
+	int node_seen;	    /* l3/mem: node a buffer page is on (move_pages) */
+	int cache_level;    /* l3: the shared cache's level (2, 3) */
+	uint64_t buf_bytes; /* l3/mem: the buffer */
 	const struct ik_transport_ops *ops; /* stream */
 	size_t size;			    /* stream: bytes per message */
 	uint64_t work;	/* spin: iterations; l3/mem: bytes; stream: msgs */
@@ -120,7 +120,7 @@ unsigned ik_load_parties(const struct ik_load_run *lr);
 struct ik_barrier;
 int ik_load_start(struct ik_load_run *lr, struct ik_barrier *gate,
 		  uint64_t deadline_ns, char *msg, size_t len);
-int ik_load_stop(struct ik_load_run *lr, struct ik_load_result *out,
-		 char *msg, size_t len);
+int ik_load_stop(struct ik_load_run *lr, struct ik_load_result *out, char *msg,
+		 size_t len);
 
 #endif

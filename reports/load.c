@@ -67,18 +67,19 @@ json_t *ik_load_json(const struct ik_result *res)
 			json_object_set_new(
 				e, "buffer_bytes",
 				json_integer((json_int_t)o->buf_bytes));
-			json_object_set_new(e, "pages_on_node",
-					    o->node_seen < 0
-						    ? json_null()
-						    : json_integer(o->node_seen));
+			json_object_set_new(
+				e, "pages_on_node",
+				o->node_seen < 0 ? json_null()
+						 : json_integer(o->node_seen));
 		}
 		if (o->kind == IK_LOAD_L3)
 			json_object_set_new(e, "cache_level",
 					    json_integer(o->cache_level));
 		if (o->kind == IK_LOAD_MEM)
 			json_object_set_new(e, "node",
-					    o->node < 0 ? json_null()
-							: json_integer(o->node));
+					    o->node < 0
+						    ? json_null()
+						    : json_integer(o->node));
 		if (o->kind == IK_LOAD_STREAM) {
 			json_object_set_new(e, "method",
 					    json_string(o->ops->name));
@@ -147,13 +148,15 @@ void ik_load_table(const struct ik_report *r, FILE *f, int mw)
 		if (!res->load.n)
 			continue;
 		if (!head)
-			fprintf(f, "\nantagonists (--load): pinned threads from "
-				   "the start gate to after the timed loop; "
-				   "ran on: sched_getcpu at start..end\n");
+			fprintf(f,
+				"\nantagonists (--load): pinned threads from "
+				"the start gate to after the timed loop; "
+				"ran on: sched_getcpu at start..end\n");
 		head = true;
 		fprintf(f, "%-*s %-7s %6s  %s\n", mw, res->ops->name,
 			ik_mode_name(res->mode),
-			ik_fmt_bytes(sz, sizeof(sz), res->size), res->load.text);
+			ik_fmt_bytes(sz, sizeof(sz), res->size),
+			res->load.text);
 		for (unsigned k = 0; k < res->load.n; k++) {
 			one_out(&res->load.out[k], line, sizeof(line));
 			fprintf(f, "    %s\n", line);
