@@ -541,6 +541,8 @@ static unsigned walk(struct grid *g, struct ik_result *results)
 					unsigned gw = gp / sw->nmodes;
 					unsigned rest = gw / sw->ngaps;
 					unsigned cs = rest / sw->nworks;
+					unsigned sv = cs / sw->nclients;
+					unsigned ns = sw->nservers;
 
 					if (g->run && stopped(g->run))
 						return n;
@@ -551,14 +553,10 @@ static unsigned walk(struct grid *g, struct ik_result *results)
 						sw->works[rest % sw->nworks];
 					cell.clients =
 						sw->clients[cs % sw->nclients];
-					cell.server =
-						sw->servers[(cs / sw->nclients) %
-							    sw->nservers];
+					cell.server = sw->servers[sv % ns];
 					/* --load varies slowest of these */
 					if (sw->nloads)
-						cell.load = &sw->loads
-							[cs / sw->nclients /
-							 sw->nservers];
+						cell.load = &sw->loads[sv / ns];
 					n += run_cell(g, &cell, sw->methods[i],
 						      sw->modes[m],
 						      at(results, n));

@@ -67,7 +67,8 @@ struct ik_cell_key {
 	unsigned npairs;  /* pairs at once; 1 alone */
 	int pair_index;	  /* 0..npairs-1, -1 for their sum; 0 alone */
 	int cpu[2];	  /* -1 unpinned or unknown */
-	char load[IK_LOAD_TEXT]; /* --load's set; "" without --load */
+	/* --load's set as written; "" without --load */
+	char load[IK_LOAD_TEXT];
 };
 
 /* The kernel's name as --kernel takes it; "?" for none. */

@@ -383,8 +383,7 @@ static void put(FILE *f, const char *s, bool last)
 }
 
 /* --load's columns, after the others and only in a run with --load */
-static const char *const load_cols[] = {"load", "load_cpus_seen",
-					"load_rates"};
+static const char *const load_cols[] = {"load", "load_cpus_seen", "load_rates"};
 
 static void put_row(FILE *f, const struct row *w)
 {
@@ -412,8 +411,7 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 	int c;
 
 	for (c = 0; c < C_N; c++)
-		put(f, col_name((enum col)c),
-		    c == C_N - 1 && !ik_load_used(r));
+		put(f, col_name((enum col)c), c == C_N - 1 && !ik_load_used(r));
 	for (c = 0; ik_load_used(r) && c < (int)IK_ARRAY_SIZE(load_cols); c++)
 		put(f, load_cols[c], c == (int)IK_ARRAY_SIZE(load_cols) - 1);
 	/* the harness floor (one per run, on its pair) on every row that
