@@ -480,10 +480,11 @@ const struct ik_option ik_options[] = {
 		 "stopped after each cell, each with its rate: spin@CPUS,\n"
 		 "smt (the peers' SMT siblings), l3@CPUS (sweep over\n"
 		 "the shared cache), mem[:NODE]@CPUS (bandwidth, 8x the\n"
-		 "LLC on the CPU's node or NODE), stream[:METHOD[:SIZE]]\n"
-		 "@C1+C2 (bulk transfer, default pipe 64k); items joined\n"
-		 "by commas run together, CPUS is A, A-B or joined by +;\n"
-		 "repeat --load to sweep (none: no load)"},
+		 "LLC on the CPU's node or NODE),\n"
+		 "stream[:METHOD[:SIZE]]@C1+C2 (bulk transfer, default\n"
+		 "pipe 64k); items joined by commas run together, CPUS\n"
+		 "is A, A-B or joined by +; repeat --load to sweep\n"
+		 "(none: no load)"},
 	{.name = "load-on-peer",
 	 .kind = IK_OPT_FLAG,
 	 VAL(cfg.load_on_peer),
