@@ -43,6 +43,20 @@ static json_t *cpus_json(const int *c, unsigned n)
 	return a;
 }
 
+/* The JSON key of ik_load_rate(o): its unit in its name */
+static const char *rate_key(const struct ik_load_out *o)
+{
+	switch (o->kind) {
+	case IK_LOAD_L3:
+	case IK_LOAD_MEM:
+		return "bytes_per_sec";
+	case IK_LOAD_STREAM:
+		return "msgs_per_sec";
+	default:
+		return "iters_per_sec";
+	}
+}
+
 json_t *ik_load_json(const struct ik_result *res)
 {
 	json_t *a = json_array();
@@ -59,10 +73,10 @@ json_t *ik_load_json(const struct ik_result *res)
 				    cpus_json(o->cpu_seen, nc));
 		json_object_set_new(e, "cpus_seen_end",
 				    cpus_json(o->cpu_end, nc));
-		json_object_set_new(e, "seconds", json_real(o->seconds));
-		json_object_set_new(e, "rate", json_real(ik_load_rate(o)));
-		json_object_set_new(e, "rate_unit",
-				    json_string(ik_load_rate_unit(o)));
+		json_object_set_new(
+			e, "run_ns",
+			json_integer((json_int_t)(o->seconds * 1e9)));
+		json_object_set_new(e, rate_key(o), json_real(ik_load_rate(o)));
 		if (o->kind == IK_LOAD_L3 || o->kind == IK_LOAD_MEM) {
 			json_object_set_new(
 				e, "buffer_bytes",
