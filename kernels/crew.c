@@ -552,14 +552,16 @@ static int load_start(struct ik_crew *c, struct ik_load_run **lr)
 
 	if (!c->load || !c->load->n)
 		return 0;
-	c->end = IK_CREW_START;
+	c->end = IK_CREW_SETUP; /* nobody started: errmsg says why */
 	if (c->run->start) {
 		snprintf(c->errmsg, sizeof(c->errmsg),
 			 "--load with pairs started together is not "
 			 "supported");
 		return -EINVAL;
 	}
-	ret = ik_load_resolve(lr, c->load, c->run->topo, c->cpus, c->ncpus,
+	ret = ik_load_resolve(lr, c->load, c->run->topo,
+			      c->cpus ? c->cpus : c->load_peers,
+			      c->cpus ? c->ncpus : c->load_npeers,
 			      c->load_on_peer, c->errmsg, sizeof(c->errmsg));
 	if (ret)
 		return ret;

@@ -630,6 +630,10 @@ struct ik_crew {
 	const struct ik_load_set *load;
 	bool load_on_peer;
 	struct ik_load_result *load_out;
+	/* the members' CPUs for --load's checks where cpus is NULL (the
+	 * peers of a pair pin themselves); NULL: unpinned */
+	const int *load_peers;
+	unsigned load_npeers;
 };
 /* A crew of cfg->clients clients and a server, cpu[] of as many + 1. */
 void ik_crew_init(struct ik_crew *c, const struct ik_config *cfg,

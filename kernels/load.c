@@ -341,6 +341,21 @@ static const char *peer_name(unsigned npeers, unsigned i, char *b, size_t n)
 	return b;
 }
 
+/* Every allowed CPU is a peer's: nothing else to load */
+static bool only_peers(const struct ik_topo *tp, const int *cpus, unsigned n)
+{
+	unsigned w;
+	int c;
+
+	hwloc_bitmap_foreach_begin(c, tp->allowed)
+	{
+		if (!is_peer(cpus, n, c, &w))
+			return false;
+	}
+	hwloc_bitmap_foreach_end();
+	return true;
+}
+
 /* A new antagonist on cpu (stream: and cpu2); -EINVAL when full */
 static struct ik_load_out *add_out(struct ik_load_run *lr,
 				   const struct ik_load_item *it, int cpu,
@@ -391,10 +406,14 @@ static int place(struct ik_load_run *lr, struct ik_load_out *o,
 		if (!on_peer && is_peer(cpus, npeers, cpu, &w)) {
 			snprintf(msg, len,
 				 "%s on CPU %d: that is %s's CPU; load "
-				 "another CPU (allowed: %s), or add "
+				 "another CPU (%s: %s), or add "
 				 "--load-on-peer to share it on purpose",
 				 kn, cpu,
 				 peer_name(npeers, w, who, sizeof(who)),
+				 only_peers(lr->topo, cpus, npeers)
+					 ? "this machine has none besides the "
+					   "peers', allowed"
+					 : "allowed",
 				 allowed);
 			return -EINVAL;
 		}

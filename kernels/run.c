@@ -249,6 +249,8 @@ int ik_peers_run(struct ik_peers *g)
 		.load = g->load,
 		.load_on_peer = g->load_on_peer,
 		.load_out = g->load_out,
+		.load_peers = g->pinned ? g->cpu : NULL,
+		.load_npeers = g->pinned ? 2 : 0,
 	};
 	ret = ik_crew_run(&g->crew);
 	g->stuck = g->crew.stuck;

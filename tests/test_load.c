@@ -383,3 +383,36 @@ Test(load_run, a_failing_peer_stops_the_antagonists, .init = t_setup,
 	cr_expect_eq(count_dir("/proc/self/task"), tasks);
 	ik_result_free(&res);
 }
+
+/* --classes and --matrix pick pairs per cell: each cell checks its own
+ * load, and a refused one fails the cell with the reason */
+Test(load_run, a_cell_refuses_a_load_on_its_peers_cpu, .init = t_setup,
+     .fini = t_teardown, .timeout = 60)
+{
+	static struct ik_load_set set;
+	struct ik_config cfg = {
+		.kernel = IK_KERNEL_PINGPONG,
+		.size = 8,
+		.iters = 20,
+		.timeout_ns = 60 * IK_NS_PER_SEC,
+		.pinned = true,
+		.cpu = {0, 1},
+		.ncpu = 2,
+		.load = &set,
+	};
+	unsigned tasks = count_dir("/proc/self/task");
+	struct ik_result res;
+	char msg[200];
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("needs two CPUs");
+	cr_assert_eq(parse("spin@1", &set, msg), 0);
+	cr_expect_eq(ik_pingpong(&cfg, ik_transport_find("pipe"),
+				 IK_MODE_PROCESS, &t_ctx, &res),
+		     -EINVAL);
+	t_expect_one_line_naming("a cell", res.errmsg, false,
+				 "spin on CPU 1: that is peer B's CPU");
+	cr_expect_eq(res.load.n, 0, "nothing ran");
+	cr_expect_eq(count_dir("/proc/self/task"), tasks);
+	ik_result_free(&res);
+}
