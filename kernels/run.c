@@ -106,6 +106,12 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 		ik_counts_add(&dst->ctr[i], &src->ctr[i]);
 		ik_counts_add(&dst->bg[i], &src->bg[i]);
 	}
+	/* --load: the antagonists' work over every repeat's time */
+	for (unsigned a = 0; a < dst->load.n && a < src->load.n; a++) {
+		dst->load.out[a].work += src->load.out[a].work;
+		dst->load.out[a].bytes += src->load.out[a].bytes;
+		dst->load.out[a].seconds += src->load.out[a].seconds;
+	}
 	dst->explained &= src->explained;
 	dst->counted.count += src->counted.count;
 	dst->counted.warmup += src->counted.warmup;
