@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kernels.h"
@@ -655,11 +656,6 @@ static int lsetup(struct lthread *t)
 	if (o->kind == IK_LOAD_L3 || o->kind == IK_LOAD_MEM) {
 		/* l3: its own pages, first touched here on its CPU; mem:
 		 * bound to the node before the first touch */
-		t->len = o->buf_bytes;
-		t->buf = ik_mem_alloc(t->len, false,
-				      o->kind == IK_LOAD_MEM ? o->node : -1);
-		if (!t->buf)
-			return lfail(t, -ENOMEM, "buffer");
 		memset(t->buf, 1, t->len);
 	} else if (o->kind == IK_LOAD_STREAM) {
 		t->ch = &lr->ch[t->out];
@@ -752,6 +748,26 @@ int ik_load_start(struct ik_load_run *lr, struct ik_barrier *gate,
 			snprintf(msg, len, "load stream: %s setup: %s",
 				 o->ops->name, strerror(-ret));
 		lr->ch_up[i] = !ret;
+	}
+	for (i = 0; i < lr->nth && !ret; i++) {
+		struct lthread *t = &lr->th[i];
+		const struct ik_load_out *o = &lr->out[t->out];
+
+		if (o->kind != IK_LOAD_L3 && o->kind != IK_LOAD_MEM)
+			continue;
+		t->len = o->buf_bytes;
+		t->buf = ik_mem_alloc(t->len, false,
+				      o->kind == IK_LOAD_MEM ? o->node : -1);
+		if (!t->buf) {
+			ret = -ENOMEM;
+			snprintf(msg, len, "load %s: %llu B buffer: %s",
+				 kind_names[o->kind],
+				 (unsigned long long)t->len, strerror(-ret));
+			break;
+		}
+		/* made before the peers fork (process mode), which must not
+		 * share its pages: each write of the sweep would copy one */
+		madvise(t->buf, t->len, MADV_DONTFORK);
 	}
 	ik_stop_signals(&block);
 	pthread_sigmask(SIG_BLOCK, &block, &old);

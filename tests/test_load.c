@@ -416,3 +416,33 @@ Test(load_run, a_cell_refuses_a_load_on_its_peers_cpu, .init = t_setup,
 	cr_expect_eq(count_dir("/proc/self/task"), tasks);
 	ik_result_free(&res);
 }
+
+/* One that cannot be placed (a foreign topology: binding is refused)
+ * breaks the start gate, so the peers do not wait, and says why. */
+Test(load_run, an_antagonist_that_cannot_bind_breaks_the_gate_and_says_why,
+     .timeout = 30)
+{
+	struct ik_load_result out = {0};
+	struct ik_load_set set;
+	struct ik_load_run *lr;
+	struct ik_barrier *gate;
+	struct ik_topo tp;
+	int cpus[2] = {0, 1};
+	uint64_t deadline = ik_clock_ns() + 20 * IK_NS_PER_SEC;
+	char msg[200];
+
+	xml(&tp, "xeon-e5-1620.xml");
+	cr_assert_eq(parse("spin@2", &set, msg), 0);
+	cr_assert_eq(ik_load_resolve(&lr, &set, &tp, cpus, 2, false, msg, 200),
+		     0, "%s", msg);
+	gate = ik_barrier_new(ik_load_parties(lr) + 1, -1);
+	cr_assert_not_null(gate);
+	cr_assert_eq(ik_load_start(lr, gate, deadline, msg, 200), 0, "%s", msg);
+	cr_expect_eq(ik_barrier_wait(gate, deadline), -ECANCELED);
+	cr_expect_eq(ik_load_stop(lr, &out, msg, 200), -EOPNOTSUPP);
+	t_expect_one_line_naming("bind", msg, false,
+				 "load spin on CPU 2: bind:");
+	cr_expect_eq(out.out[0].seconds, 0, "it never ran");
+	ik_barrier_free(gate);
+	ik_topo_free(&tp);
+}
