@@ -649,13 +649,14 @@ int ik_crew_run(struct ik_crew *c)
 		goto out;
 	c->end = IK_CREW_DONE;
 	install_handlers();
-	ret = load_start(c, &lr);
-	if (!ret)
+	ret = load_start(c, &lr); /* failed: no member to stop */
+	if (!ret) {
 		ret = start_members(&x);
-	if (!ret)
-		ret = watch(&x);
-	if (ret) /* breaks the barrier: nobody waits for the others */
-		stop(&x);
+		if (!ret)
+			ret = watch(&x);
+		if (ret) /* breaks the barrier: nobody waits for the others */
+			stop(&x);
+	}
 	ret = reap_all(&x, ret);
 	ret = load_stop(c, lr, ret);
 	if (!ret)
