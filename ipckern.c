@@ -462,6 +462,32 @@ static int describe(struct run *r)
 	return ret ? IK_EXIT_RUNTIME : 0;
 }
 
+/*
+ * Every --load against the pinned pair (or none, unpinned): a CPU not
+ * usable, a peer's CPU without --load-on-peer, smt without a sibling
+ * are refused before anything runs. --classes and --matrix pick their
+ * pairs per cell: each cell checks its own.
+ */
+static void check_loads(const struct ik_plan *p, const struct ik_topo *tp)
+{
+	const struct ik_config *c = &p->cfg;
+	char msg[200];
+	unsigned i;
+
+	if (p->classes || p->matrix)
+		return;
+	for (i = 0; i < p->sweep.nloads; i++) {
+		struct ik_load_run *lr;
+
+		if (ik_load_resolve(&lr, &p->sweep.loads[i], tp, c->cpu,
+				    c->pinned ? c->ncpu : 0, c->load_on_peer,
+				    msg, sizeof(msg)))
+			usage_error("--load %s: %s", p->sweep.loads[i].text,
+				    msg);
+		ik_load_stop(lr, NULL, msg, sizeof(msg)); /* frees it */
+	}
+}
+
 /* --pin auto's pair, and every pinned CPU usable here. */
 static int resolve_pins(struct run *r)
 {
@@ -478,6 +504,7 @@ static int resolve_pins(struct run *r)
 		p->npins = 2;
 		ik_cli_cell_cpus(p);
 	}
+	check_loads(p, &r->topo);
 	return 0;
 }
 
@@ -551,7 +578,8 @@ static int alloc_results(struct run *r)
 	r->cells = (size_t)p->sweep.nmethods * p->sweep.nsizes *
 		   p->sweep.nbuffers * p->sweep.ngaps * p->sweep.nworks *
 		   p->sweep.nclients * p->sweep.nservers * p->sweep.nmodes *
-		   ik_cli_line_cells(&p->sweep) * rows;
+		   ik_cli_line_cells(&p->sweep) *
+		   (p->sweep.nloads ? p->sweep.nloads : 1) * rows;
 	r->results = calloc(r->cells * p->gate.repeat, sizeof(*r->results));
 	return r->results ? 0 : -ENOMEM;
 }

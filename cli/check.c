@@ -121,6 +121,24 @@ static int check_pairs(struct ik_plan *p)
 	return 0;
 }
 
+/* --load: one pair at a time, and --load-on-peer only with a load */
+static int check_loads(struct ik_plan *p)
+{
+	const struct ik_sweep *sw = &p->sweep;
+	bool any = false;
+	unsigned i;
+
+	for (i = 0; i < sw->nloads; i++)
+		any |= sw->loads[i].n > 0;
+	if (p->cfg.load_on_peer && !any)
+		return ik_cli_fail(p, "--load-on-peer: goes with a --load "
+				      "other than none");
+	if (any && max_pairs(sw) > 1)
+		return ik_cli_fail(p, "--load: runs beside one pair; drop "
+				      "--pairs");
+	return 0;
+}
+
 /* An assertion's reference must name something this run measures. */
 static int check_assert_side(struct ik_plan *p, const struct ik_assertion *a,
 			     const struct ik_assert_side *sd)
@@ -435,6 +453,7 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 				   p->raw);
 	TRY(check_pins(p));
 	TRY(check_pairs(p));
+	TRY(check_loads(p));
 	TRY(check_gate(p));
 	c->keep_raw = p->raw != NULL;
 	c->size = sw->sizes[0];

@@ -129,7 +129,7 @@ struct ik_option {
 };
 
 /* The option table, NULL-name terminated, in --help's order. */
-#define IK_NOPTIONS 54
+#define IK_NOPTIONS 56
 extern const struct ik_option ik_options[];
 
 /* p->err = the formatted message; returns -EINVAL. */

@@ -594,8 +594,9 @@ static unsigned walk(struct grid *g, struct ik_result *results)
 {
 	const struct ik_plan *p = g->p;
 	const struct ik_sweep *sw = &p->sweep;
+	unsigned nload = sw->nloads ? sw->nloads : 1;
 	unsigned ncombo = sw->ngaps * sw->nworks * sw->nclients * sw->nservers *
-			  sw->nmodes;
+			  sw->nmodes * nload;
 	unsigned i, z, b, gp, n = 0;
 
 	for (i = 0; i < sw->nmethods; i++)
@@ -609,6 +610,8 @@ static unsigned walk(struct grid *g, struct ik_result *results)
 					unsigned gw = gp / sw->nmodes;
 					unsigned rest = gw / sw->ngaps;
 					unsigned cs = rest / sw->nworks;
+					unsigned sv = cs / sw->nclients;
+					unsigned ns = sw->nservers;
 
 					if (g->run && stopped(g->run))
 						return n;
@@ -619,8 +622,10 @@ static unsigned walk(struct grid *g, struct ik_result *results)
 						sw->works[rest % sw->nworks];
 					cell.clients =
 						sw->clients[cs % sw->nclients];
-					cell.server =
-						sw->servers[cs / sw->nclients];
+					cell.server = sw->servers[sv % ns];
+					/* --load varies slowest of these */
+					if (sw->nloads)
+						cell.load = &sw->loads[sv / ns];
 					n += run_lines(g, &cell, sw->methods[i],
 						       sw->modes[m],
 						       at(results, n));

@@ -100,6 +100,8 @@ void ik_cli_cell_name(const struct ik_plan *p, const struct ik_config *cell,
 		     cell->clients, cell->clients == 1 ? "" : "s");
 	if (pair && *pair)
 		MORE(" %s", pair);
+	if (cell->load)
+		MORE(" load %s", cell->load->text);
 #undef MORE
 }
 

@@ -307,6 +307,23 @@ bad:
 }
 
 static const char *const stride_names[] = {"64", "128", NULL};
+/* --load SET, once per cell of the sweep: none, or KIND@CPUS items */
+static int parse_load(struct ik_plan *p, const struct ik_option *o,
+		      const char *arg)
+{
+	struct ik_sweep *sw = &p->sweep;
+	char msg[200];
+
+	(void)o;
+	if (sw->nloads == IK_MAX_LOADS)
+		return ik_cli_fail(p, "--load: given at most %d times",
+				   IK_MAX_LOADS);
+	if (ik_load_parse(arg, &sw->loads[sw->nloads], msg, sizeof(msg)))
+		return ik_cli_fail(p, "--load '%s': %s", arg, msg);
+	sw->nloads++;
+	return 0;
+}
+
 static const char *const wait_names[] = {"spin", "futex", "hybrid", NULL};
 static const char *const format_names[] = {"table", "json", "csv", "gbench",
 					   NULL};
@@ -500,6 +517,23 @@ const struct ik_option ik_options[] = {
 	 .max = 4095,
 	 .help = "place shared buffers and rings on NUMA node N\n"
 		 "(libnuma); the report says where the pages are"},
+	{.name = "load",
+	 .arg = "SET",
+	 .kind = IK_OPT_CUSTOM,
+	 .parse = parse_load,
+	 .help = "antagonists beside the peers, started before and\n"
+		 "stopped after each cell, each with its rate: spin@CPUS,\n"
+		 "smt (the peers' SMT siblings), l3@CPUS (sweep over\n"
+		 "the shared cache), mem[:NODE]@CPUS (bandwidth, 8x the\n"
+		 "LLC on the CPU's node or NODE),\n"
+		 "stream[:METHOD[:SIZE]]@C1+C2 (bulk transfer, default\n"
+		 "pipe 64k); items joined by commas run together, CPUS\n"
+		 "is A, A-B or joined by +; repeat --load to sweep\n"
+		 "(none: no load)"},
+	{.name = "load-on-peer",
+	 .kind = IK_OPT_FLAG,
+	 VAL(cfg.load_on_peer),
+	 .help = "let --load use a peer's own CPU (refused otherwise)"},
 	{.name = "classes",
 	 .kind = IK_OPT_FLAG,
 	 VAL(classes),

@@ -326,6 +326,7 @@ int ik_connect_kernel(const struct ik_config *cfg,
 		 c.addr.ss.ss_family == AF_INET ? "127.0.0.1, SO_REUSEADDR"
 						: "abstract AF_UNIX name");
 	ik_crew_init(&cr, cfg, mode, run, cn_body, cn_unblock, &c, use);
+	cr.load_out = &res->load;
 	cr.counts = counts;
 	ret = ik_crew_run(&cr);
 	if (cr.stuck) {

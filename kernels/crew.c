@@ -49,6 +49,8 @@ void ik_crew_init(struct ik_crew *c, const struct ik_config *cfg,
 		.unblock = unblock,
 		.arg = arg,
 		.cpu = cpu,
+		.load = cfg->load,
+		.load_on_peer = cfg->load_on_peer,
 	};
 }
 
@@ -540,6 +542,57 @@ static int reap_all(struct ctl *x, int ret)
 	return ret;
 }
 
+/*
+ * --load: the antagonists, one more party each at the members' barrier,
+ * started before the members; 0, or -errno with errmsg set.
+ */
+static int load_start(struct ik_crew *c, struct ik_load_run **lr)
+{
+	int ret;
+
+	if (!c->load || !c->load->n)
+		return 0;
+	c->end = IK_CREW_SETUP; /* nobody started: errmsg says why */
+	if (c->run->start) {
+		snprintf(c->errmsg, sizeof(c->errmsg),
+			 "--load with pairs started together is not "
+			 "supported");
+		return -EINVAL;
+	}
+	ret = ik_load_resolve(lr, c->load, c->run->topo,
+			      c->cpus ? c->cpus : c->load_peers,
+			      c->cpus ? c->ncpus : c->load_npeers,
+			      c->load_on_peer, c->errmsg, sizeof(c->errmsg));
+	if (ret)
+		return ret;
+	ik_barrier_init(&c->sh->start, c->n + ik_load_parties(*lr));
+	ret = ik_load_start(*lr, &c->sh->start, c->sh->deadline_ns, c->errmsg,
+			    sizeof(c->errmsg));
+	if (!ret)
+		c->end = IK_CREW_DONE;
+	return ret;
+}
+
+/*
+ * After the members are reaped: stop the antagonists. One that failed is
+ * the cause of the members' cancellation, so its message wins.
+ */
+static int load_stop(struct ik_crew *c, struct ik_load_run *lr, int ret)
+{
+	char msg[200];
+	int lret = ik_load_stop(lr, c->load_out, msg, sizeof(msg));
+
+	if (lret == -EBUSY)
+		c->stuck = true;
+	if (lret && (!ret || knock_on(ret) || c->end == IK_CREW_MEMBER)) {
+		c->end = IK_CREW_MEMBER;
+		c->blamed = -1;
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s", msg);
+		return lret;
+	}
+	return ret;
+}
+
 /* Shared state and the done eventfd; 0, or -errno with errmsg set. */
 static int setup(struct ik_crew *c, size_t len)
 {
@@ -575,6 +628,7 @@ int ik_crew_run(struct ik_crew *c)
 		.pid = calloc(c->n, sizeof(*x.pid)),
 		.wstatus = calloc(c->n, sizeof(*x.wstatus)),
 	};
+	struct ik_load_run *lr = NULL;
 	unsigned i;
 	int ret;
 
@@ -595,12 +649,16 @@ int ik_crew_run(struct ik_crew *c)
 		goto out;
 	c->end = IK_CREW_DONE;
 	install_handlers();
-	ret = start_members(&x);
-	if (!ret)
-		ret = watch(&x);
-	if (ret) /* breaks the barrier: nobody waits for the others */
-		stop(&x);
+	ret = load_start(c, &lr); /* failed: no member to stop */
+	if (!ret) {
+		ret = start_members(&x);
+		if (!ret)
+			ret = watch(&x);
+		if (ret) /* breaks the barrier: nobody waits for the others */
+			stop(&x);
+	}
 	ret = reap_all(&x, ret);
+	ret = load_stop(c, lr, ret);
 	if (!ret)
 		c->t_open_ns = barrier_of(c)->t_open_ns;
 	for (i = 0; i < c->n; i++) {

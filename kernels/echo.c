@@ -448,6 +448,7 @@ int ik_echo(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 		 "%s server, %u clients, backlog %u", servers[cfg->server].name,
 		 n, cfg->backlog);
 	ik_crew_init(&cr, cfg, mode, run, echo_body, echo_unblock, &e, use);
+	cr.load_out = &res->load;
 	cr.counts = counts;
 	ret = ik_crew_run(&cr);
 	if (cr.stuck) {

@@ -23,10 +23,12 @@ struct pollfd;
 #include "../cpuinfo/cpuinfo.h"
 #include "../hist/hist.h"
 #include "../ipc/ipc.h"
+#include "load.h"
 
 #define IK_MAX_METHODS	       32
 #define IK_MAX_SWEEP	       32 /* values in one --size or --buffer list */
 #define IK_MAX_PAIRS	       64 /* most pairs run at once */
+#define IK_MAX_LOADS	       8  /* --load given at most this often */
 #define IK_DURATION_SAMPLE_CAP (8u << 20) /* samples kept with --duration */
 #define IK_EXPLAIN_IDLE_NS     (1000u * 1000u * 1000u) /* longest idle */
 
@@ -89,6 +91,10 @@ struct ik_config {
 	int home;
 	struct ik_lines lines;
 	unsigned preheat_ms; /* --preheat: busy the pair's CPUs first */
+	/* --load: this cell's antagonists (one of the sweep's), NULL or
+	 * an empty set: none; load_on_peer: --load-on-peer */
+	const struct ik_load_set *load;
+	bool load_on_peer;
 };
 
 /* --first-touch: nobody in particular (the first writer), A, B, a CPU */
@@ -134,6 +140,9 @@ struct ik_sweep {
 	unsigned nstrides;
 	unsigned nlines[IK_MAX_SWEEP];
 	unsigned nnlines;
+	/* --load, once per value: each a cell of its own (none: 0) */
+	struct ik_load_set loads[IK_MAX_LOADS];
+	unsigned nloads;
 };
 
 /*
@@ -296,6 +305,9 @@ struct ik_result {
 		char source[24]; /* scaling_cur_freq, aperf/mperf */
 		char why[160];
 	} preheat;
+	/* --load: the cell's antagonists and what they did (text "": the
+	 * run had no --load) */
+	struct ik_load_result load;
 };
 
 /*
@@ -672,6 +684,16 @@ struct ik_crew {
 	int blamed; /* IK_CREW_MEMBER: whose failure it was */
 	bool stuck; /* a thread would not stop: nothing was freed */
 	char errmsg[200];
+	/* --load (set by ik_crew_init from cfg): antagonists that meet the
+	 * members at their barrier and stop once they are reaped (not with
+	 * an outer barrier); what they did goes to load_out, if set */
+	const struct ik_load_set *load;
+	bool load_on_peer;
+	struct ik_load_result *load_out;
+	/* the members' CPUs for --load's checks where cpus is NULL (the
+	 * peers of a pair pin themselves); NULL: unpinned */
+	const int *load_peers;
+	unsigned load_npeers;
 };
 /* A crew of cfg->clients clients and a server, cpu[] of as many + 1. */
 void ik_crew_init(struct ik_crew *c, const struct ik_config *cfg,
@@ -742,6 +764,10 @@ struct ik_peers {
 	int tids[2];
 	bool stuck; /* a thread would not stop: do not free the channel */
 	char errmsg[200];
+	/* --load: as the crew's */
+	const struct ik_load_set *load;
+	bool load_on_peer;
+	struct ik_load_result *load_out;
 };
 
 /* 0, or -errno with g->errmsg set. */

@@ -41,6 +41,9 @@ void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
 	res->line.home = cfg->homed ? cfg->home : -1;
 	res->line.node_found = -1;
 	res->line.lines = cfg->lines;
+	if (cfg->load)
+		snprintf(res->load.text, sizeof(res->load.text), "%s",
+			 cfg->load->text);
 	if (cfg->pinned)
 		ik_topo_classify(topo, ik_config_cpu(cfg, 0),
 				 ik_config_cpu(cfg, 1), &res->pair);
@@ -112,6 +115,12 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 		ik_cpu_add(&dst->cpu[i], &src->cpu[i]);
 		ik_counts_add(&dst->ctr[i], &src->ctr[i]);
 		ik_counts_add(&dst->bg[i], &src->bg[i]);
+	}
+	/* --load: the antagonists' work over every repeat's time */
+	for (unsigned a = 0; a < dst->load.n && a < src->load.n; a++) {
+		dst->load.out[a].work += src->load.out[a].work;
+		dst->load.out[a].bytes += src->load.out[a].bytes;
+		dst->load.out[a].seconds += src->load.out[a].seconds;
 	}
 	dst->explained &= src->explained;
 	dst->counted.count += src->counted.count;
@@ -253,6 +262,11 @@ int ik_peers_run(struct ik_peers *g)
 		.cpu_seen = g->cpu_seen,
 		.counts = g->explain ? g->counts : NULL,
 		.tids = g->trace ? g->tids : NULL,
+		.load = g->load,
+		.load_on_peer = g->load_on_peer,
+		.load_out = g->load_out,
+		.load_peers = g->pinned ? g->cpu : NULL,
+		.load_npeers = g->pinned ? 2 : 0,
 	};
 	ret = ik_crew_run(&g->crew);
 	g->stuck = g->crew.stuck;
@@ -383,6 +397,9 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.prepare = k->prepare,
 		.body = k->body,
 		.arg = k->arg,
+		.load = cfg->load,
+		.load_on_peer = cfg->load_on_peer,
+		.load_out = &res->load,
 	};
 	int ret, s;
 

@@ -96,6 +96,7 @@ void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k)
 	ik_cell_line_key(res->line.touch, res->line.touch_cpu, res->line.homed,
 			 res->line.home, &res->line.lines, k->line,
 			 sizeof(k->line));
+	copy(k->load, sizeof(k->load), res->load.text);
 }
 
 /*
@@ -246,7 +247,8 @@ int ik_cell_key_from_json(json_t *res, int kernel, struct ik_cell_key *k)
 	    (json_object_get(res, "clients") &&
 	     ik_json_uint(res, "clients", &k->clients)) ||
 	    (json_object_get(res, "work_ns") &&
-	     ik_json_uint(res, "work_ns", &k->work_ns)))
+	     ik_json_uint(res, "work_ns", &k->work_ns)) ||
+	    ik_json_str(res, "load", k->load, sizeof(k->load), false))
 		return -EINVAL;
 	json_cpus(res, k->cpu);
 	if (json_line(res, k))
@@ -272,7 +274,8 @@ bool ik_cell_key_eq(const struct ik_cell_key *a, const struct ik_cell_key *b,
 		    a->npairs == b->npairs && a->pair_index == b->pair_index) &&
 	       SAME(IK_CF_CPUS,
 		    a->cpu[0] == b->cpu[0] && a->cpu[1] == b->cpu[1]) &&
-	       SAME(IK_CF_LINE, !strcmp(a->line, b->line));
+	       SAME(IK_CF_LINE, !strcmp(a->line, b->line)) &&
+	       SAME(IK_CF_LOAD, !strcmp(a->load, b->load));
 #undef SAME
 }
 
@@ -324,6 +327,8 @@ static void gbench_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, "/pair:%dof%u", k->pair_index + 1, k->npairs);
 	if (k->line[0])
 		add(b, n, &u, "/%s", k->line);
+	if (k->load[0])
+		add(b, n, &u, "/load:%s", k->load);
 }
 
 static void label_name(const struct ik_cell_key *k, char *b, size_t n)
@@ -349,6 +354,8 @@ static void label_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, " pair %d/%u", k->pair_index + 1, k->npairs);
 	if (k->line[0])
 		add(b, n, &u, " %s", k->line);
+	if (k->load[0])
+		add(b, n, &u, " load %s", k->load);
 }
 
 static void baseline_name(const struct ik_cell_key *k, char *b, size_t n)
@@ -376,6 +383,8 @@ static void baseline_name(const struct ik_cell_key *k, char *b, size_t n)
 	}
 	if (k->line[0])
 		add(b, n, &u, " %s", k->line);
+	if (k->load[0])
+		add(b, n, &u, " load %s", k->load);
 }
 
 void ik_cell_key_name(const struct ik_cell_key *k, enum ik_cell_name_style s,

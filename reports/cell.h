@@ -33,6 +33,7 @@ enum ik_cell_field {
 	IK_CF_PAIR = 1u << 10,	 /* --pairs: pairs at once, which one */
 	IK_CF_CPUS = 1u << 11,	 /* the two CPUs (--matrix, --pin) */
 	IK_CF_LINE = 1u << 12,	 /* line provenance (issue 19) */
+	IK_CF_LOAD = 1u << 13,	 /* --load: the antagonists, as written */
 };
 
 /*
@@ -70,6 +71,8 @@ struct ik_cell_key {
 	/* line provenance, its non-default parts joined by '/' (e.g.
 	 * "touch:a/op:cas/stride:128"); "" for none (ik_cell_line_key) */
 	char line[96];
+	/* --load's set as written; "" without --load */
+	char load[IK_LOAD_TEXT];
 };
 
 /*

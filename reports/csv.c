@@ -382,20 +382,31 @@ static void put(FILE *f, const char *s, bool last)
 	fputc(last ? '\n' : ',', f);
 }
 
+/* --load's columns, after the others and only in a run with --load */
+static const char *const load_cols[] = {"load", "load_cpus_seen", "load_rates"};
+
 static void put_row(FILE *f, const struct row *w)
 {
 	unsigned extra = ik_lines_csv_ncols(w->r), k;
+	bool load = ik_load_used(w->r);
 	char b[512];
 	int c;
 
 	for (c = 0; c < C_N; c++) {
 		field(w, (enum col)c, b, sizeof(b));
-		put(f, b, c == C_N - 1 && !extra);
+		put(f, b, c == C_N - 1 && !extra && !load);
 	}
 	/* issue 19's columns, only when the run used them */
 	for (k = 0; k < extra; k++) {
 		ik_lines_csv_field(w->r, w->res, k, b, sizeof(b));
-		put(f, b, k == extra - 1);
+		put(f, b, k == extra - 1 && !load);
+	}
+	for (c = 0; load && c < (int)IK_ARRAY_SIZE(load_cols); c++) {
+		if (w->rep < 0 || c == 0)
+			ik_load_csv(w->res, c, b, sizeof(b));
+		else
+			b[0] = 0;
+		put(f, b, c == (int)IK_ARRAY_SIZE(load_cols) - 1);
 	}
 }
 
@@ -408,9 +419,13 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 	unsigned extra = ik_lines_csv_ncols(r);
 
 	for (c = 0; c < C_N; c++)
-		put(f, col_name((enum col)c), c == C_N - 1 && !extra);
+		put(f, col_name((enum col)c),
+		    c == C_N - 1 && !extra && !ik_load_used(r));
 	for (k = 0; k < extra; k++)
-		put(f, ik_lines_csv_name(r, k), k == extra - 1);
+		put(f, ik_lines_csv_name(r, k),
+		    k == extra - 1 && !ik_load_used(r));
+	for (c = 0; ik_load_used(r) && c < (int)IK_ARRAY_SIZE(load_cols); c++)
+		put(f, load_cols[c], c == (int)IK_ARRAY_SIZE(load_cols) - 1);
 	/* the harness floor (one per run, on its pair) on every row that
 	 * shares that pair, empty where none was measured */
 	if (r->floor && !r->floor->err)

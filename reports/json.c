@@ -92,6 +92,16 @@ json_t *ik_config_json(const struct ik_report *r)
 			json_array_append_new(pa, json_integer(sw->pairs[i]));
 		json_object_set_new(o, "pairs", pa);
 	}
+	if (sw->nloads) {
+		json_t *ld = json_array();
+
+		for (i = 0; i < sw->nloads; i++)
+			json_array_append_new(ld,
+					      json_string(sw->loads[i].text));
+		json_object_set_new(o, "loads", ld);
+		json_object_set_new(o, "load_on_peer",
+				    json_boolean(c->load_on_peer));
+	}
 	if (c->pinned)
 		json_object_set_new(o, "pin",
 				    json_pack("[ii]", ik_config_cpu(c, 0),
@@ -199,6 +209,8 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 		json_object_set_new(
 			o, "class",
 			json_string(ik_class_key((enum ik_class)res->cls)));
+	if (res->load.text[0])
+		json_object_set_new(o, "load", json_string(res->load.text));
 	if (res->npairs > 1) {
 		json_object_set_new(o, "pairs_at_once",
 				    json_integer((json_int_t)res->npairs));
@@ -268,6 +280,8 @@ static json_t *result_json(const struct ik_report *r,
 		k->json_own(o, res);
 	if (res->explained)
 		json_object_set_new(o, "explain", ik_explain_json(res));
+	if (res->load.text[0])
+		json_object_set_new(o, "antagonists", ik_load_json(res));
 	json_object_set_new(o, "repeats", repeats_json(res));
 	return o;
 }

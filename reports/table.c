@@ -27,6 +27,7 @@ struct ik_tbl {
 	bool cpus;    /* a cpus column: --classes, --matrix (a pair a row) */
 	int mw;	      /* the method column: its longest name, 10 at least */
 	int lw;	      /* a line column (issue 19): its longest key; 0: none */
+	int ldw;      /* a load column (--load): its longest set; 0 none */
 };
 
 /* A result's line key, "-" for the defaults. */
@@ -106,6 +107,8 @@ static void row_key(const struct ik_tbl *t, const struct ik_result *res)
 		line_key(res, lk, sizeof(lk));
 		fprintf(f, "%-*s ", t->lw, lk);
 	}
+	if (t->ldw)
+		fprintf(f, "%-*s ", t->ldw, res->load.text);
 }
 
 static void head_key(const struct ik_tbl *t)
@@ -122,6 +125,22 @@ static void head_key(const struct ik_tbl *t)
 		fprintf(t->f, "%7s ", "gap");
 	if (t->lw)
 		fprintf(t->f, "%-*s ", t->lw, "line");
+	if (t->ldw)
+		fprintf(t->f, "%-*s ", t->ldw, "load");
+}
+
+/* The load column's width: the longest --load set, 4 at least. */
+static int load_width(const struct ik_report *r)
+{
+	size_t n, w = 4;
+
+	if (!ik_load_used(r))
+		return 0;
+	for (unsigned i = 0; i < r->sweep->nloads; i++) {
+		n = strlen(r->sweep->loads[i].text);
+		w = n > w ? n : w;
+	}
+	return (int)w;
 }
 
 /*
@@ -359,6 +378,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		.cpus = r->classes != NULL || r->matrix,
 		.mw = ik_method_width(r, 10),
 		.lw = line_width(r),
+		.ldw = load_width(r),
 	};
 
 	ik_view_init(&t.v, r, f);
@@ -370,6 +390,7 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 	k->table(&t.v);
 	ik_explain_table(r, f);
 	ik_lines_table(r, f);
+	ik_load_table(r, f, t.mw);
 	strangers_notes(&t);
 	stall_notes(&t);
 	repeats_table(&t);

@@ -75,4 +75,11 @@ void ik_explain_table(const struct ik_report *r, FILE *f);
 json_t *ik_explain_json(const struct ik_result *res);
 void ik_explain_per_of(const struct ik_result *res, struct ik_explain_per *p);
 
+/* --load (reports/load.c): the antagonists of a result as JSON, the
+ * table's section (nothing without --load), and one CSV field. */
+bool ik_load_used(const struct ik_report *r);
+json_t *ik_load_json(const struct ik_result *res);
+void ik_load_table(const struct ik_report *r, FILE *f, int mw);
+void ik_load_csv(const struct ik_result *res, int col, char *b, size_t n);
+
 #endif

@@ -214,7 +214,14 @@ SIGNAL_KERNELS = {
                "--warmup 100 --format json --output $D/out.json",
     "matrix": "--matrix --method pipe --mode process --iters 2000 "
               "--warmup 100 --format json --output $D/out.json",
+    # antagonists (threads of the controller) on both peers' CPUs: the
+    # only CPUs a 2-CPU machine has
+    "load": "--pin 0,1 --method pipe --mode both --load "
+            "spin@1,stream:uds:4k@0+1 --load-on-peer --iters 300 "
+            "--warmup 20 --format json --output $D/out.json",
 }
+# fewer moments where a case takes longer (the load's time slices)
+KERNEL_MOMENTS = {"load": 8}
 # The main thread's fsyncs and renames (and linkat, for O_TMPFILE) held
 # 300 ms each, so the output phase is long enough to hit: a signal that
 # arrives in the held fsync is delivered before the rename. No -f: it
@@ -605,12 +612,13 @@ def signal_cases(rng):
                        f'"$IK" {args}', rc=(0,), calib=True, kernel=kern,
                        creates=("out.json", "raw.txt"), check=SIGNAL_CHECK,
                        deadline=20))
-        sigs = list(SIGNUMS) * (SIGNAL_MOMENTS // len(SIGNUMS) + 1)
+        moments = KERNEL_MOMENTS.get(kern, SIGNAL_MOMENTS)
+        sigs = list(SIGNUMS) * (moments // len(SIGNUMS) + 1)
         rng.shuffle(sigs)
-        for i in range(SIGNAL_MOMENTS):
+        for i in range(moments):
             # stratified: one moment in each 1/20 of the run (and a bit
             # past its end, where the output is written)
-            frac = (i + rng.random()) / SIGNAL_MOMENTS * 1.1
+            frac = (i + rng.random()) / moments * 1.1
             sig = sigs[i]
             cases.append(C(
                 f"signals/{kern}/{i:02d}-{sig.lower()}",

@@ -2127,3 +2127,73 @@ Test(cli, preheat_records_the_clock_or_why_not, .timeout = 60)
 	json_decref(r);
 	free(o.stdout_text);
 }
+
+/* --load (issue 19): refusals end to end, before anything runs */
+Test(cli, a_bad_load_is_refused_before_running)
+{
+	BAD("--load 'bogus@1': 'bogus': unknown kind; allowed: none", "--load",
+	    "bogus@1");
+	BAD("smt takes no CPUs", "--load", "smt@1");
+	BAD("--load-on-peer: goes with a --load", "--load-on-peer");
+	BAD("--load: runs beside one pair; drop --pairs", "--load", "spin@1",
+	    "--pairs", "2");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("needs two CPUs");
+	BAD("spin on CPU 4096: no such CPU", "--pin", "0,1", "--load",
+	    "spin@4096");
+	BAD("spin on CPU 0: that is peer A's CPU", "--pin", "0,1", "--load",
+	    "spin@0");
+	BAD("stream on CPU 0: that is peer A's CPU", "--pin", "0,1", "--load",
+	    "none", "--load", "stream@0+1");
+}
+
+/* On a CPU without SMT siblings (this VM) smt says why it cannot run. */
+Test(cli, smt_load_without_a_sibling_is_refused_with_the_reason)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/cpu0/topology/"
+			"thread_siblings_list",
+			"re");
+	char l[64] = "";
+
+	if (f) {
+		if (!fgets(l, sizeof(l), f))
+			l[0] = 0;
+		fclose(f);
+	}
+	if (!l[0] || strpbrk(l, ",-"))
+		cr_skip_test("CPU 0 has SMT siblings: the guest checks this");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("needs two CPUs");
+	BAD("smt: CPU 0 (peer A) has no SMT sibling", "--pin", "0,1", "--load",
+	    "smt");
+}
+
+/* --load twice: two cells, the load in the key columns and its own
+ * columns; a run without --load has none of them */
+Test(cli, loads_sweep_as_cells_with_their_own_columns, .timeout = 60)
+{
+	struct out o;
+	char *second;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("needs two CPUs");
+	o = run((const char *const[]){
+		"--pin", "0,1", "--method", "pipe", "--load", "none", "--load",
+		"spin@0", "--load-on-peer", "--iters", "50", "--warmup", "5",
+		"--format", "csv", NULL});
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, ",load,load_cpus_seen,load_rates\n"),
+		  "%s", o.stdout_text);
+	second = strchr(strchr(o.stdout_text, '\n') + 1, '\n');
+	cr_assert_not_null(second);
+	cr_expect(strstr(o.stdout_text, ",none,,\n"), "%s", o.stdout_text);
+	cr_expect(strstr(second, ",spin@0,0,spin="), "%s", o.stdout_text);
+	cr_expect(strstr(second, " iters/s\n"), "%s", o.stdout_text);
+	free(o.stdout_text);
+	o = run((const char *const[]){"--pin", "0,1", "--method", "pipe",
+				      "--iters", "50", "--warmup", "5",
+				      "--format", "csv", NULL});
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(!strstr(o.stdout_text, "load"), "%s", o.stdout_text);
+	free(o.stdout_text);
+}
