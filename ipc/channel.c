@@ -203,6 +203,17 @@ int ik_mailbox_put(struct ik_channel *ch, enum ik_side to, const void *buf,
 	return 0;
 }
 
+uint64_t ik_mailbox_pending(const struct ik_channel *ch, enum ik_side side,
+			    uint64_t *ack)
+{
+	const struct ik_mailbox *mb =
+		(const struct ik_mailbox *)(ch->sh->mb +
+					    (size_t)side * ch->mb_stride);
+
+	*ack = atomic_load_explicit(&mb->ack, memory_order_acquire);
+	return atomic_load_explicit(&mb->seq, memory_order_acquire) - *ack;
+}
+
 int ik_mailbox_get(struct ik_channel *ch, enum ik_side side, void *buf,
 		   size_t len)
 {
@@ -280,6 +291,16 @@ int ik_futex_wait(_Atomic uint32_t *addr, uint32_t val, bool shared)
 	if (syscall(SYS_futex, addr, op, val, NULL, NULL, 0) == 0)
 		return 0;
 	/* EAGAIN: the word changed before we slept, which is a wake-up */
+	return errno == EAGAIN ? 0 : -errno;
+}
+
+int ik_futex_wait_timed(_Atomic uint32_t *addr, uint32_t val, bool shared,
+			const struct timespec *rel)
+{
+	int op = FUTEX_WAIT | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+
+	if (syscall(SYS_futex, addr, op, val, rel, NULL, 0) == 0)
+		return 0;
 	return errno == EAGAIN ? 0 : -errno;
 }
 

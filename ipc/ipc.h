@@ -47,6 +47,9 @@ struct ik_chan_params {
 	 * a flag, so that zeroed params bind nothing) */
 	bool bind_node;
 	int node;
+	/* a blocking wait gives up after this and looks for a message
+	 * posted without its wake-up (a lost wake-up); 0: never */
+	uint64_t wake_deadline_ns;
 };
 
 /* Transport flags, shown by --list and used by kernels to plan framing. */
@@ -73,7 +76,10 @@ struct ik_mailbox {
 
 struct ik_chan_shared {
 	alignas(IK_CACHELINE) _Atomic int abort; /* set once, read by waiters */
-	alignas(IK_CACHELINE) char mb[];	 /* two mailboxes, mb_stride */
+	/* lost wake-ups: a wait past the deadline found its message posted
+	 * (bumped by whoever saw it: a waiter, or the controller's watch) */
+	alignas(IK_CACHELINE) _Atomic uint64_t lost;
+	alignas(IK_CACHELINE) char mb[]; /* two mailboxes, mb_stride */
 };
 
 /*
@@ -153,6 +159,14 @@ struct ik_transport_ops {
 	 * running it. NULL op: always available.
 	 */
 	const char *(*unavailable)(const struct ik_chan_params *p);
+	/*
+	 * Test hook (IPCKERN_FAULT=wake-drop@N): send a message without
+	 * its wake-up, as a lost wake-up leaves it: posted, the peer still
+	 * asleep. The peer's deadline (or the controller's watch) must
+	 * find it. NULL: the method cannot post without waking (a pipe's
+	 * bytes are its wake-up).
+	 */
+	ik_send_fn send_nowake;
 };
 
 struct ik_channel {
@@ -216,6 +230,16 @@ static inline bool ik_channel_aborted(const struct ik_channel *ch)
 	return atomic_load_explicit(&ch->sh->abort, memory_order_relaxed);
 }
 
+/* Lost wake-ups so far: counted where found, the trip then retried. */
+static inline uint64_t ik_channel_lost(const struct ik_channel *ch)
+{
+	return atomic_load_explicit(&ch->sh->lost, memory_order_relaxed);
+}
+static inline void ik_channel_count_lost(struct ik_channel *ch)
+{
+	atomic_fetch_add_explicit(&ch->sh->lost, 1, memory_order_relaxed);
+}
+
 /*
  * Signal-only methods: copy the payload into the mailbox side `to` reads,
  * before the wake-up; the reader copies it out after. The seq/ack pair
@@ -227,6 +251,10 @@ int ik_mailbox_put(struct ik_channel *ch, enum ik_side to, const void *buf,
 		   size_t len);
 int ik_mailbox_get(struct ik_channel *ch, enum ik_side side, void *buf,
 		   size_t len);
+/* Messages put in side's mailbox and not yet taken, and (*ack) how many
+ * were taken so far: for a watch. */
+uint64_t ik_mailbox_pending(const struct ik_channel *ch, enum ik_side side,
+			    uint64_t *ack);
 
 /* Anonymous MAP_SHARED memory, zeroed; NULL on failure. */
 void *ik_shm_alloc(size_t len);
@@ -369,6 +397,11 @@ void ik_sock_accepted(int fd, int family);
 /* FUTEX_WAIT/FUTEX_WAKE; shared for process mode. 0 or -errno. */
 int ik_futex_wait(_Atomic uint32_t *addr, uint32_t val, bool shared);
 int ik_futex_wake(_Atomic uint32_t *addr, int n, bool shared);
+/* The same wait with the relative timeout the call takes anyway (the
+ * wake-up deadline: no syscall added); -ETIMEDOUT when it ran out. */
+struct timespec;
+int ik_futex_wait_timed(_Atomic uint32_t *addr, uint32_t val, bool shared,
+			const struct timespec *rel);
 
 /*
  * A sleeper that says so, for methods whose waker must not pay a futex

@@ -93,6 +93,7 @@ struct spsc_state {
 	uint64_t batch_mask; /* spin: tail published every mask + 1 */
 	size_t stride, ring_len;
 	bool shared;		   /* futexes across processes */
+	struct timespec deadline;  /* the sleep's timeout: a lost wake-up */
 	struct spsc_half *half[2]; /* duplex: half[s] is written by side s */
 	size_t half_len;	   /* duplex: one half, 16-byte multiple */
 };
@@ -318,9 +319,20 @@ static int sleep_until_ready(struct ik_channel *ch, struct spsc_state *st,
 		atomic_thread_fence(memory_order_seq_cst);
 		if (ready(s, t))
 			break;
-		ret = ik_futex_wait(&r->prod.wake, w, st->shared);
+		ret = ik_futex_wait_timed(&r->prod.wake, w, st->shared,
+					  st->deadline.tv_sec ||
+							  st->deadline.tv_nsec
+						  ? &st->deadline
+						  : NULL);
 		if (ret == -EINTR && !ik_channel_aborted(ch))
 			ret = 0;
+		if (ret == -ETIMEDOUT) { /* filled, never woken: lost */
+			ret = 0;
+			if (ready(s, t)) {
+				ik_channel_count_lost(ch);
+				break;
+			}
+		}
 		if (ret)
 			break;
 	}
@@ -430,6 +442,8 @@ static int spsc_setup(struct ik_channel *ch)
 	st->batch_mask = batch - 1;
 	st->ring_len = sizeof(struct spsc_ring) + st->cap * st->stride;
 	st->shared = ch->p.mode == IK_MODE_PROCESS;
+	st->deadline.tv_sec = (time_t)(ch->p.wake_deadline_ns / IK_NS_PER_SEC);
+	st->deadline.tv_nsec = (long)(ch->p.wake_deadline_ns % IK_NS_PER_SEC);
 	if (ch->p.wait == IK_WAIT_SPIN && !ch->p.stream && !ch->p.buffer) {
 		ch->priv = st;
 		if ((s = duplex_setup(ch, st))) {
@@ -475,6 +489,16 @@ static void spsc_teardown(struct ik_channel *ch)
 	ik_shm_free(st, sizeof(*st));
 }
 
+/* The test hook's send (IPCKERN_FAULT=wake-drop): filled, no wake. */
+static int spsc_send_nowake(struct ik_channel *ch, enum ik_side side,
+			    const void *buf, size_t len)
+{
+	struct spsc_state *st = ch->priv;
+
+	return st->half[0] ? spsc_send_duplex(ch, side, buf, len)
+			   : spsc_send_spin(ch, side, buf, len);
+}
+
 const struct ik_transport_ops ik_spsc_ops = {
 	.name = "spsc",
 	.summary = "shared-memory SPSC ring per direction, seq in each slot",
@@ -488,4 +512,5 @@ const struct ik_transport_ops ik_spsc_ops = {
 	.send = spsc_send_spin,
 	.recv = spsc_recv_spin,
 	.teardown = spsc_teardown,
+	.send_nowake = spsc_send_nowake,
 };

@@ -48,6 +48,9 @@ void ik_result_free(struct ik_result *res)
 	res->raw_ns = NULL;
 	free(res->rep_v);
 	res->rep_v = NULL;
+	free(res->soak);
+	res->soak = NULL;
+	res->nsoak = 0;
 }
 
 void ik_result_counted(struct ik_result *res)
@@ -96,6 +99,19 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 	dst->wall_ns += src->wall_ns;
 	dst->warmup_ns += src->warmup_ns;
 	dst->hit_cap |= src->hit_cap;
+	/* late and lost add up; the first repeats' events stand */
+	{
+		unsigned k;
+
+		dst->late.count += src->late.count;
+		if (src->late.worst_ns > dst->late.worst_ns)
+			dst->late.worst_ns = src->late.worst_ns;
+		for (k = 0; k < src->late.nev && dst->late.nev < IK_LATE_EVENTS;
+		     k++)
+			dst->late.ev[dst->late.nev++] = src->late.ev[k];
+		dst->lost += src->lost;
+		dst->late_shown |= src->late_shown;
+	}
 	dst->untimed_mean_ns =
 		(dst->untimed_mean_ns * r + src->untimed_mean_ns) / (r + 1);
 	for (i = 0; i < 2; i++) {
@@ -222,6 +238,8 @@ static void peers_tick(struct ik_crew *c)
 
 	if (g->ch->ops->watch)
 		g->ch->ops->watch(g->ch);
+	if (g->tick)
+		g->tick(g->arg);
 }
 
 int ik_peers_run(struct ik_peers *g)
@@ -313,6 +331,9 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.stream = ik_kernels[cfg->kernel]->one_way,
 		.bind_node = run->mem_node >= 0,
 		.node = run->mem_node,
+		.wake_deadline_ns = cfg->wake_deadline_ns
+					    ? cfg->wake_deadline_ns
+					    : IK_WAKE_DEADLINE_NS,
 	};
 	struct ik_channel ch;
 	struct ik_trace tr = {.err = -ENODATA};
@@ -327,6 +348,7 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.prepare = k->prepare,
 		.body = k->body,
 		.arg = k->arg,
+		.tick = k->tick,
 	};
 	int ret, s;
 
@@ -362,8 +384,10 @@ int ik_kernel_run(const struct ik_config *cfg,
 		ik_trace_collect(&tr, g.tids, g.trace ? 2 : 0, &res->wake);
 		ik_trace_close(&tr);
 	}
-	if (!g.stuck)
+	if (!g.stuck) {
 		res->mem_node = ik_shm_node_of(ch.sh); /* touched by now */
+		res->lost = ik_channel_lost(&ch);
+	}
 	for (s = 0; s < 2; s++) {
 		res->cpu_seen[s] = g.cpu_seen[s];
 		res->cpu[s] = g.cpu_use[s];

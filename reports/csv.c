@@ -70,6 +70,10 @@ enum col {
 	C_FLOOR_UNTIMED,
 	C_STALLS,
 	C_STALL_NS,
+	C_LATE_NS, /* late and lost: only when a result shows them */
+	C_LATE,
+	C_LATE_WORST,
+	C_LOST,
 	C_STATUS,
 	C_ERROR,
 	C_PARTIAL,
@@ -114,6 +118,10 @@ static const char *const names[C_N] = {
 	[C_FLOOR_UNTIMED] = "floor_untimed_mean_ns",
 	[C_STALLS] = "stalls",
 	[C_STALL_NS] = "stall_ns",
+	[C_LATE_NS] = "late_threshold_ns",
+	[C_LATE] = "late",
+	[C_LATE_WORST] = "late_worst_ns",
+	[C_LOST] = "lost",
 	[C_STATUS] = "status",
 	[C_ERROR] = "error",
 	[C_PARTIAL] = "partial",
@@ -360,6 +368,22 @@ static void field(const struct row *w, enum col c, char *b, size_t n)
 		if (res->note[0])
 			put_uint(b, n, res->stall_ns);
 		break;
+	case C_LATE_NS:
+		if (res->late.threshold_ns)
+			put_uint(b, n, res->late.threshold_ns);
+		break;
+	case C_LATE:
+		if (res->late.threshold_ns)
+			put_uint(b, n, res->late.count);
+		break;
+	case C_LATE_WORST:
+		if (res->late.threshold_ns)
+			put_uint(b, n, res->late.worst_ns);
+		break;
+	case C_LOST:
+		if (res->late.threshold_ns)
+			put_uint(b, n, res->lost);
+		break;
 	default:
 		break;
 	}
@@ -382,12 +406,33 @@ static void put(FILE *f, const char *s, bool last)
 	fputc(last ? '\n' : ',', f);
 }
 
-static void put_row(FILE *f, const struct row *w)
+/*
+ * The late and lost columns only when some result shows them (--late
+ * given, or a count not 0): a default run's CSV keeps its columns.
+ */
+static bool late_on(const struct ik_report *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nresults; i++)
+		if (r->results[i].late_shown)
+			return true;
+	return false;
+}
+
+static bool col_on(enum col c, bool late)
+{
+	return late || c < C_LATE_NS || c > C_LOST;
+}
+
+static void put_row(FILE *f, const struct row *w, bool late)
 {
 	char b[512];
 	int c;
 
 	for (c = 0; c < C_N; c++) {
+		if (!col_on((enum col)c, late))
+			continue;
 		field(w, (enum col)c, b, sizeof(b));
 		put(f, b, c == C_N - 1);
 	}
@@ -396,11 +441,13 @@ static void put_row(FILE *f, const struct row *w)
 int ik_report_csv(const struct ik_report *r, FILE *f)
 {
 	struct ik_stats fl = {0};
+	bool late = late_on(r);
 	unsigned i, k;
 	int c;
 
 	for (c = 0; c < C_N; c++)
-		put(f, col_name((enum col)c), c == C_N - 1);
+		if (col_on((enum col)c, late))
+			put(f, col_name((enum col)c), c == C_N - 1);
 	/* the harness floor (one per run, on its pair) on every row that
 	 * shares that pair, empty where none was measured */
 	if (r->floor && !r->floor->err)
@@ -419,7 +466,7 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 			w.st = &st;
 		}
 		ik_metrics_of(res, w.m);
-		put_row(f, &w);
+		put_row(f, &w, late);
 	}
 	/* then each repeat of each result: row i stays result i */
 	for (i = 0; i < r->nresults; i++) {
@@ -432,7 +479,7 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 			w.rep = (int)k;
 			for (c = 0; c < IK_NMETRICS; c++)
 				w.m[c] = ik_rep_value(res, k, c);
-			put_row(f, &w);
+			put_row(f, &w, late);
 		}
 	}
 	return ferror(f) ? -EIO : 0;

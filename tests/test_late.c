@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Late and lost wake-ups (issue 20), proven with the fault hook: a wake
+ * delayed on one trip is exactly one late trip, that one; a wake dropped
+ * is one lost wake-up and every trip still completes, its payload
+ * checked; the gate fails on them; a soak's per-minute summary has its
+ * shape. Thresholds are far above a trip here (50 ms), and the fault far
+ * above the threshold, so a busy host does not decide the counts.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *const modes[] = {"thread", "process"};
+
+struct method {
+	const char *name, *wait; /* wait: spsc's --wait, or NULL */
+};
+
+static json_t *first_result(const struct out *o, json_t **root)
+{
+	json_error_t je;
+
+	*root = json_loads(o->stdout_text, 0, &je);
+	cr_assert_not_null(*root, "%s: %s", je.text, o->err);
+	return json_array_get(json_object_get(*root, "results"), 0);
+}
+
+static uint64_t at(json_t *o, const char *k1, const char *k2)
+{
+	json_t *v = json_object_get(o, k1);
+
+	if (k2)
+		v = json_object_get(v, k2);
+	cr_assert_not_null(v, "no %s%s%s", k1, k2 ? "." : "", k2 ? k2 : "");
+	return (uint64_t)json_integer_value(v);
+}
+
+/* One ping-pong of m in mode under env, JSON on stdout. */
+static struct out run_one(const char *env, const struct method *m,
+			  const char *mode, const char *extra,
+			  const char *extra_val)
+{
+	const char *args[24] = {"--method", m->name, "--mode",	 mode,
+				"--iters",  "120",   "--warmup", "10",
+				"--format", "json",  "-q"};
+	unsigned n = 11;
+
+	if (m->wait) {
+		args[n++] = "--wait";
+		args[n++] = m->wait;
+	}
+	if (extra) {
+		args[n++] = extra;
+		args[n++] = extra_val;
+	}
+	args[n] = NULL;
+	return run_env(env, args, -1);
+}
+
+Test(late, a_delayed_wake_is_exactly_one_late_trip_the_right_one,
+     .timeout = 120)
+{
+	static const struct method ms[] = {{"futex", NULL},
+					   {"eventfd", NULL},
+					   {"pipe", NULL},
+					   {"uds", NULL},
+					   {"spsc", "futex"}};
+	size_t i, k;
+
+	for (i = 0; i < IK_ARRAY_SIZE(ms); i++)
+		for (k = 0; k < 2; k++) {
+			struct out o =
+				run_one("IPCKERN_FAULT=wake-delay=200@40",
+					&ms[i], modes[k], "--late", "50ms");
+			json_t *root, *r, *ev;
+
+			cr_assert_eq(o.code, 0, "%s %s: exit %d: %s",
+				     ms[i].name, modes[k], o.code, o.err);
+			r = first_result(&o, &root);
+			cr_expect_eq(at(r, "count", NULL), 120);
+			cr_expect_eq(at(r, "late", "threshold_ns"), 50000000);
+			cr_expect_eq(at(r, "late", "count"), 1, "%s %s",
+				     ms[i].name, modes[k]);
+			ev = json_array_get(
+				json_object_get(json_object_get(r, "late"),
+						"events"),
+				0);
+			cr_assert_not_null(ev, "%s %s: no event", ms[i].name,
+					   modes[k]);
+			cr_expect_eq(at(ev, "trip", NULL), 40, "%s %s",
+				     ms[i].name, modes[k]);
+			cr_expect_geq(at(ev, "ns", NULL), 200000000);
+			cr_expect_eq(at(r, "late", "worst_ns"),
+				     at(ev, "ns", NULL));
+			cr_expect_eq(at(r, "lost", NULL), 0);
+			json_decref(root);
+			free(o.stdout_text);
+		}
+}
+
+Test(late, a_dropped_wake_is_lost_and_every_trip_still_completes,
+     .timeout = 120)
+{
+	static const struct method ms[] = {
+		{"futex", NULL}, {"eventfd", NULL}, {"spsc", "futex"}};
+	size_t i, k;
+
+	for (i = 0; i < IK_ARRAY_SIZE(ms); i++)
+		for (k = 0; k < 2; k++) {
+			struct out o =
+				run_one("IPCKERN_FAULT=wake-drop@40", &ms[i],
+					modes[k], "--wake-deadline", "100ms");
+			json_t *root, *r;
+
+			/* exit 0: every echo matched what was sent */
+			cr_assert_eq(o.code, 0, "%s %s: exit %d: %s",
+				     ms[i].name, modes[k], o.code, o.err);
+			r = first_result(&o, &root);
+			cr_expect_str_eq(
+				json_string_value(json_object_get(r, "status")),
+				"ok");
+			cr_expect_eq(at(r, "count", NULL), 120);
+			cr_expect_eq(at(r, "lost", NULL), 1, "%s %s",
+				     ms[i].name, modes[k]);
+			/* the trip waited the deadline out: late as well */
+			cr_expect_geq(at(r, "late", "worst_ns"), 100000000);
+			json_decref(root);
+			free(o.stdout_text);
+		}
+}
+
+Test(late, a_method_whose_bytes_are_the_wake_refuses_wake_drop, .timeout = 60)
+{
+	static const struct method pipe_m = {"pipe", NULL};
+	struct out o = run_one("IPCKERN_FAULT=wake-drop@40", &pipe_m, "thread",
+			       NULL, NULL);
+
+	cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "pipe cannot post a message without its "
+				"wake-up") != NULL,
+		  "%s", o.err);
+	free(o.stdout_text);
+}
+
+Test(late, a_malformed_wake_fault_is_named, .timeout = 60)
+{
+	static const struct method fx = {"futex", NULL};
+	struct out o = run_one("IPCKERN_FAULT=wake-delay=x@1", &fx, "thread",
+			       NULL, NULL);
+
+	cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "wake-delay=MS@N") != NULL, "%s", o.err);
+	free(o.stdout_text);
+}
+
+Test(late, assert_late_fails_under_the_fault_and_passes_without, .timeout = 60)
+{
+	const char *args[] = {"--method", "futex",  "--iters",	"120",
+			      "--warmup", "10",	    "--late",	"100ms",
+			      "--assert", "late=0", "--assert", "lost=0",
+			      NULL};
+	struct out o = run_env("IPCKERN_FAULT=wake-delay=300@7", args, -1);
+
+	cr_expect_eq(o.code, 1, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, "late = 1") != NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+	o = run_env(NULL, args, -1);
+	cr_expect_eq(o.code, 0, "exit %d: %s %s", o.code, o.err, o.stdout_text);
+	free(o.stdout_text);
+	o = run_env("IPCKERN_FAULT=wake-drop@7",
+		    (const char *const[]){"--method", "futex", "--iters", "50",
+					  "--warmup", "10", "--wake-deadline",
+					  "50ms", "--assert", "futex.lost=0",
+					  NULL},
+		    -1);
+	cr_expect_eq(o.code, 1, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, "lost = 1") != NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+}
+
+Test(late, a_bad_count_assertion_is_a_usage_error)
+{
+	BAD("a count takes =, <= or <", "--assert", "late>0");
+	BAD("expected a whole number", "--assert", "lost=0.5");
+	BAD("not a size", "--assert", "futex:64.late=0");
+}
+
+Test(late, a_default_run_keeps_its_shape, .timeout = 60)
+{
+	static const struct method fx = {"futex", NULL};
+	struct out o = run_one(NULL, &fx, "thread", NULL, NULL);
+	json_t *root, *r;
+
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	r = first_result(&o, &root);
+	/* no fault, 1 ms: a busy host may make a trip late, and then the
+	 * counts are shown; otherwise the keys are absent */
+	if (!json_object_get(r, "late"))
+		cr_expect_null(json_object_get(r, "lost"));
+	else
+		cr_expect_gt(at(r, "late", "count") + at(r, "lost", NULL), 0);
+	json_decref(root);
+	free(o.stdout_text);
+	o = run_one(NULL, &fx, "thread", "--late", "1s");
+	r = first_result(&o, &root);
+	cr_expect_eq(at(r, "late", "count"), 0);
+	cr_expect_eq(at(r, "lost", NULL), 0);
+	json_decref(root);
+	free(o.stdout_text);
+}
+
+Test(late, csv_has_the_late_columns_only_when_shown, .timeout = 60)
+{
+	struct out o = run((const char *const[]){
+		"--method", "futex", "--iters", "100", "--warmup", "10",
+		"--late", "1s", "--format", "csv", "-q", NULL});
+
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text,
+			 ",late_threshold_ns,late,late_worst_ns,lost,") != NULL,
+		  "%s", o.stdout_text);
+	cr_expect(strstr(o.stdout_text, ",1000000000,0,0,0,") != NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+}
+
+/* IPCKERN_SOAK_MINUTE_MS makes a "minute" 300 ms: 1 s is 4 rows */
+Test(late, a_soak_summarises_each_minute, .timeout = 60)
+{
+	struct out o =
+		run_env("IPCKERN_SOAK_MINUTE_MS=300",
+			(const char *const[]){"--method", "futex", "--soak",
+					      "--duration", "1", "--warmup",
+					      "10", "--format", "json", NULL},
+			-1);
+	json_t *root, *r, *soak, *m;
+	uint64_t sum = 0, late = 0;
+	size_t i;
+
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	r = first_result(&o, &root);
+	soak = json_object_get(r, "soak");
+	cr_assert(json_is_array(soak));
+	cr_expect_eq(json_array_size(soak), 4);
+	json_array_foreach(soak, i, m)
+	{
+		cr_expect_eq(at(m, "minute", NULL), i + 1);
+		cr_expect_gt(at(m, "count", NULL), 0);
+		cr_expect_leq(at(m, "p50_ns", NULL), at(m, "p99_ns", NULL));
+		cr_expect_leq(at(m, "p99_ns", NULL), at(m, "p99_99_ns", NULL));
+		cr_expect_gt(at(m, "max_ns", NULL), 0);
+		cr_expect_not_null(json_object_get(m, "lost"));
+		sum += at(m, "count", NULL);
+		late += at(m, "late", NULL);
+	}
+	cr_expect_eq(sum, at(r, "count", NULL));
+	if (json_object_get(r, "late"))
+		cr_expect_eq(late, at(r, "late", "count"));
+	/* and on stderr as it went: a header and a line per minute */
+	cr_expect(strstr(o.err, "soak: minute") != NULL, "%s", o.err);
+	cr_expect(strstr(o.err, "soak:      4 ") != NULL, "%s", o.err);
+	json_decref(root);
+	free(o.stdout_text);
+}
+
+Test(late, soak_needs_a_duration)
+{
+	BAD("--soak: needs --duration", "--soak", "--method", "futex");
+}
