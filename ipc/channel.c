@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/syscall.h>
@@ -133,7 +136,83 @@ int ik_channel_init(struct ik_channel *ch, const struct ik_transport_ops *ops,
 
 int ik_channel_open_side(struct ik_channel *ch, enum ik_side side)
 {
+	atomic_store_explicit(&ch->sh->peer[side].pid, (int)getpid(),
+			      memory_order_relaxed);
+	atomic_store_explicit(&ch->sh->peer[side].tid, (int)gettid(),
+			      memory_order_release);
 	return ch->ops->open_side ? ch->ops->open_side(ch, side) : 0;
+}
+
+bool ik_channel_peer_sleeps(const struct ik_channel *ch, enum ik_side side)
+{
+	int tid = atomic_load_explicit(&ch->sh->peer[side].tid,
+				       memory_order_acquire),
+	    pid = atomic_load_explicit(&ch->sh->peer[side].pid,
+				       memory_order_relaxed);
+	char path[64], buf[512], *paren;
+	bool sleeps = false;
+	FILE *f;
+
+	if (!tid)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	if (fgets(buf, sizeof(buf), f) && (paren = strrchr(buf, ')')))
+		sleeps = paren[1] == ' ' && paren[2] == 'S';
+	fclose(f);
+	return sleeps;
+}
+
+void ik_channel_kick(const struct ik_channel *ch, enum ik_side side)
+{
+	int tid = atomic_load_explicit(&ch->sh->peer[side].tid,
+				       memory_order_acquire),
+	    pid = atomic_load_explicit(&ch->sh->peer[side].pid,
+				       memory_order_relaxed);
+
+	if (tid)
+		syscall(SYS_tgkill, pid, tid, SIGUSR1);
+}
+
+bool ik_watch_stuck(struct ik_channel *ch, enum ik_side side, bool looks,
+		    uint64_t seen, uint64_t now_ns)
+{
+	struct ik_watch *w = &ch->watch[side];
+
+	if (!looks || !ch->p.wake_deadline_ns) {
+		w->armed = false;
+		return false;
+	}
+	if (!w->armed || w->seen != seen) {
+		*w = (struct ik_watch){true, now_ns, seen};
+		return false;
+	}
+	if (now_ns - w->since_ns < ch->p.wake_deadline_ns)
+		return false;
+	w->armed = false;
+	return true;
+}
+
+void ik_fds_watch(struct ik_channel *ch)
+{
+	struct ik_fds *f = ch->priv;
+	struct timespec ts;
+	uint64_t now;
+	int s;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	for (s = 0; s < 2; s++) {
+		int n = 0;
+		bool looks = f->rd[s] >= 0 && !ioctl(f->rd[s], FIONREAD, &n) &&
+			     n > 0 && ik_channel_peer_sleeps(ch, s);
+
+		if (ik_watch_stuck(ch, s, looks, (uint64_t)n, now)) {
+			ik_channel_count_lost(ch);
+			ik_channel_kick(ch, s);
+		}
+	}
 }
 
 void ik_channel_destroy(struct ik_channel *ch)

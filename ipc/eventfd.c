@@ -29,11 +29,6 @@ struct evfd_state {
 	struct {
 		alignas(IK_CACHELINE) uint64_t credit; /* side s's own */
 	} side[2];
-	/* the controller's alone: since when side s looked stuck */
-	alignas(IK_CACHELINE) struct evfd_watch {
-		bool armed;
-		uint64_t since_ns, ack;
-	} w[2];
 };
 
 static int evfd_setup(struct ik_channel *ch)
@@ -98,40 +93,30 @@ static int evfd_send_nowake(struct ik_channel *ch, enum ik_side side,
 
 /*
  * Stuck means: a message waits in side s's mailbox, the counter is 0,
- * and the reader took nothing since the watch first saw it so. A reader
- * between taking a tick and its message, or a writer between the two,
- * moves ack or the counter within a tick; only a wake that never came
- * holds all three for the deadline.
+ * the reader sleeps, and it took nothing since the watch first saw it
+ * so. A reader between taking a tick and its message, or a writer
+ * between the two, moves ack or the counter within a tick; only a wake
+ * that never came holds them all for the deadline.
  */
 static void evfd_watch(struct ik_channel *ch)
 {
 	struct evfd_state *st = ch->priv;
-	uint64_t dl = ch->p.wake_deadline_ns, now;
 	struct timespec ts;
+	uint64_t now;
 	int s;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
-	if (!dl)
-		return;
 	for (s = 0; s < 2; s++) {
-		struct evfd_watch *w = &st->w[s];
 		struct pollfd pfd = {.fd = st->f.rd[s], .events = POLLIN};
-		uint64_t ack, pending = ik_mailbox_pending(ch, s, &ack);
-		uint64_t tick = 1;
+		uint64_t ack, tick = 1;
+		bool looks = ik_mailbox_pending(ch, s, &ack) &&
+			     poll(&pfd, 1, 0) == 0 &&
+			     ik_channel_peer_sleeps(ch, s);
 
-		if (!pending || poll(&pfd, 1, 0) != 0) {
-			w->armed = false;
-			continue;
-		}
-		if (!w->armed || ack != w->ack) {
-			*w = (struct evfd_watch){true, now, ack};
-			continue;
-		}
-		if (now - w->since_ns < dl)
+		if (!ik_watch_stuck(ch, s, looks, ack, now))
 			continue;
 		ik_channel_count_lost(ch);
-		w->armed = false;
 		if (write(st->f.rd[s], &tick, sizeof(tick)) < 0)
 			continue; /* the reader's own failure will say */
 	}

@@ -79,6 +79,11 @@ struct ik_chan_shared {
 	/* lost wake-ups: a wait past the deadline found its message posted
 	 * (bumped by whoever saw it: a waiter, or the controller's watch) */
 	alignas(IK_CACHELINE) _Atomic uint64_t lost;
+	/* each side's process and thread, noted at open_side: a watch
+	 * asks whether it sleeps, and kicks it (SIGUSR1) */
+	struct {
+		_Atomic int pid, tid;
+	} peer[2];
 	alignas(IK_CACHELINE) char mb[]; /* two mailboxes, mb_stride */
 };
 
@@ -185,6 +190,12 @@ struct ik_channel {
 	unsigned spin_check;
 	char granted[96];   /* what the kernel granted, for the report */
 	unsigned strangers; /* connections setup dropped: not our own peer */
+	/* the controller's alone (ops->watch): since when side s looked
+	 * stuck, and what it saw then */
+	struct ik_watch {
+		bool armed;
+		uint64_t since_ns, seen;
+	} watch[2];
 };
 
 /* The registry (ipc/methods.def): NULL-terminated, in --list order. */
@@ -216,8 +227,25 @@ size_t ik_transport_max_size(const struct ik_transport_ops *ops,
 int ik_channel_init(struct ik_channel *ch, const struct ik_transport_ops *ops,
 		    const struct ik_chan_params *p);
 
-/* Per-peer open after the split. */
+/* Per-peer open after the split (notes the peer's pid and tid). */
 int ik_channel_open_side(struct ik_channel *ch, enum ik_side side);
+
+/*
+ * For a watch (the controller): whether side's thread sleeps (S in
+ * /proc), and a SIGUSR1 to it, which makes a blocking call return EINTR
+ * (the crew's handler has no SA_RESTART) so that the call is retried.
+ * ik_watch_stuck: side has looked stuck with the same value seen for the
+ * whole wake-up deadline (a first look arms it; a changed one, or
+ * !looks, disarms it); now_ns from CLOCK_MONOTONIC.
+ */
+bool ik_channel_peer_sleeps(const struct ik_channel *ch, enum ik_side side);
+void ik_channel_kick(const struct ik_channel *ch, enum ik_side side);
+bool ik_watch_stuck(struct ik_channel *ch, enum ik_side side, bool looks,
+		    uint64_t seen, uint64_t now_ns);
+/* The byte streams' watch (pipe, uds): bytes wait in side s's end,
+ * unchanged, while its reader sleeps for the deadline: a lost wake-up,
+ * counted, and the reader kicked. */
+void ik_fds_watch(struct ik_channel *ch);
 
 /* Free everything ik_channel_init made; safe on a zeroed channel. */
 void ik_channel_destroy(struct ik_channel *ch);

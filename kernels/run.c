@@ -387,6 +387,7 @@ int ik_kernel_run(const struct ik_config *cfg,
 	if (!g.stuck) {
 		res->mem_node = ik_shm_node_of(ch.sh); /* touched by now */
 		res->lost = ik_channel_lost(&ch);
+		res->late_shown |= res->lost != 0; /* any kernel's */
 	}
 	for (s = 0; s < 2; s++) {
 		res->cpu_seen[s] = g.cpu_seen[s];

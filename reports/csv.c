@@ -380,9 +380,8 @@ static void field(const struct row *w, enum col c, char *b, size_t n)
 		if (res->late.threshold_ns)
 			put_uint(b, n, res->late.worst_ns);
 		break;
-	case C_LOST:
-		if (res->late.threshold_ns)
-			put_uint(b, n, res->lost);
+	case C_LOST: /* any kernel's channel may count one */
+		put_uint(b, n, res->lost);
 		break;
 	default:
 		break;

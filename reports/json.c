@@ -262,6 +262,12 @@ static void late_json(json_t *o, const struct ik_result *res)
 				      (json_int_t)l->ev[i].trip, "at_ns",
 				      (json_int_t)l->ev[i].at_ns, "ns",
 				      (json_int_t)l->ev[i].ns));
+	if (!l->threshold_ns) { /* a kernel that times no round trip */
+		json_decref(ev);
+		json_object_set_new(o, "lost",
+				    json_integer((json_int_t)res->lost));
+		return;
+	}
 	json_object_set_new(o, "late",
 			    json_pack("{s:I,s:I,s:I,s:o}", "threshold_ns",
 				      (json_int_t)l->threshold_ns, "count",

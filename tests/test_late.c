@@ -10,11 +10,15 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "ipc/ipc.h"
 
 static const char *const modes[] = {"thread", "process"};
 
@@ -274,4 +278,126 @@ Test(late, a_soak_summarises_each_minute, .timeout = 60)
 Test(late, soak_needs_a_duration)
 {
 	BAD("--soak: needs --duration", "--soak", "--method", "futex");
+}
+
+/*
+ * The controller's watch, driven by hand: side B sleeps while its
+ * message waits (in another read for a byte stream, whose own read
+ * cannot miss its bytes; in its eventfd read for a message posted
+ * without its tick). The watch must count one lost wake-up after the
+ * deadline and kick B, which then takes the message intact.
+ */
+struct sleeper {
+	struct ik_channel *ch;
+	int elsewhere[2]; /* a pipe nobody writes: asleep, not reading */
+	bool in_recv;
+	unsigned char got[64];
+	int ret;
+};
+
+static void *sleeper_main(void *arg)
+{
+	struct sleeper *s = arg;
+	char c;
+
+	ik_channel_open_side(s->ch, IK_SIDE_B);
+	if (!s->in_recv && read(s->elsewhere[0], &c, 1) >= 0) {
+		s->ret = -EIO; /* only the kick may end that read */
+		return NULL;
+	}
+	s->ret = s->ch->recv(s->ch, IK_SIDE_B, s->got, sizeof(s->got));
+	return NULL;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig; /* as the crew's: only to make a blocking call EINTR */
+}
+
+static void watch_finds(const char *method)
+{
+	struct ik_chan_params p = {.size = 64,
+				   .mode = IK_MODE_THREAD,
+				   .wake_deadline_ns = 50000000};
+	struct sigaction sa = {.sa_handler = on_usr1};
+	struct ik_channel ch;
+	struct sleeper sl = {.ch = &ch, .in_recv = !strcmp(method, "eventfd")};
+	unsigned char msg[64];
+	pthread_t th;
+	int i, ret;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	for (i = 0; i < 64; i++)
+		msg[i] = (unsigned char)(i * 7 + 1);
+	cr_assert_eq(ik_channel_init(&ch, ik_transport_find(method), &p), 0);
+	cr_assert_eq(ik_channel_open_side(&ch, IK_SIDE_A), 0);
+	cr_assert_eq(pipe(sl.elsewhere), 0);
+	cr_assert_eq(pthread_create(&th, NULL, sleeper_main, &sl), 0);
+	for (i = 0; i < 5000 && !ik_channel_peer_sleeps(&ch, IK_SIDE_B); i++)
+		sched_yield();
+	cr_assert(ik_channel_peer_sleeps(&ch, IK_SIDE_B), "%s", method);
+	ret = sl.in_recv ? ch.ops->send_nowake(&ch, IK_SIDE_A, msg, 64)
+			 : ch.send(&ch, IK_SIDE_A, msg, 64);
+	cr_assert_eq(ret, 0);
+	/* the watch's own period: the deadline must pass in real time */
+	for (i = 0; i < 500 && !ik_channel_lost(&ch); i++) {
+		struct timespec ts = {0, 10000000};
+
+		ch.ops->watch(&ch);
+		nanosleep(&ts, NULL);
+	}
+	cr_expect_eq(ik_channel_lost(&ch), 1, "%s", method);
+	if (!ik_channel_lost(&ch)) { /* let the sleeper go all the same */
+		ik_channel_kick(&ch, IK_SIDE_B);
+		ch.send(&ch, IK_SIDE_A, msg, 64);
+	}
+	pthread_join(th, NULL);
+	cr_expect_eq(sl.ret, 0, "%s: %s", method, strerror(-sl.ret));
+	cr_expect_arr_eq(sl.got, msg, 64);
+	close(sl.elsewhere[0]);
+	close(sl.elsewhere[1]);
+	ik_channel_destroy(&ch);
+}
+
+Test(late, the_watch_finds_a_message_waiting_on_a_sleeping_reader,
+     .timeout = 60)
+{
+	watch_finds("pipe");
+	watch_finds("uds");
+	watch_finds("eventfd");
+}
+
+Test(late, the_watch_leaves_a_reader_that_is_not_asleep_alone, .timeout = 60)
+{
+	struct ik_chan_params p = {
+		.size = 8, .mode = IK_MODE_THREAD, .wake_deadline_ns = 1000000};
+	struct ik_channel ch;
+	unsigned char msg[8] = "payload", got[8];
+	int i;
+
+	/* the message waits, but its reader (this thread, running) has
+	 * not come for it: busy, not a lost wake-up */
+	cr_assert_eq(ik_channel_init(&ch, ik_transport_find("pipe"), &p), 0);
+	ik_channel_open_side(&ch, IK_SIDE_A);
+	ik_channel_open_side(&ch, IK_SIDE_B);
+	cr_assert_eq(ch.send(&ch, IK_SIDE_A, msg, 8), 0);
+	for (i = 0; i < 20; i++) {
+		uint64_t until = 0;
+		struct timespec ts;
+
+		ch.ops->watch(&ch);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		until = (uint64_t)ts.tv_sec * 1000000000ull +
+			(uint64_t)ts.tv_nsec + 2000000;
+		do /* running past the deadline, not asleep */
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+		while ((uint64_t)ts.tv_sec * 1000000000ull +
+			       (uint64_t)ts.tv_nsec <
+		       until);
+	}
+	cr_expect_eq(ik_channel_lost(&ch), 0);
+	cr_expect_eq(ch.recv(&ch, IK_SIDE_B, got, 8), 0);
+	cr_expect_arr_eq(got, msg, 8);
+	ik_channel_destroy(&ch);
 }
