@@ -111,6 +111,8 @@ int ik_channel_init(struct ik_channel *ch, const struct ik_transport_ops *ops,
 		return -EINVAL;
 	ch->ops = ops;
 	ch->p = *p;
+	ch->deadline.tv_sec = (time_t)(p->wake_deadline_ns / IK_NS_PER_SEC);
+	ch->deadline.tv_nsec = (long)(p->wake_deadline_ns % IK_NS_PER_SEC);
 	ch->send = ops->send;
 	ch->recv = ops->recv;
 	ch->spin_check = p->same_pu ? 1 : SPIN_CHECK;

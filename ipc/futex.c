@@ -9,8 +9,6 @@
  * call added): one that runs out with the word already bumped is a lost
  * wake-up, counted, and the message taken as if woken.
  */
-#include <time.h>
-
 #include "ipc.h"
 
 /* word: bumped by the peer of side s, slept on by side s */
@@ -27,7 +25,6 @@ struct futex_state {
 	struct futex_word w[2];
 	struct futex_seen c[2];
 	bool shared;
-	struct timespec deadline; /* NULL timeout when 0 */
 };
 
 static int futex_setup(struct ik_channel *ch)
@@ -37,8 +34,6 @@ static int futex_setup(struct ik_channel *ch)
 	if (!st)
 		return -ENOMEM;
 	st->shared = ch->p.mode == IK_MODE_PROCESS;
-	st->deadline.tv_sec = (time_t)(ch->p.wake_deadline_ns / IK_NS_PER_SEC);
-	st->deadline.tv_nsec = (long)(ch->p.wake_deadline_ns % IK_NS_PER_SEC);
 	ch->priv = st;
 	return 0;
 }
@@ -73,9 +68,7 @@ static int futex_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 		      size_t len)
 {
 	struct futex_state *st = ch->priv;
-	const struct timespec *dl = st->deadline.tv_sec || st->deadline.tv_nsec
-					    ? &st->deadline
-					    : NULL;
+	const struct timespec *dl = ik_wake_deadline(ch);
 	uint32_t seen = st->c[side].seen;
 	int ret;
 

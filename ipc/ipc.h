@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "../ik.h"
 
@@ -196,7 +197,17 @@ struct ik_channel {
 		bool armed;
 		uint64_t since_ns, seen;
 	} watch[2];
+	/* p.wake_deadline_ns as a relative timeout (ik_wake_deadline) */
+	struct timespec deadline;
 };
+
+/* The wake-up deadline as the relative timeout a wait call takes, or
+ * NULL (none): futex, semtimedop, sigtimedwait take it for free. */
+static inline const struct timespec *
+ik_wake_deadline(const struct ik_channel *ch)
+{
+	return ch->p.wake_deadline_ns ? &ch->deadline : NULL;
+}
 
 /* The registry (ipc/methods.def): NULL-terminated, in --list order. */
 extern const struct ik_transport_ops *const ik_transports[];

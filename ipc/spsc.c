@@ -93,7 +93,6 @@ struct spsc_state {
 	uint64_t batch_mask; /* spin: tail published every mask + 1 */
 	size_t stride, ring_len;
 	bool shared;		   /* futexes across processes */
-	struct timespec deadline;  /* the sleep's timeout: a lost wake-up */
 	struct spsc_half *half[2]; /* duplex: half[s] is written by side s */
 	size_t half_len;	   /* duplex: one half, 16-byte multiple */
 };
@@ -320,10 +319,7 @@ static int sleep_until_ready(struct ik_channel *ch, struct spsc_state *st,
 		if (ready(s, t))
 			break;
 		ret = ik_futex_wait_timed(&r->prod.wake, w, st->shared,
-					  st->deadline.tv_sec ||
-							  st->deadline.tv_nsec
-						  ? &st->deadline
-						  : NULL);
+					  ik_wake_deadline(ch));
 		if (ret == -EINTR && !ik_channel_aborted(ch))
 			ret = 0;
 		if (ret == -ETIMEDOUT) { /* filled, never woken: lost */
@@ -442,8 +438,6 @@ static int spsc_setup(struct ik_channel *ch)
 	st->batch_mask = batch - 1;
 	st->ring_len = sizeof(struct spsc_ring) + st->cap * st->stride;
 	st->shared = ch->p.mode == IK_MODE_PROCESS;
-	st->deadline.tv_sec = (time_t)(ch->p.wake_deadline_ns / IK_NS_PER_SEC);
-	st->deadline.tv_nsec = (long)(ch->p.wake_deadline_ns % IK_NS_PER_SEC);
 	if (ch->p.wait == IK_WAIT_SPIN && !ch->p.stream && !ch->p.buffer) {
 		ch->priv = st;
 		if ((s = duplex_setup(ch, st))) {
