@@ -253,9 +253,9 @@ bool ik_channel_peer_sleeps(const struct ik_channel *ch, enum ik_side side);
 void ik_channel_kick(const struct ik_channel *ch, enum ik_side side);
 bool ik_watch_stuck(struct ik_channel *ch, enum ik_side side, bool looks,
 		    uint64_t seen, uint64_t now_ns);
-/* The byte streams' watch (pipe, uds): bytes wait in side s's end,
- * unchanged, while its reader sleeps for the deadline: a lost wake-up,
- * counted, and the reader kicked. */
+/* The watch of pipe, uds, uds-dgram and uds-seqpacket: bytes wait in
+ * side s's end, unchanged, while its reader sleeps for the deadline: a
+ * lost wake-up, counted, and the reader kicked. */
 void ik_fds_watch(struct ik_channel *ch);
 
 /* Free everything ik_channel_init made; safe on a zeroed channel. */

@@ -365,6 +365,8 @@ Test(late, the_watch_finds_a_message_waiting_on_a_sleeping_reader,
 {
 	watch_finds("pipe");
 	watch_finds("uds");
+	watch_finds("uds-dgram");
+	watch_finds("uds-seqpacket");
 	watch_finds("eventfd");
 }
 
