@@ -375,9 +375,11 @@ static int soak_plan(struct ik_plan *p)
 		return ik_cli_fail(p, "--soak: needs --duration and the "
 				      "pingpong kernel (a summary per "
 				      "minute of its round trips)");
-	if (p->soak && p->sweep.ngaps > 1)
-		return ik_cli_fail(p, "--soak: not with --gap (each trip "
-				      "is timed alone there)");
+	for (unsigned i = 0; p->soak && i < p->sweep.ngaps; i++)
+		if (p->sweep.gaps[i])
+			return ik_cli_fail(p, "--soak: not with --gap (its "
+					      "trips are timed one by one, "
+					      "all kept)");
 	if (env) {
 		char *end;
 		unsigned long long ms = strtoull(env, &end, 10);

@@ -41,7 +41,6 @@ struct pp_shared {
 	uint64_t warmup_ns; /* the whole warm-up, both halves, and after */
 	uint64_t after_n;   /* untimed round trips after the timed ones */
 	bool hit_cap;
-	_Atomic int tid_a; /* A's thread id: the wake-drop hook waits on it */
 	/* soak: A's running results (all in this shared block) */
 	struct ik_late late;
 	_Atomic unsigned nsoak; /* minutes done, released after each */
@@ -340,8 +339,6 @@ static int side_a(struct ik_channel *ch, struct pp *pp)
 
 	uint64_t w0 = ik_clock_ns();
 
-	atomic_store_explicit(&pp->sh->tid_a, (int)gettid(),
-			      memory_order_relaxed);
 	if ((ret = untimed_loop(ch, pp, half)))
 		return ret;
 	t0 = ik_clock_ns();
@@ -355,7 +352,7 @@ static int side_a(struct ik_channel *ch, struct pp *pp)
 		deadline = now(tsc) + (uint64_t)((double)cfg->duration_ns /
 						 pp->timer->ns_per_tick);
 	t0 = ik_clock_ns();
-	if (cfg->soak_minute_ns && cfg->duration_ns)
+	if (pp->sh->soak_cap) /* set up by ik_pingpong: not with --gap */
 		ret = soak_loop(ch, pp, deadline, &n);
 	else if (cfg->gap_ns)
 		ret = gap_loop(ch, pp, cfg->iters, deadline, &n);
@@ -379,31 +376,17 @@ static int side_a(struct ik_channel *ch, struct pp *pp)
 }
 
 /*
- * Until A's thread sleeps (its state in /proc is S), so that a wake-up
- * dropped now is one A waits for, not one it never needed. Test hook
- * only; gives up after 10 s and lets the trip go on.
+ * Until A's thread sleeps (S in /proc), so that a wake-up dropped now is
+ * one A waits for, not one it never needed. Test hook only; gives up
+ * after 10 s and lets the trip go on.
  */
-static void wait_asleep(struct ik_channel *ch, const struct pp *pp)
+static void wait_asleep(struct ik_channel *ch)
 {
-	int tid = atomic_load_explicit(&pp->sh->tid_a, memory_order_relaxed);
 	uint64_t until = ik_clock_ns() + 10 * IK_NS_PER_SEC;
-	char path[64], buf[512];
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-	while (ik_clock_ns() < until && !ik_channel_aborted(ch)) {
-		FILE *f = fopen(path, "r");
-		char *paren;
-		bool asleep = false;
-
-		if (!f)
-			return;
-		if (fgets(buf, sizeof(buf), f) && (paren = strrchr(buf, ')')))
-			asleep = paren[1] == ' ' && paren[2] == 'S';
-		fclose(f);
-		if (asleep)
-			return;
+	while (!ik_channel_peer_sleeps(ch, IK_SIDE_A) &&
+	       ik_clock_ns() < until && !ik_channel_aborted(ch))
 		sched_yield();
-	}
 }
 
 /*
@@ -432,7 +415,7 @@ static int side_b_wake_fault(struct ik_channel *ch, struct pp *pp)
 			while (nanosleep(&ts, &ts) && !ik_channel_aborted(ch))
 				;
 		} else if (k == at) {
-			wait_asleep(ch, pp);
+			wait_asleep(ch);
 			if ((ret = ch->ops->send_nowake(ch, IK_SIDE_B, in,
 							len)))
 				return ret;

@@ -275,9 +275,11 @@ Test(late, a_soak_summarises_each_minute, .timeout = 60)
 	free(o.stdout_text);
 }
 
-Test(late, soak_needs_a_duration)
+Test(late, soak_needs_a_duration_and_no_gap)
 {
 	BAD("--soak: needs --duration", "--soak", "--method", "futex");
+	BAD("--soak: not with --gap", "--soak", "--duration", "1", "--gap",
+	    "10us", "--method", "futex");
 }
 
 /*
