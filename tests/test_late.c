@@ -336,8 +336,12 @@ static void watch_finds(const char *method)
 	cr_assert_eq(ik_channel_open_side(&ch, IK_SIDE_A), 0);
 	cr_assert_eq(pipe(sl.elsewhere), 0);
 	cr_assert_eq(pthread_create(&th, NULL, sleeper_main, &sl), 0);
-	for (i = 0; i < 5000 && !ik_channel_peer_sleeps(&ch, IK_SIDE_B); i++)
-		sched_yield();
+	/* a loaded host may start the thread late: up to 20 s */
+	for (i = 0; i < 20000 && !ik_channel_peer_sleeps(&ch, IK_SIDE_B); i++) {
+		struct timespec ts = {0, 1000000};
+
+		nanosleep(&ts, NULL);
+	}
 	cr_assert(ik_channel_peer_sleeps(&ch, IK_SIDE_B), "%s", method);
 	ret = sl.in_recv ? ch.ops->send_nowake(&ch, IK_SIDE_A, msg, 64)
 			 : ch.send(&ch, IK_SIDE_A, msg, 64);
