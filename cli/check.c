@@ -424,6 +424,44 @@ static int check_kernel(struct ik_plan *p)
 	return 0;
 }
 
+/*
+ * --soak, or a ping-pong --duration of SOAK_AUTO_NS or more: a summary
+ * per minute. IPCKERN_SOAK_MINUTE_MS shortens the minute (a test knob,
+ * so that a test of the summary's shape takes seconds).
+ */
+#define SOAK_AUTO_NS (120 * IK_NS_PER_SEC)
+static int soak_plan(struct ik_plan *p)
+{
+	struct ik_config *c = &p->cfg;
+	const char *env = getenv("IPCKERN_SOAK_MINUTE_MS");
+	uint64_t minute = 60 * IK_NS_PER_SEC;
+
+	if (p->soak && (c->kernel != IK_KERNEL_PINGPONG || !c->duration_ns))
+		return ik_cli_fail(p, "--soak: needs --duration and the "
+				      "pingpong kernel (a summary per "
+				      "minute of its round trips)");
+	for (unsigned i = 0; p->soak && i < p->sweep.ngaps; i++)
+		if (p->sweep.gaps[i])
+			return ik_cli_fail(p, "--soak: not with --gap (its "
+					      "trips are timed one by one, "
+					      "all kept)");
+	if (env) {
+		char *end;
+		unsigned long long ms = strtoull(env, &end, 10);
+
+		if (*end || ms < 100 || ms > 3600000)
+			return ik_cli_fail(p,
+					   "IPCKERN_SOAK_MINUTE_MS '%s': "
+					   "expected ms from 100 to 3600000",
+					   env);
+		minute = ms * 1000000ULL;
+	}
+	if (c->kernel == IK_KERNEL_PINGPONG &&
+	    (p->soak || c->duration_ns >= SOAK_AUTO_NS))
+		c->soak_minute_ns = minute;
+	return 0;
+}
+
 int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 {
 	const struct ik_sweep *sw = &p->sweep;
@@ -439,6 +477,9 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 		c->duration_ns = DEFAULT_STREAM_NS;
 	if (c->duration_ns && !c->iters_given)
 		c->iters = IK_DURATION_SAMPLE_CAP;
+	ret = soak_plan(p);
+	if (ret)
+		return ret;
 	if (c->duration_ns && c->duration_ns >= c->timeout_ns)
 		return ik_cli_fail(p,
 				   "--duration %.1f: must be shorter than "

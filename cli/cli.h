@@ -79,6 +79,7 @@ struct ik_plan {
 	const char *pin_arg;	   /* --pin as written, for messages */
 	enum ik_cli_action action; /* --list, --version, --help */
 	char err[4096];		   /* why parsing refused, one line */
+	bool soak; /* --soak (cfg.soak_minute_ns says whether it runs) */
 };
 
 /* The kinds of value an option takes; each has one parser. */
@@ -129,7 +130,7 @@ struct ik_option {
 };
 
 /* The option table, NULL-name terminated, in --help's order. */
-#define IK_NOPTIONS 56
+#define IK_NOPTIONS 59
 extern const struct ik_option ik_options[];
 
 /* p->err = the formatted message; returns -EINVAL. */
@@ -245,6 +246,9 @@ void ik_progress_done(struct ik_progress *pg, double est_ns, int err);
 /* While a cell runs (struct ik_run's progress hook, arg a struct
  * ik_progress): the line redrawn, at most once a second. */
 void ik_progress_tick(void *arg);
+/* A soak minute's line on stderr (the header before the first); arg is
+ * the progress, or NULL (kernels/kernels.h: ik_run.soak_minute). */
+void ik_progress_soak(void *arg, unsigned m, const struct ik_soak_minute *s);
 /* Erase the line (at the end, before anything else goes to stderr). */
 void ik_progress_clear(struct ik_progress *pg);
 

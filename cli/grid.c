@@ -175,6 +175,10 @@ static unsigned one(struct grid *g, const struct ik_config *cell,
 			run.progress = ik_progress_tick;
 			run.progress_arg = g->pg;
 		}
+		if (!g->p->quiet && cell->soak_minute_ns) {
+			run.soak_minute = ik_progress_soak;
+			run.progress_arg = g->pg;
+		}
 		ret = measure_quiet(cell, ops, mode, &run, res);
 	} else {
 		ret = measure_pairs(cell, g->p->pins, np, ops, mode, g->run,

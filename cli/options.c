@@ -53,8 +53,9 @@ static const struct unit byte_units[] = {{"", 1},	 {"k", 1024},
 					 {"M", 1 << 20}, {NULL, 0}};
 static const struct unit ns_units[] = {{"", 1},	    {"ns", 1},	{"us", 1e3},
 				       {"ms", 1e6}, {"s", 1e9}, {NULL, 0}};
-static const struct unit sec_units[] = {{"", 1e9},   {"s", 1e9}, {"ms", 1e6},
-					{"us", 1e3}, {"ns", 1},	 {NULL, 0}};
+static const struct unit sec_units[] = {
+	{"", 1e9}, {"s", 1e9},	{"ms", 1e6},   {"us", 1e3},
+	{"ns", 1}, {"m", 60e9}, {"min", 60e9}, {NULL, 0}}; /* m: minutes */
 static const struct unit pct_units[] = {{"", 1}, {"%", 1}, {NULL, 0}};
 
 /*
@@ -218,8 +219,8 @@ static int parse_one(struct ik_plan *p, const struct ik_option *o,
 		break;
 	case IK_OPT_SECONDS:
 		snprintf(what, sizeof(what),
-			 "seconds from %g to %g, or with ms/us (e.g. 0.5, "
-			 "2e-3, 500ms)",
+			 "seconds from %g to %g, or with ms/us, or m for "
+			 "minutes (e.g. 0.5, 2e-3, 500ms, 10m)",
 			 MIN_TIME_NS / 1e9, o->max / 1e9);
 		ret = parse_number(p, opt, s, sec_units, false, MIN_TIME_NS,
 				   o->max, what, &v);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "kernels/view.h"
 
 #define RT_GUESS_NS	 10000.0 /* a syscall round trip on a loaded VM */
 #define CONNECT_GUESS_NS 40000.0 /* connect, request, close (connect) */
@@ -206,4 +207,24 @@ void ik_progress_clear(struct ik_progress *pg)
 	fputs("\r\033[K", stderr);
 	fflush(stderr);
 	pg->drawn = false;
+}
+
+void ik_progress_soak(void *arg, unsigned m, const struct ik_soak_minute *s)
+{
+	struct ik_progress *pg = arg;
+	char a[4][16];
+
+	ik_progress_clear(pg);
+	if (!m)
+		fprintf(stderr, "soak: %6s %12s %8s %8s %8s %8s %6s %6s\n",
+			"minute", "round trips", "p50", "p99", "p99.99", "max",
+			"late", "lost");
+	fprintf(stderr, "soak: %6u %12llu %8s %8s %8s %8s %6llu %6llu\n", m + 1,
+		(unsigned long long)s->count,
+		ik_fmt_ns(a[0], 16, (double)s->p50),
+		ik_fmt_ns(a[1], 16, (double)s->p99),
+		ik_fmt_ns(a[2], 16, (double)s->p9999),
+		ik_fmt_ns(a[3], 16, (double)s->max),
+		(unsigned long long)s->late, (unsigned long long)s->lost);
+	fflush(stderr);
 }

@@ -666,6 +666,38 @@ const struct ik_option ik_options[] = {
 	 .help = "stream: every message carries a sequence number and\n"
 		 "a checksum that B checks (costs a pass over each\n"
 		 "payload on B: 0.25 ns/B measured here); needs --size >= 24"},
+	{.name = "late",
+	 .arg = "TIME",
+	 .kind = IK_OPT_NS,
+	 VAL(cfg.late_ns),
+	 .min = 1000,
+	 .max = 10e9,
+	 .what = "a time from 1us to 10 s, e.g. 1ms, 200us",
+	 GIVEN(cfg.late_given),
+	 .def = "1ms",
+	 .flags = IK_OPTF_KERNEL,
+	 .help = "ping-pong: a round trip over this is a late wake-up,\n"
+		 "counted with its trip and time (default 1ms; always\n"
+		 "counted, shown when given or not 0); a wait past\n"
+		 "--wake-deadline that finds its message posted is lost"},
+	{.name = "wake-deadline",
+	 .arg = "TIME",
+	 .kind = IK_OPT_NS,
+	 VAL(cfg.wake_deadline_ns),
+	 .min = 1000000,
+	 .max = 60e9,
+	 .what = "a time from 1ms to 60 s, e.g. 1s, 100ms",
+	 .def = "1s",
+	 .help = "how long a blocking wait sleeps before it looks for a\n"
+		 "message posted without its wake-up (futex: its own\n"
+		 "timeout; eventfd: the controller's watch; default 1s)"},
+	{.name = "soak",
+	 .kind = IK_OPT_FLAG,
+	 VAL(soak),
+	 .flags = IK_OPTF_KERNEL,
+	 .help = "ping-pong with --duration: a summary per minute (count,\n"
+		 "p50/p99/p99.99, max, late, lost) on stderr as it goes\n"
+		 "and in the report; on by itself from --duration 2m"},
 	{.name = "repeat",
 	 .arg = "K",
 	 .kind = IK_OPT_COUNT,

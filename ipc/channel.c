@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/syscall.h>
@@ -229,6 +232,8 @@ int ik_channel_init(struct ik_channel *ch, const struct ik_transport_ops *ops,
 		return -EINVAL;
 	ch->ops = ops;
 	ch->p = *p;
+	ch->deadline.tv_sec = (time_t)(p->wake_deadline_ns / IK_NS_PER_SEC);
+	ch->deadline.tv_nsec = (long)(p->wake_deadline_ns % IK_NS_PER_SEC);
 	ch->send = ops->send;
 	ch->recv = ops->recv;
 	ch->spin_check = p->same_pu ? 1 : SPIN_CHECK;
@@ -260,7 +265,83 @@ int ik_channel_init(struct ik_channel *ch, const struct ik_transport_ops *ops,
 
 int ik_channel_open_side(struct ik_channel *ch, enum ik_side side)
 {
+	atomic_store_explicit(&ch->sh->peer[side].pid, (int)getpid(),
+			      memory_order_relaxed);
+	atomic_store_explicit(&ch->sh->peer[side].tid, (int)gettid(),
+			      memory_order_release);
 	return ch->ops->open_side ? ch->ops->open_side(ch, side) : 0;
+}
+
+bool ik_channel_peer_sleeps(const struct ik_channel *ch, enum ik_side side)
+{
+	int tid = atomic_load_explicit(&ch->sh->peer[side].tid,
+				       memory_order_acquire),
+	    pid = atomic_load_explicit(&ch->sh->peer[side].pid,
+				       memory_order_relaxed);
+	char path[64], buf[512], *paren;
+	bool sleeps = false;
+	FILE *f;
+
+	if (!tid)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	if (fgets(buf, sizeof(buf), f) && (paren = strrchr(buf, ')')))
+		sleeps = paren[1] == ' ' && paren[2] == 'S';
+	fclose(f);
+	return sleeps;
+}
+
+void ik_channel_kick(const struct ik_channel *ch, enum ik_side side)
+{
+	int tid = atomic_load_explicit(&ch->sh->peer[side].tid,
+				       memory_order_acquire),
+	    pid = atomic_load_explicit(&ch->sh->peer[side].pid,
+				       memory_order_relaxed);
+
+	if (tid)
+		syscall(SYS_tgkill, pid, tid, SIGUSR1);
+}
+
+bool ik_watch_stuck(struct ik_channel *ch, enum ik_side side, bool looks,
+		    uint64_t seen, uint64_t now_ns)
+{
+	struct ik_watch *w = &ch->watch[side];
+
+	if (!looks || !ch->p.wake_deadline_ns) {
+		w->armed = false;
+		return false;
+	}
+	if (!w->armed || w->seen != seen) {
+		*w = (struct ik_watch){true, now_ns, seen};
+		return false;
+	}
+	if (now_ns - w->since_ns < ch->p.wake_deadline_ns)
+		return false;
+	w->armed = false;
+	return true;
+}
+
+void ik_fds_watch(struct ik_channel *ch)
+{
+	struct ik_fds *f = ch->priv;
+	struct timespec ts;
+	uint64_t now;
+	int s;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	for (s = 0; s < 2; s++) {
+		int n = 0;
+		bool looks = f->rd[s] >= 0 && !ioctl(f->rd[s], FIONREAD, &n) &&
+			     n > 0 && ik_channel_peer_sleeps(ch, s);
+
+		if (ik_watch_stuck(ch, s, looks, (uint64_t)n, now)) {
+			ik_channel_count_lost(ch);
+			ik_channel_kick(ch, s);
+		}
+	}
 }
 
 void ik_channel_destroy(struct ik_channel *ch)
@@ -328,6 +409,17 @@ int ik_mailbox_put(struct ik_channel *ch, enum ik_side to, const void *buf,
 	memcpy(mb->slots + (s % ch->mb_slots) * ch->mb_slot, buf, len);
 	atomic_store_explicit(&mb->seq, s + 1, memory_order_release);
 	return 0;
+}
+
+uint64_t ik_mailbox_pending(const struct ik_channel *ch, enum ik_side side,
+			    uint64_t *ack)
+{
+	const struct ik_mailbox *mb =
+		(const struct ik_mailbox *)(ch->sh->mb +
+					    (size_t)side * ch->mb_stride);
+
+	*ack = atomic_load_explicit(&mb->ack, memory_order_acquire);
+	return atomic_load_explicit(&mb->seq, memory_order_acquire) - *ack;
 }
 
 int ik_mailbox_get(struct ik_channel *ch, enum ik_side side, void *buf,
@@ -407,6 +499,16 @@ int ik_futex_wait(_Atomic uint32_t *addr, uint32_t val, bool shared)
 	if (syscall(SYS_futex, addr, op, val, NULL, NULL, 0) == 0)
 		return 0;
 	/* EAGAIN: the word changed before we slept, which is a wake-up */
+	return errno == EAGAIN ? 0 : -errno;
+}
+
+int ik_futex_wait_timed(_Atomic uint32_t *addr, uint32_t val, bool shared,
+			const struct timespec *rel)
+{
+	int op = FUTEX_WAIT | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+
+	if (syscall(SYS_futex, addr, op, val, rel, NULL, 0) == 0)
+		return 0;
 	return errno == EAGAIN ? 0 : -errno;
 }
 

@@ -3,11 +3,18 @@
  * eventfd: one counter per direction, since a shared one cannot say whose
  * turn it is. The counter carries no bytes, so the payload goes through
  * the channel's mailbox before the wake-up and is read after it.
+ *
+ * A read has no deadline of its own, so the controller's watch keeps it:
+ * a message posted while the counter stays 0 and the reader takes
+ * nothing for the whole wake-up deadline is a lost wake-up; the watch
+ * counts it and writes the missing tick, so the trip goes on.
  */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipc.h"
@@ -77,6 +84,44 @@ static int evfd_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 	return ik_mailbox_get(ch, side, buf, len);
 }
 
+/* The test hook's send: the payload posted, the counter left alone. */
+static int evfd_send_nowake(struct ik_channel *ch, enum ik_side side,
+			    const void *buf, size_t len)
+{
+	return ik_mailbox_put(ch, !side, buf, len);
+}
+
+/*
+ * Stuck means: a message waits in side s's mailbox, the counter is 0,
+ * the reader sleeps, and it took nothing since the watch first saw it
+ * so. A reader between taking a tick and its message, or a writer
+ * between the two, moves ack or the counter within a tick; only a wake
+ * that never came holds them all for the deadline.
+ */
+static void evfd_watch(struct ik_channel *ch)
+{
+	struct evfd_state *st = ch->priv;
+	struct timespec ts;
+	uint64_t now;
+	int s;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	for (s = 0; s < 2; s++) {
+		struct pollfd pfd = {.fd = st->f.rd[s], .events = POLLIN};
+		uint64_t ack, tick = 1;
+		bool looks = ik_mailbox_pending(ch, s, &ack) &&
+			     poll(&pfd, 1, 0) == 0 &&
+			     ik_channel_peer_sleeps(ch, s);
+
+		if (!ik_watch_stuck(ch, s, looks, ack, now))
+			continue;
+		ik_channel_count_lost(ch);
+		if (write(st->f.rd[s], &tick, sizeof(tick)) < 0)
+			continue; /* the reader's own failure will say */
+	}
+}
+
 const struct ik_transport_ops ik_eventfd_ops = {
 	.name = "eventfd",
 	.summary =
@@ -88,4 +133,6 @@ const struct ik_transport_ops ik_eventfd_ops = {
 	.send = evfd_send,
 	.recv = evfd_recv,
 	.teardown = ik_fds_teardown,
+	.watch = evfd_watch,
+	.send_nowake = evfd_send_nowake,
 };

@@ -4,6 +4,10 @@
  * receiver sleeps on; the sender bumps it and always calls FUTEX_WAKE,
  * so every hop pays the syscall pair a blocking hand-off costs. Private
  * futexes between threads, shared ones between processes.
+ *
+ * The wait carries the wake-up deadline as FUTEX_WAIT's own timeout (no
+ * call added): one that runs out with the word already bumped is a lost
+ * wake-up, counted, and the message taken as if woken.
  */
 #include "ipc.h"
 
@@ -47,18 +51,40 @@ static int futex_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 	return ret < 0 ? ret : 0;
 }
 
+/* The test hook's send: the word bumped, FUTEX_WAKE never called. */
+static int futex_send_nowake(struct ik_channel *ch, enum ik_side side,
+			     const void *buf, size_t len)
+{
+	struct futex_state *st = ch->priv;
+	int ret = ik_mailbox_put(ch, !side, buf, len);
+
+	if (!ret)
+		atomic_fetch_add_explicit(&st->w[!side].word, 1,
+					  memory_order_release);
+	return ret;
+}
+
 static int futex_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 		      size_t len)
 {
 	struct futex_state *st = ch->priv;
+	const struct timespec *dl = ik_wake_deadline(ch);
 	uint32_t seen = st->c[side].seen;
 	int ret;
 
 	while (atomic_load_explicit(&st->w[side].word, memory_order_acquire) ==
 	       seen) {
-		ret = ik_futex_wait(&st->w[side].word, seen, st->shared);
+		ret = ik_futex_wait_timed(&st->w[side].word, seen, st->shared,
+					  dl);
 		if (ret == -EINTR && ik_channel_aborted(ch))
 			return -ECANCELED;
+		if (ik_unlikely(ret == -ETIMEDOUT)) {
+			/* posted, and nobody woke us: lost, not absorbed */
+			if (atomic_load_explicit(&st->w[side].word,
+						 memory_order_acquire) != seen)
+				ik_channel_count_lost(ch);
+			continue;
+		}
 		if (ret && ret != -EINTR)
 			return ret;
 	}
@@ -80,4 +106,5 @@ const struct ik_transport_ops ik_futex_ops = {
 	.send = futex_send,
 	.recv = futex_recv,
 	.teardown = futex_teardown,
+	.send_nowake = futex_send_nowake,
 };

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "../ik.h"
 
@@ -83,6 +84,9 @@ struct ik_chan_params {
 	bool bind_node;
 	int node;
 	struct ik_lines lines; /* issue 19: where the lines live, the hop */
+	/* a blocking wait gives up after this and looks for a message
+	 * posted without its wake-up (a lost wake-up); 0: never */
+	uint64_t wake_deadline_ns;
 };
 
 /* Transport flags, shown by --list and used by kernels to plan framing. */
@@ -109,7 +113,15 @@ struct ik_mailbox {
 
 struct ik_chan_shared {
 	alignas(IK_CACHELINE) _Atomic int abort; /* set once, read by waiters */
-	alignas(IK_CACHELINE) char mb[];	 /* two mailboxes, mb_stride */
+	/* lost wake-ups: a wait past the deadline found its message posted
+	 * (bumped by whoever saw it: a waiter, or the controller's watch) */
+	alignas(IK_CACHELINE) _Atomic uint64_t lost;
+	/* each side's process and thread, noted at open_side: a watch
+	 * asks whether it sleeps, and kicks it (SIGUSR1) */
+	struct {
+		_Atomic int pid, tid;
+	} peer[2];
+	alignas(IK_CACHELINE) char mb[]; /* two mailboxes, mb_stride */
 };
 
 /*
@@ -189,6 +201,14 @@ struct ik_transport_ops {
 	 * running it. NULL op: always available.
 	 */
 	const char *(*unavailable)(const struct ik_chan_params *p);
+	/*
+	 * Test hook (IPCKERN_FAULT=wake-drop@N): send a message without
+	 * its wake-up, as a lost wake-up leaves it: posted, the peer still
+	 * asleep. The peer's deadline (or the controller's watch) must
+	 * find it. NULL: the method cannot post without waking (a pipe's
+	 * bytes are its wake-up).
+	 */
+	ik_send_fn send_nowake;
 };
 
 struct ik_channel {
@@ -213,7 +233,23 @@ struct ik_channel {
 	void *lines;
 	size_t lines_len;
 	int touched_on;
+	/* the controller's alone (ops->watch): since when side s looked
+	 * stuck, and what it saw then */
+	struct ik_watch {
+		bool armed;
+		uint64_t since_ns, seen;
+	} watch[2];
+	/* p.wake_deadline_ns as a relative timeout (ik_wake_deadline) */
+	struct timespec deadline;
 };
+
+/* The wake-up deadline as the relative timeout a wait call takes, or
+ * NULL (none): futex, semtimedop, sigtimedwait take it for free. */
+static inline const struct timespec *
+ik_wake_deadline(const struct ik_channel *ch)
+{
+	return ch->p.wake_deadline_ns ? &ch->deadline : NULL;
+}
 
 /* The registry (ipc/methods.def): NULL-terminated, in --list order. */
 extern const struct ik_transport_ops *const ik_transports[];
@@ -244,8 +280,25 @@ size_t ik_transport_max_size(const struct ik_transport_ops *ops,
 int ik_channel_init(struct ik_channel *ch, const struct ik_transport_ops *ops,
 		    const struct ik_chan_params *p);
 
-/* Per-peer open after the split. */
+/* Per-peer open after the split (notes the peer's pid and tid). */
 int ik_channel_open_side(struct ik_channel *ch, enum ik_side side);
+
+/*
+ * For a watch (the controller): whether side's thread sleeps (S in
+ * /proc), and a SIGUSR1 to it, which makes a blocking call return EINTR
+ * (the crew's handler has no SA_RESTART) so that the call is retried.
+ * ik_watch_stuck: side has looked stuck with the same value seen for the
+ * whole wake-up deadline (a first look arms it; a changed one, or
+ * !looks, disarms it); now_ns from CLOCK_MONOTONIC.
+ */
+bool ik_channel_peer_sleeps(const struct ik_channel *ch, enum ik_side side);
+void ik_channel_kick(const struct ik_channel *ch, enum ik_side side);
+bool ik_watch_stuck(struct ik_channel *ch, enum ik_side side, bool looks,
+		    uint64_t seen, uint64_t now_ns);
+/* The watch of pipe, uds, uds-dgram and uds-seqpacket: bytes wait in
+ * side s's end, unchanged, while its reader sleeps for the deadline: a
+ * lost wake-up, counted, and the reader kicked. */
+void ik_fds_watch(struct ik_channel *ch);
 
 /* Free everything ik_channel_init made; safe on a zeroed channel. */
 void ik_channel_destroy(struct ik_channel *ch);
@@ -256,6 +309,16 @@ void ik_channel_abort(struct ik_channel *ch);
 static inline bool ik_channel_aborted(const struct ik_channel *ch)
 {
 	return atomic_load_explicit(&ch->sh->abort, memory_order_relaxed);
+}
+
+/* Lost wake-ups so far: counted where found, the trip then retried. */
+static inline uint64_t ik_channel_lost(const struct ik_channel *ch)
+{
+	return atomic_load_explicit(&ch->sh->lost, memory_order_relaxed);
+}
+static inline void ik_channel_count_lost(struct ik_channel *ch)
+{
+	atomic_fetch_add_explicit(&ch->sh->lost, 1, memory_order_relaxed);
 }
 
 /*
@@ -269,6 +332,10 @@ int ik_mailbox_put(struct ik_channel *ch, enum ik_side to, const void *buf,
 		   size_t len);
 int ik_mailbox_get(struct ik_channel *ch, enum ik_side side, void *buf,
 		   size_t len);
+/* Messages put in side's mailbox and not yet taken, and (*ack) how many
+ * were taken so far: for a watch. */
+uint64_t ik_mailbox_pending(const struct ik_channel *ch, enum ik_side side,
+			    uint64_t *ack);
 
 /*
  * Memory for a channel's shared state: ik_mem_alloc's, bound to the
@@ -434,6 +501,11 @@ void ik_sock_accepted(int fd, int family);
 /* FUTEX_WAIT/FUTEX_WAKE; shared for process mode. 0 or -errno. */
 int ik_futex_wait(_Atomic uint32_t *addr, uint32_t val, bool shared);
 int ik_futex_wake(_Atomic uint32_t *addr, int n, bool shared);
+/* The same wait with the relative timeout the call takes anyway (the
+ * wake-up deadline: no syscall added); -ETIMEDOUT when it ran out. */
+struct timespec;
+int ik_futex_wait_timed(_Atomic uint32_t *addr, uint32_t val, bool shared,
+			const struct timespec *rel);
 
 /*
  * A sleeper that says so, for methods whose waker must not pay a futex

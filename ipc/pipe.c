@@ -45,4 +45,5 @@ const struct ik_transport_ops ik_pipe_ops = {
 	.send = ik_fds_send,
 	.recv = ik_fds_recv,
 	.teardown = ik_fds_teardown,
+	.watch = ik_fds_watch,
 };

@@ -153,8 +153,16 @@ static int sig_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 
 	sigemptyset(&set);
 	sigaddset(&set, st->sig);
-	/* EINTR: a handled signal (the crew's SIGUSR1 when it stops us) */
-	while (sigwaitinfo(&set, &si) < 0) {
+	/* EINTR: a handled signal (the crew's SIGUSR1 when it stops us);
+	 * EAGAIN: the wake-up deadline, lost if the signal is pending */
+	while (sigtimedwait(&set, &si, ik_wake_deadline(ch)) < 0) {
+		if (errno == EAGAIN) {
+			sigset_t pend;
+
+			if (!sigpending(&pend) && sigismember(&pend, st->sig))
+				ik_channel_count_lost(ch);
+			continue;
+		}
 		if (errno != EINTR)
 			return -errno;
 		if (ik_channel_aborted(ch))

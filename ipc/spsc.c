@@ -332,9 +332,17 @@ static int sleep_until_ready(struct ik_channel *ch, struct spsc_state *st,
 		atomic_thread_fence(memory_order_seq_cst);
 		if (ready(s, t))
 			break;
-		ret = ik_futex_wait(&r->prod.wake, w, st->shared);
+		ret = ik_futex_wait_timed(&r->prod.wake, w, st->shared,
+					  ik_wake_deadline(ch));
 		if (ret == -EINTR && !ik_channel_aborted(ch))
 			ret = 0;
+		if (ret == -ETIMEDOUT) { /* filled, never woken: lost */
+			ret = 0;
+			if (ready(s, t)) {
+				ik_channel_count_lost(ch);
+				break;
+			}
+		}
 		if (ret)
 			break;
 	}
@@ -494,6 +502,16 @@ static void spsc_teardown(struct ik_channel *ch)
 	ik_channel_mem_free(ch, st, sizeof(*st));
 }
 
+/* The test hook's send (IPCKERN_FAULT=wake-drop): filled, no wake. */
+static int spsc_send_nowake(struct ik_channel *ch, enum ik_side side,
+			    const void *buf, size_t len)
+{
+	struct spsc_state *st = ch->priv;
+
+	return st->half[0] ? spsc_send_duplex(ch, side, buf, len)
+			   : spsc_send_spin(ch, side, buf, len);
+}
+
 const struct ik_transport_ops ik_spsc_ops = {
 	.name = "spsc",
 	.summary = "shared-memory SPSC ring per direction, seq in each slot",
@@ -507,4 +525,5 @@ const struct ik_transport_ops ik_spsc_ops = {
 	.send = spsc_send_spin,
 	.recv = spsc_recv_spin,
 	.teardown = spsc_teardown,
+	.send_nowake = spsc_send_nowake,
 };

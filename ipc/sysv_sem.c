@@ -78,11 +78,34 @@ static int ssem_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 	return ret ? ret : ssem_op(ch, st->id, (unsigned short)!side, 1);
 }
 
+/*
+ * The wait, with the wake-up deadline semtimedop takes anyway: one that
+ * runs out with the semaphore already posted is a lost wake-up, counted,
+ * and the wait retried (it then takes the post at once).
+ */
+static int ssem_wait(struct ik_channel *ch, int id, unsigned short s)
+{
+	struct sembuf b = {.sem_num = s, .sem_op = -1};
+
+	while (semtimedop(id, &b, 1, ik_wake_deadline(ch)) < 0) {
+		if (errno == EAGAIN) {
+			if (semctl(id, s, GETVAL) > 0)
+				ik_channel_count_lost(ch);
+			continue;
+		}
+		if (errno != EINTR)
+			return errno == EIDRM ? -EPIPE : -errno;
+		if (ik_channel_aborted(ch))
+			return -ECANCELED;
+	}
+	return 0;
+}
+
 static int ssem_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 		     size_t len)
 {
 	struct ssem_state *st = ch->priv;
-	int ret = ssem_op(ch, st->id, (unsigned short)side, -1);
+	int ret = ssem_wait(ch, st->id, (unsigned short)side);
 
 	return ret ? ret : ik_mailbox_get(ch, side, buf, len);
 }

@@ -45,6 +45,7 @@ const struct ik_transport_ops ik_uds_ops = {
 	.send = ik_fds_send,
 	.recv = ik_fds_recv,
 	.teardown = ik_fds_teardown,
+	.watch = ik_fds_watch,
 	.listen = uds_listen,
 	.connect = ik_sock_connect,
 };

@@ -27,4 +27,5 @@ const struct ik_transport_ops ik_uds_seqpacket_ops = {
 	.send = ik_dgram_send,
 	.recv = ik_dgram_recv,
 	.teardown = ik_fds_teardown,
+	.watch = ik_fds_watch,
 };

@@ -192,7 +192,7 @@ int ik_call(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	const struct ik_timer *timer = run->timer;
 	struct ik_config one = *cfg;
 	struct call c = {.cfg = &one, .timer = timer};
-	struct ik_kernel_hooks k = {call_prepare, call_body, NULL, &c};
+	struct ik_kernel_hooks k = {call_prepare, call_body, NULL, &c, NULL};
 	bool stuck;
 	uint64_t i;
 	int ret;

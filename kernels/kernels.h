@@ -95,6 +95,17 @@ struct ik_config {
 	 * an empty set: none; load_on_peer: --load-on-peer */
 	const struct ik_load_set *load;
 	bool load_on_peer;
+	/* late and lost wake-ups (issue 20): a round trip over late_ns is
+	 * late (0: IK_LATE_NS); late_given: --late was given, so every
+	 * result shows the counts; a blocking wait gives up after
+	 * wake_deadline_ns (0: IK_WAKE_DEADLINE_NS) and looks for a
+	 * message posted without its wake-up (lost) */
+	uint64_t late_ns;
+	bool late_given;
+	uint64_t wake_deadline_ns;
+	/* soak: one summary per soak_minute_ns of the timed loop (--soak,
+	 * or --duration of 2 minutes or more); 0: none */
+	uint64_t soak_minute_ns;
 };
 
 /* --first-touch: nobody in particular (the first writer), A, B, a CPU */
@@ -151,6 +162,7 @@ struct ik_sweep {
  * NUMA node for shared pages. The CLI builds it; kernels and the crew
  * only read it (and pass it down: the channel gets the node).
  */
+struct ik_soak_minute;
 struct ik_run {
 	const struct ik_topo *topo;
 	const struct ik_timer *timer;
@@ -165,6 +177,10 @@ struct ik_run {
 	 * NULL */
 	void (*progress)(void *arg);
 	void *progress_arg;
+	/* soak: a minute of the timed loop ended (index m from 0; called
+	 * by the controller, like progress); may be NULL */
+	void (*soak_minute)(void *arg, unsigned m,
+			    const struct ik_soak_minute *s);
 };
 
 /* echo, connect: the --clients list's largest value, the cell every
@@ -204,6 +220,27 @@ struct ik_stream_result {
 	double max_send_lag_ns; /* --rate: worst lateness of a send */
 	uint64_t late_sends;	/* --rate: sends over one interval late */
 	bool rate_missed;	/* the schedule could not be kept */
+};
+
+/* Late wake-ups: round trips over the threshold, the first few kept. */
+#define IK_LATE_NS	    1000000ULL	  /* --late's default: 1 ms */
+#define IK_WAKE_DEADLINE_NS 1000000000ULL /* --wake-deadline's: 1 s */
+#define IK_LATE_EVENTS	    16
+struct ik_late {
+	uint64_t threshold_ns;
+	uint64_t count, worst_ns;
+	unsigned nev; /* events kept: the first IK_LATE_EVENTS */
+	struct ik_late_event {
+		uint64_t trip;	/* timed round trip, from 0 */
+		uint64_t at_ns; /* its start, from the timed loop's */
+		uint64_t ns;	/* how long it took */
+	} ev[IK_LATE_EVENTS];
+};
+/* One minute of a soak (the timed loop's, in order). */
+struct ik_soak_minute {
+	uint64_t count;		       /* round trips */
+	uint64_t p50, p99, p9999, max; /* ns */
+	uint64_t late, lost;
 };
 
 /* One measurement: one method, one mode, one pair. */
@@ -308,6 +345,15 @@ struct ik_result {
 	/* --load: the cell's antagonists and what they did (text "": the
 	 * run had no --load) */
 	struct ik_load_result load;
+	/* ping-pong: late round trips (late.threshold_ns 0: not counted)
+	 * and waits that timed out on a posted message (retried); shown
+	 * when late_shown (--late given, or either count is not 0) */
+	struct ik_late late;
+	uint64_t lost;
+	bool late_shown;
+	/* soak: one summary per minute (malloc'd), nsoak of them */
+	struct ik_soak_minute *soak;
+	unsigned nsoak;
 };
 
 /*
@@ -768,6 +814,8 @@ struct ik_peers {
 	const struct ik_load_set *load;
 	bool load_on_peer;
 	struct ik_load_result *load_out;
+	/* the controller's ~50 ms tick, for the kernel; may be NULL */
+	void (*tick)(void *arg);
 };
 
 /* 0, or -errno with g->errmsg set. */
@@ -785,6 +833,9 @@ struct ik_kernel_hooks {
 	int (*body)(struct ik_peers *g, enum ik_side side);
 	void (*release)(void *arg); /* free what prepare made; may be NULL */
 	void *arg;
+	/* from the controller every ~50 ms while the peers run (never in
+	 * a peer); may be NULL */
+	void (*tick)(void *arg);
 };
 
 /*

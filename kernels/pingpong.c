@@ -13,6 +13,13 @@
  * after it (up to 100 ms): together the untimed mean. The gap between it
  * and the timed loop's whole-run mean is what reading the clock every
  * trip costs.
+ *
+ * Late and lost wake-ups (issue 20): a round trip over --late is late,
+ * found in the samples after the loop (nothing added per trip); a lost
+ * one is counted by the transport (its wait's deadline, or the
+ * controller's watch) and the trip goes on. A soak (--soak, or a
+ * --duration of 2 minutes or more) runs the same timed loop in chunks
+ * and keeps a histogram per minute instead of every sample.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -34,6 +41,12 @@ struct pp_shared {
 	uint64_t warmup_ns; /* the whole warm-up, both halves, and after */
 	uint64_t after_n;   /* untimed round trips after the timed ones */
 	bool hit_cap;
+	/* soak: A's running results (all in this shared block) */
+	struct ik_late late;
+	_Atomic unsigned nsoak; /* minutes done, released after each */
+	unsigned soak_cap;
+	struct ik_hist hist; /* the whole run; counts after soak[] */
+	struct ik_soak_minute soak[];
 };
 
 struct pp {
@@ -46,7 +59,17 @@ struct pp {
 		unsigned char *out, *in; /* each peer's own, from prepare */
 	} buf[2];
 	enum ik_mode mode;
-	enum { FAULT_NONE, FAULT_KILL_B, FAULT_STALL_B } fault;
+	enum {
+		FAULT_NONE,
+		FAULT_KILL_B,
+		FAULT_STALL_B,
+		FAULT_WAKE_DELAY,
+		FAULT_WAKE_DROP
+	} fault;
+	uint64_t fault_at, fault_ms; /* wake faults: timed trip, delay */
+	size_t sh_len;
+	const struct ik_run *run;
+	unsigned soak_told; /* the controller's: minutes handed on */
 };
 
 static inline uint64_t now(bool tsc)
@@ -221,6 +244,92 @@ static int gap_loop(struct ik_channel *ch, struct pp *pp, uint64_t n,
 	return ret;
 }
 
+/* Trip `trip`, which started at at_ns into the timed loop, took ns. */
+static void note_trip(struct ik_late *l, uint64_t trip, uint64_t at_ns,
+		      uint64_t ns)
+{
+	if (ns <= l->threshold_ns)
+		return;
+	l->count++;
+	if (ns > l->worst_ns)
+		l->worst_ns = ns;
+	if (l->nev < IK_LATE_EVENTS)
+		l->ev[l->nev++] = (struct ik_late_event){trip, at_ns, ns};
+}
+
+static uint64_t late_threshold(const struct ik_config *cfg)
+{
+	return cfg->late_ns ? cfg->late_ns : IK_LATE_NS;
+}
+
+/* soak chunks: samples kept at once (the timed loop between two) */
+#define SOAK_CHUNK 65536u
+
+/*
+ * The soak: minute by minute, the timed loop in chunks of SOAK_CHUNK
+ * trips or up to the minute's end; between chunks (no trip is timed
+ * then) the samples go into the minute's histogram and the run's, and
+ * late trips are noted. Memory is one chunk and two histograms however
+ * long it runs.
+ */
+static int soak_loop(struct ik_channel *ch, struct pp *pp, uint64_t deadline,
+		     uint64_t *done)
+{
+	const struct ik_timer *tm = pp->timer;
+	bool tsc = tm->kind == IK_CLOCK_TSC;
+	struct pp_shared *sh = pp->sh;
+	uint64_t minute = (uint64_t)((double)pp->cfg->soak_minute_ns /
+				     tm->ns_per_tick),
+		 start = now(tsc), trip = 0, at_ns = 0,
+		 cap = pp->cfg->iters_given ? pp->cfg->iters : UINT64_MAX;
+	struct ik_hist mh;
+	unsigned m;
+	int ret = ik_hist_init(&mh, IK_HIST_MAX_NS);
+
+	if (ret)
+		return ret;
+	for (m = 0; m < sh->soak_cap && !ret; m++) {
+		uint64_t mend = start + (m + 1) * minute, lost0, n;
+		struct ik_soak_minute *sm = &sh->soak[m];
+		uint64_t late0 = sh->late.count;
+
+		if (mend > deadline || m + 1 == sh->soak_cap)
+			mend = deadline;
+		lost0 = ik_channel_lost(ch);
+		do {
+			uint64_t k, want = cap - trip < SOAK_CHUNK ? cap - trip
+								   : SOAK_CHUNK;
+
+			ret = tsc ? loop_tsc(ch, pp, want, mend, &n)
+				  : loop_clock(ch, pp, want, mend, &n);
+			for (k = 0; k < n; k++) {
+				uint64_t ns =
+					ik_ticks_to_ns(tm, pp->samples[k]);
+
+				ik_hist_record(&mh, ns);
+				ik_hist_record(&sh->hist, ns);
+				note_trip(&sh->late, trip + k, at_ns, ns);
+				at_ns += ns;
+			}
+			trip += n;
+		} while (!ret && trip < cap && now(tsc) < mend);
+		sm->count = ik_hist_total(&mh);
+		sm->p50 = ik_hist_percentile(&mh, 50);
+		sm->p99 = ik_hist_percentile(&mh, 99);
+		sm->p9999 = ik_hist_percentile(&mh, 99.99);
+		sm->max = sm->count ? mh.max : 0;
+		sm->late = sh->late.count - late0;
+		sm->lost = ik_channel_lost(ch) - lost0;
+		atomic_store_explicit(&sh->nsoak, m + 1, memory_order_release);
+		ik_hist_reset(&mh);
+		if (mend >= deadline || trip >= cap)
+			break;
+	}
+	free(mh.counts);
+	*done = trip;
+	return ret;
+}
+
 static int side_a(struct ik_channel *ch, struct pp *pp)
 {
 	const struct ik_config *cfg = pp->cfg;
@@ -243,14 +352,17 @@ static int side_a(struct ik_channel *ch, struct pp *pp)
 		deadline = now(tsc) + (uint64_t)((double)cfg->duration_ns /
 						 pp->timer->ns_per_tick);
 	t0 = ik_clock_ns();
-	if (cfg->gap_ns)
+	if (pp->sh->soak_cap) /* set up by ik_pingpong: not with --gap */
+		ret = soak_loop(ch, pp, deadline, &n);
+	else if (cfg->gap_ns)
 		ret = gap_loop(ch, pp, cfg->iters, deadline, &n);
 	else
 		ret = tsc ? loop_tsc(ch, pp, cfg->iters, deadline, &n)
 			  : loop_clock(ch, pp, cfg->iters, deadline, &n);
 	pp->sh->wall_ns = ik_clock_ns() - t0;
 	pp->sh->count = n;
-	pp->sh->hit_cap = cfg->duration_ns && n == cfg->iters;
+	pp->sh->hit_cap = cfg->duration_ns && n == cfg->iters &&
+			  (!cfg->soak_minute_ns || cfg->iters_given);
 	if (ret)
 		return ret;
 	if (!cfg->gap_ns && (ret = untimed_after(ch, pp, n)))
@@ -263,6 +375,57 @@ static int side_a(struct ik_channel *ch, struct pp *pp)
 	return ch->send(ch, IK_SIDE_A, pp->buf[0].out, cfg->size);
 }
 
+/*
+ * Until A's thread sleeps (S in /proc), so that a wake-up dropped now is
+ * one A waits for, not one it never needed. Test hook only; gives up
+ * after 10 s and lets the trip go on.
+ */
+static void wait_asleep(struct ik_channel *ch)
+{
+	uint64_t until = ik_clock_ns() + 10 * IK_NS_PER_SEC;
+
+	while (!ik_channel_peer_sleeps(ch, IK_SIDE_A) &&
+	       ik_clock_ns() < until && !ik_channel_aborted(ch))
+		sched_yield();
+}
+
+/*
+ * B with a wake fault (IPCKERN_FAULT=wake-delay=MS@N, wake-drop@N): the
+ * reply to timed trip N is held MS ms, or sent without its wake-up (the
+ * method's send_nowake), which A's deadline or the controller's watch
+ * must find. A loop of its own, so the plain one has no branch for it.
+ */
+static int side_b_wake_fault(struct ik_channel *ch, struct pp *pp)
+{
+	unsigned char *in = pp->buf[1].in;
+	size_t len = pp->cfg->size;
+	uint64_t k = 0, at = pp->cfg->warmup + pp->fault_at;
+	int ret;
+
+	for (;; k++) {
+		if ((ret = ch->recv(ch, IK_SIDE_B, in, len)))
+			return ret;
+		if (atomic_load_explicit(&pp->sh->stop, memory_order_acquire))
+			return 0;
+		if (k == at && pp->fault == FAULT_WAKE_DELAY) {
+			struct timespec ts = {(time_t)(pp->fault_ms / 1000),
+					      (long)(pp->fault_ms % 1000) *
+						      1000000};
+
+			while (nanosleep(&ts, &ts) && !ik_channel_aborted(ch))
+				;
+		} else if (k == at) {
+			wait_asleep(ch);
+			if ((ret = ch->ops->send_nowake(ch, IK_SIDE_B, in,
+							len)))
+				return ret;
+			continue;
+		}
+		if ((ret = ch->send(ch, IK_SIDE_B, in, len)))
+			return ret;
+	}
+}
+
 static int side_b(struct ik_channel *ch, struct pp *pp)
 {
 	ik_send_fn send = ch->send;
@@ -271,6 +434,8 @@ static int side_b(struct ik_channel *ch, struct pp *pp)
 	size_t len = pp->cfg->size;
 	int ret;
 
+	if (pp->fault == FAULT_WAKE_DELAY || pp->fault == FAULT_WAKE_DROP)
+		return side_b_wake_fault(ch, pp);
 	if (pp->fault != FAULT_NONE) { /* test hooks, see IK_FAULT_ENV */
 		if ((ret = recv(ch, IK_SIDE_B, in, len)))
 			return ret;
@@ -318,9 +483,11 @@ static int pp_body(struct ik_peers *g, enum ik_side side)
 }
 
 static void fill_result(struct ik_result *res, const struct pp *pp,
-			const struct ik_timer *timer, bool keep_raw)
+			const struct ik_timer *timer,
+			const struct ik_config *cfg)
 {
-	uint64_t i;
+	uint64_t i, at_ns = 0;
+	unsigned m;
 
 	res->count = pp->sh->count;
 	res->wall_ns = pp->sh->wall_ns;
@@ -331,13 +498,27 @@ static void fill_result(struct ik_result *res, const struct pp *pp,
 		pp->sh->untimed_n
 			? (double)pp->sh->untimed_ns / (double)pp->sh->untimed_n
 			: 0;
-	if (keep_raw)
+	res->late = pp->sh->late;
+	res->late_shown = cfg->late_given;
+	if (pp->sh->soak_cap) { /* the soak kept histograms, not samples */
+		ik_hist_merge(&res->hist, &pp->sh->hist);
+		m = atomic_load_explicit(&pp->sh->nsoak, memory_order_acquire);
+		res->soak = m ? malloc(m * sizeof(*res->soak)) : NULL;
+		if (res->soak) {
+			memcpy(res->soak, pp->sh->soak, m * sizeof(*res->soak));
+			res->nsoak = m;
+		}
+		return;
+	}
+	if (cfg->keep_raw)
 		res->raw_ns = malloc((res->count ? res->count : 1) *
 				     sizeof(uint64_t));
 	for (i = 0; i < res->count; i++) {
 		uint64_t ns = ik_ticks_to_ns(timer, pp->samples[i]);
 
 		ik_hist_record(&res->hist, ns);
+		note_trip(&res->late, i, at_ns, ns);
+		at_ns += ns;
 		if (res->raw_ns)
 			res->raw_ns[i] = ns;
 	}
@@ -378,6 +559,40 @@ static void per_line(struct ik_result *res, const struct pp *pp,
 	free(v);
 }
 
+/* The controller's tick: hand each finished soak minute to the CLI. */
+static void pp_tick(void *arg)
+{
+	struct pp *pp = arg;
+	unsigned n;
+
+	if (!pp->sh->soak_cap || !pp->run->soak_minute)
+		return;
+	n = atomic_load_explicit(&pp->sh->nsoak, memory_order_acquire);
+	for (; pp->soak_told < n; pp->soak_told++)
+		pp->run->soak_minute(pp->run->progress_arg, pp->soak_told,
+				     &pp->sh->soak[pp->soak_told]);
+}
+
+/* IPCKERN_FAULT's wake faults: wake-delay=MS@N, wake-drop@N. */
+static int parse_wake_fault(const char *f, struct pp *pp)
+{
+	char *end;
+
+	if (!strncmp(f, "wake-delay=", 11)) {
+		pp->fault_ms = strtoull(f + 11, &end, 10);
+		if (*end != '@' || end == f + 11 || pp->fault_ms > 60000)
+			return -EINVAL;
+		pp->fault = FAULT_WAKE_DELAY;
+	} else if (!strncmp(f, "wake-drop@", 10)) {
+		end = (char *)f + 9;
+		pp->fault = FAULT_WAKE_DROP;
+	} else {
+		return 0;
+	}
+	pp->fault_at = strtoull(end + 1, &end, 10);
+	return *end || end[-1] == '@' ? -EINVAL : 0;
+}
+
 static void pp_release(void *arg)
 {
 	struct pp *pp = arg;
@@ -396,7 +611,10 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	const struct ik_timer *timer = run->timer;
 	const char *fault = getenv(IK_FAULT_ENV);
 	struct pp pp = {.cfg = cfg, .timer = timer, .mode = mode};
-	struct ik_kernel_hooks k = {pp_prepare, pp_body, pp_release, &pp};
+	struct ik_kernel_hooks k = {pp_prepare, pp_body, pp_release, &pp,
+				    pp_tick};
+	bool soak = cfg->soak_minute_ns && cfg->duration_ns && !cfg->gap_ns;
+	unsigned soak_cap = 0;
 	bool stuck;
 	int ret;
 
@@ -407,16 +625,46 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 		pp.fault = FAULT_KILL_B;
 	else if (fault && !strcmp(fault, "stall-b"))
 		pp.fault = FAULT_STALL_B;
+	else if (fault && parse_wake_fault(fault, &pp)) {
+		snprintf(res->errmsg, sizeof(res->errmsg),
+			 "%s='%s': a wake fault is wake-delay=MS@N (MS up to "
+			 "60000) or wake-drop@N, N a timed round trip from 0",
+			 IK_FAULT_ENV, fault);
+		return res->err = -EINVAL;
+	}
+	if (pp.fault == FAULT_WAKE_DROP && !ops->send_nowake) {
+		snprintf(res->errmsg, sizeof(res->errmsg),
+			 "%s=wake-drop: %s cannot post a message without its "
+			 "wake-up (its bytes are the wake-up); futex and "
+			 "eventfd can",
+			 IK_FAULT_ENV, ops->name);
+		return res->err = -EOPNOTSUPP;
+	}
+	pp.run = run;
+	res->late.threshold_ns = late_threshold(cfg);
+	if (soak) { /* a minute per summary, and one for what is left */
+		uint64_t m = cfg->duration_ns / cfg->soak_minute_ns + 1;
+
+		soak_cap = m > 100000 ? 100000 : (unsigned)m;
+	}
 	ret = ik_hist_init(&res->hist, IK_HIST_MAX_NS);
-	pp.samples_len = cfg->iters * sizeof(uint64_t);
+	pp.samples_len = (soak ? SOAK_CHUNK : cfg->iters) * sizeof(uint64_t);
 	pp.samples =
 		ret ? NULL : ik_shm_alloc_on(pp.samples_len, run->mem_node);
-	pp.sh = ik_shm_alloc_on(sizeof(*pp.sh), run->mem_node);
+	pp.sh_len = sizeof(*pp.sh) + soak_cap * sizeof(pp.sh->soak[0]) +
+		    (soak ? res->hist.nbuckets * sizeof(uint64_t) : 0);
+	pp.sh = ik_shm_alloc_on(pp.sh_len, run->mem_node);
 	if (ret || !pp.samples || !pp.sh) {
 		ret = -ENOMEM;
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s",
 			 strerror(-ret));
 		goto out;
+	}
+	pp.sh->late.threshold_ns = res->late.threshold_ns;
+	if (soak) { /* the run's histogram, its counts in shared memory */
+		pp.sh->soak_cap = soak_cap;
+		pp.sh->hist = res->hist;
+		pp.sh->hist.counts = (uint64_t *)&pp.sh->soak[soak_cap];
 	}
 	ret = ik_kernel_run(cfg, ops, mode, run, res, &k, &stuck);
 	if (stuck) {
@@ -424,12 +672,13 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 		return ret; /* the peers may still touch samples and sh */
 	}
 	if (!ret)
-		fill_result(res, &pp, timer, cfg->keep_raw);
+		fill_result(res, &pp, timer, cfg);
+	res->late_shown |= res->late.count || res->lost;
 	if (!ret && cfg->lines.n > 1 && res->count >= cfg->lines.n)
 		per_line(res, &pp, timer);
 out:
 	ik_shm_free(pp.samples, pp.samples_len);
-	ik_shm_free(pp.sh, sizeof(*pp.sh));
+	ik_shm_free(pp.sh, pp.sh_len);
 	res->err = ret;
 	return ret;
 }
@@ -530,6 +779,81 @@ static bool pingpong_wall(const struct ik_view *v)
 	return any_heavy;
 }
 
+/*
+ * Late and lost wake-ups, when a result shows them (--late given, or a
+ * count not 0): a default run's table keeps its shape.
+ */
+static void pingpong_late(const struct ik_view *v)
+{
+	bool any = false;
+	char a[3][16];
+	unsigned i, k;
+
+	for (i = 0; i < v->nresults; i++)
+		any |= !v->results[i].err && v->results[i].late_shown;
+	if (!any)
+		return;
+	fprintf(v->f, "\nlate and lost wake-ups\n");
+	v->head_key(v);
+	fprintf(v->f, "%7s %7s %7s %7s  %s\n", "late>", "late", "worst", "lost",
+		"first late trips (trip@when: how long)");
+	for (i = 0; i < v->nresults; i++) {
+		const struct ik_result *res = &v->results[i];
+		const struct ik_late *l = &res->late;
+
+		if (res->err || !res->late_shown)
+			continue;
+		v->row_key(v, res);
+		fprintf(v->f, "%7s %7llu %7s %7llu ",
+			ik_fmt_ns(a[0], 16, (double)l->threshold_ns),
+			(unsigned long long)l->count,
+			l->count ? ik_fmt_ns(a[1], 16, (double)l->worst_ns)
+				 : "-",
+			(unsigned long long)res->lost);
+		for (k = 0; k < l->nev && k < 4; k++)
+			fprintf(v->f, " %llu@%s: %s",
+				(unsigned long long)l->ev[k].trip,
+				ik_fmt_ns(a[1], 16, (double)l->ev[k].at_ns),
+				ik_fmt_ns(a[2], 16, (double)l->ev[k].ns));
+		fprintf(v->f, "%s\n", l->nev > 4 ? " ..." : "");
+	}
+	fprintf(v->f, "late: round trips over the threshold (one holds a late "
+		      "wake-up at least); lost: waits that ran out with their "
+		      "message posted (counted, the trip retried)\n");
+}
+
+/* A soak's minutes, one table per result that has them. */
+static void pingpong_soak(const struct ik_view *v)
+{
+	char a[4][16];
+	unsigned i, m;
+
+	for (i = 0; i < v->nresults; i++) {
+		const struct ik_result *res = &v->results[i];
+
+		if (res->err || !res->nsoak)
+			continue;
+		fprintf(v->f, "\nsoak, a row per minute: ");
+		v->row_key(v, res);
+		fprintf(v->f, "\n%6s %12s %8s %8s %8s %8s %6s %6s\n", "minute",
+			"round trips", "p50", "p99", "p99.99", "max", "late",
+			"lost");
+		for (m = 0; m < res->nsoak; m++) {
+			const struct ik_soak_minute *s = &res->soak[m];
+
+			fprintf(v->f,
+				"%6u %12llu %8s %8s %8s %8s %6llu %6llu\n",
+				m + 1, (unsigned long long)s->count,
+				ik_fmt_ns(a[0], 16, (double)s->p50),
+				ik_fmt_ns(a[1], 16, (double)s->p99),
+				ik_fmt_ns(a[2], 16, (double)s->p9999),
+				ik_fmt_ns(a[3], 16, (double)s->max),
+				(unsigned long long)s->late,
+				(unsigned long long)s->lost);
+		}
+	}
+}
+
 static void pingpong_table(const struct ik_view *v)
 {
 	bool any_line, any_heavy;
@@ -554,6 +878,8 @@ static void pingpong_table(const struct ik_view *v)
 		fprintf(v->f, "x line: p50 over line's p50 on the same pair "
 			      "and mode: the cost above bouncing one cache "
 			      "line, itself above the floor.\n");
+	pingpong_late(v);
+	pingpong_soak(v);
 	v->sections(v);
 }
 
@@ -566,8 +892,8 @@ static void pingpong_json_run(json_t *root, const struct ik_config *cfg)
 					"mode, size and gap"));
 }
 
-static const char *const pingpong_options[] = {"matrix", "gap", "line-op",
-					       "lines", NULL};
+static const char *const pingpong_options[] = {
+	"matrix", "gap", "line-op", "lines", "late", "soak", NULL};
 
 const struct ik_kernel_ops ik_kernel_pingpong = {
 	.name = "pingpong",

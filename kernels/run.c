@@ -61,6 +61,9 @@ void ik_result_free(struct ik_result *res)
 	res->raw_ns = NULL;
 	free(res->rep_v);
 	res->rep_v = NULL;
+	free(res->soak);
+	res->soak = NULL;
+	res->nsoak = 0;
 }
 
 void ik_result_counted(struct ik_result *res)
@@ -109,6 +112,19 @@ void ik_result_pool(struct ik_result *dst, const struct ik_result *src,
 	dst->wall_ns += src->wall_ns;
 	dst->warmup_ns += src->warmup_ns;
 	dst->hit_cap |= src->hit_cap;
+	/* late and lost add up; the first repeats' events stand */
+	{
+		unsigned k;
+
+		dst->late.count += src->late.count;
+		if (src->late.worst_ns > dst->late.worst_ns)
+			dst->late.worst_ns = src->late.worst_ns;
+		for (k = 0; k < src->late.nev && dst->late.nev < IK_LATE_EVENTS;
+		     k++)
+			dst->late.ev[dst->late.nev++] = src->late.ev[k];
+		dst->lost += src->lost;
+		dst->late_shown |= src->late_shown;
+	}
 	dst->untimed_mean_ns =
 		(dst->untimed_mean_ns * r + src->untimed_mean_ns) / (r + 1);
 	for (i = 0; i < 2; i++) {
@@ -241,6 +257,8 @@ static void peers_tick(struct ik_crew *c)
 
 	if (g->ch->ops->watch)
 		g->ch->ops->watch(g->ch);
+	if (g->tick)
+		g->tick(g->arg);
 }
 
 int ik_peers_run(struct ik_peers *g)
@@ -383,6 +401,9 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.bind_node = cfg->homed || run->mem_node >= 0,
 		.node = cfg->homed ? cfg->home : run->mem_node,
 		.lines = cfg->lines,
+		.wake_deadline_ns = cfg->wake_deadline_ns
+					    ? cfg->wake_deadline_ns
+					    : IK_WAKE_DEADLINE_NS,
 	};
 	struct ik_channel ch;
 	struct ik_trace tr = {.err = -ENODATA};
@@ -400,6 +421,7 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.load = cfg->load,
 		.load_on_peer = cfg->load_on_peer,
 		.load_out = &res->load,
+		.tick = k->tick,
 	};
 	int ret, s;
 
@@ -446,10 +468,12 @@ int ik_kernel_run(const struct ik_config *cfg,
 		ik_trace_collect(&tr, g.tids, g.trace ? 2 : 0, &res->wake);
 		ik_trace_close(&tr);
 	}
-	if (!g.stuck)
+	if (!g.stuck) {
 		res->mem_node = ik_shm_node_of(ch.sh); /* touched by now */
-	if (!g.stuck)
+		res->lost = ik_channel_lost(&ch);
+		res->late_shown |= res->lost != 0; /* any kernel's */
 		verify_lines(&ch, res);
+	}
 	for (s = 0; s < 2; s++) {
 		res->cpu_seen[s] = g.cpu_seen[s];
 		res->cpu[s] = g.cpu_use[s];

@@ -563,7 +563,7 @@ int ik_stream(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 {
 	const struct ik_timer *timer = run->timer;
 	struct st st = {.cfg = cfg, .timer = timer};
-	struct ik_kernel_hooks k = {st_prepare, st_body, st_release, &st};
+	struct ik_kernel_hooks k = {st_prepare, st_body, st_release, &st, NULL};
 	const char *f = getenv(IK_FAULT_ENV);
 	bool stuck;
 	int ret;

@@ -261,6 +261,76 @@ static int reconcile(struct lex *lx, struct ik_assert_side *ref,
 	return fail(lx, "'%s': the two sides have different units", lx->s);
 }
 
+/*
+ * "late=0", "lost<=2", "futex:process.late<1": a count of late or lost
+ * wake-ups against a whole number. 1: not such a count (the text is an
+ * ordinary assertion); 0 or -EINVAL as ik_assert_parse.
+ */
+static int parse_count(struct lex *lx, struct ik_assertion *a)
+{
+	const char *p = lx->s, *name = p, *dot = NULL, *q;
+	char *end;
+	size_t len;
+	double v;
+
+	for (q = p; name_char(*q) || *q == ':' || *q == '.'; q++)
+		if (*q == '.')
+			dot = q;
+	if (dot)
+		name = dot + 1;
+	len = (size_t)(q - name);
+	if (len == 4 && !strncmp(name, "late", 4))
+		a->count = IK_COUNT_LATE;
+	else if (len == 4 && !strncmp(name, "lost", 4))
+		a->count = IK_COUNT_LOST;
+	else
+		return 1;
+	if (dot) { /* the method and its qualifiers, as a REF has them */
+		struct lex sub = *lx;
+		char ref[64];
+
+		if ((size_t)(dot - p) + 4 >= sizeof(ref))
+			return fail(lx, "'%s': the method is too long", lx->s);
+		snprintf(ref, sizeof(ref), "%.*s.p50", (int)(dot - p), p);
+		sub.s = sub.p = ref;
+		if (parse_ref(&sub, &a->l))
+			return -EINVAL;
+		if (a->l.size)
+			return fail(lx,
+				    "'%s': late and lost take thread or "
+				    "process, not a size",
+				    lx->s);
+	} else {
+		a->l.mode = -1;
+	}
+	lx->p = q;
+	skip_ws(lx);
+	if (lx->p[0] == '=')
+		a->op = IK_EQ;
+	else if (lx->p[0] == '<')
+		a->op = lx->p[1] == '=' ? IK_LE : IK_LT;
+	else
+		return fail(lx,
+			    "'%s': a count takes =, <= or < and a whole "
+			    "number, e.g. late=0",
+			    lx->s);
+	lx->p += 1 + (lx->p[0] == '<' && lx->p[1] == '=');
+	skip_ws(lx);
+	errno = 0;
+	v = strtod(lx->p, &end);
+	if (end == lx->p || errno || v < 0 || v != floor(v) || v > 1e15)
+		return fail(lx,
+			    "'%s': expected a whole number after the "
+			    "operator, e.g. late=0",
+			    lx->s);
+	lx->p = end;
+	skip_ws(lx);
+	if (*lx->p)
+		return fail(lx, "unexpected '%.20s' at the end", lx->p);
+	a->r.coef = v;
+	return 0;
+}
+
 int ik_assert_parse(const char *s, struct ik_assertion *a, char *err,
 		    size_t errlen)
 {
@@ -272,6 +342,11 @@ int ik_assert_parse(const char *s, struct ik_assertion *a, char *err,
 		return fail(&lx, "longer than %zu characters",
 			    sizeof(a->text) - 1);
 	strcpy(a->text, s);
+	ret = parse_count(&lx, a);
+	if (ret <= 0)
+		return ret;
+	a->count = IK_COUNT_NONE;
+	memset(&a->l, 0, sizeof(a->l));
 	ret = parse_side(&lx, &a->l);
 	if (ret)
 		return ret;
@@ -353,9 +428,73 @@ static bool holds(double l, enum ik_cmp op, double r)
 		return l <= r;
 	case IK_GT:
 		return l > r;
+	case IK_EQ:
+		return l == r;
 	default:
 		return l >= r;
 	}
+}
+
+static const char *const cmp_text[] = {"<", "<=", ">", ">=", "="};
+
+/* A count of late or lost wake-ups on every result that counts them. */
+static int count_eval(const struct ik_assertion *a,
+		      const struct ik_result *results, unsigned n,
+		      struct ik_gate_log *g, char *err, size_t errlen)
+{
+	const char *what = a->count == IK_COUNT_LATE ? "late" : "lost";
+	unsigned i, matched = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct ik_result *res = &results[i];
+		struct ik_gate_row *row;
+		uint64_t v;
+		char cell[64];
+
+		/* ping-pong counts them (late.threshold_ns set) */
+		if (res->err || !res->late.threshold_ns ||
+		    (a->l.method[0] && !selects(&a->l, res)))
+			continue;
+		matched++;
+		row = ik_gate_log_add(g);
+		if (!row) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		g->checked++;
+		v = a->count == IK_COUNT_LATE ? res->late.count : res->lost;
+		ik_cell_name(res, cell, sizeof(cell));
+		snprintf(row->what, sizeof(row->what), "%s [%s%s%s]", a->text,
+			 a->l.method[0] ? "" : res->ops->name,
+			 a->l.method[0] ? "" : " ", cell);
+		snprintf(row->value, sizeof(row->value), "%s = %llu", what,
+			 (unsigned long long)v);
+		snprintf(row->against, sizeof(row->against), "%s %.0f",
+			 cmp_text[a->op], a->r.coef);
+		row->failed = !holds((double)v, a->op, a->r.coef);
+		snprintf(row->verdict, sizeof(row->verdict), "%s",
+			 row->failed ? "FAIL" : "pass");
+		if (a->count == IK_COUNT_LATE && res->late.count)
+			snprintf(row->detail, sizeof(row->detail),
+				 "over %llu ns; worst %llu ns, first at trip "
+				 "%llu",
+				 (unsigned long long)res->late.threshold_ns,
+				 (unsigned long long)res->late.worst_ns,
+				 (unsigned long long)res->late.ev[0].trip);
+		else if (a->count == IK_COUNT_LATE)
+			snprintf(row->detail, sizeof(row->detail),
+				 "over %llu ns",
+				 (unsigned long long)res->late.threshold_ns);
+		g->failed += row->failed;
+	}
+	if (!matched) {
+		snprintf(err, errlen,
+			 "'%s': no successful ping-pong result%s%s counts "
+			 "late and lost wake-ups in this run",
+			 a->text, a->l.method[0] ? " of " : "", a->l.method);
+		return -ENOENT;
+	}
+	return 0;
 }
 
 static void side_text(const struct ik_assert_side *sd, double v, char *b,
@@ -423,6 +562,8 @@ int ik_assert_eval(const struct ik_assertion *a,
 	const struct ik_assert_side *ls = a->l.has_ref ? &a->l : &a->r;
 	unsigned i, matched = 0;
 
+	if (a->count != IK_COUNT_NONE)
+		return count_eval(a, results, n, g, err, errlen);
 	for (i = 0; i < n; i++) {
 		const struct ik_result *res = &results[i], *other = NULL;
 		const struct ik_assert_side *os = ls == &a->l ? &a->r : &a->l;

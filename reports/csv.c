@@ -70,6 +70,10 @@ enum col {
 	C_FLOOR_UNTIMED,
 	C_STALLS,
 	C_STALL_NS,
+	C_LATE_NS, /* late and lost: only when a result shows them */
+	C_LATE,
+	C_LATE_WORST,
+	C_LOST,
 	C_STATUS,
 	C_ERROR,
 	C_PARTIAL,
@@ -114,6 +118,10 @@ static const char *const names[C_N] = {
 	[C_FLOOR_UNTIMED] = "floor_untimed_mean_ns",
 	[C_STALLS] = "stalls",
 	[C_STALL_NS] = "stall_ns",
+	[C_LATE_NS] = "late_threshold_ns",
+	[C_LATE] = "late",
+	[C_LATE_WORST] = "late_worst_ns",
+	[C_LOST] = "lost",
 	[C_STATUS] = "status",
 	[C_ERROR] = "error",
 	[C_PARTIAL] = "partial",
@@ -360,6 +368,21 @@ static void field(const struct row *w, enum col c, char *b, size_t n)
 		if (res->note[0])
 			put_uint(b, n, res->stall_ns);
 		break;
+	case C_LATE_NS:
+		if (res->late.threshold_ns)
+			put_uint(b, n, res->late.threshold_ns);
+		break;
+	case C_LATE:
+		if (res->late.threshold_ns)
+			put_uint(b, n, res->late.count);
+		break;
+	case C_LATE_WORST:
+		if (res->late.threshold_ns)
+			put_uint(b, n, res->late.worst_ns);
+		break;
+	case C_LOST: /* any kernel's channel may count one */
+		put_uint(b, n, res->lost);
+		break;
 	default:
 		break;
 	}
@@ -385,7 +408,26 @@ static void put(FILE *f, const char *s, bool last)
 /* --load's columns, after the others and only in a run with --load */
 static const char *const load_cols[] = {"load", "load_cpus_seen", "load_rates"};
 
-static void put_row(FILE *f, const struct row *w)
+/*
+ * The late and lost columns only when some result shows them (--late
+ * given, or a count not 0): a default run's CSV keeps its columns.
+ */
+static bool late_on(const struct ik_report *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nresults; i++)
+		if (r->results[i].late_shown)
+			return true;
+	return false;
+}
+
+static bool col_on(enum col c, bool late)
+{
+	return late || c < C_LATE_NS || c > C_LOST;
+}
+
+static void put_row(FILE *f, const struct row *w, bool late)
 {
 	unsigned extra = ik_lines_csv_ncols(w->r), k;
 	bool load = ik_load_used(w->r);
@@ -393,6 +435,8 @@ static void put_row(FILE *f, const struct row *w)
 	int c;
 
 	for (c = 0; c < C_N; c++) {
+		if (!col_on((enum col)c, late))
+			continue;
 		field(w, (enum col)c, b, sizeof(b));
 		put(f, b, c == C_N - 1 && !extra && !load);
 	}
@@ -413,14 +457,14 @@ static void put_row(FILE *f, const struct row *w)
 int ik_report_csv(const struct ik_report *r, FILE *f)
 {
 	struct ik_stats fl = {0};
-	unsigned i, k;
+	bool late = late_on(r);
+	unsigned i, k, extra = ik_lines_csv_ncols(r);
 	int c;
 
-	unsigned extra = ik_lines_csv_ncols(r);
-
 	for (c = 0; c < C_N; c++)
-		put(f, col_name((enum col)c),
-		    c == C_N - 1 && !extra && !ik_load_used(r));
+		if (col_on((enum col)c, late))
+			put(f, col_name((enum col)c),
+			    c == C_N - 1 && !extra && !ik_load_used(r));
 	for (k = 0; k < extra; k++)
 		put(f, ik_lines_csv_name(r, k),
 		    k == extra - 1 && !ik_load_used(r));
@@ -444,7 +488,7 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 			w.st = &st;
 		}
 		ik_metrics_of(res, w.m);
-		put_row(f, &w);
+		put_row(f, &w, late);
 	}
 	/* then each repeat of each result: row i stays result i */
 	for (i = 0; i < r->nresults; i++) {
@@ -457,7 +501,7 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 			w.rep = (int)k;
 			for (c = 0; c < IK_NMETRICS; c++)
 				w.m[c] = ik_rep_value(res, k, c);
-			put_row(f, &w);
+			put_row(f, &w, late);
 		}
 	}
 	return ferror(f) ? -EIO : 0;

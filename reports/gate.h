@@ -142,7 +142,7 @@ void ik_gate_log_markdown(const struct ik_gate_log *g, const char *title,
 
 /* ---- assertions ---- */
 
-enum ik_cmp { IK_LT, IK_LE, IK_GT, IK_GE };
+enum ik_cmp { IK_LT, IK_LE, IK_GT, IK_GE, IK_EQ };
 struct ik_assert_side {
 	double coef; /* a number, or the factor on the metric */
 	bool has_ref;
@@ -156,13 +156,19 @@ struct ik_assertion {
 	char text[160];
 	struct ik_assert_side l, r;
 	enum ik_cmp op;
+	/* a count of wake-ups ("late=0", "futex.lost<=2"): which one, or
+	 * IK_COUNT_NONE; its bound is r.coef, its method l.method ("" for
+	 * every result that counts them) */
+	enum { IK_COUNT_NONE, IK_COUNT_LATE, IK_COUNT_LOST } count;
 };
 
 /*
  * Parse "REF OP BOUND": REF is METHOD[:thread|:process][:SIZE].METRIC,
  * optionally times a number; BOUND is a number with a unit (ns us ms s;
  * msgs/s; B/s, with k M G (SI) or Ki Mi Gi (binary) prefixes) or another
- * REF. 0, or -EINVAL with err saying what is wrong and what is allowed.
+ * REF. Or a count of wake-ups: [METHOD[:thread|:process].](late|lost)
+ * OP N, OP one of = <= <, N a whole number (issue 20). 0, or -EINVAL
+ * with err saying what is wrong and what is allowed.
  */
 int ik_assert_parse(const char *s, struct ik_assertion *a, char *err,
 		    size_t errlen);

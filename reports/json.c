@@ -260,6 +260,59 @@ static json_t *peer_cpu_json(const struct ik_result *res, int peer)
 	return ik_cpu_json(&res->cpu[peer], ik_result_msgs(res), "msg");
 }
 
+/*
+ * Late and lost wake-ups (issue 20), when --late was given or either
+ * count is not 0: a default run's report keeps its shape.
+ */
+static void late_json(json_t *o, const struct ik_result *res)
+{
+	const struct ik_late *l = &res->late;
+	json_t *ev = json_array();
+	unsigned i;
+
+	for (i = 0; i < l->nev; i++)
+		json_array_append_new(
+			ev, json_pack("{s:I,s:I,s:I}", "trip",
+				      (json_int_t)l->ev[i].trip, "at_ns",
+				      (json_int_t)l->ev[i].at_ns, "ns",
+				      (json_int_t)l->ev[i].ns));
+	if (!l->threshold_ns) { /* a kernel that times no round trip */
+		json_decref(ev);
+		json_object_set_new(o, "lost",
+				    json_integer((json_int_t)res->lost));
+		return;
+	}
+	json_object_set_new(o, "late",
+			    json_pack("{s:I,s:I,s:I,s:o}", "threshold_ns",
+				      (json_int_t)l->threshold_ns, "count",
+				      (json_int_t)l->count, "worst_ns",
+				      (json_int_t)l->worst_ns, "events", ev));
+	json_object_set_new(o, "lost", json_integer((json_int_t)res->lost));
+}
+
+/* A soak's minutes, in order. */
+static json_t *soak_json(const struct ik_result *res)
+{
+	json_t *a = json_array();
+	unsigned m;
+
+	for (m = 0; m < res->nsoak; m++) {
+		const struct ik_soak_minute *s = &res->soak[m];
+
+		json_array_append_new(
+			a,
+			json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "minute",
+				  (int)m + 1, "count", (json_int_t)s->count,
+				  "p50_ns", (json_int_t)s->p50, "p99_ns",
+				  (json_int_t)s->p99, "p99_99_ns",
+				  (json_int_t)s->p9999, "max_ns",
+				  (json_int_t)s->max, "late",
+				  (json_int_t)s->late, "lost",
+				  (json_int_t)s->lost));
+	}
+	return a;
+}
+
 static json_t *result_json(const struct ik_report *r,
 			   const struct ik_result *res)
 {
@@ -282,6 +335,10 @@ static json_t *result_json(const struct ik_report *r,
 		json_object_set_new(o, "explain", ik_explain_json(res));
 	if (res->load.text[0])
 		json_object_set_new(o, "antagonists", ik_load_json(res));
+	if (res->late_shown)
+		late_json(o, res);
+	if (res->nsoak)
+		json_object_set_new(o, "soak", soak_json(res));
 	json_object_set_new(o, "repeats", repeats_json(res));
 	return o;
 }

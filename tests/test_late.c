@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Late and lost wake-ups (issue 20), proven with the fault hook: a wake
+ * delayed on one trip is exactly one late trip, that one; a wake dropped
+ * is one lost wake-up and every trip still completes, its payload
+ * checked; the gate fails on them; a soak's per-minute summary has its
+ * shape. Thresholds are far above a trip here (50 ms), and the fault far
+ * above the threshold, so a busy host does not decide the counts.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "ipc/ipc.h"
+
+static const char *const modes[] = {"thread", "process"};
+
+struct method {
+	const char *name, *wait; /* wait: spsc's --wait, or NULL */
+};
+
+static json_t *first_result(const struct out *o, json_t **root)
+{
+	json_error_t je;
+
+	*root = json_loads(o->stdout_text, 0, &je);
+	cr_assert_not_null(*root, "%s: %s", je.text, o->err);
+	return json_array_get(json_object_get(*root, "results"), 0);
+}
+
+static uint64_t at(json_t *o, const char *k1, const char *k2)
+{
+	json_t *v = json_object_get(o, k1);
+
+	if (k2)
+		v = json_object_get(v, k2);
+	cr_assert_not_null(v, "no %s%s%s", k1, k2 ? "." : "", k2 ? k2 : "");
+	return (uint64_t)json_integer_value(v);
+}
+
+/* One ping-pong of m in mode under env, JSON on stdout. */
+static struct out run_one(const char *env, const struct method *m,
+			  const char *mode, const char *extra,
+			  const char *extra_val)
+{
+	const char *args[24] = {"--method", m->name, "--mode",	 mode,
+				"--iters",  "120",   "--warmup", "10",
+				"--format", "json",  "-q"};
+	unsigned n = 11;
+
+	if (m->wait) {
+		args[n++] = "--wait";
+		args[n++] = m->wait;
+	}
+	if (extra) {
+		args[n++] = extra;
+		args[n++] = extra_val;
+	}
+	args[n] = NULL;
+	return run_env(env, args, -1);
+}
+
+Test(late, a_delayed_wake_is_exactly_one_late_trip_the_right_one,
+     .timeout = 120)
+{
+	static const struct method ms[] = {{"futex", NULL},
+					   {"eventfd", NULL},
+					   {"pipe", NULL},
+					   {"uds", NULL},
+					   {"spsc", "futex"}};
+	size_t i, k;
+
+	for (i = 0; i < IK_ARRAY_SIZE(ms); i++)
+		for (k = 0; k < 2; k++) {
+			struct out o =
+				run_one("IPCKERN_FAULT=wake-delay=200@40",
+					&ms[i], modes[k], "--late", "50ms");
+			json_t *root, *r, *ev;
+
+			cr_assert_eq(o.code, 0, "%s %s: exit %d: %s",
+				     ms[i].name, modes[k], o.code, o.err);
+			r = first_result(&o, &root);
+			cr_expect_eq(at(r, "count", NULL), 120);
+			cr_expect_eq(at(r, "late", "threshold_ns"), 50000000);
+			cr_expect_eq(at(r, "late", "count"), 1, "%s %s",
+				     ms[i].name, modes[k]);
+			ev = json_array_get(
+				json_object_get(json_object_get(r, "late"),
+						"events"),
+				0);
+			cr_assert_not_null(ev, "%s %s: no event", ms[i].name,
+					   modes[k]);
+			cr_expect_eq(at(ev, "trip", NULL), 40, "%s %s",
+				     ms[i].name, modes[k]);
+			cr_expect_geq(at(ev, "ns", NULL), 200000000);
+			cr_expect_eq(at(r, "late", "worst_ns"),
+				     at(ev, "ns", NULL));
+			cr_expect_eq(at(r, "lost", NULL), 0);
+			json_decref(root);
+			free(o.stdout_text);
+		}
+}
+
+Test(late, a_dropped_wake_is_lost_and_every_trip_still_completes,
+     .timeout = 120)
+{
+	static const struct method ms[] = {
+		{"futex", NULL}, {"eventfd", NULL}, {"spsc", "futex"}};
+	size_t i, k;
+
+	for (i = 0; i < IK_ARRAY_SIZE(ms); i++)
+		for (k = 0; k < 2; k++) {
+			struct out o =
+				run_one("IPCKERN_FAULT=wake-drop@40", &ms[i],
+					modes[k], "--wake-deadline", "100ms");
+			json_t *root, *r;
+
+			/* exit 0: every echo matched what was sent */
+			cr_assert_eq(o.code, 0, "%s %s: exit %d: %s",
+				     ms[i].name, modes[k], o.code, o.err);
+			r = first_result(&o, &root);
+			cr_expect_str_eq(
+				json_string_value(json_object_get(r, "status")),
+				"ok");
+			cr_expect_eq(at(r, "count", NULL), 120);
+			cr_expect_eq(at(r, "lost", NULL), 1, "%s %s",
+				     ms[i].name, modes[k]);
+			/* the trip waited the deadline out: late as well */
+			cr_expect_geq(at(r, "late", "worst_ns"), 100000000);
+			json_decref(root);
+			free(o.stdout_text);
+		}
+}
+
+Test(late, a_method_whose_bytes_are_the_wake_refuses_wake_drop, .timeout = 60)
+{
+	static const struct method pipe_m = {"pipe", NULL};
+	struct out o = run_one("IPCKERN_FAULT=wake-drop@40", &pipe_m, "thread",
+			       NULL, NULL);
+
+	cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "pipe cannot post a message without its "
+				"wake-up") != NULL,
+		  "%s", o.err);
+	free(o.stdout_text);
+}
+
+Test(late, a_malformed_wake_fault_is_named, .timeout = 60)
+{
+	static const struct method fx = {"futex", NULL};
+	struct out o = run_one("IPCKERN_FAULT=wake-delay=x@1", &fx, "thread",
+			       NULL, NULL);
+
+	cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "wake-delay=MS@N") != NULL, "%s", o.err);
+	free(o.stdout_text);
+}
+
+Test(late, assert_late_fails_under_the_fault_and_passes_without, .timeout = 60)
+{
+	const char *args[] = {"--method", "futex",  "--iters",	"120",
+			      "--warmup", "10",	    "--late",	"100ms",
+			      "--assert", "late=0", "--assert", "lost=0",
+			      NULL};
+	struct out o = run_env("IPCKERN_FAULT=wake-delay=300@7", args, -1);
+
+	cr_expect_eq(o.code, 1, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, "late = 1") != NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+	o = run_env(NULL, args, -1);
+	cr_expect_eq(o.code, 0, "exit %d: %s %s", o.code, o.err, o.stdout_text);
+	free(o.stdout_text);
+	o = run_env("IPCKERN_FAULT=wake-drop@7",
+		    (const char *const[]){"--method", "futex", "--iters", "50",
+					  "--warmup", "10", "--wake-deadline",
+					  "50ms", "--assert", "futex.lost=0",
+					  NULL},
+		    -1);
+	cr_expect_eq(o.code, 1, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, "lost = 1") != NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+}
+
+Test(late, a_bad_count_assertion_is_a_usage_error)
+{
+	BAD("a count takes =, <= or <", "--assert", "late>0");
+	BAD("expected a whole number", "--assert", "lost=0.5");
+	BAD("not a size", "--assert", "futex:64.late=0");
+}
+
+Test(late, a_default_run_keeps_its_shape, .timeout = 60)
+{
+	static const struct method fx = {"futex", NULL};
+	struct out o = run_one(NULL, &fx, "thread", NULL, NULL);
+	json_t *root, *r;
+
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	r = first_result(&o, &root);
+	/* no fault, 1 ms: a busy host may make a trip late, and then the
+	 * counts are shown; otherwise the keys are absent */
+	if (!json_object_get(r, "late"))
+		cr_expect_null(json_object_get(r, "lost"));
+	else
+		cr_expect_gt(at(r, "late", "count") + at(r, "lost", NULL), 0);
+	json_decref(root);
+	free(o.stdout_text);
+	o = run_one(NULL, &fx, "thread", "--late", "1s");
+	r = first_result(&o, &root);
+	cr_expect_eq(at(r, "late", "count"), 0);
+	cr_expect_eq(at(r, "lost", NULL), 0);
+	json_decref(root);
+	free(o.stdout_text);
+}
+
+Test(late, csv_has_the_late_columns_only_when_shown, .timeout = 60)
+{
+	struct out o = run((const char *const[]){
+		"--method", "futex", "--iters", "100", "--warmup", "10",
+		"--late", "1s", "--format", "csv", "-q", NULL});
+
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text,
+			 ",late_threshold_ns,late,late_worst_ns,lost,") != NULL,
+		  "%s", o.stdout_text);
+	cr_expect(strstr(o.stdout_text, ",1000000000,0,0,0,") != NULL, "%s",
+		  o.stdout_text);
+	free(o.stdout_text);
+}
+
+/* IPCKERN_SOAK_MINUTE_MS makes a "minute" 300 ms: 1 s is 4 rows */
+Test(late, a_soak_summarises_each_minute, .timeout = 60)
+{
+	struct out o =
+		run_env("IPCKERN_SOAK_MINUTE_MS=300",
+			(const char *const[]){"--method", "futex", "--soak",
+					      "--duration", "1", "--warmup",
+					      "10", "--format", "json", NULL},
+			-1);
+	json_t *root, *r, *soak, *m;
+	uint64_t sum = 0, late = 0;
+	size_t i;
+
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	r = first_result(&o, &root);
+	soak = json_object_get(r, "soak");
+	cr_assert(json_is_array(soak));
+	cr_expect_eq(json_array_size(soak), 4);
+	json_array_foreach(soak, i, m)
+	{
+		cr_expect_eq(at(m, "minute", NULL), i + 1);
+		cr_expect_gt(at(m, "count", NULL), 0);
+		cr_expect_leq(at(m, "p50_ns", NULL), at(m, "p99_ns", NULL));
+		cr_expect_leq(at(m, "p99_ns", NULL), at(m, "p99_99_ns", NULL));
+		cr_expect_gt(at(m, "max_ns", NULL), 0);
+		cr_expect_not_null(json_object_get(m, "lost"));
+		sum += at(m, "count", NULL);
+		late += at(m, "late", NULL);
+	}
+	cr_expect_eq(sum, at(r, "count", NULL));
+	if (json_object_get(r, "late"))
+		cr_expect_eq(late, at(r, "late", "count"));
+	/* and on stderr as it went: a header and a line per minute */
+	cr_expect(strstr(o.err, "soak: minute") != NULL, "%s", o.err);
+	cr_expect(strstr(o.err, "soak:      4 ") != NULL, "%s", o.err);
+	json_decref(root);
+	free(o.stdout_text);
+}
+
+Test(late, soak_needs_a_duration_and_no_gap)
+{
+	BAD("--soak: needs --duration", "--soak", "--method", "futex");
+	BAD("--soak: not with --gap", "--soak", "--duration", "1", "--gap",
+	    "10us", "--method", "futex");
+}
+
+/*
+ * The controller's watch, driven by hand: side B sleeps while its
+ * message waits (in another read for a byte stream, whose own read
+ * cannot miss its bytes; in its eventfd read for a message posted
+ * without its tick). The watch must count one lost wake-up after the
+ * deadline and kick B, which then takes the message intact.
+ */
+struct sleeper {
+	struct ik_channel *ch;
+	int elsewhere[2]; /* a pipe nobody writes: asleep, not reading */
+	bool in_recv;
+	unsigned char got[64];
+	int ret;
+};
+
+static void *sleeper_main(void *arg)
+{
+	struct sleeper *s = arg;
+	char c;
+
+	ik_channel_open_side(s->ch, IK_SIDE_B);
+	if (!s->in_recv && read(s->elsewhere[0], &c, 1) >= 0) {
+		s->ret = -EIO; /* only the kick may end that read */
+		return NULL;
+	}
+	s->ret = s->ch->recv(s->ch, IK_SIDE_B, s->got, sizeof(s->got));
+	return NULL;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig; /* as the crew's: only to make a blocking call EINTR */
+}
+
+static void watch_finds(const char *method)
+{
+	struct ik_chan_params p = {.size = 64,
+				   .mode = IK_MODE_THREAD,
+				   .wake_deadline_ns = 50000000};
+	struct sigaction sa = {.sa_handler = on_usr1};
+	struct ik_channel ch;
+	struct sleeper sl = {.ch = &ch, .in_recv = !strcmp(method, "eventfd")};
+	unsigned char msg[64];
+	pthread_t th;
+	int i, ret;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	for (i = 0; i < 64; i++)
+		msg[i] = (unsigned char)(i * 7 + 1);
+	cr_assert_eq(ik_channel_init(&ch, ik_transport_find(method), &p), 0);
+	cr_assert_eq(ik_channel_open_side(&ch, IK_SIDE_A), 0);
+	cr_assert_eq(pipe(sl.elsewhere), 0);
+	cr_assert_eq(pthread_create(&th, NULL, sleeper_main, &sl), 0);
+	/* a loaded host may start the thread late: up to 20 s */
+	for (i = 0; i < 20000 && !ik_channel_peer_sleeps(&ch, IK_SIDE_B); i++) {
+		struct timespec ts = {0, 1000000};
+
+		nanosleep(&ts, NULL);
+	}
+	cr_assert(ik_channel_peer_sleeps(&ch, IK_SIDE_B), "%s", method);
+	ret = sl.in_recv ? ch.ops->send_nowake(&ch, IK_SIDE_A, msg, 64)
+			 : ch.send(&ch, IK_SIDE_A, msg, 64);
+	cr_assert_eq(ret, 0);
+	/* the watch's own period: the deadline must pass in real time */
+	for (i = 0; i < 500 && !ik_channel_lost(&ch); i++) {
+		struct timespec ts = {0, 10000000};
+
+		ch.ops->watch(&ch);
+		nanosleep(&ts, NULL);
+	}
+	cr_expect_eq(ik_channel_lost(&ch), 1, "%s", method);
+	if (!ik_channel_lost(&ch)) { /* let the sleeper go all the same */
+		ik_channel_kick(&ch, IK_SIDE_B);
+		ch.send(&ch, IK_SIDE_A, msg, 64);
+	}
+	pthread_join(th, NULL);
+	cr_expect_eq(sl.ret, 0, "%s: %s", method, strerror(-sl.ret));
+	cr_expect_arr_eq(sl.got, msg, 64);
+	close(sl.elsewhere[0]);
+	close(sl.elsewhere[1]);
+	ik_channel_destroy(&ch);
+}
+
+Test(late, the_watch_finds_a_message_waiting_on_a_sleeping_reader,
+     .timeout = 60)
+{
+	watch_finds("pipe");
+	watch_finds("uds");
+	watch_finds("uds-dgram");
+	watch_finds("uds-seqpacket");
+	watch_finds("eventfd");
+}
+
+Test(late, the_watch_leaves_a_reader_that_is_not_asleep_alone, .timeout = 60)
+{
+	struct ik_chan_params p = {
+		.size = 8, .mode = IK_MODE_THREAD, .wake_deadline_ns = 1000000};
+	struct ik_channel ch;
+	unsigned char msg[8] = "payload", got[8];
+	int i;
+
+	/* the message waits, but its reader (this thread, running) has
+	 * not come for it: busy, not a lost wake-up */
+	cr_assert_eq(ik_channel_init(&ch, ik_transport_find("pipe"), &p), 0);
+	ik_channel_open_side(&ch, IK_SIDE_A);
+	ik_channel_open_side(&ch, IK_SIDE_B);
+	cr_assert_eq(ch.send(&ch, IK_SIDE_A, msg, 8), 0);
+	for (i = 0; i < 20; i++) {
+		uint64_t until = 0;
+		struct timespec ts;
+
+		ch.ops->watch(&ch);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		until = (uint64_t)ts.tv_sec * 1000000000ull +
+			(uint64_t)ts.tv_nsec + 2000000;
+		do /* running past the deadline, not asleep */
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+		while ((uint64_t)ts.tv_sec * 1000000000ull +
+			       (uint64_t)ts.tv_nsec <
+		       until);
+	}
+	cr_expect_eq(ik_channel_lost(&ch), 0);
+	cr_expect_eq(ch.recv(&ch, IK_SIDE_B, got, 8), 0);
+	cr_expect_arr_eq(got, msg, 8);
+	ik_channel_destroy(&ch);
+}
