@@ -782,7 +782,7 @@ static int open_history(struct run *r)
 
 	if (!where)
 		return 0;
-	ret = ik_history_open(where, &r->hist, err, sizeof(err));
+	ret = ik_history_open(where, true, &r->hist, err, sizeof(err));
 	if (ret == -EINVAL)
 		usage_error("--history %s: %s", where, err);
 	if (ret) {
@@ -1109,7 +1109,10 @@ int main(int argc, char **argv)
 	/* a closed pipe on stdout is an error we report (EPIPE), not a
 	 * silent death; the peers ignore SIGPIPE for their sockets too */
 	signal(SIGPIPE, SIG_IGN);
-	code = run(argc, argv, &r);
+	if (argc > 1 && !strcmp(argv[1], "history"))
+		code = ik_cli_history(argc - 1, argv + 1);
+	else
+		code = run(argc, argv, &r);
 	run_free(&r);
 	/* whatever went to stdout through stdio (tables of --machine, the
 	 * gate's summary) must have arrived too */

@@ -328,4 +328,7 @@ int ik_cli_run_gate(const struct ik_cli_gate *gate, bool mkdirs,
 		    const struct ik_report *rep, const struct ik_baseline *bl,
 		    const struct ik_cli_hist *hist, FILE *out);
 
+/* `ipckern history WHERE ...` (argv[0] "history"): the exit code. */
+int ik_cli_history(int argc, char **argv);
+
 #endif

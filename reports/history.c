@@ -152,7 +152,8 @@ static int run_step(struct ik_history *h, int k, char *err, size_t n)
  * In one transaction: the store is ours (or empty, and becomes ours),
  * at a version this ipckern knows; then steps up to target.
  */
-static int migrate(struct ik_history *h, int target, char *err, size_t n)
+static int migrate(struct ik_history *h, int target, bool create, char *err,
+		   size_t n)
 {
 	const char *meta[] = {"ik_meta"};
 	struct first f;
@@ -168,7 +169,9 @@ static int migrate(struct ik_history *h, int target, char *err, size_t n)
 		ret = query1(h, h->ops->table_sql, 1, meta, &f, err, n);
 	if (ret)
 		goto out;
-	if (!f.got) {
+	if (!f.got && !create) {
+		ret = bad(err, n, -ENOENT, "no ipckern history there");
+	} else if (!f.got) {
 		if (h->ops->any_table_sql &&
 		    !(ret = query1(h, h->ops->any_table_sql, 0, NULL, &f, err,
 				   n)) &&
@@ -233,7 +236,7 @@ static int open_at(const char *where, int target, bool create,
 		free(h);
 		return ret;
 	}
-	ret = migrate(h, target, err, n);
+	ret = migrate(h, target, create, err, n);
 	if (!ret)
 		ret = h->ops->ready(h, err, n);
 	if (ret) {
@@ -244,10 +247,10 @@ static int open_at(const char *where, int target, bool create,
 	return 0;
 }
 
-int ik_history_open(const char *where, struct ik_history **h, char *err,
-		    size_t n)
+int ik_history_open(const char *where, bool create, struct ik_history **h,
+		    char *err, size_t n)
 {
-	return open_at(where, IK_HISTORY_SCHEMA, true, h, err, n);
+	return open_at(where, IK_HISTORY_SCHEMA, create, h, err, n);
 }
 
 int ik_history_create_at(const char *where, int version, char *err, size_t n)

@@ -26,15 +26,16 @@ struct ik_history; /* an open store */
 bool ik_history_is_url(const char *where);
 
 /*
- * Open (an SQLite file is created when missing or empty) and migrate the
+ * Open (with create, an SQLite file is created when missing or empty;
+ * without, a missing one is -ENOENT) and migrate the
  * schema forward. Nothing is written before the file is known to be
  * ours: -EINVAL with err saying why for a store that is refused (not a
  * regular file, not SQLite, corrupt, an SQLite file without ipckern's
  * meta, a newer schema version); another -errno (err set) when it could
  * not be reached or written (-EIO, -ECONNREFUSED, -ENOMEM).
  */
-int ik_history_open(const char *where, struct ik_history **h, char *err,
-		    size_t n);
+int ik_history_open(const char *where, bool create, struct ik_history **h,
+		    char *err, size_t n);
 void ik_history_close(struct ik_history *h);
 
 /* For tests: create where at schema version `version` (1..current)
