@@ -105,15 +105,38 @@ static int sq_query(struct ik_history *h, const char *sql, int nparams,
 		    const char *const *params, ik_hdb_row row, void *arg,
 		    char *err, size_t n);
 
-/* An existing file, read only: intact (history.c checks it is ours). */
-static int check_db(const char *path, char *err, size_t n)
+/* path as a file: URI (its '?', '#' and '%' escaped). */
+static void uri_of(const char *path, bool immutable, char *out)
+{
+	char *w = out + sprintf(out, "file:");
+
+	for (const char *p = path; *p; p++)
+		if (*p == '?' || *p == '#' || *p == '%')
+			w += sprintf(w, "%%%02X", (unsigned char)*p);
+		else
+			*w++ = *p;
+	strcpy(w, immutable ? "?immutable=1" : "");
+}
+
+/*
+ * An existing file, read only: intact (history.c checks it is ours).
+ * immutable: read the file alone, without locks or a WAL beside it, so
+ * that checking a file in WAL mode makes no -wal or -shm file.
+ */
+static int check_db(const char *path, bool immutable, char *err, size_t n)
 {
 	struct ik_history h = {.ops = &ik_hdb_sqlite};
-	char ok[64] = "";
+	char ok[64] = "", *uri;
 	sqlite3 *db;
 	int rc, ret;
 
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	uri = sqlite3_malloc64(3 * strlen(path) + 32);
+	if (!uri)
+		return fail(err, n, -ENOMEM, "out of memory%s", "");
+	uri_of(path, immutable, uri);
+	rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+			     NULL);
+	sqlite3_free(uri);
 	if (rc != SQLITE_OK) {
 		snprintf(err, n, "cannot open it: %s", sqlite3_errstr(rc));
 		sqlite3_close(db);
@@ -136,6 +159,32 @@ static int check_db(const char *path, char *err, size_t n)
 	return ret;
 }
 
+/*
+ * The immutable check first. A writer checkpointing at that moment can
+ * make the file look corrupt to it (pages half copied from the WAL), so
+ * a corrupt verdict is confirmed by an ordinary reader; the -wal and
+ * -shm files that reader makes, if there were none, are removed again.
+ */
+static int check_db_twice(const char *path, char *err, size_t n)
+{
+	const char *sfx[] = {"-wal", "-shm"};
+	bool had[2];
+	char side[2][4200];
+	int ret = check_db(path, true, err, n);
+
+	if (ret != -EINVAL)
+		return ret;
+	for (int i = 0; i < 2; i++) {
+		snprintf(side[i], sizeof(side[i]), "%s%s", path, sfx[i]);
+		had[i] = !access(side[i], F_OK);
+	}
+	ret = check_db(path, false, err, n);
+	for (int i = 0; ret == -EINVAL && i < 2; i++)
+		if (!had[i])
+			unlink(side[i]);
+	return ret;
+}
+
 static int sq_open(struct ik_history *h, const char *path, bool create,
 		   char *err, size_t n)
 {
@@ -148,7 +197,7 @@ static int sq_open(struct ik_history *h, const char *path, bool create,
 		return ret;
 	if (fresh && !create)
 		return fail(err, n, -ENOENT, "no such history%s", "");
-	if (!fresh && (ret = check_db(path, err, n)))
+	if (!fresh && (ret = check_db_twice(path, err, n)))
 		return ret;
 	rc = sqlite3_open_v2(path, &db,
 			     SQLITE_OPEN_READWRITE |
