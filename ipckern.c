@@ -782,6 +782,12 @@ static int open_history(struct run *r)
 
 	if (!where)
 		return 0;
+	if (r->plan.mkdirs && !ik_history_is_url(where) &&
+	    (ret = ik_output_mkdirs(where))) {
+		fprintf(stderr, "ipckern: --history %s --mkdir: %s\n", where,
+			strerror(-ret));
+		return IK_EXIT_RUNTIME;
+	}
 	ret = ik_history_open(where, true, &r->hist, err, sizeof(err));
 	if (ret == -EINVAL)
 		usage_error("--history %s: %s", where, err);
