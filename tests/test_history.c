@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -850,4 +851,182 @@ BOTH(the_otava_csv_has_a_column_per_cell_metric)
 	ik_hist_set_free(&set);
 	ik_history_close(h);
 	store_free(&s);
+}
+
+/* ---- through ipckern ---- */
+
+/* ipckern with args (NULL-terminated) and env "NAME=VALUE" (or NULL);
+ * its exit code, and what it wrote on stdout and stderr in out. */
+static int ipckern(char *out, size_t n, const char *env, ...)
+{
+	const char *argv[40] = {IK_BIN};
+	char path[] = "/tmp/ik-history-out-XXXXXX";
+	int fd = mkstemp(path), st, k = 1;
+	va_list ap;
+	ssize_t got;
+	pid_t pid;
+
+	cr_assert_geq(fd, 0);
+	va_start(ap, env);
+	while (k < 39 && (argv[k] = va_arg(ap, const char *)))
+		k++;
+	va_end(ap);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		unsetenv("GITHUB_SHA");
+		unsetenv("CI_COMMIT_SHA");
+		if (env)
+			putenv((char *)env);
+		execv(IK_BIN, (char **)argv);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	got = pread(fd, out, n - 1, 0);
+	out[got > 0 ? got : 0] = 0;
+	close(fd);
+	unlink(path);
+	cr_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+Test(history_cli, a_refused_file_is_exit_2_and_left_as_it_was, .timeout = 60)
+{
+	const char text[] = "not a database\n";
+	char out[8192], *b;
+	struct store s;
+	size_t n;
+
+	store_new(&s, false);
+	write_file(s.where, text, sizeof(text) - 1);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--method", "line",
+			     "--iters", "100", "--history", s.where, NULL),
+		     2, "%s", out);
+	cr_assert_not_null(strstr(out, "not an SQLite database"), "%s", out);
+	b = slurp(s.where, &n);
+	cr_assert_eq(n, sizeof(text) - 1);
+	cr_assert_eq(memcmp(b, text, n), 0);
+	free(b);
+	store_free(&s);
+}
+
+Test(history_cli, runs_are_labelled_by_the_ci_commit_and_listed, .timeout = 120)
+{
+	struct ik_hist_set set;
+	struct ik_history *h;
+	char out[16384], err[256], csv[300];
+	struct store s;
+
+	store_new(&s, false);
+	cr_assert_eq(ipckern(out, sizeof(out), "GITHUB_SHA=f00dfeed", "-q",
+			     "--method", "line", "--iters", "200", "--repeat",
+			     "2", "--history", s.where, NULL),
+		     0, "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), "CI_COMMIT_SHA=abc", "-q",
+			     "--method", "line", "--iters", "200", "--history",
+			     s.where, "--label", "mine", NULL),
+		     0, "%s", out);
+	h = open_ok(&s);
+	cr_assert_eq(ik_history_load(h, NULL, 0, 10, &set, err, sizeof(err)),
+		     0);
+	cr_assert_eq(set.nruns, 2);
+	cr_assert_str_eq(set.runs[0].label, "f00dfeed");
+	cr_assert_str_eq(set.runs[1].label, "mine"); /* --label first */
+	cr_assert_eq(set.obs[0].reps, 2);
+	cr_assert_gt(set.obs[0].v[IK_M_P50], 0);
+	ik_hist_set_free(&set);
+	ik_history_close(h);
+	snprintf(csv, sizeof(csv), "%s/csv", s.dir);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--csv", csv, NULL),
+		     0, "%s", out);
+	cr_assert_not_null(strstr(out, "pingpong/line/thread/size:8 p50: 2 "
+				       "runs, no change point"),
+			   "%s", out);
+	cr_assert_not_null(strstr(out, ".pingpong.csv"), "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history",
+			     "/nonexistent/h.db", NULL),
+		     2, "%s", out);
+	store_free(&s);
+}
+
+Test(history_cli, gate_history_fails_on_a_step_naming_its_commit,
+     .timeout = 180)
+{
+	struct ik_history_run hr = {.version = "test", .hostname = "h"};
+	struct ik_machine m;
+	struct ik_hist_set set;
+	struct ik_result res;
+	struct ik_history *h;
+	char out[32768], err[256];
+	struct store s;
+	double level;
+	long long id;
+
+	store_new(&s, false);
+	/* one real run: this machine's class and line's level now */
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "-q", "--method", "line",
+			     "--iters", "2000", "--history", s.where, NULL),
+		     0, "%s", out);
+	h = open_ok(&s);
+	cr_assert_eq(ik_history_load(h, NULL, 0, 10, &set, err, sizeof(err)),
+		     0);
+	level = set.obs[0].v[IK_M_P50];
+	ik_hist_set_free(&set);
+	ik_machine_read(&m, "");
+	ik_machine_fingerprint(&m, "", &hr.fp);
+	/* out of the series (a partial run is never in one); before the
+	 * next, in 2020: 14 runs at a 20th of that level, then two at it
+	 * (labelled step1, step2), the next real run the third: far apart
+	 * whatever regime this host's speed is in then (5x here) */
+	cr_assert_eq(ik_history_exec(h, "UPDATE ik_runs SET partial = 'x'", err,
+				     sizeof(err)),
+		     0, "%s", err);
+	for (unsigned i = 0; i < 16; i++) {
+		double v = (i < 14 ? level / 20 : level) * noise(i, 0.01);
+		char label[16];
+
+		fake(&res, "line", &v, 1);
+		snprintf(label, sizeof(label), i < 14 ? "old%u" : "step%u",
+			 i < 14 ? i : i - 13);
+		hr.label = label;
+		snprintf(hr.time, sizeof(hr.time), "2020-01-01T00:%02u:00Z", i);
+		cr_assert_eq(ik_history_append(h, &hr, &res, 1, &id, err,
+					       sizeof(err)),
+			     0, "%s", err);
+		free(res.rep_v);
+	}
+	ik_history_close(h);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "-q", "--method", "line",
+			     "--iters", "2000", "--history", s.where, "--gate",
+			     "history", "--label", "now", NULL),
+		     1, "%s", out);
+	cr_assert_not_null(strstr(out, "GATE FAILED"), "%s", out);
+	cr_assert_not_null(strstr(out, "beginning at run step1"), "%s", out);
+	store_free(&s);
+}
+
+Test(history_cli, options_that_need_a_history_say_so)
+{
+	char out[4096];
+
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--gate", "history", NULL),
+		     2);
+	cr_assert_not_null(strstr(out, "--gate history: reads the runs of "
+				       "--history"),
+			   "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--label", "x", NULL), 2);
+	cr_assert_not_null(strstr(out, "--label"), "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--history", "x.db",
+			     "--history-alpha", "0.01", NULL),
+		     2);
+	cr_assert_not_null(strstr(out, "applies to --gate history"), "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--history", "x.db",
+			     "--gate", "history", "--history-alpha", "0.001",
+			     NULL),
+		     2);
+	cr_assert_not_null(strstr(out, "from 0.005"), "%s", out);
+	cr_assert_neq(access("x.db", F_OK), 0);
 }
