@@ -52,10 +52,13 @@ static int sq_errno(int rc)
 
 /*
  * What the file is before SQLite sees it: missing (*fresh), empty
- * (*fresh), or a regular file that starts with SQLite's header. Opened
+ * (*fresh), or a regular file, *foreign when it lacks SQLite's header
+ * (a verdict for SQLite's own reader to confirm: a file being created
+ * by a parallel writer may be caught half written). Opened
  * O_NONBLOCK so a FIFO cannot stall us; fstat on what was opened.
  */
-static int check_file(const char *path, bool *fresh, char *err, size_t n)
+static int check_file(const char *path, bool *fresh, bool *foreign, char *err,
+		      size_t n)
 {
 	static const char magic[16] = "SQLite format 3";
 	char head[16];
@@ -63,7 +66,7 @@ static int check_file(const char *path, bool *fresh, char *err, size_t n)
 	ssize_t got;
 	int fd;
 
-	*fresh = false;
+	*fresh = *foreign = false;
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		*fresh = true;
@@ -86,10 +89,8 @@ static int check_file(const char *path, bool *fresh, char *err, size_t n)
 	}
 	got = pread(fd, head, sizeof(head), 0);
 	close(fd);
-	if (got != (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(head)))
-		return fail(err, n, -EINVAL,
-			    "not an SQLite database%s; refused, left as it is",
-			    "");
+	*foreign = got != (ssize_t)sizeof(head) ||
+		   memcmp(head, magic, sizeof(head));
 	return 0;
 }
 
@@ -188,17 +189,22 @@ static int check_db_twice(const char *path, char *err, size_t n)
 static int sq_open(struct ik_history *h, const char *path, bool create,
 		   char *err, size_t n)
 {
-	bool fresh;
+	bool fresh, foreign;
 	sqlite3 *db;
 	int rc, ret;
 
-	ret = check_file(path, &fresh, err, n);
+	ret = check_file(path, &fresh, &foreign, err, n);
 	if (ret)
 		return ret;
 	if (fresh && !create)
 		return fail(err, n, -ENOENT, "no such history%s", "");
-	if (!fresh && (ret = check_db_twice(path, err, n)))
+	if (!fresh && (ret = check_db_twice(path, err, n))) {
+		if (ret == -EINVAL && foreign)
+			fail(err, n, ret,
+			     "not an SQLite database%s; refused, left as it is",
+			     "");
 		return ret;
+	}
 	rc = sqlite3_open_v2(path, &db,
 			     SQLITE_OPEN_READWRITE |
 				     (create ? SQLITE_OPEN_CREATE : 0),
