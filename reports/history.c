@@ -61,6 +61,8 @@ static const char *const *const steps[] = {step1, step2};
 _Static_assert(sizeof(steps) / sizeof(steps[0]) == IK_HISTORY_SCHEMA,
 	       "one migration step per schema version");
 
+/* a new metric is a new step adding its column (docs/ARCHITECTURE.md) */
+_Static_assert(IK_NMETRICS == 10, "ik_values has one column per metric");
 #define METRIC_COLS                                                            \
 	"min_ns, p50_ns, p90_ns, p99_ns, p99_9_ns, max_ns, mean_ns, "          \
 	"msgs_per_sec, bytes_per_sec, cpu_ns_per_msg"
