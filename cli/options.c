@@ -542,6 +542,9 @@ void ik_cli_usage(FILE *f)
 	char left[64];
 
 	fputs("usage: ipckern [options]\n"
+	      "       ipckern history WHERE ...: the change points of a "
+	      "--history,\n"
+	      "       and its Otava CSV (ipckern history -h)\n"
 	      "Pinned IPC round-trip latency: two peers ping-pong messages "
 	      "over one\n"
 	      "Linux IPC method; every round trip is timed and histogrammed.\n"

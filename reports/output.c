@@ -128,6 +128,11 @@ static int make_parents(const char *path)
 	return ret;
 }
 
+int ik_output_mkdirs(const char *path)
+{
+	return make_parents(path);
+}
+
 /* A short random name in dirfd: ".ik" and six characters. */
 static int tmp_name(char name[16])
 {

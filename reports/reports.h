@@ -117,4 +117,8 @@ int ik_report_write_file(const struct ik_report *r, const char *path,
 int ik_raw_write_file(const struct ik_result *res, const char *path,
 		      bool mkdirs);
 
+/* --mkdir for an output written by other means (--history's file): the
+ * missing parents of path. 0 or -errno. */
+int ik_output_mkdirs(const char *path);
+
 #endif
