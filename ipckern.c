@@ -183,10 +183,12 @@ static void check_pin_cpus(const struct ik_plan *p, const struct ik_topo *tp)
  */
 static void check_outputs(const struct ik_plan *p)
 {
+	const char *hist = p->gate.history;
 	const char *opt[] = {"--output", "--raw", "--summary-md",
-			     "--save-baseline"};
+			     "--save-baseline", "--history"};
 	const char *path[] = {p->output, p->raw, p->gate.summary_md,
-			      p->gate.save_baseline};
+			      p->gate.save_baseline,
+			      hist && !ik_history_is_url(hist) ? hist : NULL};
 	const char *in_opt[] = {"--baseline", "--topology", "HWLOC_XMLFILE"};
 	const char *in[] = {p->gate.baseline, p->topology,
 			    getenv("HWLOC_XMLFILE")};
@@ -233,11 +235,12 @@ struct run {
 	unsigned n;   /* results measured, per repeat */
 	struct ik_report rep;
 	char note[8][200];
-	char topo_src[300]; /* the topology when not this machine's */
-	unsigned rows;	    /* results one repeat makes, as planned */
-	unsigned planned;   /* measurements in one repeat, as planned */
-	unsigned nrep;	    /* repeats kept */
-	char partial[300];  /* why the run ended early, for the reports */
+	char topo_src[300];	 /* the topology when not this machine's */
+	unsigned rows;		 /* results one repeat makes, as planned */
+	unsigned planned;	 /* measurements in one repeat, as planned */
+	unsigned nrep;		 /* repeats kept */
+	char partial[300];	 /* why the run ended early, for the reports */
+	struct ik_history *hist; /* --history, open from before measuring */
 };
 
 static void run_free(struct run *r)
@@ -251,6 +254,7 @@ static void run_free(struct run *r)
 	ik_topo_free(&r->topo);
 	ik_baseline_free(&r->baseline);
 	ik_baseline_free(&r->appended);
+	ik_history_close(r->hist);
 }
 
 /* A malformed baseline costs nothing: read them first (exit 2). */
@@ -765,6 +769,78 @@ static bool measure_all(struct run *r, struct ik_progress *pg)
 	return failed;
 }
 
+/*
+ * --history: opened (created, migrated) once the run is known to be
+ * valid, before measuring, so that a store that is not ours costs
+ * nothing (exit 2) and one that cannot be reached is known at once.
+ */
+static int open_history(struct run *r)
+{
+	const char *where = r->plan.gate.history;
+	char err[512];
+	int ret;
+
+	if (!where)
+		return 0;
+	ret = ik_history_open(where, true, &r->hist, err, sizeof(err));
+	if (ret == -EINVAL)
+		usage_error("--history %s: %s", where, err);
+	if (ret) {
+		fprintf(stderr, "ipckern: --history %s: %s\n", where, err);
+		return IK_EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+/* --label, else the CI's commit ($GITHUB_SHA, $CI_COMMIT_SHA), or none. */
+static const char *run_label(const struct ik_cli_gate *g)
+{
+	const char *env[] = {"GITHUB_SHA", "CI_COMMIT_SHA"};
+
+	if (g->label)
+		return g->label;
+	for (size_t i = 0; i < IK_ARRAY_SIZE(env); i++) {
+		const char *v = getenv(env[i]);
+
+		if (v && *v)
+			return v;
+	}
+	return NULL;
+}
+
+/*
+ * Append the run to --history (a partial one marked so, never part of a
+ * series) and, with --gate history, load its series. Returns 0, or
+ * IK_EXIT_RUNTIME with the reason on stderr.
+ */
+static int append_history(struct run *r, struct ik_hist_set *set, long long *id)
+{
+	const struct ik_cli_gate *g = &r->plan.gate;
+	struct ik_history_run hr = {.label = run_label(g),
+				    .version = IK_VERSION,
+				    .matrix = r->plan.matrix,
+				    .partial = r->rep.partial};
+	struct ik_history_opts o = IK_HISTORY_OPTS_DEFAULT;
+	time_t now = time(NULL);
+	char err[512];
+	int ret;
+
+	strftime(hr.time, sizeof(hr.time), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	snprintf(hr.hostname, sizeof(hr.hostname), "%s", r->machine.hostname);
+	ik_machine_fingerprint(&r->machine, "", &hr.fp);
+	ret = ik_history_append(r->hist, &hr, r->results, r->n, id, err,
+				sizeof(err));
+	if (!ret && g->gate == IK_GATE_HISTORY && !r->rep.partial)
+		ret = ik_history_load(r->hist,
+				      g->normalize ? NULL : hr.fp.klass, *id,
+				      o.window, set, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "ipckern: --history %s: %s\n", g->history, err);
+		return IK_EXIT_RUNTIME;
+	}
+	return 0;
+}
+
 /* --save-baseline: the results as JSON, after --append's earlier runs. */
 static bool save_baseline(struct run *r)
 {
@@ -797,7 +873,10 @@ static int write_outputs(struct run *r, bool failed)
 	const struct ik_cli_gate *g = &r->plan.gate;
 	const struct ik_plan *p = &r->plan;
 	const char *partial = r->rep.partial;
-	bool unwritten = false;
+	bool unwritten = false, gating;
+	struct ik_hist_set set = {0};
+	struct ik_cli_hist hist = {.set = &set,
+				   .opts = IK_HISTORY_OPTS_DEFAULT};
 	int ret, code = 0;
 
 	ret = ik_report_write_file(&r->rep, p->output ? p->output : "-",
@@ -808,17 +887,31 @@ static int write_outputs(struct run *r, bool failed)
 			ik_cli_out_error(-ret));
 		unwritten = true;
 	}
-	if ((g->baseline || g->nasserts) && partial)
+	/* a failed run (exit 3) is not history; a partial one is kept,
+	 * marked, out of every series */
+	if (r->hist && !failed && !unwritten &&
+	    append_history(r, &set, &hist.id))
+		unwritten = true;
+	hist.opts.alpha = g->history_alpha;
+	hist.opts.min_change = g->history_min_change;
+	hist.opts.normalize = g->normalize;
+	gating = g->baseline || g->nasserts || g->gate == IK_GATE_HISTORY;
+	if (gating && partial)
 		fprintf(stderr,
 			"ipckern: %s not checked: the data is partial (%s); "
 			"a gate never passes on partial data\n",
-			g->baseline ? "--baseline" : "--assert", partial);
-	else if ((g->baseline || g->nasserts) && !failed && !unwritten)
-		code = ik_cli_run_gate(g, p->mkdirs, &r->rep,
-				       g->baseline ? &r->baseline : NULL,
-				       p->format != IK_FMT_TABLE && !p->output
-					       ? stderr
-					       : stdout);
+			g->baseline		     ? "--baseline"
+			: g->gate == IK_GATE_HISTORY ? "--gate history"
+						     : "--assert",
+			partial);
+	else if (gating && !failed && !unwritten)
+		code = ik_cli_run_gate(
+			g, p->mkdirs, &r->rep,
+			g->baseline ? &r->baseline : NULL,
+			g->gate == IK_GATE_HISTORY ? &hist : NULL,
+			p->format != IK_FMT_TABLE && !p->output ? stderr
+								: stdout);
+	ik_hist_set_free(&set);
 	if (g->save_baseline && partial)
 		fprintf(stderr,
 			"ipckern: --save-baseline %s: not written: partial "
@@ -923,6 +1016,13 @@ static int dry_run(struct run *r)
 		plan_output("--save-baseline", g->save_baseline, p->mkdirs);
 	if (g->summary_md)
 		plan_output("--summary-md", g->summary_md, p->mkdirs);
+	if (g->history)
+		printf("  %-16s %s: would append this run%s\n", "--history",
+		       g->history,
+		       g->gate == IK_GATE_HISTORY
+			       ? ", then gate on the change points of its "
+				 "series (exit 1 on a new one for the worse)"
+			       : "");
 	if (g->nasserts || g->baseline)
 		printf("gate: %u --assert check%s%s%s%s; exit 1 if one "
 		       "fails\n",
@@ -977,6 +1077,8 @@ static int run(int argc, char **argv, struct run *r)
 	catch_stop_signals();
 	ik_timer_init(&r->timer);
 	check_baselines(r);
+	if ((code = open_history(r)))
+		return code;
 	if (alloc_results(r)) {
 		fprintf(stderr, "ipckern: out of memory\n");
 		return IK_EXIT_RUNTIME;
@@ -1007,7 +1109,10 @@ int main(int argc, char **argv)
 	/* a closed pipe on stdout is an error we report (EPIPE), not a
 	 * silent death; the peers ignore SIGPIPE for their sockets too */
 	signal(SIGPIPE, SIG_IGN);
-	code = run(argc, argv, &r);
+	if (argc > 1 && !strcmp(argv[1], "history"))
+		code = ik_cli_history(argc - 1, argv + 1);
+	else
+		code = run(argc, argv, &r);
 	run_free(&r);
 	/* whatever went to stdout through stdio (tables of --machine, the
 	 * gate's summary) must have arrived too */

@@ -166,13 +166,41 @@ static int check_normalize(struct ik_plan *p)
 
 	for (i = 0; i < p->sweep.nmethods; i++)
 		in_run |= !strcmp(p->sweep.methods[i]->name, g->normalize);
-	if (!g->baseline)
-		return ik_cli_fail(p, "--normalize: applies to --baseline");
+	if (!g->baseline && g->gate != IK_GATE_HISTORY)
+		return ik_cli_fail(p, "--normalize: applies to --baseline and "
+				      "--gate history");
 	if (!in_run || p->sweep.nmethods < 2)
 		return ik_cli_fail(p,
 				   "--normalize %s: needs %s and another "
 				   "method in --method",
 				   g->normalize, g->normalize);
+	return 0;
+}
+
+/* --history and what reads it: --label, --gate history and its knobs */
+static int check_history(struct ik_plan *p)
+{
+	const struct ik_cli_gate *g = &p->gate;
+
+	if (g->gate == IK_GATE_HISTORY && !g->history)
+		return ik_cli_fail(p, "--gate history: reads the runs of "
+				      "--history; add --history FILE or "
+				      "postgresql://...");
+	if (g->label && !g->history)
+		return ik_cli_fail(p, "--label: labels the run in --history; "
+				      "add --history FILE or postgresql://...");
+	if (g->history_alpha_given && g->gate != IK_GATE_HISTORY)
+		return ik_cli_fail(
+			p, "--history-alpha: applies to --gate history");
+	if (g->history_min_change_given && g->gate != IK_GATE_HISTORY)
+		return ik_cli_fail(p, "--history-min-change: applies to --gate "
+				      "history");
+	if (g->history && !*g->history)
+		return ik_cli_fail(p, "--history '': expected a file name or a "
+				      "postgresql:// URL");
+	if (g->history && p->machine)
+		return ik_cli_fail(p, "--history: needs a measurement; drop "
+				      "--machine");
 	return 0;
 }
 
@@ -221,6 +249,7 @@ static int check_gate(struct ik_plan *p)
 				   "--allow-mismatch: applies to --baseline");
 	if (g->normalize)
 		TRY(check_normalize(p));
+	TRY(check_history(p));
 	for (i = 0; i < g->nasserts; i++) {
 		TRY(check_assert_side(p, &g->asserts[i], &g->asserts[i].l));
 		TRY(check_assert_side(p, &g->asserts[i], &g->asserts[i].r));

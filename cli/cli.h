@@ -17,6 +17,7 @@
 #include "ipc/ipc.h"
 #include "kernels/kernels.h"
 #include "reports/gate.h"
+#include "reports/history.h"
 #include "reports/reports.h"
 
 #define IK_EXIT_GATE	1
@@ -38,8 +39,16 @@ struct ik_cli_gate {
 	const char *normalize; /* --normalize METHOD, or NULL */
 	struct ik_assertion asserts[IK_MAX_ASSERTS];
 	unsigned nasserts;
-	bool quiet; /* -q: no warnings on stderr, errors only */
+	bool quiet;	     /* -q: no warnings on stderr, errors only */
+	const char *history; /* --history: a file or postgresql:// URL */
+	const char *label;   /* --label */
+	unsigned gate;	     /* --gate: IK_GATE_NONE, IK_GATE_HISTORY */
+	double history_alpha, history_min_change;
+	bool history_alpha_given, history_min_change_given;
 };
+enum { IK_GATE_NONE = 0, IK_GATE_HISTORY };
+/* the least --history-alpha: 1 / (permutations + 1) of the test */
+#define IK_HISTORY_ALPHA_MIN 0.005
 
 /* What the command line asks for besides a run. */
 enum ik_cli_action { IK_CLI_RUN = 0, IK_CLI_LIST, IK_CLI_VERSION, IK_CLI_HELP };
@@ -129,7 +138,7 @@ struct ik_option {
 };
 
 /* The option table, NULL-name terminated, in --help's order. */
-#define IK_NOPTIONS 47
+#define IK_NOPTIONS 52
 extern const struct ik_option ik_options[];
 
 /* p->err = the formatted message; returns -EINVAL. */
@@ -301,15 +310,25 @@ void ik_cli_sibling_warnings(const struct ik_config *c,
 			     struct ik_report *rep);
 
 /*
- * The gate: the baseline comparison (bl, or NULL) and the assertions,
+ * The gate: the baseline comparison (bl, or NULL), the history's change
+ * points (hist, or NULL) and the assertions,
  * one summary on out (and --summary-md, created under mkdirs). Returns
  * the exit code: IK_EXIT_GATE when a check failed or the baseline
  * compared nothing, IK_EXIT_USAGE when a check cannot be made (a
  * mismatched baseline, say), IK_EXIT_RUNTIME when the summary could not
  * be written, else 0.
  */
+/* --gate history's series: the run just appended (id) is the newest. */
+struct ik_cli_hist {
+	const struct ik_hist_set *set;
+	long long id;
+	struct ik_history_opts opts;
+};
 int ik_cli_run_gate(const struct ik_cli_gate *gate, bool mkdirs,
 		    const struct ik_report *rep, const struct ik_baseline *bl,
-		    FILE *out);
+		    const struct ik_cli_hist *hist, FILE *out);
+
+/* `ipckern history WHERE ...` (argv[0] "history"): the exit code. */
+int ik_cli_history(int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,10 +29,12 @@ static int md_fn(const void *arg, FILE *f)
 /* See cli.h; the Markdown summary goes through ik_output_write. */
 int ik_cli_run_gate(const struct ik_cli_gate *gate, bool mkdirs,
 		    const struct ik_report *rep, const struct ik_baseline *bl,
-		    FILE *out)
+		    const struct ik_cli_hist *hist, FILE *out)
 {
 	struct ik_gate_log g = {0};
-	char err[300], why[2048], title[400], when[32];
+	char err[300], why[2048], title[700], when[32];
+	char *notes = NULL;
+	size_t nnotes = 0;
 	time_t now = time(NULL);
 	unsigned i, d;
 	int code = IK_EXIT_USAGE, ret;
@@ -89,6 +92,22 @@ int ik_cli_run_gate(const struct ik_cli_gate *gate, bool mkdirs,
 			g.checked++;
 		}
 	}
+	if (hist) {
+		/* the change points' explanations, after the summary */
+		FILE *nf = open_memstream(&notes, &nnotes);
+
+		ret = nf ? ik_history_gate(hist->set, hist->id, &hist->opts, &g,
+					   nf, err, sizeof(err))
+			 : -ENOMEM;
+		if (nf)
+			fclose(nf);
+		if (ret) {
+			fprintf(stderr, "ipckern: --gate history: %s\n",
+				nf ? err : strerror(-ret));
+			code = IK_EXIT_RUNTIME;
+			goto out;
+		}
+	}
 	for (i = 0; i < gate->nasserts; i++)
 		if (ik_assert_eval(&gate->asserts[i], rep->results,
 				   rep->nresults, &g, err, sizeof(err))) {
@@ -110,7 +129,23 @@ int ik_cli_run_gate(const struct ik_cli_gate *gate, bool mkdirs,
 			 "cell",
 			 rep->machine->model, when, gate->repeat,
 			 gate->repeat == 1 ? "" : "s");
+	if (hist) {
+		size_t l = strlen(title);
+
+		snprintf(title + l, sizeof(title) - l,
+			 "; history: change points over the newest %u runs %s "
+			 "(E-divisive means, p <= %g, changes of %g%% or "
+			 "more, new when the last %u to %u runs hold it)",
+			 hist->set->nruns,
+			 hist->opts.normalize ? "of every machine class, "
+						"normalised"
+					      : "of this machine class",
+			 hist->opts.alpha, hist->opts.min_change * 100,
+			 hist->opts.min_size, hist->opts.recent);
+	}
 	ik_gate_log_print(&g, title, out);
+	if (notes && nnotes)
+		fputs(notes, out);
 	code = g.failed || !g.checked ? IK_EXIT_GATE : 0;
 	if (gate->summary_md) {
 		struct md_job j = {&g, title};
@@ -124,6 +159,7 @@ int ik_cli_run_gate(const struct ik_cli_gate *gate, bool mkdirs,
 		}
 	}
 out:
+	free(notes);
 	ik_gate_log_free(&g);
 	return code;
 }

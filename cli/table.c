@@ -262,6 +262,26 @@ static int parse_assert(struct ik_plan *p, const struct ik_option *o,
 	return 0;
 }
 
+/* --history-alpha: a probability the permutation test can reach */
+static int parse_alpha(struct ik_plan *p, const struct ik_option *o,
+		       const char *s)
+{
+	char *end;
+	double a;
+
+	errno = 0;
+	a = strtod(s, &end);
+	if (errno || end == s || *end || !(a >= IK_HISTORY_ALPHA_MIN) ||
+	    !(a < 1))
+		return ik_cli_fail(p,
+				   "--history-alpha '%s': expected a "
+				   "probability from %g to below 1, e.g. 0.01",
+				   s, IK_HISTORY_ALPHA_MIN);
+	*(double *)((char *)p + o->off) = a;
+	return 0;
+}
+
+static const char *const gate_names[] = {"none", "history", NULL};
 static const char *const wait_names[] = {"spin", "futex", "hybrid", NULL};
 static const char *const format_names[] = {"table", "json", "csv", "gbench",
 					   NULL};
@@ -672,6 +692,54 @@ const struct ik_option ik_options[] = {
 	 VAL(gate.summary_md),
 	 .flags = IK_OPTF_GATE,
 	 .help = "the gate's summary as a Markdown table (PR comment)"},
+	{.name = "history",
+	 .arg = "WHERE",
+	 .kind = IK_OPT_PATH,
+	 VAL(gate.history),
+	 .flags = IK_OPTF_GATE,
+	 .help = "append the run (every cell and repeat, the machine's\n"
+		 "fingerprint, --label, time, version) to a history: an\n"
+		 "SQLite file, or postgresql://...; see docs/history.md"},
+	{.name = "label",
+	 .arg = "TEXT",
+	 .kind = IK_OPT_PATH,
+	 VAL(gate.label),
+	 .flags = IK_OPTF_GATE,
+	 .help = "the run's label in --history, e.g. the commit (default\n"
+		 "$GITHUB_SHA, else $CI_COMMIT_SHA, else none)"},
+	{.name = "gate",
+	 .arg = "KIND",
+	 .kind = IK_OPT_CHOICE,
+	 VAL(gate.gate),
+	 .choices = gate_names,
+	 .def = "none",
+	 .flags = IK_OPTF_GATE,
+	 .help = "history: fail when the newest runs of --history on this\n"
+		 "machine class start a significant, persistent change\n"
+		 "for the worse (change points; --normalize line: across\n"
+		 "classes)"},
+	{.name = "history-alpha",
+	 .arg = "P",
+	 .kind = IK_OPT_CUSTOM,
+	 .parse = parse_alpha,
+	 VAL(gate.history_alpha),
+	 GIVEN(gate.history_alpha_given),
+	 .def = "0.01",
+	 .flags = IK_OPTF_GATE,
+	 .help = "--gate history: a change point's significance (the\n"
+		 "permutation test's p at most P; default 0.01)"},
+	{.name = "history-min-change",
+	 .arg = "PCT",
+	 .kind = IK_OPT_PERCENT,
+	 VAL(gate.history_min_change),
+	 GIVEN(gate.history_min_change_given),
+	 .min = 0,
+	 .max = 1000,
+	 .def = "2",
+	 .what = "a percentage above 0 and at most 1000, e.g. 2 or 2%",
+	 .flags = IK_OPTF_GATE,
+	 .help = "--gate history: smaller changes of a mean are not\n"
+		 "changes (default 2)"},
 	{.name = "list",
 	 .kind = IK_OPT_ACTION,
 	 .action = IK_CLI_LIST,

@@ -109,4 +109,28 @@ int ik_cpu_ticks(const char *root, int cpu, uint64_t *busy, uint64_t *total);
 unsigned ik_machine_warnings(const struct ik_machine *m, const int *cpus,
 			     unsigned n, char (*out)[200], unsigned max);
 
+/*
+ * What makes two machines "the same class" for a results history: the
+ * CPU model, its microcode, the kernel, the vCPU count, the hypervisor
+ * (its CPUID vendor, "none" on bare metal), the governor and SMT.
+ * klass is a hash of them all (16 hex digits): runs of one class form
+ * one series. Strings are "unknown" where the machine hides them.
+ */
+struct ik_fingerprint {
+	char cpu_model[128];
+	char microcode[32];
+	char kernel[160];
+	int vcpus;
+	char hypervisor[32];
+	char governor[32];
+	char smt[32];
+	char klass[17];
+};
+
+/* From m (ik_machine_read) and root's /proc/cpuinfo (microcode). */
+void ik_machine_fingerprint(const struct ik_machine *m, const char *root,
+			    struct ik_fingerprint *fp);
+/* fp->klass from its other fields (after changing one, say in a test). */
+void ik_fingerprint_hash(struct ik_fingerprint *fp);
+
 #endif
