@@ -9,10 +9,12 @@
  * that metric: the series skips it.
  *
  * usage: ik-changepoints [--alpha A] [--min-change C] [--min-size N]
- *                        [--permutations N] [--seed S] [FILE.csv]
+ *                        [--permutations N] [--seed S] [--series] [FILE.csv]
  * Prints one tab-separated line per change point, after a header:
  *   metric row time commit before after change ci_lo ci_hi p
- * (row: the 0-based data row where the new segment starts). Exit 0, 2
+ * (row: the 0-based data row where the new segment starts). --series
+ * prints the series instead, "metric row value" (the CSV, parsed once
+ * here rather than by each reader). Exit 0, 2
  * on bad usage or input (one line on stderr saying what), 3 on failure.
  */
 #include <errno.h>
@@ -175,9 +177,10 @@ nomem:
 	return -ENOMEM;
 }
 
-/* One metric column: its series without the empty fields, detected */
+/* One metric column: its series without the empty fields, detected
+ * (or, with series, printed) */
 static int column(const struct table *t, size_t c, const struct ik_cp_opts *o,
-		  double *x, size_t *row, struct ik_cp *cp)
+		  bool series, double *x, size_t *row, struct ik_cp *cp)
 {
 	size_t n = 0, ncp;
 	int ret;
@@ -197,8 +200,12 @@ static int column(const struct table *t, size_t c, const struct ik_cp_opts *o,
 				r + 1, t->head[c], s);
 			return -EINVAL;
 		}
+		if (series)
+			printf("%s\t%zu\t%.15g\n", t->head[c], r, x[n]);
 		row[n++] = r;
 	}
+	if (series)
+		return 0;
 	ret = ik_cp_detect(x, n, o, cp, t->nrows, &ncp);
 	if (ret)
 		return ret;
@@ -213,11 +220,11 @@ static int column(const struct table *t, size_t c, const struct ik_cp_opts *o,
 	return 0;
 }
 
-static int usage(void)
+static int usage(FILE *to)
 {
-	fprintf(stderr, "usage: ik-changepoints [--alpha A] [--min-change C] "
-			"[--min-size N] [--permutations N] [--seed S] "
-			"[FILE.csv]\n");
+	fprintf(to, "usage: ik-changepoints [--alpha A] [--min-change C] "
+		    "[--min-size N] [--permutations N] [--seed S] "
+		    "[--series] [FILE.csv]\n");
 	return 2;
 }
 
@@ -252,6 +259,7 @@ int main(int argc, char **argv)
 	double *x, v;
 	size_t *row;
 	FILE *in = stdin;
+	bool series = false;
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
@@ -259,8 +267,11 @@ int main(int argc, char **argv)
 			   *val = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage();
+			usage(stdout);
 			return 0;
+		} else if (!strcmp(a, "--series")) {
+			series = true;
+			continue;
 		} else if (!strcmp(a, "--alpha")) {
 			if (number(a, val, 1e-9, 0.999, &o.alpha))
 				return 2;
@@ -282,12 +293,12 @@ int main(int argc, char **argv)
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr,
 				"ik-changepoints: unknown option '%s'\n", a);
-			return usage();
+			return usage(stderr);
 		} else if (!file) {
 			file = a;
 			continue;
 		} else {
-			return usage();
+			return usage(stderr);
 		}
 		i++;
 	}
@@ -311,11 +322,13 @@ int main(int argc, char **argv)
 	cp = malloc((t.nrows + 1) * sizeof(*cp));
 	if (!ret && (!x || !row || !cp))
 		ret = -ENOMEM;
-	if (!ret)
+	if (!ret && series)
+		printf("metric\trow\tvalue\n");
+	else if (!ret)
 		printf("metric\trow\ttime\tcommit\tbefore\tafter\tchange\t"
 		       "ci_lo\tci_hi\tp\n");
 	for (size_t c = 2; !ret && c < t.ncols; c++)
-		ret = column(&t, c, &o, x, row, cp);
+		ret = column(&t, c, &o, series, x, row, cp);
 	free(cp);
 	free(row);
 	free(x);
