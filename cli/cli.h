@@ -79,6 +79,8 @@ struct ik_plan {
 	const char *pin_arg;	   /* --pin as written, for messages */
 	enum ik_cli_action action; /* --list, --version, --help */
 	char err[4096];		   /* why parsing refused, one line */
+	bool kernel_given;	   /* --kernel was given */
+	bool shape_given; /* --fanout, --pipeline or --contend: group */
 };
 
 /* The kinds of value an option takes; each has one parser. */
@@ -129,7 +131,7 @@ struct ik_option {
 };
 
 /* The option table, NULL-name terminated, in --help's order. */
-#define IK_NOPTIONS 47
+#define IK_NOPTIONS 51
 extern const struct ik_option ik_options[];
 
 /* p->err = the formatted message; returns -EINVAL. */
