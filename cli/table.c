@@ -211,7 +211,7 @@ static int parse_shape(struct ik_plan *p, const struct ik_option *o,
 		if (end && *end == ':' && isdigit((unsigned char)end[1]))
 			b = strtoul(end + 1, &end, 10);
 		if (errno || !end || *end || !a || !b || (a != 1 && b != 1) ||
-		    a + b > IK_GROUP_MAX + 1)
+		    a + b > IK_GROUP_MAX)
 			return ik_cli_fail(p,
 					   "--fanout '%s': expected 1:N (one "
 					   "producer, N consumers) or N:1 (N "

@@ -83,6 +83,7 @@ struct grp {
 	unsigned char *ref; /* the pattern every message carries */
 	int cpu[IK_GROUP_MAX];
 	bool pinned;
+	int fault_party; /* IPCKERN_FAULT=seq-P: P; else -1 */
 	char names[IK_GROUP_MAX][24];
 	const char *name_ptr[IK_GROUP_MAX];
 };
@@ -431,6 +432,7 @@ static int party_main(struct ik_crew *c, unsigned p)
 	struct ik_cpu_mark mark;
 	struct ik_cpu_usage use;
 	unsigned k, nside = party_sides(g, p, chs, sides);
+	uint64_t seq_skew = 0;
 	int ret = 0;
 
 	if (g->pinned) {
@@ -454,6 +456,10 @@ static int party_main(struct ik_crew *c, unsigned p)
 		else
 			memcpy(a.out, g->ref, cfg->size);
 	}
+	/* IPCKERN_FAULT=seq-P (tests): party P expects every message one
+	 * ahead, so its first check fails; set before the loops */
+	if (!ret && g->fault_party == (int)p)
+		seq_skew = 1;
 	if (!ret && (ret = ik_crew_barrier(c)))
 		ik_crew_fail(c, p, ret, "%s: start gate: %s", g->name_ptr[p],
 			     strerror(-ret));
@@ -471,12 +477,12 @@ static int party_main(struct ik_crew *c, unsigned p)
 		(void)t0;
 	} else if (!ret) {
 		/* warm-up: the same loop, every stamp into one slot */
-		ret = tsc ? loop_tsc(g, p, &a, 0, cfg->warmup, 0)
-			  : loop_clock(g, p, &a, 0, cfg->warmup, 0);
+		ret = tsc ? loop_tsc(g, p, &a, seq_skew, cfg->warmup, 0)
+			  : loop_clock(g, p, &a, seq_skew, cfg->warmup, 0);
 		if (!ret)
-			ret = tsc ? loop_tsc(g, p, &a, cfg->warmup, cfg->iters,
-					     1)
-				  : loop_clock(g, p, &a, cfg->warmup,
+			ret = tsc ? loop_tsc(g, p, &a, cfg->warmup + seq_skew,
+					     cfg->iters, 1)
+				  : loop_clock(g, p, &a, cfg->warmup + seq_skew,
 					       cfg->iters, 1);
 		if (ret == -EBADMSG)
 			bad_message(c, g, p, a.who);
@@ -739,6 +745,10 @@ int ik_group(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	struct ik_crew crew;
 	int ret = 0;
 
+	const char *fault = getenv(IK_FAULT_ENV);
+
+	g.fault_party =
+		fault && !strncmp(fault, "seq-", 4) ? atoi(fault + 4) : -1;
 	ik_result_begin(res, cfg, ops, mode, run->topo);
 	res->kernel = &ik_kernel_group;
 	res->warmup = cfg->shape == IK_SHAPE_CONTEND ? 0 : cfg->warmup;
