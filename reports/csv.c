@@ -42,6 +42,8 @@ enum col {
 	C_RELATION,
 	C_CROSS_NUMA,
 	C_CLASS,
+	C_SHAPE,   /* group runs only */
+	C_PARTIES, /* group runs only */
 	C_REPEAT,
 	C_MSG,
 	C_LATENCY,
@@ -70,6 +72,8 @@ enum col {
 	C_FLOOR_UNTIMED,
 	C_STALLS,
 	C_STALL_NS,
+	C_E2E_P50, /* group runs only: fan-out, pipeline */
+	C_E2E_P99,
 	C_STATUS,
 	C_ERROR,
 	C_PARTIAL,
@@ -96,6 +100,8 @@ static const char *const names[C_N] = {
 	[C_RELATION] = "relation",
 	[C_CROSS_NUMA] = "cross_numa",
 	[C_CLASS] = "class",
+	[C_SHAPE] = "shape",
+	[C_PARTIES] = "parties",
 	[C_REPEAT] = "repeat",
 	[C_MSG] = "msg",
 	[C_LATENCY] = "latency",
@@ -114,6 +120,8 @@ static const char *const names[C_N] = {
 	[C_FLOOR_UNTIMED] = "floor_untimed_mean_ns",
 	[C_STALLS] = "stalls",
 	[C_STALL_NS] = "stall_ns",
+	[C_E2E_P50] = "end_to_end_p50_ns",
+	[C_E2E_P99] = "end_to_end_p99_ns",
 	[C_STATUS] = "status",
 	[C_ERROR] = "error",
 	[C_PARTIAL] = "partial",
@@ -235,6 +243,14 @@ static void key_field(const struct row *w, enum col c, char *b, size_t n)
 			snprintf(b, n, "%s",
 				 ik_class_key((enum ik_class)res->cls));
 		break;
+	case C_SHAPE:
+		if (res->group)
+			snprintf(b, n, "%s", ik_shape_names[res->group->shape]);
+		break;
+	case C_PARTIES:
+		if (res->group)
+			put_uint(b, n, res->group->parties);
+		break;
 	case C_REPEAT:
 		if (w->rep >= 0)
 			put_uint(b, n, (unsigned)w->rep + 1);
@@ -286,6 +302,13 @@ static void field(const struct row *w, enum col c, char *b, size_t n)
 	}
 	if (c == C_MSG) {
 		snprintf(b, n, "%s", ik_result_ops(res)->msg);
+		return;
+	}
+	if (c == C_E2E_P50 || c == C_E2E_P99) {
+		if (st && res->group && res->group->e2e.total)
+			put_uint(b, n,
+				 ik_hist_percentile(&res->group->e2e,
+						    c == C_E2E_P50 ? 50 : 99));
 		return;
 	}
 	if (m >= 0) {
@@ -382,12 +405,23 @@ static void put(FILE *f, const char *s, bool last)
 	fputc(last ? '\n' : ',', f);
 }
 
+/* The group kernel's columns are there only in its runs: a run without
+ * it writes the columns it always wrote. */
+static bool col_on(const struct ik_report *r, enum col c)
+{
+	return (c != C_SHAPE && c != C_PARTIES && c != C_E2E_P50 &&
+		c != C_E2E_P99) ||
+	       r->cfg->kernel == IK_KERNEL_GROUP;
+}
+
 static void put_row(FILE *f, const struct row *w)
 {
 	char b[512];
 	int c;
 
 	for (c = 0; c < C_N; c++) {
+		if (!col_on(w->r, (enum col)c))
+			continue;
 		field(w, (enum col)c, b, sizeof(b));
 		put(f, b, c == C_N - 1);
 	}
@@ -400,7 +434,8 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 	int c;
 
 	for (c = 0; c < C_N; c++)
-		put(f, col_name((enum col)c), c == C_N - 1);
+		if (col_on(r, (enum col)c))
+			put(f, col_name((enum col)c), c == C_N - 1);
 	/* the harness floor (one per run, on its pair) on every row that
 	 * shares that pair, empty where none was measured */
 	if (r->floor && !r->floor->err)
