@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kernels.h"
 #include "view.h"
@@ -932,6 +933,19 @@ static int group_validate(const struct ik_config *c, const struct ik_sweep *sw,
 			 "%s: one group at a time, back to back; drop --gap "
 			 "and --pairs",
 			 opt);
+		return -EINVAL;
+	}
+	/* each party's stamps, one row of iters + 1 each (fan-in: two) */
+	if (c->shape != IK_SHAPE_CONTEND &&
+	    (double)(2 * n) * (double)(c->iters + 1) * 8.0 >
+		    (double)sysconf(_SC_PHYS_PAGES) *
+			    (double)sysconf(_SC_PAGESIZE) / 2) {
+		snprintf(msg, len,
+			 "%s with --iters %llu: %u parties' stamps need "
+			 "%.0f MiB, over half this machine's memory; use "
+			 "fewer --iters",
+			 opt, (unsigned long long)c->iters, n,
+			 2.0 * n * (double)(c->iters + 1) * 8 / (1 << 20));
 		return -EINVAL;
 	}
 	if (c->pinned && c->ncpu > n) {
