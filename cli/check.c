@@ -15,7 +15,8 @@
 
 #include "cli/cli.h"
 
-#define DEFAULT_STREAM_NS (IK_NS_PER_SEC / 2)
+#define DEFAULT_STREAM_NS  (IK_NS_PER_SEC / 2)
+#define DEFAULT_CONTEND_NS (IK_NS_PER_SEC / 5)
 
 /* Return its -EINVAL when a check refused. */
 #define TRY(x)                                                                 \
@@ -28,6 +29,12 @@
 static bool crew_kernel(const struct ik_config *c)
 {
 	return ik_kernels[c->kernel]->crew;
+}
+
+/* more than two parties, one CPU each from --pin (group) */
+static bool parties_kernel(const struct ik_config *c)
+{
+	return ik_kernels[c->kernel]->parties;
 }
 
 static unsigned max_pairs(const struct ik_sweep *c)
@@ -47,8 +54,9 @@ void ik_cli_cell_cpus(struct ik_plan *p)
 	c->ncpu = 0;
 	if (!p->npins)
 		return;
-	if (crew_kernel(c)) {
-		/* the server's CPU first, then the clients' */
+	if (crew_kernel(c) || parties_kernel(c)) {
+		/* the server's CPU first, then the clients'; a group's
+		 * parties in order */
 		memcpy(c->cpu, p->pins, p->npins * sizeof(p->pins[0]));
 		c->ncpu = p->npins;
 	} else {
@@ -79,8 +87,8 @@ static int check_pins(struct ik_plan *p)
 				   "--pin %s: --pairs %u needs %u CPU numbers "
 				   "(A,B for each pair, in order)",
 				   p->pin_arg, maxp, 2 * maxp);
-	if (!crew_kernel(c) && maxp == 1 && p->npins && !p->pin_auto &&
-	    p->npins != 2) {
+	if (!crew_kernel(c) && !parties_kernel(c) && maxp == 1 && p->npins &&
+	    !p->pin_auto && p->npins != 2) {
 		return ik_cli_fail(p,
 				   "--pin '%s': expected two CPU numbers A,B "
 				   "as taskset takes them (e.g. --pin 0,1), or "
@@ -499,6 +507,27 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 
 	if (ret)
 		return ret;
+	/* --fanout, --pipeline, --contend select their kernel */
+	if (p->shape_given && !p->kernel_given)
+		c->kernel = IK_KERNEL_GROUP;
+	if (parties_kernel(c) && p->ncpus && !p->matrix) {
+		/* --cpus: the parties' CPUs, as --pin lists them */
+		if (p->npins)
+			return ik_cli_fail(p, "--cpus and --pin: give the "
+					      "parties' CPUs once");
+		memcpy(p->pins, p->cpus, p->ncpus * sizeof(p->pins[0]));
+		p->npins = p->ncpus < 2 * IK_MAX_PAIRS ? p->ncpus
+						       : 2 * IK_MAX_PAIRS;
+		p->pin_arg = "(--cpus)";
+		p->ncpus = 0;
+	}
+	if (c->shape == IK_SHAPE_CONTEND && !c->duration_ns)
+		c->duration_ns = DEFAULT_CONTEND_NS;
+	if (parties_kernel(c) && (c->explain || p->raw))
+		return ik_cli_fail(p,
+				   "%s: --explain and --raw are for "
+				   "pairs; drop them",
+				   ik_shape_option(c->shape));
 	/* a stream's speed spans 1000x across methods and buffers: by
 	 * default each run gets a fixed time, not a fixed count */
 	if (ik_kernels[c->kernel]->fixed_time && !c->iters_given &&

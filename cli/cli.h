@@ -89,6 +89,8 @@ struct ik_plan {
 	enum ik_cli_action action; /* --list, --version, --help */
 	char err[4096];		   /* why parsing refused, one line */
 	bool soak; /* --soak (cfg.soak_minute_ns says whether it runs) */
+	bool kernel_given;	   /* --kernel was given */
+	bool shape_given; /* --fanout, --pipeline or --contend: group */
 };
 
 /* The kinds of value an option takes; each has one parser. */
@@ -139,7 +141,7 @@ struct ik_option {
 };
 
 /* The option table, NULL-name terminated, in --help's order. */
-#define IK_NOPTIONS 64
+#define IK_NOPTIONS 68
 extern const struct ik_option ik_options[];
 
 /* p->err = the formatted message; returns -EINVAL. */

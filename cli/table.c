@@ -195,6 +195,48 @@ bad:
 			   arg);
 }
 
+/* --fanout 1:N or N:1, --pipeline K, --contend N: the group kernel's
+ * shape (cfg.shape) and its N (cfg.shape_n) */
+static int parse_shape(struct ik_plan *p, const struct ik_option *o,
+		       const char *arg)
+{
+	struct ik_config *c = &p->cfg;
+	unsigned long a = 0, b = 0;
+	char *end = NULL;
+
+	errno = 0;
+	if (isdigit((unsigned char)*arg))
+		a = strtoul(arg, &end, 10);
+	if (!strcmp(o->name, "fanout")) {
+		if (end && *end == ':' && isdigit((unsigned char)end[1]))
+			b = strtoul(end + 1, &end, 10);
+		if (errno || !end || *end || !a || !b || (a != 1 && b != 1) ||
+		    a + b > IK_GROUP_MAX)
+			return ik_cli_fail(p,
+					   "--fanout '%s': expected 1:N (one "
+					   "producer, N consumers) or N:1 (N "
+					   "producers, one consumer), N from "
+					   "1 to %u",
+					   arg, IK_GROUP_MAX - 1);
+		c->shape = a == 1 ? IK_SHAPE_FANOUT : IK_SHAPE_FANIN;
+		c->shape_n = a == 1 ? (unsigned)b : (unsigned)a;
+	} else {
+		if (errno || !end || *end || a < 2 || a > IK_GROUP_MAX)
+			return ik_cli_fail(p,
+					   "--%s '%s': expected a whole "
+					   "number of %s from 2 to %u",
+					   o->name, arg,
+					   o->name[0] == 'p' ? "stages"
+							     : "CPUs",
+					   IK_GROUP_MAX);
+		c->shape = o->name[0] == 'p' ? IK_SHAPE_PIPELINE
+					     : IK_SHAPE_CONTEND;
+		c->shape_n = (unsigned)a;
+	}
+	p->shape_given = true;
+	return 0;
+}
+
 /* --cpus "0-3,8": CPU numbers for --matrix, as taskset -c takes them. */
 static int parse_cpus(struct ik_plan *p, const struct ik_option *o,
 		      const char *arg)
@@ -390,6 +432,10 @@ static const char *kernel_help(void)
 	.width = sizeof(((struct ik_plan *)0)->m[0]),                          \
 	.n_off = offsetof(struct ik_plan, n), .list_max = IK_MAX_SWEEP
 #define GIVEN(m) .given_off = offsetof(struct ik_plan, m)
+#define GROUP_APPLIES                                                          \
+	"--fanout, --pipeline, --contend and --oversubscribe: apply to "       \
+	"--kernel group (which the first three select when --kernel is not "   \
+	"given)"
 #define NS_WHAT                                                                \
 	"a whole number of ns up to 10 s, or with us/ms/s, e.g. 0,10us,1ms"
 
@@ -588,6 +634,7 @@ const struct ik_option ik_options[] = {
 	 .kind = IK_OPT_CHOICE,
 	 VAL(cfg.kernel),
 	 .choice_of = ik_kernel_name, /* kernels/registry.c */
+	 GIVEN(kernel_given),
 	 .def = "pingpong",
 	 .help_of = kernel_help},
 	{.name = "clients",
@@ -668,6 +715,42 @@ const struct ik_option ik_options[] = {
 	 .flags = IK_OPTF_KERNEL,
 	 .help = "call: busy time per call in the worker (ns, or us/ms;\n"
 		 "a list sweeps, e.g. 0,1us,10us,100us)"},
+	{.name = "fanout",
+	 .arg = "1:N|N:1",
+	 .kind = IK_OPT_CUSTOM,
+	 .parse = parse_shape,
+	 VAL(cfg.shape),
+	 .flags = IK_OPTF_KERNEL,
+	 .applies = GROUP_APPLIES,
+	 .help = "group: one producer to N consumers, each message to\n"
+		 "all (per-consumer and end-to-end latency), or N\n"
+		 "producers to one consumer; selects --kernel group"},
+	{.name = "pipeline",
+	 .arg = "K",
+	 .kind = IK_OPT_CUSTOM,
+	 .parse = parse_shape,
+	 VAL(cfg.shape),
+	 .flags = IK_OPTF_KERNEL,
+	 .applies = GROUP_APPLIES,
+	 .help = "group: K stages in a ring, each forwarding to the next\n"
+		 "(per-hop, through-all and round-trip latency)"},
+	{.name = "contend",
+	 .arg = "N",
+	 .kind = IK_OPT_CUSTOM,
+	 .parse = parse_shape,
+	 VAL(cfg.shape),
+	 .flags = IK_OPTF_KERNEL,
+	 .applies = GROUP_APPLIES,
+	 .help = "group: N CPUs take one line by CAS for --duration\n"
+		 "(default 200 ms); each CPU's share, their spread and\n"
+		 "the hand-off rate (--method line)"},
+	{.name = "oversubscribe",
+	 .kind = IK_OPT_FLAG,
+	 VAL(cfg.oversubscribe),
+	 .flags = IK_OPTF_KERNEL,
+	 .applies = GROUP_APPLIES,
+	 .help = "group: let more parties than CPUs take turns (the\n"
+		 "report says so); --pin lists one CPU per party"},
 	{.name = "rate",
 	 .arg = "N",
 	 .kind = IK_OPT_COUNT,

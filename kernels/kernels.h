@@ -41,6 +41,18 @@ enum ik_kernel {
 	IK_NKERNELS
 };
 
+/* The group kernel's shapes (kernels/group.c): what --fanout 1:N,
+ * --fanout N:1, --pipeline K and --contend N ask for. */
+enum ik_shape {
+	IK_SHAPE_NONE = 0,
+	IK_SHAPE_FANOUT,   /* one producer, shape_n consumers */
+	IK_SHAPE_FANIN,	   /* shape_n producers, one consumer */
+	IK_SHAPE_PIPELINE, /* shape_n stages in a ring */
+	IK_SHAPE_CONTEND   /* shape_n CPUs on one line */
+};
+extern const char *const ik_shape_names[]; /* NULL-terminated */
+#define IK_GROUP_MAX 64			   /* most parties in one group */
+
 /* --server: how the echo kernel's server handles its connections */
 enum ik_server { IK_SERVER_THREAD = 0, IK_SERVER_EPOLL, IK_SERVER_URING };
 extern const char *const ik_server_names[]; /* NULL-terminated */
@@ -106,6 +118,10 @@ struct ik_config {
 	/* soak: one summary per soak_minute_ns of the timed loop (--soak,
 	 * or --duration of 2 minutes or more); 0: none */
 	uint64_t soak_minute_ns;
+	/* group: its shape and N (or K); the parties take cpu[] in turn */
+	enum ik_shape shape;
+	unsigned shape_n;
+	bool oversubscribe; /* more parties than CPUs: asked for */
 };
 
 /* --first-touch: nobody in particular (the first writer), A, B, a CPU */
@@ -354,6 +370,8 @@ struct ik_result {
 	/* soak: one summary per minute (malloc'd), nsoak of them */
 	struct ik_soak_minute *soak;
 	unsigned nsoak;
+	/* the group kernel's parties (malloc'd); NULL for the others */
+	struct ik_group_result *group;
 };
 
 /*
@@ -365,6 +383,42 @@ struct ik_result {
  */
 int ik_preheat(const char *root, const int cpu[2], unsigned ms,
 	       struct ik_preheat *out);
+
+/* What the group kernel adds (kernels/group.c): each party's figures.
+ * hist[i] is party i's latency: fan-out consumer i's one way, fan-in
+ * producer i's round trip (oneway[i] its one way), pipeline stage i's
+ * hop in (stage 0's: the return); e2e the last consumer's receipt
+ * (fan-out) or the last stage's (pipeline). */
+struct ik_group_result {
+	enum ik_shape shape;
+	unsigned shape_n, parties, ncpus;
+	bool oversubscribed;
+	int cpu[IK_GROUP_MAX], cpu_seen[IK_GROUP_MAX];
+	struct ik_cpu_usage use[IK_GROUP_MAX];
+	struct ik_hist hist[IK_GROUP_MAX], oneway[IK_GROUP_MAX], e2e;
+	uint64_t skewed; /* one-way figures below 0 (clock skew): 0 */
+	/* contend */
+	uint64_t takes[IK_GROUP_MAX], handoffs[IK_GROUP_MAX],
+		tries[IK_GROUP_MAX];
+	uint64_t total; /* the line's own count of takes */
+	double seconds;
+};
+void ik_group_free(struct ik_group_result *gr);
+/* Parties of cfg's shape (producers, consumers, stages, CPUs); 0: none */
+unsigned ik_group_parties(const struct ik_config *cfg);
+/* "consumer 2", "stage 0": party i's name into b. */
+const char *ik_group_party_name(const struct ik_group_result *gr, unsigned i,
+				char *b, size_t n);
+/* The option that asks for shape s ("--fanout"). */
+const char *ik_shape_option(enum ik_shape s);
+/*
+ * Run one group cell (kernels/group.c): cfg->shape's parties, a crew,
+ * over ops's channels (none for contend). Same contract as ik_pingpong;
+ * a failed check is -EBADMSG naming the party and the message.
+ */
+int ik_group(const struct ik_config *cfg, const struct ik_transport_ops *ops,
+	     enum ik_mode mode, const struct ik_run *run,
+	     struct ik_result *res);
 
 /* What tells a kernel's cells apart besides method, mode, size, buffer
  * and gap (struct ik_kernel_ops.keys): the cell key and its names. */
@@ -442,6 +496,8 @@ struct ik_kernel_ops {
 	void (*json_own)(struct json_t *o, const struct ik_result *res);
 	/* run-wide keys of its own, after the floor; may be NULL */
 	void (*json_run)(struct json_t *root, const struct ik_config *cfg);
+	/* more than two parties, one CPU each from --pin's list (group) */
+	bool parties;
 };
 /* Every kernel, by enum ik_kernel (kernels/registry.c); the first is
  * the default (a result with no kernel was measured by it). */

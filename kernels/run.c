@@ -64,6 +64,8 @@ void ik_result_free(struct ik_result *res)
 	free(res->soak);
 	res->soak = NULL;
 	res->nsoak = 0;
+	ik_group_free(res->group);
+	res->group = NULL;
 }
 
 void ik_result_counted(struct ik_result *res)

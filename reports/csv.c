@@ -42,6 +42,8 @@ enum col {
 	C_RELATION,
 	C_CROSS_NUMA,
 	C_CLASS,
+	C_SHAPE,   /* group runs only */
+	C_PARTIES, /* group runs only */
 	C_REPEAT,
 	C_MSG,
 	C_LATENCY,
@@ -74,6 +76,8 @@ enum col {
 	C_LATE,
 	C_LATE_WORST,
 	C_LOST,
+	C_E2E_P50, /* group runs only: fan-out, pipeline */
+	C_E2E_P99,
 	C_STATUS,
 	C_ERROR,
 	C_PARTIAL,
@@ -100,6 +104,8 @@ static const char *const names[C_N] = {
 	[C_RELATION] = "relation",
 	[C_CROSS_NUMA] = "cross_numa",
 	[C_CLASS] = "class",
+	[C_SHAPE] = "shape",
+	[C_PARTIES] = "parties",
 	[C_REPEAT] = "repeat",
 	[C_MSG] = "msg",
 	[C_LATENCY] = "latency",
@@ -122,6 +128,8 @@ static const char *const names[C_N] = {
 	[C_LATE] = "late",
 	[C_LATE_WORST] = "late_worst_ns",
 	[C_LOST] = "lost",
+	[C_E2E_P50] = "end_to_end_p50_ns",
+	[C_E2E_P99] = "end_to_end_p99_ns",
 	[C_STATUS] = "status",
 	[C_ERROR] = "error",
 	[C_PARTIAL] = "partial",
@@ -243,6 +251,14 @@ static void key_field(const struct row *w, enum col c, char *b, size_t n)
 			snprintf(b, n, "%s",
 				 ik_class_key((enum ik_class)res->cls));
 		break;
+	case C_SHAPE:
+		if (res->group)
+			snprintf(b, n, "%s", ik_shape_names[res->group->shape]);
+		break;
+	case C_PARTIES:
+		if (res->group)
+			put_uint(b, n, res->group->parties);
+		break;
 	case C_REPEAT:
 		if (w->rep >= 0)
 			put_uint(b, n, (unsigned)w->rep + 1);
@@ -294,6 +310,13 @@ static void field(const struct row *w, enum col c, char *b, size_t n)
 	}
 	if (c == C_MSG) {
 		snprintf(b, n, "%s", ik_result_ops(res)->msg);
+		return;
+	}
+	if (c == C_E2E_P50 || c == C_E2E_P99) {
+		if (st && res->group && res->group->e2e.total)
+			put_uint(b, n,
+				 ik_hist_percentile(&res->group->e2e,
+						    c == C_E2E_P50 ? 50 : 99));
 		return;
 	}
 	if (m >= 0) {
@@ -408,6 +431,15 @@ static void put(FILE *f, const char *s, bool last)
 /* --load's columns, after the others and only in a run with --load */
 static const char *const load_cols[] = {"load", "load_cpus_seen", "load_rates"};
 
+/* The group kernel's columns are there only in its runs: a run without
+ * it writes the columns it always wrote. */
+static bool group_on(const struct ik_report *r, enum col c)
+{
+	return (c != C_SHAPE && c != C_PARTIES && c != C_E2E_P50 &&
+		c != C_E2E_P99) ||
+	       r->cfg->kernel == IK_KERNEL_GROUP;
+}
+
 /*
  * The late and lost columns only when some result shows them (--late
  * given, or a count not 0): a default run's CSV keeps its columns.
@@ -435,7 +467,7 @@ static void put_row(FILE *f, const struct row *w, bool late)
 	int c;
 
 	for (c = 0; c < C_N; c++) {
-		if (!col_on((enum col)c, late))
+		if (!col_on((enum col)c, late) || !group_on(w->r, (enum col)c))
 			continue;
 		field(w, (enum col)c, b, sizeof(b));
 		put(f, b, c == C_N - 1 && !extra && !load);
@@ -462,7 +494,7 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 	int c;
 
 	for (c = 0; c < C_N; c++)
-		if (col_on((enum col)c, late))
+		if (col_on((enum col)c, late) && group_on(r, (enum col)c))
 			put(f, col_name((enum col)c),
 			    c == C_N - 1 && !extra && !ik_load_used(r));
 	for (k = 0; k < extra; k++)
