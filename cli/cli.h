@@ -78,6 +78,7 @@ struct ik_plan {
 	bool pin_auto;		   /* --pin auto */
 	const char *pin_arg;	   /* --pin as written, for messages */
 	enum ik_cli_action action; /* --list, --version, --help */
+	bool slo_precision_given;  /* --slo-precision (applies to --slo) */
 	char err[4096];		   /* why parsing refused, one line */
 };
 
@@ -129,7 +130,7 @@ struct ik_option {
 };
 
 /* The option table, NULL-name terminated, in --help's order. */
-#define IK_NOPTIONS 47
+#define IK_NOPTIONS 49
 extern const struct ik_option ik_options[];
 
 /* p->err = the formatted message; returns -EINVAL. */

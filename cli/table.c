@@ -262,6 +262,18 @@ static int parse_assert(struct ik_plan *p, const struct ik_option *o,
 	return 0;
 }
 
+/* --slo: the objective, every condition checked now */
+static int parse_slo(struct ik_plan *p, const struct ik_option *o,
+		     const char *s)
+{
+	char err[400];
+
+	(void)o;
+	if (ik_slo_parse(s, &p->cfg.slo, err, sizeof(err)))
+		return ik_cli_fail(p, "--slo %s", err);
+	return 0;
+}
+
 static const char *const wait_names[] = {"spin", "futex", "hybrid", NULL};
 static const char *const format_names[] = {"table", "json", "csv", "gbench",
 					   NULL};
@@ -351,7 +363,7 @@ const struct ik_option ik_options[] = {
 	 GIVEN(sweep.size_given),
 	 .def = "8",
 	 .help = "payload each way per message, suffix k or m (binary);\n"
-		 "default 8"},
+		 "default 8 (16 with --slo)"},
 	{.name = "buffer",
 	 .arg = "BYTES",
 	 .kind = IK_OPT_SIZE,
@@ -587,6 +599,31 @@ const struct ik_option ik_options[] = {
 	 .help = "stream: every message carries a sequence number and\n"
 		 "a checksum that B checks (costs a pass over each\n"
 		 "payload on B: 0.25 ns/B measured here); needs --size >= 24"},
+	{.name = "slo",
+	 .arg = "COND",
+	 .kind = IK_OPT_CUSTOM,
+	 .parse = parse_slo,
+	 VAL(cfg.slo.n),
+	 .flags = IK_OPTF_KERNEL,
+	 .applies = "--slo: applies to --kernel stream (it searches the "
+		    "open-loop --rate, which only stream has)",
+	 .help = "stream: find the highest --rate whose one-way latency\n"
+		 "holds COND and whose schedule is kept, per method and\n"
+		 "cell: p99<=10us, p50/p90/p99.9/any pNN or max, ns us\n"
+		 "ms s, several joined by ',' must all hold; prints the\n"
+		 "rate-latency curve it walked"},
+	{.name = "slo-precision",
+	 .arg = "PCT",
+	 .kind = IK_OPT_PERCENT,
+	 VAL(cfg.slo.precision),
+	 .min = 0,
+	 .max = 50,
+	 .def = "5",
+	 GIVEN(slo_precision_given),
+	 .what = "a percentage above 0 and at most 50, e.g. 5 or 5%",
+	 .flags = IK_OPTF_KERNEL,
+	 .help = "--slo: stop when the highest rate that held and the\n"
+		 "lowest that did not are this close (default 5)"},
 	{.name = "repeat",
 	 .arg = "K",
 	 .kind = IK_OPT_COUNT,

@@ -48,6 +48,8 @@ void ik_result_free(struct ik_result *res)
 	res->raw_ns = NULL;
 	free(res->rep_v);
 	res->rep_v = NULL;
+	free(res->slo);
+	res->slo = NULL;
 }
 
 void ik_result_counted(struct ik_result *res)

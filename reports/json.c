@@ -255,6 +255,8 @@ static json_t *result_json(const struct ik_report *r,
 
 	if (res->err) {
 		json_object_set_new(o, "error", json_string(res->errmsg));
+		if (res->slo && k->json_own) /* --slo: the steps it ran */
+			k->json_own(o, res);
 		return o;
 	}
 	ik_stats_of(r, res, &st);
