@@ -98,6 +98,11 @@ json_t *ik_config_json(const struct ik_report *r)
 					      ik_config_cpu(c, 1)));
 	else
 		json_object_set_new(o, "pin", json_null());
+	if (c->slo.n) /* --slo: only when given (each result has the rest) */
+		json_object_set_new(o, "slo",
+				    json_pack("{s:s,s:f}", "condition",
+					      c->slo.text, "precision",
+					      c->slo.precision));
 	return o;
 }
 
