@@ -219,6 +219,8 @@ static int measure_slo(const struct ik_config *cell,
 	}
 	res->slo = sr;
 	free(j.runs);
+	if (ret && stopped(run)) /* no row: the grid keeps none of it */
+		ik_result_free(res);
 	return ret;
 }
 
