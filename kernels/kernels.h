@@ -805,8 +805,10 @@ bool ik_slo_met(const struct ik_slo *slo, struct ik_slo_step *step);
 /*
  * The search: flat out for the upper bracket, a low rate (1/100 of it)
  * for the lower, geometric bisection until the bracket is within
- * slo->precision (at most IK_SLO_MAX_STEPS runs), then both ends once
- * more. Never claims a rate whose run did not hold. 0, or the first
+ * slo->precision (at most IK_SLO_MAX_STEPS runs), then the low end once
+ * more and, when it held again, the high end. Never claims a rate whose
+ * last run did not hold (a low end that fails its re-run gives way to
+ * the highest rate below it whose last run held). 0, or the first
  * -errno a measurement returned (out->err, the steps so far kept).
  */
 int ik_slo_search(const struct ik_slo *slo, ik_slo_measure_fn measure,

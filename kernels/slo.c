@@ -229,6 +229,12 @@ static void answer(struct ik_slo_result *o, const struct ik_slo *slo)
 	if (o->err) {
 		snprintf(o->answer, n, "search ended after %u runs: %s",
 			 o->nsteps, strerror(-o->err));
+	} else if (!o->held_rate && o->nsteps &&
+		   o->step[o->nsteps - 1].role == IK_SLO_RECHECK) {
+		snprintf(o->answer, n,
+			 "no rate held %s twice: %.0f msgs/s held, then failed "
+			 "its re-run (a noisy host); nothing claimed",
+			 slo->text, o->failed_rate);
 	} else if (!o->held_rate) {
 		snprintf(o->answer, n,
 			 "no rate held %s: the lowest tried, %.0f msgs/s, did "
@@ -319,15 +325,16 @@ static int search(struct search *s)
 	o->recheck_agrees = true;
 	if ((ret = try_rate(s, IK_SLO_RECHECK, lo, &held)))
 		return ret;
-	if (!held) {
+	if (!held) { /* hi is now the rate that just failed */
 		o->recheck_agrees = false;
 		hi = lo;
 		lo = held_below(o, lo);
+	} else {
+		if ((ret = try_rate(s, IK_SLO_RECHECK, hi, &held)))
+			return ret;
+		if (held)
+			o->recheck_agrees = false;
 	}
-	if ((ret = try_rate(s, IK_SLO_RECHECK, hi, &held)))
-		return ret;
-	if (held)
-		o->recheck_agrees = false;
 	o->held_rate = lo;
 	o->failed_rate = hi;
 	o->converged = lo > 0 && hi / lo - 1 <= prec * (1 + 1e-9);

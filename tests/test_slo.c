@@ -86,15 +86,15 @@ Test(slo_parse, refuses_a_bad_condition_naming_it_and_the_grammar)
 /*
  * A model of a transport: the sender goes at most capacity msgs/s
  * (flat out gets exactly that); p99 is flat up to the knee and grows
- * steeply past it; p50 a tenth of it. fail_once_at: a rate whose next
- * run fails the objective once (a noisy host); err_at: the step that
+ * steeply past it; p50 a tenth of it. fail_once_at: a rate whose
+ * second run fails the objective (a noisy host); err_at: the step that
  * returns -EIO.
  */
 struct model {
 	double capacity, knee;
 	uint64_t base_ns;
-	double fail_once_at;
-	unsigned err_at, runs;
+	double fail_once_at; /* its second run fails */
+	unsigned seen, err_at, runs;
 };
 
 static uint64_t model_p99(const struct model *m, double rate)
@@ -117,7 +117,7 @@ static int model_measure(void *arg, double rate, const struct ik_slo *slo,
 		snprintf(st->note, sizeof(st->note), "the model broke");
 		return -EIO;
 	}
-	if (rate > 0 && rate == m->fail_once_at) {
+	if (rate > 0 && rate == m->fail_once_at && m->seen++ == 1) {
 		m->fail_once_at = 0;
 		p99 = 1000 * m->base_ns;
 	}
@@ -254,6 +254,25 @@ Test(slo_search, a_low_end_that_fails_its_recheck_is_not_claimed)
 	cr_expect_eq(r.failed_rate, lo);
 	expect_honest(&slo, &m, &r);
 	cr_expect(strstr(r.answer, "DISAGREES") != NULL, "%s", r.answer);
+}
+
+Test(slo_search, a_low_bracket_that_fails_its_recheck_leaves_no_claim)
+{
+	/* 10000/s (flat out / 100) holds and every rate above it fails,
+	 * so the bracket never leaves it; its re-run fails */
+	struct ik_slo slo = parse_ok("p99<=10us");
+	struct model m = {.capacity = 1e6,
+			  .knee = 1e4,
+			  .base_ns = 5000,
+			  .fail_once_at = 1e4};
+	struct ik_slo_result r;
+
+	cr_assert_eq(ik_slo_search(&slo, model_measure, &m, &r), 0);
+	cr_expect_eq(r.held_rate, 0, "claims %.0f", r.held_rate);
+	cr_expect_eq(r.failed_rate, 1e4);
+	cr_expect(!r.recheck_agrees);
+	expect_honest(&slo, &m, &r);
+	cr_expect(strstr(r.answer, "nothing claimed") != NULL, "%s", r.answer);
 }
 
 Test(slo_search, a_failed_run_ends_the_search_keeping_its_steps)
