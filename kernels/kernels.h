@@ -786,8 +786,9 @@ struct ik_slo_result {
 };
 /*
  * One run at rate msgs/s (0: flat out) for ik_slo_search, into step's
- * rate_got, percentiles (cond_ns[i]: slo's condition i's), late_sends
- * and kept (met and held are the search's). 0, or -errno (the search
+ * rate_got, latency and percentiles (cond_ns[i]: slo's condition i's),
+ * late_sends and kept (met and held are the search's: a step without
+ * latency is not met, its note saying why). 0, or -errno (the search
  * ends; step->note says why).
  */
 typedef int (*ik_slo_measure_fn)(void *arg, double rate,

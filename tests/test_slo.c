@@ -94,6 +94,7 @@ struct model {
 	double capacity, knee;
 	uint64_t base_ns;
 	double fail_once_at; /* its second run fails */
+	bool no_latency;     /* every run's latency dropped */
 	unsigned seen, err_at, runs;
 };
 
@@ -121,7 +122,7 @@ static int model_measure(void *arg, double rate, const struct ik_slo *slo,
 		m->fail_once_at = 0;
 		p99 = 1000 * m->base_ns;
 	}
-	st->latency = true;
+	st->latency = !m->no_latency;
 	st->kept = r <= m->capacity;
 	st->rate_got = fmin(r, m->capacity);
 	st->p50_ns = p99 / 10;
@@ -273,6 +274,23 @@ Test(slo_search, a_low_bracket_that_fails_its_recheck_leaves_no_claim)
 	cr_expect(!r.recheck_agrees);
 	expect_honest(&slo, &m, &r);
 	cr_expect(strstr(r.answer, "nothing claimed") != NULL, "%s", r.answer);
+}
+
+Test(slo_search, a_step_without_latency_does_not_hold)
+{
+	/* fast enough and on schedule, but no latency to show it */
+	struct ik_slo slo = parse_ok("p99<=10us");
+	struct model m = {.capacity = 1e6,
+			  .knee = 1e7,
+			  .base_ns = 5000,
+			  .no_latency = true};
+	struct ik_slo_result r;
+	unsigned i;
+
+	cr_assert_eq(ik_slo_search(&slo, model_measure, &m, &r), 0);
+	for (i = 0; i < r.nsteps; i++)
+		cr_expect(!r.step[i].held && !r.step[i].met, "step %u", i);
+	cr_expect_eq(r.held_rate, 0);
 }
 
 Test(slo_search, a_failed_run_ends_the_search_keeping_its_steps)
