@@ -384,7 +384,8 @@ Test(slo_live, a_generous_slo_on_spsc_and_pipe_reports_every_step,
 					json_object_get(slo, "conditions"), 0),
 				"bound_ns")),
 			10000000000LL);
-		cr_expect(json_array_size(steps) >= 4, "%zu steps",
+		/* at least flat out, the high and the low bracket */
+		cr_expect(json_array_size(steps) >= 3, "%zu steps",
 			  json_array_size(steps));
 		cr_expect_str_eq(json_string_value(json_object_get(
 					 json_array_get(steps, 0), "role")),
@@ -439,7 +440,7 @@ Test(slo_live, csv_has_a_row_per_step_and_the_columns_only_with_slo,
 	rows = lines(o.stdout_text);
 	for (p = o.stdout_text; (p = strstr(p, ",p99<=10s,")); p++)
 		steps += strncmp(p + 10, "answer", 6) != 0;
-	cr_expect(steps >= 4, "%d step rows", steps);
+	cr_expect(steps >= 3, "%d step rows", steps);
 	cr_expect_eq(rows, 1 + 1 + steps, "header, the answer, the steps");
 	plain = run((const char *const[]){"--kernel", "stream", "--method",
 					  "pipe", "--iters", "1000", "--size",
