@@ -1049,6 +1049,11 @@ static int dry_run(struct run *r)
 	       "work) (echo, connect: iters x clients x 10 us, 40 us a "
 	       "connect), plus 20 ms start-up a cell and 0.2 ms a client; "
 	       "the machine decides the real time\n");
+	if (p->cfg.slo.n)
+		printf("--slo %s: each cell is a search, estimated at 12 runs "
+		       "(flat out, both brackets, midpoints, 2 re-runs); a "
+		       "sender far from its knee takes more\n",
+		       p->cfg.slo.text);
 	printf("outputs:\n");
 	printf("  %-16s %s\n", "format", fmt[p->format]);
 	plan_output("report", p->output, p->mkdirs);

@@ -499,6 +499,49 @@ static int soak_plan(struct ik_plan *p)
 	return 0;
 }
 
+/*
+ * --slo runs a search of many timed runs per cell and reports the one
+ * whose rate it found: nothing that sets the rate, pools several runs
+ * or counts around one goes with it.
+ */
+static int check_slo(struct ik_plan *p)
+{
+	const struct ik_config *c = &p->cfg;
+
+	if (!c->slo.n)
+		return p->slo_precision_given
+			       ? ik_cli_fail(p, "--slo-precision: applies to "
+						"--slo")
+			       : 0;
+	if (c->rate)
+		return ik_cli_fail(p,
+				   "--slo %s: searches the rate itself; drop "
+				   "--rate %llu",
+				   c->slo.text, (unsigned long long)c->rate);
+	if (max_pairs(&p->sweep) > 1)
+		return ik_cli_fail(p,
+				   "--slo %s: searches one pair's rate; drop "
+				   "--pairs",
+				   c->slo.text);
+	if (p->gate.repeat > 1 || p->gate.baseline || p->gate.save_baseline)
+		return ik_cli_fail(p,
+				   "--slo %s: each cell is already many runs "
+				   "(its search); drop --repeat, --baseline "
+				   "and --save-baseline",
+				   c->slo.text);
+	if (c->explain)
+		return ik_cli_fail(p,
+				   "--slo %s: cannot count every step; "
+				   "--explain one rate with --rate",
+				   c->slo.text);
+	if (p->raw)
+		return ik_cli_fail(p,
+				   "--slo %s: keeps no raw samples; drop "
+				   "--raw",
+				   c->slo.text);
+	return 0;
+}
+
 int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 {
 	const struct ik_sweep *sw = &p->sweep;
@@ -538,6 +581,10 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 	ret = soak_plan(p);
 	if (ret)
 		return ret;
+	/* --slo stamps each message with its due time: 16 bytes unless
+	 * --size says otherwise (and then the kernel's check names it) */
+	if (c->slo.n && !p->sweep.size_given)
+		p->sweep.sizes[0] = 16;
 	if (c->duration_ns && c->duration_ns >= c->timeout_ns)
 		return ik_cli_fail(p,
 				   "--duration %.1f: must be shorter than "
@@ -561,5 +608,6 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 	c->gap_ns = sw->gaps[0];
 	TRY(check_sizes(p));
 	TRY(check_kernel(p));
-	return check_lines(p);
+	TRY(check_lines(p));
+	return check_slo(p);
 }

@@ -87,6 +87,7 @@ struct ik_plan {
 	bool pin_auto;		   /* --pin auto */
 	const char *pin_arg;	   /* --pin as written, for messages */
 	enum ik_cli_action action; /* --list, --version, --help */
+	bool slo_precision_given;  /* --slo-precision (applies to --slo) */
 	char err[4096];		   /* why parsing refused, one line */
 	bool soak; /* --soak (cfg.soak_minute_ns says whether it runs) */
 	bool kernel_given;	   /* --kernel was given */
@@ -141,7 +142,7 @@ struct ik_option {
 };
 
 /* The option table, NULL-name terminated, in --help's order. */
-#define IK_NOPTIONS 68
+#define IK_NOPTIONS 70
 extern const struct ik_option ik_options[];
 
 /* p->err = the formatted message; returns -EINVAL. */

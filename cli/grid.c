@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,131 @@ static int measure_quiet(const struct ik_config *cell,
 	return ret;
 }
 
+/*
+ * --slo: one cell is a search (kernels/slo.c) of stream runs at rates
+ * it picks; each step's run is kept until the search ends, and the row
+ * is the last run at the rate it found (or, when none held, its last
+ * run), carrying the whole search in res->slo.
+ */
+struct slo_job {
+	const struct ik_config *cell;
+	const struct ik_transport_ops *ops;
+	enum ik_mode mode;
+	const struct ik_run *run;
+	struct ik_result *runs; /* IK_SLO_MAX_STEPS, one per step */
+	unsigned nruns;
+};
+
+static uint64_t pct_ns(const struct ik_hist *h, double pct)
+{
+	return pct >= 100 ? h->max : ik_hist_percentile(h, pct);
+}
+
+static int slo_step(void *arg, double rate, const struct ik_slo *slo,
+		    struct ik_slo_step *st)
+{
+	struct slo_job *j = arg;
+	struct ik_config c = *j->cell;
+	struct ik_result *r = &j->runs[j->nruns];
+	const struct ik_stream_result *s = &r->stream;
+	unsigned i, tries = 0;
+	int ret;
+
+	c.rate = (uint64_t)llround(rate);
+	do {
+		if (tries)
+			ik_result_free(r);
+		if (stopped(j->run))
+			return -EINTR;
+		ret = measure_quiet(&c, j->ops, j->mode, j->run, r);
+		/* a TSC offset probe that came out loose drops one run's
+		 * latency; one more run, not the end of the search */
+	} while (!ret && rate > 0 && !s->latency_valid &&
+		 !strncmp(s->latency_why, "dropped", 7) && ++tries < 3);
+	j->nruns++;
+	/* flat out only brackets the rate: its latency may go; a step whose
+	 * TSC offset stayed loose is one that did not show it held (the
+	 * search goes on); anything else is an error */
+	if (!ret && !s->latency_valid && rate > 0 &&
+	    strncmp(s->latency_why, "dropped", 7)) {
+		ret = r->err = -ENODATA;
+		snprintf(r->errmsg, sizeof(r->errmsg),
+			 "--slo needs one-way latency, and it was %s",
+			 s->latency_why);
+	}
+	if (ret) {
+		snprintf(st->note, sizeof(st->note), "%.119s", r->errmsg);
+		return ret;
+	}
+	if (!s->latency_valid)
+		snprintf(st->note, sizeof(st->note), "latency %.100s",
+			 s->latency_why);
+	st->latency = s->latency_valid;
+	st->rate_got = s->msgs_per_s;
+	st->late_sends = s->late_sends;
+	st->kept = !s->rate_missed;
+	st->p50_ns = pct_ns(&r->hist, 50);
+	st->p99_ns = pct_ns(&r->hist, 99);
+	st->p999_ns = pct_ns(&r->hist, 99.9);
+	st->max_ns = r->hist.max;
+	for (i = 0; i < slo->n; i++)
+		st->cond_ns[i] = pct_ns(&r->hist, slo->c[i].pct);
+	return 0;
+}
+
+static int measure_slo(const struct ik_config *cell,
+		       const struct ik_transport_ops *ops, enum ik_mode mode,
+		       const struct ik_run *run, struct ik_result *res)
+{
+	struct slo_job j = {cell, ops, mode, run, NULL, 0};
+	struct ik_slo_result *sr = calloc(1, sizeof(*sr));
+	unsigned i, row = 0;
+	int ret;
+
+	j.runs = calloc(IK_SLO_MAX_STEPS, sizeof(*j.runs));
+	if (!sr || !j.runs) {
+		free(sr);
+		free(j.runs);
+		memset(res, 0, sizeof(*res));
+		res->err = -ENOMEM;
+		snprintf(res->errmsg, sizeof(res->errmsg), "--slo: %s",
+			 strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	ret = ik_slo_search(&cell->slo, slo_step, &j, sr);
+	for (i = 0; i < sr->nsteps && i < j.nruns; i++)
+		if (sr->step[i].held && sr->step[i].rate_asked == sr->held_rate)
+			row = i;
+	if (ret || !sr->held_rate)
+		row = j.nruns ? j.nruns - 1 : 0;
+	for (i = 0; i < j.nruns; i++)
+		if (i != row)
+			ik_result_free(&j.runs[i]);
+	if (j.nruns) {
+		*res = j.runs[row];
+	} else {
+		memset(res, 0, sizeof(*res));
+		res->err = ret;
+		snprintf(res->errmsg, sizeof(res->errmsg), "%s",
+			 strerror(-ret));
+	}
+	if (ret && ret != -EINTR) {
+		char why[sizeof(res->errmsg)];
+
+		memcpy(why, res->errmsg, sizeof(why));
+		res->err = ret;
+		snprintf(res->errmsg, sizeof(res->errmsg),
+			 "--slo step %u (%.0f msgs/s): %.160s", sr->nsteps,
+			 sr->nsteps ? sr->step[sr->nsteps - 1].rate_asked : 0,
+			 why);
+	}
+	res->slo = sr;
+	free(j.runs);
+	if (ret && stopped(run)) /* no row: the grid keeps none of it */
+		ik_result_free(res);
+	return ret;
+}
+
 static void report_failure(const struct ik_config *cell,
 			   const struct ik_transport_ops *ops,
 			   enum ik_mode mode, const char *why)
@@ -148,7 +274,8 @@ static unsigned one(struct grid *g, const struct ik_config *cell,
 		    const struct ik_transport_ops *ops, enum ik_mode mode,
 		    unsigned np, const char *pair, struct ik_result *res)
 {
-	double est = ik_cli_cell_estimate(cell);
+	/* --slo: a search takes about a dozen runs */
+	double est = ik_cli_cell_estimate(cell) * (cell->slo.n ? 12 : 1);
 	unsigned rows = np == 1 ? 1 : np + 1;
 	char what[160];
 	int ret;
@@ -179,7 +306,8 @@ static unsigned one(struct grid *g, const struct ik_config *cell,
 			run.soak_minute = ik_progress_soak;
 			run.progress_arg = g->pg;
 		}
-		ret = measure_quiet(cell, ops, mode, &run, res);
+		ret = cell->slo.n ? measure_slo(cell, ops, mode, &run, res)
+				  : measure_quiet(cell, ops, mode, &run, res);
 	} else {
 		ret = measure_pairs(cell, g->p->pins, np, ops, mode, g->run,
 				    res);

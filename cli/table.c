@@ -387,6 +387,18 @@ static int parse_alpha(struct ik_plan *p, const struct ik_option *o,
 }
 
 static const char *const gate_names[] = {"none", "history", NULL};
+/* --slo: the objective, every condition checked now */
+static int parse_slo(struct ik_plan *p, const struct ik_option *o,
+		     const char *s)
+{
+	char err[400];
+
+	(void)o;
+	if (ik_slo_parse(s, &p->cfg.slo, err, sizeof(err)))
+		return ik_cli_fail(p, "--slo %s", err);
+	return 0;
+}
+
 static const char *const wait_names[] = {"spin", "futex", "hybrid", NULL};
 static const char *const format_names[] = {"table", "json", "csv", "gbench",
 					   NULL};
@@ -480,7 +492,7 @@ const struct ik_option ik_options[] = {
 	 GIVEN(sweep.size_given),
 	 .def = "8",
 	 .help = "payload each way per message, suffix k or m (binary);\n"
-		 "default 8"},
+		 "default 8 (16 with --slo)"},
 	{.name = "buffer",
 	 .arg = "BYTES",
 	 .kind = IK_OPT_SIZE,
@@ -802,6 +814,31 @@ const struct ik_option ik_options[] = {
 	 .help = "ping-pong with --duration: a summary per minute (count,\n"
 		 "p50/p99/p99.99, max, late, lost) on stderr as it goes\n"
 		 "and in the report; on by itself from --duration 2m"},
+	{.name = "slo",
+	 .arg = "COND",
+	 .kind = IK_OPT_CUSTOM,
+	 .parse = parse_slo,
+	 VAL(cfg.slo.n),
+	 .flags = IK_OPTF_KERNEL,
+	 .applies = "--slo: applies to --kernel stream (it searches the "
+		    "open-loop --rate, which only stream has)",
+	 .help = "stream: find the highest --rate whose one-way latency\n"
+		 "holds COND and whose schedule is kept, per method and\n"
+		 "cell: p99<=10us, p50/p90/p99.9/any pNN or max, ns us\n"
+		 "ms s, several joined by ',' must all hold; prints the\n"
+		 "rate-latency curve it walked"},
+	{.name = "slo-precision",
+	 .arg = "PCT",
+	 .kind = IK_OPT_PERCENT,
+	 VAL(cfg.slo.precision),
+	 .min = 0,
+	 .max = 50,
+	 .def = "5",
+	 GIVEN(slo_precision_given),
+	 .what = "a percentage above 0 and at most 50, e.g. 5 or 5%",
+	 .flags = IK_OPTF_KERNEL,
+	 .help = "--slo: stop when the highest rate that held and the\n"
+		 "lowest that did not are this close (default 5)"},
 	{.name = "repeat",
 	 .arg = "K",
 	 .kind = IK_OPT_COUNT,

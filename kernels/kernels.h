@@ -57,6 +57,25 @@ extern const char *const ik_shape_names[]; /* NULL-terminated */
 enum ik_server { IK_SERVER_THREAD = 0, IK_SERVER_EPOLL, IK_SERVER_URING };
 extern const char *const ik_server_names[]; /* NULL-terminated */
 /*
+ * --slo: a latency objective the stream kernel's open-loop rate must
+ * hold (kernels/slo.c). Each condition is a percentile (100: the max)
+ * at or under a bound; all must hold. n == 0: no --slo.
+ */
+#define IK_SLO_MAX_CONDS 8
+#define IK_SLO_MAX_STEPS 40
+struct ik_slo_cond {
+	double pct;	   /* 0 < pct <= 100; 100 is the max */
+	uint64_t bound_ns; /* holds when the percentile is at most this */
+	bool strict;	   /* '<': under it, not at it */
+};
+struct ik_slo {
+	struct ik_slo_cond c[IK_SLO_MAX_CONDS];
+	unsigned n;
+	char text[128];	  /* as given */
+	double precision; /* the final bracket's hi/lo - 1: 0.05 */
+};
+
+/*
  * What one cell needs: the kernel and its options, this cell's size,
  * buffer, gap, server and work (one value of each sweep) and its CPUs.
  * The CLI plans the rest (cli/cli.h: outputs, formats; the lists in
@@ -122,6 +141,7 @@ struct ik_config {
 	enum ik_shape shape;
 	unsigned shape_n;
 	bool oversubscribe; /* more parties than CPUs: asked for */
+	struct ik_slo slo; /* stream: --slo searches the rate; n 0: none */
 };
 
 /* --first-touch: nobody in particular (the first writer), A, B, a CPU */
@@ -372,6 +392,9 @@ struct ik_result {
 	unsigned nsoak;
 	/* the group kernel's parties (malloc'd); NULL for the others */
 	struct ik_group_result *group;
+	/* --slo: the search that chose this row's rate; malloc'd, NULL
+	 * without --slo (ik_result_free frees it) */
+	struct ik_slo_result *slo;
 };
 
 /*
@@ -911,5 +934,80 @@ int ik_kernel_run(const struct ik_config *cfg,
  * stall-b makes it stop answering, so the run must end by --timeout.
  */
 #define IK_FAULT_ENV "IPCKERN_FAULT"
+
+/*
+ * --slo (kernels/slo.c). One step of the search: one stream run at a
+ * rate (0: flat out, the upper bracket), what it got and whether it held
+ * the objective and kept its schedule.
+ */
+enum ik_slo_role {
+	IK_SLO_FLAT = 0, /* flat out: the achieved rate brackets from above */
+	IK_SLO_LOW,	 /* the low end of the bracket */
+	IK_SLO_HIGH,	 /* the flat-out rate asked on a schedule */
+	IK_SLO_BISECT,	 /* a geometric midpoint */
+	IK_SLO_RECHECK	 /* the final bracket's ends, once more */
+};
+struct ik_slo_step {
+	enum ik_slo_role role;
+	double rate_asked; /* msgs/s; 0: flat out */
+	double rate_got;   /* msgs/s B received */
+	bool latency; /* the percentiles were measured (flat out may not) */
+	uint64_t p50_ns, p99_ns, p999_ns, max_ns;
+	uint64_t cond_ns[IK_SLO_MAX_CONDS]; /* each condition's percentile */
+	uint64_t late_sends;
+	bool kept;	/* the schedule was kept (not rate_missed) */
+	bool met;	/* every condition of the objective held */
+	bool held;	/* kept and met: this rate holds the SLO */
+	int err;	/* the run failed: -errno, why in note */
+	char note[120]; /* which condition failed, or the error */
+};
+/* The search of one cell (kernels/slo.c: ik_slo_search). */
+struct ik_slo_result {
+	char text[128]; /* the objective, as given */
+	struct ik_slo_cond conds[IK_SLO_MAX_CONDS];
+	unsigned nconds;
+	double precision;
+	struct ik_slo_step step[IK_SLO_MAX_STEPS];
+	unsigned nsteps;
+	double flat_rate;    /* msgs/s flat out */
+	double held_rate;    /* the highest rate that held; 0: none */
+	double failed_rate;  /* the lowest above it that did not; 0: none */
+	bool converged;	     /* failed/held - 1 <= the precision */
+	bool recheck_agrees; /* both ends said the same once more */
+	int err;	     /* 0, or the -errno that ended the search */
+	char answer[240];    /* the answer line */
+};
+/*
+ * One run at rate msgs/s (0: flat out) for ik_slo_search, into step's
+ * rate_got, latency and percentiles (cond_ns[i]: slo's condition i's),
+ * late_sends and kept (met and held are the search's: a step without
+ * latency is not met, its note saying why). 0, or -errno (the search
+ * ends; step->note says why).
+ */
+typedef int (*ik_slo_measure_fn)(void *arg, double rate,
+				 const struct ik_slo *slo,
+				 struct ik_slo_step *step);
+/*
+ * Parse "p99<=10us[,p99.9<=50us,...]" (p50 p90 p99 p99.9 p99.99 or any
+ * pNN.N, and max; < or <=; ns us ms s, none: ns) into slo, keeping the
+ * precision. 0, or -EINVAL with err naming the bad part and the grammar.
+ */
+int ik_slo_parse(const char *s, struct ik_slo *slo, char *err, size_t len);
+/* Whether step's percentiles meet every condition; when not, note
+ * names the first that failed. */
+bool ik_slo_met(const struct ik_slo *slo, struct ik_slo_step *step);
+/*
+ * The search: flat out for the upper bracket, a low rate (1/100 of it)
+ * for the lower, geometric bisection until the bracket is within
+ * slo->precision (at most IK_SLO_MAX_STEPS runs), then the low end once
+ * more and, when it held again, the high end. Never claims a rate whose
+ * last run did not hold (a low end that fails its re-run gives way to
+ * the highest rate below it whose last run held). 0, or the first
+ * -errno a measurement returned (out->err, the steps so far kept).
+ */
+int ik_slo_search(const struct ik_slo *slo, ik_slo_measure_fn measure,
+		  void *arg, struct ik_slo_result *out);
+/* The name of a step's role: "flat", "low", "high", "bisect", "recheck" */
+const char *ik_slo_role_name(enum ik_slo_role r);
 
 #endif

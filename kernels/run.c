@@ -66,6 +66,8 @@ void ik_result_free(struct ik_result *res)
 	res->nsoak = 0;
 	ik_group_free(res->group);
 	res->group = NULL;
+	free(res->slo);
+	res->slo = NULL;
 }
 
 void ik_result_counted(struct ik_result *res)

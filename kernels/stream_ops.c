@@ -12,18 +12,18 @@
 #include "kernels.h"
 #include "view.h"
 
-/* --rate stamps each message with its due time. */
+/* --rate (and --slo's rates) stamps each message with its due time. */
 static int stream_validate(const struct ik_config *c, const struct ik_sweep *sw,
 			   char *msg, size_t len)
 {
 	unsigned i;
 
-	for (i = 0; c->rate && i < sw->nsizes; i++)
+	for (i = 0; (c->rate || c->slo.n) && i < sw->nsizes; i++)
 		if (sw->sizes[i] < 16) {
 			snprintf(msg, len,
-				 "--rate with --size %zu: needs at least 16 "
+				 "%s with --size %zu: needs at least 16 "
 				 "bytes to carry each message's due time",
-				 sw->sizes[i]);
+				 c->rate ? "--rate" : "--slo", sw->sizes[i]);
 			return -EINVAL;
 		}
 	return 0;
@@ -175,6 +175,65 @@ static void stream_cell_notes(const struct ik_view *v)
 	}
 }
 
+/*
+ * --slo: each cell's search as a small curve, in the order it ran:
+ * rate asked and got, p50/p99/p99.9 one way, held or why not; then
+ * the answer line.
+ */
+static void stream_slo(const struct ik_view *v)
+{
+	char a[4][16];
+	unsigned i, k;
+
+	fprintf(v->f,
+		"\nSLO %s: the highest --rate that holds it with its "
+		"schedule kept (precision %.0f%%)\n",
+		v->cfg->slo.text, v->cfg->slo.precision * 100);
+	for (i = 0; i < v->nresults; i++) {
+		const struct ik_slo_result *sr = v->results[i].slo;
+
+		if (!sr)
+			continue;
+		fputs("\n", v->f);
+		v->row_key(v, &v->results[i]);
+		fputs("\n", v->f);
+		fprintf(v->f, "  %-7s %12s %12s %8s %8s %8s  %s\n", "step",
+			"rate asked", "rate got", "p50", "p99", "p99.9",
+			"held");
+		for (k = 0; k < sr->nsteps; k++) {
+			const struct ik_slo_step *st = &sr->step[k];
+
+			if (st->rate_asked > 0)
+				snprintf(a[3], 16, "%.0f", st->rate_asked);
+			else
+				snprintf(a[3], 16, "flat out");
+			if (st->err) {
+				fprintf(v->f, "  %-7s %12s FAILED: %s\n",
+					ik_slo_role_name(st->role), a[3],
+					st->note);
+				continue;
+			}
+			fprintf(v->f,
+				"  %-7s %12s %12.0f %8s %8s %8s  %s%s%s\n",
+				ik_slo_role_name(st->role), a[3], st->rate_got,
+				st->latency ? ik_fmt_ns(a[0], 16,
+							(double)st->p50_ns)
+					    : "-",
+				st->latency ? ik_fmt_ns(a[1], 16,
+							(double)st->p99_ns)
+					    : "-",
+				st->latency ? ik_fmt_ns(a[2], 16,
+							(double)st->p999_ns)
+					    : "-",
+				st->rate_asked <= 0 ? "-"
+				: st->held	    ? "yes"
+						    : "no",
+				st->note[0] ? ": " : "", st->note);
+		}
+		fprintf(v->f, "  %s\n", sr->answer);
+	}
+}
+
 static void stream_table(const struct ik_view *v)
 {
 	fprintf(v->f, "latency: one way, ns (u = us, m = ms)\n\n");
@@ -188,6 +247,8 @@ static void stream_table(const struct ik_view *v)
 	fprintf(v->f, "cpu/msg: each peer's CPU ns per message "
 		      "(CLOCK_THREAD_CPUTIME_ID). A queued send returns before "
 		      "B reads it, so latency grows with the backlog.\n");
+	if (v->cfg->slo.n)
+		stream_slo(v);
 }
 
 /* A stream: its rates, the open loop, and one-way latency if kept. */
@@ -226,7 +287,84 @@ static void stream_json(json_t *o, const struct ik_result *res,
 	json_object_set_new(o, "latency", ik_latency_json(res, st, "one_way"));
 }
 
-static const char *const stream_options[] = {"matrix", "rate", "verify", NULL};
+/* A step's percentile, or null where its latency was not kept. */
+static json_t *lat_ns(const struct ik_slo_step *st, uint64_t v)
+{
+	return st->latency ? json_integer((json_int_t)v) : json_null();
+}
+
+/* --slo: the objective, the answer and every step of the search. */
+static void stream_slo_json(json_t *o, const struct ik_result *res)
+{
+	const struct ik_slo_result *sr = res->slo;
+	json_t *steps = json_array(), *conds = json_array();
+	unsigned i, k;
+
+	for (k = 0; k < IK_SLO_MAX_CONDS && k < sr->nconds; k++)
+		json_array_append_new(
+			conds, json_pack("{s:f,s:I,s:b}", "percentile",
+					 sr->conds[k].pct, "bound_ns",
+					 (json_int_t)sr->conds[k].bound_ns,
+					 "strict", sr->conds[k].strict));
+	for (i = 0; i < sr->nsteps; i++) {
+		const struct ik_slo_step *st = &sr->step[i];
+		json_t *s = json_pack("{s:s,s:f}", "role",
+				      ik_slo_role_name(st->role), "rate_asked",
+				      st->rate_asked);
+
+		if (st->err) {
+			json_object_set_new(s, "error", json_string(st->note));
+		} else {
+			json_object_update_new(
+				s,
+				json_pack("{s:f,s:o,s:o,s:o,s:o,s:I,s:b,s:b,"
+					  "s:b}",
+					  "rate_got", st->rate_got, IK_Q_P50,
+					  lat_ns(st, st->p50_ns), IK_Q_P99,
+					  lat_ns(st, st->p99_ns), IK_Q_P999,
+					  lat_ns(st, st->p999_ns), IK_Q_MAX,
+					  lat_ns(st, st->max_ns), "late_sends",
+					  (json_int_t)st->late_sends,
+					  "schedule_kept", st->kept, "met",
+					  st->met, "held", st->held));
+			if (st->note[0])
+				json_object_set_new(s, "why",
+						    json_string(st->note));
+		}
+		json_array_append_new(steps, s);
+	}
+	json_object_set_new(
+		o, "slo",
+		json_pack("{s:s,s:o,s:f,s:f,s:o,s:o,s:o,s:b,s:b,s:s,s:o}",
+			  "condition", sr->text, "conditions", conds,
+			  "precision", sr->precision, "flat_out_rate",
+			  sr->flat_rate, "held_rate",
+			  sr->held_rate > 0 ? json_real(sr->held_rate)
+					    : json_null(),
+			  "failed_rate",
+			  sr->failed_rate > 0 ? json_real(sr->failed_rate)
+					      : json_null(),
+			  "ratio",
+			  sr->held_rate > 0 && sr->failed_rate > 0
+				  ? json_real(sr->failed_rate / sr->held_rate)
+				  : json_null(),
+			  "converged", sr->converged, "recheck_agrees",
+			  sr->recheck_agrees, "answer", sr->answer, "steps",
+			  steps));
+	if (sr->err)
+		json_object_set_new(json_object_get(o, "slo"), "error",
+				    json_string(strerror(-sr->err)));
+}
+
+/* Its own object after the CPU: --slo's search, when there was one. */
+static void stream_own_json(json_t *o, const struct ik_result *res)
+{
+	if (res->slo)
+		stream_slo_json(o, res);
+}
+
+static const char *const stream_options[] = {
+	"matrix", "rate", "verify", "slo", "slo-precision", NULL};
 
 const struct ik_kernel_ops ik_kernel_stream = {
 	.name = "stream",
@@ -245,4 +383,5 @@ const struct ik_kernel_ops ik_kernel_stream = {
 	.table = stream_table,
 	.json_cell = ik_listen_strangers_json,
 	.json_measured = stream_json,
+	.json_own = stream_own_json,
 };

@@ -80,6 +80,21 @@ enum col {
 	C_E2E_P99,
 	C_STATUS,
 	C_ERROR,
+	/* --slo only (slo_shown): the search's answer on the result's row,
+	 * then one row per step */
+	C_SLO,
+	C_SLO_STEP,
+	C_SLO_ROLE,
+	C_SLO_RATE_ASKED,
+	C_SLO_RATE_GOT,
+	C_SLO_P50,
+	C_SLO_P99,
+	C_SLO_P999,
+	C_SLO_MAX,
+	C_SLO_LATE,
+	C_SLO_HELD,
+	C_SLO_FAILED_RATE,
+	C_SLO_WHY,
 	C_PARTIAL,
 	C_N
 };
@@ -132,6 +147,19 @@ static const char *const names[C_N] = {
 	[C_E2E_P99] = "end_to_end_p99_ns",
 	[C_STATUS] = "status",
 	[C_ERROR] = "error",
+	[C_SLO] = "slo",
+	[C_SLO_STEP] = "slo_step",
+	[C_SLO_ROLE] = "slo_role",
+	[C_SLO_RATE_ASKED] = "slo_rate_asked",
+	[C_SLO_RATE_GOT] = "slo_rate_got",
+	[C_SLO_P50] = "slo_p50_ns",
+	[C_SLO_P99] = "slo_p99_ns",
+	[C_SLO_P999] = "slo_p99_9_ns",
+	[C_SLO_MAX] = "slo_max_ns",
+	[C_SLO_LATE] = "slo_late_sends",
+	[C_SLO_HELD] = "slo_held",
+	[C_SLO_FAILED_RATE] = "slo_failed_rate",
+	[C_SLO_WHY] = "slo_why",
 	[C_PARTIAL] = "partial",
 };
 
@@ -164,7 +192,86 @@ struct row {
 	const struct ik_stats *fl; /* the floor, on its pair; or NULL */
 	double m[IK_NMETRICS];	   /* NAN where not measured */
 	int rep;		   /* -1: the result's own row */
+	int step;		   /* --slo: a step's row (0..), or -1 */
 };
+
+/* The --slo columns: only in a run that searched. */
+static bool slo_shown(const struct ik_report *r, enum col c)
+{
+	return c < C_SLO || c >= C_PARTIAL || r->cfg->slo.n;
+}
+
+static void num(char *b, size_t n, double v, int prec);
+static void put_uint(char *b, size_t n, unsigned long long v);
+
+/* --slo: the answer on the result's own row, a step's on its own. */
+static void slo_field(const struct row *w, enum col c, char *b, size_t n)
+{
+	const struct ik_slo_result *sr = w->res->slo;
+	const struct ik_slo_step *st;
+
+	if (!sr)
+		return;
+	if (c == C_SLO) {
+		snprintf(b, n, "%s", sr->text);
+		return;
+	}
+	if (w->step < 0) { /* the answer */
+		if (c == C_SLO_STEP)
+			snprintf(b, n, "answer");
+		else if (c == C_SLO_RATE_ASKED && sr->held_rate > 0)
+			num(b, n, sr->held_rate, 0);
+		else if (c == C_SLO_HELD)
+			snprintf(b, n, "%s",
+				 sr->held_rate > 0 ? "true" : "false");
+		else if (c == C_SLO_FAILED_RATE && sr->failed_rate > 0)
+			num(b, n, sr->failed_rate, 0);
+		else if (c == C_SLO_WHY)
+			snprintf(b, n, "%s", sr->answer);
+		return;
+	}
+	st = &sr->step[w->step];
+	switch (c) {
+	case C_SLO_STEP:
+		snprintf(b, n, "%d", w->step + 1);
+		break;
+	case C_SLO_ROLE:
+		snprintf(b, n, "%s", ik_slo_role_name(st->role));
+		break;
+	case C_SLO_RATE_ASKED:
+		if (st->rate_asked > 0)
+			num(b, n, st->rate_asked, 0);
+		break;
+	case C_SLO_RATE_GOT:
+		if (!st->err)
+			num(b, n, st->rate_got, 1);
+		break;
+	case C_SLO_P50:
+	case C_SLO_P99:
+	case C_SLO_P999:
+	case C_SLO_MAX:
+		if (!st->err && st->latency)
+			put_uint(b, n,
+				 c == C_SLO_P50	   ? st->p50_ns
+				 : c == C_SLO_P99  ? st->p99_ns
+				 : c == C_SLO_P999 ? st->p999_ns
+						   : st->max_ns);
+		break;
+	case C_SLO_LATE:
+		if (!st->err && st->rate_asked > 0)
+			put_uint(b, n, st->late_sends);
+		break;
+	case C_SLO_HELD:
+		if (!st->err && st->rate_asked > 0)
+			snprintf(b, n, "%s", st->held ? "true" : "false");
+		break;
+	case C_SLO_WHY:
+		snprintf(b, n, "%s", st->note);
+		break;
+	default:
+		break;
+	}
+}
 
 static void num(char *b, size_t n, double v, int prec)
 {
@@ -292,6 +399,23 @@ static void field(const struct row *w, enum col c, char *b, size_t n)
 	b[0] = 0;
 	if (c <= C_REPEAT) {
 		key_field(w, c, b, n);
+		return;
+	}
+	if (c >= C_SLO && c < C_PARTIAL) {
+		slo_field(w, c, b, n);
+		return;
+	}
+	if (w->step >= 0) { /* a --slo step: its own status, no metrics */
+		const struct ik_slo_step *sp = &res->slo->step[w->step];
+
+		if (c == C_STATUS)
+			snprintf(b, n, "%s", sp->err ? "error" : "ok");
+		else if (c == C_ERROR && sp->err)
+			snprintf(b, n, "%s", sp->note);
+		else if (c == C_MSG)
+			snprintf(b, n, "%s", ik_result_ops(res)->msg);
+		else if (c == C_PARTIAL && w->r->partial)
+			snprintf(b, n, "%s", w->r->partial);
 		return;
 	}
 	if (c == C_STATUS) {
@@ -467,7 +591,8 @@ static void put_row(FILE *f, const struct row *w, bool late)
 	int c;
 
 	for (c = 0; c < C_N; c++) {
-		if (!col_on((enum col)c, late) || !group_on(w->r, (enum col)c))
+		if (!col_on((enum col)c, late) || !group_on(w->r, (enum col)c) ||
+		    !slo_shown(w->r, (enum col)c))
 			continue;
 		field(w, (enum col)c, b, sizeof(b));
 		put(f, b, c == C_N - 1 && !extra && !load);
@@ -494,7 +619,8 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 	int c;
 
 	for (c = 0; c < C_N; c++)
-		if (col_on((enum col)c, late) && group_on(r, (enum col)c))
+		if (col_on((enum col)c, late) && group_on(r, (enum col)c) &&
+		    slo_shown(r, (enum col)c))
 			put(f, col_name((enum col)c),
 			    c == C_N - 1 && !extra && !ik_load_used(r));
 	for (k = 0; k < extra; k++)
@@ -509,7 +635,7 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
 		struct ik_stats st = {0};
-		struct row w = {.r = r, .res = res, .rep = -1};
+		struct row w = {.r = r, .res = res, .rep = -1, .step = -1};
 
 		if (r->floor && !r->floor->err &&
 		    res->pair.cpu[0] == r->floor->pair.cpu[0] &&
@@ -522,10 +648,22 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 		ik_metrics_of(res, w.m);
 		put_row(f, &w, late);
 	}
+	/* then each --slo step of each result, in the order they ran */
+	for (i = 0; i < r->nresults; i++) {
+		const struct ik_result *res = &r->results[i];
+		struct row w = {.r = r, .res = res, .rep = -1};
+
+		for (k = 0; res->slo && k < res->slo->nsteps; k++) {
+			for (c = 0; c < IK_NMETRICS; c++)
+				w.m[c] = NAN;
+			w.step = (int)k;
+			put_row(f, &w, late);
+		}
+	}
 	/* then each repeat of each result: row i stays result i */
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *res = &r->results[i];
-		struct row w = {.r = r, .res = res};
+		struct row w = {.r = r, .res = res, .step = -1};
 
 		if (res->err || !res->rep_v || res->repeats < 2)
 			continue;

@@ -108,6 +108,11 @@ json_t *ik_config_json(const struct ik_report *r)
 					      ik_config_cpu(c, 1)));
 	else
 		json_object_set_new(o, "pin", json_null());
+	if (c->slo.n) /* --slo: only when given (each result has the rest) */
+		json_object_set_new(o, "slo",
+				    json_pack("{s:s,s:f}", "condition",
+					      c->slo.text, "precision",
+					      c->slo.precision));
 	return o;
 }
 
@@ -322,6 +327,8 @@ static json_t *result_json(const struct ik_report *r,
 
 	if (res->err) {
 		json_object_set_new(o, "error", json_string(res->errmsg));
+		if (res->slo && k->json_own) /* --slo: the steps it ran */
+			k->json_own(o, res);
 		return o;
 	}
 	ik_stats_of(r, res, &st);

@@ -586,6 +586,96 @@ Test(golden, partial)
 	fx_free(&x);
 }
 
+/* --slo: each cell's search, its curve, the answer; a failed search */
+Test(golden, stream_slo)
+{
+	static const double rates[] = {0,      400000, 4000,  40000,
+				       126491, 71131,  94868, 82146,
+				       88277,  82146,  88277};
+	static const enum ik_slo_role roles[] = {
+		IK_SLO_FLAT,   IK_SLO_HIGH,    IK_SLO_LOW,    IK_SLO_BISECT,
+		IK_SLO_BISECT, IK_SLO_BISECT,  IK_SLO_BISECT, IK_SLO_BISECT,
+		IK_SLO_BISECT, IK_SLO_RECHECK, IK_SLO_RECHECK};
+	struct ik_slo_result *sr;
+	struct ik_result *r;
+	struct fx x;
+	char err[400];
+	unsigned k;
+
+	fx_init(&x, IK_KERNEL_STREAM, "pipe,uds");
+	x.cfg.iters = 1000000;
+	x.cfg.duration_ns = IK_NS_PER_SEC / 2;
+	x.cfg.slo.precision = 0.1;
+	cr_assert_eq(ik_slo_parse("p99<=10us,max<=1ms", &x.cfg.slo, err,
+				  sizeof(err)),
+		     0, "%s", err);
+	r = add(&x, "pipe", IK_MODE_THREAD, 16, 3000);
+	r->stream.messages = 41000;
+	r->stream.seconds = 0.5;
+	r->stream.msgs_per_s = 82000;
+	r->stream.bytes_per_s = 82000 * 16;
+	r->stream.latency_valid = true;
+	r->stream.latency_every = 1;
+	r->stream.rate_asked = 82146;
+	r->stream.max_send_lag_ns = 3100;
+	r->slo = sr = calloc(1, sizeof(*sr));
+	cr_assert_not_null(sr);
+	strcpy(sr->text, x.cfg.slo.text);
+	memcpy(sr->conds, x.cfg.slo.c, sizeof(sr->conds));
+	sr->nconds = x.cfg.slo.n;
+	sr->precision = 0.1;
+	sr->nsteps = IK_ARRAY_SIZE(rates);
+	for (k = 0; k < sr->nsteps; k++) {
+		struct ik_slo_step *st = &sr->step[k];
+		double rt = rates[k] ? rates[k] : 400000;
+
+		st->role = roles[k];
+		st->rate_asked = rates[k];
+		st->rate_got = rt > 300000 ? 300000 : rt;
+		st->latency = k > 0; /* flat out's dropped */
+		st->p50_ns = (uint64_t)(rt / 40);
+		st->p99_ns = (uint64_t)(rt / 8.5);
+		st->p999_ns = (uint64_t)(rt / 4);
+		st->max_ns = st->p999_ns * 2;
+		st->kept = rt <= 300000;
+		st->met = st->p99_ns <= 10000;
+		st->held = k > 0 && st->kept && st->met;
+		st->late_sends = st->kept ? 0 : 5000;
+		if (!st->met && k > 0)
+			snprintf(st->note, sizeof(st->note),
+				 "p99 %.1f us > 10.0 us",
+				 (double)st->p99_ns / 1e3);
+	}
+	sr->flat_rate = 300000;
+	sr->held_rate = 82146;
+	sr->failed_rate = 88277;
+	sr->converged = true;
+	sr->recheck_agrees = true;
+	snprintf(sr->answer, sizeof(sr->answer),
+		 "p99<=10us,max<=1ms holds at 82146 msgs/s, not at 88277 "
+		 "msgs/s (x1.075, within 10%% precision); re-run: both ends "
+		 "agree");
+	r = add(&x, "uds", IK_MODE_THREAD, 16, 3000);
+	fail(r, "--slo step 2 (250000 msgs/s): timed out");
+	r->slo = sr = calloc(1, sizeof(*sr));
+	cr_assert_not_null(sr);
+	strcpy(sr->text, x.cfg.slo.text);
+	sr->precision = 0.1;
+	sr->nsteps = 2;
+	sr->step[0].rate_got = 250000;
+	sr->step[0].role = IK_SLO_FLAT;
+	sr->step[1].role = IK_SLO_HIGH;
+	sr->step[1].rate_asked = 250000;
+	sr->step[1].err = -ETIMEDOUT;
+	snprintf(sr->step[1].note, sizeof(sr->step[1].note), "timed out");
+	sr->err = -ETIMEDOUT;
+	snprintf(sr->answer, sizeof(sr->answer),
+		 "search ended after 2 runs: %s", strerror(ETIMEDOUT));
+	sr->flat_rate = 250000;
+	all_formats(&x, "stream-slo");
+	fx_free(&x);
+}
+
 Test(golden, stream_and_echo_repeats_in_gbench)
 {
 	struct fx x;
