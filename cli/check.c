@@ -359,6 +359,41 @@ static int check_kernel(struct ik_plan *p)
 	return 0;
 }
 
+/*
+ * --wait and --spin-budget: every strategy listed must run here when a
+ * method that takes strategies is in the run (else it is refused with
+ * the reason, not measured as something else); a budget needs hybrid.
+ */
+static int check_waits(struct ik_plan *p)
+{
+	const struct ik_sweep *sw = &p->sweep;
+	bool takes = false;
+	unsigned i;
+
+	for (i = 0; i < sw->nmethods; i++)
+		takes |= (sw->methods[i]->flags & IK_T_WAIT) != 0;
+	for (i = 0; takes && i < sw->nwaits; i++) {
+		const char *no = ik_wait_unavailable(sw->waits[i]);
+
+		if (no)
+			return ik_cli_fail(p,
+					   "--wait %s: not available here: %s",
+					   ik_wait_name(sw->waits[i]), no);
+	}
+	if (sw->budget_given) {
+		bool hybrid = false;
+
+		for (i = 0; i < sw->nwaits; i++)
+			hybrid |= sw->waits[i] == IK_WAIT_HYBRID;
+		if (!hybrid)
+			return ik_cli_fail(p,
+					   "--spin-budget: only --wait hybrid "
+					   "spins before it sleeps; add hybrid "
+					   "to --wait");
+	}
+	return 0;
+}
+
 int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 {
 	const struct ik_sweep *sw = &p->sweep;
@@ -379,13 +414,14 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 				   "--duration %.1f: must be shorter than "
 				   "--timeout %.1f",
 				   c->duration_ns / 1e9, c->timeout_ns / 1e9);
-	if (p->raw &&
-	    sw->nmethods * sw->nmodes * sw->nsizes * sw->nbuffers * sw->ngaps !=
-		    1)
+	if (p->raw && sw->nmethods * sw->nmodes * sw->nsizes * sw->nbuffers *
+				      sw->ngaps * sw->nwaits * sw->nbudgets !=
+			      1)
 		return ik_cli_fail(p,
 				   "--raw %s: needs exactly one method, mode, "
 				   "size and buffer",
 				   p->raw);
+	TRY(check_waits(p));
 	TRY(check_pins(p));
 	TRY(check_pairs(p));
 	TRY(check_gate(p));
@@ -394,6 +430,9 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 	c->buffer = sw->buffers[0];
 	c->clients = sw->clients[0];
 	c->gap_ns = sw->gaps[0];
+	c->wait = sw->waits[0];
+	c->spin_budget = sw->budgets[0];
+	c->wait_given = sw->wait_given;
 	TRY(check_sizes(p));
 	return check_kernel(p);
 }

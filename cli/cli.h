@@ -129,7 +129,7 @@ struct ik_option {
 };
 
 /* The option table, NULL-name terminated, in --help's order. */
-#define IK_NOPTIONS 47
+#define IK_NOPTIONS 48
 extern const struct ik_option ik_options[];
 
 /* p->err = the formatted message; returns -EINVAL. */

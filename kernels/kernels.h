@@ -79,6 +79,9 @@ struct ik_config {
 	bool pinned;
 	int cpu[2 * IK_MAX_PAIRS];
 	unsigned ncpu;
+	/* hybrid: the spin before sleeping (ns, or | IK_BUDGET_ITERS) */
+	uint64_t spin_budget;
+	bool wait_given; /* --wait given: results say which */
 };
 
 /*
@@ -108,6 +111,14 @@ struct ik_sweep {
 	/* --method all's left out: unavailable here (the report says) */
 	const struct ik_transport_ops *left_out[IK_MAX_METHODS];
 	unsigned nleft_out;
+	/* --wait: the strategies (methods with IK_T_WAIT run each) */
+	enum ik_wait waits[IK_NWAITS];
+	unsigned nwaits;
+	bool wait_given;
+	/* --spin-budget: hybrid's budgets (ns, or | IK_BUDGET_ITERS) */
+	uint64_t budgets[IK_MAX_SWEEP];
+	unsigned nbudgets;
+	bool budget_given;
 };
 
 /*
@@ -246,6 +257,11 @@ struct ik_result {
 	unsigned stalls;
 	uint64_t stall_ns;
 	char note[256];
+	/* the cell's --wait, and hybrid's budget; shown (JSON, table) when
+	 * --wait was given and the method takes strategies (IK_T_WAIT) */
+	enum ik_wait wait;
+	uint64_t spin_budget;
+	bool wait_shown;
 };
 
 /* What tells a kernel's cells apart besides method, mode, size, buffer

@@ -64,6 +64,12 @@ void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k)
 	k->pair_index = alone ? 0 : res->pair_index;
 	k->cpu[0] = res->pair.pinned ? res->pair.cpu[0] : -1;
 	k->cpu[1] = res->pair.pinned ? res->pair.cpu[1] : -1;
+	if (res->wait_shown) {
+		copy(k->wait, sizeof(k->wait), ik_wait_name(res->wait));
+		if (res->wait == IK_WAIT_HYBRID)
+			ik_spin_budget_name(res->spin_budget, k->spin_budget,
+					    sizeof(k->spin_budget));
+	}
 }
 
 int ik_json_str(json_t *o, const char *key, char *dst, size_t n, bool need)
@@ -143,6 +149,30 @@ static int json_pair(json_t *res, struct ik_cell_key *k)
 	return 0;
 }
 
+/* "wait" and "spin_budget" ({"ns": N} or {"iters": N}), both optional;
+ * 0 or -1 for a wrong type */
+static int json_budget(json_t *res, struct ik_cell_key *k)
+{
+	json_t *b = json_object_get(res, "spin_budget");
+	uint64_t v;
+
+	if (ik_json_str(res, "wait", k->wait, sizeof(k->wait), false))
+		return -1;
+	if (!b)
+		return 0;
+	if (!json_is_object(b))
+		return -1;
+	if (json_object_get(b, "iters")) {
+		if (ik_json_uint(b, "iters", &v))
+			return -1;
+		v |= IK_BUDGET_ITERS;
+	} else if (ik_json_uint(b, "ns", &v)) {
+		return -1;
+	}
+	ik_spin_budget_name(v, k->spin_budget, sizeof(k->spin_budget));
+	return 0;
+}
+
 int ik_cell_key_from_json(json_t *res, int kernel, struct ik_cell_key *k)
 {
 	memset(k, 0, sizeof(*k));
@@ -162,6 +192,8 @@ int ik_cell_key_from_json(json_t *res, int kernel, struct ik_cell_key *k)
 	     ik_json_uint(res, "work_ns", &k->work_ns)))
 		return -EINVAL;
 	json_cpus(res, k->cpu);
+	if (json_budget(res, k))
+		return -EINVAL;
 	return json_pair(res, k);
 }
 
@@ -182,7 +214,10 @@ bool ik_cell_key_eq(const struct ik_cell_key *a, const struct ik_cell_key *b,
 	       SAME(IK_CF_PAIR,
 		    a->npairs == b->npairs && a->pair_index == b->pair_index) &&
 	       SAME(IK_CF_CPUS,
-		    a->cpu[0] == b->cpu[0] && a->cpu[1] == b->cpu[1]);
+		    a->cpu[0] == b->cpu[0] && a->cpu[1] == b->cpu[1]) &&
+	       SAME(IK_CF_WAIT,
+		    !strcmp(a->wait, b->wait) &&
+			    !strcmp(a->spin_budget, b->spin_budget));
 #undef SAME
 }
 
@@ -230,6 +265,10 @@ static void gbench_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, "/buffer:%llu", (unsigned long long)k->buffer);
 	if (k->gap_ns)
 		add(b, n, &u, "/gap:%llu", (unsigned long long)k->gap_ns);
+	if (k->wait[0])
+		add(b, n, &u, "/wait:%s", k->wait);
+	if (k->spin_budget[0])
+		add(b, n, &u, "/budget:%s", k->spin_budget);
 	if (k->cls[0])
 		add(b, n, &u, "/class:%s", k->cls);
 	if (k->npairs > 1 && k->pair_index < 0)
@@ -253,6 +292,10 @@ static void label_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, " work %llu ns", (unsigned long long)k->work_ns);
 	if (k->gap_ns)
 		add(b, n, &u, " gap %llu ns", (unsigned long long)k->gap_ns);
+	if (k->wait[0])
+		add(b, n, &u, " wait %s", k->wait);
+	if (k->spin_budget[0])
+		add(b, n, &u, " budget %s", k->spin_budget);
 	if (k->cls[0])
 		add(b, n, &u, " %s", k->cls);
 	if (k->npairs > 1 && k->pair_index < 0)
@@ -278,6 +321,10 @@ static void baseline_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, " work %llu ns", (unsigned long long)k->work_ns);
 	if (k->gap_ns)
 		add(b, n, &u, " gap %llu ns", (unsigned long long)k->gap_ns);
+	if (k->wait[0])
+		add(b, n, &u, " wait %s", k->wait);
+	if (k->spin_budget[0])
+		add(b, n, &u, " budget %s", k->spin_budget);
 	if (k->cls[0])
 		add(b, n, &u, " %s", k->cls);
 	if (k->npairs > 1) {

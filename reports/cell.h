@@ -32,6 +32,7 @@ enum ik_cell_field {
 	IK_CF_CLASS = 1u << 9,	 /* --classes */
 	IK_CF_PAIR = 1u << 10,	 /* --pairs: pairs at once, which one */
 	IK_CF_CPUS = 1u << 11,	 /* the two CPUs (--matrix, --pin) */
+	IK_CF_WAIT = 1u << 12,	 /* --wait (and hybrid's budget) */
 };
 
 /*
@@ -44,8 +45,8 @@ enum ik_cell_field {
  *                  ik_baseline_mismatch), and the kernel is the saved
  *                  config's, compared there too.
  */
-#define IK_CELL_X_LINE	 IK_CF_METHOD
-#define IK_CELL_PARTNER	 IK_CF_METHOD
+#define IK_CELL_X_LINE	 (IK_CF_METHOD | IK_CF_WAIT)
+#define IK_CELL_PARTNER	 (IK_CF_METHOD | IK_CF_WAIT)
 #define IK_CELL_BASELINE (IK_CF_KERNEL | IK_CF_CPUS)
 
 /*
@@ -66,6 +67,10 @@ struct ik_cell_key {
 	unsigned npairs;  /* pairs at once; 1 alone */
 	int pair_index;	  /* 0..npairs-1, -1 for their sum; 0 alone */
 	int cpu[2];	  /* -1 unpinned or unknown */
+	/* --wait given, a method that takes it: the strategy, and hybrid's
+	 * budget as ik_spin_budget_name spells it; else "" */
+	char wait[16];
+	char spin_budget[24];
 };
 
 /* The kernel's name as --kernel takes it; "?" for none. */

@@ -73,6 +73,7 @@ enum col {
 	C_STATUS,
 	C_ERROR,
 	C_PARTIAL,
+	C_SPIN_BUDGET, /* only when --spin-budget is given (ncols) */
 	C_N
 };
 
@@ -117,6 +118,7 @@ static const char *const names[C_N] = {
 	[C_STATUS] = "status",
 	[C_ERROR] = "error",
 	[C_PARTIAL] = "partial",
+	[C_SPIN_BUDGET] = "spin_budget",
 };
 
 /* The columns that are a gate metric: its enum ik_metric + 1. */
@@ -196,9 +198,15 @@ static void key_field(const struct row *w, enum col c, char *b, size_t n)
 		if (res->buffer)
 			put_uint(b, n, res->buffer);
 		break;
-	case C_WAIT: /* --wait is spsc's alone (ipc.h): empty elsewhere */
-		if (!strcmp(res->ops->name, "spsc"))
-			snprintf(b, n, "%s", ik_wait_name(w->r->cfg->wait));
+	case C_WAIT: /* the methods that take --wait (IK_T_WAIT) have one;
+		      * without --wait, spsc alone says it, as it always did */
+		if (res->wait_shown || (!w->r->sweep->wait_given &&
+					!strcmp(res->ops->name, "spsc")))
+			snprintf(b, n, "%s", ik_wait_name(res->wait));
+		break;
+	case C_SPIN_BUDGET: /* hybrid's: 2us, 1000i; empty elsewhere */
+		if (res->wait_shown && res->wait == IK_WAIT_HYBRID)
+			ik_spin_budget_name(res->spin_budget, b, n);
 		break;
 	case C_GAP:
 		if (k->id == IK_KERNEL_PINGPONG)
@@ -266,7 +274,7 @@ static void field(const struct row *w, enum col c, char *b, size_t n)
 	int m = metric_of(c);
 
 	b[0] = 0;
-	if (c <= C_REPEAT) {
+	if (c <= C_REPEAT || c == C_SPIN_BUDGET) {
 		key_field(w, c, b, n);
 		return;
 	}
@@ -382,14 +390,20 @@ static void put(FILE *f, const char *s, bool last)
 	fputc(last ? '\n' : ',', f);
 }
 
+/* The columns a report has: spin_budget only with --spin-budget. */
+static int ncols(const struct ik_report *r)
+{
+	return r->sweep->budget_given ? C_N : C_SPIN_BUDGET;
+}
+
 static void put_row(FILE *f, const struct row *w)
 {
+	int c, nc = ncols(w->r);
 	char b[512];
-	int c;
 
-	for (c = 0; c < C_N; c++) {
+	for (c = 0; c < nc; c++) {
 		field(w, (enum col)c, b, sizeof(b));
-		put(f, b, c == C_N - 1);
+		put(f, b, c == nc - 1);
 	}
 }
 
@@ -399,8 +413,8 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 	unsigned i, k;
 	int c;
 
-	for (c = 0; c < C_N; c++)
-		put(f, col_name((enum col)c), c == C_N - 1);
+	for (c = 0; c < ncols(r); c++)
+		put(f, col_name((enum col)c), c == ncols(r) - 1);
 	/* the harness floor (one per run, on its pair) on every row that
 	 * shares that pair, empty where none was measured */
 	if (r->floor && !r->floor->err)
