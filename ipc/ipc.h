@@ -586,6 +586,17 @@ int ik_spin_budget_parse(const char *s, uint64_t *v);
 /* The canonical spelling of a budget: "0ns", "250ns", "2us", "1000i". */
 void ik_spin_budget_name(uint64_t v, char *b, size_t n);
 
+/*
+ * A full fence, for the Dekker pairs of the per-strategy loops. Not
+ * always_inline, unlike those: GCC refuses a fence inlined by force
+ * under -fsanitize=thread (which does not model fences; TSan sees the
+ * hand-off by the release/acquire pair on the data instead).
+ */
+static inline void ik_full_fence(void)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
 /* Whether the waker must wake w's sleeper (the sleeping strategies). */
 static inline bool ik_wait_sleeps(enum ik_wait w)
 {

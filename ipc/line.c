@@ -129,11 +129,15 @@ wait_turn(struct ik_channel *ch, struct line_state *st, enum ik_side side,
 	if (W == IK_WAIT_HYBRID && (got = spin_budget(ch, st, side)) != -EAGAIN)
 		return got;
 	for (;;) {
-		/* Dekker pair with publish(): flag up, fence, look */
-		atomic_store_explicit(&st->sleeping[side], 1,
-				      memory_order_relaxed);
-		atomic_thread_fence(memory_order_seq_cst);
-		if (my_turn(s = seq_of(st), side))
+		/*
+		 * Dekker pair with publish(): flag up, then look, both
+		 * seq_cst, as its store of seq and look at the flag are: in
+		 * their one total order one of us sees the other, so a
+		 * sleeper is always woken. (seq_cst operations, not
+		 * fences: TSan models these.)
+		 */
+		atomic_store(&st->sleeping[side], 1);
+		if (my_turn(s = atomic_load(&st->seq), side))
 			break;
 		if ((ret = ik_wait_sleep(ch, side, word_of(st), (uint32_t)s,
 					 W)))
@@ -148,11 +152,12 @@ static inline __attribute__((always_inline)) int
 publish(struct ik_channel *ch, struct line_state *st, enum ik_side side,
 	uint64_t s, const enum ik_wait W)
 {
-	atomic_store_explicit(&st->seq, s + 1, memory_order_release);
-	if (!ik_wait_sleeps(W))
+	if (!ik_wait_sleeps(W)) {
+		atomic_store_explicit(&st->seq, s + 1, memory_order_release);
 		return 0;
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&st->sleeping[!side], memory_order_relaxed))
+	}
+	atomic_store(&st->seq, s + 1); /* seq_cst: see wait_turn */
+	if (atomic_load(&st->sleeping[!side]))
 		return ik_wait_wake(ch, side, word_of(st), W);
 	return 0;
 }

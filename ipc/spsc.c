@@ -191,7 +191,7 @@ send_notify_as(struct ik_channel *ch, enum ik_side side, const void *buf,
 
 	if (ret)
 		return ret;
-	atomic_thread_fence(memory_order_seq_cst);
+	ik_full_fence();
 	if (atomic_load_explicit(&r->cons.sleeping, memory_order_relaxed)) {
 		atomic_fetch_add_explicit(&r->prod.wake, 1,
 					  memory_order_relaxed);
@@ -337,7 +337,7 @@ sleep_until_ready(struct ik_channel *ch, enum ik_side side, struct spsc_ring *r,
 						  memory_order_acquire);
 
 		atomic_store(&r->cons.sleeping, 1);
-		atomic_thread_fence(memory_order_seq_cst);
+		ik_full_fence();
 		if (ready(s, t))
 			break;
 		if ((ret = ik_wait_sleep(ch, side, &r->prod.wake, w, W)))
