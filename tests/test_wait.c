@@ -361,3 +361,32 @@ Test(wait_cli, a_list_runs_each_strategy_and_says_which, .timeout = 120)
 	json_decref(root);
 	free(o.stdout_text);
 }
+
+/* A peer that never answers: every sleeping strategy's waiter is woken
+ * by the run's end, which exits 3 naming the timeout, not a hang. */
+Test(wait_cli, a_stalled_peer_ends_every_sleeping_wait_by_the_timeout,
+     .timeout = 120)
+{
+	static const char *const modes[] = {"thread", "process"};
+
+	for (int w = 0; w < IK_NWAITS; w++)
+		for (size_t m = 0; m < 2; m++) {
+			const char *name = ik_wait_name((enum ik_wait)w);
+			struct out o;
+
+			if (!ik_wait_sleeps((enum ik_wait)w) ||
+			    ik_wait_unavailable((enum ik_wait)w))
+				continue;
+			o = run_env("IPCKERN_FAULT=stall-b",
+				    (const char *const[]){
+					    "--method", "line,spsc", "--wait",
+					    name, "--mode", modes[m],
+					    "--timeout", "0.5", NULL},
+				    -1);
+			cr_expect_eq(o.code, 3, "%s %s: exit %d: %s", name,
+				     modes[m], o.code, o.err);
+			cr_expect_not_null(strstr(o.err, "timed out"), "%s: %s",
+					   name, o.err);
+			free(o.stdout_text);
+		}
+}
