@@ -319,6 +319,52 @@ Test(wait_cli, bad_wait_and_budget_refused)
 	BAD("hybrid", "--wait", "futex", "--spin-budget", "1us");
 }
 
+/*
+ * line's --line-op/--lines/--stride variants spin in each op's loop: any
+ * other --wait with them is refused naming both, never run as spin;
+ * spsc's --stride takes every strategy, and line's plain store does.
+ */
+Test(wait_cli, line_variants_refuse_other_waits_spsc_stride_takes_them,
+     .timeout = 120)
+{
+	struct out o;
+	json_t *root, *res;
+	json_error_t je;
+
+	BAD("--wait hybrid with --line-op", "--method", "line", "--wait",
+	    "spin,hybrid", "--line-op", "store,cas");
+	BAD("--wait futex with --stride", "--method", "line,spsc", "--wait",
+	    "futex", "--stride", "128");
+	BAD("--wait yield with --lines", "--method", "line", "--wait", "yield",
+	    "--lines", "4");
+	o = run((const char *const[]){"--method", "spsc", "--stride", "128",
+				      "--wait", "futex,hybrid", "--iters",
+				      "200", "--format", "json", "-q", NULL});
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	root = json_loads(o.stdout_text, 0, &je);
+	cr_assert_not_null(root, "%s", je.text);
+	res = json_object_get(root, "results");
+	cr_expect_eq(json_array_size(res), 2);
+	for (size_t i = 0; i < json_array_size(res); i++) {
+		json_t *r = json_array_get(res, i);
+
+		cr_expect_str_eq(json_string_value(json_object_get(r, "wait")),
+				 i ? "hybrid" : "futex");
+		cr_expect_eq(json_integer_value(json_object_get(r, "stride")),
+			     128);
+		cr_expect_str_eq(
+			json_string_value(json_object_get(r, "status")), "ok");
+	}
+	json_decref(root);
+	free(o.stdout_text);
+	o = run((const char *const[]){"--method", "line", "--line-op", "store",
+				      "--wait", "hybrid,futex", "--iters",
+				      "200", "-q", NULL});
+	cr_expect_eq(o.code, 0, "plain store with sleeping waits: exit %d: %s",
+		     o.code, o.err);
+	free(o.stdout_text);
+}
+
 Test(wait_cli, a_list_runs_each_strategy_and_says_which, .timeout = 120)
 {
 	struct out o = run((const char *const[]){
