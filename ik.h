@@ -30,8 +30,23 @@ enum ik_side { IK_SIDE_A = 0, IK_SIDE_B = 1 };
 /* Two threads of one process, or two processes forked after setup. */
 enum ik_mode { IK_MODE_THREAD = 0, IK_MODE_PROCESS = 1 };
 
-/* How a waiting peer waits where the transport lets us choose (spsc). */
-enum ik_wait { IK_WAIT_SPIN = 0, IK_WAIT_FUTEX = 1, IK_WAIT_HYBRID = 2 };
+/*
+ * How a waiting peer waits where the transport lets us choose (spsc,
+ * line): ipc/wait.c names them and says which this machine can run.
+ */
+enum ik_wait {
+	IK_WAIT_SPIN = 0,    /* pause, poll again */
+	IK_WAIT_FUTEX = 1,   /* FUTEX_WAIT at once */
+	IK_WAIT_HYBRID = 2,  /* spin --spin-budget, then FUTEX_WAIT */
+	IK_WAIT_YIELD,	     /* sched_yield, poll again */
+	IK_WAIT_FUTEX_WAITV, /* futex_waitv(2) on one word (5.16+) */
+	IK_WAIT_URING_FUTEX, /* io_uring FUTEX_WAIT/WAKE (6.7+) */
+	IK_WAIT_URING_POLL,  /* io_uring multishot poll on an eventfd */
+	IK_WAIT_UMWAIT,	     /* UMONITOR/UMWAIT (WAITPKG) */
+	IK_WAIT_TPAUSE,	     /* TPAUSE (WAITPKG), timed, poll again */
+	IK_WAIT_MWAITX,	     /* MONITORX/MWAITX (AMD) */
+	IK_NWAITS
+};
 
 const char *ik_mode_name(enum ik_mode m);
 const char *ik_wait_name(enum ik_wait w);

@@ -83,6 +83,56 @@ static _Noreturn void exit_printed(void)
 }
 
 /*
+ * --list's second part: every wait strategy (--wait), with whether it
+ * runs here and, where not, why; the methods that take them.
+ */
+static void list_waits(enum ik_format format, json_t *root, int width)
+{
+	const struct ik_transport_ops *const *t;
+	json_t *list = json_array();
+	char takes[128] = "", ctl[160];
+	size_t u = 0;
+	int w;
+
+	for (t = ik_transports; *t; t++)
+		if (((*t)->flags & IK_T_WAIT) && !((*t)->flags & IK_T_TEST) &&
+		    u < sizeof(takes))
+			u += (size_t)snprintf(takes + u, sizeof(takes) - u,
+					      "%s%s", u ? ", " : "",
+					      (*t)->name);
+	if (format != IK_FMT_JSON)
+		printf("\nwait strategies (--wait; %s take every one):\n",
+		       takes);
+	for (w = 0; w < IK_NWAITS; w++) {
+		const char *no = ik_wait_unavailable((enum ik_wait)w);
+		bool pkg = w == IK_WAIT_UMWAIT || w == IK_WAIT_TPAUSE;
+		bool has_ctl =
+			pkg && !no && !ik_umwait_control(ctl, sizeof(ctl));
+
+		if (format == IK_FMT_JSON) {
+			json_array_append_new(
+				list,
+				json_pack("{s:s,s:s,s:b,s:s?,s:s?}", "name",
+					  ik_wait_name((enum ik_wait)w),
+					  "summary",
+					  ik_wait_summary((enum ik_wait)w),
+					  "available", no == NULL,
+					  "unavailable", no, "control",
+					  has_ctl ? ctl : NULL));
+			continue;
+		}
+		printf("%-*s %s", width, ik_wait_name((enum ik_wait)w),
+		       ik_wait_summary((enum ik_wait)w));
+		if (no)
+			printf("; unavailable here: %s", no);
+		else if (has_ctl)
+			printf(" (%s)", ctl);
+		putchar('\n');
+	}
+	json_object_set_new(root, "waits", list);
+}
+
+/*
  * --list: every method but those for ipckern's own tests (line-delay),
  * which IPCKERN_LIST_TEST=1 shows; --format json as one JSON object.
  * Where a method cannot run here (in a mode), it says why.
@@ -133,6 +183,7 @@ static void list_methods(enum ik_format format)
 		putchar('\n');
 	}
 	json_object_set_new(root, "methods", list);
+	list_waits(format, root, w);
 	if (format == IK_FMT_JSON) {
 		json_dumpf(root, stdout, JSON_INDENT(2));
 		putchar('\n');
@@ -583,7 +634,8 @@ static int alloc_results(struct run *r)
 		   p->sweep.nbuffers * p->sweep.ngaps * p->sweep.nworks *
 		   p->sweep.nclients * p->sweep.nservers * p->sweep.nmodes *
 		   ik_cli_line_cells(&p->sweep) *
-		   (p->sweep.nloads ? p->sweep.nloads : 1) * rows;
+		   (p->sweep.nloads ? p->sweep.nloads : 1) * p->sweep.nwaits *
+		   p->sweep.nbudgets * rows;
 	r->results = calloc(r->cells * p->gate.repeat, sizeof(*r->results));
 	return r->results ? 0 : -ENOMEM;
 }

@@ -395,6 +395,41 @@ static int check_crew(struct ik_plan *p)
  * Issue 19's options: which methods and kernels they apply to, and the
  * pinning a or b and --preheat need.
  */
+/*
+ * line's variants (--line-op other than store, --lines above 1, any
+ * --stride) poll in each op's own loop, spin only: a sleeping or other
+ * --wait for line with them is refused, not run as spin.
+ */
+static int check_line_waits(struct ik_plan *p)
+{
+	const struct ik_sweep *sw = &p->sweep;
+	const char *opt = NULL;
+	bool line = false;
+	unsigned i;
+
+	for (i = 0; i < sw->nmethods; i++)
+		line |= !strcmp(sw->methods[i]->name, "line");
+	for (i = 0; i < sw->nline_ops && !opt; i++)
+		if (sw->line_ops[i] != IK_LINE_STORE)
+			opt = "--line-op";
+	for (i = 0; i < sw->nnlines && !opt; i++)
+		if (sw->nlines[i] > 1)
+			opt = "--lines";
+	if (sw->nstrides && !opt)
+		opt = "--stride";
+	for (i = 0; line && opt && i < sw->nwaits; i++)
+		if (sw->waits[i] != IK_WAIT_SPIN)
+			return ik_cli_fail(p,
+					   "--wait %s with %s: line's variants "
+					   "(--line-op, --lines, --stride) "
+					   "wait by spinning only; give them "
+					   "--wait spin, or run --wait %s "
+					   "without them",
+					   ik_wait_name(sw->waits[i]), opt,
+					   ik_wait_name(sw->waits[i]));
+	return 0;
+}
+
 static int check_lines(struct ik_plan *p)
 {
 	const struct ik_sweep *sw = &p->sweep;
@@ -435,7 +470,7 @@ static int check_lines(struct ik_plan *p)
 					   "and spsc, not %s",
 					   m);
 	}
-	return 0;
+	return check_line_waits(p);
 }
 
 /* What the kernel takes: its options, and the sizes its messages need. */
@@ -542,6 +577,41 @@ static int check_slo(struct ik_plan *p)
 	return 0;
 }
 
+/*
+ * --wait and --spin-budget: every strategy listed must run here when a
+ * method that takes strategies is in the run (else it is refused with
+ * the reason, not measured as something else); a budget needs hybrid.
+ */
+static int check_waits(struct ik_plan *p)
+{
+	const struct ik_sweep *sw = &p->sweep;
+	bool takes = false;
+	unsigned i;
+
+	for (i = 0; i < sw->nmethods; i++)
+		takes |= (sw->methods[i]->flags & IK_T_WAIT) != 0;
+	for (i = 0; takes && i < sw->nwaits; i++) {
+		const char *no = ik_wait_unavailable(sw->waits[i]);
+
+		if (no)
+			return ik_cli_fail(p,
+					   "--wait %s: not available here: %s",
+					   ik_wait_name(sw->waits[i]), no);
+	}
+	if (sw->budget_given) {
+		bool hybrid = false;
+
+		for (i = 0; i < sw->nwaits; i++)
+			hybrid |= sw->waits[i] == IK_WAIT_HYBRID;
+		if (!hybrid)
+			return ik_cli_fail(p,
+					   "--spin-budget: only --wait hybrid "
+					   "spins before it sleeps; add hybrid "
+					   "to --wait");
+	}
+	return 0;
+}
+
 int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 {
 	const struct ik_sweep *sw = &p->sweep;
@@ -590,13 +660,14 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 				   "--duration %.1f: must be shorter than "
 				   "--timeout %.1f",
 				   c->duration_ns / 1e9, c->timeout_ns / 1e9);
-	if (p->raw &&
-	    sw->nmethods * sw->nmodes * sw->nsizes * sw->nbuffers * sw->ngaps !=
-		    1)
+	if (p->raw && sw->nmethods * sw->nmodes * sw->nsizes * sw->nbuffers *
+				      sw->ngaps * sw->nwaits * sw->nbudgets !=
+			      1)
 		return ik_cli_fail(p,
 				   "--raw %s: needs exactly one method, mode, "
 				   "size and buffer",
 				   p->raw);
+	TRY(check_waits(p));
 	TRY(check_pins(p));
 	TRY(check_pairs(p));
 	TRY(check_loads(p));
@@ -606,6 +677,9 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 	c->buffer = sw->buffers[0];
 	c->clients = sw->clients[0];
 	c->gap_ns = sw->gaps[0];
+	c->wait = sw->waits[0];
+	c->spin_budget = sw->budgets[0];
+	c->wait_given = sw->wait_given;
 	TRY(check_sizes(p));
 	TRY(check_kernel(p));
 	TRY(check_lines(p));

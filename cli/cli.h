@@ -90,8 +90,8 @@ struct ik_plan {
 	bool slo_precision_given;  /* --slo-precision (applies to --slo) */
 	char err[4096];		   /* why parsing refused, one line */
 	bool soak; /* --soak (cfg.soak_minute_ns says whether it runs) */
-	bool kernel_given;	   /* --kernel was given */
-	bool shape_given; /* --fanout, --pipeline or --contend: group */
+	bool kernel_given; /* --kernel was given */
+	bool shape_given;  /* --fanout, --pipeline or --contend: group */
 };
 
 /* The kinds of value an option takes; each has one parser. */
@@ -142,7 +142,7 @@ struct ik_option {
 };
 
 /* The option table, NULL-name terminated, in --help's order. */
-#define IK_NOPTIONS 70
+#define IK_NOPTIONS 71
 extern const struct ik_option ik_options[];
 
 /* p->err = the formatted message; returns -EINVAL. */

@@ -721,47 +721,77 @@ static unsigned run_lines(struct grid *g, const struct ik_config *cell,
 	return n;
 }
 
-/* Every cell of the grid through g, in the order results are kept. */
-static unsigned walk(struct grid *g, struct ik_result *results)
+/*
+ * The cells of one method and strategy from result n on: sizes, buffers,
+ * and gaps, works, clients, servers, loads and modes (modes vary
+ * fastest), each through run_lines (issue 19's dimensions).
+ * Returns the results written; *stop when the run was stopped.
+ */
+static unsigned walk_one(struct grid *g, struct ik_result *results, unsigned n,
+			 unsigned i, unsigned wi, unsigned bi, bool *stop)
 {
 	const struct ik_plan *p = g->p;
 	const struct ik_sweep *sw = &p->sweep;
 	unsigned nload = sw->nloads ? sw->nloads : 1;
 	unsigned ncombo = sw->ngaps * sw->nworks * sw->nclients * sw->nservers *
 			  sw->nmodes * nload;
-	unsigned i, z, b, gp, n = 0;
+	unsigned z, b, gp, n0 = n;
 
-	for (i = 0; i < sw->nmethods; i++)
-		for (z = 0; z < sw->nsizes; z++)
-			for (b = 0; b < sw->nbuffers; b++)
-				for (gp = 0; gp < ncombo; gp++) {
-					struct ik_config cell = p->cfg;
-					/* modes vary fastest, then gaps, works,
-					 * clients, servers */
-					unsigned m = gp % sw->nmodes;
-					unsigned gw = gp / sw->nmodes;
-					unsigned rest = gw / sw->ngaps;
-					unsigned cs = rest / sw->nworks;
-					unsigned sv = cs / sw->nclients;
-					unsigned ns = sw->nservers;
+	for (z = 0; z < sw->nsizes; z++)
+		for (b = 0; b < sw->nbuffers; b++)
+			for (gp = 0; gp < ncombo; gp++) {
+				struct ik_config cell = p->cfg;
+				/* modes vary fastest, then gaps, works,
+				 * clients, servers, loads */
+				unsigned m = gp % sw->nmodes;
+				unsigned gw = gp / sw->nmodes;
+				unsigned rest = gw / sw->ngaps;
+				unsigned cs = rest / sw->nworks;
+				unsigned sv = cs / sw->nclients;
+				unsigned ns = sw->nservers;
 
-					if (g->run && stopped(g->run))
-						return n;
-					cell.size = sw->sizes[z];
-					cell.buffer = sw->buffers[b];
-					cell.gap_ns = sw->gaps[gw % sw->ngaps];
-					cell.work_ns =
-						sw->works[rest % sw->nworks];
-					cell.clients =
-						sw->clients[cs % sw->nclients];
-					cell.server = sw->servers[sv % ns];
-					/* --load varies slowest of these */
-					if (sw->nloads)
-						cell.load = &sw->loads[sv / ns];
-					n += run_lines(g, &cell, sw->methods[i],
-						       sw->modes[m],
-						       at(results, n));
+				if (g->run && stopped(g->run)) {
+					*stop = true;
+					return n - n0;
 				}
+				cell.wait = sw->waits[wi];
+				cell.spin_budget = sw->budgets[bi];
+				cell.size = sw->sizes[z];
+				cell.buffer = sw->buffers[b];
+				cell.gap_ns = sw->gaps[gw % sw->ngaps];
+				cell.work_ns = sw->works[rest % sw->nworks];
+				cell.clients = sw->clients[cs % sw->nclients];
+				cell.server = sw->servers[sv % ns];
+				/* --load varies slowest of these */
+				if (sw->nloads)
+					cell.load = &sw->loads[sv / ns];
+				n += run_lines(g, &cell, sw->methods[i],
+					       sw->modes[m], at(results, n));
+			}
+	return n - n0;
+}
+
+/*
+ * Every cell of the grid through g, in the order results are kept:
+ * methods, then wait strategies and budgets. A method that takes no
+ * strategy runs the first alone, and only hybrid sweeps the budgets.
+ */
+static unsigned walk(struct grid *g, struct ik_result *results)
+{
+	const struct ik_sweep *sw = &g->p->sweep;
+	unsigned i, wi, bi, n = 0;
+	bool stop = false;
+
+	for (i = 0; i < sw->nmethods && !stop; i++)
+		for (wi = 0; wi < sw->nwaits && !stop; wi++)
+			for (bi = 0; bi < sw->nbudgets && !stop; bi++) {
+				if (!(sw->methods[i]->flags & IK_T_WAIT) &&
+				    (wi || bi))
+					continue;
+				if (bi && sw->waits[wi] != IK_WAIT_HYBRID)
+					continue;
+				n += walk_one(g, results, n, i, wi, bi, &stop);
+			}
 	return n;
 }
 

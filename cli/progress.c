@@ -96,6 +96,15 @@ void ik_cli_cell_name(const struct ik_plan *p, const struct ik_config *cell,
 		MORE(" gap %llu ns", (unsigned long long)cell->gap_ns);
 	if (sw->nworks > 1 || cell->work_ns)
 		MORE(" work %llu ns", (unsigned long long)cell->work_ns);
+	if (sw->wait_given && (ops->flags & IK_T_WAIT)) {
+		MORE(" wait %s", ik_wait_name(cell->wait));
+		if (cell->wait == IK_WAIT_HYBRID) {
+			char b[24];
+
+			ik_spin_budget_name(cell->spin_budget, b, sizeof(b));
+			MORE(" budget %s", b);
+		}
+	}
 	if (ik_kernels[cell->kernel]->crew)
 		MORE(", %s server, %u client%s", ik_server_names[cell->server],
 		     cell->clients, cell->clients == 1 ? "" : "s");

@@ -399,7 +399,61 @@ static int parse_slo(struct ik_plan *p, const struct ik_option *o,
 	return 0;
 }
 
-static const char *const wait_names[] = {"spin", "futex", "hybrid", NULL};
+/* --wait's names, from ipc/wait.c's list (enum ik_wait order) */
+static const char *wait_choice(unsigned k)
+{
+	return k < IK_NWAITS ? ik_wait_name((enum ik_wait)k) : NULL;
+}
+
+/*
+ * --spin-budget LIST: each value as ik_spin_budget_parse reads it, each
+ * once (two spellings of one budget would be two cells with one key).
+ */
+static int parse_budgets(struct ik_plan *p, const struct ik_option *o,
+			 const char *arg)
+{
+	struct ik_sweep *sw = &p->sweep;
+	char copy[512], *save = NULL, *tok;
+	unsigned n = 0;
+
+	(void)o;
+	if (!*arg || strlen(arg) >= sizeof(copy) || arg[0] == ',' ||
+	    arg[strlen(arg) - 1] == ',' || strstr(arg, ",,"))
+		return ik_cli_fail(
+			p,
+			"--spin-budget '%s': expected budgets "
+			"separated by commas, e.g. 0,250ns,1us,1000i",
+			arg);
+	snprintf(copy, sizeof(copy), "%s", arg);
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+
+		if (n == IK_MAX_SWEEP)
+			return ik_cli_fail(p,
+					   "--spin-budget '%s': at most %d "
+					   "values",
+					   arg, IK_MAX_SWEEP);
+		if (ik_spin_budget_parse(tok, &v))
+			return ik_cli_fail(p,
+					   "--spin-budget '%s': expected ns "
+					   "up to 1 s (a whole number, or "
+					   "with ns/us/ms: 500ns, 2us) or "
+					   "spin iterations with a trailing "
+					   "i (1000i)",
+					   tok);
+		for (unsigned k = 0; k < n; k++)
+			if (sw->budgets[k] == v)
+				return ik_cli_fail(p,
+						   "--spin-budget '%s': '%s' "
+						   "is item %u again; list "
+						   "each budget once",
+						   arg, tok, k + 1);
+		sw->budgets[n++] = v;
+	}
+	sw->nbudgets = n;
+	return 0;
+}
 static const char *const format_names[] = {"table", "json", "csv", "gbench",
 					   NULL};
 static const char *const gap_mode_names[] = {"spin", "sleep", NULL};
@@ -478,12 +532,27 @@ const struct ik_option ik_options[] = {
 		 "them); A,A puts both on one CPU; 'auto' picks two\n"
 		 "cores sharing the most cache. Default: unpinned"},
 	{.name = "wait",
-	 .arg = "MODE",
+	 .arg = "LIST",
 	 .kind = IK_OPT_CHOICE,
-	 VAL(cfg.wait),
-	 .choices = wait_names,
+	 .off = offsetof(struct ik_plan, sweep.waits[0]),
+	 .width = sizeof(enum ik_wait),
+	 .n_off = offsetof(struct ik_plan, sweep.nwaits),
+	 .list_max = IK_NWAITS,
+	 .eg = "spin,futex,hybrid",
+	 .choice_of = wait_choice,
+	 GIVEN(sweep.wait_given),
 	 .def = "spin",
-	 .help = "spsc waiting: spin (default), futex, hybrid"},
+	 .help = "how line and spsc wait, a list: spin (default), yield,\n"
+		 "hybrid, futex, futex-waitv, uring-futex, uring-poll,\n"
+		 "umwait, tpause, mwaitx; --list says which run here"},
+	{.name = "spin-budget",
+	 .arg = "LIST",
+	 .kind = IK_OPT_CUSTOM,
+	 .parse = parse_budgets,
+	 GIVEN(sweep.budget_given),
+	 .def = "20us",
+	 .help = "--wait hybrid: spin this long before sleeping, a list:\n"
+		 "ns (500ns, 2us) or iterations (1000i); default 20us"},
 	{.name = "size",
 	 .arg = "BYTES",
 	 .kind = IK_OPT_SIZE,

@@ -701,10 +701,3 @@ const char *ik_mode_name(enum ik_mode m)
 {
 	return m == IK_MODE_PROCESS ? "process" : "thread";
 }
-
-const char *ik_wait_name(enum ik_wait w)
-{
-	static const char *const names[] = {"spin", "futex", "hybrid"};
-
-	return names[w];
-}

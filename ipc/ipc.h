@@ -87,6 +87,9 @@ struct ik_chan_params {
 	/* a blocking wait gives up after this and looks for a message
 	 * posted without its wake-up (a lost wake-up); 0: never */
 	uint64_t wake_deadline_ns;
+	/* hybrid: spin this many ns (or iterations, | IK_BUDGET_ITERS)
+	 * before sleeping */
+	uint64_t spin_budget;
 };
 
 /* Transport flags, shown by --list and used by kernels to plan framing. */
@@ -95,6 +98,7 @@ struct ik_chan_params {
 #define IK_T_DATAGRAM (1u << 2) /* one message per send, size-limited */
 #define IK_T_TEST     (1u << 3) /* for ipckern's own tests: not in 'all' */
 #define IK_T_LISTEN   (1u << 4) /* set up through a listener others can reach */
+#define IK_T_WAIT     (1u << 5) /* takes every --wait strategy */
 
 /*
  * State every channel has, in one MAP_SHARED mapping so that process mode
@@ -241,6 +245,7 @@ struct ik_channel {
 	} watch[2];
 	/* p.wake_deadline_ns as a relative timeout (ik_wake_deadline) */
 	struct timespec deadline;
+	struct ik_waits *waits; /* a sleeping --wait's rings and fds */
 };
 
 /* The wake-up deadline as the relative timeout a wait call takes, or
@@ -680,6 +685,212 @@ static inline int ik_spsc_take(struct ik_channel *ch, struct ik_spsc_cursor *c,
 	if ((++c->pos & c->batch_mask) == 0)
 		atomic_store_explicit(c->tail, c->pos, memory_order_release);
 	return 0;
+}
+
+/* ---- wait strategies (ipc/wait.c) ---- */
+
+/* A --spin-budget in iterations of the spin loop, not ns. */
+#define IK_BUDGET_ITERS (1ull << 63)
+/* hybrid's budget when --spin-budget is not given: 20 us */
+#define IK_SPIN_BUDGET_DEFAULT 20000u
+
+/* Its one-line description for --list; "?" past the last. */
+const char *ik_wait_summary(enum ik_wait w);
+/* The strategy called s, or -1. */
+int ik_wait_by_name(const char *s);
+/* Every name in enum order, NULL-terminated (static). */
+const char *const *ik_wait_names(void);
+/*
+ * Why w cannot run here, as a phrase naming what is missing (the CPUID
+ * bit, the kernel's io_uring opcode, the syscall), or NULL: it can.
+ * Detected once, thread-safe.
+ */
+const char *ik_wait_unavailable(enum ik_wait w);
+/* CPUID.7.0:ECX[5] (WAITPKG: UMONITOR, UMWAIT, TPAUSE). */
+bool ik_cpu_waitpkg(void);
+/* CPUID 0x80000001:ECX[29] (MONITORX, MWAITX). */
+bool ik_cpu_monitorx(void);
+/* The kernel's /sys/devices/system/cpu/umwait_control, as a phrase
+ * into b: 0, or -ENOENT when the kernel has none. */
+int ik_umwait_control(char *b, size_t n);
+/*
+ * --spin-budget's one value: ns as a whole number with an optional unit
+ * (ns, us, ms; at most 1 s: "0", "500", "250ns", "2us"), or iterations
+ * of the spin loop with a trailing i ("1000i"), which *v carries with
+ * IK_BUDGET_ITERS set. 0 or -EINVAL.
+ */
+int ik_spin_budget_parse(const char *s, uint64_t *v);
+/* The canonical spelling of a budget: "0ns", "250ns", "2us", "1000i". */
+void ik_spin_budget_name(uint64_t v, char *b, size_t n);
+
+/*
+ * A full fence, for the Dekker pairs of the per-strategy loops. Not
+ * always_inline, unlike those: GCC refuses a fence inlined by force
+ * under -fsanitize=thread (which does not model fences; TSan sees the
+ * hand-off by the release/acquire pair on the data instead).
+ */
+static inline void ik_full_fence(void)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* Whether the waker must wake w's sleeper (the sleeping strategies). */
+static inline bool ik_wait_sleeps(enum ik_wait w)
+{
+	return w == IK_WAIT_FUTEX || w == IK_WAIT_HYBRID ||
+	       w == IK_WAIT_FUTEX_WAITV || w == IK_WAIT_URING_FUTEX ||
+	       w == IK_WAIT_URING_POLL;
+}
+
+/*
+ * For a transport that takes every strategy, in its setup: -EOPNOTSUPP
+ * when ch->p.wait cannot run here (ik_wait_unavailable says why), else
+ * what the strategy needs made before the split (io_uring rings and
+ * eventfds in ch->waits); 0 or -errno, nothing left on failure.
+ * Teardown frees it (safe when nothing was made).
+ */
+int ik_waits_setup(struct ik_channel *ch);
+void ik_waits_teardown(struct ik_channel *ch);
+
+/*
+ * The sleeping strategies' halves; 0 or -errno (-EINTR: a signal).
+ * futex_waitv gives up after rel (NULL: never) with -ETIMEDOUT.
+ */
+int ik_waitv_sleep(_Atomic uint32_t *w, uint32_t v, bool shared,
+		   const struct timespec *rel);
+int ik_uring_futex_sleep(struct ik_channel *ch, enum ik_side side,
+			 _Atomic uint32_t *w, uint32_t v);
+int ik_uring_futex_wake(struct ik_channel *ch, enum ik_side from,
+			_Atomic uint32_t *w);
+int ik_uring_poll_sleep(struct ik_channel *ch, enum ik_side side);
+int ik_uring_poll_wake(struct ik_channel *ch, enum ik_side to);
+
+/*
+ * One sleep of side on word w while it reads v, by strategy W, a
+ * constant in every caller (each strategy has its own loop, and this
+ * folds to one call). 0 after a wake-up (maybe spurious: look again),
+ * -ECANCELED when the run was aborted, or -errno. dl (NULL: none) is
+ * the relative deadline of ik_wake_deadline: futex, hybrid and
+ * futex-waitv give up after it with -ETIMEDOUT (the caller then looks
+ * for a lost wake-up); the io_uring strategies have none (their waits
+ * end on a wake-up or the run's abort only).
+ */
+static inline __attribute__((always_inline)) int
+ik_wait_sleep(struct ik_channel *ch, enum ik_side side, _Atomic uint32_t *w,
+	      uint32_t v, const struct timespec *dl, const enum ik_wait W)
+{
+	bool shared = ch->p.mode == IK_MODE_PROCESS;
+	int ret;
+
+	if (W == IK_WAIT_FUTEX_WAITV)
+		ret = ik_waitv_sleep(w, v, shared, dl);
+	else if (W == IK_WAIT_URING_FUTEX)
+		ret = ik_uring_futex_sleep(ch, side, w, v);
+	else if (W == IK_WAIT_URING_POLL)
+		ret = ik_uring_poll_sleep(ch, side);
+	else if (dl)
+		ret = ik_futex_wait_timed(w, v, shared, dl);
+	else
+		ret = ik_futex_wait(w, v, shared);
+	if (ret == -EINTR)
+		ret = ik_channel_aborted(ch) ? -ECANCELED : 0;
+	return ret;
+}
+
+/* Wake the sleeper of side !from on w, by strategy W. 0 or -errno. */
+static inline __attribute__((always_inline)) int
+ik_wait_wake(struct ik_channel *ch, enum ik_side from, _Atomic uint32_t *w,
+	     const enum ik_wait W)
+{
+	int ret;
+
+	if (W == IK_WAIT_URING_FUTEX)
+		return ik_uring_futex_wake(ch, from, w);
+	if (W == IK_WAIT_URING_POLL)
+		return ik_uring_poll_wake(ch, (enum ik_side) !from);
+	ret = ik_futex_wake(w, 1, ch->p.mode == IK_MODE_PROCESS);
+	return ret < 0 ? ret : 0;
+}
+
+#if defined(__x86_64__)
+static inline uint64_t ik_wait_tsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+#endif
+
+/*
+ * The monitoring strategies' first half: watch the line holding addr
+ * (UMONITOR, MONITORX); the caller looks once more, then calls
+ * ik_wait_pause, which sleeps until the line is written (or a timeout,
+ * so the abort flag is seen). Encoded as bytes, so no assembler or -m
+ * flag is needed; reached only after ik_waits_setup found the CPUID bit.
+ */
+static inline __attribute__((always_inline)) void
+ik_wait_arm(const volatile void *addr, const enum ik_wait W)
+{
+#if defined(__x86_64__)
+	if (W == IK_WAIT_UMWAIT) /* umonitor %rax */
+		__asm__ volatile(".byte 0xf3, 0x0f, 0xae, 0xf0" ::"a"(addr)
+				 : "memory");
+	else if (W == IK_WAIT_MWAITX) /* monitorx %rax, %ecx, %edx */
+		__asm__ volatile(".byte 0x0f, 0x01, 0xfa" ::"a"(addr), "c"(0),
+				 "d"(0)
+				 : "memory");
+#else
+	(void)addr;
+	(void)W;
+#endif
+}
+
+/* TSC cycles a monitoring wait sleeps at most, then looks at abort;
+ * TPAUSE's nap between looks. */
+#define IK_MONITOR_CYCLES 100000u
+#define IK_TPAUSE_CYCLES  3000u
+
+/*
+ * One step of a non-sleeping strategy W after a look found nothing:
+ * spin (pause), yield, umwait, tpause or mwaitx; every ch->spin_check
+ * steps (every step but spin's) it checks the abort flag. 0 to look
+ * again, -ECANCELED to give up.
+ */
+static inline __attribute__((always_inline)) int
+ik_wait_pause(struct ik_channel *ch, unsigned *n, const enum ik_wait W)
+{
+#if defined(__x86_64__)
+	/* bit 0 of the control: C0.1, the lighter state, quicker out */
+	if (W == IK_WAIT_UMWAIT || W == IK_WAIT_TPAUSE) {
+		uint64_t d = ik_wait_tsc() + (W == IK_WAIT_UMWAIT
+						      ? IK_MONITOR_CYCLES
+						      : IK_TPAUSE_CYCLES);
+
+		if (W == IK_WAIT_UMWAIT) /* umwait %ecx */
+			__asm__ volatile(
+				".byte 0xf2, 0x0f, 0xae, 0xf1" ::"c"(1),
+				"a"((uint32_t)d), "d"((uint32_t)(d >> 32))
+				: "cc", "memory");
+		else /* tpause %ecx */
+			__asm__ volatile(
+				".byte 0x66, 0x0f, 0xae, 0xf1" ::"c"(1),
+				"a"((uint32_t)d), "d"((uint32_t)(d >> 32))
+				: "cc", "memory");
+		return ik_channel_aborted(ch) ? -ECANCELED : 0;
+	}
+	if (W == IK_WAIT_MWAITX) { /* mwaitx %eax, %ecx, %ebx: timer on */
+		__asm__ volatile(".byte 0x0f, 0x01, 0xfb" ::"a"(0), "c"(2),
+				 "b"(IK_MONITOR_CYCLES)
+				 : "memory");
+		return ik_channel_aborted(ch) ? -ECANCELED : 0;
+	}
+#endif
+	if (W == IK_WAIT_YIELD) {
+		sched_yield();
+		return ik_channel_aborted(ch) ? -ECANCELED : 0;
+	}
+	return ik_spin_step(ch, n);
 }
 
 #endif

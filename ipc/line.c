@@ -12,25 +12,258 @@
 
 #include "ipc.h"
 
-/* Page-aligned by ik_shm_alloc; the payload shares seq's line. */
+/*
+ * Page-aligned by ik_shm_alloc; the payload shares seq's line. A
+ * sleeping strategy (futex, hybrid, futex-waitv, uring-futex, uring-poll)
+ * also keeps each side's "may be asleep" flag there, before the payload,
+ * so that the waker pays a wake-up only when the peer may sleep: the
+ * line moves anyway, and a flag elsewhere would move a second one.
+ */
 struct line_state {
 	/* seq is even when it is side A's turn to write, odd for side B */
 	_Atomic uint64_t seq;
-	unsigned char data[];
+	_Atomic uint32_t sleeping[2]; /* sleeping strategies only */
 };
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "line sleeps on seq's low half, the word at its address"
+#endif
+
+/* Where the payload starts: right after seq, or after the flags. */
+static inline size_t data_off(enum ik_wait w)
+{
+	return ik_wait_sleeps(w) ? sizeof(struct line_state) : sizeof(uint64_t);
+}
+
+static inline unsigned char *data_of(struct line_state *st, enum ik_wait w)
+{
+	return (unsigned char *)st + data_off(w);
+}
+
+/* The futex word: seq's low 32 bits, which every hand-off changes. */
+static inline _Atomic uint32_t *word_of(struct line_state *st)
+{
+	return (_Atomic uint32_t *)(void *)&st->seq;
+}
 
 static size_t line_len(const struct ik_channel *ch)
 {
-	return (sizeof(struct line_state) + ch->p.size + IK_CACHELINE - 1) /
+	return (data_off(ch->p.wait) + ch->p.size + IK_CACHELINE - 1) /
 	       IK_CACHELINE * IK_CACHELINE;
 }
 
-static int line_send(struct ik_channel *ch, enum ik_side side, const void *buf,
-		     size_t len);
-static int line_put(struct ik_channel *ch, enum ik_side side, const void *buf,
-		    size_t len);
-static int line_take(struct ik_channel *ch, enum ik_side side, void *buf,
-		     size_t len);
+static inline bool my_turn(uint64_t s, enum ik_side side)
+{
+	return (s & 1) == (uint64_t)side;
+}
+
+static inline uint64_t seq_of(struct line_state *st)
+{
+	/* acquire pairs with the peer's release below: its bytes are in */
+	return atomic_load_explicit(&st->seq, memory_order_acquire);
+}
+
+/* hybrid: look for the turn up to the budget (see spsc's spin_budget) */
+static inline int64_t spin_budget(struct ik_channel *ch, struct line_state *st,
+				  enum ik_side side)
+{
+	uint64_t b = ch->p.spin_budget, i, s = 0, end = 0;
+	unsigned n = 0;
+	bool iters = b & IK_BUDGET_ITERS;
+
+	b &= ~IK_BUDGET_ITERS;
+	if (!iters && b) {
+		struct timespec t;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		end = (uint64_t)t.tv_sec * IK_NS_PER_SEC + (uint64_t)t.tv_nsec +
+		      b;
+	}
+	for (i = 1; b; i++) {
+		if (my_turn(s = seq_of(st), side))
+			return (int64_t)s;
+		if (ik_spin_step(ch, &n))
+			return -ECANCELED;
+		if (iters ? i >= b : (i & 63) == 0) {
+			struct timespec t;
+
+			if (iters)
+				break;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if ((uint64_t)t.tv_sec * IK_NS_PER_SEC +
+				    (uint64_t)t.tv_nsec >
+			    end)
+				break;
+		}
+	}
+	return -EAGAIN;
+}
+
+/*
+ * Wait until the turn is side's, by strategy W (a constant in each
+ * instance: one loop per strategy); returns the seq seen or a -errno.
+ */
+static inline __attribute__((always_inline)) int64_t
+wait_turn(struct ik_channel *ch, struct line_state *st, enum ik_side side,
+	  const enum ik_wait W)
+{
+	unsigned n = 0;
+	uint64_t s;
+	int64_t got;
+	int ret = 0;
+
+	if (!ik_wait_sleeps(W)) {
+		while (!my_turn(s = seq_of(st), side)) {
+			if (W == IK_WAIT_UMWAIT || W == IK_WAIT_MWAITX) {
+				ik_wait_arm(&st->seq, W);
+				if (my_turn(s = seq_of(st), side))
+					break;
+			}
+			if (ik_wait_pause(ch, &n, W))
+				return -ECANCELED;
+		}
+		return (int64_t)s;
+	}
+	if (my_turn(s = seq_of(st), side))
+		return (int64_t)s;
+	if (W == IK_WAIT_HYBRID && (got = spin_budget(ch, st, side)) != -EAGAIN)
+		return got;
+	for (;;) {
+		/*
+		 * Dekker pair with publish(): flag up, then look, both
+		 * seq_cst, as its store of seq and look at the flag are: in
+		 * their one total order one of us sees the other, so a
+		 * sleeper is always woken. (seq_cst operations, not
+		 * fences: TSan models these.)
+		 */
+		atomic_store(&st->sleeping[side], 1);
+		if (my_turn(s = atomic_load(&st->seq), side))
+			break;
+		/* no deadline: line has no send without its wake-up, and
+		 * nothing here looks for a lost one */
+		if ((ret = ik_wait_sleep(ch, side, word_of(st), (uint32_t)s,
+					 NULL, W)))
+			break;
+	}
+	atomic_store_explicit(&st->sleeping[side], 0, memory_order_relaxed);
+	return ret ? ret : (int64_t)s;
+}
+
+/* Hand the turn over; wake the peer if it may sleep. */
+static inline __attribute__((always_inline)) int
+publish(struct ik_channel *ch, struct line_state *st, enum ik_side side,
+	uint64_t s, const enum ik_wait W)
+{
+	if (!ik_wait_sleeps(W)) {
+		atomic_store_explicit(&st->seq, s + 1, memory_order_release);
+		return 0;
+	}
+	atomic_store(&st->seq, s + 1); /* seq_cst: see wait_turn */
+	if (atomic_load(&st->sleeping[!side]))
+		return ik_wait_wake(ch, side, word_of(st), W);
+	return 0;
+}
+
+static inline __attribute__((always_inline)) int
+send_as(struct ik_channel *ch, enum ik_side side, const void *buf, size_t len,
+	const enum ik_wait W)
+{
+	struct line_state *st = ch->priv;
+	int64_t s = wait_turn(ch, st, side, W);
+
+	if (s < 0)
+		return (int)s;
+	ik_copy(data_of(st, W), buf, len);
+	return publish(ch, st, side, (uint64_t)s, W);
+}
+
+static inline __attribute__((always_inline)) int recv_as(struct ik_channel *ch,
+							 enum ik_side side,
+							 void *buf, size_t len,
+							 const enum ik_wait W)
+{
+	struct line_state *st = ch->priv;
+	int64_t s = wait_turn(ch, st, side, W);
+
+	if (s < 0)
+		return (int)s;
+	ik_copy(buf, data_of(st, W), len);
+	return 0;
+}
+
+/* Stream: B waits for an odd seq (full), empties, makes it even. */
+static inline __attribute__((always_inline)) int
+take_as(struct ik_channel *ch, void *buf, size_t len, const enum ik_wait W)
+{
+	struct line_state *st = ch->priv;
+	int64_t s = wait_turn(ch, st, IK_SIDE_B, W);
+
+	if (s < 0)
+		return (int)s;
+	ik_copy(buf, data_of(st, W), len);
+	return publish(ch, st, IK_SIDE_B, (uint64_t)s, W);
+}
+
+/*
+ * Per strategy: send, recv, and a stream's put (A waits for an even
+ * seq, empty, fills, makes it odd) and take.
+ */
+#define LINE_WAIT(name, W)                                                     \
+	static int line_send_##name(struct ik_channel *ch, enum ik_side side,  \
+				    const void *buf, size_t len)               \
+	{                                                                      \
+		return send_as(ch, side, buf, len, W);                         \
+	}                                                                      \
+	static int line_recv_##name(struct ik_channel *ch, enum ik_side side,  \
+				    void *buf, size_t len)                     \
+	{                                                                      \
+		return recv_as(ch, side, buf, len, W);                         \
+	}                                                                      \
+	static int line_put_##name(struct ik_channel *ch, enum ik_side side,   \
+				   const void *buf, size_t len)                \
+	{                                                                      \
+		(void)side;                                                    \
+		return send_as(ch, IK_SIDE_A, buf, len, W);                    \
+	}                                                                      \
+	static int line_take_##name(struct ik_channel *ch, enum ik_side side,  \
+				    void *buf, size_t len)                     \
+	{                                                                      \
+		(void)side;                                                    \
+		return take_as(ch, buf, len, W);                               \
+	}
+LINE_WAIT(spin, IK_WAIT_SPIN)
+LINE_WAIT(futex, IK_WAIT_FUTEX)
+LINE_WAIT(hybrid, IK_WAIT_HYBRID)
+LINE_WAIT(yield, IK_WAIT_YIELD)
+LINE_WAIT(waitv, IK_WAIT_FUTEX_WAITV)
+LINE_WAIT(ufutex, IK_WAIT_URING_FUTEX)
+LINE_WAIT(upoll, IK_WAIT_URING_POLL)
+LINE_WAIT(umwait, IK_WAIT_UMWAIT)
+LINE_WAIT(tpause, IK_WAIT_TPAUSE)
+LINE_WAIT(mwaitx, IK_WAIT_MWAITX)
+
+#define LINE_FNS(name)                                                         \
+	{                                                                      \
+		line_send_##name, line_recv_##name, line_put_##name,           \
+			line_take_##name                                       \
+	}
+static const struct {
+	ik_send_fn send;
+	ik_recv_fn recv;
+	ik_send_fn put;
+	ik_recv_fn take;
+} by_wait[IK_NWAITS] = {
+	[IK_WAIT_SPIN] = LINE_FNS(spin),
+	[IK_WAIT_FUTEX] = LINE_FNS(futex),
+	[IK_WAIT_HYBRID] = LINE_FNS(hybrid),
+	[IK_WAIT_YIELD] = LINE_FNS(yield),
+	[IK_WAIT_FUTEX_WAITV] = LINE_FNS(waitv),
+	[IK_WAIT_URING_FUTEX] = LINE_FNS(ufutex),
+	[IK_WAIT_URING_POLL] = LINE_FNS(upoll),
+	[IK_WAIT_UMWAIT] = LINE_FNS(umwait),
+	[IK_WAIT_TPAUSE] = LINE_FNS(tpause),
+	[IK_WAIT_MWAITX] = LINE_FNS(mwaitx),
+};
 
 /* --lines, --line-op, --stride: anything but one line, store, 64. */
 static bool line_plain(const struct ik_channel *ch)
@@ -38,89 +271,6 @@ static bool line_plain(const struct ik_channel *ch)
 	const struct ik_lines *l = &ch->p.lines;
 
 	return l->n <= 1 && l->op == IK_LINE_STORE && !l->stride;
-}
-
-static int lines_setup(struct ik_channel *ch);
-
-static int line_setup(struct ik_channel *ch)
-{
-	if (!line_plain(ch))
-		return ch->p.stream ? -EINVAL : lines_setup(ch);
-	ch->priv = ik_channel_shm(ch, line_len(ch));
-	if (!ch->priv)
-		return -ENOMEM;
-	ch->lines = ch->priv;
-	ch->lines_len = line_len(ch);
-	snprintf(ch->granted, sizeof(ch->granted), "%zu cache line(s)",
-		 line_len(ch) / IK_CACHELINE);
-	if (ch->p.stream) {
-		ch->send = line_put;
-		ch->recv = line_take;
-	}
-	return 0;
-}
-
-/* Wait until the turn is side's; returns the seq seen or a -errno. */
-static int64_t wait_turn(struct ik_channel *ch, struct line_state *st,
-			 enum ik_side side)
-{
-	unsigned n = 0;
-	uint64_t s;
-
-	/* acquire pairs with the peer's release below: its bytes are in */
-	while (((s = atomic_load_explicit(&st->seq, memory_order_acquire)) &
-		1) != (uint64_t)side)
-		if (ik_spin_step(ch, &n))
-			return -ECANCELED;
-	return (int64_t)s;
-}
-
-static int line_send(struct ik_channel *ch, enum ik_side side, const void *buf,
-		     size_t len)
-{
-	struct line_state *st = ch->priv;
-	int64_t s = wait_turn(ch, st, side);
-
-	if (s < 0)
-		return (int)s;
-	ik_copy(st->data, buf, len);
-	atomic_store_explicit(&st->seq, (uint64_t)s + 1, memory_order_release);
-	return 0;
-}
-
-static int line_recv(struct ik_channel *ch, enum ik_side side, void *buf,
-		     size_t len)
-{
-	struct line_state *st = ch->priv;
-	int64_t s = wait_turn(ch, st, side);
-
-	if (s < 0)
-		return (int)s;
-	ik_copy(buf, st->data, len);
-	return 0;
-}
-
-/* Stream: A waits for an even seq (empty), fills, makes it odd. */
-static int line_put(struct ik_channel *ch, enum ik_side side, const void *buf,
-		    size_t len)
-{
-	(void)side;
-	return line_send(ch, IK_SIDE_A, buf, len);
-}
-
-/* Stream: B waits for an odd seq (full), empties, makes it even. */
-static int line_take(struct ik_channel *ch, enum ik_side side, void *buf,
-		     size_t len)
-{
-	struct line_state *st = ch->priv;
-	int64_t s = wait_turn(ch, st, IK_SIDE_B);
-
-	(void)side;
-	if (s < 0)
-		return (int)s;
-	ik_copy(buf, st->data, len);
-	atomic_store_explicit(&st->seq, (uint64_t)s + 1, memory_order_release);
-	return 0;
 }
 
 /*
@@ -406,22 +556,64 @@ static int lines_setup(struct ik_channel *ch)
 	return 0;
 }
 
+static void line_teardown(struct ik_channel *ch);
+
+static int line_setup(struct ik_channel *ch)
+{
+	int ret;
+
+	if ((unsigned)ch->p.wait >= IK_NWAITS)
+		return -EINVAL;
+	/* the variants spin (ik_spin_step) and bounce ping-pong only: the
+	 * CLI refuses them with another --wait, and with a stream */
+	if (!line_plain(ch))
+		return ch->p.stream || ch->p.wait != IK_WAIT_SPIN
+			       ? -EINVAL
+			       : lines_setup(ch);
+	ch->priv = ik_channel_shm(ch, line_len(ch));
+	if (!ch->priv)
+		return -ENOMEM;
+	ch->lines = ch->priv;
+	ch->lines_len = line_len(ch);
+	if ((ret = ik_waits_setup(ch))) {
+		line_teardown(ch);
+		return ret;
+	}
+	if (ch->p.wait == IK_WAIT_SPIN)
+		snprintf(ch->granted, sizeof(ch->granted), "%zu cache line(s)",
+			 line_len(ch) / IK_CACHELINE);
+	else
+		snprintf(ch->granted, sizeof(ch->granted),
+			 "%zu cache line(s), wait %s",
+			 line_len(ch) / IK_CACHELINE, ik_wait_name(ch->p.wait));
+	ch->send = by_wait[ch->p.wait].send;
+	ch->recv = by_wait[ch->p.wait].recv;
+	if (ch->p.stream) {
+		ch->send = by_wait[ch->p.wait].put;
+		ch->recv = by_wait[ch->p.wait].take;
+	}
+	return 0;
+}
+
 static void line_teardown(struct ik_channel *ch)
 {
+	ik_waits_teardown(ch);
 	if (!ch->priv)
 		return;
 	ik_channel_mem_free(ch, ch->priv,
 			    line_plain(ch) ? line_len(ch) : lines_map_len(ch));
+	ch->priv = NULL;
 }
 
 const struct ik_transport_ops ik_line_ops = {
 	.name = "line",
 	.summary = "one shared cache line bounced by busy-polling: the floor",
-	.doc = "one shared cache line, busy-polled: the floor",
-	.flags = IK_T_SPIN,
+	.doc = "one shared cache line, busy-polled: the floor. Takes every "
+	       "`--wait` strategy",
+	.flags = IK_T_SPIN | IK_T_WAIT,
 	.setup = line_setup,
-	.send = line_send,
-	.recv = line_recv,
+	.send = line_send_spin,
+	.recv = line_recv_spin,
 	.teardown = line_teardown,
 };
 
@@ -453,7 +645,7 @@ static int line_delay_send(struct ik_channel *ch, enum ik_side side,
 {
 	if (side == IK_SIDE_B)
 		spin_iters(delay_iters);
-	return line_send(ch, side, buf, len);
+	return line_send_spin(ch, side, buf, len);
 }
 
 static int line_delay_setup(struct ik_channel *ch)
@@ -492,7 +684,7 @@ const struct ik_transport_ops ik_line_delay_ops = {
 		   "each answer",
 	.flags = IK_T_SPIN | IK_T_TEST,
 	.setup = line_delay_setup,
-	.send = line_send,
-	.recv = line_recv,
+	.send = line_send_spin,
+	.recv = line_recv_spin,
 	.teardown = line_teardown,
 };

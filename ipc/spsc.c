@@ -8,10 +8,14 @@
  * on its own line, but the producer caches it and rereads it only when the
  * ring looks full.
  *
- * --wait spin busy-polls; futex sleeps on a wake word when the slot is
- * empty; hybrid spins for a bounded time, then sleeps. The producer only
+ * --wait spin busy-polls; yield, umwait, tpause and mwaitx also wait on
+ * the slot without the kernel; futex, futex-waitv, uring-futex and
+ * uring-poll sleep on a wake word (or an eventfd) when the slot is
+ * empty; hybrid spins for --spin-budget, then sleeps. The producer only
  * pays for a wake-up check when the consumer may sleep: setup picks the
- * send/recv pair once, so the hot path has no mode branch.
+ * send/recv pair of the strategy once (by_wait), so the hot path has no
+ * mode branch. A producer facing a full ring spins (and yields) in
+ * every strategy: the strategy is how a reader waits for a message.
  *
  * Ping-pong spinning without --buffer keeps one message in flight each
  * way, and there a 64-slot ring costs twice a bare bounce (measured on
@@ -31,9 +35,8 @@
 
 #define SLOTS_DEFAULT 64
 #define RING_BYTES_MAX                                                         \
-	(16u << 20)	     /* per direction, before the 2-slot floor         \
-			      */
-#define HYBRID_SPIN_NS 20000 /* hybrid: spin this long, then sleep */
+	(16u << 20) /* per direction, before the 2-slot floor                  \
+		     */
 
 struct spsc_slot {
 	_Atomic uint64_t seq; /* position + 1 once the payload is in */
@@ -172,8 +175,15 @@ static int spsc_send_spin(struct ik_channel *ch, enum ik_side side,
 	return put(ch, st->ring[!side], buf, len);
 }
 
-static int spsc_send_notify(struct ik_channel *ch, enum ik_side side,
-			    const void *buf, size_t len)
+/*
+ * Put, then wake a consumer that may sleep (the sleeping strategies).
+ * Dekker pair with the consumer's store of sleeping then load of seq:
+ * with a full fence on both sides, at least one of us sees the other,
+ * so a consumer about to sleep is always woken.
+ */
+static inline __attribute__((always_inline)) int
+send_notify_as(struct ik_channel *ch, enum ik_side side, const void *buf,
+	       size_t len, const enum ik_wait W)
 {
 	struct spsc_state *st = ch->priv;
 	struct spsc_ring *r = st->ring[!side];
@@ -181,18 +191,11 @@ static int spsc_send_notify(struct ik_channel *ch, enum ik_side side,
 
 	if (ret)
 		return ret;
-	/*
-	 * Dekker pair with the consumer's store of sleeping then load of
-	 * seq: with a full fence on both sides, at least one of us sees the
-	 * other, so a consumer about to sleep is always woken.
-	 */
-	atomic_thread_fence(memory_order_seq_cst);
+	ik_full_fence();
 	if (atomic_load_explicit(&r->cons.sleeping, memory_order_relaxed)) {
 		atomic_fetch_add_explicit(&r->prod.wake, 1,
 					  memory_order_relaxed);
-		ret = ik_futex_wake(&r->prod.wake, 1, st->shared);
-		if (ret < 0)
-			return ret;
+		return ik_wait_wake(ch, side, &r->prod.wake, W);
 	}
 	return 0;
 }
@@ -212,8 +215,15 @@ static inline bool ready(const struct spsc_slot *s, uint64_t t)
 	return atomic_load_explicit(&s->seq, memory_order_acquire) == t + 1;
 }
 
-static int spsc_recv_spin(struct ik_channel *ch, enum ik_side side, void *buf,
-			  size_t len)
+/*
+ * Receive by a strategy that never sleeps in the kernel: spin, yield,
+ * or a monitoring wait (umwait, mwaitx: watch the slot's line, look
+ * once more, then wait for a write to it) or tpause's nap. W is a
+ * constant in each instance below: one loop per strategy.
+ */
+static inline __attribute__((always_inline)) int
+recv_poll_as(struct ik_channel *ch, enum ik_side side, void *buf, size_t len,
+	     const enum ik_wait W)
 {
 	struct spsc_state *st = ch->priv;
 	struct spsc_ring *r = st->ring[side];
@@ -224,9 +234,15 @@ static int spsc_recv_spin(struct ik_channel *ch, enum ik_side side, void *buf,
 	if (!ready(s, t)) {
 		/* release: all taken so far is free before we wait */
 		atomic_store_explicit(&r->cons.tail, t, memory_order_release);
-		while (!ready(s, t))
-			if (ik_spin_step(ch, &n))
+		while (!ready(s, t)) {
+			if (W == IK_WAIT_UMWAIT || W == IK_WAIT_MWAITX) {
+				ik_wait_arm(&s->seq, W);
+				if (ready(s, t))
+					break;
+			}
+			if (ik_wait_pause(ch, &n, W))
 				return -ECANCELED;
+		}
 	}
 	ik_copy(buf, s->data, len);
 	r->cons.next = t + 1;
@@ -234,6 +250,12 @@ static int spsc_recv_spin(struct ik_channel *ch, enum ik_side side, void *buf,
 		atomic_store_explicit(&r->cons.tail, t + 1,
 				      memory_order_release);
 	return 0;
+}
+
+static int spsc_recv_spin(struct ik_channel *ch, enum ik_side side, void *buf,
+			  size_t len)
+{
+	return recv_poll_as(ch, side, buf, len, IK_WAIT_SPIN);
 }
 
 /*
@@ -317,10 +339,10 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-/* Sleep until the slot at t is filled (see spsc_send_notify). */
-static int sleep_until_ready(struct ik_channel *ch, struct spsc_state *st,
-			     struct spsc_ring *r, struct spsc_slot *s,
-			     uint64_t t)
+/* Sleep until the slot at t is filled (see send_notify_as). */
+static inline __attribute__((always_inline)) int
+sleep_until_ready(struct ik_channel *ch, enum ik_side side, struct spsc_ring *r,
+		  struct spsc_slot *s, uint64_t t, const enum ik_wait W)
 {
 	int ret = 0;
 
@@ -329,13 +351,11 @@ static int sleep_until_ready(struct ik_channel *ch, struct spsc_state *st,
 						  memory_order_acquire);
 
 		atomic_store(&r->cons.sleeping, 1);
-		atomic_thread_fence(memory_order_seq_cst);
+		ik_full_fence();
 		if (ready(s, t))
 			break;
-		ret = ik_futex_wait_timed(&r->prod.wake, w, st->shared,
-					  ik_wake_deadline(ch));
-		if (ret == -EINTR && !ik_channel_aborted(ch))
-			ret = 0;
+		ret = ik_wait_sleep(ch, side, &r->prod.wake, w,
+				    ik_wake_deadline(ch), W);
 		if (ret == -ETIMEDOUT) { /* filled, never woken: lost */
 			ret = 0;
 			if (ready(s, t)) {
@@ -347,36 +367,106 @@ static int sleep_until_ready(struct ik_channel *ch, struct spsc_state *st,
 			break;
 	}
 	atomic_store_explicit(&r->cons.sleeping, 0, memory_order_relaxed);
-	return ret == -EINTR ? -ECANCELED : ret;
+	return ret;
 }
 
-static int spsc_recv_sleep(struct ik_channel *ch, enum ik_side side, void *buf,
-			   size_t len)
+/*
+ * hybrid's spin: up to the budget in iterations, or in ns with the
+ * clock read every 64 looks (a read costs about a look). True when the
+ * slot filled meanwhile.
+ */
+static inline bool spin_budget(struct ik_channel *ch, struct spsc_slot *s,
+			       uint64_t t, int *err)
+{
+	uint64_t b = ch->p.spin_budget, i;
+	unsigned n = 0;
+
+	if (b & IK_BUDGET_ITERS) {
+		for (i = b & ~IK_BUDGET_ITERS; i; i--) {
+			if (ready(s, t))
+				return true;
+			if ((*err = ik_spin_step(ch, &n)))
+				return false;
+		}
+	} else if (b) {
+		uint64_t end = now_ns() + b;
+
+		for (i = 1;; i++) {
+			if (ready(s, t))
+				return true;
+			if ((*err = ik_spin_step(ch, &n)))
+				return false;
+			if ((i & 63) == 0 && now_ns() > end)
+				break;
+		}
+	}
+	return ready(s, t);
+}
+
+static inline __attribute__((always_inline)) int
+recv_sleep_as(struct ik_channel *ch, enum ik_side side, void *buf, size_t len,
+	      const enum ik_wait W)
 {
 	struct spsc_state *st = ch->priv;
 	struct spsc_ring *r = st->ring[side];
 	uint64_t t = r->cons.next;
 	struct spsc_slot *s = slot_at(st, r, t);
-	int ret;
+	int ret = 0;
 
-	if (ch->p.wait == IK_WAIT_HYBRID && !ready(s, t)) {
-		uint64_t end = now_ns() + HYBRID_SPIN_NS;
-		unsigned n = 0;
-
-		while (!ready(s, t)) {
-			if (ik_spin_step(ch, &n))
-				return -ECANCELED;
-			if ((n & 63) == 0 && now_ns() > end)
-				break;
-		}
-	}
+	if (W == IK_WAIT_HYBRID && !ready(s, t) &&
+	    !spin_budget(ch, s, t, &ret) && ret)
+		return ret;
 	if (!ready(s, t)) {
-		ret = sleep_until_ready(ch, st, r, s, t);
+		ret = sleep_until_ready(ch, side, r, s, t, W);
 		if (ret)
 			return ret;
 	}
 	return take(st, r, t, buf, len);
 }
+
+/* One send and one recv per strategy, each its own loop. */
+#define SPSC_SLEEPER(name, W)                                                  \
+	static int spsc_send_##name(struct ik_channel *ch, enum ik_side side,  \
+				    const void *buf, size_t len)               \
+	{                                                                      \
+		return send_notify_as(ch, side, buf, len, W);                  \
+	}                                                                      \
+	static int spsc_recv_##name(struct ik_channel *ch, enum ik_side side,  \
+				    void *buf, size_t len)                     \
+	{                                                                      \
+		return recv_sleep_as(ch, side, buf, len, W);                   \
+	}
+#define SPSC_POLLER(name, W)                                                   \
+	static int spsc_recv_##name(struct ik_channel *ch, enum ik_side side,  \
+				    void *buf, size_t len)                     \
+	{                                                                      \
+		return recv_poll_as(ch, side, buf, len, W);                    \
+	}
+SPSC_SLEEPER(futex, IK_WAIT_FUTEX)
+SPSC_SLEEPER(hybrid, IK_WAIT_HYBRID)
+SPSC_SLEEPER(waitv, IK_WAIT_FUTEX_WAITV)
+SPSC_SLEEPER(ufutex, IK_WAIT_URING_FUTEX)
+SPSC_SLEEPER(upoll, IK_WAIT_URING_POLL)
+SPSC_POLLER(yield, IK_WAIT_YIELD)
+SPSC_POLLER(umwait, IK_WAIT_UMWAIT)
+SPSC_POLLER(tpause, IK_WAIT_TPAUSE)
+SPSC_POLLER(mwaitx, IK_WAIT_MWAITX)
+
+static const struct {
+	ik_send_fn send;
+	ik_recv_fn recv;
+} by_wait[IK_NWAITS] = {
+	[IK_WAIT_SPIN] = {spsc_send_spin, spsc_recv_spin},
+	[IK_WAIT_FUTEX] = {spsc_send_futex, spsc_recv_futex},
+	[IK_WAIT_HYBRID] = {spsc_send_hybrid, spsc_recv_hybrid},
+	[IK_WAIT_YIELD] = {spsc_send_spin, spsc_recv_yield},
+	[IK_WAIT_FUTEX_WAITV] = {spsc_send_waitv, spsc_recv_waitv},
+	[IK_WAIT_URING_FUTEX] = {spsc_send_ufutex, spsc_recv_ufutex},
+	[IK_WAIT_URING_POLL] = {spsc_send_upoll, spsc_recv_upoll},
+	[IK_WAIT_UMWAIT] = {spsc_send_spin, spsc_recv_umwait},
+	[IK_WAIT_TPAUSE] = {spsc_send_spin, spsc_recv_tpause},
+	[IK_WAIT_MWAITX] = {spsc_send_spin, spsc_recv_mwaitx},
+};
 
 int ik_spsc_open(struct ik_channel *ch, enum ik_side side,
 		 struct ik_spsc_cursor *c)
@@ -384,8 +474,8 @@ int ik_spsc_open(struct ik_channel *ch, enum ik_side side,
 	struct spsc_state *st = ch->priv;
 	struct spsc_ring *r;
 
-	if (ch->ops != &ik_spsc_ops || ch->send != spsc_send_spin ||
-	    !ch->p.stream)
+	if (ch->ops != &ik_spsc_ops || ch->p.wait != IK_WAIT_SPIN ||
+	    ch->send != spsc_send_spin || !ch->p.stream)
 		return -EOPNOTSUPP;
 	r = st->ring[IK_SIDE_B]; /* the one side B reads */
 	_Static_assert(offsetof(struct spsc_slot, data) == 8,
@@ -432,6 +522,8 @@ static void prefault(void *p, size_t len)
 		((volatile unsigned char *)p)[off] = 0;
 }
 
+static void spsc_teardown(struct ik_channel *ch);
+
 static int spsc_setup(struct ik_channel *ch)
 {
 	struct spsc_state *st = ik_channel_shm(ch, sizeof(*st));
@@ -456,6 +548,10 @@ static int spsc_setup(struct ik_channel *ch)
 	st->batch_mask = batch - 1;
 	st->ring_len = sizeof(struct spsc_ring) + st->cap * st->stride;
 	st->shared = ch->p.mode == IK_MODE_PROCESS;
+	if ((unsigned)ch->p.wait >= IK_NWAITS) {
+		ik_shm_free(st, sizeof(*st));
+		return -EINVAL;
+	}
 	if (ch->p.wait == IK_WAIT_SPIN && !ch->p.stream && !ch->p.buffer) {
 		ch->priv = st;
 		if ((s = duplex_setup(ch, st))) {
@@ -464,25 +560,23 @@ static int spsc_setup(struct ik_channel *ch)
 		}
 		return s;
 	}
+	ch->priv = st;
 	for (s = 0; s < 2; s++) {
 		st->ring[s] = ik_channel_mem(ch, st->ring_len, st->shared);
 		if (!st->ring[s]) {
-			ik_channel_mem_free(ch, st->ring[0], st->ring_len);
-			ik_shm_free(st, sizeof(*st));
+			spsc_teardown(ch);
 			return -ENOMEM;
 		}
 		prefault(st->ring[s], st->ring_len);
 	}
-	ch->priv = st;
 	ch->lines = st->ring[1]; /* B's ring: A's messages to B */
 	ch->lines_len = st->ring_len;
-	if (ch->p.wait == IK_WAIT_SPIN) {
-		ch->send = spsc_send_spin;
-		ch->recv = spsc_recv_spin;
-	} else {
-		ch->send = spsc_send_notify;
-		ch->recv = spsc_recv_sleep;
+	if ((s = ik_waits_setup(ch))) {
+		spsc_teardown(ch);
+		return s;
 	}
+	ch->send = by_wait[ch->p.wait].send;
+	ch->recv = by_wait[ch->p.wait].recv;
 	snprintf(ch->granted, sizeof(ch->granted),
 		 "ring of %llu slots x %zu B per direction, wait %s",
 		 (unsigned long long)st->cap, st->stride,
@@ -494,15 +588,21 @@ static void spsc_teardown(struct ik_channel *ch)
 {
 	struct spsc_state *st = ch->priv;
 
+	ik_waits_teardown(ch);
 	if (!st)
 		return;
 	ik_channel_mem_free(ch, st->half[0], 2 * st->half_len);
 	ik_channel_mem_free(ch, st->ring[0], st->ring_len);
 	ik_channel_mem_free(ch, st->ring[1], st->ring_len);
 	ik_channel_mem_free(ch, st, sizeof(*st));
+	ch->priv = NULL;
 }
 
-/* The test hook's send (IPCKERN_FAULT=wake-drop): filled, no wake. */
+/*
+ * The test hook's send (IPCKERN_FAULT=wake-drop): filled, no wake. The
+ * ring's fill is the same for every strategy (spsc_send_spin's put),
+ * only send_notify_as adds the wake-up this leaves out.
+ */
 static int spsc_send_nowake(struct ik_channel *ch, enum ik_side side,
 			    const void *buf, size_t len)
 {
@@ -518,9 +618,9 @@ const struct ik_transport_ops ik_spsc_ops = {
 	.doc = "a shared-memory ring per direction; the slot carries its "
 	       "sequence number, so a hand-off moves one line. Spinning "
 	       "ping-pong without `--buffer` gets a one-slot ring each way, "
-	       "both slots in one line (docs/harness-cost.md). `--wait "
-	       "spin|futex|hybrid`",
-	.flags = IK_T_SPIN,
+	       "both slots in one line (docs/harness-cost.md). Takes every "
+	       "`--wait` strategy",
+	.flags = IK_T_SPIN | IK_T_WAIT,
 	.setup = spsc_setup,
 	.send = spsc_send_spin,
 	.recv = spsc_recv_spin,

@@ -141,7 +141,10 @@ struct ik_config {
 	enum ik_shape shape;
 	unsigned shape_n;
 	bool oversubscribe; /* more parties than CPUs: asked for */
-	struct ik_slo slo; /* stream: --slo searches the rate; n 0: none */
+	struct ik_slo slo;  /* stream: --slo searches the rate; n 0: none */
+	/* hybrid: the spin before sleeping (ns, or | IK_BUDGET_ITERS) */
+	uint64_t spin_budget;
+	bool wait_given; /* --wait given: results say which */
 };
 
 /* --first-touch: nobody in particular (the first writer), A, B, a CPU */
@@ -190,6 +193,14 @@ struct ik_sweep {
 	/* --load, once per value: each a cell of its own (none: 0) */
 	struct ik_load_set loads[IK_MAX_LOADS];
 	unsigned nloads;
+	/* --wait: the strategies (methods with IK_T_WAIT run each) */
+	enum ik_wait waits[IK_NWAITS];
+	unsigned nwaits;
+	bool wait_given;
+	/* --spin-budget: hybrid's budgets (ns, or | IK_BUDGET_ITERS) */
+	uint64_t budgets[IK_MAX_SWEEP];
+	unsigned nbudgets;
+	bool budget_given;
 };
 
 /*
@@ -395,6 +406,11 @@ struct ik_result {
 	/* --slo: the search that chose this row's rate; malloc'd, NULL
 	 * without --slo (ik_result_free frees it) */
 	struct ik_slo_result *slo;
+	/* the cell's --wait, and hybrid's budget; shown (JSON, table) when
+	 * --wait was given and the method takes strategies (IK_T_WAIT) */
+	enum ik_wait wait;
+	uint64_t spin_budget;
+	bool wait_shown;
 };
 
 /*

@@ -30,6 +30,9 @@ void ik_result_begin(struct ik_result *res, const struct ik_config *cfg,
 	res->size = cfg->size;
 	res->buffer = cfg->buffer;
 	res->gap_ns = cfg->gap_ns;
+	res->wait = cfg->wait;
+	res->wait_shown = cfg->wait_given && ops && (ops->flags & IK_T_WAIT);
+	res->spin_budget = cfg->wait == IK_WAIT_HYBRID ? cfg->spin_budget : 0;
 	res->cls = -1;
 	res->wake.err = -ENODATA; /* not traced, until a pass is */
 	res->line.touch = cfg->touch;
@@ -396,7 +399,9 @@ int ik_kernel_run(const struct ik_config *cfg,
 		.size = cfg->size,
 		.buffer = cfg->buffer,
 		.mode = mode,
-		.wait = cfg->wait,
+		/* a method that takes no strategy keeps its own way */
+		.wait = ops->flags & IK_T_WAIT ? cfg->wait : IK_WAIT_SPIN,
+		.spin_budget = cfg->spin_budget,
 		.same_pu = cfg->pinned &&
 			   ik_config_cpu(cfg, 0) == ik_config_cpu(cfg, 1),
 		.unpinned = !cfg->pinned,

@@ -327,7 +327,8 @@ unsigned ik_baseline_incompatible(const struct ik_baseline *b,
 static bool swept(const struct ik_cell_key *k, const struct ik_sweep *sw)
 {
 	bool m = false, mo = false, z = false, bu = false, ga = false,
-	     se = !k->server[0], cl = !k->clients, wo = !k->work_ns;
+	     se = !k->server[0], cl = !k->clients, wo = !k->work_ns,
+	     wa = !k->wait[0];
 	unsigned i;
 
 	if (k->cls[0] || k->npairs > 1)
@@ -348,7 +349,9 @@ static bool swept(const struct ik_cell_key *k, const struct ik_sweep *sw)
 		cl |= sw->clients[i] == k->clients;
 	for (i = 0; i < sw->nworks; i++)
 		wo |= sw->works[i] == k->work_ns;
-	return m && mo && z && bu && ga && se && cl && wo;
+	for (i = 0; sw->wait_given && i < sw->nwaits; i++)
+		wa |= !strcmp(ik_wait_name(sw->waits[i]), k->wait);
+	return m && mo && z && bu && ga && se && cl && wo && wa;
 }
 
 unsigned ik_baseline_relation_differs(const struct ik_baseline *b,

@@ -200,7 +200,9 @@ static int key_cmp(const void *x, const void *y)
 	    (d = CMP(buffer)) || (d = CMP(gap_ns)) ||
 	    (d = strcmp(a->server, b->server)) || (d = CMP(clients)) ||
 	    (d = CMP(work_ns)) || (d = strcmp(a->cls, b->cls)) ||
-	    (d = CMP(npairs)) || (d = CMP(pair_index)))
+	    (d = CMP(npairs)) || (d = CMP(pair_index)) ||
+	    (d = strcmp(a->wait, b->wait)) ||
+	    (d = strcmp(a->spin_budget, b->spin_budget)))
 		return d;
 	return (d = CMP(cpu[0])) ? d : CMP(cpu[1]);
 #undef CMP

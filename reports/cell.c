@@ -97,6 +97,12 @@ void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k)
 			 res->line.home, &res->line.lines, k->line,
 			 sizeof(k->line));
 	copy(k->load, sizeof(k->load), res->load.text);
+	if (res->wait_shown) {
+		copy(k->wait, sizeof(k->wait), ik_wait_name(res->wait));
+		if (res->wait == IK_WAIT_HYBRID)
+			ik_spin_budget_name(res->spin_budget, k->spin_budget,
+					    sizeof(k->spin_budget));
+	}
 }
 
 /*
@@ -231,6 +237,30 @@ static int json_pair(json_t *res, struct ik_cell_key *k)
 	return 0;
 }
 
+/* "wait" and "spin_budget" ({"ns": N} or {"iters": N}), both optional;
+ * 0 or -1 for a wrong type */
+static int json_budget(json_t *res, struct ik_cell_key *k)
+{
+	json_t *b = json_object_get(res, "spin_budget");
+	uint64_t v;
+
+	if (ik_json_str(res, "wait", k->wait, sizeof(k->wait), false))
+		return -1;
+	if (!b)
+		return 0;
+	if (!json_is_object(b))
+		return -1;
+	if (json_object_get(b, "iters")) {
+		if (ik_json_uint(b, "iters", &v))
+			return -1;
+		v |= IK_BUDGET_ITERS;
+	} else if (ik_json_uint(b, "ns", &v)) {
+		return -1;
+	}
+	ik_spin_budget_name(v, k->spin_budget, sizeof(k->spin_budget));
+	return 0;
+}
+
 int ik_cell_key_from_json(json_t *res, int kernel, struct ik_cell_key *k)
 {
 	memset(k, 0, sizeof(*k));
@@ -251,7 +281,7 @@ int ik_cell_key_from_json(json_t *res, int kernel, struct ik_cell_key *k)
 	    ik_json_str(res, "load", k->load, sizeof(k->load), false))
 		return -EINVAL;
 	json_cpus(res, k->cpu);
-	if (json_line(res, k))
+	if (json_line(res, k) || json_budget(res, k))
 		return -EINVAL;
 	return json_pair(res, k);
 }
@@ -275,7 +305,10 @@ bool ik_cell_key_eq(const struct ik_cell_key *a, const struct ik_cell_key *b,
 	       SAME(IK_CF_CPUS,
 		    a->cpu[0] == b->cpu[0] && a->cpu[1] == b->cpu[1]) &&
 	       SAME(IK_CF_LINE, !strcmp(a->line, b->line)) &&
-	       SAME(IK_CF_LOAD, !strcmp(a->load, b->load));
+	       SAME(IK_CF_LOAD, !strcmp(a->load, b->load)) &&
+	       SAME(IK_CF_WAIT,
+		    !strcmp(a->wait, b->wait) &&
+			    !strcmp(a->spin_budget, b->spin_budget));
 #undef SAME
 }
 
@@ -319,6 +352,10 @@ static void gbench_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, "/buffer:%llu", (unsigned long long)k->buffer);
 	if (k->gap_ns)
 		add(b, n, &u, "/gap:%llu", (unsigned long long)k->gap_ns);
+	if (k->wait[0])
+		add(b, n, &u, "/wait:%s", k->wait);
+	if (k->spin_budget[0])
+		add(b, n, &u, "/budget:%s", k->spin_budget);
 	if (k->cls[0])
 		add(b, n, &u, "/class:%s", k->cls);
 	if (k->npairs > 1 && k->pair_index < 0)
@@ -346,6 +383,10 @@ static void label_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, " work %llu ns", (unsigned long long)k->work_ns);
 	if (k->gap_ns)
 		add(b, n, &u, " gap %llu ns", (unsigned long long)k->gap_ns);
+	if (k->wait[0])
+		add(b, n, &u, " wait %s", k->wait);
+	if (k->spin_budget[0])
+		add(b, n, &u, " budget %s", k->spin_budget);
 	if (k->cls[0])
 		add(b, n, &u, " %s", k->cls);
 	if (k->npairs > 1 && k->pair_index < 0)
@@ -375,6 +416,10 @@ static void baseline_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, " work %llu ns", (unsigned long long)k->work_ns);
 	if (k->gap_ns)
 		add(b, n, &u, " gap %llu ns", (unsigned long long)k->gap_ns);
+	if (k->wait[0])
+		add(b, n, &u, " wait %s", k->wait);
+	if (k->spin_budget[0])
+		add(b, n, &u, " budget %s", k->spin_budget);
 	if (k->cls[0])
 		add(b, n, &u, " %s", k->cls);
 	if (k->npairs > 1) {

@@ -34,6 +34,7 @@ enum ik_cell_field {
 	IK_CF_CPUS = 1u << 11,	 /* the two CPUs (--matrix, --pin) */
 	IK_CF_LINE = 1u << 12,	 /* line provenance (issue 19) */
 	IK_CF_LOAD = 1u << 13,	 /* --load: the antagonists, as written */
+	IK_CF_WAIT = 1u << 14,	 /* --wait (and hybrid's budget) */
 };
 
 /*
@@ -46,8 +47,8 @@ enum ik_cell_field {
  *                  ik_baseline_mismatch), and the kernel is the saved
  *                  config's, compared there too.
  */
-#define IK_CELL_X_LINE	 IK_CF_METHOD
-#define IK_CELL_PARTNER	 IK_CF_METHOD
+#define IK_CELL_X_LINE	 (IK_CF_METHOD | IK_CF_WAIT)
+#define IK_CELL_PARTNER	 (IK_CF_METHOD | IK_CF_WAIT)
 #define IK_CELL_BASELINE (IK_CF_KERNEL | IK_CF_CPUS)
 
 /*
@@ -73,6 +74,10 @@ struct ik_cell_key {
 	char line[96];
 	/* --load's set as written; "" without --load */
 	char load[IK_LOAD_TEXT];
+	/* --wait given, a method that takes it: the strategy, and hybrid's
+	 * budget as ik_spin_budget_name spells it; else "" */
+	char wait[16];
+	char spin_budget[24];
 };
 
 /*

@@ -96,6 +96,7 @@ enum col {
 	C_SLO_FAILED_RATE,
 	C_SLO_WHY,
 	C_PARTIAL,
+	C_SPIN_BUDGET, /* only when --spin-budget is given (shown) */
 	C_N
 };
 
@@ -161,6 +162,7 @@ static const char *const names[C_N] = {
 	[C_SLO_FAILED_RATE] = "slo_failed_rate",
 	[C_SLO_WHY] = "slo_why",
 	[C_PARTIAL] = "partial",
+	[C_SPIN_BUDGET] = "spin_budget",
 };
 
 /* The columns that are a gate metric: its enum ik_metric + 1. */
@@ -319,9 +321,15 @@ static void key_field(const struct row *w, enum col c, char *b, size_t n)
 		if (res->buffer)
 			put_uint(b, n, res->buffer);
 		break;
-	case C_WAIT: /* --wait is spsc's alone (ipc.h): empty elsewhere */
-		if (!strcmp(res->ops->name, "spsc"))
-			snprintf(b, n, "%s", ik_wait_name(w->r->cfg->wait));
+	case C_WAIT: /* the methods that take --wait (IK_T_WAIT) have one;
+		      * without --wait, spsc alone says it, as it always did */
+		if (res->wait_shown || (!w->r->sweep->wait_given &&
+					!strcmp(res->ops->name, "spsc")))
+			snprintf(b, n, "%s", ik_wait_name(res->wait));
+		break;
+	case C_SPIN_BUDGET: /* hybrid's: 2us, 1000i; empty elsewhere */
+		if (res->wait_shown && res->wait == IK_WAIT_HYBRID)
+			ik_spin_budget_name(res->spin_budget, b, n);
 		break;
 	case C_GAP:
 		if (k->id == IK_KERNEL_PINGPONG)
@@ -397,7 +405,7 @@ static void field(const struct row *w, enum col c, char *b, size_t n)
 	int m = metric_of(c);
 
 	b[0] = 0;
-	if (c <= C_REPEAT) {
+	if (c <= C_REPEAT || c == C_SPIN_BUDGET) {
 		key_field(w, c, b, n);
 		return;
 	}
@@ -583,19 +591,39 @@ static bool col_on(enum col c, bool late)
 	return late || c < C_LATE_NS || c > C_LOST;
 }
 
+/*
+ * Whether a report has column c: spin_budget only with --spin-budget,
+ * the others as col_on, group_on and slo_shown say.
+ */
+static bool shown(const struct ik_report *r, enum col c, bool late)
+{
+	return col_on(c, late) && group_on(r, c) && slo_shown(r, c) &&
+	       (c != C_SPIN_BUDGET || r->sweep->budget_given);
+}
+
+/* The last of the fixed columns the report has (partial always is). */
+static int last_col(const struct ik_report *r, bool late)
+{
+	int c = C_N - 1;
+
+	while (c > 0 && !shown(r, (enum col)c, late))
+		c--;
+	return c;
+}
+
 static void put_row(FILE *f, const struct row *w, bool late)
 {
+	int last = last_col(w->r, late);
 	unsigned extra = ik_lines_csv_ncols(w->r), k;
 	bool load = ik_load_used(w->r);
 	char b[512];
 	int c;
 
 	for (c = 0; c < C_N; c++) {
-		if (!col_on((enum col)c, late) || !group_on(w->r, (enum col)c) ||
-		    !slo_shown(w->r, (enum col)c))
+		if (!shown(w->r, (enum col)c, late))
 			continue;
 		field(w, (enum col)c, b, sizeof(b));
-		put(f, b, c == C_N - 1 && !extra && !load);
+		put(f, b, c == last && !extra && !load);
 	}
 	/* issue 19's columns, only when the run used them */
 	for (k = 0; k < extra; k++) {
@@ -619,10 +647,10 @@ int ik_report_csv(const struct ik_report *r, FILE *f)
 	int c;
 
 	for (c = 0; c < C_N; c++)
-		if (col_on((enum col)c, late) && group_on(r, (enum col)c) &&
-		    slo_shown(r, (enum col)c))
+		if (shown(r, (enum col)c, late))
 			put(f, col_name((enum col)c),
-			    c == C_N - 1 && !extra && !ik_load_used(r));
+			    c == last_col(r, late) && !extra &&
+				    !ik_load_used(r));
 	for (k = 0; k < extra; k++)
 		put(f, ik_lines_csv_name(r, k),
 		    k == extra - 1 && !ik_load_used(r));

@@ -64,6 +64,24 @@ json_t *ik_config_json(const struct ik_report *r)
 	json_object_set_new(o, "methods", ms);
 	json_object_set_new(o, "modes", mo);
 	json_object_set_new(o, "wait", json_string(ik_wait_name(c->wait)));
+	if (sw->nwaits > 1) { /* --wait a list: each result says its own */
+		json_t *w = json_array();
+
+		for (i = 0; i < sw->nwaits; i++)
+			json_array_append_new(
+				w, json_string(ik_wait_name(sw->waits[i])));
+		json_object_set_new(o, "waits", w);
+	}
+	if (sw->budget_given) {
+		json_t *b = json_array();
+		char nm[24];
+
+		for (i = 0; i < sw->nbudgets; i++) {
+			ik_spin_budget_name(sw->budgets[i], nm, sizeof(nm));
+			json_array_append_new(b, json_string(nm));
+		}
+		json_object_set_new(o, "spin_budgets", b);
+	}
 	json_object_set_new(o, "sizes", sizes_json(sw->sizes, sw->nsizes));
 	json_object_set_new(o, "buffers",
 			    sizes_json(sw->buffers, sw->nbuffers));
@@ -195,6 +213,13 @@ static json_t *pair_json(const struct ik_result *res)
 	return pair;
 }
 
+/* hybrid's budget: {"ns": N} or {"iters": N} */
+static json_t *spin_budget_json(uint64_t b)
+{
+	return json_pack("{s:I}", b & IK_BUDGET_ITERS ? "iters" : "ns",
+			 (json_int_t)(b & ~IK_BUDGET_ITERS));
+}
+
 /* What ran, where, and how it ended: every result, ok or failed. */
 static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 			 const struct ik_kernel_ops *k)
@@ -209,6 +234,13 @@ static json_t *cell_json(const struct ik_report *r, const struct ik_result *res,
 			    res->buffer ? json_integer((json_int_t)res->buffer)
 					: json_null());
 	json_object_set_new(o, "gap_ns", json_integer((json_int_t)res->gap_ns));
+	if (res->wait_shown) {
+		json_object_set_new(o, "wait",
+				    json_string(ik_wait_name(res->wait)));
+		if (res->wait == IK_WAIT_HYBRID)
+			json_object_set_new(o, "spin_budget",
+					    spin_budget_json(res->spin_budget));
+	}
 	k->json_cell(o, res);
 	if (res->cls >= 0)
 		json_object_set_new(

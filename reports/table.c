@@ -24,6 +24,8 @@ struct ik_tbl {
 	bool pairs;   /* a pair column: --pairs above 1 */
 	bool classes; /* a class column: --classes */
 	bool gaps;    /* a gap column: --gap given */
+	bool waits;   /* a wait column: --wait given */
+	bool budgets; /* a budget column: --wait has hybrid */
 	bool cpus;    /* a cpus column: --classes, --matrix (a pair a row) */
 	int mw;	      /* the method column: its longest name, 10 at least */
 	int lw;	      /* a line column (issue 19): its longest key; 0: none */
@@ -109,6 +111,16 @@ static void row_key(const struct ik_tbl *t, const struct ik_result *res)
 	}
 	if (t->ldw)
 		fprintf(f, "%-*s ", t->ldw, res->load.text);
+	if (t->waits)
+		fprintf(f, "%-11s ",
+			res->wait_shown ? ik_wait_name(res->wait) : "-");
+	if (t->budgets) {
+		char bu[24] = "-";
+
+		if (res->wait_shown && res->wait == IK_WAIT_HYBRID)
+			ik_spin_budget_name(res->spin_budget, bu, sizeof(bu));
+		fprintf(f, "%7s ", bu);
+	}
 }
 
 static void head_key(const struct ik_tbl *t)
@@ -127,6 +139,10 @@ static void head_key(const struct ik_tbl *t)
 		fprintf(t->f, "%-*s ", t->lw, "line");
 	if (t->ldw)
 		fprintf(t->f, "%-*s ", t->ldw, "load");
+	if (t->waits)
+		fprintf(t->f, "%-11s ", "wait");
+	if (t->budgets)
+		fprintf(t->f, "%7s ", "budget");
 }
 
 /* The load column's width: the longest --load set, 4 at least. */
@@ -364,6 +380,14 @@ int ik_method_width(const struct ik_report *r, int least)
 	return w;
 }
 
+static bool has_hybrid(const struct ik_sweep *sw)
+{
+	for (unsigned i = 0; i < sw->nwaits; i++)
+		if (sw->waits[i] == IK_WAIT_HYBRID)
+			return true;
+	return false;
+}
+
 int ik_report_table(const struct ik_report *r, FILE *f)
 {
 	const struct ik_config *c = r->cfg;
@@ -375,6 +399,8 @@ int ik_report_table(const struct ik_report *r, FILE *f)
 		.pairs = r->sweep->npairs > 1 || r->sweep->pairs[0] > 1,
 		.classes = r->classes != NULL,
 		.gaps = r->sweep->ngaps > 1 || r->sweep->gaps[0],
+		.waits = r->sweep->wait_given,
+		.budgets = r->sweep->wait_given && has_hybrid(r->sweep),
 		.cpus = r->classes != NULL || r->matrix,
 		.mw = ik_method_width(r, 10),
 		.lw = line_width(r),

@@ -202,6 +202,7 @@ struct t_run {
 	bool stream; /* one side only sends: the channel may pick a variant */
 	int (*body)(struct ik_peers *g, enum ik_side side);
 	char errmsg[256];
+	uint64_t spin_budget; /* --wait hybrid's (ik_chan_params) */
 };
 
 /*
@@ -215,6 +216,7 @@ static inline int t_run_peers(struct t_run *t)
 	struct ik_chan_params p = {.size = t->size,
 				   .mode = t->mode,
 				   .wait = t->wait,
+				   .spin_budget = t->spin_budget,
 				   .unpinned = true,
 				   .stream = t->stream};
 	struct ik_channel ch;

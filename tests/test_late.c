@@ -139,6 +139,59 @@ Test(late, a_dropped_wake_is_lost_and_every_trip_still_completes,
 		}
 }
 
+/*
+ * i20-wait's sleeping strategies keep i20-late's deadline: hybrid (its
+ * spin, then the timed futex) and futex-waitv (its own timeout) find
+ * the dropped wake as futex does, each trip completed.
+ */
+Test(late, spsc_hybrid_and_waitv_find_a_dropped_wake, .timeout = 120)
+{
+	static const struct method ms[] = {{"spsc", "hybrid"},
+					   {"spsc", "futex-waitv"}};
+	size_t i, k;
+
+	for (i = 0; i < IK_ARRAY_SIZE(ms); i++) {
+		if (ik_wait_unavailable(
+			    (enum ik_wait)ik_wait_by_name(ms[i].wait))) {
+			cr_log_warn("--wait %s: not on this machine, skipped",
+				    ms[i].wait);
+			continue;
+		}
+		for (k = 0; k < 2; k++) {
+			struct out o =
+				run_one("IPCKERN_FAULT=wake-drop@40", &ms[i],
+					modes[k], "--wake-deadline", "100ms");
+			json_t *root, *r;
+
+			cr_assert_eq(o.code, 0, "%s %s: exit %d: %s",
+				     ms[i].wait, modes[k], o.code, o.err);
+			r = first_result(&o, &root);
+			cr_expect_eq(at(r, "count", NULL), 120);
+			cr_expect_eq(at(r, "lost", NULL), 1, "%s %s",
+				     ms[i].wait, modes[k]);
+			cr_expect_geq(at(r, "late", "worst_ns"), 100000000);
+			json_decref(root);
+			free(o.stdout_text);
+		}
+	}
+}
+
+/* The io_uring waits have no deadline: a dropped wake would hang them. */
+Test(late, an_io_uring_wait_refuses_wake_drop, .timeout = 60)
+{
+	static const struct method m = {"spsc", "uring-futex"};
+	struct out o;
+
+	if (ik_wait_unavailable(IK_WAIT_URING_FUTEX))
+		cr_skip_test("--wait uring-futex: not on this machine");
+	o = run_one("IPCKERN_FAULT=wake-drop@40", &m, "thread", NULL, NULL);
+	cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "wake-drop with --wait uring-futex: its wait "
+				"has no deadline") != NULL,
+		  "%s", o.err);
+	free(o.stdout_text);
+}
+
 Test(late, a_method_whose_bytes_are_the_wake_refuses_wake_drop, .timeout = 60)
 {
 	static const struct method pipe_m = {"pipe", NULL};
