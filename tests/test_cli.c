@@ -1856,13 +1856,36 @@ Test(cli, explain_says_which_pass_was_timed, .timeout = 120)
 		const char *m =
 			json_string_value(json_object_get(res, "method"));
 
+		const char *pass, *want = NULL;
+		double sw = 0, n;
+
 		e = json_object_get(res, "explain");
 		cr_assert_not_null(e, "%s: no explain", m);
-		cr_expect_str_eq(
-			json_string_value(json_object_get(e, "timed_pass")),
-			strcmp(m, "futex") ? "the counted one"
-					   : "second, uncounted",
-			"%s", m);
+		pass = json_string_value(json_object_get(e, "timed_pass"));
+		/* the rule: a counted pass whose peers switched (1 % of the
+		 * trips or more) is timed again. futex always switches; a
+		 * spinning spsc does not on a quiet machine, but a loaded one
+		 * preempts it: judge it by its own counted switches (perf's,
+		 * which getrusage's match but for a switch or two at the
+		 * edges: between none and 2 % either answer is right) */
+		for (const char *side = "a"; *side;
+		     side = *side == 'a' ? "b" : "")
+			sw += json_number_value(json_object_get(
+				json_object_get(json_object_get(e, side),
+						"context_switches"),
+				"total"));
+		n = json_number_value(json_object_get(res, "count"));
+		if (!strcmp(m, "futex") || sw >= 0.02 * n)
+			want = "second, uncounted";
+		else if (sw == 0)
+			want = "the counted one";
+		if (want)
+			cr_expect_str_eq(pass, want, "%s (%.0f switches)", m,
+					 sw);
+		else
+			cr_expect(!strcmp(pass, "the counted one") ||
+					  !strcmp(pass, "second, uncounted"),
+				  "%s: %s", m, pass);
 		cr_expect(json_string_length(json_object_get(e, "reading")));
 		cyc = json_object_get(json_object_get(e, "a"), "cycles");
 		cr_expect(
