@@ -959,7 +959,7 @@ Test(history_cli, runs_are_labelled_by_the_ci_commit_and_listed, .timeout = 120)
 	ik_history_close(h);
 	snprintf(csv, sizeof(csv), "%s/csv", s.dir);
 	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
-			     "--csv", csv, NULL),
+			     "--csv", csv, "--mkdir", NULL),
 		     0, "%s", out);
 	cr_assert_not_null(strstr(out, "pingpong/line/thread/size:8 p50: 2 "
 				       "runs, no change point"),
@@ -968,6 +968,48 @@ Test(history_cli, runs_are_labelled_by_the_ci_commit_and_listed, .timeout = 120)
 	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history",
 			     "/nonexistent/h.db", NULL),
 		     2, "%s", out);
+	store_free(&s);
+}
+
+Test(history_cli, csv_dir_is_an_existing_directory_or_made_by_mkdir,
+     .timeout = 120)
+{
+	char out[16384], csv[300], file[300];
+	struct store s;
+
+	store_new(&s, false);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "-q", "--method", "line",
+			     "--iters", "200", "--history", s.where, NULL),
+		     0, "%s", out);
+	/* an empty DIR is not the filesystem root */
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--csv", "", NULL),
+		     2, "%s", out);
+	cr_assert_not_null(strstr(out, "--csv '': expected a directory"), "%s",
+			   out);
+	cr_assert_null(strstr(out, "wrote"), "%s", out);
+	/* a missing DIR is not made without --mkdir, as --history's */
+	snprintf(csv, sizeof(csv), "%s/a/b", s.dir);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--csv", csv, NULL),
+		     2, "%s", out);
+	cr_assert_not_null(strstr(out, "no such directory (--mkdir"), "%s",
+			   out);
+	snprintf(file, sizeof(file), "%s/a", s.dir);
+	cr_assert_neq(access(file, F_OK), 0);
+	/* a file is not a directory */
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--csv", s.where, NULL),
+		     2, "%s", out);
+	cr_assert_not_null(strstr(out, "not a directory"), "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--mkdir", NULL),
+		     2, "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--csv", csv, "--mkdir", NULL),
+		     0, "%s", out);
+	cr_assert_not_null(strstr(out, ".pingpong.csv"), "%s", out);
+	cr_assert_eq(access(csv, F_OK), 0);
 	store_free(&s);
 }
 
