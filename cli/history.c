@@ -174,6 +174,12 @@ int ik_cli_history(int argc, char **argv)
 			only = optarg;
 			break;
 		case 'n':
+			/* a name no cell has would divide by nothing */
+			if (!ik_transport_find(optarg))
+				return bad("--normalize '%s': unknown method; "
+					   "expected one of ipckern --list's, "
+					   "e.g. --normalize line",
+					   optarg);
 			o.normalize = optarg;
 			break;
 		case 'a':

@@ -1013,6 +1013,27 @@ Test(history_cli, csv_dir_is_an_existing_directory_or_made_by_mkdir,
 	store_free(&s);
 }
 
+Test(history_cli, normalize_names_a_method, .timeout = 60)
+{
+	char out[16384];
+	struct store s;
+
+	store_new(&s, false);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "-q", "--method", "line",
+			     "--iters", "200", "--history", s.where, NULL),
+		     0, "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--normalize", "foo", NULL),
+		     2, "%s", out);
+	cr_assert_not_null(strstr(out, "--normalize 'foo': unknown method"),
+			   "%s", out);
+	cr_assert_null(strstr(out, "divided by"), "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--normalize", "line", NULL),
+		     0, "%s", out);
+	store_free(&s);
+}
+
 Test(history_cli, gate_history_fails_on_a_step_naming_its_commit,
      .timeout = 180)
 {
