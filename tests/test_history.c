@@ -1009,6 +1009,8 @@ Test(history_cli, csv_dir_is_an_existing_directory_or_made_by_mkdir,
 			     "--csv", csv, "--mkdir", NULL),
 		     0, "%s", out);
 	cr_assert_not_null(strstr(out, ".pingpong.csv"), "%s", out);
+	cr_assert_not_null(strstr(out, "size:8 p50: 1 run, no change point"),
+			   "%s", out);
 	cr_assert_eq(access(csv, F_OK), 0);
 	store_free(&s);
 }
