@@ -1036,6 +1036,47 @@ Test(history_cli, normalize_names_a_method, .timeout = 60)
 	store_free(&s);
 }
 
+Test(history_cli, dry_run_refuses_the_store_the_run_would, .timeout = 60)
+{
+	const char text[] = "not a database\n";
+	char out[16384], *b;
+	struct ik_history *h;
+	struct store s;
+	size_t n, n1;
+
+	store_new(&s, false);
+	/* missing: the plan says it would append, and makes nothing */
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--dry-run", "--method",
+			     "line", "--history", s.where, NULL),
+		     0, "%s", out);
+	cr_assert_not_null(strstr(out, "would append this run"), "%s", out);
+	cr_assert_neq(access(s.where, F_OK), 0);
+	/* an ipckern history: taken, left byte for byte */
+	h = open_ok(&s);
+	add_run(h, "m", 0, 100, 100);
+	ik_history_close(h);
+	b = slurp(s.where, &n);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--dry-run", "--method",
+			     "line", "--history", s.where, NULL),
+		     0, "%s", out);
+	free(b);
+	b = slurp(s.where, &n1);
+	cr_assert_eq(n, n1);
+	free(b);
+	/* not SQLite: exit 2 as the run would, and no plan */
+	write_file(s.where, text, sizeof(text) - 1);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--dry-run", "--method",
+			     "line", "--history", s.where, NULL),
+		     2, "%s", out);
+	cr_assert_not_null(strstr(out, "not an SQLite database"), "%s", out);
+	cr_assert_null(strstr(out, "would append"), "%s", out);
+	b = slurp(s.where, &n);
+	cr_assert_eq(n, sizeof(text) - 1);
+	cr_assert_eq(memcmp(b, text, n), 0);
+	free(b);
+	store_free(&s);
+}
+
 Test(history_cli, gate_history_fails_on_a_step_naming_its_commit,
      .timeout = 180)
 {
