@@ -1077,6 +1077,59 @@ Test(history_cli, dry_run_refuses_the_store_the_run_would, .timeout = 60)
 	store_free(&s);
 }
 
+Test(history_cli, group_shapes_and_preheat_are_series_of_their_own,
+     .timeout = 180)
+{
+	const char *want[] = {"group/pipe/thread/size:8/fanout:1:1",
+			      "group/pipe/thread/size:8/pipeline:2",
+			      "pingpong/line/thread/size:8",
+			      "pingpong/line/thread/size:8/preheat:20ms"};
+	struct ik_hist_set set;
+	struct ik_history *h;
+	char out[32768], err[256];
+	struct store s;
+
+	store_new(&s, false);
+	/* the same method and size under two shapes, and with and without
+	 * --preheat: four cells, never one series of two setups */
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--fanout", "1:1",
+			     "--method", "pipe", "--iters", "200", "--history",
+			     s.where, NULL),
+		     0, "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--pipeline", "2",
+			     "--method", "pipe", "--iters", "200", "--history",
+			     s.where, NULL),
+		     0, "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--method", "line",
+			     "--iters", "200", "--pin", "0,1", "--history",
+			     s.where, NULL),
+		     0, "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--method", "line",
+			     "--iters", "200", "--pin", "0,1", "--preheat",
+			     "20", "--history", s.where, NULL),
+		     0, "%s", out);
+	h = open_ok(&s);
+	cr_assert_eq(ik_history_load(h, NULL, 0, 10, &set, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(set.ncells, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		unsigned c = 0;
+
+		while (c < set.ncells && strcmp(set.cells[c].name, want[i]))
+			c++;
+		cr_expect_lt(c, set.ncells, "no cell %s", want[i]);
+	}
+	ik_hist_set_free(&set);
+	ik_history_close(h);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where, NULL),
+		     0, "%s", out);
+	cr_assert_not_null(strstr(out, "size:8/fanout:1:1 p50: 1 run,"), "%s",
+			   out);
+	cr_assert_not_null(strstr(out, "size:8/pipeline:2 p50: 1 run,"), "%s",
+			   out);
+	store_free(&s);
+}
+
 Test(history_cli, gate_history_fails_on_a_step_naming_its_commit,
      .timeout = 180)
 {
