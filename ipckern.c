@@ -1084,7 +1084,17 @@ static int dry_run(struct run *r)
 	const char *fmt[] = {"table", "json", "csv", "gbench"};
 	unsigned cells;
 	double est, total;
+	char err[512];
+	int ret;
 
+	/* a store the run would refuse is refused here too, untouched */
+	if (g->history &&
+	    (ret = ik_history_check(g->history, err, sizeof(err)))) {
+		if (ret == -EINVAL)
+			usage_error("--history %s: %s", g->history, err);
+		fprintf(stderr, "ipckern: --history %s: %s\n", g->history, err);
+		return IK_EXIT_RUNTIME;
+	}
 	printf("ipckern --dry-run: the plan; nothing is measured, nothing "
 	       "is written\n");
 	printf("kernel %s; cells in the order they would run:\n",

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -19,12 +20,13 @@
 #define HISTORY_MAX_RUNS 100000u
 
 static const char usage[] =
-	"usage: ipckern history WHERE [--csv DIR] [--class KLASS]\n"
+	"usage: ipckern history WHERE [--csv DIR [--mkdir]] [--class KLASS]\n"
 	"       [--normalize METHOD] [--history-alpha P]\n"
 	"       [--history-min-change PCT]\n"
 	"WHERE: an SQLite file or postgresql://...; prints every cell's\n"
 	"change points per machine class; --csv DIR writes the series as\n"
-	"Otava's CSV, DIR/CLASS.KERNEL.csv (see docs/history.md)\n";
+	"Otava's CSV, DIR/CLASS.KERNEL.csv (see docs/history.md); DIR\n"
+	"must exist unless --mkdir makes it\n";
 
 struct csv_job {
 	const struct ik_hist_set *s;
@@ -54,7 +56,7 @@ static int export(const struct ik_hist_set *s, const char *klass,
 			continue; /* this kernel's file is written */
 		snprintf(path, sizeof(path), "%s/%s.%s.csv", dir, klass,
 			 j.kernel);
-		ret = ik_output_write(path, true, csv_fn, &j);
+		ret = ik_output_write(path, false, csv_fn, &j);
 		if (ret) {
 			fprintf(stderr, "ipckern history: --csv %s: %s\n", path,
 				ik_cli_out_error(-ret));
@@ -99,6 +101,40 @@ static int bad(const char *fmt, const char *v)
 	return IK_EXIT_USAGE;
 }
 
+/* --csv DIR before anything is read: a directory, made only with
+ * --mkdir (as --history's file is). 0 or an exit code. */
+static int csv_dir(const char *dir, bool mkdirs)
+{
+	struct stat st;
+	char *sub;
+	int ret;
+
+	if (mkdirs) {
+		if (asprintf(&sub, "%s/.", dir) < 0)
+			return IK_EXIT_RUNTIME;
+		ret = ik_output_mkdirs(sub);
+		free(sub);
+		if (ret) {
+			fprintf(stderr,
+				"ipckern history: --csv %s --mkdir: %s\n", dir,
+				strerror(-ret));
+			return IK_EXIT_RUNTIME;
+		}
+	}
+	if (stat(dir, &st) < 0) {
+		if (errno == ENOENT)
+			return bad("--csv %s: no such directory (--mkdir "
+				   "makes it)",
+				   dir);
+		fprintf(stderr, "ipckern history: --csv %s: %s\n", dir,
+			strerror(errno));
+		return IK_EXIT_USAGE;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return bad("--csv %s: not a directory", dir);
+	return 0;
+}
+
 int ik_cli_history(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -107,6 +143,7 @@ int ik_cli_history(int argc, char **argv)
 		{"normalize", required_argument, NULL, 'n'},
 		{"history-alpha", required_argument, NULL, 'a'},
 		{"history-min-change", required_argument, NULL, 'm'},
+		{"mkdir", no_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -115,6 +152,7 @@ int ik_cli_history(int argc, char **argv)
 	struct ik_history *h;
 	char err[512], *end, **classes = NULL;
 	unsigned n = 0;
+	bool mkdirs = false;
 	int c, ret = 0;
 
 	optind = 1;
@@ -122,12 +160,26 @@ int ik_cli_history(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
+			if (!*optarg)
+				return bad("--csv '%s': expected a directory "
+					   "to write CLASS.KERNEL.csv in, "
+					   "e.g. --csv series",
+					   optarg);
 			csv = optarg;
+			break;
+		case 'd':
+			mkdirs = true;
 			break;
 		case 'k':
 			only = optarg;
 			break;
 		case 'n':
+			/* a name no cell has would divide by nothing */
+			if (!ik_transport_find(optarg))
+				return bad("--normalize '%s': unknown method; "
+					   "expected one of ipckern --list's, "
+					   "e.g. --normalize line",
+					   optarg);
 			o.normalize = optarg;
 			break;
 		case 'a':
@@ -167,6 +219,10 @@ int ik_cli_history(int argc, char **argv)
 					       : "which history? ipckern "
 						 "history WHERE (an SQLite "
 						 "file or postgresql://...)");
+	if (mkdirs && !csv)
+		return bad("%s", "--mkdir: applies to --csv DIR");
+	if (csv && (ret = csv_dir(csv, mkdirs)))
+		return ret;
 	ret = ik_history_open(argv[optind], false, &h, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "ipckern history: %s: %s\n", argv[optind], err);

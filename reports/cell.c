@@ -67,6 +67,22 @@ void ik_cell_line_key(int touch, int touch_cpu, bool homed, int home,
 		memmove(b, b + 1, strlen(b));
 }
 
+void ik_cell_group_key(int shape, unsigned n, char *b, size_t len)
+{
+	size_t u = 0;
+
+	if (len)
+		b[0] = 0;
+	if (shape == IK_SHAPE_FANOUT)
+		add(b, len, &u, "fanout:1:%u", n);
+	else if (shape == IK_SHAPE_FANIN)
+		add(b, len, &u, "fanin:%u:1", n);
+	else if (shape == IK_SHAPE_PIPELINE)
+		add(b, len, &u, "pipeline:%u", n);
+	else if (shape == IK_SHAPE_CONTEND)
+		add(b, len, &u, "contend:%u", n);
+}
+
 void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k)
 {
 	const struct ik_kernel_ops *ko = ik_result_ops(res);
@@ -103,6 +119,12 @@ void ik_cell_key_of(const struct ik_result *res, struct ik_cell_key *k)
 			ik_spin_budget_name(res->spin_budget, k->spin_budget,
 					    sizeof(k->spin_budget));
 	}
+	if (res->group) {
+		ik_cell_group_key(res->group->shape, res->group->shape_n,
+				  k->group, sizeof(k->group));
+		k->oversubscribed = res->group->oversubscribed;
+	}
+	k->preheat_ms = res->preheat.ms;
 }
 
 /*
@@ -157,6 +179,43 @@ static int json_line(json_t *res, struct ik_cell_key *k)
 	}
 	ik_cell_line_key(touch, cpu, home >= 0, home, &l, k->line,
 			 sizeof(k->line));
+	return 0;
+}
+
+/*
+ * The group kernel's shape and shape_n, group.oversubscribed and
+ * preheat.ms, each optional (absent before they were keyed). 0 or
+ * -EINVAL.
+ */
+static int json_group(json_t *res, struct ik_cell_key *k)
+{
+	json_t *sh = json_object_get(res, "shape"),
+	       *ov = json_object_get(json_object_get(res, "group"),
+				     "oversubscribed"),
+	       *ph = json_object_get(res, "preheat");
+	uint64_t n = 0;
+	int shape = 0;
+
+	if (sh) {
+		if (!json_is_string(sh) || ik_json_uint(res, "shape_n", &n) ||
+		    n > IK_GROUP_MAX)
+			return -EINVAL;
+		while (ik_shape_names[shape] &&
+		       strcmp(ik_shape_names[shape], json_string_value(sh)))
+			shape++;
+		if (!ik_shape_names[shape])
+			return -EINVAL;
+		ik_cell_group_key(shape, (unsigned)n, k->group,
+				  sizeof(k->group));
+	}
+	if (ov && !json_is_boolean(ov))
+		return -EINVAL;
+	k->oversubscribed = json_is_true(ov);
+	if (ph) {
+		if (ik_json_uint(ph, "ms", &n) || n > UINT32_MAX)
+			return -EINVAL;
+		k->preheat_ms = (unsigned)n;
+	}
 	return 0;
 }
 
@@ -281,7 +340,7 @@ int ik_cell_key_from_json(json_t *res, int kernel, struct ik_cell_key *k)
 	    ik_json_str(res, "load", k->load, sizeof(k->load), false))
 		return -EINVAL;
 	json_cpus(res, k->cpu);
-	if (json_line(res, k) || json_budget(res, k))
+	if (json_line(res, k) || json_budget(res, k) || json_group(res, k))
 		return -EINVAL;
 	return json_pair(res, k);
 }
@@ -308,7 +367,11 @@ bool ik_cell_key_eq(const struct ik_cell_key *a, const struct ik_cell_key *b,
 	       SAME(IK_CF_LOAD, !strcmp(a->load, b->load)) &&
 	       SAME(IK_CF_WAIT,
 		    !strcmp(a->wait, b->wait) &&
-			    !strcmp(a->spin_budget, b->spin_budget));
+			    !strcmp(a->spin_budget, b->spin_budget)) &&
+	       SAME(IK_CF_GROUP,
+		    !strcmp(a->group, b->group) &&
+			    a->oversubscribed == b->oversubscribed) &&
+	       SAME(IK_CF_PREHEAT, a->preheat_ms == b->preheat_ms);
 #undef SAME
 }
 
@@ -366,6 +429,12 @@ static void gbench_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, "/%s", k->line);
 	if (k->load[0])
 		add(b, n, &u, "/load:%s", k->load);
+	if (k->group[0])
+		add(b, n, &u, "/%s", k->group);
+	if (k->oversubscribed)
+		add(b, n, &u, "/oversubscribed");
+	if (k->preheat_ms)
+		add(b, n, &u, "/preheat:%ums", k->preheat_ms);
 }
 
 static void label_name(const struct ik_cell_key *k, char *b, size_t n)
@@ -397,6 +466,12 @@ static void label_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, " %s", k->line);
 	if (k->load[0])
 		add(b, n, &u, " load %s", k->load);
+	if (k->group[0])
+		add(b, n, &u, " %s", k->group);
+	if (k->oversubscribed)
+		add(b, n, &u, " oversubscribed");
+	if (k->preheat_ms)
+		add(b, n, &u, " preheat %u ms", k->preheat_ms);
 }
 
 static void baseline_name(const struct ik_cell_key *k, char *b, size_t n)
@@ -430,6 +505,12 @@ static void baseline_name(const struct ik_cell_key *k, char *b, size_t n)
 		add(b, n, &u, " %s", k->line);
 	if (k->load[0])
 		add(b, n, &u, " load %s", k->load);
+	if (k->group[0])
+		add(b, n, &u, " %s", k->group);
+	if (k->oversubscribed)
+		add(b, n, &u, " oversubscribed");
+	if (k->preheat_ms)
+		add(b, n, &u, " preheat %u ms", k->preheat_ms);
 }
 
 void ik_cell_key_name(const struct ik_cell_key *k, enum ik_cell_name_style s,

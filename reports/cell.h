@@ -26,15 +26,17 @@ enum ik_cell_field {
 	IK_CF_SIZE = 1u << 3,
 	IK_CF_BUFFER = 1u << 4,
 	IK_CF_GAP = 1u << 5,
-	IK_CF_SERVER = 1u << 6,	 /* IK_KEY_SERVER: the server model */
-	IK_CF_CLIENTS = 1u << 7, /* IK_KEY_CLIENTS */
-	IK_CF_WORK = 1u << 8,	 /* IK_KEY_WORK */
-	IK_CF_CLASS = 1u << 9,	 /* --classes */
-	IK_CF_PAIR = 1u << 10,	 /* --pairs: pairs at once, which one */
-	IK_CF_CPUS = 1u << 11,	 /* the two CPUs (--matrix, --pin) */
-	IK_CF_LINE = 1u << 12,	 /* line provenance (issue 19) */
-	IK_CF_LOAD = 1u << 13,	 /* --load: the antagonists, as written */
-	IK_CF_WAIT = 1u << 14,	 /* --wait (and hybrid's budget) */
+	IK_CF_SERVER = 1u << 6,	  /* IK_KEY_SERVER: the server model */
+	IK_CF_CLIENTS = 1u << 7,  /* IK_KEY_CLIENTS */
+	IK_CF_WORK = 1u << 8,	  /* IK_KEY_WORK */
+	IK_CF_CLASS = 1u << 9,	  /* --classes */
+	IK_CF_PAIR = 1u << 10,	  /* --pairs: pairs at once, which one */
+	IK_CF_CPUS = 1u << 11,	  /* the two CPUs (--matrix, --pin) */
+	IK_CF_LINE = 1u << 12,	  /* line provenance (issue 19) */
+	IK_CF_LOAD = 1u << 13,	  /* --load: the antagonists, as written */
+	IK_CF_WAIT = 1u << 14,	  /* --wait (and hybrid's budget) */
+	IK_CF_GROUP = 1u << 15,	  /* group: shape, N, oversubscribed */
+	IK_CF_PREHEAT = 1u << 16, /* --preheat ms */
 };
 
 /*
@@ -78,6 +80,12 @@ struct ik_cell_key {
 	 * budget as ik_spin_budget_name spells it; else "" */
 	char wait[16];
 	char spin_budget[24];
+	/* group: its shape as the option writes it ("fanout:1:3",
+	 * "fanin:3:1", "pipeline:2", "contend:4"), and whether it ran more
+	 * parties than CPUs; "" and false for the other kernels */
+	char group[24];
+	bool oversubscribed;
+	unsigned preheat_ms; /* --preheat; 0 none */
 };
 
 /*
@@ -87,6 +95,10 @@ struct ik_cell_key {
  */
 void ik_cell_line_key(int touch, int touch_cpu, bool homed, int home,
 		      const struct ik_lines *l, char *b, size_t n);
+
+/* The group kernel's shape s (enum ik_shape) of n as its option
+ * writes it ("fanout:1:3", "pipeline:2"), into b; "" for none. */
+void ik_cell_group_key(int shape, unsigned n, char *b, size_t len);
 
 /* The kernel's name as --kernel takes it; "?" for none. */
 const char *ik_cell_kernel_name(int kernel);
@@ -135,7 +147,8 @@ void ik_cell_pair_name(unsigned npairs, int pair_index, char *b, size_t n);
 
 enum ik_cell_name_style {
 	/* KERNEL/METHOD/MODE/size:N[/server:S][/clients:C][/work:W]
-	 * [/buffer:N][/gap:N][/class:K][/pair:IofN or sumN]: gbench's
+	 * [/buffer:N][/gap:N][/class:K][/pair:IofN or sumN][/LINE]
+	 * [/load:L][/fanout:1:N etc.][/oversubscribed][/preheat:Nms]: gbench's
 	 * name (a --matrix report adds /cpus:A,B, gbench.c) */
 	IK_CELL_NAME_GBENCH,
 	/* "thread 8 B buf N ...", no method: the gate's and --repeat's */

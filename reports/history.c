@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../kernels/kernels.h"
 #include "cell.h"
@@ -214,7 +215,7 @@ static int migrate(struct ik_history *h, int target, bool create, char *err,
 	for (int k = v + 1; !ret && k <= target; k++)
 		ret = run_step(h, k, err, n);
 out:
-	if (ret) {
+	if (ret || !target) { /* target 0: only checked */
 		char e2[64];
 
 		exec0(h, "ROLLBACK", e2, sizeof(e2));
@@ -253,6 +254,28 @@ int ik_history_open(const char *where, bool create, struct ik_history **h,
 		    char *err, size_t n)
 {
 	return open_at(where, IK_HISTORY_SCHEMA, create, h, err, n);
+}
+
+int ik_history_check(const char *where, char *err, size_t n)
+{
+	struct ik_history *h;
+	int ret;
+
+	/* SQLite would make a missing file on opening it */
+	if (!ik_history_is_url(where) && access(where, F_OK) < 0 &&
+	    errno == ENOENT)
+		return 0;
+	if (!(h = calloc(1, sizeof(*h))))
+		return bad(err, n, -ENOMEM, "out of memory");
+	h->ops = ik_history_is_url(where) ? &ik_hdb_pg : &ik_hdb_sqlite;
+	ret = h->ops->open(h, where, true, err, n);
+	if (ret) {
+		free(h);
+		return ret;
+	}
+	ret = migrate(h, 0, true, err, n);
+	ik_history_close(h);
+	return ret;
 }
 
 int ik_history_create_at(const char *where, int version, char *err, size_t n)

@@ -36,6 +36,15 @@ bool ik_history_is_url(const char *where);
  */
 int ik_history_open(const char *where, bool create, struct ik_history **h,
 		    char *err, size_t n);
+
+/*
+ * What ik_history_open(where, true) would say of a store, writing
+ * nothing (no file made, no schema step, no journal mode): 0 when it
+ * would take a run, -EINVAL (err why) when it would be refused, another
+ * -errno when it cannot be reached. For --dry-run.
+ */
+int ik_history_check(const char *where, char *err, size_t n);
+
 void ik_history_close(struct ik_history *h);
 
 /* For tests: create where at schema version `version` (1..current)

@@ -294,7 +294,8 @@ int ik_history_gate(const struct ik_hist_set *s, long long this_id,
 				snprintf(row->verdict, sizeof(row->verdict),
 					 "unchanged");
 				snprintf(row->detail, sizeof(row->detail),
-					 "last change %u runs ago", seg);
+					 "last change %u run%s ago", seg,
+					 seg == 1 ? "" : "s");
 			} else if (!worse(m, cp->change)) {
 				snprintf(row->verdict, sizeof(row->verdict),
 					 "improved");
@@ -329,10 +330,11 @@ int ik_history_gate(const struct ik_hist_set *s, long long this_id,
 					"ipckern: --gate history: %s %s "
 					"changed %s (95%% CI, p = %.3g) from "
 					"%s to %s, beginning at run %s (%s), "
-					"%u runs ago; %s\n",
+					"%u run%s ago; %s\n",
 					cell->name, ik_metric_infos[m].name, ch,
 					cp->p, a, b, label_of(&s->runs[at]),
 					s->runs[at].time, seg,
+					seg == 1 ? "" : "s",
 					ret ? "host shift not known" : why);
 				ret = 0;
 			}
@@ -364,9 +366,10 @@ int ik_history_report(const struct ik_hist_set *s, const char *klass,
 				continue;
 			ret = analyse(s, c, m, o->normalize, o, &se);
 			if (!ret && se.n) {
-				fprintf(f, "  %s %s: %u runs, ",
+				fprintf(f, "  %s %s: %u run%s, ",
 					s->cells[c].name,
-					ik_metric_infos[m].name, se.n);
+					ik_metric_infos[m].name, se.n,
+					se.n == 1 ? "" : "s");
 				if (!se.ncp)
 					fprintf(f, "no change point\n");
 				else

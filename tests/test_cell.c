@@ -433,3 +433,70 @@ Test(cell, x_line_is_line_in_the_same_cell)
 	free(buf);
 	run_free(&w);
 }
+
+/* The group kernel's shape and N, oversubscription and --preheat are
+ * the cell's: --fanout 1:1 is not --pipeline 2, nor --fanout 1:3 with
+ * --oversubscribe, and each reads back from a report as written. */
+Test(cell, group_shape_and_preheat_tell_cells_apart)
+{
+	static const char *const json[] = {
+		"{\"method\":\"pipe\",\"mode\":\"thread\",\"size\":8,"
+		"\"buffer\":null,\"gap_ns\":0,\"shape\":\"fanout\","
+		"\"shape_n\":1,\"group\":{\"oversubscribed\":false}}",
+		"{\"method\":\"pipe\",\"mode\":\"thread\",\"size\":8,"
+		"\"buffer\":null,\"gap_ns\":0,\"shape\":\"pipeline\","
+		"\"shape_n\":2,\"group\":{\"oversubscribed\":false}}",
+		"{\"method\":\"pipe\",\"mode\":\"thread\",\"size\":8,"
+		"\"buffer\":null,\"gap_ns\":0,\"shape\":\"fanout\","
+		"\"shape_n\":3,\"group\":{\"oversubscribed\":true}}",
+		"{\"method\":\"pipe\",\"mode\":\"thread\",\"size\":8,"
+		"\"buffer\":null,\"gap_ns\":0,\"preheat\":{\"ms\":200}}",
+	};
+	static const char *const names[] = {
+		"group/pipe/thread/size:8/fanout:1:1",
+		"group/pipe/thread/size:8/pipeline:2",
+		"group/pipe/thread/size:8/fanout:1:3/oversubscribed",
+		"pingpong/pipe/thread/size:8/preheat:200ms",
+	};
+	struct ik_group_result *gr = calloc(1, sizeof(*gr));
+	struct ik_cell_key k[4], j;
+	struct ik_result r[4];
+	char name[160];
+
+	cr_assert_not_null(gr);
+	for (unsigned i = 0; i < 4; i++) {
+		res_init(&r[i], "pipe", 8);
+		r[i].pair.pinned = false;
+		if (i < 3) {
+			r[i].kernel = &ik_kernel_group;
+			r[i].group = gr;
+			gr->shape =
+				i == 1 ? IK_SHAPE_PIPELINE : IK_SHAPE_FANOUT;
+			gr->shape_n = i + 1;
+			gr->oversubscribed = i == 2;
+		} else {
+			r[i].preheat.ms = 200;
+		}
+		key(&r[i], &k[i]);
+		ik_cell_key_name(&k[i], IK_CELL_NAME_GBENCH, name,
+				 sizeof(name));
+		cr_expect_str_eq(name, names[i]);
+		r[i].group = NULL;
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		json_t *o = json_loads(json[i], 0, NULL);
+
+		cr_assert_not_null(o);
+		cr_assert_eq(ik_cell_key_from_json(o,
+						   i < 3 ? IK_KERNEL_GROUP
+							 : IK_KERNEL_PINGPONG,
+						   &j),
+			     0, "%s", json[i]);
+		json_decref(o);
+		for (unsigned c = 0; c < 4; c++)
+			cr_expect_eq(
+				ik_cell_key_eq(&j, &k[c], IK_CELL_BASELINE),
+				c == i, "%s against %s", json[i], names[c]);
+	}
+	free(gr);
+}

@@ -959,7 +959,7 @@ Test(history_cli, runs_are_labelled_by_the_ci_commit_and_listed, .timeout = 120)
 	ik_history_close(h);
 	snprintf(csv, sizeof(csv), "%s/csv", s.dir);
 	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
-			     "--csv", csv, NULL),
+			     "--csv", csv, "--mkdir", NULL),
 		     0, "%s", out);
 	cr_assert_not_null(strstr(out, "pingpong/line/thread/size:8 p50: 2 "
 				       "runs, no change point"),
@@ -968,6 +968,165 @@ Test(history_cli, runs_are_labelled_by_the_ci_commit_and_listed, .timeout = 120)
 	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history",
 			     "/nonexistent/h.db", NULL),
 		     2, "%s", out);
+	store_free(&s);
+}
+
+Test(history_cli, csv_dir_is_an_existing_directory_or_made_by_mkdir,
+     .timeout = 120)
+{
+	char out[16384], csv[300], file[300];
+	struct store s;
+
+	store_new(&s, false);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "-q", "--method", "line",
+			     "--iters", "200", "--history", s.where, NULL),
+		     0, "%s", out);
+	/* an empty DIR is not the filesystem root */
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--csv", "", NULL),
+		     2, "%s", out);
+	cr_assert_not_null(strstr(out, "--csv '': expected a directory"), "%s",
+			   out);
+	cr_assert_null(strstr(out, "wrote"), "%s", out);
+	/* a missing DIR is not made without --mkdir, as --history's */
+	snprintf(csv, sizeof(csv), "%s/a/b", s.dir);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--csv", csv, NULL),
+		     2, "%s", out);
+	cr_assert_not_null(strstr(out, "no such directory (--mkdir"), "%s",
+			   out);
+	snprintf(file, sizeof(file), "%s/a", s.dir);
+	cr_assert_neq(access(file, F_OK), 0);
+	/* a file is not a directory */
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--csv", s.where, NULL),
+		     2, "%s", out);
+	cr_assert_not_null(strstr(out, "not a directory"), "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--mkdir", NULL),
+		     2, "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--csv", csv, "--mkdir", NULL),
+		     0, "%s", out);
+	cr_assert_not_null(strstr(out, ".pingpong.csv"), "%s", out);
+	cr_assert_not_null(strstr(out, "size:8 p50: 1 run, no change point"),
+			   "%s", out);
+	cr_assert_eq(access(csv, F_OK), 0);
+	store_free(&s);
+}
+
+Test(history_cli, normalize_names_a_method, .timeout = 60)
+{
+	char out[16384];
+	struct store s;
+
+	store_new(&s, false);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "-q", "--method", "line",
+			     "--iters", "200", "--history", s.where, NULL),
+		     0, "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--normalize", "foo", NULL),
+		     2, "%s", out);
+	cr_assert_not_null(strstr(out, "--normalize 'foo': unknown method"),
+			   "%s", out);
+	cr_assert_null(strstr(out, "divided by"), "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where,
+			     "--normalize", "line", NULL),
+		     0, "%s", out);
+	store_free(&s);
+}
+
+Test(history_cli, dry_run_refuses_the_store_the_run_would, .timeout = 60)
+{
+	const char text[] = "not a database\n";
+	char out[16384], *b;
+	struct ik_history *h;
+	struct store s;
+	size_t n, n1;
+
+	store_new(&s, false);
+	/* missing: the plan says it would append, and makes nothing */
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--dry-run", "--method",
+			     "line", "--history", s.where, NULL),
+		     0, "%s", out);
+	cr_assert_not_null(strstr(out, "would append this run"), "%s", out);
+	cr_assert_neq(access(s.where, F_OK), 0);
+	/* an ipckern history: taken, left byte for byte */
+	h = open_ok(&s);
+	add_run(h, "m", 0, 100, 100);
+	ik_history_close(h);
+	b = slurp(s.where, &n);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--dry-run", "--method",
+			     "line", "--history", s.where, NULL),
+		     0, "%s", out);
+	free(b);
+	b = slurp(s.where, &n1);
+	cr_assert_eq(n, n1);
+	free(b);
+	/* not SQLite: exit 2 as the run would, and no plan */
+	write_file(s.where, text, sizeof(text) - 1);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--dry-run", "--method",
+			     "line", "--history", s.where, NULL),
+		     2, "%s", out);
+	cr_assert_not_null(strstr(out, "not an SQLite database"), "%s", out);
+	cr_assert_null(strstr(out, "would append"), "%s", out);
+	b = slurp(s.where, &n);
+	cr_assert_eq(n, sizeof(text) - 1);
+	cr_assert_eq(memcmp(b, text, n), 0);
+	free(b);
+	store_free(&s);
+}
+
+Test(history_cli, group_shapes_and_preheat_are_series_of_their_own,
+     .timeout = 180)
+{
+	const char *want[] = {"group/pipe/thread/size:8/fanout:1:1",
+			      "group/pipe/thread/size:8/pipeline:2",
+			      "pingpong/line/thread/size:8",
+			      "pingpong/line/thread/size:8/preheat:20ms"};
+	struct ik_hist_set set;
+	struct ik_history *h;
+	char out[32768], err[256];
+	struct store s;
+
+	store_new(&s, false);
+	/* the same method and size under two shapes, and with and without
+	 * --preheat: four cells, never one series of two setups */
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--fanout", "1:1",
+			     "--method", "pipe", "--iters", "200", "--history",
+			     s.where, NULL),
+		     0, "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--pipeline", "2",
+			     "--method", "pipe", "--iters", "200", "--history",
+			     s.where, NULL),
+		     0, "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--method", "line",
+			     "--iters", "200", "--pin", "0,1", "--history",
+			     s.where, NULL),
+		     0, "%s", out);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "--method", "line",
+			     "--iters", "200", "--pin", "0,1", "--preheat",
+			     "20", "--history", s.where, NULL),
+		     0, "%s", out);
+	h = open_ok(&s);
+	cr_assert_eq(ik_history_load(h, NULL, 0, 10, &set, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(set.ncells, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		unsigned c = 0;
+
+		while (c < set.ncells && strcmp(set.cells[c].name, want[i]))
+			c++;
+		cr_expect_lt(c, set.ncells, "no cell %s", want[i]);
+	}
+	ik_hist_set_free(&set);
+	ik_history_close(h);
+	cr_assert_eq(ipckern(out, sizeof(out), NULL, "history", s.where, NULL),
+		     0, "%s", out);
+	cr_assert_not_null(strstr(out, "size:8/fanout:1:1 p50: 1 run,"), "%s",
+			   out);
+	cr_assert_not_null(strstr(out, "size:8/pipeline:2 p50: 1 run,"), "%s",
+			   out);
 	store_free(&s);
 }
 
