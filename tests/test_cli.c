@@ -732,6 +732,25 @@ Test(cli, h_prints_help_and_a_slip_names_the_nearest_option)
 	BAD("did you mean --iters?", "--iter", "10");
 }
 
+/* each help section once: run options, then gates, then information */
+Test(cli, help_names_each_section_once_with_its_options_under_it)
+{
+	struct out o = run((const char *const[]){"--help", NULL});
+	const char *gates, *touch, *history;
+
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	gates = strstr(o.stdout_text, "CI gates");
+	cr_assert(gates != NULL);
+	cr_expect(strstr(gates + 1, "CI gates") == NULL,
+		  "the CI gates heading is printed twice");
+	touch = strstr(o.stdout_text, "--first-touch");
+	history = strstr(o.stdout_text, "--history WHERE");
+	cr_assert(touch != NULL && history != NULL);
+	cr_expect(touch < gates, "--first-touch is listed under CI gates");
+	cr_expect(history > gates, "--history is not under CI gates");
+	free(o.stdout_text);
+}
+
 Test(cli, all_leaves_out_the_test_only_method, .timeout = 60)
 {
 	struct out o = run((const char *const[]){"--method", "all", "--iters",
