@@ -71,12 +71,22 @@ static void usage_error(const char *fmt, ...)
 	exit(IK_EXIT_USAGE);
 }
 
-/* After --list, --help, --version: exit 0 only if it all arrived. */
+/*
+ * After --list, --help, --version: exit 0 only if it all arrived, or
+ * if the reader closed the pipe (EPIPE: `ipckern --help | head` or
+ * `| grep -q`, which stop reading once they have what they need; under
+ * pipefail an exit 3 there would fail the caller's pipeline). Any
+ * other write error (ENOSPC, EIO) is a failure.
+ */
 static _Noreturn void exit_printed(void)
 {
 	if (fflush(stdout) == EOF || ferror(stdout)) {
+		int err = errno ? errno : EIO;
+
+		if (err == EPIPE)
+			exit(0); /* the reader had what it wanted */
 		fprintf(stderr, "ipckern: writing to stdout: %s\n",
-			strerror(errno ? errno : EIO));
+			strerror(err));
 		exit(IK_EXIT_RUNTIME);
 	}
 	exit(0);
@@ -143,6 +153,7 @@ static void list_methods(enum ik_format format)
 /* --list, --version, --help: print, and exit 0 only if it all arrived. */
 static _Noreturn void act(const struct ik_plan *p)
 {
+	errno = 0; /* a failed write while printing leaves its errno */
 	if (p->action == IK_CLI_LIST)
 		list_methods(p->format);
 	else if (p->action == IK_CLI_VERSION)

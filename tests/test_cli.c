@@ -751,6 +751,36 @@ Test(cli, help_names_each_section_once_with_its_options_under_it)
 	free(o.stdout_text);
 }
 
+/*
+ * `ipckern --help | grep -q X` under pipefail: the reader may close the
+ * pipe before the help is written; that is not a failure at run time.
+ */
+Test(cli, help_into_a_pipe_its_reader_closed_exits_0, .timeout = 30)
+{
+	const char *const acts[] = {"--help", "--list", "--version"};
+	unsigned i;
+
+	for (i = 0; i < IK_ARRAY_SIZE(acts); i++) {
+		int fd[2], st;
+		pid_t pid;
+
+		cr_assert_eq(pipe(fd), 0);
+		close(fd[0]); /* the reader is gone before a byte is written */
+		pid = fork();
+		cr_assert(pid >= 0);
+		if (pid == 0) {
+			dup2(fd[1], STDOUT_FILENO);
+			close(fd[1]);
+			execl(IK_BIN, IK_BIN, acts[i], (char *)NULL);
+			_exit(127);
+		}
+		close(fd[1]);
+		cr_assert_eq(waitpid(pid, &st, 0), pid);
+		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			  "%s into a closed pipe: status %#x", acts[i], st);
+	}
+}
+
 Test(cli, all_leaves_out_the_test_only_method, .timeout = 60)
 {
 	struct out o = run((const char *const[]){"--method", "all", "--iters",
