@@ -781,6 +781,21 @@ Test(cli, help_into_a_pipe_its_reader_closed_exits_0, .timeout = 30)
 	}
 }
 
+/* review 12: like every list option, these refuse a value given twice */
+Test(cli, first_touch_load_and_slo_refuse_a_value_given_twice)
+{
+	BAD("--first-touch 'a,a': 'a' is listed twice", "--method", "line",
+	    "--first-touch", "a,a");
+	BAD("--load 'none': given twice", "--method", "line", "--load", "none",
+	    "--load", "none");
+	BAD("spin on CPU 0 is listed twice", "--method", "line", "--load",
+	    "spin@0,spin@0");
+	BAD("CPU 0 is listed twice", "--method", "line", "--load", "l3@0+0");
+	BAD("smt is listed twice", "--method", "line", "--load", "smt,smt");
+	BAD("'p99<=1us': that percentile is bounded twice", "--kernel",
+	    "stream", "--method", "pipe", "--slo", "p99<=1us,p99<=1us");
+}
+
 Test(cli, all_leaves_out_the_test_only_method, .timeout = 60)
 {
 	struct out o = run((const char *const[]){"--method", "all", "--iters",
