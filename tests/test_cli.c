@@ -796,6 +796,23 @@ Test(cli, first_touch_load_and_slo_refuse_a_value_given_twice)
 	    "stream", "--method", "pipe", "--slo", "p99<=1us,p99<=1us");
 }
 
+/* review 11: placement options where nothing shared is placed */
+Test(cli, provenance_is_refused_where_there_are_no_shared_pages)
+{
+	BAD("--first-touch: applies to methods whose messages are in shared "
+	    "pages",
+	    "--method", "pipe,tcp", "--pin", "0,1", "--first-touch", "a",
+	    "--dry-run");
+	BAD("--home: applies to methods whose messages are in shared pages",
+	    "--method", "tcp", "--home", "0", "--dry-run");
+	BAD("--fresh: applies to methods whose messages are in shared pages",
+	    "--method", "uds", "--fresh", "--dry-run");
+	BAD("not --kernel group", "--fanout", "1:1", "--method", "spsc",
+	    "--pin", "0,1", "--first-touch", "a,b", "--dry-run");
+	BAD("not --kernel group", "--fanout", "1:1", "--method", "spsc",
+	    "--pin", "0,1", "--stride", "128", "--dry-run");
+}
+
 Test(cli, all_leaves_out_the_test_only_method, .timeout = 60)
 {
 	struct out o = run((const char *const[]){"--method", "all", "--iters",
