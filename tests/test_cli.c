@@ -813,6 +813,35 @@ Test(cli, provenance_is_refused_where_there_are_no_shared_pages)
 	    "--pin", "0,1", "--stride", "128", "--dry-run");
 }
 
+/*
+ * review 10: --matrix's pairs are known before it runs, so a load on one
+ * of their CPUs is exit 2 then, not a cell error; unpinned, the report
+ * says a peer may share an antagonist's CPU.
+ */
+Test(cli, a_load_on_a_matrix_pairs_cpu_is_refused_before_running, .timeout = 60)
+{
+	struct out o;
+	json_t *r, *notes, *n;
+	size_t i;
+	bool said = false;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("needs two CPUs");
+	BAD("that is peer B's CPU", "--matrix", "--cpus", "0,1", "--method",
+	    "line", "--load", "spin@1", "--iters", "100");
+	r = json_run((const char *const[]){"--method", "line", "--load",
+					   "spin@0", "--iters", "200",
+					   "--warmup", "20", "--format", "json",
+					   NULL},
+		     &o);
+	notes = json_object_get(r, "notes");
+	json_array_foreach(notes, i, n) said |=
+		strstr(json_string_value(n), "--load with unpinned") != NULL;
+	cr_expect(said, "no note that an unpinned peer may share the CPU");
+	json_decref(r);
+	free(o.stdout_text);
+}
+
 Test(cli, all_leaves_out_the_test_only_method, .timeout = 60)
 {
 	struct out o = run((const char *const[]){"--method", "all", "--iters",
