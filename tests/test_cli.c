@@ -842,6 +842,50 @@ Test(cli, a_load_on_a_matrix_pairs_cpu_is_refused_before_running, .timeout = 60)
 	free(o.stdout_text);
 }
 
+/*
+ * review 15: a line row's "x line" is against plain line (store, one
+ * line) placed the same, not the row itself; with no plain line in the
+ * run it is null (the table's -).
+ */
+Test(cli, x_line_of_a_line_variant_is_against_plain_line, .timeout = 60)
+{
+	struct out o;
+	json_t *r, *res, *lat;
+	double p50[2];
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("needs two CPUs");
+	r = json_run((const char *const[]){"--method", "line", "--pin", "0,1",
+					   "--lines", "2", "--line-op",
+					   "load,cas", "--iters", "300",
+					   "--format", "json", NULL},
+		     &o);
+	for (size_t i = 0; i < 2; i++) {
+		res = json_array_get(json_object_get(r, "results"), i);
+		cr_expect(json_is_null(json_object_get(res, "vs_line")),
+			  "row %zu: x line without a plain line in the run", i);
+	}
+	json_decref(r);
+	free(o.stdout_text);
+	r = json_run((const char *const[]){"--method", "line", "--pin", "0,1",
+					   "--line-op", "store,cas", "--iters",
+					   "300", "--format", "json", NULL},
+		     &o);
+	for (size_t i = 0; i < 2; i++) {
+		res = json_array_get(json_object_get(r, "results"), i);
+		lat = json_object_get(res, "latency");
+		p50[i] = json_number_value(json_object_get(lat, "p50_ns"));
+	}
+	res = json_array_get(json_object_get(r, "results"), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(res, "line_op")),
+			 "cas");
+	cr_expect(fabs(json_number_value(json_object_get(res, "vs_line")) -
+		       p50[1] / p50[0]) < 1e-6,
+		  "cas's x line is not its p50 over store's");
+	json_decref(r);
+	free(o.stdout_text);
+}
+
 Test(cli, all_leaves_out_the_test_only_method, .timeout = 60)
 {
 	struct out o = run((const char *const[]){"--method", "all", "--iters",
