@@ -71,12 +71,22 @@ static void usage_error(const char *fmt, ...)
 	exit(IK_EXIT_USAGE);
 }
 
-/* After --list, --help, --version: exit 0 only if it all arrived. */
+/*
+ * After --list, --help, --version: exit 0 only if it all arrived, or
+ * if the reader closed the pipe (EPIPE: `ipckern --help | head` or
+ * `| grep -q`, which stop reading once they have what they need; under
+ * pipefail an exit 3 there would fail the caller's pipeline). Any
+ * other write error (ENOSPC, EIO) is a failure.
+ */
 static _Noreturn void exit_printed(void)
 {
 	if (fflush(stdout) == EOF || ferror(stdout)) {
+		int err = errno ? errno : EIO;
+
+		if (err == EPIPE)
+			exit(0); /* the reader had what it wanted */
 		fprintf(stderr, "ipckern: writing to stdout: %s\n",
-			strerror(errno ? errno : EIO));
+			strerror(err));
 		exit(IK_EXIT_RUNTIME);
 	}
 	exit(0);
@@ -194,6 +204,7 @@ static void list_methods(enum ik_format format)
 /* --list, --version, --help: print, and exit 0 only if it all arrived. */
 static _Noreturn void act(const struct ik_plan *p)
 {
+	errno = 0; /* a failed write while printing leaves its errno */
 	if (p->action == IK_CLI_LIST)
 		list_methods(p->format);
 	else if (p->action == IK_CLI_VERSION)
@@ -520,27 +531,61 @@ static int describe(struct run *r)
 /*
  * Every --load against the pinned pair (or none, unpinned): a CPU not
  * usable, a peer's CPU without --load-on-peer, smt without a sibling
- * are refused before anything runs. --classes and --matrix pick their
- * pairs per cell: each cell checks its own.
+ * are refused before anything runs. --classes and --matrix know their
+ * pairs now too (the classes found, every ordered pair of --cpus): each
+ * is checked here, so a load on one of their CPUs is exit 2, not a cell
+ * that fails at run time.
  */
-static void check_loads(const struct ik_plan *p, const struct ik_topo *tp)
+static void check_load_on(const struct ik_plan *p, const struct ik_topo *tp,
+			  const int *cpus, unsigned ncpus, const char *where)
 {
-	const struct ik_config *c = &p->cfg;
 	char msg[200];
-	unsigned i;
 
-	if (p->classes || p->matrix)
-		return;
-	for (i = 0; i < p->sweep.nloads; i++) {
+	for (unsigned i = 0; i < p->sweep.nloads; i++) {
 		struct ik_load_run *lr;
 
-		if (ik_load_resolve(&lr, &p->sweep.loads[i], tp, c->cpu,
-				    c->pinned ? c->ncpu : 0, c->load_on_peer,
-				    msg, sizeof(msg)))
-			usage_error("--load %s: %s", p->sweep.loads[i].text,
-				    msg);
+		if (ik_load_resolve(&lr, &p->sweep.loads[i], tp, cpus, ncpus,
+				    p->cfg.load_on_peer, msg, sizeof(msg)))
+			usage_error("--load %s: %s%s", p->sweep.loads[i].text,
+				    msg, where);
 		ik_load_stop(lr, NULL, msg, sizeof(msg)); /* frees it */
 	}
+}
+
+static void check_loads(const struct run *r)
+{
+	const struct ik_plan *p = &r->plan;
+	const struct ik_config *c = &p->cfg;
+	char where[96];
+	unsigned i, j;
+
+	if (p->classes) {
+		for (i = 0; i < IK_NCLASSES; i++) {
+			if (!r->classes[i].present)
+				continue;
+			snprintf(where, sizeof(where),
+				 " (--classes pair %s: CPUs %d,%d)",
+				 ik_class_key(i), r->classes[i].cpu[0],
+				 r->classes[i].cpu[1]);
+			check_load_on(p, &r->topo, r->classes[i].cpu, 2, where);
+		}
+		return;
+	}
+	if (p->matrix) {
+		for (i = 0; i < p->ncpus; i++)
+			for (j = 0; j < p->ncpus; j++) {
+				int pair[2] = {p->cpus[i], p->cpus[j]};
+
+				if (i == j)
+					continue;
+				snprintf(where, sizeof(where),
+					 " (--matrix pair %d,%d)", pair[0],
+					 pair[1]);
+				check_load_on(p, &r->topo, pair, 2, where);
+			}
+		return;
+	}
+	check_load_on(p, &r->topo, c->cpu, c->pinned ? c->ncpu : 0, "");
 }
 
 /* --pin auto's pair, and every pinned CPU usable here. */
@@ -559,7 +604,7 @@ static int resolve_pins(struct run *r)
 		p->npins = 2;
 		ik_cli_cell_cpus(p);
 	}
-	check_loads(p, &r->topo);
+	check_loads(r);
 	return 0;
 }
 
@@ -693,11 +738,22 @@ static void add_notes(struct run *r)
 	else if (!cfg->pinned)
 		add_note(r, "unpinned: the scheduler places the peers and may "
 			    "move them; use --pin A,B for a stated pair");
-	else if (ik_config_cpu(cfg, 0) == ik_config_cpu(cfg, 1))
-		add_note(r,
-			 "both peers on CPU %d: this measures the scheduler "
-			 "hand-off; spinning methods yield on every poll",
-			 cfg->cpu[0]);
+	/* unpinned, nothing keeps a peer off an antagonist's CPU */
+	for (i = 0; !cfg->pinned && !r->plan.classes && !r->plan.matrix &&
+		    i < r->plan.sweep.nloads;
+	     i++)
+		if (r->plan.sweep.loads[i].n) {
+			add_note(r, "--load with unpinned peers: the scheduler "
+				    "may run a peer on an antagonist's CPU; "
+				    "--pin A,B keeps them apart");
+			break;
+		} else if (ik_config_cpu(cfg, 0) == ik_config_cpu(cfg, 1))
+			add_note(r,
+				 "both peers on CPU %d: this measures the "
+				 "scheduler "
+				 "hand-off; spinning methods yield on every "
+				 "poll",
+				 cfg->cpu[0]);
 	for (i = 0; i < r->plan.sweep.npairs; i++)
 		maxp = r->plan.sweep.pairs[i] > maxp ? r->plan.sweep.pairs[i]
 						     : maxp;

@@ -392,6 +392,19 @@ static int check_crew(struct ik_plan *p)
 }
 
 /*
+ * Whether a method's messages live in pages the channel allocates (so
+ * --first-touch, --home and --fresh place what the peers share): line
+ * and spsc (their lines and rings), and the methods that carry no bytes
+ * themselves, whose payload is in the channel's shared mailbox. Pipes,
+ * sockets and queues keep the bytes in kernel buffers: nothing to place.
+ */
+static bool has_shared_pages(const struct ik_transport_ops *t)
+{
+	return (t->flags & IK_T_SIGNAL) || !strcmp(t->name, "line") ||
+	       !strcmp(t->name, "spsc");
+}
+
+/*
  * Issue 19's options: which methods and kernels they apply to, and the
  * pinning a or b and --preheat need.
  */
@@ -447,6 +460,16 @@ static int check_lines(struct ik_plan *p)
 				   "and --preheat: apply to the pair kernels "
 				   "(pingpong, stream, call), not --kernel %s",
 				   ik_kernels[p->cfg.kernel]->name);
+	if ((sw->ntouches || sw->nhomes || p->cfg.lines.fresh ||
+	     sw->nstrides) &&
+	    parties_kernel(&p->cfg))
+		return ik_cli_fail(
+			p,
+			"--first-touch, --home, --fresh and --stride: "
+			"apply to the pair kernels (pingpong, "
+			"stream, call), not --kernel %s: its "
+			"members' pages are not placed",
+			ik_kernels[p->cfg.kernel]->name);
 	if (touch_ab && !pinned)
 		return ik_cli_fail(p, "--first-touch a or b: needs the peers "
 				      "pinned (--pin, --classes or --matrix); "
@@ -464,6 +487,19 @@ static int check_lines(struct ik_plan *p)
 					   "not %s",
 					   sw->nline_ops ? "line-op" : "lines",
 					   m);
+		if ((sw->ntouches || sw->nhomes || p->cfg.lines.fresh) &&
+		    !has_shared_pages(sw->methods[i]))
+			return ik_cli_fail(
+				p,
+				"--%s: applies to methods whose "
+				"messages are in shared pages (line, "
+				"spsc, and those with the payload in "
+				"shared memory: futex, sem, eventfd, "
+				"...), not %s (kernel buffers)",
+				sw->ntouches ? "first-touch"
+				: sw->nhomes ? "home"
+					     : "fresh",
+				m);
 		if (sw->nstrides && strcmp(m, "line") && strcmp(m, "spsc"))
 			return ik_cli_fail(p,
 					   "--stride: applies to --method line "

@@ -538,7 +538,7 @@ static void print_help(FILE *f, const struct ik_option *o, const char *ind)
 void ik_cli_usage(FILE *f)
 {
 	const struct ik_option *o;
-	unsigned section = 0;
+	unsigned sec;
 	char left[64];
 
 	fputs("usage: ipckern [options]\n"
@@ -550,27 +550,34 @@ void ik_cli_usage(FILE *f)
 	      "Linux IPC method; every round trip is timed and histogrammed.\n"
 	      "\n",
 	      f);
-	for (o = ik_options; o->name; o++) {
-		unsigned s = o->flags & IK_OPTF_GATE   ? 1
-			     : o->flags & IK_OPTF_INFO ? 2
-						       : 0;
-
-		if (s != section)
-			fputs(s == 1 ? "\nCI gates (exit 1 when a gate "
-				       "fails):\n"
-				     : "\n",
+	/*
+	 * Each section once, in the order run, gates, information: rows
+	 * are appended to the table in any order (a gate option may come
+	 * before a run option), so walk it once per section.
+	 */
+	for (sec = 0; sec < 3; sec++) {
+		if (sec)
+			fputs(sec == 1 ? "\nCI gates (exit 1 when a gate "
+					 "fails):\n"
+				       : "\n",
 			      f);
-		section = s;
-		if (o->flags & IK_OPTF_HIDDEN)
-			continue;
-		if (o->usage) {
-			fprintf(f, "  %s\n", o->usage);
-			continue;
+		for (o = ik_options; o->name; o++) {
+			unsigned s = o->flags & IK_OPTF_GATE   ? 1
+				     : o->flags & IK_OPTF_INFO ? 2
+							       : 0;
+
+			if (s != sec || o->flags & IK_OPTF_HIDDEN)
+				continue;
+			if (o->usage) {
+				fprintf(f, "  %s\n", o->usage);
+				continue;
+			}
+			snprintf(left, sizeof(left), "--%s%s%s", o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+			fprintf(f, "  %-17s%s", left,
+				strlen(left) < 17 ? "" : "  ");
+			print_help(f, o, "                   ");
 		}
-		snprintf(left, sizeof(left), "--%s%s%s", o->name,
-			 o->arg ? " " : "", o->arg ? o->arg : "");
-		fprintf(f, "  %-17s%s", left, strlen(left) < 17 ? "" : "  ");
-		print_help(f, o, "                   ");
 	}
 	fputs("\n"
 	      "Numbers are decimal (12, 0.5, 2e-3); times take ns, us, ms or s "

@@ -330,6 +330,15 @@ static int parse_touch(struct ik_plan *p, const struct ik_option *o,
 		} else {
 			goto bad;
 		}
+		for (unsigned k = 0; k < sw->ntouches; k++)
+			if (sw->touches[k] == (int)v) {
+				sw->ntouches = 0;
+				return ik_cli_fail(p,
+						   "--first-touch '%s': '%.*s' "
+						   "is listed twice; list each "
+						   "once (one cell each)",
+						   arg, (int)(end - s), s);
+			}
 		sw->touches[sw->ntouches++] = (int)v;
 		s = end;
 		if (*s == ',' && s[1])
@@ -363,6 +372,12 @@ static int parse_load(struct ik_plan *p, const struct ik_option *o,
 				   IK_MAX_LOADS);
 	if (ik_load_parse(arg, &sw->loads[sw->nloads], msg, sizeof(msg)))
 		return ik_cli_fail(p, "--load '%s': %s", arg, msg);
+	for (unsigned k = 0; k < sw->nloads; k++)
+		if (!strcmp(sw->loads[k].text, arg))
+			return ik_cli_fail(p,
+					   "--load '%s': given twice; each "
+					   "--load is one cell, give it once",
+					   arg);
 	sw->nloads++;
 	return 0;
 }

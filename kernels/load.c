@@ -62,9 +62,10 @@ const char *ik_load_rate_unit(const struct ik_load_out *o)
 
 /* ---- parsing ---- */
 
-/* "A", "A-B", joined by '+': into cpus; 0 or -EINVAL */
-static int parse_cpus(const char *s, int *cpus, unsigned *n, char *msg,
-		      size_t len)
+/* "A", "A-B", joined by '+': into cpus; a CPU twice is refused unless
+ * twice_ok (stream's C1+C2, whose own check says why); 0 or -EINVAL */
+static int parse_cpus(const char *s, int *cpus, unsigned *n, bool twice_ok,
+		      char *msg, size_t len)
 {
 	const char *p = s;
 
@@ -85,6 +86,14 @@ static int parse_cpus(const char *s, int *cpus, unsigned *n, char *msg,
 		if (a > IK_TOPO_INDEX_MAX || b > IK_TOPO_INDEX_MAX || b < a)
 			goto bad;
 		for (long c = a; c <= b; c++) {
+			for (unsigned k = 0; k < *n && !twice_ok; k++)
+				if (cpus[k] == c) {
+					snprintf(msg, len,
+						 "CPUs '%s': CPU %ld is listed "
+						 "twice; list each once",
+						 s, c);
+					return -EINVAL;
+				}
 			if (*n == IK_LOAD_MAX) {
 				snprintf(msg, len,
 					 "CPUs '%s': at most %d antagonists "
@@ -199,7 +208,7 @@ static int parse_item(char *tok, struct ik_load_item *it, char *msg, size_t len)
 				 "e.g. stream:pipe:64k@2+3");
 		return -EINVAL;
 	}
-	if (parse_cpus(at, it->cpus, &it->ncpus, msg, len))
+	if (parse_cpus(at, it->cpus, &it->ncpus, k == IK_LOAD_STREAM, msg, len))
 		return -EINVAL;
 	if (k == IK_LOAD_MEM && args) {
 		char *end;
@@ -221,6 +230,39 @@ static int parse_item(char *tok, struct ik_load_item *it, char *msg, size_t len)
 			return -EINVAL;
 		}
 		return parse_stream(args, it, msg, len);
+	}
+	return 0;
+}
+
+/*
+ * The newest item of a set against the others: the same kind on one CPU
+ * twice (spin@0,spin@0; smt,smt) is one antagonist written twice.
+ */
+static int same_twice(const struct ik_load_set *set, char *msg, size_t len)
+{
+	const struct ik_load_item *it = &set->item[set->n - 1];
+
+	for (unsigned i = 0; i + 1 < set->n; i++) {
+		const struct ik_load_item *o = &set->item[i];
+
+		if (o->kind != it->kind)
+			continue;
+		if (it->kind == IK_LOAD_SMT) {
+			snprintf(msg, len, "smt is listed twice; list it once");
+			return -EINVAL;
+		}
+		for (unsigned a = 0; a < it->ncpus; a++)
+			for (unsigned b = 0; b < o->ncpus; b++)
+				if (it->cpus[a] == o->cpus[b] &&
+				    it->kind != IK_LOAD_STREAM) {
+					snprintf(
+						msg, len,
+						"%s on CPU %d is listed twice; "
+						"list each antagonist once",
+						ik_load_kind_name(it->kind),
+						it->cpus[a]);
+					return -EINVAL;
+				}
 	}
 	return 0;
 }
@@ -258,6 +300,8 @@ int ik_load_parse(const char *s, struct ik_load_set *set, char *msg, size_t len)
 			break;
 		}
 		ret = parse_item(tok, &set->item[set->n++], msg, len);
+		if (!ret)
+			ret = same_twice(set, msg, len);
 	}
 	free(copy);
 	return ret;

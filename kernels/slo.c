@@ -104,6 +104,13 @@ int ik_slo_parse(const char *s, struct ik_slo *slo, char *err, size_t len)
 		}
 		if ((ret = parse_cond(tok, &slo->c[n], err, len)))
 			return ret;
+		/* p99<=1us,p99<=2us: one percentile, one bound */
+		for (unsigned k = 0; k < n; k++)
+			if (slo->c[k].pct == slo->c[n].pct)
+				return bad(err, len,
+					   "that percentile is bounded twice; "
+					   "give each once",
+					   tok);
 		n++;
 	}
 	slo->n = n;

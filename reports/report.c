@@ -14,7 +14,13 @@
 #include "gate.h"
 #include "writers.h"
 
-/* "x line": the same cell measured by line (cell.h, IK_CELL_X_LINE). */
+/*
+ * "x line": the same cell measured by plain line (cell.h,
+ * IK_CELL_X_LINE). A line row's own variants (--line-op, --lines) are
+ * what it is compared for, so its reference is line with a store on one
+ * line, placed the same; without one in the run there is none (the
+ * column shows -), never the row divided by itself.
+ */
 static const struct ik_result *line_for(const struct ik_report *r,
 					const struct ik_result *res)
 {
@@ -22,6 +28,15 @@ static const struct ik_result *line_for(const struct ik_report *r,
 	unsigned i;
 
 	ik_cell_key_of(res, &want);
+	if (!strcmp(res->ops->name, "line")) {
+		struct ik_lines plain = res->line.lines;
+
+		plain.op = IK_LINE_STORE;
+		plain.n = 0;
+		ik_cell_line_key(res->line.touch, res->line.touch_cpu,
+				 res->line.homed, res->line.home, &plain,
+				 want.line, sizeof(want.line));
+	}
 	for (i = 0; i < r->nresults; i++) {
 		const struct ik_result *o = &r->results[i];
 

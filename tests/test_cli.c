@@ -733,6 +733,160 @@ Test(cli, h_prints_help_and_a_slip_names_the_nearest_option)
 	BAD("did you mean --iters?", "--iter", "10");
 }
 
+/* each help section once: run options, then gates, then information */
+Test(cli, help_names_each_section_once_with_its_options_under_it)
+{
+	struct out o = run((const char *const[]){"--help", NULL});
+	const char *gates, *touch, *history;
+
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	gates = strstr(o.stdout_text, "CI gates");
+	cr_assert(gates != NULL);
+	cr_expect(strstr(gates + 1, "CI gates") == NULL,
+		  "the CI gates heading is printed twice");
+	touch = strstr(o.stdout_text, "--first-touch");
+	history = strstr(o.stdout_text, "--history WHERE");
+	cr_assert(touch != NULL && history != NULL);
+	cr_expect(touch < gates, "--first-touch is listed under CI gates");
+	cr_expect(history > gates, "--history is not under CI gates");
+	free(o.stdout_text);
+}
+
+/*
+ * `ipckern --help | grep -q X` under pipefail: the reader may close the
+ * pipe before the help is written; that is not a failure at run time.
+ */
+Test(cli, help_into_a_pipe_its_reader_closed_exits_0, .timeout = 30)
+{
+	const char *const acts[] = {"--help", "--list", "--version"};
+	unsigned i;
+
+	for (i = 0; i < IK_ARRAY_SIZE(acts); i++) {
+		int fd[2], st;
+		pid_t pid;
+
+		cr_assert_eq(pipe(fd), 0);
+		close(fd[0]); /* the reader is gone before a byte is written */
+		pid = fork();
+		cr_assert(pid >= 0);
+		if (pid == 0) {
+			dup2(fd[1], STDOUT_FILENO);
+			close(fd[1]);
+			execl(IK_BIN, IK_BIN, acts[i], (char *)NULL);
+			_exit(127);
+		}
+		close(fd[1]);
+		cr_assert_eq(waitpid(pid, &st, 0), pid);
+		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			  "%s into a closed pipe: status %#x", acts[i], st);
+	}
+}
+
+/* review 12: like every list option, these refuse a value given twice */
+Test(cli, first_touch_load_and_slo_refuse_a_value_given_twice)
+{
+	BAD("--first-touch 'a,a': 'a' is listed twice", "--method", "line",
+	    "--first-touch", "a,a");
+	BAD("--load 'none': given twice", "--method", "line", "--load", "none",
+	    "--load", "none");
+	BAD("spin on CPU 0 is listed twice", "--method", "line", "--load",
+	    "spin@0,spin@0");
+	BAD("CPU 0 is listed twice", "--method", "line", "--load", "l3@0+0");
+	BAD("smt is listed twice", "--method", "line", "--load", "smt,smt");
+	BAD("'p99<=1us': that percentile is bounded twice", "--kernel",
+	    "stream", "--method", "pipe", "--slo", "p99<=1us,p99<=1us");
+}
+
+/* review 11: placement options where nothing shared is placed */
+Test(cli, provenance_is_refused_where_there_are_no_shared_pages)
+{
+	BAD("--first-touch: applies to methods whose messages are in shared "
+	    "pages",
+	    "--method", "pipe,tcp", "--pin", "0,1", "--first-touch", "a",
+	    "--dry-run");
+	BAD("--home: applies to methods whose messages are in shared pages",
+	    "--method", "tcp", "--home", "0", "--dry-run");
+	BAD("--fresh: applies to methods whose messages are in shared pages",
+	    "--method", "uds", "--fresh", "--dry-run");
+	BAD("not --kernel group", "--fanout", "1:1", "--method", "spsc",
+	    "--pin", "0,1", "--first-touch", "a,b", "--dry-run");
+	BAD("not --kernel group", "--fanout", "1:1", "--method", "spsc",
+	    "--pin", "0,1", "--stride", "128", "--dry-run");
+}
+
+/*
+ * review 10: --matrix's pairs are known before it runs, so a load on one
+ * of their CPUs is exit 2 then, not a cell error; unpinned, the report
+ * says a peer may share an antagonist's CPU.
+ */
+Test(cli, a_load_on_a_matrix_pairs_cpu_is_refused_before_running, .timeout = 60)
+{
+	struct out o;
+	json_t *r, *notes, *n;
+	size_t i;
+	bool said = false;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("needs two CPUs");
+	BAD("that is peer B's CPU", "--matrix", "--cpus", "0,1", "--method",
+	    "line", "--load", "spin@1", "--iters", "100");
+	r = json_run((const char *const[]){"--method", "line", "--load",
+					   "spin@0", "--iters", "200",
+					   "--warmup", "20", "--format", "json",
+					   NULL},
+		     &o);
+	notes = json_object_get(r, "notes");
+	json_array_foreach(notes, i, n) said |=
+		strstr(json_string_value(n), "--load with unpinned") != NULL;
+	cr_expect(said, "no note that an unpinned peer may share the CPU");
+	json_decref(r);
+	free(o.stdout_text);
+}
+
+/*
+ * review 15: a line row's "x line" is against plain line (store, one
+ * line) placed the same, not the row itself; with no plain line in the
+ * run it is null (the table's -).
+ */
+Test(cli, x_line_of_a_line_variant_is_against_plain_line, .timeout = 60)
+{
+	struct out o;
+	json_t *r, *res, *lat;
+	double p50[2];
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("needs two CPUs");
+	r = json_run((const char *const[]){"--method", "line", "--pin", "0,1",
+					   "--lines", "2", "--line-op",
+					   "load,cas", "--iters", "300",
+					   "--format", "json", NULL},
+		     &o);
+	for (size_t i = 0; i < 2; i++) {
+		res = json_array_get(json_object_get(r, "results"), i);
+		cr_expect(json_is_null(json_object_get(res, "vs_line")),
+			  "row %zu: x line without a plain line in the run", i);
+	}
+	json_decref(r);
+	free(o.stdout_text);
+	r = json_run((const char *const[]){"--method", "line", "--pin", "0,1",
+					   "--line-op", "store,cas", "--iters",
+					   "300", "--format", "json", NULL},
+		     &o);
+	for (size_t i = 0; i < 2; i++) {
+		res = json_array_get(json_object_get(r, "results"), i);
+		lat = json_object_get(res, "latency");
+		p50[i] = json_number_value(json_object_get(lat, "p50_ns"));
+	}
+	res = json_array_get(json_object_get(r, "results"), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(res, "line_op")),
+			 "cas");
+	cr_expect(fabs(json_number_value(json_object_get(res, "vs_line")) -
+		       p50[1] / p50[0]) < 1e-6,
+		  "cas's x line is not its p50 over store's");
+	json_decref(r);
+	free(o.stdout_text);
+}
+
 Test(cli, all_leaves_out_the_test_only_method, .timeout = 60)
 {
 	struct out o = run((const char *const[]){"--method", "all", "--iters",
