@@ -204,6 +204,13 @@ static int parse_shape(struct ik_plan *p, const struct ik_option *o,
 	unsigned long a = 0, b = 0;
 	char *end = NULL;
 
+	/* one group shape a run: a second would silently replace the first */
+	if (p->shape_given)
+		return ik_cli_fail(p,
+				   "--%s '%s': a run has one group shape and "
+				   "--fanout, --pipeline or --contend was "
+				   "already given; give one of them once",
+				   o->name, arg);
 	errno = 0;
 	if (isdigit((unsigned char)*arg))
 		a = strtoul(arg, &end, 10);
