@@ -466,7 +466,8 @@ static int check_kernel(struct ik_plan *p)
  * per minute. IPCKERN_SOAK_MINUTE_MS shortens the minute (a test knob,
  * so that a test of the summary's shape takes seconds).
  */
-#define SOAK_AUTO_NS (120 * IK_NS_PER_SEC)
+#define SOAK_AUTO_NS	      (120 * IK_NS_PER_SEC)
+#define IK_DEFAULT_TIMEOUT_NS (60 * IK_NS_PER_SEC) /* --timeout's default */
 static int soak_plan(struct ik_plan *p)
 {
 	struct ik_config *c = &p->cfg;
@@ -585,6 +586,11 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 	 * --size says otherwise (and then the kernel's check names it) */
 	if (c->slo.n && !p->sweep.size_given)
 		p->sweep.sizes[0] = 16;
+	/* a long --duration (a soak) without --timeout: the default would
+	 * refuse it, so the limit grows to the duration plus the default */
+	if (!p->timeout_given && c->duration_ns &&
+	    c->duration_ns >= c->timeout_ns)
+		c->timeout_ns = c->duration_ns + IK_DEFAULT_TIMEOUT_NS;
 	if (c->duration_ns && c->duration_ns >= c->timeout_ns)
 		return ik_cli_fail(p,
 				   "--duration %.1f: must be shorter than "

@@ -542,8 +542,10 @@ const struct ik_option ik_options[] = {
 	 VAL(cfg.timeout_ns),
 	 .max = 86400 * 1e9,
 	 .def = "60",
+	 GIVEN(timeout_given),
 	 .help_num = 60,
-	 .help = "give up on one measurement after this (default %llu)"},
+	 .help = "give up on one measurement after this (default %llu;\n"
+		 "a longer --duration gets the duration plus that)"},
 	{.name = "format",
 	 .arg = "FMT",
 	 .kind = IK_OPT_CHOICE,

@@ -282,6 +282,21 @@ Test(late, soak_needs_a_duration_and_no_gap)
 	    "10us", "--method", "futex");
 }
 
+/* review finding 5: --duration 2m alone was refused by the default
+ * --timeout 60, so the soak could not start by itself */
+Test(late, a_long_duration_without_timeout_gets_one_that_fits)
+{
+	struct out o =
+		run((const char *const[]){"--method", "futex", "--duration",
+					  "10m", "--dry-run", "-q", NULL});
+
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	free(o.stdout_text);
+	/* a --timeout given is kept, and too short is still named */
+	BAD("must be shorter than --timeout 60.0", "--method", "futex",
+	    "--duration", "2m", "--timeout", "60");
+}
+
 /*
  * The controller's watch, driven by hand: side B sleeps while its
  * message waits (in another read for a byte stream, whose own read
