@@ -6,8 +6,10 @@
  * options one at a time are cli/options.c's.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -543,6 +545,128 @@ static int check_slo(struct ik_plan *p)
 	return 0;
 }
 
+/* A whole decimal number, no sign or space, into *v; false if not. */
+static bool whole(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return !errno && !*end;
+}
+
+/* A method of the sweep that waits only by spinning: nobody sleeps, so
+ * there is no wake-up to drop and no blocking wait to give up. */
+static bool spins(const struct ik_plan *p, const struct ik_transport_ops *m)
+{
+	return (m->flags & IK_T_SPIN) && p->cfg.wait == IK_WAIT_SPIN;
+}
+
+/*
+ * IPCKERN_FAULT (the test hooks, IK_FAULT_ENV): a value this run's
+ * kernel does not know, or that could not trip, is refused before
+ * anything runs, so a fault test cannot pass by the fault being ignored.
+ */
+static int check_fault(struct ik_plan *p)
+{
+	const struct ik_config *c = &p->cfg;
+	const struct ik_sweep *sw = &p->sweep;
+	const char *f = getenv(IK_FAULT_ENV);
+	unsigned long long ms = 0, n = 0;
+	unsigned i;
+
+	if (!f)
+		return 0;
+	switch (c->kernel) {
+	case IK_KERNEL_PINGPONG:
+		if (!strcmp(f, "kill-b") || !strcmp(f, "stall-b"))
+			return 0;
+		if (!strncmp(f, "wake-drop@", 10) && whole(f + 10, &n)) {
+			;
+		} else if (!strncmp(f, "wake-delay=", 11)) {
+			char num[24];
+			const char *at = strchr(f + 11, '@');
+			size_t len = at ? (size_t)(at - (f + 11)) : 0;
+
+			if (!at || len >= sizeof(num))
+				goto bad;
+			memcpy(num, f + 11, len);
+			num[len] = 0;
+			if (!whole(num, &ms) || ms > 60000 ||
+			    !whole(at + 1, &n))
+				goto bad;
+		} else {
+			goto bad;
+		}
+		if (n >= c->iters)
+			return ik_cli_fail(p,
+					   "%s='%s': trip %llu is past the "
+					   "run's %llu timed round trips "
+					   "(N from 0 to %llu)",
+					   IK_FAULT_ENV, f, n,
+					   (unsigned long long)c->iters,
+					   (unsigned long long)c->iters - 1);
+		for (i = 0; !strncmp(f, "wake-drop@", 10) && i < sw->nmethods;
+		     i++)
+			if (!sw->methods[i]->send_nowake ||
+			    spins(p, sw->methods[i]))
+				return ik_cli_fail(
+					p,
+					"%s=wake-drop: %s %s; futex, eventfd "
+					"and spsc --wait futex|hybrid can drop "
+					"one",
+					IK_FAULT_ENV, sw->methods[i]->name,
+					spins(p, sw->methods[i])
+						? "waits by spinning here: no "
+						  "wake-up to drop"
+						: "cannot post a message "
+						  "without "
+						  "its wake-up (its bytes are "
+						  "the "
+						  "wake-up)");
+		return 0;
+	case IK_KERNEL_STREAM:
+		if (!strcmp(f, "stall-at-100"))
+			return 0;
+		if (strcmp(f, "corrupt") && strcmp(f, "drop") &&
+		    strcmp(f, "dup"))
+			goto bad;
+		for (i = 0; i < sw->nsizes; i++)
+			if (sw->sizes[i] < 24)
+				return ik_cli_fail(p,
+						   "%s=%s: needs --size of at "
+						   "least 24 (a stamped, "
+						   "checked message), not %zu",
+						   IK_FAULT_ENV, f,
+						   sw->sizes[i]);
+		return 0;
+	case IK_KERNEL_ECHO:
+		if (!strcmp(f, "kill-server") || !strcmp(f, "kill-client") ||
+		    !strcmp(f, "stall-server"))
+			return 0;
+		goto bad;
+	case IK_KERNEL_GROUP:
+		if (!strncmp(f, "seq-", 4) && whole(f + 4, &n) &&
+		    n < c->shape_n + (c->shape == IK_SHAPE_FANOUT ||
+				      c->shape == IK_SHAPE_FANIN))
+			return 0;
+		goto bad;
+	default:
+		goto bad;
+	}
+bad:
+	return ik_cli_fail(
+		p,
+		"%s='%s': not a fault of --kernel %s (pingpong: kill-b, "
+		"stall-b, wake-delay=MS@N with MS up to 60000, wake-drop@N, N "
+		"a timed trip from 0; stream: corrupt, drop, dup, "
+		"stall-at-100; echo: kill-server, kill-client, stall-server; "
+		"group: seq-P, P a party)",
+		IK_FAULT_ENV, f, ik_kernel_name(c->kernel));
+}
+
 int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 {
 	const struct ik_sweep *sw = &p->sweep;
@@ -615,5 +739,6 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 	TRY(check_sizes(p));
 	TRY(check_kernel(p));
 	TRY(check_lines(p));
+	TRY(check_fault(p));
 	return check_slo(p);
 }

@@ -145,7 +145,8 @@ Test(late, a_method_whose_bytes_are_the_wake_refuses_wake_drop, .timeout = 60)
 	struct out o = run_one("IPCKERN_FAULT=wake-drop@40", &pipe_m, "thread",
 			       NULL, NULL);
 
-	cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
+	/* refused before anything runs (review 7, 8) */
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
 	cr_expect(strstr(o.err, "pipe cannot post a message without its "
 				"wake-up") != NULL,
 		  "%s", o.err);
@@ -158,9 +159,66 @@ Test(late, a_malformed_wake_fault_is_named, .timeout = 60)
 	struct out o = run_one("IPCKERN_FAULT=wake-delay=x@1", &fx, "thread",
 			       NULL, NULL);
 
-	cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
 	cr_expect(strstr(o.err, "wake-delay=MS@N") != NULL, "%s", o.err);
 	free(o.stdout_text);
+}
+
+/* review 7: these ran with no fault and no note, exit 0 */
+static void expect_fault_refused(const char *env, const char *names,
+				 const char *const *args)
+{
+	struct out o = run_env(env, args, -1);
+
+	cr_expect_eq(o.code, 2, "%s: exit %d: %s", env, o.code, o.err);
+	t_expect_one_line_naming("stderr", o.err, true, names);
+	free(o.stdout_text);
+}
+
+Test(late, a_fault_that_could_not_trip_is_refused_before_running)
+{
+	const char *const pp[] = {"--method", "futex", "--iters", "200", NULL};
+
+	expect_fault_refused("IPCKERN_FAULT=bogus", "IPCKERN_FAULT='bogus'",
+			     pp);
+	expect_fault_refused("IPCKERN_FAULT=wake-delay=5@-1",
+			     "'wake-delay=5@-1'", pp);
+	expect_fault_refused("IPCKERN_FAULT=wake-delay=5@999999",
+			     "trip 999999 is past the run's 200", pp);
+	expect_fault_refused("IPCKERN_FAULT=wake-drop@200", "trip 200 is past",
+			     pp);
+	/* a fault of another kernel is not this one's */
+	expect_fault_refused("IPCKERN_FAULT=wake-delay=5@3",
+			     "not a fault of --kernel stream",
+			     (const char *const[]){"--kernel", "stream",
+						   "--method", "pipe",
+						   "--iters", "200", NULL});
+	expect_fault_refused("IPCKERN_FAULT=corrupt", "needs --size",
+			     (const char *const[]){"--kernel", "stream",
+						   "--method", "pipe",
+						   "--iters", "200", NULL});
+	expect_fault_refused(
+		"IPCKERN_FAULT=wake-drop@3", "not a fault of --kernel group",
+		(const char *const[]){"--fanout", "1:1", "--method", "pipe",
+				      "--iters", "200", NULL});
+	expect_fault_refused("IPCKERN_FAULT=seq-2", "'seq-2'",
+			     (const char *const[]){"--fanout", "1:1",
+						   "--method", "pipe",
+						   "--iters", "200", NULL});
+}
+
+/* review 8: a spinning spsc has nobody asleep; the hook waited 10 s for
+ * a sleeper and counted a late trip, not a lost wake-up */
+Test(late, wake_drop_on_a_spinning_wait_is_refused)
+{
+	expect_fault_refused("IPCKERN_FAULT=wake-drop@10",
+			     "spsc waits by spinning here",
+			     (const char *const[]){"--method", "spsc",
+						   "--iters", "200", NULL});
+	expect_fault_refused("IPCKERN_FAULT=wake-drop@10",
+			     "line waits by spinning here",
+			     (const char *const[]){"--method", "line",
+						   "--iters", "200", NULL});
 }
 
 Test(late, assert_late_fails_under_the_fault_and_passes_without, .timeout = 60)
