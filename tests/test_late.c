@@ -248,6 +248,17 @@ Test(late, assert_late_fails_under_the_fault_and_passes_without, .timeout = 60)
 	free(o.stdout_text);
 }
 
+/* review 9: --late at its default value was ignored by other kernels */
+Test(late, late_is_refused_by_kernels_that_do_not_count_it)
+{
+	BAD("--late: applies to --kernel pingpong", "--late", "1ms", "--kernel",
+	    "stream", "--method", "pipe");
+	BAD("--late: applies to --kernel pingpong", "--late", "1ms", "--fanout",
+	    "1:1", "--method", "pipe");
+	BAD("--late: applies to --kernel pingpong", "--late", "5ms", "--kernel",
+	    "stream", "--method", "pipe");
+}
+
 Test(late, a_bad_count_assertion_is_a_usage_error)
 {
 	BAD("a count takes =, <= or <", "--assert", "late>0");
