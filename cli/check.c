@@ -565,6 +565,39 @@ static bool spins(const struct ik_plan *p, const struct ik_transport_ops *m)
 }
 
 /*
+ * --wake-deadline: a blocking wait given up before its trip would count
+ * as late calls slow wake-ups lost; and a spinning wait has no deadline.
+ */
+static int check_wake_deadline(struct ik_plan *p)
+{
+	const struct ik_config *c = &p->cfg;
+	const struct ik_sweep *sw = &p->sweep;
+	uint64_t late = c->late_ns ? c->late_ns : IK_LATE_NS;
+	unsigned i, nspin = 0;
+
+	if (!p->wake_deadline_given)
+		return 0;
+	if (c->wake_deadline_ns <= late)
+		return ik_cli_fail(p,
+				   "--wake-deadline %.3g ms: must be longer "
+				   "than --late %.3g ms (a wait given up "
+				   "before its trip is late would count slow "
+				   "wake-ups as lost)",
+				   c->wake_deadline_ns / 1e6, late / 1e6);
+	for (i = 0; i < sw->nmethods; i++)
+		nspin += spins(p, sw->methods[i]);
+	if (sw->nmethods && nspin == sw->nmethods)
+		return ik_cli_fail(p,
+				   "--wake-deadline: applies to a blocking "
+				   "wait, and %s%s waits by spinning (no "
+				   "sleep to give up); futex, eventfd, pipe "
+				   "and spsc --wait futex|hybrid block",
+				   sw->methods[0]->name,
+				   sw->nmethods > 1 ? " and the rest" : "");
+	return 0;
+}
+
+/*
  * IPCKERN_FAULT (the test hooks, IK_FAULT_ENV): a value this run's
  * kernel does not know, or that could not trip, is refused before
  * anything runs, so a fault test cannot pass by the fault being ignored.
@@ -740,5 +773,6 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 	TRY(check_kernel(p));
 	TRY(check_lines(p));
 	TRY(check_fault(p));
+	TRY(check_wake_deadline(p));
 	return check_slo(p);
 }

@@ -93,6 +93,7 @@ struct ik_plan {
 	bool kernel_given;  /* --kernel was given */
 	bool shape_given;   /* --fanout, --pipeline or --contend: group */
 	bool timeout_given; /* --timeout: else it grows to fit --duration */
+	bool wake_deadline_given; /* --wake-deadline */
 };
 
 /* The kinds of value an option takes; each has one parser. */

@@ -809,6 +809,7 @@ const struct ik_option ik_options[] = {
 	 .arg = "TIME",
 	 .kind = IK_OPT_NS,
 	 VAL(cfg.wake_deadline_ns),
+	 GIVEN(wake_deadline_given),
 	 .min = 1000000,
 	 .max = 60e9,
 	 .what = "a time from 1ms to 60 s, e.g. 1s, 100ms",

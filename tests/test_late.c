@@ -259,6 +259,19 @@ Test(late, late_is_refused_by_kernels_that_do_not_count_it)
 	    "stream", "--method", "pipe");
 }
 
+/* review 17: accepted, and then slow wakes counted lost, or no effect */
+Test(late, a_wake_deadline_that_cannot_work_is_refused)
+{
+	BAD("must be longer than --late 1 ms", "--wake-deadline", "1ms",
+	    "--method", "pipe");
+	BAD("must be longer than --late 50 ms", "--wake-deadline", "20ms",
+	    "--late", "50ms", "--method", "futex");
+	BAD("line waits by spinning", "--wake-deadline", "1s", "--method",
+	    "line");
+	BAD("spsc waits by spinning", "--wake-deadline", "1s", "--method",
+	    "spsc");
+}
+
 Test(late, a_bad_count_assertion_is_a_usage_error)
 {
 	BAD("a count takes =, <= or <", "--assert", "late>0");
