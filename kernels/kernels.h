@@ -141,7 +141,7 @@ struct ik_config {
 	enum ik_shape shape;
 	unsigned shape_n;
 	bool oversubscribe; /* more parties than CPUs: asked for */
-	struct ik_slo slo; /* stream: --slo searches the rate; n 0: none */
+	struct ik_slo slo;  /* stream: --slo searches the rate; n 0: none */
 };
 
 /* --first-touch: nobody in particular (the first writer), A, B, a CPU */
@@ -395,6 +395,9 @@ struct ik_result {
 	/* --slo: the search that chose this row's rate; malloc'd, NULL
 	 * without --slo (ik_result_free frees it) */
 	struct ik_slo_result *slo;
+	/* a soak cut short by a signal, its finished minutes kept: the
+	 * run is partial though this row has data */
+	bool cut;
 };
 
 /*

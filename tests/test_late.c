@@ -379,6 +379,61 @@ Test(late, a_soak_summarises_each_minute, .timeout = 60)
 	free(o.stdout_text);
 }
 
+/* review 4: SIGINT after a finished minute gave results: [] and no
+ * "soak"; the finished minutes are kept and the run says partial */
+Test(late, an_interrupted_soak_keeps_its_finished_minutes, .timeout = 60)
+{
+	int ep[2], op[2], st;
+	char err[8192] = "", *out = malloc(1 << 16);
+	size_t len = 0;
+	ssize_t n;
+	json_error_t je;
+	json_t *root, *r;
+	pid_t pid;
+
+	cr_assert_eq(pipe(ep), 0);
+	cr_assert_eq(pipe(op), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(ep[1], 2);
+		dup2(op[1], 1);
+		putenv("IPCKERN_SOAK_MINUTE_MS=200");
+		execl(IK_BIN, IK_BIN, "--method", "futex", "--soak",
+		      "--duration", "30", "--format", "json", (char *)NULL);
+		_exit(127);
+	}
+	close(ep[1]);
+	close(op[1]);
+	/* the signal once the second minute's line is out: no sleep */
+	while (!strstr(err, "soak:      2 ") &&
+	       (n = read(ep[0], err + len, sizeof(err) - len - 1)) > 0) {
+		len += (size_t)n;
+		err[len] = 0;
+	}
+	kill(pid, SIGINT);
+	len = 0;
+	while ((n = read(op[0], out + len, (1 << 16) - len - 1)) > 0)
+		len += (size_t)n;
+	out[len] = 0;
+	waitpid(pid, &st, 0);
+	close(ep[0]);
+	close(op[0]);
+	cr_expect_eq(WEXITSTATUS(st), 130, "exit %d", WEXITSTATUS(st));
+	root = json_loads(out, 0, &je);
+	cr_assert_not_null(root, "%s: %s", je.text, out);
+	r = json_array_get(json_object_get(root, "results"), 0);
+	cr_assert_not_null(r, "no result: %s", out);
+	cr_expect_geq(json_array_size(json_object_get(r, "soak")), 2);
+	cr_expect(json_is_true(json_object_get(root, "partial")), "%s", out);
+	cr_expect(strstr(json_string_value(
+				 json_object_get(root, "partial_reason")),
+			 "finished minutes kept") != NULL,
+		  "%s", out);
+	json_decref(root);
+	free(out);
+}
+
 Test(late, soak_needs_a_duration_and_no_gap)
 {
 	BAD("--soak: needs --duration", "--soak", "--method", "futex");
