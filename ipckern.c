@@ -820,6 +820,17 @@ static void cut_short(struct run *r, unsigned got, unsigned done)
 	size_t len = sizeof(r->partial);
 	int n;
 
+	for (unsigned i = 0; i < r->nrep * r->cells; i++)
+		if (i % r->cells < r->n && r->results[i].cut) {
+			snprintf(w, len,
+				 "interrupted by %s in a soak: its %u "
+				 "finished minute%s kept, the percentiles of "
+				 "every trip that completed",
+				 sig, r->results[i].nsoak,
+				 r->results[i].nsoak == 1 ? "" : "s");
+			r->rep.partial = w;
+			return;
+		}
 	if (r->nrep == g->repeat)
 		return; /* everything was measured before the signal */
 	if (r->nrep > 1)

@@ -6,8 +6,10 @@
  * options one at a time are cli/options.c's.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -537,7 +539,8 @@ static int check_kernel(struct ik_plan *p)
  * per minute. IPCKERN_SOAK_MINUTE_MS shortens the minute (a test knob,
  * so that a test of the summary's shape takes seconds).
  */
-#define SOAK_AUTO_NS (120 * IK_NS_PER_SEC)
+#define SOAK_AUTO_NS	      (120 * IK_NS_PER_SEC)
+#define IK_DEFAULT_TIMEOUT_NS (60 * IK_NS_PER_SEC) /* --timeout's default */
 static int soak_plan(struct ik_plan *p)
 {
 	struct ik_config *c = &p->cfg;
@@ -648,6 +651,169 @@ static int check_waits(struct ik_plan *p)
 	return 0;
 }
 
+/* A whole decimal number, no sign or space, into *v; false if not. */
+static bool whole(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return !errno && !*end;
+}
+
+/* A method of the sweep that waits only by spinning: nobody sleeps, so
+ * there is no wake-up to drop and no blocking wait to give up. */
+static bool spins(const struct ik_plan *p, const struct ik_transport_ops *m)
+{
+	const struct ik_sweep *sw = &p->sweep;
+	unsigned i;
+
+	if (!(m->flags & IK_T_SPIN))
+		return false;
+	for (i = 0; i < sw->nwaits; i++) /* --wait's list: any sleeper? */
+		if (ik_wait_sleeps(sw->waits[i]))
+			return false;
+	return !sw->nwaits ? !ik_wait_sleeps(p->cfg.wait) : true;
+}
+
+/*
+ * --wake-deadline: a blocking wait given up before its trip would count
+ * as late calls slow wake-ups lost; and a spinning wait has no deadline.
+ */
+static int check_wake_deadline(struct ik_plan *p)
+{
+	const struct ik_config *c = &p->cfg;
+	const struct ik_sweep *sw = &p->sweep;
+	uint64_t late = c->late_ns ? c->late_ns : IK_LATE_NS;
+	unsigned i, nspin = 0;
+
+	if (!p->wake_deadline_given)
+		return 0;
+	if (c->wake_deadline_ns <= late)
+		return ik_cli_fail(p,
+				   "--wake-deadline %.3g ms: must be longer "
+				   "than --late %.3g ms (a wait given up "
+				   "before its trip is late would count slow "
+				   "wake-ups as lost)",
+				   c->wake_deadline_ns / 1e6, late / 1e6);
+	for (i = 0; i < sw->nmethods; i++)
+		nspin += spins(p, sw->methods[i]);
+	if (sw->nmethods && nspin == sw->nmethods)
+		return ik_cli_fail(p,
+				   "--wake-deadline: applies to a blocking "
+				   "wait, and %s%s waits by spinning (no "
+				   "sleep to give up); futex, eventfd, pipe "
+				   "and spsc --wait futex|hybrid block",
+				   sw->methods[0]->name,
+				   sw->nmethods > 1 ? " and the rest" : "");
+	return 0;
+}
+
+/*
+ * IPCKERN_FAULT (the test hooks, IK_FAULT_ENV): a value this run's
+ * kernel does not know, or that could not trip, is refused before
+ * anything runs, so a fault test cannot pass by the fault being ignored.
+ */
+static int check_fault(struct ik_plan *p)
+{
+	const struct ik_config *c = &p->cfg;
+	const struct ik_sweep *sw = &p->sweep;
+	const char *f = getenv(IK_FAULT_ENV);
+	unsigned long long ms = 0, n = 0;
+	unsigned i;
+
+	if (!f)
+		return 0;
+	switch (c->kernel) {
+	case IK_KERNEL_PINGPONG:
+		if (!strcmp(f, "kill-b") || !strcmp(f, "stall-b"))
+			return 0;
+		if (!strncmp(f, "wake-drop@", 10) && whole(f + 10, &n)) {
+			;
+		} else if (!strncmp(f, "wake-delay=", 11)) {
+			char num[24];
+			const char *at = strchr(f + 11, '@');
+			size_t len = at ? (size_t)(at - (f + 11)) : 0;
+
+			if (!at || len >= sizeof(num))
+				goto bad;
+			memcpy(num, f + 11, len);
+			num[len] = 0;
+			if (!whole(num, &ms) || ms > 60000 ||
+			    !whole(at + 1, &n))
+				goto bad;
+		} else {
+			goto bad;
+		}
+		if (n >= c->iters)
+			return ik_cli_fail(p,
+					   "%s='%s': trip %llu is past the "
+					   "run's %llu timed round trips "
+					   "(N from 0 to %llu)",
+					   IK_FAULT_ENV, f, n,
+					   (unsigned long long)c->iters,
+					   (unsigned long long)c->iters - 1);
+		for (i = 0; !strncmp(f, "wake-drop@", 10) && i < sw->nmethods;
+		     i++)
+			if (!sw->methods[i]->send_nowake ||
+			    spins(p, sw->methods[i]))
+				return ik_cli_fail(
+					p,
+					"%s=wake-drop: %s %s; futex, eventfd "
+					"and spsc --wait futex|hybrid can drop "
+					"one",
+					IK_FAULT_ENV, sw->methods[i]->name,
+					spins(p, sw->methods[i])
+						? "waits by spinning here: no "
+						  "wake-up to drop"
+						: "cannot post a message "
+						  "without "
+						  "its wake-up (its bytes are "
+						  "the "
+						  "wake-up)");
+		return 0;
+	case IK_KERNEL_STREAM:
+		if (!strcmp(f, "stall-at-100"))
+			return 0;
+		if (strcmp(f, "corrupt") && strcmp(f, "drop") &&
+		    strcmp(f, "dup"))
+			goto bad;
+		for (i = 0; i < sw->nsizes; i++)
+			if (sw->sizes[i] < 24)
+				return ik_cli_fail(p,
+						   "%s=%s: needs --size of at "
+						   "least 24 (a stamped, "
+						   "checked message), not %zu",
+						   IK_FAULT_ENV, f,
+						   sw->sizes[i]);
+		return 0;
+	case IK_KERNEL_ECHO:
+		if (!strcmp(f, "kill-server") || !strcmp(f, "kill-client") ||
+		    !strcmp(f, "stall-server"))
+			return 0;
+		goto bad;
+	case IK_KERNEL_GROUP:
+		if (!strncmp(f, "seq-", 4) && whole(f + 4, &n) &&
+		    n < c->shape_n + (c->shape == IK_SHAPE_FANOUT ||
+				      c->shape == IK_SHAPE_FANIN))
+			return 0;
+		goto bad;
+	default:
+		goto bad;
+	}
+bad:
+	return ik_cli_fail(
+		p,
+		"%s='%s': not a fault of --kernel %s (pingpong: kill-b, "
+		"stall-b, wake-delay=MS@N with MS up to 60000, wake-drop@N, N "
+		"a timed trip from 0; stream: corrupt, drop, dup, "
+		"stall-at-100; echo: kill-server, kill-client, stall-server; "
+		"group: seq-P, P a party)",
+		IK_FAULT_ENV, f, ik_kernel_name(c->kernel));
+}
+
 int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 {
 	const struct ik_sweep *sw = &p->sweep;
@@ -691,6 +857,11 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 	 * --size says otherwise (and then the kernel's check names it) */
 	if (c->slo.n && !p->sweep.size_given)
 		p->sweep.sizes[0] = 16;
+	/* a long --duration (a soak) without --timeout: the default would
+	 * refuse it, so the limit grows to the duration plus the default */
+	if (!p->timeout_given && c->duration_ns &&
+	    c->duration_ns >= c->timeout_ns)
+		c->timeout_ns = c->duration_ns + IK_DEFAULT_TIMEOUT_NS;
 	if (c->duration_ns && c->duration_ns >= c->timeout_ns)
 		return ik_cli_fail(p,
 				   "--duration %.1f: must be shorter than "
@@ -719,5 +890,7 @@ int ik_cli_parse(struct ik_plan *p, int argc, char **argv)
 	TRY(check_sizes(p));
 	TRY(check_kernel(p));
 	TRY(check_lines(p));
+	TRY(check_fault(p));
+	TRY(check_wake_deadline(p));
 	return check_slo(p);
 }

@@ -90,8 +90,10 @@ struct ik_plan {
 	bool slo_precision_given;  /* --slo-precision (applies to --slo) */
 	char err[4096];		   /* why parsing refused, one line */
 	bool soak; /* --soak (cfg.soak_minute_ns says whether it runs) */
-	bool kernel_given; /* --kernel was given */
-	bool shape_given;  /* --fanout, --pipeline or --contend: group */
+	bool kernel_given;  /* --kernel was given */
+	bool shape_given;   /* --fanout, --pipeline or --contend: group */
+	bool timeout_given; /* --timeout: else it grows to fit --duration */
+	bool wake_deadline_given; /* --wake-deadline */
 };
 
 /* The kinds of value an option takes; each has one parser. */

@@ -375,8 +375,13 @@ int ik_cli_check_kernels(struct ik_plan *p)
 	for (o = ik_options; o->name; o++) {
 		unsigned mask = ik_cli_option_kernels(o);
 
+		/* given at its default value (--late 1ms) is given too */
+		bool given = o->given_off &&
+			     *(const bool *)((const char *)p + o->given_off);
+
 		if (!(o->flags & IK_OPTF_KERNEL) ||
-		    (mask & (1u << p->cfg.kernel)) || !changed(p, &d, o))
+		    (mask & (1u << p->cfg.kernel)) ||
+		    (!given && !changed(p, &d, o)))
 			continue;
 		if (o->applies)
 			return ik_cli_fail(p, "%s", o->applies);

@@ -204,6 +204,13 @@ static int parse_shape(struct ik_plan *p, const struct ik_option *o,
 	unsigned long a = 0, b = 0;
 	char *end = NULL;
 
+	/* one group shape a run: a second would silently replace the first */
+	if (p->shape_given)
+		return ik_cli_fail(p,
+				   "--%s '%s': a run has one group shape and "
+				   "--fanout, --pipeline or --contend was "
+				   "already given; give one of them once",
+				   o->name, arg);
 	errno = 0;
 	if (isdigit((unsigned char)*arg))
 		a = strtoul(arg, &end, 10);
@@ -619,8 +626,10 @@ const struct ik_option ik_options[] = {
 	 VAL(cfg.timeout_ns),
 	 .max = 86400 * 1e9,
 	 .def = "60",
+	 GIVEN(timeout_given),
 	 .help_num = 60,
-	 .help = "give up on one measurement after this (default %llu)"},
+	 .help = "give up on one measurement after this (default %llu;\n"
+		 "a longer --duration gets the duration plus that)"},
 	{.name = "format",
 	 .arg = "FMT",
 	 .kind = IK_OPT_CHOICE,
@@ -884,6 +893,7 @@ const struct ik_option ik_options[] = {
 	 .arg = "TIME",
 	 .kind = IK_OPT_NS,
 	 VAL(cfg.wake_deadline_ns),
+	 GIVEN(wake_deadline_given),
 	 .min = 1000000,
 	 .max = 60e9,
 	 .what = "a time from 1ms to 60 s, e.g. 1s, 100ms",

@@ -411,6 +411,9 @@ struct ik_result {
 	enum ik_wait wait;
 	uint64_t spin_budget;
 	bool wait_shown;
+	/* a soak cut short by a signal, its finished minutes kept: the
+	 * run is partial though this row has data */
+	bool cut;
 };
 
 /*

@@ -45,6 +45,7 @@ struct pp_shared {
 	struct ik_late late;
 	_Atomic unsigned nsoak; /* minutes done, released after each */
 	unsigned soak_cap;
+	unsigned soak_full;  /* of them, the minutes that ran to their end */
 	struct ik_hist hist; /* the whole run; counts after soak[] */
 	struct ik_soak_minute soak[];
 };
@@ -320,6 +321,8 @@ static int soak_loop(struct ik_channel *ch, struct pp *pp, uint64_t deadline,
 		sm->max = sm->count ? mh.max : 0;
 		sm->late = sh->late.count - late0;
 		sm->lost = ik_channel_lost(ch) - lost0;
+		if (!ret)
+			sh->soak_full = m + 1;
 		atomic_store_explicit(&sh->nsoak, m + 1, memory_order_release);
 		ik_hist_reset(&mh);
 		if (mend >= deadline || trip >= cap)
@@ -683,8 +686,20 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 		res->err = ret;
 		return ret; /* the peers may still touch samples and sh */
 	}
-	if (!ret)
+	if (ret && soak && run->interrupted && *run->interrupted &&
+	    pp.sh->soak_full) {
+		/* a soak cut by a signal keeps its finished minutes: the
+		 * table and JSON have them, the percentiles every trip that
+		 * completed, and the run is partial (res->cut) */
 		fill_result(res, &pp, timer, cfg);
+		if (res->nsoak > pp.sh->soak_full)
+			res->nsoak = pp.sh->soak_full;
+		res->count = ik_hist_total(&res->hist);
+		res->cut = true;
+		ret = 0;
+	} else if (!ret) {
+		fill_result(res, &pp, timer, cfg);
+	}
 	res->late_shown |= res->late.count || res->lost;
 	if (!ret && cfg->lines.n > 1 && res->count >= cfg->lines.n)
 		per_line(res, &pp, timer);

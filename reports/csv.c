@@ -573,17 +573,13 @@ static bool group_on(const struct ik_report *r, enum col c)
 }
 
 /*
- * The late and lost columns only when some result shows them (--late
- * given, or a count not 0): a default run's CSV keeps its columns.
+ * The late and lost columns whenever the run's kernel counts them (ping-
+ * pong counts every run, --late or not): a header follows from the
+ * command line alone, never from whether a trip happened to be late.
  */
 static bool late_on(const struct ik_report *r)
 {
-	unsigned i;
-
-	for (i = 0; i < r->nresults; i++)
-		if (r->results[i].late_shown)
-			return true;
-	return false;
+	return r->cfg && r->cfg->kernel == IK_KERNEL_PINGPONG;
 }
 
 static bool col_on(enum col c, bool late)

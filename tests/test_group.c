@@ -249,6 +249,14 @@ Test(group_cli, a_bad_n_is_refused)
 	BAD("--contend '1'", "--contend", "1");
 }
 
+/* review finding 3: the fan-out was dropped for the pipeline, exit 0 */
+Test(group_cli, two_shapes_are_refused_not_one_dropped)
+{
+	BAD("--pipeline '2'", "--fanout", "1:1", "--pipeline", "2");
+	BAD("--fanout '1:2'", "--fanout", "1:1", "--fanout", "1:2");
+	BAD("--contend '2'", "--pipeline", "2", "--contend", "2");
+}
+
 Test(group_cli, more_parties_than_cpus_is_refused_without_oversubscribe)
 {
 	/* three parties on two pinned CPUs */

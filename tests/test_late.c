@@ -198,7 +198,8 @@ Test(late, a_method_whose_bytes_are_the_wake_refuses_wake_drop, .timeout = 60)
 	struct out o = run_one("IPCKERN_FAULT=wake-drop@40", &pipe_m, "thread",
 			       NULL, NULL);
 
-	cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
+	/* refused before anything runs (review 7, 8) */
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
 	cr_expect(strstr(o.err, "pipe cannot post a message without its "
 				"wake-up") != NULL,
 		  "%s", o.err);
@@ -211,9 +212,66 @@ Test(late, a_malformed_wake_fault_is_named, .timeout = 60)
 	struct out o = run_one("IPCKERN_FAULT=wake-delay=x@1", &fx, "thread",
 			       NULL, NULL);
 
-	cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
+	cr_expect_eq(o.code, 2, "exit %d: %s", o.code, o.err);
 	cr_expect(strstr(o.err, "wake-delay=MS@N") != NULL, "%s", o.err);
 	free(o.stdout_text);
+}
+
+/* review 7: these ran with no fault and no note, exit 0 */
+static void expect_fault_refused(const char *env, const char *names,
+				 const char *const *args)
+{
+	struct out o = run_env(env, args, -1);
+
+	cr_expect_eq(o.code, 2, "%s: exit %d: %s", env, o.code, o.err);
+	t_expect_one_line_naming("stderr", o.err, true, names);
+	free(o.stdout_text);
+}
+
+Test(late, a_fault_that_could_not_trip_is_refused_before_running)
+{
+	const char *const pp[] = {"--method", "futex", "--iters", "200", NULL};
+
+	expect_fault_refused("IPCKERN_FAULT=bogus", "IPCKERN_FAULT='bogus'",
+			     pp);
+	expect_fault_refused("IPCKERN_FAULT=wake-delay=5@-1",
+			     "'wake-delay=5@-1'", pp);
+	expect_fault_refused("IPCKERN_FAULT=wake-delay=5@999999",
+			     "trip 999999 is past the run's 200", pp);
+	expect_fault_refused("IPCKERN_FAULT=wake-drop@200", "trip 200 is past",
+			     pp);
+	/* a fault of another kernel is not this one's */
+	expect_fault_refused("IPCKERN_FAULT=wake-delay=5@3",
+			     "not a fault of --kernel stream",
+			     (const char *const[]){"--kernel", "stream",
+						   "--method", "pipe",
+						   "--iters", "200", NULL});
+	expect_fault_refused("IPCKERN_FAULT=corrupt", "needs --size",
+			     (const char *const[]){"--kernel", "stream",
+						   "--method", "pipe",
+						   "--iters", "200", NULL});
+	expect_fault_refused(
+		"IPCKERN_FAULT=wake-drop@3", "not a fault of --kernel group",
+		(const char *const[]){"--fanout", "1:1", "--method", "pipe",
+				      "--iters", "200", NULL});
+	expect_fault_refused("IPCKERN_FAULT=seq-2", "'seq-2'",
+			     (const char *const[]){"--fanout", "1:1",
+						   "--method", "pipe",
+						   "--iters", "200", NULL});
+}
+
+/* review 8: a spinning spsc has nobody asleep; the hook waited 10 s for
+ * a sleeper and counted a late trip, not a lost wake-up */
+Test(late, wake_drop_on_a_spinning_wait_is_refused)
+{
+	expect_fault_refused("IPCKERN_FAULT=wake-drop@10",
+			     "spsc waits by spinning here",
+			     (const char *const[]){"--method", "spsc",
+						   "--iters", "200", NULL});
+	expect_fault_refused("IPCKERN_FAULT=wake-drop@10",
+			     "line waits by spinning here",
+			     (const char *const[]){"--method", "line",
+						   "--iters", "200", NULL});
 }
 
 Test(late, assert_late_fails_under_the_fault_and_passes_without, .timeout = 60)
@@ -241,6 +299,30 @@ Test(late, assert_late_fails_under_the_fault_and_passes_without, .timeout = 60)
 	cr_expect(strstr(o.stdout_text, "lost = 1") != NULL, "%s",
 		  o.stdout_text);
 	free(o.stdout_text);
+}
+
+/* review 9: --late at its default value was ignored by other kernels */
+Test(late, late_is_refused_by_kernels_that_do_not_count_it)
+{
+	BAD("--late: applies to --kernel pingpong", "--late", "1ms", "--kernel",
+	    "stream", "--method", "pipe");
+	BAD("--late: applies to --kernel pingpong", "--late", "1ms", "--fanout",
+	    "1:1", "--method", "pipe");
+	BAD("--late: applies to --kernel pingpong", "--late", "5ms", "--kernel",
+	    "stream", "--method", "pipe");
+}
+
+/* review 17: accepted, and then slow wakes counted lost, or no effect */
+Test(late, a_wake_deadline_that_cannot_work_is_refused)
+{
+	BAD("must be longer than --late 1 ms", "--wake-deadline", "1ms",
+	    "--method", "pipe");
+	BAD("must be longer than --late 50 ms", "--wake-deadline", "20ms",
+	    "--late", "50ms", "--method", "futex");
+	BAD("line waits by spinning", "--wake-deadline", "1s", "--method",
+	    "line");
+	BAD("spsc waits by spinning", "--wake-deadline", "1s", "--method",
+	    "spsc");
 }
 
 Test(late, a_bad_count_assertion_is_a_usage_error)
@@ -271,6 +353,28 @@ Test(late, a_default_run_keeps_its_shape, .timeout = 60)
 	cr_expect_eq(at(r, "late", "count"), 0);
 	cr_expect_eq(at(r, "lost", NULL), 0);
 	json_decref(root);
+	free(o.stdout_text);
+}
+
+/* review 14: a plain futex run gave 49 columns in one run and 53 in
+ * another, as a trip happened to be late; the header follows the
+ * command line: ping-pong has the columns, --late or not, others not */
+Test(late, csv_header_follows_the_command_line_not_the_counts, .timeout = 60)
+{
+	static const char cols[] =
+		",late_threshold_ns,late,late_worst_ns,lost,";
+	struct out o = run((const char *const[]){
+		"--method", "futex", "--iters", "100", "--warmup", "10",
+		"--format", "csv", "-q", NULL});
+
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, cols) != NULL, "%s", o.stdout_text);
+	free(o.stdout_text);
+	o = run((const char *const[]){"--kernel", "stream", "--method", "futex",
+				      "--iters", "1000", "--format", "csv",
+				      "-q", NULL});
+	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	cr_expect(strstr(o.stdout_text, cols) == NULL, "%s", o.stdout_text);
 	free(o.stdout_text);
 }
 
@@ -328,11 +432,81 @@ Test(late, a_soak_summarises_each_minute, .timeout = 60)
 	free(o.stdout_text);
 }
 
+/* review 4: SIGINT after a finished minute gave results: [] and no
+ * "soak"; the finished minutes are kept and the run says partial */
+Test(late, an_interrupted_soak_keeps_its_finished_minutes, .timeout = 60)
+{
+	int ep[2], op[2], st;
+	char err[8192] = "", *out = malloc(1 << 16);
+	size_t len = 0;
+	ssize_t n;
+	json_error_t je;
+	json_t *root, *r;
+	pid_t pid;
+
+	cr_assert_eq(pipe(ep), 0);
+	cr_assert_eq(pipe(op), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(ep[1], 2);
+		dup2(op[1], 1);
+		putenv("IPCKERN_SOAK_MINUTE_MS=200");
+		execl(IK_BIN, IK_BIN, "--method", "futex", "--soak",
+		      "--duration", "30", "--format", "json", (char *)NULL);
+		_exit(127);
+	}
+	close(ep[1]);
+	close(op[1]);
+	/* the signal once the second minute's line is out: no sleep */
+	while (!strstr(err, "soak:      2 ") &&
+	       (n = read(ep[0], err + len, sizeof(err) - len - 1)) > 0) {
+		len += (size_t)n;
+		err[len] = 0;
+	}
+	kill(pid, SIGINT);
+	len = 0;
+	while ((n = read(op[0], out + len, (1 << 16) - len - 1)) > 0)
+		len += (size_t)n;
+	out[len] = 0;
+	waitpid(pid, &st, 0);
+	close(ep[0]);
+	close(op[0]);
+	cr_expect_eq(WEXITSTATUS(st), 130, "exit %d", WEXITSTATUS(st));
+	root = json_loads(out, 0, &je);
+	cr_assert_not_null(root, "%s: %s", je.text, out);
+	r = json_array_get(json_object_get(root, "results"), 0);
+	cr_assert_not_null(r, "no result: %s", out);
+	cr_expect_geq(json_array_size(json_object_get(r, "soak")), 2);
+	cr_expect(json_is_true(json_object_get(root, "partial")), "%s", out);
+	cr_expect(strstr(json_string_value(
+				 json_object_get(root, "partial_reason")),
+			 "finished minutes kept") != NULL,
+		  "%s", out);
+	json_decref(root);
+	free(out);
+}
+
 Test(late, soak_needs_a_duration_and_no_gap)
 {
 	BAD("--soak: needs --duration", "--soak", "--method", "futex");
 	BAD("--soak: not with --gap", "--soak", "--duration", "1", "--gap",
 	    "10us", "--method", "futex");
+}
+
+/* review finding 5: --duration 2m alone was refused by the default
+ * --timeout 60, so the soak could not start by itself */
+Test(late, a_long_duration_without_timeout_gets_one_that_fits)
+{
+	struct out o =
+		run((const char *const[]){"--method", "futex", "--duration",
+					  "10m", "--dry-run", "-q", NULL});
+
+	cr_expect_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+	free(o.stdout_text);
+	/* a --timeout given is kept, and too short is still named */
+	BAD("must be shorter than --timeout 60.0", "--method", "futex",
+	    "--duration", "2m", "--timeout", "60");
 }
 
 /*
