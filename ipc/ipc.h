@@ -517,8 +517,10 @@ int ik_futex_wait_timed(_Atomic uint32_t *addr, uint32_t val, bool shared,
  * call when nobody sleeps: ik_futex_sleep waits while *w still reads v,
  * having raised *flag first; ik_futex_wake_flagged wakes only if *flag
  * is up. The seq_cst fences make a Dekker pair of the waker's store to
- * *w and the sleeper's store to *flag, so no wake-up is lost. 0, or
- * -ECANCELED when the run was aborted.
+ * *w and the sleeper's store to *flag, so no wake-up is lost. The sleep
+ * has the wake-up deadline (the timeout FUTEX_WAIT takes anyway): run
+ * out with *w moved on, it is a lost wake-up, counted; the caller looks
+ * again. 0, or -ECANCELED when the run was aborted.
  */
 static inline int ik_futex_sleep(struct ik_channel *ch, _Atomic uint32_t *w,
 				 uint32_t v, _Atomic uint32_t *flag,
@@ -529,10 +531,16 @@ static inline int ik_futex_sleep(struct ik_channel *ch, _Atomic uint32_t *w,
 	atomic_store_explicit(flag, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(w, memory_order_acquire) == v)
-		ret = ik_futex_wait(w, v, shared);
+		ret = ik_futex_wait_timed(w, v, shared, ik_wake_deadline(ch));
 	atomic_store_explicit(flag, 0, memory_order_relaxed);
 	if (ret == -EINTR)
 		ret = ik_channel_aborted(ch) ? -ECANCELED : 0;
+	if (ik_unlikely(ret == -ETIMEDOUT)) {
+		/* moved on, and nobody woke us: lost, not absorbed */
+		if (atomic_load_explicit(w, memory_order_acquire) != v)
+			ik_channel_count_lost(ch);
+		ret = 0;
+	}
 	return ret;
 }
 

@@ -181,8 +181,8 @@ static int mr_open_side(struct ik_channel *ch, enum ik_side side)
 	return ret;
 }
 
-static int mr_send(struct ik_channel *ch, enum ik_side side, const void *buf,
-		   size_t len)
+static inline int mr_put(struct ik_channel *ch, enum ik_side side,
+			 const void *buf, size_t len, bool wake)
 {
 	struct mr_state *st = ch->priv;
 	struct mr_dir *d = mr_dir(st, !side);
@@ -198,8 +198,22 @@ static int mr_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 	memcpy(d->slots + (h & (st->nslots - 1)) * st->stride, buf, len);
 	/* release pairs with the reader's acquire of head */
 	atomic_store_explicit(&d->head, h + 1, memory_order_release);
-	ik_futex_wake_flagged(&d->head, &d->rwait, st->shared);
+	if (wake)
+		ik_futex_wake_flagged(&d->head, &d->rwait, st->shared);
 	return 0;
+}
+
+static int mr_send(struct ik_channel *ch, enum ik_side side, const void *buf,
+		   size_t len)
+{
+	return mr_put(ch, side, buf, len, true);
+}
+
+/* The test hook's send: the slot filled, head moved, nobody woken. */
+static int mr_send_nowake(struct ik_channel *ch, enum ik_side side,
+			  const void *buf, size_t len)
+{
+	return mr_put(ch, side, buf, len, false);
 }
 
 static int mr_recv(struct ik_channel *ch, enum ik_side side, void *buf,
@@ -232,5 +246,6 @@ const struct ik_transport_ops ik_memfd_ops = {
 	.open_side = mr_open_side,
 	.send = mr_send,
 	.recv = mr_recv,
+	.send_nowake = mr_send_nowake,
 	.teardown = mr_teardown,
 };

@@ -119,8 +119,8 @@ static int vr_open_side(struct ik_channel *ch, enum ik_side side)
 	return 0;
 }
 
-static int vr_send(struct ik_channel *ch, enum ik_side side, const void *buf,
-		   size_t len)
+static inline int vr_put(struct ik_channel *ch, enum ik_side side,
+			 const void *buf, size_t len, bool wake)
 {
 	struct vr_state *st = ch->priv;
 	struct vr_dir *d = &st->sh->d[!side];
@@ -147,8 +147,22 @@ static int vr_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 		return -EIO;
 	/* release pairs with the reader's acquire of head */
 	atomic_store_explicit(&d->head, h + 1, memory_order_release);
-	ik_futex_wake_flagged(&d->head, &d->rwait, st->shared);
+	if (wake)
+		ik_futex_wake_flagged(&d->head, &d->rwait, st->shared);
 	return 0;
+}
+
+static int vr_send(struct ik_channel *ch, enum ik_side side, const void *buf,
+		   size_t len)
+{
+	return vr_put(ch, side, buf, len, true);
+}
+
+/* The test hook's send: the inbox written, head moved, nobody woken. */
+static int vr_send_nowake(struct ik_channel *ch, enum ik_side side,
+			  const void *buf, size_t len)
+{
+	return vr_put(ch, side, buf, len, false);
 }
 
 static int vr_recv(struct ik_channel *ch, enum ik_side side, void *buf,
@@ -206,6 +220,7 @@ const struct ik_transport_ops ik_vm_rw_ops = {
 	.open_side = vr_open_side,
 	.send = vr_send,
 	.recv = vr_recv,
+	.send_nowake = vr_send_nowake,
 	.teardown = vr_teardown,
 	.unavailable = vr_unavailable,
 };
