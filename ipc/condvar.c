@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "ipc.h"
 
@@ -35,6 +36,8 @@ static int cv_setup(struct ik_channel *ch)
 	pthread_mutexattr_setpshared(&ma, pshared);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setpshared(&ca, pshared);
+	/* the wake-up deadline counts on the clock no one sets */
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	for (s = 0; s < 2; s++) {
 		pthread_mutex_init(&st->d[s].lock, &ma);
 		pthread_cond_init(&st->d[s].cond, &ca);
@@ -63,15 +66,60 @@ static int cv_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 	return 0;
 }
 
+/* The test hook's send: queued, the condition never signalled. */
+static int cv_send_nowake(struct ik_channel *ch, enum ik_side side,
+			  const void *buf, size_t len)
+{
+	struct cv_dir *d = &((struct cv_state *)ch->priv)->d[!side];
+	int ret = ik_mailbox_put(ch, !side, buf, len);
+
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&d->lock);
+	d->queued++;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+/* now + the relative wake-up deadline, on CLOCK_MONOTONIC (the vDSO
+ * reads it: no syscall, and only on the way to sleep) */
+static void cv_abs(struct timespec *at, const struct timespec *rel)
+{
+	clock_gettime(CLOCK_MONOTONIC, at);
+	at->tv_sec += rel->tv_sec;
+	at->tv_nsec += rel->tv_nsec;
+	if (at->tv_nsec >= (long)IK_NS_PER_SEC) {
+		at->tv_sec++;
+		at->tv_nsec -= (long)IK_NS_PER_SEC;
+	}
+}
+
+/*
+ * The wait has the wake-up deadline pthread_cond_timedwait takes anyway
+ * (on CLOCK_MONOTONIC, set at setup):
+ * run out with a message queued (so never signalled), it is a lost
+ * wake-up, counted, and the wait looks again.
+ */
 static int cv_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 		   size_t len)
 {
 	struct cv_dir *d = &((struct cv_state *)ch->priv)->d[side];
+	const struct timespec *dl = ik_wake_deadline(ch);
+	struct timespec at;
 	int ret;
 
 	pthread_mutex_lock(&d->lock);
-	while (!d->queued && !ik_channel_aborted(ch))
-		pthread_cond_wait(&d->cond, &d->lock);
+	while (!d->queued && !ik_channel_aborted(ch)) {
+		if (!dl) {
+			pthread_cond_wait(&d->cond, &d->lock);
+			continue;
+		}
+		cv_abs(&at, dl);
+		if (pthread_cond_timedwait(&d->cond, &d->lock, &at) ==
+			    ETIMEDOUT &&
+		    d->queued)
+			ik_channel_count_lost(ch); /* posted, never signalled */
+	}
 	ret = d->queued ? ik_mailbox_get(ch, side, buf, len) : -ECANCELED;
 	d->queued -= d->queued > 0;
 	pthread_mutex_unlock(&d->lock);
@@ -109,6 +157,7 @@ const struct ik_transport_ops ik_condvar_ops = {
 	.setup = cv_setup,
 	.send = cv_send,
 	.recv = cv_recv,
+	.send_nowake = cv_send_nowake,
 	.wake_all = cv_wake_all,
 	.teardown = cv_teardown,
 };

@@ -73,10 +73,10 @@ static struct out run_one(const char *env, const struct method *m,
 Test(late, a_delayed_wake_is_exactly_one_late_trip_the_right_one,
      .timeout = 120)
 {
-	static const struct method ms[] = {{"futex", NULL},   {"eventfd", NULL},
-					   {"pipe", NULL},    {"uds", NULL},
-					   {"spsc", "futex"}, {"memfd", NULL},
-					   {"vm-rw", NULL}};
+	static const struct method ms[] = {
+		{"futex", NULL}, {"eventfd", NULL}, {"pipe", NULL},
+		{"uds", NULL},	 {"spsc", "futex"}, {"memfd", NULL},
+		{"vm-rw", NULL}, {"condvar", NULL}};
 	size_t i, k;
 
 	for (i = 0; i < IK_ARRAY_SIZE(ms); i++)
@@ -113,11 +113,9 @@ Test(late, a_delayed_wake_is_exactly_one_late_trip_the_right_one,
 Test(late, a_dropped_wake_is_lost_and_every_trip_still_completes,
      .timeout = 120)
 {
-	static const struct method ms[] = {{"futex", NULL},
-					   {"eventfd", NULL},
-					   {"spsc", "futex"},
-					   {"memfd", NULL},
-					   {"vm-rw", NULL}};
+	static const struct method ms[] = {
+		{"futex", NULL}, {"eventfd", NULL}, {"spsc", "futex"},
+		{"memfd", NULL}, {"vm-rw", NULL},   {"condvar", NULL}};
 	size_t i, k;
 
 	for (i = 0; i < IK_ARRAY_SIZE(ms); i++)
