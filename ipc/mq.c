@@ -131,6 +131,36 @@ static int mq_recv_msg(struct ik_channel *ch, enum ik_side side, void *buf,
 	return 0;
 }
 
+/*
+ * mq_receive takes no relative timeout (mq_timedreceive wants an absolute
+ * CLOCK_REALTIME one: a clock read on every trip), so the controller's
+ * watch keeps the deadline, as for a pipe: a message waits in side s's
+ * queue (mq_curmsgs), unchanged, while its reader sleeps for the whole
+ * deadline: a lost wake-up, counted, and the reader kicked (SIGUSR1: its
+ * mq_receive fails EINTR and is retried).
+ */
+static void mq_watch(struct ik_channel *ch)
+{
+	struct mq_state *st = ch->priv;
+	struct timespec ts;
+	uint64_t now;
+	int s;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	for (s = 0; s < 2; s++) {
+		struct mq_attr a;
+		bool looks = st->f.rd[s] >= 0 && !mq_getattr(st->f.rd[s], &a) &&
+			     a.mq_curmsgs > 0 && ik_channel_peer_sleeps(ch, s);
+
+		if (ik_watch_stuck(ch, s, looks,
+				   looks ? (uint64_t)a.mq_curmsgs : 0, now)) {
+			ik_channel_count_lost(ch);
+			ik_channel_kick(ch, s);
+		}
+	}
+}
+
 const struct ik_transport_ops ik_mq_ops = {
 	.name = "mq",
 	.summary = "POSIX message queue per direction (<= msgsize_max)",
@@ -141,5 +171,6 @@ const struct ik_transport_ops ik_mq_ops = {
 	.setup = mq_setup,
 	.send = mq_send_msg,
 	.recv = mq_recv_msg,
+	.watch = mq_watch,
 	.teardown = mq_teardown,
 };

@@ -604,6 +604,7 @@ Test(late, the_watch_finds_a_message_waiting_on_a_sleeping_reader,
 	watch_finds("uds-dgram");
 	watch_finds("uds-seqpacket");
 	watch_finds("eventfd");
+	watch_finds("mq");
 }
 
 Test(late, the_watch_leaves_a_reader_that_is_not_asleep_alone, .timeout = 60)
