@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <time.h>
 
 #include "ipc.h"
 
@@ -178,6 +179,36 @@ static int msg_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 	return 0;
 }
 
+/*
+ * msgrcv takes no timeout, so the controller's watch keeps the wake-up
+ * deadline: messages wait in side s's queue (IPC_STAT's msg_qnum),
+ * unchanged, while its reader sleeps for the whole deadline: a lost
+ * wake-up, counted, and the reader kicked (SIGUSR1: msgrcv fails EINTR
+ * and is retried).
+ */
+static void msg_watch(struct ik_channel *ch)
+{
+	struct msg_state *st = ch->priv;
+	struct timespec ts;
+	uint64_t now;
+	int s;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	for (s = 0; s < 2; s++) {
+		struct msqid_ds ds;
+		bool looks = st->q[s] >= 0 &&
+			     !msgctl(st->q[s], IPC_STAT, &ds) &&
+			     ds.msg_qnum > 0 && ik_channel_peer_sleeps(ch, s);
+
+		if (ik_watch_stuck(ch, s, looks, looks ? ds.msg_qnum : 0,
+				   now)) {
+			ik_channel_count_lost(ch);
+			ik_channel_kick(ch, s);
+		}
+	}
+}
+
 const struct ik_transport_ops ik_sysv_msg_ops = {
 	.name = "sysv-msg",
 	.summary = "SysV message queue per direction, IPC_PRIVATE, 0600 "
@@ -190,6 +221,7 @@ const struct ik_transport_ops ik_sysv_msg_ops = {
 	.open_side = msg_open_side,
 	.send = msg_send,
 	.recv = msg_recv,
+	.watch = msg_watch,
 	.teardown = msg_teardown,
 	.setup_hint = "--buffer above kernel.msgmnb needs CAP_SYS_RESOURCE",
 };

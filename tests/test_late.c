@@ -74,9 +74,10 @@ Test(late, a_delayed_wake_is_exactly_one_late_trip_the_right_one,
      .timeout = 120)
 {
 	static const struct method ms[] = {
-		{"futex", NULL}, {"eventfd", NULL}, {"pipe", NULL},
-		{"uds", NULL},	 {"spsc", "futex"}, {"memfd", NULL},
-		{"vm-rw", NULL}, {"condvar", NULL}};
+		{"futex", NULL},   {"eventfd", NULL}, {"pipe", NULL},
+		{"uds", NULL},	   {"spsc", "futex"}, {"memfd", NULL},
+		{"vm-rw", NULL},   {"condvar", NULL}, {"mq", NULL},
+		{"sysv-msg", NULL}};
 	size_t i, k;
 
 	for (i = 0; i < IK_ARRAY_SIZE(ms); i++)
@@ -605,6 +606,7 @@ Test(late, the_watch_finds_a_message_waiting_on_a_sleeping_reader,
 	watch_finds("uds-seqpacket");
 	watch_finds("eventfd");
 	watch_finds("mq");
+	watch_finds("sysv-msg");
 }
 
 Test(late, the_watch_leaves_a_reader_that_is_not_asleep_alone, .timeout = 60)
