@@ -215,6 +215,9 @@ static void tcp_watch(struct ik_channel *ch)
 	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	look(ch->priv, IK_SIDE_A, now);
 	look(ch->priv, IK_SIDE_B, now);
+	/* recv takes no timeout: the wake-up deadline is kept here, bytes
+	 * to read (FIONREAD) on a reader asleep for it, as for a pipe */
+	ik_fds_watch(ch);
 }
 
 static void tcp_stalls(struct ik_channel *ch, struct ik_stalls *st)

@@ -144,6 +144,9 @@ const struct ik_transport_ops ik_vmsplice_ops = {
 	.max_size = vms_max,
 	.setup = vms_setup,
 	.open_side = ik_fds_open_side,
+	/* read() takes no timeout: the controller's watch keeps the wake-up
+	 * deadline (bytes in the pipe, a reader asleep), as for pipe */
+	.watch = ik_fds_watch,
 	.send = vms_send,
 	.recv = vms_recv,
 	.teardown = vms_teardown,

@@ -74,10 +74,10 @@ Test(late, a_delayed_wake_is_exactly_one_late_trip_the_right_one,
      .timeout = 120)
 {
 	static const struct method ms[] = {
-		{"futex", NULL},   {"eventfd", NULL}, {"pipe", NULL},
-		{"uds", NULL},	   {"spsc", "futex"}, {"memfd", NULL},
-		{"vm-rw", NULL},   {"condvar", NULL}, {"mq", NULL},
-		{"sysv-msg", NULL}};
+		{"futex", NULL},    {"eventfd", NULL},	{"pipe", NULL},
+		{"uds", NULL},	    {"spsc", "futex"},	{"memfd", NULL},
+		{"vm-rw", NULL},    {"condvar", NULL},	{"mq", NULL},
+		{"sysv-msg", NULL}, {"vmsplice", NULL}, {"tcp", NULL}};
 	size_t i, k;
 
 	for (i = 0; i < IK_ARRAY_SIZE(ms); i++)
@@ -607,6 +607,8 @@ Test(late, the_watch_finds_a_message_waiting_on_a_sleeping_reader,
 	watch_finds("eventfd");
 	watch_finds("mq");
 	watch_finds("sysv-msg");
+	watch_finds("vmsplice");
+	watch_finds("tcp");
 }
 
 Test(late, the_watch_leaves_a_reader_that_is_not_asleep_alone, .timeout = 60)
