@@ -82,15 +82,30 @@ static int lock_result(int r)
 	return -r;
 }
 
-/* Lock m, giving up with -ECANCELED once the channel is aborted. */
-static int mtx_lock(struct ik_channel *ch, pthread_mutex_t *m)
+/*
+ * Lock m, giving up with -ECANCELED once the channel is aborted. With a
+ * wake-up deadline, *passed (the peer's baton count, above k once it let
+ * m go) is looked at when a slice runs out past the deadline: the baton
+ * passed and the lock still not ours is a lost wake-up, counted (the next
+ * timedlock takes it). The clock is the one read for the slice anyway.
+ */
+static int mtx_lock(struct ik_channel *ch, pthread_mutex_t *m,
+		    const uint64_t *passed, uint64_t k)
 {
 	struct timespec t;
+	int64_t left = (int64_t)ch->p.wake_deadline_ns;
+	bool counted = !left;
 	int r = pthread_mutex_trylock(m);
 
 	while (r == EBUSY || r == ETIMEDOUT) {
 		if (ik_channel_aborted(ch))
 			return -ECANCELED;
+		if (r == ETIMEDOUT && !counted &&
+		    (left -= WAIT_SLICE_NS) <= 0 &&
+		    __atomic_load_n(passed, __ATOMIC_ACQUIRE) > k) {
+			ik_channel_count_lost(ch);
+			counted = true;
+		}
 		/* timedlock's clock is CLOCK_REALTIME (the one PI takes) */
 		clock_gettime(CLOCK_REALTIME, &t);
 		t.tv_nsec += WAIT_SLICE_NS;
@@ -126,7 +141,7 @@ static int baton_pass(struct mtx_state *st, enum ik_side side)
 	r = pthread_mutex_unlock(&st->l[k % 3].m);
 	if (r)
 		return -r;
-	st->side[side].k = k + 1;
+	__atomic_store_n(&st->side[side].k, k + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -140,9 +155,9 @@ static int baton_wait(struct ik_channel *ch, struct mtx_state *st,
 
 	if ((k & 1) == (uint64_t)side)
 		return -EPROTO; /* this side's turn to send, not to wait */
-	if ((ret = mtx_lock(ch, m)))
+	if ((ret = mtx_lock(ch, m, &st->side[!side].k, k)))
 		return ret;
-	st->side[side].k = k + 1;
+	__atomic_store_n(&st->side[side].k, k + 1, __ATOMIC_RELEASE);
 	return -pthread_mutex_unlock(m);
 }
 

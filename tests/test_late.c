@@ -77,7 +77,8 @@ Test(late, a_delayed_wake_is_exactly_one_late_trip_the_right_one,
 		{"futex", NULL},    {"eventfd", NULL},	{"pipe", NULL},
 		{"uds", NULL},	    {"spsc", "futex"},	{"memfd", NULL},
 		{"vm-rw", NULL},    {"condvar", NULL},	{"mq", NULL},
-		{"sysv-msg", NULL}, {"vmsplice", NULL}, {"tcp", NULL}};
+		{"sysv-msg", NULL}, {"vmsplice", NULL}, {"tcp", NULL},
+		{"mutex", NULL},    {"mutex-pi", NULL}};
 	size_t i, k;
 
 	for (i = 0; i < IK_ARRAY_SIZE(ms); i++)
