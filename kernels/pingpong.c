@@ -638,8 +638,8 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 	if (pp.fault == FAULT_WAKE_DROP && !ops->send_nowake) {
 		snprintf(res->errmsg, sizeof(res->errmsg),
 			 "%s=wake-drop: %s cannot post a message without its "
-			 "wake-up (its bytes are the wake-up); futex and "
-			 "eventfd can",
+			 "wake-up (its bytes are the wake-up); futex, "
+			 "eventfd, spsc, memfd, vm-rw and condvar can",
 			 IK_FAULT_ENV, ops->name);
 		return res->err = -EOPNOTSUPP;
 	}
