@@ -125,6 +125,41 @@ static uint64_t pct_ns(const struct ik_hist *h, double pct)
 	return pct >= 100 ? h->max : ik_hist_percentile(h, pct);
 }
 
+/*
+ * A percentile is only as good as the samples beyond it: a step wants
+ * SLO_TAIL of them past the objective's tightest percentile (2000
+ * samples for p99, 20000 for p99.9; max counts as p99.9), so a step at
+ * a low rate runs longer than the default duration, up to
+ * SLO_STEP_MAX_NS (and half the --timeout). A --duration or --iters the
+ * user gave is kept: a step short of its samples then says so.
+ */
+#define SLO_TAIL	20.0
+#define SLO_STEP_MAX_NS (10 * IK_NS_PER_SEC)
+
+static uint64_t slo_samples_wanted(const struct ik_slo *slo)
+{
+	double q = 0;
+	unsigned i;
+
+	for (i = 0; i < slo->n; i++)
+		q = fmax(q, fmin(slo->c[i].pct, 99.9));
+	return (uint64_t)ceil(SLO_TAIL / (1 - q / 100) - 1e-6);
+}
+
+static void slo_stretch(struct ik_config *c, double rate, uint64_t want)
+{
+	double ns = (double)want / rate * 1e9;
+	double cap = fmin((double)SLO_STEP_MAX_NS, (double)c->timeout_ns / 2);
+
+	if (!c->duration_ns || c->duration_given || c->iters_given ||
+	    rate <= 0)
+		return;
+	if (ns > cap)
+		ns = cap;
+	if (ns > (double)c->duration_ns)
+		c->duration_ns = (uint64_t)ns;
+}
+
 static int slo_step(void *arg, double rate, const struct ik_slo *slo,
 		    struct ik_slo_step *st)
 {
@@ -132,10 +167,12 @@ static int slo_step(void *arg, double rate, const struct ik_slo *slo,
 	struct ik_config c = *j->cell;
 	struct ik_result *r = &j->runs[j->nruns];
 	const struct ik_stream_result *s = &r->stream;
+	uint64_t want = slo_samples_wanted(slo);
 	unsigned i, tries = 0;
 	int ret;
 
 	c.rate = (uint64_t)llround(rate);
+	slo_stretch(&c, rate, want);
 	do {
 		if (tries)
 			ik_result_free(r);
@@ -165,6 +202,14 @@ static int slo_step(void *arg, double rate, const struct ik_slo *slo,
 		snprintf(st->note, sizeof(st->note), "latency %.100s",
 			 s->latency_why);
 	st->latency = s->latency_valid;
+	st->samples = r->hist.total;
+	st->samples_wanted = want;
+	if (rate > 0 && s->latency_valid && r->hist.total < want &&
+	    !st->note[0])
+		snprintf(st->note, sizeof(st->note),
+			 "only %llu samples, under %llu for its percentile",
+			 (unsigned long long)r->hist.total,
+			 (unsigned long long)want);
 	st->rate_got = s->msgs_per_s;
 	st->late_sends = s->late_sends;
 	st->kept = !s->rate_missed;

@@ -617,6 +617,7 @@ const struct ik_option ik_options[] = {
 	 .kind = IK_OPT_SECONDS,
 	 VAL(cfg.duration_ns),
 	 .max = 86400 * 1e9,
+	 GIVEN(cfg.duration_given),
 	 .help_num = IK_DURATION_SAMPLE_CAP,
 	 .help = "run for this long instead (--iters caps the samples;\n"
 		 "default cap %llu)"},

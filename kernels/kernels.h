@@ -95,6 +95,7 @@ struct ik_config {
 	size_t size;	       /* payload bytes per message per direction */
 	size_t buffer;	       /* transport buffer to ask for; 0: its default */
 	bool iters_given;      /* else each run's count follows from its size */
+	bool duration_given;   /* --duration: else a default (stream's 0.5 s) */
 	uint64_t iters;	       /* timed round trips (a cap with duration) */
 	uint64_t warmup;       /* untimed round trips around them */
 	uint64_t duration_ns;  /* 0: run for iters */
@@ -973,6 +974,8 @@ struct ik_slo_step {
 	bool latency; /* the percentiles were measured (flat out may not) */
 	uint64_t p50_ns, p99_ns, p999_ns, max_ns;
 	uint64_t cond_ns[IK_SLO_MAX_CONDS]; /* each condition's percentile */
+	/* latency samples taken, and wanted for the tightest percentile */
+	uint64_t samples, samples_wanted;
 	uint64_t late_sends;
 	bool kept;	/* the schedule was kept (not rate_missed) */
 	bool met;	/* every condition of the objective held */

@@ -177,12 +177,13 @@ static void stream_cell_notes(const struct ik_view *v)
 
 /*
  * --slo: each cell's search as a small curve, in the order it ran:
- * rate asked and got, p50/p99/p99.9 one way, held or why not; then
+ * rate asked and got, p50/p99/p99.9 one way, the latency samples behind
+ * them, held or why not; then
  * the answer line.
  */
 static void stream_slo(const struct ik_view *v)
 {
-	char a[4][16];
+	char a[5][16];
 	unsigned i, k;
 
 	fprintf(v->f,
@@ -197,9 +198,9 @@ static void stream_slo(const struct ik_view *v)
 		fputs("\n", v->f);
 		v->row_key(v, &v->results[i]);
 		fputs("\n", v->f);
-		fprintf(v->f, "  %-7s %12s %12s %8s %8s %8s  %s\n", "step",
+		fprintf(v->f, "  %-7s %12s %12s %8s %8s %8s %8s  %s\n", "step",
 			"rate asked", "rate got", "p50", "p99", "p99.9",
-			"held");
+			"samples", "held");
 		for (k = 0; k < sr->nsteps; k++) {
 			const struct ik_slo_step *st = &sr->step[k];
 
@@ -207,6 +208,10 @@ static void stream_slo(const struct ik_view *v)
 				snprintf(a[3], 16, "%.0f", st->rate_asked);
 			else
 				snprintf(a[3], 16, "flat out");
+			snprintf(a[4], 16, "%llu",
+				 (unsigned long long)st->samples);
+			if (!st->latency)
+				snprintf(a[4], 16, "-");
 			if (st->err) {
 				fprintf(v->f, "  %-7s %12s FAILED: %s\n",
 					ik_slo_role_name(st->role), a[3],
@@ -214,7 +219,8 @@ static void stream_slo(const struct ik_view *v)
 				continue;
 			}
 			fprintf(v->f,
-				"  %-7s %12s %12.0f %8s %8s %8s  %s%s%s\n",
+				"  %-7s %12s %12.0f %8s %8s %8s %8s  "
+				"%s%s%s\n",
 				ik_slo_role_name(st->role), a[3], st->rate_got,
 				st->latency ? ik_fmt_ns(a[0], 16,
 							(double)st->p50_ns)
@@ -225,6 +231,7 @@ static void stream_slo(const struct ik_view *v)
 				st->latency ? ik_fmt_ns(a[2], 16,
 							(double)st->p999_ns)
 					    : "-",
+				a[4],
 				st->rate_asked <= 0 ? "-"
 				: st->held	    ? "yes"
 						    : "no",
@@ -327,6 +334,11 @@ static void stream_slo_json(json_t *o, const struct ik_result *res)
 					  (json_int_t)st->late_sends,
 					  "schedule_kept", st->kept, "met",
 					  st->met, "held", st->held));
+			json_object_update_new(
+				s, json_pack("{s:I,s:I}", "samples",
+					     (json_int_t)st->samples,
+					     "samples_wanted",
+					     (json_int_t)st->samples_wanted));
 			if (st->note[0])
 				json_object_set_new(s, "why",
 						    json_string(st->note));

@@ -641,6 +641,8 @@ Test(golden, stream_slo)
 		st->met = st->p99_ns <= 10000;
 		st->held = k > 0 && st->kept && st->met;
 		st->late_sends = st->kept ? 0 : 5000;
+		st->samples = k > 0 ? (uint64_t)(rt / 2) : 0;
+		st->samples_wanted = 2000;
 		if (!st->met && k > 0)
 			snprintf(st->note, sizeof(st->note),
 				 "p99 %.1f us > 10.0 us",
@@ -664,6 +666,7 @@ Test(golden, stream_slo)
 	sr->nsteps = 2;
 	sr->step[0].rate_got = 250000;
 	sr->step[0].role = IK_SLO_FLAT;
+	sr->step[0].samples_wanted = 2000;
 	sr->step[1].role = IK_SLO_HIGH;
 	sr->step[1].rate_asked = 250000;
 	sr->step[1].err = -ETIMEDOUT;

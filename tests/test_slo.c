@@ -401,6 +401,12 @@ Test(slo_live, a_generous_slo_on_spsc_and_pipe_reports_every_step,
 			cr_expect(json_is_boolean(json_object_get(s, "held")));
 			cr_expect(
 				json_is_number(json_object_get(s, "rate_got")));
+			/* max counts as p99.9: 20 samples beyond it */
+			cr_expect_eq(json_integer_value(json_object_get(
+					     s, "samples_wanted")),
+				     20000);
+			cr_expect(
+				json_is_integer(json_object_get(s, "samples")));
 			if (json_is_true(json_object_get(s, "held")) &&
 			    json_is_real(held) &&
 			    json_real_value(json_object_get(s, "rate_asked")) ==
