@@ -117,7 +117,8 @@ const struct ik_transport_ops ik_vsock_ops = {
 	.name = "vsock",
 	.summary = "AF_VSOCK stream over VMADDR_CID_LOCAL (vsock_loopback)",
 	.doc = "AF_VSOCK stream over the local CID (needs the "
-	       "`vsock_loopback` module, never loaded by ipckern)",
+	       "`vsock_loopback` module, never loaded by ipckern; the "
+	       "`scripts/vm` guests load it)",
 	.setup_hint = "needs the vsock_loopback module loaded",
 	.setup = vsock_setup,
 	.open_side = ik_fds_open_side,
