@@ -7,19 +7,48 @@
  * completion is skipped on success (IOSQE_CQE_SKIP_SUCCESS), so one hop
  * is one submit syscall and one wait. Both rings are made before the
  * split: a process needs its peer's ring fd to target it.
+ *
+ * The wait carries the wake-up deadline as io_uring_enter's own timeout
+ * (IORING_FEAT_EXT_ARG: no call added). A message is what the mailbox
+ * holds, never the CQE: the CQE is only a tag that says "look". So recv
+ * takes by mailbox sequence: it reaps whatever tags are posted, takes the
+ * next message if one is there, and sleeps only when none is. That makes
+ * a tag that comes after its message was taken harmless:
+ *  - a wait that runs out with a message posted and fewer tags reaped
+ *    than messages put is a lost wake-up: counted, and the message taken
+ *    (the trip goes on);
+ *  - should its tag come after all (a late MSG_RING, not a dropped one),
+ *    the next recv reaps it, finds the mailbox empty (or holding the next
+ *    message, which it takes as it would anyway) and sleeps again: a stale
+ *    tag wakes at most one extra look, never a second take;
+ *  - a message seen before its tag (the sender is between its mailbox put
+ *    and its submit) is taken at once; its tag is then stale, as above.
+ * The one check a tag allows is kept: each is posted after its message,
+ * so more tags reaped than messages ever put is -EPROTO (woken with
+ * nothing to take). Tags are counted per side, by that side alone. After
+ * a dropped tag the count stays behind for good; that only decides what a
+ * run-out wait counts, and a wait runs out only when no tag came at all.
  */
 #define _GNU_SOURCE
 #include <liburing.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ipc.h"
 
 #define MSG_TAG 0x696b6d7367ULL /* "ikmsg": a message from the peer */
 
+/* side s's recv state: its own line, written by s alone */
+struct uring_side {
+	alignas(IK_CACHELINE) uint64_t tags; /* MSG_TAG CQEs reaped */
+	struct __kernel_timespec dl;	     /* the wake-up deadline */
+};
+
 struct uring_state {
 	struct io_uring ring[2]; /* ring[s] is submitted to and reaped by s */
 	bool live[2];
+	struct uring_side side[2];
 };
 
 /* 0 when the kernel offers MSG_RING, else the -errno to report. */
@@ -37,12 +66,18 @@ static int probe_msg_ring(struct io_uring *r)
 
 static int uring_setup(struct ik_channel *ch)
 {
-	struct uring_state *st = calloc(1, sizeof(*st));
+	/* sizeof is a whole number of lines: side[] is aligned */
+	struct uring_state *st = aligned_alloc(IK_CACHELINE, sizeof(*st));
 	int s, ret;
 
 	if (!st)
 		return -ENOMEM;
+	memset(st, 0, sizeof(*st));
 	ch->priv = st;
+	for (s = 0; s < 2; s++) {
+		st->side[s].dl.tv_sec = (int64_t)ch->deadline.tv_sec;
+		st->side[s].dl.tv_nsec = (long long)ch->deadline.tv_nsec;
+	}
 	for (s = 0; s < 2; s++) {
 		/* the CQ holds what the mailbox ring can have in flight */
 		struct io_uring_params prm = {.flags = IORING_SETUP_CQSIZE,
@@ -93,29 +128,68 @@ static int uring_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 	return ret < 0 ? ret : 0;
 }
 
+/* The test hook's send: the message in the mailbox, no MSG_RING. */
+static int uring_send_nowake(struct ik_channel *ch, enum ik_side side,
+			     const void *buf, size_t len)
+{
+	return ik_mailbox_put(ch, !side, buf, len);
+}
+
+/* Reap every completion posted: count the tags, -errno of our own failed
+ * MSG_RING (its completion is posted only on failure), else 0. */
+static int reap(struct io_uring *r, uint64_t *tags)
+{
+	struct io_uring_cqe *cqe;
+
+	while (io_uring_peek_cqe(r, &cqe) == 0) {
+		uint64_t tag = cqe->user_data;
+		int res = cqe->res;
+
+		io_uring_cqe_seen(r, cqe);
+		if (res < 0)
+			return res;
+		*tags += tag == MSG_TAG;
+	}
+	return 0;
+}
+
+/* Take the next message by mailbox sequence (see the top of the file). */
 static int uring_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 		      size_t len)
 {
 	struct uring_state *st = ch->priv;
+	struct uring_side *me = &st->side[side];
 	struct io_uring *r = &st->ring[side];
-	struct io_uring_cqe *cqe;
+	bool timed = ch->p.wake_deadline_ns;
 
 	for (;;) {
-		int ret = io_uring_wait_cqe(r, &cqe);
-		uint64_t tag;
-		int res;
+		struct io_uring_cqe *cqe;
+		uint64_t ack, n;
+		int ret = reap(r, &me->tags);
 
-		if (ret == -EINTR && !ik_channel_aborted(ch))
-			continue;
 		if (ret)
-			return ret == -EINTR ? -ECANCELED : ret;
-		tag = cqe->user_data;
-		res = cqe->res;
-		io_uring_cqe_seen(r, cqe);
-		if (res < 0)
-			return res; /* our own MSG_RING failed */
-		if (tag == MSG_TAG)
+			return ret;
+		n = ik_mailbox_pending(ch, side, &ack);
+		if (ik_unlikely(me->tags > ack + n))
+			return -EPROTO; /* a tag with no message ever put */
+		if (n)
 			return ik_mailbox_get(ch, side, buf, len);
+		ret = timed ? io_uring_wait_cqe_timeout(r, &cqe, &me->dl)
+			    : io_uring_wait_cqe(r, &cqe);
+		if (ik_unlikely(ret == -ETIME)) {
+			/* a message posted whose tag has not come: nobody
+			 * woke us for it, lost; the look above takes it */
+			if ((ret = reap(r, &me->tags)))
+				return ret;
+			n = ik_mailbox_pending(ch, side, &ack);
+			if (n && me->tags < ack + n)
+				ik_channel_count_lost(ch);
+			continue;
+		}
+		if (ret == -EINTR && ik_channel_aborted(ch))
+			return -ECANCELED;
+		if (ret && ret != -EINTR)
+			return ret;
 	}
 }
 
@@ -142,4 +216,5 @@ const struct ik_transport_ops ik_io_uring_ops = {
 	.send = uring_send,
 	.recv = uring_recv,
 	.teardown = uring_teardown,
+	.send_nowake = uring_send_nowake,
 };

@@ -639,7 +639,8 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 		snprintf(res->errmsg, sizeof(res->errmsg),
 			 "%s=wake-drop: %s cannot post a message without its "
 			 "wake-up (its bytes are the wake-up); futex, "
-			 "eventfd, spsc, memfd, vm-rw and condvar can",
+			 "eventfd, spsc, memfd, vm-rw, condvar and "
+			 "io_uring can",
 			 IK_FAULT_ENV, ops->name);
 		return res->err = -EOPNOTSUPP;
 	}
