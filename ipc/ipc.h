@@ -762,15 +762,18 @@ void ik_waits_teardown(struct ik_channel *ch);
 
 /*
  * The sleeping strategies' halves; 0 or -errno (-EINTR: a signal).
- * futex_waitv gives up after rel (NULL: never) with -ETIMEDOUT.
+ * Each sleep gives up after rel or dl (NULL: never) with -ETIMEDOUT:
+ * futex_waitv's own timeout, io_uring_enter's (it rides the wait's call).
  */
 int ik_waitv_sleep(_Atomic uint32_t *w, uint32_t v, bool shared,
 		   const struct timespec *rel);
 int ik_uring_futex_sleep(struct ik_channel *ch, enum ik_side side,
-			 _Atomic uint32_t *w, uint32_t v);
+			 _Atomic uint32_t *w, uint32_t v,
+			 const struct timespec *dl);
 int ik_uring_futex_wake(struct ik_channel *ch, enum ik_side from,
 			_Atomic uint32_t *w);
-int ik_uring_poll_sleep(struct ik_channel *ch, enum ik_side side);
+int ik_uring_poll_sleep(struct ik_channel *ch, enum ik_side side,
+			const struct timespec *dl);
 int ik_uring_poll_wake(struct ik_channel *ch, enum ik_side to);
 
 /*
@@ -778,10 +781,10 @@ int ik_uring_poll_wake(struct ik_channel *ch, enum ik_side to);
  * constant in every caller (each strategy has its own loop, and this
  * folds to one call). 0 after a wake-up (maybe spurious: look again),
  * -ECANCELED when the run was aborted, or -errno. dl (NULL: none) is
- * the relative deadline of ik_wake_deadline: futex, hybrid and
- * futex-waitv give up after it with -ETIMEDOUT (the caller then looks
- * for a lost wake-up); the io_uring strategies have none (their waits
- * end on a wake-up or the run's abort only).
+ * the relative deadline of ik_wake_deadline: every sleeping strategy
+ * gives up after it with -ETIMEDOUT (the caller then looks for a lost
+ * wake-up): futex and hybrid by FUTEX_WAIT's timeout, futex-waitv by
+ * its own, uring-futex and uring-poll by io_uring_enter's.
  */
 static inline __attribute__((always_inline)) int
 ik_wait_sleep(struct ik_channel *ch, enum ik_side side, _Atomic uint32_t *w,
@@ -793,9 +796,9 @@ ik_wait_sleep(struct ik_channel *ch, enum ik_side side, _Atomic uint32_t *w,
 	if (W == IK_WAIT_FUTEX_WAITV)
 		ret = ik_waitv_sleep(w, v, shared, dl);
 	else if (W == IK_WAIT_URING_FUTEX)
-		ret = ik_uring_futex_sleep(ch, side, w, v);
+		ret = ik_uring_futex_sleep(ch, side, w, v, dl);
 	else if (W == IK_WAIT_URING_POLL)
-		ret = ik_uring_poll_sleep(ch, side);
+		ret = ik_uring_poll_sleep(ch, side, dl);
 	else if (dl)
 		ret = ik_futex_wait_timed(w, v, shared, dl);
 	else

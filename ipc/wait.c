@@ -400,8 +400,12 @@ int ik_waitv_sleep(_Atomic uint32_t *w, uint32_t v, bool shared,
 	return errno == EAGAIN ? 0 : -errno;
 }
 
-/* Take every completion there is; -errno of a failed one, else 0. */
-static int reap(struct ik_waits *wt, int side)
+/*
+ * Take every completion there is; -errno of a failed one, else 0. *woke:
+ * whether one of them was side's wake-up (its FUTEX_WAIT's end, or a poll
+ * of its eventfd).
+ */
+static int reap(struct ik_waits *wt, int side, bool *woke)
 {
 	struct io_uring *r = &wt->ring[side];
 	struct io_uring_cqe *cqe;
@@ -415,12 +419,14 @@ static int reap(struct ik_waits *wt, int side)
 		io_uring_cqe_seen(r, cqe);
 		if (tag == TAG_WAIT) {
 			wt->pending[side] = false;
+			*woke = true;
 			/* EAGAIN: the word moved before the kernel slept */
 			if (res < 0 && res != -EAGAIN && res != -EINTR)
 				ret = res;
 		} else if (tag == TAG_WAKE && res < 0) {
 			ret = res;
 		} else if (tag == TAG_POLL) {
+			*woke = true;
 			if (res < 0 && res != -ECANCELED)
 				ret = res;
 			if (!more && !ret) /* the kernel ended it: again */
@@ -430,11 +436,53 @@ static int reap(struct ik_waits *wt, int side)
 	return ret;
 }
 
+/*
+ * After a wait that had a deadline (timed) or none: a return with no
+ * wake-up reaped is the deadline run out: -ETIMEDOUT, as futex's, and
+ * the caller looks for a lost wake-up. That is -ETIME, or, when the same
+ * call submitted the FUTEX_WAIT, the count submitted (io_uring_enter
+ * reports a submission before its wait's end). A wake-up reaped is 0
+ * (look again), even if it came with the deadline. Any other -errno as
+ * it is (-EINTR: the caller asks whether it was abort).
+ */
+static int after_wait(struct ik_waits *wt, int side, int ret, bool timed)
+{
+	bool woke = false;
+	int err;
+
+	if (ret < 0 && ret != -ETIME)
+		return ret;
+	err = reap(wt, side, &woke);
+	if (err)
+		return err;
+	return timed && !woke ? -ETIMEDOUT : 0;
+}
+
+/* The deadline as io_uring_enter's timeout (IORING_FEAT_EXT_ARG: it
+ * rides the wait's own call), or NULL. */
+static struct __kernel_timespec *kts(const struct timespec *dl,
+				     struct __kernel_timespec *ts)
+{
+	if (!dl)
+		return NULL;
+	ts->tv_sec = (int64_t)dl->tv_sec;
+	ts->tv_nsec = (long long)dl->tv_nsec;
+	return ts;
+}
+
+/*
+ * A FUTEX_WAIT left in flight by a wait that ran out is kept (pending):
+ * the next sleep waits for it rather than queue another, and the waker's
+ * FUTEX_WAKE, sent only after it saw the sleeping flag, finds it.
+ */
 int ik_uring_futex_sleep(struct ik_channel *ch, enum ik_side side,
-			 _Atomic uint32_t *w, uint32_t v)
+			 _Atomic uint32_t *w, uint32_t v,
+			 const struct timespec *dl)
 {
 	struct ik_waits *wt = ch->waits;
 	struct io_uring *r = &wt->ring[side];
+	struct __kernel_timespec ts;
+	struct io_uring_cqe *cqe;
 	unsigned fl = FUTEX2_SIZE_U32 |
 		      (ch->p.mode == IK_MODE_PROCESS ? 0 : FUTEX2_PRIVATE);
 	int ret;
@@ -449,10 +497,12 @@ int ik_uring_futex_sleep(struct ik_channel *ch, enum ik_side side,
 		io_uring_sqe_set_data64(sqe, TAG_WAIT);
 		wt->pending[side] = true;
 	}
-	ret = io_uring_submit_and_wait(r, 1);
-	if (ret < 0)
-		return ret; /* -EINTR: the caller asks whether it was abort */
-	return reap(wt, side);
+	if (dl)
+		ret = io_uring_submit_and_wait_timeout(r, &cqe, 1, kts(dl, &ts),
+						       NULL);
+	else
+		ret = io_uring_submit_and_wait(r, 1);
+	return after_wait(wt, side, ret, dl != NULL);
 }
 
 int ik_uring_futex_wake(struct ik_channel *ch, enum ik_side from,
@@ -466,7 +516,9 @@ int ik_uring_futex_wake(struct ik_channel *ch, enum ik_side from,
 	int ret;
 
 	if (!sqe) {
-		if ((ret = reap(wt, from)))
+		bool woke = false;
+
+		if ((ret = reap(wt, from, &woke)))
 			return ret;
 		if (!(sqe = io_uring_get_sqe(r)))
 			return -EBUSY;
@@ -482,9 +534,11 @@ int ik_uring_futex_wake(struct ik_channel *ch, enum ik_side from,
 	return ret < 0 ? ret : 0;
 }
 
-int ik_uring_poll_sleep(struct ik_channel *ch, enum ik_side side)
+int ik_uring_poll_sleep(struct ik_channel *ch, enum ik_side side,
+			const struct timespec *dl)
 {
 	struct ik_waits *wt = ch->waits;
+	struct __kernel_timespec ts;
 	struct io_uring_cqe *cqe;
 	int ret;
 
@@ -498,12 +552,12 @@ int ik_uring_poll_sleep(struct ik_channel *ch, enum ik_side side)
 			return ret;
 		wt->armed[side] = true;
 	}
-	ret = io_uring_wait_cqe(&wt->ring[side], &cqe);
-	if (ret < 0)
-		return ret;
+	ret = dl ? io_uring_wait_cqe_timeout(&wt->ring[side], &cqe,
+					     kts(dl, &ts))
+		 : io_uring_wait_cqe(&wt->ring[side], &cqe);
 	/* a completion may be stale (a write for a look that found the
 	 * message anyway): the caller looks again, and sleeps again */
-	return reap(wt, side);
+	return after_wait(wt, side, ret, dl != NULL);
 }
 
 int ik_uring_poll_wake(struct ik_channel *ch, enum ik_side to)

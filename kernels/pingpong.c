@@ -644,18 +644,6 @@ int ik_pingpong(const struct ik_config *cfg, const struct ik_transport_ops *ops,
 			 IK_FAULT_ENV, ops->name);
 		return res->err = -EOPNOTSUPP;
 	}
-	/* the io_uring waits end on a wake-up or an abort only: no
-	 * deadline to find the dropped wake-up by, so the run would hang */
-	if (pp.fault == FAULT_WAKE_DROP && (ops->flags & IK_T_WAIT) &&
-	    (cfg->wait == IK_WAIT_URING_FUTEX ||
-	     cfg->wait == IK_WAIT_URING_POLL)) {
-		snprintf(res->errmsg, sizeof(res->errmsg),
-			 "%s=wake-drop with --wait %s: its wait has no "
-			 "deadline to find a lost wake-up by; futex, hybrid "
-			 "and futex-waitv have one",
-			 IK_FAULT_ENV, ik_wait_name(cfg->wait));
-		return res->err = -EOPNOTSUPP;
-	}
 	pp.run = run;
 	res->late.threshold_ns = late_threshold(cfg);
 	if (soak) { /* a minute per summary, and one for what is left */
