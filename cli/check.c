@@ -704,8 +704,9 @@ static int check_wake_deadline(struct ik_plan *p)
 		return ik_cli_fail(p,
 				   "--wake-deadline: applies to a blocking "
 				   "wait, and %s%s waits by spinning (no "
-				   "sleep to give up); futex, eventfd, pipe "
-				   "and spsc --wait futex|hybrid block",
+				   "sleep to give up); futex, eventfd, pipe, "
+				   "io_uring and spsc with a sleeping --wait "
+				   "block",
 				   sw->methods[0]->name,
 				   sw->nmethods > 1 ? " and the rest" : "");
 	return 0;
@@ -761,8 +762,9 @@ static int check_fault(struct ik_plan *p)
 			    spins(p, sw->methods[i]))
 				return ik_cli_fail(
 					p,
-					"%s=wake-drop: %s %s; futex, eventfd "
-					"and spsc --wait futex|hybrid can drop "
+					"%s=wake-drop: %s %s; futex, eventfd, "
+					"memfd, vm-rw, condvar, io_uring and "
+					"spsc with a sleeping --wait can drop "
 					"one",
 					IK_FAULT_ENV, sw->methods[i]->name,
 					spins(p, sw->methods[i])
