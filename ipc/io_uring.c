@@ -184,6 +184,8 @@ static int uring_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 			n = ik_mailbox_pending(ch, side, &ack);
 			if (n && me->tags < ack + n)
 				ik_channel_count_lost(ch);
+			else if (!n && ik_channel_aborted(ch))
+				return -ECANCELED; /* its kick went astray */
 			continue;
 		}
 		if (ret == -EINTR && ik_channel_aborted(ch))
