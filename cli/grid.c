@@ -151,8 +151,7 @@ static void slo_stretch(struct ik_config *c, double rate, uint64_t want)
 	double ns = (double)want / rate * 1e9;
 	double cap = fmin((double)SLO_STEP_MAX_NS, (double)c->timeout_ns / 2);
 
-	if (!c->duration_ns || c->duration_given || c->iters_given ||
-	    rate <= 0)
+	if (!c->duration_ns || c->duration_given || c->iters_given || rate <= 0)
 		return;
 	if (ns > cap)
 		ns = cap;
@@ -212,7 +211,12 @@ static int slo_step(void *arg, double rate, const struct ik_slo *slo,
 			 (unsigned long long)want);
 	st->rate_got = s->msgs_per_s;
 	st->late_sends = s->late_sends;
-	st->kept = !s->rate_missed;
+	/* kept: the rate arrived. Sends that left late are not a miss here:
+	 * each carries its due time, so its lateness is in the latency the
+	 * objective judges (on a VM whose host takes the vCPU away ~6% of
+	 * the time, counting them twice failed every rate over ~9k/s for a
+	 * reason the objective does not name) */
+	st->kept = s->msgs_per_s >= 0.99 * s->rate_asked;
 	st->p50_ns = pct_ns(&r->hist, 50);
 	st->p99_ns = pct_ns(&r->hist, 99);
 	st->p999_ns = pct_ns(&r->hist, 99.9);
