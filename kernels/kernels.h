@@ -977,7 +977,8 @@ struct ik_slo_step {
 	/* latency samples taken, and wanted for the tightest percentile */
 	uint64_t samples, samples_wanted;
 	uint64_t late_sends;
-	bool kept;	/* the schedule was kept (not rate_missed) */
+	bool kept;	/* the run took its schedule's time (within 1% and
+			 * the tightest bound); late sends are in latency */
 	bool met;	/* every condition of the objective held */
 	bool held;	/* kept and met: this rate holds the SLO */
 	int err;	/* the run failed: -errno, why in note */

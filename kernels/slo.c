@@ -231,6 +231,17 @@ static double held_below(const struct ik_slo_result *o, double below)
 	return best;
 }
 
+/* Whether any scheduled step kept its latency: else nothing was judged. */
+static bool judged(const struct ik_slo_result *o)
+{
+	unsigned i;
+
+	for (i = 0; i < o->nsteps; i++)
+		if (o->step[i].rate_asked > 0 && o->step[i].latency)
+			return true;
+	return false;
+}
+
 static void answer(struct ik_slo_result *o, const struct ik_slo *slo)
 {
 	size_t n = sizeof(o->answer);
@@ -244,6 +255,11 @@ static void answer(struct ik_slo_result *o, const struct ik_slo *slo)
 			 "no rate held %s twice: %.0f msgs/s held, then failed "
 			 "its re-run (a noisy host); nothing claimed",
 			 slo->text, o->failed_rate);
+	} else if (!o->held_rate && !judged(o)) {
+		snprintf(o->answer, n,
+			 "no rate could be judged against %s: no step kept its "
+			 "one-way latency (each step's why says why)",
+			 slo->text);
 	} else if (!o->held_rate) {
 		snprintf(o->answer, n,
 			 "no rate held %s: the lowest tried, %.0f msgs/s, did "

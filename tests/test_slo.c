@@ -291,6 +291,9 @@ Test(slo_search, a_step_without_latency_does_not_hold)
 	for (i = 0; i < r.nsteps; i++)
 		cr_expect(!r.step[i].held && !r.step[i].met, "step %u", i);
 	cr_expect_eq(r.held_rate, 0);
+	/* nothing was measured: the answer must not say a rate failed */
+	cr_expect(strstr(r.answer, "no rate could be judged") != NULL, "%s",
+		  r.answer);
 }
 
 Test(slo_search, a_failed_run_ends_the_search_keeping_its_steps)
