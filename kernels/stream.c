@@ -553,9 +553,10 @@ static void fill(struct ik_result *res, const struct st *st,
 	 * the median, or under --slo the tightest bound the search holds
 	 * the percentiles to (a 200 ns median known to +-25 ns still
 	 * tells p99 <= 10 us apart) */
-	scale = ik_hist_percentile(&res->hist, 50);
+	scale = st->cfg->slo.n ? UINT64_MAX
+			       : ik_hist_percentile(&res->hist, 50);
 	for (i = 0; i < st->cfg->slo.n; i++)
-		if (i == 0 || st->cfg->slo.c[i].bound_ns < scale)
+		if (st->cfg->slo.c[i].bound_ns < scale)
 			scale = st->cfg->slo.c[i].bound_ns;
 	if (res->hist.total && (double)err_ns > 0.1 * (double)scale) {
 		snprintf(s->latency_why, sizeof(s->latency_why),

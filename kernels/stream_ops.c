@@ -178,8 +178,7 @@ static void stream_cell_notes(const struct ik_view *v)
 /*
  * --slo: each cell's search as a small curve, in the order it ran:
  * rate asked and got, p50/p99/p99.9 one way, the latency samples behind
- * them, held or why not; then
- * the answer line.
+ * them, held or why not; then the answer line.
  */
 static void stream_slo(const struct ik_view *v)
 {
@@ -208,9 +207,10 @@ static void stream_slo(const struct ik_view *v)
 				snprintf(a[3], 16, "%.0f", st->rate_asked);
 			else
 				snprintf(a[3], 16, "flat out");
-			snprintf(a[4], 16, "%llu",
-				 (unsigned long long)st->samples);
-			if (!st->latency)
+			if (st->latency)
+				snprintf(a[4], 16, "%llu",
+					 (unsigned long long)st->samples);
+			else
 				snprintf(a[4], 16, "-");
 			if (st->err) {
 				fprintf(v->f, "  %-7s %12s FAILED: %s\n",
@@ -325,7 +325,7 @@ static void stream_slo_json(json_t *o, const struct ik_result *res)
 			json_object_update_new(
 				s,
 				json_pack("{s:f,s:o,s:o,s:o,s:o,s:I,s:b,s:b,"
-					  "s:b}",
+					  "s:b,s:I,s:I}",
 					  "rate_got", st->rate_got, IK_Q_P50,
 					  lat_ns(st, st->p50_ns), IK_Q_P99,
 					  lat_ns(st, st->p99_ns), IK_Q_P999,
@@ -333,12 +333,10 @@ static void stream_slo_json(json_t *o, const struct ik_result *res)
 					  lat_ns(st, st->max_ns), "late_sends",
 					  (json_int_t)st->late_sends,
 					  "schedule_kept", st->kept, "met",
-					  st->met, "held", st->held));
-			json_object_update_new(
-				s, json_pack("{s:I,s:I}", "samples",
-					     (json_int_t)st->samples,
-					     "samples_wanted",
-					     (json_int_t)st->samples_wanted));
+					  st->met, "held", st->held, "samples",
+					  (json_int_t)st->samples,
+					  "samples_wanted",
+					  (json_int_t)st->samples_wanted));
 			if (st->note[0])
 				json_object_set_new(s, "why",
 						    json_string(st->note));
