@@ -323,6 +323,20 @@ bool ik_watch_stuck(struct ik_channel *ch, enum ik_side side, bool looks,
 	return true;
 }
 
+void ik_channel_count_lost(struct ik_channel *ch)
+{
+	struct timespec ts;
+	uint64_t now, last;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	last = atomic_load_explicit(&ch->sh->lost_at_ns, memory_order_relaxed);
+	if (last && now - last < ch->p.wake_deadline_ns)
+		return; /* the echo of the peer's lost wake-up */
+	atomic_store_explicit(&ch->sh->lost_at_ns, now, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ch->sh->lost, 1, memory_order_relaxed);
+}
+
 void ik_fds_watch(struct ik_channel *ch)
 {
 	struct ik_fds *f = ch->priv;

@@ -118,8 +118,10 @@ struct ik_mailbox {
 struct ik_chan_shared {
 	alignas(IK_CACHELINE) _Atomic int abort; /* set once, read by waiters */
 	/* lost wake-ups: a wait past the deadline found its message posted
-	 * (bumped by whoever saw it: a waiter, or the controller's watch) */
+	 * (bumped by whoever saw it: a waiter, or the controller's watch),
+	 * and when the last was found (CLOCK_MONOTONIC ns; 0: none yet) */
 	alignas(IK_CACHELINE) _Atomic uint64_t lost;
+	_Atomic uint64_t lost_at_ns;
 	/* each side's process and thread, noted at open_side: a watch
 	 * asks whether it sleeps, and kicks it (SIGUSR1) */
 	struct {
@@ -321,10 +323,16 @@ static inline uint64_t ik_channel_lost(const struct ik_channel *ch)
 {
 	return atomic_load_explicit(&ch->sh->lost, memory_order_relaxed);
 }
-static inline void ik_channel_count_lost(struct ik_channel *ch)
-{
-	atomic_fetch_add_explicit(&ch->sh->lost, 1, memory_order_relaxed);
-}
+/*
+ * Count a wait that ran out with its message posted, unless a lost
+ * wake-up was found less than one deadline ago: then this wait began
+ * while its peer slept on that one, and what it waited for was posted
+ * after the peer woke, too recently to be lost (its wake-up in flight,
+ * or the timer's slack). Without this, every dropped wake-up in a ping-pong
+ * counted twice whenever the peer's reply lost the race to our own
+ * timer, which started a round trip after the peer's.
+ */
+void ik_channel_count_lost(struct ik_channel *ch);
 
 /*
  * Signal-only methods: copy the payload into the mailbox side `to` reads,

@@ -202,6 +202,31 @@ Test(late, spsc_sleeping_waits_find_a_dropped_wake, .timeout = 120)
 	}
 }
 
+/*
+ * A ping-pong whose wake-up was dropped: the sleeper runs its deadline
+ * out and replies; its peer, asleep on that reply since a round trip
+ * later, may run out its own deadline before the reply's wake-up comes.
+ * That is one lost wake-up, not two: a second found within one deadline
+ * of the first is its echo. Found a deadline or more apart (1 ns here),
+ * both count.
+ */
+Test(late, a_lost_wake_found_within_a_deadline_of_another_is_its_echo)
+{
+	struct ik_chan_params p = {.size = 8,
+				   .mode = IK_MODE_THREAD,
+				   .wake_deadline_ns = 60 * IK_NS_PER_SEC};
+	struct ik_channel ch;
+
+	cr_assert_eq(ik_channel_init(&ch, ik_transport_find("futex"), &p), 0);
+	ik_channel_count_lost(&ch);
+	ik_channel_count_lost(&ch);
+	cr_expect_eq(ik_channel_lost(&ch), 1);
+	ch.p.wake_deadline_ns = 1;
+	ik_channel_count_lost(&ch);
+	cr_expect_eq(ik_channel_lost(&ch), 2);
+	ik_channel_destroy(&ch);
+}
+
 /* io_uring where this kernel lets us make its rings, else skipped. */
 static bool io_uring_here(void)
 {
