@@ -462,8 +462,8 @@ def stranger_cases():
             cases.append(C(
                 f"strangers/{name}/{mode}",
                 STRANGER.format(mode=mode) +
-                f'"$IK" {args} --timeout 3 --format json --output r.json; '
-                + tail, deadline=10, creates=("r.json",),
+                f'"$IK" {args} --timeout 8 --format json --output r.json; '
+                + tail, deadline=20, creates=("r.json",),
                 check=found + (no_reply if mode == "junk" else "")))
     # ping-pong and stream over tcp: connect() is held 300 ms (strace) so
     # the stranger can reach the listener before our own client does
@@ -478,8 +478,8 @@ def stranger_cases():
             cases.append(C(
                 f"strangers/{kern}-tcp-accept-window/{mode}",
                 STRANGER.format(mode=mode) +
-                f'{delay} "$IK" {args} --timeout 3 --format json '
-                f'--output r.json; ' + tail, deadline=10, creates=("r.json",),
+                f'{delay} "$IK" {args} --timeout 8 --format json '
+                f'--output r.json; ' + tail, deadline=20, creates=("r.json",),
                 check=found + "$T report-ok r.json"))
     # predictable names taken by another user before the run
     cases += [
@@ -633,19 +633,19 @@ def signal_cases(rng):
         for sig in SIGNUMS:
             cases.append(C(
                 f"signals/{kern}/at-output-{sig.lower()}",
-                at_output(sig, args, 18),
+                at_output(sig, args, 40),
                 rc=(0, 3, 128 + SIGNUMS[sig]), kernel=kern, sig=sig,
                 creates=("out.json", "raw.txt"),
-                check=SIGNAL_CHECK + "; " + SENT, deadline=20))
+                check=SIGNAL_CHECK + "; " + SENT, deadline=45))
     # and a raw file of 200,000 lines (the SIGHUP left a 26 MB
     # temp file behind)
     for sig in SIGNUMS:
         cases.append(C(
             f"signals/raw-200k/at-output-{sig.lower()}",
             at_output(sig, "--method pipe --iters 200000 --warmup 100 "
-                      "--raw raw.txt", 23),
+                      "--raw raw.txt", 40),
             rc=(0, 3, 128 + SIGNUMS[sig]), creates=("raw.txt",),
-            check=SIGNAL_CHECK + "; " + SENT, deadline=25, sig=sig))
+            check=SIGNAL_CHECK + "; " + SENT, deadline=45, sig=sig))
     return cases
 
 
