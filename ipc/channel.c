@@ -331,9 +331,13 @@ void ik_channel_count_lost(struct ik_channel *ch)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 	last = atomic_load_explicit(&ch->sh->lost_at_ns, memory_order_relaxed);
-	if (last && now - last < ch->p.wake_deadline_ns)
-		return; /* the echo of the peer's lost wake-up */
-	atomic_store_explicit(&ch->sh->lost_at_ns, now, memory_order_relaxed);
+	do { /* signed: a find racing ours may have stamped a later now */
+		if (last &&
+		    (int64_t)(now - last) < (int64_t)ch->p.wake_deadline_ns)
+			return; /* within a deadline of the last: counted */
+	} while (!atomic_compare_exchange_weak_explicit(
+		&ch->sh->lost_at_ns, &last, now, memory_order_relaxed,
+		memory_order_relaxed));
 	atomic_fetch_add_explicit(&ch->sh->lost, 1, memory_order_relaxed);
 }
 

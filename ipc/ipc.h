@@ -324,13 +324,15 @@ static inline uint64_t ik_channel_lost(const struct ik_channel *ch)
 	return atomic_load_explicit(&ch->sh->lost, memory_order_relaxed);
 }
 /*
- * Count a wait that ran out with its message posted, unless a lost
- * wake-up was found less than one deadline ago: then this wait began
- * while its peer slept on that one, and what it waited for was posted
- * after the peer woke, too recently to be lost (its wake-up in flight,
- * or the timer's slack). Without this, every dropped wake-up in a ping-pong
- * counted twice whenever the peer's reply lost the race to our own
- * timer, which started a round trip after the peer's.
+ * Count a wait that ran out with its message posted, once per deadline:
+ * a find less than one deadline after the last counted one is not
+ * counted. Such a wait began while its peer slept on that loss, and its
+ * message was posted only when the peer woke; its wake-up may still be
+ * in flight (in a ping-pong our timer, started a round trip after the
+ * peer's, can beat the reply's wake-up: CI counted one dropped wake-up
+ * twice so), and nothing at this moment tells that from a second loss.
+ * So two losses within a deadline count as one, and a method that lost
+ * every wake-up would show about half of them.
  */
 void ik_channel_count_lost(struct ik_channel *ch);
 

@@ -205,12 +205,11 @@ Test(late, spsc_sleeping_waits_find_a_dropped_wake, .timeout = 120)
 /*
  * A ping-pong whose wake-up was dropped: the sleeper runs its deadline
  * out and replies; its peer, asleep on that reply since a round trip
- * later, may run out its own deadline before the reply's wake-up comes.
- * That is one lost wake-up, not two: a second found within one deadline
- * of the first is its echo. Found a deadline or more apart (1 ns here),
- * both count.
+ * later, may run out its own deadline before the reply's wake-up comes
+ * and find it posted too. Finds within one deadline count once; a
+ * deadline or more apart (1 ns here), each counts.
  */
-Test(late, a_lost_wake_found_within_a_deadline_of_another_is_its_echo)
+Test(late, lost_wakes_found_within_one_deadline_count_once)
 {
 	struct ik_chan_params p = {.size = 8,
 				   .mode = IK_MODE_THREAD,
