@@ -698,7 +698,7 @@ const struct ik_option ik_options[] = {
 		 "stopped after each cell, each with its rate: spin@CPUS,\n"
 		 "smt (the peers' SMT siblings), l3@CPUS (sweep over\n"
 		 "the shared cache), mem[:NODE]@CPUS (bandwidth, 8x the\n"
-		 "LLC on the CPU's node or NODE),\n"
+		 "LLC up to 1 GiB, on the CPU's node or NODE),\n"
 		 "stream[:METHOD[:SIZE]]@C1+C2 (bulk transfer, default\n"
 		 "pipe 64k); items joined by commas run together, CPUS\n"
 		 "is A, A-B or joined by +; repeat --load to sweep\n"

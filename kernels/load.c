@@ -492,6 +492,10 @@ static int place(struct ik_load_run *lr, struct ik_load_out *o,
 		o->buf_bytes = IK_LOAD_MEM_MULT * llc;
 		if (o->buf_bytes < IK_LOAD_MEM_MIN)
 			o->buf_bytes = IK_LOAD_MEM_MIN;
+		/* a 508 MB "L3" per vCPU (one host's CPUID) asked for 4 GB,
+		 * touched before every cell: 1 GiB is past any real LLC */
+		if (o->buf_bytes > IK_LOAD_MEM_MAX)
+			o->buf_bytes = IK_LOAD_MEM_MAX;
 	}
 	return 0;
 }

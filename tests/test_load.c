@@ -207,6 +207,22 @@ Test(load_resolve, l3_and_mem_are_sized_from_the_shared_cache)
 	ik_topo_free(&tp);
 }
 
+/* a VM (AMD, 2026-12-02) whose CPUID gives each vCPU a 508 MB L3: mem
+ * sweeps at most IK_LOAD_MEM_MAX, not 8 x 508 MB touched per cell */
+Test(load_resolve, mem_is_capped_where_a_vm_claims_a_huge_llc)
+{
+	struct ik_load_result out = {0};
+	struct ik_topo tp;
+	char msg[200];
+
+	xml(&tp, "turin-vm.xml");
+	cr_assert_eq(resolve(&tp, "l3@0,mem@1", 0, 1, true, &out, msg), 0,
+		     "%s", msg);
+	cr_expect_eq(out.out[0].buf_bytes, 532676608u, "the XML's L3");
+	cr_expect_eq(out.out[1].buf_bytes, IK_LOAD_MEM_MAX);
+	ik_topo_free(&tp);
+}
+
 /* ---- running beside a cell, on this machine ---- */
 
 static unsigned count_dir(const char *path)
