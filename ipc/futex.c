@@ -5,9 +5,12 @@
  * so every hop pays the syscall pair a blocking hand-off costs. Private
  * futexes between threads, shared ones between processes.
  *
- * The wait carries the wake-up deadline as FUTEX_WAIT's own timeout (no
- * call added): one that runs out with the word already bumped is a lost
- * wake-up, counted, and the message taken as if woken.
+ * The wait has no timeout: a timed FUTEX_WAIT arms and cancels an
+ * hrtimer every sleep, ~290 ns a sleep here (a round trip of two
+ * threads on one vCPU: 6878 ns timed, 6297 ns not; docs/harness-cost.md).
+ * The controller's watch keeps the wake-up deadline instead: a side
+ * asleep with its word bumped past what it consumed, consuming nothing
+ * for the whole deadline, lost its wake-up; counted, and woken.
  */
 #include "ipc.h"
 
@@ -16,9 +19,10 @@ struct futex_word {
 	alignas(IK_CACHELINE) _Atomic uint32_t word;
 };
 
-/* wake-ups side s has consumed; its own line, written by s alone */
+/* wake-ups side s has consumed; its own line, written by s alone (and
+ * read by the controller's watch) */
 struct futex_seen {
-	alignas(IK_CACHELINE) uint32_t seen;
+	alignas(IK_CACHELINE) _Atomic uint32_t seen;
 };
 
 struct futex_state {
@@ -68,28 +72,53 @@ static int futex_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 		      size_t len)
 {
 	struct futex_state *st = ch->priv;
-	const struct timespec *dl = ik_wake_deadline(ch);
-	uint32_t seen = st->c[side].seen;
+	uint32_t seen =
+		atomic_load_explicit(&st->c[side].seen, memory_order_relaxed);
 	int ret;
 
 	while (atomic_load_explicit(&st->w[side].word, memory_order_acquire) ==
 	       seen) {
 		ret = ik_futex_wait_timed(&st->w[side].word, seen, st->shared,
-					  dl);
+					  NULL);
 		if (ret == -EINTR && ik_channel_aborted(ch))
 			return -ECANCELED;
-		if (ik_unlikely(ret == -ETIMEDOUT)) {
-			/* posted, and nobody woke us: lost, not absorbed */
-			if (atomic_load_explicit(&st->w[side].word,
-						 memory_order_acquire) != seen)
-				ik_channel_count_lost(ch);
-			continue;
-		}
 		if (ret && ret != -EINTR)
 			return ret;
 	}
-	st->c[side].seen = seen + 1;
+	atomic_store_explicit(&st->c[side].seen, seen + 1,
+			      memory_order_relaxed);
 	return ik_mailbox_get(ch, side, buf, len);
+}
+
+/*
+ * Stuck means: side s's word is past what it consumed, it sleeps, and
+ * it consumed nothing since the watch first saw it so. A sender between
+ * its bump and its FUTEX_WAKE, or a reader on its way out, moves on
+ * within a tick; only a wake-up that never came holds it for the whole
+ * deadline.
+ */
+static void futex_watch(struct ik_channel *ch)
+{
+	struct futex_state *st = ch->priv;
+	struct timespec ts;
+	uint64_t now;
+	int s;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	for (s = 0; s < 2; s++) {
+		uint32_t seen = atomic_load_explicit(&st->c[s].seen,
+						     memory_order_relaxed);
+		bool looks =
+			atomic_load_explicit(&st->w[s].word,
+					     memory_order_acquire) != seen &&
+			ik_channel_peer_sleeps(ch, s);
+
+		if (!ik_watch_stuck(ch, s, looks, seen, now))
+			continue;
+		ik_channel_count_lost(ch);
+		ik_futex_wake(&st->w[s].word, 1, st->shared);
+	}
 }
 
 static void futex_teardown(struct ik_channel *ch)
@@ -106,5 +135,6 @@ const struct ik_transport_ops ik_futex_ops = {
 	.send = futex_send,
 	.recv = futex_recv,
 	.teardown = futex_teardown,
+	.watch = futex_watch,
 	.send_nowake = futex_send_nowake,
 };
