@@ -704,7 +704,9 @@ static void watch_finds(const char *method)
 				   .wake_deadline_ns = 50000000};
 	struct sigaction sa = {.sa_handler = on_usr1};
 	struct ik_channel ch;
-	struct sleeper sl = {.ch = &ch, .in_recv = !strcmp(method, "eventfd")};
+	struct sleeper sl = {.ch = &ch,
+			     .in_recv = !strcmp(method, "eventfd") ||
+					!strcmp(method, "futex")};
 	unsigned char msg[64];
 	pthread_t th;
 	int i, ret;
@@ -755,6 +757,7 @@ Test(late, the_watch_finds_a_message_waiting_on_a_sleeping_reader,
 	watch_finds("uds-dgram");
 	watch_finds("uds-seqpacket");
 	watch_finds("eventfd");
+	watch_finds("futex");
 	watch_finds("mq");
 	watch_finds("sysv-msg");
 	watch_finds("vmsplice");
