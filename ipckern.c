@@ -24,6 +24,7 @@
 #include "cli/cli.h"
 
 static volatile sig_atomic_t interrupted, measured;
+static struct timespec stop_at; /* when the first stop signal came */
 
 /*
  * The first SIGINT/SIGTERM/SIGHUP while measuring only asks the grid to
@@ -32,9 +33,19 @@ static volatile sig_atomic_t interrupted, measured;
  * write to a FIFO or pipe whose reader stalls would otherwise block (and
  * be restarted) for ever. Dying leaves nothing: the peers die with us
  * (PR_SET_PDEATHSIG), a report file is an unnamed O_TMPFILE until whole.
+ * The same signal again within 500 ms is the first one sent twice, not a
+ * second: timeout(1) signals the command and then its process group.
  */
 static void on_signal(int sig)
 {
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now); /* async-signal-safe */
+	if (interrupted == sig && !measured &&
+	    (now.tv_sec - stop_at.tv_sec) * 1000000000LL +
+			    (now.tv_nsec - stop_at.tv_nsec) <
+		    500000000LL)
+		return;
 	if (interrupted || measured) {
 		struct sigaction dfl = {.sa_handler = SIG_DFL};
 
@@ -43,6 +54,7 @@ static void on_signal(int sig)
 		raise(sig); /* delivered as the handler returns */
 		return;
 	}
+	stop_at = now;
 	interrupted = sig;
 }
 

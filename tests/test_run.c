@@ -329,6 +329,61 @@ Test(interrupt, a_second_signal_ends_the_run, .timeout = 120)
 		  "status %#x after %zu bytes: %s", st, got, b.err);
 }
 
+/* Whether pid's pending signals (its own and its process's) no longer
+ * hold sig: taken by a handler. Looked at until so, for up to 20 s. */
+static bool signal_taken(pid_t pid, int sig)
+{
+	char path[64], line[256];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	for (i = 0; i < 200000; i++) {
+		unsigned long long pend = 0, v;
+		struct timespec ts = {0, 100000};
+		FILE *f = fopen(path, "re");
+
+		if (!f)
+			return false;
+		while (fgets(line, sizeof(line), f))
+			if ((sscanf(line, "SigPnd: %llx", &v) == 1 ||
+			     sscanf(line, "ShdPnd: %llx", &v) == 1))
+				pend |= v;
+		fclose(f);
+		if (!(pend & (1ull << (sig - 1))))
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* timeout(1) sends its signal to the command and then to its process
+ * group: the same SIGINT twice, the second after the first was taken,
+ * is one stop, and what was measured is still written. */
+Test(interrupt, the_same_signal_twice_at_once_is_one_stop, .timeout = 120)
+{
+	char *dir = tmp_dir(), out[300];
+	struct bg b;
+	int code;
+
+	snprintf(out, sizeof(out), "%s/r.json", dir);
+	bg_start(&b, (const char *const[]){"--method", "pipe", "--duration",
+					   "30", "-v", "--format", "json",
+					   "--output", out, NULL});
+	cr_assert(bg_wait_for(&b, "1 measurement planned"), "%s", b.err);
+	kill(b.pid, SIGINT);
+	cr_assert(signal_taken(b.pid, SIGINT), "%s", b.err);
+	kill(b.pid, SIGINT);
+	code = bg_end(&b);
+	cr_expect_eq(code, 130, "exit %d: %s", code, b.err);
+	cr_expect(strstr(b.err, "interrupted by SIGINT after 0 of 1 cells") !=
+			  NULL,
+		  "%s", b.err);
+	expect_no_leftover_children();
+	unlink(out);
+	rmdir(dir);
+	free(dir);
+}
+
 /* --repeat: whole repeats are kept, the unfinished one's cells not. */
 Test(interrupt, a_repeat_cut_short_keeps_the_whole_repeats_before_it,
      .timeout = 120)
