@@ -325,11 +325,9 @@ bool ik_watch_stuck(struct ik_channel *ch, enum ik_side side, bool looks,
 
 void ik_channel_count_lost(struct ik_channel *ch)
 {
-	struct timespec ts;
 	uint64_t now, last;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	now = ik_mono_ns();
 	last = atomic_load_explicit(&ch->sh->lost_at_ns, memory_order_relaxed);
 	do { /* signed: a find racing ours may have stamped a later now */
 		if (last &&
@@ -344,12 +342,10 @@ void ik_channel_count_lost(struct ik_channel *ch)
 void ik_fds_watch(struct ik_channel *ch)
 {
 	struct ik_fds *f = ch->priv;
-	struct timespec ts;
 	uint64_t now;
 	int s;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	now = ik_mono_ns();
 	for (s = 0; s < 2; s++) {
 		int n = 0;
 		bool looks = f->rd[s] >= 0 && !ioctl(f->rd[s], FIONREAD, &n) &&

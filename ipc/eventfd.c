@@ -101,12 +101,10 @@ static int evfd_send_nowake(struct ik_channel *ch, enum ik_side side,
 static void evfd_watch(struct ik_channel *ch)
 {
 	struct evfd_state *st = ch->priv;
-	struct timespec ts;
 	uint64_t now;
 	int s;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	now = ik_mono_ns();
 	for (s = 0; s < 2; s++) {
 		struct pollfd pfd = {.fd = st->f.rd[s], .events = POLLIN};
 		uint64_t ack, tick = 1;

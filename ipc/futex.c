@@ -100,12 +100,10 @@ static int futex_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 static void futex_watch(struct ik_channel *ch)
 {
 	struct futex_state *st = ch->priv;
-	struct timespec ts;
 	uint64_t now;
 	int s;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	now = ik_mono_ns();
 	for (s = 0; s < 2; s++) {
 		uint32_t seen = atomic_load_explicit(&st->c[s].seen,
 						     memory_order_relaxed);

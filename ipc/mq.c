@@ -142,12 +142,10 @@ static int mq_recv_msg(struct ik_channel *ch, enum ik_side side, void *buf,
 static void mq_watch(struct ik_channel *ch)
 {
 	struct mq_state *st = ch->priv;
-	struct timespec ts;
 	uint64_t now;
 	int s;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	now = ik_mono_ns();
 	for (s = 0; s < 2; s++) {
 		struct mq_attr a;
 		bool looks = st->f.rd[s] >= 0 && !mq_getattr(st->f.rd[s], &a) &&

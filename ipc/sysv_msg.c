@@ -189,12 +189,10 @@ static int msg_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 static void msg_watch(struct ik_channel *ch)
 {
 	struct msg_state *st = ch->priv;
-	struct timespec ts;
 	uint64_t now;
 	int s;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	now = ik_mono_ns();
 	for (s = 0; s < 2; s++) {
 		struct msqid_ds ds;
 		bool looks = st->q[s] >= 0 &&
