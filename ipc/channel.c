@@ -325,9 +325,8 @@ bool ik_watch_stuck(struct ik_channel *ch, enum ik_side side, bool looks,
 
 void ik_channel_count_lost(struct ik_channel *ch)
 {
-	uint64_t now, last;
+	uint64_t now = ik_mono_ns(), last;
 
-	now = ik_mono_ns();
 	last = atomic_load_explicit(&ch->sh->lost_at_ns, memory_order_relaxed);
 	do { /* signed: a find racing ours may have stamped a later now */
 		if (last &&
@@ -342,10 +341,9 @@ void ik_channel_count_lost(struct ik_channel *ch)
 void ik_fds_watch(struct ik_channel *ch)
 {
 	struct ik_fds *f = ch->priv;
-	uint64_t now;
+	uint64_t now = ik_mono_ns();
 	int s;
 
-	now = ik_mono_ns();
 	for (s = 0; s < 2; s++) {
 		int n = 0;
 		bool looks = f->rd[s] >= 0 && !ioctl(f->rd[s], FIONREAD, &n) &&

@@ -101,10 +101,9 @@ static int evfd_send_nowake(struct ik_channel *ch, enum ik_side side,
 static void evfd_watch(struct ik_channel *ch)
 {
 	struct evfd_state *st = ch->priv;
-	uint64_t now;
+	uint64_t now = ik_mono_ns();
 	int s;
 
-	now = ik_mono_ns();
 	for (s = 0; s < 2; s++) {
 		struct pollfd pfd = {.fd = st->f.rd[s], .events = POLLIN};
 		uint64_t ack, tick = 1;

@@ -100,10 +100,9 @@ static int futex_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 static void futex_watch(struct ik_channel *ch)
 {
 	struct futex_state *st = ch->priv;
-	uint64_t now;
+	uint64_t now = ik_mono_ns();
 	int s;
 
-	now = ik_mono_ns();
 	for (s = 0; s < 2; s++) {
 		uint32_t seen = atomic_load_explicit(&st->c[s].seen,
 						     memory_order_relaxed);

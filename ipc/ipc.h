@@ -130,6 +130,15 @@ struct ik_chan_shared {
 	alignas(IK_CACHELINE) char mb[]; /* two mailboxes, mb_stride */
 };
 
+/* CLOCK_MONOTONIC in ns: the clock of the watches and the lost count */
+static inline uint64_t ik_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
 /*
  * Stalls a transport's own kernel put on a run, seen from outside the
  * peers (ops->watch): TCP holding a sender's bytes behind a window below
@@ -300,14 +309,6 @@ int ik_channel_open_side(struct ik_channel *ch, enum ik_side side);
  * whole wake-up deadline (a first look arms it; a changed one, or
  * !looks, disarms it); now_ns from CLOCK_MONOTONIC.
  */
-/* CLOCK_MONOTONIC in ns: the clock of the watches and the lost count */
-static inline uint64_t ik_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 bool ik_channel_peer_sleeps(const struct ik_channel *ch, enum ik_side side);
 void ik_channel_kick(const struct ik_channel *ch, enum ik_side side);
 bool ik_watch_stuck(struct ik_channel *ch, enum ik_side side, bool looks,

@@ -142,10 +142,9 @@ static int mq_recv_msg(struct ik_channel *ch, enum ik_side side, void *buf,
 static void mq_watch(struct ik_channel *ch)
 {
 	struct mq_state *st = ch->priv;
-	uint64_t now;
+	uint64_t now = ik_mono_ns();
 	int s;
 
-	now = ik_mono_ns();
 	for (s = 0; s < 2; s++) {
 		struct mq_attr a;
 		bool looks = st->f.rd[s] >= 0 && !mq_getattr(st->f.rd[s], &a) &&

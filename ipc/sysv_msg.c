@@ -189,10 +189,9 @@ static int msg_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 static void msg_watch(struct ik_channel *ch)
 {
 	struct msg_state *st = ch->priv;
-	uint64_t now;
+	uint64_t now = ik_mono_ns();
 	int s;
 
-	now = ik_mono_ns();
 	for (s = 0; s < 2; s++) {
 		struct msqid_ds ds;
 		bool looks = st->q[s] >= 0 &&

@@ -25,13 +25,12 @@
 #include "../affinity/affinity.h"
 #include "../ipc/ipc.h"
 
-#define IK_LOAD_MAX	 16	      /* antagonists in one set (stream: one) */
-#define IK_LOAD_TEXT	 96	      /* a set as written, with its NUL */
-#define IK_LOAD_MEM_MIN	 (64u << 20)  /* mem: at least, bytes */
-#define IK_LOAD_MEM_MULT 8	      /* mem: this many times the LLC */
-#define IK_LOAD_MEM_MAX	 (1ull << 30) /* mem: at most (a VM may claim any LLC) \
-				       */
-#define IK_LOAD_STREAM_SIZE 65536     /* stream: default message bytes */
+#define IK_LOAD_MAX	    16 /* antagonists in one set (stream: one) */
+#define IK_LOAD_TEXT	    96 /* a set as written, with its NUL */
+#define IK_LOAD_MEM_MIN	    (64u << 20)	 /* mem: at least, bytes */
+#define IK_LOAD_MEM_MULT    8		 /* mem: this many times the LLC */
+#define IK_LOAD_MEM_MAX	    (1ull << 30) /* mem: at most (VMs claim any LLC) */
+#define IK_LOAD_STREAM_SIZE 65536	 /* stream: default message bytes */
 
 enum ik_load_kind {
 	IK_LOAD_SPIN = 0, /* ALU loop */
