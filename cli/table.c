@@ -900,9 +900,9 @@ const struct ik_option ik_options[] = {
 	 .what = "a time from 1ms to 60 s, e.g. 1s, 100ms",
 	 .def = "1s",
 	 .help = "how long a blocking wait sleeps before it looks for a\n"
-		 "message posted without its wake-up (spsc's futex wait:\n"
-		 "its own timeout; futex, eventfd: the controller's\n"
-		 "watch; default 1s)"},
+		 "message posted without its wake-up (futex, eventfd,\n"
+		 "spsc's futex waits: the controller's watch; memfd,\n"
+		 "condvar, io_uring: the wait's own timeout; default 1s)"},
 	{.name = "soak",
 	 .kind = IK_OPT_FLAG,
 	 VAL(soak),

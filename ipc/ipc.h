@@ -261,8 +261,9 @@ struct ik_channel {
 
 /* The wake-up deadline as the relative timeout a wait call takes, or
  * NULL (none): FUTEX_WAIT, semtimedop, sigtimedwait take it with no call
- * added, though the kernel arms a timer per sleep (futex itself leaves
- * the deadline to its watch for that reason). */
+ * added, though the kernel arms a timer per sleep (futex, and spsc's
+ * waits on its wake word, leave the deadline to a watch for that
+ * reason). */
 static inline const struct timespec *
 ik_wake_deadline(const struct ik_channel *ch)
 {

@@ -339,11 +339,19 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * IK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-/* Sleep until the slot at t is filled (see send_notify_as). */
+/*
+ * Sleep until the slot at t is filled (see send_notify_as). The waits on
+ * the wake word sleep with no timeout: a timed one arms and cancels an
+ * hrtimer every sleep (docs/harness-cost.md), so the controller's watch
+ * (spsc_watch) keeps their wake-up deadline. uring-poll sleeps on an
+ * eventfd the watch does not hold, and keeps its own timeout.
+ */
 static inline __attribute__((always_inline)) int
 sleep_until_ready(struct ik_channel *ch, enum ik_side side, struct spsc_ring *r,
 		  struct spsc_slot *s, uint64_t t, const enum ik_wait W)
 {
+	const struct timespec *dl =
+		W == IK_WAIT_URING_POLL ? ik_wake_deadline(ch) : NULL;
 	int ret = 0;
 
 	for (;;) {
@@ -354,8 +362,7 @@ sleep_until_ready(struct ik_channel *ch, enum ik_side side, struct spsc_ring *r,
 		ik_full_fence();
 		if (ready(s, t))
 			break;
-		ret = ik_wait_sleep(ch, side, &r->prod.wake, w,
-				    ik_wake_deadline(ch), W);
+		ret = ik_wait_sleep(ch, side, &r->prod.wake, w, dl, W);
 		if (ret == -ETIMEDOUT) { /* filled, never woken: lost */
 			ret = 0;
 			if (ready(s, t)) {
@@ -599,6 +606,41 @@ static void spsc_teardown(struct ik_channel *ch)
 }
 
 /*
+ * The controller's watch, every tick, for the waits that sleep on the
+ * wake word with no timeout: a reader flagged asleep (and asleep in
+ * /proc) whose next slot is filled, with its tail unchanged for the
+ * whole deadline, lost its wake-up; it is counted and the word woken.
+ * tail is its position: a sleeping reader publishes it every message.
+ * A sender between its fill and its FUTEX_WAKE moves on within a tick.
+ */
+static void spsc_watch(struct ik_channel *ch)
+{
+	struct spsc_state *st = ch->priv;
+	enum ik_wait w = ch->p.wait;
+	uint64_t now = ik_mono_ns();
+	int s;
+
+	if (!st || !st->ring[0] ||
+	    (w != IK_WAIT_FUTEX && w != IK_WAIT_HYBRID &&
+	     w != IK_WAIT_FUTEX_WAITV && w != IK_WAIT_URING_FUTEX))
+		return;
+	for (s = 0; s < 2; s++) {
+		struct spsc_ring *r = st->ring[s];
+		uint64_t t = atomic_load_explicit(&r->cons.tail,
+						  memory_order_acquire);
+		bool looks = atomic_load_explicit(&r->cons.sleeping,
+						  memory_order_relaxed) &&
+			     ready(slot_at(st, r, t), t) &&
+			     ik_channel_peer_sleeps(ch, (enum ik_side)s);
+
+		if (!ik_watch_stuck(ch, (enum ik_side)s, looks, t, now))
+			continue;
+		ik_channel_count_lost(ch);
+		ik_futex_wake(&r->prod.wake, 1, st->shared);
+	}
+}
+
+/*
  * The test hook's send (IPCKERN_FAULT=wake-drop): filled, no wake. The
  * ring's fill is the same for every strategy (spsc_send_spin's put),
  * only send_notify_as adds the wake-up this leaves out.
@@ -625,5 +667,6 @@ const struct ik_transport_ops ik_spsc_ops = {
 	.send = spsc_send_spin,
 	.recv = spsc_recv_spin,
 	.teardown = spsc_teardown,
+	.watch = spsc_watch,
 	.send_nowake = spsc_send_nowake,
 };

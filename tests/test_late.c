@@ -147,11 +147,11 @@ Test(late, a_dropped_wake_is_lost_and_every_trip_still_completes,
 
 /*
  * i20-wait's sleeping strategies keep i20-late's deadline: hybrid (its
- * spin, then the timed futex), futex-waitv (its own timeout), and
- * uring-futex and uring-poll (io_uring_enter's timeout) find the dropped
- * wake as futex does, each trip completed; a reply held past the
- * deadline leaves an io_uring wait run out with nothing posted: late,
- * never lost.
+ * spin, then the futex), futex-waitv and uring-futex (all three through
+ * the controller's watch, spsc_watch) and uring-poll (io_uring_enter's
+ * timeout) find the dropped wake as futex does, each trip completed; a
+ * reply held past the deadline leaves an io_uring wait run out with
+ * nothing posted: late, never lost.
  */
 Test(late, spsc_sleeping_waits_find_a_dropped_wake, .timeout = 120)
 {
@@ -700,16 +700,20 @@ static void on_usr1(int sig)
 	(void)sig; /* as the crew's: only to make a blocking call EINTR */
 }
 
-static void watch_finds(const char *method)
+/* method's reader asleep (with --wait w), a message sent without its
+ * wake-up: the watch alone must find it, count it once and wake it */
+static void watch_finds_as(const char *method, enum ik_wait w)
 {
 	struct ik_chan_params p = {.size = 64,
 				   .mode = IK_MODE_THREAD,
+				   .wait = w,
 				   .wake_deadline_ns = 50000000};
 	struct sigaction sa = {.sa_handler = on_usr1};
 	struct ik_channel ch;
 	struct sleeper sl = {.ch = &ch,
 			     .in_recv = !strcmp(method, "eventfd") ||
-					!strcmp(method, "futex")};
+					!strcmp(method, "futex") ||
+					!strcmp(method, "spsc")};
 	unsigned char msg[64];
 	pthread_t th;
 	int i, ret;
@@ -752,6 +756,11 @@ static void watch_finds(const char *method)
 	ik_channel_destroy(&ch);
 }
 
+static void watch_finds(const char *method)
+{
+	watch_finds_as(method, IK_WAIT_SPIN);
+}
+
 Test(late, the_watch_finds_a_message_waiting_on_a_sleeping_reader,
      .timeout = 60)
 {
@@ -765,6 +774,26 @@ Test(late, the_watch_finds_a_message_waiting_on_a_sleeping_reader,
 	watch_finds("sysv-msg");
 	watch_finds("vmsplice");
 	watch_finds("tcp");
+}
+
+/* spsc's waits on its wake word sleep with no timeout: the watch keeps
+ * their deadline (a sleeper the watch missed hangs to the test timeout) */
+Test(late, the_watch_finds_a_filled_slot_past_a_sleeping_spsc_reader,
+     .timeout = 60)
+{
+	static const enum ik_wait ws[] = {IK_WAIT_FUTEX, IK_WAIT_HYBRID,
+					  IK_WAIT_FUTEX_WAITV,
+					  IK_WAIT_URING_FUTEX};
+	size_t i;
+
+	for (i = 0; i < IK_ARRAY_SIZE(ws); i++) {
+		if (ik_wait_unavailable(ws[i])) {
+			cr_log_warn("--wait %s: not on this machine, skipped",
+				    ik_wait_name(ws[i]));
+			continue;
+		}
+		watch_finds_as("spsc", ws[i]);
+	}
 }
 
 Test(late, the_watch_leaves_a_reader_that_is_not_asleep_alone, .timeout = 60)
