@@ -901,8 +901,9 @@ const struct ik_option ik_options[] = {
 	 .def = "1s",
 	 .help = "how long a blocking wait sleeps before it looks for a\n"
 		 "message posted without its wake-up (futex, eventfd,\n"
-		 "spsc's futex waits: the controller's watch; memfd,\n"
-		 "condvar, io_uring: the wait's own timeout; default 1s)"},
+		 "spsc's futex waits, reads: the controller's watch,\n"
+		 "which looks every 50 ms; memfd, condvar, io_uring:\n"
+		 "the wait's own timeout; default 1s)"},
 	{.name = "soak",
 	 .kind = IK_OPT_FLAG,
 	 VAL(soak),

@@ -304,10 +304,10 @@ int ik_channel_open_side(struct ik_channel *ch, enum ik_side side);
 
 /*
  * For a watch (the controller): whether side's thread sleeps (S in
- * /proc), and a SIGUSR1 to it, which makes a blocking call return EINTR
- * (the crew's handler has no SA_RESTART) so that the call is retried.
- * ik_watch_stuck: side has looked stuck with the same value seen for the
- * whole wake-up deadline (a first look arms it; a changed one, or
+ * /proc; true where no /proc is mounted), and a SIGUSR1 to it, which makes a
+ * blocking call return EINTR (the crew's handler has no SA_RESTART) so that the
+ * call is retried. ik_watch_stuck: side has looked stuck with the same value
+ * seen for the whole wake-up deadline (a first look arms it; a changed one, or
  * !looks, disarms it); now_ns from CLOCK_MONOTONIC.
  */
 bool ik_channel_peer_sleeps(const struct ik_channel *ch, enum ik_side side);

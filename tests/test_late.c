@@ -11,11 +11,14 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "ipc/ipc.h"
@@ -701,8 +704,9 @@ static void on_usr1(int sig)
 }
 
 /* method's reader asleep (with --wait w), a message sent without its
- * wake-up: the watch alone must find it, count it once and wake it */
-static void watch_finds_as(const char *method, enum ik_wait w)
+ * wake-up: the watch alone must find it, count it once and wake it;
+ * hide_proc: with /proc covered once the reader is seen asleep */
+static void watch_finds_as(const char *method, enum ik_wait w, bool hide_proc)
 {
 	struct ik_chan_params p = {.size = 64,
 				   .mode = IK_MODE_THREAD,
@@ -733,6 +737,11 @@ static void watch_finds_as(const char *method, enum ik_wait w)
 		nanosleep(&ts, NULL);
 	}
 	cr_assert(ik_channel_peer_sleeps(&ch, IK_SIDE_B), "%s", method);
+	if (hide_proc) {
+		cr_assert_eq(mount("none", "/proc", "tmpfs", 0, NULL), 0, "%s",
+			     strerror(errno));
+		cr_assert_neq(access("/proc/self/stat", F_OK), 0);
+	}
 	ret = sl.in_recv ? ch.ops->send_nowake(&ch, IK_SIDE_A, msg, 64)
 			 : ch.send(&ch, IK_SIDE_A, msg, 64);
 	cr_assert_eq(ret, 0);
@@ -758,7 +767,7 @@ static void watch_finds_as(const char *method, enum ik_wait w)
 
 static void watch_finds(const char *method)
 {
-	watch_finds_as(method, IK_WAIT_SPIN);
+	watch_finds_as(method, IK_WAIT_SPIN, false);
 }
 
 Test(late, the_watch_finds_a_message_waiting_on_a_sleeping_reader,
@@ -792,8 +801,20 @@ Test(late, the_watch_finds_a_filled_slot_past_a_sleeping_spsc_reader,
 				    ik_wait_name(ws[i]));
 			continue;
 		}
-		watch_finds_as("spsc", ws[i]);
+		watch_finds_as("spsc", ws[i], false);
 	}
+}
+
+/* A mount namespace that covers /proc hides the reader's state: the
+ * waits with no timeout of their own must still be found (root only) */
+Test(late, the_watch_finds_it_where_proc_is_hidden, .timeout = 60)
+{
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		cr_skip_test("no mount namespace here: %s", strerror(errno));
+	watch_finds_as("spsc", IK_WAIT_FUTEX, true);
+	cr_assert_eq(umount("/proc"), 0);
+	watch_finds_as("futex", IK_WAIT_SPIN, true);
 }
 
 Test(late, the_watch_leaves_a_reader_that_is_not_asleep_alone, .timeout = 60)
