@@ -500,6 +500,14 @@ static void add_pair(struct ik_result *all, const struct ik_result *r,
 		all->cpu[s].user_ns += r->cpu[s].user_ns;
 		all->cpu[s].sys_ns += r->cpu[s].sys_ns;
 	}
+	/* late and lost add up; the events stay on their pairs' rows
+	 * (a trip number names a trip of one pair only) */
+	all->late.threshold_ns = r->late.threshold_ns;
+	all->late.count += r->late.count;
+	if (r->late.worst_ns > all->late.worst_ns)
+		all->late.worst_ns = r->late.worst_ns;
+	all->lost += r->lost;
+	all->late_shown |= r->late_shown;
 }
 
 /*

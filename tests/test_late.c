@@ -785,6 +785,36 @@ Test(late, the_watch_finds_a_message_waiting_on_a_sleeping_reader,
 	watch_finds("tcp");
 }
 
+/* --pairs: each pair loses its dropped wake-up, and the sum row adds
+ * them up (it said lost 0 and no late trips before) */
+Test(late, the_sum_of_pairs_adds_up_late_and_lost, .timeout = 60)
+{
+	static const struct method m = {"futex", NULL};
+	struct out o = run_one("IPCKERN_FAULT=wake-drop@40", &m, "thread",
+			       "--pairs", "2");
+	json_t *root = NULL, *rs, *r;
+	uint64_t late = 0, lost = 0;
+	size_t i;
+
+	cr_assert_eq(o.code, 0, "%s", o.err);
+	first_result(&o, &root);
+	rs = json_object_get(root, "results");
+	cr_assert_eq(json_array_size(rs), 3, "%s", o.stdout_text);
+	for (i = 0; i < 2; i++) {
+		r = json_array_get(rs, i);
+		cr_expect_eq(at(r, "lost", NULL), 1, "pair %zu", i + 1);
+		late += at(r, "late", "count");
+		lost += at(r, "lost", NULL);
+	}
+	r = json_array_get(rs, 2);
+	cr_assert(json_is_true(json_object_get(r, "sum_of_pairs")));
+	cr_expect_eq(at(r, "lost", NULL), lost);
+	cr_expect_eq(at(r, "late", "count"), late);
+	cr_expect_geq(at(r, "late", "worst_ns"), 100000000);
+	json_decref(root);
+	free(o.stdout_text);
+}
+
 /* spsc's waits on its wake word sleep with no timeout: the watch keeps
  * their deadline (a sleeper the watch missed hangs to the test timeout) */
 Test(late, the_watch_finds_a_filled_slot_past_a_sleeping_spsc_reader,
