@@ -752,6 +752,9 @@ static void watch_finds_as(const char *method, enum ik_wait w, bool hide_proc)
 		ch.ops->watch(&ch);
 		nanosleep(&ts, NULL);
 	}
+	/* uncovered at once: LeakSanitizer reads /proc at exit */
+	if (hide_proc)
+		cr_assert_eq(umount("/proc"), 0, "%s", strerror(errno));
 	cr_expect_eq(ik_channel_lost(&ch), 1, "%s", method);
 	if (!ik_channel_lost(&ch)) { /* let the sleeper go all the same */
 		ik_channel_kick(&ch, IK_SIDE_B);
@@ -843,8 +846,8 @@ Test(late, the_watch_finds_it_where_proc_is_hidden, .timeout = 60)
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
 		cr_skip_test("no mount namespace here: %s", strerror(errno));
 	watch_finds_as("spsc", IK_WAIT_FUTEX, true);
-	cr_assert_eq(umount("/proc"), 0);
 	watch_finds_as("futex", IK_WAIT_SPIN, true);
+	cr_assert_eq(access("/proc/self/stat", F_OK), 0);
 }
 
 Test(late, the_watch_leaves_a_reader_that_is_not_asleep_alone, .timeout = 60)
