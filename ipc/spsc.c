@@ -340,18 +340,23 @@ static uint64_t now_ns(void)
 }
 
 /*
- * Sleep until the slot at t is filled (see send_notify_as). The waits on
- * the wake word sleep with no timeout: a timed one arms and cancels an
- * hrtimer every sleep (docs/harness-cost.md), so the controller's watch
- * (spsc_watch) keeps their wake-up deadline. uring-poll sleeps on an
- * eventfd the watch does not hold, and keeps its own timeout.
+ * The sleeping waits on the wake word sleep with no timeout: a timed one
+ * arms and cancels an hrtimer every sleep (docs/harness-cost.md), so the
+ * controller's watch (spsc_watch) keeps their wake-up deadline.
+ * uring-poll sleeps on an eventfd the watch does not hold, and keeps its
+ * own timeout.
  */
+static inline bool watched(enum ik_wait w)
+{
+	return w != IK_WAIT_URING_POLL;
+}
+
+/* Sleep until the slot at t is filled (see send_notify_as). */
 static inline __attribute__((always_inline)) int
 sleep_until_ready(struct ik_channel *ch, enum ik_side side, struct spsc_ring *r,
 		  struct spsc_slot *s, uint64_t t, const enum ik_wait W)
 {
-	const struct timespec *dl =
-		W == IK_WAIT_URING_POLL ? ik_wake_deadline(ch) : NULL;
+	const struct timespec *dl = watched(W) ? NULL : ik_wake_deadline(ch);
 	int ret = 0;
 
 	for (;;) {
@@ -607,22 +612,21 @@ static void spsc_teardown(struct ik_channel *ch)
 
 /*
  * The controller's watch, every tick, for the waits that sleep on the
- * wake word with no timeout: a reader flagged asleep (and asleep in
- * /proc) whose next slot is filled, with its tail unchanged for the
- * whole deadline, lost its wake-up; it is counted and the word woken.
+ * wake word with no timeout (only sleep_until_ready flags a reader
+ * asleep, so the spinning waits never look stuck): a reader flagged
+ * asleep (and asleep in /proc) whose next slot is filled, with its tail
+ * unchanged for the whole deadline, lost its wake-up; it is counted and
+ * the word woken.
  * tail is its position: a sleeping reader publishes it every message.
  * A sender between its fill and its FUTEX_WAKE moves on within a tick.
  */
 static void spsc_watch(struct ik_channel *ch)
 {
 	struct spsc_state *st = ch->priv;
-	enum ik_wait w = ch->p.wait;
 	uint64_t now = ik_mono_ns();
 	int s;
 
-	if (!st || !st->ring[0] ||
-	    (w != IK_WAIT_FUTEX && w != IK_WAIT_HYBRID &&
-	     w != IK_WAIT_FUTEX_WAITV && w != IK_WAIT_URING_FUTEX))
+	if (!st || !st->ring[0] || !watched(ch->p.wait))
 		return;
 	for (s = 0; s < 2; s++) {
 		struct spsc_ring *r = st->ring[s];
