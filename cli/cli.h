@@ -94,6 +94,8 @@ struct ik_plan {
 	bool shape_given;   /* --fanout, --pipeline or --contend: group */
 	bool timeout_given; /* --timeout: else it grows to fit --duration */
 	bool wake_deadline_given; /* --wake-deadline */
+	uint64_t cpu_latency_ns;  /* --cpu-latency, held while measuring */
+	bool cpu_latency_given;
 };
 
 /* The kinds of value an option takes; each has one parser. */
@@ -144,7 +146,7 @@ struct ik_option {
 };
 
 /* The option table, NULL-name terminated, in --help's order. */
-#define IK_NOPTIONS 71
+#define IK_NOPTIONS 72
 extern const struct ik_option ik_options[];
 
 /* p->err = the formatted message; returns -EINVAL. */

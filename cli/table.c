@@ -690,6 +690,19 @@ const struct ik_option ik_options[] = {
 	 .max = 4095,
 	 .help = "place shared buffers and rings on NUMA node N\n"
 		 "(libnuma); the report says where the pages are"},
+	{.name = "cpu-latency",
+	 .arg = "TIME",
+	 .kind = IK_OPT_NS,
+	 VAL(cpu_latency_ns),
+	 GIVEN(cpu_latency_given),
+	 .min = 0,
+	 .max = 1e9,
+	 .what = "a time from 0 to 1 s, e.g. 0, 10us",
+	 .help = "hold the CPU latency PM QoS (/dev/cpu_dma_latency,\n"
+		 "root only) at TIME while measuring: no idle state\n"
+		 "slower to leave is entered, so a sleeping peer's CPU\n"
+		 "wakes at once (0: idle CPUs poll; in a VM the host\n"
+		 "no longer halts the vCPU); dropped at exit"},
 	{.name = "load",
 	 .arg = "SET",
 	 .kind = IK_OPT_CUSTOM,

@@ -87,7 +87,16 @@ struct ik_machine {
 	char vulns[2048]; /* "name: state" joined by "; " */
 	/* Cpus_allowed_list we started with (taskset, isolcpus); "" unknown */
 	char affinity[256];
+	/* cpuidle: "DRIVER, governor GOV", "none" (no cpuidle driver: the
+	 * idle loop halts), or "unknown" */
+	char idle[96];
+	long halt_poll_ns; /* haltpoll's guest_halt_poll_ns; -1: no haltpoll */
+	/* the CPU latency PM QoS limit in force (/dev/cpu_dma_latency, what
+	 * --cpu-latency holds): IK_NO_LATENCY_QOS when nobody holds one, -1
+	 * when it cannot be read (only root may) */
+	long latency_qos_us;
 };
+#define IK_NO_LATENCY_QOS 2000000000L /* the kernel's "no constraint" */
 
 /*
  * Read what the machine exposes under root ("" for the real /proc and
@@ -105,6 +114,17 @@ int ik_machine_read(struct ik_machine *m, const char *root);
  */
 /* cpuN's busy and total ticks from root/proc/stat. 0 or -errno. */
 int ik_cpu_ticks(const char *root, int cpu, uint64_t *busy, uint64_t *total);
+
+/* Re-read latency_qos_us (after --cpu-latency took hold). */
+void ik_machine_read_qos(struct ik_machine *m, const char *root);
+
+/*
+ * Hold the CPU latency PM QoS at us microseconds: idle states that take
+ * longer to leave are not entered while the returned fd stays open
+ * (closing it, or exiting, drops the request; nothing is left behind).
+ * The fd, or -errno (-EACCES: only root may open /dev/cpu_dma_latency).
+ */
+int ik_cpu_latency_hold(long us);
 
 unsigned ik_machine_warnings(const struct ik_machine *m, const int *cpus,
 			     unsigned n, char (*out)[200], unsigned max);

@@ -11,6 +11,8 @@
 #include <sys/utsname.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "cpuinfo.h"
@@ -154,6 +156,68 @@ static void read_numa(struct ik_machine *m, const char *root)
 		strcpy(m->numa_distances, "unknown");
 }
 
+void ik_machine_read_qos(struct ik_machine *m, const char *root)
+{
+	char path[512];
+	int32_t v;
+	int fd;
+
+	/* opening adds a request at the default (no constraint); reading
+	 * gives the limit all requests together impose */
+	snprintf(path, sizeof(path), "%s/dev/cpu_dma_latency", root);
+	m->latency_qos_us = -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v) && v >= 0)
+		m->latency_qos_us = v;
+	close(fd);
+}
+
+int ik_cpu_latency_hold(long us)
+{
+	int32_t v = (int32_t)us;
+	int fd = open("/dev/cpu_dma_latency", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	/* four bytes are taken as a binary s32; a string would be hex */
+	if (write(fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
+		int err = errno ? errno : EIO;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+/* cpuidle's driver and governor, haltpoll's poll time, the QoS limit */
+static void read_idle(struct ik_machine *m, const char *root)
+{
+	const char *dir = "/sys/devices/system/cpu/cpuidle";
+	char path[256], drv[40] = "", gov[40] = "", v[32];
+
+	snprintf(path, sizeof(path), "%s/current_driver", dir);
+	if (read_line(root, path, drv, sizeof(drv))) {
+		snprintf(path, sizeof(path), "%s/current_governor", dir);
+		if (!read_line(root, path, gov, sizeof(gov)) || !gov[0]) {
+			snprintf(path, sizeof(path), "%s/current_governor_ro",
+				 dir);
+			read_line(root, path, gov, sizeof(gov));
+		}
+		if (!drv[0] || !strcmp(drv, "none"))
+			strcpy(m->idle, "none");
+		else
+			snprintf(m->idle, sizeof(m->idle), "%s, governor %s",
+				 drv, gov[0] ? gov : "unknown");
+	}
+	if (read_line(root,
+		      "/sys/module/haltpoll/parameters/guest_halt_poll_ns", v,
+		      sizeof(v)))
+		m->halt_poll_ns = atol(v);
+	ik_machine_read_qos(m, root);
+}
+
 static void read_sys(struct ik_machine *m, const char *root)
 {
 	const char *cpu = "/sys/devices/system/cpu";
@@ -206,6 +270,7 @@ static void read_sys(struct ik_machine *m, const char *root)
 	}
 	read_vulns(m, root);
 	read_numa(m, root);
+	read_idle(m, root);
 }
 
 int ik_machine_read(struct ik_machine *m, const char *root)
@@ -229,6 +294,9 @@ int ik_machine_read(struct ik_machine *m, const char *root)
 	strcpy(m->boost, "unknown");
 	strcpy(m->cmdline, "unknown");
 	strcpy(m->vulns, "unknown");
+	strcpy(m->idle, "unknown");
+	m->halt_poll_ns = -1;
+	m->latency_qos_us = -1;
 	m->load1 = -1;
 	read_cpuinfo(m, root);
 	read_sys(m, root);

@@ -7,6 +7,20 @@
  */
 #include "writers.h"
 
+/* The CPU latency QoS limit in force, in words: "0 us", "none" (nobody
+ * holds one) or "unknown" (only root may read it). */
+static const char *qos(const struct ik_machine *m)
+{
+	static _Thread_local char b[32];
+
+	if (m->latency_qos_us < 0)
+		return "unknown";
+	if (m->latency_qos_us >= IK_NO_LATENCY_QOS)
+		return "none";
+	snprintf(b, sizeof(b), "%ld us", m->latency_qos_us);
+	return b;
+}
+
 json_t *ik_machine_json(const struct ik_machine *m)
 {
 	json_t *o = json_object();
@@ -43,6 +57,12 @@ json_t *ik_machine_json(const struct ik_machine *m)
 			    json_string(m->numa_distances));
 	json_object_set_new(o, "kernel_cmdline", json_string(m->cmdline));
 	json_object_set_new(o, "vulnerabilities", json_string(m->vulns));
+	json_object_set_new(o, "cpuidle", json_string(m->idle));
+	json_object_set_new(o, "halt_poll_ns",
+			    m->halt_poll_ns < 0
+				    ? json_null()
+				    : json_integer(m->halt_poll_ns));
+	json_object_set_new(o, "cpu_latency_qos", json_string(qos(m)));
 	return o;
 }
 
@@ -73,8 +93,11 @@ int ik_report_machine(const struct ik_report *r, const char *topo_summary,
 	const struct ik_machine *m = r->machine;
 	const struct ik_timer *t = r->timer;
 	const char *src = r->topology; /* NULL: this machine's */
-	char a[3][32];
+	char a[3][32], poll[48] = "";
 
+	if (m->halt_poll_ns >= 0)
+		snprintf(poll, sizeof(poll), ", guest_halt_poll_ns %ld",
+			 m->halt_poll_ns);
 	if (r->format == IK_FMT_JSON) {
 		json_t *root = json_pack("{s:s}", "schema", IK_SCHEMA);
 		int ret;
@@ -103,6 +126,7 @@ int ik_report_machine(const struct ik_report *r, const char *topo_summary,
 		"numa:         %s\n"
 		"isolated:     %s; nohz_full: %s\n"
 		"governor:     %s; freq cur %s, min %s, max %s; boost %s\n"
+		"cpuidle:      %s%s; CPU latency QoS: %s\n"
 		"timer:        %s%s; TSC invariant: %s; %.1f MHz measured; "
 		"%.1f ns per read; clocksource %s\n"
 		"kernel:       %s\n"
@@ -117,7 +141,7 @@ int ik_report_machine(const struct ik_report *r, const char *topo_summary,
 		    : "",
 		m->online, m->online_cpus, m->smt, m->numa_distances,
 		m->isolated, m->nohz_full, m->governor, a[0], a[1], a[2],
-		m->boost, ik_clock_name(t->kind), "",
+		m->boost, m->idle, poll, qos(m), ik_clock_name(t->kind), "",
 		t->tsc_invariant ? "yes" : "no", t->tsc_mhz, t->read_cost_ns,
 		m->clocksource, m->kernel, m->cmdline,
 		m->hypervisor ? "yes" : "no", m->load1, m->vulns);

@@ -2024,8 +2024,8 @@ Test(cli, explain_says_which_pass_was_timed, .timeout = 120)
 		 * edges: between none and 2 % either answer is right) */
 		for (const char *side = "a"; *side;
 		     side = *side == 'a' ? "b" : "") {
-			json_t *cs = json_object_get(
-				json_object_get(e, side), "context_switches");
+			json_t *cs = json_object_get(json_object_get(e, side),
+						     "context_switches");
 
 			if (!json_is_true(json_object_get(cs, "available")))
 				sw = NAN; /* not counted: no judgement */
@@ -2381,4 +2381,104 @@ Test(cli, loads_sweep_as_cells_with_their_own_columns, .timeout = 60)
 	cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
 	cr_expect(!strstr(o.stdout_text, "load"), "%s", o.stdout_text);
 	free(o.stdout_text);
+}
+
+/* Does any of the report's notes hold s? */
+static bool has_note(json_t *r, const char *s)
+{
+	json_t *n;
+	size_t i;
+
+	json_array_foreach(json_object_get(r, "notes"), i,
+			   n) if (strstr(json_string_value(n), s)) return true;
+	return false;
+}
+
+/* The CPU latency QoS limit in force, or -1 where we may not read it. */
+static long qos_now(void)
+{
+	int32_t v;
+	int fd = open("/dev/cpu_dma_latency", O_RDONLY | O_CLOEXEC);
+	long ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		ret = v;
+	close(fd);
+	return ret;
+}
+
+/* --cpu-latency: held while measuring, said by the report, dropped at
+ * exit; refused with exit 3 where /dev/cpu_dma_latency is not ours */
+Test(cli, cpu_latency_is_held_while_measuring_and_dropped_at_exit,
+     .timeout = 60)
+{
+	const char *const args[] = {
+		"--pin",    "0,0",	"--method", "pipe",	     "--iters",
+		"200",	    "--warmup", "20",	    "--cpu-latency", "0",
+		"--format", "json",	NULL};
+	long before = qos_now();
+	struct out o;
+	json_t *r;
+
+	if (before < 0 || access("/dev/cpu_dma_latency", W_OK)) {
+		o = run(args);
+		cr_expect_eq(o.code, 3, "exit %d: %s", o.code, o.err);
+		t_expect_one_line_naming("stderr", o.err, true,
+					 "/dev/cpu_dma_latency");
+		free(o.stdout_text);
+		cr_skip_test("not root: the refusal checked, not the hold");
+	}
+	r = json_run(args, &o);
+	cr_expect_str_eq(
+		json_string_value(json_object_get(json_object_get(r, "machine"),
+						  "cpu_latency_qos")),
+		"0 us");
+	cr_expect(has_note(r, "the CPU latency QoS was held at 0 us"), "%s",
+		  o.stdout_text);
+	cr_expect_eq(qos_now(), before, "the hold outlived the run");
+	json_decref(r);
+	free(o.stdout_text);
+}
+
+/* Where a peer sleeps across two CPUs that may idle, the report says
+ * how to hold the idle states off; spinning or on one CPU, it does not */
+Test(cli, a_sleeping_pair_across_cpus_hears_of_idle_states, .timeout = 60)
+{
+	struct out o;
+	json_t *r, *m;
+	bool idles;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("needs two CPUs");
+	r = json_run((const char *const[]){"--pin", "0,1", "--method", "futex",
+					   "--iters", "200", "--warmup", "20",
+					   "--format", "json", NULL},
+		     &o);
+	m = json_object_get(r, "machine");
+	idles = strcmp(json_string_value(json_object_get(m, "cpuidle")),
+		       "none") &&
+		strcmp(json_string_value(json_object_get(m, "cpuidle")),
+		       "unknown") &&
+		strcmp(json_string_value(json_object_get(m, "cpu_latency_qos")),
+		       "0 us");
+	cr_expect_eq(has_note(r, "--cpu-latency 0 holds them off"), idles, "%s",
+		     o.stdout_text);
+	cr_expect_eq(strstr(o.err, "--cpu-latency 0") != NULL, idles, "%s",
+		     o.err);
+	json_decref(r);
+	free(o.stdout_text);
+	for (int k = 0; k < 2; k++) {
+		r = json_run(
+			(const char *const[]){"--pin", k ? "0,1" : "0,0",
+					      "--method", k ? "line" : "futex",
+					      "--iters", "200", "--warmup",
+					      "20", "--format", "json", NULL},
+			&o);
+		cr_expect_not(has_note(r, "--cpu-latency 0"), "%s",
+			      o.stdout_text);
+		json_decref(r);
+		free(o.stdout_text);
+	}
 }

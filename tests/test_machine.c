@@ -35,6 +35,22 @@ Test(machine, full_tree_reads_every_field)
 	cr_expect(strstr(m.cmdline, "isolcpus=2,3") != NULL);
 	cr_expect_str_eq(m.vulns, "meltdown: Mitigation: PTI");
 	cr_expect_not(m.hypervisor);
+	cr_expect_str_eq(m.idle, "intel_idle, governor menu");
+	cr_expect_eq(m.halt_poll_ns, -1); /* no haltpoll on bare metal */
+	cr_expect_eq(m.latency_qos_us,
+		     20); /* the s32 /dev/cpu_dma_latency reads */
+}
+
+/* A guest's haltpoll: its poll time, a governor only _ro names, and a
+ * QoS limit that only root may read (here: no file) */
+Test(machine, a_guest_names_its_haltpoll)
+{
+	struct ik_machine m;
+
+	cr_assert_eq(ik_machine_read(&m, IK_TESTDATA "/root-isolcpus"), 0);
+	cr_expect_str_eq(m.idle, "haltpoll, governor haltpoll");
+	cr_expect_eq(m.halt_poll_ns, 200000);
+	cr_expect_eq(m.latency_qos_us, -1);
 }
 
 Test(machine, missing_fields_say_unknown)
@@ -54,6 +70,9 @@ Test(machine, missing_fields_say_unknown)
 	cr_expect_str_eq(m.vulns, "unknown");
 	cr_expect_eq(m.load1, -1);
 	cr_expect(m.hypervisor);
+	cr_expect_str_eq(m.idle, "unknown");
+	cr_expect_eq(m.halt_poll_ns, -1);
+	cr_expect_eq(m.latency_qos_us, -1);
 }
 
 Test(machine, warnings_name_what_makes_results_noisy)

@@ -70,6 +70,9 @@ static void fx_init(struct fx *x, enum ik_kernel k, const char *methods)
 	snprintf(m->numa_distances, sizeof(m->numa_distances), "node0: 10");
 	snprintf(m->cmdline, sizeof(m->cmdline), "ro quiet");
 	snprintf(m->vulns, sizeof(m->vulns), "spectre_v1: Mitigation");
+	snprintf(m->idle, sizeof(m->idle), "haltpoll, governor haltpoll");
+	m->halt_poll_ns = 0;
+	m->latency_qos_us = IK_NO_LATENCY_QOS;
 	x->timer.kind = IK_CLOCK_TSC;
 	x->timer.ns_per_tick = 1 / 3.0;
 	x->timer.tsc_mhz = 3000.0;
