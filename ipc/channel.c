@@ -238,7 +238,7 @@ int ik_channel_init(struct ik_channel *ch, const struct ik_transport_ops *ops,
 	ch->recv = ops->recv;
 	ch->spin_check = p->same_pu ? 1 : SPIN_CHECK;
 	/* a ring deep enough to stream, at most 16 MiB a direction */
-	ch->mb_slot = round_up(p->size, IK_CACHELINE);
+	ch->mb_slot = round_up(IK_MB_HEAD + p->size, IK_CACHELINE);
 	ch->mb_slots = MB_BYTES_MAX / ch->mb_slot;
 	ch->mb_slots = ch->mb_slots > MB_SLOTS ? MB_SLOTS
 		       : ch->mb_slots < 2      ? 2
@@ -411,17 +411,29 @@ int ik_mailbox_put(struct ik_channel *ch, enum ik_side to, const void *buf,
 {
 	struct ik_mailbox *mb = mailbox(ch, to);
 	uint64_t s = atomic_load_explicit(&mb->seq, memory_order_relaxed);
+	unsigned char *slot;
 
-	/* acquire pairs with the reader's release of ack: its copy is done */
-	if (ik_unlikely(
-		    s - atomic_load_explicit(&mb->ack, memory_order_acquire) >=
-		    ch->mb_slots)) {
-		int ret = mailbox_wait_room(ch, mb, s);
+	/* ack is read only once the room last seen is used up; acquire
+	 * pairs with the reader's release of ack: its copy is done */
+	if (ik_unlikely(s >= mb->room_to)) {
+		mb->room_to =
+			atomic_load_explicit(&mb->ack, memory_order_acquire) +
+			ch->mb_slots;
+		if (s >= mb->room_to) {
+			int ret = mailbox_wait_room(ch, mb, s);
 
-		if (ret)
-			return ret;
+			if (ret)
+				return ret;
+			mb->room_to = atomic_load_explicit(
+					      &mb->ack, memory_order_acquire) +
+				      ch->mb_slots;
+		}
 	}
-	memcpy(mb->slots + (s % ch->mb_slots) * ch->mb_slot, buf, len);
+	slot = mb->slots + (s % ch->mb_slots) * ch->mb_slot;
+	memcpy(slot + IK_MB_HEAD, buf, len);
+	/* the slot's sequence first: whoever sees seq finds the slot in */
+	atomic_store_explicit((_Atomic uint64_t *)slot, s + 1,
+			      memory_order_release);
 	atomic_store_explicit(&mb->seq, s + 1, memory_order_release);
 	return 0;
 }
@@ -442,12 +454,14 @@ int ik_mailbox_get(struct ik_channel *ch, enum ik_side side, void *buf,
 {
 	struct ik_mailbox *mb = mailbox(ch, side);
 	uint64_t a = atomic_load_explicit(&mb->ack, memory_order_relaxed);
+	unsigned char *slot = mb->slots + (a % ch->mb_slots) * ch->mb_slot;
 
-	/* acquire pairs with the writer's release of seq: the bytes are in */
-	if (ik_unlikely(atomic_load_explicit(&mb->seq, memory_order_acquire) ==
-			a))
+	/* acquire pairs with the writer's release of the slot's sequence:
+	 * the bytes are in */
+	if (ik_unlikely(atomic_load_explicit((_Atomic uint64_t *)slot,
+					     memory_order_acquire) != a + 1))
 		return -EPROTO; /* woken with nothing to take */
-	memcpy(buf, mb->slots + (a % ch->mb_slots) * ch->mb_slot, len);
+	memcpy(buf, slot + IK_MB_HEAD, len);
 	atomic_store_explicit(&mb->ack, a + 1, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (ik_unlikely(

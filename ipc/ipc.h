@@ -106,14 +106,28 @@ struct ik_chan_params {
  * methods that only signal. Mailbox s is read by side s: a ring of
  * mb_slots payload slots, so a stream can run ahead of the reader; a
  * writer facing a full ring sleeps on ackw until the reader takes one.
+ *
+ * A hop moves as few lines between the CPUs as it can: each slot
+ * starts with its own sequence (message n is in once it reads n + 1),
+ * so a message of up to 56 bytes is one line to the reader; the writer
+ * reads ack only when the room it last saw runs out; and the reader's
+ * check for a sleeping writer reads its own line.
  */
 struct ik_mailbox {
+	/* the writer's line: seq for those who count what is pending (the
+	 * watches, io_uring); the reader takes a slot by its own sequence */
 	alignas(IK_CACHELINE) _Atomic uint64_t seq; /* writer: messages put */
-	_Atomic uint32_t waiting;		    /* writer: asleep on ackw */
+	/* writer only: seq may run up to this before ack is read again
+	 * (ack + slots when last read) */
+	uint64_t room_to;
+	/* the reader's line; waiting is set by a writer facing a full ring
+	 * (rare) and read by the reader after every ack */
 	alignas(IK_CACHELINE) _Atomic uint64_t ack; /* reader: messages got */
 	_Atomic uint32_t ackw;			    /* reader: futex word */
+	_Atomic uint32_t waiting;		    /* writer: asleep on ackw */
 	alignas(IK_CACHELINE) unsigned char slots[];
 };
+#define IK_MB_HEAD sizeof(uint64_t) /* a slot's sequence, then its bytes */
 
 struct ik_chan_shared {
 	alignas(IK_CACHELINE) _Atomic int abort; /* set once, read by waiters */
