@@ -477,7 +477,7 @@ int ik_write_full(struct ik_channel *ch, int fd, const void *buf, size_t len)
 	const char *p = buf;
 
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = ik_sys_write(fd, p, len);
 
 		if (ik_likely(n > 0)) {
 			p += n;
@@ -498,7 +498,7 @@ int ik_read_full(struct ik_channel *ch, int fd, void *buf, size_t len)
 	char *p = buf;
 
 	while (len) {
-		ssize_t n = read(fd, p, len);
+		ssize_t n = ik_sys_read(fd, p, len);
 
 		if (ik_likely(n > 0)) {
 			p += n;
@@ -635,7 +635,7 @@ int ik_fds_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 	}
 
 	while (n) {
-		ssize_t w = writev(f->wr[side], iov, n);
+		ssize_t w = ik_sys_writev(f->wr[side], iov, n);
 
 		if (ik_likely(w > 0)) {
 			iov_advance(&iov, &n, (size_t)w);
@@ -687,7 +687,7 @@ int ik_fds_recv(struct ik_channel *ch, enum ik_side side, void *buf, size_t len)
 			if (want + cut[1].iov_len > chunk)
 				cut[1].iov_len = chunk - want;
 		}
-		r = readv(f->rd[side], cut, cn);
+		r = ik_sys_readv(f->rd[side], cut, cn);
 		if (ik_likely(r > 0)) {
 			iov_advance(&iov, &n, (size_t)r);
 			continue;

@@ -28,8 +28,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../ik.h"
 
@@ -143,6 +146,48 @@ struct ik_chan_shared {
 	} peer[2];
 	alignas(IK_CACHELINE) char mb[]; /* two mailboxes, mb_stride */
 };
+
+/*
+ * read, write, readv, writev, send and recv on a hop, without glibc's
+ * cancellation point. In a process that has ever had a second thread
+ * (thread mode, and process mode's peers, forked from the threaded
+ * controller) glibc brackets each of these calls with
+ * __pthread_enable_asynccancel and __pthread_disable_asynccancel: two
+ * locked compare-and-swaps and ~45 instructions a call (callgrind: 52
+ * instructions a read against 7 in a single-threaded program, which is
+ * what perf bench and the plain loops in scripts/ are). Nobody cancels
+ * a peer (they stop on the abort flag, woken by SIGUSR1's EINTR), so a
+ * hop issues the bare syscall. -1 and errno, as the libc calls.
+ */
+static inline ssize_t ik_sys_read(int fd, void *buf, size_t n)
+{
+	return syscall(SYS_read, fd, buf, n);
+}
+
+static inline ssize_t ik_sys_write(int fd, const void *buf, size_t n)
+{
+	return syscall(SYS_write, fd, buf, n);
+}
+
+static inline ssize_t ik_sys_readv(int fd, const struct iovec *v, int n)
+{
+	return syscall(SYS_readv, fd, v, n);
+}
+
+static inline ssize_t ik_sys_writev(int fd, const struct iovec *v, int n)
+{
+	return syscall(SYS_writev, fd, v, n);
+}
+
+static inline ssize_t ik_sys_send(int fd, const void *buf, size_t n, int fl)
+{
+	return syscall(SYS_sendto, fd, buf, n, fl, NULL, 0);
+}
+
+static inline ssize_t ik_sys_recv(int fd, void *buf, size_t n, int fl)
+{
+	return syscall(SYS_recvfrom, fd, buf, n, fl, NULL, NULL);
+}
 
 /* CLOCK_MONOTONIC in ns: the clock of the watches and the lost count */
 static inline uint64_t ik_mono_ns(void)

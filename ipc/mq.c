@@ -101,7 +101,9 @@ static int mq_send_msg(struct ik_channel *ch, enum ik_side side,
 {
 	struct ik_fds *f = ch->priv;
 
-	while (mq_send(f->wr[side], buf, len, 0) < 0) {
+	/* mq_send and mq_receive as bare syscalls: no glibc cancellation
+	 * point on the hop (ik_sys_read in ipc.h says why) */
+	while (syscall(SYS_mq_timedsend, f->wr[side], buf, len, 0, NULL) < 0) {
 		if (errno != EINTR)
 			return -errno;
 		if (ik_channel_aborted(ch))
@@ -118,7 +120,8 @@ static int mq_recv_msg(struct ik_channel *ch, enum ik_side side, void *buf,
 	void *into = st->rbuf[side] ? st->rbuf[side] : buf;
 	ssize_t n;
 
-	while ((n = mq_receive(st->f.rd[side], into, st->msgsize, NULL)) < 0) {
+	while ((n = syscall(SYS_mq_timedreceive, st->f.rd[side], into,
+			    st->msgsize, NULL, NULL)) < 0) {
 		if (errno != EINTR)
 			return -errno;
 		if (ik_channel_aborted(ch))

@@ -150,7 +150,9 @@ static int msg_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 	struct msg_buf *m = st->out[side];
 
 	memcpy(m->mtext, buf, len);
-	while (msgsnd(st->q[!side], m, len, 0) < 0) {
+	/* msgsnd and msgrcv as bare syscalls: no glibc cancellation point
+	 * on the hop (ik_sys_read in ipc.h says why) */
+	while (syscall(SYS_msgsnd, st->q[!side], m, len, 0) < 0) {
 		if (errno != EINTR)
 			return errno == EIDRM ? -EPIPE : -errno;
 		if (ik_channel_aborted(ch))
@@ -167,7 +169,7 @@ static int msg_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 	ssize_t n;
 
 	/* MSG_NOERROR off: a longer message fails with E2BIG, never cut */
-	while ((n = msgrcv(st->q[side], m, len, 0, 0)) < 0) {
+	while ((n = syscall(SYS_msgrcv, st->q[side], m, len, 0, 0)) < 0) {
 		if (errno != EINTR)
 			return errno == EIDRM ? -EPIPE : -errno;
 		if (ik_channel_aborted(ch))

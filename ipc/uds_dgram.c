@@ -29,7 +29,7 @@ int ik_dgram_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 	ssize_t n;
 
 	do
-		n = send(f->wr[side], buf, len, MSG_NOSIGNAL);
+		n = ik_sys_send(f->wr[side], buf, len, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR && !ik_channel_aborted(ch));
 	if (n < 0)
 		return errno == EINTR ? -ECANCELED : -errno;
@@ -43,7 +43,7 @@ int ik_dgram_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 	ssize_t n;
 
 	do
-		n = recv(f->rd[side], buf, len, MSG_TRUNC);
+		n = ik_sys_recv(f->rd[side], buf, len, MSG_TRUNC);
 	while (n < 0 && errno == EINTR && !ik_channel_aborted(ch));
 	if (n < 0)
 		return errno == EINTR ? -ECANCELED : -errno;

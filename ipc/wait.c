@@ -567,7 +567,7 @@ int ik_uring_poll_wake(struct ik_channel *ch, enum ik_side to)
 	ssize_t n;
 
 	do
-		n = write(wt->efd[to], &one, sizeof(one));
+		n = ik_sys_write(wt->efd[to], &one, sizeof(one));
 	while (n < 0 && errno == EINTR && !ik_channel_aborted(ch));
 	return n < 0 ? -errno : 0;
 }

@@ -10,7 +10,11 @@
  *            (private between threads, shared between processes)
  *   uds      an AF_UNIX SOCK_STREAM socketpair, send(8) / recv(8)
  * No payload check, no framing, no mailbox: what ipckern's blocking
- * methods are measured against.
+ * methods are measured against. Each call is the bare syscall, as
+ * ipckern's hops are: glibc's read() and friends are cancellation points
+ * and, in a process that has a second thread, cost two locked
+ * compare-and-swaps more a call (this thread mode's; perf bench's
+ * single-threaded processes never pay them).
  *
  * usage: ik-ref-block METHOD CPU_A CPU_B ITERS [thread|process] [WARMUP]
  *        ->  prints mean ns per round trip over ITERS timed round trips,
@@ -61,10 +65,10 @@ static void hop_send(struct ref *r, int to, uint64_t v)
 	case PIPE:
 	case EVENTFD:
 		v = r->m == EVENTFD ? 1 : v;
-		n = write(r->wr[to], &v, sizeof(v));
+		n = syscall(SYS_write, r->wr[to], &v, sizeof(v));
 		break;
 	case UDS:
-		n = send(r->wr[to], &v, sizeof(v), 0);
+		n = syscall(SYS_sendto, r->wr[to], &v, sizeof(v), 0, NULL, 0);
 		break;
 	case FUTEX:
 		atomic_fetch_add_explicit(r->word[to], 1, memory_order_release);
@@ -84,10 +88,11 @@ static void hop_recv(struct ref *r, int me, uint32_t *seen)
 	switch (r->m) {
 	case PIPE:
 	case EVENTFD:
-		n = read(r->rd[me], &v, sizeof(v));
+		n = syscall(SYS_read, r->rd[me], &v, sizeof(v));
 		break;
 	case UDS:
-		n = recv(r->rd[me], &v, sizeof(v), 0);
+		n = syscall(SYS_recvfrom, r->rd[me], &v, sizeof(v), 0, NULL,
+			    NULL);
 		break;
 	case FUTEX:
 		while (atomic_load_explicit(r->word[me],
