@@ -184,11 +184,13 @@ ik_hold_cpu_latency() {
 		echo "idle: as the machine has it (IK_CPU_LATENCY=off)"
 		return
 	fi
-	case $us in '' | *[!0-9]* | ?????????????*)
-		echo "${0##*/}: IK_CPU_LATENCY '$us': expected whole microseconds or off" >&2
+	# decimal (printf would read 010 as octal, and 08 not at all), and
+	# no more than the kernel's "no constraint" (an s32 beyond it fails)
+	case $us in '' | *[!0-9]* | ???????????*) us=x ;; *) us=$((10#$us)) ;; esac
+	if [ "$us" = x ] || [ "$us" -gt 2000000000 ]; then
+		echo "${0##*/}: IK_CPU_LATENCY '${IK_CPU_LATENCY:-}': expected whole microseconds (0-2000000000) or off" >&2
 		exit 2
-		;;
-	esac
+	fi
 	if ! [ -w /dev/cpu_dma_latency ]; then
 		echo "idle: as the machine has it (/dev/cpu_dma_latency is not writable: run as root to hold it)"
 		return
