@@ -766,32 +766,46 @@ static void idle_notes(struct run *r)
 {
 	const struct ik_plan *p = &r->plan;
 	const struct ik_machine *m = &r->machine;
-	unsigned before = r->rep.nnotes;
+	unsigned before = r->rep.nnotes, i;
+	bool spans =
+		p->classes || p->matrix ||
+		(!p->cfg.pinned && hwloc_bitmap_weight(r->topo.allowed) > 1);
+	char limit[48];
 
-	if (r->qos_held) {
-		add_note(
-			r,
-			"--cpu-latency: the CPU latency QoS was held at %ld us "
-			"while measuring (cpuidle: %s)",
-			m->latency_qos_us, m->idle);
+	/* any two of the CPUs given (pairs, crews, groups) */
+	for (i = 1; p->cfg.pinned && i < p->npins; i++)
+		spans |= p->pins[i] != p->pins[0];
+	if (m->latency_qos_us < 0)
+		snprintf(limit, sizeof(limit), "unknown");
+	else if (m->latency_qos_us >= IK_NO_LATENCY_QOS)
+		snprintf(limit, sizeof(limit), "none");
+	else
+		snprintf(limit, sizeof(limit), "%ld us", m->latency_qos_us);
+	if (r->qos_held)
+		add_note(r,
+			 "--cpu-latency: held the CPU latency QoS at %ld us "
+			 "while measuring (limit in force: %s; cpuidle: %s)",
+			 (long)((p->cpu_latency_ns + 999) / 1000), limit,
+			 m->idle);
+	if (!spans || !some_cell_sleeps(&p->sweep) || !ik_machine_idles(m))
 		return;
-	}
-	if (!strcmp(m->idle, "none") || !strcmp(m->idle, "unknown") ||
-	    m->latency_qos_us == 0 || !some_cell_sleeps(&p->sweep))
-		return;
-	if (!p->classes && !p->matrix &&
-	    (!p->cfg.pinned ||
-	     ik_config_cpu(&p->cfg, 0) == ik_config_cpu(&p->cfg, 1)))
-		return;
-	add_note(r,
-		 "CPU idle states are allowed (cpuidle: %s): a sleeping "
-		 "peer's wake-up includes leaving one%s; --cpu-latency 0 "
-		 "holds them off",
-		 m->idle,
-		 m->hypervisor ? " (in a VM: the host waking a halted vCPU)"
-			       : "");
-	if (r->rep.nnotes > before)
-		warn(r, r->rep.notes[before]);
+	if (r->qos_held)
+		add_note(r,
+			 "--cpu-latency %ld us still lets idle CPUs enter %s "
+			 "(exit latency %ld us): a sleeping peer's wake-up "
+			 "includes leaving it; 0 keeps them polling",
+			 (long)((p->cpu_latency_ns + 999) / 1000),
+			 m->idle_state, m->idle_exit_us);
+	else
+		add_note(r,
+			 "idle CPUs may enter %s (cpuidle: %s; QoS limit: %s): "
+			 "a sleeping peer's wake-up includes leaving it%s; "
+			 "%s--cpu-latency 0 holds it off",
+			 m->idle_state, m->idle, limit,
+			 m->hypervisor ? " (in a VM: the host's)" : "",
+			 m->latency_qos_us < 0 ? "as root, " : "");
+	if (r->rep.nnotes > before + r->qos_held)
+		warn(r, r->rep.notes[before + r->qos_held]);
 }
 
 static void add_notes(struct run *r)
@@ -1346,12 +1360,13 @@ static int run(int argc, char **argv, struct run *r)
 		return describe(r);
 	if ((code = resolve_pins(r)))
 		return code;
+	/* held for a dry run too: it fails where the run would */
+	if (p->cpu_latency_given && (code = hold_cpu_latency(r)))
+		return code;
 	if (p->dry_run) {
 		check_baselines(r);
 		return dry_run(r);
 	}
-	if (p->cpu_latency_given && (code = hold_cpu_latency(r)))
-		return code;
 	catch_stop_signals();
 	ik_timer_init(&r->timer);
 	check_baselines(r);

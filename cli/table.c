@@ -699,10 +699,11 @@ const struct ik_option ik_options[] = {
 	 .max = 1e9,
 	 .what = "a time from 0 to 1 s, e.g. 0, 10us",
 	 .help = "hold the CPU latency PM QoS (/dev/cpu_dma_latency,\n"
-		 "root only) at TIME while measuring: no idle state\n"
-		 "slower to leave is entered, so a sleeping peer's CPU\n"
-		 "wakes at once (0: idle CPUs poll; in a VM the host\n"
-		 "no longer halts the vCPU); dropped at exit"},
+		 "root only) at TIME while measuring: idle states slower\n"
+		 "to leave are not entered; 0 keeps idle CPUs polling,\n"
+		 "so a sleeping peer's CPU wakes at once (in a VM, no\n"
+		 "halted vCPU for the host to wake: haltpoll's halt\n"
+		 "claims 1 us, so only 0 keeps it out); dropped at exit"},
 	{.name = "load",
 	 .arg = "SET",
 	 .kind = IK_OPT_CUSTOM,

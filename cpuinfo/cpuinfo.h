@@ -91,6 +91,10 @@ struct ik_machine {
 	 * idle loop halts), or "unknown" */
 	char idle[96];
 	long halt_poll_ns; /* haltpoll's guest_halt_poll_ns; -1: no haltpoll */
+	/* cpu0's shallowest enabled idle state that is not polling: its
+	 * name and exit latency (us; -1: none, or no cpuidle) */
+	char idle_state[32];
+	long idle_exit_us;
 	/* the CPU latency PM QoS limit in force (/dev/cpu_dma_latency, what
 	 * --cpu-latency holds): IK_NO_LATENCY_QOS when nobody holds one, -1
 	 * when it cannot be read (only root may) */
@@ -114,6 +118,13 @@ int ik_machine_read(struct ik_machine *m, const char *root);
  */
 /* cpuN's busy and total ticks from root/proc/stat. 0 or -errno. */
 int ik_cpu_ticks(const char *root, int cpu, uint64_t *busy, uint64_t *total);
+
+/*
+ * May a CPU with nothing to run enter an idle state it must leave to
+ * wake (not polling), under the QoS limit in force? Unknown limits
+ * (not root) count as none.
+ */
+bool ik_machine_idles(const struct ik_machine *m);
 
 /* Re-read latency_qos_us (after --cpu-latency took hold). */
 void ik_machine_read_qos(struct ik_machine *m, const char *root);

@@ -178,17 +178,46 @@ int ik_cpu_latency_hold(long us)
 {
 	int32_t v = (int32_t)us;
 	int fd = open("/dev/cpu_dma_latency", O_WRONLY | O_CLOEXEC);
+	ssize_t n;
 
 	if (fd < 0)
 		return -errno;
 	/* four bytes are taken as a binary s32; a string would be hex */
-	if (write(fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
-		int err = errno ? errno : EIO;
+	n = write(fd, &v, sizeof(v));
+	if (n != (ssize_t)sizeof(v)) {
+		int err = n < 0 ? errno : EIO;
 
 		close(fd);
 		return -err;
 	}
 	return fd;
+}
+
+/* cpu0's shallowest enabled state that halts (POLL spins: not one) */
+static void read_idle_states(struct ik_machine *m, const char *root)
+{
+	const char *dir = "/sys/devices/system/cpu/cpu0/cpuidle";
+	char path[256], name[32], v[32];
+	int k;
+
+	for (k = 0; k < 16; k++) {
+		long lat;
+
+		snprintf(path, sizeof(path), "%s/state%d/name", dir, k);
+		if (!read_line(root, path, name, sizeof(name)))
+			break;
+		snprintf(path, sizeof(path), "%s/state%d/disable", dir, k);
+		if (!strcmp(name, "POLL") ||
+		    (read_line(root, path, v, sizeof(v)) && atoi(v)))
+			continue;
+		snprintf(path, sizeof(path), "%s/state%d/latency", dir, k);
+		lat = read_long(root, path);
+		if (lat >= 0 &&
+		    (m->idle_exit_us < 0 || lat < m->idle_exit_us)) {
+			m->idle_exit_us = lat;
+			set_str(m->idle_state, sizeof(m->idle_state), name);
+		}
+	}
 }
 
 /* cpuidle's driver and governor, haltpoll's poll time, the QoS limit */
@@ -215,7 +244,14 @@ static void read_idle(struct ik_machine *m, const char *root)
 		      "/sys/module/haltpoll/parameters/guest_halt_poll_ns", v,
 		      sizeof(v)))
 		m->halt_poll_ns = atol(v);
+	read_idle_states(m, root);
 	ik_machine_read_qos(m, root);
+}
+
+bool ik_machine_idles(const struct ik_machine *m)
+{
+	return m->idle_exit_us >= 0 &&
+	       (m->latency_qos_us < 0 || m->latency_qos_us >= m->idle_exit_us);
 }
 
 static void read_sys(struct ik_machine *m, const char *root)
@@ -296,6 +332,7 @@ int ik_machine_read(struct ik_machine *m, const char *root)
 	strcpy(m->vulns, "unknown");
 	strcpy(m->idle, "unknown");
 	m->halt_poll_ns = -1;
+	m->idle_exit_us = -1;
 	m->latency_qos_us = -1;
 	m->load1 = -1;
 	read_cpuinfo(m, root);

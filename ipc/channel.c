@@ -445,8 +445,13 @@ uint64_t ik_mailbox_pending(const struct ik_channel *ch, enum ik_side side,
 		(const struct ik_mailbox *)(ch->sh->mb +
 					    (size_t)side * ch->mb_stride);
 
+	uint64_t seq;
+
 	*ack = atomic_load_explicit(&mb->ack, memory_order_acquire);
-	return atomic_load_explicit(&mb->seq, memory_order_acquire) - *ack;
+	seq = atomic_load_explicit(&mb->seq, memory_order_acquire);
+	/* a reader takes a slot by its own sequence, which is published
+	 * just before seq: for that moment ack may be ahead */
+	return seq > *ack ? seq - *ack : 0;
 }
 
 int ik_mailbox_get(struct ik_channel *ch, enum ik_side side, void *buf,

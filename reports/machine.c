@@ -62,6 +62,13 @@ json_t *ik_machine_json(const struct ik_machine *m)
 			    m->halt_poll_ns < 0
 				    ? json_null()
 				    : json_integer(m->halt_poll_ns));
+	json_object_set_new(o, "idle_state",
+			    m->idle_exit_us < 0 ? json_null()
+						: json_string(m->idle_state));
+	json_object_set_new(o, "idle_exit_us",
+			    m->idle_exit_us < 0
+				    ? json_null()
+				    : json_integer(m->idle_exit_us));
 	json_object_set_new(o, "cpu_latency_qos", json_string(qos(m)));
 	return o;
 }
@@ -93,8 +100,11 @@ int ik_report_machine(const struct ik_report *r, const char *topo_summary,
 	const struct ik_machine *m = r->machine;
 	const struct ik_timer *t = r->timer;
 	const char *src = r->topology; /* NULL: this machine's */
-	char a[3][32], poll[48] = "";
+	char a[3][32], poll[48] = "", halt[80] = "none";
 
+	if (m->idle_exit_us >= 0)
+		snprintf(halt, sizeof(halt), "%s, %ld us to leave",
+			 m->idle_state, m->idle_exit_us);
 	if (m->halt_poll_ns >= 0)
 		snprintf(poll, sizeof(poll), ", guest_halt_poll_ns %ld",
 			 m->halt_poll_ns);
@@ -126,7 +136,8 @@ int ik_report_machine(const struct ik_report *r, const char *topo_summary,
 		"numa:         %s\n"
 		"isolated:     %s; nohz_full: %s\n"
 		"governor:     %s; freq cur %s, min %s, max %s; boost %s\n"
-		"cpuidle:      %s%s; CPU latency QoS: %s\n"
+		"cpuidle:      %s%s; shallowest halt: %s; CPU latency QoS: "
+		"%s\n"
 		"timer:        %s%s; TSC invariant: %s; %.1f MHz measured; "
 		"%.1f ns per read; clocksource %s\n"
 		"kernel:       %s\n"
@@ -141,9 +152,9 @@ int ik_report_machine(const struct ik_report *r, const char *topo_summary,
 		    : "",
 		m->online, m->online_cpus, m->smt, m->numa_distances,
 		m->isolated, m->nohz_full, m->governor, a[0], a[1], a[2],
-		m->boost, m->idle, poll, qos(m), ik_clock_name(t->kind), "",
-		t->tsc_invariant ? "yes" : "no", t->tsc_mhz, t->read_cost_ns,
-		m->clocksource, m->kernel, m->cmdline,
+		m->boost, m->idle, poll, halt, qos(m), ik_clock_name(t->kind),
+		"", t->tsc_invariant ? "yes" : "no", t->tsc_mhz,
+		t->read_cost_ns, m->clocksource, m->kernel, m->cmdline,
 		m->hypervisor ? "yes" : "no", m->load1, m->vulns);
 	return ferror(f) ? -EIO : 0;
 }

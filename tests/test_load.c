@@ -216,8 +216,8 @@ Test(load_resolve, mem_is_capped_where_a_vm_claims_a_huge_llc)
 	char msg[200];
 
 	xml(&tp, "turin-vm.xml");
-	cr_assert_eq(resolve(&tp, "l3@0,mem@1", 0, 1, true, &out, msg), 0,
-		     "%s", msg);
+	cr_assert_eq(resolve(&tp, "l3@0,mem@1", 0, 1, true, &out, msg), 0, "%s",
+		     msg);
 	cr_expect_eq(out.out[0].buf_bytes, 532676608u, "the XML's L3");
 	cr_expect_eq(out.out[1].buf_bytes, IK_LOAD_MEM_MAX);
 	ik_topo_free(&tp);

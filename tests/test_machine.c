@@ -37,8 +37,16 @@ Test(machine, full_tree_reads_every_field)
 	cr_expect_not(m.hypervisor);
 	cr_expect_str_eq(m.idle, "intel_idle, governor menu");
 	cr_expect_eq(m.halt_poll_ns, -1); /* no haltpoll on bare metal */
-	cr_expect_eq(m.latency_qos_us,
-		     20); /* the s32 /dev/cpu_dma_latency reads */
+	/* the s32 /dev/cpu_dma_latency reads */
+	cr_expect_eq(m.latency_qos_us, 20);
+	/* POLL spins, C1E is disabled: C1 is the shallowest that halts */
+	cr_expect_str_eq(m.idle_state, "C1");
+	cr_expect_eq(m.idle_exit_us, 1);
+	cr_expect(ik_machine_idles(&m)); /* a 20 us limit lets C1 in */
+	m.latency_qos_us = 0;
+	cr_expect_not(ik_machine_idles(&m)); /* 0 keeps it out */
+	m.latency_qos_us = -1;
+	cr_expect(ik_machine_idles(&m)); /* unreadable: as if none */
 }
 
 /* A guest's haltpoll: its poll time, a governor only _ro names, and a
@@ -51,6 +59,8 @@ Test(machine, a_guest_names_its_haltpoll)
 	cr_expect_str_eq(m.idle, "haltpoll, governor haltpoll");
 	cr_expect_eq(m.halt_poll_ns, 200000);
 	cr_expect_eq(m.latency_qos_us, -1);
+	cr_expect_eq(m.idle_exit_us, -1); /* no states listed */
+	cr_expect_not(ik_machine_idles(&m));
 }
 
 Test(machine, missing_fields_say_unknown)

@@ -72,6 +72,8 @@ static void fx_init(struct fx *x, enum ik_kernel k, const char *methods)
 	snprintf(m->vulns, sizeof(m->vulns), "spectre_v1: Mitigation");
 	snprintf(m->idle, sizeof(m->idle), "haltpoll, governor haltpoll");
 	m->halt_poll_ns = 0;
+	snprintf(m->idle_state, sizeof(m->idle_state), "haltpoll idle");
+	m->idle_exit_us = 1;
 	m->latency_qos_us = IK_NO_LATENCY_QOS;
 	x->timer.kind = IK_CLOCK_TSC;
 	x->timer.ns_per_tick = 1 / 3.0;
