@@ -16,7 +16,11 @@
  * compare-and-swaps more a call (this thread mode's; perf bench's
  * single-threaded processes never pay them).
  *
- * usage: ik-ref-block METHOD CPU_A CPU_B ITERS [thread|process] [WARMUP]
+ * METHOD+line also moves the 8 bytes through one shared line per
+ * direction (written before the signal, read after the wake): what a
+ * signal that carries a message costs at least, ipckern's mailbox hop.
+ *
+ * usage: ik-ref-block METHOD[+line] CPU_A CPU_B ITERS [thread|process] [WARMUP]
  *        ->  prints mean ns per round trip over ITERS timed round trips,
  *            after WARMUP untimed ones (default ITERS/10). Between vCPUs
  *            the first ~40 ms of a blocking ping-pong run faster than the
@@ -55,11 +59,18 @@ struct ref {
 	int futex_op; /* FUTEX_PRIVATE_FLAG or 0 */
 	int cpu[2];
 	uint64_t iters, warmup; /* timed round trips, untimed ones first */
+	/* METHOD+line: the 8 bytes also go through a shared line per
+	 * direction, written before the signal and read after the wake, as
+	 * a signal that carries a message must (ipckern's mailbox) */
+	_Atomic uint64_t *line[2];
 };
 
 static void hop_send(struct ref *r, int to, uint64_t v)
 {
 	ssize_t n = -1;
+
+	if (r->line[to])
+		atomic_store_explicit(r->line[to], v + 1, memory_order_release);
 
 	switch (r->m) {
 	case PIPE:
@@ -100,10 +111,14 @@ static void hop_recv(struct ref *r, int me, uint32_t *seen)
 			syscall(SYS_futex, r->word[me],
 				FUTEX_WAIT | r->futex_op, *seen, NULL, NULL, 0);
 		++*seen;
-		return;
+		n = sizeof(v);
+		break;
 	}
 	if (n != sizeof(v))
 		ref_die("recv");
+	if (r->line[me] &&
+	    !atomic_load_explicit(r->line[me], memory_order_acquire))
+		ref_die("line"); /* woken before the bytes: cannot be */
 }
 
 static void *side_b(void *arg)
@@ -185,8 +200,20 @@ int main(int argc, char **argv)
 	    (argc >= 6 && strcmp(argv[5], "thread") &&
 	     !(process = !strcmp(argv[5], "process"))))
 		goto usage;
-	for (m = 0; m < 4 && strcmp(argv[1], names[m]); m++)
+	for (m = 0; m < 4 && strncmp(argv[1], names[m], strlen(names[m])); m++)
 		;
+	if (m < 4 && strcmp(argv[1] + strlen(names[m]), "") &&
+	    strcmp(argv[1] + strlen(names[m]), "+line"))
+		m = 4;
+	if (m < 4 && strstr(argv[1], "+line")) {
+		char *pg = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (pg == MAP_FAILED)
+			ref_die("mmap");
+		r.line[0] = (_Atomic uint64_t *)pg;
+		r.line[1] = (_Atomic uint64_t *)(pg + 128); /* own lines */
+	}
 	if (m == 4)
 		goto usage;
 	r.m = (enum method)m;
@@ -226,7 +253,7 @@ int main(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr,
-		"usage: %s pipe|eventfd|futex|uds CPU_A CPU_B ITERS "
+		"usage: %s pipe|eventfd|futex|uds[+line] CPU_A CPU_B ITERS "
 		"[thread|process] [WARMUP]\n",
 		argv[0]);
 	return 2;
