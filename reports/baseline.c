@@ -18,6 +18,7 @@
 #include "baseline.h"
 #include "gate.h"
 #include "reports.h"
+#include "writers.h"
 
 /*
  * c is res's cell, measured with method (res's own when NULL). CPU
@@ -187,6 +188,7 @@ static void config_mismatch(const struct ik_baseline *b,
 			    size_t n, unsigned *count)
 {
 	json_t *cur = ik_config_json(r);
+	const char *q = ik_machine_qos_name(r->machine);
 	unsigned i;
 
 	if (strcmp(b->model, r->machine->model))
@@ -194,6 +196,14 @@ static void config_mismatch(const struct ik_baseline *b,
 			"machine model: baseline \"%s\", now "
 			"\"%s\"",
 			b->model, r->machine->model);
+	/* idle states held off or not: a blocking cell between two vCPUs
+	 * is ~10x apart (docs/harness-cost.md); unknown (not root) and
+	 * files from before the field say nothing */
+	if (b->qos[0] && strcmp(b->qos, "unknown") && strcmp(q, "unknown") &&
+	    strcmp(b->qos, q))
+		differs(why, n, count,
+			"CPU latency QoS: baseline %s, now %s (--cpu-latency)",
+			b->qos, q);
 	for (i = 0; i < IK_ARRAY_SIZE(settings); i++) {
 		json_t *x = json_object_get(b->config, settings[i]),
 		       *y = json_object_get(cur, settings[i]);

@@ -285,6 +285,7 @@ int ik_baseline_parse(const char *buf, size_t len, struct ik_baseline *b,
 	    !json_is_object(b->config) || !json_is_array(results))
 		goto out;
 	ik_json_str(root, "created", b->created, sizeof(b->created), false);
+	ik_json_str(machine, "cpu_latency_qos", b->qos, sizeof(b->qos), false);
 	kernel = ik_cell_kernel_by_name(
 		json_string_value(json_object_get(b->config, "kernel")));
 	if (!json_array_size(results) || json_array_size(results) > MAX_CELLS) {

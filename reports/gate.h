@@ -199,6 +199,9 @@ struct ik_base_cell {
 struct ik_baseline {
 	char model[160];
 	char created[40];
+	/* machine.cpu_latency_qos when saved ("0 us", "none", "unknown");
+	 * "" in files from before it was written */
+	char qos[32];
 	json_t *config; /* the saved config */
 	struct ik_base_cell *cells;
 	unsigned ncells;

@@ -7,9 +7,7 @@
  */
 #include "writers.h"
 
-/* The CPU latency QoS limit in force, in words: "0 us", "none" (nobody
- * holds one) or "unknown" (only root may read it). */
-static const char *qos(const struct ik_machine *m)
+const char *ik_machine_qos_name(const struct ik_machine *m)
 {
 	static _Thread_local char b[32];
 
@@ -69,7 +67,8 @@ json_t *ik_machine_json(const struct ik_machine *m)
 			    m->idle_exit_us < 0
 				    ? json_null()
 				    : json_integer(m->idle_exit_us));
-	json_object_set_new(o, "cpu_latency_qos", json_string(qos(m)));
+	json_object_set_new(o, "cpu_latency_qos",
+			    json_string(ik_machine_qos_name(m)));
 	return o;
 }
 
@@ -152,9 +151,9 @@ int ik_report_machine(const struct ik_report *r, const char *topo_summary,
 		    : "",
 		m->online, m->online_cpus, m->smt, m->numa_distances,
 		m->isolated, m->nohz_full, m->governor, a[0], a[1], a[2],
-		m->boost, m->idle, poll, halt, qos(m), ik_clock_name(t->kind),
-		"", t->tsc_invariant ? "yes" : "no", t->tsc_mhz,
-		t->read_cost_ns, m->clocksource, m->kernel, m->cmdline,
-		m->hypervisor ? "yes" : "no", m->load1, m->vulns);
+		m->boost, m->idle, poll, halt, ik_machine_qos_name(m),
+		ik_clock_name(t->kind), "", t->tsc_invariant ? "yes" : "no",
+		t->tsc_mhz, t->read_cost_ns, m->clocksource, m->kernel,
+		m->cmdline, m->hypervisor ? "yes" : "no", m->load1, m->vulns);
 	return ferror(f) ? -EIO : 0;
 }

@@ -481,6 +481,49 @@ Test(baseline, a_slower_run_regresses_against_it)
 	world_free(&now);
 }
 
+/*
+ * A baseline saved with the idle states held off (--cpu-latency 0) is
+ * not compared with a run that let them in, nor the other way: a
+ * blocking cell between two vCPUs is ~10x apart. Where either side could
+ * not read the limit (not root), or the file predates the field, there
+ * is nothing to compare.
+ */
+Test(baseline, the_cpu_latency_qos_must_match)
+{
+	struct world base, now;
+	struct ik_baseline b;
+	char err[300] = "", why[2000];
+	size_t len;
+	char *buf;
+
+	world_init(&base, 1);
+	base.machine.latency_qos_us = 0;
+	buf = json_of(&base, &len);
+	cr_assert_eq(ik_baseline_parse(buf, len, &b, err, sizeof(err)), 0);
+	cr_expect_str_eq(b.qos, "0 us");
+	world_init(&now, 1);
+	now.machine.latency_qos_us = IK_NO_LATENCY_QOS;
+	cr_expect_eq(ik_baseline_incompatible(&b, &now.rep, why, sizeof(why)),
+		     1, "%s", why);
+	cr_expect(strstr(why, "CPU latency QoS: baseline 0 us, now none") !=
+			  NULL,
+		  "%s", why);
+	now.machine.latency_qos_us = -1; /* not root: unknown */
+	cr_expect_eq(ik_baseline_mismatch(&b, &now.rep, why, sizeof(why)), 0,
+		     "%s", why);
+	now.machine.latency_qos_us = 0;
+	cr_expect_eq(ik_baseline_mismatch(&b, &now.rep, why, sizeof(why)), 0,
+		     "%s", why);
+	now.machine.latency_qos_us = IK_NO_LATENCY_QOS;
+	b.qos[0] = 0; /* a file from before the field */
+	cr_expect_eq(ik_baseline_mismatch(&b, &now.rep, why, sizeof(why)), 0,
+		     "%s", why);
+	ik_baseline_free(&b);
+	free(buf);
+	world_free(&base);
+	world_free(&now);
+}
+
 Test(baseline, a_baseline_from_elsewhere_is_named_field_by_field)
 {
 	struct world base, now;
