@@ -739,6 +739,12 @@ static void warn(struct run *r, const char *text)
 
 /* What the report says about how the peers were placed, and the noise
  * warnings (warn: once on stderr, and in the report). */
+/* --cpu-latency in the whole microseconds the kernel takes, rounded up */
+static long held_us(const struct ik_plan *p)
+{
+	return (long)((p->cpu_latency_ns + 999) / 1000);
+}
+
 /* Does any cell sleep on a wake-up: a method that does not spin, or a
  * --wait that sleeps? */
 static bool some_cell_sleeps(const struct ik_sweep *sw)
@@ -770,23 +776,16 @@ static void idle_notes(struct run *r)
 	bool spans =
 		p->classes || p->matrix ||
 		(!p->cfg.pinned && hwloc_bitmap_weight(r->topo.allowed) > 1);
-	char limit[48];
+	const char *limit = ik_machine_qos_name(m);
 
 	/* any two of the CPUs given (pairs, crews, groups) */
 	for (i = 1; p->cfg.pinned && i < p->npins; i++)
 		spans |= p->pins[i] != p->pins[0];
-	if (m->latency_qos_us < 0)
-		snprintf(limit, sizeof(limit), "unknown");
-	else if (m->latency_qos_us >= IK_NO_LATENCY_QOS)
-		snprintf(limit, sizeof(limit), "none");
-	else
-		snprintf(limit, sizeof(limit), "%ld us", m->latency_qos_us);
 	if (r->qos_held)
 		add_note(r,
 			 "--cpu-latency: held the CPU latency QoS at %ld us "
 			 "while measuring (limit in force: %s; cpuidle: %s)",
-			 (long)((p->cpu_latency_ns + 999) / 1000), limit,
-			 m->idle);
+			 held_us(p), limit, m->idle);
 	if (!spans || !some_cell_sleeps(&p->sweep) || !ik_machine_idles(m))
 		return;
 	if (r->qos_held)
@@ -794,8 +793,7 @@ static void idle_notes(struct run *r)
 			 "--cpu-latency %ld us still lets idle CPUs enter %s "
 			 "(exit latency %ld us): a sleeping peer's wake-up "
 			 "includes leaving it; 0 keeps them polling",
-			 (long)((p->cpu_latency_ns + 999) / 1000),
-			 m->idle_state, m->idle_exit_us);
+			 held_us(p), m->idle_state, m->idle_exit_us);
 	else
 		add_note(r,
 			 "idle CPUs may enter %s (cpuidle: %s; QoS limit: %s): "
@@ -1311,7 +1309,7 @@ static int dry_run(struct run *r)
  */
 static int hold_cpu_latency(struct run *r)
 {
-	long us = (long)((r->plan.cpu_latency_ns + 999) / 1000);
+	long us = held_us(&r->plan);
 	int fd = ik_cpu_latency_hold(us);
 
 	if (fd < 0) {

@@ -121,4 +121,8 @@ int ik_raw_write_file(const struct ik_result *res, const char *path,
  * missing parents of path. 0 or -errno. */
 int ik_output_mkdirs(const char *path);
 
+/* The CPU latency QoS limit in force, in words: "0 us", "none" (nobody
+ * holds one) or "unknown" (only root may read it); a static buffer. */
+const char *ik_machine_qos_name(const struct ik_machine *m);
+
 #endif

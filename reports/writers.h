@@ -64,9 +64,6 @@ json_t *ik_matrix_json(const struct ik_report *r);
 
 /* The machine and the timer as JSON (machine.c). */
 json_t *ik_machine_json(const struct ik_machine *m);
-/* The CPU latency QoS limit in force, in words: "0 us", "none" (nobody
- * holds one) or "unknown" (only root may read it); a static buffer. */
-const char *ik_machine_qos_name(const struct ik_machine *m);
 json_t *ik_timer_json(const struct ik_timer *t);
 
 /* --explain (reports/explain.c): the table's section (nothing unless
