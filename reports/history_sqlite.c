@@ -275,18 +275,33 @@ static int sq_query(struct ik_history *h, const char *sql, int nparams,
 	return ret;
 }
 
-/* WAL once the file is ours; it persists in the file. */
+/*
+ * WAL once the file is ours; it persists in the file. The switch reads
+ * the mode (a shared lock) and then needs the file alone: two writers
+ * switching at once each hold what the other waits for, and SQLite
+ * answers that at once with SQLITE_BUSY, without the busy handler. So
+ * the switch is retried here, within the same BUSY_MS, until one of
+ * them has made the file WAL.
+ */
 static int sq_ready(struct ik_history *h, char *err, size_t n)
 {
-	char mode[64] = "";
-	int ret;
+	char mode[64];
+	int ret, waited = 0, pause = 1;
 
-	ret = sq_query(h, "PRAGMA journal_mode", 0, NULL, one_row, mode, err,
-		       n);
-	if (!ret && strcmp(mode, "wal"))
+	for (;;) {
+		mode[0] = '\0';
+		ret = sq_query(h, "PRAGMA journal_mode", 0, NULL, one_row, mode,
+			       err, n);
+		if (ret || !strcmp(mode, "wal"))
+			return ret;
 		ret = sq_query(h, "PRAGMA journal_mode = WAL", 0, NULL, NULL,
 			       NULL, err, n);
-	return ret;
+		if (ret != -EBUSY || waited >= BUSY_MS)
+			return ret;
+		sqlite3_sleep(pause);
+		waited += pause;
+		pause = pause < 32 ? 2 * pause : pause;
+	}
 }
 
 static void sq_close(struct ik_history *h)
