@@ -143,6 +143,14 @@ static int sig_took(struct ik_channel *ch, struct sig_side *me, uint64_t v,
 	return ik_mailbox_get(ch, side, buf, len);
 }
 
+/* sigtimedwait without glibc's cancellation point (ik_sys_read's
+ * reason, ipc.h); the kernel's sigset is _NSIG bits */
+static int sys_sigtimedwait(const sigset_t *set, siginfo_t *si,
+			    const struct timespec *ts)
+{
+	return (int)syscall(SYS_rt_sigtimedwait, set, si, ts, _NSIG / 8);
+}
+
 static int sig_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 		    size_t len)
 {
@@ -155,7 +163,7 @@ static int sig_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 	sigaddset(&set, st->sig);
 	/* EINTR: a handled signal (the crew's SIGUSR1 when it stops us);
 	 * EAGAIN: the wake-up deadline, lost if the signal is pending */
-	while (sigtimedwait(&set, &si, ik_wake_deadline(ch)) < 0) {
+	while (sys_sigtimedwait(&set, &si, ik_wake_deadline(ch)) < 0) {
 		if (errno == EAGAIN) {
 			sigset_t pend;
 
