@@ -540,6 +540,12 @@ int ik_fds_send(struct ik_channel *ch, enum ik_side side, const void *buf,
 		size_t len);
 int ik_fds_recv(struct ik_channel *ch, enum ik_side side, void *buf,
 		size_t len);
+/* The same framing on a stream socket, moved with send/recv (sendmsg/
+ * recvmsg for the iovec path) instead of write/read: uds, tcp, vsock. */
+int ik_sock_send(struct ik_channel *ch, enum ik_side side, const void *buf,
+		 size_t len);
+int ik_sock_recv(struct ik_channel *ch, enum ik_side side, void *buf,
+		 size_t len);
 
 /*
  * Apply --buffer as SO_SNDBUF/SO_RCVBUF to fd; note what was granted. A

@@ -122,8 +122,8 @@ const struct ik_transport_ops ik_vsock_ops = {
 	.setup_hint = "needs the vsock_loopback module loaded",
 	.setup = vsock_setup,
 	.open_side = ik_fds_open_side,
-	.send = ik_fds_send,
-	.recv = ik_fds_recv,
+	.send = ik_sock_send,
+	.recv = ik_sock_recv,
 	.teardown = ik_fds_teardown,
 	.unavailable = vsock_unavailable,
 };

@@ -9,9 +9,10 @@
  *           --kernel stream --size SIZE --buffer BUF (ipc/tcp.c,
  *           ipc/channel.c): a non-blocking listener and connect, accept4,
  *           the same setsockopt/getsockopt calls in the same places, each
- *           message framed by a 4-byte length in one write (up to 1 KiB)
- *           or writev, read back as one read or as readv calls capped at
- *           BUF bytes each. `strace -f` of both shows the same sequence.
+ *           message framed by a 4-byte length in one send (up to 1 KiB)
+ *           or sendmsg, read back as one recv or as recvmsg calls capped
+ *           at BUF bytes each. `strace -f` of both shows the same
+ *           sequence.
  * BUF (0: leave the kernel's defaults) goes to SO_SNDBUF and SO_RCVBUF on
  * both ends. ORDER says when: "early", on the listener before listen()
  * and on A's socket before connect(), as tcp(7) asks (what ipckern does),
@@ -159,10 +160,10 @@ static void ik_setup(void)
 static void write_all(int s, const void *p, size_t len)
 {
 	while (len) {
-		ssize_t w = write(s, p, len);
+		ssize_t w = send(s, p, len, 0);
 
 		if (w <= 0)
-			ref_die("write");
+			ref_die("send");
 		p = (const char *)p + w;
 		len -= (size_t)w;
 	}
@@ -171,10 +172,10 @@ static void write_all(int s, const void *p, size_t len)
 static void read_all(int s, void *p, size_t len)
 {
 	while (len) {
-		ssize_t r = read(s, p, len);
+		ssize_t r = recv(s, p, len, 0);
 
 		if (r <= 0)
-			ref_die("read");
+			ref_die("recv");
 		p = (char *)p + r;
 		len -= (size_t)r;
 	}
@@ -209,10 +210,11 @@ static void ik_send(const unsigned char *m)
 		return;
 	}
 	while (k) {
-		ssize_t w = writev(fd[0], iov, k);
+		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)k};
+		ssize_t w = sendmsg(fd[0], &mh, 0);
 
 		if (w <= 0)
-			ref_die("writev");
+			ref_die("sendmsg");
 		iov_advance(&iov, &k, (size_t)w);
 	}
 }
@@ -245,9 +247,12 @@ static void ik_recv(unsigned char *m)
 				if (want + cut[1].iov_len > chunk)
 					cut[1].iov_len = chunk - want;
 			}
-			r = readv(fd[1], cut, cn);
+			struct msghdr mh = {.msg_iov = cut,
+					    .msg_iovlen = (size_t)cn};
+
+			r = recvmsg(fd[1], &mh, 0);
 			if (r <= 0)
-				ref_die("readv");
+				ref_die("recvmsg");
 			iov_advance(&iov, &k, (size_t)r);
 		}
 	}
