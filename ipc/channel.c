@@ -501,7 +501,7 @@ io_putv(bool sock, int fd, struct iovec *v, int n)
 {
 	struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)n};
 
-	return sock ? syscall(SYS_sendmsg, fd, &m, 0) : ik_sys_writev(fd, v, n);
+	return sock ? ik_sys_sendmsg(fd, &m, 0) : ik_sys_writev(fd, v, n);
 }
 
 static inline __attribute__((always_inline)) ssize_t
@@ -509,7 +509,7 @@ io_getv(bool sock, int fd, struct iovec *v, int n)
 {
 	struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)n};
 
-	return sock ? syscall(SYS_recvmsg, fd, &m, 0) : ik_sys_readv(fd, v, n);
+	return sock ? ik_sys_recvmsg(fd, &m, 0) : ik_sys_readv(fd, v, n);
 }
 
 static inline __attribute__((always_inline)) int
@@ -646,8 +646,8 @@ void ik_fds_teardown(struct ik_channel *ch)
 /*
  * Byte-stream framing (pipe, uds, tcp): each message goes out as a 4-byte
  * length and the payload in one writev (sendmsg on a socket), as an RPC
- * layer would send it, and
- * the receiver checks the length it reassembles against the one expected.
+ * layer would send it, and the receiver checks the length it reassembles
+ * against the one expected.
  * iov[] is advanced in place across short transfers.
  */
 static void iov_advance(struct iovec **iov, int *n, size_t done)

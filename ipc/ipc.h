@@ -148,10 +148,10 @@ struct ik_chan_shared {
 };
 
 /*
- * read, write, readv, writev, send and recv on a hop, without glibc's
- * cancellation point. In a process that has ever had a second thread
- * (thread mode, and process mode's peers, forked from the threaded
- * controller) glibc brackets each of these calls with
+ * read, write, readv, writev, send, recv, sendmsg and recvmsg on a hop,
+ * without glibc's cancellation point. In a process that has ever had a
+ * second thread (thread mode, and process mode's peers, forked from the
+ * threaded controller) glibc brackets each of these calls with
  * __pthread_enable_asynccancel and __pthread_disable_asynccancel: two
  * locked compare-and-swaps and ~45 instructions a call (callgrind: 52
  * instructions a read against 7 in a single-threaded program, which is
@@ -187,6 +187,16 @@ static inline ssize_t ik_sys_send(int fd, const void *buf, size_t n, int fl)
 static inline ssize_t ik_sys_recv(int fd, void *buf, size_t n, int fl)
 {
 	return syscall(SYS_recvfrom, fd, buf, n, fl, NULL, NULL);
+}
+
+static inline ssize_t ik_sys_sendmsg(int fd, const struct msghdr *m, int fl)
+{
+	return syscall(SYS_sendmsg, fd, m, fl);
+}
+
+static inline ssize_t ik_sys_recvmsg(int fd, struct msghdr *m, int fl)
+{
+	return syscall(SYS_recvmsg, fd, m, fl);
 }
 
 /* CLOCK_MONOTONIC in ns: the clock of the watches and the lost count */
